@@ -1,0 +1,383 @@
+"""The `kommuneki` command. Core commands live here; each service mounts its own group from the
+service registry. Conventions: see ``cli_support``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from .cli_support import (domain_errors, emit, fail, get_platform, json_option, progress, resolve_tenant_id,
+                          tenant_option)
+from .core import accounts, audit, items, modelreg
+from .core.errors import InvalidInput, NotFound
+from .core.models import AuditEntry, Item, Tenant, User
+
+
+@click.group(help="kommuneki – åpen KI-plattform for kommuner.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Datamappe (overstyrer KOMMUNEKI_DATA_DIR).")
+@click.option("--database-url", default=None, help="Database-URL (overstyrer KOMMUNEKI_DATABASE_URL).")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
+    ctx.ensure_object(dict)
+    overrides = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    ctx.obj["overrides"] = overrides
+
+
+# --- server ---------------------------------------------------------------------------------------
+
+@main.command(help="Start webserveren.")
+@click.option("--host", default=None, help="Adresse (standard fra KOMMUNEKI_HOST).")
+@click.option("--port", type=int, default=None, help="Port (standard fra KOMMUNEKI_PORT).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from .web.app import create_app
+
+    platform = get_platform(ctx)
+    s = platform.settings
+    progress(f"kommuneki kjører på http://{host or s.host}:{port or s.port}/ (API-dokumentasjon: /docs)")
+    uvicorn.run(create_app(platform=platform), host=host or s.host, port=port or s.port,
+                log_level=s.log_level.lower(), proxy_headers=True)
+
+
+@main.command(help="Last inn demokommunen (idempotent) og start webserveren.")
+@click.option("--no-serve", is_flag=True, help="Bare last inn demodata.")
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@json_option
+@click.pass_context
+@domain_errors
+def demo(ctx: click.Context, no_serve: bool, host: str | None, port: int | None, as_json: bool) -> None:
+    from .demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+    platform = get_platform(ctx)
+    summary = load_demo(platform, progress=progress)
+    s = platform.settings
+    url = f"http://{host or s.host}:{port or s.port}/"
+    if as_json:
+        emit({**summary, "url": url, "users": [u["username"] for u in DEMO_USERS], "password": DEMO_PASSWORD}, True)
+    else:
+        click.echo(f"\nDemokommunen «{summary['tenant']}» er klar.\n\nLogg inn på {url} med ett av disse brukernavnene "
+                   f"(passord for alle: {DEMO_PASSWORD}):")
+        for u in DEMO_USERS:
+            click.echo(f"  {u['username']:<16} {', '.join(u['roles'])}")
+        click.echo("")
+    if not no_serve:
+        ctx.invoke(serve, host=host, port=port)
+
+
+# --- database -------------------------------------------------------------------------------------
+
+@main.group(help="Database.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Kjør alle migreringer (alembic upgrade heads).")
+@json_option
+@click.pass_context
+def db_upgrade(ctx: click.Context, as_json: bool) -> None:
+    platform = get_platform(ctx)  # upgrades on first use
+    emit({"database": platform.db.dialect, "upgraded": True}, as_json,
+         f"Databasen ({platform.db.dialect}) er oppdatert.")
+
+
+# --- tenants, users, tokens -----------------------------------------------------------------------
+
+@main.group(help="Organisasjoner (kommuner og fylkeskommuner).")
+def tenant() -> None:
+    pass
+
+
+def _tenant_dict(t: Tenant) -> dict:
+    return {"id": t.id, "slug": t.slug, "name": t.name, "kommunenummer": t.kommunenummer, "kind": t.kind,
+            "malform": t.malform}
+
+
+@tenant.command("create", help="Opprett en organisasjon.")
+@click.option("--slug", required=True, help="Kortnavn, f.eks. gjerdrum.")
+@click.option("--name", required=True, help="Navn, f.eks. «Gjerdrum kommune».")
+@click.option("--kommunenummer", default=None, help="Fire sifre.")
+@click.option("--kind", type=click.Choice(["kommune", "fylkeskommune"]), default="kommune")
+@click.option("--malform", type=click.Choice(["bokmal", "nynorsk"]), default="bokmal")
+@json_option
+@click.pass_context
+@domain_errors
+def tenant_create(ctx, slug, name, kommunenummer, kind, malform, as_json) -> None:
+    platform = get_platform(ctx)
+    with platform.db.installation_session() as session:
+        t = accounts.create_tenant(session, slug=slug, name=name, kommunenummer=kommunenummer, kind=kind,
+                                   malform=malform)
+        out = _tenant_dict(t)
+    emit(out, as_json, f"Opprettet {out['name']} (id {out['id']}, kortnavn {out['slug']}).")
+
+
+@tenant.command("list", help="List organisasjonene.")
+@json_option
+@click.pass_context
+def tenant_list(ctx, as_json) -> None:
+    platform = get_platform(ctx)
+    with platform.db.installation_session() as session:
+        rows = [_tenant_dict(t) for t in accounts.list_tenants(session)]
+    for r in rows:
+        emit(r, as_json, f"{r['id']:>4}  {r['slug']:<20} {r['kommunenummer'] or '----'}  {r['name']}")
+
+
+@main.group(help="Brukere.")
+def user() -> None:
+    pass
+
+
+@user.command("add", help="Opprett en bruker (eller gi en eksisterende bruker roller).")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, type=click.Choice(accounts.ROLE_NAMES), help="Rolle (kan gjentas).")
+@click.option("--name", "full_name", default="", help="Fullt navn.")
+@click.option("--email", default=None)
+@click.option("--password", default=None, help="Passord (eller bruk --password-stdin).")
+@click.option("--password-stdin", is_flag=True, help="Les passordet fra standard inn.")
+@click.option("--operator", is_flag=True, help="Driftsoperatør for hele installasjonen.")
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def user_add(ctx, username, roles, full_name, email, password, password_stdin, operator, tenant, as_json) -> None:
+    platform = get_platform(ctx)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    tenant_id = resolve_tenant_id(ctx, tenant) if roles else None
+    with platform.db.installation_session() as session:
+        u = session.scalar(select(User).where(User.username == username.lower()))
+        if u is None:
+            u = accounts.create_user(session, username=username, password=password, full_name=full_name,
+                                     email=email, is_operator=operator)
+        user_id = u.id
+    if roles:
+        with platform.db.tenant_session(tenant_id) as session:
+            u = session.get(User, user_id)
+            for r in roles:
+                accounts.grant_role(session, tenant_id, u, r, actor="cli")
+    emit({"id": user_id, "username": username.lower(), "roles": list(roles), "tenant_id": tenant_id}, as_json,
+         f"Bruker {username.lower()} (id {user_id}) {'med roller ' + ', '.join(roles) if roles else ''}".strip())
+
+
+@main.group(help="API-nøkler.")
+def token() -> None:
+    pass
+
+
+@token.command("create", help="Lag en API-nøkkel for en bruker. Nøkkelen vises bare én gang.")
+@click.option("--user", "username", required=True)
+@click.option("--name", required=True, help="Hva nøkkelen brukes til.")
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def token_create(ctx, username, name, tenant, as_json) -> None:
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    with platform.db.tenant_session(tenant_id) as session:
+        u = session.scalar(select(User).where(User.username == username.lower()))
+        if u is None:
+            raise NotFound(f"Fant ingen bruker {username}.")
+        if not accounts.roles_of(session, u.id) and not u.is_operator:
+            raise InvalidInput("Brukeren har ingen rolle i denne organisasjonen.")
+        row, secret = accounts.create_token(session, tenant_id, u, name, actor="cli")
+        out = {"id": row.id, "prefix": row.prefix, "token": secret, "tenant_id": tenant_id}
+    emit(out, as_json, f"API-nøkkel (vises bare nå): {secret}")
+
+
+# --- audit ----------------------------------------------------------------------------------------
+
+@main.group(name="audit", help="Revisjonsloggen.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command("verify", help="Kontroller hash-kjeden. Avslutter med kode 1 og navngir første feil.")
+@tenant_option
+@click.option("--all", "all_chains", is_flag=True, help="Alle organisasjoner og installasjonskjeden.")
+@click.option("--file", "file", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Kontroller en eksportert JSONL-fil i stedet for databasen.")
+@json_option
+@click.pass_context
+@domain_errors
+def audit_verify(ctx, tenant, all_chains, file, as_json) -> None:
+    import time
+
+    start = time.perf_counter()
+    if file is not None:
+        results = _verify_file(file)
+    else:
+        platform = get_platform(ctx)
+        with platform.db.installation_session() as session:
+            if all_chains:
+                chains = [audit.INSTALLATION_CHAIN] + [audit.chain_for(t.id) for t in accounts.list_tenants(session)]
+            else:
+                chains = [audit.chain_for(resolve_tenant_id(ctx, tenant))]
+            results = [audit.verify_chain(session, c, platform.settings.checkpoint_dir) for c in chains]
+    elapsed = time.perf_counter() - start
+    bad = [r for r in results if not r.ok]
+    for r in results:
+        d = {**r.as_dict(), "seconds": round(elapsed, 3)}
+        human = (f"{r.chain}: OK, {r.entries} poster" if r.ok else
+                 f"{r.chain}: FEIL ved post {r.first_bad_seq}: {r.problem}")
+        emit(d, as_json, human)
+    if bad:
+        ctx.exit(1)
+
+
+def _verify_file(path: Path) -> list[audit.VerifyResult]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    entries = [r for r in rows if "seq" in r]
+    if not entries:
+        raise InvalidInput("Filen inneholder ingen revisjonsposter.")
+    by_chain: dict[str, list[dict]] = {}
+    for e in entries:
+        by_chain.setdefault(e["chain"], []).append(e)
+    out = []
+    for chain, es in by_chain.items():
+        # an export of a period starts mid-chain: trust its first prev_hash, check everything after it
+        out.append(audit.verify_entries(chain, es, None, start_prev=es[0]["prev_hash"], start_seq=es[0]["seq"]))
+    return out
+
+
+@audit_group.command("export", help="Eksporter revisjonsloggen som JSON Lines (for en periode eller ett element).")
+@tenant_option
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Fra og med dato.")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Til (ikke med) dato.")
+@click.option("--item", "item_id", type=int, default=None, help="Bare poster om dette elementet.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Fil (standard: stdout).")
+@click.pass_context
+@domain_errors
+def audit_export(ctx, tenant, since: datetime | None, until: datetime | None, item_id, output) -> None:
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    with platform.db.tenant_session(tenant_id) as session:
+        rows = list(audit.export_rows(audit.query(session, tenant_id, since=since, until=until, item_id=item_id)))
+        audit.record(session, tenant_id, "audit.exported", actor="cli",
+                     scope="item" if item_id else ("period" if since or until else "all"), entries=len(rows))
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if output:
+        output.write_text(text)
+        progress(f"Skrev {len(rows)} poster til {output}")
+    else:
+        sys.stdout.write(text)
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+@main.group(name="models", help="Modellregisteret.")
+def models_group() -> None:
+    pass
+
+
+@models_group.command("list", help="List registrerte modellversjoner.")
+@tenant_option
+@json_option
+@click.pass_context
+def models_list(ctx, tenant, as_json) -> None:
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    with platform.db.tenant_session(tenant_id) as session:
+        rows = [modelreg.model_dict(m) for m in modelreg.list_models(session, tenant_id)]
+    for r in rows:
+        emit(r, as_json, f"{r['id']:>4}  {r['service']:<14} {r['name']} {r['version']}")
+
+
+@models_group.command("export", help="Eksporter en modellversjon som pakke (modell + kort + sjekksum).")
+@click.argument("model_id", type=int)
+@click.option("--output", "-o", type=click.Path(path_type=Path), required=True)
+@click.option("--lawful-basis", default=None, help="Rettslig grunnlag, kreves for modeller trent på personopplysninger.")
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def models_export(ctx, model_id, output, lawful_basis, tenant, as_json) -> None:
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    with platform.db.tenant_session(tenant_id) as session:
+        mv = modelreg.get_model(session, tenant_id, model_id)
+        data = modelreg.export_package(session, mv, tenant_id=tenant_id, actor="cli",
+                                       installation_id=platform.installation_id, lawful_basis=lawful_basis)
+    output.write_bytes(data)
+    emit({"output": str(output), "bytes": len(data)}, as_json, f"Skrev {output} ({len(data)} byte).")
+
+
+@models_group.command("import", help="Importer en modellpakke (sjekksummen kontrolleres).")
+@click.argument("package", type=click.Path(exists=True, path_type=Path))
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def models_import(ctx, package, tenant, as_json) -> None:
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    with platform.db.tenant_session(tenant_id) as session:
+        mv = modelreg.import_package(session, package.read_bytes(), tenant_id=tenant_id,
+                                     artifact_dir=platform.model_dir, actor="cli")
+        out = modelreg.model_dict(mv)
+    emit(out, as_json, f"Importerte {out['name']} {out['version']} (id {out['id']}).")
+
+
+# --- retention and erasure ------------------------------------------------------------------------
+
+@main.group(name="retention", help="Oppbevaring, sletting og kassasjon.")
+def retention_group() -> None:
+    pass
+
+
+@retention_group.command("apply", help="Fjern innhold som har passert oppbevaringstiden i organisasjonens regler.")
+@tenant_option
+@json_option
+@click.pass_context
+def retention_apply(ctx, tenant, as_json) -> None:
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    with platform.db.tenant_session(tenant_id) as session:
+        t = session.get(Tenant, tenant_id)
+        rules = (t.settings or {}).get("retention", {})
+        n = items.apply_retention(session, platform.blobs, tenant_id, rules)
+    emit({"removed": n, "rules": rules}, as_json, f"Fjernet innholdet i {n} elementer.")
+
+
+@retention_group.command("erase", help="Fjern innholdet i ett element (GDPR-sletting eller kassasjon).")
+@click.argument("item_id", type=int)
+@click.option("--reason", type=click.Choice(["erasure", "kassasjon"]), required=True)
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def retention_erase(ctx, item_id, reason, tenant, as_json) -> None:
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    with platform.db.tenant_session(tenant_id) as session:
+        item = session.get(Item, item_id)
+        if item is None:
+            raise NotFound("Elementet finnes ikke.")
+        items.remove_content(session, platform.blobs, item, reason=reason, actor="cli")
+    emit({"item_id": item_id, "removed": reason}, as_json, f"Innholdet i element {item_id} er fjernet ({reason}).")
+
+
+def _mount_service_commands() -> None:
+    from .core.registry import default_registry
+
+    for spec in default_registry():
+        if spec.cli_group is not None:
+            main.add_command(spec.cli_group)
+
+
+_mount_service_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    fail("Bruk kommandoen «kommuneki».", False)

@@ -1,0 +1,156 @@
+"""Database engine, sessions and the one place where tenant isolation is enforced.
+
+Every table that belongs to a tenant inherits :class:`TenantScoped`. A session opened with
+:func:`tenant_session` carries its tenant id in ``session.info``; the ``do_orm_execute`` hook below adds
+``tenant_id = <that id>`` to every ORM SELECT, UPDATE and DELETE on such tables, and ``before_flush``
+refuses to write a row of another tenant. A session without a tenant (``installation_session``) may
+only touch tenant tables when opened with ``unscoped=True`` — operator commands, migrations, benchmarks —
+so forgetting the tenant fails closed instead of leaking data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr,
+                            mapped_column, sessionmaker, with_loader_criteria)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict: JSON, list: JSON, datetime: DateTime(timezone=True)}
+
+
+class TenantScoped:
+    """Mixin for every row that belongs to one tenant."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy declared_attr signature
+        return mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+
+
+class TenantScopeError(RuntimeError):
+    """A query or write on tenant data without a tenant: a programming error, never user input."""
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # Take the write lock at the start of every transaction: SQLite allows one writer, and a
+            # deferred transaction that reads the audit head and then writes could otherwise fail with
+            # SQLITE_BUSY mid-way. Readers outside transactions are not blocked (WAL).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_tenant(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get("include_all_tenants"):
+        return
+    tenant_id = state.session.info.get("tenant_id")
+    if tenant_id is None:
+        if state.session.info.get("unscoped"):
+            return
+        mappers = [m.class_ for m in state.all_mappers] if state.is_select else [state.bind_mapper.class_] \
+            if state.bind_mapper is not None else []
+        if any(issubclass(c, TenantScoped) for c in mappers):
+            raise TenantScopeError("Query on tenant data in a session without a tenant")
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True))
+
+
+@event.listens_for(Session, "before_flush")
+def _check_tenant_writes(session: Session, _ctx, _instances) -> None:
+    tenant_id = session.info.get("tenant_id")
+    if tenant_id is None:
+        if session.info.get("unscoped"):
+            return
+        for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+            if isinstance(obj, TenantScoped):
+                raise TenantScopeError("Write to tenant data in a session without a tenant")
+        return
+    for obj in list(session.new):
+        if isinstance(obj, TenantScoped):
+            if obj.tenant_id is None:
+                obj.tenant_id = tenant_id
+            elif obj.tenant_id != tenant_id:
+                raise TenantScopeError("Write to another tenant's data")
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TenantScoped) and obj.tenant_id != tenant_id:
+            raise TenantScopeError("Write to another tenant's data")
+
+
+class Database:
+    """Holds the engine and hands out sessions; one per process, built by the app factory or CLI."""
+
+    def __init__(self, url: str, checkpoint_dir: Path | None = None):
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = make_sessionmaker(self.engine)
+        self.checkpoint_dir = checkpoint_dir
+        if checkpoint_dir is not None:
+            from .audit import install_checkpoint_hook
+            install_checkpoint_hook(self._sessions, checkpoint_dir)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def tenant_session(self, tenant_id: int) -> Iterator[Session]:
+        """A session whose every query and write is confined to ``tenant_id``. Commits on success."""
+        with self._sessions() as session:
+            session.info["tenant_id"] = tenant_id
+            with session.begin():
+                yield session
+
+    @contextlib.contextmanager
+    def installation_session(self, *, unscoped: bool = False) -> Iterator[Session]:
+        """A session for installation-level data (tenants, users). ``unscoped`` lets operator code
+        read and write every tenant's rows; use it only where a command is meant to span tenants."""
+        with self._sessions() as session:
+            session.info["unscoped"] = unscoped
+            with session.begin():
+                yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,155 @@
+"""Items and their raw bytes: a content-addressed blob store scoped by tenant, and the retention,
+erasure and disposal (kassasjon) of content.
+
+Raw bytes are written to disk *before* the item row exists (and before anything processes them), so a
+crash or a bad file never loses what arrived. Writing is atomic (temp file + rename) and idempotent:
+the same bytes are one file. Removing content deletes the file when no other live item uses it, clears
+extracted text and metadata, redacts the item's suggestions, and records the removal in the audit log —
+by hash, so the chain still verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .db import utcnow
+from .errors import InvalidInput, NotFound
+from .models import Blob, Item, Suggestion
+
+REMOVAL_REASONS = ("retention", "erasure", "kassasjon")
+
+
+class BlobStore:
+    """Files under ``<root>/<tenant_id>/<sha[:2]>/<sha>``."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, tenant_id: int, sha256: str) -> Path:
+        return self.root / str(tenant_id) / sha256[:2] / sha256
+
+    def put(self, tenant_id: int, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.path(tenant_id, sha)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        return sha
+
+    def get(self, tenant_id: int, sha256: str) -> bytes:
+        path = self.path(tenant_id, sha256)
+        if not path.exists():
+            raise NotFound("Innholdet finnes ikke lenger (slettet etter oppbevaringsregler eller sletting).")
+        return path.read_bytes()
+
+    def delete(self, tenant_id: int, sha256: str) -> bool:
+        try:
+            self.path(tenant_id, sha256).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+
+@dataclass
+class Arrival:
+    item: Item
+    duplicate_of: Item | None
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.duplicate_of is not None
+
+
+def ingest(session: Session, store: BlobStore, tenant_id: int, *, service: str, kind: str, data: bytes,
+           source: str = "", external_id: str | None = None, filename: str | None = None,
+           content_type: str = "application/octet-stream", received_at: datetime | None = None,
+           actor: str = "system", meta: dict[str, Any] | None = None) -> Arrival:
+    """Store ``data`` and record its arrival as a new item. The bytes go to disk first. A second
+    arrival of the same bytes for the same service is a new item marked as duplicate of the first
+    live one — never silently dropped."""
+    sha = store.put(tenant_id, data)
+    blob = session.scalar(select(Blob).where(Blob.sha256 == sha))
+    if blob is None:
+        blob = Blob(tenant_id=tenant_id, sha256=sha, size=len(data), content_type=content_type)
+        session.add(blob)
+        session.flush()
+    elif blob.removed_at is not None:  # content came back after removal: it is stored again
+        blob.removed_at = None
+    first = session.scalar(select(Item).where(Item.sha256 == sha, Item.service == service,
+                                              Item.content_removed_at.is_(None)).order_by(Item.id).limit(1))
+    item = Item(tenant_id=tenant_id, service=service, kind=kind, blob_id=blob.id, sha256=sha, source=source,
+                external_id=external_id, filename=filename, meta=meta or {},
+                duplicate_of_id=first.id if first else None, received_at=received_at or utcnow())
+    session.add(item)
+    session.flush()
+    audit.record(session, tenant_id, "item.received", actor=actor, subject=("item", item.id), item_id=item.id,
+                 service=service, kind=kind, sha256=sha, duplicate_of=first.id if first else None,
+                 source=source.split(":", 1)[0] if source else "")
+    return Arrival(item, first)
+
+
+def read_content(session: Session, store: BlobStore, item: Item) -> bytes:
+    if item.content_removed_at is not None or item.blob is None:
+        raise NotFound("Innholdet er fjernet.")
+    return store.get(item.tenant_id, item.blob.sha256)
+
+
+def remove_content(session: Session, store: BlobStore, item: Item, *, reason: str, actor: str) -> None:
+    """Remove an item's content (retention, GDPR erasure or kassasjon). Keeps the row, its hash and
+    the audit trail; deletes the bytes when no other live item shares them; redacts suggestions."""
+    if reason not in REMOVAL_REASONS:
+        raise InvalidInput(f"Ukjent grunn for sletting: {reason}")
+    if item.content_removed_at is not None:
+        return
+    blob_deleted = False
+    if item.blob_id is not None:
+        others = session.scalar(select(func.count()).select_from(Item).where(
+            Item.blob_id == item.blob_id, Item.id != item.id, Item.content_removed_at.is_(None)))
+        if not others:
+            blob = session.get(Blob, item.blob_id)
+            blob_deleted = store.delete(item.tenant_id, blob.sha256)
+            blob.removed_at = utcnow()
+    item.text = None
+    item.title = None
+    item.filename = None
+    item.meta = {"content_removed": reason}
+    item.content_removed_at = utcnow()
+    item.content_removed_reason = reason
+    for s in session.scalars(select(Suggestion).where(Suggestion.item_id == item.id)):
+        # suggestions may quote the item (a name found, a title proposed): redact them too
+        s.value = {"fjernet": reason}
+        s.explanation = {"summary": "Innholdet er fjernet.", "removed": reason}
+    audit.record(session, item.tenant_id, "item.content_removed", actor=actor, subject=("item", item.id),
+                 item_id=item.id, reason=reason, sha256=item.sha256, blob_deleted=blob_deleted)
+
+
+def apply_retention(session: Session, store: BlobStore, tenant_id: int, rules: dict[str, int],
+                    now: datetime | None = None) -> int:
+    """Remove content of items whose ``service:state`` has a retention rule of N days and whose last
+    change is older than that. Rules come from the tenant's settings (``retention``). Returns the count."""
+    now = now or utcnow()
+    removed = 0
+    for key, days in rules.items():
+        service, _, state = key.partition(":")
+        cutoff = now - timedelta(days=int(days))
+        stmt = select(Item).where(Item.service == service, Item.state == state,
+                                  Item.content_removed_at.is_(None), Item.updated_at < cutoff)
+        for item in session.scalars(stmt).all():
+            remove_content(session, store, item, reason="retention", actor="system")
+            removed += 1
+    return removed

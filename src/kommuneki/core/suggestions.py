@@ -1,0 +1,220 @@
+"""Suggestions and decisions — the decision-support contract.
+
+A service calls :func:`suggest` with its proposal; the core validates the explanation against the kind's
+schema, records it and its audit entry in the caller's transaction, supersedes an older pending
+suggestion for the same item and kind (saying so), and applies the tenant's automation policy. A person
+settles a suggestion with :func:`decide`. Services own their transaction: nothing here commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jsonschema
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .db import utcnow
+from .errors import Conflict, InvalidInput, NotFound
+from .models import (AutomationPolicy, Decision, Outcome, Suggestion, SuggestionStatus)
+from .permissions import Principal, authorize
+from .registry import ServiceRegistry
+
+# Every explanation has at least this shape; a kind's own schema adds to it.
+EXPLANATION_BASE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["summary"],
+    "properties": {
+        "summary": {"type": "string", "description": "One Norwegian sentence a reviewer reads first."},
+        "evidence": {"type": "array", "description": "Spans, terms, rules or features that support it.",
+                     "items": {"type": "object"}},
+    },
+}
+
+
+@dataclass
+class Proposal:
+    """What a service engine hands over; plain data."""
+
+    kind: str
+    value: dict[str, Any]
+    confidence: float
+    explanation: dict[str, Any]
+    model_name: str
+    model_version: str
+    input_hash: str
+    cpu_ms: float = 0.0
+
+
+def suggest(session: Session, registry: ServiceRegistry, tenant_id: int, service: str, proposal: Proposal,
+            *, item_id: int | None = None, actor: str = "system") -> Suggestion:
+    """Record a suggestion, supersede an older pending one, and apply automation if the tenant has
+    switched it on for this kind. Refuses an unknown service or kind, a confidence outside 0–1, or an
+    explanation that does not match the kind's schema."""
+    spec = registry.get(service)
+    if spec is None:
+        raise InvalidInput(f"Ukjent tjeneste: {service}")
+    kind = spec.kind(proposal.kind)
+    if kind is None:
+        raise InvalidInput(f"Tjenesten {service} kjenner ikke forslagstypen {proposal.kind}")
+    if not 0.0 <= proposal.confidence <= 1.0:
+        raise InvalidInput("Sikkerheten må være mellom 0 og 1.")
+    for schema in (EXPLANATION_BASE_SCHEMA, kind.explanation_schema):
+        try:
+            jsonschema.validate(proposal.explanation, schema)
+        except jsonschema.ValidationError as exc:
+            raise InvalidInput(f"Forklaringen følger ikke skjemaet for {proposal.kind}: {exc.message}") from exc
+    s = Suggestion(tenant_id=tenant_id, item_id=item_id, service=service, kind=proposal.kind,
+                   value=proposal.value, confidence=float(proposal.confidence),
+                   explanation=proposal.explanation, model_name=proposal.model_name,
+                   model_version=proposal.model_version, input_hash=proposal.input_hash,
+                   cpu_ms=proposal.cpu_ms)
+    session.add(s)
+    session.flush()
+    audit.record(session, tenant_id, "suggestion.created", actor=actor, subject=("suggestion", s.id),
+                 item_id=item_id, service=service, kind=proposal.kind, model=proposal.model_name,
+                 model_version=proposal.model_version, input_hash=proposal.input_hash,
+                 confidence=round(float(proposal.confidence), 6),
+                 value_sha256=audit.sha256_text(proposal.value),
+                 explanation_sha256=audit.sha256_text(proposal.explanation),
+                 cpu_ms=round(proposal.cpu_ms, 3))
+    if item_id is not None:
+        older = session.scalars(select(Suggestion).where(
+            Suggestion.item_id == item_id, Suggestion.service == service, Suggestion.kind == proposal.kind,
+            Suggestion.status == SuggestionStatus.PENDING.value, Suggestion.id != s.id)).all()
+        for o in older:
+            o.status = SuggestionStatus.SUPERSEDED.value
+            o.superseded_by_id = s.id
+            audit.record(session, tenant_id, "suggestion.superseded", actor=actor,
+                         subject=("suggestion", o.id), item_id=item_id, by=s.id)
+    if kind.automatable:
+        policy = session.scalar(select(AutomationPolicy).where(
+            AutomationPolicy.service == service, AutomationPolicy.kind == proposal.kind))
+        if policy is not None and policy.enabled and s.confidence >= policy.threshold:
+            _settle(session, s, outcome=Outcome.ACCEPTED, final_value=s.value,
+                    reason=f"Automatisk: sikkerhet {s.confidence:.2f} ≥ terskel {policy.threshold:.2f}",
+                    actor=f"policy:{policy.id}", user_id=None, policy_id=policy.id)
+    return s
+
+
+def decide(session: Session, registry: ServiceRegistry, principal: Principal, suggestion_id: int, *,
+           outcome: str, final_value: dict[str, Any] | None = None, reason: str = "") -> Decision:
+    """A person settles a pending suggestion: accepted (the value as proposed), changed (a new value,
+    with a reason) or rejected (with a reason)."""
+    s = get_suggestion(session, suggestion_id)
+    spec = registry.get(s.service)
+    authorize(principal, "suggestion.decide", service_roles=spec.reviewer_roles if spec else None)
+    try:
+        out = Outcome(outcome)
+    except ValueError as exc:
+        raise InvalidInput("Utfallet må være accepted, changed eller rejected.") from exc
+    if s.status != SuggestionStatus.PENDING.value:
+        raise Conflict("Forslaget er allerede avgjort eller erstattet av et nyere forslag.")
+    reason = (reason or "").strip()
+    if out is Outcome.CHANGED:
+        if not isinstance(final_value, dict) or not final_value:
+            raise InvalidInput("Oppgi den endrede verdien.")
+        if not reason:
+            raise InvalidInput("Oppgi en begrunnelse for endringen.")
+    if out is Outcome.REJECTED and not reason:
+        raise InvalidInput("Oppgi en begrunnelse for avvisningen.")
+    value = s.value if out is Outcome.ACCEPTED else (final_value if out is Outcome.CHANGED else None)
+    return _settle(session, s, outcome=out, final_value=value, reason=reason, actor=principal.actor,
+                   user_id=principal.user_id, policy_id=None)
+
+
+def _settle(session: Session, s: Suggestion, *, outcome: Outcome, final_value: dict[str, Any] | None,
+            reason: str, actor: str, user_id: int | None, policy_id: int | None) -> Decision:
+    d = Decision(tenant_id=s.tenant_id, suggestion_id=s.id, actor_user_id=user_id, actor_policy_id=policy_id,
+                 outcome=outcome.value, final_value=final_value, reason=reason)
+    s.status = outcome.value
+    session.add(d)
+    session.flush()
+    audit.record(session, s.tenant_id, "decision.made", actor=actor, subject=("decision", d.id),
+                 item_id=s.item_id, suggestion_id=s.id, outcome=outcome.value,
+                 final_value_sha256=audit.sha256_text(final_value), reason_sha256=audit.sha256_text(reason),
+                 automated=policy_id is not None, policy_id=policy_id)
+    return d
+
+
+def get_suggestion(session: Session, suggestion_id: int) -> Suggestion:
+    s = session.get(Suggestion, suggestion_id)
+    # session.get may return an identity-map hit without the tenant filter: check explicitly
+    if s is None or s.tenant_id != session.info.get("tenant_id", s.tenant_id):
+        raise NotFound("Forslaget finnes ikke.")
+    return s
+
+
+@dataclass
+class QueueFilter:
+    service: str | None = None
+    kind: str | None = None
+    status: str | None = SuggestionStatus.PENDING.value
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+    older_than_hours: float | None = None
+    newer_than_hours: float | None = None
+    limit: int = 50
+    offset: int = 0
+
+    def validate(self) -> None:
+        if self.status and self.status not in {s.value for s in SuggestionStatus} | {"all"}:
+            raise InvalidInput(f"Ukjent status: {self.status}")
+        for v in (self.min_confidence, self.max_confidence):
+            if v is not None and not 0 <= v <= 1:
+                raise InvalidInput("Sikkerhet må være mellom 0 og 1.")
+        if not 1 <= self.limit <= 500:
+            raise InvalidInput("limit må være mellom 1 og 500.")
+        if self.offset < 0:
+            raise InvalidInput("offset kan ikke være negativ.")
+
+
+def _filtered(stmt: Select, f: QueueFilter, now: datetime) -> Select:
+    if f.service:
+        stmt = stmt.where(Suggestion.service == f.service)
+    if f.kind:
+        stmt = stmt.where(Suggestion.kind == f.kind)
+    if f.status and f.status != "all":
+        stmt = stmt.where(Suggestion.status == f.status)
+    if f.min_confidence is not None:
+        stmt = stmt.where(Suggestion.confidence >= f.min_confidence)
+    if f.max_confidence is not None:
+        stmt = stmt.where(Suggestion.confidence <= f.max_confidence)
+    if f.older_than_hours is not None:
+        stmt = stmt.where(Suggestion.created_at <= now - timedelta(hours=f.older_than_hours))
+    if f.newer_than_hours is not None:
+        stmt = stmt.where(Suggestion.created_at >= now - timedelta(hours=f.newer_than_hours))
+    return stmt
+
+
+def list_queue(session: Session, f: QueueFilter, *, services: list[str] | None = None
+               ) -> tuple[list[Suggestion], int]:
+    """The review queue, oldest first (first in, first out), with the total count for paging.
+    ``services`` limits the result to the services the principal may review."""
+    f.validate()
+    now = utcnow()
+    base = _filtered(select(Suggestion), f, now)
+    if services is not None:
+        base = base.where(Suggestion.service.in_(services))
+    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
+    rows = session.scalars(base.order_by(Suggestion.created_at, Suggestion.id)
+                           .limit(f.limit).offset(f.offset)).all()
+    return list(rows), int(total or 0)
+
+
+def suggestion_dict(s: Suggestion, *, with_decision: bool = True) -> dict[str, Any]:
+    out = {"id": s.id, "item_id": s.item_id, "service": s.service, "kind": s.kind, "value": s.value,
+           "confidence": s.confidence, "explanation": s.explanation, "model_name": s.model_name,
+           "model_version": s.model_version, "input_hash": s.input_hash, "status": s.status,
+           "cpu_ms": s.cpu_ms, "created_at": s.created_at.isoformat() if s.created_at else None,
+           "superseded_by_id": s.superseded_by_id}
+    if with_decision:
+        d = s.decision
+        out["decision"] = None if d is None else {
+            "id": d.id, "outcome": d.outcome, "final_value": d.final_value, "reason": d.reason,
+            "actor": (f"policy:{d.actor_policy_id}" if d.actor_policy_id else f"user:{d.actor_user_id}"),
+            "decided_at": d.decided_at.isoformat() if d.decided_at else None}
+    return out

@@ -1,0 +1,106 @@
+"""The demo kommune: made-up tenant, units, users and documents (all text written for the demo; no real
+persons). Loading is idempotent: running it twice changes nothing the second time. Services add their
+own demo data through ``DEMO_LOADERS``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from .core import accounts
+from .core.models import Item, Tenant, User
+from .core.platform import Platform
+
+DEMO_PASSWORD = "demo-passord"
+DEMO_TENANT = {"slug": "demo", "name": "Demo kommune", "kommunenummer": "9999", "malform": "bokmal"}
+NEIGHBOUR_TENANT = {"slug": "nabo", "name": "Nabo kommune", "kommunenummer": "9998", "malform": "nynorsk"}
+
+DEMO_USERS = [
+    {"username": "admin", "full_name": "Ada Administrator", "roles": ["admin", "ki-ansvarlig"]},
+    {"username": "saksbehandler", "full_name": "Sara Saksbehandler", "roles": ["saksbehandler"]},
+    {"username": "arkivar", "full_name": "Arne Arkivar", "roles": ["arkivar"]},
+    {"username": "leder", "full_name": "Lise Leder", "roles": ["leder"]},
+    {"username": "takst", "full_name": "Tore Takst", "roles": ["eiendomsskatt"]},
+    {"username": "personvern", "full_name": "Pia Personvernombud", "roles": ["personvernombud"]},
+]
+
+# The typical units of a Norwegian kommune (documented in docs/demo.md).
+DEMO_UNITS = [
+    ("postmottak", "Postmottak og arkiv", "postmottak@demo.kommune.test", "Registrering av inngående post."),
+    ("byggesak", "Byggesak", "byggesak@demo.kommune.test", "Søknader om tillatelse til tiltak, nabovarsel, ulovlighetsoppfølging."),
+    ("plan", "Plan og geodata", "plan@demo.kommune.test", "Reguleringsplaner, kommuneplan, kart og oppmåling."),
+    ("oppvekst", "Oppvekst og utdanning", "oppvekst@demo.kommune.test", "Skole, barnehage, SFO, PPT."),
+    ("helse-omsorg", "Helse og omsorg", "helse.omsorg@demo.kommune.test", "Hjemmetjenester, sykehjem, helsestasjon."),
+    ("nav", "NAV-kontoret", "nav@demo.kommune.test", "Økonomisk sosialhjelp og kommunale tjenester i NAV."),
+    ("okonomi", "Økonomi", "okonomi@demo.kommune.test", "Fakturaer, kommunale avgifter, innfordring."),
+    ("eiendomsskatt", "Eiendomsskattekontoret", "eiendomsskatt@demo.kommune.test", "Taksering, klager på eiendomsskatt."),
+    ("teknisk-drift", "Teknisk drift", "teknisk@demo.kommune.test", "Vei, vann og avløp, brøyting, renovasjon."),
+    ("politisk-sekretariat", "Politisk sekretariat", "politikk@demo.kommune.test", "Møter i kommunestyret og utvalg."),
+]
+
+DEMO_DOCUMENTS = [
+    ("brev-bokmal.txt", "Hei! Jeg lurer på når veien forbi skolen blir brøytet. Det har ikke vært brøytet "
+     "siden mandag, og barna må gå i veibanen. Kan dere svare meg så snart som mulig?"),
+    ("brev-nynorsk.txt", "Hei! Eg lurer på kva tid vegen forbi skulen blir brøyta. Det har ikkje vore brøyta "
+     "sidan måndag, og borna må gå i vegbana. Kan de svare meg så snart som mogleg?"),
+    ("letter-english.txt", "Hello, I recently moved to the municipality and would like to know how to register "
+     "my children for kindergarten. Could you please tell me which documents I need?"),
+    ("kort.txt", "Takk for sist."),
+]
+
+# Services add their demo data here: functions (platform, tenant_id, progress) -> count.
+DEMO_LOADERS: list[Callable[[Platform, int, Callable[[str], None]], int]] = []
+
+
+def _ensure_tenant(platform: Platform, spec: dict) -> int:
+    with platform.db.installation_session() as session:
+        t = session.scalar(select(Tenant).where(Tenant.slug == spec["slug"]))
+        if t is None:
+            t = accounts.create_tenant(session, actor="demo", **spec)
+            t.settings = {"retention": {"malform:analysed": 365}}
+        return t.id
+
+
+def load_demo(platform: Platform, progress: Callable[[str], None] = lambda _m: None) -> dict:
+    """Create (or complete) the demo tenant. Returns a summary."""
+    progress("Laster demokommunen …")
+    tenant_id = _ensure_tenant(platform, DEMO_TENANT)
+    neighbour_id = _ensure_tenant(platform, NEIGHBOUR_TENANT)
+    with platform.db.installation_session() as session:
+        ids = {}
+        for u in DEMO_USERS:
+            user = session.scalar(select(User).where(User.username == u["username"]))
+            if user is None:
+                user = accounts.create_user(session, username=u["username"], password=DEMO_PASSWORD,
+                                            full_name=u["full_name"], email=f"{u['username']}@demo.kommune.test",
+                                            actor="demo", via="demo")
+            ids[u["username"]] = user.id
+    with platform.db.tenant_session(tenant_id) as session:
+        for u in DEMO_USERS:
+            user = session.get(User, ids[u["username"]])
+            for role in u["roles"]:
+                accounts.grant_role(session, tenant_id, user, role, actor="demo")
+        existing = {u.code for u in accounts.list_units(session)}
+        for code, name, email, desc in DEMO_UNITS:
+            if code not in existing:
+                accounts.create_unit(session, tenant_id, code=code, name=name, email=email, description=desc,
+                                     actor="demo")
+    with platform.db.tenant_session(neighbour_id) as session:
+        accounts.grant_role(session, neighbour_id, session.get(User, ids["admin"]), "admin", actor="demo")
+    documents = 0
+    with platform.db.tenant_session(tenant_id) as session:
+        have = set(session.scalars(select(Item.filename).where(Item.service == "malform")))
+    from .services.malform.service import analyse_document
+
+    for name, text in DEMO_DOCUMENTS:
+        if name not in have:
+            analyse_document(platform, tenant_id, text.encode(), filename=name, actor="demo", source="demo")
+            documents += 1
+    for loader in DEMO_LOADERS:
+        documents += loader(platform, tenant_id, progress)
+    progress(f"Demokommunen er klar ({documents} nye dokumenter).")
+    return {"tenant": DEMO_TENANT["name"], "tenant_id": tenant_id, "new_documents": documents}
+
+
+__all__ = ["load_demo", "DEMO_USERS", "DEMO_PASSWORD"]

@@ -1,0 +1,19 @@
+"""The built-in services. Each registers itself through the same registry API a new service would use
+(``kommuneki.core.registry``). To add a service: create ``services/<name>/`` with the usual files
+(engine, service, models, views, cli) and a ``spec()`` factory, then add it to the lists below."""
+
+from __future__ import annotations
+
+import importlib
+
+from .malform import spec as malform_spec
+
+BUILTIN_SERVICES = [malform_spec]
+
+# Modules holding service tables; imported before migrations compare metadata.
+SERVICE_MODEL_MODULES: list[str] = []
+
+
+def import_service_models() -> None:
+    for name in SERVICE_MODEL_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,1 @@
+"""Norwegian language tools shared by services."""

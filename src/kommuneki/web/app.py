@@ -1,0 +1,77 @@
+"""The app factory: builds the FastAPI app around a Platform. No work at import time."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from .. import __version__
+from ..config import load_settings
+from ..core.platform import Platform
+from . import api, errors, pages
+from .auth import oidc_router
+
+HERE = Path(__file__).resolve().parent
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+# Swagger UI at /docs needs inline script and its own assets
+DOCS_CSP = ("default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https:; "
+            "script-src 'self' 'unsafe-inline' https:; frame-ancestors 'none'")
+
+
+def create_app(platform: Platform | None = None) -> FastAPI:
+    if platform is None:
+        platform = Platform.from_settings(load_settings())
+        platform.upgrade_db()
+    settings = platform.settings
+    logging.basicConfig(level=settings.log_level.upper())
+    app = FastAPI(title="kommuneki", version=__version__,
+                  description="Åpen KI-plattform for kommuner. Alle feil har formen "
+                              '`{"error": {"code", "message", "details"}}` (se docs/api.md).')
+    app.state.platform = platform
+    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    pages.configure_templates(app.state.templates, platform)
+
+    @app.middleware("http")
+    async def limits_and_headers(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
+            from fastapi.responses import JSONResponse
+            return JSONResponse(errors.error_body("payload_too_large", "Forespørselen er for stor."), status_code=413)
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.headers.setdefault("Content-Security-Policy",
+                                    DOCS_CSP if request.url.path in ("/docs", "/redoc") else CSP)
+        if settings.mode == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.url.path.startswith(("/api", "/forslag", "/revisjonslogg", "/admin")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="kommuneki_session",
+                       max_age=settings.session_max_age_s, same_site="lax",
+                       https_only=settings.mode == "production")
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(api.router())
+    oidc = oidc_router(platform)
+    if oidc is not None:
+        app.include_router(oidc)
+    for spec in platform.registry:
+        if spec.router_factory is not None:
+            app.include_router(spec.router_factory())
+    app.include_router(pages.router())
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        return {"ok": True, "version": __version__}
+
+    return app

@@ -1,0 +1,118 @@
+"""Sign-in: local accounts and OpenID Connect (Entra ID, ID-porten or any standard provider).
+
+OIDC users are not created on first sign-in: an administrator creates the user (with the e-mail address
+the provider will send, or the configured claim) and grants roles; the first OIDC sign-in binds the
+provider's ``sub`` to that user. Unknown identities are refused and logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+
+from ..core import accounts, audit
+from ..core.errors import Forbidden, NotAuthenticated
+from ..core.models import User
+from .deps import get_platform
+
+
+def client_addr(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def start_session(request: Request, user: User, method: str, tenant_ref: str | None = None) -> int:
+    """Pick the tenant (asked for, or the user's first), record the login, and set the session."""
+    platform = get_platform(request)
+    with platform.db.installation_session(unscoped=True) as session:
+        tenants = accounts.user_tenants(session, session.get(User, user.id))
+        if not tenants:
+            audit.record(session, None, "auth.login_failed", actor=f"user:{user.id}", method=method,
+                         reason="no_role", username_sha256=hashlib.sha256(user.username.encode()).hexdigest())
+            raise Forbidden("Brukeren har ingen rolle i noen organisasjon. Kontakt administrator.")
+        chosen = next((t for t in tenants if tenant_ref in (t.slug, str(t.id))), tenants[0]) if tenant_ref \
+            else tenants[0]
+        accounts.record_login(session, chosen.id, user, method)
+    request.session.clear()  # new session id material after login: no fixation
+    request.session.update({"user_id": user.id, "tenant_id": chosen.id, "csrf": secrets.token_urlsafe(32),
+                            "method": method})
+    return chosen.id
+
+
+def password_login(request: Request, username: str, password: str, tenant_ref: str | None = None) -> int:
+    platform = get_platform(request)
+    s = platform.settings
+    with platform.db.installation_session() as session:
+        try:
+            user = accounts.authenticate(session, username, password, client_addr(request),
+                                         max_failures=s.login_max_failures, window_s=s.login_window_s)
+        except NotAuthenticated as exc:
+            failure = exc
+        else:
+            failure = None
+    if failure is not None:  # the failed attempt above is committed before we refuse
+        raise failure
+    return start_session(request, user, "password", tenant_ref)
+
+
+def switch_tenant(request: Request, tenant_id: int) -> None:
+    platform = get_platform(request)
+    with platform.db.installation_session(unscoped=True) as session:
+        user = session.get(User, request.session.get("user_id"))
+        if user is None or tenant_id not in {t.id for t in accounts.user_tenants(session, user)}:
+            raise Forbidden("Du har ingen rolle i den organisasjonen.")
+        accounts.record_login(session, tenant_id, user, "switch")
+    request.session["tenant_id"] = tenant_id
+
+
+def oidc_router(platform) -> APIRouter | None:
+    """Routes for OIDC sign-in, or None when no issuer is configured."""
+    s = platform.settings
+    if not s.oidc_issuer:
+        return None
+    from authlib.integrations.starlette_client import OAuth, OAuthError
+
+    oauth = OAuth()
+    oauth.register(name="oidc", client_id=s.oidc_client_id, client_secret=s.oidc_client_secret,
+                   server_metadata_url=s.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+                   client_kwargs={"scope": s.oidc_scopes, "code_challenge_method": "S256"})
+    r = APIRouter(tags=["auth"])
+
+    @r.get("/auth/oidc/login", include_in_schema=False)
+    async def oidc_login(request: Request):
+        return await oauth.oidc.authorize_redirect(request, s.base_url.rstrip("/") + "/auth/oidc/callback")
+
+    @r.get("/auth/oidc/callback", include_in_schema=False)
+    async def oidc_callback(request: Request):
+        try:
+            token = await oauth.oidc.authorize_access_token(request)
+        except OAuthError as exc:
+            raise NotAuthenticated(f"Innloggingen ble avbrutt: {exc.error}") from exc
+        claims = token.get("userinfo") or {}
+        subject = f"{s.oidc_issuer}|{claims.get('sub')}"
+        key = claims.get(s.oidc_email_claim)
+        with platform.db.installation_session() as session:
+            user = session.scalar(select(User).where(User.oidc_subject == subject))
+            if user is None and key:
+                user = session.scalar(select(User).where(User.email == str(key).lower()))
+                if user is not None and user.oidc_subject is None:
+                    user.oidc_subject = subject
+                    audit.record(session, None, "user.updated", actor=f"user:{user.id}", subject=("user", user.id),
+                                 fields=["oidc_subject"])
+            if user is None or not user.is_active:
+                audit.record(session, None, "auth.login_failed", actor="anonymous", method="oidc",
+                             reason="unknown_identity",
+                             username_sha256=hashlib.sha256(str(key or subject).encode()).hexdigest())
+                failed = True
+            else:
+                failed = False
+        if failed:
+            raise Forbidden("Ingen bruker i kommuneki er knyttet til denne identiteten. Be administrator "
+                            "opprette deg med samme e-postadresse.")
+        start_session(request, user, "oidc")
+        return RedirectResponse("/", status_code=303)
+
+    return r

@@ -1,0 +1,84 @@
+"""Request dependencies: the platform, the signed-in principal (session or API token), CSRF, uploads."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import Request, UploadFile
+from sqlalchemy import select
+
+from ..core import accounts
+from ..core.errors import Forbidden, NotAuthenticated, PayloadTooLarge
+from ..core.models import Membership, User
+from ..core.permissions import Principal
+from ..core.platform import Platform
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_platform(request: Request) -> Platform:
+    return request.app.state.platform
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def check_csrf(request: Request) -> None:
+    """Session-authenticated writes must carry the session's CSRF token (form field or header)."""
+    expected = request.session.get("csrf")
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        sent = form.get("csrf_token")
+    if not expected or not sent or not hmac.compare_digest(str(sent), expected):
+        raise Forbidden("Skjemaet er utløpt eller ugyldig (CSRF). Last siden på nytt og prøv igjen.")
+
+
+def session_principal(request: Request) -> Principal | None:
+    user_id = request.session.get("user_id")
+    tenant_id = request.session.get("tenant_id")
+    if not user_id or not tenant_id:
+        return None
+    platform = get_platform(request)
+    with platform.db.tenant_session(tenant_id) as session:
+        user = session.get(User, user_id)
+        if user is None or not user.is_active:
+            return None
+        roles = frozenset(session.scalars(select(Membership.role).where(Membership.user_id == user.id)))
+        if not roles and not user.is_operator:
+            return None
+        return Principal(user_id=user.id, tenant_id=tenant_id, roles=roles, is_operator=user.is_operator,
+                         via="session", display_name=user.full_name or user.username)
+
+
+async def current_principal(request: Request) -> Principal:
+    """Bearer API token, or the session cookie (then CSRF is checked on writes)."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        platform = get_platform(request)
+        with platform.db.installation_session(unscoped=True) as session:
+            principal = accounts.principal_for_token(session, auth[7:].strip())
+        request.state.principal = principal
+        return principal
+    principal = session_principal(request)
+    if principal is None:
+        raise NotAuthenticated("Du må logge inn.")
+    if request.method not in SAFE_METHODS:
+        await check_csrf(request)
+    request.state.principal = principal
+    return principal
+
+
+async def read_upload(request: Request, file: UploadFile) -> bytes:
+    limit = get_platform(request).settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"Filen er for stor (grense {limit // (1024 * 1024)} MB).")
+    return data

@@ -1,0 +1,404 @@
+"""The web UI in Norwegian bokmål: server-rendered pages, plain forms, no JavaScript needed.
+
+Each handler authorizes, calls one core function in a tenant session and renders a template. Forms carry
+the session's CSRF token; a successful POST redirects (post/redirect/get) with a flash message.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from ..core import accounts, audit, modelreg, suggestions
+from ..core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound
+from ..core.models import Role, SuggestionStatus, Tenant, User
+from ..core.permissions import Principal, authorize
+from .api import audit_dict, reviewable_services
+from .auth import password_login, switch_tenant
+from .deps import check_csrf, csrf_token, current_principal, get_platform, session_principal
+
+STATUS_LABELS = {"pending": "Venter", "accepted": "Godtatt", "changed": "Endret", "rejected": "Avvist",
+                 "superseded": "Erstattet", "all": "Alle"}
+OUTCOME_LABELS = {"accepted": "Godtatt", "changed": "Endret", "rejected": "Avvist"}
+ROLE_LABELS = {"saksbehandler": "Saksbehandler", "arkivar": "Arkivar", "leder": "Leder",
+               "eiendomsskatt": "Eiendomsskatt", "personvernombud": "Personvernombud",
+               "ki-ansvarlig": "KI-ansvarlig", "admin": "Administrator"}
+EVENT_LABELS = {name: e.description for name, e in audit.EVENTS.items()}
+AGE_CHOICES = {"": "Alle", "1": "Siste time", "24": "Siste døgn", "168": "Siste uke", "old24": "Eldre enn ett døgn",
+               "old168": "Eldre enn en uke"}
+
+
+def _age(value: datetime | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    secs = (datetime.now(timezone.utc) - value).total_seconds()
+    if secs < 90:
+        return "nå nettopp"
+    if secs < 5400:
+        return f"for {int(secs // 60)} min siden"
+    if secs < 36 * 3600:
+        return f"for {int(secs // 3600)} t siden"
+    return f"for {int(secs // 86400)} d siden"
+
+
+def _dt(value: datetime | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value.strftime("%d.%m.%Y %H:%M")
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{round(value * 100):d} %"
+
+
+def _jsonpretty(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+def configure_templates(templates: Jinja2Templates, platform) -> None:
+    env = templates.env
+    env.filters.update(age=_age, dt=_dt, pct=_pct, jsonpretty=_jsonpretty)
+    env.globals.update(STATUS_LABELS=STATUS_LABELS, OUTCOME_LABELS=OUTCOME_LABELS, ROLE_LABELS=ROLE_LABELS,
+                       EVENT_LABELS=EVENT_LABELS, registry=platform.registry, oidc_enabled=bool(platform.settings.oidc_issuer),
+                       oidc_label=platform.settings.oidc_label)
+
+
+def render(request: Request, template: str, principal: Principal | None = None, status_code: int = 200, **ctx):
+    platform = get_platform(request)
+    tenants, tenant = [], None
+    if principal is not None:
+        with platform.db.installation_session(unscoped=True) as session:
+            tenant = session.get(Tenant, principal.tenant_id)
+            user = session.get(User, principal.user_id) if principal.user_id else None
+            tenants = [(t.id, t.name) for t in accounts.user_tenants(session, user)] if user else []
+            tenant = {"id": tenant.id, "name": tenant.name, "slug": tenant.slug}
+    flash = request.session.pop("flash", None)
+    return request.app.state.templates.TemplateResponse(
+        request, template, {"principal": principal, "tenant": tenant, "tenants": tenants, "flash": flash,
+                            "csrf_token": csrf_token(request), **ctx}, status_code=status_code)
+
+
+def redirect(url: str, flash: tuple[str, str] | None = None, request: Request | None = None) -> RedirectResponse:
+    if flash and request is not None:
+        request.session["flash"] = {"kind": flash[0], "text": flash[1]}
+    return RedirectResponse(url, status_code=303)
+
+
+async def page_principal(request: Request) -> Principal:
+    """Like current_principal, but pages only use the session cookie."""
+    p = session_principal(request)
+    if p is None:
+        raise NotAuthenticated("Du må logge inn.")
+    if request.method == "POST":
+        await check_csrf(request)
+    return p
+
+
+def router() -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+
+    # --- sign-in ---------------------------------------------------------------------------------
+    @r.get("/logg-inn")
+    def login_form(request: Request, neste: str = "/"):
+        return render(request, "login.html", next=neste if neste.startswith("/") and not neste.startswith("//") else "/")
+
+    @r.post("/logg-inn")
+    async def login(request: Request, username: str = Form(""), password: str = Form(""), neste: str = Form("/")):
+        await check_csrf(request)
+        try:
+            password_login(request, username, password)
+        except DomainError as exc:
+            return render(request, "login.html", status_code=exc.http_status, error=exc.message, username=username,
+                          next=neste)
+        target = neste if neste.startswith("/") and not neste.startswith("//") else "/"
+        return redirect(target)
+
+    @r.post("/logg-ut")
+    async def logout(request: Request, p: Principal = Depends(page_principal)):
+        platform = get_platform(request)
+        with platform.db.tenant_session(p.tenant_id) as session:
+            audit.record(session, p.tenant_id, "auth.logout", actor=p.actor, subject=("user", p.user_id))
+        request.session.clear()
+        return redirect("/logg-inn", ("info", "Du er logget ut."), request)
+
+    @r.post("/bytt-organisasjon")
+    async def change_tenant(request: Request, tenant_id: int = Form(...), p: Principal = Depends(page_principal)):
+        switch_tenant(request, tenant_id)
+        return redirect("/", ("info", "Du har byttet organisasjon."), request)
+
+    # --- queue -----------------------------------------------------------------------------------
+    @r.get("/")
+    def queue(request: Request, p: Principal = Depends(page_principal), tjeneste: str = "", type: str = "",
+              status: str = "pending", min_sikkerhet: str = "", maks_sikkerhet: str = "", alder: str = "",
+              side: int = 1):
+        authorize(p, "queue.read")
+        platform = get_platform(request)
+        try:
+            f = suggestions.QueueFilter(service=tjeneste or None, kind=type or None, status=status or "pending",
+                                        min_confidence=_percent(min_sikkerhet), max_confidence=_percent(maks_sikkerhet),
+                                        limit=50, offset=max(0, side - 1) * 50)
+        except ValueError:
+            raise InvalidInput("Sikkerhet må oppgis som et tall fra 0 til 100.")
+        if alder.startswith("old"):
+            f.older_than_hours = float(alder[3:])
+        elif alder:
+            f.newer_than_hours = float(alder) if alder.replace(".", "").isdigit() else None
+        with platform.db.tenant_session(p.tenant_id) as session:
+            rows, total = suggestions.list_queue(session, f, services=reviewable_services(platform, p))
+            rows = [suggestions.suggestion_dict(s, with_decision=False) for s in rows]
+        filters = {"tjeneste": tjeneste, "type": type, "status": status, "min_sikkerhet": min_sikkerhet,
+                   "maks_sikkerhet": maks_sikkerhet, "alder": alder}
+        pages = max(1, (total + 49) // 50)
+        qs = lambda n: urlencode({**{k: v for k, v in filters.items() if v}, "side": n})  # noqa: E731
+        return render(request, "queue.html", p, rows=rows, total=total, filters=filters, page=side, pages=pages,
+                      page_qs=qs, age_choices=AGE_CHOICES,
+                      kinds=sorted({(s.name, k.name, k.title) for s in platform.registry for k in s.kinds}))
+
+    @r.get("/forslag/{suggestion_id}")
+    def suggestion_page(suggestion_id: int, request: Request, p: Principal = Depends(page_principal)):
+        platform = get_platform(request)
+        with platform.db.tenant_session(p.tenant_id) as session:
+            s = suggestions.get_suggestion(session, suggestion_id)
+            spec = platform.registry.get(s.service)
+            authorize(p, "queue.read", service_roles=spec.reviewer_roles if spec else None)
+            sd = suggestions.suggestion_dict(s)
+            item = None
+            if s.item is not None:
+                item = {"id": s.item.id, "title": s.item.title or s.item.filename, "text": s.item.text,
+                        "received_at": s.item.received_at, "source": s.item.source, "state": s.item.state,
+                        "removed": s.item.content_removed_reason, "duplicate_of_id": s.item.duplicate_of_id}
+            decider = None
+            if s.decision and s.decision.actor_user:
+                decider = s.decision.actor_user.full_name or s.decision.actor_user.username
+            history = [audit_dict(e) for e in audit.query(session, p.tenant_id, item_id=s.item_id)] if s.item_id else []
+        kind = spec.kind(s.kind) if spec else None
+        can_decide = sd["status"] == SuggestionStatus.PENDING.value and p.can(
+            "suggestion.decide", service_roles=spec.reviewer_roles if spec else None)
+        return render(request, "suggestion.html", p, s=sd, item=item, spec=spec, kind=kind, decider=decider,
+                      can_decide=can_decide, history=history, editable=_editable_fields(sd["value"]))
+
+    @r.post("/forslag/{suggestion_id}/avgjor")
+    async def decide(suggestion_id: int, request: Request, p: Principal = Depends(page_principal)):
+        platform = get_platform(request)
+        form = await request.form()
+        outcome = str(form.get("outcome", ""))
+        reason = str(form.get("reason", ""))
+        final_value = None
+        try:
+            if outcome == "changed":
+                final_value = _changed_value(form)
+            with platform.db.tenant_session(p.tenant_id) as session:
+                suggestions.decide(session, platform.registry, p, suggestion_id, outcome=outcome,
+                                   final_value=final_value, reason=reason)
+        except DomainError as exc:
+            request.session["flash"] = {"kind": "error", "text": exc.message}
+            return redirect(f"/forslag/{suggestion_id}")
+        label = OUTCOME_LABELS.get(outcome, outcome).lower()
+        return redirect(f"/forslag/{suggestion_id}", ("ok", f"Forslaget er {label}."), request)
+
+    # --- audit -----------------------------------------------------------------------------------
+    @r.get("/revisjonslogg")
+    def audit_page(request: Request, p: Principal = Depends(page_principal), hendelse: str = "", aktor: str = "",
+                   element: str = "", fra: str = "", til: str = "", side: int = 1):
+        authorize(p, "audit.read")
+        platform = get_platform(request)
+        try:
+            since = datetime.fromisoformat(fra) if fra else None
+            until = datetime.fromisoformat(til) if til else None
+            item_id = int(element) if element else None
+        except ValueError:
+            raise InvalidInput("Ugyldig dato eller elementnummer.")
+        with platform.db.tenant_session(p.tenant_id) as session:
+            rows = [audit_dict(e) for e in audit.query(session, p.tenant_id, since=since, until=until, item_id=item_id,
+                                                        event=hendelse or None, actor=aktor or None, limit=101,
+                                                        offset=(max(1, side) - 1) * 100, newest_first=True)]
+            verified = audit.verify_chain(session, audit.chain_for(p.tenant_id), platform.settings.checkpoint_dir)
+        filters = {"hendelse": hendelse, "aktor": aktor, "element": element, "fra": fra, "til": til}
+        export_qs = urlencode({k: v for k, v in {"item_id": element, "since": fra, "until": til}.items() if v})
+        return render(request, "audit.html", p, rows=rows[:100], more=len(rows) > 100, page=side, filters=filters,
+                      verified=verified, export_qs=export_qs, event_names=sorted(audit.EVENTS),
+                      can_export=p.can("audit.export"),
+                      next_qs=urlencode({**{k: v for k, v in filters.items() if v}, "side": side + 1}))
+
+    # --- administration --------------------------------------------------------------------------
+    @r.get("/admin/brukere")
+    def users_page(request: Request, p: Principal = Depends(page_principal)):
+        authorize(p, "users.manage")
+        platform = get_platform(request)
+        with platform.db.tenant_session(p.tenant_id) as session:
+            users = [(u.id, u.username, u.full_name, u.email, roles) for u, roles in accounts.tenant_users(session)]
+        return render(request, "admin_users.html", p, users=users, all_roles=[r.value for r in Role])
+
+    @r.post("/admin/brukere")
+    async def users_create(request: Request, p: Principal = Depends(page_principal), username: str = Form(""),
+                           full_name: str = Form(""), email: str = Form(""), password: str = Form(""),
+                           role: str = Form("saksbehandler")):
+        authorize(p, "users.manage")
+        platform = get_platform(request)
+        try:
+            with platform.db.tenant_session(p.tenant_id) as session:
+                existing = session.scalar(select(User).where(User.username == username.strip().lower()))
+                u = existing or accounts.create_user(session, username=username, password=password or None,
+                                                     full_name=full_name, email=email or None, actor=p.actor, via="ui")
+                accounts.grant_role(session, p.tenant_id, u, role, actor=p.actor)
+        except DomainError as exc:
+            return redirect("/admin/brukere", ("error", exc.message), request)
+        return redirect("/admin/brukere", ("ok", f"Brukeren {username} har fått rollen {ROLE_LABELS.get(role, role)}."), request)
+
+    @r.post("/admin/brukere/{user_id}/roller")
+    async def users_grant(user_id: int, request: Request, p: Principal = Depends(page_principal),
+                          role: str = Form(...), action: str = Form("grant")):
+        authorize(p, "users.manage")
+        platform = get_platform(request)
+        try:
+            with platform.db.tenant_session(p.tenant_id) as session:
+                if action == "revoke":
+                    accounts.revoke_role(session, p.tenant_id, user_id, role, actor=p.actor)
+                else:
+                    u = session.get(User, user_id)
+                    if u is None:
+                        raise NotFound("Brukeren finnes ikke.")
+                    accounts.grant_role(session, p.tenant_id, u, role, actor=p.actor)
+        except DomainError as exc:
+            return redirect("/admin/brukere", ("error", exc.message), request)
+        return redirect("/admin/brukere", ("ok", "Rollene er oppdatert."), request)
+
+    @r.get("/admin/enheter")
+    def units_page(request: Request, p: Principal = Depends(page_principal)):
+        authorize(p, "units.read")
+        platform = get_platform(request)
+        with platform.db.tenant_session(p.tenant_id) as session:
+            units = [{"id": u.id, "code": u.code, "name": u.name, "email": u.email, "active": u.active,
+                      "description": u.description} for u in accounts.list_units(session)]
+        return render(request, "admin_units.html", p, units=units, can_manage=p.can("units.manage"))
+
+    @r.post("/admin/enheter")
+    async def units_create(request: Request, p: Principal = Depends(page_principal), code: str = Form(""),
+                           name: str = Form(""), email: str = Form(""), description: str = Form("")):
+        authorize(p, "units.manage")
+        platform = get_platform(request)
+        try:
+            with platform.db.tenant_session(p.tenant_id) as session:
+                accounts.create_unit(session, p.tenant_id, code=code.strip(), name=name, email=email.strip(),
+                                     description=description, actor=p.actor)
+        except DomainError as exc:
+            return redirect("/admin/enheter", ("error", exc.message), request)
+        return redirect("/admin/enheter", ("ok", f"Enheten {name} er opprettet."), request)
+
+    @r.post("/admin/enheter/{unit_id}")
+    async def units_update(unit_id: int, request: Request, p: Principal = Depends(page_principal),
+                           name: str = Form(""), email: str = Form(""), active: str = Form("")):
+        authorize(p, "units.manage")
+        platform = get_platform(request)
+        try:
+            with platform.db.tenant_session(p.tenant_id) as session:
+                accounts.update_unit(session, p.tenant_id, unit_id, actor=p.actor, name=name, email=email.strip(),
+                                     active=active == "on")
+        except DomainError as exc:
+            return redirect("/admin/enheter", ("error", exc.message), request)
+        return redirect("/admin/enheter", ("ok", "Enheten er oppdatert."), request)
+
+    @r.get("/admin/automatisering")
+    def policies_page(request: Request, p: Principal = Depends(page_principal)):
+        authorize(p, "policies.read")
+        platform = get_platform(request)
+        with platform.db.tenant_session(p.tenant_id) as session:
+            policies = accounts.list_policies(session, platform.registry)
+        return render(request, "admin_policies.html", p, policies=policies, can_manage=p.can("policies.manage"))
+
+    @r.post("/admin/automatisering")
+    async def policies_update(request: Request, p: Principal = Depends(page_principal), service: str = Form(...),
+                              kind: str = Form(...), enabled: str = Form(""), threshold: str = Form("95")):
+        authorize(p, "policies.manage")
+        platform = get_platform(request)
+        try:
+            t = _percent(threshold)
+            with platform.db.tenant_session(p.tenant_id) as session:
+                accounts.set_policy(session, platform.registry, p.tenant_id, service=service, kind=kind,
+                                    enabled=enabled == "on", threshold=t if t is not None else 0.95, principal=p)
+        except ValueError:
+            return redirect("/admin/automatisering", ("error", "Terskelen må være et tall fra 50 til 100."), request)
+        except DomainError as exc:
+            return redirect("/admin/automatisering", ("error", exc.message), request)
+        return redirect("/admin/automatisering", ("ok", "Automatiseringen er oppdatert."), request)
+
+    @r.get("/modeller")
+    def models_page(request: Request, p: Principal = Depends(page_principal)):
+        authorize(p, "models.read")
+        platform = get_platform(request)
+        with platform.db.tenant_session(p.tenant_id) as session:
+            models = [modelreg.model_dict(m) for m in modelreg.list_models(session, p.tenant_id)]
+        shipped = [card for spec in platform.registry for card in spec.model_cards()]
+        return render(request, "models.html", p, models=models, shipped=shipped)
+
+    return r
+
+
+def _percent(value: str) -> float | None:
+    """'85' or '85 %' or '0,85' → 0.85. Raises ValueError on nonsense."""
+    v = (value or "").replace("%", "").replace(",", ".").strip()
+    if not v:
+        return None
+    x = float(v)
+    x = x / 100 if x > 1 else x
+    if not 0 <= x <= 1:
+        raise ValueError(value)
+    return x
+
+
+def _editable_fields(value: dict[str, Any]) -> list[tuple[str, str, bool, str]]:
+    """(key, current value as text, is_json, type name) for the change form."""
+    out = []
+    for k, v in (value or {}).items():
+        if isinstance(v, bool):
+            out.append((k, "true" if v else "false", False, "bool"))
+        elif isinstance(v, (int, float)):
+            out.append((k, str(v), False, type(v).__name__))
+        elif isinstance(v, str) or v is None:
+            out.append((k, v or "", False, "str"))
+        else:
+            out.append((k, json.dumps(v, ensure_ascii=False), True, "json"))
+    return out
+
+
+def _changed_value(form) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for key, raw in form.multi_items():
+        if not key.startswith("v__"):
+            continue
+        name = key[3:]
+        raw = str(raw)
+        if form.get(f"j__{name}"):
+            try:
+                value[name] = json.loads(raw)
+            except ValueError as exc:
+                raise InvalidInput(f"Feltet {name} må være gyldig JSON.") from exc
+        else:
+            value[name] = _coerce(raw, form.get(f"t__{name}", "str"))
+    return value
+
+
+def _coerce(raw: str, type_name: str) -> Any:
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw.replace(",", "."))
+        if type_name == "bool":
+            return raw.lower() in ("1", "true", "ja", "on")
+    except ValueError as exc:
+        raise InvalidInput(f"«{raw}» er ikke et gyldig tall.") from exc
+    return raw

@@ -1,0 +1,153 @@
+"""Shared fixtures: a real database (SQLite and PostgreSQL), a platform, the demo tenant, an HTTP client.
+
+Database tests run on both backends through the ``db_url`` fixture. PostgreSQL: a fresh database
+``kommuneki_test_<random>`` is created on the server at ``KOMMUNEKI_TEST_POSTGRES`` (default
+``postgresql://postgres@127.0.0.1:5432/postgres``) for the run and dropped after it; tables are truncated
+between tests. SQLite: a migrated template file is copied for each test.
+
+Missing dependencies: :func:`require` skips with a message saying what to install — except in CI
+(``CI=true``), where it fails, so that nothing is skipped silently there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from kommuneki.config import Settings
+from kommuneki.core.platform import Platform
+
+PG_ADMIN_URL = os.environ.get("KOMMUNEKI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def require(condition: bool, what: str, install: str) -> None:
+    """Skip (on a user's machine) or fail (in CI) when a dependency is missing."""
+    if condition:
+        return
+    message = f"{what} is not available: {install}"
+    if IN_CI:
+        pytest.fail(f"CI must not skip: {message}")
+    pytest.skip(message)
+
+
+def _sa_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(_sa_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """URL of a fresh, migrated PostgreSQL database for this test run (dropped afterwards)."""
+    problem = _pg_available()
+    require(problem is None, "PostgreSQL", f"start a server or set KOMMUNEKI_TEST_POSTGRES ({problem})")
+    name = f"kommuneki_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_sa_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = _sa_url(PG_ADMIN_URL).rsplit("/", 1)[0] + f"/{name}"
+    migrated = Platform.from_settings(Settings(data_dir=Path(f"/tmp/{name}"), database_url=url))
+    migrated.upgrade_db()
+    migrated.close()
+    shutil.rmtree(f"/tmp/{name}", ignore_errors=True)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("sqlite-template")
+    p = Platform.from_settings(Settings(data_dir=d))
+    p.upgrade_db()
+    p.close()
+    return d / "kommuneki.db"
+
+
+def _truncate_all(url: str) -> None:
+    from kommuneki.core.db import Base
+    from kommuneki.services import import_service_models
+
+    import_service_models()
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A migrated, empty database. Tests using it (directly or through ``platform``) run on both."""
+    if request.param == "sqlite":
+        shutil.copy(request.getfixturevalue("sqlite_template"), tmp_path / "kommuneki.db")
+        return f"sqlite:///{tmp_path / 'kommuneki.db'}"
+    url = request.getfixturevalue("pg_database")
+    _truncate_all(url)
+    return url
+
+
+def make_platform(data_dir: Path, database_url: str | None = None, **settings) -> Platform:
+    return Platform.from_settings(Settings(data_dir=data_dir, database_url=database_url, **settings))
+
+
+@pytest.fixture
+def platform(db_url, tmp_path):
+    p = make_platform(tmp_path, db_url)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def demo_platform(platform):
+    """The platform with the demo tenant loaded."""
+    from kommuneki.demo import load_demo
+
+    load_demo(platform)
+    return platform
+
+
+@pytest.fixture
+def client_factory(demo_platform):
+    """Returns a function building a TestClient, optionally signed in as a demo user."""
+    from fastapi.testclient import TestClient
+
+    from kommuneki.demo import DEMO_PASSWORD
+    from kommuneki.web.app import create_app
+
+    app = create_app(platform=demo_platform)
+    clients = []
+
+    def make(username: str | None = None, tenant: str | None = None) -> TestClient:
+        c = TestClient(app)
+        clients.append(c)
+        if username:
+            r = c.post("/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD,
+                                                   **({"tenant": tenant} if tenant else {})})
+            assert r.status_code == 200, r.text
+            c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        return c
+
+    yield make
+    for c in clients:
+        c.close()

@@ -1,0 +1,101 @@
+"""The audit chain: every kind of tampering is caught and the first bad entry named."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select, text, update
+
+from kommuneki.core import accounts, audit
+from kommuneki.core.models import AuditEntry
+
+
+def _seed(platform, n=5) -> int:
+    with platform.db.installation_session() as s:
+        t = accounts.create_tenant(s, slug="testkommune", name="Testkommune", kommunenummer="0001")
+    with platform.db.tenant_session(t.id) as s:
+        for i in range(n):
+            accounts.create_unit(s, t.id, code=f"enhet-{i}", name=f"Enhet {i}", email=f"e{i}@x.test", actor="test")
+    return t.id
+
+
+def _verify(platform, tenant_id):
+    with platform.db.installation_session() as s:
+        return audit.verify_chain(s, audit.chain_for(tenant_id), platform.settings.checkpoint_dir)
+
+
+def test_untouched_chain_verifies(platform):
+    tid = _seed(platform)
+    r = _verify(platform, tid)
+    assert r.ok and r.entries == 6  # tenant.created + 5 units
+
+
+@pytest.mark.parametrize("tamper, expected_seq, words", [
+    # changed data of entry 3: its own hash no longer matches
+    ("UPDATE audit_entry SET data = '{\"code\":\"x\"}' WHERE seq = 3", 3, "altered"),
+    # entry 2 deleted: a gap in the numbering
+    ("DELETE FROM audit_entry WHERE seq = 2", 2, "missing"),
+    # two entries swapped (seq exchanged): the hash covers seq, so the first one is caught
+    ("UPDATE audit_entry SET seq = CASE seq WHEN 2 THEN 3 WHEN 3 THEN 2 END WHERE seq IN (2, 3)", 2, None),
+    # the last entry removed: only the checkpoint outside the database can tell
+    ("DELETE FROM audit_entry WHERE seq = 6", 6, "truncated"),
+])
+def test_tampering_is_caught(platform, tamper, expected_seq, words):
+    tid = _seed(platform)
+    with platform.db.engine.begin() as conn:
+        if "CASE" in tamper:  # unique (chain, seq): move through a free number
+            conn.execute(text("UPDATE audit_entry SET seq = 1000 WHERE seq = 2 AND chain = :c"), {"c": f"t{tid}"})
+            conn.execute(text("UPDATE audit_entry SET seq = 2 WHERE seq = 3 AND chain = :c"), {"c": f"t{tid}"})
+            conn.execute(text("UPDATE audit_entry SET seq = 3 WHERE seq = 1000 AND chain = :c"), {"c": f"t{tid}"})
+        else:
+            conn.execute(text(tamper + " AND chain = :c"), {"c": f"t{tid}"})
+    r = _verify(platform, tid)
+    assert not r.ok
+    assert r.first_bad_seq == expected_seq
+    if words:
+        assert words in r.problem
+
+
+def test_full_rewrite_is_caught_by_checkpoint(platform):
+    """An attacker who rewrites entry 6 and recomputes its hash (a consistent chain) is caught by the
+    head hash kept outside the database."""
+    tid = _seed(platform)
+    with platform.db.installation_session() as s:
+        e = s.scalar(select(AuditEntry).where(AuditEntry.chain == f"t{tid}", AuditEntry.seq == 6))
+        fields = {k: getattr(e, k) for k in ("chain", "seq", "at", "event", "actor", "subject_type", "subject_id",
+                                             "item_id")}
+        fields["data"] = json.dumps({"code": "forged"})
+        new_hash = audit.entry_hash(e.prev_hash, fields)
+        s.execute(update(AuditEntry).where(AuditEntry.id == e.id).values(data=fields["data"], hash=new_hash))
+    r = _verify(platform, tid)
+    assert not r.ok and "rewritten" in r.problem
+
+
+def test_chains_are_per_tenant(platform):
+    a = _seed(platform)
+    with platform.db.installation_session() as s:
+        b = accounts.create_tenant(s, slug="annen", name="Annen kommune").id
+    with platform.db.installation_session() as s:
+        seqs = s.execute(select(AuditEntry.chain, AuditEntry.seq).order_by(AuditEntry.id)).all()
+    assert (f"t{a}", 1) in seqs and (f"t{b}", 1) in seqs
+
+
+def test_undeclared_event_or_field_is_refused(platform):
+    tid = _seed(platform, 0)
+    with pytest.raises(ValueError):
+        with platform.db.tenant_session(tid) as s:
+            audit.record(s, tid, "no.such.event", actor="test")
+    with pytest.raises(ValueError):
+        with platform.db.tenant_session(tid) as s:
+            audit.record(s, tid, "unit.created", actor="test", code="x", name="a person's name")
+
+
+def test_rolled_back_change_leaves_no_entry(platform):
+    tid = _seed(platform, 1)
+    with pytest.raises(RuntimeError):
+        with platform.db.tenant_session(tid) as s:
+            accounts.create_unit(s, tid, code="rollback", name="R", email="r@x.test", actor="test")
+            raise RuntimeError("boom")
+    r = _verify(platform, tid)
+    assert r.ok and r.entries == 2
