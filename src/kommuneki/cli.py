@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from .cli_support import (domain_errors, emit, fail, get_platform, json_option, progress, resolve_tenant_id,
+from .cli_support import (domain_errors, emit, get_platform, json_option, progress, resolve_tenant_id,
                           tenant_option)
 from .core import accounts, audit, items, modelreg
 from .core.errors import InvalidInput, NotFound
@@ -380,4 +380,4 @@ def _mount_service_commands() -> None:
 _mount_service_commands()
 
 if __name__ == "__main__":  # pragma: no cover
-    fail("Bruk kommandoen «kommuneki».", False)
+    main()

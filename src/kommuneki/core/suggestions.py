@@ -8,6 +8,7 @@ settles a suggestion with :func:`decide`. Services own their transaction: nothin
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,20 @@ EXPLANATION_BASE_SCHEMA: dict[str, Any] = {
                      "items": {"type": "object"}},
     },
 }
+
+
+_VALIDATORS: dict[str, Any] = {}
+
+
+def _validator(schema: dict[str, Any]):
+    """A compiled validator per schema; checking the schema itself each time cost ~7 ms a suggestion."""
+    key = json.dumps(schema, sort_keys=True)
+    v = _VALIDATORS.get(key)
+    if v is None:
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        v = _VALIDATORS[key] = cls(schema)
+    return v
 
 
 @dataclass
@@ -63,10 +78,9 @@ def suggest(session: Session, registry: ServiceRegistry, tenant_id: int, service
     if not 0.0 <= proposal.confidence <= 1.0:
         raise InvalidInput("Sikkerheten må være mellom 0 og 1.")
     for schema in (EXPLANATION_BASE_SCHEMA, kind.explanation_schema):
-        try:
-            jsonschema.validate(proposal.explanation, schema)
-        except jsonschema.ValidationError as exc:
-            raise InvalidInput(f"Forklaringen følger ikke skjemaet for {proposal.kind}: {exc.message}") from exc
+        error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(proposal.explanation))
+        if error is not None:
+            raise InvalidInput(f"Forklaringen følger ikke skjemaet for {proposal.kind}: {error.message}")
     s = Suggestion(tenant_id=tenant_id, item_id=item_id, service=service, kind=proposal.kind,
                    value=proposal.value, confidence=float(proposal.confidence),
                    explanation=proposal.explanation, model_name=proposal.model_name,

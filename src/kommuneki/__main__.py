@@ -1,0 +1,5 @@
+"""`python -m kommuneki` runs the CLI."""
+
+from kommuneki.cli import main
+
+main()
