@@ -1,0 +1,452 @@
+"""Norwegian identifiers: declarative recognizers in the Presidio style.
+
+Each recognizer declares its finding type, its regular-expression patterns (with a base score), the
+context words that raise (or lower) the score, and a ``validate`` hook that checks the candidate
+(checksums, date validity, ranges) and may change its type. Rules follow ../shared/design/DOMAIN.md:
+
+* fødselsnummer: DDMMYY + individnummer (3) + k1 + k2. k2 uses the kontonummer weights (5,4,3,2,7,6,5,4,3,2),
+  so every valid fødselsnummer also passes the kontonummer check; the type is decided from date validity,
+  the written format (kontonummer is often written 4.2.5) and the context words.
+  k1 under today's rule: weighted sum (3,7,6,1,8,9,4,5,2,1 over the first ten digits) mod 11 == 0; under the
+  rule that applies from 1.1.2032 the remainder may be 0, 1, 2 or 3. Both are accepted.
+* D-nummer: day + 40. H-nummer: month + 40 (NAV's Dolly synthetic test numbers share this). Tenor synthetic
+  test numbers (Skatteetaten): month + 80. FH-nummer: first digit 8 or 9 (no date).
+* organisasjonsnummer: 9 digits starting with 8 or 9, weights 3,2,7,6,5,4,3,2, mod 11.
+* A number of the right shape whose checksums fail is not an identifier; with strong context it is a
+  ``MULIG_ID`` (possibly mistyped identifier) with a score below 0.5.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .finding import Finding
+
+K1_WEIGHTS = (3, 7, 6, 1, 8, 9, 4, 5, 2)
+K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)          # also the kontonummer weights
+ORGNR_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+
+CONTEXT_WINDOW = 48   # characters before (and a little after) a candidate searched for context words
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checksums and dates (pure functions; also used by the benchmarks and tests)
+
+def mod11_check_digit(digits: Iterable[int], weights: Iterable[int]) -> int | None:
+    """11 - (weighted sum mod 11); 11 gives 0; 10 means no valid check digit (None)."""
+    s = sum(d * w for d, w in zip(digits, weights))
+    k = 11 - s % 11
+    if k == 11:
+        return 0
+    return None if k == 10 else k
+
+
+def k1_remainder(d: list[int]) -> int:
+    """Remainder of the k1 control sum including k1 itself (weight 1): 0 under today's rule."""
+    return (sum(x * w for x, w in zip(d[:9], K1_WEIGHTS)) + d[9]) % 11
+
+
+def k2_ok(d: list[int]) -> bool:
+    return mod11_check_digit(d[:10], K2_WEIGHTS) == d[10]
+
+
+def kontonr_ok(number: str) -> bool:
+    d = [int(c) for c in number]
+    return len(d) == 11 and k2_ok(d)
+
+
+def orgnr_ok(number: str) -> bool:
+    d = [int(c) for c in number]
+    return len(d) == 9 and d[0] in (8, 9) and mod11_check_digit(d[:8], ORGNR_WEIGHTS) == d[8]
+
+
+def century_from_individnummer(ind: int, yy: int) -> int | None:
+    """Century (1800, 1900, 2000) encoded by the individnummer under today's rule; None if not encodable."""
+    if ind <= 499:
+        return 1900
+    if ind <= 749 and yy >= 54:
+        return 1800
+    if ind >= 500 and yy < 40:
+        return 2000
+    if ind >= 900 and yy >= 40:
+        return 1900
+    return None
+
+
+@dataclass(frozen=True)
+class PersonNumberCheck:
+    """Everything known about an 11-digit candidate."""
+    digits: str
+    k1_rule_today: bool
+    k1_rule_2032: bool
+    k2: bool                    # == kontonummer check
+    kind: str | None            # FODSELSNUMMER, D_NUMMER, H_NUMMER, SYNTETISK_ID, FH_NUMMER or None
+    date_valid: bool
+    birth_date: str | None      # ISO date when determinable
+    century: int | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def checksums_ok(self) -> bool:
+        return self.k2 and (self.k1_rule_today or self.k1_rule_2032)
+
+    @property
+    def valid(self) -> bool:
+        return self.checksums_ok and self.date_valid and self.kind is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"k1_today_rule": self.k1_rule_today, "k1_2032_rule": self.k1_rule_2032,
+                "k2_and_kontonummer_check": self.k2, "date_valid": self.date_valid, "kind": self.kind,
+                "century": self.century, "notes": list(self.notes)}
+
+
+def check_person_number(number: str) -> PersonNumberCheck:
+    """Classify an 11-digit string as fødselsnummer / D / H / synthetic and check it under both rules."""
+    d = [int(c) for c in number]
+    if len(d) != 11:
+        raise ValueError("need 11 digits")
+    rem = k1_remainder(d)
+    today = rem == 0 and mod11_check_digit(d[:9], K1_WEIGHTS) is not None
+    rule_2032 = rem in (0, 1, 2, 3)
+    k2 = k2_ok(d)
+    notes: list[str] = []
+    if d[0] in (8, 9):
+        # FH-nummer (helper number in the health sector): no date encoded.
+        return PersonNumberCheck(number, today, rule_2032, k2, "FH_NUMMER", True, None, None,
+                                 ("FH-nummer: første siffer 8 eller 9, ingen fødselsdato",))
+    day, month, yy, ind = d[0] * 10 + d[1], d[2] * 10 + d[3], d[4] * 10 + d[5], d[6] * 100 + d[7] * 10 + d[8]
+    kind = "FODSELSNUMMER"
+    if 41 <= day <= 71:
+        day -= 40
+        kind = "D_NUMMER"
+        notes.append("D-nummer: dag + 40")
+    if 81 <= month <= 92:
+        month -= 80
+        kind = "SYNTETISK_ID"
+        notes.append("Syntetisk testnummer (Skatteetaten Tenor): måned + 80")
+    elif 41 <= month <= 52:
+        month -= 40
+        if kind == "D_NUMMER":
+            notes.append("Måned + 40 på et D-nummer: NAVs syntetiske testnumre (Dolly)")
+            kind = "H_NUMMER"
+        else:
+            kind = "H_NUMMER"
+        notes.append("H-nummer: måned + 40 (NAVs syntetiske testnumre i Dolly bruker samme regel)")
+    century = century_from_individnummer(ind, yy)
+    date_valid = False
+    birth = None
+    if 1 <= month <= 12 and day >= 1:
+        # Today's rule encodes the century; under the 2032 rule it does not, so also accept a date valid
+        # in another century (that only matters for 29 February).
+        candidates = [century] if century is not None else []
+        candidates += [c for c in (2000, 1900, 1800) if c != century]
+        for c in candidates:
+            if day <= calendar.monthrange(c + yy, month)[1]:
+                date_valid = True
+                if c == century:
+                    birth = f"{c + yy:04d}-{month:02d}-{day:02d}"
+                break
+        if century is None:
+            notes.append("Individnummeret koder ikke et århundre etter dagens regel")
+    return PersonNumberCheck(number, today, rule_2032, k2, kind, date_valid, birth, century, tuple(notes))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The recognizer machinery
+
+_BOUNDARY = re.compile(r"(?:[.!?;]\s+(?=[A-ZÆØÅ])|\n)")
+
+
+def _context(text: str, start: int, end: int, before: int = CONTEXT_WINDOW, after: int = 16) -> str:
+    """Lower-cased words near a candidate: up to ``before`` characters back and ``after`` ahead, cut at
+    sentence and line boundaries so a word in the previous sentence does not count."""
+    left = text[max(0, start - before):start]
+    cut = list(_BOUNDARY.finditer(left))
+    if cut:
+        left = left[cut[-1].end():]
+    right = text[end:end + after]
+    m = _BOUNDARY.search(right)
+    if m:
+        right = right[:m.start()]
+    return left.lower() + " \x00 " + right.lower()
+
+
+def _found(ctx: str, words: Iterable[str]) -> list[str]:
+    return [w for w in words if w in ctx]
+
+
+class Recognizer:
+    """A declarative recognizer: subclasses set ``type``, ``patterns``, ``context`` and may override
+    ``validate``. ``validate`` returns None to reject a candidate, or a dict that may set ``type``,
+    ``score`` and extra explanation fields."""
+
+    name: ClassVar[str] = "recognizer"
+    type: ClassVar[str] = ""
+    patterns: ClassVar[tuple[tuple[str, str, float], ...]] = ()   # (pattern name, regex, base score)
+    context: ClassVar[tuple[str, ...]] = ()
+    context_boost: ClassVar[float] = 0.3
+    flags: ClassVar[int] = 0
+
+    _compiled: ClassVar[list[tuple[str, re.Pattern[str], float]] | None] = None
+
+    @classmethod
+    def compiled(cls) -> list[tuple[str, re.Pattern[str], float]]:
+        if cls.__dict__.get("_compiled") is None:
+            cls._compiled = [(n, re.compile(p, cls.flags), s) for n, p, s in cls.patterns]
+        return cls._compiled  # type: ignore[return-value]
+
+    def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
+        return {}
+
+    def span(self, m: re.Match[str]) -> tuple[int, int]:
+        return m.span("v") if "v" in m.groupdict() else m.span()
+
+    def analyze(self, text: str) -> list[Finding]:
+        out: list[Finding] = []
+        for pname, rx, base in self.compiled():
+            for m in rx.finditer(text):
+                start, end = self.span(m)
+                ctx = _context(text, start, end)
+                res = self.validate(text, m, pname, ctx)
+                if res is None:
+                    continue
+                ftype = res.pop("type", self.type)
+                words = res.pop("context_words", None)
+                if words is None:
+                    words = _found(ctx, self.context)
+                score = res.pop("score", None)
+                if score is None:
+                    score = min(1.0, base + (self.context_boost if words else 0.0))
+                expl = {"detector": self.name, "pattern": pname, "context_words": words, **res}
+                out.append(Finding(ftype, start, end, text[start:end], round(score, 4), expl))
+        return out
+
+
+# Context word lists (lower case; matched as substrings of the window before the candidate).
+FNR_CONTEXT = ("fødselsnummer", "fødselsnr", "fødselsnumm", "f.nr", "fnr", "personnummer", "personnr",
+               "pers.nr", "p.nr", "d-nummer", "d-nr", "dnr", "h-nummer", "fødselsnummeret", "personnummeret",
+               "identitetsnummer", "id-nummer", "id-nr", "fødd", "født", "ssn")
+KONTO_CONTEXT = ("kontonummer", "kontonr", "konto nr", "konto", "bankkonto", "kto", "kontoen", "innbetal",
+                 "utbetal", "overfør", "iban", "bank")
+ORG_CONTEXT = ("org.nr", "org nr", "orgnr", "org. nr", "organisasjonsnummer", "org.nummer", "foretaksregister",
+               "enhetsregister", "mva", "foretaksnummer")
+PHONE_CONTEXT = ("tlf", "telefon", "mobil", "mob.", "ring", "sms", "tel.", "tel:", "telefonnummer", "nummer",
+                 "telefax", "faks", "kontakt", "sentralbord")
+DOB_CONTEXT_RX = re.compile(r"(?:\bfødt|\bfødd|\bf\.\s?d\.|\bfødselsdato|\bfødselsdag|\bf\.)\s*(?:den\s+|:\s*)?$",
+                            re.IGNORECASE)
+GNR_CONTEXT = ("gnr", "bnr", "gårdsnummer", "bruksnummer", "gards", "matrikkel", "eiendom", "tomt", "seksjon",
+               "festenummer", "fnr.", "snr.")
+
+
+KIND_LABEL = {"FODSELSNUMMER": "fødselsnummer", "D_NUMMER": "D-nummer", "H_NUMMER": "H-nummer",
+              "SYNTETISK_ID": "syntetisk testnummer", "FH_NUMMER": "FH-nummer"}
+
+
+class PersonNumberRecognizer(Recognizer):
+    """11-digit numbers: fødselsnummer, D-, H-, FH- and synthetic numbers, kontonummer, or MULIG_ID."""
+
+    name = "no_person_number"
+    type = "FODSELSNUMMER"
+    patterns = (
+        ("kontonr_4_2_5", r"(?<![\d.,])(?<!\d[ .])(?P<v>\d{4}[ .]\d{2}[ .]\d{5})(?![ .]?\d)", 0.6),
+        ("fnr_6_5", r"(?<![\d.,])(?<!\d[ .-])(?P<v>\d{6}[ -]?\d{5})(?![ .-]?\d)", 0.6),
+    )
+
+    def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
+        raw = m.group("v")
+        number = re.sub(r"\D", "", raw)
+        chk = check_person_number(number)
+        fnr_words = _found(ctx, FNR_CONTEXT)
+        konto_words = _found(ctx, KONTO_CONTEXT)
+        kontonr_format = pattern == "kontonr_4_2_5"
+        expl: dict[str, Any] = {"checks": chk.as_dict(), "format": "4.2.5" if kontonr_format else "6+5",
+                                "context_words": fnr_words + konto_words}
+        if chk.valid and chk.kind is not None:
+            rule = "dagens regel" if chk.k1_rule_today else "regelen fra 1.1.2032"
+            expl["rule"] = "today" if chk.k1_rule_today else "2032"
+            # Decide fødselsnummer vs kontonummer: format and context.
+            if (kontonr_format and not fnr_words) or (konto_words and not fnr_words):
+                expl["reason"] = ("Består både fødselsnummer- og kontonummerkontrollen; formatet eller "
+                                  "sammenhengen tyder på kontonummer")
+                return {**expl, "type": "KONTONR", "score": 0.95 if konto_words else 0.8}
+            ftype = "H_NUMMER" if chk.kind == "FH_NUMMER" else chk.kind
+            base = {"FODSELSNUMMER": 0.9, "D_NUMMER": 0.9, "H_NUMMER": 0.85, "SYNTETISK_ID": 0.85}[ftype]
+            if kontonr_format:
+                base -= 0.2
+            expl["reason"] = f"Gyldig {KIND_LABEL[chk.kind]} etter {rule}"
+            if konto_words:
+                expl["reason"] += "; består også kontonummerkontrollen (samme vekter som k2)"
+            return {**expl, "type": ftype, "score": min(1.0, base + (0.09 if fnr_words else 0.0))}
+        if chk.k2:
+            # Passes the kontonummer check but is not a valid person number.
+            if fnr_words and not konto_words:
+                expl["reason"] = ("Står ved et ord for fødselsnummer, men er ikke et gyldig fødselsnummer "
+                                  "(kontrollsiffer eller dato stemmer ikke)")
+                return {**expl, "type": "MULIG_ID", "score": 0.4}
+            expl["reason"] = "Består kontonummerkontrollen (mod 11)"
+            return {**expl, "type": "KONTONR",
+                    "score": 0.95 if konto_words else (0.8 if kontonr_format else 0.6)}
+        if fnr_words or konto_words:
+            expl["reason"] = ("Har formen til et fødsels- eller kontonummer og står ved et slikt ord, men "
+                              "kontrollsifrene stemmer ikke: kanskje feilskrevet")
+            return {**expl, "type": "MULIG_ID", "score": 0.35 if fnr_words else 0.25}
+        return None
+
+
+class OrgnrRecognizer(Recognizer):
+    name = "no_orgnr"
+    type = "ORGNR"
+    patterns = (
+        ("orgnr_3_3_3", r"(?<![\d.,])(?<!\d[ .])(?:NO\s?)?(?P<v>[89]\d{2}[ .]\d{3}[ .]\d{3})(?![ .]?\d)", 0.6),
+        ("orgnr_9", r"(?<![\d.,])(?<!\d[ .])(?:NO\s?)?(?P<v>[89]\d{8})(?![ .]?\d)", 0.5),
+    )
+    context = ORG_CONTEXT
+    context_boost = 0.4
+
+    def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
+        number = re.sub(r"\D", "", m.group("v"))
+        if not orgnr_ok(number):
+            return None
+        words = _found(ctx, ORG_CONTEXT)
+        if not words and re.search(r"(tlf|telefon|mobil)", ctx):
+            return None
+        return {"checksum": "mod11 ok", "note": "En organisasjon, ikke en person",
+                "context_words": words}
+
+
+class PhoneRecognizer(Recognizer):
+    name = "no_phone"
+    type = "TELEFON"
+    patterns = (
+        ("intl", r"(?<![\w+])(?P<v>(?:\+|00)\s?47[\s-]?(?:\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}|\d{3}[\s-]?\d{2}[\s-]?\d{3}))"
+                 r"(?![ .-]?\d)", 0.9),
+        ("national_spaced", r"(?<![\d.,/+-])(?<!\d[ .])(?P<v>[2-9]\d(?: \d{2}){3}|[2-9]\d{2} \d{2} \d{3})(?![ .,-]?\d)",
+         0.6),
+        ("national_8", r"(?<![\d.,/+-])(?<!\d[ .])(?P<v>[2-9]\d{7})(?![ .,-]?\d)", 0.4),
+    )
+    context = PHONE_CONTEXT
+    context_boost = 0.45
+
+    def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
+        digits = re.sub(r"\D", "", m.group("v"))
+        national = digits[-8:]
+        mobile = national[0] in "49"
+        words = _found(ctx, PHONE_CONTEXT)
+        if pattern == "national_8" and not words:
+            # A bare 8-digit number is often a case or invoice number: only mobiles pass without context.
+            if not mobile:
+                return None
+        if pattern != "intl" and national[0] == "8" and not words:
+            return None
+        res: dict[str, Any] = {"mobile": mobile, "context_words": words}
+        if mobile and not words and pattern != "intl":
+            res["score"] = 0.55 if pattern == "national_spaced" else 0.45
+        return res
+
+
+class EmailRecognizer(Recognizer):
+    name = "email"
+    type = "EPOST"
+    patterns = (("email", r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])", 0.95),)
+
+
+STREET_SUFFIXES = (
+    "veien", "vegen", "veg", "vei", "gata", "gaten", "gate", "stien", "stig", "stigen", "plassen", "plass",
+    "torget", "torg", "allé", "alle", "alleen", "bakken", "brygga", "bryggen", "kaia", "kaien", "svingen",
+    "løkka", "løkken", "tunet", "jordet", "ringen", "kroken", "grenda", "grend", "veita", "smauet", "sletta",
+    "kollen", "haugen", "lia", "lien", "åsen", "tråkket", "vangen", "hagen", "parken", "stranda", "stranden",
+    "tangen", "hallen", "myra", "myren", "bråten", "moen", "dalen", "berget", "høgda", "høyden", "lunden",
+    "stubben", "gården", "toppen", "vollen", "engen", "enga", "kleiva", "skogen", "sundet", "promenaden",
+)
+_SUFFIX_RX = "|".join(sorted(STREET_SUFFIXES, key=len, reverse=True))
+_CAP = r"[A-ZÆØÅ][a-zæøåéü]+"
+# "Storgata 5", "Kongens gate 12 B", "Ole Vigs gate 3", "Fjellveien 12b", "Karl Johans gate 1, 0154 Oslo"
+_STREET = (rf"(?:{_CAP}(?:[ -](?:{_CAP}|[a-zæøå]+s))?(?:{_SUFFIX_RX})"
+           rf"|(?:{_CAP}s?\s){{1,2}}(?:gate|gata|vei|veg|plass|allé|alle|torg|gt\.|vn\.))")
+_NUMBER = r"\d{1,4}(?:\s?[A-Ha-h])?(?![\w])(?:\s?-\s?\d{1,4})?"
+_POST = r"(?:,?\s+(?:\d{4}|N-\d{4})\s+[A-ZÆØÅ][A-ZÆØÅa-zæøå]+(?:[ -][A-ZÆØÅ][A-ZÆØÅa-zæøå]+)?)"
+
+
+class AddressRecognizer(Recognizer):
+    name = "no_address"
+    type = "ADRESSE"
+    patterns = (
+        ("street_number_postal", rf"(?<![\w])(?:{_STREET})\s{_NUMBER}{_POST}", 0.9),
+        ("street_number", rf"(?<![\w])(?:{_STREET})\s{_NUMBER}", 0.65),
+        ("postboks", rf"(?<![\w])(?:Postboks|Pb\.|Boks)\s\d{{1,5}}{_POST}?", 0.8),
+        ("postnr_POSTSTED", r"(?<![\w\d])\d{4}\s[A-ZÆØÅ]{3,}(?:[ -][A-ZÆØÅ]{2,})?(?![\w])", 0.55),
+    )
+    context = ("adresse", "bor i", "bosatt", "bostedsadresse", "postadresse", "besøksadresse")
+    context_boost = 0.25
+
+    def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
+        s = m.group(0)
+        if pattern == "postnr_POSTSTED":
+            if int(s[:4]) == 0 and not s.startswith("0"):
+                return None
+        # "Gata 2" at sentence start alone is still an address; reject pure numbers like years after words
+        if pattern.startswith("street") and re.search(r"\s(1[89]\d\d|20\d\d)$", s.split(",")[0]):
+            return None
+        return {}
+
+
+class GnrBnrRecognizer(Recognizer):
+    name = "no_gnr_bnr"
+    type = "GNR_BNR"
+    flags = re.IGNORECASE
+    patterns = (
+        ("gnr_bnr", r"(?<![\w])(?:gnr|g\.nr|gårdsnr|gardsnr|gårdsnummer|gardsnummer)\.?\s*:?\s*\d{1,4}\s*[,/]?\s*(?:og\s+)?"
+                    r"(?:bnr|b\.nr|bruksnr|bruksnummer)\.?\s*:?\s*\d{1,4}"
+                    r"(?:\s*[,/]?\s*(?:fnr|festenr|festenummer)\.?\s*\d{1,4})?(?:\s*[,/]?\s*(?:snr|seksjonsnr|seksjonsnummer)\.?\s*\d{1,4})?",
+         0.95),
+        ("gnr_bnr_slash", r"(?<![\w])(?:gnr\.?\s*/\s*bnr\.?|g/bnr\.?|gnr\.?\s*og\s*bnr\.?)\s*:?\s*\d{1,4}\s*/\s*\d{1,4}(?:\s*/\s*\d{1,4}){0,2}",
+         0.95),
+        ("slash_with_context", r"(?<![\w/.])(?P<v>\d{1,4}/\d{1,4}(?:/\d{1,4}){0,2})(?![\w/.])", 0.5),
+    )
+
+    def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
+        if pattern == "slash_with_context":
+            words = _found(ctx, GNR_CONTEXT)
+            a = m.group("v").split("/")
+            if not words or (len(a[0]) == 4 and a[0].startswith(("19", "20"))):   # 2024/123 is a case number
+                return None
+            return {"context_words": words, "score": 0.75}
+        return {"context_words": []}
+
+
+_MONTHS = ("januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember|"
+           "jan\\.?|feb\\.?|mar\\.?|apr\\.?|jun\\.?|jul\\.?|aug\\.?|sep\\.?|sept\\.?|okt\\.?|nov\\.?|des\\.?")
+
+
+class BirthDateRecognizer(Recognizer):
+    name = "no_birth_date"
+    type = "FODSELSDATO"
+    flags = re.IGNORECASE
+    patterns = (
+        ("numeric", r"(?<![\d.])(?P<v>(?:0?[1-9]|[12]\d|3[01])[./-](?:0?[1-9]|1[0-2])[./-](?:\d{4}|\d{2}))(?![\d]|\.\d)",
+         0.85),
+        ("words", rf"(?<![\w])(?P<v>(?:0?[1-9]|[12]\d|3[01])\.?\s(?:{_MONTHS})\s\d{{4}})(?![\d])", 0.85),
+    )
+
+    def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
+        before = text[max(0, m.start("v") - 30):m.start("v")]
+        hit = DOB_CONTEXT_RX.search(before)
+        if not hit:
+            return None
+        return {"context_words": [hit.group(0).strip()]}
+
+
+RECOGNIZERS: tuple[Recognizer, ...] = (PersonNumberRecognizer(), OrgnrRecognizer(), PhoneRecognizer(),
+                                       EmailRecognizer(), AddressRecognizer(), GnrBnrRecognizer(),
+                                       BirthDateRecognizer())
+
+
+def detect_identifiers(text: str) -> list[Finding]:
+    out: list[Finding] = []
+    for r in RECOGNIZERS:
+        out.extend(r.analyze(text))
+    return out
