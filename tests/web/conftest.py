@@ -1,0 +1,158 @@
+"""Fixtures for the web tests that span processes: a local OpenID Connect provider, a live server over
+its own committed database, and the headless Chromium that drives it.
+
+The live server runs uvicorn in a thread on a free loopback port, over a fresh SQLite data folder with
+the demo loaded (browser tests need not run on both databases; the OIDC flow tests in
+``test_oidc.py`` do, in process). The OIDC provider is ``oidc-provider-mock`` from PyPI, a real
+authlib-based provider that issues signed ID tokens; it runs in a thread as well.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_platform, require
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("KOMMUNEKI_TEST_CHROMIUM", "/usr/bin/chromium"))
+AXE_PATH = REPO / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+OIDC_CLIENT_ID = "kommuneki-test"
+OIDC_CLIENT_SECRET = "test-client-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> str:
+    """Issuer URL of a local OpenID Connect provider (oidc-provider-mock) running in a thread."""
+    try:
+        from oidc_provider_mock import run_server_in_thread
+    except ImportError:
+        run_server_in_thread = None
+    require(run_server_in_thread is not None, "oidc-provider-mock", "pip install -e '.[test]'")
+    # nonce required: the provider refuses an authorization request without one, so the test fails if
+    # kommuneki stops sending it
+    with run_server_in_thread(port=free_port(), require_nonce=True) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    platform: object
+    oidc_issuer: str
+
+    def audit_events(self, event: str) -> list[dict]:
+        """Audit entries of one event type in the demo tenant, newest first (read from the database)."""
+        from kommuneki.core import audit
+        from kommuneki.web.api import audit_dict
+
+        with self.platform.db.installation_session(unscoped=True) as session:
+            from kommuneki.core.models import Tenant
+            from sqlalchemy import select
+
+            tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == "demo"))
+        with self.platform.db.tenant_session(tenant_id) as session:
+            return [audit_dict(e) for e in audit.query(session, tenant_id, event=event, newest_first=True)]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, oidc_provider):
+    """uvicorn in a thread over its own SQLite data folder with the demo loaded (committed data)."""
+    import uvicorn
+
+    from kommuneki.demo import load_demo
+    from kommuneki.web.app import create_app
+
+    data = tmp_path_factory.mktemp("live-server")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    platform = make_platform(data, None, base_url=url, oidc_issuer=oidc_provider, oidc_client_id=OIDC_CLIENT_ID,
+                             oidc_client_secret=OIDC_CLIENT_SECRET, oidc_label="Logg inn med testleverandøren",
+                             log_level="WARNING")
+    platform.upgrade_db()
+    load_demo(platform)
+    app = create_app(platform=platform)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.02)
+    yield LiveServer(url=url, platform=platform, oidc_issuer=oidc_provider)
+    server.should_exit = True
+    thread.join(10)
+    platform.close()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+# --- pytest-playwright: use Debian's Chromium, one browser per session ------------------------------
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        require(False, "playwright", "pip install -e '.[test]'")
+    require(CHROMIUM.exists(), f"Chromium ({CHROMIUM})", "apt-get install chromium")
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "headless": True,
+            "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "nb-NO", "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> str:
+    require(AXE_PATH.exists(), "axe-core (node_modules/axe-core)", "npm ci")
+    return AXE_PATH.read_text()
+
+
+def axe_problems(page, axe_js: str) -> list[str]:
+    """Serious and critical axe-core violations on the current page, one readable line each."""
+    page.evaluate(axe_js)  # page.evaluate works under our CSP; add_script_tag would be refused
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    lines = []
+    for v in violations:
+        if v["impact"] in ("serious", "critical"):
+            targets = "; ".join(json.dumps(n["target"]) + " " + n.get("failureSummary", "").replace("\n", " ")
+                                for n in v["nodes"][:5])
+            lines.append(f'[{v["impact"]}] {v["id"]}: {v["help"]} ({len(v["nodes"])} node(s)) {targets}')
+    return lines
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def login(page, base: str, username: str, password: str | None = None) -> None:
+    from kommuneki.demo import DEMO_PASSWORD
+
+    page.goto(base + "/logg-inn")
+    page.get_by_label("Brukernavn").fill(username)
+    page.get_by_label("Passord").fill(password or DEMO_PASSWORD)
+    page.get_by_role("button", name="Logg inn", exact=True).click()

@@ -1,0 +1,53 @@
+"""Accessibility of every page: axe-core, injected into the real page in headless Chromium, must find no
+serious or critical violation. Each page is also saved as a screenshot under test-artifacts/ (for people
+to look at; nothing is compared)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import axe_problems, login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _first_suggestion_id(page, base: str) -> str:
+    page.goto(base + "/?status=all")
+    href = page.locator("table.queue a[href^='/forslag/']").first.get_attribute("href")
+    return href.rsplit("/", 1)[1]
+
+
+def test_every_page_has_no_serious_accessibility_violation(page, live_server, axe_js):
+    base = live_server.url
+    problems: dict[str, list[str]] = {}
+
+    def check(name: str, path: str | None = None) -> None:
+        if path is not None:
+            page.goto(base + path)
+        screenshot(page, name)
+        found = axe_problems(page, axe_js)
+        if found:
+            problems[name] = found
+
+    check("login", "/logg-inn")
+    page.get_by_label("Brukernavn").fill("admin")
+    page.get_by_label("Passord").fill("feil-passord")
+    page.get_by_role("button", name="Logg inn", exact=True).click()
+    check("login-error")
+
+    login(page, base, "admin")
+    check("queue", "/")
+    check("queue-empty", "/?min_sikkerhet=100&maks_sikkerhet=100&status=rejected")
+    sid = _first_suggestion_id(page, base)
+    check("suggestion", f"/forslag/{sid}")
+    check("audit", "/revisjonslogg")
+    check("audit-search", "/revisjonslogg?hendelse=auth.login")
+    check("users", "/admin/brukere")
+    check("units", "/admin/enheter")
+    check("automation", "/admin/automatisering")
+    check("models", "/modeller")
+    check("error-404", "/forslag/999999")
+    check("error-403-page", "/finnes-ikke")
+
+    report = "\n".join(f"{name}:\n  " + "\n  ".join(lines) for name, lines in problems.items())
+    assert not problems, "axe-core found serious or critical violations:\n" + report
