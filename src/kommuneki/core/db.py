@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.util import find_tables
 from sqlalchemy.orm import (DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr,
                             mapped_column, sessionmaker, with_loader_criteria)
 
@@ -79,6 +80,17 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def _tenant_tables() -> set[str]:
+    return {m.local_table.name for m in Base.registry.mappers if issubclass(m.class_, TenantScoped)}
+
+
+def _names_tenant_table(statement) -> bool:
+    """True when a tenant table appears anywhere in the statement, not only as a loaded entity:
+    ``select(func.count()).select_from(Suggestion)`` and subqueries have no entity mapper to check."""
+    names = {getattr(t, "name", None) for t in find_tables(statement, check_columns=True, include_crud=True)}
+    return bool(names & _tenant_tables())
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
@@ -91,7 +103,7 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
             return
         mappers = [m.class_ for m in state.all_mappers] if state.is_select else [state.bind_mapper.class_] \
             if state.bind_mapper is not None else []
-        if any(issubclass(c, TenantScoped) for c in mappers):
+        if any(issubclass(c, TenantScoped) for c in mappers) or _names_tenant_table(state.statement):
             raise TenantScopeError("Query on tenant data in a session without a tenant")
         return
     state.statement = state.statement.options(
