@@ -232,7 +232,12 @@ def principal_for_token(session: Session, token: str) -> Principal:
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("Brukeren bak nøkkelen er deaktivert.")
-    row.last_used_at = utcnow()
+    now = utcnow()
+    last = row.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=now.tzinfo)
+    if last is None or now - last > timedelta(minutes=1):  # not a write on every request
+        row.last_used_at = now
     roles = frozenset(session.scalars(select(Membership.role).where(
         Membership.user_id == user.id, Membership.tenant_id == row.tenant_id)
         .execution_options(include_all_tenants=True)))
