@@ -137,6 +137,16 @@ def revoke_role(session: Session, tenant_id: int, user_id: int, role: str, *, ac
     audit.record(session, tenant_id, "role.revoked", actor=actor, subject=("user", user_id), role=role)
 
 
+def get_tenant_user(session: Session, user_id: int, *, is_operator: bool = False) -> User:
+    """A user who holds a role in the session's tenant (any user for an installation operator).
+    Users are installation-wide, so a bare ``session.get(User, id)`` would let one tenant's admin
+    see and grant roles to another tenant's users by guessing ids."""
+    u = session.get(User, user_id)
+    if u is None or not (is_operator or roles_of(session, u.id)):
+        raise NotFound("Brukeren finnes ikke.")
+    return u
+
+
 def roles_of(session: Session, user_id: int) -> frozenset[str]:
     """Roles of a user in the session's tenant."""
     return frozenset(session.scalars(select(Membership.role).where(Membership.user_id == user_id)))

@@ -262,9 +262,7 @@ def router() -> APIRouter:
         authorize(p, "users.manage")
         platform = get_platform(request)
         with platform.db.tenant_session(p.tenant_id) as session:
-            u = session.get(User, user_id)
-            if u is None:
-                raise NotFound("Brukeren finnes ikke.")
+            u = accounts.get_tenant_user(session, user_id, is_operator=p.is_operator)
             accounts.grant_role(session, p.tenant_id, u, body.role, actor=p.actor)
             return _user_dict(u, sorted(accounts.roles_of(session, u.id)))
 
