@@ -12,7 +12,7 @@ import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..core import accounts, audit
 from ..core.errors import Forbidden, NotAuthenticated
@@ -30,12 +30,15 @@ def start_session(request: Request, user: User, method: str, tenant_ref: str | N
     with platform.db.installation_session(unscoped=True) as session:
         tenants = accounts.user_tenants(session, session.get(User, user.id))
         if not tenants:
+            # recorded, and committed on leaving the block: raising inside it would roll the record back
             audit.record(session, None, "auth.login_failed", actor=f"user:{user.id}", method=method,
                          reason="no_role", username_sha256=hashlib.sha256(user.username.encode()).hexdigest())
-            raise Forbidden("Brukeren har ingen rolle i noen organisasjon. Kontakt administrator.")
-        chosen = next((t for t in tenants if tenant_ref in (t.slug, str(t.id))), tenants[0]) if tenant_ref \
-            else tenants[0]
-        accounts.record_login(session, chosen.id, user, method)
+        else:
+            chosen = next((t for t in tenants if tenant_ref in (t.slug, str(t.id))), tenants[0]) if tenant_ref \
+                else tenants[0]
+            accounts.record_login(session, chosen.id, user, method)
+    if not tenants:
+        raise Forbidden("Brukeren har ingen rolle i noen organisasjon. Kontakt administrator.")
     request.session.clear()  # new session id material after login: no fixation
     request.session.update({"user_id": user.id, "tenant_id": chosen.id, "csrf": secrets.token_urlsafe(32),
                             "method": method})
@@ -68,8 +71,23 @@ def switch_tenant(request: Request, tenant_id: int) -> None:
     request.session["tenant_id"] = tenant_id
 
 
+UNKNOWN_IDENTITY = ("Ingen bruker i kommuneki er knyttet til denne identiteten. Be administrator opprette "
+                    "deg med samme e-postadresse som du logger inn med.")
+
+
+def _refuse(platform, request: Request, reason: str, key: str, message: str):
+    """Record the failed OIDC sign-in (the identity only as a hash) and show the login page with why."""
+    with platform.db.installation_session() as session:
+        audit.record(session, None, "auth.login_failed", actor="anonymous", method="oidc", reason=reason,
+                     username_sha256=hashlib.sha256(key.encode()).hexdigest())
+    from .pages import render  # late: pages imports this module
+
+    return render(request, "login.html", status_code=403, error=message, next="/")
+
+
 def oidc_router(platform) -> APIRouter | None:
-    """Routes for OIDC sign-in, or None when no issuer is configured."""
+    """Routes for OIDC sign-in (authorization code flow with PKCE S256, state and nonce, all checked by
+    authlib), or None when no issuer is configured."""
     s = platform.settings
     if not s.oidc_issuer:
         return None
@@ -83,6 +101,7 @@ def oidc_router(platform) -> APIRouter | None:
 
     @r.get("/auth/oidc/login", include_in_schema=False)
     async def oidc_login(request: Request):
+        # authlib keeps state, nonce and the PKCE verifier in the (signed) session until the callback
         return await oauth.oidc.authorize_redirect(request, s.base_url.rstrip("/") + "/auth/oidc/callback")
 
     @r.get("/auth/oidc/callback", include_in_schema=False)
@@ -90,29 +109,35 @@ def oidc_router(platform) -> APIRouter | None:
         try:
             token = await oauth.oidc.authorize_access_token(request)
         except OAuthError as exc:
-            raise NotAuthenticated(f"Innloggingen ble avbrutt: {exc.error}") from exc
+            return _refuse(platform, request, "provider_error", exc.error or "oauth_error",
+                           "Innloggingen ble avbrutt eller kunne ikke bekreftes. Prøv igjen.")
         claims = token.get("userinfo") or {}
-        subject = f"{s.oidc_issuer}|{claims.get('sub')}"
+        if not claims.get("sub"):
+            return _refuse(platform, request, "no_subject", "", "Innloggingen ga ingen identitet. Prøv igjen.")
+        subject = f"{s.oidc_issuer}|{claims['sub']}"
         key = claims.get(s.oidc_email_claim)
+        key = str(key).strip().lower() if key else None
+        if key and claims.get("email_verified") is False:
+            key = None  # never bind an account by an address the provider has not verified
         with platform.db.installation_session() as session:
             user = session.scalar(select(User).where(User.oidc_subject == subject))
             if user is None and key:
-                user = session.scalar(select(User).where(User.email == str(key).lower()))
-                if user is not None and user.oidc_subject is None:
+                by_key = session.scalar(select(User).where(func.lower(User.email) == key))
+                # bind on first sign-in only; a user already bound to another identity is not taken over
+                if by_key is not None and by_key.oidc_subject is None:
+                    user = by_key
                     user.oidc_subject = subject
                     audit.record(session, None, "user.updated", actor=f"user:{user.id}", subject=("user", user.id),
                                  fields=["oidc_subject"])
-            if user is None or not user.is_active:
-                audit.record(session, None, "auth.login_failed", actor="anonymous", method="oidc",
-                             reason="unknown_identity",
-                             username_sha256=hashlib.sha256(str(key or subject).encode()).hexdigest())
-                failed = True
-            else:
-                failed = False
-        if failed:
-            raise Forbidden("Ingen bruker i kommuneki er knyttet til denne identiteten. Be administrator "
-                            "opprette deg med samme e-postadresse.")
-        start_session(request, user, "oidc")
+            found = user is not None and user.is_active
+        if not found:
+            return _refuse(platform, request, "unknown_identity", key or subject, UNKNOWN_IDENTITY)
+        try:
+            start_session(request, user, "oidc")
+        except Forbidden as exc:  # known, but no role in any tenant (already recorded)
+            from .pages import render
+
+            return render(request, "login.html", status_code=403, error=exc.message, next="/")
         return RedirectResponse("/", status_code=303)
 
     return r

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..core import accounts, audit, modelreg, suggestions
 from ..core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound
-from ..core.models import Role, SuggestionStatus, Tenant, User
+from ..core.models import Item, Role, SuggestionStatus, Tenant, User
 from ..core.permissions import Principal, authorize
 from .api import audit_dict, reviewable_services
 from .auth import password_login, switch_tenant
@@ -30,6 +30,20 @@ OUTCOME_LABELS = {"accepted": "Godtatt", "changed": "Endret", "rejected": "Avvis
 ROLE_LABELS = {"saksbehandler": "Saksbehandler", "arkivar": "Arkivar", "leder": "Leder",
                "eiendomsskatt": "Eiendomsskatt", "personvernombud": "Personvernombud",
                "ki-ansvarlig": "KI-ansvarlig", "admin": "Administrator"}
+# Norwegian names of the core audit events; a service's own events show their (English) description.
+EVENT_LABELS_NB = {
+    "auth.login": "Innlogging", "auth.login_failed": "Mislykket innlogging", "auth.logout": "Utlogging",
+    "tenant.created": "Organisasjon opprettet", "tenant.updated": "Organisasjon endret",
+    "user.added": "Bruker opprettet", "user.updated": "Bruker endret", "role.granted": "Rolle gitt",
+    "role.revoked": "Rolle fjernet", "unit.created": "Enhet opprettet", "unit.updated": "Enhet endret",
+    "token.created": "API-nøkkel laget", "token.revoked": "API-nøkkel trukket tilbake",
+    "policy.changed": "Automatisering endret", "item.received": "Element mottatt og lagret",
+    "item.content_removed": "Innhold fjernet", "suggestion.created": "Forslag laget",
+    "suggestion.superseded": "Forslag erstattet", "decision.made": "Avgjørelse tatt",
+    "model.registered": "Modell registrert", "model.exported": "Modell eksportert",
+    "model.imported": "Modell importert", "audit.exported": "Revisjonslogg eksportert",
+    "data.exported": "Data eksportert",
+}
 EVENT_LABELS = {name: e.description for name, e in audit.EVENTS.items()}
 AGE_CHOICES = {"": "Alle", "1": "Siste time", "24": "Siste døgn", "168": "Siste uke", "old24": "Eldre enn ett døgn",
                "old168": "Eldre enn en uke"}
@@ -68,12 +82,128 @@ def _jsonpretty(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
+# Norwegian labels for the keys that explanations and values commonly use. Unknown keys are shown as
+# they are (with underscores as spaces); a service that wants more can give its kind an
+# ``explanation_template`` (see docs/architecture-ui.md).
+FIELD_LABELS = {
+    "type": "Type", "language": "Språk", "score": "Poeng", "term": "Ord", "terms": "Ord", "weight": "Vekt",
+    "feature": "Egenskap", "features": "Egenskaper", "contribution": "Bidrag", "rule": "Regel",
+    "pattern": "Mønster", "text": "Tekst", "span": "Utdrag", "start": "Fra tegn", "end": "Til tegn",
+    "label": "Kategori", "category": "Kategori", "entity": "Opplysning", "checksum": "Kontrollsiffer",
+    "valid": "Gyldig", "source": "Kilde", "passage": "Avsnitt", "quote": "Sitat", "value": "Verdi",
+    "method": "Metode", "unit": "Enhet", "confidence": "Sikkerhet", "reason": "Begrunnelse", "count": "Antall",
+    "context": "Sammenheng", "page": "Side", "document": "Dokument", "law": "Lov", "hjemmel": "Hjemmel",
+    "paragraph": "Paragraf", "probability": "Sannsynlighet", "note": "Merknad", "model": "Modell",
+    "threshold": "Terskel", "alternatives": "Alternativer", "title": "Tittel", "date": "Dato",
+    "amount": "Beløp", "basis": "Grunnlag", "field": "Felt", "match": "Treff", "matched": "Treff",
+    "name": "Navn", "description": "Beskrivelse", "action": "Handling", "target": "Mottaker",
+    "recipient": "Mottaker", "period": "Periode", "estimate": "Anslag", "baseline": "Sammenligning",
+}
+VALUE_LABELS = {
+    "language": {"nb": "bokmål", "nn": "nynorsk", "en": "engelsk", "da": "dansk", "sv": "svensk",
+                 "se": "nordsamisk", "other": "annet"},
+    "type": {"language_score": "språkpoeng", "term": "ord", "feature": "egenskap", "rule": "regel",
+             "passage": "avsnitt", "span": "utdrag"},
+}
+# Evidence keys whose numbers (0–1) are drawn as a bar beside the figure.
+SCORE_KEYS = {"score", "weight", "probability", "confidence", "similarity", "share"}
+CONFIDENCE_LEVELS = ((0.85, "high", "høy"), (0.6, "medium", "middels"), (0.0, "low", "lav"))
+
+
+def _num(value: Any) -> str:
+    """A number the Norwegian way: up to three significant digits, decimal comma."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u00a0")
+    return f"{value:.3g}".replace(".", ",")
+
+
+class _EventLabels:
+    """Norwegian label of an audit event, read when rendering (services register events at start-up)."""
+
+    def get(self, name: str, default: str = "") -> str:
+        if name in EVENT_LABELS_NB:
+            return EVENT_LABELS_NB[name]
+        event = audit.EVENTS.get(name)
+        return event.description if event else default
+
+
+def _label(key: Any) -> str:
+    k = str(key)
+    return FIELD_LABELS.get(k, k.replace("_", " ").capitalize())
+
+
+def _vlabel(value: Any, key: Any = None) -> Any:
+    """A known code shown in Norwegian (``nb`` under ``language`` → ``bokmål``), else the value."""
+    if isinstance(value, str):
+        return VALUE_LABELS.get(str(key), {}).get(value, value)
+    return value
+
+
+def _confidence(value: float | None) -> dict[str, str]:
+    """CSS class and Norwegian word for a confidence (high ≥ 85 %, medium ≥ 60 %, else low)."""
+    v = value or 0.0
+    for floor, css, word in CONFIDENCE_LEVELS:
+        if v >= floor:
+            return {"css": css, "word": word}
+    return {"css": "low", "word": "lav"}
+
+
+def _waited_hours(value: datetime | str | None) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return (datetime.now(timezone.utc) - value).total_seconds() / 3600
+
+
+def _evidence_table(evidence: list[Any]) -> dict[str, Any]:
+    """Columns for an evidence list: keys in first-seen order; a key with the same value in every row
+    (e.g. ``type``) is lifted out as a common note instead of a column."""
+    rows = [e for e in evidence if isinstance(e, dict)]
+    keys: list[str] = []
+    for e in rows:
+        keys.extend(k for k in e if k not in keys)
+    common = {}
+    if len(rows) > 1:
+        for k in list(keys):
+            values = [json.dumps(e.get(k), sort_keys=True, default=str) for e in rows]
+            if len(set(values)) == 1 and all(k in e for e in rows):
+                common[k] = rows[0][k]
+                keys.remove(k)
+    return {"rows": rows, "columns": keys, "common": common,
+            "other": [e for e in evidence if not isinstance(e, dict)]}
+
+
+def _package_template(name: str):
+    """Jinja loader for ``package.module:path/in/package.html`` — how a service ships its own
+    explanation partial (``SuggestionKind.explanation_template``)."""
+    if ":" not in name:
+        return None
+    package, _, path = name.partition(":")
+    from importlib import resources
+
+    try:
+        ref = resources.files(package).joinpath(path)
+        return ref.read_text(encoding="utf-8") if ref.is_file() else None
+    except (ModuleNotFoundError, FileNotFoundError):
+        return None
+
+
 def configure_templates(templates: Jinja2Templates, platform) -> None:
+    from jinja2 import ChoiceLoader, FunctionLoader
+
     env = templates.env
-    env.filters.update(age=_age, dt=_dt, pct=_pct, jsonpretty=_jsonpretty)
+    env.loader = ChoiceLoader([env.loader, FunctionLoader(_package_template)])
+    env.filters.update(age=_age, dt=_dt, pct=_pct, jsonpretty=_jsonpretty, label=_label, vlabel=_vlabel, num=_num,
+                       confidence=_confidence, waited_hours=_waited_hours)
     env.globals.update(STATUS_LABELS=STATUS_LABELS, OUTCOME_LABELS=OUTCOME_LABELS, ROLE_LABELS=ROLE_LABELS,
-                       EVENT_LABELS=EVENT_LABELS, registry=platform.registry, oidc_enabled=bool(platform.settings.oidc_issuer),
-                       oidc_label=platform.settings.oidc_label)
+                       EVENT_LABELS=_EventLabels(), registry=platform.registry, oidc_enabled=bool(platform.settings.oidc_issuer),
+                       oidc_label=platform.settings.oidc_label, evidence_table=_evidence_table,
+                       SCORE_KEYS=SCORE_KEYS)
 
 
 def render(request: Request, template: str, principal: Principal | None = None, status_code: int = 200, **ctx):
@@ -159,6 +289,11 @@ def router() -> APIRouter:
         with platform.db.tenant_session(p.tenant_id) as session:
             rows, total = suggestions.list_queue(session, f, services=reviewable_services(platform, p))
             rows = [suggestions.suggestion_dict(s, with_decision=False) for s in rows]
+            item_ids = {r["item_id"] for r in rows if r["item_id"]}
+            titles = {i: t or fn for i, t, fn in session.execute(
+                select(Item.id, Item.title, Item.filename).where(Item.id.in_(item_ids)))} if item_ids else {}
+            for r in rows:
+                r["item_title"] = titles.get(r["item_id"])
         filters = {"tjeneste": tjeneste, "type": type, "status": status, "min_sikkerhet": min_sikkerhet,
                    "maks_sikkerhet": maks_sikkerhet, "alder": alder}
         pages = max(1, (total + 49) // 50)
@@ -169,26 +304,7 @@ def router() -> APIRouter:
 
     @r.get("/forslag/{suggestion_id}")
     def suggestion_page(suggestion_id: int, request: Request, p: Principal = Depends(page_principal)):
-        platform = get_platform(request)
-        with platform.db.tenant_session(p.tenant_id) as session:
-            s = suggestions.get_suggestion(session, suggestion_id)
-            spec = platform.registry.get(s.service)
-            authorize(p, "queue.read", service_roles=spec.reviewer_roles if spec else None)
-            sd = suggestions.suggestion_dict(s)
-            item = None
-            if s.item is not None:
-                item = {"id": s.item.id, "title": s.item.title or s.item.filename, "text": s.item.text,
-                        "received_at": s.item.received_at, "source": s.item.source, "state": s.item.state,
-                        "removed": s.item.content_removed_reason, "duplicate_of_id": s.item.duplicate_of_id}
-            decider = None
-            if s.decision and s.decision.actor_user:
-                decider = s.decision.actor_user.full_name or s.decision.actor_user.username
-            history = [audit_dict(e) for e in audit.query(session, p.tenant_id, item_id=s.item_id)] if s.item_id else []
-        kind = spec.kind(s.kind) if spec else None
-        can_decide = sd["status"] == SuggestionStatus.PENDING.value and p.can(
-            "suggestion.decide", service_roles=spec.reviewer_roles if spec else None)
-        return render(request, "suggestion.html", p, s=sd, item=item, spec=spec, kind=kind, decider=decider,
-                      can_decide=can_decide, history=history, editable=_editable_fields(sd["value"]))
+        return _suggestion_view(request, p, suggestion_id)
 
     @r.post("/forslag/{suggestion_id}/avgjor")
     async def decide(suggestion_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -204,8 +320,12 @@ def router() -> APIRouter:
                 suggestions.decide(session, platform.registry, p, suggestion_id, outcome=outcome,
                                    final_value=final_value, reason=reason)
         except DomainError as exc:
-            request.session["flash"] = {"kind": "error", "text": exc.message}
-            return redirect(f"/forslag/{suggestion_id}")
+            # show the form again as it was sent, with the error beside it: a redirect would reset the
+            # chosen outcome to "accept", and the next click could accept by mistake
+            sent = {"outcome": outcome, "reason": reason,
+                    "values": {k[3:]: str(v) for k, v in form.multi_items() if k.startswith("v__")}}
+            return _suggestion_view(request, p, suggestion_id, sent=sent, error=exc.message,
+                                    status_code=exc.http_status)
         label = OUTCOME_LABELS.get(outcome, outcome).lower()
         return redirect(f"/forslag/{suggestion_id}", ("ok", f"Forslaget er {label}."), request)
 
@@ -226,10 +346,13 @@ def router() -> APIRouter:
                                                         event=hendelse or None, actor=aktor or None, limit=101,
                                                         offset=(max(1, side) - 1) * 100, newest_first=True)]
             verified = audit.verify_chain(session, audit.chain_for(p.tenant_id), platform.settings.checkpoint_dir)
+            user_ids = {int(r["actor"][5:]) for r in rows if r["actor"].startswith("user:") and r["actor"][5:].isdigit()}
+            names = {uid: full or uname for uid, full, uname in session.execute(
+                select(User.id, User.full_name, User.username).where(User.id.in_(user_ids)))} if user_ids else {}
         filters = {"hendelse": hendelse, "aktor": aktor, "element": element, "fra": fra, "til": til}
         export_qs = urlencode({k: v for k, v in {"item_id": element, "since": fra, "until": til}.items() if v})
         return render(request, "audit.html", p, rows=rows[:100], more=len(rows) > 100, page=side, filters=filters,
-                      verified=verified, export_qs=export_qs, event_names=sorted(audit.EVENTS),
+                      verified=verified, export_qs=export_qs, event_names=sorted(audit.EVENTS), actor_names=names,
                       can_export=p.can("audit.export"),
                       next_qs=urlencode({**{k: v for k, v in filters.items() if v}, "side": side + 1}))
 
@@ -359,18 +482,54 @@ def _percent(value: str) -> float | None:
     return x
 
 
-def _editable_fields(value: dict[str, Any]) -> list[tuple[str, str, bool, str]]:
-    """(key, current value as text, is_json, type name) for the change form."""
+def _suggestion_view(request: Request, p: Principal, suggestion_id: int, *, sent: dict | None = None,
+                     error: str | None = None, status_code: int = 200):
+    platform = get_platform(request)
+    with platform.db.tenant_session(p.tenant_id) as session:
+        s = suggestions.get_suggestion(session, suggestion_id)
+        spec = platform.registry.get(s.service)
+        authorize(p, "queue.read", service_roles=spec.reviewer_roles if spec else None)
+        sd = suggestions.suggestion_dict(s)
+        item = None
+        if s.item is not None:
+            item = {"id": s.item.id, "title": s.item.title or s.item.filename, "text": s.item.text,
+                    "received_at": s.item.received_at, "source": s.item.source, "state": s.item.state,
+                    "removed": s.item.content_removed_reason, "duplicate_of_id": s.item.duplicate_of_id}
+        decider = None
+        if s.decision and s.decision.actor_user:
+            decider = s.decision.actor_user.full_name or s.decision.actor_user.username
+        history = [audit_dict(e) for e in audit.query(session, p.tenant_id, item_id=s.item_id)] if s.item_id else []
+    kind = spec.kind(s.kind) if spec else None
+    can_decide = sd["status"] == SuggestionStatus.PENDING.value and p.can(
+        "suggestion.decide", service_roles=spec.reviewer_roles if spec else None)
+    editable = _editable_fields(sd["value"], kind.value_schema if kind else {})
+    if sent:
+        for f in editable:
+            f["text"] = sent["values"].get(f["key"], f["text"])
+    return render(request, "suggestion.html", p, status_code=status_code, s=sd, item=item, spec=spec, kind=kind,
+                  decider=decider, can_decide=can_decide, history=history, editable=editable,
+                  sent=sent or {"outcome": "accepted", "reason": ""}, form_error=error)
+
+
+def _editable_fields(value: dict[str, Any], value_schema: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The change form's fields: key, current value as text, whether it is JSON, its type name, and the
+    allowed choices where the kind's value schema lists them (``enum``)."""
+    props = (value_schema or {}).get("properties", {})
     out = []
     for k, v in (value or {}).items():
+        enum = props.get(k, {}).get("enum")
+        options = [(str(o), str(_vlabel(o, k))) for o in enum] if enum and all(
+            isinstance(o, str) for o in enum) else None
         if isinstance(v, bool):
-            out.append((k, "true" if v else "false", False, "bool"))
+            f = {"key": k, "text": "true" if v else "false", "is_json": False, "type": "bool"}
         elif isinstance(v, (int, float)):
-            out.append((k, str(v), False, type(v).__name__))
+            f = {"key": k, "text": str(v), "is_json": False, "type": type(v).__name__}
         elif isinstance(v, str) or v is None:
-            out.append((k, v or "", False, "str"))
+            f = {"key": k, "text": v or "", "is_json": False, "type": "str"}
         else:
-            out.append((k, json.dumps(v, ensure_ascii=False), True, "json"))
+            f = {"key": k, "text": json.dumps(v, ensure_ascii=False), "is_json": True, "type": "json"}
+        f["options"] = options
+        out.append(f)
     return out
 
 
