@@ -22,6 +22,7 @@ import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from .finding import Finding
@@ -175,8 +176,17 @@ def _context(text: str, start: int, end: int, before: int = CONTEXT_WINDOW, afte
     return left.lower() + " \x00 " + right.lower()
 
 
-def _found(ctx: str, words: Iterable[str]) -> list[str]:
-    return [w for w in words if w in ctx]
+@lru_cache(maxsize=64)
+def _word_rx(words: tuple[str, ...]) -> re.Pattern[str]:
+    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![a-zæøåéü])(?:{alt})")
+
+
+def _found(ctx: str, words: tuple[str, ...]) -> list[str]:
+    """Context words present in ``ctx`` (each must start a word; compounds after it are fine)."""
+    if not words:
+        return []
+    return list(dict.fromkeys(m.group() for m in _word_rx(words).finditer(ctx)))
 
 
 class Recognizer:
@@ -234,7 +244,7 @@ KONTO_CONTEXT = ("kontonummer", "kontonr", "konto nr", "konto", "bankkonto", "kt
                  "utbetal", "overfør", "iban", "bank")
 ORG_CONTEXT = ("org.nr", "org nr", "orgnr", "org. nr", "organisasjonsnummer", "org.nummer", "foretaksregister",
                "enhetsregister", "mva", "foretaksnummer")
-PHONE_CONTEXT = ("tlf", "telefon", "mobil", "mob.", "ring", "sms", "tel.", "tel:", "telefonnummer", "nummer",
+PHONE_CONTEXT = ("tlf", "telefon", "mobil", "mob.", "ring", "sms", "tel.", "tel:", "telefonnummer",
                  "telefax", "faks", "kontakt", "sentralbord")
 DOB_CONTEXT_RX = re.compile(r"(?:\bfødt|\bfødd|\bf\.\s?d\.|\bfødselsdato|\bfødselsdag|\bf\.)\s*(?:den\s+|:\s*)?$",
                             re.IGNORECASE)
@@ -450,3 +460,32 @@ def detect_identifiers(text: str) -> list[Finding]:
     for r in RECOGNIZERS:
         out.extend(r.analyze(text))
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Generators (for tests, benchmarks and demo data): numbers valid under today's rule or the 2032 rule
+
+def make_person_number(day: int, month: int, yy: int, individ: int, *, remainder: int = 0) -> str | None:
+    """An 11-digit number with checksums; ``remainder`` 0 is today's rule, 1-3 the 2032 rule only.
+    Pass the day/month already modified (day + 40 for a D-nummer, month + 40 / + 80 for H / Tenor).
+    Returns None when no digit gives that remainder (k1 or k2 would be 10)."""
+    base = [int(c) for c in f"{day:02d}{month:02d}{yy:02d}{individ:03d}"]
+    s = sum(x * w for x, w in zip(base, K1_WEIGHTS))
+    k1 = (remainder - s) % 11
+    if k1 == 10:
+        return None
+    d = base + [k1]
+    k2 = mod11_check_digit(d, K2_WEIGHTS)
+    if k2 is None:
+        return None
+    return "".join(map(str, d + [k2]))
+
+
+def make_kontonr(first10: str) -> str | None:
+    k = mod11_check_digit([int(c) for c in first10], K2_WEIGHTS)
+    return None if k is None else first10 + str(k)
+
+
+def make_orgnr(first8: str) -> str | None:
+    k = mod11_check_digit([int(c) for c in first8], ORGNR_WEIGHTS)
+    return None if k is None else first8 + str(k)

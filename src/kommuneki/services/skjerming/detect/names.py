@@ -1,9 +1,24 @@
-"""Person names: a CRF token model trained on NorNE (see scripts/train_names.py). Loaded lazily."""
+"""Person names: a linear-chain CRF (python-crfsuite) trained on NorNE, Bokmål and Nynorsk.
+
+Features per token: the word, affixes, shape, capitalisation, whether the lower-cased word is a common
+Norwegian word (simplemma's nb/nn lexicon), gazetteers (first names and surnames seen in NorNE's training
+split, faker's name lists, surname suffix classes), how often the word form was part of a PER or other
+entity in training, sentence position, and role words before the token (ordfører, rådmann ...), with the
+same for the neighbours at ±1 and ±2. The model is trained on all NorNE entity types; a token belongs to
+a name when the marginal probability of B-PER + I-PER passes a threshold (recall matters most here).
+
+``scripts/train_names.py`` trains and writes the artifact (``data/names.crfsuite``), the gazetteer
+(``data/names_gazetteer.json``) and the model card (``data/names_model_card.json``). At run time the model
+and the resources are loaded lazily on first use and cached.
+"""
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +26,338 @@ from .finding import Finding
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MODEL_PATH = DATA / "names.crfsuite"
+GAZETTEER_PATH = DATA / "names_gazetteer.json"
 CARD_PATH = DATA / "names_model_card.json"
+DEFAULT_THRESHOLD = 0.2
+
+# Role words: before a name they signal a person acting in a public role (a signal, not a rule).
+ROLE_WORDS = frozenset("""
+ordfører ordføraren ordføreren varaordfører varaordføreren rådmann rådmannen kommunedirektør kommunedirektøren
+kommunalsjef kommunalsjefen statsråd statsråden statsminister statsministeren minister ministeren
+stortingsrepresentant stortingspresident fylkesordfører fylkesmann fylkesmannen statsforvalter statsforvaltaren
+statsforvalteren direktør direktøren generaldirektør sjef sjefen administrerende adm. dir. konsernsjef
+styreleder styreleiar styreleiaren styrelederen leder leiar leiaren lederen nestleder partileder partileiar
+president presidenten visepresident kong kongen dronning dronningen prins prinsesse kronprins kronprinsesse
+biskop biskopen politimester politimesteren rektor rektoren professor dr. dommer dommaren dommeren
+ambassadør ambassadøren utenriksminister finansminister justisminister helseminister kunnskapsminister
+forsvarsminister kulturminister næringsminister statssekretær statssekretæren riksadvokat sivilombud
+talsperson talsmann talskvinne pressetalsmann pressesjef informasjonssjef rådgiver rådgjevar
+""".split())
+
+PUBLIC_ROLE_WORDS = frozenset("""
+ordfører ordføraren ordføreren varaordfører varaordføreren rådmann rådmannen kommunedirektør kommunedirektøren
+kommunalsjef kommunalsjefen statsråd statsråden statsminister statsministeren minister ministeren
+stortingsrepresentant stortingspresident fylkesordfører fylkesmann fylkesmannen statsforvalter statsforvaltaren
+statsforvalteren utenriksminister finansminister justisminister helseminister kunnskapsminister
+forsvarsminister kulturminister næringsminister statssekretær statssekretæren riksadvokat sivilombud
+politimester politimesteren biskop biskopen kong kongen dronning dronningen kronprins kronprinsesse
+president presidenten partileder partileiar dommer dommeren dommaren rektor rektoren direktør direktøren
+""".split())
+
+SURNAME_SUFFIX = re.compile(
+    r"(?:sen|ssen|son|sson|sdottir|dottir|rud|stad|heim|dal|dahl|land|vik|berg|haug|haugen|nes|ness|by|lie|"
+    r"moen|bakken|seth|set|eng|strand|li|holm|gaard|gård|rød|ø|øy|aas|ås|åsen|voll|hus|ung|sæter|seter|tveit|"
+    r"sveen|lund|lunde|mo|bø|vold|stø|skog|fjeld|fjell|heim|gren|qvist|ström|stein|borg|hammer)$")
+
+_TOKEN_RX = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
+ABBREVIATIONS = frozenset("""pr pst dvs ca osv kl nr mrd mht kr kgl hr f etc dr vs pt mill lat jf bl a e evt
+ift iht mfl m fl ifm ang adm dir st fr mr mrs ms prof ref tlf mob stk fig kap avd jr sr""".split())
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """Tokens with character offsets; an initial ("O.") or a known abbreviation keeps its full stop."""
+    out: list[tuple[str, int, int]] = []
+    n = len(text)
+    for m in _TOKEN_RX.finditer(text):
+        s, e = m.span()
+        w = m.group()
+        if out and s < out[-1][2]:
+            continue   # the full stop already taken by an initial or abbreviation
+        if e < n and text[e] == "." and (
+                (len(w) == 1 and w.isalpha() and w.isupper()) or w.lower() in ABBREVIATIONS or "." in w):
+            e += 1
+            w = text[s:e]
+        out.append((w, s, e))
+    return out
+
+
+_SENT_END = frozenset({".", "!", "?", "…"})
+
+
+def sentences(tokens: list[tuple[str, int, int]], text: str, max_len: int = 120) -> list[list[tuple[str, int, int]]]:
+    """Split tokens into sentences at end punctuation and at line breaks."""
+    out: list[list[tuple[str, int, int]]] = []
+    cur: list[tuple[str, int, int]] = []
+    for tok in tokens:
+        if cur and ("\n" in text[cur[-1][2]:tok[1]] or len(cur) >= max_len):
+            out.append(cur)
+            cur = []
+        cur.append(tok)
+        if tok[0] in _SENT_END:
+            out.append(cur)
+            cur = []
+    if cur:
+        out.append(cur)
+    return out
+
+
+def shape(w: str) -> str:
+    """Short word shape: runs of the same character class collapsed (Xx, X.X., dd-dd ...)."""
+    out = []
+    prev = ""
+    for ch in w:
+        c = "X" if ch.isupper() else "x" if ch.isalpha() else "d" if ch.isdigit() else ch
+        if c != prev:
+            out.append(c)
+            prev = c
+    return "".join(out)[:6]
+
+
+@dataclass
+class Resources:
+    """Everything the features look up besides the word itself."""
+    first_names: frozenset[str] = frozenset()       # from NorNE train (first token of multi-token PER)
+    last_names: frozenset[str] = frozenset()        # from NorNE train (last token of multi-token PER)
+    faker_first: frozenset[str] = frozenset()       # faker name lists (many locales)
+    faker_last: frozenset[str] = frozenset()
+    stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)   # form -> (n, n_per, n_other_ent)
+    lexicon: Any = None                              # container of lower-case common words (nb + nn)
+    _cache: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+
+    def in_lexicon(self, lower: str) -> bool:
+        return self.lexicon is not None and lower in self.lexicon
+
+    def word_features(self, w: str) -> tuple[tuple[str, ...], ...]:
+        """(own features, features at -1, at +1, at -2, at +2) for a word, cached."""
+        got = self._cache.get(w)
+        if got is not None:
+            return got
+        low = w.lower()
+        sh = shape(w)
+        title = w[:1].isupper()
+        feats = ["w=" + low, "sh=" + sh]
+        n = len(low)
+        if n > 2:
+            feats += ["s2=" + low[-2:], "s3=" + low[-3:], "p3=" + low[:3]]
+        if n > 4:
+            feats.append("s4=" + low[-4:])
+        if title:
+            feats.append("T")
+        if w.isupper() and n > 1:
+            feats.append("U")
+        if n == 1:
+            feats.append("L1")
+        lex = self.in_lexicon(low)
+        if lex:
+            feats.append("lex")
+            if title:
+                feats.append("Tlex")
+        fn = w in self.first_names
+        ln = w in self.last_names
+        ffn = w in self.faker_first
+        fln = w in self.faker_last
+        if fn:
+            feats.append("fn")
+        if ln:
+            feats.append("ln")
+        if ffn:
+            feats.append("ffn")
+        if fln:
+            feats.append("fln")
+        if title and not lex and (fn or ffn):
+            feats.append("fn!lex")
+        if title and SURNAME_SUFFIX.search(low):
+            feats.append("sursfx")
+        st = self.stats.get(w)
+        if st is None:
+            g = "g=0"
+        else:
+            total, per, ent = st
+            r = per / total
+            g = "g=hi" if r >= 0.7 else "g=mid" if r >= 0.3 else "g=lo" if per else "g=no"
+            re_ = ent / total
+            feats.append("e=hi" if re_ >= 0.7 else "e=mid" if re_ >= 0.3 else "e=lo" if ent else "e=no")
+            feats.append("gc=1" if total == 1 else "gc=2" if total < 5 else "gc=5")
+        feats.append(g)
+        if low in ROLE_WORDS:
+            feats.append("role")
+        ctx = ["w=" + low, "sh=" + sh, g]
+        if title:
+            ctx.append("T")
+        if fn or ffn:
+            ctx.append("fn")
+        if ln or fln:
+            ctx.append("ln")
+        if lex:
+            ctx.append("lex")
+        if low in ROLE_WORDS:
+            ctx.append("role")
+        far = ["w=" + low, "sh=" + sh]
+        if low in ROLE_WORDS:
+            far.append("role")
+        res = (tuple(feats), tuple("-1:" + f for f in ctx), tuple("+1:" + f for f in ctx),
+               tuple("-2:" + f for f in far), tuple("+2:" + f for f in far))
+        if len(self._cache) < 500_000:
+            self._cache[w] = res
+        return res
+
+    def sentence_features(self, words: Sequence[str]) -> list[list[str]]:
+        wf = [self.word_features(w) for w in words]
+        n = len(words)
+        out = []
+        for i in range(n):
+            f = ["b", *wf[i][0]]
+            if i == 0:
+                f.append("BOS")
+                if "Tlex" in wf[i][0]:
+                    f.append("BOS&Tlex")
+            else:
+                f.extend(wf[i - 1][1])
+                if words[i - 1] in ('"', "«", ":", "-", "–", "»", "(") :
+                    f.append("after_punct")
+                if i == 1:
+                    f.append("-1:BOS")
+            if i > 1:
+                f.extend(wf[i - 2][3])
+            if i + 1 < n:
+                f.extend(wf[i + 1][2])
+            else:
+                f.append("EOS")
+            if i + 2 < n:
+                f.extend(wf[i + 2][4])
+            out.append(f)
+        return out
+
+
+def load_lexicon() -> frozenset[str]:
+    """Lower-case Norwegian word forms (Bokmål and Nynorsk) from simplemma's dictionaries."""
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    fac = DefaultDictionaryFactory()
+    words: set[str] = set()
+    for lang in ("nb", "nn"):
+        d = fac.get_dictionary(lang)
+        words.update(k for k in d.keys() if k.islower())
+        words.update(v.decode() if isinstance(v, bytes) else v for v in d.values())
+    return frozenset(w for w in words if w.islower())
+
+
+def resources_from_json(data: dict[str, Any], lexicon: Any) -> Resources:
+    return Resources(first_names=frozenset(data["first_names"]), last_names=frozenset(data["last_names"]),
+                     faker_first=frozenset(data["faker_first"]), faker_last=frozenset(data["faker_last"]),
+                     stats={k: tuple(v) for k, v in data["stats"].items()}, lexicon=lexicon)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Decoding: marginals -> spans
+
+def spans_from_marginals(tagger: Any, n: int, threshold: float) -> list[tuple[int, int, float]]:
+    """Token spans (start, end exclusive, mean P(PER)) where P(B-PER)+P(I-PER) passes ``threshold``.
+    A new span starts where P(B-PER) exceeds P(I-PER)."""
+    labels = set(tagger.labels())
+    has_b, has_i = "B-PER" in labels, "I-PER" in labels
+    out: list[tuple[int, int, float]] = []
+    start = -1
+    acc = 0.0
+    for i in range(n):
+        pb = tagger.marginal("B-PER", i) if has_b else 0.0
+        pi = tagger.marginal("I-PER", i) if has_i else 0.0
+        p = pb + pi
+        if p >= threshold:
+            if start >= 0 and pb > pi:
+                out.append((start, i, acc / (i - start)))
+                start = -1
+            if start < 0:
+                start, acc = i, 0.0
+            acc += p
+        elif start >= 0:
+            out.append((start, i, acc / (i - start)))
+            start = -1
+    if start >= 0:
+        out.append((start, n, acc / (n - start)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Run time
+
+class NameModel:
+    def __init__(self, model_path: Path = MODEL_PATH, gazetteer_path: Path = GAZETTEER_PATH,
+                 threshold: float | None = None) -> None:
+        import pycrfsuite
+
+        self.model_path = model_path
+        self.tagger = pycrfsuite.Tagger()
+        self.tagger.open(str(model_path))
+        data = json.loads(gazetteer_path.read_text(encoding="utf-8"))
+        self.threshold = float(threshold if threshold is not None else data.get("threshold", DEFAULT_THRESHOLD))
+        self.resources = resources_from_json(data, load_lexicon())
+        self._lock = threading.Lock()
+
+    def tag_tokens(self, words: Sequence[str], threshold: float | None = None) -> list[tuple[int, int, float]]:
+        th = self.threshold if threshold is None else threshold
+        feats = self.resources.sentence_features(words)
+        with self._lock:
+            self.tagger.set(feats)
+            return spans_from_marginals(self.tagger, len(words), th)
+
+    def find(self, text: str, threshold: float | None = None) -> list[Finding]:
+        toks = tokenize(text)
+        out: list[Finding] = []
+        for sent in sentences(toks, text):
+            words = [t[0] for t in sent]
+            for a, b, p in self.tag_tokens(words, threshold):
+                # Trim punctuation at the edges (a name does not start or end with it).
+                while a < b and not any(ch.isalnum() for ch in words[a]):
+                    a += 1
+                while b > a and not any(ch.isalnum() for ch in words[b - 1]):
+                    b -= 1
+                if a >= b:
+                    continue
+                s, e = sent[a][1], sent[b - 1][2]
+                role, role_word = public_role(words, a, b)
+                expl: dict[str, Any] = {"detector": "crf_names", "model": self.model_path.name,
+                                        "probability": round(p, 4), "tokens": b - a,
+                                        "threshold": self.threshold if threshold is None else threshold}
+                if role_word:
+                    expl["role_word"] = role_word
+                out.append(Finding("PERSON", s, e, text[s:e], round(min(1.0, p), 4), expl,
+                                   public_role=role))
+        return out
+
+
+def public_role(words: Sequence[str], a: int, b: int) -> tuple[bool | None, str | None]:
+    """A public-role word just before the name, or right after it in an apposition (", ordfører i X")."""
+    for j in range(max(0, a - 3), a):
+        low = words[j].lower()
+        if low in PUBLIC_ROLE_WORDS:
+            return True, words[j]
+    if b < len(words) and words[b] in (",", "(", "–", "-"):
+        for j in range(b + 1, min(len(words), b + 3)):
+            low = words[j].lower()
+            if low in PUBLIC_ROLE_WORDS:
+                return True, words[j]
+    return None, None
+
+
+_model: NameModel | None = None
+_model_lock = threading.Lock()
+
+
+def get_model() -> NameModel | None:
+    global _model
+    if _model is None:
+        if not (MODEL_PATH.exists() and GAZETTEER_PATH.exists()):
+            return None
+        with _model_lock:
+            if _model is None:
+                _model = NameModel()
+    return _model
 
 
 def detect_names(text: str) -> list[Finding]:
-    if not MODEL_PATH.exists():
-        return []
-    return []
+    model = get_model()
+    return model.find(text) if model is not None else []
 
 
 def model_card() -> dict[str, Any]:
@@ -27,3 +367,7 @@ def model_card() -> dict[str, Any]:
             "intended_use": "Finding person names in Norwegian documents before publication.",
             "training_data": {"description": "not trained yet", "rows": 0, "personal_data": False},
             "metrics": {}, "limitations": ["No model shipped yet: names are not detected."]}
+
+
+def iter_names(spans: Iterable[tuple[int, int, float]]) -> list[tuple[int, int]]:
+    return [(a, b) for a, b, _ in spans]
