@@ -149,10 +149,28 @@ def _module_platform(request, tmp_path_factory) -> Platform:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def mplatform(request, tmp_path_factory):
+    """A platform shared by one module's tests (per backend). Tests keep apart by making their own
+    tenant (see :func:`fresh_tenant`): every query and audit chain is per tenant."""
+    p = _module_platform(request, tmp_path_factory)
+    yield p
+    p.close()
+
+
+_slugs = iter(range(1, 10**6))
+
+
+def fresh_tenant(platform: Platform) -> int:
+    n = next(_slugs)
+    with platform.db.installation_session() as s:
+        return accounts.create_tenant(s, slug=f"t-{n}", name=f"Testkommune {n}").id
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory):
     w = build_world(_module_platform(request, tmp_path_factory))
     yield w
     w.close()
 
 
-__all__ = ["world", "World", "build_world", "ROLES", "PASSWORD", "Path"]
+__all__ = ["world", "mplatform", "fresh_tenant", "World", "build_world", "ROLES", "PASSWORD", "Path"]
