@@ -1,11 +1,21 @@
-"""Turning bytes into text and metadata: one module per format, dispatched by :func:`extract`."""
+"""Turning bytes into text and metadata: one module per format, dispatched by :func:`extract`.
+
+The format is recognised by content first (magic bytes), then by file name: a ``.pdf`` that does not
+start with ``%PDF`` is refused as a broken PDF rather than read as text. Each reader raises
+:class:`~kommuneki.core.errors.InvalidInput` with a Norwegian message naming what is wrong with the file.
+
+To add a format: write ``ingest/<format>.py`` with a function ``(data, filename) -> Extracted``, add it to
+:data:`READERS`, and teach :func:`sniff_format` to recognise it (one line each).
+"""
 
 from __future__ import annotations
 
+import codecs
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.errors import InvalidInput
+from ..core.errors import InvalidInput, PayloadTooLarge
 
 
 @dataclass
@@ -14,22 +24,124 @@ class Extracted:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+# Byte-order marks, longest first (UTF-32 LE starts with the UTF-16 LE mark).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# Control characters other than tab, newline, carriage return and form feed: binary data has many.
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def decode_text(data: bytes) -> str:
-    """Decode plain text: UTF-8 (with or without BOM), else Windows-1252, which older Norwegian
-    systems still write. Refuses binary data."""
-    if b"\x00" in data[:4096]:
-        raise InvalidInput("Filen ser ikke ut som tekst.")
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput("Klarte ikke å lese teksten (ukjent tegnsett).")
+    """Decode plain text: a byte-order mark decides (UTF-8, UTF-16, UTF-32); else UTF-8; else
+    Windows-1252 (a superset of Latin-1 for printable text, which older Norwegian systems still write);
+    charset-normalizer only where both fail. Refuses binary data and empty files."""
+    if not data.strip():
+        raise InvalidInput("Filen er tom.")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding).lstrip("\ufeff")
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(f"Teksten har feil i tegnkodingen ({encoding}).") from exc
+    head = data[:8192]
+    if b"\x00" in head or sum(head.count(bytes([c])) for c in _CONTROL) > len(head) * 0.01:
+        raise InvalidInput("Filen ser ikke ut som tekst (binære data). Støttede formater: tekst, PDF, "
+                           "Word (DOCX) og e-post (EML).")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise InvalidInput("Klarte ikke å lese teksten (ukjent tegnsett).")
+    return str(best)
 
 
-def extract(data: bytes, filename: str | None = None, content_type: str | None = None) -> Extracted:
-    """Extract text from a supported format. Raises InvalidInput naming the format it cannot read."""
+def _text(data: bytes, filename: str | None) -> Extracted:
+    return Extracted(decode_text(data), {"format": "text"})
+
+
+def _pdf(data: bytes, filename: str | None) -> Extracted:
+    from .pdf import extract_pdf
+    return extract_pdf(data)
+
+
+def _docx(data: bytes, filename: str | None) -> Extracted:
+    from .docx import extract_docx
+    return extract_docx(data)
+
+
+def _email(data: bytes, filename: str | None) -> Extracted:
+    try:  # the full reader (.eml, .msg, .mbox, attachments) where it is installed
+        module = importlib.import_module(".email", __name__)
+    except ImportError:
+        module = None
+    if module is not None and hasattr(module, "extract_message"):
+        return module.extract_message(data, filename)
+    return _minimal_eml(data)
+
+
+def _minimal_eml(data: bytes) -> Extracted:
+    """Subject and plain-text body through the standard library (used only without ``ingest/email.py``)."""
+    import email
+    import email.policy
+
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    if not msg.keys():
+        raise InvalidInput("Filen er ikke en e-post.")
+    body = msg.get_body(preferencelist=("plain", "html"))
+    text = body.get_content() if body is not None else ""
+    subject = str(msg.get("subject", ""))
+    return Extracted("\n\n".join(p for p in (subject, text) if p), {"format": "eml", "subject": subject})
+
+
+#: format name -> reader. Readers import their libraries lazily, so importing this package stays cheap.
+READERS = {"text": _text, "pdf": _pdf, "docx": _docx, "email": _email}
+
+_EMAIL_HEADERS = (b"from:", b"received:", b"return-path:", b"subject:", b"mime-version:", b"message-id:",
+                  b"date:", b"to:", b"delivered-to:", b"x-")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def sniff_format(data: bytes, filename: str | None = None, content_type: str | None = None) -> str:
+    """The reader to use: magic bytes first, then the name. Refuses formats we cannot read."""
     name = (filename or "").lower()
-    if name.endswith((".txt", ".md", ".csv")) or (content_type or "").startswith("text/") or not name:
-        return Extracted(decode_text(data), {"format": "text"})
-    raise InvalidInput(f"Filformatet støttes ikke ennå: {filename}")
+    ext = name.rsplit(".", 1)[-1] if "." in name else ""
+    if data.startswith(b"%PDF") or data[:1024].lstrip().startswith(b"%PDF"):
+        return "pdf"
+    if ext == "pdf":
+        raise InvalidInput(f"«{filename}» er ikke en gyldig PDF (skadet eller feil filtype).")
+    if data.startswith(b"PK\x03\x04"):
+        if ext in ("docx", "docm", "") or b"word/" in data[:65536]:
+            return "docx"
+        raise InvalidInput(f"Filformatet støttes ikke: «{filename}» er et zip-arkiv.")
+    if ext == "docx":
+        raise InvalidInput(f"«{filename}» er ikke en gyldig Word-fil (DOCX).")
+    if ext in ("eml", "msg", "mbox") or data[:8] == _OLE_MAGIC and ext != "doc":
+        return "email"
+    if ext in ("doc", "xls", "ppt", "odt", "rtf", "png", "jpg", "jpeg", "tif", "tiff", "zip", "exe"):
+        raise InvalidInput(f"Filformatet støttes ikke: «{filename}». Støttede formater: tekst, PDF, "
+                           "Word (DOCX) og e-post (EML).")
+    first = data.lstrip()[:64].lower()
+    if not ext and first.startswith(_EMAIL_HEADERS) and b"\n\n" in data.replace(b"\r\n", b"\n")[:65536]:
+        return "email"
+    return "text"
+
+
+def extract(data: bytes, filename: str | None = None, content_type: str | None = None, *,
+            max_bytes: int | None = None) -> Extracted:
+    """Extract text from a supported format (plain text, PDF with OCR of scanned pages, DOCX, e-mail).
+    Raises InvalidInput naming what is wrong with the file, or PayloadTooLarge above ``max_bytes``."""
+    if max_bytes is not None and len(data) > max_bytes:
+        raise PayloadTooLarge(f"Filen er for stor ({len(data) // (1024 * 1024)} MB; grensen er "
+                              f"{max_bytes // (1024 * 1024)} MB).")
+    if not data or not data.strip():
+        raise InvalidInput("Filen er tom.")
+    fmt = sniff_format(data, filename, content_type)
+    return READERS[fmt](data, filename)

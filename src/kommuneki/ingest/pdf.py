@@ -1,0 +1,133 @@
+"""PDF: the text layer through PDFium (pypdfium2, BSD/Apache), scanned pages through Tesseract.
+
+:func:`pdf_layout` gives the document text and, for every character, the page and box it sits in (PDF
+points, bottom-left origin), so that a character span found in the text can be painted over on the page
+(see ``services/skjerming/redact/pdf.py``). A page whose text layer is (nearly) empty is rendered and
+read by OCR. PyMuPDF is not used: it is AGPL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.errors import InvalidInput
+from . import Extracted
+
+#: Pages with fewer visible characters than this in their text layer are treated as scanned.
+MIN_TEXT_CHARS = 16
+OCR_DPI = 300
+MAX_PAGES = 2000
+PAGE_SEPARATOR = "\n\n"
+
+Box = tuple[int, float, float, float, float]  # page index, x0, y0, x1, y1 (points, bottom-left origin)
+
+
+@dataclass
+class PdfLayout:
+    text: str
+    boxes: list[Box | None]                    # one per character of text
+    pages: list[dict[str, Any]] = field(default_factory=list)  # per page: start, end, method, width, height
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def open_pdf(data: bytes):
+    """Open with PDFium; refuses encrypted and corrupt files with a Norwegian message."""
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise InvalidInput("PDF-en er kryptert (passordbeskyttet) og kan ikke leses. Lagre den uten "
+                               "passord og prøv igjen.") from exc
+        raise InvalidInput("PDF-en er skadet og kan ikke leses.") from exc
+    if len(doc) == 0:
+        doc.close()
+        raise InvalidInput("PDF-en har ingen sider.")
+    if len(doc) > MAX_PAGES:
+        doc.close()
+        raise InvalidInput(f"PDF-en har for mange sider ({len(doc)}; grensen er {MAX_PAGES}).")
+    return doc
+
+
+def _text_layer(page, page_index: int) -> tuple[str, list[Box | None]]:
+    import pypdfium2.raw as raw
+
+    tp = page.get_textpage()
+    try:
+        chars: list[str] = []
+        boxes: list[Box | None] = []
+        for i in range(tp.count_chars()):
+            code = raw.FPDFText_GetUnicode(tp.raw, i)
+            ch = chr(code) if code else ""
+            if ch in ("\r", "\x02", "\ufffe", ""):  # \r of generated \r\n; soft hyphen marker
+                continue
+            chars.append(ch)
+            if ch.isspace():
+                boxes.append(None)
+            else:
+                x0, y0, x1, y1 = tp.get_charbox(i, loose=True)
+                boxes.append((page_index, x0, y0, x1, y1))
+        return "".join(chars), boxes
+    finally:
+        tp.close()
+
+
+def render(page, dpi: int):
+    """The page as a PIL image at ``dpi``."""
+    return page.render(scale=dpi / 72, may_draw_forms=True).to_pil().convert("RGB")
+
+
+def pdf_layout(data: bytes, *, ocr: bool = True) -> PdfLayout:
+    """Text and character boxes of every page. Scanned pages go through OCR when ``ocr`` is true."""
+    from . import ocr as ocr_mod
+
+    doc = open_pdf(data)
+    try:
+        texts: list[str] = []
+        all_boxes: list[Box | None] = []
+        pages = []
+        pos = 0
+        for index in range(len(doc)):
+            page = doc[index]
+            width, height = page.get_size()
+            text, boxes = _text_layer(page, index)
+            method = "text"
+            if len(text.strip()) < MIN_TEXT_CHARS and ocr and not ocr_mod.available():
+                method = "no-ocr"
+            elif len(text.strip()) < MIN_TEXT_CHARS and ocr:
+                image = render(page, OCR_DPI)
+                result = ocr_mod.recognise(image, dpi=OCR_DPI)
+                if len(result.text.strip()) >= len(text.strip()):
+                    scale = 72 / OCR_DPI
+                    text = result.text
+                    boxes = [None if b is None else (index, b[0] * scale, height - b[3] * scale,
+                                                     b[2] * scale, height - b[1] * scale) for b in result.boxes]
+                    method = "ocr"
+            page.close()
+            if index:
+                texts.append(PAGE_SEPARATOR)
+                all_boxes.extend([None] * len(PAGE_SEPARATOR))
+                pos += len(PAGE_SEPARATOR)
+            texts.append(text)
+            all_boxes.extend(boxes)
+            pages.append({"page": index + 1, "start": pos, "end": pos + len(text), "method": method,
+                          "width": width, "height": height})
+            pos += len(text)
+        metadata = {k: v for k, v in doc.get_metadata_dict(skip_empty=True).items()}
+        return PdfLayout("".join(texts), all_boxes, pages, metadata)
+    finally:
+        doc.close()
+
+
+def extract_pdf(data: bytes) -> Extracted:
+    layout = pdf_layout(data)
+    if not layout.text.strip():
+        if any(p["method"] == "no-ocr" for p in layout.pages):
+            raise InvalidInput("PDF-en er skannet, men tekstgjenkjenning (Tesseract) er ikke installert på "
+                               "serveren (apt-get install tesseract-ocr tesseract-ocr-nor).")
+        raise InvalidInput("PDF-en inneholder ingen lesbar tekst.")
+    ocr_pages = [p["page"] for p in layout.pages if p["method"] == "ocr"]
+    return Extracted(layout.text, {"format": "pdf", "pages": len(layout.pages), "ocr_pages": ocr_pages,
+                                   "title": layout.metadata.get("Title")})
