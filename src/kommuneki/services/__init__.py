@@ -7,8 +7,9 @@ from __future__ import annotations
 import importlib
 
 from .malform import spec as malform_spec
+from .skjerming import spec as skjerming_spec
 
-BUILTIN_SERVICES = [malform_spec]
+BUILTIN_SERVICES = [malform_spec, skjerming_spec]
 
 # Modules holding service tables; imported before migrations compare metadata.
 SERVICE_MODEL_MODULES: list[str] = []

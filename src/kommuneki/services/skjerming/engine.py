@@ -1,0 +1,331 @@
+"""Skjerming engine (pure): from a document's findings to two verdicts and the proposals for review.
+
+* **innsyn** (offentleglova): ``publish`` / ``partial`` (parts withheld) / ``withhold``, with the proposed
+  skjermingshjemmel for each withheld finding.
+* **internett** (offentlegforskrifta § 7): what must stay off the internet even where innsyn is granted —
+  fødselsnummer and numbers like it, GDPR art. 9/10 data, anything under a duty of confidentiality.
+* **offentlig_tittel** (Noark 5 offentligTittel): the journal title with a private person's name removed
+  only where name and title together reveal personal circumstances.
+
+Names are not withheld by default. A private person's name (and their address, phone, e-mail, date of
+birth) is withheld where a special-category finding lies near it (:data:`LINK_WINDOW` characters, same
+paragraph): together they reveal personal circumstances. A special-category term is withheld where the
+document identifies a person at all. A person named with a public role ("ordfører") is left alone.
+Which hjemmel applies comes from ``data/hjemler.yaml`` through :mod:`.legal`.
+
+No database, no HTTP: text and findings in, plain data out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ...core.suggestions import Proposal
+from . import legal
+from .detect import MODEL_NAME as DETECT_MODEL_NAME
+from .detect import MODEL_VERSION as DETECT_MODEL_VERSION
+from .detect import Finding
+
+SERVICE = "skjerming"
+KIND_INNSYN = "skjerming.innsyn"
+KIND_INTERNETT = "skjerming.internett"
+KIND_TITTEL = "skjerming.offentlig_tittel"
+ENGINE_VERSION = "1"
+DECISIONS = ("publish", "partial", "withhold")
+
+#: Characters between a name (or contact detail) and a special-category term that still link them.
+LINK_WINDOW = 300
+#: offl. § 12 c: withhold the whole document when the sentences holding withheld personal circumstances
+#: make up at least this share of its text.
+WHOLE_DOCUMENT_SHARE = 0.5
+#: ... and only when at least this many special-category findings are withheld (one diagnosis in a short
+#: note is withheld on its own; the rest of the note stays public).
+WHOLE_DOCUMENT_MIN_FINDINGS = 2
+TITLE_MASK = "*****"
+
+PERSONAL_IDS = {"FODSELSNUMMER", "D_NUMMER", "H_NUMMER", "SYNTETISK_ID"}
+#: Findings that point at a person: they become confidential when linked to personal circumstances.
+LINKABLE = {"PERSON", "ADRESSE", "TELEFON", "EPOST", "FODSELSDATO"}
+TYPE_LABELS = {
+    "PERSON": "Navn", "FODSELSNUMMER": "Fødselsnummer", "D_NUMMER": "D-nummer", "H_NUMMER": "H-nummer",
+    "SYNTETISK_ID": "Syntetisk testnummer", "MULIG_ID": "Mulig identitetsnummer", "ORGNR": "Organisasjonsnummer",
+    "KONTONR": "Kontonummer", "TELEFON": "Telefon", "EPOST": "E-post", "ADRESSE": "Adresse",
+    "GNR_BNR": "Gårds- og bruksnummer", "FODSELSDATO": "Fødselsdato", "SAERLIG_KATEGORI": "Særlig kategori",
+}
+CATEGORY_LABELS = {
+    "HELSE": "helse", "BARNEVERN": "barnevern", "SOSIAL": "sosiale tjenester", "ETNISITET": "etnisitet",
+    "RELIGION": "religion eller livssyn", "SEKSUALITET": "seksualitet", "POLITIKK": "politisk oppfatning",
+    "STRAFF": "straffbare forhold", "SKOLE": "skoleforhold", "PERSONAL": "personalsak",
+    "FAGFORENING": "fagforeningsmedlemskap", "GENETIKK": "genetikk", "BIOMETRI": "biometri",
+}
+DECISION_LABELS = {"publish": "kan offentliggjøres", "partial": "delvis unntatt", "withhold": "unntas helt"}
+INTERNET_LABELS = {"publish": "kan publiseres på internett", "partial": "kan publiseres med deler fjernet",
+                   "withhold": "kan ikke publiseres på internett"}
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+
+
+@dataclass
+class Assessed:
+    """One finding with what the engine proposes for it."""
+
+    finding: Finding
+    innsyn: legal.Hjemmel | None
+    internett: legal.Hjemmel | None
+    reason: str              # why: identifier | personal_context | public_role | no_person | not_linked | not_confidential
+    linked_to: list[int] = field(default_factory=list)  # indices of the findings that gave the context
+
+    def as_dict(self, index: int) -> dict[str, Any]:
+        f = self.finding
+        d: dict[str, Any] = {"index": index, "type": f.type, "start": f.start, "end": f.end, "text": f.text,
+                             "score": round(float(f.score), 4),
+                             "withhold": self.innsyn is not None,
+                             "hjemmel": self.innsyn.label if self.innsyn else None,
+                             "hjemmel_id": self.innsyn.id if self.innsyn else None,
+                             "internet_withhold": self.internett is not None,
+                             "internet_hjemmel": self.internett.label if self.internett else None,
+                             "internet_hjemmel_id": self.internett.id if self.internett else None,
+                             "reason": self.reason, "linked_to": self.linked_to,
+                             "explanation": f.explanation}
+        if f.category is not None:
+            d["category"] = f.category
+        if f.public_role is not None:
+            d["public_role"] = f.public_role
+        return d
+
+
+@dataclass
+class Assessment:
+    text_length: int
+    findings: list[Assessed]
+    decision: str                  # innsyn verdict
+    internet: str                  # internet verdict
+    whole_document: legal.Hjemmel | None
+    share: float                   # share of the text in sentences holding withheld personal circumstances
+    hjemler_version: str
+
+    def withheld(self, scope: str = "innsyn") -> list[tuple[int, Assessed]]:
+        attr = "innsyn" if scope == "innsyn" else "internett"
+        return [(i, a) for i, a in enumerate(self.findings) if getattr(a, attr) is not None]
+
+
+def _paragraph_index(text: str) -> list[int]:
+    """Start offsets of paragraphs (blank-line separated)."""
+    return [0] + [m.end() for m in _PARAGRAPH.finditer(text)]
+
+
+def _para_of(starts: list[int], pos: int) -> int:
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= pos:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _sentences_share(text: str, spans: list[tuple[int, int]]) -> float:
+    """Share of the text's non-blank characters in sentences that hold one of ``spans``."""
+    if not spans or not text.strip():
+        return 0.0
+    bounds = []
+    pos = 0
+    for m in _SENTENCE_END.finditer(text):
+        bounds.append((pos, m.start()))
+        pos = m.end()
+    bounds.append((pos, len(text)))
+    total = sum(len(text[s:e].strip()) for s, e in bounds) or 1
+    hit = sum(len(text[s:e].strip()) for s, e in bounds if any(a < e and s < b for a, b in spans))
+    return hit / total
+
+
+def assess(text: str, findings: list[Finding], *, day: date | None = None) -> Assessment:
+    """Propose, for every finding, whether to withhold it from innsyn and from the internet and under
+    which hjemmel, and the two document verdicts. ``findings`` must be spans of ``text``."""
+    day = day or date.today()
+    paras = _paragraph_index(text)
+    categories = [i for i, f in enumerate(findings) if f.type == "SAERLIG_KATEGORI"]
+    private_people = [i for i, f in enumerate(findings) if f.type == "PERSON" and not f.public_role]
+    identifies_person = bool(private_people) or any(
+        f.type in PERSONAL_IDS | LINKABLE - {"PERSON"} for f in findings)
+    out: list[Assessed] = []
+    for i, f in enumerate(findings):
+        linked: list[int] = []
+        if f.type == "SAERLIG_KATEGORI":
+            context = identifies_person
+            reason = "personal_context" if context else "no_person"
+            linked = [j for j in private_people if _near(findings[j], f, paras, text)][:5]
+        elif f.type in LINKABLE:
+            if f.type == "PERSON" and f.public_role:
+                context, reason = False, "public_role"
+            else:
+                linked = [j for j in categories if _near(f, findings[j], paras, text)][:5]
+                context = bool(linked)
+                reason = "personal_context" if context else "not_linked"
+        else:
+            context = False
+            reason = "identifier" if f.type in PERSONAL_IDS | {"MULIG_ID"} else "not_confidential"
+        innsyn = legal.hjemmel_for(f.type, f.category, "innsyn", personal_context=context, day=day)
+        internett = legal.hjemmel_for(f.type, f.category, "internett", personal_context=context, day=day)
+        if innsyn is not None and internett is None:
+            # whatever is withheld from innsyn stays off the internet too (offentlegforskrifta § 7 a)
+            internett = legal.hjemmel_for(f.type, f.category, "internett", personal_context=True, day=day)
+        out.append(Assessed(f, innsyn, internett, reason, linked))
+    sensitive = [(a.finding.start, a.finding.end) for a in out
+                 if a.innsyn is not None and a.finding.type == "SAERLIG_KATEGORI"]
+    share = _sentences_share(text, sensitive)
+    whole = None
+    if any(a.innsyn for a in out):
+        decision = "partial"
+        if share >= WHOLE_DOCUMENT_SHARE and len(sensitive) >= WHOLE_DOCUMENT_MIN_FINDINGS:
+            whole = legal.by_id("offl12_c")
+            decision = "withhold" if whole is not None and whole.applies_on(day) else "partial"
+    else:
+        decision = "publish"
+    if decision == "withhold":
+        internet = "withhold"
+    elif any(a.internett for a in out):
+        internet = "partial"
+    else:
+        internet = "publish"
+    return Assessment(len(text), out, decision, internet, whole, round(share, 4), legal.version())
+
+
+def _near(a: Finding, b: Finding, paras: list[int], text: str) -> bool:
+    gap = max(a.start, b.start) - min(a.end, b.end)
+    if gap > LINK_WINDOW:
+        return False
+    return _para_of(paras, a.start) == _para_of(paras, b.start) or gap <= 40
+
+
+# --- proposals ------------------------------------------------------------------------------------------
+
+def _span(a: Assessed, hjemmel: legal.Hjemmel) -> dict[str, Any]:
+    return {"start": a.finding.start, "end": a.finding.end, "type": a.finding.type, "hjemmel": hjemmel.id}
+
+
+def _confidence(assessment: Assessment, scope: str) -> float:
+    withheld = assessment.withheld(scope)
+    if withheld:
+        return round(sum(a.finding.score for _i, a in withheld) / len(withheld), 4)
+    doubt = max((a.finding.score for a in assessment.findings
+                 if a.finding.type in ("SAERLIG_KATEGORI", "PERSON", "MULIG_ID")), default=0.0)
+    return round(min(0.99, max(0.5, 1.0 - 0.5 * doubt)), 4)
+
+
+def _summary(assessment: Assessment, scope: str) -> str:
+    withheld = assessment.withheld(scope)
+    if scope == "innsyn":
+        head = f"Forslag ved innsyn: {DECISION_LABELS[assessment.decision]}"
+        if assessment.decision == "withhold" and assessment.whole_document:
+            head += (f" ({assessment.whole_document.label}: opplysninger som er unntatt utgjør "
+                     f"{round(assessment.share * 100)} % av teksten)")
+    else:
+        head = f"Forslag for internett: {INTERNET_LABELS[assessment.internet]}"
+    if not withheld:
+        return head + ". Ingen opplysninger foreslås skjermet."
+    types = sorted({TYPE_LABELS.get(a.finding.type, a.finding.type).lower() for _i, a in withheld})
+    return head + f". {len(withheld)} opplysning(er) foreslås skjermet: " + ", ".join(types) + "."
+
+
+def proposals(text: str, assessment: Assessment) -> list[Proposal]:
+    """The innsyn and internett proposals for one document (both always, so a reviewer confirms a
+    'publish' too)."""
+    start = time.process_time()
+    input_hash = hashlib.sha256(text.encode()).hexdigest()
+    evidence = [a.as_dict(i) for i, a in enumerate(assessment.findings)]
+    out = []
+    for scope, kind, verdict in (("innsyn", KIND_INNSYN, assessment.decision),
+                                 ("internett", KIND_INTERNETT, assessment.internet)):
+        attr = "innsyn" if scope == "innsyn" else "internett"
+        value = {"decision": verdict,
+                 "withheld": [_span(a, getattr(a, attr)) for _i, a in assessment.withheld(scope)]}
+        if scope == "innsyn":
+            value["whole_document_hjemmel"] = assessment.whole_document.id if (
+                assessment.decision == "withhold" and assessment.whole_document) else None
+        used = {getattr(a, attr).id: getattr(a, attr) for _i, a in assessment.withheld(scope)}
+        if scope == "innsyn" and value["whole_document_hjemmel"]:
+            used[assessment.whole_document.id] = assessment.whole_document
+        explanation = {
+            "summary": _summary(assessment, scope),
+            "evidence": evidence,
+            "verdict": verdict,
+            "scope": scope,
+            "share_withheld_sentences": assessment.share,
+            "hjemler": [h.as_dict() for h in used.values()],
+            "hjemler_version": assessment.hjemler_version,
+            "method": ("Regler i data/hjemler.yaml anvendt på funnene fra deteksjonen: identitetsnumre alltid; "
+                       f"navn og kontaktopplysninger bare innen {LINK_WINDOW} tegn (samme avsnitt) fra en særlig "
+                       "kategori; særlige kategorier når dokumentet identifiserer en person."),
+        }
+        out.append(Proposal(kind=kind, value=value, confidence=_confidence(assessment, scope),
+                            explanation=explanation, model_name=f"{SERVICE}-{DETECT_MODEL_NAME}",
+                            model_version=f"{DETECT_MODEL_VERSION}+regler{ENGINE_VERSION}",
+                            input_hash=input_hash))
+    cpu = (time.process_time() - start) * 1000
+    for p in out:
+        p.cpu_ms = cpu / len(out)
+    return out
+
+
+def propose_title(title: str, findings: list[Finding], *, day: date | None = None) -> Proposal:
+    """offentligTittel for a journal title: a private person's name (and any personal number) is
+    replaced by ``*****`` only where the title also reveals personal circumstances; otherwise the
+    title is proposed unchanged. ``findings`` are spans of ``title``."""
+    start = time.process_time()
+    assessment = assess(title, findings, day=day)
+    masked = []
+    for i, a in enumerate(assessment.findings):
+        f = a.finding
+        if f.type in PERSONAL_IDS or f.type == "MULIG_ID" or (
+                f.type in LINKABLE and a.innsyn is not None):
+            masked.append((i, a))
+    public = title
+    for _i, a in sorted(masked, key=lambda x: -x[1].finding.start):
+        public = public[:a.finding.start] + TITLE_MASK + public[a.finding.end:]
+    if masked:
+        summary = (f"Foreslått offentlig tittel skjuler {len(masked)} opplysning(er): tittelen røper "
+                   "personlige forhold sammen med navnet.")
+    elif any(a.finding.type == "PERSON" for a in assessment.findings):
+        summary = "Tittelen nevner en person, men røper ikke personlige forhold: navnet kan stå."
+    else:
+        summary = "Tittelen har ingen opplysninger som bør skjermes."
+    confidence = _confidence(assessment, "innsyn") if masked else round(
+        min(0.99, max(0.5, 1.0 - 0.5 * max((a.finding.score for a in assessment.findings), default=0.0))), 4)
+    explanation = {"summary": summary, "evidence": [a.as_dict(i) for i, a in enumerate(assessment.findings)],
+                   "masked": [i for i, _a in masked], "mask": TITLE_MASK,
+                   "hjemler_version": assessment.hjemler_version}
+    return Proposal(kind=KIND_TITTEL, value={"offentlig_tittel": public}, confidence=confidence,
+                    explanation=explanation, model_name=f"{SERVICE}-{DETECT_MODEL_NAME}",
+                    model_version=f"{DETECT_MODEL_VERSION}+regler{ENGINE_VERSION}",
+                    input_hash=hashlib.sha256(title.encode()).hexdigest(),
+                    cpu_ms=(time.process_time() - start) * 1000)
+
+
+def scan_record(path: str, text: str, assessment: Assessment, *, with_text: bool = False) -> dict[str, Any]:
+    """The CLI/API record of one document: one JSON object per document."""
+    rec: dict[str, Any] = {"path": path, "decision": assessment.decision, "internet": assessment.internet,
+                           "findings": [a.as_dict(i) for i, a in enumerate(assessment.findings)]}
+    if assessment.decision == "withhold" and assessment.whole_document:
+        rec["whole_document_hjemmel"] = assessment.whole_document.label
+    if with_text:
+        rec["text"] = text
+    return rec
+
+
+def selected_spans(text: str, assessment: Assessment, indices: list[int]) -> list[tuple[int, int]]:
+    """Spans of the findings a person chose to withhold (by index into ``assessment.findings``)."""
+    out = []
+    for i in indices:
+        if not 0 <= i < len(assessment.findings):
+            continue
+        f = assessment.findings[i].finding
+        out.append((f.start, f.end))
+    return out

@@ -1,0 +1,201 @@
+"""Skjerming orchestration: store the document, extract its text, detect, propose, record suggestions;
+record a person's choice of findings; produce the redacted file.
+
+Transactions: the arrival (raw bytes + item row + audit entry) commits first, on its own, so a file that
+cannot be read is still kept, marked ``failed`` with the reason, and nothing that arrived is lost. The
+screening (text, findings, suggestions) commits in a second transaction as one unit. A decision on both
+verdicts commits together with its audit entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ...core import audit, items, suggestions
+from ...core.errors import Conflict, DomainError, InvalidInput, NotFound
+from ...core.models import Item, Suggestion, SuggestionStatus
+from ...core.permissions import Principal, authorize
+from ...core.platform import Platform
+from ...ingest import extract
+from . import engine
+from .detect import detect
+from .redact import Redacted, redact
+
+SERVICE = engine.SERVICE
+SCOPES = {"innsyn": engine.KIND_INNSYN, "internett": engine.KIND_INTERNETT}
+
+
+def analyse_text(text: str, *, names: bool = True) -> engine.Assessment:
+    """Detection + proposal for a text (no database)."""
+    return engine.assess(text, detect(text, names=names))
+
+
+def screen_document(platform: Platform, tenant_id: int, data: bytes, *, filename: str | None, actor: str,
+                    source: str = "upload", title: str | None = None) -> dict[str, Any]:
+    """Store, screen and propose. Returns the item id, both verdicts, the findings and the suggestions.
+    Raises the extraction error after recording it on the stored item."""
+    with platform.db.tenant_session(tenant_id) as session:
+        arrival = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="document", data=data,
+                               filename=filename, source=source, actor=actor)
+        item_id = arrival.item.id
+    failure: DomainError | None = None
+    with platform.db.tenant_session(tenant_id) as session:
+        item = session.get(Item, item_id)
+        try:
+            extracted = extract(data, filename, max_bytes=platform.settings.max_upload_bytes)
+        except DomainError as exc:
+            item.state = "failed"
+            item.meta = {**item.meta, "error": exc.message, "error_code": exc.code}
+            failure = exc
+        else:
+            text = extracted.text
+            assessment = analyse_text(text)
+            item.text, item.title, item.state = text, title or filename, "screened"
+            item.meta = {**item.meta, **{k: v for k, v in extracted.meta.items() if k != "title"},
+                         "skjerming": {"decision": assessment.decision, "internet": assessment.internet,
+                                       "findings": len(assessment.findings)}}
+            recorded = {}
+            for proposal in engine.proposals(text, assessment):
+                s = suggestions.suggest(session, platform.registry, tenant_id, SERVICE, proposal,
+                                        item_id=item.id, actor=actor)
+                recorded[proposal.kind] = suggestions.suggestion_dict(s)
+            if title:
+                tp = engine.propose_title(title, detect(title))
+                s = suggestions.suggest(session, platform.registry, tenant_id, SERVICE, tp, item_id=item.id,
+                                        actor=actor)
+                recorded[tp.kind] = suggestions.suggestion_dict(s)
+            return {"item_id": item.id, **engine.scan_record(filename or f"element {item.id}", text, assessment),
+                    "suggestions": recorded}
+    raise failure
+
+
+@dataclass
+class DocumentView:
+    """What the review page shows: the item, its findings, and the two suggestions."""
+
+    item: dict[str, Any]
+    findings: list[dict[str, Any]]
+    innsyn: dict[str, Any] | None
+    internett: dict[str, Any] | None
+    tittel: dict[str, Any] | None
+
+
+def _latest(session, item_id: int, kind: str) -> Suggestion | None:
+    return session.scalar(select(Suggestion).where(
+        Suggestion.item_id == item_id, Suggestion.service == SERVICE, Suggestion.kind == kind,
+        Suggestion.status != SuggestionStatus.SUPERSEDED.value).order_by(Suggestion.id.desc()).limit(1))
+
+
+def _item(session, item_id: int) -> Item:
+    item = session.get(Item, item_id)
+    if item is None or item.service != SERVICE or item.tenant_id != session.info.get("tenant_id", item.tenant_id):
+        raise NotFound("Dokumentet finnes ikke.")
+    return item
+
+
+def document_view(platform: Platform, principal: Principal, item_id: int) -> DocumentView:
+    spec = platform.registry.get(SERVICE)
+    authorize(principal, "item.read", service_roles=spec.reviewer_roles if spec else None)
+    with platform.db.tenant_session(principal.tenant_id) as session:
+        item = _item(session, item_id)
+        out = {}
+        for key, kind in (("innsyn", engine.KIND_INNSYN), ("internett", engine.KIND_INTERNETT),
+                          ("tittel", engine.KIND_TITTEL)):
+            s = _latest(session, item.id, kind)
+            out[key] = suggestions.suggestion_dict(s) if s else None
+        findings = (out["innsyn"] or {}).get("explanation", {}).get("evidence", [])
+        info = {"id": item.id, "filename": item.filename, "title": item.title, "text": item.text,
+                "state": item.state, "meta": item.meta, "received_at": item.received_at,
+                "removed": item.content_removed_reason}
+    return DocumentView(info, findings, out["innsyn"], out["internett"], out["tittel"])
+
+
+def list_documents(platform: Platform, principal: Principal, limit: int = 50) -> list[dict[str, Any]]:
+    authorize(principal, "item.read")
+    with platform.db.tenant_session(principal.tenant_id) as session:
+        rows = session.scalars(select(Item).where(Item.service == SERVICE).order_by(Item.id.desc()).limit(limit))
+        return [{"id": i.id, "filename": i.filename, "title": i.title, "state": i.state,
+                 "received_at": i.received_at, "skjerming": (i.meta or {}).get("skjerming"),
+                 "error": (i.meta or {}).get("error")} for i in rows]
+
+
+def _final(findings: list[dict[str, Any]], chosen: set[int], scope: str, verdict_if_any: str) -> dict[str, Any]:
+    key = "hjemmel_id" if scope == "innsyn" else "internet_hjemmel_id"
+    withheld = [{"start": f["start"], "end": f["end"], "type": f["type"], "hjemmel": f.get(key)}
+                for f in findings if f["index"] in chosen]
+    return {"decision": verdict_if_any if withheld else "publish", "withheld": withheld}
+
+
+def decide_findings(platform: Platform, principal: Principal, item_id: int, *, innsyn: set[int],
+                    internett: set[int], reason: str = "", whole_document: bool = False) -> dict[str, Any]:
+    """Settle both pending verdicts from the findings a person chose to withhold (by finding index).
+    The chosen set is the final value: accepted where it equals the proposal, else changed (a reason is
+    then required). Both decisions and their audit entries commit together."""
+    with platform.db.tenant_session(principal.tenant_id) as session:
+        item = _item(session, item_id)
+        result = {}
+        pending = {}
+        for scope, kind in SCOPES.items():
+            s = _latest(session, item.id, kind)
+            if s is None or s.status != SuggestionStatus.PENDING.value:
+                raise Conflict("Dokumentet har ingen ventende forslag å avgjøre (allerede avgjort?).")
+            pending[scope] = s
+        findings = pending["innsyn"].explanation.get("evidence", [])
+        valid = {f["index"] for f in findings}
+        if not (innsyn | internett) <= valid:
+            raise InvalidInput("Ukjent funn i avgjørelsen.")
+        internett = internett | innsyn  # what is withheld from innsyn never goes on the internet
+        for scope, chosen in (("innsyn", innsyn), ("internett", internett)):
+            s = pending[scope]
+            proposed = s.value
+            partial_or_whole = "withhold" if (scope == "innsyn" and whole_document) or (
+                scope == "internett" and whole_document) else "partial"
+            final = _final(findings, chosen, scope, partial_or_whole)
+            if scope == "innsyn":
+                final["whole_document_hjemmel"] = "offl12_c" if whole_document and final["withheld"] else None
+            same = _spans(final) == _spans(proposed) and final["decision"] == proposed.get("decision")
+            d = suggestions.decide(session, platform.registry, principal, s.id,
+                                   outcome="accepted" if same else "changed",
+                                   final_value=None if same else final, reason=reason)
+            result[scope] = {"suggestion_id": s.id, "outcome": d.outcome, "withheld": len(final["withheld"]),
+                             "decision": final["decision"]}
+        item.state = "decided"
+        return result
+
+
+def _spans(value: dict[str, Any]) -> set[tuple[int, int]]:
+    return {(w["start"], w["end"]) for w in value.get("withheld", [])}
+
+
+def redacted_file(platform: Platform, principal: Principal, item_id: int, scope: str = "innsyn", *,
+                  text_layer: bool = True) -> Redacted:
+    """The redacted version of a stored document: the decided set of findings if decided, else the
+    proposal. Recorded in the audit log by hash."""
+    if scope not in SCOPES:
+        raise InvalidInput("Velg innsyn eller internett.")
+    spec = platform.registry.get(SERVICE)
+    authorize(principal, "item.read", service_roles=spec.reviewer_roles if spec else None)
+    with platform.db.tenant_session(principal.tenant_id) as session:
+        item = _item(session, item_id)
+        if item.text is None:
+            raise InvalidInput("Dokumentet kunne ikke leses, så det finnes ingen skjermet versjon.")
+        s = _latest(session, item.id, SCOPES[scope])
+        if s is None:
+            raise NotFound("Dokumentet har ingen skjermingsforslag.")
+        value = s.value
+        decided = s.decision is not None and s.decision.final_value is not None
+        if decided:
+            value = s.decision.final_value
+        data = items.read_content(session, platform.blobs, item)
+        spans = sorted(_spans(value))
+        result = redact(data, item.filename, item.text, spans, text_layer=text_layer)
+        audit.record(session, principal.tenant_id, "skjerming.redacted", actor=principal.actor,
+                     subject=("item", item.id), item_id=item.id, scope=scope, suggestion_id=s.id,
+                     decided=decided, withheld=len(spans),
+                     output_sha256=hashlib.sha256(result.data).hexdigest())
+        result.report = {**result.report, "decided": decided, "withheld": len(spans)}
+        return result
