@@ -131,7 +131,7 @@ def _final(findings: list[dict[str, Any]], chosen: set[int], scope: str, verdict
 
 
 def decide_findings(platform: Platform, principal: Principal, item_id: int, *, innsyn: set[int],
-                    internett: set[int], reason: str = "", whole_document: bool = False) -> dict[str, Any]:
+                    internett: set[int], reason: str = "", whole_document: bool | None = None) -> dict[str, Any]:
     """Settle both pending verdicts from the findings a person chose to withhold (by finding index).
     The chosen set is the final value: accepted where it equals the proposal, else changed (a reason is
     then required). Both decisions and their audit entries commit together."""
@@ -145,6 +145,8 @@ def decide_findings(platform: Platform, principal: Principal, item_id: int, *, i
                 raise Conflict("Dokumentet har ingen ventende forslag å avgjøre (allerede avgjort?).")
             pending[scope] = s
         findings = pending["innsyn"].explanation.get("evidence", [])
+        if whole_document is None:  # as proposed
+            whole_document = pending["innsyn"].value.get("decision") == "withhold"
         valid = {f["index"] for f in findings}
         if not (innsyn | internett) <= valid:
             raise InvalidInput("Ukjent funn i avgjørelsen.")
@@ -152,8 +154,7 @@ def decide_findings(platform: Platform, principal: Principal, item_id: int, *, i
         for scope, chosen in (("innsyn", innsyn), ("internett", internett)):
             s = pending[scope]
             proposed = s.value
-            partial_or_whole = "withhold" if (scope == "innsyn" and whole_document) or (
-                scope == "internett" and whole_document) else "partial"
+            partial_or_whole = "withhold" if whole_document else "partial"
             final = _final(findings, chosen, scope, partial_or_whole)
             if scope == "innsyn":
                 final["whole_document_hjemmel"] = "offl12_c" if whole_document and final["withheld"] else None

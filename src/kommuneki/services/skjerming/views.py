@@ -25,7 +25,8 @@ class DecisionBody(BaseModel):
     internett: list[int] = Field(default_factory=list, description="Indices withheld from the internet "
                                                                    "(innsyn's are added).")
     reason: str = ""
-    whole_document: bool = False
+    whole_document: bool | None = Field(None, description="Withhold the whole document (offl. § 12 c); "
+                                                       "null: as proposed.")
 
 
 def _download(result) -> Response:

@@ -1,0 +1,112 @@
+"""Pages and API of skjerming through a signed-in client: upload, highlighted findings, decision,
+download of the redacted file; the same through /api/v1/skjerming."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import make_platform
+from tests.ingest.makers import make_docx
+
+PASSWORD = "skjerming-test-passord"
+
+
+@pytest.fixture(scope="module")
+def client_factory(tmp_path_factory):
+    """A signed-in TestClient over one SQLite platform for the module, with one tenant and an arkivar
+    (the full demo is not needed here and costs seconds per test; the service tests run on both
+    databases)."""
+    from fastapi.testclient import TestClient
+
+    from kommuneki.core import accounts
+    from kommuneki.web.app import create_app
+
+    platform = make_platform(tmp_path_factory.mktemp("skjerming-web"))
+    platform.upgrade_db()
+    with platform.db.installation_session() as s:
+        t = accounts.create_tenant(s, slug="skjerming-web", name="Web kommune", actor="test")
+        u = accounts.create_user(s, username="arkivar", password=PASSWORD, full_name="Arne Arkivar",
+                                 email="arkivar@example.test", actor="test", via="test")
+        tenant_id, user_id = t.id, u.id
+    with platform.db.tenant_session(tenant_id) as s:
+        from kommuneki.core.models import User
+        accounts.grant_role(s, tenant_id, s.get(User, user_id), "arkivar", actor="test")
+    app = create_app(platform=platform)
+    clients = []
+
+    def make(username=None):
+        c = TestClient(app)
+        clients.append(c)
+        if username:
+            r = c.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+            assert r.status_code == 200, r.text
+            c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        return c
+
+    yield make
+    for c in clients:
+        c.close()
+    platform.close()
+
+FNR = "26078704828"
+TEXT = f"Vedtak\n\nSøker med fødselsnummer {FNR} har fått svar. Saken er avsluttet."
+
+
+def test_page_upload_review_decide_download(client_factory):
+    c = client_factory("arkivar")
+    assert c.get("/skjerming").status_code == 200
+    r = c.post("/skjerming", files={"fil": ("vedtak.txt", TEXT.encode(), "text/plain")},
+               data={"tittel": "Vedtak om støtte"}, follow_redirects=False)
+    assert r.status_code == 303
+    url = r.headers["location"]
+    page = c.get(url).text
+    # highlighted by type, with a visible label (not colour alone) and a legend
+    assert re.search(r'<mark class="funn t-fodselsnummer skjermes" id="funn-\d+">' + FNR, page)
+    assert "Fødselsnummer, skjermes]" in page and "Tegnforklaring" in page
+    assert 'style="' not in page and "<script" not in page  # CSP: no inline style or script
+    index = re.search(r'name="innsyn" value="(\d+)"', page).group(1)
+    r = c.post(url + "/avgjor", data={"innsyn": index, "internett": index, "begrunnelse": ""},
+               follow_redirects=False)
+    assert r.status_code == 303
+    page = c.get(url).text
+    assert "Godtatt" in page and "disabled" in page
+    d = c.get(url + "/skjermet?til=innsyn")
+    assert d.status_code == 200 and "attachment" in d.headers["content-disposition"]
+    assert FNR not in d.text and "Saken er avsluttet." in d.text
+
+
+def test_page_bad_file_flashes_error(client_factory):
+    c = client_factory("arkivar")
+    r = c.post("/skjerming", files={"fil": ("tom.txt", b"", "text/plain")})
+    assert r.status_code == 200 and "Filen er tom." in r.text
+
+
+def test_api_documents_decision_redacted(client_factory):
+    c = client_factory("arkivar")
+    r = c.post("/api/v1/skjerming/documents", files={"file": ("v.docx", make_docx(body=[TEXT]), "application/octet-stream")})
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    item = doc["item_id"]
+    assert doc["decision"] == "partial"
+    got = c.get(f"/api/v1/skjerming/documents/{item}").json()
+    assert got["innsyn"]["kind"] == "skjerming.innsyn" and got["findings"]
+    index = next(f["index"] for f in got["findings"] if f["type"] == "FODSELSNUMMER")
+    r = c.post(f"/api/v1/skjerming/documents/{item}/decision", json={"innsyn": [index], "internett": [index]})
+    assert r.status_code == 200, r.text
+    red = c.get(f"/api/v1/skjerming/documents/{item}/redacted?scope=innsyn")
+    assert red.status_code == 200 and FNR.encode() not in red.content
+    assert red.headers["content-type"].startswith("application/vnd.openxmlformats")
+    # deciding twice is a conflict
+    assert c.post(f"/api/v1/skjerming/documents/{item}/decision", json={}).status_code == 409
+
+
+def test_api_redact_in_one_call_and_errors(client_factory):
+    c = client_factory("arkivar")
+    r = c.post("/api/v1/skjerming/redact", files={"file": ("a.txt", TEXT.encode(), "text/plain")})
+    assert r.status_code == 200 and FNR not in r.text
+    r = c.post("/api/v1/skjerming/documents", files={"file": ("junk.bin", bytes(range(256)) * 20, "application/octet-stream")})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+    assert c.get("/api/v1/skjerming/documents/999999").status_code == 404
+    assert client_factory().post("/api/v1/skjerming/documents", files={"file": ("a.txt", b"x")}).status_code == 401
