@@ -3,7 +3,7 @@
 Building the demo for every test hashes six passwords with Argon2 (about 0.3 s each on a busy machine),
 so the isolation, role and error-shape tests share one world per module instead: tenants ``alfa`` (A)
 and ``beta`` (B), one user per role in A (no password: they use API tokens, which skip Argon2), an
-operator, a saksbehandler and an admin in B, and a few real målform documents (items + suggestions) in
+operator, one password account made on first use, a saksbehandler and an admin in B, and a few real målform documents (items + suggestions) in
 each tenant. Tests that change data create what they change, so the order of tests does not matter.
 
 Use it by importing the fixture into a test module: ``from tests.core.world import world  # noqa: F401``.
@@ -53,8 +53,17 @@ class World:
         self._clients.append(c)
         return c
 
+    def password_user(self) -> int:
+        """The one password account ("person-a": saksbehandler and arkivar in A), made on first use so
+        that modules which need no session cookie skip Argon2."""
+        if "person-a" not in self.users:
+            self.users["person-a"] = _user(self.platform, self.a, "person-a", ["saksbehandler", "arkivar"],
+                                           password=PASSWORD)
+        return self.users["person-a"]
+
     def session_client(self, username: str = "person-a", password: str = PASSWORD) -> TestClient:
         """A client signed in with the session cookie; carries the CSRF header."""
+        self.password_user()
         c = TestClient(self.app)
         r = c.post("/api/v1/auth/login", json={"username": username, "password": password})
         assert r.status_code == 200, r.text
@@ -105,7 +114,7 @@ def _token(platform: Platform, tenant_id: int, user_id: int, name: str) -> tuple
         return row.id, secret
 
 
-def build_world(platform: Platform, *, with_password_user: bool = True) -> World:
+def build_world(platform: Platform) -> World:
     from kommuneki.web.app import create_app
 
     with platform.db.installation_session() as s:
@@ -119,9 +128,6 @@ def build_world(platform: Platform, *, with_password_user: bool = True) -> World
     uid = _user(platform, None, "ops", [], operator=True)
     w.users["operator"] = uid
     w.tokens["operator"] = _token(platform, a, uid, "operator")[1]
-    if with_password_user:
-        # one password account for the tests that need a session cookie (Argon2 runs once)
-        w.users["person-a"] = _user(platform, a, "person-a", ["saksbehandler", "arkivar"], password=PASSWORD)
     for name, roles in (("sb-b", ["saksbehandler"]), ("admin-b", ["admin"])):
         uid = _user(platform, b, name, roles)
         w.users[name] = uid

@@ -1,0 +1,114 @@
+"""Sign-in and transport security: CSRF on session writes, bearer tokens (no CSRF, revocable), login
+rate limiting, security headers and session cookie flags."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from kommuneki.core import audit
+from kommuneki.core.models import ApiToken, LoginAttempt, Unit
+from tests.core.world import PASSWORD, world  # noqa: F401 - module-scoped fixture
+
+
+def _unit_exists(world, code) -> bool:
+    with world.platform.db.tenant_session(world.a) as s:
+        return s.scalar(select(Unit).where(Unit.code == code)) is not None
+
+
+def test_session_write_needs_the_csrf_header(world):
+    c = world.session_client()
+    body = {"outcome": "accepted"}
+    sid = world.new_suggestion(world.a)
+    token = c.headers.pop("X-CSRF-Token")
+    # no header: refused, nothing decided
+    r = c.post(f"/api/v1/suggestions/{sid}/decision", json=body)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden" and "CSRF" in r.json()["error"]["message"]
+    # a wrong token: refused
+    r = c.post(f"/api/v1/suggestions/{sid}/decision", json=body, headers={"X-CSRF-Token": "feil" + token})
+    assert r.status_code == 403
+    assert c.get(f"/api/v1/suggestions/{sid}").json()["status"] == "pending"
+    # reads need no token; the right token works
+    assert c.get("/api/v1/suggestions").status_code == 200
+    r = c.post(f"/api/v1/suggestions/{sid}/decision", json=body, headers={"X-CSRF-Token": token})
+    assert r.status_code == 201, r.text
+
+
+def test_csrf_token_of_another_session_is_refused(world):
+    first, second = world.session_client(), world.session_client()
+    sid = world.new_suggestion(world.a)
+    r = second.post(f"/api/v1/suggestions/{sid}/decision", json={"outcome": "accepted"},
+                    headers={"X-CSRF-Token": first.headers["X-CSRF-Token"]})
+    assert r.status_code == 403
+
+
+def test_bearer_token_needs_no_csrf_and_is_revocable(world):
+    admin = world.client("admin")
+    r = admin.post("/api/v1/tokens", json={"name": "integrasjon"})
+    assert r.status_code == 201
+    token, token_id = r.json()["token"], r.json()["id"]
+    with world.platform.db.tenant_session(world.a) as s:  # only the hash is stored
+        row = s.get(ApiToken, token_id)
+        assert row.token_hash != token and token not in (row.prefix, row.name)
+    c = world.client()
+    c.headers["Authorization"] = f"Bearer {token}"
+    r = c.post("/api/v1/units", json={"code": "via-token", "name": "Via token", "email": "t@alfa.test"})
+    assert r.status_code == 201, r.text
+    assert admin.delete(f"/api/v1/tokens/{token_id}").status_code == 200
+    r = c.get("/api/v1/me")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "not_authenticated"
+    with world.platform.db.installation_session() as s:
+        events = [e.event for e in audit.query(s, world.a, event="token.*")]
+    assert events[-2:] == ["token.created", "token.revoked"]
+
+
+def test_login_rate_limit(world):
+    world.password_user()
+    settings = world.platform.settings
+    saved = settings.login_max_failures
+    settings.login_max_failures = 3
+    try:
+        c = world.client()
+        for _ in range(3):
+            r = c.post("/api/v1/auth/login", json={"username": "person-a", "password": "feil-passord"})
+            assert r.status_code == 401 and r.json()["error"]["code"] == "not_authenticated"
+        # the fourth attempt is refused even with the right password
+        r = c.post("/api/v1/auth/login", json={"username": "person-a", "password": PASSWORD})
+        assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_requests"
+        # a login failure for a user that does not exist gives the same answer as a wrong password
+        r = c.post("/api/v1/auth/login", json={"username": "finnes-ikke", "password": "x"})
+        assert r.status_code == 401
+    finally:
+        settings.login_max_failures = saved
+        with world.platform.db.installation_session() as s:  # later logins in this module start afresh
+            s.execute(delete(LoginAttempt))
+    with world.platform.db.installation_session() as s:
+        failed = [audit.decoded_data(e) for e in audit.query(s, None, event="auth.login_failed")]
+    assert len(failed) >= 4 and all("person-a" not in str(f) for f in failed)  # only a hash of the name
+
+
+def test_security_headers_everywhere(world):
+    c = world.session_client()
+    for path, headers in (("/api/v1/suggestions", {}), ("/", {"Accept": "text/html"}),
+                          ("/api/v1/finnes-ikke", {}), ("/logg-inn", {"Accept": "text/html"})):
+        r = c.get(path, headers=headers)
+        h = r.headers
+        assert "default-src 'self'" in h["content-security-policy"], path
+        assert "script-src 'self'" in h["content-security-policy"] and "unsafe-inline" not in h["content-security-policy"]
+        assert h["x-frame-options"] == "DENY"
+        assert h["x-content-type-options"] == "nosniff"
+        assert h["referrer-policy"] in ("same-origin", "no-referrer", "strict-origin-when-cross-origin")
+    assert c.get("/api/v1/suggestions").headers["cache-control"] == "no-store"
+
+
+def test_session_cookie_flags(world):
+    world.password_user()
+    c = world.client()
+    r = c.post("/api/v1/auth/login", json={"username": "person-a", "password": PASSWORD})
+    assert r.status_code == 200
+    cookie = r.headers["set-cookie"].lower()
+    assert cookie.startswith("kommuneki_session=")
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    # logging out ends the session
+    c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    assert c.post("/api/v1/auth/logout").status_code == 200
+    assert c.get("/api/v1/me").status_code == 401
