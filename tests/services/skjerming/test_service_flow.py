@@ -94,3 +94,15 @@ def test_docx_and_pdf_documents(demo_platform, tenant_id):
         r = service.screen_document(demo_platform, tenant_id, data, filename=name, actor="test")
         red = service.redacted_file(demo_platform, p, r["item_id"], "internett", text_layer=False)
         assert FNR.encode() not in red.data and red.filename.endswith(name[-5:].lstrip("v"))
+
+
+def test_demo_loader_is_idempotent_and_fills_the_queue(platform, tenant_id):
+    from kommuneki.services.skjerming import demo
+
+    assert demo.load(platform, tenant_id, lambda _m: None) == len(demo.documents())
+    assert demo.load(platform, tenant_id, lambda _m: None) == 0
+    with platform.db.tenant_session(tenant_id) as s:
+        kinds = {k for (k,) in s.execute(select(Suggestion.kind).where(Suggestion.service == "skjerming"))}
+        texts = " ".join(i.text for i in s.scalars(select(Item).where(Item.service == "skjerming")))
+    assert kinds == {engine.KIND_INNSYN, engine.KIND_INTERNETT, engine.KIND_TITTEL}
+    assert "fødselsnummer" in texts
