@@ -50,13 +50,19 @@ DEMO_DOCUMENTS = [
 ]
 
 # Services add their demo data here: functions (platform, tenant_id, progress) -> count.
+def _governance_demo(platform: Platform, tenant_id: int, progress: Callable[[str], None]) -> int:
+    from .governance.demo import load_demo as governance_demo
+
+    return governance_demo(platform, tenant_id, progress)
+
+
 def _skjerming_demo(platform: Platform, tenant_id: int, progress: Callable[[str], None]) -> int:
     from .services.skjerming.demo import load as skjerming_demo
 
     return skjerming_demo(platform, tenant_id, progress)
 
 
-DEMO_LOADERS: list[Callable[[Platform, int, Callable[[str], None]], int]] = [_skjerming_demo]
+DEMO_LOADERS: list[Callable[[Platform, int, Callable[[str], None]], int]] = [_governance_demo, _skjerming_demo]
 
 
 def _ensure_tenant(platform: Platform, spec: dict) -> int:

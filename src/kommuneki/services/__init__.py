@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import importlib
 
+from ..governance import spec as governance_spec
 from .malform import spec as malform_spec
 from .skjerming import spec as skjerming_spec
 
-BUILTIN_SERVICES = [malform_spec, skjerming_spec]
+BUILTIN_SERVICES = [governance_spec, malform_spec, skjerming_spec]
 
 # Modules holding service tables; imported before migrations compare metadata.
-SERVICE_MODEL_MODULES: list[str] = []
+SERVICE_MODEL_MODULES: list[str] = ["kommuneki.governance.models"]
 
 
 def import_service_models() -> None:

@@ -1,0 +1,361 @@
+"""Monitoring from what really happens: per service and model version, from the core's suggestions and
+decisions.
+
+* volume; accepted, changed and rejected shares over time (per week); automation share
+* calibration: the accepted share per confidence band (a well-calibrated model has it rise with the band)
+* input drift: population stability index (PSI) of the confidence distribution, and of the proposed
+  value (a categorical field), between the earlier suggestions of a model version and the recent window
+* fairness: where a service puts ``"groups": {"<dimension>": "<group>"}`` in its explanations (e.g.
+  ``{"område": "Sentrum", "prisklasse": "2–4 mill."}``), override rate and, for numeric values, the mean
+  relative change a person made, per group
+* alerts when the override rate or drift in the recent window passes the threshold the tenant set
+
+Rows are read per service for a bounded period (``days``) and aggregated in Python; that is fine for the
+volumes of one kommune (tens of thousands of suggestions) and keeps the figures the same on SQLite and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..core import audit
+from ..core.db import utcnow
+from ..core.models import Decision, Suggestion
+from ..core.registry import ServiceRegistry
+from .models import KiAlert, KiSystem
+from .register import sync_own_services
+
+BANDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0000001)
+WINDOW_DAYS = 7  # the recent window that alerts and drift look at
+MIN_VOLUME = 20  # fewer decisions than this in the window: no rate is reported, no alert raised
+PSI_EPS = 1e-4
+
+
+@dataclass
+class Row:
+    created_at: datetime
+    confidence: float
+    model: str
+    status: str
+    value: Any
+    groups: dict[str, str]
+    outcome: str | None
+    decided_at: datetime | None
+    automated: bool
+    final_value: Any
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+
+
+def load_rows(session: Session, service: str, *, days: int = 180, now: datetime | None = None) -> list[Row]:
+    now = now or utcnow()
+    stmt = (select(Suggestion, Decision).outerjoin(Decision, Decision.suggestion_id == Suggestion.id)
+            .where(Suggestion.service == service, Suggestion.created_at >= now - timedelta(days=days))
+            .order_by(Suggestion.created_at, Suggestion.id))
+    out = []
+    for s, d in session.execute(stmt):
+        groups = (s.explanation or {}).get("groups") if isinstance(s.explanation, dict) else None
+        out.append(Row(created_at=_utc(s.created_at), confidence=float(s.confidence),
+                       model=f"{s.model_name} {s.model_version}", status=s.status, value=s.value,
+                       groups={str(k): str(v) for k, v in groups.items()} if isinstance(groups, dict) else {},
+                       outcome=d.outcome if d else None, decided_at=_utc(d.decided_at) if d else None,
+                       automated=bool(d and d.actor_policy_id), final_value=d.final_value if d else None))
+    return out
+
+
+def psi(reference: list[float], current: list[float], edges: tuple[float, ...] = BANDS) -> float:
+    """Population stability index between two samples over fixed bins. 0: same distribution; by the
+    usual rule of thumb < 0.1 stable, 0.1–0.25 some shift, > 0.25 a large shift."""
+    def shares(xs):
+        counts = [0] * (len(edges) - 1)
+        for x in xs:
+            for i in range(len(edges) - 1):
+                if edges[i] <= x < edges[i + 1]:
+                    counts[i] += 1
+                    break
+        n = max(1, len(xs))
+        return [max(c / n, PSI_EPS) for c in counts]
+    r, c = shares(reference), shares(current)
+    return float(sum((ci - ri) * math.log(ci / ri) for ri, ci in zip(r, c)))
+
+
+def psi_categorical(reference: list[str], current: list[str]) -> float:
+    cats = sorted(set(reference) | set(current))
+    rc, cc = Counter(reference), Counter(current)
+    total = 0.0
+    for k in cats:
+        ri = max(rc[k] / max(1, len(reference)), PSI_EPS)
+        ci = max(cc[k] / max(1, len(current)), PSI_EPS)
+        total += (ci - ri) * math.log(ci / ri)
+    return float(total)
+
+
+def _first_scalar(value: Any) -> tuple[str | None, Any]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, (str, bool)):  # categorical fields only; numbers would need binning
+                return k, v
+    return None, None
+
+
+def _shares(rows: list[Row]) -> dict[str, Any]:
+    decided = [r for r in rows if r.outcome]
+    c = Counter(r.outcome for r in decided)
+    n = len(decided)
+    share = (lambda k: c[k] / n) if n else (lambda k: None)
+    return {"volume": len(rows), "decided": n, "pending": sum(1 for r in rows if r.status == "pending"),
+            "accepted": share("accepted"), "changed": share("changed"), "rejected": share("rejected"),
+            "override_rate": ((c["changed"] + c["rejected"]) / n) if n else None,
+            "automated": (sum(1 for r in decided if r.automated) / n) if n else None}
+
+
+def _week(dt: datetime) -> str:
+    y, w, _ = dt.isocalendar()
+    return f"{y}-U{w:02d}"
+
+
+def summarise_version(rows: list[Row], *, now: datetime, window_days: int = WINDOW_DAYS) -> dict[str, Any]:
+    """All figures for one model version's rows (created_at order)."""
+    out: dict[str, Any] = {"model": rows[0].model if rows else None, **_shares(rows)}
+    by_week: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        by_week[_week(r.decided_at or r.created_at)].append(r)
+    out["timeline"] = [{"period": k, **_shares(v)} for k, v in sorted(by_week.items())]
+    bands = []
+    for lo, hi in zip(BANDS, BANDS[1:]):
+        inb = [r for r in rows if lo <= r.confidence < hi and r.outcome]
+        bands.append({"band": f"{round(lo * 100)}–{min(100, round(hi * 100))} %", "low": lo, "decided": len(inb),
+                      "accepted": (sum(1 for r in inb if r.outcome == "accepted") / len(inb)) if inb else None,
+                      "mean_confidence": (sum(r.confidence for r in inb) / len(inb)) if inb else None})
+    out["calibration"] = bands
+    start = now - timedelta(days=window_days)
+    ref = [r for r in rows if r.created_at < start]
+    cur = [r for r in rows if r.created_at >= start]
+    drift: dict[str, Any] = {"reference": len(ref), "current": len(cur), "window_days": window_days,
+                             "confidence_psi": None, "value_psi": None, "value_field": None}
+    if len(ref) >= MIN_VOLUME and len(cur) >= MIN_VOLUME:
+        drift["confidence_psi"] = psi([r.confidence for r in ref], [r.confidence for r in cur])
+        field, _ = _first_scalar(rows[0].value)
+        if field is not None:
+            drift["value_field"] = field
+            drift["value_psi"] = psi_categorical([str((r.value or {}).get(field)) for r in ref],
+                                                 [str((r.value or {}).get(field)) for r in cur])
+    out["drift"] = drift
+    recent = [r for r in rows if r.decided_at and r.decided_at >= start]
+    out["recent"] = {"from": start.isoformat(), **_shares(recent)}
+    out["fairness"] = fairness(rows)
+    return out
+
+
+def fairness(rows: list[Row]) -> list[dict[str, Any]]:
+    """Per dimension and group (as the service defines them): volume, override rate, and for numeric
+    values the mean relative change between the proposed and the final value."""
+    dims: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        for dim, group in r.groups.items():
+            dims[dim][group].append(r)
+    out = []
+    for dim, groups in sorted(dims.items()):
+        entries = []
+        for group, rs in sorted(groups.items()):
+            s = _shares(rs)
+            errs = []
+            for r in rs:
+                if r.outcome == "changed" and isinstance(r.value, dict) and isinstance(r.final_value, dict):
+                    for k, v in r.value.items():
+                        fv = r.final_value.get(k)
+                        if isinstance(v, (int, float)) and isinstance(fv, (int, float)) and fv:
+                            errs.append(abs(v - fv) / abs(fv))
+                            break
+                elif r.outcome == "accepted":
+                    errs.append(0.0)
+            entries.append({"group": group, "volume": s["volume"], "decided": s["decided"],
+                            "override_rate": s["override_rate"],
+                            "mean_relative_change": (sum(errs) / len(errs)) if errs else None})
+        out.append({"dimension": dim, "groups": entries})
+    return out
+
+
+def monitor_service(session: Session, service: str, *, days: int = 180, now: datetime | None = None,
+                    window_days: int = WINDOW_DAYS) -> dict[str, Any]:
+    """Figures for one service: overall and per model version."""
+    now = now or utcnow()
+    rows = load_rows(session, service, days=days, now=now)
+    by_model: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        by_model[r.model].append(r)
+    return {"service": service, "days": days, "window_days": window_days, "overall": _shares(rows),
+            "versions": [summarise_version(v, now=now, window_days=window_days)
+                         for _, v in sorted(by_model.items())]}
+
+
+def open_alerts(session: Session, system_id: int | None = None) -> list[KiAlert]:
+    stmt = select(KiAlert).where(KiAlert.resolved_at.is_(None))
+    if system_id is not None:
+        stmt = stmt.where(KiAlert.system_id == system_id)
+    return list(session.scalars(stmt.order_by(KiAlert.id.desc())))
+
+
+def check_alerts(session: Session, registry: ServiceRegistry, tenant_id: int, *, now: datetime | None = None,
+                 actor: str = "system", window_days: int = WINDOW_DAYS) -> list[KiAlert]:
+    """Raise an alert (once, until resolved) for each service and model version whose override rate in
+    the recent window, or whose confidence drift (PSI), passes the tenant's threshold. Returns the new
+    alerts."""
+    now = now or utcnow()
+    raised = []
+    for system in sync_own_services(session, registry, tenant_id, actor=actor):
+        report = monitor_service(session, system.service, now=now, window_days=window_days)
+        for v in report["versions"]:
+            checks = []
+            rec = v["recent"]
+            if rec["decided"] >= MIN_VOLUME and rec["override_rate"] is not None:
+                checks.append(("override_rate", rec["override_rate"], system.override_alert_threshold,
+                               rec["decided"]))
+            if v["drift"]["confidence_psi"] is not None:
+                checks.append(("drift_psi", v["drift"]["confidence_psi"], system.drift_alert_threshold,
+                               v["drift"]["current"]))
+            for metric, value, threshold, volume in checks:
+                if value <= threshold:
+                    continue
+                already = session.scalar(select(KiAlert.id).where(
+                    KiAlert.system_id == system.id, KiAlert.metric == metric, KiAlert.model_version == v["model"],
+                    KiAlert.resolved_at.is_(None)))
+                if already is not None:
+                    continue
+                alert = KiAlert(tenant_id=tenant_id, system_id=system.id, model_version=v["model"], metric=metric,
+                                value=round(value, 4), threshold=threshold,
+                                window_from=now - timedelta(days=window_days), window_to=now, volume=volume)
+                session.add(alert)
+                session.flush()
+                audit.record(session, tenant_id, "governance.alert_raised", actor=actor,
+                             subject=("ki_alert", alert.id), metric=metric, model_version=v["model"],
+                             value=round(value, 4), threshold=threshold, volume=volume)
+                raised.append(alert)
+    return raised
+
+
+def resolve_alert(session: Session, alert_id: int, *, actor: str) -> KiAlert:
+    from ..core.errors import Conflict, NotFound
+
+    alert = session.get(KiAlert, alert_id)
+    if alert is None or alert.tenant_id != session.info.get("tenant_id", alert.tenant_id):
+        raise NotFound("Varselet finnes ikke.")
+    if alert.resolved_at is not None:
+        raise Conflict("Varselet er allerede behandlet.")
+    alert.resolved_at, alert.resolved_by = utcnow(), actor
+    audit.record(session, alert.tenant_id, "governance.alert_resolved", actor=actor,
+                 subject=("ki_alert", alert.id), metric=alert.metric)
+    return alert
+
+
+def set_thresholds(session: Session, system: KiSystem, *, override: float, drift: float, actor: str) -> None:
+    from ..core.errors import InvalidInput
+
+    if not 0 < override <= 1:
+        raise InvalidInput("Terskelen for overstyring må være mellom 0 og 100 %.")
+    if not 0 < drift <= 5:
+        raise InvalidInput("Terskelen for drift (PSI) må være mellom 0 og 5.")
+    if (system.override_alert_threshold, system.drift_alert_threshold) == (override, drift):
+        return
+    system.override_alert_threshold, system.drift_alert_threshold = override, drift
+    from .register import _revise
+
+    _revise(session, system, ["thresholds"], actor)
+    audit.record(session, system.tenant_id, "governance.thresholds_changed", actor=actor,
+                 subject=("ki_system", system.id), override=override, drift=drift)
+
+
+# --- plots: server-rendered SVG (no script; colours as presentation attributes and CSS classes) -------
+
+SERIES_COLOURS = {"accepted": "#1d6b33", "changed": "#0b4f8a", "rejected": "#a4151d", "override_rate": "#8a5300",
+                  "automated": "#4a5360"}
+SERIES_LABELS = {"accepted": "Godtatt", "changed": "Endret", "rejected": "Avvist", "override_rate": "Overstyrt",
+                 "automated": "Automatisk"}
+
+
+def _esc(s: str) -> str:
+    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
+
+
+def timeline_svg(timeline: list[dict[str, Any]], *, svg_id: str, title: str,
+                 series: tuple[str, ...] = ("accepted", "changed", "rejected")) -> str:
+    """Lines of shares (0–100 %) per period. Returns an SVG element with a title and description."""
+    w, h, left, bottom, top, right = 640, 240, 44, 36, 12, 110
+    pw, ph = w - left - right, h - top - bottom
+    n = len(timeline)
+    x = (lambda i: left + (pw * i / (n - 1) if n > 1 else pw / 2))
+    y = (lambda v: top + ph * (1 - v))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="chart" role="img" '
+             f'aria-labelledby="{svg_id}-t {svg_id}-d">',
+             f'<title id="{svg_id}-t">{_esc(title)}</title>',
+             f'<desc id="{svg_id}-d">Andeler per uke, {n} perioder. Tallene står også i tabellen under.</desc>']
+    for v in (0, 0.25, 0.5, 0.75, 1):
+        parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#c9cfd6" '
+                     f'stroke-width="1" class="grid"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" '
+                     f'fill="#4a5360">{round(v * 100)} %</text>')
+    step = max(1, n // 8)
+    for i, p in enumerate(timeline):
+        if i % step == 0 or i == n - 1:
+            parts.append(f'<text x="{x(i):.1f}" y="{h - 12}" text-anchor="middle" font-size="11" '
+                         f'fill="#4a5360">{_esc(p["period"])}</text>')
+    for k, key in enumerate(series):
+        pts = [(x(i), y(p[key])) for i, p in enumerate(timeline) if p.get(key) is not None]
+        colour = SERIES_COLOURS[key]
+        if len(pts) > 1:
+            path = " ".join(f"{a:.1f},{b:.1f}" for a, b in pts)
+            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5" '
+                         f'class="series series-{key}"/>')
+        for a, b in pts:
+            parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" fill="{colour}" class="series-{key}"/>')
+        ly = top + 14 + k * 18
+        parts.append(f'<line x1="{left + pw + 12}" x2="{left + pw + 30}" y1="{ly - 4}" y2="{ly - 4}" '
+                     f'stroke="{colour}" stroke-width="3"/>')
+        parts.append(f'<text x="{left + pw + 34}" y="{ly}" font-size="12" fill="#1b1f24">'
+                     f'{_esc(SERIES_LABELS[key])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def calibration_svg(bands: list[dict[str, Any]], *, svg_id: str, title: str) -> str:
+    """Bars: the accepted share per confidence band; a dashed diagonal marks perfect calibration."""
+    w, h, left, bottom, top = 640, 240, 44, 36, 12
+    pw, ph = w - left - 20, h - top - bottom
+    n = len(bands)
+    bw = pw / n
+    y = (lambda v: top + ph * (1 - v))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="chart" role="img" '
+             f'aria-labelledby="{svg_id}-t {svg_id}-d">',
+             f'<title id="{svg_id}-t">{_esc(title)}</title>',
+             f'<desc id="{svg_id}-d">Andel godtatte forslag per sikkerhetsintervall. Tallene står også i '
+             f'tabellen under.</desc>']
+    for v in (0, 0.5, 1):
+        parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#c9cfd6"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" '
+                     f'fill="#4a5360">{round(v * 100)} %</text>')
+    for i, b in enumerate(bands):
+        x0 = left + i * bw + 4
+        if b["accepted"] is not None:
+            parts.append(f'<rect x="{x0:.1f}" y="{y(b["accepted"]):.1f}" width="{bw - 8:.1f}" '
+                         f'height="{ph * b["accepted"]:.1f}" fill="#0b4f8a" class="bar"/>')
+            parts.append(f'<text x="{x0 + (bw - 8) / 2:.1f}" y="{y(b["accepted"]) - 4:.1f}" text-anchor="middle" '
+                         f'font-size="11" fill="#1b1f24">n={b["decided"]}</text>')
+        parts.append(f'<text x="{x0 + (bw - 8) / 2:.1f}" y="{h - 12}" text-anchor="middle" font-size="11" '
+                     f'fill="#4a5360">{_esc(b["band"])}</text>')
+    mids = [(left + i * bw + bw / 2, y(min(1.0, b["low"] + 0.05))) for i, b in enumerate(bands)]
+    parts.append('<polyline points="' + " ".join(f"{a:.1f},{c:.1f}" for a, c in mids)
+                 + '" fill="none" stroke="#8a5300" stroke-width="1.5" stroke-dasharray="5 4"/>')
+    parts.append("</svg>")
+    return "".join(parts)

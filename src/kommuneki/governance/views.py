@@ -1,0 +1,242 @@
+"""KI-register routes: the register pages (signed in), the public transparency page (no login), and a
+small JSON API. Thin: each handler parses input, calls one function in ``service``, renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from ..core.errors import DomainError, InvalidInput
+from ..core.permissions import Principal
+from ..web.deps import current_principal, get_platform
+from ..web.pages import page_principal, redirect, render
+from . import aiact, monitoring, public, register, service
+from .models import STATUSES
+
+BASE = "/ki-register"
+
+
+def _fields(form) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, kind in register.EDITABLE.items():
+        if kind == "bool":
+            out[name] = form.get(name) == "on"
+        elif name in form:
+            out[name] = str(form.get(name))
+    return out
+
+
+def _answers(form) -> dict[str, Any]:
+    rules = aiact.load_rules()
+    out: dict[str, Any] = {}
+    for q in rules.questions:
+        if q["type"] == "multi":
+            out[q["id"]] = [str(v) for v in form.getlist(q["id"])]
+        elif form.get(q["id"]):
+            out[q["id"]] = str(form.get(q["id"]))
+    return out
+
+
+def router() -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+
+    # --- public transparency page (no login) -----------------------------------------------------
+    @r.get("/innsyn/ki/{slug}.json")
+    def public_json(slug: str, request: Request):
+        data = public.public_register(get_platform(request), slug)
+        return JSONResponse(data, headers={"Cache-Control": "public, max-age=300"})
+
+    @r.get("/innsyn/ki/{slug}")
+    def public_page(slug: str, request: Request):
+        data = public.public_register(get_platform(request), slug)
+        t = public.TEXTS[data["tenant"]["malform"]]
+        return request.app.state.templates.TemplateResponse(
+            request, "governance/public.html", {"data": data, "t": t, "tenant_name": data["tenant"]["name"]},
+            headers={"Cache-Control": "public, max-age=300"})
+
+    # --- register pages --------------------------------------------------------------------------
+    @r.get(BASE)
+    def register_page(request: Request, p: Principal = Depends(page_principal)):
+        data = service.overview(get_platform(request), p)
+        return render(request, "governance/register.html", p, systems=data["systems"], open_alerts=data["open_alerts"],
+                      can_manage=service.can(p, "manage"))
+
+    @r.get(BASE + "/ny")
+    def new_page(request: Request, p: Principal = Depends(page_principal)):
+        service.authorize(p, "manage")
+        return render(request, "governance/new.html", p, statuses=STATUSES)
+
+    @r.post(BASE + "/ny")
+    async def new_submit(request: Request, p: Principal = Depends(page_principal)):
+        form = await request.form()
+        try:
+            s = service.add_external(get_platform(request), p, _fields(form))
+        except DomainError as exc:
+            return redirect(BASE + "/ny", ("error", exc.message), request)
+        return redirect(f"{BASE}/{s['id']}", ("ok", f"{s['name']} er lagt til i registeret."), request)
+
+    @r.get(BASE + "/{system_id}")
+    def system_page(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        sd = service.detail(get_platform(request), p, system_id)
+        return render(request, "governance/system.html", p, s=sd, statuses=STATUSES,
+                      can_manage=service.can(p, "manage"), can_basis=service.can(p, "training_basis"))
+
+    @r.post(BASE + "/{system_id}")
+    async def system_update(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        form = await request.form()
+        try:
+            changed = service.update(get_platform(request), p, system_id, _fields(form))
+        except DomainError as exc:
+            return redirect(f"{BASE}/{system_id}", ("error", exc.message), request)
+        msg = "Registeret er oppdatert." if changed else "Ingen endringer."
+        return redirect(f"{BASE}/{system_id}", ("ok", msg), request)
+
+    @r.post(BASE + "/{system_id}/treningsgrunnlag")
+    async def training_basis(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        form = await request.form()
+        platform = get_platform(request)
+        try:
+            sd = service.detail(platform, p, system_id)
+            if not sd["service"]:
+                raise InvalidInput("Grunnlag for trening gjelder bare kommunekis egne tjenester.")
+            service.set_training_basis(platform, p, sd["service"], str(form.get("basis", "")))
+        except DomainError as exc:
+            return redirect(f"{BASE}/{system_id}", ("error", exc.message), request)
+        return redirect(f"{BASE}/{system_id}", ("ok", "Grunnlaget for trening er lagret."), request)
+
+    # --- AI Act questionnaire --------------------------------------------------------------------
+    @r.get(BASE + "/{system_id}/klassifisering")
+    def questionnaire(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        sd = service.detail(get_platform(request), p, system_id)
+        last = sd["assessments"][0] if sd["assessments"] else None
+        rules = aiact.load_rules()
+        return render(request, "governance/questionnaire.html", p, s=sd, questions=rules.questions,
+                      answers=(last["answers"] if last else {"public_body": "ja"}), last=last,
+                      history=sd["assessments"], dates=aiact.dates(rules), norway=rules.data["norway"],
+                      can_manage=service.can(p, "manage"))
+
+    @r.post(BASE + "/{system_id}/klassifisering")
+    async def questionnaire_submit(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        form = await request.form()
+        try:
+            a = service.run_assessment(get_platform(request), p, system_id, _answers(form))
+        except DomainError as exc:
+            return redirect(f"{BASE}/{system_id}/klassifisering", ("error", exc.message), request)
+        return redirect(f"{BASE}/{system_id}/klassifisering#resultat",
+                        ("ok", f"Klassifisert: {a['result']['risk_label']}."), request)
+
+    @r.post(BASE + "/{system_id}/klassifisering/pa-nytt")
+    async def questionnaire_rerun(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        try:
+            a = service.rerun_assessment(get_platform(request), p, system_id)
+        except DomainError as exc:
+            return redirect(f"{BASE}/{system_id}/klassifisering", ("error", exc.message), request)
+        return redirect(f"{BASE}/{system_id}/klassifisering#resultat",
+                        ("ok", f"Kjørt på nytt mot gjeldende regler: {a['result']['risk_label']}."), request)
+
+    # --- monitoring ------------------------------------------------------------------------------
+    @r.get(BASE + "/{system_id}/overvaking")
+    def monitoring_page(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        report = service.monitoring_report(get_platform(request), p, system_id)
+        charts = []
+        for i, v in enumerate(report["versions"]):
+            charts.append({
+                "timeline": monitoring.timeline_svg(v["timeline"], svg_id=f"tl{i}",
+                                                    title=f"Utfall per uke for {v['model']}"),
+                "override": monitoring.timeline_svg(v["timeline"], svg_id=f"ov{i}", series=("override_rate", "automated"),
+                                                    title=f"Overstyrt og automatisk andel per uke for {v['model']}"),
+                "calibration": monitoring.calibration_svg(v["calibration"], svg_id=f"cal{i}",
+                                                          title=f"Andel godtatt per sikkerhetsintervall for {v['model']}")})
+        return render(request, "governance/monitoring.html", p, r=report, charts=charts,
+                      can_manage=service.can(p, "manage"))
+
+    @r.post(BASE + "/{system_id}/terskler")
+    async def thresholds(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        form = await request.form()
+        try:
+            override = float(str(form.get("override", "")).replace(",", ".").replace("%", "").strip()) / 100
+            drift = float(str(form.get("drift", "")).replace(",", ".").strip())
+        except ValueError:
+            return redirect(f"{BASE}/{system_id}/overvaking", ("error", "Tersklene må være tall."), request)
+        try:
+            service.set_thresholds(get_platform(request), p, system_id, override=override, drift=drift)
+        except DomainError as exc:
+            return redirect(f"{BASE}/{system_id}/overvaking", ("error", exc.message), request)
+        return redirect(f"{BASE}/{system_id}/overvaking", ("ok", "Tersklene er lagret."), request)
+
+    @r.post(BASE + "/varsler/sjekk")
+    async def alerts_check(request: Request, p: Principal = Depends(page_principal)):
+        alerts = service.check_alerts(get_platform(request), p)
+        return redirect(BASE, ("ok" if not alerts else "error",
+                               f"{len(alerts)} nye varsler." if alerts else "Ingen nye varsler."), request)
+
+    @r.post(BASE + "/varsler/{alert_id}/lukk")
+    async def alert_resolve(alert_id: int, request: Request, p: Principal = Depends(page_principal)):
+        form = await request.form()
+        back = str(form.get("tilbake", BASE))
+        back = back if back.startswith(BASE) else BASE
+        try:
+            service.resolve_alert(get_platform(request), p, alert_id)
+        except DomainError as exc:
+            return redirect(back, ("error", exc.message), request)
+        return redirect(back, ("ok", "Varselet er merket som behandlet."), request)
+
+    # --- DPIA and ROS ----------------------------------------------------------------------------
+    @r.post(BASE + "/{system_id}/dokumenter")
+    async def document_generate(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        form = await request.form()
+        try:
+            doc = service.generate_document(get_platform(request), p, system_id, str(form.get("doc_type", "")))
+        except DomainError as exc:
+            return redirect(f"{BASE}/{system_id}", ("error", exc.message), request)
+        return redirect(f"{BASE}/dokumenter/{doc['id']}", ("ok", f"Versjon {doc['version']} er klar."), request)
+
+    @r.get(BASE + "/dokumenter/{doc_id}")
+    def document_page(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
+        d = service.document(get_platform(request), p, doc_id)
+        return render(request, "governance/document.html", p, d=d, can_manage=service.can(p, "manage"))
+
+    @r.post(BASE + "/dokumenter/{doc_id}")
+    async def document_save(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
+        form = await request.form()
+        platform = get_platform(request)
+        try:
+            d = service.document(platform, p, doc_id)
+            answers = {t["id"]: str(form.get(f"todo__{t['id']}", "")) for t in d["todos"]}
+            new = service.generate_document(platform, p, d["system_id"], d["doc_type"], answers=answers)
+        except DomainError as exc:
+            return redirect(f"{BASE}/dokumenter/{doc_id}", ("error", exc.message), request)
+        return redirect(f"{BASE}/dokumenter/{new['id']}", ("ok", f"Lagret som versjon {new['version']}."), request)
+
+    @r.get(BASE + "/dokumenter/{doc_id}/eksport/{fmt}")
+    def document_export(doc_id: int, fmt: str, request: Request, p: Principal = Depends(page_principal)):
+        data, media, filename = service.export_document(get_platform(request), p, doc_id, fmt)
+        return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    # --- JSON API --------------------------------------------------------------------------------
+    @r.get("/api/v1/governance/systems", include_in_schema=True, tags=["governance"])
+    def api_systems(request: Request, p: Principal = Depends(current_principal)):
+        return service.overview(get_platform(request), p)
+
+    @r.get("/api/v1/governance/systems/{system_id}", include_in_schema=True, tags=["governance"])
+    def api_system(system_id: int, request: Request, p: Principal = Depends(current_principal)):
+        return service.detail(get_platform(request), p, system_id)
+
+    @r.post("/api/v1/governance/systems/{system_id}/assessments", status_code=201, include_in_schema=True,
+            tags=["governance"])
+    async def api_assess(system_id: int, request: Request, p: Principal = Depends(current_principal)):
+        try:
+            answers = await request.json()
+        except ValueError as exc:
+            raise InvalidInput("Ugyldig JSON.") from exc
+        if not isinstance(answers, dict):
+            raise InvalidInput("Svarene må være et JSON-objekt.")
+        return service.run_assessment(get_platform(request), p, system_id, answers)
+
+    @r.get("/api/v1/governance/systems/{system_id}/monitoring", include_in_schema=True, tags=["governance"])
+    def api_monitoring(system_id: int, request: Request, p: Principal = Depends(current_principal)):
+        return service.monitoring_report(get_platform(request), p, system_id)
+
+    return r
