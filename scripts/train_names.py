@@ -28,31 +28,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from kommuneki.services.skjerming.detect import MODEL_NAME, MODEL_VERSION  # noqa: E402
+from kommuneki.services.skjerming.detect import evaluation as E  # noqa: E402
 from kommuneki.services.skjerming.detect import names as N  # noqa: E402
+from kommuneki.services.skjerming.detect.evaluation import gold_spans, read_conll  # noqa: E402
 
 NORNE = ROOT.parent / "shared" / "data" / "norne"
 FOLDS = 5
-VERSION = "1.0.0"
 
 FAKER_LOCALES = ("no_NO", "da_DK", "sv_SE", "fi_FI", "de_DE", "en_US", "en_GB", "pl_PL", "nl_NL", "fr_FR",
                  "es_ES", "it_IT", "tr_TR", "lt_LT", "et_EE", "lv_LV", "is_IS", "hu_HU", "cs_CZ", "pt_PT",
                  "ro_RO", "hr_HR", "sl_SI", "sk_SK", "en_IN")
 LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-žƀ-ɏ'’-]+$")
-
-
-def read_conll(path: Path) -> list[list[tuple[str, str]]]:
-    sents, cur = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            if cur:
-                sents.append(cur)
-                cur = []
-            continue
-        tok, tag = line.split("\t")
-        cur.append((tok, tag))
-    if cur:
-        sents.append(cur)
-    return sents
 
 
 def sha256(path: Path) -> str:
@@ -92,19 +79,6 @@ def gaz_from(sents: list[list[tuple[str, str]]]) -> dict:
             "stats": {k: v for k, v in sorted(stats.items())}}
 
 
-def gold_spans(sent: list[tuple[str, str]], kind: str = "PER") -> list[tuple[int, int]]:
-    spans, start = [], -1
-    for i, (_, tag) in enumerate(sent + [("", "O")]):
-        if start >= 0 and tag != f"I-{kind}":
-            spans.append((start, i))
-            start = -1
-        if tag == f"B-{kind}":
-            start = i
-        elif tag == f"I-{kind}" and start < 0:
-            start = i
-    return spans
-
-
 def make_resources(gaz: dict, fk: tuple[set[str], set[str]], lexicon, plain: bool) -> N.Resources:
     if plain:
         return N.Resources()
@@ -113,58 +87,54 @@ def make_resources(gaz: dict, fk: tuple[set[str], set[str]], lexicon, plain: boo
                        stats={k: tuple(v) for k, v in gaz["stats"].items()}, lexicon=lexicon)
 
 
-def train(sents, fk, lexicon, plain: bool, model_path: Path, c1: float, c2: float, iters: int) -> dict:
+DOC_WINDOW = 15   # sentences either side that stand in for "the document" (NorNE has no document marks)
+
+
+def doc_contexts(sents, plain: bool):
+    """For each sentence: (DocContext of the window around it, its own SentStats); None when plain."""
+    if plain:
+        return [(None, None)] * len(sents)
+    stats = [N.sent_stats([t for t, _ in s]) for s in sents]
+    out = []
+    for i in range(len(sents)):
+        out.append((N.DocContext.of(stats[max(0, i - DOC_WINDOW):i + DOC_WINDOW + 1]), stats[i]))
+    return out
+
+
+def train(sents, fk, lexicon, plain: bool, model_path: Path, c1: float, c2: float, iters: int,
+          docs=None) -> dict:
     """Jackknifed gazetteers for the training features; returns the full-data gazetteer."""
     import pycrfsuite
 
+    docs = docs if docs is not None else doc_contexts(sents, plain)
     trainer = pycrfsuite.Trainer(verbose=False)
     for k in range(FOLDS):
-        fold = [s for i, s in enumerate(sents) if i % FOLDS == k]
+        fold = [i for i in range(len(sents)) if i % FOLDS == k]
         rest = [s for i, s in enumerate(sents) if i % FOLDS != k]
         res = make_resources(gaz_from(rest), fk, lexicon, plain)
-        for s in fold:
-            trainer.append(res.sentence_features([t for t, _ in s]), [tag for _, tag in s])
+        for i in fold:
+            s = sents[i]
+            trainer.append(res.sentence_features([t for t, _ in s], *docs[i]), [tag for _, tag in s])
     trainer.set_params({"c1": c1, "c2": c2, "max_iterations": iters,
                         "feature.possible_transitions": True})
     trainer.train(str(model_path))
     return gaz_from(sents)
 
 
-def evaluate(model_path: Path, res: N.Resources, sents, thresholds) -> dict[float, dict]:
+def evaluate(model_path: Path, res: N.Resources, sents, thresholds, plain: bool = False) -> dict[float, dict]:
     import pycrfsuite
 
     tagger = pycrfsuite.Tagger()
     tagger.open(str(model_path))
     counts = {t: Counter() for t in thresholds}
-    for s in sents:
+    docs = doc_contexts(sents, plain)
+    for s, dc in zip(sents, docs):
         words = [t for t, _ in s]
         gold = set(gold_spans(s))
-        tagger.set(res.sentence_features(words))
+        tagger.set(res.sentence_features(words, *dc))
         for t in thresholds:
-            pred = set(N.iter_names(N.spans_from_marginals(tagger, len(words), t)))
-            c = counts[t]
-            c["gold"] += len(gold)
-            c["pred"] += len(pred)
-            c["tp_exact"] += len(gold & pred)
-            c["pred_overlap"] += sum(1 for a, b in pred if any(a < gb and ga < b for ga, gb in gold))
-            c["gold_overlap"] += sum(1 for a, b in gold if any(a < pb and pa < b for pa, pb in pred))
-    return {t: metrics(c) for t, c in counts.items()}
-
-
-def prf(p: float, r: float, beta: float) -> float:
-    return 0.0 if p + r == 0 else (1 + beta * beta) * p * r / (beta * beta * p + r)
-
-
-def metrics(c: Counter) -> dict:
-    p = c["tp_exact"] / c["pred"] if c["pred"] else 0.0
-    r = c["tp_exact"] / c["gold"] if c["gold"] else 0.0
-    po = c["pred_overlap"] / c["pred"] if c["pred"] else 0.0
-    ro = c["gold_overlap"] / c["gold"] if c["gold"] else 0.0
-    return {"gold": c["gold"], "pred": c["pred"],
-            "exact": {"precision": round(p, 4), "recall": round(r, 4), "f1": round(prf(p, r, 1), 4),
-                      "f2": round(prf(p, r, 2), 4)},
-            "overlap": {"precision": round(po, 4), "recall": round(ro, 4), "f1": round(prf(po, ro, 1), 4),
-                        "f2": round(prf(po, ro, 2), 4)}}
+            E.add(counts[t], gold, set(N.iter_names(N.spans_from_marginals(tagger, len(words), t))))
+    return {t: E.metrics(c) for t, c in counts.items()}
 
 
 def main() -> None:
@@ -177,6 +147,7 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=None, help="decision threshold to ship (default: the "
                     "one chosen with --tune, recorded in the script)")
     ap.add_argument("--out", type=Path, default=N.DATA)
+    ap.add_argument("--keep", default=None, help="with --tune: keep the model at this path (error analysis)")
     ap.add_argument("--norne", type=Path, default=NORNE)
     args = ap.parse_args()
     plain = args.features == "plain"
@@ -201,14 +172,14 @@ def main() -> None:
             train_s += s[:cut]
             held[lang] = s[cut:]
         with tempfile.TemporaryDirectory() as tmp:
-            mp = Path(tmp) / "m.crfsuite"
+            mp = Path(args.keep) if args.keep else Path(tmp) / "m.crfsuite"
             t1 = time.time()
             gaz = train(train_s, fk, lexicon, plain, mp, args.c1, args.c2, args.iters)
             print(f"trained on {len(train_s)} sentences in {time.time() - t1:.0f} s", flush=True)
             res = make_resources(gaz, fk, lexicon, plain)
             ths = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
             for lang, s in held.items():
-                for t, m in evaluate(mp, res, s, ths).items():
+                for t, m in evaluate(mp, res, s, ths, plain).items():
                     e, o = m["exact"], m["overlap"]
                     print(f"held-out {lang} t={t:.2f}: exact P {e['precision']:.3f} R {e['recall']:.3f} "
                           f"F1 {e['f1']:.3f} F2 {e['f2']:.3f} | overlap P {o['precision']:.3f} "
@@ -226,7 +197,7 @@ def main() -> None:
     res = make_resources(gaz, fk, lexicon, plain)
     dev = {}
     for lang in ("nob", "nno"):
-        dev[lang] = evaluate(model_path, res, data[f"{lang}/dev"], (threshold,))[threshold]
+        dev[lang] = evaluate(model_path, res, data[f"{lang}/dev"], (threshold,), plain)[threshold]
         print(f"dev {lang}: {json.dumps(dev[lang])}", flush=True)
     if plain:
         return
@@ -239,8 +210,8 @@ def main() -> None:
     n_tokens = sum(len(s) for s in train_s)
     n_per = sum(len(gold_spans(s)) for s in train_s)
     card = {
-        "name": N.MODEL_NAME if hasattr(N, "MODEL_NAME") else "skjerming-names",
-        "version": VERSION,
+        "name": MODEL_NAME,
+        "version": MODEL_VERSION,
         "service": "skjerming",
         "intended_use": "Find person names in Norwegian (Bokmål and Nynorsk) documents so that an arkivar can "
                         "decide what to withhold before publication. Recall-oriented (F2); every finding is "

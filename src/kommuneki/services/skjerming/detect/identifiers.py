@@ -200,6 +200,9 @@ class Recognizer:
     context: ClassVar[tuple[str, ...]] = ()
     context_boost: ClassVar[float] = 0.3
     flags: ClassVar[int] = 0
+    #: a cheap test on the whole text (regex, case-insensitive); the patterns run only when it matches
+    prefilter: ClassVar[str | None] = None
+    _prefilter_rx: ClassVar[re.Pattern[str] | None] = None
 
     _compiled: ClassVar[list[tuple[str, re.Pattern[str], float]] | None] = None
 
@@ -217,6 +220,11 @@ class Recognizer:
 
     def analyze(self, text: str) -> list[Finding]:
         out: list[Finding] = []
+        if self.prefilter is not None:
+            if self.__class__.__dict__.get("_prefilter_rx") is None:
+                self.__class__._prefilter_rx = re.compile(self.prefilter, re.IGNORECASE)
+            if not self._prefilter_rx.search(text):   # type: ignore[union-attr]
+                return out
         for pname, rx, base in self.compiled():
             for m in rx.finditer(text):
                 start, end = self.span(m)
@@ -246,8 +254,6 @@ ORG_CONTEXT = ("org.nr", "org nr", "orgnr", "org. nr", "organisasjonsnummer", "o
                "enhetsregister", "mva", "foretaksnummer")
 PHONE_CONTEXT = ("tlf", "telefon", "mobil", "mob.", "ring", "sms", "tel.", "tel:", "telefonnummer",
                  "telefax", "faks", "kontakt", "sentralbord")
-DOB_CONTEXT_RX = re.compile(r"(?:\bfødt|\bfødd|\bf\.\s?d\.|\bfødselsdato|\bfødselsdag|\bf\.)\s*(?:den\s+|:\s*)?$",
-                            re.IGNORECASE)
 GNR_CONTEXT = ("gnr", "bnr", "gårdsnummer", "bruksnummer", "gards", "matrikkel", "eiendom", "tomt", "seksjon",
                "festenummer", "fnr.", "snr.")
 
@@ -262,8 +268,8 @@ class PersonNumberRecognizer(Recognizer):
     name = "no_person_number"
     type = "FODSELSNUMMER"
     patterns = (
-        ("kontonr_4_2_5", r"(?<![\d.,])(?<!\d[ .])(?P<v>\d{4}[ .]\d{2}[ .]\d{5})(?![ .]?\d)", 0.6),
-        ("fnr_6_5", r"(?<![\d.,])(?<!\d[ .-])(?P<v>\d{6}[ -]?\d{5})(?![ .-]?\d)", 0.6),
+        ("kontonr_4_2_5", r"(?P<v>\d(?<![\d.,]\d)(?<!\d[ .]\d)\d{3}[ .]\d{2}[ .]\d{5})(?![ .]?\d)", 0.6),
+        ("fnr_6_5", r"(?P<v>\d(?<![\d.,]\d)(?<!\d[ .-]\d)\d{5}[ -]?\d{5})(?![ .-]?\d)", 0.6),
     )
 
     def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
@@ -311,8 +317,8 @@ class OrgnrRecognizer(Recognizer):
     name = "no_orgnr"
     type = "ORGNR"
     patterns = (
-        ("orgnr_3_3_3", r"(?<![\d.,])(?<!\d[ .])(?:NO\s?)?(?P<v>[89]\d{2}[ .]\d{3}[ .]\d{3})(?![ .]?\d)", 0.6),
-        ("orgnr_9", r"(?<![\d.,])(?<!\d[ .])(?:NO\s?)?(?P<v>[89]\d{8})(?![ .]?\d)", 0.5),
+        ("orgnr_3_3_3", r"(?P<v>[89](?<![\d.,][89])(?<!\d[ .][89])\d{2}[ .]\d{3}[ .]\d{3})(?![ .]?\d)", 0.6),
+        ("orgnr_9", r"(?P<v>[89](?<![\d.,][89])(?<!\d[ .][89])\d{8})(?![ .]?\d)", 0.5),
     )
     context = ORG_CONTEXT
     context_boost = 0.4
@@ -332,11 +338,12 @@ class PhoneRecognizer(Recognizer):
     name = "no_phone"
     type = "TELEFON"
     patterns = (
-        ("intl", r"(?<![\w+])(?P<v>(?:\+|00)\s?47[\s-]?(?:\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}|\d{3}[\s-]?\d{2}[\s-]?\d{3}))"
+        ("intl", r"(?P<v>(?:\+(?<![\w+]\+)|00(?<![\w+]00))\s?47[\s-]?(?:\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}|\d{3}[\s-]?\d{2}[\s-]?\d{3}))"
                  r"(?![ .-]?\d)", 0.9),
-        ("national_spaced", r"(?<![\d.,/+-])(?<!\d[ .])(?P<v>[2-9]\d(?: \d{2}){3}|[2-9]\d{2} \d{2} \d{3})(?![ .,-]?\d)",
+        ("national_spaced", r"(?P<v>[2-9](?<![\d.,/+-][2-9])(?<!\d[ .][2-9])(?:\d(?: \d{2}){3}|\d{2} \d{2} \d{3}))"
+                            r"(?![ .,-]?\d)",
          0.6),
-        ("national_8", r"(?<![\d.,/+-])(?<!\d[ .])(?P<v>[2-9]\d{7})(?![ .,-]?\d)", 0.4),
+        ("national_8", r"(?P<v>[2-9](?<![\d.,/+-][2-9])(?<!\d[ .][2-9])\d{7})(?![ .,-]?\d)", 0.4),
     )
     context = PHONE_CONTEXT
     context_boost = 0.45
@@ -362,6 +369,7 @@ class EmailRecognizer(Recognizer):
     name = "email"
     type = "EPOST"
     patterns = (("email", r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])", 0.95),)
+    prefilter = "@"
 
 
 STREET_SUFFIXES = (
@@ -388,10 +396,48 @@ class AddressRecognizer(Recognizer):
         ("street_number_postal", rf"(?<![\w])(?:{_STREET})\s{_NUMBER}{_POST}", 0.9),
         ("street_number", rf"(?<![\w])(?:{_STREET})\s{_NUMBER}", 0.65),
         ("postboks", rf"(?<![\w])(?:Postboks|Pb\.|Boks)\s\d{{1,5}}{_POST}?", 0.8),
-        ("postnr_POSTSTED", r"(?<![\w\d])\d{4}\s[A-ZÆØÅ]{3,}(?:[ -][A-ZÆØÅ]{2,})?(?![\w])", 0.55),
+        ("postnr_POSTSTED", r"\d(?<!\w\d)\d{3}\s[A-ZÆØÅ]{3,}(?:[ -][A-ZÆØÅ]{2,})?(?![\w])", 0.55),
     )
     context = ("adresse", "bor i", "bosatt", "bostedsadresse", "postadresse", "besøksadresse")
     context_boost = 0.25
+    # A street pattern is only tried around an anchor: a word ending in a street suffix before a number.
+    anchor_rx = re.compile(r"(\w[\w.'-]*)\s\d")
+    anchor_ends = tuple(STREET_SUFFIXES) + ("gt.", "vn.")
+
+    def analyze(self, text: str) -> list[Finding]:
+        out: list[Finding] = []
+        seen: set[tuple[int, int]] = set()
+        compiled = self.compiled()
+        streets, others = compiled[:2], compiled[2:]
+        for a in self.anchor_rx.finditer(text):
+            if not a.group(1).lower().endswith(self.anchor_ends):
+                continue
+            lo, hi = max(0, a.start() - 60), min(len(text), a.end() + 60)
+            for pname, rx, base in streets:
+                for m in rx.finditer(text, lo, hi):
+                    if not (m.start() <= a.start(1) and m.end() >= a.end() - 1) or m.span() in seen:
+                        continue
+                    seen.add(m.span())
+                    out.extend(self._finding(text, m, pname, base))
+        low = text.lower()
+        for pname, rx, base in others:
+            if pname == "postboks" and "boks" not in low and "pb." not in low:
+                continue
+            for m in rx.finditer(text):
+                if m.span() not in seen:
+                    out.extend(self._finding(text, m, pname, base))
+        return out
+
+    def _finding(self, text: str, m: re.Match[str], pname: str, base: float) -> list[Finding]:
+        start, end = m.span()
+        ctx = _context(text, start, end)
+        res = self.validate(text, m, pname, ctx)
+        if res is None:
+            return []
+        words = _found(ctx, self.context)
+        score = min(1.0, base + (self.context_boost if words else 0.0))
+        return [Finding(self.type, start, end, text[start:end], round(score, 4),
+                        {"detector": self.name, "pattern": pname, "context_words": words})]
 
     def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
         s = m.group(0)
@@ -408,6 +454,7 @@ class GnrBnrRecognizer(Recognizer):
     name = "no_gnr_bnr"
     type = "GNR_BNR"
     flags = re.IGNORECASE
+    prefilter = r"g\.?nr|gårds|gards|g/bnr|\d/\d"
     patterns = (
         ("gnr_bnr", r"(?<![\w])(?:gnr|g\.nr|gårdsnr|gardsnr|gårdsnummer|gardsnummer)\.?\s*:?\s*\d{1,4}\s*[,/]?\s*(?:og\s+)?"
                     r"(?:bnr|b\.nr|bruksnr|bruksnummer)\.?\s*:?\s*\d{1,4}"
@@ -415,7 +462,7 @@ class GnrBnrRecognizer(Recognizer):
          0.95),
         ("gnr_bnr_slash", r"(?<![\w])(?:gnr\.?\s*/\s*bnr\.?|g/bnr\.?|gnr\.?\s*og\s*bnr\.?)\s*:?\s*\d{1,4}\s*/\s*\d{1,4}(?:\s*/\s*\d{1,4}){0,2}",
          0.95),
-        ("slash_with_context", r"(?<![\w/.])(?P<v>\d{1,4}/\d{1,4}(?:/\d{1,4}){0,2})(?![\w/.])", 0.5),
+        ("slash_with_context", r"(?P<v>\d(?<![\w/.]\d)\d{0,3}/\d{1,4}(?:/\d{1,4}){0,2})(?![\w/.])", 0.5),
     )
 
     def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
@@ -433,21 +480,30 @@ _MONTHS = ("januar|februar|mars|april|mai|juni|juli|august|september|oktober|nov
 
 
 class BirthDateRecognizer(Recognizer):
+    """Dates right after a birth-date word ("født", "f.", "fødselsdato"): the context is found first."""
     name = "no_birth_date"
     type = "FODSELSDATO"
     flags = re.IGNORECASE
     patterns = (
-        ("numeric", r"(?<![\d.])(?P<v>(?:0?[1-9]|[12]\d|3[01])[./-](?:0?[1-9]|1[0-2])[./-](?:\d{4}|\d{2}))(?![\d]|\.\d)",
+        ("numeric", r"(?P<v>(?:0?[1-9]|[12]\d|3[01])[./-](?:0?[1-9]|1[0-2])[./-](?:\d{4}|\d{2}))(?![\d]|\.\d)",
          0.85),
-        ("words", rf"(?<![\w])(?P<v>(?:0?[1-9]|[12]\d|3[01])\.?\s(?:{_MONTHS})\s\d{{4}})(?![\d])", 0.85),
+        ("words", rf"(?P<v>(?:0?[1-9]|[12]\d|3[01])\.?\s(?:{_MONTHS})\s\d{{4}})(?![\d])", 0.85),
     )
+    context_rx = re.compile(r"(?<!\w)(?:født|fødd|f\.\s?d\.|fødselsdato|fødselsdag|f\.)\s*(?:den\s+|:\s*)?",
+                            re.IGNORECASE)
 
-    def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
-        before = text[max(0, m.start("v") - 30):m.start("v")]
-        hit = DOB_CONTEXT_RX.search(before)
-        if not hit:
-            return None
-        return {"context_words": [hit.group(0).strip()]}
+    def analyze(self, text: str) -> list[Finding]:
+        out: list[Finding] = []
+        for c in self.context_rx.finditer(text):
+            for pname, rx, base in self.compiled():
+                m = rx.match(text, c.end())
+                if m:
+                    s, e = m.span("v")
+                    out.append(Finding(self.type, s, e, text[s:e], base + 0.1,
+                                       {"detector": self.name, "pattern": pname,
+                                        "context_words": [c.group().strip()]}))
+                    break
+        return out
 
 
 RECOGNIZERS: tuple[Recognizer, ...] = (PersonNumberRecognizer(), OrgnrRecognizer(), PhoneRecognizer(),

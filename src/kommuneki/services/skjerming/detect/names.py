@@ -201,12 +201,31 @@ class Resources:
             self._cache[w] = res
         return res
 
-    def sentence_features(self, words: Sequence[str]) -> list[list[str]]:
+    def sentence_features(self, words: Sequence[str], doc: DocContext | None = None,
+                          own: SentStats | None = None) -> list[list[str]]:
         wf = [self.word_features(w) for w in words]
         n = len(words)
         out = []
         for i in range(n):
             f = ["b", *wf[i][0]]
+            if doc is not None:
+                w = words[i]
+                if w[:1].isupper() and not w.isupper():
+                    if own is None:
+                        own = sent_stats(words)
+                    dl = doc.lower.get(w.lower(), 0) - (w.lower() in own.lower)
+                    dc = doc.capmid.get(w, 0) - (w in own.capmid)
+                    dp = doc.pair.get(w, 0) - (w in own.pair)
+                    if dl > 0:
+                        f.append("d_low")
+                    if dc > 0:
+                        f.append("d_cap")
+                        if i == 0:
+                            f.append("BOS&d_cap")
+                    if dp > 0:
+                        f.append("d_pair")
+                    if dl <= 0 and dc <= 0:
+                        f.append("d_none")
             if i == 0:
                 f.append("BOS")
                 if "Tlex" in wf[i][0]:
@@ -227,6 +246,53 @@ class Resources:
                 f.extend(wf[i + 2][4])
             out.append(f)
         return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Document context: how the same word form is written elsewhere in the document (other sentences)
+
+_OPENERS = frozenset({'"', "«", ":", "-", "–", "»", "(", "•", "*"})
+
+
+@dataclass(frozen=True)
+class SentStats:
+    lower: frozenset[str]      # forms written in lower case
+    capmid: frozenset[str]     # title-case forms not at the start of the sentence
+    pair: frozenset[str]       # title-case forms in a Title Title pair not at the start
+
+
+def _title(w: str) -> bool:
+    return w[:1].isupper() and not w.isupper()
+
+
+def sent_stats(words: Sequence[str]) -> SentStats:
+    lower = frozenset(w for w in words if w.islower())
+    capmid, pair = set(), set()
+    for i in range(1, len(words)):
+        w = words[i]
+        if _title(w) and words[i - 1] not in _OPENERS:
+            capmid.add(w)
+            if i + 1 < len(words) and _title(words[i + 1]):
+                pair.add(w)
+                pair.add(words[i + 1])
+    return SentStats(lower, frozenset(capmid), frozenset(pair))
+
+
+@dataclass
+class DocContext:
+    lower: dict[str, int] = field(default_factory=dict)
+    capmid: dict[str, int] = field(default_factory=dict)
+    pair: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, stats: Iterable[SentStats]) -> DocContext:
+        d = cls()
+        for st in stats:
+            for key in ("lower", "capmid", "pair"):
+                target = getattr(d, key)
+                for w in getattr(st, key):
+                    target[w] = target.get(w, 0) + 1
+        return d
 
 
 def load_lexicon() -> frozenset[str]:
@@ -278,6 +344,19 @@ def spans_from_marginals(tagger: Any, n: int, threshold: float) -> list[tuple[in
     return out
 
 
+def spans_from_labels(labels: Sequence[str]) -> list[tuple[int, int, float]]:
+    """Token spans of PER from Viterbi labels (a fixed score of 0.85: no probability in this mode)."""
+    out: list[tuple[int, int, float]] = []
+    start = -1
+    for i, lab in enumerate([*labels, "O"]):
+        if start >= 0 and lab != "I-PER":
+            out.append((start, i, 0.85))
+            start = -1
+        if lab == "B-PER" or (lab == "I-PER" and start < 0):
+            start = i
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Run time
 
@@ -293,20 +372,28 @@ class NameModel:
         self.threshold = float(threshold if threshold is not None else data.get("threshold", DEFAULT_THRESHOLD))
         self.resources = resources_from_json(data, load_lexicon())
         self._lock = threading.Lock()
+        #: fast mode: the Viterbi labels only (no marginals, no threshold): quicker, lower recall
+        self.fast = False
 
-    def tag_tokens(self, words: Sequence[str], threshold: float | None = None) -> list[tuple[int, int, float]]:
+    def tag_tokens(self, words: Sequence[str], threshold: float | None = None, doc: DocContext | None = None,
+                   own: SentStats | None = None) -> list[tuple[int, int, float]]:
         th = self.threshold if threshold is None else threshold
-        feats = self.resources.sentence_features(words)
+        feats = self.resources.sentence_features(words, doc, own)
         with self._lock:
+            if self.fast:
+                return spans_from_labels(self.tagger.tag(feats))
             self.tagger.set(feats)
             return spans_from_marginals(self.tagger, len(words), th)
 
     def find(self, text: str, threshold: float | None = None) -> list[Finding]:
         toks = tokenize(text)
         out: list[Finding] = []
-        for sent in sentences(toks, text):
-            words = [t[0] for t in sent]
-            for a, b, p in self.tag_tokens(words, threshold):
+        sents = sentences(toks, text)
+        all_words = [[t[0] for t in sent] for sent in sents]
+        stats = [sent_stats(w) for w in all_words]
+        doc = DocContext.of(stats)
+        for sent, words, own in zip(sents, all_words, stats):
+            for a, b, p in self.tag_tokens(words, threshold, doc, own):
                 # Trim punctuation at the edges (a name does not start or end with it).
                 while a < b and not any(ch.isalnum() for ch in words[a]):
                     a += 1
@@ -317,6 +404,7 @@ class NameModel:
                 s, e = sent[a][1], sent[b - 1][2]
                 role, role_word = public_role(words, a, b)
                 expl: dict[str, Any] = {"detector": "crf_names", "model": self.model_path.name,
+                                        "mode": "fast" if self.fast else "marginals",
                                         "probability": round(p, 4), "tokens": b - a,
                                         "threshold": self.threshold if threshold is None else threshold}
                 if role_word:
@@ -363,7 +451,7 @@ def detect_names(text: str) -> list[Finding]:
 def model_card() -> dict[str, Any]:
     if CARD_PATH.exists():
         return json.loads(CARD_PATH.read_text(encoding="utf-8"))
-    return {"name": "skjerming-names", "version": "0.0.0", "service": "skjerming",
+    return {"name": "skjerming-names", "version": "0.0.0-untrained", "service": "skjerming",
             "intended_use": "Finding person names in Norwegian documents before publication.",
             "training_data": {"description": "not trained yet", "rows": 0, "personal_data": False},
             "metrics": {}, "limitations": ["No model shipped yet: names are not detected."]}
