@@ -184,3 +184,44 @@ def test_admin_switches_tenant_and_signs_out(page, live_server):
     expect(page).to_have_url(re.compile(r"/logg-inn$"))
     page.goto(base + "/")
     expect(page).to_have_url(re.compile(r"/logg-inn\?neste=/$"))
+
+
+def test_oidc_sign_in_through_the_browser(page, live_server):
+    """The login page's OIDC button, the provider's own authorization page, back to the queue."""
+    base = live_server.url
+    page.goto(base + "/logg-inn")
+    page.get_by_role("link", name="Logg inn med testleverandøren").click()
+    expect(page).to_have_url(re.compile(re.escape(live_server.oidc_issuer) + r"/oauth2/authorize\?"))
+    # oidc-provider-mock: an unknown subject is created with {"email": sub}; the demo leader's address
+    page.locator("input[name=sub]").fill("leder@demo.kommune.test")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page).to_have_url(base + "/")
+    expect(page.locator("header .who")).to_contain_text("Lise Leder")
+    login = live_server.audit_events("auth.login")[0]
+    assert login["data"]["method"] == "oidc"
+    page.get_by_role("button", name="Logg ut").click()
+
+    # someone the installation does not know is refused, in Norwegian
+    page.get_by_role("link", name="Logg inn med testleverandøren").click()
+    page.locator("input[name=sub]").fill("ukjent@example.test")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("alert")).to_contain_text("Ingen bruker i kommuneki er knyttet til denne identiteten")
+    screenshot(page, "oidc-unknown-identity")
+
+
+def test_api_docs_load_without_any_outside_address(page, live_server):
+    """An air-gapped kommune reaches no CDN: every request of /docs stays on this server, and the strict
+    CSP (no inline script) does not stop Swagger UI."""
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(live_server.url + "/docs")
+    expect(page.locator(".opblock").first).to_be_visible(timeout=20000)
+    expect(page.locator("body")).to_contain_text("/api/v1/")
+    outside = [u for u in requested if not u.startswith((live_server.url, "data:", "blob:"))]
+    assert outside == []
+    assert [b for b in blocked if "script" in b] == []
+    assert "script-src 'self';" in page.request.get(live_server.url + "/docs").headers["content-security-policy"]
+    screenshot(page, "api-docs")
+    assert page.request.get(live_server.url + "/redoc").status == 404
