@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import subprocess
 import tempfile
@@ -58,12 +59,14 @@ def _languages() -> str:
     return "+".join(picked) or "eng"
 
 
-def _run(args: list[str]) -> subprocess.CompletedProcess:
+def _run(args: list[str], pages: int = 1) -> subprocess.CompletedProcess:
     if not available():
         raise InvalidInput("Dokumentet har skannede sider, men tekstgjenkjenning (Tesseract) er ikke "
                            "installert på serveren (apt-get install tesseract-ocr tesseract-ocr-nor).")
     try:
-        return subprocess.run(args, capture_output=True, timeout=TIMEOUT_S, check=True)
+        # one thread: Tesseract's OpenMP threads slow it down many times over on a shared, busy CPU
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        return subprocess.run(args, capture_output=True, timeout=TIMEOUT_S * pages, check=True, env=env)
     except subprocess.TimeoutExpired as exc:
         raise InvalidInput("Tekstgjenkjenningen tok for lang tid for en side.") from exc
     except subprocess.CalledProcessError as exc:
@@ -115,5 +118,5 @@ def images_to_searchable_pdf(images, *, dpi: int) -> bytes:
             listing.append(str(path))
         (Path(tmp) / "pages.txt").write_text("\n".join(listing) + "\n")
         _run(["tesseract", str(Path(tmp) / "pages.txt"), str(Path(tmp) / "out"), "-l", _languages(),
-              "--dpi", str(dpi), "-c", "textonly_pdf=0", "pdf"])
+              "--dpi", str(dpi), "-c", "textonly_pdf=0", "pdf"], pages=len(listing))
         return (Path(tmp) / "out.pdf").read_bytes()
