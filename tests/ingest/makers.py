@@ -11,7 +11,7 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
 def make_pdf(pages: list[list[str]], *, title: str = "", author: str = "", annotation: str | None = None,
-             attachment: bytes | None = None, password: str | None = None) -> bytes:
+             attachment: bytes | None = None, password: str | None = None, free_text: str | None = None) -> bytes:
     from pypdf import PdfReader, PdfWriter
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
@@ -36,9 +36,26 @@ def make_pdf(pages: list[list[str]], *, title: str = "", author: str = "", annot
         c.showPage()
     c.save()
     data = buf.getvalue()
-    if attachment is None and password is None:
+    if attachment is None and password is None and free_text is None:
         return data
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    if free_text is not None:  # a visible annotation: drawn on the page, not in the text layer
+        from pypdf.annotations import FreeText
+        from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject
+
+        annot = FreeText(text=free_text, rect=(72, 500, 500, 560), font_size="20pt", font_color="000000",
+                         border_color="000000", background_color="ffffff")
+        font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                                 NameObject("/BaseFont"): NameObject("/Helvetica")})
+        appearance = DecodedStreamObject()  # an appearance stream, so viewers (and PDFium) draw the text
+        appearance.set_data(f"BT /F1 18 Tf 4 20 Td ({free_text}) Tj ET".encode("latin-1"))
+        appearance.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                           NameObject("/BBox"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(428),
+                                                             NumberObject(60)]),
+                           NameObject("/Resources"): DictionaryObject({NameObject("/Font"): DictionaryObject(
+                               {NameObject("/F1"): font})})})
+        annot[NameObject("/AP")] = DictionaryObject({NameObject("/N"): writer._add_object(appearance)})
+        writer.add_annotation(page_number=0, annotation=annot)
     if attachment is not None:
         writer.add_attachment("vedlegg.txt", attachment)
     if password is not None:

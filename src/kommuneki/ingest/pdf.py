@@ -74,9 +74,10 @@ def _text_layer(page, page_index: int) -> tuple[str, list[Box | None]]:
         tp.close()
 
 
-def render(page, dpi: int):
-    """The page as a PIL image at ``dpi``."""
-    return page.render(scale=dpi / 72, may_draw_forms=True).to_pil().convert("RGB")
+def render(page, dpi: int, *, annotations: bool = True):
+    """The page as a PIL image at ``dpi``. ``annotations=False`` leaves out annotations and form fields
+    (redaction: their text is not in the text layer, so it could not be painted over)."""
+    return page.render(scale=dpi / 72, may_draw_forms=annotations, draw_annots=annotations).to_pil().convert("RGB")
 
 
 def pdf_layout(data: bytes, *, ocr: bool = True) -> PdfLayout:

@@ -1,6 +1,7 @@
 """PDF: render every page, paint black boxes over the withheld characters, rebuild the PDF from the
 images. Nothing of the original file survives — not its text layer, fonts, metadata, annotations, form
-fields, attachments or JavaScript — only the painted pixels. A text layer is added back by Tesseract
+fields, attachments or JavaScript — only the painted pixels of the page content (annotations and form
+fields are not rendered: their text is not in the text layer, so it could not be located and painted). A text layer is added back by Tesseract
 reading the redacted images (so it can only hold what is visible), or left out.
 
 Character boxes come from :func:`kommuneki.ingest.pdf.pdf_layout`: PDFium's character boxes for pages
@@ -67,7 +68,7 @@ def redact_pdf(data: bytes, text: str, spans: list[tuple[int, int]], *, text_lay
         for index in range(len(doc)):
             page = doc[index]
             height = page.get_size()[1]
-            image = render(page, dpi)
+            image = render(page, dpi, annotations=False)
             draw = ImageDraw.Draw(image)
             for x0, y0, x1, y1 in per_page.get(index, []):
                 draw.rectangle([(x0 - PAD_PT) * scale, (height - y1 - PAD_PT) * scale,
