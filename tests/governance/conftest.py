@@ -1,5 +1,5 @@
-"""Governance test helpers: tenant ids of the demo, a CLI principal, and the live-server fixtures of
-tests/web (reused for the browser tests here)."""
+"""Governance test helpers: the demo tenants with the register's demo data, a CLI principal, a light live
+server for the browser tests (the browser fixtures of tests/web are reused)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from kommuneki.core.models import Tenant
 from kommuneki.core.permissions import Principal
-from tests.web.conftest import (axe_js, browser_context_args, browser_type_launch_args,  # noqa: F401
-                                live_server, oidc_provider)
+from tests.conftest import require  # noqa: F401
+from tests.web.conftest import axe_js, browser_context_args, browser_type_launch_args  # noqa: F401
 
 
 def tenant_id(platform, slug: str) -> int:
@@ -46,3 +46,48 @@ def gov(platform) -> tuple:
 @pytest.fixture
 def demo_ids(demo_platform):
     return {"demo": tenant_id(demo_platform, "demo"), "nabo": tenant_id(demo_platform, "nabo")}
+
+
+GOV_USER, GOV_PASSWORD = "ki-ansvarlig", "et-langt-testpassord"
+
+
+@pytest.fixture(scope="module")
+def gov_live_server(tmp_path_factory):
+    """uvicorn in a thread over its own SQLite folder holding the two demo tenants, the register's demo
+    data and one KI-ansvarlig user (lighter than the full demo of tests/web, which hashes six passwords
+    and loads every service's demo data)."""
+    import shutil
+    import threading
+    import time
+
+    import uvicorn
+
+    from kommuneki.core import accounts
+    from kommuneki.core.models import User
+    from kommuneki.web.app import create_app
+    from tests.conftest import make_platform
+    from tests.web.conftest import free_port
+
+    data = tmp_path_factory.mktemp("gov-live")
+    port = free_port()
+    platform = make_platform(data, None, base_url=f"http://127.0.0.1:{port}", log_level="WARNING")
+    platform.upgrade_db()
+    ids = make_tenants(platform)
+    with platform.db.installation_session() as session:
+        uid = accounts.create_user(session, username=GOV_USER, password=GOV_PASSWORD, full_name="Kari KI").id
+    with platform.db.tenant_session(ids["demo"]) as session:
+        accounts.grant_role(session, ids["demo"], session.get(User, uid), "ki-ansvarlig", actor="cli")
+    server = uvicorn.Server(uvicorn.Config(create_app(platform=platform), host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}", platform, ids
+    server.should_exit = True
+    thread.join(10)
+    platform.close()
+    shutil.rmtree(data, ignore_errors=True)

@@ -70,6 +70,7 @@ def router() -> APIRouter:
 
     @r.post(BASE + "/ny")
     async def new_submit(request: Request, p: Principal = Depends(page_principal)):
+        service.authorize(p, "manage")
         form = await request.form()
         try:
             s = service.add_external(get_platform(request), p, _fields(form))
@@ -85,6 +86,7 @@ def router() -> APIRouter:
 
     @r.post(BASE + "/{system_id}")
     async def system_update(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        service.authorize(p, "manage")
         form = await request.form()
         try:
             changed = service.update(get_platform(request), p, system_id, _fields(form))
@@ -95,6 +97,7 @@ def router() -> APIRouter:
 
     @r.post(BASE + "/{system_id}/treningsgrunnlag")
     async def training_basis(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        service.authorize(p, "training_basis")
         form = await request.form()
         platform = get_platform(request)
         try:
@@ -119,6 +122,7 @@ def router() -> APIRouter:
 
     @r.post(BASE + "/{system_id}/klassifisering")
     async def questionnaire_submit(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        service.authorize(p, "manage")
         form = await request.form()
         try:
             a = service.run_assessment(get_platform(request), p, system_id, _answers(form))
@@ -129,6 +133,7 @@ def router() -> APIRouter:
 
     @r.post(BASE + "/{system_id}/klassifisering/pa-nytt")
     async def questionnaire_rerun(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        service.authorize(p, "manage")
         try:
             a = service.rerun_assessment(get_platform(request), p, system_id)
         except DomainError as exc:
@@ -154,6 +159,7 @@ def router() -> APIRouter:
 
     @r.post(BASE + "/{system_id}/terskler")
     async def thresholds(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        service.authorize(p, "manage")
         form = await request.form()
         try:
             override = float(str(form.get("override", "")).replace(",", ".").replace("%", "").strip()) / 100
@@ -174,6 +180,7 @@ def router() -> APIRouter:
 
     @r.post(BASE + "/varsler/{alert_id}/lukk")
     async def alert_resolve(alert_id: int, request: Request, p: Principal = Depends(page_principal)):
+        service.authorize(p, "manage")
         form = await request.form()
         back = str(form.get("tilbake", BASE))
         back = back if back.startswith(BASE) else BASE
@@ -186,6 +193,7 @@ def router() -> APIRouter:
     # --- DPIA and ROS ----------------------------------------------------------------------------
     @r.post(BASE + "/{system_id}/dokumenter")
     async def document_generate(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+        service.authorize(p, "manage")
         form = await request.form()
         try:
             doc = service.generate_document(get_platform(request), p, system_id, str(form.get("doc_type", "")))
@@ -200,6 +208,7 @@ def router() -> APIRouter:
 
     @r.post(BASE + "/dokumenter/{doc_id}")
     async def document_save(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
+        service.authorize(p, "manage")
         form = await request.form()
         platform = get_platform(request)
         try:
