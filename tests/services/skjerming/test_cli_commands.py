@@ -69,3 +69,28 @@ def test_redact_writes_files_and_report(tmp_path):
     report = (out / "skjerming-rapport.json").read_text(encoding="utf-8")
     assert FNR not in report  # the report holds types, offsets and hjemler, never the withheld text
     assert [w["hjemmel"] for w in json.loads(report)[0]["withheld"]] == ["offl. § 26 (5)"]
+
+
+def test_scan_with_tenant_records_suggestions(tmp_path):
+    from sqlalchemy import select
+
+    from kommuneki.core import accounts
+    from kommuneki.core.models import Item, Suggestion
+    from tests.conftest import make_platform
+
+    platform = make_platform(tmp_path / "data")
+    platform.upgrade_db()
+    with platform.db.installation_session() as s:
+        tenant_id = accounts.create_tenant(s, slug="cli-kommune", name="CLI kommune", actor="test").id
+    (tmp_path / "a.txt").write_text(f"Fødselsnummer {FNR}.", encoding="utf-8")
+    r = CliRunner(env={"KOMMUNEKI_DATA_DIR": str(tmp_path / "data")}).invoke(
+        main, ["skjerming", "scan", str(tmp_path / "a.txt"), "--json", "--tenant", "cli-kommune",
+               "--title", "Brev med fødselsnummer"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    (d,) = lines(r.stdout)
+    assert d["recorded"] is True and "text" not in d
+    with platform.db.tenant_session(tenant_id) as s:
+        assert s.get(Item, d["item_id"]).state == "screened"
+        kinds = set(s.scalars(select(Suggestion.kind).where(Suggestion.item_id == d["item_id"])))
+    assert kinds == {"skjerming.innsyn", "skjerming.internett", "skjerming.offentlig_tittel"}
+    platform.close()

@@ -61,7 +61,9 @@ def test_page_upload_review_decide_download(client_factory):
                data={"tittel": "Vedtak om støtte"}, follow_redirects=False)
     assert r.status_code == 303
     url = r.headers["location"]
-    page = c.get(url).text
+    resp = c.get(url)
+    assert resp.headers["cache-control"] == "no-store"  # personal data: not cached
+    page = resp.text
     # highlighted by type, with a visible label (not colour alone) and a legend
     assert re.search(r'<mark class="funn t-fodselsnummer skjermes" id="funn-\d+">' + FNR, page)
     assert "Fødselsnummer, skjermes]" in page and "Tegnforklaring" in page

@@ -35,6 +35,12 @@ def _download(result) -> Response:
         "Cache-Control": "no-store"})
 
 
+def _no_store(response):
+    """Pages showing a document's personal data are not kept in browser or proxy caches."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def segments(text: str, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The text cut into plain and found pieces, for highlighting (overlaps skipped)."""
     out, pos = [], 0
@@ -111,8 +117,8 @@ def router() -> APIRouter:
     @r.get("/skjerming", include_in_schema=False)
     def page_list(request: Request, p: Principal = Depends(page_principal)):
         docs = service.list_documents(get_platform(request), p)
-        return render(request, "skjerming/list.html", p, docs=docs, can_upload=p.can("item.create"),
-                      DECISION_LABELS=engine.DECISION_LABELS)
+        return _no_store(render(request, "skjerming/list.html", p, docs=docs, can_upload=p.can("item.create"),
+                                DECISION_LABELS=engine.DECISION_LABELS))
 
     @r.post("/skjerming", include_in_schema=False)
     async def page_upload(request: Request, p: Principal = Depends(page_principal)):
@@ -140,12 +146,12 @@ def router() -> APIRouter:
         spec = get_platform(request).registry.get(service.SERVICE)
         can_decide = pending and p.can("suggestion.decide", service_roles=spec.reviewer_roles)
         present = sorted({f["type"] for f in v.findings}, key=list(engine.TYPE_LABELS).index)
-        return render(request, "skjerming/document.html", p, doc=v.item, view=v, segments=segments(text, v.findings),
+        return _no_store(render(request, "skjerming/document.html", p, doc=v.item, view=v, segments=segments(text, v.findings),
                       findings=v.findings, chosen_innsyn=_chosen(v, "innsyn"),
                       chosen_internett=_chosen(v, "internett"), can_decide=can_decide, present=present,
                       TYPE_LABELS=engine.TYPE_LABELS, TYPE_CLASSES=TYPE_CLASSES,
                       CATEGORY_LABELS=engine.CATEGORY_LABELS, DECISION_LABELS=engine.DECISION_LABELS,
-                      INTERNET_LABELS=engine.INTERNET_LABELS)
+                      INTERNET_LABELS=engine.INTERNET_LABELS))
 
     @r.post("/skjerming/{item_id}/avgjor", include_in_schema=False)
     async def page_decide(item_id: int, request: Request, p: Principal = Depends(page_principal)):
