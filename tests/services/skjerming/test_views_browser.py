@@ -1,0 +1,101 @@
+"""The skjerming pages in a real headless Chromium: upload, highlighted findings, accessibility (axe-core:
+no serious or critical violations), decision, download of the redacted file."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_platform, require
+
+REPO = Path(__file__).resolve().parents[3]
+CHROMIUM = Path(os.environ.get("KOMMUNEKI_TEST_CHROMIUM", "/usr/bin/chromium"))
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+PASSWORD = "skjerming-browser-passord"
+FNR = "26078704828"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import uvicorn
+
+    from kommuneki.core import accounts
+    from kommuneki.core.models import User
+    from kommuneki.web.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    platform = make_platform(tmp_path_factory.mktemp("skjerming-browser"), None, log_level="WARNING")
+    platform.upgrade_db()
+    with platform.db.installation_session() as s:
+        tenant_id = accounts.create_tenant(s, slug="nettleser", name="Nettleser kommune", actor="test").id
+        user_id = accounts.create_user(s, username="arkivar", password=PASSWORD, full_name="Arne Arkivar",
+                                       email="arkivar@example.test", actor="test", via="test").id
+    with platform.db.tenant_session(tenant_id) as s:
+        accounts.grant_role(s, tenant_id, s.get(User, user_id), "arkivar", actor="test")
+    srv = uvicorn.Server(uvicorn.Config(create_app(platform=platform), host="127.0.0.1", port=port,
+                                        log_level="warning", access_log=False))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+    platform.close()
+
+
+def serious(page, axe_js: str) -> list[str]:
+    page.evaluate(axe_js)
+    return [f"{v['id']}: {v['help']} {json.dumps([n['target'] for n in v['nodes'][:3]])}"
+            for v in page.evaluate("async () => (await axe.run(document)).violations")
+            if v["impact"] in ("serious", "critical")]
+
+
+def test_upload_review_decide_download_accessible(server, tmp_path):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    require(sync_playwright is not None, "playwright", "pip install -e '.[test]'")
+    require(CHROMIUM.exists(), f"Chromium ({CHROMIUM})", "apt-get install chromium")
+    require(AXE.exists(), "axe-core (node_modules/axe-core)", "npm ci")
+    axe_js = AXE.read_text()
+    doc = tmp_path / "vedtak.txt"
+    doc.write_text(f"Vedtak\n\nSøker med fødselsnummer {FNR} har fått svar. Saken er avsluttet.", encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        page = browser.new_page(locale="nb-NO", accept_downloads=True)
+        page.goto(server + "/logg-inn?neste=/skjerming")
+        page.fill("#username", "arkivar")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(server + "/skjerming")
+        assert serious(page, axe_js) == []
+        page.set_input_files("#fil", str(doc))
+        page.fill("#tittel", "Vedtak om støtte")
+        page.click("text=Finn opplysninger som bør skjermes")
+        page.wait_for_selector("mark.t-fodselsnummer")
+        assert page.locator("mark.t-fodselsnummer .funn-etikett").first.inner_text().startswith(" [")
+        assert serious(page, axe_js) == []
+        assert page.locator("input[name=innsyn]:checked").count() >= 1
+        page.click("text=Lagre avgjørelsen")
+        page.wait_for_selector("text=Avgjørelsen er lagret")
+        with page.expect_download() as info:
+            page.click("text=Skjermet versjon for innsyn")
+        body = Path(info.value.path()).read_text(encoding="utf-8")
+        assert FNR not in body and "Saken er avsluttet." in body
+        browser.close()
