@@ -106,3 +106,20 @@ def test_demo_loader_is_idempotent_and_fills_the_queue(platform, tenant_id):
         texts = " ".join(i.text for i in s.scalars(select(Item).where(Item.service == "skjerming")))
     assert kinds == {engine.KIND_INNSYN, engine.KIND_INTERNETT, engine.KIND_TITTEL}
     assert "fødselsnummer" in texts
+
+
+def test_page_decides_what_the_generic_page_left_pending(platform, tenant_id):
+    from kommuneki.core import suggestions
+
+    r = service.screen_document(platform, tenant_id, TEXT.encode(), filename="b.txt", actor="test")
+    p = arkivar(tenant_id)
+    with platform.db.tenant_session(tenant_id) as s:  # innsyn accepted on the generic suggestion page
+        suggestions.decide(s, platform.registry, p, r["suggestions"][engine.KIND_INNSYN]["id"], outcome="accepted")
+    net = {f["index"] for f in r["findings"] if f["internet_withhold"]}
+    out = service.decide_findings(platform, p, r["item_id"], innsyn=set(), internett=net)
+    assert set(out) == {"internett"} and out["internett"]["outcome"] == "accepted"
+    with platform.db.tenant_session(tenant_id) as s:
+        assert s.get(Item, r["item_id"]).state == "decided"
+    with pytest.raises(Exception) as err:
+        service.decide_findings(platform, p, r["item_id"], innsyn=set(), internett=set())
+    assert "ventende" in str(err.value)

@@ -132,30 +132,33 @@ def _final(findings: list[dict[str, Any]], chosen: set[int], scope: str, verdict
 
 def decide_findings(platform: Platform, principal: Principal, item_id: int, *, innsyn: set[int],
                     internett: set[int], reason: str = "", whole_document: bool | None = None) -> dict[str, Any]:
-    """Settle both pending verdicts from the findings a person chose to withhold (by finding index).
-    The chosen set is the final value: accepted where it equals the proposal, else changed (a reason is
-    then required). Both decisions and their audit entries commit together."""
+    """Settle the pending verdicts (innsyn and internett) from the findings a person chose to withhold (by
+    finding index). The chosen set is the final value: accepted where it equals the proposal, else
+    changed (a reason is then required). A verdict already settled elsewhere (the generic suggestion
+    page) is left as it is. The decisions and their audit entries commit together."""
     with platform.db.tenant_session(principal.tenant_id) as session:
         item = _item(session, item_id)
         result = {}
-        pending = {}
-        for scope, kind in SCOPES.items():
-            s = _latest(session, item.id, kind)
-            if s is None or s.status != SuggestionStatus.PENDING.value:
-                raise Conflict("Dokumentet har ingen ventende forslag å avgjøre (allerede avgjort?).")
-            pending[scope] = s
-        findings = pending["innsyn"].explanation.get("evidence", [])
+        latest = {scope: _latest(session, item.id, kind) for scope, kind in SCOPES.items()}
+        pending = {scope: s for scope, s in latest.items()
+                   if s is not None and s.status == SuggestionStatus.PENDING.value}
+        if not pending:
+            raise Conflict("Dokumentet har ingen ventende forslag å avgjøre (allerede avgjort?).")
+        source = latest["innsyn"] or latest["internett"]
+        findings = source.explanation.get("evidence", [])
         if whole_document is None:  # as proposed
-            whole_document = pending["innsyn"].value.get("decision") == "withhold"
+            whole_document = bool(latest["innsyn"]) and latest["innsyn"].value.get("decision") == "withhold"
         valid = {f["index"] for f in findings}
         if not (innsyn | internett) <= valid:
             raise InvalidInput("Ukjent funn i avgjørelsen.")
-        internett = internett | innsyn  # what is withheld from innsyn never goes on the internet
+        if "innsyn" in pending:
+            internett = internett | innsyn  # what is withheld from innsyn never goes on the internet
         for scope, chosen in (("innsyn", innsyn), ("internett", internett)):
-            s = pending[scope]
+            s = pending.get(scope)
+            if s is None:
+                continue
             proposed = s.value
-            partial_or_whole = "withhold" if whole_document else "partial"
-            final = _final(findings, chosen, scope, partial_or_whole)
+            final = _final(findings, chosen, scope, "withhold" if whole_document else "partial")
             if scope == "innsyn":
                 final["whole_document_hjemmel"] = "offl12_c" if whole_document and final["withheld"] else None
             same = _spans(final) == _spans(proposed) and final["decision"] == proposed.get("decision")
@@ -164,7 +167,9 @@ def decide_findings(platform: Platform, principal: Principal, item_id: int, *, i
                                    final_value=None if same else final, reason=reason)
             result[scope] = {"suggestion_id": s.id, "outcome": d.outcome, "withheld": len(final["withheld"]),
                              "decision": final["decision"]}
-        item.state = "decided"
+        if len(result) == len(pending) and all(
+                s is None or s.status != SuggestionStatus.PENDING.value for s in latest.values()):
+            item.state = "decided"
         return result
 
 

@@ -141,8 +141,7 @@ def router() -> APIRouter:
     def page_document(item_id: int, request: Request, p: Principal = Depends(page_principal)):
         v = service.document_view(get_platform(request), p, item_id)
         text = v.item["text"] or ""
-        pending = bool(v.innsyn and v.innsyn["status"] == "pending" and v.internett
-                       and v.internett["status"] == "pending")
+        pending = any(s and s["status"] == "pending" for s in (v.innsyn, v.internett))
         spec = get_platform(request).registry.get(service.SERVICE)
         can_decide = pending and p.can("suggestion.decide", service_roles=spec.reviewer_roles)
         present = sorted({f["type"] for f in v.findings}, key=list(engine.TYPE_LABELS).index)
