@@ -62,7 +62,13 @@ def _skjerming_demo(platform: Platform, tenant_id: int, progress: Callable[[str]
     return skjerming_demo(platform, tenant_id, progress)
 
 
-DEMO_LOADERS: list[Callable[[Platform, int, Callable[[str], None]], int]] = [_governance_demo, _skjerming_demo]
+def _postmottak_demo(platform: Platform, tenant_id: int, progress: Callable[[str], None]) -> int:
+    from .services.postmottak.demo import load_demo as postmottak_demo
+
+    return postmottak_demo(platform, tenant_id, progress)
+
+
+DEMO_LOADERS: list[Callable[[Platform, int, Callable[[str], None]], int]] = [_governance_demo, _skjerming_demo, _postmottak_demo]
 
 
 def _ensure_tenant(platform: Platform, spec: dict) -> int:

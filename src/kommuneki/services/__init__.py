@@ -8,12 +8,13 @@ import importlib
 
 from ..governance import spec as governance_spec
 from .malform import spec as malform_spec
+from .postmottak import spec as postmottak_spec
 from .skjerming import spec as skjerming_spec
 
-BUILTIN_SERVICES = [governance_spec, malform_spec, skjerming_spec]
+BUILTIN_SERVICES = [governance_spec, malform_spec, skjerming_spec, postmottak_spec]
 
 # Modules holding service tables; imported before migrations compare metadata.
-SERVICE_MODEL_MODULES: list[str] = ["kommuneki.governance.models"]
+SERVICE_MODEL_MODULES: list[str] = ["kommuneki.governance.models", "kommuneki.services.postmottak.models"]
 
 
 def import_service_models() -> None:

@@ -1,0 +1,573 @@
+"""Postmottak orchestration: take messages in, triage them, record suggestions, act on decisions.
+
+Two transactions per message, on purpose:
+
+1. ``receive``: raw bytes to the blob store, the core item, and the ``postmottak_message`` row (with the
+   mailbox's ``remote_id``, unique per tenant) commit together. A crash before this commit loses nothing
+   — the mailbox still holds the message and the next poll takes it; after it, the message is never
+   taken in again.
+2. ``process``: parse, triage, suggestions, state ``triaged`` commit together. A crash before this
+   commit leaves the row ``received``; ``process_pending`` picks it up. A crash after it cannot process
+   it twice, because only ``received`` rows are processed.
+
+The same bytes twice is two arrivals (never a silent drop): the second is marked duplicate by the core
+and gets a proposed deletion (reason ``duplicate``) that a person must confirm.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import smtplib
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ...core import audit, items, modelreg, suggestions
+from ...core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from ...core.models import Decision, Item, ModelVersion, Suggestion, Tenant, Unit
+from ...core.platform import Platform
+from ...core.suggestions import Proposal
+from ...ingest.email import parse_message
+from . import arkivmelding, caselink, engine, forward, innsyn
+from .models import PostmottakAction, PostmottakCase, PostmottakMessage
+from .textmodel import TextModel
+
+SERVICE = engine.SERVICE
+ACTION_KINDS = (engine.KINDS["action"], engine.KINDS["forward"], engine.KINDS["delete"])
+
+
+# --- settings and model ------------------------------------------------------------------------------
+
+def tenant_settings(session: Session, tenant_id: int) -> dict[str, Any]:
+    t = session.get(Tenant, tenant_id)
+    return dict((t.settings or {}).get("postmottak", {})) if t else {}
+
+
+def update_settings(platform: Platform, tenant_id: int, actor: str, **changes: Any) -> dict[str, Any]:
+    """Change the tenant's postmottak settings (innsyn_days 1–3, domains, sender, smtp, imap, lawful_basis)."""
+    allowed = {"innsyn_days", "domains", "sender", "smtp", "imap", "graph", "lawful_basis"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(f"Ukjente innstillinger: {', '.join(sorted(unknown))}")
+    if "innsyn_days" in changes and not 1 <= int(changes["innsyn_days"]) <= 3:
+        raise InvalidInput("Fristen for innsyn må være 1–3 arbeidsdager.")
+    with platform.db.installation_session(unscoped=True) as session:
+        t = session.get(Tenant, tenant_id)
+        settings = dict(t.settings or {})
+        pm = {**settings.get("postmottak", {}), **changes}
+        settings["postmottak"] = pm
+        t.settings = settings
+        audit.record(session, tenant_id, "postmottak.settings_changed", actor=actor, fields=sorted(changes))
+    return pm
+
+
+def tenant_domains(session: Session, tenant_id: int) -> list[str]:
+    """The tenant's own mail domains: the setting, else the domains of its units' addresses."""
+    configured = tenant_settings(session, tenant_id).get("domains")
+    if configured:
+        return list(configured)
+    return sorted({u.email.rsplit("@", 1)[-1].lower() for u in session.scalars(select(Unit)) if "@" in (u.email or "")})
+
+
+@lru_cache(maxsize=8)
+def _load_model(path: str, sha: str | None) -> TextModel:
+    data = Path(path).read_bytes()
+    if sha and hashlib.sha256(data).hexdigest() != sha:
+        raise Conflict("Modellfilen på disk stemmer ikke med sjekksummen i registeret.")
+    return TextModel.loads(data)
+
+
+def current_model(session: Session, tenant_id: int) -> TextModel:
+    """The tenant's newest active postmottak model, else the shipped default."""
+    mv = session.scalar(select(ModelVersion).where(
+        ModelVersion.service == SERVICE, ModelVersion.tenant_id == tenant_id, ModelVersion.active.is_(True),
+        ModelVersion.artifact_path.is_not(None)).order_by(ModelVersion.id.desc()).limit(1))
+    if mv is not None and mv.artifact_path and Path(mv.artifact_path).exists():
+        return _load_model(mv.artifact_path, mv.artifact_sha256)
+    return engine.default_model()
+
+
+# --- arrival -------------------------------------------------------------------------------------------
+
+def receive(platform: Platform, tenant_id: int, raw: bytes, *, source: str, actor: str,
+            mailbox: str | None = None, remote_id: str | None = None, received_at: datetime | None = None,
+            filename: str | None = None) -> tuple[int, bool]:
+    """Store a message and record its arrival. Returns (postmottak message id, new). A mailbox message
+    already taken in (same mailbox and remote id) returns the existing row and stores nothing."""
+    with platform.db.tenant_session(tenant_id) as session:
+        if mailbox and remote_id:
+            existing = session.scalar(select(PostmottakMessage.id).where(
+                PostmottakMessage.mailbox == mailbox, PostmottakMessage.remote_id == remote_id))
+            if existing is not None:
+                return existing, False
+        message_id = None
+        try:
+            parsed = parse_message(raw)
+            message_id = parsed.message_id
+            # a file or upload has no mailbox arrival time: the Date header says when it was sent
+            received_at = received_at or parsed.date
+        except DomainError:
+            pass  # stored anyway; processing records why it cannot be read
+        arrival = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="message", data=raw,
+                               source=source, external_id=message_id, filename=filename,
+                               content_type="message/rfc822", received_at=received_at, actor=actor,
+                               meta={"mailbox": mailbox} if mailbox else None)
+        pm = PostmottakMessage(item_id=arrival.item.id, mailbox=mailbox, remote_id=remote_id,
+                               message_id=(message_id or "")[:500] or None,
+                               received_at=received_at or arrival.item.received_at)
+        session.add(pm)
+        session.flush()
+        return pm.id, True
+
+
+def process(platform: Platform, tenant_id: int, pm_id: int, *, actor: str = "system") -> dict[str, Any]:
+    """Triage one received message and record its suggestions; then carry out any that the tenant's
+    automation policy accepted. Returns a summary. A message that cannot be read is marked ``failed``
+    with the reason (its bytes stay stored)."""
+    return process_batch(platform, tenant_id, [pm_id], actor=actor)[0]
+
+
+def process_batch(platform: Platform, tenant_id: int, pm_ids: list[int], *, actor: str = "system") -> list[dict[str, Any]]:
+    """Like :func:`process` for several messages in one transaction (bulk loads: fewer commits). If the
+    transaction fails, every message in it stays ``received`` and is processed by the next run."""
+    automated: list[int] = []
+    out = []
+    with platform.db.tenant_session(tenant_id) as session:
+        settings = tenant_settings(session, tenant_id)
+        model = current_model(session, tenant_id)
+        index = _case_index(session, tenant_id)
+        for pm_id in pm_ids:
+            pm = session.get(PostmottakMessage, pm_id)
+            if pm is None or pm.tenant_id != tenant_id:
+                raise NotFound("Meldingen finnes ikke.")
+            summary = _process_in(session, platform, tenant_id, pm, settings, model, index, actor)
+            automated += summary.pop("_automated", [])
+            out.append(summary)
+    for sid in automated:
+        result = execute(platform, tenant_id, sid, actor="system")
+        for summary in out:
+            if sid in summary.get("suggestions", []):
+                summary.setdefault("executed", []).append(result)
+    return out
+
+
+def _process_in(session: Session, platform: Platform, tenant_id: int, pm: PostmottakMessage,
+                settings: dict[str, Any], model: TextModel, index: "caselink.CaseIndex", actor: str) -> dict[str, Any]:
+    if pm.state != "received":
+        return {"id": pm.id, "state": pm.state, "skipped": True}
+    item = pm.item
+    raw = items.read_content(session, platform.blobs, item)
+    try:
+        parsed = parse_message(raw, item.filename)
+    except DomainError as exc:
+        pm.state, pm.error, item.state = "failed", exc.message, "failed"
+        item.meta = {**item.meta, "error": exc.message}
+        return {"id": pm.id, "state": "failed", "error": exc.message}
+    t = engine.triage(parsed, model, received=pm.received_at, innsyn_days=int(settings.get("innsyn_days", 3)))
+    item.title = t.title
+    item.text = features_text(parsed)
+    item.meta = {**item.meta, "subject": parsed.subject, "from": parsed.sender_address,
+                 "attachments": [a.summary() for a in parsed.attachments], "defects": parsed.defects,
+                 "language": t.language, "highlights": t.highlights}
+    if item.duplicate_of_id is not None:
+        props = [_duplicate_proposal(t, item.duplicate_of_id)]
+    else:
+        props = engine.proposals(t)
+        cases = _case_proposal(index, t, parsed)
+        if cases is not None:
+            props.append(cases)
+    created = [suggestions.suggest(session, platform.registry, tenant_id, SERVICE, p, item_id=item.id, actor=actor)
+               for p in props]
+    pm.state, item.state = "triaged", "triaged"
+    pm.action, pm.unit = props[0].value.get("action"), t.unit
+    pm.sensitive = bool(t.sensitive)
+    if t.deadlines and item.duplicate_of_id is None:
+        pm.innsyn_deadline, pm.deemed_refusal = t.deadlines.deadline, t.deadlines.deemed_refusal
+    return {"id": pm.id, "item_id": item.id, "state": "triaged", "suggestions": [s.id for s in created],
+            "triage": t.as_json(), "duplicate_of": item.duplicate_of_id,
+            "_automated": [s.id for s in created if s.status == "accepted" and s.kind in ACTION_KINDS]}
+
+
+_CASE_INDEXES: dict[tuple, "caselink.CaseIndex"] = {}
+
+
+def _case_index(session: Session, tenant_id: int) -> caselink.CaseIndex:
+    """The tenant's open cases as an index, rebuilt only when the cases change."""
+    key = (platform_key := id(session.bind), tenant_id,
+           *session.execute(select(func.count(), func.max(PostmottakCase.id), func.max(PostmottakCase.imported_at))
+                            .where(PostmottakCase.status != "avsluttet")).one())
+    index = _CASE_INDEXES.get(key)
+    if index is None:
+        rows = session.scalars(select(PostmottakCase).where(PostmottakCase.status != "avsluttet")).all()
+        index = caselink.CaseIndex([caselink.Case(r.saksnummer, r.title, r.unit, r.gnr, r.bnr, r.address, r.party)
+                                    for r in rows])
+        for k in [k for k in _CASE_INDEXES if k[:2] == (platform_key, tenant_id)]:
+            del _CASE_INDEXES[k]
+        _CASE_INDEXES[key] = index
+    return index
+
+
+def features_text(parsed) -> str:
+    from .features import display_text
+
+    return display_text(parsed)[:100_000]
+
+
+def _duplicate_proposal(t: engine.Triage, first_item: int) -> Proposal:
+    return Proposal(kind=engine.KINDS["action"], value={"action": "slettes", "delete_reason": "duplicate", "unit": None},
+                    confidence=1.0, explanation={
+                        "summary": f"Samme innhold er mottatt før (element {first_item}): foreslår å slette duplikatet.",
+                        "evidence": [{"type": "rule", "rule": "duplicate", "header": f"sha256 = element {first_item}"}],
+                        "guards": ["duplicate"]},
+                    model_name="postmottak-regler", model_version="1", input_hash=t.input_hash)
+
+
+def _case_proposal(index: caselink.CaseIndex, t: engine.Triage, parsed) -> Proposal | None:
+    if t.action == "slettes" or not index.cases:
+        return None
+    from .features import display_text
+
+    cands = index.link(display_text(parsed))
+    if not cands:
+        return None
+    best = cands[0]
+    return Proposal(kind=engine.KINDS["case"], value={"saksnummer": best.saksnummer}, confidence=round(best.score, 4),
+                    explanation={"summary": f"Hører trolig til sak {best.saksnummer}.",
+                                 "evidence": best.reasons, "candidates": [c.as_dict() for c in cands]},
+                    model_name="postmottak-sakskobling", model_version="1", input_hash=t.input_hash)
+
+
+def process_pending(platform: Platform, tenant_id: int, *, actor: str = "system", limit: int | None = None) -> int:
+    """Process every message still in state ``received`` (after a crash, or after receive-only runs)."""
+    with platform.db.tenant_session(tenant_id) as session:
+        stmt = select(PostmottakMessage.id).where(PostmottakMessage.state == "received").order_by(PostmottakMessage.id)
+        ids = list(session.scalars(stmt.limit(limit) if limit else stmt))
+    for pm_id in ids:
+        process(platform, tenant_id, pm_id, actor=actor)
+    return len(ids)
+
+
+def take_in(platform: Platform, tenant_id: int, raw: bytes, *, source: str, actor: str,
+            filename: str | None = None, received_at: datetime | None = None) -> dict[str, Any]:
+    """Receive and process one message from a file or upload."""
+    pm_id, _ = receive(platform, tenant_id, raw, source=source, actor=actor, filename=filename,
+                       received_at=received_at)
+    return process(platform, tenant_id, pm_id, actor=actor)
+
+
+def poll(platform: Platform, tenant_id: int, source, *, mailbox: str, actor: str = "system") -> dict[str, int]:
+    """Take in every new message of a mailbox source (IMAP or Graph), then process what is pending.
+    Safe to stop at any moment and run again (see the module docstring)."""
+    with platform.db.tenant_session(tenant_id) as session:
+        known = set(session.scalars(select(PostmottakMessage.remote_id).where(PostmottakMessage.mailbox == mailbox)))
+    received = 0
+    for msg in source.new_messages(known):
+        pm_id, new = receive(platform, tenant_id, msg.raw, source=mailbox, actor=actor, mailbox=mailbox,
+                             remote_id=msg.remote_id, received_at=msg.received)
+        received += new
+        process(platform, tenant_id, pm_id, actor=actor)
+    return {"received": received, "processed_pending": process_pending(platform, tenant_id, actor=actor)}
+
+
+# --- acting on decisions ------------------------------------------------------------------------------
+
+def _decision_for(session: Session, s: Suggestion) -> Decision:
+    d = session.scalar(select(Decision).where(Decision.suggestion_id == s.id))
+    if d is None or d.outcome == "rejected":
+        raise Conflict("Forslaget er ikke godtatt; ingenting å utføre.")
+    return d
+
+
+def execute(platform: Platform, tenant_id: int, suggestion_id: int, *, actor: str,
+            smtp: forward.SmtpSettings | None = None) -> dict[str, Any]:
+    """Carry out a decided action suggestion: forward by SMTP, or mark deleted. Journalføring is done
+    through :func:`arkivmelding_for` (the archive system receives the message)."""
+    with platform.db.tenant_session(tenant_id) as session:
+        s = suggestions.get_suggestion(session, suggestion_id)
+        if s.service != SERVICE or s.kind not in ACTION_KINDS:
+            raise InvalidInput("Forslaget er ikke en handling i postmottaket.")
+        d = _decision_for(session, s)
+        value = d.final_value or s.value
+        pm = session.scalar(select(PostmottakMessage).where(PostmottakMessage.item_id == s.item_id))
+        if pm is None:
+            raise NotFound("Meldingen finnes ikke.")
+        if session.scalar(select(PostmottakAction.id).where(PostmottakAction.suggestion_id == s.id,
+                                                            PostmottakAction.action.in_(("forwarded", "deleted")))):
+            return {"message": pm.id, "done": "already"}
+        automated = d.actor_policy_id is not None
+        if value.get("action") == "slettes":
+            pm.state = pm.item.state = "deleted"
+            session.add(PostmottakAction(message_id=pm.id, suggestion_id=s.id, action="deleted",
+                                         actor=actor if not automated else f"policy:{d.actor_policy_id}",
+                                         automated=automated, detail={"reason": value.get("delete_reason")}))
+            audit.record(session, tenant_id, "postmottak.deleted", actor=actor, subject=("postmottak_message", pm.id),
+                         item_id=pm.item_id, message=pm.id, reason=value.get("delete_reason") or "other",
+                         automated=automated)
+            return {"message": pm.id, "done": "deleted"}
+        if value.get("action") != "videresendes":
+            return {"message": pm.id, "done": "nothing", "note": "journalføring skjer med arkivmelding"}
+        unit_code = value.get("unit")
+        unit = session.scalar(select(Unit).where(Unit.code == unit_code)) if unit_code else None
+        to = value.get("address") or (unit.email if unit else None)
+        settings = tenant_settings(session, tenant_id)
+        domains = tenant_domains(session, tenant_id)
+        if not to:
+            reason = "no_address"
+        elif not forward.inside_domains(to, domains) and (automated or d.actor_user_id is None):
+            reason = "outside_domain"
+        else:
+            reason = None
+        if reason:
+            session.add(PostmottakAction(message_id=pm.id, suggestion_id=s.id, action="forward_refused", target=to,
+                                         actor=actor, automated=automated, detail={"reason": reason}))
+            audit.record(session, tenant_id, "postmottak.forward_refused", actor=actor,
+                         subject=("postmottak_message", pm.id), item_id=pm.item_id, message=pm.id, reason=reason)
+            return {"message": pm.id, "done": "refused", "reason": reason}
+        raw = items.read_content(session, platform.blobs, pm.item)
+        smtp = smtp or smtp_settings(settings)
+        sender = settings.get("sender") or (f"postmottak@{domains[0]}" if domains else "postmottak@localhost")
+        msg = forward.build_forward(raw, sender=sender, to=to, subject=pm.item.meta.get("subject", ""),
+                                    note=f"Videresendt fra postmottaket (sak i kommuneki: melding {pm.id}).\n"
+                                         "Originalen ligger ved uendret (original.eml).")
+        try:
+            forward.send(smtp, msg)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise Conflict(f"Videresending feilet: {exc}") from exc
+        pm.state = pm.item.state = "forwarded"
+        session.add(PostmottakAction(message_id=pm.id, suggestion_id=s.id, action="forwarded", target=to,
+                                     actor=actor if not automated else f"policy:{d.actor_policy_id}",
+                                     automated=automated, detail={"unit": unit_code, "sha256": pm.item.sha256}))
+        audit.record(session, tenant_id, "postmottak.forwarded", actor=actor, subject=("postmottak_message", pm.id),
+                     item_id=pm.item_id, message=pm.id, unit=unit_code, recipient_sha256=audit.sha256_text(to),
+                     original_sha256=pm.item.sha256, automated=automated)
+        return {"message": pm.id, "done": "forwarded", "to": to}
+
+
+def smtp_settings(settings: dict[str, Any]) -> forward.SmtpSettings:
+    cfg = settings.get("smtp") or {}
+    if not cfg.get("host"):
+        raise InvalidInput("SMTP er ikke satt opp for postmottaket (innstilling smtp.host).")
+    password = os.environ.get(cfg["password_env"]) if cfg.get("password_env") else None
+    return forward.SmtpSettings(host=cfg["host"], port=int(cfg.get("port", 587)),
+                                sender=settings.get("sender", "postmottak@localhost"),
+                                starttls=bool(cfg.get("starttls", True)), username=cfg.get("username"),
+                                password=password)
+
+
+def journalpost_for(session: Session, platform: Platform, pm: PostmottakMessage) -> arkivmelding.Journalpost:
+    s = session.scalar(select(Suggestion).where(Suggestion.item_id == pm.item_id,
+                                                Suggestion.kind == engine.KINDS["dokumenttype"])
+                       .order_by(Suggestion.id.desc()).limit(1))
+    if s is None:
+        raise Conflict("Meldingen har ikke forslag om journalføring.")
+    value = (s.decision.final_value if s.decision and s.decision.final_value else s.value)
+    case = session.scalar(select(Suggestion).where(Suggestion.item_id == pm.item_id,
+                                                   Suggestion.kind == engine.KINDS["case"],
+                                                   Suggestion.status.in_(("accepted", "changed"))).limit(1))
+    raw = items.read_content(session, platform.blobs, pm.item)
+    parsed = parse_message(raw)
+    docs = [arkivmelding.Dokument(value.get("tittel", pm.item.title or ""), "melding.eml", raw, "message/rfc822", True)]
+    docs += [arkivmelding.Dokument(a.filename, a.filename, a.data, a.content_type) for a in parsed.attachments]
+    kp = value.get("korrespondansepart") or {}
+    return arkivmelding.Journalpost(
+        tittel=value.get("tittel") or pm.item.title or "Uten tittel",
+        offentlig_tittel=value.get("offentlig_tittel") or value.get("tittel") or "Uten tittel",
+        dokumenttype=value["dokumenttype"], dokumenttype_beskrivelse=engine.dokumenttype_label(value["dokumenttype"]),
+        mottatt=pm.received_at if pm.received_at.tzinfo else pm.received_at.replace(tzinfo=timezone.utc),
+        avsender_navn=kp.get("navn", ""), avsender_epost=kp.get("epost", ""), dokumenter=docs,
+        saksnummer=(case.decision.final_value or case.value)["saksnummer"] if case and case.decision else None,
+        skjermet=bool(value.get("skjerming")) or pm.sensitive, ekstern_noekkel=f"kommuneki-postmottak-{pm.id}")
+
+
+def arkivmelding_for(platform: Platform, tenant_id: int, pm_id: int, *, actor: str) -> bytes:
+    """The Fiks Arkiv arkivmelding for a message, recorded as journalført in the log."""
+    with platform.db.tenant_session(tenant_id) as session:
+        pm = session.get(PostmottakMessage, pm_id)
+        if pm is None or pm.tenant_id != tenant_id:
+            raise NotFound("Meldingen finnes ikke.")
+        xml = arkivmelding.build(journalpost_for(session, platform, pm))
+        sha = hashlib.sha256(xml).hexdigest()
+        pm.state = pm.item.state = "journalfort"
+        session.add(PostmottakAction(message_id=pm.id, action="journalfort", target="arkivmelding", actor=actor,
+                                     detail={"arkivmelding_sha256": sha}))
+        audit.record(session, tenant_id, "postmottak.journalfort", actor=actor, subject=("postmottak_message", pm.id),
+                     item_id=pm.item_id, message=pm.id, arkivmelding_sha256=sha)
+        return xml
+
+
+def journal_csv(platform: Platform, tenant_id: int, pm_ids: list[int]) -> str:
+    with platform.db.tenant_session(tenant_id) as session:
+        jps = []
+        for pm_id in pm_ids:
+            pm = session.get(PostmottakMessage, pm_id)
+            if pm is None or pm.tenant_id != tenant_id:
+                raise NotFound(f"Meldingen {pm_id} finnes ikke.")
+            jps.append(journalpost_for(session, platform, pm))
+        return arkivmelding.csv_rows(jps)
+
+
+# --- cases -----------------------------------------------------------------------------------------------
+
+CASE_COLUMNS = ("saksnummer", "tittel", "enhet", "gnr", "bnr", "adresse", "part", "status")
+
+
+def import_cases(platform: Platform, tenant_id: int, data: bytes, *, actor: str) -> int:
+    """Import open cases from CSV (columns: saksnummer;tittel;enhet;gnr;bnr;adresse;part;status — comma or
+    semicolon). Existing saksnummer are updated. Returns the number of rows."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252")
+    dialect = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=dialect)
+    if not reader.fieldnames or "saksnummer" not in reader.fieldnames or "tittel" not in reader.fieldnames:
+        raise InvalidInput("CSV-filen må ha kolonnene saksnummer og tittel (og gjerne enhet, gnr, bnr, adresse, part, status).")
+    n = 0
+    with platform.db.tenant_session(tenant_id) as session:
+        existing = {c.saksnummer: c for c in session.scalars(select(PostmottakCase))}
+        for line, row in enumerate(reader, 2):
+            sn = (row.get("saksnummer") or "").strip()
+            if not caselink.SAKSNR.fullmatch(sn):
+                raise InvalidInput(f"Linje {line}: ugyldig saksnummer «{sn}» (forventet f.eks. 2025/1234).")
+            def _int(v):
+                v = (v or "").strip()
+                return int(v) if v.isdigit() else None
+            c = existing.get(sn) or PostmottakCase(saksnummer=sn)
+            c.title = (row.get("tittel") or "").strip()[:500]
+            c.unit = (row.get("enhet") or "").strip() or None
+            c.gnr, c.bnr = _int(row.get("gnr")), _int(row.get("bnr"))
+            c.address = (row.get("adresse") or "").strip() or None
+            c.party = (row.get("part") or "").strip() or None
+            c.status = (row.get("status") or "under behandling").strip()
+            session.add(c)
+            n += 1
+        audit.record(session, tenant_id, "postmottak.cases_imported", actor=actor, count=n,
+                     sha256=hashlib.sha256(data).hexdigest())
+    return n
+
+
+# --- reading: inbox and transparency log -------------------------------------------------------------------
+
+def inbox(platform: Platform, tenant_id: int, *, state: str | None = None, limit: int = 50, offset: int = 0,
+          today: date | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Messages, newest first, with their pending suggestions and innsyn countdown. Overdue innsyn
+    requests come first whatever their age."""
+    today = today or date.today()
+    with platform.db.tenant_session(tenant_id) as session:
+        stmt = select(PostmottakMessage)
+        if state:
+            stmt = stmt.where(PostmottakMessage.state == state)
+        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = session.scalars(stmt.order_by(PostmottakMessage.innsyn_deadline.is_(None),
+                                             PostmottakMessage.innsyn_deadline, PostmottakMessage.id.desc())
+                               .limit(limit).offset(offset)).all()
+        out = []
+        for pm in rows:
+            sugg = session.scalars(select(Suggestion).where(Suggestion.item_id == pm.item_id)
+                                   .order_by(Suggestion.id)).all()
+            out.append(_message_dict(pm, sugg, today))
+        return out, int(total or 0)
+
+
+def _message_dict(pm: PostmottakMessage, sugg: list[Suggestion], today: date) -> dict[str, Any]:
+    item = pm.item
+    countdown = None
+    if pm.innsyn_deadline:
+        dl = innsyn.InnsynDeadlines(pm.received_at.date(), pm.innsyn_deadline, pm.deemed_refusal)
+        countdown = dl.status(today) | {"deadline": pm.innsyn_deadline.isoformat(),
+                                        "deemed_refusal": pm.deemed_refusal.isoformat()}
+    return {"id": pm.id, "item_id": pm.item_id, "state": pm.state, "error": pm.error, "title": item.title,
+            "subject": item.meta.get("subject"), "from": item.meta.get("from"), "received_at": pm.received_at,
+            "action": pm.action, "unit": pm.unit, "sensitive": pm.sensitive, "innsyn": countdown,
+            "duplicate_of": item.duplicate_of_id, "defects": item.meta.get("defects", []),
+            "suggestions": [suggestions.suggestion_dict(s) for s in sugg if s.status != "superseded"]}
+
+
+def message_detail(platform: Platform, tenant_id: int, pm_id: int, today: date | None = None) -> dict[str, Any]:
+    with platform.db.tenant_session(tenant_id) as session:
+        pm = session.get(PostmottakMessage, pm_id)
+        if pm is None or pm.tenant_id != tenant_id:
+            raise NotFound("Meldingen finnes ikke.")
+        sugg = session.scalars(select(Suggestion).where(Suggestion.item_id == pm.item_id).order_by(Suggestion.id)).all()
+        d = _message_dict(pm, sugg, today or date.today())
+        d["text"] = pm.item.text or ""
+        d["highlights"] = pm.item.meta.get("highlights", {})
+        d["attachments"] = pm.item.meta.get("attachments", [])
+        d["log"] = _log(session, pm, sugg)
+        return d
+
+
+def _log(session: Session, pm: PostmottakMessage, sugg: list[Suggestion]) -> list[dict[str, Any]]:
+    """The transparency log: arrival, each suggestion (what, why), each decision (who), each action."""
+    events = [{"at": pm.created_at, "what": "mottatt", "detail": {"kilde": pm.item.source, "sha256": pm.item.sha256,
+                                                                  "duplikat_av": pm.item.duplicate_of_id}}]
+    for s in sugg:
+        events.append({"at": s.created_at, "what": "forslag", "detail": {
+            "type": s.kind, "verdi": s.value, "sikkerhet": s.confidence, "hvorfor": s.explanation.get("summary"),
+            "modell": f"{s.model_name} {s.model_version}", "status": s.status}})
+        d = s.decision
+        if d is not None:
+            who = f"automatisering (regel {d.actor_policy_id})" if d.actor_policy_id else \
+                (d.actor_user.full_name or d.actor_user.username if d.actor_user else f"bruker {d.actor_user_id}")
+            events.append({"at": d.decided_at, "what": "avgjørelse", "detail": {
+                "type": s.kind, "utfall": d.outcome, "hvem": who, "endelig_verdi": d.final_value, "begrunnelse": d.reason}})
+    for a in session.scalars(select(PostmottakAction).where(PostmottakAction.message_id == pm.id)
+                             .order_by(PostmottakAction.id)):
+        events.append({"at": a.at, "what": "utført", "detail": {"handling": a.action, "til": a.target, "hvem": a.actor,
+                                                                "automatisk": a.automated, **a.detail}})
+    return sorted(events, key=lambda e: (e["at"].replace(tzinfo=timezone.utc) if e["at"].tzinfo is None else e["at"]))
+
+
+def export_log(platform: Platform, tenant_id: int, pm_id: int, *, actor: str, fmt: str = "json") -> tuple[bytes, str]:
+    """The transparency log of one message as JSON or CSV, recorded in the audit log."""
+    detail = message_detail(platform, tenant_id, pm_id)
+    with platform.db.tenant_session(tenant_id) as session:
+        audit.record(session, tenant_id, "postmottak.log_exported", actor=actor, subject=("postmottak_message", pm_id),
+                     item_id=detail["item_id"], message=pm_id)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, delimiter=";")
+        w.writerow(["tidspunkt", "hendelse", "detaljer"])
+        for e in detail["log"]:
+            w.writerow([e["at"].isoformat(), e["what"], json.dumps(e["detail"], ensure_ascii=False, default=str)])
+        return buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
+    body = {"melding": pm_id, "tittel": detail["title"], "logg": detail["log"]}
+    return json.dumps(body, ensure_ascii=False, indent=2, default=str).encode("utf-8"), "application/json"
+
+
+# --- training on the tenant's own history ------------------------------------------------------------------
+
+def train_tenant(platform: Platform, tenant_id: int, raws: list[bytes], labels: list[dict[str, Any]], *,
+                 actor: str, description: str) -> dict[str, Any]:
+    """Train on the tenant's handled mail (personal data): refuses unless the tenant has recorded its
+    lawful basis. Holds out every fifth message for the card's metrics; registers the model."""
+    from . import training
+
+    with platform.db.tenant_session(tenant_id) as session:
+        basis = tenant_settings(session, tenant_id).get("lawful_basis")
+    if not basis or len(str(basis).strip()) < 10:
+        raise Forbidden("Trening på kommunens egen e-post er behandling av personopplysninger. Registrer det "
+                        "rettslige grunnlaget først (kommuneki postmottak settings --lawful-basis …).")
+    if len(raws) < 50:
+        raise InvalidInput("For lite historikk: minst 50 behandlede meldinger trengs for å trene.")
+    train_idx = [i for i in range(len(raws)) if i % 5 != 4]
+    held_idx = [i for i in range(len(raws)) if i % 5 == 4]
+    version = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    model = training.train_on([raws[i] for i in train_idx], [labels[i] for i in train_idx],
+                              version=version, name=f"postmottak-tekst-t{tenant_id}")
+    metrics = training.evaluate(model, [raws[i] for i in held_idx], [labels[i] for i in held_idx])
+    card = training.model_card(model, metrics, training_time_s=model.meta.get("training_time_s"),
+                               personal_data=True, description=description, lawful_basis=str(basis))
+    card["metrics"]["split"] = "hver femte melding holdt utenfor treningen"
+    with platform.db.tenant_session(tenant_id) as session:
+        mv = modelreg.register(session, tenant_id=tenant_id, card=card, artifact=model.dumps(),
+                               artifact_dir=platform.model_dir, created_by=actor)
+        return modelreg.model_dict(mv)
