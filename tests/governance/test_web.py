@@ -66,6 +66,7 @@ def test_public_page_in_bokmal_and_nynorsk_without_login(web):
     assert "Systemet gir berre forslag" in nn.text
     for page in (nb, nn):
         assert not re.search(r"<[^>]+\sstyle=", page.text) and "<script" not in page.text  # CSP
+    assert nb.headers["cache-control"].startswith("public")
     assert anon.get("/innsyn/ki/finnes-ikke", headers=HTML).status_code == 404
 
 
@@ -89,7 +90,10 @@ def test_register_pages_need_login_and_the_right_role(web):
     assert r.status_code == 303 and r.headers["location"].startswith("/logg-inn")
     assert anon.get("/api/v1/governance/systems").status_code == 401
     sb = client("sb")
-    assert sb.get("/ki-register", headers=HTML).status_code == 200  # everyone may read the register
+    page = sb.get("/ki-register", headers=HTML)
+    assert page.status_code == 200  # everyone may read the register
+    assert page.headers["cache-control"] == "no-store"  # internal; the public page may be cached
+    assert 'href="/ki-register" aria-current="page"' in page.text
     r = sb.post("/ki-register/ny", data={"name": "Uautorisert", "csrf_token": sb.headers["X-CSRF-Token"]},
                 headers=HTML, follow_redirects=False)
     assert r.status_code == 403

@@ -18,6 +18,12 @@ from .models import STATUSES
 BASE = "/ki-register"
 
 
+def _private(response):
+    """Register pages hold internal data: never cached (the public page is cached on purpose)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _fields(form) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, kind in register.EDITABLE.items():
@@ -60,13 +66,13 @@ def router() -> APIRouter:
     @r.get(BASE)
     def register_page(request: Request, p: Principal = Depends(page_principal)):
         data = service.overview(get_platform(request), p)
-        return render(request, "governance/register.html", p, systems=data["systems"], open_alerts=data["open_alerts"],
-                      can_manage=service.can(p, "manage"))
+        return _private(render(request, "governance/register.html", p, systems=data["systems"], open_alerts=data["open_alerts"],
+                      can_manage=service.can(p, "manage")))
 
     @r.get(BASE + "/ny")
     def new_page(request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
-        return render(request, "governance/new.html", p, statuses=STATUSES)
+        return _private(render(request, "governance/new.html", p, statuses=STATUSES))
 
     @r.post(BASE + "/ny")
     async def new_submit(request: Request, p: Principal = Depends(page_principal)):
@@ -81,8 +87,8 @@ def router() -> APIRouter:
     @r.get(BASE + "/{system_id}")
     def system_page(system_id: int, request: Request, p: Principal = Depends(page_principal)):
         sd = service.detail(get_platform(request), p, system_id)
-        return render(request, "governance/system.html", p, s=sd, statuses=STATUSES,
-                      can_manage=service.can(p, "manage"), can_basis=service.can(p, "training_basis"))
+        return _private(render(request, "governance/system.html", p, s=sd, statuses=STATUSES,
+                      can_manage=service.can(p, "manage"), can_basis=service.can(p, "training_basis")))
 
     @r.post(BASE + "/{system_id}")
     async def system_update(system_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -115,10 +121,10 @@ def router() -> APIRouter:
         sd = service.detail(get_platform(request), p, system_id)
         last = sd["assessments"][0] if sd["assessments"] else None
         rules = aiact.load_rules()
-        return render(request, "governance/questionnaire.html", p, s=sd, questions=rules.questions,
+        return _private(render(request, "governance/questionnaire.html", p, s=sd, questions=rules.questions,
                       answers=(last["answers"] if last else {"public_body": "ja"}), last=last,
                       history=sd["assessments"], dates=aiact.dates(rules), norway=rules.data["norway"],
-                      can_manage=service.can(p, "manage"))
+                      can_manage=service.can(p, "manage")))
 
     @r.post(BASE + "/{system_id}/klassifisering")
     async def questionnaire_submit(system_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -154,8 +160,8 @@ def router() -> APIRouter:
                                                     title=f"Overstyrt og automatisk andel per uke for {v['model']}"),
                 "calibration": monitoring.calibration_svg(v["calibration"], svg_id=f"cal{i}",
                                                           title=f"Andel godtatt per sikkerhetsintervall for {v['model']}")})
-        return render(request, "governance/monitoring.html", p, r=report, charts=charts,
-                      can_manage=service.can(p, "manage"))
+        return _private(render(request, "governance/monitoring.html", p, r=report, charts=charts,
+                      can_manage=service.can(p, "manage")))
 
     @r.post(BASE + "/{system_id}/terskler")
     async def thresholds(system_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -204,7 +210,7 @@ def router() -> APIRouter:
     @r.get(BASE + "/dokumenter/{doc_id}")
     def document_page(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
         d = service.document(get_platform(request), p, doc_id)
-        return render(request, "governance/document.html", p, d=d, can_manage=service.can(p, "manage"))
+        return _private(render(request, "governance/document.html", p, d=d, can_manage=service.can(p, "manage")))
 
     @r.post(BASE + "/dokumenter/{doc_id}")
     async def document_save(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -222,7 +228,8 @@ def router() -> APIRouter:
     @r.get(BASE + "/dokumenter/{doc_id}/eksport/{fmt}")
     def document_export(doc_id: int, fmt: str, request: Request, p: Principal = Depends(page_principal)):
         data, media, filename = service.export_document(get_platform(request), p, doc_id, fmt)
-        return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                                                         "Cache-Control": "no-store"})
 
     # --- JSON API --------------------------------------------------------------------------------
     @r.get("/api/v1/governance/systems", include_in_schema=True, tags=["governance"])
