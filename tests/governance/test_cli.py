@@ -55,7 +55,14 @@ def test_classify_document_and_training_basis_commands(gov, tmp_path, db_url):
     platform, ids = gov
     base = ["--data-dir", str(tmp_path), "--database-url", db_url, "register"]
     run = lambda *a: CliRunner().invoke(main, base + list(a))  # noqa: E731
+    r = run("add", "--name", "Leverandørens søknadsrobot", "--supplier", "Robot AS", "--status", "pilot", "--json",
+            "--tenant", "demo")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["source"] == "external"
+    r = run("add", "--name", "Leverandørens søknadsrobot", "--tenant", "demo")
+    assert r.exit_code == 2 and "allerede" in r.stderr
     listing = [json.loads(line) for line in run("list", "--json", "--tenant", "demo").stdout.splitlines()]
+    assert "Leverandørens søknadsrobot" in {s["name"] for s in listing}
     sid = next(s["id"] for s in listing if s["key"] == "service:malform")
     answers = tmp_path / "svar.json"
     answers.write_text(json.dumps({"ki_system": "nei"}))

@@ -121,6 +121,11 @@ def test_questionnaire_through_the_web_form(web):
     r = ki.post(f"/ki-register/{sid}/klassifisering", data={**form, "area": ""}, headers=HTML)
     assert "Svar på spørsmålet" in r.text
     d = ki.get(f"/api/v1/governance/systems/{sid}").json()
+    added = ki.post("/api/v1/governance/systems", json={"name": "API-lagt system", "status": "pilot"})
+    assert added.status_code == 201 and added.json()["source"] == "external"
+    bad = ki.post("/api/v1/governance/systems", json={"name": "X", "status": "ukjent"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_input"
+    assert "/api/v1/governance/systems" in ki.get("/openapi.json").json()["paths"]
     assert len(d["assessments"]) == 1 and d["annex_iii"] == ["4"]
 
 

@@ -77,6 +77,35 @@ def list_cmd(ctx: click.Context, as_json: bool, tenant: str | None) -> None:
         emit(s, as_json, f"{s['id']:>4}  {s['status']:<9} {s['risk_label'] or 'ikke klassifisert':<34} {s['name']}")
 
 
+@group.command("add", help="Legg til et eksternt KI-system (for eksempel Copilot eller en leverandørs chatbot).")
+@click.option("--name", required=True, help="Navn på systemet.")
+@click.option("--purpose", default="", help="Formål.")
+@click.option("--supplier", default="", help="Leverandør.")
+@click.option("--owner-unit", default="", help="Eier (enhet).")
+@click.option("--contact", default="", help="Kontakt for innbyggere.")
+@click.option("--status", type=click.Choice(["idé", "pilot", "i drift", "avviklet"]), default="idé")
+@click.option("--fields", "fields_file", type=click.Path(exists=True, path_type=Path), default=None,
+              help="JSON-fil med flere registerfelt (feltnavn → verdi).")
+@json_option
+@tenant_option
+@click.pass_context
+@domain_errors
+def add(ctx, name, purpose, supplier, owner_unit, contact, status, fields_file, as_json, tenant) -> None:
+    fields = {}
+    if fields_file is not None:
+        try:
+            fields = json.loads(fields_file.read_text())
+        except ValueError as exc:
+            raise InvalidInput(f"Feltfilen er ikke gyldig JSON: {exc}") from exc
+        if not isinstance(fields, dict):
+            raise InvalidInput("Feltfilen må inneholde et JSON-objekt.")
+    fields.update({k: v for k, v in {"name": name, "purpose": purpose, "supplier": supplier, "owner_unit": owner_unit,
+                                     "contact": contact, "status": status}.items() if v})
+    platform = get_platform(ctx)
+    out = service.add_external(platform, service.cli_principal(resolve_tenant_id(ctx, tenant)), fields)
+    emit(out, as_json, f"La til {out['name']} (id {out['id']}).")
+
+
 @group.command("classify", help="Kjør spørreskjemaet for KI-forordningen for et system (svar i en JSON-fil).")
 @click.argument("system_id", type=int)
 @click.option("--answers", "answers_file", type=click.Path(exists=True, path_type=Path), default=None,

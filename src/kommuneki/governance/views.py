@@ -46,7 +46,8 @@ def _answers(form) -> dict[str, Any]:
 
 
 def router() -> APIRouter:
-    r = APIRouter(include_in_schema=False)
+    r = APIRouter(include_in_schema=False)  # HTML pages
+    api = APIRouter(prefix="/api/v1/governance", tags=["governance"])
 
     # --- public transparency page (no login) -----------------------------------------------------
     @r.get("/innsyn/ki/{slug}.json")
@@ -232,16 +233,26 @@ def router() -> APIRouter:
                                                          "Cache-Control": "no-store"})
 
     # --- JSON API --------------------------------------------------------------------------------
-    @r.get("/api/v1/governance/systems", include_in_schema=True, tags=["governance"])
+    @api.get("/systems", summary="The register with the latest classification of each system")
     def api_systems(request: Request, p: Principal = Depends(current_principal)):
         return service.overview(get_platform(request), p)
 
-    @r.get("/api/v1/governance/systems/{system_id}", include_in_schema=True, tags=["governance"])
+    @api.get("/systems/{system_id}", summary="One register entry with its history, assessments and documents")
     def api_system(system_id: int, request: Request, p: Principal = Depends(current_principal)):
         return service.detail(get_platform(request), p, system_id)
 
-    @r.post("/api/v1/governance/systems/{system_id}/assessments", status_code=201, include_in_schema=True,
-            tags=["governance"])
+    @api.post("/systems", status_code=201, summary="Add an external AI system to the register")
+    async def api_add(request: Request, p: Principal = Depends(current_principal)):
+        try:
+            fields = await request.json()
+        except ValueError as exc:
+            raise InvalidInput("Ugyldig JSON.") from exc
+        if not isinstance(fields, dict):
+            raise InvalidInput("Feltene må være et JSON-objekt.")
+        return service.add_external(get_platform(request), p, fields)
+
+    @api.post("/systems/{system_id}/assessments", status_code=201,
+              summary="Run the AI Act questionnaire (answers: question id → answer)")
     async def api_assess(system_id: int, request: Request, p: Principal = Depends(current_principal)):
         try:
             answers = await request.json()
@@ -251,8 +262,11 @@ def router() -> APIRouter:
             raise InvalidInput("Svarene må være et JSON-objekt.")
         return service.run_assessment(get_platform(request), p, system_id, answers)
 
-    @r.get("/api/v1/governance/systems/{system_id}/monitoring", include_in_schema=True, tags=["governance"])
+    @api.get("/systems/{system_id}/monitoring", summary="Monitoring figures per model version")
     def api_monitoring(system_id: int, request: Request, p: Principal = Depends(current_principal)):
         return service.monitoring_report(get_platform(request), p, system_id)
 
-    return r
+    root = APIRouter()
+    root.include_router(r)
+    root.include_router(api)
+    return root
