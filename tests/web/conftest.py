@@ -58,6 +58,14 @@ class LiveServer:
     platform: object
     oidc_issuer: str
 
+    def user_id(self, username: str) -> int:
+        from sqlalchemy import select
+
+        from kommuneki.core.models import User
+
+        with self.platform.db.installation_session() as session:
+            return session.scalar(select(User.id).where(User.username == username))
+
     def audit_events(self, event: str) -> list[dict]:
         """Audit entries of one event type in the demo tenant, newest first (read from the database)."""
         from kommuneki.core import audit

@@ -104,6 +104,7 @@ def test_case_officer_works_the_queue_and_the_archivist_finds_the_decisions(page
     login(page, base, "arkivar")
     page.get_by_role("link", name="Revisjonslogg").click()
     page.get_by_label("Hendelse").select_option("decision.made")
+    page.get_by_label("Aktør").fill(f"user:{live_server.user_id('saksbehandler')}")
     page.get_by_role("button", name="Søk").click()
     rows = page.locator("table.audit tbody tr")
     expect(rows).to_have_count(3)
@@ -159,10 +160,11 @@ def test_admin_manages_units_users_roles_and_automation(page, live_server):
     # automation: malform may be automated; switch it on at 90 %
     page.get_by_role("link", name="Automatisering").click()
     page.get_by_label("Automatiser målform").check()
-    page.get_by_label("Terskel (%)").fill("90")
+    page.get_by_label("Terskel (%) for Målform").fill("90")
     page.get_by_role("button", name="Lagre Målform").click()
     expect(page.locator(".flash")).to_have_text("Automatiseringen er oppdatert.")
-    expect(page.locator("table.policies tbody tr").first).to_contain_text("På fra 90 % sikkerhet")
+    row = page.get_by_role("row").filter(has=page.get_by_label("Automatiser målform"))
+    expect(row).to_contain_text("På fra 90 % sikkerhet")
     expect(page.get_by_label("Automatiser målform")).to_be_checked()
     screenshot(page, "scenario-automation-on")
     assert live_server.audit_events("policy.changed")[0]["data"]["enabled"] is True

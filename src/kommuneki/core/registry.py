@@ -22,6 +22,9 @@ class SuggestionKind:
     explanation_schema: dict[str, Any]
     automatable: bool = False  # only low-risk actions, never decisions about a person's rights
     value_schema: dict[str, Any] = field(default_factory=dict)
+    # Optional Jinja partial that renders this kind's explanation on the suggestion page, named
+    # "python.package:path/in/package.html" (see docs/architecture-ui.md). None: the generic renderer.
+    explanation_template: str | None = None
 
 
 @dataclass
