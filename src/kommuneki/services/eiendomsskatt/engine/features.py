@@ -42,7 +42,7 @@ class PriceIndex:
                 "trend_months": self.trend_months}
 
 
-def fit_price_index(frame: pd.DataFrame, *, trend_months: int = 6, min_sales: int = 20) -> PriceIndex:
+def fit_price_index(frame: pd.DataFrame, *, trend_months: int = 12, min_sales: int = 20) -> PriceIndex:
     """Hedonic time-dummy index: log price ~ month + area + log living area + log lot area + type, by
     least squares. Months with fewer than ``min_sales`` sales are merged into their neighbour."""
     t = month_number(frame["sale_date"])
@@ -98,6 +98,7 @@ class Neighbourhood:
     area_levels: dict[str, float]
     area_counts: dict[str, int]
     overall: float
+    sales: pd.DataFrame | None = None  # the training sales, for comparables
     k: int = 10
     k_wide: int = 40
 
@@ -110,7 +111,9 @@ class Neighbourhood:
         s = pd.DataFrame({"a": frame["area_code"].astype(str).to_numpy(), "v": lppm2}).groupby("a")["v"]
         return cls(tree=BallTree(_haversine_xy(frame), metric="haversine"), adj_lppm2=lppm2, adj_lprice=lp,
                    log_area=la, area_levels=s.sum().to_dict(), area_counts=s.size().to_dict(),
-                   overall=float(lppm2.mean()))
+                   overall=float(lppm2.mean()),
+                   sales=frame[["sale_date", "price", "living_area", "building_type", "area_code",
+                                "year_built"]].reset_index(drop=True))
 
     def query(self, frame: pd.DataFrame, *, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Indices and distances (m) of the ``k_wide`` nearest training sales; with ``exclude_self`` the
@@ -133,7 +136,7 @@ class Neighbourhood:
         k = min(self.k, idx.shape[1])
         la = np.log(frame["living_area"].to_numpy(dtype=float))[:, None]
         # similar size among the wider neighbourhood: Gaussian weight on log-area difference and distance
-        w = np.exp(-0.5 * ((self.log_area[idx] - la) / 0.25) ** 2) * np.exp(-dist / max(1.0, np.median(dist)))
+        w = np.exp(-0.5 * ((self.log_area[idx] - la) / 0.25) ** 2) * np.exp(-dist / np.maximum(1.0, np.median(dist, axis=1, keepdims=True)))
         w_sum = w.sum(axis=1) + 1e-9
         similar_lprice = (w * self.adj_lprice[idx]).sum(axis=1) / w_sum
         areas = frame["area_code"].astype(str).to_numpy()

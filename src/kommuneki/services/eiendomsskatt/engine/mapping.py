@@ -229,7 +229,7 @@ def reject_off_market(cleaned: Cleaned, mask: pd.Series) -> Cleaned:
     """Move rows in ``mask`` from the frame to the rejected list, with the reason."""
     lines = cleaned.frame.index[mask.to_numpy()]
     extra = [{"line": int(line), "code": "off_market",
-              "reason": f"pris per m² mer enn {OFF_MARKET_FACTOR:g} ganger unna områdets nivå "
+              "reason": f"pris per m² mer enn {str(OFF_MARKET_FACTOR).replace('.', ',')} ganger unna områdets nivå "
                         "(mulig salg mellom nærstående eller feil i data)"} for line in lines]
     return Cleaned(frame=cleaned.frame[~mask.to_numpy()].copy(),
                    rejected=sorted(cleaned.rejected + extra, key=lambda r: r["line"]),

@@ -26,13 +26,16 @@ TYPE_CODES = {t: i for i, t in enumerate(BUILDING_TYPES + ("ukjent",))}
 PARAMS: dict[str, Any] = {
     "objective": "regression", "learning_rate": 0.06, "num_leaves": 31, "max_depth": 7,
     "min_data_in_leaf": 20, "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
-    "lambda_l2": 1.0, "verbose": -1, "seed": 7, "num_threads": 2,
+    "lambda_l2": 1.0, "verbose": -1, "seed": 7, "num_threads": 1,
 }
 NUM_TREES = 400
+# Training runs on one thread: OpenMP threads spin badly on a shared, busy 2-core machine.
+PREDICT_THREADS = 2
 BASE_FEATURES = ["log_living_area", "log_lot_area", "year_built", "building_type", "lat", "lon"]
-SPATIAL_FEATURES = ["nb_lppm2_k", "nb_lppm2_wide", "nb_lppm2_sd", "nb_similar_lprice", "nb_similar_weight",
-                    "nb_dist_k", "area_lppm2"]
-MONOTONE_UP = {"log_living_area", "nb_lppm2_k", "nb_lppm2_wide", "nb_similar_lprice", "area_lppm2"}
+# Features built from nearby sales never use the dwelling's own size (nor its price), so that more living
+# area can only raise the value (log_living_area is the one place size enters, constrained upwards).
+SPATIAL_FEATURES = ["nb_lppm2_k", "nb_lppm2_wide", "nb_lppm2_sd", "nb_dist_k", "area_lppm2"]
+MONOTONE_UP = {"log_living_area", "nb_lppm2_k", "nb_lppm2_wide", "area_lppm2"}
 
 
 @dataclass
@@ -74,7 +77,7 @@ class Coverage:
             if code and self.area_counts.get(code, 0) < 5:
                 out[i].append(f"få salg i området {code} ({self.area_counts.get(code, 0)})")
             if d > self.dist_cap:
-                out[i].append(f"langt til nærmeste salg ({d / 1000:.1f} km til de ti nærmeste)")
+                out[i].append(f"langt til nærmeste salg ({d / 1000:.1f} km til de ti nærmeste)".replace(".", ","))
         return out
 
 
@@ -112,7 +115,7 @@ class ValuationModel:
         """Value each row of ``frame`` at its date in ``dates`` (no price needed)."""
         X, idx, dist = self.design(frame)
         li = self.index.log_at(month_number(dates))
-        est = np.exp(self.booster.predict(X, num_threads=PARAMS["num_threads"]) + li)
+        est = np.exp(self.booster.predict(X, num_threads=PREDICT_THREADS) + li)
         if self.interval is not None:
             lo, hi = self.interval.bounds(est, X["nb_lppm2_sd"].to_numpy())
             wide = (hi - lo) / est > self.interval.width_flag
@@ -164,7 +167,7 @@ def _fit_once(frame: pd.DataFrame, extras: list[str], monotone: list[str], *, tr
     y = np.log(frame["price"].to_numpy(dtype=float)) - index.log_at(month_number(frame["sale_date"]))
     up = MONOTONE_UP | set(monotone)
     p = {**params, "monotone_constraints": [1 if f in up else 0 for f in features],
-         "monotone_constraints_method": "advanced"}
+         "monotone_constraints_method": "intermediate"}
     ds = lgb.Dataset(X, y, categorical_feature=["building_type"], free_raw_data=True)
     model.booster = lgb.train(p, ds, num_boost_round=num_trees)
     model.coverage = Coverage.fit(frame, dist[:, min(nb.k, dist.shape[1]) - 1])
@@ -172,7 +175,7 @@ def _fit_once(frame: pd.DataFrame, extras: list[str], monotone: list[str], *, tr
 
 
 def train(frame: pd.DataFrame, extras: list[str], monotone: list[str], *, level: float = 0.8,
-          calib_fraction: float = 0.15, trend_months: int = 6, num_trees: int = NUM_TREES,
+          calib_fraction: float = 0.15, trend_months: int = 12, num_trees: int = NUM_TREES,
           params: dict[str, Any] | None = None) -> tuple[ValuationModel, dict[str, Any]]:
     """Fit the model on ``frame`` (clean sales). The latest ``calib_fraction`` of the sales, by date,
     first serves as a calibration slice for a model fitted on the earlier ones (values at their own dates,
@@ -186,6 +189,8 @@ def train(frame: pd.DataFrame, extras: list[str], monotone: list[str], *, level:
     v = inner.value(late, late["sale_date"])
     resid = np.log(late["price"].to_numpy(dtype=float)) - np.log(v.estimate)
     interval = calibrate(resid, v.X["nb_lppm2_sd"].to_numpy(), level=level)
+    inner.interval = interval
+    v = inner.value(late, late["sale_date"])
     final = _fit_once(frame, extras, monotone, trend_months=trend_months, num_trees=num_trees, params=params)
     final.interval = interval
     final.training = {
@@ -195,7 +200,8 @@ def train(frame: pd.DataFrame, extras: list[str], monotone: list[str], *, level:
         "sha256": hashlib.sha256(pd.util.hash_pandas_object(frame[["sale_date", "price", "lat", "lon",
                                                                    "living_area"]], index=False).values.tobytes()).hexdigest(),
     }
-    return final, {"calibration_residual": resid}
+    return final, {"calibration_residual": resid, "late": late, "estimate": v.estimate, "lower": v.lower,
+                   "upper": v.upper, "flagged": v.flagged}
 
 
 class HedonicBaseline:

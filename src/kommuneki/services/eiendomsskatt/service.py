@@ -1,0 +1,252 @@
+"""Eiendomsskatt orchestration: store the uploaded files, value every dwelling, register the model with
+its card, record the valuations and a review suggestion for each flagged dwelling, and build the tax
+list from the valuations and the officers' decisions.
+
+Transactions: the arrival of the files commits first (nothing that arrived is lost even when the
+valuation fails); the run, the model, the valuations, the suggestions and their audit entries then
+commit together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+
+from ...core import audit, items, modelreg, suggestions
+from ...core.errors import InvalidInput, NotFound
+from ...core.models import Decision, Suggestion, Tenant
+from ...core.platform import Platform
+from . import KIND, engine_card
+from .engine import explain, taxlist
+from .engine.mapping import parse_mapping, read_table
+from .engine.valuation import run as run_valuation
+from .models import DwellingValuation, ValuationRun
+
+SERVICE = "eiendomsskatt"
+
+
+def get_settings(platform: Platform, tenant_id: int) -> taxlist.TaxSettings:
+    with platform.db.tenant_session(tenant_id) as session:
+        t = session.get(Tenant, tenant_id)
+        return taxlist.TaxSettings.from_dict((t.settings or {}).get(SERVICE))
+
+
+def set_settings(platform: Platform, tenant_id: int, raw: dict[str, Any], *, actor: str) -> taxlist.TaxSettings:
+    """Validate and store the tenant's tax settings (audited by hash)."""
+    s = taxlist.TaxSettings.from_dict(raw)
+    with platform.db.tenant_session(tenant_id) as session:
+        t = session.get(Tenant, tenant_id)
+        t.settings = {**(t.settings or {}), SERVICE: s.as_dict()}
+        audit.record(session, tenant_id, "eiendomsskatt.settings_changed", actor=actor, subject=("tenant", tenant_id),
+                     settings_sha256=audit.sha256_text(s.as_dict()))
+    return s
+
+
+def value_from_files(platform: Platform, tenant_id: int, *, sales: bytes, sales_name: str, dwellings: bytes,
+                     dwellings_name: str, mapping_text: str, mapping_name: str = "mapping.json", actor: str,
+                     valuation_date: date | None = None, level: float = 0.8, source: str = "upload",
+                     max_suggestions: int | None = None) -> dict[str, Any]:
+    """The whole run for a tenant. Returns a summary (run id, counts, held-out ratio study)."""
+    mapping = parse_mapping(mapping_text, mapping_name)
+    with platform.db.tenant_session(tenant_id) as session:
+        s_item = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="sales", data=sales,
+                              filename=sales_name, source=source, actor=actor).item.id
+        d_item = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="dwellings", data=dwellings,
+                              filename=dwellings_name, source=source, actor=actor).item.id
+    settings = get_settings(platform, tenant_id)
+    vdate = valuation_date or settings.valuation_date
+    try:
+        result = run_valuation(read_table(sales, sales_name), read_table(dwellings, dwellings_name), mapping,
+                               valuation_date=vdate, level=level)
+    except InvalidInput as exc:
+        with platform.db.tenant_session(tenant_id) as session:
+            for iid in (s_item, d_item):
+                it = session.get(items.Item, iid)
+                it.state, it.meta = "failed", {**it.meta, "error": exc.message}
+        raise
+    return _record(platform, tenant_id, result, s_item, d_item, sales, dwellings, actor, max_suggestions)
+
+
+def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_bytes, actor, max_suggestions):
+    m, v, c = result.model, result.valuation, result.contributions
+    frame = result.dwellings.frame
+    flagged_rows = np.flatnonzero(v.flagged)
+    if max_suggestions is not None:
+        flagged_rows = flagged_rows[:max_suggestions]
+    dates = np.full(len(frame), np.datetime64(result.valuation_date, "D"))
+    comps = explain.comparables(m, frame, dates, v)
+    with platform.db.tenant_session(tenant_id) as session:
+        n_runs = session.scalar(select(func.count()).select_from(ValuationRun)) or 0
+        version = f"{result.valuation_date.isoformat()}-{n_runs + 1}"
+        card = engine_card.trained_card(version, m.training, result.calibration_study,
+                                        result.sales.rejected_counts(), result.seconds["train"])
+        mv = modelreg.register(session, tenant_id=tenant_id, card=card, artifact=m.to_bytes(),
+                               artifact_dir=platform.model_dir / str(tenant_id), created_by=actor)
+        summary = {"dwellings": int(len(frame)), "flagged": int(v.flagged.sum()),
+                   "sales_rejected": result.sales.rejected, "dwellings_rejected": result.dwellings.rejected,
+                   "study": result.calibration_study, "training": m.training,
+                   "seconds": {k: round(x, 2) for k, x in result.seconds.items()}, "level": m.interval.level}
+        run = ValuationRun(tenant_id=tenant_id, sales_item_id=s_item, dwellings_item_id=d_item, model_version_id=mv.id,
+                           valuation_date=result.valuation_date, summary=json.loads(json.dumps(summary, default=str)),
+                           created_by=actor)
+        session.add(run)
+        session.flush()
+        rows = []
+        for i in range(len(frame)):
+            r = frame.iloc[i]
+            e = {**result.explanation(i, comps[i]), "unit_id": str(r["unit_id"]),
+                 "valuation_date": result.valuation_date.isoformat()}
+            rows.append(DwellingValuation(
+                tenant_id=tenant_id, run_id=run.id, unit_id=str(r["unit_id"])[:64], building_type=str(r["building_type"]),
+                area_code=str(r["area_code"])[:32], living_area=float(r["living_area"]), value=float(v.estimate[i]),
+                lower=float(v.lower[i]), upper=float(v.upper[i]), flagged=bool(v.flagged[i]),
+                flag_reason="; ".join(v.reasons[i]) or None, explanation=e))
+        session.add_all(rows)
+        session.flush()
+        n_sugg = 0
+        for i in flagged_rows:
+            dv = rows[i]
+            data = json.dumps({"unit_id": dv.unit_id, "run_id": run.id, **{k: _plain(frame.iloc[i][k]) for k in
+                               ("building_type", "area_code", "living_area", "lot_area", "year_built", "lat", "lon")}},
+                              ensure_ascii=False, sort_keys=True).encode()
+            item = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="dwelling", data=data,
+                                filename=f"{dv.unit_id}.json", external_id=dv.unit_id, source="valuation",
+                                content_type="application/json", actor=actor).item
+            item.title, item.state = f"Bolig {dv.unit_id}", "analysed"
+            width = (dv.upper - dv.lower) / max(dv.value, 1.0)
+            proposal = suggestions.Proposal(
+                kind=KIND, value={"value": round(dv.value), "unit_id": dv.unit_id},
+                confidence=float(max(0.0, min(1.0, 1.0 - width / 2))), explanation=dv.explanation,
+                model_name=mv.name, model_version=mv.version, input_hash=hashlib.sha256(data).hexdigest())
+            s = suggestions.suggest(session, platform.registry, tenant_id, SERVICE, proposal, item_id=item.id, actor=actor)
+            dv.suggestion_id = s.id
+            n_sugg += 1
+        audit.record(session, tenant_id, "eiendomsskatt.run_completed", actor=actor, subject=("eiendomsskatt_run", run.id),
+                     run_id=run.id, model_id=mv.id, dwellings=len(frame), flagged=int(v.flagged.sum()),
+                     rejected_sales=len(result.sales.rejected), sales_sha256=hashlib.sha256(sales_bytes).hexdigest(),
+                     dwellings_sha256=hashlib.sha256(dwellings_bytes).hexdigest())
+        return {"run_id": run.id, "model_id": mv.id, "model_version": mv.version, "dwellings": len(frame),
+                "flagged": int(v.flagged.sum()), "suggestions": n_sugg, "sales_rejected": len(result.sales.rejected),
+                "dwellings_rejected": len(result.dwellings.rejected), "ratio_study": result.calibration_study["overall"]}
+
+
+def _plain(v):
+    if isinstance(v, (np.floating, float)):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v if v is None or isinstance(v, (str, int)) else str(v)
+
+
+def latest_run(session) -> ValuationRun:
+    run = session.scalar(select(ValuationRun).order_by(ValuationRun.id.desc()).limit(1))
+    if run is None:
+        raise NotFound("Ingen boliger er verdsatt ennå.")
+    return run
+
+
+def valuation_status(dv: DwellingValuation, s: Suggestion | None, d: Decision | None) -> tuple[float, str]:
+    """The value that counts and its status: an officer's changed value wins; a rejected suggestion keeps
+    the unit on the list with status 'avvist' (value as estimated, to be handled)."""
+    if s is None:
+        return dv.value, "verdsatt"
+    if d is None:
+        return dv.value, "til kontroll"
+    if d.outcome == "changed" and d.final_value and "value" in d.final_value:
+        return float(d.final_value["value"]), "endret av saksbehandler"
+    if d.outcome == "accepted":
+        return dv.value, "kontrollert"
+    return dv.value, "avvist, må behandles"
+
+
+def tax_rows(platform: Platform, tenant_id: int) -> tuple[ValuationRun, list[dict[str, Any]], taxlist.TaxSettings]:
+    settings = get_settings(platform, tenant_id)
+    with platform.db.tenant_session(tenant_id) as session:
+        run = latest_run(session)
+        sugg = {s.id: s for s in session.scalars(select(Suggestion).where(Suggestion.service == SERVICE))}
+        decisions = {d.suggestion_id: d for d in session.scalars(select(Decision).where(
+            Decision.suggestion_id.in_(list(sugg) or [-1])))}
+        vals = []
+        for dv in session.scalars(select(DwellingValuation).where(DwellingValuation.run_id == run.id)
+                                  .order_by(DwellingValuation.id)):
+            s = sugg.get(dv.suggestion_id) if dv.suggestion_id else None
+            value, status = valuation_status(dv, s, decisions.get(dv.suggestion_id))
+            scale = value / dv.value if dv.value else 1.0
+            vals.append({"unit_id": dv.unit_id, "value": value, "lower": dv.lower * scale, "upper": dv.upper * scale,
+                         "flagged": dv.flagged, "flag_reason": dv.flag_reason, "status": status})
+        session.expunge(run)
+    return run, taxlist.build_tax_list(vals, settings), settings
+
+
+def export_tax_list(platform: Platform, tenant_id: int, fmt: str, *, actor: str) -> bytes:
+    """The tax list of the latest run as CSV or Excel; the export is audited by hash."""
+    if fmt not in ("csv", "xlsx"):
+        raise InvalidInput("Format må være csv eller xlsx.")
+    run, rows, _s = tax_rows(platform, tenant_id)
+    data = taxlist.to_csv(rows) if fmt == "csv" else taxlist.to_xlsx(rows)
+    with platform.db.tenant_session(tenant_id) as session:
+        audit.record(session, tenant_id, "eiendomsskatt.taxlist_exported", actor=actor,
+                     subject=("eiendomsskatt_run", run.id), run_id=run.id, rows=len(rows), format=fmt,
+                     sha256=hashlib.sha256(data).hexdigest())
+    return data
+
+
+def dwelling(platform: Platform, tenant_id: int, unit_id: str) -> dict[str, Any]:
+    """One unit's valuation(s) in the latest run, with status, tax and explanation (for the owner's page)."""
+    settings = get_settings(platform, tenant_id)
+    with platform.db.tenant_session(tenant_id) as session:
+        run = latest_run(session)
+        dvs = list(session.scalars(select(DwellingValuation).where(DwellingValuation.run_id == run.id,
+                                                                   DwellingValuation.unit_id == unit_id)))
+        if not dvs:
+            raise NotFound("Eiendommen finnes ikke i siste verdsetting.")
+        out = []
+        for dv in dvs:
+            s = session.get(Suggestion, dv.suggestion_id) if dv.suggestion_id else None
+            d = session.scalar(select(Decision).where(Decision.suggestion_id == s.id)) if s else None
+            value, status = valuation_status(dv, s, d)
+            out.append({"id": dv.id, "value": value, "status": status, "lower": dv.lower, "upper": dv.upper,
+                        "flagged": dv.flagged, "building_type": dv.building_type, "area_code": dv.area_code,
+                        "living_area": dv.living_area, "explanation": dv.explanation, "suggestion_id": dv.suggestion_id,
+                        "changed": status.startswith("endret")})
+        rows = taxlist.build_tax_list([{"unit_id": unit_id, "value": o["value"], "lower": o["lower"],
+                                        "upper": o["upper"], "flagged": o["flagged"], "status": o["status"]}
+                                       for o in out], settings)
+        return {"unit_id": unit_id, "dwellings": out, "tax": rows[0], "settings": settings.as_dict(),
+                "valuation_date": run.valuation_date.isoformat(), "run_id": run.id}
+
+
+def run_summary(platform: Platform, tenant_id: int) -> dict[str, Any]:
+    with platform.db.tenant_session(tenant_id) as session:
+        run = latest_run(session)
+        flagged = list(session.scalars(select(DwellingValuation).where(
+            DwellingValuation.run_id == run.id, DwellingValuation.flagged.is_(True)).order_by(DwellingValuation.id)
+            .limit(200)))
+        return {"run_id": run.id, "valuation_date": run.valuation_date.isoformat(), "summary": run.summary,
+                "model_version_id": run.model_version_id,
+                "flagged": [{"unit_id": f.unit_id, "value": f.value, "reason": f.flag_reason,
+                             "suggestion_id": f.suggestion_id} for f in flagged]}
+
+
+def load_demo(platform: Platform, tenant_id: int, progress=lambda _m: None) -> int:
+    """The demo kommune's valuation: generated sales and dwellings, valued at 2025-01-01; flagged ones
+    become review suggestions. Idempotent: does nothing when the tenant already has a run."""
+    from .engine import demo
+
+    with platform.db.tenant_session(tenant_id) as session:
+        if session.scalar(select(func.count()).select_from(ValuationRun)):
+            return 0
+    progress("Verdsetter demoboliger (eiendomsskatt) …")
+    set_settings(platform, tenant_id, {"promille": 2.0, "bunnfradrag": 200_000, "valuation_date": "2025-01-01",
+                                       "exemptions": {}}, actor="demo")
+    sales, dwellings = demo.generate(n_dwellings=2500, n_sales=2000, seed=1)
+    res = value_from_files(platform, tenant_id, sales=demo.to_csv_bytes(sales), sales_name="demo-salg.csv",
+                           dwellings=demo.to_csv_bytes(dwellings), dwellings_name="demo-boliger.csv",
+                           mapping_text=json.dumps(demo.DEMO_MAPPING), mapping_name="demo.json", actor="demo",
+                           source="demo", valuation_date=date(2025, 1, 1))
+    return res["suggestions"]

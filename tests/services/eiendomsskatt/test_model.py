@@ -1,0 +1,92 @@
+"""The valuer on the generated demo kommune: no leakage, monotone area, contributions that add up,
+intervals, flags with reasons, comparables."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from kommuneki.services.eiendomsskatt.engine import explain, mapping
+from kommuneki.services.eiendomsskatt.engine.valuation import value_dwellings
+
+
+@pytest.fixture(scope="module")
+def valued(trained, demo_tables, demo_mapping):
+    _sales, model, _study = trained
+    dw = mapping.canonicalise(demo_tables[1].iloc[:300], demo_mapping, sales=False).frame
+    v, c = value_dwellings(model, dw, date(2025, 1, 1))
+    return model, dw, v, c
+
+
+def test_contributions_add_up_to_the_estimate_in_kroner(valued):
+    _m, _dw, v, c = valued
+    np.testing.assert_allclose(c.base + c.kroner.sum(axis=1), v.estimate, rtol=1e-9)
+    assert "Priser på lignende salg i nærheten" in c.groups
+    e = explain.explanation(0, v, c, [])
+    assert e["base_value"] + sum(x["kroner"] for x in e["evidence"]) == e["estimate"]  # exact after rounding
+
+
+def test_more_living_area_never_lowers_the_value(valued):
+    model, dw, _v, _c = valued
+    rows = dw.iloc[:40]
+    dates = np.full(len(rows), np.datetime64("2025-01-01"))
+    prev = model.value(rows, dates).estimate
+    for factor in (1.1, 1.25, 1.5):
+        bigger = rows.copy()
+        bigger["living_area"] = rows["living_area"] * factor
+        now = model.value(bigger, dates).estimate
+        assert (now >= prev - 1e-6).all()
+        prev = now
+
+
+def test_valuing_a_sale_never_looks_at_its_price(trained):
+    sales, model, _ = trained
+    late = sales.frame.sort_values("sale_date").iloc[-50:]
+    a = model.value(late, late["sale_date"]).estimate
+    hidden = late.copy()
+    hidden["price"] = np.nan
+    b = model.value(hidden, hidden["sale_date"]).estimate
+    np.testing.assert_array_equal(a, b)
+
+
+def test_training_rows_do_not_see_their_own_sale(trained):
+    sales, model, _ = trained
+    frame = sales.frame.sort_values("sale_date")
+    idx, _dist = model.neighbourhood.query(frame, exclude_self=True)
+    assert not (idx == np.arange(len(frame))[:, None]).any()
+
+
+def test_interval_contains_estimate_and_held_out_coverage_is_reported(valued, trained):
+    _m, _dw, v, _c = valued
+    assert (v.lower < v.estimate).all() and (v.estimate < v.upper).all()
+    study = trained[2]
+    assert 0.0 <= study["overall"]["interval_coverage"] <= 1.0 and study["overall"]["n"] > 50
+
+
+def test_unusual_dwelling_is_flagged_with_the_reason(trained, demo_tables, demo_mapping):
+    _s, model, _ = trained
+    dw = mapping.canonicalise(demo_tables[1].iloc[:3], demo_mapping, sales=False).frame.copy()
+    dw.iloc[0, dw.columns.get_loc("living_area")] = 900.0
+    dw.iloc[1, dw.columns.get_loc("lat")] = 64.5  # far from every sale
+    v = model.value(dw, np.full(3, np.datetime64("2025-01-01")))
+    assert v.flagged[0] and any("uvanlig stor" in r for r in v.reasons[0])
+    assert v.flagged[1] and any("langt til nærmeste salg" in r for r in v.reasons[1])
+
+
+def test_comparables_are_near_similar_sales_with_prices(valued):
+    model, dw, v, _c = valued
+    comps = explain.comparables(model, dw.iloc[:5], np.full(5, np.datetime64("2025-01-01")), v)
+    assert all(3 <= len(c) <= 5 for c in comps)
+    first = comps[0][0]
+    assert first["price"] > 0 and first["adjusted_price"] > 0 and first["distance_m"] >= 0
+
+
+def test_model_round_trips_as_bytes(valued):
+    model, dw, v, _c = valued
+    from kommuneki.services.eiendomsskatt.engine.model import ValuationModel
+
+    again = ValuationModel.from_bytes(model.to_bytes())
+    np.testing.assert_allclose(again.value(dw.iloc[:20], np.full(20, np.datetime64("2025-01-01"))).estimate,
+                               v.estimate[:20])
