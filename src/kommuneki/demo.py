@@ -68,7 +68,13 @@ def _postmottak_demo(platform: Platform, tenant_id: int, progress: Callable[[str
     return postmottak_demo(platform, tenant_id, progress)
 
 
-DEMO_LOADERS: list[Callable[[Platform, int, Callable[[str], None]], int]] = [_governance_demo, _skjerming_demo, _postmottak_demo]
+def _eiendomsskatt_demo(platform: Platform, tenant_id: int, progress: Callable[[str], None]) -> int:
+    from .services.eiendomsskatt.service import load_demo as eiendomsskatt_demo
+    return eiendomsskatt_demo(platform, tenant_id, progress)
+
+
+DEMO_LOADERS: list[Callable[[Platform, int, Callable[[str], None]], int]] = [_governance_demo, _skjerming_demo, _postmottak_demo,
+                                                                              _eiendomsskatt_demo]
 
 
 def _ensure_tenant(platform: Platform, spec: dict) -> int:
