@@ -63,7 +63,8 @@ def test_public_page_in_bokmal_and_nynorsk_without_login(web):
     assert "Føremål" in nn.text and "Formål" not in nn.text
     assert "Innbyggjarchatbot" in nn.text and "Microsoft 365 Copilot" not in nn.text  # no leak across tenants
     # kommuneki's own default oversight text is given in nynorsk too
-    assert "Systemet gir berre forslag" in nn.text
+    assert "Systemet gir berre forslag" in nn.text and "open kjeldekode" in nn.text
+    assert "Foreslår om eit dokument er skrive på bokmål" in nn.text  # the nynorsk public summary
     for page in (nb, nn):
         assert not re.search(r"<[^>]+\sstyle=", page.text) and "<script" not in page.text  # CSP
     assert nb.headers["cache-control"].startswith("public")

@@ -49,6 +49,17 @@ EXTERNAL = {
 }
 
 
+# Plain-words summaries for the public page of the nynorsk neighbour (the services describe themselves in
+# bokmål; a kommune writes its public summary in its own målform).
+NYNORSK_SUMMARIES = {
+    "malform": "Foreslår om eit dokument er skrive på bokmål, nynorsk eller engelsk, så vi kan svare på rett målform.",
+    "skjerming": "Finn personopplysningar og teiepliktige opplysningar og foreslår kva som skal skjermast før "
+                 "dokument blir gitt ut eller publiserte. Ein saksbehandlar avgjer.",
+    "postmottak": "Foreslår om innkomen post skal journalførast, sendast vidare til rett eining eller slettast.",
+    "eiendomsskatt": "Foreslår takst for bustader til eigedomsskatt ut frå sal av liknande bustader.",
+}
+
+
 def _load_tenant(platform: Platform, tenant_id: int, slug: str) -> int:
     added = 0
     with platform.db.tenant_session(tenant_id) as session:
@@ -68,6 +79,11 @@ def _load_tenant(platform: Platform, tenant_id: int, slug: str) -> int:
                 "data_categories": ["innhold i innkommende dokumenter"], "status": "i drift",
                 "service_area": "Post og arkiv"}, actor="demo")
             todo.append((own, "malform"))
+        if slug == "nabo":
+            for key, system in have.items():
+                summary = NYNORSK_SUMMARIES.get(key.removeprefix("service:")) if key.startswith("service:") else None
+                if summary and not system.public_summary:
+                    register.update_system(session, system, {"public_summary": summary}, actor="demo")
         for system, example in todo:
             if register.latest_assessment(session, system.id) is None:
                 answers = aiact.EXAMPLES.get(example) or {

@@ -37,7 +37,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_pilot": "Utprøving", "status_i drift": "I bruk",
         "rights": "Du kan be om innsyn i hvordan en avgjørelse om deg ble tatt, og hvilke opplysninger som ble brukt "
                   "(personvernforordningen art. 15 og 22).",
-        "own_oversight": register.OWN_OVERSIGHT,
+        "own_oversight": register.OWN_OVERSIGHT, "own_supplier": register.OWN_SUPPLIER,
     },
     "nynorsk": {
         "lang": "nn", "title": "Kunstig intelligens i {tenant}",
@@ -55,6 +55,7 @@ TEXTS: dict[str, dict[str, str]] = {
                   "(personvernforordninga art. 15 og 22).",
         "own_oversight": "Systemet gir berre forslag. Ein saksbehandlar vurderer kvart forslag og godtek, endrar "
                          "eller avviser det; alle forslag og avgjerder blir logga.",
+        "own_supplier": "kommuneki (open kjeldekode, EUPL-1.2), drifta av kommunen sjølv",
     },
 }
 
@@ -77,13 +78,14 @@ def public_system(sd: dict[str, Any], malform: str) -> dict[str, Any]:
     oversight = sd["human_oversight"]
     if malform == "nynorsk" and oversight.startswith(register.OWN_OVERSIGHT):
         oversight = t["own_oversight"] + oversight[len(register.OWN_OVERSIGHT):]
+    supplier = t["own_supplier"] if sd["supplier"] == register.OWN_SUPPLIER else sd["supplier"]
     risk_label = aiact.load_rules().risk_label(sd["risk_class"], malform) if sd["risk_class"] else None
     return {"name": sd["name"], "purpose": sd["public_summary"] or sd["purpose"], "status": sd["status"],
             "status_label": t.get(f"status_{sd['status']}", sd["status"]),
             "risk_class": sd["risk_class"], "risk_label": risk_label or t["unclassified"],
             "articles": sd["articles"], "human_oversight": oversight,
             "contact": sd["contact"] or sd["owner_unit"] or "", "owner": sd["owner_unit"],
-            "supplier": sd["supplier"], "legal_basis": legal_basis_text(sd),
+            "supplier": supplier, "legal_basis": legal_basis_text(sd),
             "affects_individuals": sd["affects_individuals"],
             "models": [f"{m['name']} {m['version']}" for m in sd["models"] if m.get("active", True)],
             "updated_at": sd["updated_at"]}
