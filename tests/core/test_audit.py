@@ -99,3 +99,17 @@ def test_rolled_back_change_leaves_no_entry(platform):
             raise RuntimeError("boom")
     r = _verify(platform, tid)
     assert r.ok and r.entries == 2
+
+
+def test_period_query_compares_in_utc(platform):
+    """A period given with a UTC offset (an API client in Norway sends +01:00/+02:00) selects by the
+    instant, not by the wall-clock digits: entries are stored in UTC."""
+    from datetime import datetime, timedelta, timezone
+
+    tid = _seed(platform, 1)
+    oslo = timezone(timedelta(hours=2))
+    now = datetime.now(oslo)
+    with platform.db.installation_session() as s:
+        assert len(list(audit.query(s, tid, since=now - timedelta(minutes=30)))) == 2
+        assert list(audit.query(s, tid, until=now - timedelta(minutes=30))) == []
+        assert len(list(audit.query(s, tid, since=(now - timedelta(minutes=30)).astimezone(timezone.utc)))) == 2

@@ -262,13 +262,20 @@ def verify_chain(session: Session, chain: str, checkpoint_dir: Path | None) -> V
                                 "log rewritten: the entry at the checkpoint's seq has another hash")
     return result
 
+def _utc_iso(value: datetime) -> str:
+    """``at`` is stored as UTC text: compare in UTC. Naive datetimes (CLI dates) are taken as UTC."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def query(session, tenant_id: int, *, since=None, until=None, item_id=None, event=None, actor=None,
                 limit=None, offset=0, newest_first=False):
     stmt = select(AuditEntry).where(AuditEntry.chain == chain_for(tenant_id))
     if since:
-        stmt = stmt.where(AuditEntry.at >= since.strftime("%Y-%m-%dT%H:%M:%S"))
+        stmt = stmt.where(AuditEntry.at >= _utc_iso(since))
     if until:
-        stmt = stmt.where(AuditEntry.at < until.strftime("%Y-%m-%dT%H:%M:%S"))
+        stmt = stmt.where(AuditEntry.at < _utc_iso(until))
     if item_id is not None:
         stmt = stmt.where(AuditEntry.item_id == item_id)
     if event:
