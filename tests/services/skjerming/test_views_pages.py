@@ -68,6 +68,10 @@ def test_page_upload_review_decide_download(client_factory):
     assert re.search(r'<mark class="funn t-fodselsnummer skjermes" id="funn-\d+">' + FNR, page)
     assert "Fødselsnummer, skjermes]" in page and "Tegnforklaring" in page
     assert 'style="' not in page and "<script" not in page  # CSP: no inline style or script
+    # the generic suggestion page renders the structured explanation too
+    sid = re.search(r'href="/forslag/(\d+)">\(forslag', page).group(1)  # the innsyn suggestion
+    generic = c.get(f"/forslag/{sid}")
+    assert generic.status_code == 200 and "offl. § 26 (5)" in generic.text
     index = re.search(r'name="innsyn" value="(\d+)"', page).group(1)
     r = c.post(url + "/avgjor", data={"innsyn": index, "internett": index, "begrunnelse": ""},
                follow_redirects=False)
