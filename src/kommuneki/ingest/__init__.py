@@ -11,7 +11,6 @@ To add a format: write ``ingest/<format>.py`` with a function ``(data, filename)
 from __future__ import annotations
 
 import codecs
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,27 +77,8 @@ def _docx(data: bytes, filename: str | None) -> Extracted:
 
 
 def _email(data: bytes, filename: str | None) -> Extracted:
-    try:  # the full reader (.eml, .msg, .mbox, attachments) where it is installed
-        module = importlib.import_module(".email", __name__)
-    except ImportError:
-        module = None
-    if module is not None and hasattr(module, "extract_message"):
-        return module.extract_message(data, filename)
-    return _minimal_eml(data)
-
-
-def _minimal_eml(data: bytes) -> Extracted:
-    """Subject and plain-text body through the standard library (used only without ``ingest/email.py``)."""
-    import email
-    import email.policy
-
-    msg = email.message_from_bytes(data, policy=email.policy.default)
-    if not msg.keys():
-        raise InvalidInput("Filen er ikke en e-post.")
-    body = msg.get_body(preferencelist=("plain", "html"))
-    text = body.get_content() if body is not None else ""
-    subject = str(msg.get("subject", ""))
-    return Extracted("\n\n".join(p for p in (subject, text) if p), {"format": "eml", "subject": subject})
+    from .email import extract_message
+    return extract_message(data, filename)
 
 
 #: format name -> reader. Readers import their libraries lazily, so importing this package stays cheap.
