@@ -3,8 +3,10 @@ decisions.
 
 * volume; accepted, changed and rejected shares over time (per week); automation share
 * calibration: the accepted share per confidence band (a well-calibrated model has it rise with the band)
-* input drift: population stability index (PSI) of the confidence distribution, and of the proposed
-  value (a categorical field), between the earlier suggestions of a model version and the recent window
+* input drift: population stability index (PSI) between the earlier suggestions of a model version and
+  the recent window — of the confidence distribution, of the proposed value (a categorical field), and of
+  the input features a service declares by putting ``"inputs": {"<feature>": <number or text>}`` in its
+  explanations (numbers binned at the reference deciles)
 * fairness: where a service puts ``"groups": {"<dimension>": "<group>"}`` in its explanations (e.g.
   ``{"område": "Sentrum", "prisklasse": "2–4 mill."}``), override rate and, for numeric values, the mean
   relative change a person made, per group
@@ -47,6 +49,7 @@ class Row:
     status: str
     value: Any
     groups: dict[str, str]
+    inputs: dict[str, Any]
     outcome: str | None
     decided_at: datetime | None
     automated: bool
@@ -67,9 +70,11 @@ def load_rows(session: Session, service: str, *, days: int = 180, now: datetime 
     out = []
     for s, d in session.execute(stmt):
         groups = (s.explanation or {}).get("groups") if isinstance(s.explanation, dict) else None
+        inputs = (s.explanation or {}).get("inputs") if isinstance(s.explanation, dict) else None
         out.append(Row(created_at=_utc(s.created_at), confidence=float(s.confidence),
                        model=f"{s.model_name} {s.model_version}", status=s.status, value=s.value,
                        groups={str(k): str(v) for k, v in groups.items()} if isinstance(groups, dict) else {},
+                       inputs=dict(inputs) if isinstance(inputs, dict) else {},
                        outcome=d.outcome if d else None, decided_at=_utc(d.decided_at) if d else None,
                        automated=bool(d and d.actor_policy_id), final_value=d.final_value if d else None))
     return out
@@ -100,6 +105,31 @@ def psi_categorical(reference: list[str], current: list[str]) -> float:
         ci = max(cc[k] / max(1, len(current)), PSI_EPS)
         total += (ci - ri) * math.log(ci / ri)
     return float(total)
+
+
+def psi_numeric(reference: list[float], current: list[float]) -> float:
+    """PSI of a numeric feature, binned at the deciles of the reference sample."""
+    ref = sorted(reference)
+    cuts = sorted({ref[min(len(ref) - 1, int(len(ref) * q / 10))] for q in range(1, 10)})
+    edges = (-math.inf, *cuts, math.inf)
+    return psi(reference, current, edges)
+
+
+def input_drift(ref: list["Row"], cur: list["Row"]) -> list[dict[str, Any]]:
+    """PSI per service-declared input feature present in both windows."""
+    out = []
+    names = sorted({k for r in ref for k in r.inputs} & {k for r in cur for k in r.inputs})
+    for name in names:
+        a = [r.inputs[name] for r in ref if name in r.inputs and r.inputs[name] is not None]
+        b = [r.inputs[name] for r in cur if name in r.inputs and r.inputs[name] is not None]
+        if len(a) < MIN_VOLUME or len(b) < MIN_VOLUME:
+            continue
+        numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in a + b)
+        value = psi_numeric([float(x) for x in a], [float(x) for x in b]) if numeric else \
+            psi_categorical([str(x) for x in a], [str(x) for x in b])
+        out.append({"name": name, "psi": value, "kind": "numeric" if numeric else "categorical",
+                    "reference": len(a), "current": len(b)})
+    return out
 
 
 def _first_scalar(value: Any) -> tuple[str | None, Any]:
@@ -144,7 +174,8 @@ def summarise_version(rows: list[Row], *, now: datetime, window_days: int = WIND
     ref = [r for r in rows if r.created_at < start]
     cur = [r for r in rows if r.created_at >= start]
     drift: dict[str, Any] = {"reference": len(ref), "current": len(cur), "window_days": window_days,
-                             "confidence_psi": None, "value_psi": None, "value_field": None}
+                             "confidence_psi": None, "value_psi": None, "value_field": None,
+                             "inputs": input_drift(ref, cur)}
     if len(ref) >= MIN_VOLUME and len(cur) >= MIN_VOLUME:
         drift["confidence_psi"] = psi([r.confidence for r in ref], [r.confidence for r in cur])
         field, _ = _first_scalar(rows[0].value)
@@ -226,6 +257,9 @@ def check_alerts(session: Session, registry: ServiceRegistry, tenant_id: int, *,
             if v["drift"]["confidence_psi"] is not None:
                 checks.append(("drift_psi", v["drift"]["confidence_psi"], system.drift_alert_threshold,
                                v["drift"]["current"]))
+            for feature in v["drift"]["inputs"]:
+                checks.append((f"input_psi:{feature['name']}"[:40], feature["psi"], system.drift_alert_threshold,
+                               feature["current"]))
             for metric, value, threshold, volume in checks:
                 if value <= threshold:
                     continue
