@@ -57,7 +57,7 @@ def _strip_tracking(root) -> int:
     return n
 
 
-def _redact_paragraph(p, pattern: re.Pattern, spans_text: set[str]) -> int:
+def _redact_paragraph(p, pattern: re.Pattern) -> int:
     nodes = [t for t in p.iter(f"{W}t") if _owner(t) is p]
     if not nodes:
         return 0
@@ -131,7 +131,7 @@ def redact_docx(data: bytes, text: str, spans: list[tuple[int, int]]) -> tuple[b
         report["tracked_changes_removed"] += _strip_tracking(root)
         if pattern is not None:
             for p in root.iter(f"{W}p"):
-                report["replacements"] += _redact_paragraph(p, pattern, set(strings))
+                report["replacements"] += _redact_paragraph(p, pattern)
             report["replacements"] += _sweep_attributes(root, pattern)
     # settings.xml carries document variables and the template path (may hold a user name)
     for part in package.iter_parts():
