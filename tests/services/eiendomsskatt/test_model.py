@@ -90,3 +90,14 @@ def test_model_round_trips_as_bytes(valued):
     again = ValuationModel.from_bytes(model.to_bytes())
     np.testing.assert_allclose(again.value(dw.iloc[:20], np.full(20, np.datetime64("2025-01-01"))).estimate,
                                v.estimate[:20])
+
+
+def test_path_and_shap_contributions_both_add_up_and_agree_in_sign(valued):
+    model, _dw, v, path = valued
+    sub = type(v)(**{**v.__dict__, "X": v.X.iloc[:60], "log_index": v.log_index[:60], "estimate": v.estimate[:60]})
+    shap = explain.contributions(model, sub, method="shap")
+    np.testing.assert_allclose(shap.base + shap.kroner.sum(axis=1), v.estimate[:60], rtol=1e-9)
+    assert shap.groups == path.groups
+    # the two attributions differ in detail but point the same way for the big effects
+    big = np.abs(shap.kroner) > 0.05 * v.estimate[:60, None]
+    assert (np.sign(shap.kroner[big]) == np.sign(path.kroner[:60][big])).mean() > 0.8

@@ -8,6 +8,16 @@ contribution is turned into kroner with the logarithmic mean of E and B (the LMD
 index numbers): c_j = φ_j · (E − B) / (L − log B). The c_j add up exactly to E − B, keep the sign and the
 relative size of φ_j, and do not depend on the order of the features (unlike a sequential conversion).
 Features built from nearby sales are grouped and named as such.
+
+Two ways to get φ (both add up exactly to the log prediction):
+
+* ``"path"`` (default, used for the whole valuation list): the tree-path attribution of Saabas
+  (treeinterpreter). In every tree, each split on the way from the root to the dwelling's leaf moves the
+  expected value; that move is credited to the split's feature. A table per tree and leaf is built once
+  from the model, so a batch needs only LightGBM's leaf indices (``pred_leaf``, as fast as prediction) and
+  one table lookup per tree — about two orders of magnitude faster than TreeSHAP here.
+* ``"shap"``: TreeSHAP (``pred_contrib``), exact Shapley values; slower (hundreds of rows a second on a
+  busy 2-core machine), so used for single dwellings on demand and to check the path method.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .model import ValuationModel, Valuation
+from .model import Valuation, ValuationModel, predict_threads
 
 NEIGHBOURHOOD_LABEL = "Priser på lignende salg i nærheten"
 GROUP_LABELS = {
@@ -47,19 +57,66 @@ class Contributions:
     kroner: np.ndarray  # (rows, groups); base + row sum == estimate
 
 
-def contributions(model: ValuationModel, valuation: Valuation, *, chunk: int = 20_000) -> Contributions:
-    """Kroner contributions per feature group for every valued row (chunked TreeSHAP)."""
+def _path_table(model: ValuationModel, groups: list[str], labels: list[str]) -> tuple[np.ndarray, float]:
+    """(trees, max leaves, groups) table of path contributions per leaf, and the summed root values."""
+    cached = getattr(model, "_path_cache", None)
+    if cached is not None:
+        return cached
+    trees = model.booster.dump_model()["tree_info"]
+    n_leaves = max(t["num_leaves"] for t in trees)
+    table = np.zeros((len(trees), n_leaves, len(groups)))
+    gidx = [groups.index(lab) for lab in labels]
+    base = 0.0
+    for ti, tree in enumerate(trees):
+        root = tree["tree_structure"]
+        if "leaf_value" in root:
+            base += root["leaf_value"]
+            continue
+        base += root["internal_value"]
+        stack = [(root, np.zeros(len(groups)))]
+        while stack:
+            node, acc = stack.pop()
+            for side in ("left_child", "right_child"):
+                child = node[side]
+                value = child["leaf_value"] if "leaf_value" in child else child["internal_value"]
+                a = acc.copy()
+                a[gidx[node["split_feature"]]] += value - node["internal_value"]
+                if "leaf_value" in child:
+                    table[ti, child["leaf_index"]] = a
+                else:
+                    stack.append((child, a))
+    model._path_cache = (table, base)  # type: ignore[attr-defined]
+    return table, base
+
+
+def contributions(model: ValuationModel, valuation: Valuation, *, method: str = "path",
+                  chunk: int = 10_000) -> Contributions:
+    """Kroner contributions per feature group for every valued row, chunk by chunk."""
     X = valuation.X
     labels = [group_label(f) for f in model.features]
     groups = list(dict.fromkeys(labels))
     G = np.zeros((len(model.features), len(groups)))
     for i, lab in enumerate(labels):
         G[i, groups.index(lab)] = 1.0
+    if method == "path":
+        table, root_sum = _path_table(model, groups, labels)
+        tree_ix = np.arange(table.shape[0])
+    elif method != "shap":
+        raise ValueError(f"unknown contribution method {method!r}")
     base = np.empty(len(X))
     out = np.empty((len(X), len(groups)))
     for s in range(0, len(X), chunk):
-        phi = model.booster.predict(X.iloc[s:s + chunk], pred_contrib=True, num_threads=2)
-        bias, phi = phi[:, -1], phi[:, :-1]
+        part = X.iloc[s:s + chunk]
+        threads = predict_threads(len(part))
+        if method == "path":
+            leaves = model.booster.predict(part, pred_leaf=True, num_threads=threads).astype(np.intp)
+            phi = np.zeros((len(part), len(groups)))
+            for t in tree_ix:  # one gather per tree keeps memory at rows × groups
+                phi += table[t, leaves[:, t]]
+            bias = np.full(len(part), root_sum)
+        else:
+            raw = model.booster.predict(part, pred_contrib=True, num_threads=threads)
+            bias, phi = raw[:, -1], raw[:, :-1] @ G
         li = valuation.log_index[s:s + chunk]
         log_b = bias + li
         total = phi.sum(axis=1)
@@ -67,7 +124,7 @@ def contributions(model: ValuationModel, valuation: Valuation, *, chunk: int = 2
         B = np.exp(log_b)
         small = np.abs(total) < 1e-12
         lm = np.where(small, E, (E - B) / np.where(small, 1.0, total))
-        out[s:s + chunk] = (phi * lm[:, None]) @ G
+        out[s:s + chunk] = phi * lm[:, None]
         base[s:s + chunk] = B
     return Contributions(base=base, groups=groups, kroner=out)
 

@@ -29,8 +29,14 @@ PARAMS: dict[str, Any] = {
     "lambda_l2": 1.0, "verbose": -1, "seed": 7, "num_threads": 1,
 }
 NUM_TREES = 400
-# Training runs on one thread: OpenMP threads spin badly on a shared, busy 2-core machine.
+# Training runs on one thread: OpenMP threads spin badly on a shared, busy 2-core machine. Prediction
+# uses two threads only for large batches, where the work outweighs the spinning.
 PREDICT_THREADS = 2
+PARALLEL_ROWS = 20_000
+
+
+def predict_threads(rows: int) -> int:
+    return PREDICT_THREADS if rows >= PARALLEL_ROWS else 1
 BASE_FEATURES = ["log_living_area", "log_lot_area", "year_built", "building_type", "lat", "lon"]
 # Features built from nearby sales never use the dwelling's own size (nor its price), so that more living
 # area can only raise the value (log_living_area is the one place size enters, constrained upwards).
@@ -115,7 +121,7 @@ class ValuationModel:
         """Value each row of ``frame`` at its date in ``dates`` (no price needed)."""
         X, idx, dist = self.design(frame)
         li = self.index.log_at(month_number(dates))
-        est = np.exp(self.booster.predict(X, num_threads=PREDICT_THREADS) + li)
+        est = np.exp(self.booster.predict(X, num_threads=predict_threads(len(X))) + li)
         if self.interval is not None:
             lo, hi = self.interval.bounds(est, X["nb_lppm2_sd"].to_numpy())
             wide = (hi - lo) / est > self.interval.width_flag
@@ -131,7 +137,8 @@ class ValuationModel:
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        state = {**self.__dict__, "booster": self.booster.model_to_string()}
+        state = {**{k: v for k, v in self.__dict__.items() if not k.startswith("_")},
+                 "booster": self.booster.model_to_string()}
         pickle.dump(state, buf, protocol=pickle.HIGHEST_PROTOCOL)
         return buf.getvalue()
 
