@@ -27,6 +27,7 @@ DROP_RELTYPES = (
     "http://schemas.microsoft.com/office/2018/08/relationships/commentsExtensible",
     "http://schemas.microsoft.com/office/2011/relationships/people", f"{RT}/customXml",
     f"{RT}/custom-properties", "http://schemas.microsoft.com/office/2006/relationships/vbaProject",
+    f"{RT}/glossaryDocument",  # building blocks: stored text nobody sees in the document
 )
 REMOVE_WITH_CONTENT = ("del", "moveFrom", "rPrChange", "pPrChange", "sectPrChange", "tblPrChange",
                        "trPrChange", "tcPrChange", "tblGridChange", "numberingChange", "commentRangeStart",
