@@ -7,6 +7,7 @@ the session's CSRF token; a successful POST redirects (post/redirect/get) with a
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -98,6 +99,17 @@ FIELD_LABELS = {
     "amount": "Beløp", "basis": "Grunnlag", "field": "Felt", "match": "Treff", "matched": "Treff",
     "name": "Navn", "description": "Beskrivelse", "action": "Handling", "target": "Mottaker",
     "recipient": "Mottaker", "period": "Periode", "estimate": "Anslag", "baseline": "Sammenligning",
+    "lower": "Nedre", "upper": "Øvre", "interval": "Intervall", "base_value": "Grunnverdi",
+    "comparables": "Sammenlignbare salg", "flag_reasons": "Hvorfor kontrollere", "sale_date": "Salgsdato",
+    "price": "Pris", "adjusted_price": "Justert pris", "living_area": "Boareal (m²)",
+    "building_type": "Bygningstype", "area_code": "Områdekode", "distance_m": "Avstand (m)",
+    "year_built": "Byggeår", "valuation_date": "Verdsatt per", "kroner": "Kroner", "guards": "Kontroller",
+    "spans": "Plassering", "delete_reason": "Slettegrunn", "verdict": "Utfall", "scope": "Omfang",
+    "withhold": "Skjermes", "internet_withhold": "Skjermes på nett", "linked_to": "Knyttet til",
+    "hjemler": "Hjemler", "hjemmel_id": "Hjemmel", "index": "Nr.", "detector": "Detektor",
+    "explanation": "Forklaring", "decision": "Avgjørelse", "whole_document_hjemmel": "Hjemmel for hele dokumentet",
+    "share_withheld_sentences": "Andel skjermede setninger", "hjemler_version": "Hjemmelversjon",
+    "alternatives_scores": "Andre utfall",
 }
 VALUE_LABELS = {
     "language": {"nb": "bokmål", "nn": "nynorsk", "en": "engelsk", "da": "dansk", "sv": "svensk",
@@ -110,12 +122,22 @@ SCORE_KEYS = {"score", "weight", "probability", "confidence", "similarity", "sha
 CONFIDENCE_LEVELS = ((0.85, "high", "høy"), (0.6, "medium", "middels"), (0.0, "low", "lav"))
 
 
-def _num(value: Any) -> str:
-    """A number the Norwegian way: up to three significant digits, decimal comma."""
+_CODE_KEY = re.compile(r"(^|_)(id|code|kode|nr|no|number|nummer|year|ar|aar|index|seq)$|year|_at$")
+
+
+def _num(value: Any, key: Any = None) -> str:
+    """A number the Norwegian way: decimal comma, thin groups of thousands from 10 000 (not for
+    identifiers, codes or years: ``area_code``, ``year_built``), three significant digits for fractions."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
+        value = int(value)
     if isinstance(value, int):
+        if abs(value) < 10000 or (key is not None and _CODE_KEY.search(str(key).lower())):
+            return str(value)
         return f"{value:,}".replace(",", "\u00a0")
+    if abs(value) >= 1000:
+        return f"{value:,.0f}".replace(",", "\u00a0")
     return f"{value:.3g}".replace(".", ",")
 
 
@@ -198,6 +220,7 @@ def configure_templates(templates: Jinja2Templates, platform) -> None:
 
     env = templates.env
     env.loader = ChoiceLoader([env.loader, FunctionLoader(_package_template)])
+    env.tests["is_records"] = lambda v: isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
     env.filters.update(age=_age, dt=_dt, pct=_pct, jsonpretty=_jsonpretty, label=_label, vlabel=_vlabel, num=_num,
                        confidence=_confidence, waited_hours=_waited_hours)
     env.globals.update(STATUS_LABELS=STATUS_LABELS, OUTCOME_LABELS=OUTCOME_LABELS, ROLE_LABELS=ROLE_LABELS,
