@@ -116,3 +116,13 @@ def test_api_redact_in_one_call_and_errors(client_factory):
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
     assert c.get("/api/v1/skjerming/documents/999999").status_code == 404
     assert client_factory().post("/api/v1/skjerming/documents", files={"file": ("a.txt", b"x")}).status_code == 401
+
+
+def test_page_warns_when_the_whole_document_is_withheld(client_factory):
+    c = client_factory("arkivar")
+    text = f"Søker {FNR} har depresjon. Søkeren får økonomisk sosialhjelp."
+    r = c.post("/api/v1/skjerming/documents", files={"file": ("b.txt", text.encode(), "text/plain")})
+    assert r.json()["decision"] == "withhold", r.json()
+    assert r.json()["whole_document_hjemmel"] == "offl. § 12 bokstav c"
+    page = c.get(f"/skjerming/{r.json()['item_id']}").text
+    assert "Hele dokumentet er unntatt fra innsyn" in page and 'id="hele" name="hele" value="1" checked' in page
