@@ -162,3 +162,31 @@ def test_questionnaire_answers_and_results_are_kept_and_rerun(gov):
     assert d["risk_class"] == "hoy" and d["annex_iii"] == ["4"]
     runs = _events(demo_platform, tid, "governance.assessment_run")
     assert runs[-1]["rerun_of"] == first["id"] and runs[-1]["risk_class"] == "hoy"
+
+
+def test_own_service_status_follows_use_until_a_person_sets_it(gov):
+    from kommuneki.core import accounts, suggestions
+    from kommuneki.core.suggestions import Proposal
+
+    platform, _ids = gov
+    with platform.db.installation_session() as session:
+        tid = accounts.create_tenant(session, slug="tom", name="Tom kommune", kommunenummer="9997").id
+
+    def malform_entry():
+        return next(s for s in service.overview(platform, cli(tid))["systems"] if s["key"] == "service:malform")
+
+    def use_malform(n):
+        with platform.db.tenant_session(tid) as session:
+            suggestions.suggest(session, platform.registry, tid, "malform", Proposal(
+                kind="malform", value={"language": "nb"}, confidence=0.9, model_name="malform-simplemma",
+                model_version="1", input_hash=str(n).ljust(64, "0"),
+                explanation={"summary": "Bokmål.", "evidence": [{"type": "language_score", "language": "nb",
+                                                                 "score": 0.9}]}))
+
+    assert malform_entry()["status"] == "idé"  # registered in the installation, not used here yet
+    use_malform(1)
+    assert malform_entry()["status"] == "pilot"  # in use now: it belongs on the public page
+    service.update(platform, cli(tid), malform_entry()["id"], {"status": "avviklet"})
+    service.update(platform, cli(tid), malform_entry()["id"], {"status": "idé"})
+    use_malform(2)
+    assert malform_entry()["status"] == "idé"  # a person's choice is never overridden

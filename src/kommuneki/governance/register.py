@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import Conflict, InvalidInput, NotFound
-from ..core.models import AutomationPolicy, ModelVersion
+from ..core.models import AutomationPolicy, ModelVersion, Suggestion
 from ..core.registry import ServiceRegistry, ServiceSpec
 from .models import STATUSES, KiAssessment, KiSystem, KiSystemRevision
 
@@ -163,11 +163,14 @@ def sync_own_services(session: Session, registry: ServiceRegistry, tenant_id: in
                       actor: str = "system") -> list[KiSystem]:
     """Bring the entries of kommuneki's own services in step with the service and model registries.
 
-    Creates a missing entry (status «pilot»), and records a new revision when the set of models changed
-    (a model retrained, imported or retired). Idempotent: nothing is written when nothing changed."""
+    Creates a missing entry — status «pilot» when the service has made suggestions in this tenant, else
+    «idé»; an entry still at «idé» that no person has given a status moves to «pilot» once the service
+    is used — and records a new revision when the set of models changed (a model retrained, imported or
+    retired). Idempotent: nothing is written when nothing changed."""
     existing = {s.key: s for s in session.scalars(select(KiSystem).where(KiSystem.source == "kommuneki"))}
     registered = list(session.scalars(select(ModelVersion).where(
         (ModelVersion.tenant_id == tenant_id) | ModelVersion.tenant_id.is_(None)).order_by(ModelVersion.id)))
+    used = set(session.scalars(select(Suggestion.service).distinct()))
     out = []
     for spec in own_specs(registry):
         models = service_models(spec, [m for m in registered if m.service == spec.name])
@@ -176,13 +179,19 @@ def sync_own_services(session: Session, registry: ServiceRegistry, tenant_id: in
         if system is None:
             system = KiSystem(tenant_id=tenant_id, key=key, source="kommuneki", service=spec.name, name=spec.title,
                               purpose=spec.description, supplier=OWN_SUPPLIER, human_oversight=OWN_OVERSIGHT,
-                              status="pilot", models=models, revision=0, data_categories=[])
+                              status="pilot" if spec.name in used else "idé", models=models, revision=0,
+                              data_categories=[])
             session.add(system)
             session.flush()
             _revise(session, system, ["created"], actor)
             audit.record(session, tenant_id, "governance.system_created", actor=actor,
                          subject=("ki_system", system.id), source="kommuneki", revision=system.revision)
-        elif _model_keys(system.models) != _model_keys(models):
+        if system.status == "idé" and spec.name in used and not _status_set_by_person(session, system):
+            system.status = "pilot"
+            _revise(session, system, ["status"], actor)
+            audit.record(session, tenant_id, "governance.system_updated", actor=actor,
+                         subject=("ki_system", system.id), fields=["status"], revision=system.revision)
+        if _model_keys(system.models) != _model_keys(models):
             system.models = models
             _revise(session, system, ["models"], actor)
             audit.record(session, tenant_id, "governance.models_changed", actor=actor,
@@ -190,6 +199,11 @@ def sync_own_services(session: Session, registry: ServiceRegistry, tenant_id: in
                          models_sha256=audit.sha256_text(_model_keys(models)), count=len(models))
         out.append(system)
     return out
+
+
+def _status_set_by_person(session: Session, system: KiSystem) -> bool:
+    rows = session.scalars(select(KiSystemRevision.changed_fields).where(KiSystemRevision.system_id == system.id))
+    return any("status" in (fields or []) for fields in rows)
 
 
 def _model_keys(models: list[dict[str, Any]] | None) -> list[tuple]:
