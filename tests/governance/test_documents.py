@@ -41,7 +41,7 @@ def _malform(platform, tid):
     return next(s for s in service.overview(platform, cli(tid))["systems"] if s["key"] == "service:malform")
 
 
-@pytest.mark.parametrize("doc_type", ["dpia", "ros"])
+@pytest.mark.parametrize("doc_type", ["dpia", "ros", "fria"])
 def test_exported_files_hold_the_prefilled_facts_and_the_marked_parts(gov, doc_type):
     platform, ids = gov
     tid = ids["demo"]
@@ -106,3 +106,17 @@ def test_external_system_ros_names_the_supplier_risk(gov):
     doc = service.generate_document(platform, cli(tid), copilot["id"], "ros")
     text = _docx_text(service.export_document(platform, cli(tid), doc["id"], "docx")[0])
     assert "Leverandøren endrer modell eller vilkår" in text and "Microsoft" in text
+
+
+def test_fria_for_a_high_risk_system_says_it_is_required(gov):
+    platform, ids = gov
+    p = cli(ids["demo"])
+    sid = service.add_external(platform, p, {"name": "Vurdering av sosialhjelp", "status": "pilot"})["id"]
+    service.run_assessment(platform, p, sid, {
+        "ki_system": "ja", "role": "idriftsetter", "prohibited": [], "area": "ytelser", "individual": "enkeltpersoner",
+        "narrow_task": "nei", "profiling": "ja", "interacts": "nei", "generates": "nei", "publishes_text": "nei",
+        "emotion": "nei", "gpai": "nei", "public_body": "ja"})
+    doc = service.generate_document(platform, p, sid, "fria")
+    text = _docx_text(service.export_document(platform, p, doc["id"], "docx")[0])
+    assert "klassifisert som høyrisiko" in text and "art. 27" in text and "Høy risiko" in text and "5a" in text
+    assert text.count(documents.TODO_MARK) >= 10

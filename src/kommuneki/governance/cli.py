@@ -166,9 +166,9 @@ def check_alerts(ctx, as_json: bool, tenant: str | None) -> None:
         progress("Ingen nye varsler.")
 
 
-@group.command("document", help="Lag en ny versjon av DPIA eller ROS for et system og skriv den som DOCX eller PDF.")
+@group.command("document", help="Lag en ny versjon av DPIA, ROS eller FRIA for et system og skriv den som DOCX eller PDF.")
 @click.argument("system_id", type=int)
-@click.argument("doc_type", type=click.Choice(["dpia", "ros"]))
+@click.argument("doc_type", type=click.Choice(["dpia", "ros", "fria"]))
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True, help="Filnavn (.docx eller .pdf).")
 @json_option
 @tenant_option

@@ -1,4 +1,4 @@
-"""DPIA and ROS documents: versions kept, every generation and export audited, DOCX and PDF export.
+"""DPIA, ROS and FRIA documents: versions kept, every generation and export audited, DOCX and PDF export.
 
 A document is plain data (``content``): sections of blocks. Block types:
 
@@ -27,7 +27,8 @@ from ..core import audit
 from ..core.errors import InvalidInput, NotFound
 from .models import KiDocument, KiSystem
 
-DOC_TYPES = {"dpia": "Vurdering av personvernkonsekvenser (DPIA)", "ros": "Risiko- og sårbarhetsanalyse (ROS)"}
+DOC_TYPES = {"dpia": "Vurdering av personvernkonsekvenser (DPIA)", "ros": "Risiko- og sårbarhetsanalyse (ROS)",
+             "fria": "Vurdering av konsekvenser for grunnleggende rettigheter (FRIA)"}
 TODO_MARK = "FYLLES UT"
 
 

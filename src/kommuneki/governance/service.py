@@ -13,7 +13,7 @@ from ..core.errors import Forbidden, InvalidInput, NotFound
 from ..core.models import Role, Tenant
 from ..core.permissions import Principal
 from ..core.platform import Platform
-from . import aiact, documents, dpia, monitoring, register, ros
+from . import aiact, documents, dpia, fria, monitoring, register, ros
 from .models import KiAssessment, KiSystem
 
 R = Role
@@ -143,7 +143,7 @@ def rerun_assessment(platform: Platform, principal: Principal, system_id: int) -
 
 # --- documents ------------------------------------------------------------------------------------
 
-BUILDERS = {"dpia": dpia.build, "ros": ros.build}
+BUILDERS = {"dpia": dpia.build, "ros": ros.build, "fria": fria.build}
 
 
 def _tenant_name(session: Session, tenant_id: int) -> str:
