@@ -161,3 +161,19 @@ def test_cases_import_and_link_by_saksnummer(tenant):
     with pytest.raises(Exception) as exc:
         service.import_cases(platform, tid, b"saksnummer;tittel\nfeil;X\n", actor="test")
     assert "ugyldig saksnummer" in str(exc.value)
+
+
+def test_training_on_own_mail_needs_a_recorded_legal_basis_then_registers_a_model(tenant):
+    from kommuneki.core.errors import Forbidden
+    from kommuneki.services.postmottak import corpus
+
+    platform, tid = tenant
+    msgs = list(corpus.generate(120, split="train", seed=12))
+    raws, labels = [m.raw for m in msgs], [m.labels for m in msgs]
+    with pytest.raises(Forbidden):
+        service.train_tenant(platform, tid, raws, labels, actor="test", description="test")
+    service.update_settings(platform, tid, "test", lawful_basis="GDPR art. 6 (1) e, arkivlova § 6 – vedtak 2025/17")
+    mv = service.train_tenant(platform, tid, raws, labels, actor="test", description="120 meldinger")
+    assert mv["trained_on_personal_data"] is True and mv["card"]["metrics"]["n"] == 24
+    with platform.db.tenant_session(tid) as s:
+        assert service.current_model(s, tid).name == f"postmottak-tekst-t{tid}"

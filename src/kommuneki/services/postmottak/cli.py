@@ -81,28 +81,20 @@ def triage_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenan
             line += f", INNSYNSKRAV frist {i['deadline']}"
         return line
 
-    # FileRunner emits one line per input; an mbox holds many messages, so each becomes its own line
-    pending: list[dict] = []
-
-    def run_one(path: Path) -> dict:
-        results = one(path)
-        pending.extend(results[1:])
-        return results[0] if results else {"path": str(path), "error": "Ingen meldinger i filen."}
-
     files = expand(paths)
     if not files:
         raise click.UsageError("Fant ingen .eml-, .msg- eller .mbox-filer.")
 
-    original_emit = runner.run
-
-    def fn(path: Path) -> dict:
-        r = run_one(path)
-        while pending:
-            extra = pending.pop(0)
+    def run_one(path: Path) -> dict:
+        # FileRunner prints one line per input; the further messages of an mbox get their own lines
+        results = one(path)
+        if not results:
+            raise InvalidInput("Ingen meldinger i filen.")
+        for extra in results[:-1]:
             emit(extra, as_json, human(extra))
-        return r
+        return results[-1]
 
-    original_emit(files, fn, human)
+    runner.run(files, run_one, human)
 
 
 @group.command("import", help="Ta inn meldinger (.eml, .msg, .mbox eller mapper) i organisasjonens postmottak "

@@ -545,6 +545,16 @@ def export_log(platform: Platform, tenant_id: int, pm_id: int, *, actor: str, fm
 
 # --- training on the tenant's own history ------------------------------------------------------------------
 
+def _legal_basis(session: Session, tenant_id: int) -> str | None:
+    """The KI-register's recorded legal basis for training this service, else the postmottak setting."""
+    try:
+        from ...governance.register import legal_basis_for_training
+    except ImportError:
+        legal_basis_for_training = None
+    basis = legal_basis_for_training(session, tenant_id, SERVICE) if legal_basis_for_training else None
+    return basis or tenant_settings(session, tenant_id).get("lawful_basis")
+
+
 def train_tenant(platform: Platform, tenant_id: int, raws: list[bytes], labels: list[dict[str, Any]], *,
                  actor: str, description: str) -> dict[str, Any]:
     """Train on the tenant's handled mail (personal data): refuses unless the tenant has recorded its
@@ -552,10 +562,11 @@ def train_tenant(platform: Platform, tenant_id: int, raws: list[bytes], labels: 
     from . import training
 
     with platform.db.tenant_session(tenant_id) as session:
-        basis = tenant_settings(session, tenant_id).get("lawful_basis")
+        basis = _legal_basis(session, tenant_id)
     if not basis or len(str(basis).strip()) < 10:
         raise Forbidden("Trening på kommunens egen e-post er behandling av personopplysninger. Registrer det "
-                        "rettslige grunnlaget først (kommuneki postmottak settings --lawful-basis …).")
+                        "rettslige grunnlaget for trening i KI-registeret (eller med kommuneki postmottak "
+                        "settings --lawful-basis …) først.")
     if len(raws) < 50:
         raise InvalidInput("For lite historikk: minst 50 behandlede meldinger trengs for å trene.")
     train_idx = [i for i in range(len(raws)) if i % 5 != 4]
