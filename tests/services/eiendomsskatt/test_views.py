@@ -1,0 +1,115 @@
+"""Pages: the ratio study with plots and the owner's page, for the eiendomsskatt office only; the tax
+list downloads; the CLI evaluate contract."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kommuneki.services.eiendomsskatt.engine import demo
+
+PASSWORD = "et-passord-for-test"
+
+
+@pytest.fixture
+def office(platform):
+    """The platform with only this service's demo valuation loaded (the full demo loads every service),
+    and a signed-in client factory for a valuer ("takst") and an archivist ("arkivar")."""
+    from fastapi.testclient import TestClient
+
+    from kommuneki.core import accounts
+    from kommuneki.demo import DEMO_TENANT, _ensure_tenant
+    from kommuneki.services.eiendomsskatt.service import load_demo
+    from kommuneki.web.app import create_app
+
+    tid = _ensure_tenant(platform, DEMO_TENANT)
+    with platform.db.installation_session() as session:
+        users = {n: accounts.create_user(session, username=n, password=PASSWORD, actor="test", via="test").id
+                 for n in ("takst", "arkivar")}
+    from kommuneki.core.models import User
+
+    with platform.db.tenant_session(tid) as session:
+        accounts.grant_role(session, tid, session.get(User, users["takst"]), "eiendomsskatt", actor="test")
+        accounts.grant_role(session, tid, session.get(User, users["arkivar"]), "arkivar", actor="test")
+    load_demo(platform, tid)
+    app = create_app(platform=platform)
+    clients = []
+
+    def make(username):
+        c = TestClient(app)
+        clients.append(c)
+        r = c.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        return c
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+def test_office_pages_and_tax_list(office):
+    takst = office("takst")
+    r = takst.get("/eiendomsskatt")
+    assert r.status_code == 200
+    html = r.text
+    assert "Salgsforholdsstudie" in html and "<svg" in html and "<title" in html
+    assert 'style="' not in html and "<script" not in html  # CSP: no inline style or script
+    unit = html.split('href="/eiendomsskatt/bolig/')[1].split('"')[0]
+    page = takst.get(f"/eiendomsskatt/bolig/{unit}")
+    assert page.status_code == 200
+    assert "Slik klager du" in page.text and "seks uker" in page.text and "Sammenlignbare salg" in page.text
+    assert "Priser på lignende salg i nærheten" in page.text
+    csv = takst.get("/eiendomsskatt/skatteliste.csv")
+    assert csv.status_code == 200 and csv.content.decode("utf-8-sig").startswith("Eiendom (matrikkelenhet/seksjon)")
+    xlsx = takst.get("/eiendomsskatt/skatteliste.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    api = takst.get(f"/api/v1/eiendomsskatt/dwellings/{unit}")
+    assert api.status_code == 200 and api.json()["tax"]["unit_id"] == unit
+    # one demo load serves the checks below too (loading trains a model)
+    _settings_form_refuses_a_rate_above_the_ceiling(takst)
+    _other_roles_may_not_see_valuations(office)
+
+
+def _settings_form_refuses_a_rate_above_the_ceiling(takst):
+    page = takst.get("/eiendomsskatt")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    r = takst.post("/eiendomsskatt/innstillinger", data={"csrf_token": token, "promille": "5",
+                                                          "bunnfradrag": "0", "valuation_date": "2025-01-01"},
+                   follow_redirects=True)
+    assert "mellom 0 og 4 promille" in r.text
+
+
+def _other_roles_may_not_see_valuations(office):
+    arkivar = office("arkivar")
+    assert arkivar.get("/eiendomsskatt").status_code == 403
+    assert arkivar.get("/eiendomsskatt/skatteliste.csv").status_code == 403
+
+
+def test_cli_evaluate_json_contract(tmp_path):
+    from kommuneki.cli import main
+
+    sales, _ = demo.generate(n_dwellings=600, n_sales=600, seed=4)
+    (tmp_path / "salg.csv").write_bytes(demo.to_csv_bytes(sales))
+    (tmp_path / "map.json").write_text(json.dumps(demo.DEMO_MAPPING))
+    r = CliRunner().invoke(main, ["eiendomsskatt", "evaluate", "--sales", str(tmp_path / "salg.csv"), "--mapping",
+                                  str(tmp_path / "map.json"), "--holdout-fraction", "0.2", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    keys = {"mape", "median_ape", "within_10", "within_20", "median_ratio", "cod", "prd", "prb",
+            "interval_coverage", "flagged_share"}
+    assert keys <= set(out["model"]) and keys <= set(out["baseline"])
+    assert 0 < out["model"]["mape"] < 1 and out["model"]["cod"] > 1  # fraction vs per cent
+    assert out["info"]["rejected_rows"] > 0  # the generated bad rows are reported
+
+
+def test_cli_bad_mapping_is_a_clear_error(tmp_path):
+    from kommuneki.cli import main
+
+    (tmp_path / "s.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "m.json").write_text('{"pris": "a"}')
+    r = CliRunner().invoke(main, ["eiendomsskatt", "evaluate", "--sales", str(tmp_path / "s.csv"), "--mapping",
+                                  str(tmp_path / "m.json")])
+    assert r.exit_code == 2 and "Ukjente felt" in r.output
