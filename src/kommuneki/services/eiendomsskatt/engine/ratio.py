@@ -82,7 +82,7 @@ def price_bands(price: np.ndarray, edges: np.ndarray | None = None) -> tuple[np.
     band = np.searchsorted(edges, p, side="right")
 
     def kr(v: float) -> str:
-        return f"{v / 1e6:.1f} mill.".replace(".", ",")
+        return f"{v / 1e6:.1f}".replace(".", ",") + " mill."
 
     labels = [f"under {kr(edges[0])}"] + [f"{kr(a)}–{kr(b)}" for a, b in zip(edges[:-1], edges[1:])] + \
              [f"over {kr(edges[-1])}"]

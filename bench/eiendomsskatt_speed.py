@@ -1,0 +1,68 @@
+"""Speed of valuing a Trondheim-sized stock: 103,000 generated dwellings with estimates, intervals,
+flags and contributions in kroner (tree-path method), trained on 25,000 generated sales. Prints the time
+of each stage, rows per second, peak memory (RSS), and TreeSHAP's rate on a sample for comparison.
+
+Run:  .venv/bin/python bench/eiendomsskatt_speed.py [--dwellings 103000] [--sales 25000]"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import numpy as np  # noqa: E402
+
+from kommuneki.services.eiendomsskatt.engine import demo, explain, mapping  # noqa: E402
+from kommuneki.services.eiendomsskatt.engine.valuation import clean_sales, train_model, value_dwellings  # noqa: E402
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dwellings", type=int, default=103_000)
+    ap.add_argument("--sales", type=int, default=25_000)
+    args = ap.parse_args()
+    sales_raw, dw_raw = demo.generate(n_dwellings=args.dwellings, n_sales=args.sales, seed=11, n_kretser=160)
+    mp = mapping.Mapping.from_dict(demo.DEMO_MAPPING)
+    t0 = time.perf_counter()
+    sales = clean_sales(sales_raw, mp)
+    dw = mapping.canonicalise(dw_raw, mp, sales=False).frame
+    t1 = time.perf_counter()
+    model, study = train_model(sales)
+    t2 = time.perf_counter()
+    mem_before = peak_mb()
+    v, c = value_dwellings(model, dw, date(2025, 1, 1))
+    t3 = time.perf_counter()
+    assert np.allclose(c.base + c.kroner.sum(axis=1), v.estimate)
+    n = len(dw)
+    print(f"dwellings {n}, sales {len(sales.frame)} (after cleaning)")
+    print(f"clean {t1 - t0:.1f} s, train (2 models: calibration + final) {t2 - t1:.1f} s")
+    print(f"value {n} dwellings with intervals, flags and kroner contributions: {t3 - t2:.1f} s "
+          f"({n / (t3 - t2):,.0f} rows/s; goal <= 20 s); flagged {v.flagged.mean():.1%}")
+    print(f"peak RSS {peak_mb():.0f} MB (before valuing {mem_before:.0f} MB)")
+    sample = 2000
+    sub = type(v)(**{**v.__dict__, "X": v.X.iloc[:sample], "log_index": v.log_index[:sample]})
+    t = time.perf_counter()
+    explain.contributions(model, sub, method="shap")
+    ts = time.perf_counter() - t
+    print(f"TreeSHAP (pred_contrib) on {sample} rows: {ts:.1f} s = {sample / ts:,.0f} rows/s "
+          f"-> {n / (sample / ts):.0f} s for all; path method is {(n / (t3 - t2)) / (sample / ts):.0f}x faster "
+          f"end to end")
+    t = time.perf_counter()
+    comps = explain.comparables(model, dw.iloc[:5000], np.full(5000, np.datetime64("2025-01-01")), v)
+    tc = time.perf_counter() - t
+    print(f"comparables for 5000 dwellings: {tc:.1f} s ({5000 / tc:,.0f} rows/s; {len(comps[0])} each)")
+    print(f"held-out (calibration slice) MAPE {study['overall']['mape']:.3f}, COD {study['overall']['cod']:.1f}")
+
+
+if __name__ == "__main__":
+    main()
