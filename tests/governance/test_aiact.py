@@ -113,6 +113,7 @@ def test_every_article_and_date_has_a_source_and_moving_dates_are_marked_check()
         assert d["source"] and d["date"], key
     # the Digital Omnibus postponement is reported, not verified: it must be marked for checking
     assert RULES.data["dates"]["annex_iii"]["check"] is True
+    assert RULES.data["pending"] and all(c["check"] and c["source"] for c in RULES.data["pending"])
     r = run(area="arbeid", individual="enkeltpersoner")
     assert all(a["check"] for a in r["articles"] if a["article"] in ("art. 26", "art. 27"))
 

@@ -125,6 +125,7 @@ def router() -> APIRouter:
         return _private(render(request, "governance/questionnaire.html", p, s=sd, questions=rules.questions,
                       answers=(last["answers"] if last else {"public_body": "ja"}), last=last,
                       history=sd["assessments"], dates=aiact.dates(rules), norway=rules.data["norway"],
+                      pending=rules.data.get("pending", []),
                       can_manage=service.can(p, "manage")))
 
     @r.post(BASE + "/{system_id}/klassifisering")
