@@ -322,8 +322,7 @@ def router() -> APIRouter:
         pages = max(1, (total + 49) // 50)
         qs = lambda n: urlencode({**{k: v for k, v in filters.items() if v}, "side": n})  # noqa: E731
         return render(request, "queue.html", p, rows=rows, total=total, filters=filters, page=side, pages=pages,
-                      page_qs=qs, age_choices=AGE_CHOICES,
-                      kinds=sorted({(s.name, k.name, k.title) for s in platform.registry for k in s.kinds}))
+                      page_qs=qs, age_choices=AGE_CHOICES)
 
     @r.get("/forslag/{suggestion_id}")
     def suggestion_page(suggestion_id: int, request: Request, p: Principal = Depends(page_principal)):
