@@ -92,7 +92,7 @@ def main() -> None:
         if plain is not None:
             def plain_pred(w):
                 plain.set(plain_res.sentence_features(w))
-                return N.iter_names(N.spans_from_marginals(plain, len(w), model.threshold))
+                return N.iter_names(N.spans_from_marginals(plain, len(w), model.threshold, w))
             show("plain CRF (measured)", E.metrics(E.count(sents, plain_pred)), base)
         if lang == "nob":
             print(f"  {'plain CRF (issue 3 orientation)':34s} exact P {ORIENTATION['precision']:.3f}"

@@ -1,0 +1,92 @@
+"""The shipped person-name model: loading, spans, public-role signal, the model card, a NorNE sample."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from kommuneki.core.modelreg import MODEL_CARD_SCHEMA
+from kommuneki.services.skjerming.detect import MODEL_NAME, MODEL_VERSION, detect, model_card
+from kommuneki.services.skjerming.detect import evaluation as E
+from kommuneki.services.skjerming.detect import names as N
+from tests.conftest import SHARED, require
+
+
+@pytest.fixture(scope="module")
+def model():
+    require(N.MODEL_PATH.exists(), "the shipped name model", "run scripts/train_names.py")
+    m = N.get_model()
+    assert m is not None
+    return m
+
+
+def test_tokenize_offsets_and_initials():
+    text = "Sven O. Høiby og ordfører Kari Nordmann-Hansen, f.eks. i dag. Dr. Olsen kom."
+    toks = N.tokenize(text)
+    assert all(text[s:e] == w for w, s, e in toks)
+    words = [w for w, _, _ in toks]
+    assert "O." in words and "Nordmann-Hansen" in words and "f.eks." in words and "Dr." in words
+    sents = N.sentences(toks, text)
+    assert [w for w, _, _ in sents[1]][:2] == ["Dr.", "Olsen"]
+
+
+def test_names_found_with_offsets_and_public_role(model):
+    text = ("Ordfører Kari Nordmann svarte på brevet fra Ola Hansen om skoleskyss.\n"
+            "Hansen mener at kommunen har gjort feil.")
+    fs = [f for f in detect(text) if f.type == "PERSON"]
+    got = {f.text: f for f in fs}
+    assert "Kari Nordmann" in got and "Ola Hansen" in got, [f.text for f in fs]
+    assert got["Kari Nordmann"].public_role is True
+    assert got["Kari Nordmann"].explanation["role_word"] == "Ordfører"
+    assert got["Ola Hansen"].public_role is None
+    for f in fs:
+        assert text[f.start:f.end] == f.text and 0 < f.score <= 1
+        assert f.explanation["detector"] == "crf_names"
+
+
+def test_common_words_are_not_names(model):
+    text = "Kommunestyret vedtok budsjettet for 2026. Planen legges ut til offentlig ettersyn i Lillestrøm."
+    assert [f.text for f in detect(text) if f.type == "PERSON"] == []
+
+
+def test_names_switch_off():
+    assert [f for f in detect("Ola Hansen bor her.", names=False) if f.type == "PERSON"] == []
+
+
+def test_fast_mode_also_finds_names(model):
+    model.fast = True
+    try:
+        fs = model.find("Statsminister Jonas Gahr Støre møtte Erna Solberg i går.")
+    finally:
+        model.fast = False
+    assert {f.text for f in fs} >= {"Jonas Gahr Støre", "Erna Solberg"}
+    assert all(f.explanation["mode"] == "fast" for f in fs)
+
+
+def test_model_card_matches_registry_schema(model):
+    card = model_card()
+    jsonschema.validate(card, MODEL_CARD_SCHEMA)
+    assert card["name"] == MODEL_NAME and card["version"] == MODEL_VERSION
+    assert card["training_data"]["personal_data"] is True   # NorNE names are in the weights
+    assert set(card["metrics"]) >= {"nob_dev", "nno_dev"}
+    assert len(card["training_data"]["files_sha256"]["nob/train"]) == 64
+
+
+def test_import_is_light():
+    code = ("import sys, kommuneki.services.skjerming.detect as d; from kommuneki.services.skjerming.detect "
+            "import names; print('pycrfsuite' in sys.modules, names._model is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]   # the model loads on first use, not at import
+
+
+def test_norne_dev_sample(model):
+    path = SHARED / "data" / "norne" / "nob" / "dev.tsv"
+    require(path.exists(), "NorNE", "../shared/data/norne")
+    sents = E.read_conll(path)[:300]
+    m = E.metrics(E.count(sents, lambda w: N.iter_names(model.tag_tokens(w))))
+    base = E.metrics(E.count(sents, E.capitalisation_baseline))
+    assert m["gold"] > 50
+    assert m["exact"]["f2"] > base["exact"]["f2"] + 0.1, (m, base)
