@@ -84,8 +84,10 @@ def main() -> None:
         n_tok = sum(len(s) for s in sents)
         print(f"\nNorNE dev {lang}: {len(sents)} sentences, {n_tok} tokens, "
               f"{sum(len(E.gold_spans(s)) for s in sents)} PER entities")
+        # the document context of each sentence: the 15 sentences either side, as in training
+        ctx = iter(N.window_contexts([[t for t, _ in s] for s in sents]))
         t0 = time.perf_counter()
-        ours = E.metrics(E.count(sents, lambda w: N.iter_names(model.tag_tokens(w))))
+        ours = E.metrics(E.count(sents, lambda w: N.iter_names(model.tag_tokens(w, None, *next(ctx)))))
         dt = time.perf_counter() - t0
         base = E.metrics(E.count(sents, E.capitalisation_baseline))
         show("capitalisation heuristic", base)

@@ -103,11 +103,7 @@ def doc_contexts(sents, plain: bool):
     """For each sentence: (DocContext of the window around it, its own SentStats); None when plain."""
     if plain:
         return [(None, None)] * len(sents)
-    stats = [N.sent_stats([t for t, _ in s]) for s in sents]
-    out = []
-    for i in range(len(sents)):
-        out.append((N.DocContext.of(stats[max(0, i - DOC_WINDOW):i + DOC_WINDOW + 1]), stats[i]))
-    return out
+    return N.window_contexts([[t for t, _ in s] for s in sents], DOC_WINDOW)
 
 
 def train(sents, fk, lexicon, plain: bool, model_path: Path, c1: float, c2: float, iters: int,

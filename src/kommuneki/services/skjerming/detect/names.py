@@ -296,6 +296,14 @@ class DocContext:
         return d
 
 
+def window_contexts(sentences_words: Sequence[Sequence[str]], window: int = 15
+                    ) -> list[tuple[DocContext, SentStats]]:
+    """Document context for corpora without document marks (NorNE): each sentence sees the ``window``
+    sentences either side as its document. Used in training and measurement."""
+    stats = [sent_stats(w) for w in sentences_words]
+    return [(DocContext.of(stats[max(0, i - window):i + window + 1]), stats[i]) for i in range(len(stats))]
+
+
 def load_lexicon() -> frozenset[str]:
     """The common-word lexicon the model was trained with: the shipped copy (``data/lexicon_nb_nn.txt.gz``,
     written by scripts/train_names.py; loads in well under a second), else built from simplemma."""
