@@ -53,7 +53,9 @@ statsforvalteren utenriksminister finansminister justisminister helseminister ku
 forsvarsminister kulturminister næringsminister statssekretær statssekretæren riksadvokat sivilombud
 politimester politimesteren biskop biskopen kong kongen dronning dronningen kronprins kronprinsesse
 president presidenten partileder partileiar dommer dommeren dommaren rektor rektoren direktør direktøren
-""".split())
+saksbehandler saksbehandlar saksbehandleren saksbehandlaren enhetsleder einingsleiar avdelingsleder
+virksomhetsleder kommuneoverlege kommuneoverlegen kommuneadvokat byråd byrådsleder fylkesrådmann
+""".split())   # run-time signal only; ROLE_WORDS above are model features and must match training
 
 SURNAME_SUFFIX = re.compile(
     r"(?:sen|ssen|son|sson|sdottir|dottir|rud|stad|heim|dal|dahl|land|vik|berg|haug|haugen|nes|ness|by|lie|"
