@@ -85,6 +85,7 @@ def test_case_officer_works_the_queue_and_the_archivist_finds_the_decisions(page
     page.get_by_role("button", name="Lagre avgjørelsen").click()
     expect(page.locator(".flash").filter(has_text="Forslaget er endret.")).to_be_visible()
     expect(page.locator("section.decided")).to_contain_text("Ny verdi: Språk: nynorsk")
+    expect(page.locator("ol.history li").last).to_contain_text("Avgjørelse tatt (Sara Saksbehandler)")
 
     # reject without a reason: a Norwegian error, and the choice is kept
     _open_suggestion(page, base, "letter-english.txt")

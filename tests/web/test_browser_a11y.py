@@ -47,8 +47,11 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, ax
     check("units", "/admin/enheter")
     check("automation", "/admin/automatisering")
     check("models", "/modeller")
-    check("error-404", "/forslag/999999")
-    check("error-403-page", "/finnes-ikke")
+    check("error-404-suggestion", "/forslag/999999")
+    check("error-404-page", "/finnes-ikke")
+    login(page, base, "saksbehandler")
+    check("error-403", "/admin/brukere")
+    assert "Ingen tilgang" in page.locator("h1").inner_text()
 
     report = "\n".join(f"{name}:\n  " + "\n  ".join(lines) for name, lines in problems.items())
     assert not problems, "axe-core found serious or critical violations:\n" + report

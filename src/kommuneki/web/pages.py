@@ -524,6 +524,12 @@ def _suggestion_view(request: Request, p: Principal, suggestion_id: int, *, sent
         if s.decision and s.decision.actor_user:
             decider = s.decision.actor_user.full_name or s.decision.actor_user.username
         history = [audit_dict(e) for e in audit.query(session, p.tenant_id, item_id=s.item_id)] if s.item_id else []
+        user_ids = {int(e["actor"][5:]) for e in history if e["actor"].startswith("user:") and e["actor"][5:].isdigit()}
+        names = {f"user:{uid}": full or uname for uid, full, uname in session.execute(
+            select(User.id, User.full_name, User.username).where(User.id.in_(user_ids)))} if user_ids else {}
+        for e in history:
+            e["actor_name"] = names.get(e["actor"]) or ("automatiseringsregel" if e["actor"].startswith("policy:")
+                                                         else e["actor"])
     kind = spec.kind(s.kind) if spec else None
     can_decide = sd["status"] == SuggestionStatus.PENDING.value and p.can(
         "suggestion.decide", service_roles=spec.reviewer_roles if spec else None)
