@@ -48,6 +48,14 @@ def test_register_is_built_from_the_running_demo_services(gov):
         assert shipped <= {(m["name"], m["version"]) for m in entry["models"]}
         for m in entry["models"]:
             assert m["intended_use"] and "limitations" in m
+    # the demo classifies the own services from plain facts; none of them comes out high-risk (a
+    # property-tax valuation is not annex III point 5a)
+    from kommuneki.governance.demo import OWN_ANSWERS
+
+    for name in OWN_ANSWERS:
+        if f"service:{name}" in by_key:
+            assert by_key[f"service:{name}"]["risk_class"] == "minimal", name
+            assert by_key[f"service:{name}"]["annex_iii"] == [], name
     # external systems from the demo loader, classified by the questionnaire
     copilot = by_key["ext:microsoft-365-copilot"]
     assert copilot["source"] == "external" and copilot["risk_class"] == "begrenset"

@@ -60,6 +60,19 @@ NYNORSK_SUMMARIES = {
 }
 
 
+# The facts about kommuneki's own services as the questionnaire asks them (the class follows from the rules).
+_OWN = {"ki_system": "ja", "role": "tilbyder", "prohibited": [], "narrow_task": "ja", "profiling": "nei",
+        "interacts": "nei", "generates": "nei", "publishes_text": "nei", "emotion": "nei", "gpai": "nei",
+        "public_body": "ja"}
+OWN_ANSWERS = {
+    "malform": {**_OWN, "area": "saksbehandling_arkiv", "individual": "aggregert"},
+    "skjerming": {**_OWN, "area": "saksbehandling_arkiv", "individual": "aggregert"},
+    "postmottak": {**_OWN, "area": "saksbehandling_arkiv", "individual": "aggregert"},
+    # valuation per dwelling is about each owner, but tax is not annex III point 5a
+    "eiendomsskatt": {**_OWN, "area": "skatt", "individual": "enkeltpersoner", "narrow_task": "nei"},
+}
+
+
 def _load_tenant(platform: Platform, tenant_id: int, slug: str) -> int:
     added = 0
     with platform.db.tenant_session(tenant_id) as session:
@@ -78,7 +91,9 @@ def _load_tenant(platform: Platform, tenant_id: int, slug: str) -> int:
                 "legal_basis_art6": "Art. 6 nr. 1 bokstav e, jf. arkivlova og mållova",
                 "data_categories": ["innhold i innkommende dokumenter"], "status": "i drift",
                 "service_area": "Post og arkiv"}, actor="demo")
-            todo.append((own, "malform"))
+        for name in OWN_ANSWERS:
+            if f"service:{name}" in have:
+                todo.append((have[f"service:{name}"], name))
         if slug == "nabo":
             for key, system in have.items():
                 summary = NYNORSK_SUMMARIES.get(key.removeprefix("service:")) if key.startswith("service:") else None
@@ -86,9 +101,7 @@ def _load_tenant(platform: Platform, tenant_id: int, slug: str) -> int:
                     register.update_system(session, system, {"public_summary": summary}, actor="demo")
         for system, example in todo:
             if register.latest_assessment(session, system.id) is None:
-                answers = aiact.EXAMPLES.get(example) or {
-                    **aiact.EXAMPLES["copilot"], "area": "saksbehandling_arkiv", "interacts": "nei",
-                    "generates": "nei", "gpai": "nei", "narrow_task": "ja"}
+                answers = aiact.EXAMPLES.get(example) or OWN_ANSWERS[example]
                 service.assess(session, system, answers, actor="demo")
     return added
 
