@@ -109,7 +109,8 @@ def contributions(model: ValuationModel, valuation: Valuation, *, method: str = 
         part = X.iloc[s:s + chunk]
         threads = predict_threads(len(part))
         if method == "path":
-            leaves = model.booster.predict(part, pred_leaf=True, num_threads=threads).astype(np.intp)
+            leaves = (valuation.leaves[s:s + chunk] if valuation.leaves is not None else
+                      model.booster.predict(part, pred_leaf=True, num_threads=threads).astype(np.intp))
             phi = np.zeros((len(part), len(groups)))
             for t in tree_ix:  # one gather per tree keeps memory at rows × groups
                 phi += table[t, leaves[:, t]]

@@ -68,8 +68,15 @@ class Coverage:
         la = frame["living_area"].to_numpy(dtype=float)
         yb = frame["year_built"].to_numpy(dtype=float)
         out: list[list[str]] = [[] for _ in range(len(frame))]
-        for i, (a, y, t, code, d) in enumerate(zip(la, yb, frame["building_type"], frame["area_code"].astype(str),
-                                                   dist_k)):
+        types = frame["building_type"].to_numpy()
+        codes = frame["area_code"].astype(str).to_numpy()
+        few_type = pd.Series(types).map(self.type_counts).fillna(0).to_numpy() < 20
+        uniq, inv = np.unique(codes, return_inverse=True)
+        few_area = np.array([bool(c) and self.area_counts.get(c, 0) < 5 for c in uniq])[inv] if len(codes) else few_type
+        issue = ((la < self.area_range[0]) | (la > self.area_range[1]) | few_type | few_area | (dist_k > self.dist_cap)
+                 | (~np.isnan(yb) & ((yb < self.year_range[0]) | (yb > self.year_range[1]))))
+        for i in np.flatnonzero(issue):
+            a, y, t, code, d = la[i], yb[i], types[i], codes[i], dist_k[i]
             if a < self.area_range[0]:
                 out[i].append(f"uvanlig liten bolig ({a:.0f} m²; salgene dekker {self.area_range[0]:.0f}–"
                               f"{self.area_range[1]:.0f} m²)")
@@ -98,6 +105,7 @@ class Valuation:
     X: pd.DataFrame
     neighbours: np.ndarray
     distances: np.ndarray
+    leaves: np.ndarray | None = None  # LightGBM leaf index per row and tree (for the contributions)
 
 
 @dataclass
@@ -121,7 +129,8 @@ class ValuationModel:
         """Value each row of ``frame`` at its date in ``dates`` (no price needed)."""
         X, idx, dist = self.design(frame)
         li = self.index.log_at(month_number(dates))
-        est = np.exp(self.booster.predict(X, num_threads=predict_threads(len(X))) + li)
+        leaves = self.booster.predict(X, pred_leaf=True, num_threads=predict_threads(len(X))).astype(np.int32)
+        est = np.exp(self.leaf_values()[np.arange(leaves.shape[1]), leaves].sum(axis=1) + li)
         if self.interval is not None:
             lo, hi = self.interval.bounds(est, X["nb_lppm2_sd"].to_numpy())
             wide = (hi - lo) / est > self.interval.width_flag
@@ -133,7 +142,25 @@ class ValuationModel:
             reasons[i].insert(0, f"bredt verdiintervall ({(hi[i] - lo[i]) / est[i]:.0%} av verdien)")
         flagged = np.array([bool(r) for r in reasons])
         return Valuation(estimate=est, lower=lo, upper=hi, flagged=flagged, reasons=reasons, log_index=li, X=X,
-                         neighbours=idx, distances=dist)
+                         neighbours=idx, distances=dist, leaves=leaves)
+
+    def leaf_values(self) -> np.ndarray:
+        """(trees, max leaves) table of leaf outputs: a row's raw prediction is the sum over trees of its
+        leaves' values, so one ``pred_leaf`` call serves both the estimate and the contributions."""
+        cached = getattr(self, "_leaf_values", None)
+        if cached is None:
+            trees = self.booster.dump_model()["tree_info"]
+            cached = np.zeros((len(trees), max(t["num_leaves"] for t in trees)))
+            for ti, t in enumerate(trees):
+                stack = [t["tree_structure"]]
+                while stack:
+                    node = stack.pop()
+                    if "leaf_value" in node:
+                        cached[ti, node.get("leaf_index", 0)] = node["leaf_value"]
+                    else:
+                        stack += [node["left_child"], node["right_child"]]
+            self._leaf_values = cached
+        return cached
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()

@@ -75,7 +75,8 @@ def value_dwellings(m: model_mod.ValuationModel, dwellings: pd.DataFrame, valuat
         upper=np.concatenate([x.upper for x in vals]), flagged=np.concatenate([x.flagged for x in vals]),
         reasons=[r for x in vals for r in x.reasons], log_index=np.concatenate([x.log_index for x in vals]),
         X=pd.concat([x.X for x in vals]), neighbours=np.concatenate([x.neighbours for x in vals]),
-        distances=np.concatenate([x.distances for x in vals]))
+        distances=np.concatenate([x.distances for x in vals]),
+        leaves=np.concatenate([x.leaves for x in vals]))
     c = explain.Contributions(base=np.concatenate([x.base for x in contribs]), groups=contribs[0].groups,
                               kroner=np.concatenate([x.kroner for x in contribs]))
     return v, c
