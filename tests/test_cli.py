@@ -1,9 +1,11 @@
-"""The `kommuneki` command, run as a real subprocess with its own data folder (committed data, no
-rolled-back transaction): --json puts only JSON lines on stdout, a failed input gets its own error line
-and a non-zero exit code, --tenant scopes every command, audit verify/export work on the files.
+"""The `kommuneki` command with its own data folder (committed data, no rolled-back transaction):
+--json puts only JSON lines on stdout, a failed input gets its own error line and a non-zero exit code,
+--tenant scopes every command, audit verify/export work on the files.
 
-Each subprocess imports the whole platform (a few seconds on a busy machine), so independent commands
-run concurrently and setup that is not under test (tenant B's data) is done in-process.
+One test runs the command as real subprocesses (scan with no database, production mode without a
+secret, PostgreSQL through --database-url), all at once:
+every process imports the whole platform with every service's libraries, which takes seconds. The
+workflow tests use click's runner in-process, which keeps stdout and stderr apart just the same.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 
-from kommuneki.core import accounts, audit
+from kommuneki.cli import main
+from kommuneki.core import accounts
 from kommuneki.core.models import AuditEntry, Tenant
 from kommuneki.services.malform.service import analyse_document
 from tests.conftest import _truncate_all, make_platform
@@ -33,55 +37,80 @@ def _env(**extra) -> dict:
     return env
 
 
-def start(*args, data_dir: Path | None = None, database_url: str | None = None, stdin: str | None = None,
-          cwd: Path | None = None, **env) -> subprocess.Popen:
-    base = list(CLI)
-    if data_dir is not None:
-        base += ["--data-dir", str(data_dir)]
-    if database_url is not None:
-        base += ["--database-url", database_url]
-    p = subprocess.Popen(base + [str(a) for a in args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=_env(**env), cwd=cwd)
-    p._stdin_text = stdin  # noqa: SLF001 - handed to communicate() in finish()
-    return p
+def start(*args, cwd: Path | None = None, **env) -> subprocess.Popen:
+    return subprocess.Popen(CLI + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True, env=_env(**env), cwd=cwd)
 
 
 def finish(p: subprocess.Popen) -> subprocess.CompletedProcess:
-    out, err = p.communicate(p._stdin_text, timeout=120)  # noqa: SLF001
+    out, err = p.communicate(timeout=300)
     return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
-def run(*args, **kw) -> subprocess.CompletedProcess:
-    return finish(start(*args, **kw))
-
-
-def json_lines(r: subprocess.CompletedProcess) -> list[dict]:
+def json_lines(stdout: str) -> list[dict]:
     """Every stdout line must be one JSON object (nothing else on stdout with --json)."""
-    lines = [line for line in r.stdout.splitlines() if line.strip()]
-    out = [json.loads(line) for line in lines]
-    assert all(isinstance(o, dict) for o in out), r.stdout
+    out = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    assert all(isinstance(o, dict) for o in out), stdout
     return out
 
 
-def test_scan_without_database_gives_json_lines_and_an_error_line(tmp_path):
+def cli(*args, data_dir: Path | None = None, input: str | None = None, **env):
+    """Run the command in-process. Returns click's Result (exit_code, stdout, stderr)."""
+    base = ["--data-dir", str(data_dir)] if data_dir is not None else []
+    result = CliRunner(env={k: None for k in os.environ if k.startswith("KOMMUNEKI_")} | env).invoke(
+        main, base + [str(a) for a in args], input=input, catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def _seed_tampered(d: Path) -> int:
+    """A SQLite installation with tenant alfa and five audit entries, entry 3 altered behind its back."""
+    p = make_platform(d)
+    try:
+        p.upgrade_db()
+        with p.db.installation_session() as s:
+            t = accounts.create_tenant(s, slug="alfa", name="Alfa kommune").id
+        with p.db.tenant_session(t) as s:
+            for i in range(4):
+                accounts.create_unit(s, t, code=f"enhet-{i}", name=f"Enhet {i}", email=f"e{i}@x.test", actor="test")
+    finally:
+        p.close()
+    engine = create_engine(f"sqlite:///{d / 'kommuneki.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_entry SET data = '{}' WHERE chain = :c AND seq = 3"), {"c": f"t{t}"})
+    engine.dispose()
+    return t
+
+
+def test_real_subprocesses(request, tmp_path):
     (tmp_path / "god.txt").write_text(NYNORSK)
     (tmp_path / "binaer.txt").write_bytes(b"\x00\x01\x02 binary")
     (tmp_path / "engelsk.txt").write_text("Hello, I would like to register my children for kindergarten please.")
-    data_dir = tmp_path / "data"
+    pg_url = request.getfixturevalue("pg_database")
+    _truncate_all(pg_url)
+    pg = make_platform(tmp_path / "pg", pg_url)
+    try:
+        with pg.db.installation_session() as s:
+            accounts.create_tenant(s, slug="pgkommune", name="PG kommune")
+    finally:
+        pg.close()
+    nodb = tmp_path / "nodb"
+
     procs = {
-        "scan": start("malform", "scan", "god.txt", "binaer.txt", "mangler.txt", "engelsk.txt", "--json",
-                      cwd=tmp_path, data_dir=data_dir),
-        # production mode without a secret: a command that needs the platform stops with the message
-        "prod": start("tenant", "list", "--json", cwd=tmp_path, data_dir=data_dir, KOMMUNEKI_MODE="production"),
-        # a misspelt setting is refused, not ignored
-        "typo": start("tenant", "list", cwd=tmp_path, data_dir=data_dir, KOMMUNEKI_DATABSE_URL="sqlite://"),
-        # a domain error: one JSON error line, exit code 2, no traceback
-        "invalid": start("tenant", "create", "--slug", "Ugyldig Slug", "--name", "X", "--json", cwd=tmp_path,
-                         data_dir=tmp_path / "other"),
+        # analysing files needs no database and no tenant; nothing is recorded
+        "scan": start("--data-dir", nodb, "malform", "scan", "god.txt", "binaer.txt", "mangler.txt", "engelsk.txt",
+                      "--json", cwd=tmp_path),
+        # production mode without a secret: the command stops with the message
+        "prod": start("--data-dir", tmp_path / "prod", "tenant", "list", "--json", KOMMUNEKI_MODE="production"),
+        # PostgreSQL given on the command line; the only tenant is the default
+        "pg": start("--data-dir", tmp_path / "pg", "--database-url", pg_url, "audit", "verify", "--all", "--json"),
     }
-    r = finish(procs["scan"])
-    assert r.returncode == 1, r.stderr  # one input or more failed
-    rows = json_lines(r)
+    r = {name: finish(p) for name, p in procs.items()}
+
+    scan = r["scan"]
+    assert scan.returncode == 1, scan.stderr  # one input or more failed
+    rows = json_lines(scan.stdout)
     assert [Path(row.get("file") or row.get("input")).name for row in rows] == \
         ["god.txt", "binaer.txt", "mangler.txt", "engelsk.txt"]  # one line per input, in order
     good, binary, missing, english = rows
@@ -89,18 +118,35 @@ def test_scan_without_database_gives_json_lines_and_an_error_line(tmp_path):
     assert binary["error"] and binary["code"] == "invalid_input"
     assert missing["error"] and missing["code"] == "io_error"
     assert english["value"]["language"] == "en"  # inputs after the failures still succeed
-    assert "[1/4]" in r.stderr and "2 av 4 feilet" in r.stderr  # progress goes to stderr
-    assert not data_dir.exists()  # no database, no data folder: nothing recorded without a tenant
+    assert "[1/4]" in scan.stderr and "2 av 4 feilet" in scan.stderr  # progress goes to stderr
+    assert not nodb.exists()  # no database, no data folder
 
-    r = finish(procs["prod"])
-    assert r.returncode != 0 and "KOMMUNEKI_SECRET_KEY" in r.stderr and r.stdout == ""
-    r = finish(procs["typo"])
-    assert r.returncode != 0 and "KOMMUNEKI_DATABSE_URL" in r.stderr
-    r = finish(procs["invalid"])
-    assert r.returncode == 2
-    (err,) = json_lines(r)
+    assert r["prod"].returncode != 0 and "KOMMUNEKI_SECRET_KEY" in r["prod"].stderr and r["prod"].stdout == ""
+    assert not (tmp_path / "prod" / "kommuneki.db").exists()
+
+    assert r["pg"].returncode == 0, r["pg"].stderr
+    chains = json_lines(r["pg"].stdout)
+    assert [c["ok"] for c in chains] == [True, True] and chains[1]["entries"] == 1  # tenant.created
+    assert not (tmp_path / "pg" / "kommuneki.db").exists()  # PostgreSQL was used, not a SQLite file
+
+
+def test_verify_names_the_first_bad_entry_after_tampering_with_the_sqlite_file(tmp_path):
+    _seed_tampered(tmp_path)
+    r = cli("audit", "verify", "--json", data_dir=tmp_path)
+    assert r.exit_code == 1
+    (result,) = json_lines(r.stdout)
+    assert result["ok"] is False and result["first_bad_seq"] == 3 and "altered" in result["problem"]
+
+
+def test_configuration_and_input_errors(tmp_path):
+    # a misspelt setting is refused, not ignored
+    r = cli("tenant", "list", data_dir=tmp_path, KOMMUNEKI_DATABSE_URL="sqlite://")
+    assert r.exit_code != 0 and "KOMMUNEKI_DATABSE_URL" in r.stderr
+    # a domain error: one JSON error line on stdout, exit code 2
+    r = cli("tenant", "create", "--slug", "Ugyldig Slug", "--name", "X", "--json", data_dir=tmp_path)
+    assert r.exit_code == 2
+    (err,) = json_lines(r.stdout)
     assert err["code"] == "invalid_input" and "Kortnavnet" in err["error"]
-    assert "Traceback" not in r.stderr
 
 
 def test_tenant_user_token_audit_workflow(tmp_path):
@@ -108,13 +154,13 @@ def test_tenant_user_token_audit_workflow(tmp_path):
     (tmp_path / "a1.txt").write_text(NYNORSK)
     (tmp_path / "a2.txt").write_text(BOKMAL)
 
-    r = run("tenant", "create", "--slug", "alfa", "--name", "Alfa kommune", "--kommunenummer", "0101", "--json",
+    r = cli("tenant", "create", "--slug", "alfa", "--name", "Alfa kommune", "--kommunenummer", "0101", "--json",
             data_dir=d)
-    assert r.returncode == 0, r.stderr
-    (alfa,) = json_lines(r)
+    assert r.exit_code == 0, r.stderr
+    (alfa,) = json_lines(r.stdout)
     assert alfa["slug"] == "alfa" and alfa["kommunenummer"] == "0101"
 
-    # tenant B and its data, made in-process (not what is tested here)
+    # tenant B and its data, made directly (not what is tested here)
     platform = make_platform(d)
     try:
         with platform.db.installation_session() as s:
@@ -123,34 +169,31 @@ def test_tenant_user_token_audit_workflow(tmp_path):
     finally:
         platform.close()
 
-    procs = [start("tenant", "list", "--json", data_dir=d),
-             start("user", "add", "kari", "--role", "saksbehandler", "--role", "arkivar", "--tenant", "alfa",
-                   "--password-stdin", "--json", data_dir=d, stdin="hemmelig-passord\n"),
-             start("malform", "scan", "a1.txt", "a2.txt", "--tenant", "alfa", "--json", data_dir=d, cwd=tmp_path),
-             # two tenants and no demo tenant: the command must be told which
-             start("audit", "verify", "--json", data_dir=d),
-             start("db", "upgrade", "--json", data_dir=d)]
-    listed, added, scanned, ambiguous, upgraded = [finish(p) for p in procs]
-    assert [t["slug"] for t in json_lines(listed)] == ["alfa", "beta"]
-    assert added.returncode == 0, added.stderr
-    assert json_lines(added)[0]["roles"] == ["saksbehandler", "arkivar"]
-    assert scanned.returncode == 0, scanned.stderr
-    recorded = json_lines(scanned)
+    r = cli("tenant", "list", "--json", data_dir=d)
+    assert [t["slug"] for t in json_lines(r.stdout)] == ["alfa", "beta"]
+    r = cli("user", "add", "kari", "--role", "saksbehandler", "--role", "arkivar", "--tenant", "alfa",
+            "--password-stdin", "--json", data_dir=d, input="hemmelig-passord\n")
+    assert r.exit_code == 0, r.stderr
+    assert json_lines(r.stdout)[0]["roles"] == ["saksbehandler", "arkivar"]
+    r = cli("malform", "scan", tmp_path / "a1.txt", tmp_path / "a2.txt", "--tenant", "alfa", "--json", data_dir=d)
+    assert r.exit_code == 0, r.stderr
+    recorded = json_lines(r.stdout)
     assert [row["recorded"] for row in recorded] == [True, True]
     assert [row["value"]["language"] for row in recorded] == ["nn", "nb"]
-    assert ambiguous.returncode != 0 and "--tenant" in json_lines(ambiguous)[0]["error"]
-    assert json_lines(upgraded) == [{"database": "sqlite", "upgraded": True}]
     a_item = recorded[0]["item_id"]
+    # two tenants and no demo tenant: the command must be told which
+    r = cli("audit", "verify", "--json", data_dir=d)
+    assert r.exit_code != 0 and "--tenant" in json_lines(r.stdout)[0]["error"]
+    r = cli("db", "upgrade", "--json", data_dir=d)
+    assert json_lines(r.stdout) == [{"database": "sqlite", "upgraded": True}]
 
-    procs = [start("token", "create", "--user", "kari", "--name", "integrasjon", "--tenant", "alfa", "--json",
-                   data_dir=d),
-             start("audit", "export", "--tenant", "alfa", "-o", tmp_path / "alfa.jsonl", data_dir=d),
-             start("audit", "export", "--tenant", "alfa", "--item", a_item, data_dir=d),
-             start("audit", "export", "--tenant", "alfa", "--item", b_item, data_dir=d)]
-    created, full, one_item, guessed = [finish(p) for p in procs]
-    assert created.returncode == 0, created.stderr
-    token = json_lines(created)[0]["token"]
-    assert full.returncode == 0, full.stderr
+    r = cli("token", "create", "--user", "kari", "--name", "integrasjon", "--tenant", "alfa", "--json", data_dir=d)
+    assert r.exit_code == 0, r.stderr
+    token = json_lines(r.stdout)[0]["token"]
+    full = cli("audit", "export", "--tenant", "alfa", "-o", tmp_path / "alfa.jsonl", data_dir=d)
+    assert full.exit_code == 0 and full.stdout == "", full.stderr  # the file is the output
+    one_item = cli("audit", "export", "--tenant", "alfa", "--item", a_item, data_dir=d)
+    guessed = cli("audit", "export", "--tenant", "alfa", "--item", b_item, data_dir=d)
 
     # the token works against the API, in its own tenant only
     platform = make_platform(d)
@@ -174,49 +217,21 @@ def test_tenant_user_token_audit_workflow(tmp_path):
     assert rows and {row["chain"] for row in rows} == {f"t{a_id}"}
     assert [row["seq"] for row in rows] == list(range(1, len(rows) + 1))
     # one item's export: exactly that item's entries (item.received, suggestion.created)
-    item_rows = json_lines(one_item)
+    item_rows = json_lines(one_item.stdout)
     assert [row["seq"] for row in item_rows] == item_seqs and {row["item_id"] for row in item_rows} == {a_item}
     assert {row["event"] for row in item_rows} >= {"item.received", "suggestion.created"}
     # guessing B's item id from A exports nothing
-    assert guessed.returncode == 0 and json_lines(guessed) == []
+    assert guessed.exit_code == 0 and json_lines(guessed.stdout) == []
 
-    # tamper with the SQLite file behind the platform's back: verify names the first bad entry, while
-    # the export taken before still verifies on its own
-    engine = create_engine(f"sqlite:///{d / 'kommuneki.db'}")
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE audit_entry SET data = '{}' WHERE chain = :c AND seq = 3"), {"c": f"t{a_id}"})
-    engine.dispose()
+    # an export verifies on its own; a forged line in it is named
+    r = cli("audit", "verify", "--file", tmp_path / "alfa.jsonl", "--json", data_dir=d)
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert json_lines(r.stdout)[0]["ok"] is True and json_lines(r.stdout)[0]["entries"] == len(rows)
     forged = [dict(row) for row in rows]
     forged[1]["data"] = json.dumps({"via": "forfalsket"})
     (tmp_path / "forged.jsonl").write_text("".join(json.dumps(row) + "\n" for row in forged))
-    procs = [start("audit", "verify", "--file", tmp_path / "alfa.jsonl", "--json", data_dir=d),
-             start("audit", "verify", "--tenant", "alfa", "--json", data_dir=d),
-             start("audit", "verify", "--file", tmp_path / "forged.jsonl", "--json", data_dir=d)]
-    exported, bad, forged_file = [finish(p) for p in procs]
-    assert forged_file.returncode == 1 and json_lines(forged_file)[0]["first_bad_seq"] == 2
-    assert exported.returncode == 0, exported.stdout + exported.stderr
-    assert json_lines(exported)[0]["ok"] is True and json_lines(exported)[0]["entries"] == len(rows)
-    assert bad.returncode == 1
-    (result,) = json_lines(bad)
-    assert result["ok"] is False and result["first_bad_seq"] == 3 and "altered" in result["problem"]
-
-
-def test_cli_on_postgresql(request, tmp_path):
-    """The same commands against PostgreSQL given with --database-url."""
-    url = request.getfixturevalue("pg_database")
-    _truncate_all(url)
-    d = tmp_path / "data"
-    r = run("tenant", "create", "--slug", "pgkommune", "--name", "PG kommune", "--json", data_dir=d,
-            database_url=url)
-    assert r.returncode == 0, r.stderr
-    procs = [start("tenant", "list", "--json", data_dir=d, database_url=url),
-             start("audit", "verify", "--json", data_dir=d, database_url=url),
-             start("tenant", "create", "--slug", "pgkommune", "--name", "Igjen", "--json", data_dir=d,
-                   database_url=url)]
-    listed, verified, again = [finish(p) for p in procs]
-    assert [t["slug"] for t in json_lines(listed)] == ["pgkommune"]
-    # the only tenant is the default; its chain holds tenant.created
-    assert verified.returncode == 0 and json_lines(verified)[0]["entries"] == 1
-    # a refused input: one JSON error line, non-zero exit, nothing on stdout but JSON
-    assert again.returncode != 0 and json_lines(again)[0]["code"] == "conflict"
-    assert not (d / "kommuneki.db").exists()  # PostgreSQL was used, not a SQLite file
+    r = cli("audit", "verify", "--file", tmp_path / "forged.jsonl", "--json", data_dir=d)
+    assert r.exit_code == 1 and json_lines(r.stdout)[0]["first_bad_seq"] == 2
+    # the human-readable form names the first bad entry too
+    r = cli("audit", "verify", "--file", tmp_path / "forged.jsonl", data_dir=d)
+    assert r.exit_code == 1 and "post 2" in r.stdout
