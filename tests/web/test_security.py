@@ -112,3 +112,24 @@ def test_session_cookie_flags(world):
     c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     assert c.post("/api/v1/auth/logout").status_code == 200
     assert c.get("/api/v1/me").status_code == 401
+
+
+def test_production_mode_marks_the_cookie_secure_and_sends_hsts(world):
+    import secrets
+
+    from fastapi.testclient import TestClient
+
+    from kommuneki.web.app import create_app
+
+    world.password_user()
+    s = world.platform.settings
+    saved = (s.mode, s.secret_key)
+    s.mode, s.secret_key = "production", secrets.token_urlsafe(48)
+    try:
+        with TestClient(create_app(platform=world.platform), base_url="https://testserver") as c:
+            r = c.post("/api/v1/auth/login", json={"username": "person-a", "password": PASSWORD})
+            assert r.status_code == 200
+            assert "secure" in r.headers["set-cookie"].lower()
+            assert r.headers["strict-transport-security"].startswith("max-age=")
+    finally:
+        s.mode, s.secret_key = saved
