@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 
 def _open_suggestion(page, base: str, item_title: str) -> None:
-    page.goto(base + "/?status=all")
+    page.goto(base + "/?status=all&tjeneste=malform")
     page.get_by_role("link", name=item_title).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(item_title)
 
