@@ -68,6 +68,11 @@ def test_office_pages_and_tax_list(office):
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     api = takst.get(f"/api/v1/eiendomsskatt/dwellings/{unit}")
     assert api.status_code == 200 and api.json()["tax"]["unit_id"] == unit
+    # the suggestion page shows this kind's explanation partial
+    sid = takst.get(f"/api/v1/eiendomsskatt/dwellings/{unit}").json()["dwellings"][0]["suggestion_id"]
+    assert sid  # the first listed dwelling is the first flagged one, which the demo puts in the queue
+    sp = takst.get(f"/forslag/{sid}")
+    assert sp.status_code == 200 and "summerer til anslaget" in sp.text and "Sammenlignbare salg" in sp.text
     # one demo load serves the checks below too (loading trains a model)
     _settings_form_refuses_a_rate_above_the_ceiling(takst)
     _other_roles_may_not_see_valuations(office)

@@ -55,6 +55,7 @@ def spec() -> ServiceSpec:
         description="Verdsetter boliger ut fra salg, med intervall, forklaring i kroner, sammenlignbare salg "
                     "og salgsforholdsstudie; usikre verdier går til kontroll.",
         kinds=[SuggestionKind(name=KIND, title="Boligverdi til kontroll", explanation_schema=EXPLANATION_SCHEMA,
-                              automatable=False, value_schema=VALUE_SCHEMA)],
+                              automatable=False, value_schema=VALUE_SCHEMA,
+                              explanation_template="eiendomsskatt/_explanation.html")],
         reviewer_roles=frozenset({"eiendomsskatt"}), router_factory=router, cli_group=group,
         model_cards=lambda: [engine_card.shipped_card()], audit_events=AUDIT_EVENTS)
