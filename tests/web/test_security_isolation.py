@@ -160,3 +160,19 @@ def test_ui_pages_of_another_tenant_give_404(world):
     assert r.status_code == 403
     assert c.get("/api/v1/me").json()["tenant"]["slug"] == "alfa"
     _b_untouched(world)
+
+
+def test_ui_admin_cannot_grant_roles_to_another_tenants_user(world):
+    """The admin page's role form must not reach a user who only exists in tenant B (guessed id)."""
+    from tests.core.world import PASSWORD, _user
+
+    if "admin-pw" not in world.users:
+        world.users["admin-pw"] = _user(world.platform, world.a, "admin-pw", ["admin"], password=PASSWORD)
+    c = world.session_client("admin-pw")
+    r = c.post(f"/admin/brukere/{world.users['sb-b']}/roller",
+               data={"role": "admin", "action": "grant", "csrf_token": c.headers["X-CSRF-Token"]},
+               headers={"Accept": "text/html"}, follow_redirects=False)
+    assert r.status_code in (303, 404)
+    users = {u["username"] for u in c.get("/api/v1/users").json()["items"]}
+    assert "sb-b" not in users
+    _b_untouched(world)

@@ -416,9 +416,7 @@ def router() -> APIRouter:
                 if action == "revoke":
                     accounts.revoke_role(session, p.tenant_id, user_id, role, actor=p.actor)
                 else:
-                    u = session.get(User, user_id)
-                    if u is None:
-                        raise NotFound("Brukeren finnes ikke.")
+                    u = accounts.get_tenant_user(session, user_id, is_operator=p.is_operator)
                     accounts.grant_role(session, p.tenant_id, u, role, actor=p.actor)
         except DomainError as exc:
             return redirect("/admin/brukere", ("error", exc.message), request)
