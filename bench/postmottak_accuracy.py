@@ -63,6 +63,23 @@ def main() -> None:
     for k, v in result["automation_at_99_precision"].items():
         print(f"automation at 99 % precision, {k}: {v['rate'] * 100:.1f} % of all {k} messages "
               f"(threshold {v['threshold']}, precision {v['precision']}, {v['automated']} messages)")
+    # case linking: messages that refer to one of the demo's open cases (by number, property, address or
+    # only by content); lexical linking (references + TF-IDF), top-1 and top-5
+    from kommuneki.services.postmottak import caselink, features
+
+    cases = corpus.generate_cases()
+    index = caselink.CaseIndex([caselink.Case(c.saksnummer, c.title, c.unit, c.gnr, c.bnr, c.address, c.party)
+                                for c in cases])
+    top1 = top5 = n_case = 0
+    for raw, lab in zip(raws, labels):
+        if not lab.get("case"):
+            continue
+        n_case += 1
+        found = [c.saksnummer for c in index.link(features.display_text(parse_message(raw)))]
+        top1 += bool(found) and found[0] == lab["case"]
+        top5 += lab["case"] in found
+    print(f"case linking (references + TF-IDF) on {n_case} messages about an open case: "
+          f"top-1 {top1 / max(n_case, 1):.3f}, top-5 {top5 / max(n_case, 1):.3f}")
     print(json.dumps(result, ensure_ascii=False))
 
 

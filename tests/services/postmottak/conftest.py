@@ -121,3 +121,33 @@ def tenant(platform):
         for code, name, email, desc in DEMO_UNITS:
             accounts.create_unit(s, tid, code=code, name=name, email=email, description=desc, actor="test")
     return platform, tid
+
+
+@pytest.fixture
+def pm_client(tenant):
+    """A signed-in TestClient for a user with the given role in the light test tenant (no demo load)."""
+    from fastapi.testclient import TestClient
+
+    from kommuneki.core import accounts
+    from kommuneki.core.models import User
+    from kommuneki.web.app import create_app
+
+    platform, tid = tenant
+    app = create_app(platform=platform)
+    clients = []
+
+    def make(role: str) -> TestClient:
+        with platform.db.installation_session() as s:
+            uid = accounts.create_user(s, username=f"pm-{role}", password="passord-for-test", actor="test").id
+        with platform.db.tenant_session(tid) as s:
+            accounts.grant_role(s, tid, s.get(User, uid), role, actor="test")
+        c = TestClient(app)
+        clients.append(c)
+        r = c.post("/api/v1/auth/login", json={"username": f"pm-{role}", "password": "passord-for-test"})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        return c
+
+    yield make
+    for c in clients:
+        c.close()

@@ -78,7 +78,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(tmp_path, ima
     from kommuneki.core.platform import Platform
     from kommuneki.demo import DEMO_UNITS
 
-    total = 24
+    total = 16
     _append(imap_server, [m.raw for m in corpus.generate(total, split="heldout", seed=555)])
     data = tmp_path / "data"
     p = Platform.from_settings(Settings(data_dir=data))
@@ -101,7 +101,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(tmp_path, ima
 
     worker = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
-    while count() < 3 and worker.poll() is None and time.time() < deadline:
+    while count() < 2 and worker.poll() is None and time.time() < deadline:
         time.sleep(0.01)
     worker.send_signal(signal.SIGKILL)
     worker.wait(10)

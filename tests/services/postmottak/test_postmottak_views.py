@@ -1,12 +1,12 @@
-"""The postmottak pages and API with a signed-in arkivar (demo tenant)."""
+"""The postmottak pages and API with signed-in users (a light tenant with the demo units)."""
 
 from __future__ import annotations
 
 from pm_helpers import make_eml
 
 
-def test_inbox_message_page_and_log_export(client_factory):
-    c = client_factory("arkivar")
+def test_inbox_message_page_and_log_export(pm_client):
+    c = pm_client("arkivar")
     raw = make_eml("Innsynskrav", "Jeg ber om innsyn i avtalen om brøyting.", message_id="<v1@x>")
     r = c.post("/api/v1/postmottak/messages", files={"file": ("innsyn.eml", raw, "message/rfc822")})
     assert r.status_code == 201, r.text
@@ -23,8 +23,19 @@ def test_inbox_message_page_and_log_export(client_factory):
     assert xml.status_code == 200 and b"INNSYNSKRAV" in xml.content
 
 
-def test_saksbehandler_without_audit_export_cannot_export_log(client_factory):
-    c = client_factory("saksbehandler")
+def test_saksbehandler_without_audit_export_cannot_export_log(pm_client):
+    c = pm_client("saksbehandler")
     r = c.post("/api/v1/postmottak/messages", files={"file": ("a.eml", make_eml("Hei", "Hull i veien."), "message/rfc822")})
     assert r.status_code == 201
     assert c.get(f"/postmottak/{r.json()['id']}/logg.json").status_code == 403
+
+
+def test_demo_loader_fills_a_living_inbox_once(tenant):
+    from kommuneki.services.postmottak import demo, service
+
+    platform, tid = tenant
+    assert demo.load_demo(platform, tid, n=12) == 12
+    assert demo.load_demo(platform, tid, n=12) == 0  # idempotent
+    rows, total = service.inbox(platform, tid, limit=100)
+    assert total == 12 and all(r["state"] in ("triaged", "deleted") for r in rows)
+    assert all(r["suggestions"] for r in rows)

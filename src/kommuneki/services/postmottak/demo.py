@@ -17,7 +17,7 @@ from .models import PostmottakMessage
 
 # Small on purpose: every test that loads the demo tenant pays for it. `kommuneki postmottak demo --n 300`
 # fills the inbox further.
-DEMO_MESSAGES = 24
+DEMO_MESSAGES = 16
 DEMO_SEED = 4242
 
 
