@@ -75,6 +75,34 @@ class TermIndex:
         self.suffix_rx = re.compile(rf"(?<=\w)(?:{alt(suffixes)})$") if suffixes else None
         self.exact_rx = re.compile(rf"(?<![\w-])(?:{alt(exact)})(?![\w-])") if exact else None
         self.exact = exact
+        self._token_cache: dict[str, tuple[tuple[str, ...], tuple[Term, str] | None]] = {}
+
+    def token_info(self, low: str) -> tuple[tuple[str, ...], tuple[Term, str] | None]:
+        """For a lower-cased token: the forms that start a phrase, and its single-word hit (cached)."""
+        got = self._token_cache.get(low)
+        if got is not None:
+            return got
+        forms = word_forms(low)
+        ordered = (low, *sorted(f for f in forms if f != low))
+        phrase_firsts = tuple(f for f in ordered if f in self.phrases)
+        single: tuple[Term, str] | None = None
+        for f in ordered:
+            ts = self.words.get(f)
+            if ts:
+                single = (ts[0], "lemma" if f != low else "word")
+                break
+        if single is None and self.prefix_rx is not None:
+            m = self.prefix_rx.match(low)
+            if m:
+                single = (self.prefixes[m.group()], "compound_prefix")
+        if single is None and self.suffix_rx is not None:
+            m = self.suffix_rx.search(low)
+            if m:
+                single = (self.suffixes[m.group()], "compound_suffix")
+        got = (phrase_firsts, single)
+        if len(self._token_cache) < 200_000:
+            self._token_cache[low] = got
+        return got
 
 
 @lru_cache(maxsize=1)
@@ -119,29 +147,17 @@ def _match_terms(text: str, idx: TermIndex) -> list[tuple[int, int, Term, str]]:
         if low.isdigit() or len(low) < 2:
             i += 1
             continue
-        fs = forms(i)
+        phrase_firsts, single = idx.token_info(low)
         hit = None
         # phrases first (longest match)
-        for f in fs:
-            for parts, t in idx.phrases.get(f, ()):
+        for f in phrase_firsts:
+            for parts, t in idx.phrases[f]:
                 k = len(parts)
                 if i + k <= n and all(parts[j] in forms(i + j) for j in range(1, k)):
                     if hit is None or k > hit[0]:
                         hit = (k, t, "phrase")
-        if hit is None:
-            for f in fs:
-                ts = idx.words.get(f)
-                if ts:
-                    hit = (1, ts[0], "lemma" if f != low else "word")
-                    break
-        if hit is None and idx.prefix_rx is not None:
-            m = idx.prefix_rx.match(low)
-            if m:
-                hit = (1, idx.prefixes[m.group()], "compound_prefix")
-        if hit is None and idx.suffix_rx is not None:
-            m = idx.suffix_rx.search(low)
-            if m:
-                hit = (1, idx.suffixes[m.group()], "compound_suffix")
+        if hit is None and single is not None:
+            hit = (1, *single)
         if hit is not None:
             k, t, how = hit
             out.append((toks[i][1], toks[i + k - 1][2], t, how))
