@@ -78,6 +78,32 @@ def test_office_pages_and_tax_list(office):
     _other_roles_may_not_see_valuations(office)
 
 
+def test_upload_form_values_and_reports_a_bad_mapping(platform):
+    """The upload form runs a valuation from files; a bad mapping comes back as a readable error."""
+    from fastapi.testclient import TestClient
+
+    from kommuneki.core import accounts
+    from kommuneki.core.models import User
+    from kommuneki.demo import DEMO_TENANT, _ensure_tenant
+    from kommuneki.web.app import create_app
+
+    tid = _ensure_tenant(platform, DEMO_TENANT)
+    with platform.db.installation_session() as session:
+        uid = accounts.create_user(session, username="takst", password=PASSWORD, actor="test", via="test").id
+    with platform.db.tenant_session(tid) as session:
+        accounts.grant_role(session, tid, session.get(User, uid), "eiendomsskatt", actor="test")
+    with TestClient(create_app(platform=platform)) as c:
+        token = c.post("/api/v1/auth/login", json={"username": "takst", "password": PASSWORD}).json()["csrf_token"]
+        sales, dwellings = demo.generate(n_dwellings=200, n_sales=400, seed=8)
+        files = {"salg": ("salg.csv", demo.to_csv_bytes(sales)), "boliger": ("boliger.csv", demo.to_csv_bytes(dwellings))}
+        bad = c.post("/eiendomsskatt/verdsett", data={"csrf_token": token, "oppsett_tekst": '{"pris": "pris"}'},
+                     files=files, follow_redirects=True)
+        assert "Ukjente felt i kolonneoppsettet" in bad.text
+        ok = c.post("/eiendomsskatt/verdsett", data={"csrf_token": token, "oppsett_tekst": json.dumps(demo.DEMO_MAPPING)},
+                    files=files, follow_redirects=True)
+        assert "200 boliger er verdsatt" in ok.text and "Salgsforholdsstudie" in ok.text
+
+
 def _settings_form_refuses_a_rate_above_the_ceiling(takst):
     page = takst.get("/eiendomsskatt")
     token = page.text.split('name="csrf_token" value="')[1].split('"')[0]

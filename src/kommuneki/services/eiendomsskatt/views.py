@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from ...core.errors import DomainError, Forbidden
-from ...core.permissions import Principal
-from ...web.deps import current_principal, get_platform
+from ...core.permissions import Principal, authorize
+from ...web.deps import current_principal, get_platform, read_upload
 from ...web.pages import page_principal, redirect, render
 from . import plots, service
 
@@ -61,6 +61,38 @@ def router() -> APIRouter:
         except DomainError as exc:
             return redirect("/eiendomsskatt", ("error", exc.message), request)
         return redirect("/eiendomsskatt", ("ok", "Innstillingene er lagret."), request)
+
+    @r.post("/eiendomsskatt/verdsett", include_in_schema=False)
+    async def upload_and_value(request: Request, p: Principal = Depends(page_principal)):
+        """Sales, dwellings and a mapping (file or text) in; one valuation run (synchronous: fine for a
+        small kommune; a large one runs `kommuneki eiendomsskatt value --tenant` in the background)."""
+        _office(p)
+        authorize(p, "item.create")
+        form = await request.form()
+        files = {}
+        for key, label in (("salg", "salgsfilen"), ("boliger", "boligfilen")):
+            f = form.get(key)
+            if f is None or isinstance(f, str) or not f.filename:
+                return redirect("/eiendomsskatt", ("error", f"Velg {label}."), request)
+            files[key] = f
+        mapping_text, mapping_name = str(form.get("oppsett_tekst") or ""), "oppsett.json"
+        mf = form.get("oppsett")
+        try:
+            if mf is not None and not isinstance(mf, str) and mf.filename:
+                mapping_text, mapping_name = (await read_upload(request, mf)).decode("utf-8"), mf.filename
+            res = service.value_from_files(
+                get_platform(request), p.tenant_id, sales=await read_upload(request, files["salg"]),
+                sales_name=files["salg"].filename, dwellings=await read_upload(request, files["boliger"]),
+                dwellings_name=files["boliger"].filename, mapping_text=mapping_text, mapping_name=mapping_name,
+                actor=p.actor, source="upload")
+        except UnicodeDecodeError:
+            return redirect("/eiendomsskatt", ("error", "Kolonneoppsettet må være UTF-8-tekst (JSON eller YAML)."),
+                            request)
+        except DomainError as exc:
+            return redirect("/eiendomsskatt", ("error", exc.message), request)
+        return redirect("/eiendomsskatt", ("ok", f"{res['dwellings']} boliger er verdsatt; {res['flagged']} er "
+                                                  f"flagget for kontroll og {res['sales_rejected']} salg utelatt "
+                                                  "med grunn."), request)
 
     @r.get("/eiendomsskatt/skatteliste.{fmt}", include_in_schema=False)
     def tax_list(fmt: str, request: Request, p: Principal = Depends(page_principal)):
