@@ -151,3 +151,36 @@ def client_factory(demo_platform):
     yield make
     for c in clients:
         c.close()
+
+
+# --- browsers: pytest-playwright with Debian's Chromium, one browser per test session --------------
+# Defined here, not in tests/web, because Playwright's sync API allows one driver per process: every
+# browser test in every folder must share pytest-playwright's session fixtures.
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("KOMMUNEKI_TEST_CHROMIUM", "/usr/bin/chromium"))
+AXE_PATH = REPO / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        require(False, "playwright", "pip install -e '.[test]'")
+    require(CHROMIUM.exists(), f"Chromium ({CHROMIUM})", "apt-get install chromium")
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "headless": True,
+            "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "nb-NO", "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> str:
+    require(AXE_PATH.exists(), "axe-core (node_modules/axe-core)", "npm ci")
+    return AXE_PATH.read_text()

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from kommuneki.core.models import Tenant
 from kommuneki.core.permissions import Principal
 from tests.conftest import require  # noqa: F401
-from tests.web.conftest import axe_js, browser_context_args, browser_type_launch_args  # noqa: F401
 
 
 def tenant_id(platform, slug: str) -> int:

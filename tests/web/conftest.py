@@ -113,30 +113,6 @@ def live_server(tmp_path_factory, oidc_provider):
     shutil.rmtree(data, ignore_errors=True)
 
 
-# --- pytest-playwright: use Debian's Chromium, one browser per session ------------------------------
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        require(False, "playwright", "pip install -e '.[test]'")
-    require(CHROMIUM.exists(), f"Chromium ({CHROMIUM})", "apt-get install chromium")
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "headless": True,
-            "args": CHROMIUM_ARGS}
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "nb-NO", "viewport": {"width": 1280, "height": 900}}
-
-
-@pytest.fixture(scope="session")
-def axe_js() -> str:
-    require(AXE_PATH.exists(), "axe-core (node_modules/axe-core)", "npm ci")
-    return AXE_PATH.read_text()
-
-
 def axe_problems(page, axe_js: str) -> list[str]:
     """Serious and critical axe-core violations on the current page, one readable line each."""
     page.evaluate(axe_js)  # page.evaluate works under our CSP; add_script_tag would be refused

@@ -4,7 +4,6 @@ no serious or critical violations), decision, download of the redacted file."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
 import time
@@ -12,13 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_platform, require
+from tests.conftest import make_platform
 
-REPO = Path(__file__).resolve().parents[3]
-CHROMIUM = Path(os.environ.get("KOMMUNEKI_TEST_CHROMIUM", "/usr/bin/chromium"))
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 PASSWORD = "skjerming-browser-passord"
 FNR = "26078704828"
 
@@ -65,37 +59,27 @@ def serious(page, axe_js: str) -> list[str]:
             if v["impact"] in ("serious", "critical")]
 
 
-def test_upload_review_decide_download_accessible(server, tmp_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    require(sync_playwright is not None, "playwright", "pip install -e '.[test]'")
-    require(CHROMIUM.exists(), f"Chromium ({CHROMIUM})", "apt-get install chromium")
-    require(AXE.exists(), "axe-core (node_modules/axe-core)", "npm ci")
-    axe_js = AXE.read_text()
+def test_upload_review_decide_download_accessible(server, tmp_path, page, axe_js):
+    # `page` comes from pytest-playwright (Debian Chromium, see tests/conftest.py): one Playwright
+    # driver per process, shared with the other browser tests
     doc = tmp_path / "vedtak.txt"
     doc.write_text(f"Vedtak\n\nSøker med fødselsnummer {FNR} har fått svar. Saken er avsluttet.", encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        page = browser.new_page(locale="nb-NO", accept_downloads=True)
-        page.goto(server + "/logg-inn?neste=/skjerming")
-        page.fill("#username", "arkivar")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(server + "/skjerming")
-        assert serious(page, axe_js) == []
-        page.set_input_files("#fil", str(doc))
-        page.fill("#tittel", "Vedtak om støtte")
-        page.click("text=Finn opplysninger som bør skjermes")
-        page.wait_for_selector("mark.t-fodselsnummer")
-        assert page.locator("mark.t-fodselsnummer .funn-etikett").first.inner_text().startswith(" [")
-        assert serious(page, axe_js) == []
-        assert page.locator("input[name=innsyn]:checked").count() >= 1
-        page.click("text=Lagre avgjørelsen")
-        page.wait_for_selector("text=Avgjørelsen er lagret")
-        with page.expect_download() as info:
-            page.click("text=Skjermet versjon for innsyn")
-        body = Path(info.value.path()).read_text(encoding="utf-8")
-        assert FNR not in body and "Saken er avsluttet." in body
-        browser.close()
+    page.goto(server + "/logg-inn?neste=/skjerming")
+    page.fill("#username", "arkivar")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(server + "/skjerming")
+    assert serious(page, axe_js) == []
+    page.set_input_files("#fil", str(doc))
+    page.fill("#tittel", "Vedtak om støtte")
+    page.click("text=Finn opplysninger som bør skjermes")
+    page.wait_for_selector("mark.t-fodselsnummer")
+    assert page.locator("mark.t-fodselsnummer .funn-etikett").first.inner_text().startswith(" [")
+    assert serious(page, axe_js) == []
+    assert page.locator("input[name=innsyn]:checked").count() >= 1
+    page.click("text=Lagre avgjørelsen")
+    page.wait_for_selector("text=Avgjørelsen er lagret")
+    with page.expect_download() as info:
+        page.click("text=Skjermet versjon for innsyn")
+    body = Path(info.value.path()).read_text(encoding="utf-8")
+    assert FNR not in body and "Saken er avsluttet." in body
