@@ -181,6 +181,10 @@ def test_tenant_user_token_audit_workflow(tmp_path):
     assert [row["recorded"] for row in recorded] == [True, True]
     assert [row["value"]["language"] for row in recorded] == ["nn", "nb"]
     a_item = recorded[0]["item_id"]
+    # the second document's entries come between; disposing of the first adds an entry for it later on,
+    # so its item export has a gap
+    r = cli("retention", "erase", a_item, "--reason", "kassasjon", "--tenant", "alfa", "--json", data_dir=d)
+    assert json_lines(r.stdout) == [{"item_id": a_item, "removed": "kassasjon"}]
     # two tenants and no demo tenant: the command must be told which
     r = cli("audit", "verify", "--json", data_dir=d)
     assert r.exit_code != 0 and "--tenant" in json_lines(r.stdout)[0]["error"]
@@ -216,10 +220,11 @@ def test_tenant_user_token_audit_workflow(tmp_path):
     rows = [json.loads(x) for x in (tmp_path / "alfa.jsonl").read_text().splitlines()]
     assert rows and {row["chain"] for row in rows} == {f"t{a_id}"}
     assert [row["seq"] for row in rows] == list(range(1, len(rows) + 1))
-    # one item's export: exactly that item's entries (item.received, suggestion.created)
+    # one item's export: exactly that item's entries
     item_rows = json_lines(one_item.stdout)
     assert [row["seq"] for row in item_rows] == item_seqs and {row["item_id"] for row in item_rows} == {a_item}
-    assert {row["event"] for row in item_rows} >= {"item.received", "suggestion.created"}
+    assert {row["event"] for row in item_rows} >= {"item.received", "suggestion.created", "item.content_removed"}
+    assert [b["seq"] - a["seq"] for a, b in zip(item_rows, item_rows[1:])] != [1] * (len(item_rows) - 1)
     # guessing B's item id from A exports nothing
     assert guessed.exit_code == 0 and json_lines(guessed.stdout) == []
 
@@ -232,6 +237,19 @@ def test_tenant_user_token_audit_workflow(tmp_path):
     (tmp_path / "forged.jsonl").write_text("".join(json.dumps(row) + "\n" for row in forged))
     r = cli("audit", "verify", "--file", tmp_path / "forged.jsonl", "--json", data_dir=d)
     assert r.exit_code == 1 and json_lines(r.stdout)[0]["first_bad_seq"] == 2
+    # a line removed from a full export is a missing entry
+    (tmp_path / "gap.jsonl").write_text("".join(json.dumps(row) + "\n" for i, row in enumerate(rows) if i != 2))
+    r = cli("audit", "verify", "--file", tmp_path / "gap.jsonl", "--json", data_dir=d)
+    assert r.exit_code == 1 and json_lines(r.stdout)[0]["first_bad_seq"] == 3
+    # one item's export (what an innsyn request gets) verifies on its own despite the gaps between its
+    # entries; an altered entry in it is named
+    (tmp_path / "item.jsonl").write_text(one_item.stdout)
+    r = cli("audit", "verify", "--file", tmp_path / "item.jsonl", "--json", data_dir=d)
+    assert r.exit_code == 0 and json_lines(r.stdout)[0]["entries"] == len(item_rows), r.stdout
+    item_rows[-1]["data"] = json.dumps({"confidence": 1.0})
+    (tmp_path / "item-forged.jsonl").write_text("".join(json.dumps(row) + "\n" for row in item_rows))
+    r = cli("audit", "verify", "--file", tmp_path / "item-forged.jsonl", "--json", data_dir=d)
+    assert r.exit_code == 1 and json_lines(r.stdout)[0]["first_bad_seq"] == item_rows[-1]["seq"]
     # the human-readable form names the first bad entry too
     r = cli("audit", "verify", "--file", tmp_path / "forged.jsonl", data_dir=d)
     assert r.exit_code == 1 and "post 2" in r.stdout

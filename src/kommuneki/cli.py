@@ -245,11 +245,9 @@ def _verify_file(path: Path) -> list[audit.VerifyResult]:
     by_chain: dict[str, list[dict]] = {}
     for e in entries:
         by_chain.setdefault(e["chain"], []).append(e)
-    out = []
-    for chain, es in by_chain.items():
-        # an export of a period starts mid-chain: trust its first prev_hash, check everything after it
-        out.append(audit.verify_entries(chain, es, None, start_prev=es[0]["prev_hash"], start_seq=es[0]["seq"]))
-    return out
+    # a period export starts mid-chain and an item export has gaps: each entry's hash and every link
+    # between consecutive entries are checked
+    return [audit.verify_export(chain, es) for chain, es in by_chain.items()]
 
 
 @audit_group.command("export", help="Eksporter revisjonsloggen som JSON Lines (for en periode eller ett element).")

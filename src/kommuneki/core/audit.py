@@ -248,6 +248,29 @@ def iter_chain(session: Session, chain: str, batch: int = 5000) -> Iterator[Any]
     yield from session.execute(stmt)
 
 
+def verify_export(chain: str, entries: list[dict[str, Any]]) -> VerifyResult:
+    """Verify exported entries (``seq`` order) on their own, without the database. A full or period
+    export is one unbroken run: every link is checked, a gap is a missing entry. An export for one item
+    (an innsyn request; every entry has the same ``item_id``) holds only that item's entries, with gaps:
+    each entry's own hash is checked (it covers its prev_hash), and the links wherever two entries are
+    consecutive. (Removing a whole line from an item export cannot be seen without the database.)"""
+    item_ids = {e.get("item_id") for e in entries}
+    one_item = len(item_ids) == 1 and None not in item_ids
+    prev: dict[str, Any] | None = None
+    for e in entries:
+        if prev is not None and e["seq"] <= prev["seq"]:
+            return VerifyResult(chain, False, 0, e["seq"], f"entry out of order: seq {e['seq']} after {prev['seq']}")
+        if prev is not None and not one_item and e["seq"] != prev["seq"] + 1:
+            return VerifyResult(chain, False, 0, prev["seq"] + 1,
+                                f"missing entry: expected seq {prev['seq'] + 1}, found {e['seq']}")
+        if prev is not None and e["seq"] == prev["seq"] + 1 and e["prev_hash"] != prev["hash"]:
+            return VerifyResult(chain, False, 0, e["seq"], "link broken: prev_hash does not match the previous entry")
+        if entry_hash(e["prev_hash"], _hashed_fields(e)) != e["hash"]:
+            return VerifyResult(chain, False, 0, e["seq"], "entry altered: its hash does not match its content")
+        prev = e
+    return VerifyResult(chain, True, len(entries))
+
+
 def verify_chain(session: Session, chain: str, checkpoint_dir: Path | None) -> VerifyResult:
     """Verify one chain in the database against its checkpoint file (if any). When the checkpoint is
     older than the database (a crash between commit and checkpoint), the entry at the checkpoint's seq
