@@ -38,6 +38,7 @@ class ServiceSpec:
     cli_group: Any | None = None  # a click.Group mounted under `kommuneki <name>`
     model_cards: Callable[[], list[dict[str, Any]]] = lambda: []
     audit_events: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    home_url: str | None = None  # the service's own page, linked from the main menu
 
     def kind(self, name: str) -> SuggestionKind | None:
         return next((k for k in self.kinds if k.name == name), None)

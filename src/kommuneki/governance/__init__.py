@@ -37,7 +37,7 @@ def spec() -> ServiceSpec:
     from .cli import group
     from .views import router
 
-    return ServiceSpec(name=NAME, title="KI-register",
+    return ServiceSpec(name=NAME, title="KI-register", home_url="/ki-register",
                        description="Kommunens register over KI-systemer: klassifisering etter KI-forordningen, "
                                    "DPIA og ROS, overvåking og åpenhetsside.",
                        kinds=[], router_factory=router, cli_group=group, audit_events=AUDIT_EVENTS)

@@ -75,7 +75,7 @@ def spec() -> ServiceSpec:
     from .views import router
 
     return ServiceSpec(
-        name=engine.SERVICE, title="Skjerming",
+        name=engine.SERVICE, title="Skjerming", home_url="/skjerming",
         description="Finner personopplysninger og taushetsbelagte opplysninger, foreslår hva som skal "
                     "skjermes ved innsyn og på internett med hjemmel, og lager skjermede versjoner.",
         kinds=[
