@@ -39,3 +39,24 @@ def test_demo_loader_fills_a_living_inbox_once(tenant):
     rows, total = service.inbox(platform, tid, limit=100)
     assert total == 12 and all(r["state"] in ("triaged", "deleted") for r in rows)
     assert all(r["suggestions"] for r in rows)
+
+
+def test_core_decision_page_shows_a_postmottak_suggestion_and_a_person_decides(pm_client, tenant):
+    c = pm_client("arkivar")
+    r = c.post("/api/v1/postmottak/messages", files={"file": ("f.eml", make_eml(
+        "Faktura 991", "Vedlagt følger faktura 991 på kr 4 000 med forfall 30.04.2025.", sender="faktura@firma.no"),
+        "message/rfc822")})
+    sid = r.json()["suggestions"][0]
+    page = c.get(f"/forslag/{sid}")
+    assert page.status_code == 200 and "faktura" in page.text.lower()
+    d = c.post(f"/api/v1/suggestions/{sid}/decision", json={"outcome": "rejected", "reason": "Skal journalføres"})
+    assert d.status_code in (200, 201), d.text
+    log = service_log(tenant, r.json()["id"])
+    assert any(e["what"] == "avgjørelse" and e["detail"]["hvem"] == "pm-arkivar" for e in log)
+
+
+def service_log(tenant, pm_id):
+    from kommuneki.services.postmottak import service
+
+    platform, tid = tenant
+    return service.message_detail(platform, tid, pm_id)["log"]

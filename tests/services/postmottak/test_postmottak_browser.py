@@ -1,0 +1,79 @@
+"""The postmottak pages in a real headless Chromium with axe-core: no serious or critical violations,
+and the page works under the app's CSP (no inline script or style)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+
+from pm_helpers import make_eml
+
+AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.mark.browser
+def test_inbox_and_message_pages_are_accessible(tenant):
+    require(shutil.which("chromium") is not None, "Chromium", "apt-get install chromium")
+    require(AXE.exists(), "axe-core", "npm ci (node_modules/axe-core)")
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from kommuneki.core import accounts
+    from kommuneki.core.models import User
+    from kommuneki.services.postmottak import service
+    from kommuneki.web.app import create_app
+
+    platform, tid = tenant
+    with platform.db.installation_session() as s:
+        uid = accounts.create_user(s, username="pm-a11y", password="passord-for-test", actor="test").id
+    with platform.db.tenant_session(tid) as s:
+        accounts.grant_role(s, tid, s.get(User, uid), "arkivar", actor="test")
+    r = service.take_in(platform, tid, make_eml("Innsynskrav", "Jeg ber om innsyn i avtalen om brøyting."),
+                        source="test", actor="test")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(platform=platform), host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    base = f"http://127.0.0.1:{port}"
+    problems: dict[str, list[str]] = {}
+    csp_errors: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+            page = browser.new_page()
+            page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+            page.goto(base + "/logg-inn")
+            page.get_by_label("Brukernavn").fill("pm-a11y")
+            page.get_by_label("Passord").fill("passord-for-test")
+            page.get_by_role("button", name="Logg inn", exact=True).click()
+            page.wait_for_load_state()
+            for path in ("/postmottak", f"/postmottak/{r['id']}"):
+                page.goto(base + path)
+                assert page.locator("h1").count() == 1
+                page.evaluate(AXE.read_text())
+                violations = page.evaluate(
+                    "async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+                problems[path] = [f"{v['id']}: {json.dumps([n['target'] for n in v['nodes'][:3]])}"
+                                  for v in violations if v["impact"] in ("serious", "critical")]
+            assert page.locator("mark.pm-term").count() > 0
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert problems == {"/postmottak": [], f"/postmottak/{r['id']}": []}
+    assert csp_errors == []
