@@ -42,7 +42,9 @@ def trained_card(version: str, training: dict[str, Any], study: dict[str, Any], 
                           "sha256": training["sha256"], "personal_data": True},
         "metrics": {"split": f"siste {training['calibration_rows']} salg etter dato holdt ute (tidsordnet), "
                              "verdsatt på egen salgsdato av en modell trent på de tidligere",
-                    **metrics, "warning": study.get("warning"), "ratio_study": study},
+                    **metrics, "warning": study.get("warning")},
+        # the full study (groups by type, area, price band) beside the headline metrics
+        "ratio_study": {k: v for k, v in study.items() if k != "points"},
         "limitations": LIMITATIONS,
         "training_time_s": round(seconds, 2),
     }
