@@ -82,3 +82,26 @@ def test_mbox_split_and_dispatch():
     assert "From here" in parse_message(parts[0]).body
     assert extract(mbox, "inbox.mbox").meta == {"format": "mbox", "messages": 2}
     assert extract(make_eml("Hei", "tekst"), "a.eml").meta["subject"] == "Hei"
+
+
+def test_outlook_msg_from_properties_and_from_transport_headers():
+    from pm_helpers import make_msg
+
+    props = {"0037": "Søknad om barnehageplass", "1000": "Vi søker om plass for Emma fra august.",
+             "0C1A": "Kari Nordmann", "0C1F": "kari@example.no"}
+    m = parse_message(make_msg(props), "soknad.msg")
+    assert (m.format, m.subject, m.sender, m.sender_address) == ("msg", "Søknad om barnehageplass", "Kari Nordmann",
+                                                                 "kari@example.no")
+    assert "plass for Emma" in m.body and "no-transport-headers" in m.defects
+    headers = ("From: Ola <ola@example.no>\r\nSubject: =?utf-8?q?Klage_p=C3=A5_vedtak?=\r\n"
+               "Date: Tue, 01 Apr 2025 09:00:00 +0200\r\nMessage-ID: <msg-1@example.no>\r\nAuto-Submitted: no\r\n")
+    m2 = parse_message(make_msg({**props, "007D": headers}), "klage.msg")
+    assert (m2.subject, m2.sender_address, m2.message_id) == ("Klage på vedtak", "ola@example.no", "<msg-1@example.no>")
+    assert m2.date.isoformat() == "2025-04-01T09:00:00+02:00" and "plass for Emma" in m2.body
+    assert extract(make_msg(props), "soknad.msg").meta["format"] == "msg"
+
+
+def test_broken_msg_is_refused_clearly():
+    with pytest.raises(InvalidInput) as exc:
+        parse_message(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "x.msg")
+    assert "Outlook" in exc.value.message
