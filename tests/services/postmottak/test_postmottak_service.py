@@ -177,3 +177,19 @@ def test_training_on_own_mail_needs_a_recorded_legal_basis_then_registers_a_mode
     assert mv["trained_on_personal_data"] is True and mv["card"]["metrics"]["n"] == 24
     with platform.db.tenant_session(tid) as s:
         assert service.current_model(s, tid).name == f"postmottak-tekst-t{tid}"
+
+
+def test_automated_forward_with_smtp_down_keeps_the_batch_going(tenant):
+    from pm_helpers import make_eml as eml
+
+    platform, tid = tenant
+    service.update_settings(platform, tid, "test", smtp={"host": "127.0.0.1", "port": 9, "starttls": False})
+    with platform.db.tenant_session(tid) as s:
+        s.add(AutomationPolicy(service="postmottak", kind="postmottak.forward", enabled=True, threshold=0.0))
+    r = service.take_in(platform, tid, INVOICE, source="test", actor="test")
+    assert r["executed"][0]["done"] == "failed" and "Videresending feilet" in r["executed"][0]["error"]
+    ok = service.take_in(platform, tid, eml("Hull i veien", "Stort hull i Storgata.", message_id="<h@x>"),
+                         source="test", actor="test")
+    assert ok["state"] == "triaged"
+    with platform.db.tenant_session(tid) as s:
+        assert s.get(PostmottakMessage, r["id"]).state == "triaged"  # not marked forwarded

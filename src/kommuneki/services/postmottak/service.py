@@ -152,7 +152,10 @@ def process_batch(platform: Platform, tenant_id: int, pm_ids: list[int], *, acto
             automated += summary.pop("_automated", [])
             out.append(summary)
     for sid in automated:
-        result = execute(platform, tenant_id, sid, actor="system")
+        try:
+            result = execute(platform, tenant_id, sid, actor="system")
+        except DomainError as exc:  # e.g. SMTP down: the decision stands, the action waits for a person
+            result = {"done": "failed", "error": exc.message, "suggestion": sid}
         for summary in out:
             if sid in summary.get("suggestions", []):
                 summary.setdefault("executed", []).append(result)
