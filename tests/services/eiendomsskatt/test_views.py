@@ -73,6 +73,14 @@ def test_office_pages_and_tax_list(office):
     assert sid  # the first listed dwelling is the first flagged one, which the demo puts in the queue
     sp = takst.get(f"/forslag/{sid}")
     assert sp.status_code == 200 and "summerer til anslaget" in sp.text and "Sammenlignbare salg" in sp.text
+    # the officer sets another value with a reason on the suggestion page; the owner's page shows it
+    token = sp.text.split('name="csrf_token" value="')[1].split('"')[0]
+    r = takst.post(f"/forslag/{sid}/avgjor", data={"csrf_token": token, "outcome": "changed", "v__value": "4000000",
+                                                    "t__value": "int", "v__unit_id": unit, "t__unit_id": "str",
+                                                    "reason": "Befaring viste feil bruksareal."}, follow_redirects=True)
+    assert r.status_code == 200, r.text
+    owner = takst.get(f"/eiendomsskatt/bolig/{unit}").text
+    assert "satt den til 4 000 000 kr" in owner and "endret av saksbehandler" in owner
     # one demo load serves the checks below too (loading trains a model)
     _settings_form_refuses_a_rate_above_the_ceiling(takst)
     _other_roles_may_not_see_valuations(office)
