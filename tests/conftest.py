@@ -118,13 +118,69 @@ def platform(db_url, tmp_path):
     p.close()
 
 
-@pytest.fixture
-def demo_platform(platform):
-    """The platform with the demo tenant loaded."""
+def _load_demo_into(data_dir: Path, url: str | None) -> None:
     from kommuneki.demo import load_demo
 
-    load_demo(platform)
-    return platform
+    p = make_platform(data_dir, url)
+    p.upgrade_db()
+    load_demo(p)
+    p.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(tmp_path_factory) -> Path:
+    """A data folder (database, blobs, audit checkpoints, models) with the demo loaded once per run:
+    loading it trains and triages (about 10 s), so each test gets a copy instead."""
+    d = tmp_path_factory.mktemp("sqlite-demo-template")
+    _load_demo_into(d, None)
+    return d
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(tmp_path_factory):
+    """(database name, data folder) of a PostgreSQL database with the demo loaded, used as TEMPLATE."""
+    problem = _pg_available()
+    require(problem is None, "PostgreSQL", f"start a server or set KOMMUNEKI_TEST_POSTGRES ({problem})")
+    name = f"kommuneki_tpl_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_sa_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    d = tmp_path_factory.mktemp("pg-demo-template")
+    try:
+        _load_demo_into(d, _sa_url(PG_ADMIN_URL).rsplit("/", 1)[0] + f"/{name}")
+        yield name, d
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_platform(request, tmp_path):
+    """A platform with the demo tenants loaded, on SQLite and on PostgreSQL: a copy of a template made
+    once per run (file copy; ``CREATE DATABASE … TEMPLATE`` on PostgreSQL)."""
+    if request.param == "sqlite":
+        shutil.copytree(request.getfixturevalue("sqlite_demo_template"), tmp_path, dirs_exist_ok=True)
+        p = make_platform(tmp_path, None)
+        yield p
+        p.close()
+        return
+    template, template_dir = request.getfixturevalue("pg_demo_template")
+    shutil.copytree(template_dir, tmp_path, dirs_exist_ok=True)
+    name = f"kommuneki_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_sa_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    p = make_platform(tmp_path, _sa_url(PG_ADMIN_URL).rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield p
+    finally:
+        p.close()
+        with admin.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
 
 
 @pytest.fixture
