@@ -35,7 +35,11 @@ AUDIT_EVENTS: list[tuple[str, str, tuple[str, ...]]] = [
 
 def spec() -> ServiceSpec:
     from .cli import group
-    from .views import router
+    def router():
+        # views (and what they import) load only when a web app is built, so commands start fast
+        from .views import router as make_router
+
+        return make_router()
 
     return ServiceSpec(name=NAME, title="KI-register", home_url="/ki-register",
                        description="Kommunens register over KI-systemer: klassifisering etter KI-forordningen, "

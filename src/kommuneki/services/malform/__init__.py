@@ -21,7 +21,11 @@ EXPLANATION_SCHEMA = {
 
 def spec() -> ServiceSpec:
     from .cli import group
-    from .views import router
+    def router():
+        # views (and what they import) load only when a web app is built, so commands start fast
+        from .views import router as make_router
+
+        return make_router()
 
     return ServiceSpec(
         name="malform", title="Målform",

@@ -72,7 +72,11 @@ AUDIT_EVENTS = [
 def spec() -> ServiceSpec:
     from . import engine
     from .cli import group
-    from .views import router
+    def router():
+        # views (and what they import) load only when a web app is built, so commands start fast
+        from .views import router as make_router
+
+        return make_router()
 
     return ServiceSpec(
         name=engine.SERVICE, title="Skjerming", home_url="/skjerming",
