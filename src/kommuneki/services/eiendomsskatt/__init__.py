@@ -55,7 +55,7 @@ def spec() -> ServiceSpec:
         return make_router()
 
     return ServiceSpec(
-        name="eiendomsskatt", title="Eiendomsskatt",
+        name="eiendomsskatt", title="Eiendomsskatt", home_url="/eiendomsskatt",
         description="Verdsetter boliger ut fra salg, med intervall, forklaring i kroner, sammenlignbare salg "
                     "og salgsforholdsstudie; usikre verdier går til kontroll.",
         kinds=[SuggestionKind(name=KIND, title="Boligverdi til kontroll", explanation_schema=EXPLANATION_SCHEMA,
