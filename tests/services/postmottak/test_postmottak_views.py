@@ -34,10 +34,10 @@ def test_demo_loader_fills_a_living_inbox_once(tenant):
     from kommuneki.services.postmottak import demo, service
 
     platform, tid = tenant
-    assert demo.load_demo(platform, tid, n=12) == 12
+    assert demo.load_demo(platform, tid, n=12) == 16  # 12 + 4 innsyn requests at every countdown stage
     assert demo.load_demo(platform, tid, n=12) == 0  # idempotent
     rows, total = service.inbox(platform, tid, limit=100)
-    assert total == 12 and all(r["state"] in ("triaged", "deleted") for r in rows)
+    assert total == 16 and sum(1 for r in rows if r["innsyn"]) >= 4 and all(r["state"] in ("triaged", "deleted") for r in rows)
     assert all(r["suggestions"] for r in rows)
 
 

@@ -535,6 +535,18 @@ def generate(n: int, *, split: str = "train", seed: int | None = None,
         yield _make(rng, fake, cat, split, cases)
 
 
+def generate_category(name: str, n: int, *, split: str = "heldout", seed: int = 1,
+                      cases: list[DemoCase] | None = None) -> list[DemoMessage]:
+    """``n`` messages of one category (for demos that must show a particular kind of mail)."""
+    from faker import Faker
+
+    rng = random.Random(seed)
+    fake = Faker("no_NO")
+    fake.seed_instance(seed)
+    cases = cases if cases is not None else generate_cases()
+    return [_make(rng, fake, CATEGORY_BY_NAME[name], split, cases) for _ in range(n)]
+
+
 def _sender(rng, fake, cat: Category) -> tuple[str, str, str]:
     """(display name, address, signature)."""
     kind = cat.sender

@@ -15,9 +15,9 @@ from ...core.platform import Platform
 from . import corpus, service
 from .models import PostmottakMessage
 
-# Small on purpose: every test that loads the demo tenant pays for it. `kommuneki postmottak demo --n 300`
-# fills the inbox further.
-DEMO_MESSAGES = 16
+# Kept modest so `kommuneki demo` starts quickly (the test suite loads the demo once per run);
+# `kommuneki postmottak demo --n 300` fills the inbox further.
+DEMO_MESSAGES = 48
 DEMO_SEED = 4242
 
 
@@ -52,6 +52,11 @@ def add_messages(platform: Platform, tenant_id: int, progress: Callable[[str], N
         # spread over the last two weeks so that innsyn countdowns show every state (open, today, overdue)
         received = today - timedelta(days=(i * 7) % 15, hours=i % 9)
         ids.append(service.receive(platform, tenant_id, m.raw, source="demo", actor="demo", received_at=received)[0])
+    # a few innsyn requests at every stage of the countdown: new, due soon, overdue, deemed refused
+    innsyn = corpus.generate_category("innsyn", 2, seed=seed) + corpus.generate_category("innsyn_einnsyn", 2, seed=seed)
+    for m, days_ago in zip(innsyn, (0, 2, 5, 9)):
+        ids.append(service.receive(platform, tenant_id, m.raw, source="demo", actor="demo",
+                                   received_at=today - timedelta(days=days_ago))[0])
     for start in range(0, len(ids), 50):
         service.process_batch(platform, tenant_id, ids[start:start + 50], actor="demo")
     return len(ids)
