@@ -4,29 +4,21 @@ and the page works under the app's CSP (no inline script or style)."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
-
 from pm_helpers import make_eml
 
-AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 @pytest.mark.browser
-def test_inbox_and_message_pages_are_accessible(tenant):
-    require(shutil.which("chromium") is not None, "Chromium", "apt-get install chromium")
-    require(AXE.exists(), "axe-core", "npm ci (node_modules/axe-core)")
+def test_inbox_and_message_pages_are_accessible(tenant, page, axe_js):
+    # `page` and `axe_js` come from tests/conftest.py (pytest-playwright with Debian Chromium): one
+    # Playwright driver per process, shared with every other browser test
     import uvicorn
-    from playwright.sync_api import sync_playwright
 
     from kommuneki.core import accounts
     from kommuneki.core.models import User
@@ -53,25 +45,21 @@ def test_inbox_and_message_pages_are_accessible(tenant):
     problems: dict[str, list[str]] = {}
     csp_errors: list[str] = []
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
-            page = browser.new_page()
-            page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
-            page.goto(base + "/logg-inn")
-            page.get_by_label("Brukernavn").fill("pm-a11y")
-            page.get_by_label("Passord").fill("passord-for-test")
-            page.get_by_role("button", name="Logg inn", exact=True).click()
-            page.wait_for_load_state()
-            for path in ("/postmottak", f"/postmottak/{r['id']}"):
-                page.goto(base + path)
-                assert page.locator("h1").count() == 1
-                page.evaluate(AXE.read_text())
-                violations = page.evaluate(
-                    "async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
-                problems[path] = [f"{v['id']}: {json.dumps([n['target'] for n in v['nodes'][:3]])}"
-                                  for v in violations if v["impact"] in ("serious", "critical")]
-            assert page.locator("mark.pm-term").count() > 0
-            browser.close()
+        page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(base + "/logg-inn")
+        page.get_by_label("Brukernavn").fill("pm-a11y")
+        page.get_by_label("Passord").fill("passord-for-test")
+        page.get_by_role("button", name="Logg inn", exact=True).click()
+        page.wait_for_load_state()
+        for path in ("/postmottak", f"/postmottak/{r['id']}"):
+            page.goto(base + path)
+            assert page.locator("h1").count() == 1
+            page.evaluate(axe_js)
+            violations = page.evaluate(
+                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+            problems[path] = [f"{v['id']}: {json.dumps([n['target'] for n in v['nodes'][:3]])}"
+                              for v in violations if v["impact"] in ("serious", "critical")]
+        assert page.locator("mark.pm-term").count() > 0
     finally:
         server.should_exit = True
         thread.join(10)

@@ -35,10 +35,14 @@ ACTION_VALUE = {"type": "object", "required": ["action"], "properties": {
 
 def spec() -> ServiceSpec:
     from .cli import group
-    from .views import router
+    def router():
+        # views (and what they import) load only when a web app is built, so commands start fast
+        from .views import router as make_router
+
+        return make_router()
 
     return ServiceSpec(
-        name="postmottak", title="Postmottak",
+        name="postmottak", title="Postmottak", home_url="/postmottak",
         description="Sorterer e-post til postmottaket: journalføres, videresendes eller slettes, til riktig "
                     "enhet og sak, og fanger innsynskrav før fristen.",
         kinds=[
