@@ -11,8 +11,12 @@ Missing dependencies: :func:`require` skips with a message saying what to instal
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -107,6 +111,51 @@ def db_url(request, tmp_path) -> str:
     return url
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_in_thread(platform, port: int | None = None):
+    """Run the real app under uvicorn in a thread on a loopback port; yields its base URL. For tests
+    that span processes (a browser): the platform's data must be committed."""
+    import uvicorn
+
+    from kommuneki.web.app import create_app
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(platform=platform), host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def login_client(app, username: str | None, password: str, tenant: str | None = None):
+    """A TestClient for ``app``, signed in through the API when ``username`` is given (session cookie
+    plus the CSRF header every session write needs). The caller closes it."""
+    from fastapi.testclient import TestClient
+
+    c = TestClient(app)
+    if username:
+        r = c.post("/api/v1/auth/login", json={"username": username, "password": password,
+                                               **({"tenant": tenant} if tenant else {})})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return c
+
+
 def make_platform(data_dir: Path, database_url: str | None = None, **settings) -> Platform:
     return Platform.from_settings(Settings(data_dir=data_dir, database_url=database_url, **settings))
 
@@ -186,7 +235,6 @@ def demo_platform(request, tmp_path):
 @pytest.fixture
 def client_factory(demo_platform):
     """Returns a function building a TestClient, optionally signed in as a demo user."""
-    from fastapi.testclient import TestClient
 
     from kommuneki.demo import DEMO_PASSWORD
     from kommuneki.web.app import create_app
@@ -194,14 +242,9 @@ def client_factory(demo_platform):
     app = create_app(platform=demo_platform)
     clients = []
 
-    def make(username: str | None = None, tenant: str | None = None) -> TestClient:
-        c = TestClient(app)
+    def make(username: str | None = None, tenant: str | None = None):
+        c = login_client(app, username, DEMO_PASSWORD, tenant)
         clients.append(c)
-        if username:
-            r = c.post("/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD,
-                                                   **({"tenant": tenant} if tenant else {})})
-            assert r.status_code == 200, r.text
-            c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         return c
 
     yield make

@@ -56,16 +56,10 @@ def gov_live_server(tmp_path_factory):
     data and one KI-ansvarlig user (lighter than the full demo of tests/web, which hashes six passwords
     and loads every service's demo data)."""
     import shutil
-    import threading
-    import time
-
-    import uvicorn
 
     from kommuneki.core import accounts
     from kommuneki.core.models import User
-    from kommuneki.web.app import create_app
-    from tests.conftest import make_platform
-    from tests.web.conftest import free_port
+    from tests.conftest import free_port, make_platform, serve_in_thread
 
     data = tmp_path_factory.mktemp("gov-live")
     port = free_port()
@@ -76,17 +70,7 @@ def gov_live_server(tmp_path_factory):
         uid = accounts.create_user(session, username=GOV_USER, password=GOV_PASSWORD, full_name="Kari KI").id
     with platform.db.tenant_session(ids["demo"]) as session:
         accounts.grant_role(session, ids["demo"], session.get(User, uid), "ki-ansvarlig", actor="cli")
-    server = uvicorn.Server(uvicorn.Config(create_app(platform=platform), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", platform, ids
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(platform, port) as url:
+        yield url, platform, ids
     platform.close()
     shutil.rmtree(data, ignore_errors=True)

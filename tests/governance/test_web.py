@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from kommuneki.core import accounts
@@ -14,6 +13,7 @@ from kommuneki.governance import aiact, service
 from kommuneki.web.app import create_app
 
 from .conftest import cli
+from tests.conftest import login_client
 
 PASSWORD = "et-langt-testpassord"
 
@@ -32,12 +32,8 @@ def web(gov):
     clients = []
 
     def client(username=None):
-        c = TestClient(app)
+        c = login_client(app, username, PASSWORD)
         clients.append(c)
-        if username:
-            r = c.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-            assert r.status_code == 200, r.text
-            c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         return c
 
     yield platform, ids, client

@@ -12,15 +12,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_platform, require
+from tests.conftest import free_port, make_platform, require, serve_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("KOMMUNEKI_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -30,12 +27,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 OIDC_CLIENT_ID = "kommuneki-test"
 OIDC_CLIENT_SECRET = "test-client-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -83,10 +74,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, oidc_provider):
     """uvicorn in a thread over its own SQLite data folder with the demo loaded (committed data)."""
-    import uvicorn
-
     from kommuneki.demo import load_demo
-    from kommuneki.web.app import create_app
 
     data = tmp_path_factory.mktemp("live-server")
     port = free_port()
@@ -96,19 +84,8 @@ def live_server(tmp_path_factory, oidc_provider):
                              log_level="WARNING")
     platform.upgrade_db()
     load_demo(platform)
-    app = create_app(platform=platform)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.02)
-    yield LiveServer(url=url, platform=platform, oidc_issuer=oidc_provider)
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(platform, port):
+        yield LiveServer(url=url, platform=platform, oidc_issuer=oidc_provider)
     platform.close()
     shutil.rmtree(data, ignore_errors=True)
 

@@ -17,7 +17,7 @@ PASSWORD = "et-passord-for-test"
 def office(platform):
     """The platform with only this service's demo valuation loaded (the full demo loads every service),
     and a signed-in client factory for a valuer ("takst") and an archivist ("arkivar")."""
-    from fastapi.testclient import TestClient
+    from tests.conftest import login_client
 
     from kommuneki.core import accounts
     from kommuneki.demo import DEMO_TENANT, _ensure_tenant
@@ -38,11 +38,8 @@ def office(platform):
     clients = []
 
     def make(username):
-        c = TestClient(app)
+        c = login_client(app, username, PASSWORD)
         clients.append(c)
-        r = c.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-        assert r.status_code == 200, r.text
-        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         return c
 
     yield make

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.conftest import require
+from tests.conftest import login_client, require
 
 DOVECOT_CONF = """\
 base_dir = {d}/run
@@ -126,7 +126,6 @@ def tenant(platform):
 @pytest.fixture
 def pm_client(tenant):
     """A signed-in TestClient for a user with the given role in the light test tenant (no demo load)."""
-    from fastapi.testclient import TestClient
 
     from kommuneki.core import accounts
     from kommuneki.core.models import User
@@ -136,16 +135,13 @@ def pm_client(tenant):
     app = create_app(platform=platform)
     clients = []
 
-    def make(role: str) -> TestClient:
+    def make(role: str):
         with platform.db.installation_session() as s:
             uid = accounts.create_user(s, username=f"pm-{role}", password="passord-for-test", actor="test").id
         with platform.db.tenant_session(tid) as s:
             accounts.grant_role(s, tid, s.get(User, uid), role, actor="test")
-        c = TestClient(app)
+        c = login_client(app, f"pm-{role}", "passord-for-test")
         clients.append(c)
-        r = c.post("/api/v1/auth/login", json={"username": f"pm-{role}", "password": "passord-for-test"})
-        assert r.status_code == 200, r.text
-        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         return c
 
     yield make

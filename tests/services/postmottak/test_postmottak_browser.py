@@ -4,26 +4,20 @@ and the page works under the app's CSP (no inline script or style)."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 
 import pytest
 
 from pm_helpers import make_eml
-
+from tests.conftest import serve_in_thread
 
 
 @pytest.mark.browser
 def test_inbox_and_message_pages_are_accessible(tenant, page, axe_js):
     # `page` and `axe_js` come from tests/conftest.py (pytest-playwright with Debian Chromium): one
     # Playwright driver per process, shared with every other browser test
-    import uvicorn
-
     from kommuneki.core import accounts
     from kommuneki.core.models import User
     from kommuneki.services.postmottak import service
-    from kommuneki.web.app import create_app
 
     platform, tid = tenant
     with platform.db.installation_session() as s:
@@ -32,19 +26,9 @@ def test_inbox_and_message_pages_are_accessible(tenant, page, axe_js):
         accounts.grant_role(s, tid, s.get(User, uid), "arkivar", actor="test")
     r = service.take_in(platform, tid, make_eml("Innsynskrav", "Jeg ber om innsyn i avtalen om brøyting."),
                         source="test", actor="test")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(platform=platform), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    base = f"http://127.0.0.1:{port}"
     problems: dict[str, list[str]] = {}
     csp_errors: list[str] = []
-    try:
+    with serve_in_thread(platform) as base:
         page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(base + "/logg-inn")
         page.get_by_label("Brukernavn").fill("pm-a11y")
@@ -60,8 +44,5 @@ def test_inbox_and_message_pages_are_accessible(tenant, page, axe_js):
             problems[path] = [f"{v['id']}: {json.dumps([n['target'] for n in v['nodes'][:3]])}"
                               for v in violations if v["impact"] in ("serious", "critical")]
         assert page.locator("mark.pm-term").count() > 0
-    finally:
-        server.should_exit = True
-        thread.join(10)
     assert problems == {"/postmottak": [], f"/postmottak/{r['id']}": []}
     assert csp_errors == []

@@ -4,14 +4,11 @@ no serious or critical violations), decision, download of the redacted file."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_platform
+from tests.conftest import free_port, make_platform, serve_in_thread
 
 PASSWORD = "skjerming-browser-passord"
 FNR = "26078704828"
@@ -21,15 +18,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from kommuneki.core import accounts
     from kommuneki.core.models import User
-    from kommuneki.web.app import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     platform = make_platform(tmp_path_factory.mktemp("skjerming-browser"), None, log_level="WARNING")
     platform.upgrade_db()
     with platform.db.installation_session() as s:
@@ -38,17 +30,8 @@ def server(tmp_path_factory):
                                        email="arkivar@example.test", actor="test", via="test").id
     with platform.db.tenant_session(tenant_id) as s:
         accounts.grant_role(s, tenant_id, s.get(User, user_id), "arkivar", actor="test")
-    srv = uvicorn.Server(uvicorn.Config(create_app(platform=platform), host="127.0.0.1", port=port,
-                                        log_level="warning", access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve_in_thread(platform, port) as url:
+        yield url
     platform.close()
 
 

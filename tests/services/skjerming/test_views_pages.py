@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import make_platform
+from tests.conftest import login_client, make_platform
 from tests.ingest.makers import make_docx
 
 PASSWORD = "skjerming-test-passord"
@@ -18,7 +18,6 @@ def client_factory(tmp_path_factory):
     """A signed-in TestClient over one SQLite platform for the module, with one tenant and an arkivar
     (the full demo is not needed here and costs seconds per test; the service tests run on both
     databases)."""
-    from fastapi.testclient import TestClient
 
     from kommuneki.core import accounts
     from kommuneki.web.app import create_app
@@ -37,12 +36,8 @@ def client_factory(tmp_path_factory):
     clients = []
 
     def make(username=None):
-        c = TestClient(app)
+        c = login_client(app, username, PASSWORD)
         clients.append(c)
-        if username:
-            r = c.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-            assert r.status_code == 200, r.text
-            c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         return c
 
     yield make
