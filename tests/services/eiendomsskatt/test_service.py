@@ -57,6 +57,7 @@ def test_officer_sets_another_value_and_the_tax_list_uses_it(valued_platform):
     with platform.db.tenant_session(tid) as session:
         s = suggestions.get_suggestion(session, sid)
         assert s.kind == KIND
+        assert s.cpu_ms > 0  # the valuation batch's CPU time is apportioned over its dwellings
         suggestions.decide(session, platform.registry, officer, sid, outcome="changed",
                            final_value={"value": 9_000_000}, reason="Befaring: arealet er feilregistrert.")
     after = service.dwelling(platform, tid, unit)

@@ -63,21 +63,25 @@ def value_from_files(platform: Platform, tenant_id: int, *, sales: bytes, sales_
                               filename=dwellings_name, source=source, actor=actor).item.id
     settings = get_settings(platform, tenant_id)
     vdate = valuation_date or settings.valuation_date
+    meter = suggestions.CpuMeter()
     try:
-        result = run_valuation(read_table(sales, sales_name), read_table(dwellings, dwellings_name), mapping,
-                               valuation_date=vdate, level=level)
+        with meter:
+            result = run_valuation(read_table(sales, sales_name), read_table(dwellings, dwellings_name), mapping,
+                                   valuation_date=vdate, level=level)
     except InvalidInput as exc:
         with platform.db.tenant_session(tenant_id) as session:
             for iid in (s_item, d_item):
                 it = session.get(items.Item, iid)
                 it.state, it.meta = "failed", {**it.meta, "error": exc.message}
         raise
-    return _record(platform, tenant_id, result, s_item, d_item, sales, dwellings, actor, max_suggestions)
+    return _record(platform, tenant_id, result, s_item, d_item, sales, dwellings, actor, max_suggestions, meter.ms)
 
 
-def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_bytes, actor, max_suggestions):
+def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_bytes, actor, max_suggestions,
+            batch_cpu_ms: float = 0.0):
     m, v, c = result.model, result.valuation, result.contributions
     frame = result.dwellings.frame
+    cpu_ms_each = batch_cpu_ms / max(1, len(frame))  # the batch's CPU apportioned equally per dwelling
     flagged_rows = np.flatnonzero(v.flagged)
     if max_suggestions is not None:
         flagged_rows = flagged_rows[:max_suggestions]
@@ -125,7 +129,8 @@ def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_
             proposal = suggestions.Proposal(
                 kind=KIND, value={"value": round(dv.value), "unit_id": dv.unit_id},
                 confidence=float(max(0.0, min(1.0, 1.0 - width / 2))), explanation=dv.explanation,
-                model_name=mv.name, model_version=mv.version, input_hash=hashlib.sha256(data).hexdigest())
+                model_name=mv.name, model_version=mv.version, input_hash=hashlib.sha256(data).hexdigest(),
+                cpu_ms=cpu_ms_each)
             s = suggestions.suggest(session, platform.registry, tenant_id, SERVICE, proposal, item_id=item.id, actor=actor)
             dv.suggestion_id = s.id
             n_sugg += 1
