@@ -12,6 +12,7 @@ Missing dependencies: :func:`require` skips with a message saying what to instal
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -283,3 +284,17 @@ def browser_context_args(browser_context_args):
 def axe_js() -> str:
     require(AXE_PATH.exists(), "axe-core (node_modules/axe-core)", "npm ci")
     return AXE_PATH.read_text()
+
+
+def axe_problems(page, axe_js: str) -> list[str]:
+    """Serious and critical axe-core violations on the current page, one readable line each."""
+    page.evaluate(axe_js)  # page.evaluate works under our CSP; add_script_tag would be refused
+    # only violations are collected: axe skips gathering the (many) passed nodes, which is much faster
+    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    lines = []
+    for v in violations:
+        if v["impact"] in ("serious", "critical"):
+            targets = "; ".join(json.dumps(n["target"]) + " " + n.get("failureSummary", "").replace("\n", " ")
+                                for n in v["nodes"][:5])
+            lines.append(f'[{v["impact"]}] {v["id"]}: {v["help"]} ({len(v["nodes"])} node(s)) {targets}')
+    return lines

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import axe_problems, login, screenshot
+from tests.conftest import axe_problems
+from tests.web.conftest import login, screenshot
 
 from .conftest import GOV_PASSWORD, GOV_USER
 

@@ -9,7 +9,6 @@ authlib-based provider that issues signed ID tokens; it runs in a thread as well
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -88,20 +87,6 @@ def live_server(tmp_path_factory, oidc_provider):
         yield LiveServer(url=url, platform=platform, oidc_issuer=oidc_provider)
     platform.close()
     shutil.rmtree(data, ignore_errors=True)
-
-
-def axe_problems(page, axe_js: str) -> list[str]:
-    """Serious and critical axe-core violations on the current page, one readable line each."""
-    page.evaluate(axe_js)  # page.evaluate works under our CSP; add_script_tag would be refused
-    # only violations are collected: axe skips gathering the (many) passed nodes, which is much faster
-    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
-    lines = []
-    for v in violations:
-        if v["impact"] in ("serious", "critical"):
-            targets = "; ".join(json.dumps(n["target"]) + " " + n.get("failureSummary", "").replace("\n", " ")
-                                for n in v["nodes"][:5])
-            lines.append(f'[{v["impact"]}] {v["id"]}: {v["help"]} ({len(v["nodes"])} node(s)) {targets}')
-    return lines
 
 
 def screenshot(page, name: str) -> Path:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import axe_problems, login, screenshot
+from tests.conftest import axe_problems
+
+from .conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -3,12 +3,10 @@ and the page works under the app's CSP (no inline script or style)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from pm_helpers import make_eml
-from tests.conftest import serve_in_thread
+from tests.conftest import axe_problems, serve_in_thread
 
 
 @pytest.mark.browser
@@ -38,11 +36,7 @@ def test_inbox_and_message_pages_are_accessible(tenant, page, axe_js):
         for path in ("/postmottak", f"/postmottak/{r['id']}"):
             page.goto(base + path)
             assert page.locator("h1").count() == 1
-            page.evaluate(axe_js)
-            violations = page.evaluate(
-                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
-            problems[path] = [f"{v['id']}: {json.dumps([n['target'] for n in v['nodes'][:3]])}"
-                              for v in violations if v["impact"] in ("serious", "critical")]
+            problems[path] = axe_problems(page, axe_js)
         assert page.locator("mark.pm-term").count() > 0
     assert problems == {"/postmottak": [], f"/postmottak/{r['id']}": []}
     assert csp_errors == []

@@ -3,12 +3,11 @@ no serious or critical violations), decision, download of the redacted file."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, make_platform, serve_in_thread
+from tests.conftest import axe_problems, free_port, make_platform, serve_in_thread
 
 PASSWORD = "skjerming-browser-passord"
 FNR = "26078704828"
@@ -35,13 +34,6 @@ def server(tmp_path_factory):
     platform.close()
 
 
-def serious(page, axe_js: str) -> list[str]:
-    page.evaluate(axe_js)
-    return [f"{v['id']}: {v['help']} {json.dumps([n['target'] for n in v['nodes'][:3]])}"
-            for v in page.evaluate("async () => (await axe.run(document)).violations")
-            if v["impact"] in ("serious", "critical")]
-
-
 def test_upload_review_decide_download_accessible(server, tmp_path, page, axe_js):
     # `page` comes from pytest-playwright (Debian Chromium, see tests/conftest.py): one Playwright
     # driver per process, shared with the other browser tests
@@ -52,13 +44,13 @@ def test_upload_review_decide_download_accessible(server, tmp_path, page, axe_js
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(server + "/skjerming")
-    assert serious(page, axe_js) == []
+    assert axe_problems(page, axe_js) == []
     page.set_input_files("#fil", str(doc))
     page.fill("#tittel", "Vedtak om støtte")
     page.click("text=Finn opplysninger som bør skjermes")
     page.wait_for_selector("mark.t-fodselsnummer")
     assert page.locator("mark.t-fodselsnummer .funn-etikett").first.inner_text().startswith(" [")
-    assert serious(page, axe_js) == []
+    assert axe_problems(page, axe_js) == []
     assert page.locator("input[name=innsyn]:checked").count() >= 1
     page.click("text=Lagre avgjørelsen")
     page.wait_for_selector("text=Avgjørelsen er lagret")
