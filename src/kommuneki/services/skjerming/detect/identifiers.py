@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -401,21 +401,32 @@ class AddressRecognizer(Recognizer):
     context = ("adresse", "bor i", "bosatt", "bostedsadresse", "postadresse", "besøksadresse")
     context_boost = 0.25
     # A street pattern is only tried around an anchor: a word ending in a street suffix before a number.
-    anchor_rx = re.compile(r"(\w[\w.'-]*)\s\d")
+    # Found from the number backwards (a regex for "word, space, digit" would try every word position).
+    anchor_rx = re.compile(r"[\w.'-]\s\d")
     anchor_ends = tuple(STREET_SUFFIXES) + ("gt.", "vn.")
+
+    def anchors(self, text: str) -> Iterator[tuple[int, int]]:
+        """(start of the word, end of the digit) for each word ending in a street suffix before a number."""
+        for t in self.anchor_rx.finditer(text):
+            end = t.start() + 1
+            start = end - 1
+            while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.'-"):
+                start -= 1
+            while start < end and not (text[start].isalnum() or text[start] == "_"):
+                start += 1   # the word starts with a word character
+            if start < end and text[start:end].lower().endswith(self.anchor_ends):
+                yield start, t.end()
 
     def analyze(self, text: str) -> list[Finding]:
         out: list[Finding] = []
         seen: set[tuple[int, int]] = set()
         compiled = self.compiled()
         streets, others = compiled[:2], compiled[2:]
-        for a in self.anchor_rx.finditer(text):
-            if not a.group(1).lower().endswith(self.anchor_ends):
-                continue
-            lo, hi = max(0, a.start() - 60), min(len(text), a.end() + 60)
+        for a_start, a_end in self.anchors(text):
+            lo, hi = max(0, a_start - 60), min(len(text), a_end + 60)
             for pname, rx, base in streets:
                 for m in rx.finditer(text, lo, hi):
-                    if not (m.start() <= a.start(1) and m.end() >= a.end() - 1) or m.span() in seen:
+                    if not (m.start() <= a_start and m.end() >= a_end - 1) or m.span() in seen:
                         continue
                     seen.add(m.span())
                     out.extend(self._finding(text, m, pname, base))

@@ -62,25 +62,41 @@ SURNAME_SUFFIX = re.compile(
     r"moen|bakken|seth|set|eng|strand|li|holm|gaard|gård|rød|ø|øy|aas|ås|åsen|voll|hus|ung|sæter|seter|tveit|"
     r"sveen|lund|lunde|mo|bø|vold|stø|skog|fjeld|fjell|heim|gren|qvist|ström|stein|borg|hammer)$")
 
-_TOKEN_RX = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
+# A word and the full stop right after it, or one punctuation character.
+_TOKEN_RX = re.compile(r"(\w+(?:[-'’.]\w+)*)(\.?)|[^\w\s]", re.UNICODE)
 ABBREVIATIONS = frozenset("""pr pst dvs ca osv kl nr mrd mht kr kgl hr f etc dr vs pt mill lat jf bl a e evt
 ift iht mfl m fl ifm ang adm dir st fr mr mrs ms prof ref tlf mob stk fig kap avd jr sr""".split())
 
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:
-    """Tokens with character offsets; an initial ("O.") or a known abbreviation keeps its full stop."""
+    """Tokens with character offsets; an initial ("O.") or a known abbreviation keeps its full stop, and a
+    full stop followed by another becomes one token ("..")."""
     out: list[tuple[str, int, int]] = []
+    append = out.append
     n = len(text)
+    taken = 0   # end of a ".." token that swallowed the next match
     for m in _TOKEN_RX.finditer(text):
+        w, dot = m.group(1, 2)
         s, e = m.span()
-        w = m.group()
-        if out and s < out[-1][2]:
-            continue   # the full stop already taken by an initial or abbreviation
-        if e < n and text[e] == "." and (
-                (len(w) == 1 and w.isalpha() and w.isupper()) or w.lower() in ABBREVIATIONS or "." in w):
-            e += 1
-            w = text[s:e]
-        out.append((w, s, e))
+        if w is None:   # punctuation
+            if s < taken:
+                continue
+            if e < n and text[s] == "." and text[e] == ".":
+                append(("..", s, e + 1))
+                taken = e + 1
+            else:
+                append((text[s], s, e))
+        elif not dot:
+            append((w, s, e))
+        elif (len(w) == 1 and w.isalpha() and w.isupper()) or "." in w or w.lower() in ABBREVIATIONS:
+            append((w + ".", s, e))
+        else:
+            append((w, s, e - 1))
+            if e < n and text[e] == ".":
+                append(("..", e - 1, e + 1))
+                taken = e + 1
+            else:
+                append((".", e - 1, e))
     return out
 
 
@@ -264,18 +280,16 @@ class SentStats:
     pair: frozenset[str]       # title-case forms in a Title Title pair not at the start
 
 
-def _title(w: str) -> bool:
-    return w[:1].isupper() and not w.isupper()
-
-
 def sent_stats(words: Sequence[str]) -> SentStats:
-    lower = frozenset(w for w in words if w.islower())
+    lower = frozenset([w for w in words if w.islower()])
     capmid, pair = set(), set()
-    for i in range(1, len(words)):
-        w = words[i]
-        if _title(w) and words[i - 1] not in _OPENERS:
+    titles = [w[:1].isupper() and not w.isupper() for w in words]
+    n = len(words)
+    for i in range(1, n):
+        if titles[i] and words[i - 1] not in _OPENERS:
+            w = words[i]
             capmid.add(w)
-            if i + 1 < len(words) and _title(words[i + 1]):
+            if i + 1 < n and titles[i + 1]:
                 pair.add(w)
                 pair.add(words[i + 1])
     return SentStats(lower, frozenset(capmid), frozenset(pair))
