@@ -118,32 +118,43 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenan
     runner.run(expand(paths), one, lambda r: f"{r['path']}: {len(r['messages'])} melding(er) tatt inn")
 
 
-def _history(folder: Path) -> tuple[list[bytes], list[dict]]:
-    """History laid out as FOLDER/<action>/<unit or ->/<dokumenttype or ->/*.eml|.msg|.mbox."""
-    raws, labels = [], []
-    for f in expand((folder,)):
-        parts = f.relative_to(folder).parts
-        if len(parts) < 2 or parts[0] not in engine.ACTIONS:
-            raise InvalidInput(f"{f}: forventet mappene <handling>/<enhet>/[<dokumenttype>/]fil, "
-                               "der handling er journalfores, videresendes eller slettes.")
-        unit = parts[1] if len(parts) > 2 and parts[1] != "-" else None
-        dtype = parts[2] if len(parts) > 3 and parts[2] != "-" else None
-        for _name, raw in _messages(f):
-            raws.append(raw)
-            labels.append({"action": parts[0], "unit": unit, "dokumenttype": dtype, "delete_reason": None})
-    return raws, labels
+HISTORY_HELP = ("Historikk: en mappe (<handling>/<enhet>/[<dokumenttype>/]fil), en CSV-fil (action;unit;"
+                "dokumenttype;file eller subject/from/body) eller et Noark 5-arkivuttrekk (arkivstruktur.xml); "
+                "flere kan gis samtidig.")
+
+
+def _history(platform, tenant_id: int | None, sources: tuple[Path, ...]):
+    """The history from every source, unit names mapped to the tenant's unit codes; what was left out is
+    reported on stderr (and returned in the summary)."""
+    from sqlalchemy import select
+
+    from ...core.models import Unit
+    from .history import load_all, map_units
+
+    hist = load_all(sources)
+    if platform is not None and tenant_id is not None:
+        with platform.db.tenant_session(tenant_id) as session:
+            units = [(u.code, u.name) for u in session.scalars(select(Unit))]
+        map_units(hist, units)
+    for line in hist.problems:
+        progress(f"Utelatt: {line}")
+    for line in hist.notes:
+        progress(line)
+    if hist.problems:
+        progress(f"Utelatt i alt: {len(hist.problems)}; {len(hist.raws)} meldinger brukes.")
+    return hist
 
 
 @group.command("train", help="Tren modellen. --demo: standardmodellen på demokorpuset. Ellers på "
-               "organisasjonens behandlede e-post i en mappe (<handling>/<enhet>/[<dokumenttype>/]fil).")
-@click.argument("folder", required=False, type=click.Path(path_type=Path, exists=True, file_okay=False))
+               "organisasjonens behandlede e-post. " + HISTORY_HELP)
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path, exists=True))
 @click.option("--demo", is_flag=True, help="Tren standardmodellen på demokorpuset.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Mappe for --demo-modellen.")
 @json_option
 @tenant_option
 @click.pass_context
 @domain_errors
-def train_cmd(ctx: click.Context, folder: Path | None, demo: bool, out: Path | None, as_json: bool,
+def train_cmd(ctx: click.Context, sources: tuple[Path, ...], demo: bool, out: Path | None, as_json: bool,
               tenant: str | None) -> None:
     if demo:
         from .training import train_demo
@@ -151,31 +162,35 @@ def train_cmd(ctx: click.Context, folder: Path | None, demo: bool, out: Path | N
         card = train_demo(out or engine.DATA_DIR)
         emit(card, as_json, f"Trent {card['name']} {card['version']}: {json.dumps(card['metrics']['accuracy'])}")
         return
-    if folder is None:
-        raise click.UsageError("Oppgi en mappe med behandlet e-post, eller --demo.")
+    if not sources:
+        raise click.UsageError("Oppgi historikk (en mappe, en CSV-fil eller et Noark 5-uttrekk), eller --demo.")
     from . import service
 
     platform = get_platform(ctx)
     tenant_id = resolve_tenant_id(ctx, tenant)
-    raws, labels = _history(folder)
-    mv = service.train_tenant(platform, tenant_id, raws, labels, actor="cli",
-                              description=f"Behandlet e-post fra mappen {folder.name}, {len(raws)} meldinger.")
-    emit(mv, as_json, f"Registrert {mv['name']} {mv['version']}: {json.dumps(mv['card']['metrics']['accuracy'])}")
+    hist = _history(platform, tenant_id, sources)
+    description = (f"Behandlet e-post fra {', '.join(hist.sources)}; {len(hist.raws)} meldinger"
+                   + (f", {len(hist.problems)} rader utelatt." if hist.problems else "."))
+    mv = service.train_tenant(platform, tenant_id, hist.raws, hist.labels, actor="cli", description=description)
+    emit({**mv, "history": hist.summary()}, as_json,
+         f"Registrert {mv['name']} {mv['version']}: {json.dumps(mv['card']['metrics']['accuracy'])}")
 
 
-@group.command("evaluate", help="Mål modellen: --demo på demokorpusets holdt-ut-del, ellers på en mappe "
-               "(<handling>/<enhet>/[<dokumenttype>/]fil).")
-@click.argument("folder", required=False, type=click.Path(path_type=Path, exists=True, file_okay=False))
+@group.command("evaluate", help="Mål modellen: --demo på demokorpusets holdt-ut-del, ellers på organisasjonens "
+               "behandlede e-post. " + HISTORY_HELP)
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path, exists=True))
 @click.option("--demo", is_flag=True)
 @click.option("--n", type=int, default=3000, show_default=True, help="Antall demomeldinger.")
 @json_option
 @tenant_option
 @click.pass_context
 @domain_errors
-def evaluate_cmd(ctx: click.Context, folder: Path | None, demo: bool, n: int, as_json: bool, tenant: str | None) -> None:
+def evaluate_cmd(ctx: click.Context, sources: tuple[Path, ...], demo: bool, n: int, as_json: bool,
+                 tenant: str | None) -> None:
     from .training import evaluate
 
     model = engine.default_model()
+    platform = tenant_id = None
     if tenant is not None:
         from . import service
 
@@ -183,17 +198,20 @@ def evaluate_cmd(ctx: click.Context, folder: Path | None, demo: bool, n: int, as
         tenant_id = resolve_tenant_id(ctx, tenant)
         with platform.db.tenant_session(tenant_id) as session:
             model = service.current_model(session, tenant_id)
+    extra = {}
     if demo:
         from . import corpus
 
         held = list(corpus.generate(n, split="heldout"))
         raws, labels, received = [m.raw for m in held], [m.labels for m in held], [m.received for m in held]
-    elif folder is not None:
-        raws, labels = _history(folder)
-        received = None
+    elif sources:
+        hist = _history(platform, tenant_id, sources)
+        raws, labels, received = hist.raws, hist.labels, None
+        extra = {"history": hist.summary()}
     else:
-        raise click.UsageError("Oppgi en mappe, eller --demo.")
-    result = {"model": {"name": model.name, "version": model.version}, **evaluate(model, raws, labels, received)}
+        raise click.UsageError("Oppgi historikk (en mappe, en CSV-fil eller et Noark 5-uttrekk), eller --demo.")
+    result = {"model": {"name": model.name, "version": model.version}, **evaluate(model, raws, labels, received),
+              **extra}
     emit(result, as_json, json.dumps(result, ensure_ascii=False, indent=2))
 
 

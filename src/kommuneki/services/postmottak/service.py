@@ -561,7 +561,8 @@ def _legal_basis(session: Session, tenant_id: int) -> str | None:
 def train_tenant(platform: Platform, tenant_id: int, raws: list[bytes], labels: list[dict[str, Any]], *,
                  actor: str, description: str) -> dict[str, Any]:
     """Train on the tenant's handled mail (personal data): refuses unless the tenant has recorded its
-    lawful basis. Holds out every fifth message for the card's metrics; registers the model."""
+    lawful basis. Holds out every fifth message for the card's metrics; registers the model. The
+    history comes from ``history.load_all`` (folder, CSV or Noark 5 journal export) or any other list."""
     from . import training
 
     with platform.db.tenant_session(tenant_id) as session:
@@ -575,8 +576,10 @@ def train_tenant(platform: Platform, tenant_id: int, raws: list[bytes], labels: 
     train_idx = [i for i in range(len(raws)) if i % 5 != 4]
     held_idx = [i for i in range(len(raws)) if i % 5 == 4]
     version = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    # heads the history cannot train (one class only: a journal export is all journalføres) are kept
+    # from the shipped default model and named in the card
     model = training.train_on([raws[i] for i in train_idx], [labels[i] for i in train_idx],
-                              version=version, name=f"postmottak-tekst-t{tenant_id}")
+                              version=version, name=f"postmottak-tekst-t{tenant_id}", base=engine.default_model())
     metrics = training.evaluate(model, [raws[i] for i in held_idx], [labels[i] for i in held_idx])
     card = training.model_card(model, metrics, training_time_s=model.meta.get("training_time_s"),
                                personal_data=True, description=description, lawful_basis=str(basis))

@@ -36,6 +36,9 @@ class TextModel:
     vectorizer: Any
     classifiers: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Heads this model's training data could not give (a task with one class only, e.g. action from a
+    #: journal export that holds only journalført mail), kept from another model with its own vocabulary.
+    base: "TextModel | None" = None
     _feature_names: np.ndarray | None = None
 
     @property
@@ -82,25 +85,37 @@ class TextModel:
             out[task] = TaskPrediction(value=str(classes[best]), confidence=round(float(proba[best]), 4),
                                        alternatives=[(str(classes[i]), round(float(proba[i]), 4)) for i in order[1:4]],
                                        terms=terms)
+        if self.base is not None:
+            borrowed = tuple(t for t in tasks if t not in self.classifiers and t in self.base.classifiers)
+            if borrowed:
+                out.update(self.base.predict(text, borrowed, top_terms))
         return out
+
+    def _payload(self) -> dict[str, Any]:
+        return {"format": FORMAT, "vectorizer": self.vectorizer, "classifiers": self.classifiers,
+                "meta": self.meta, "base": None if self.base is None else self.base._payload()}
 
     def dumps(self) -> bytes:
         import joblib
 
         buf = io.BytesIO()
-        joblib.dump({"format": FORMAT, "vectorizer": self.vectorizer, "classifiers": self.classifiers,
-                     "meta": self.meta}, buf, compress=3)
+        joblib.dump(self._payload(), buf, compress=3)
         return buf.getvalue()
+
+    @classmethod
+    def _from_payload(cls, obj: Any) -> "TextModel":
+        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+            from ...core.errors import InvalidInput
+            raise InvalidInput("Modellfilen er ikke en postmottak-modell.")
+        base = obj.get("base")
+        return cls(obj["vectorizer"], obj["classifiers"], obj["meta"],
+                   base=cls._from_payload(base) if base is not None else None)
 
     @classmethod
     def loads(cls, data: bytes) -> "TextModel":
         import joblib
 
-        obj = joblib.load(io.BytesIO(data))
-        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-            from ...core.errors import InvalidInput
-            raise InvalidInput("Modellfilen er ikke en postmottak-modell.")
-        return cls(obj["vectorizer"], obj["classifiers"], obj["meta"])
+        return cls._from_payload(joblib.load(io.BytesIO(data)))
 
     @classmethod
     def load(cls, path: Path) -> "TextModel":
@@ -139,6 +154,20 @@ def train(texts: list[str], labels: list[dict[str, str | None]], *, name: str, v
             "vocabulary": len(vec.vocabulary_)}
     vec.stop_words_ = None  # large and not needed for transform
     return TextModel(vec, classifiers, meta)
+
+
+def borrow_missing(model: TextModel, base: TextModel) -> TextModel:
+    """Give ``model`` the heads it lacks from ``base`` (only ``base``'s own heads, with ``base``'s
+    vocabulary; embedded, so the artifact stays the same when the shipped default changes). The engine
+    needs action, unit and dokumenttype; a history with one class for a task (a journal export: only
+    journalføres) trains the rest and keeps these. ``meta["borrowed"]`` says which and from where."""
+    missing = [t for t in TASKS if t not in model.classifiers and t in base.classifiers]
+    if not missing:
+        return model
+    model.base = TextModel(base.vectorizer, {t: base.classifiers[t] for t in missing},
+                           {"name": base.name, "version": base.version, "vocabulary": base.meta.get("vocabulary")})
+    model.meta["borrowed"] = {t: f"{base.name} {base.version}" for t in missing}
+    return model
 
 
 def highlight_spans(text: str, terms: list[str], limit: int = 5) -> dict[str, list[list[int]]]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ...ingest.email import parse_message
 from . import engine, features
-from .textmodel import TextModel, train
+from .textmodel import TextModel, borrow_missing, train
 
 DEMO_TRAIN_N = 6000
 DEMO_HELDOUT_N = 3000
@@ -36,9 +36,14 @@ def task_labels(labels: dict[str, Any]) -> dict[str, str | None]:
 
 
 def train_on(raws: Iterable[bytes], labels: list[dict[str, Any]], *, version: str,
-             name: str = MODEL_NAME) -> TextModel:
+             name: str = MODEL_NAME, base: TextModel | None = None) -> TextModel:
+    """Train on messages and their labels. A task the labels give fewer than two classes for is not
+    trained; with ``base`` (a tenant's training: the shipped default model) that head is kept from
+    ``base`` instead, so a history of one action only (a Noark journal export) still gives a working
+    model whose unit and dokumenttype are the tenant's own."""
     texts = [features.model_text(parse_message(r)) for r in raws]
-    return train(texts, [task_labels(lab) for lab in labels], name=name, version=version)
+    model = train(texts, [task_labels(lab) for lab in labels], name=name, version=version)
+    return borrow_missing(model, base) if base is not None else model
 
 
 def evaluate(model: TextModel, raws: list[bytes], labels: list[dict[str, Any]], received: list | None = None
@@ -112,9 +117,14 @@ def train_demo(out_dir: Path, *, n_train: int = DEMO_TRAIN_N, n_heldout: int = D
     return card
 
 
+TASK_LABELS = {"action": "Handling (journalføres, videresendes eller slettes)", "unit": "Enhet",
+               "dokumenttype": "Dokumenttype", "delete_reason": "Slettegrunn"}
+
+
 def model_card(model: TextModel, metrics: dict[str, Any], *, training_time_s: float | None,
                personal_data: bool = False, description: str | None = None,
                lawful_basis: str | None = None) -> dict[str, Any]:
+    borrowed = model.meta.get("borrowed") or {}
     return {
         "name": model.name, "version": model.version, "service": "postmottak",
         "intended_use": "Foreslå om en e-post til postmottaket skal journalføres, videresendes eller slettes, "
@@ -131,9 +141,11 @@ def model_card(model: TextModel, metrics: dict[str, Any], *, training_time_s: fl
             "på kommunens egen historikk.",
             "Ser bare ord og noen hoder, ikke sammenhengen mellom dem; korte meldinger («se vedlegg») er usikre.",
             "Vedlegg leses bare der det finnes en leser for formatet (PDF, DOCX, OCR leveres av ingest).",
-        ],
+        ] + [f"{TASK_LABELS[t]} er ikke lært av treningsdataene (færre enn to klasser), men hentet fra {src}."
+             for t, src in borrowed.items()],
         "training_time_s": training_time_s, "lawful_basis": lawful_basis,
         "model": {"type": "TF-IDF (ord og ordpar) + logistisk regresjon per oppgave",
-                  "vocabulary": model.meta.get("vocabulary"), "class_counts": model.meta.get("class_counts")},
+                  "vocabulary": model.meta.get("vocabulary"), "class_counts": model.meta.get("class_counts"),
+                  "borrowed_tasks": borrowed},
         "reproduce": "kommuneki postmottak train --demo --out src/kommuneki/services/postmottak/data",
     }
