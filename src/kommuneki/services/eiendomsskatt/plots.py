@@ -45,8 +45,9 @@ def ratio_vs_price(price: np.ndarray, ratio: np.ndarray, *, max_points: int = 15
         body.append(f'<text x="{PAD_L - 6}" y="{y(t) + 4:.1f}" text-anchor="end" font-size="11" fill="#222">'
                     f'{str(t).replace(".", ",")}</text>')
     for q in np.quantile(price, [0.05, 0.5, 0.95]):
+        label = f"{q / 1e6:.1f}".replace(".", ",")  # decimal comma in the label only, not in the coordinates
         body.append(f'<text x="{x(q):.1f}" y="{H - PAD_B + 16}" text-anchor="middle" font-size="11" fill="#222">'
-                    f'{q / 1e6:.1f} mill.</text>'.replace(".", ",", 1))
+                    f'{label} mill.</text>')
     body += [f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="2" fill="#1f5fa8" fill-opacity="0.35"/>' for a, b in zip(p, r)]
     edges = np.quantile(price, np.linspace(0, 1, 11))
     pts = []
@@ -81,8 +82,9 @@ def ratio_by_band(rows: list[dict]) -> str:
         x0 = PAD_L + i * bw + bw * 0.15
         top, base = min(y(v), y(1.0)), max(y(v), y(1.0))
         body.append(f'<rect x="{x0:.1f}" y="{top:.1f}" width="{bw * 0.7:.1f}" height="{max(base - top, 1):.1f}" fill="#1f5fa8"/>')
+        label = f"{v:.3f}".replace(".", ",")
         body.append(f'<text x="{x0 + bw * 0.35:.1f}" y="{top - 4:.1f}" text-anchor="middle" font-size="11" fill="#222">'
-                    f'{v:.3f}</text>'.replace(".", ","))
+                    f'{label}</text>')
         body.append(f'<text x="{x0 + bw * 0.35:.1f}" y="{H - PAD_B + 16}" text-anchor="middle" font-size="11" fill="#222">'
                     f'{escape(r["group"])}</text>')
     body.append(f'<line x1="{PAD_L}" y1="{y(1.0):.1f}" x2="{W - PAD_R}" y2="{y(1.0):.1f}" stroke="#444" stroke-dasharray="4 3"/>')

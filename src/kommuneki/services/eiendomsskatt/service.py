@@ -23,7 +23,7 @@ from ...core.models import Decision, Suggestion, Tenant
 from ...core.platform import Platform
 from . import KIND, engine_card
 from .engine import explain, taxlist
-from .engine.mapping import parse_mapping, read_table
+from .engine.mapping import Mapping, parse_mapping, read_table
 from .engine.valuation import run as run_valuation
 from .models import DwellingValuation, ValuationRun
 
@@ -56,11 +56,54 @@ def value_from_files(platform: Platform, tenant_id: int, *, sales: bytes, sales_
                      max_suggestions: int | None = None) -> dict[str, Any]:
     """The whole run for a tenant. Returns a summary (run id, counts, held-out ratio study)."""
     mapping = parse_mapping(mapping_text, mapping_name)
+    s_item, d_item = store_files(platform, tenant_id, sales=sales, sales_name=sales_name, dwellings=dwellings,
+                                 dwellings_name=dwellings_name, actor=actor, source=source)
+    return _value(platform, tenant_id, s_item, d_item, sales, sales_name, dwellings, dwellings_name, mapping,
+                  actor=actor, valuation_date=valuation_date, level=level, max_suggestions=max_suggestions)
+
+
+def store_files(platform: Platform, tenant_id: int, *, sales: bytes, sales_name: str, dwellings: bytes,
+                dwellings_name: str, actor: str, source: str = "upload",
+                mapping: dict[str, Any] | None = None) -> tuple[int, int]:
+    """Record the arrival of a sales file and a dwellings file (committed before any processing).
+    The sales item points at its dwellings item, and keeps a draft ``mapping`` for the editor if given.
+    Returns (sales item id, dwellings item id)."""
     with platform.db.tenant_session(tenant_id) as session:
-        s_item = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="sales", data=sales,
-                              filename=sales_name, source=source, actor=actor).item.id
+        s = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="sales", data=sales,
+                         filename=sales_name, source=source, actor=actor).item
         d_item = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="dwellings", data=dwellings,
                               filename=dwellings_name, source=source, actor=actor).item.id
+        s.meta = {**(s.meta or {}), "dwellings_item_id": d_item, **({"mapping": mapping} if mapping else {})}
+        return s.id, d_item
+
+
+def uploaded_files(platform: Platform, tenant_id: int, sales_item_id: int) -> dict[str, Any]:
+    """The stored sales and dwellings files of one upload (for the mapping editor): their names, bytes
+    and the draft mapping given with them, if any."""
+    with platform.db.tenant_session(tenant_id) as session:
+        s = session.get(items.Item, sales_item_id)
+        if s is None or s.tenant_id != tenant_id or s.service != SERVICE or s.kind != "sales" \
+                or "dwellings_item_id" not in (s.meta or {}):
+            raise NotFound("Fant ikke den opplastede salgsfilen.")
+        d = session.get(items.Item, int(s.meta["dwellings_item_id"]))
+        if d is None or d.tenant_id != tenant_id:
+            raise NotFound("Fant ikke den opplastede boligfilen.")
+        return {"sales_item_id": s.id, "dwellings_item_id": d.id, "sales_name": s.filename or "salg.csv",
+                "dwellings_name": d.filename or "boliger.csv", "sales": items.read_content(session, platform.blobs, s),
+                "dwellings": items.read_content(session, platform.blobs, d), "mapping": s.meta.get("mapping")}
+
+
+def value_uploaded(platform: Platform, tenant_id: int, sales_item_id: int, mapping: dict[str, Any], *, actor: str,
+                   valuation_date: date | None = None, level: float = 0.8) -> dict[str, Any]:
+    """Value from files already stored by :func:`store_files`, with a mapping object (from the editor)."""
+    f = uploaded_files(platform, tenant_id, sales_item_id)
+    return _value(platform, tenant_id, f["sales_item_id"], f["dwellings_item_id"], f["sales"], f["sales_name"],
+                  f["dwellings"], f["dwellings_name"], Mapping.from_dict(mapping), actor=actor,
+                  valuation_date=valuation_date, level=level)
+
+
+def _value(platform, tenant_id, s_item, d_item, sales, sales_name, dwellings, dwellings_name, mapping: Mapping, *,
+           actor, valuation_date=None, level=0.8, max_suggestions=None) -> dict[str, Any]:
     settings = get_settings(platform, tenant_id)
     vdate = valuation_date or settings.valuation_date
     meter = suggestions.CpuMeter()
@@ -74,11 +117,21 @@ def value_from_files(platform: Platform, tenant_id: int, *, sales: bytes, sales_
                 it = session.get(items.Item, iid)
                 it.state, it.meta = "failed", {**it.meta, "error": exc.message}
         raise
-    return _record(platform, tenant_id, result, s_item, d_item, sales, dwellings, actor, max_suggestions, meter.ms)
+    return _record(platform, tenant_id, result, s_item, d_item, sales, dwellings, actor, max_suggestions, meter.ms,
+                   mapping=mapping.to_dict())
+
+
+def latest_mapping(platform: Platform, tenant_id: int) -> dict[str, Any]:
+    """The mapping object the latest run used (to download and reuse with ``--mapping``)."""
+    with platform.db.tenant_session(tenant_id) as session:
+        mapping = (latest_run(session).summary or {}).get("mapping")
+    if mapping is None:
+        raise NotFound("Siste verdsetting har ikke lagret kolonneoppsettet.")
+    return mapping
 
 
 def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_bytes, actor, max_suggestions,
-            batch_cpu_ms: float = 0.0):
+            batch_cpu_ms: float = 0.0, mapping: dict[str, Any] | None = None):
     m, v, c = result.model, result.valuation, result.contributions
     frame = result.dwellings.frame
     cpu_ms_each = batch_cpu_ms / max(1, len(frame))  # the batch's CPU apportioned equally per dwelling
@@ -97,7 +150,8 @@ def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_
         summary = {"dwellings": int(len(frame)), "flagged": int(v.flagged.sum()),
                    "sales_rejected": result.sales.rejected, "dwellings_rejected": result.dwellings.rejected,
                    "study": result.calibration_study, "training": m.training,
-                   "seconds": {k: round(x, 2) for k, x in result.seconds.items()}, "level": m.interval.level}
+                   "seconds": {k: round(x, 2) for k, x in result.seconds.items()}, "level": m.interval.level,
+                   "mapping": mapping}
         run = ValuationRun(tenant_id=tenant_id, sales_item_id=s_item, dwellings_item_id=d_item, model_version_id=mv.id,
                            valuation_date=result.valuation_date, summary=json.loads(json.dumps(summary, default=str)),
                            created_by=actor)
@@ -134,6 +188,9 @@ def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_
             s = suggestions.suggest(session, platform.registry, tenant_id, SERVICE, proposal, item_id=item.id, actor=actor)
             dv.suggestion_id = s.id
             n_sugg += 1
+        for iid in (s_item, d_item):  # a retry after a failed attempt (the editor) clears the failure
+            it = session.get(items.Item, iid)
+            it.state, it.meta = "analysed", {k: x for k, x in (it.meta or {}).items() if k != "error"}
         audit.record(session, tenant_id, "eiendomsskatt.run_completed", actor=actor, subject=("eiendomsskatt_run", run.id),
                      run_id=run.id, model_id=mv.id, dwellings=len(frame), flagged=int(v.flagged.sum()),
                      rejected_sales=len(result.sales.rejected), sales_sha256=hashlib.sha256(sales_bytes).hexdigest(),

@@ -8,11 +8,13 @@ import numpy as np
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from ...core.errors import DomainError, Forbidden
+from ...core.errors import DomainError, Forbidden, InvalidInput
 from ...core.permissions import Principal, authorize
 from ...web.deps import current_principal, get_platform, read_upload
 from ...web.pages import page_principal, redirect, render
 from . import plots, service
+from .engine import mapping_editor as editor
+from .engine.mapping import BUILDING_TYPES, REQUIRED_SALES, Mapping, parse_mapping, read_table
 
 OFFICE_ROLES = {"eiendomsskatt", "admin"}
 
@@ -25,6 +27,53 @@ def _office(p: Principal) -> None:
 def _no_store(resp):
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+def _ran(res: dict) -> str:
+    return (f"{res['dwellings']} boliger er verdsatt; {res['flagged']} er flagget for kontroll og "
+            f"{res['sales_rejected']} salg utelatt med grunn.")
+
+
+async def _uploads(request: Request, form) -> tuple[dict, str, str]:
+    """The sales and dwellings uploads of the form on /eiendomsskatt, and the mapping given as a file
+    or as text (may be empty). Raises InvalidInput with a message for the page."""
+    files = {}
+    for key, label in (("salg", "salgsfilen"), ("boliger", "boligfilen")):
+        f = form.get(key)
+        if f is None or isinstance(f, str) or not f.filename:
+            raise InvalidInput(f"Velg {label}.")
+        files[key] = f
+    mapping_text, mapping_name = str(form.get("oppsett_tekst") or ""), "oppsett.json"
+    mf = form.get("oppsett")
+    if mf is not None and not isinstance(mf, str) and mf.filename:
+        try:
+            mapping_text, mapping_name = (await read_upload(request, mf)).decode("utf-8"), mf.filename
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("Kolonneoppsettet må være UTF-8-tekst (JSON eller YAML).") from exc
+    return files, mapping_text, mapping_name
+
+
+def _editor_page(request: Request, p: Principal, data: tuple, choices: editor.Choices | None = None,
+                 outcome: editor.Outcome | None = None, status_code: int = 200):
+    """The column-by-column editor for one upload (``data`` from :func:`_editor_data`): the guessed (or
+    given, or sent) choices and their errors."""
+    f, sales, dwellings, columns = data
+    if choices is None:
+        draft = f.get("mapping")
+        choices = editor.from_mapping(columns, sales, Mapping.from_dict(draft)) if draft \
+            else editor.guess(columns, sales)
+    outcome = outcome or editor.Outcome(None, {}, [])
+    return _no_store(render(
+        request, "eiendomsskatt/mapping.html", p, status_code=status_code, f=f, columns=columns, choices=choices,
+        errors=outcome.errors, missing=outcome.missing, n_sales=len(sales), n_dwellings=len(dwellings),
+        labels=editor.FIELD_LABELS, required=REQUIRED_SALES,
+        colnames={f"felt_{c.index}": c.name for c in columns}, types=BUILDING_TYPES, type_labels=editor.TYPE_LABELS))
+
+
+def _editor_data(request: Request, p: Principal, item_id: int):
+    f = service.uploaded_files(get_platform(request), p.tenant_id, item_id)
+    sales, dwellings = read_table(f["sales"], f["sales_name"]), read_table(f["dwellings"], f["dwellings_name"])
+    return f, sales, dwellings, editor.describe(sales, dwellings)
 
 
 def router() -> APIRouter:
@@ -69,30 +118,79 @@ def router() -> APIRouter:
         _office(p)
         authorize(p, "item.create")
         form = await request.form()
-        files = {}
-        for key, label in (("salg", "salgsfilen"), ("boliger", "boligfilen")):
-            f = form.get(key)
-            if f is None or isinstance(f, str) or not f.filename:
-                return redirect("/eiendomsskatt", ("error", f"Velg {label}."), request)
-            files[key] = f
-        mapping_text, mapping_name = str(form.get("oppsett_tekst") or ""), "oppsett.json"
-        mf = form.get("oppsett")
         try:
-            if mf is not None and not isinstance(mf, str) and mf.filename:
-                mapping_text, mapping_name = (await read_upload(request, mf)).decode("utf-8"), mf.filename
+            files, mapping_text, mapping_name = await _uploads(request, form)
             res = service.value_from_files(
                 get_platform(request), p.tenant_id, sales=await read_upload(request, files["salg"]),
                 sales_name=files["salg"].filename, dwellings=await read_upload(request, files["boliger"]),
                 dwellings_name=files["boliger"].filename, mapping_text=mapping_text, mapping_name=mapping_name,
                 actor=p.actor, source="upload")
-        except UnicodeDecodeError:
-            return redirect("/eiendomsskatt", ("error", "Kolonneoppsettet må være UTF-8-tekst (JSON eller YAML)."),
-                            request)
         except DomainError as exc:
             return redirect("/eiendomsskatt", ("error", exc.message), request)
-        return redirect("/eiendomsskatt", ("ok", f"{res['dwellings']} boliger er verdsatt; {res['flagged']} er "
-                                                  f"flagget for kontroll og {res['sales_rejected']} salg utelatt "
-                                                  "med grunn."), request)
+        return redirect("/eiendomsskatt", ("ok", _ran(res)), request)
+
+    @r.post("/eiendomsskatt/oppsett", include_in_schema=False)
+    async def upload_for_editor(request: Request, p: Principal = Depends(page_principal)):
+        """The same upload, stored first; then the column-by-column editor (prefilled from the mapping
+        file or text when one was given, else guessed from the column names)."""
+        _office(p)
+        authorize(p, "item.create")
+        form = await request.form()
+        try:
+            files, mapping_text, mapping_name = await _uploads(request, form)
+            draft = parse_mapping(mapping_text, mapping_name).to_dict() if mapping_text.strip() else None
+            sales_id, _d = service.store_files(
+                get_platform(request), p.tenant_id, sales=await read_upload(request, files["salg"]),
+                sales_name=files["salg"].filename, dwellings=await read_upload(request, files["boliger"]),
+                dwellings_name=files["boliger"].filename, actor=p.actor, source="upload", mapping=draft)
+        except DomainError as exc:
+            return redirect("/eiendomsskatt", ("error", exc.message), request)
+        return redirect(f"/eiendomsskatt/oppsett/{sales_id}")
+
+    @r.get("/eiendomsskatt/oppsett/{item_id:int}", include_in_schema=False)
+    def mapping_editor(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+        _office(p)
+        try:
+            return _editor_page(request, p, _editor_data(request, p, item_id))
+        except InvalidInput as exc:  # a file that cannot be read as a table
+            return redirect("/eiendomsskatt", ("error", exc.message), request)
+
+    @r.post("/eiendomsskatt/oppsett/{item_id:int}", include_in_schema=False)
+    async def mapping_editor_submit(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+        """Check the choices; then value with them, or send the mapping as a JSON or YAML file."""
+        _office(p)
+        authorize(p, "item.create")
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        try:
+            data = _editor_data(request, p, item_id)
+        except InvalidInput as exc:
+            return redirect("/eiendomsskatt", ("error", exc.message), request)
+        _f, sales, dwellings, columns = data
+        choices = editor.from_form(columns, form)
+        outcome = editor.build(columns, choices, sales, dwellings)
+        if outcome.mapping is None:
+            return _editor_page(request, p, data, choices, outcome, status_code=422)
+        action = form.get("handling", "verdsett")
+        if action in ("json", "yaml"):
+            media = "application/json" if action == "json" else "application/yaml"
+            return _no_store(Response(editor.dump(outcome.mapping, action), media_type=f"{media}; charset=utf-8",
+                                      headers={"Content-Disposition":
+                                               f'attachment; filename="kolonneoppsett.{action}"'}))
+        try:
+            res = service.value_uploaded(get_platform(request), p.tenant_id, item_id, outcome.mapping, actor=p.actor)
+        except DomainError as exc:  # the valuation itself refused the data: say so on the editor
+            return _editor_page(request, p, data, choices, editor.Outcome(None, {"": exc.message}, []),
+                                status_code=422)
+        return redirect("/eiendomsskatt", ("ok", _ran(res)), request)
+
+    @r.get("/eiendomsskatt/kolonneoppsett.{fmt}", include_in_schema=False)
+    def latest_mapping(fmt: str, request: Request, p: Principal = Depends(page_principal)):
+        """The mapping the latest run used, as a file for `--mapping` or for the upload form."""
+        _office(p)
+        data = editor.dump(service.latest_mapping(get_platform(request), p.tenant_id), fmt)
+        media = "application/json" if fmt == "json" else "application/yaml"
+        return _no_store(Response(data, media_type=f"{media}; charset=utf-8",
+                                  headers={"Content-Disposition": f'attachment; filename="kolonneoppsett.{fmt}"'}))
 
     @r.get("/eiendomsskatt/skatteliste.{fmt}", include_in_schema=False)
     def tax_list(fmt: str, request: Request, p: Principal = Depends(page_principal)):

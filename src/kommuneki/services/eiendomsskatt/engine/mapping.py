@@ -70,6 +70,18 @@ class Mapping:
                    ignore=tuple(raw.get("ignore") or ()),
                    monotone_increasing=tuple(raw.get("monotone_increasing") or ()))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The mapping object again (what :meth:`from_dict` reads), for a file or a run's record."""
+        out: dict[str, Any] = {c: self.columns[c] for c in CANONICAL if c in self.columns}
+        if self.date_format:
+            out["date_format"] = self.date_format
+        out["area_unit"] = self.area_unit
+        for key in ("building_type_values", "ignore", "monotone_increasing"):
+            value = getattr(self, key)
+            if value:
+                out[key] = dict(value) if isinstance(value, dict) else list(value)
+        return out
+
     def source(self, canonical: str) -> str:
         return self.columns.get(canonical, canonical)
 

@@ -1,0 +1,100 @@
+"""The eiendomsskatt pages in a real headless Chromium with axe-core, on the demo platform: the valuer
+signs in, uploads a sales file and a dwellings file, maps the columns in the editor (an error first,
+then the fix), values, and reads the result; no page has a serious or critical violation, and the pages
+work under the app's CSP. A screenshot of each page is saved as /tmp/eiendomsskatt-<name>.png."""
+
+from __future__ import annotations
+
+import pytest
+
+from kommuneki.demo import DEMO_PASSWORD
+from tests.conftest import axe_problems, serve_in_thread
+
+from .test_mapping_editor import export
+
+SHOTS = "/tmp/eiendomsskatt-{}.png"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("demo_platform", ["sqlite"], indirect=True)  # a browser test need not run twice
+def test_upload_map_value_and_read_the_pages(demo_platform, page, axe_js, tmp_path):
+    # `page` and `axe_js` come from tests/conftest.py (pytest-playwright with Debian Chromium): one
+    # Playwright driver per process, shared with every other browser test
+    sales, dwellings = export()
+    (tmp_path / "salg.csv").write_bytes(sales)
+    (tmp_path / "boliger.csv").write_bytes(dwellings)
+    problems: dict[str, list[str]] = {}
+    csp_errors: list[str] = []
+
+    def check(name: str) -> None:
+        assert page.locator("h1").count() == 1
+        page.screenshot(path=SHOTS.format(name), full_page=True)
+        found = axe_problems(page, axe_js)
+        if found:
+            problems[name] = found
+
+    with serve_in_thread(demo_platform) as base:
+        page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(base + "/logg-inn")
+        page.get_by_label("Brukernavn").fill("takst")
+        page.get_by_label("Passord").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Logg inn", exact=True).click()
+        page.wait_for_load_state()
+
+        # the overview: the demo's run with its ratio study, and the upload form
+        page.goto(base + "/eiendomsskatt")
+        assert page.get_by_role("heading", name="Salgsforholdsstudie").count() == 1
+        check("oversikt")
+
+        page.get_by_label("Salg (CSV eller Excel)").set_input_files(tmp_path / "salg.csv")
+        page.get_by_label("Boliger som skal verdsettes (CSV eller Excel)").set_input_files(tmp_path / "boliger.csv")
+        page.get_by_role("button", name="Sett opp kolonnene").click()
+        page.wait_for_url("**/eiendomsskatt/oppsett/*")
+        assert page.locator("h1").inner_text() == "Kolonneoppsett for salg.csv"
+        # guessed from the names; the building type table shows for the building type column only
+        assert page.get_by_label("Hva kolonnen «Pris» inneholder").input_value() == "price"
+        assert page.get_by_label("Bygningstype for «Villa»").input_value() == "enebolig"
+        assert page.get_by_label("Bygningstype for «Villa»").is_visible()
+        assert not page.locator("fieldset", has_text="Bygningstyper i kolonnen «standard»").is_visible()
+        check("oppsett")
+
+        # an error first: the price chosen for a second column, and no sale date
+        page.get_by_label("Hva kolonnen «standard» inneholder").select_option("price")
+        page.get_by_role("button", name="Verdsett boligene").click()
+        page.wait_for_load_state()
+        summary = page.get_by_role("alert")
+        assert "Velg hvilken kolonne som er salgsdato" in summary.inner_text()
+        assert "Salgspris er valgt for flere kolonner" in summary.inner_text()
+        std = page.get_by_label("Hva kolonnen «standard» inneholder")
+        assert std.get_attribute("aria-invalid") == "true"
+        assert "valgt for flere kolonner" in page.locator("#" + std.get_attribute("aria-describedby")).inner_text()
+        check("oppsett-feil")
+
+        # the fix; the sale date by keyboard: focus the select and type the start of the option's name
+        std.select_option("")
+        date = page.get_by_label("Hva kolonnen «Overtakelse» inneholder")
+        date.focus()
+        page.keyboard.type("Salgsd")
+        assert date.input_value() == "sale_date"
+        page.get_by_label("Datoformat for salgsdatoen").fill("%Y-%m-%d")
+        page.get_by_label("Bygningstype for «Blokkleilighet»").select_option("leilighet")
+        page.get_by_label("Høyere «standard» gir aldri lavere verdi").check()
+        with page.expect_download() as dl:
+            page.get_by_role("button", name="Last ned oppsettet (YAML)").click()
+        yaml_text = open(dl.value.path(), encoding="utf-8").read()
+        assert "sale_date: Overtakelse" in yaml_text and "Villa: enebolig" in yaml_text
+        page.get_by_role("button", name="Verdsett boligene").click()
+        page.wait_for_url(base + "/eiendomsskatt", timeout=120_000)
+        flash = page.locator(".flash.ok").inner_text()
+        assert "200 boliger er verdsatt" in flash, flash
+        assert page.get_by_role("link", name="som YAML").count() == 1
+        check("resultat")
+
+        # one owner's page of the new run (a flagged one, listed on the overview)
+        page.locator("a[href^='/eiendomsskatt/bolig/']").first.click()
+        page.wait_for_load_state()
+        assert page.get_by_role("heading", name="Slik klager du").count() == 1
+        check("bolig")
+    assert problems == {}, "axe-core found serious or critical violations:\n" + "\n".join(
+        f"{k}:\n  " + "\n  ".join(v) for k, v in problems.items())
+    assert csp_errors == []
