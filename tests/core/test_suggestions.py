@@ -28,11 +28,15 @@ SCHEMA = {"type": "object", "required": ["summary", "evidence"],
               "type": "object", "required": ["rule"], "properties": {"rule": {"type": "string"}}}}}}
 
 
+VALUE_SCHEMA = {"type": "object", "required": ["kategori"], "additionalProperties": False,
+                "properties": {"kategori": {"type": "string", "minLength": 1}}}
+
+
 def test_registry() -> ServiceRegistry:
     reg = ServiceRegistry()
     reg.register(ServiceSpec(
         name="testtjeneste", title="Testtjeneste", description="Intern tjeneste for tester.",
-        kinds=[SuggestionKind("sortering", "Sortering", SCHEMA, automatable=True),
+        kinds=[SuggestionKind("sortering", "Sortering", SCHEMA, automatable=True, value_schema=VALUE_SCHEMA),
                SuggestionKind("vedtak", "Vedtak om en persons rettigheter", SCHEMA, automatable=False)]))
     reg.register(malform_spec())
     return reg
@@ -123,6 +127,8 @@ REFUSED = [
     ("changed", None, "Fordi.", "a change needs the new value"),
     ("changed", {}, "Fordi.", "an empty new value is no value"),
     ("rejected", None, "", "a rejection needs a reason"),
+    ("changed", {"kategori": 7}, "Fordi.", "the new value must match the kind's value_schema (type)"),
+    ("changed", {"tema": "skole"}, "Fordi.", "the new value must match the kind's value_schema (fields)"),
     ("maybe", None, "Fordi.", "unknown outcome"),
 ]
 
@@ -189,6 +195,21 @@ def test_explanation_must_match_the_kinds_schema(env, explanation, why):
     platform, t, _ = env
     with pytest.raises(InvalidInput, match="skjemaet"):
         _suggest(platform, t, proposal(explanation=explanation))
+    _nothing_recorded(platform, t)
+
+
+BAD_VALUES = [
+    ({"kategori": ""}, "an empty category (minLength)"),
+    ({"kategori": "vei", "ekstra": 1}, "a field the schema does not allow"),
+    ({"tema": "vei"}, "the required field missing"),
+]
+
+
+@pytest.mark.parametrize("value, why", BAD_VALUES, ids=[b[1] for b in BAD_VALUES])
+def test_value_must_match_the_kinds_value_schema(env, value, why):
+    platform, t, _ = env
+    with pytest.raises(InvalidInput, match="skjemaet"):
+        _suggest(platform, t, proposal(value=value))
     _nothing_recorded(platform, t)
 
 

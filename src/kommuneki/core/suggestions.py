@@ -77,6 +77,19 @@ def _validator(schema: dict[str, Any]):
     return v
 
 
+def check_value(kind: Any, value: Any, what: str = "Verdien") -> None:
+    """Refuse a value that does not match the kind's ``value_schema`` (an empty schema allows any object)."""
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{what} må være et objekt.")
+    if kind.value_schema:
+        error = jsonschema.exceptions.best_match(_validator(kind.value_schema).iter_errors(value))
+        if error is not None:
+            where = "/".join(str(x) for x in error.absolute_path)
+            raise InvalidInput(f"{what} følger ikke skjemaet for {kind.name}: {error.message}"
+                               + (f" (felt {where})" if where else ""),
+                               details=[{"field": where}] if where else None)
+
+
 @dataclass
 class Proposal:
     """What a service engine hands over; plain data."""
@@ -108,6 +121,7 @@ def suggest(session: Session, registry: ServiceRegistry, tenant_id: int, service
         error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(proposal.explanation))
         if error is not None:
             raise InvalidInput(f"Forklaringen følger ikke skjemaet for {proposal.kind}: {error.message}")
+    check_value(kind, proposal.value, "Den foreslåtte verdien")
     s = Suggestion(tenant_id=tenant_id, item_id=item_id, service=service, kind=proposal.kind,
                    value=proposal.value, confidence=float(proposal.confidence),
                    explanation=proposal.explanation, model_name=proposal.model_name,
@@ -160,6 +174,9 @@ def decide(session: Session, registry: ServiceRegistry, principal: Principal, su
             raise InvalidInput("Oppgi den endrede verdien.")
         if not reason:
             raise InvalidInput("Oppgi en begrunnelse for endringen.")
+        kind = spec.kind(s.kind) if spec else None
+        if kind is not None:
+            check_value(kind, final_value, "Den endrede verdien")
     if out is Outcome.REJECTED and not reason:
         raise InvalidInput("Oppgi en begrunnelse for avvisningen.")
     value = s.value if out is Outcome.ACCEPTED else (final_value if out is Outcome.CHANGED else None)

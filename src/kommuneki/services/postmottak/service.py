@@ -575,7 +575,8 @@ def train_tenant(platform: Platform, tenant_id: int, raws: list[bytes], labels: 
         raise InvalidInput("For lite historikk: minst 50 behandlede meldinger trengs for å trene.")
     train_idx = [i for i in range(len(raws)) if i % 5 != 4]
     held_idx = [i for i in range(len(raws)) if i % 5 == 4]
-    version = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    # microseconds: two trainings within one second (a script, the tests) are two versions, not a conflict
+    version = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
     # heads the history cannot train (one class only: a journal export is all journalføres) are kept
     # from the shipped default model and named in the card
     model = training.train_on([raws[i] for i in train_idx], [labels[i] for i in train_idx],
