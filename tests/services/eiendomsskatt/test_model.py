@@ -101,3 +101,33 @@ def test_path_and_shap_contributions_both_add_up_and_agree_in_sign(valued):
     # the two attributions differ in detail but point the same way for the big effects
     big = np.abs(shap.kroner) > 0.05 * v.estimate[:60, None]
     assert (np.sign(shap.kroner[big]) == np.sign(path.kroner[:60][big])).mean() > 0.8
+
+
+def _sales_with_trend(per_month: int, months: int, monthly_rise: float, seed: int = 5):
+    """Sales of similar homes, ``per_month`` a month, prices rising ``monthly_rise`` (log) a month."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for m in range(months):
+        for _ in range(per_month):
+            area = rng.uniform(50, 150)
+            day = pd.Timestamp(2022, 1, 1) + pd.DateOffset(months=m) + pd.Timedelta(days=int(rng.integers(0, 28)))
+            price = 40_000 * area * np.exp(monthly_rise * m + rng.normal(0, 0.05))
+            rows.append({"sale_date": day, "price": price, "living_area": area, "lot_area": 400.0,
+                         "area_code": "A" if rng.random() < 0.5 else "B", "building_type": "enebolig"})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("per_month", [40, 11, 3], ids=["busy months", "thin months (a small kommune)",
+                                                         "very thin months"])
+def test_price_index_follows_the_trend_also_when_months_are_thin(per_month):
+    from kommuneki.services.eiendomsskatt.engine.features import fit_price_index
+
+    frame = _sales_with_trend(per_month, 36, 0.01)
+    index = fit_price_index(frame)
+    assert len(index.months) >= 2, "thin months are pooled, not all merged into one flat level"
+    rise = index.log_at(np.array([index.months[-1]]))[0] - index.log_at(np.array([index.months[0]]))[0]
+    span = index.months[-1] - index.months[0]
+    assert rise == pytest.approx(0.01 * span, rel=0.25)
+    assert index.slope == pytest.approx(0.01, rel=0.35)

@@ -48,15 +48,21 @@ def fit_price_index(frame: pd.DataFrame, *, trend_months: int = 12, min_sales: i
     t = month_number(frame["sale_date"])
     m = np.floor(t).astype(int)
     uniq, counts = np.unique(m, return_counts=True)
-    # merge thin months into the previous one (the first into the next)
-    groups = {}
-    current = None
+    # consecutive months are pooled until a group holds ``min_sales`` sales; a thin last group joins the
+    # one before it (so a small kommune gets a coarser index, not a flat one)
+    groups: dict[int, int] = {}
+    starts: list[int] = []
+    acc = 0
     for u, c in zip(uniq, counts):
-        if current is None or c >= min_sales:
-            current = u
-        groups[u] = current
-    if counts[0] < min_sales and len(uniq) > 1:
-        groups[uniq[0]] = groups[uniq[1]]
+        if not starts or acc >= min_sales:
+            starts.append(u)
+            acc = 0
+        groups[u] = starts[-1]
+        acc += c
+    if acc < min_sales and len(starts) > 1:
+        for u in uniq:
+            if groups[u] == starts[-1]:
+                groups[u] = starts[-2]
     g = np.array([groups[x] for x in m])
     levels = np.unique(g)
     cols = [(g == lv).astype(float) for lv in levels]
