@@ -48,6 +48,12 @@ def test_countdown_states():
     ("Eg ber om innsyn i dokumenta.", "a@gmail.com", True, False),       # nynorsk
     ("Innsynskrav frå eInnsyn", "ikkje-svar@einnsyn.no", True, True),    # forwarded by eInnsyn
     ("I request access to the documents in case 2025/12.", "a@b.com", True, False),
+    ("Begjæring om innsyn\n\nHei, se vedlagt.", "a@gmail.com", True, False),           # only the subject says it
+    ("Dersom innsyn helt eller delvis avslås, ber jeg om at hjemmelen oppgis.", "a@gmail.com", True, False),
+    ("Kan dere sende meg en kopi av vedtaket som står i postlisten fra 3. mars?", "a@gmail.com", True, False),
+    # a copy without the public journal is not a request; nor is a refused building permit
+    ("Kan dere sende meg en kopi av fakturaen?", "a@gmail.com", False, False),
+    ("Søknaden om dispensasjon ble avslått, og vi klager på vedtaket.", "a@gmail.com", False, False),
     # the word alone in another context is not a request
     ("Vi har fått god innsikt i saken og takker for møtet.", "a@gmail.com", False, False),
     ("Søknad om barnehageplass for Ola", "a@gmail.com", False, False),
