@@ -89,6 +89,20 @@ def sqlite_template(tmp_path_factory) -> Path:
     return d / "kommuneki.db"
 
 
+@contextlib.contextmanager
+def audit_guard_lifted(conn):
+    """Tests that play an attacker with the table owner's rights: drop the insert-only guard on
+    ``audit_entry`` for the block (on ``conn``, a SQLAlchemy connection in a transaction), then put it back."""
+    from kommuneki.core.audit import insert_only_guard
+
+    install, remove = insert_only_guard(conn.dialect.name)
+    for statement in remove:
+        conn.execute(text(statement))
+    yield conn
+    for statement in install:
+        conn.execute(text(statement))
+
+
 def _truncate_all(url: str) -> None:
     from kommuneki.core.db import Base
     from kommuneki.services import import_service_models

@@ -6,9 +6,11 @@ import json
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from kommuneki.core import accounts, audit
 from kommuneki.core.models import AuditEntry
+from tests.conftest import audit_guard_lifted
 
 
 def _seed(platform, n=5) -> int:
@@ -43,7 +45,7 @@ def test_untouched_chain_verifies(platform):
 ])
 def test_tampering_is_caught(platform, tamper, expected_seq, words):
     tid = _seed(platform)
-    with platform.db.engine.begin() as conn:
+    with platform.db.engine.begin() as conn, audit_guard_lifted(conn):
         if "CASE" in tamper:  # unique (chain, seq): move through a free number
             conn.execute(text("UPDATE audit_entry SET seq = 1000 WHERE seq = 2 AND chain = :c"), {"c": f"t{tid}"})
             conn.execute(text("UPDATE audit_entry SET seq = 2 WHERE seq = 3 AND chain = :c"), {"c": f"t{tid}"})
@@ -67,9 +69,24 @@ def test_full_rewrite_is_caught_by_checkpoint(platform):
                                              "item_id")}
         fields["data"] = json.dumps({"code": "forged"})
         new_hash = audit.entry_hash(e.prev_hash, fields)
-        s.execute(update(AuditEntry).where(AuditEntry.id == e.id).values(data=fields["data"], hash=new_hash))
+    with platform.db.engine.begin() as conn, audit_guard_lifted(conn):
+        conn.execute(update(AuditEntry).where(AuditEntry.id == e.id).values(data=fields["data"], hash=new_hash))
     r = _verify(platform, tid)
     assert not r.ok and "rewritten" in r.problem
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_entry SET data = '{}' WHERE seq = 3",
+    "DELETE FROM audit_entry WHERE seq = 6",
+], ids=["update", "delete"])
+def test_the_database_refuses_to_change_the_audit_log(platform, statement):
+    """Defence in depth: even a plain SQL statement through the application's connection cannot change
+    or remove an entry (the guard from migration 0003); the chain is untouched and verifies."""
+    tid = _seed(platform)
+    with pytest.raises(DBAPIError, match="insert-only"):
+        with platform.db.engine.begin() as conn:
+            conn.execute(text(statement + " AND chain = :c"), {"c": f"t{tid}"})
+    assert _verify(platform, tid).ok
 
 
 def test_chains_are_per_tenant(platform):

@@ -323,3 +323,27 @@ def decoded_data(entry: AuditEntry) -> dict[str, Any]:
         return json.loads(entry.data)
     except ValueError as exc:  # only a tampered row gets here
         raise InvalidInput("Revisjonsloggen inneholder en ødelagt post.") from exc
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Insert-only guard: the database refuses UPDATE and DELETE on audit_entry (defence in depth; the hash
+# chain and the checkpoints outside the database already detect tampering). TRUNCATE and DDL need the
+# table owner's rights and stay possible for the owner — the checkpoints catch what they do.
+
+_GUARD_MESSAGE = "audit_entry is insert-only"
+
+
+def insert_only_guard(dialect: str) -> tuple[list[str], list[str]]:
+    """(statements that install the guard, statements that remove it) for ``sqlite`` or ``postgresql``."""
+    if dialect == "sqlite":
+        return ([f"CREATE TRIGGER audit_entry_no_{op.lower()} BEFORE {op} ON audit_entry "
+                 f"BEGIN SELECT RAISE(ABORT, '{_GUARD_MESSAGE}'); END" for op in ("UPDATE", "DELETE")],
+                ["DROP TRIGGER IF EXISTS audit_entry_no_update", "DROP TRIGGER IF EXISTS audit_entry_no_delete"])
+    if dialect == "postgresql":
+        return (["CREATE OR REPLACE FUNCTION audit_entry_insert_only() RETURNS trigger LANGUAGE plpgsql AS "
+                 f"$$ BEGIN RAISE EXCEPTION '{_GUARD_MESSAGE}' USING ERRCODE = 'insufficient_privilege'; END $$",
+                 "CREATE TRIGGER audit_entry_insert_only BEFORE UPDATE OR DELETE ON audit_entry "
+                 "FOR EACH ROW EXECUTE FUNCTION audit_entry_insert_only()"],
+                ["DROP TRIGGER IF EXISTS audit_entry_insert_only ON audit_entry",
+                 "DROP FUNCTION IF EXISTS audit_entry_insert_only()"])
+    return [], []
