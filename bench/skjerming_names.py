@@ -71,6 +71,8 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=None)
     ap.add_argument("--check-skip", action="store_true", help="also measure with the run-time shortcut that "
                     "skips sentences that cannot hold a name (NameModel.cannot_hold_name)")
+    ap.add_argument("--check-window", action="store_true", help="also measure tagging whole sentences instead "
+                    "of the run-time windows around capitalised tokens (NameModel.window)")
     args = ap.parse_args()
     model = N.NameModel(threshold=args.threshold)
     print(f"Model {N.MODEL_PATH.name} ({N.MODEL_PATH.stat().st_size / 1e6:.1f} MB), threshold {model.threshold}")
@@ -119,6 +121,12 @@ def main() -> None:
                 return [] if model.cannot_hold_name(w) else N.iter_names(model.tag_tokens(w, None, *c))
             skipped = sum(model.cannot_hold_name([t for t, _ in s]) for s in sents)
             show(f"shipped, skipping {skipped} sentences", E.metrics(E.count(sents, skipping)), base)
+        if args.check_window:
+            ctx = iter(N.window_contexts([[t for t, _ in s] for s in sents]))
+            model.window, shipped_window = None, model.window
+            whole = E.metrics(E.count(sents, lambda w: N.iter_names(model.tag_tokens(w, None, *next(ctx)))))
+            model.window = shipped_window
+            show("whole sentences (no window)", whole, base)
         print(f"  ({n_tok / dt:,.0f} tokens/s for features + tagging with marginals, one process)")
 
 
