@@ -80,6 +80,8 @@ EVENTS: dict[str, EventType] = {e.name: e for e in [
        "package_sha256", "origin_installation"),
     _e("audit.exported", "The audit log (or part of it) was exported.", "scope", "entries"),
     _e("data.exported", "Data was exported from a service.", "service", "what", "rows"),
+    _e("job.started", "A background job was started.", "job_id", "service"),
+    _e("job.finished", "A background job ended (done or failed).", "job_id", "service", "state"),
 ]}
 
 

@@ -51,6 +51,9 @@ class TenantScopeError(RuntimeError):
     """A query or write on tenant data without a tenant: a programming error, never user input."""
 
 
+READ_ONLY = "kommuneki_read_only"  # connection execution option of Database.read_session
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
@@ -69,8 +72,10 @@ def make_engine(url: str, **kwargs) -> Engine:
         def _sqlite_begin(conn):
             # Take the write lock at the start of every transaction: SQLite allows one writer, and a
             # deferred transaction that reads the audit head and then writes could otherwise fail with
-            # SQLITE_BUSY mid-way. Readers outside transactions are not blocked (WAL).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # SQLITE_BUSY mid-way. Readers outside transactions are not blocked (WAL). A read-only
+            # session (Database.read_session) begins deferred: it reads its snapshot while a long write
+            # transaction (a valuation run) holds the lock, instead of waiting for it.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -112,6 +117,8 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _check_tenant_writes(session: Session, _ctx, _instances) -> None:
+    if session.info.get("read_only") and (session.new or session.dirty or session.deleted):
+        raise TenantScopeError("Write in a read-only session")
     tenant_id = session.info.get("tenant_id")
     if tenant_id is None:
         if session.info.get("unscoped"):
@@ -163,6 +170,23 @@ class Database:
             session.info["unscoped"] = unscoped
             with session.begin():
                 yield session
+
+    @contextlib.contextmanager
+    def read_session(self, tenant_id: int | None = None, *, unscoped: bool = False) -> Iterator[Session]:
+        """A session that only reads (scoped like :meth:`tenant_session`, or installation-level when
+        ``tenant_id`` is None) and never commits. On SQLite it does not take the write lock, so a status
+        page can be read while a long write transaction runs."""
+        with self._sessions() as session:
+            session.info["read_only"] = True
+            if tenant_id is not None:
+                session.info["tenant_id"] = tenant_id
+            else:
+                session.info["unscoped"] = unscoped
+            session.connection(execution_options={READ_ONLY: True})
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

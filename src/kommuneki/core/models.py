@@ -216,6 +216,27 @@ class AutomationPolicy(TenantScoped, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class Job(TenantScoped, Base):
+    """A long task run in the background (``core/jobs.py``): its state, progress and result. Title and
+    message are Norwegian (shown to users); the live progress of a running job is kept in the process
+    that runs it and written here at the end (and along the way on PostgreSQL)."""
+
+    __tablename__ = "job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default="running")  # running | done | failed | interrupted
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0–1
+    message: Mapped[str] = mapped_column(Text, default="")  # the current step
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    result_url: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)  # heartbeat while running
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
 class ModelVersion(Base):
     """A registered model version with its card. ``tenant_id`` None: shipped with the installation."""
 

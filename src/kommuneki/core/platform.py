@@ -13,6 +13,7 @@ from alembic.config import Config as AlembicConfig
 from ..config import Settings
 from .db import Database
 from .items import BlobStore
+from .jobs import LiveJobs
 from .registry import ServiceRegistry, default_registry
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -32,6 +33,7 @@ class Platform:
     blobs: BlobStore
     registry: ServiceRegistry
     installation_id: str = field(default="")
+    jobs: LiveJobs = field(default_factory=LiveJobs)  # background jobs running in this process
 
     @classmethod
     def from_settings(cls, settings: Settings, registry: ServiceRegistry | None = None) -> "Platform":

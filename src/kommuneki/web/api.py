@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from ..core import accounts, audit, items, modelreg, suggestions
+from ..core import accounts, audit, items, jobs, modelreg, suggestions
 from ..core.errors import NotFound
 from ..core.models import Item, Tenant, User
 from ..core.permissions import Principal, authorize
@@ -341,6 +341,14 @@ def router() -> APIRouter:
         with platform.db.tenant_session(p.tenant_id) as session:
             accounts.revoke_token(session, p.tenant_id, token_id, actor=p.actor)
             return {"ok": True}
+
+    # --- background jobs -------------------------------------------------------------------------
+    @r.get("/jobs/{job_id}", tags=["jobs"], summary="A background job's state and progress (poll while running)")
+    def get_job(job_id: int, request: Request, p: Principal = Depends(current_principal)):
+        platform = get_platform(request)
+        job = jobs.get(platform, p.tenant_id, job_id)
+        jobs.authorize_job(platform, p, job)
+        return jobs.public_dict(job)
 
     # --- registries ------------------------------------------------------------------------------
     @r.get("/services", tags=["registry"], summary="Registered services and their suggestion kinds")

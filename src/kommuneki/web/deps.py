@@ -47,7 +47,8 @@ def session_principal(request: Request) -> Principal | None:
     if not user_id or not tenant_id:
         return None
     platform = get_platform(request)
-    with platform.db.tenant_session(tenant_id) as session:
+    # a read-only session: on SQLite it does not wait for a long write (a valuation job) to finish
+    with platform.db.read_session(tenant_id) as session:
         user = session.get(User, user_id)
         if user is None or not user.is_active:
             return None

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from ..core import accounts, audit, modelreg, suggestions
+from ..core import accounts, audit, jobs, modelreg, suggestions
 from ..core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound
 from ..core.models import Item, Role, SuggestionStatus, Tenant, User
 from ..core.permissions import Principal, authorize
@@ -43,7 +43,7 @@ EVENT_LABELS_NB = {
     "suggestion.superseded": "Forslag erstattet", "decision.made": "Avgjørelse tatt",
     "model.registered": "Modell registrert", "model.exported": "Modell eksportert",
     "model.imported": "Modell importert", "audit.exported": "Revisjonslogg eksportert",
-    "data.exported": "Data eksportert",
+    "data.exported": "Data eksportert", "job.started": "Jobb startet", "job.finished": "Jobb avsluttet",
 }
 EVENT_LABELS = {name: e.description for name, e in audit.EVENTS.items()}
 AGE_CHOICES = {"": "Alle", "1": "Siste time", "24": "Siste døgn", "168": "Siste uke", "old24": "Eldre enn ett døgn",
@@ -233,7 +233,7 @@ def render(request: Request, template: str, principal: Principal | None = None, 
     platform = get_platform(request)
     tenants, tenant = [], None
     if principal is not None:
-        with platform.db.installation_session(unscoped=True) as session:
+        with platform.db.read_session(unscoped=True) as session:
             tenant = session.get(Tenant, principal.tenant_id)
             user = session.get(User, principal.user_id) if principal.user_id else None
             tenants = [(t.id, t.name) for t in accounts.user_tenants(session, user)] if user else []
@@ -380,6 +380,32 @@ def router() -> APIRouter:
                       can_export=p.can("audit.export"),
                       next_qs=urlencode({**{k: v for k, v in filters.items() if v}, "side": side + 1}),
                       verify_qs=urlencode({**{k: v for k, v in filters.items() if v}, "kontroller": "1"}))
+
+    # --- background jobs -------------------------------------------------------------------------
+    @r.get("/jobber/{job_id:int}")
+    def job_page(job_id: int, request: Request, p: Principal = Depends(page_principal)):
+        """A long job's progress: works without JavaScript (the "Oppdater" link); static/jobs.js polls
+        the API while it runs and updates the bar and the status line."""
+        platform = get_platform(request)
+        job = jobs.get(platform, p.tenant_id, job_id)
+        jobs.authorize_job(platform, p, job)
+        spec = platform.registry.get(job["service"])
+        back = job["result_url"] or (spec.home_url if spec and spec.home_url else "/")
+        resp = render(request, "job.html", p, job=job, percent=round(job["progress"] * 100), back=back,
+                      service_title=spec.title if spec else job["service"])
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @r.get("/jobber/{job_id:int}/resultat")
+    def job_result(job_id: int, request: Request, p: Principal = Depends(page_principal)):
+        """To the finished job's result, with its summary (``result["message"]``) as the page's message."""
+        platform = get_platform(request)
+        job = jobs.get(platform, p.tenant_id, job_id)
+        jobs.authorize_job(platform, p, job)
+        if job["state"] != jobs.DONE or not job["result_url"]:
+            return redirect(f"/jobber/{job_id}")
+        message = job["result"].get("message") if isinstance(job["result"], dict) else None
+        return redirect(job["result_url"], ("ok", message) if message else None, request)
 
     # --- administration --------------------------------------------------------------------------
     @r.get("/admin/brukere")

@@ -1,6 +1,7 @@
 """The eiendomsskatt pages in a real headless Chromium with axe-core, on the demo platform: the valuer
 signs in, uploads a sales file and a dwellings file, maps the columns in the editor (an error first,
-then the fix), values, and reads the result; no page has a serious or critical violation, and the pages
+then the fix), values (a background job: its page shows the progress until "Ferdig"), and reads the
+result; no page has a serious or critical violation, and the pages
 work under the app's CSP. A screenshot of each page is saved as /tmp/eiendomsskatt-<name>.png."""
 
 from __future__ import annotations
@@ -84,7 +85,19 @@ def test_upload_map_value_and_read_the_pages(demo_platform, page, axe_js, tmp_pa
         yaml_text = open(dl.value.path(), encoding="utf-8").read()
         assert "sale_date: Overtakelse" in yaml_text and "Villa: enebolig" in yaml_text
         page.get_by_role("button", name="Verdsett boligene").click()
-        page.wait_for_url(base + "/eiendomsskatt", timeout=120_000)
+        # the valuation runs as a background job: its page shows the progress and, when done, the link
+        page.wait_for_url("**/jobber/*")
+        assert page.locator("h1").inner_text() == "Verdsetting av boliger"
+        assert page.locator("progress#jobb-fremdrift").count() == 1
+        assert page.locator("#jobb-steg").get_attribute("aria-live") == "polite"
+        page.get_by_role("link", name="Se resultatet").wait_for(state="visible", timeout=120_000)
+        assert page.locator("#jobb-tilstand").inner_text() == "Ferdig"
+        assert page.locator("progress#jobb-fremdrift").get_attribute("value") == "100"
+        assert "200 boliger er verdsatt" in page.locator("#jobb-steg").inner_text()
+        page.screenshot(path="/tmp/jobb.png", full_page=True)
+        check("jobb")
+        page.get_by_role("link", name="Se resultatet").click()
+        page.wait_for_url(base + "/eiendomsskatt")
         flash = page.locator(".flash.ok").inner_text()
         assert "200 boliger er verdsatt" in flash, flash
         assert page.get_by_role("link", name="som YAML").count() == 1

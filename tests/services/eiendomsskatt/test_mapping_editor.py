@@ -14,6 +14,8 @@ from kommuneki.services.eiendomsskatt.engine import demo
 from kommuneki.services.eiendomsskatt.engine import mapping_editor as ed
 from kommuneki.services.eiendomsskatt.engine.mapping import Mapping, parse_mapping
 
+from .jobhelp import finish_job
+
 # The demo export with the column names and building type values a real export might have: some are
 # guessed (Pris, BRA, Byggeår, Boligtype, Villa, Blokkleilighet), the sale date ("Overtakelse") is not.
 RENAME = {"salgsdato": "Overtakelse", "pris": "Pris", "bra": "BRA", "byggeaar": "Byggeår", "bygningstype": "Boligtype",
@@ -244,7 +246,11 @@ def test_upload_editor_errors_download_and_valuation(client_factory):
     assert mapping["building_type_values"] == {"Blokkleilighet": "leilighet", "Rekkehus": "rekkehus",
                                                "Tomannsbolig": "tomannsbolig", "Villa": "enebolig"}
 
-    done = takst.post(url, data={**ok, "handling": "verdsett"}, follow_redirects=True)
+    started = takst.post(url, data={**ok, "handling": "verdsett"}, follow_redirects=False)
+    assert started.status_code == 303 and re.fullmatch(r"/jobber/\d+", started.headers["location"])
+    job = finish_job(takst, started)
+    assert job["state"] == "done", job
+    done = takst.get(f"/jobber/{job['id']}/resultat", follow_redirects=True)
     assert done.status_code == 200 and "200 boliger er verdsatt" in done.text
     assert 'href="/eiendomsskatt/kolonneoppsett.yaml"' in done.text
     assert json.loads(takst.get("/eiendomsskatt/kolonneoppsett.json").text) == mapping

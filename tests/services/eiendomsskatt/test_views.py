@@ -4,11 +4,14 @@ list downloads; the CLI evaluate contract."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
 
 from kommuneki.services.eiendomsskatt.engine import demo
+
+from .jobhelp import finish_job
 
 PASSWORD = "et-passord-for-test"
 
@@ -104,9 +107,30 @@ def test_upload_form_values_and_reports_a_bad_mapping(platform):
         bad = c.post("/eiendomsskatt/verdsett", data={"csrf_token": token, "oppsett_tekst": '{"pris": "pris"}'},
                      files=files, follow_redirects=True)
         assert "Ukjente felt i kolonneoppsettet" in bad.text
-        ok = c.post("/eiendomsskatt/verdsett", data={"csrf_token": token, "oppsett_tekst": json.dumps(demo.DEMO_MAPPING)},
-                    files=files, follow_redirects=True)
+        # the files are stored and the valuation runs as a background job: the browser goes to its page
+        started = c.post("/eiendomsskatt/verdsett",
+                         data={"csrf_token": token, "oppsett_tekst": json.dumps(demo.DEMO_MAPPING)}, files=files,
+                         follow_redirects=False)
+        assert started.status_code == 303 and re.fullmatch(r"/jobber/\d+", started.headers["location"])
+        page = c.get(started.headers["location"])
+        assert page.status_code == 200 and "<h1>Verdsetting av boliger</h1>" in page.text and "<progress" in page.text
+        job = finish_job(c, started)
+        assert job["state"] == "done", job
+        assert job["message"].startswith("200 boliger er verdsatt") and job["result_url"] == "/eiendomsskatt"
+        done = c.get(started.headers["location"]).text
+        assert "Ferdig" in done and "Se resultatet" in done
+        ok = c.get(f"/jobber/{job['id']}/resultat", follow_redirects=True)
         assert "200 boliger er verdsatt" in ok.text and "Salgsforholdsstudie" in ok.text
+        # a valuation that fails after the job started shows on the job page, with a link to the editor
+        odd = {**demo.DEMO_MAPPING, "price": demo.DEMO_MAPPING["building_type"]}
+        failed = c.post("/eiendomsskatt/verdsett", data={"csrf_token": token, "oppsett_tekst": json.dumps(odd)},
+                        files=files, follow_redirects=False)
+        job = finish_job(c, failed)
+        assert job["state"] == "failed" and job["error"], job
+        assert re.fullmatch(r"/eiendomsskatt/oppsett/\d+", job["result_url"])
+        page = c.get(failed.headers["location"]).text
+        assert "Feilet" in page and job["error"] in page.replace("&#34;", '"').replace("&#39;", "'")
+        assert f'href="{job["result_url"]}"' in page and c.get(job["result_url"]).status_code == 200
 
 
 def _settings_form_refuses_a_rate_above_the_ceiling(takst):

@@ -67,6 +67,11 @@ def evaluate_cmd(sales: Path, mapping: Path | None, holdout_fraction: float, lev
         click.echo(e.study["warning"])
 
 
+def _progress_to_stderr(fraction: float, message: str) -> None:
+    """The steps of a run on stderr (the same steps the web's job page shows); stdout keeps the result."""
+    click.echo(f"{round(fraction * 100):3d} % {message}", err=True)
+
+
 @group.command("value", help="Verdsett boliger. Uten --tenant skrives bare filen; med --tenant lagres kjøringen.")
 @click.option("--sales", "sales", required=True, type=click.Path(path_type=Path))
 @click.option("--dwellings", "dwellings", required=True, type=click.Path(path_type=Path))
@@ -95,7 +100,7 @@ def value_cmd(ctx: click.Context, sales: Path, dwellings: Path, mapping: Path | 
         res = service.value_from_files(platform, tid, sales=_read(sales), sales_name=sales.name,
                                        dwellings=_read(dwellings), dwellings_name=dwellings.name, mapping_text=mtext,
                                        mapping_name=mapping.name if mapping else "", actor="cli", source="cli",
-                                       valuation_date=vdate, level=level)
+                                       valuation_date=vdate, level=level, progress=_progress_to_stderr)
         emit(res, as_json, f"Kjøring {res['run_id']}: {res['dwellings']} boliger verdsatt, {res['flagged']} til kontroll.")
         return
     if out is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -24,10 +25,13 @@ from ...core.platform import Platform
 from . import KIND, engine_card
 from .engine import explain, taxlist
 from .engine.mapping import Mapping, parse_mapping, read_table
+from .engine.valuation import nb_count as _n
 from .engine.valuation import run as run_valuation
 from .models import DwellingValuation, ValuationRun
 
 SERVICE = "eiendomsskatt"
+STORE_CHUNK = 2000  # valuations written (and progress reported) per flush, inside the one transaction
+Progress = Callable[[float, str], None]
 # The demo puts only the first flagged dwellings in the review queue, to load quickly; the rest stay
 # flagged on the valuation list.
 DEMO_SUGGESTIONS = 25
@@ -53,13 +57,15 @@ def set_settings(platform: Platform, tenant_id: int, raw: dict[str, Any], *, act
 def value_from_files(platform: Platform, tenant_id: int, *, sales: bytes, sales_name: str, dwellings: bytes,
                      dwellings_name: str, mapping_text: str, mapping_name: str = "mapping.json", actor: str,
                      valuation_date: date | None = None, level: float = 0.8, source: str = "upload",
-                     max_suggestions: int | None = None) -> dict[str, Any]:
-    """The whole run for a tenant. Returns a summary (run id, counts, held-out ratio study)."""
+                     max_suggestions: int | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """The whole run for a tenant. Returns a summary (run id, counts, held-out ratio study).
+    ``progress(fraction, message)``, if given, hears each step in Norwegian (see :func:`_value`)."""
     mapping = parse_mapping(mapping_text, mapping_name)
     s_item, d_item = store_files(platform, tenant_id, sales=sales, sales_name=sales_name, dwellings=dwellings,
                                  dwellings_name=dwellings_name, actor=actor, source=source)
     return _value(platform, tenant_id, s_item, d_item, sales, sales_name, dwellings, dwellings_name, mapping,
-                  actor=actor, valuation_date=valuation_date, level=level, max_suggestions=max_suggestions)
+                  actor=actor, valuation_date=valuation_date, level=level, max_suggestions=max_suggestions,
+                  progress=progress)
 
 
 def store_files(platform: Platform, tenant_id: int, *, sales: bytes, sales_name: str, dwellings: bytes,
@@ -94,23 +100,35 @@ def uploaded_files(platform: Platform, tenant_id: int, sales_item_id: int) -> di
 
 
 def value_uploaded(platform: Platform, tenant_id: int, sales_item_id: int, mapping: dict[str, Any], *, actor: str,
-                   valuation_date: date | None = None, level: float = 0.8) -> dict[str, Any]:
-    """Value from files already stored by :func:`store_files`, with a mapping object (from the editor)."""
+                   valuation_date: date | None = None, level: float = 0.8,
+                   progress: Progress | None = None) -> dict[str, Any]:
+    """Value from files already stored by :func:`store_files`, with a mapping object (from the editor or
+    the upload form). Run by the web pages as a background job (``core/jobs.py``)."""
+    say = progress or _silent
+    say(0.01, "Henter de opplastede filene …")
     f = uploaded_files(platform, tenant_id, sales_item_id)
     return _value(platform, tenant_id, f["sales_item_id"], f["dwellings_item_id"], f["sales"], f["sales_name"],
                   f["dwellings"], f["dwellings_name"], Mapping.from_dict(mapping), actor=actor,
-                  valuation_date=valuation_date, level=level)
+                  valuation_date=valuation_date, level=level, progress=progress)
+
+
+def _silent(_fraction: float, _message: str) -> None:
+    pass
 
 
 def _value(platform, tenant_id, s_item, d_item, sales, sales_name, dwellings, dwellings_name, mapping: Mapping, *,
-           actor, valuation_date=None, level=0.8, max_suggestions=None) -> dict[str, Any]:
+           actor, valuation_date=None, level=0.8, max_suggestions=None,
+           progress: Progress | None = None) -> dict[str, Any]:
+    """Steps and their share of ``progress``: reading and cleaning the sales (to 0.1), training (to 0.3),
+    valuing (to 0.4), comparables (to 0.5), storing the dwellings (to 0.85, every 2 000 rows), review
+    suggestions (to 0.97), saving the run."""
     settings = get_settings(platform, tenant_id)
     vdate = valuation_date or settings.valuation_date
     meter = suggestions.CpuMeter()
     try:
         with meter:
             result = run_valuation(read_table(sales, sales_name), read_table(dwellings, dwellings_name), mapping,
-                                   valuation_date=vdate, level=level)
+                                   valuation_date=vdate, level=level, progress=progress)
     except InvalidInput as exc:
         with platform.db.tenant_session(tenant_id) as session:
             for iid in (s_item, d_item):
@@ -118,7 +136,7 @@ def _value(platform, tenant_id, s_item, d_item, sales, sales_name, dwellings, dw
                 it.state, it.meta = "failed", {**it.meta, "error": exc.message}
         raise
     return _record(platform, tenant_id, result, s_item, d_item, sales, dwellings, actor, max_suggestions, meter.ms,
-                   mapping=mapping.to_dict())
+                   mapping=mapping.to_dict(), progress=progress or _silent)
 
 
 def latest_mapping(platform: Platform, tenant_id: int) -> dict[str, Any]:
@@ -131,7 +149,7 @@ def latest_mapping(platform: Platform, tenant_id: int) -> dict[str, Any]:
 
 
 def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_bytes, actor, max_suggestions,
-            batch_cpu_ms: float = 0.0, mapping: dict[str, Any] | None = None):
+            batch_cpu_ms: float = 0.0, mapping: dict[str, Any] | None = None, progress: Progress = _silent):
     m, v, c = result.model, result.valuation, result.contributions
     frame = result.dwellings.frame
     cpu_ms_each = batch_cpu_ms / max(1, len(frame))  # the batch's CPU apportioned equally per dwelling
@@ -139,7 +157,11 @@ def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_
     if max_suggestions is not None:
         flagged_rows = flagged_rows[:max_suggestions]
     dates = np.full(len(frame), np.datetime64(result.valuation_date, "D"))
+    progress(0.4, "Finner sammenlignbare salg for hver bolig …")
     comps = explain.comparables(m, frame, dates, v)
+    n = len(frame)
+    progress(0.5, f"Lagrer verdiene: 0 av {_n(n)} boliger …")
+    # one transaction from here: the run, its model, every valuation and suggestion, or nothing
     with platform.db.tenant_session(tenant_id) as session:
         n_runs = session.scalar(select(func.count()).select_from(ValuationRun)) or 0
         version = f"{result.valuation_date.isoformat()}-{n_runs + 1}"
@@ -157,8 +179,8 @@ def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_
                            created_by=actor)
         session.add(run)
         session.flush()
-        rows = []
-        for i in range(len(frame)):
+        rows, stored = [], 0
+        for i in range(n):
             r = frame.iloc[i]
             e = {**result.explanation(i, comps[i]), "unit_id": str(r["unit_id"]),
                  "valuation_date": result.valuation_date.isoformat()}
@@ -167,9 +189,13 @@ def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_
                 area_code=str(r["area_code"])[:32], living_area=float(r["living_area"]), value=float(v.estimate[i]),
                 lower=float(v.lower[i]), upper=float(v.upper[i]), flagged=bool(v.flagged[i]),
                 flag_reason="; ".join(v.reasons[i]) or None, explanation=e))
-        session.add_all(rows)
-        session.flush()
-        n_sugg = 0
+            if len(rows) - stored >= STORE_CHUNK or len(rows) == n:
+                session.add_all(rows[stored:])
+                session.flush()
+                stored = len(rows)
+                progress(0.5 + 0.35 * len(rows) / max(1, n), f"Lagrer verdiene: {_n(len(rows))} av {_n(n)} boliger …")
+        n_sugg, n_flagged = 0, len(flagged_rows)
+        progress(0.85, f"Lager forslag til kontroll for {_n(n_flagged)} flaggede boliger …")
         for i in flagged_rows:
             dv = rows[i]
             data = json.dumps({"unit_id": dv.unit_id, "run_id": run.id, **{k: _plain(frame.iloc[i][k]) for k in
@@ -188,6 +214,10 @@ def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_
             s = suggestions.suggest(session, platform.registry, tenant_id, SERVICE, proposal, item_id=item.id, actor=actor)
             dv.suggestion_id = s.id
             n_sugg += 1
+            if n_sugg % 100 == 0:
+                progress(0.85 + 0.12 * n_sugg / max(1, n_flagged),
+                         f"Lager forslag til kontroll: {_n(n_sugg)} av {_n(n_flagged)} …")
+        progress(0.97, "Lagrer kjøringen …")
         for iid in (s_item, d_item):  # a retry after a failed attempt (the editor) clears the failure
             it = session.get(items.Item, iid)
             it.state, it.meta = "analysed", {k: x for k, x in (it.meta or {}).items() if k != "error"}

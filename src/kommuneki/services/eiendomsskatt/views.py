@@ -8,6 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from ...core import jobs
 from ...core.errors import DomainError, Forbidden, InvalidInput
 from ...core.permissions import Principal, authorize
 from ...web.deps import current_principal, get_platform, read_upload
@@ -76,6 +77,20 @@ def _editor_data(request: Request, p: Principal, item_id: int):
     return f, sales, dwellings, editor.describe(sales, dwellings)
 
 
+def _start_valuation(request: Request, p: Principal, sales_item_id: int, mapping: dict) -> int:
+    """Value the stored upload in a background job (``core/jobs.py``); returns the job's id. The job's
+    page links to the overview when done, and back to the editor of this upload when it fails."""
+    platform = get_platform(request)
+    tenant_id, actor = p.tenant_id, p.actor
+
+    def work(report) -> dict:
+        res = service.value_uploaded(platform, tenant_id, sales_item_id, mapping, actor=actor, progress=report)
+        return {**res, "message": _ran(res)}
+
+    return jobs.start(platform, tenant_id, service=service.SERVICE, title="Verdsetting av boliger", actor=actor,
+                      fn=work, result_url="/eiendomsskatt", failure_url=f"/eiendomsskatt/oppsett/{sales_item_id}")
+
+
 def router() -> APIRouter:
     r = APIRouter()
 
@@ -113,21 +128,21 @@ def router() -> APIRouter:
 
     @r.post("/eiendomsskatt/verdsett", include_in_schema=False)
     async def upload_and_value(request: Request, p: Principal = Depends(page_principal)):
-        """Sales, dwellings and a mapping (file or text) in; one valuation run (synchronous: fine for a
-        small kommune; a large one runs `kommuneki eiendomsskatt value --tenant` in the background)."""
+        """Sales, dwellings and a mapping (file or text) in: the mapping is checked and the files stored
+        at once; the valuation runs as a background job, and the browser goes to its progress page."""
         _office(p)
         authorize(p, "item.create")
         form = await request.form()
         try:
             files, mapping_text, mapping_name = await _uploads(request, form)
-            res = service.value_from_files(
+            mapping = parse_mapping(mapping_text, mapping_name).to_dict()
+            sales_id, _d = service.store_files(
                 get_platform(request), p.tenant_id, sales=await read_upload(request, files["salg"]),
                 sales_name=files["salg"].filename, dwellings=await read_upload(request, files["boliger"]),
-                dwellings_name=files["boliger"].filename, mapping_text=mapping_text, mapping_name=mapping_name,
-                actor=p.actor, source="upload")
+                dwellings_name=files["boliger"].filename, actor=p.actor, source="upload", mapping=mapping)
         except DomainError as exc:
             return redirect("/eiendomsskatt", ("error", exc.message), request)
-        return redirect("/eiendomsskatt", ("ok", _ran(res)), request)
+        return redirect(f"/jobber/{_start_valuation(request, p, sales_id, mapping)}")
 
     @r.post("/eiendomsskatt/oppsett", include_in_schema=False)
     async def upload_for_editor(request: Request, p: Principal = Depends(page_principal)):
@@ -176,12 +191,8 @@ def router() -> APIRouter:
             return _no_store(Response(editor.dump(outcome.mapping, action), media_type=f"{media}; charset=utf-8",
                                       headers={"Content-Disposition":
                                                f'attachment; filename="kolonneoppsett.{action}"'}))
-        try:
-            res = service.value_uploaded(get_platform(request), p.tenant_id, item_id, outcome.mapping, actor=p.actor)
-        except DomainError as exc:  # the valuation itself refused the data: say so on the editor
-            return _editor_page(request, p, data, choices, editor.Outcome(None, {"": exc.message}, []),
-                                status_code=422)
-        return redirect("/eiendomsskatt", ("ok", _ran(res)), request)
+        # the checks above are quick; the valuation runs as a job (a refusal there links back here)
+        return redirect(f"/jobber/{_start_valuation(request, p, item_id, outcome.mapping)}")
 
     @r.get("/eiendomsskatt/kolonneoppsett.{fmt}", include_in_schema=False)
     def latest_mapping(fmt: str, request: Request, p: Principal = Depends(page_principal)):

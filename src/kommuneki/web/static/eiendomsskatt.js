@@ -9,6 +9,6 @@
     if (!e.submitter || e.submitter.value !== "verdsett") return;
     if (sent) { e.preventDefault(); return; }
     sent = true;
-    busy.textContent = "Verdsetter boligene … Vent til siden skifter.";
+    busy.textContent = "Starter verdsettingen … Vent til siden skifter.";
   });
 })();

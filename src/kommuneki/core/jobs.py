@@ -1,0 +1,274 @@
+"""Background jobs: a long task (a valuation run of a whole kommune) runs in a thread of the process that
+started it, while the user watches its progress on ``/jobber/{id}``.
+
+* :func:`start` inserts a ``job`` row (committed, with a ``job.started`` audit entry), then runs
+  ``fn(report)`` in a daemon thread. ``report(fraction, message)`` records progress (0–1, a Norwegian
+  step). The end state — ``done`` with fn's JSON-able result, or ``failed`` with a Norwegian error — is
+  always written to the row, with a ``job.finished`` audit entry (ids, service and state only).
+* Whatever the job needs must be stored before it starts (uploads as items): a job that fails or is
+  interrupted loses nothing, it is simply started again.
+* Live progress is kept in the process (:class:`LiveJobs`, one per :class:`~kommuneki.core.platform.Platform`)
+  and read first. On SQLite it is *only* kept there: a job that writes in one long transaction holds
+  SQLite's single write lock, and a progress write from another connection would wait for it. On
+  PostgreSQL progress is also written to the row (at most once a second, and on every new step) and a
+  heartbeat every :data:`HEARTBEAT_S` seconds, so that other web workers can show it.
+* :func:`get` merges the row with the live state. A row that says ``running`` but is not live in this
+  process is ``interrupted``: always on SQLite (one process by design), on PostgreSQL when its heartbeat
+  is older than :data:`STALE_AFTER` (the process that ran it has gone).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+
+from . import audit
+from .db import utcnow
+from .errors import DomainError, NotFound
+from .models import Job
+from .permissions import Principal, authorize
+
+if TYPE_CHECKING:
+    from .platform import Platform
+
+log = logging.getLogger("kommuneki.jobs")
+
+RUNNING, DONE, FAILED, INTERRUPTED = "running", "done", "failed", "interrupted"
+STATE_LABELS = {RUNNING: "Pågår", DONE: "Ferdig", FAILED: "Feilet", INTERRUPTED: "Avbrutt"}
+HEARTBEAT_S = 10.0
+STALE_AFTER = timedelta(minutes=2)
+DB_PROGRESS_EVERY_S = 1.0
+STARTING = "Starter …"
+FINISHED = "Ferdig."
+INTERNAL_ERROR = ("Jobben stoppet på grunn av en intern feil. Feilen er logget. Prøv igjen, og kontakt "
+                  "den som drifter tjenesten hvis det skjer igjen.")
+INTERRUPTED_MESSAGE = "Jobben ble avbrutt (tjenesten ble startet på nytt). Start den igjen."
+
+Report = Callable[[float, str | None], None]
+
+
+@dataclass
+class _Live:
+    tenant_id: int
+    progress: float = 0.0
+    message: str = STARTING
+    heartbeat: datetime = field(default_factory=utcnow)
+    thread: threading.Thread | None = None
+
+
+class LiveJobs:
+    """The jobs running in this process: job id → progress, message, heartbeat. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[int, _Live] = {}
+
+    def begin(self, job_id: int, tenant_id: int) -> None:
+        with self._lock:
+            self._jobs[job_id] = _Live(tenant_id=tenant_id)
+
+    def attach(self, job_id: int, thread: threading.Thread) -> None:
+        with self._lock:
+            self._jobs[job_id].thread = thread
+
+    def update(self, job_id: int, progress: float, message: str | None) -> bool:
+        """Record progress; True when the message (the step) changed."""
+        with self._lock:
+            live = self._jobs.get(job_id)
+            if live is None:
+                return False
+            changed = message is not None and message != live.message
+            live.progress = max(0.0, min(1.0, float(progress)))
+            if message is not None:
+                live.message = message
+            live.heartbeat = utcnow()
+            return changed
+
+    def get(self, job_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            live = self._jobs.get(job_id)
+            if live is None:
+                return None
+            return {"tenant_id": live.tenant_id, "progress": live.progress, "message": live.message,
+                    "heartbeat": live.heartbeat, "thread": live.thread}
+
+    def end(self, job_id: int) -> None:
+        with self._lock:
+            self._jobs.pop(job_id, None)
+
+    def __contains__(self, job_id: int) -> bool:
+        with self._lock:
+            return job_id in self._jobs
+
+
+def start(platform: "Platform", tenant_id: int, *, service: str, title: str, actor: str,
+          fn: Callable[[Report], Any], result_url: str | Callable[[Any], str | None] | None = None,
+          failure_url: str | None = None) -> int:
+    """Record a new job and run ``fn(report)`` in a daemon thread; returns the job's id at once.
+
+    ``result_url`` is where the finished job's page links ("Se resultatet"), or a function of fn's
+    result giving it. A :class:`DomainError` from fn fails the job with its (Norwegian) message; any other
+    exception fails it with :data:`INTERNAL_ERROR` and is logged with its traceback. A failed job's page
+    links back to ``failure_url`` (where to try again; default: the service's page), kept in the row's
+    ``result_url``.
+    """
+    with platform.db.tenant_session(tenant_id) as session:
+        job = Job(tenant_id=tenant_id, service=service, title=title, state=RUNNING, progress=0.0, message=STARTING,
+                  result_url=result_url if isinstance(result_url, str) else None, created_by=actor)
+        session.add(job)
+        session.flush()
+        audit.record(session, tenant_id, "job.started", actor=actor, subject=("job", job.id), job_id=job.id,
+                     service=service)
+        job_id = job.id
+    platform.jobs.begin(job_id, tenant_id)
+    thread = threading.Thread(target=_run, args=(platform, tenant_id, job_id, service, actor, fn, result_url,
+                                                     failure_url),
+                              name=f"kommuneki-job-{job_id}", daemon=True)
+    platform.jobs.attach(job_id, thread)
+    thread.start()
+    return job_id
+
+
+def _run(platform: "Platform", tenant_id: int, job_id: int, service: str, actor: str, fn, result_url,
+         failure_url) -> None:
+    shared_db = platform.db.dialect != "sqlite"
+    stop = threading.Event()
+    last_write = [0.0]
+
+    def write(**values: Any) -> None:
+        try:
+            with platform.db.tenant_session(tenant_id) as session:
+                session.execute(update(Job).where(Job.id == job_id).values(updated_at=utcnow(), **values))
+        except Exception:  # noqa: BLE001 - progress is a courtesy; the job goes on
+            log.warning("job %s: could not write progress", job_id, exc_info=True)
+
+    def report(fraction: float, message: str | None = None) -> None:
+        changed = platform.jobs.update(job_id, fraction, message)
+        if shared_db and (changed or time.monotonic() - last_write[0] >= DB_PROGRESS_EVERY_S):
+            last_write[0] = time.monotonic()
+            live = platform.jobs.get(job_id) or {}
+            write(progress=live.get("progress", fraction), message=live.get("message", message or ""))
+
+    def heartbeat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            write()
+
+    beat = None
+    if shared_db:
+        beat = threading.Thread(target=heartbeat, name=f"kommuneki-job-{job_id}-heartbeat", daemon=True)
+        beat.start()
+    try:
+        try:
+            result = json.loads(json.dumps(fn(report), default=str))
+            url = result_url(result) if callable(result_url) else result_url
+            # a result with a "message" (a Norwegian summary) says it as the job's last step
+            said = result.get("message") if isinstance(result, dict) else None
+            final = {"state": DONE, "progress": 1.0, "message": said if isinstance(said, str) and said else FINISHED,
+                     "result": result, "result_url": url}
+        except DomainError as exc:
+            final = {"state": FAILED, "error": exc.message}
+        except Exception:  # noqa: BLE001 - any failure must end the job, not leave it running
+            log.exception("job %s (%s) failed", job_id, service)
+            final = {"state": FAILED, "error": INTERNAL_ERROR}
+        finally:
+            stop.set()
+        if final["state"] == FAILED:
+            live = platform.jobs.get(job_id) or {}
+            final.update(progress=live.get("progress", 0.0), message=live.get("message", ""))
+            if failure_url:
+                final["result_url"] = failure_url
+        if beat is not None:
+            beat.join(HEARTBEAT_S + 5)
+        _finish(platform, tenant_id, job_id, service, actor, final)
+    finally:
+        platform.jobs.end(job_id)
+
+
+def _finish(platform: "Platform", tenant_id: int, job_id: int, service: str, actor: str,
+            final: dict[str, Any]) -> None:
+    for attempt in range(3):
+        try:
+            with platform.db.tenant_session(tenant_id) as session:
+                job = session.get(Job, job_id)
+                now = utcnow()
+                for k, v in final.items():
+                    setattr(job, k, v)
+                job.updated_at = job.finished_at = now
+                audit.record(session, tenant_id, "job.finished", actor=actor, subject=("job", job_id), job_id=job_id,
+                             service=service, state=final["state"])
+            return
+        except Exception:  # noqa: BLE001 - retried; then the row stays "running" and reads as interrupted
+            log.exception("job %s: could not record its end (attempt %d)", job_id, attempt + 1)
+            time.sleep(1.0)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _iso(value: datetime | None) -> str | None:
+    value = _aware(value)
+    return value.isoformat() if value else None
+
+
+def get(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
+    """The job as a dict (the row merged with its live progress). Raises :class:`NotFound` for an
+    unknown id or another tenant's job (the tenant-scoped session cannot see it)."""
+    with platform.db.read_session(tenant_id) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound("Jobben finnes ikke.")
+        d = {"id": job.id, "service": job.service, "title": job.title, "state": job.state,
+             "progress": float(job.progress or 0.0), "message": job.message or "", "result": job.result,
+             "result_url": job.result_url, "error": job.error, "created_by": job.created_by,
+             "created_at": _iso(job.created_at), "updated_at": _aware(job.updated_at),
+             "finished_at": _iso(job.finished_at)}
+    if d["state"] == RUNNING:
+        live = platform.jobs.get(job_id)
+        if live is not None and live["tenant_id"] == tenant_id:
+            d.update(progress=live["progress"], message=live["message"], updated_at=live["heartbeat"])
+        elif platform.db.dialect == "sqlite" or d["updated_at"] is None or \
+                datetime.now(timezone.utc) - d["updated_at"] > STALE_AFTER:
+            d.update(state=INTERRUPTED, error=INTERRUPTED_MESSAGE)
+    d["updated_at"] = _iso(d["updated_at"])
+    d["state_label"] = STATE_LABELS.get(d["state"], d["state"])
+    return d
+
+
+def public_dict(job: dict[str, Any]) -> dict[str, Any]:
+    """What the API shows of a job."""
+    return {k: job[k] for k in ("id", "service", "title", "state", "progress", "message", "result_url", "error",
+                                "created_at", "finished_at")}
+
+
+def wait(platform: "Platform", tenant_id: int, job_id: int, timeout: float = 120.0) -> dict[str, Any]:
+    """Block until the job has ended (for tests and the CLI); raises TimeoutError after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    live = platform.jobs.get(job_id)
+    if live is not None and live["thread"] is not None:
+        live["thread"].join(timeout)
+    while True:
+        job = get(platform, tenant_id, job_id)
+        if job["state"] != RUNNING:
+            return job
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job {job_id} still running after {timeout} s")
+        time.sleep(0.05)
+
+
+def authorize_job(platform: "Platform", principal: Principal, job: dict[str, Any]) -> None:
+    """Who may see a job: users of its tenant who may use its service — the roles that may read the
+    service's queue (``ServiceSpec.reviewer_roles``), the same check that shows the service in the menu
+    (for eiendomsskatt: the eiendomsskatt office and admin)."""
+    spec = platform.registry.get(job["service"])
+    authorize(principal, "queue.read", service_roles=spec.reviewer_roles if spec else None)
