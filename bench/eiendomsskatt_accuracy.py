@@ -27,6 +27,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--holdout-fraction", type=float, default=0.2)
     ap.add_argument("--interval", type=float, default=0.8)
+    ap.add_argument("--oracle-index", action="store_true",
+                    help="analysis only: MAPE after a perfect price index taken from the held-out prices")
     args = ap.parse_args()
     t0 = time.perf_counter()
     e = evaluate(read_table_file(KC), load_mapping(MAPPING), holdout_fraction=args.holdout_fraction,
@@ -49,6 +51,26 @@ def main() -> None:
               f"cod={g['cod']:.1f}")
     print(f"index slope used past the last training month: {info['index_slope_per_month']:+.4f} log/month; "
           f"train {info['train_seconds']:.1f} s, total {time.perf_counter() - t0:.1f} s")
+    if args.oracle_index:
+        oracle_index(e)
+
+
+def oracle_index(e) -> None:
+    """Not a model: divide each estimate by the held-out sales' own median ratio in its month (a price
+    index that knows the future). Shows how much of the error time handling could remove at best."""
+    import numpy as np
+
+    t = e.test
+    price, est = t["price"].to_numpy(float), t["estimate"].to_numpy(float)
+    ratio = est / price
+    month = t["sale_date"].dt.to_period("M").to_numpy()
+    adjusted = est.copy()
+    for m in np.unique(month):
+        sel = month == m
+        adjusted[sel] /= np.median(ratio[sel])
+    mape = float(np.mean(np.abs(adjusted / price - 1)))
+    print(f"analysis, perfect monthly index from the held-out prices: MAPE {mape:.4f} "
+          f"(ratio to baseline {mape / e.baseline['mape']:.3f}; without it {e.model['mape']:.4f})")
 
 
 if __name__ == "__main__":
