@@ -15,7 +15,7 @@ from .cli_support import (domain_errors, emit, get_platform, json_option, progre
                           tenant_option)
 from .core import accounts, audit, items, modelreg
 from .core.errors import InvalidInput, NotFound
-from .core.models import AuditEntry, Item, Tenant, User
+from .core.models import Item, Tenant, User
 
 
 @click.group(help="kommuneki – åpen KI-plattform for kommuner.")

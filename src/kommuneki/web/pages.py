@@ -18,12 +18,13 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from ..core import accounts, audit, jobs, modelreg, suggestions
-from ..core.errors import DomainError, InvalidInput, NotAuthenticated, NotFound
+from ..core.clock import to_local
+from ..core.errors import DomainError, InvalidInput, NotAuthenticated
 from ..core.models import Item, Role, SuggestionStatus, Tenant, User
 from ..core.permissions import Principal, authorize
 from .api import audit_dict, reviewable_services
 from .auth import password_login, switch_tenant
-from .deps import check_csrf, csrf_token, current_principal, get_platform, session_principal
+from .deps import check_csrf, csrf_token, get_platform, session_principal
 
 STATUS_LABELS = {"pending": "Venter", "accepted": "Godtatt", "changed": "Endret", "rejected": "Avvist",
                  "superseded": "Erstattet", "all": "Alle"}
@@ -72,7 +73,7 @@ def _dt(value: datetime | str | None) -> str:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.strftime("%d.%m.%Y %H:%M")
+    return to_local(value).strftime("%d.%m.%Y %H:%M")   # stored in UTC, read in Norwegian time
 
 
 def _pct(value: float | None) -> str:

@@ -49,6 +49,18 @@ def test_innsyn_is_journalfort_with_deadlines_and_never_automatable(model):
     assert "postmottak.innsyn" in kinds and "postmottak.forward" not in kinds
 
 
+@pytest.mark.parametrize("date_header, received, deadline", [
+    ("Sun, 01 Mar 2026 23:30:00 +0000", "2026-03-02", "2026-03-05"),   # 00:30 on Monday in Norway (winter)
+    ("Sun, 28 Jun 2026 22:30:00 +0000", "2026-06-29", "2026-07-02"),   # 00:30 on Monday in Norway (summer)
+    ("Mon, 02 Mar 2026 00:30:00 +0100", "2026-03-02", "2026-03-05"),
+    ("Sun, 01 Mar 2026 22:30:00 +0000", "2026-03-01", "2026-03-04"),   # still Sunday in Norway
+], ids=["UTC Sunday night is Norwegian Monday", "summer time", "Norwegian offset", "Sunday"])
+def test_innsyn_received_day_is_the_norwegian_calendar_day(model, date_header, received, deadline):
+    raw = make_eml("Innsyn", "Jeg ber om innsyn i kontrakten.", date=date_header)
+    j = engine.triage(parse_message(raw), model).as_json()["innsyn"]
+    assert (j["received"], j["deadline"]) == (received, deadline)
+
+
 def test_sensitive_message_goes_to_a_person(model):
     raw = make_eml("Spørsmål om hjemmetjenesten", "Min far har demens og kols. Hjemmetjenesten kom ikke i dag.")
     t = engine.triage(parse_message(raw), model)

@@ -3,7 +3,6 @@ value records the run for a tenant only with --tenant."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 

@@ -150,7 +150,7 @@ def latest_mapping(platform: Platform, tenant_id: int) -> dict[str, Any]:
 
 def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_bytes, actor, max_suggestions,
             batch_cpu_ms: float = 0.0, mapping: dict[str, Any] | None = None, progress: Progress = _silent):
-    m, v, c = result.model, result.valuation, result.contributions
+    m, v = result.model, result.valuation
     frame = result.dwellings.frame
     cpu_ms_each = batch_cpu_ms / max(1, len(frame))  # the batch's CPU apportioned equally per dwelling
     flagged_rows = np.flatnonzero(v.flagged)

@@ -17,6 +17,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ...core.clock import local_date
+
 NS = "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/arkivmelding/opprett/v1"
 MDK = "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/metadatakatalog/v1"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -118,7 +120,7 @@ def build(jp: Journalpost) -> bytes:
         _el(key, "noekkel", jp.ekstern_noekkel, MDK)
     _kode(reg, "journalposttype", "I", "Inngående dokument")
     _kode(reg, "journalstatus", "M", "Midlertidig registrering av innkommende dokument")
-    _el(reg, "dokumentetsDato", jp.mottatt.date().isoformat())
+    _el(reg, "dokumentetsDato", local_date(jp.mottatt).isoformat())
     _el(reg, "mottattDato", jp.mottatt.isoformat())
     _el(reg, "antallVedlegg", str(max(0, len(jp.dokumenter) - 1)))
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ...core.clock import local_date, local_today
 from ...core.suggestions import Proposal
 from ...ingest.email import ParsedMessage
 from ...text.language import detect_language
@@ -178,8 +179,8 @@ def triage(m: ParsedMessage, model: TextModel, *, received: date | datetime | No
     text = features.model_text(m)
     shown = features.display_text(m)
     if isinstance(received, datetime):
-        received = received.date()
-    received = received or (m.date.date() if m.date else date.today())
+        received = local_date(received)   # the Norwegian calendar day, not the UTC one
+    received = received or (local_date(m.date) if m.date else local_today())
     rule = rules.machine_mail(m)
     pred = model.predict(text)
     action = pred["action"].value

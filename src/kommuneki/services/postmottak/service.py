@@ -31,8 +31,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ...core import audit, items, modelreg, suggestions
+from ...core.clock import local_date, local_today
 from ...core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from ...core.models import Decision, Item, ModelVersion, Suggestion, Tenant, Unit
+from ...core.models import Decision, ModelVersion, Suggestion, Tenant, Unit
 from ...core.platform import Platform
 from ...core.suggestions import Proposal
 from ...ingest.email import parse_message
@@ -463,7 +464,7 @@ def inbox(platform: Platform, tenant_id: int, *, state: str | None = None, limit
           today: date | None = None) -> tuple[list[dict[str, Any]], int]:
     """Messages, newest first, with their pending suggestions and innsyn countdown. Overdue innsyn
     requests come first whatever their age."""
-    today = today or date.today()
+    today = today or local_today()
     with platform.db.tenant_session(tenant_id) as session:
         stmt = select(PostmottakMessage)
         if state:
@@ -484,7 +485,7 @@ def _message_dict(pm: PostmottakMessage, sugg: list[Suggestion], today: date) ->
     item = pm.item
     countdown = None
     if pm.innsyn_deadline:
-        dl = innsyn.InnsynDeadlines(pm.received_at.date(), pm.innsyn_deadline, pm.deemed_refusal)
+        dl = innsyn.InnsynDeadlines(local_date(pm.received_at), pm.innsyn_deadline, pm.deemed_refusal)
         countdown = dl.status(today) | {"deadline": pm.innsyn_deadline.isoformat(),
                                         "deemed_refusal": pm.deemed_refusal.isoformat()}
     return {"id": pm.id, "item_id": pm.item_id, "state": pm.state, "error": pm.error, "title": item.title,
@@ -500,7 +501,7 @@ def message_detail(platform: Platform, tenant_id: int, pm_id: int, today: date |
         if pm is None or pm.tenant_id != tenant_id:
             raise NotFound("Meldingen finnes ikke.")
         sugg = session.scalars(select(Suggestion).where(Suggestion.item_id == pm.item_id).order_by(Suggestion.id)).all()
-        d = _message_dict(pm, sugg, today or date.today())
+        d = _message_dict(pm, sugg, today or local_today())
         d["text"] = pm.item.text or ""
         d["highlights"] = pm.item.meta.get("highlights", {})
         d["attachments"] = pm.item.meta.get("attachments", [])

@@ -3,11 +3,11 @@ countdown and transparency log (exportable), and a small JSON API. Thin: each ca
 
 from __future__ import annotations
 
-from datetime import date
 
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import Response
 
+from ...core.clock import local_today
 from ...core.errors import InvalidInput
 from ...core.permissions import Principal, authorize
 from ...web.deps import current_principal, read_upload
@@ -108,6 +108,6 @@ def router() -> APIRouter:
     @r.get("/api/v1/postmottak/messages/{pm_id}", tags=["postmottak"], summary="One message with its log")
     def api_message(request: Request, pm_id: int, principal: Principal = Depends(current_principal)):
         authorize(principal, "item.read")
-        return service.message_detail(request.app.state.platform, principal.tenant_id, pm_id, today=date.today())
+        return service.message_detail(request.app.state.platform, principal.tenant_id, pm_id, today=local_today())
 
     return r
