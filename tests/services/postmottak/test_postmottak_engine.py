@@ -114,3 +114,25 @@ def test_rate_at_precision():
     scored = [(0.99, True), (0.98, True), (0.9, False), (0.8, True)]
     assert training.rate_at_precision(scored, 4, 0.99) == {"threshold": 0.98, "automated": 2, "rate": 0.5, "precision": 1.0}
     assert training.rate_at_precision([], 3, 0.99)["automated"] == 0
+
+
+@pytest.mark.parametrize("term, label", [
+    ("hdr_noreply", "Avsender er en no-reply-adresse"),
+    ("hdr_orgdomain hdr_einnsyn", "Avsender bruker et firmadomene + Sendt fra eInnsyn"),
+    ("hdr_attachment søknad", "Meldingen har vedlegg + «søknad»"),
+    ("byggesøknad", None),
+])
+def test_header_pseudo_tokens_are_explained_in_words(term, label):
+    from kommuneki.services.postmottak import features
+
+    assert features.pseudo_label(term) == label
+
+
+def test_no_explanation_term_shows_a_raw_header_token(model):
+    raw = make_eml("eInnsyn: nytt innsynskrav", "Kravet gjelder offentlig journal. Jeg ber om innsyn.",
+                   sender="no-reply@einnsyn.no")
+    t = engine.triage(parse_message(raw), model)
+    terms = [e for p in engine.proposals(t) for e in p.explanation.get("evidence", []) if e.get("type") == "term"]
+    assert any("hdr_" in e["term"] for e in terms), "the header tokens drive this suggestion"
+    for e in terms:
+        assert "hdr_" not in (e["label"] or e["term"]), e

@@ -226,7 +226,7 @@ def triage(m: ParsedMessage, model: TextModel, *, received: date | datetime | No
 
 def _term_evidence(terms: list[dict[str, Any]], highlights: dict[str, list[list[int]]]) -> list[dict[str, Any]]:
     return [{"type": "term", "term": t["term"], "weight": t["weight"],
-             "label": features.PSEUDO_LABELS.get(t["term"]), "spans": highlights.get(t["term"], [])} for t in terms]
+             "label": features.pseudo_label(t["term"]), "spans": highlights.get(t["term"], [])} for t in terms]
 
 
 def action_kind(t: Triage) -> str:

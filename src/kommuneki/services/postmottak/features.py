@@ -25,6 +25,15 @@ PSEUDO_LABELS = {
 }
 
 
+def pseudo_label(term: str) -> str | None:
+    """A plain-Norwegian label for a term that holds header pseudo-tokens ("hdr_noreply hdr_orgdomain"
+    is a pair of them), or None for ordinary words."""
+    words = term.split()
+    if not any(w in PSEUDO_LABELS for w in words):
+        return None
+    return " + ".join(PSEUDO_LABELS.get(w, f"«{w}»") for w in words)
+
+
 def strip_quoted(body: str) -> str:
     """Drop the quoted earlier message of a reply: it describes the old mail, not this one."""
     m = _QUOTE_MARKERS.search(body)
