@@ -229,6 +229,13 @@ def test_noark5_refuses_other_xml_and_doctype(tmp_path):
     with pytest.raises(Exception) as exc:
         history.from_noark(bomb)
     assert "DOCTYPE" in str(exc.value)
+    # the same hidden where a byte search of the file's start would miss it: after a long comment, in UTF-16
+    hidden = tmp_path / "skjult.xml"
+    hidden.write_text('<?xml version="1.0" encoding="UTF-16"?><!--' + "x" * 100_000 + '--><!DOCTYPE arkiv '
+                      '[<!ENTITY a "aaaa">]><arkiv>&a;</arkiv>', encoding="utf-16")
+    with pytest.raises(Exception) as exc:
+        history.from_noark(hidden)
+    assert "DOCTYPE" in str(exc.value)
     broken = tmp_path / "brutt.xml"
     broken.write_text("<arkiv", encoding="utf-8")
     with pytest.raises(Exception) as exc:

@@ -333,9 +333,36 @@ def _date(value: str) -> date | None:
 
 
 def _refuse_doctype(path: Path) -> None:
-    with open(path, "rb") as f:
-        head = f.read(65536)
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+    """Refuse a DOCTYPE or ENTITY declaration (entity expansion, external entities). The XML parser itself
+    reads the prolog, in any encoding and after comments of any length, and stops at the root element."""
+    from xml.parsers import expat
+
+    class _Prolog(Exception):
+        pass
+
+    found: list[bool] = []
+
+    def doctype(*_args) -> None:
+        found.append(True)
+        raise _Prolog
+
+    def root(*_args) -> None:
+        raise _Prolog
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    parser.StartElementHandler = root
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(65536):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except _Prolog:
+        pass
+    except expat.ExpatError:
+        pass   # not well-formed: the reader that follows says so in Norwegian
+    if found:
         raise InvalidInput(f"{path.name}: XML-filen har en DOCTYPE-deklarasjon. Et Noark 5-uttrekk har ingen, "
                            "og slike filer leses ikke av sikkerhetshensyn.")
 
