@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -147,10 +147,11 @@ def router() -> APIRouter:
         f = suggestions.QueueFilter(service=service, kind=kind, status=status, min_confidence=min_confidence,
                                     max_confidence=max_confidence, older_than_hours=older_than_hours,
                                     newer_than_hours=newer_than_hours, limit=limit, offset=offset)
-        with platform.db.tenant_session(p.tenant_id) as session:
+        with platform.db.read_session(p.tenant_id) as session:
             rows, total = suggestions.list_queue(session, f, services=reviewable_services(platform, p))
-            return {"total": total, "limit": limit, "offset": offset,
-                    "items": [suggestions.suggestion_dict(s, with_decision=False) for s in rows]}
+            # plain JSON values already: skip FastAPI's jsonable_encoder (9 ms of a 24 ms request for 50)
+            return JSONResponse({"total": total, "limit": limit, "offset": offset,
+                                 "items": [suggestions.suggestion_dict(s, with_decision=False) for s in rows]})
 
     @r.get("/suggestions/{suggestion_id}", tags=["suggestions"], summary="One suggestion with its input")
     def get_suggestion(suggestion_id: int, request: Request, p: Principal = Depends(current_principal)):
