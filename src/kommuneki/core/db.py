@@ -186,6 +186,7 @@ class Database:
             try:
                 yield session
             finally:
+                session.expunge_all()   # keep what was read usable after the block, as tenant_session does
                 session.rollback()
 
     def dispose(self) -> None:

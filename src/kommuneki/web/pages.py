@@ -310,7 +310,7 @@ def router() -> APIRouter:
             f.older_than_hours = float(alder[3:])
         elif alder:
             f.newer_than_hours = float(alder) if alder.replace(".", "").isdigit() else None
-        with platform.db.tenant_session(p.tenant_id) as session:
+        with platform.db.read_session(p.tenant_id) as session:
             rows, total = suggestions.list_queue(session, f, services=reviewable_services(platform, p))
             rows = [suggestions.suggestion_dict(s, with_decision=False) for s in rows]
             item_ids = {r["item_id"] for r in rows if r["item_id"]}
@@ -364,7 +364,7 @@ def router() -> APIRouter:
             item_id = int(element) if element else None
         except ValueError:
             raise InvalidInput("Ugyldig dato eller elementnummer.")
-        with platform.db.tenant_session(p.tenant_id) as session:
+        with platform.db.read_session(p.tenant_id) as session:
             rows = [audit_dict(e) for e in audit.query(session, p.tenant_id, since=since, until=until, item_id=item_id,
                                                         event=hendelse or None, actor=aktor or None, limit=101,
                                                         offset=(max(1, side) - 1) * 100, newest_first=True)]
@@ -413,7 +413,7 @@ def router() -> APIRouter:
     def users_page(request: Request, p: Principal = Depends(page_principal)):
         authorize(p, "users.manage")
         platform = get_platform(request)
-        with platform.db.tenant_session(p.tenant_id) as session:
+        with platform.db.read_session(p.tenant_id) as session:
             users = [(u.id, u.username, u.full_name, u.email, roles) for u, roles in accounts.tenant_users(session)]
         return render(request, "admin_users.html", p, users=users, all_roles=[r.value for r in Role])
 
@@ -453,7 +453,7 @@ def router() -> APIRouter:
     def units_page(request: Request, p: Principal = Depends(page_principal)):
         authorize(p, "units.read")
         platform = get_platform(request)
-        with platform.db.tenant_session(p.tenant_id) as session:
+        with platform.db.read_session(p.tenant_id) as session:
             units = [{"id": u.id, "code": u.code, "name": u.name, "email": u.email, "active": u.active,
                       "description": u.description} for u in accounts.list_units(session)]
         return render(request, "admin_units.html", p, units=units, can_manage=p.can("units.manage"))
@@ -488,7 +488,7 @@ def router() -> APIRouter:
     def policies_page(request: Request, p: Principal = Depends(page_principal)):
         authorize(p, "policies.read")
         platform = get_platform(request)
-        with platform.db.tenant_session(p.tenant_id) as session:
+        with platform.db.read_session(p.tenant_id) as session:
             policies = accounts.list_policies(session, platform.registry)
         return render(request, "admin_policies.html", p, policies=policies, can_manage=p.can("policies.manage"))
 
@@ -512,7 +512,7 @@ def router() -> APIRouter:
     def models_page(request: Request, p: Principal = Depends(page_principal)):
         authorize(p, "models.read")
         platform = get_platform(request)
-        with platform.db.tenant_session(p.tenant_id) as session:
+        with platform.db.read_session(p.tenant_id) as session:
             models = [modelreg.model_dict(m) for m in modelreg.list_models(session, p.tenant_id)]
         shipped = [card for spec in platform.registry for card in spec.model_cards()]
         return render(request, "models.html", p, models=models, shipped=shipped)
@@ -535,7 +535,7 @@ def _percent(value: str) -> float | None:
 def _suggestion_view(request: Request, p: Principal, suggestion_id: int, *, sent: dict | None = None,
                      error: str | None = None, status_code: int = 200):
     platform = get_platform(request)
-    with platform.db.tenant_session(p.tenant_id) as session:
+    with platform.db.read_session(p.tenant_id) as session:
         s = suggestions.get_suggestion(session, suggestion_id)
         spec = platform.registry.get(s.service)
         authorize(p, "queue.read", service_roles=spec.reviewer_roles if spec else None)

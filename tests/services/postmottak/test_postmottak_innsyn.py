@@ -54,6 +54,9 @@ def test_countdown_states():
     # a copy without the public journal is not a request; nor is a refused building permit
     ("Kan dere sende meg en kopi av fakturaen?", "a@gmail.com", False, False),
     ("Søknaden om dispensasjon ble avslått, og vi klager på vedtaket.", "a@gmail.com", False, False),
+    ("Om innsyn blir gitt, avslutter vi saken.", "a@gmail.com", False, False),     # "avslutte" is not "avslå"
+    ("Vedlagt kopi av vedtaket, jf. offentleglova § 13.", "a@gmail.com", False, False),
+    ("Vedlagt følger kopi av postlisten for uke 12.", "a@gmail.com", False, False),  # a notice, not a request
     # the word alone in another context is not a request
     ("Vi har fått god innsikt i saken og takker for møtet.", "a@gmail.com", False, False),
     ("Søknad om barnehageplass for Ola", "a@gmail.com", False, False),

@@ -38,7 +38,7 @@ DEMO_SUGGESTIONS = 25
 
 
 def get_settings(platform: Platform, tenant_id: int) -> taxlist.TaxSettings:
-    with platform.db.tenant_session(tenant_id) as session:
+    with platform.db.read_session(tenant_id) as session:
         t = session.get(Tenant, tenant_id)
         return taxlist.TaxSettings.from_dict((t.settings or {}).get(SERVICE))
 
@@ -86,7 +86,7 @@ def store_files(platform: Platform, tenant_id: int, *, sales: bytes, sales_name:
 def uploaded_files(platform: Platform, tenant_id: int, sales_item_id: int) -> dict[str, Any]:
     """The stored sales and dwellings files of one upload (for the mapping editor): their names, bytes
     and the draft mapping given with them, if any."""
-    with platform.db.tenant_session(tenant_id) as session:
+    with platform.db.read_session(tenant_id) as session:
         s = session.get(items.Item, sales_item_id)
         if s is None or s.tenant_id != tenant_id or s.service != SERVICE or s.kind != "sales" \
                 or "dwellings_item_id" not in (s.meta or {}):
@@ -141,7 +141,7 @@ def _value(platform, tenant_id, s_item, d_item, sales, sales_name, dwellings, dw
 
 def latest_mapping(platform: Platform, tenant_id: int) -> dict[str, Any]:
     """The mapping object the latest run used (to download and reuse with ``--mapping``)."""
-    with platform.db.tenant_session(tenant_id) as session:
+    with platform.db.read_session(tenant_id) as session:
         mapping = (latest_run(session).summary or {}).get("mapping")
     if mapping is None:
         raise NotFound("Siste verdsetting har ikke lagret kolonneoppsettet.")
@@ -261,7 +261,7 @@ def valuation_status(dv: DwellingValuation, s: Suggestion | None, d: Decision | 
 
 def tax_rows(platform: Platform, tenant_id: int) -> tuple[ValuationRun, list[dict[str, Any]], taxlist.TaxSettings]:
     settings = get_settings(platform, tenant_id)
-    with platform.db.tenant_session(tenant_id) as session:
+    with platform.db.read_session(tenant_id) as session:
         run = latest_run(session)
         sugg = {s.id: s for s in session.scalars(select(Suggestion).where(Suggestion.service == SERVICE))}
         decisions = {d.suggestion_id: d for d in session.scalars(select(Decision).where(
@@ -294,7 +294,7 @@ def export_tax_list(platform: Platform, tenant_id: int, fmt: str, *, actor: str)
 def dwelling(platform: Platform, tenant_id: int, unit_id: str) -> dict[str, Any]:
     """One unit's valuation(s) in the latest run, with status, tax and explanation (for the owner's page)."""
     settings = get_settings(platform, tenant_id)
-    with platform.db.tenant_session(tenant_id) as session:
+    with platform.db.read_session(tenant_id) as session:
         run = latest_run(session)
         dvs = list(session.scalars(select(DwellingValuation).where(DwellingValuation.run_id == run.id,
                                                                    DwellingValuation.unit_id == unit_id)))
@@ -317,7 +317,7 @@ def dwelling(platform: Platform, tenant_id: int, unit_id: str) -> dict[str, Any]
 
 
 def run_summary(platform: Platform, tenant_id: int) -> dict[str, Any]:
-    with platform.db.tenant_session(tenant_id) as session:
+    with platform.db.read_session(tenant_id) as session:
         run = latest_run(session)
         flagged = list(session.scalars(select(DwellingValuation).where(
             DwellingValuation.run_id == run.id, DwellingValuation.flagged.is_(True)).order_by(DwellingValuation.id)

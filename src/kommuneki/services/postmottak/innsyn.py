@@ -28,9 +28,13 @@ PATTERNS = [
     ("begjaering_om_innsyn", re.compile(r"\b(?:begjæring|begjæringa|begjering|forespørsel|førespurnad|"
                                         r"anmodning|oppmoding|søknad)\s+om\s+innsyn\b", re.I), 1.0),
     # the standard closing of a request: "Dersom innsyn (helt eller delvis) avslås, ber jeg om hjemmelen"
-    ("avslag_hjemmel", re.compile(r"\b(?:dersom|om|viss|hvis)\s+innsyn\b[^.?!]{0,40}?\bavsl", re.I), 1.0),
+    ("avslag_hjemmel", re.compile(r"\b(?:dersom|om|viss|hvis)\s+innsyn\b[^.?!]{0,40}?\bavsl(?:ag|å|ått|et)\w*",
+                                  re.I), 1.0),
     ("innsyn_i", re.compile(r"\binnsyn\s+i\b", re.I), 0.8),
-    ("kopi_av", re.compile(r"\b(?:kopi|kopiar|kopier)\s+av\b", re.I), 0.5),
+    # asking for a copy ("kan dere sende meg en kopi av …"): with a mention of the public journal (0.5) it
+    # is a request; "vedlagt kopi av …" (no asking) is not
+    ("ber_om_kopi", re.compile(r"\b(?:send|sende|få|be om|ber om|ønsker|ønskjer|gjerne ha|vil ha)\b[^.?!]{0,40}?"
+                               r"\bkopi(?:ar|er)?\s+av\b", re.I), 0.5),
     ("offentleglova", re.compile(r"\boffentle(?:g|ga)lov(?:a|en)\b|\boffl\.?\s*§", re.I), 0.6),
     ("einnsyn", re.compile(r"\beinnsyn\b", re.I), 0.9),
     ("foi_en", re.compile(r"\b(?:request|requesting)\s+(?:\w+\s+){0,2}access\s+to\b|freedom of information", re.I), 1.0),

@@ -465,7 +465,7 @@ def inbox(platform: Platform, tenant_id: int, *, state: str | None = None, limit
     """Messages, newest first, with their pending suggestions and innsyn countdown. Overdue innsyn
     requests come first whatever their age."""
     today = today or local_today()
-    with platform.db.tenant_session(tenant_id) as session:
+    with platform.db.read_session(tenant_id) as session:
         stmt = select(PostmottakMessage)
         if state:
             stmt = stmt.where(PostmottakMessage.state == state)
@@ -496,7 +496,7 @@ def _message_dict(pm: PostmottakMessage, sugg: list[Suggestion], today: date) ->
 
 
 def message_detail(platform: Platform, tenant_id: int, pm_id: int, today: date | None = None) -> dict[str, Any]:
-    with platform.db.tenant_session(tenant_id) as session:
+    with platform.db.read_session(tenant_id) as session:
         pm = session.get(PostmottakMessage, pm_id)
         if pm is None or pm.tenant_id != tenant_id:
             raise NotFound("Meldingen finnes ikke.")

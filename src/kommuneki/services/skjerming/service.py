@@ -100,7 +100,7 @@ def _item(session, item_id: int) -> Item:
 def document_view(platform: Platform, principal: Principal, item_id: int) -> DocumentView:
     spec = platform.registry.get(SERVICE)
     authorize(principal, "item.read", service_roles=spec.reviewer_roles if spec else None)
-    with platform.db.tenant_session(principal.tenant_id) as session:
+    with platform.db.read_session(principal.tenant_id) as session:
         item = _item(session, item_id)
         out = {}
         for key, kind in (("innsyn", engine.KIND_INNSYN), ("internett", engine.KIND_INTERNETT),
@@ -116,7 +116,7 @@ def document_view(platform: Platform, principal: Principal, item_id: int) -> Doc
 
 def list_documents(platform: Platform, principal: Principal, limit: int = 50) -> list[dict[str, Any]]:
     authorize(principal, "item.read")
-    with platform.db.tenant_session(principal.tenant_id) as session:
+    with platform.db.read_session(principal.tenant_id) as session:
         rows = session.scalars(select(Item).where(Item.service == SERVICE).order_by(Item.id.desc()).limit(limit))
         return [{"id": i.id, "filename": i.filename, "title": i.title, "state": i.state,
                  "received_at": i.received_at, "skjerming": (i.meta or {}).get("skjerming"),
