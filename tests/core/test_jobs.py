@@ -200,3 +200,30 @@ def test_who_may_see_a_job_api_and_page(platform):
         go.set()
         for c in clients.values():
             c.close()
+
+
+def test_a_job_that_finishes_between_the_two_reads_is_not_shown_as_interrupted(platform):
+    """get() looks at the live entry, then the row: a job that writes its end state and leaves the live set
+    in between must show as done, not as interrupted (which would invite starting it again)."""
+    a, _b = _tenants(platform)
+    go = threading.Event()
+    job_id = jobs.start(platform, a, service="eiendomsskatt", title="Kort jobb", actor="test",
+                        fn=lambda report: go.wait(30) and {"message": "Ferdig her."})
+    real_row = jobs._row
+    calls = []
+
+    def row_after_the_job_ends(platform_, tenant_id, jid):
+        if not calls:   # the job finishes right after get() has looked at the live entry
+            go.set()
+            deadline = time.monotonic() + 30
+            while jid in platform.jobs and time.monotonic() < deadline:
+                time.sleep(0.01)
+        calls.append(jid)
+        return real_row(platform_, tenant_id, jid)
+
+    jobs._row = row_after_the_job_ends
+    try:
+        got = jobs.get(platform, a, job_id)
+    finally:
+        jobs._row = real_row
+    assert got["state"] == "done" and got["message"] == "Ferdig her."

@@ -205,6 +205,14 @@ BAD_VALUES = [
 ]
 
 
+@pytest.mark.parametrize("number", [float("nan"), float("inf")], ids=["nan", "infinity"])
+def test_a_value_that_is_no_json_is_refused(env, number):
+    platform, t, _ = env
+    with pytest.raises(InvalidInput, match="gyldig JSON"):
+        _suggest(platform, t, proposal(value={"kategori": "vei", "vekt": number}))
+    _nothing_recorded(platform, t)
+
+
 @pytest.mark.parametrize("value, why", BAD_VALUES, ids=[b[1] for b in BAD_VALUES])
 def test_value_must_match_the_kinds_value_schema(env, value, why):
     platform, t, _ = env

@@ -128,7 +128,7 @@ def start(platform: "Platform", tenant_id: int, *, service: str, title: str, act
         audit.record(session, tenant_id, "job.started", actor=actor, subject=("job", job.id), job_id=job.id,
                      service=service)
         job_id = job.id
-    platform.jobs.begin(job_id, tenant_id)
+        platform.jobs.begin(job_id, tenant_id)   # live before the row is visible: never seen as interrupted
     thread = threading.Thread(target=_run, args=(platform, tenant_id, job_id, service, actor, fn, result_url,
                                                      failure_url),
                               name=f"kommuneki-job-{job_id}", daemon=True)
@@ -224,17 +224,15 @@ def _iso(value: datetime | None) -> str | None:
 def get(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
     """The job as a dict (the row merged with its live progress). Raises :class:`NotFound` for an
     unknown id or another tenant's job (the tenant-scoped session cannot see it)."""
-    with platform.db.read_session(tenant_id) as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise NotFound("Jobben finnes ikke.")
-        d = {"id": job.id, "service": job.service, "title": job.title, "state": job.state,
-             "progress": float(job.progress or 0.0), "message": job.message or "", "result": job.result,
-             "result_url": job.result_url, "error": job.error, "created_by": job.created_by,
-             "created_at": _iso(job.created_at), "updated_at": _aware(job.updated_at),
-             "finished_at": _iso(job.finished_at)}
+    # The live entry is looked at before the row: a job that finishes in between has written its end
+    # state before leaving the live set, so "running in the row, not live" then means it is gone.
+    live = platform.jobs.get(job_id)
+    d = _row(platform, tenant_id, job_id)
+    if d["state"] == RUNNING and live is None:
+        live = platform.jobs.get(job_id)   # started after the first look
+        if live is None:
+            d = _row(platform, tenant_id, job_id)   # or finished just now
     if d["state"] == RUNNING:
-        live = platform.jobs.get(job_id)
         if live is not None and live["tenant_id"] == tenant_id:
             d.update(progress=live["progress"], message=live["message"], updated_at=live["heartbeat"])
         elif platform.db.dialect == "sqlite" or d["updated_at"] is None or \
@@ -243,6 +241,18 @@ def get(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
     d["updated_at"] = _iso(d["updated_at"])
     d["state_label"] = STATE_LABELS.get(d["state"], d["state"])
     return d
+
+
+def _row(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
+    with platform.db.read_session(tenant_id) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound("Jobben finnes ikke.")
+        return {"id": job.id, "service": job.service, "title": job.title, "state": job.state,
+                "progress": float(job.progress or 0.0), "message": job.message or "", "result": job.result,
+                "result_url": job.result_url, "error": job.error, "created_by": job.created_by,
+                "created_at": _iso(job.created_at), "updated_at": _aware(job.updated_at),
+                "finished_at": _iso(job.finished_at)}
 
 
 def public_dict(job: dict[str, Any]) -> dict[str, Any]:

@@ -81,6 +81,10 @@ def check_value(kind: Any, value: Any, what: str = "Verdien") -> None:
     """Refuse a value that does not match the kind's ``value_schema`` (an empty schema allows any object)."""
     if not isinstance(value, dict):
         raise InvalidInput(f"{what} må være et objekt.")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:   # NaN, infinity or something that is not JSON at all
+        raise InvalidInput(f"{what} må være gyldig JSON (ikke NaN eller uendelig).") from exc
     if kind.value_schema:
         error = jsonschema.exceptions.best_match(_validator(kind.value_schema).iter_errors(value))
         if error is not None:

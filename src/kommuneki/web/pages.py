@@ -7,6 +7,7 @@ the session's CSRF token; a successful POST redirects (post/redirect/get) with a
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime, timezone
 from typing import Any
@@ -611,7 +612,10 @@ def _coerce(raw: str, type_name: str) -> Any:
         if type_name == "int":
             return int(raw)
         if type_name == "float":
-            return float(raw.replace(",", "."))
+            x = float(raw.replace(",", "."))
+            if not math.isfinite(x):   # "nan", "inf": no JSON number, and PostgreSQL's JSON refuses them
+                raise ValueError(raw)
+            return x
         if type_name == "bool":
             return raw.lower() in ("1", "true", "ja", "on")
     except ValueError as exc:

@@ -132,6 +132,29 @@ def test_text_where_a_number_is_needed_and_unreadable_dates_are_errors(tables):
     assert out.errors["date_format"].startswith("Datoformatet «%d.%m.%Y» passer ikke")
 
 
+@pytest.mark.parametrize("fmt", ["%d.%m.%Q", "%Y-%m-%"], ids=["unknown directive", "trailing percent"])
+def test_a_date_format_that_is_no_format_is_an_error_not_a_crash(tables, fmt):
+    sales, dwellings = tables
+    cols, c, idx = _choices(sales, dwellings, Overtakelse="sale_date")
+    c.date_format = fmt
+    out = ed.build(cols, c, sales, dwellings)
+    assert out.mapping is None and out.errors["date_format"].startswith(f"Datoformatet «{fmt}» er ugyldig")
+    with pytest.raises(Exception, match="er ugyldig"):   # the same from a mapping file (CLI, upload form)
+        Mapping.from_dict({"date_format": fmt})
+
+
+def test_a_numeric_header_from_excel_is_a_column_like_any_other():
+    from kommuneki.services.eiendomsskatt.engine.mapping import read_table
+
+    buf = io.BytesIO()
+    pd.DataFrame({"pris": [3_000_000, 4_000_000], 2023: [1, 2]}).to_excel(buf, index=False)
+    frame = read_table(buf.getvalue(), "salg.xlsx")
+    assert list(frame.columns) == ["pris", "2023"]
+    cols = ed.describe(frame, None)
+    assert [c.name for c in cols] == ["pris", "2023"]
+    ed.guess(cols, frame)   # no KeyError on the number-named column
+
+
 def test_a_required_column_the_dwellings_file_lacks_is_an_error(tables):
     sales, dwellings = tables
     cols, c, idx = _choices(sales, dwellings.drop(columns=["BRA"]), Overtakelse="sale_date")

@@ -65,7 +65,10 @@ class Mapping:
         bad = sorted({str(v) for v in btv.values()} - set(BUILDING_TYPES))
         if bad:
             raise InvalidInput(f"Ukjente bygningstyper: {', '.join(bad)}. Gyldige: {', '.join(BUILDING_TYPES)}.")
-        return cls(columns=columns, date_format=raw.get("date_format"), area_unit=unit,
+        fmt = raw.get("date_format")
+        if fmt is not None:
+            check_date_format(fmt)
+        return cls(columns=columns, date_format=fmt, area_unit=unit,
                    building_type_values={str(k): str(v) for k, v in btv.items()},
                    ignore=tuple(raw.get("ignore") or ()),
                    monotone_increasing=tuple(raw.get("monotone_increasing") or ()))
@@ -111,15 +114,29 @@ def parse_mapping(text: str, name: str = "") -> Mapping:
     return Mapping.from_dict(raw or {})
 
 
+def check_date_format(fmt: Any) -> None:
+    """Refuse a date format that strftime/pandas cannot use ("%d.%m.%Q", a trailing "%")."""
+    if not isinstance(fmt, str) or not fmt.strip():
+        raise InvalidInput("date_format må være et datoformat som %d.%m.%Y.")
+    try:
+        pd.to_datetime(pd.Series(["2024-01-01"]), format=fmt, errors="coerce")
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"Datoformatet «{fmt}» er ugyldig ({exc}). Bruk for eksempel %d.%m.%Y eller %Y-%m-%d.") from exc
+
+
 def read_table(data: bytes, filename: str) -> pd.DataFrame:
-    """CSV (comma or semicolon) or Excel (.xlsx) into a DataFrame of the source columns."""
+    """CSV (comma or semicolon) or Excel (.xlsx) into a DataFrame of the source columns (names as text:
+    an Excel header cell may be a number or a date)."""
     name = filename.lower()
     try:
         if name.endswith((".xlsx", ".xlsm")):
-            return pd.read_excel(io.BytesIO(data), engine="openpyxl")
-        text = data.decode("utf-8-sig")
-        sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-        return pd.read_csv(io.StringIO(text), sep=sep, low_memory=False)
+            frame = pd.read_excel(io.BytesIO(data), engine="openpyxl")
+        else:
+            text = data.decode("utf-8-sig")
+            sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+            frame = pd.read_csv(io.StringIO(text), sep=sep, low_memory=False)
+        frame.columns = [str(c) for c in frame.columns]
+        return frame
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{filename}: filen er ikke UTF-8-tekst.") from exc
     except (ValueError, pd.errors.ParserError) as exc:

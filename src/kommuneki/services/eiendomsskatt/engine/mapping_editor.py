@@ -256,8 +256,13 @@ def build(columns: list[Column], choices: Choices, sales: pd.DataFrame,
         if f == "sale_date" and len(values):
             text = values.astype(str)
             fmt = choices.date_format or None
-            parsed = pd.to_datetime(text, format=fmt, errors="coerce") if fmt else \
-                pd.to_datetime(text, format="mixed", errors="coerce")
+            try:
+                parsed = pd.to_datetime(text, format=fmt, errors="coerce") if fmt else \
+                    pd.to_datetime(text, format="mixed", errors="coerce")
+            except (ValueError, TypeError):   # "%d.%m.%Q", a trailing "%": not a format at all
+                errors["date_format"] = (f"Datoformatet «{fmt}» er ugyldig. Bruk for eksempel %d.%m.%Y for "
+                                         "01.03.2024 eller %Y-%m-%d for 2024-03-01.")
+                continue
             if parsed.notna().mean() < MIN_READABLE:
                 example = text[parsed.isna()].iloc[0]
                 if fmt:
