@@ -246,6 +246,8 @@ def from_csv(path: Path) -> History:
             used += _csv_row(out, row, col, len(names), base)
         except DomainError as exc:
             out.problems.append(f"{path.name} linje {start}: {exc.message}")
+        except (ValueError, UnicodeError, LookupError) as exc:   # a message that cannot be built or read
+            out.problems.append(f"{path.name} linje {start}: kunne ikke lese meldingen ({exc}).")
     out.sources.append(f"{path.name} (CSV, {used} meldinger)")
     return out
 

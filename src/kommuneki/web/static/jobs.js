@@ -31,7 +31,8 @@
     root.setAttribute("data-state", job.state);
     document.getElementById("jobb-oppdater").hidden = true;
     if (job.state === "done") {
-      step.textContent = "Ferdig. " + (job.message || "");
+      var said = job.message || "";
+      step.textContent = said.indexOf("Ferdig") === 0 ? said : ("Ferdig. " + said).trim();
       document.getElementById("jobb-ferdig").hidden = false;
     } else {
       step.textContent = "Jobben stoppet: " + (job.error || "");
