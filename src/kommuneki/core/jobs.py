@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from . import audit
 from .db import utcnow
@@ -253,6 +253,18 @@ def _row(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
                 "result_url": job.result_url, "error": job.error, "created_by": job.created_by,
                 "created_at": _iso(job.created_at), "updated_at": _aware(job.updated_at),
                 "finished_at": _iso(job.finished_at)}
+
+
+def running(platform: "Platform", tenant_id: int, service: str) -> int | None:
+    """The id of a job of ``service`` still running for the tenant (live here, or with a fresh heartbeat
+    on a shared database), or None."""
+    with platform.db.read_session(tenant_id) as session:
+        ids = list(session.scalars(select(Job.id).where(Job.service == service, Job.state == RUNNING)
+                                   .order_by(Job.id.desc())))
+    for job_id in ids:
+        if get(platform, tenant_id, job_id)["state"] == RUNNING:
+            return job_id
+    return None
 
 
 def public_dict(job: dict[str, Any]) -> dict[str, Any]:

@@ -299,3 +299,36 @@ def test_editor_is_prefilled_from_a_given_mapping_and_closed_to_others(client_fa
     assert "Ukjente felt i kolonneoppsettet" in bad.text
     assert takst.get("/eiendomsskatt/oppsett/999999").status_code == 404
     assert client_factory("arkivar").get(url).status_code == 403
+
+
+def test_a_second_valuation_waits_for_the_running_one(client_factory, demo_platform):
+    """While a valuation runs for the tenant, another is not started: the new upload stays stored and its
+    editor says why; once the first is done, the same button starts it."""
+    import threading
+
+    from kommuneki.core import jobs
+    from kommuneki.core.models import Tenant
+
+    takst = client_factory("takst")
+    sales, dwellings = export()
+    r = takst.post("/eiendomsskatt/oppsett", files={"salg": ("salg.csv", sales), "boliger": ("boliger.csv", dwellings)},
+                   follow_redirects=False)
+    url = r.headers["location"]
+    html = takst.get(url).text
+    form = {**_form(html), _column(html, "Overtakelse"): "sale_date", "date_format": "%Y-%m-%d",
+            "handling": "verdsett"}
+    with demo_platform.db.installation_session() as session:
+        tenant_id = session.query(Tenant).filter_by(slug="demo").one().id
+    go = threading.Event()
+    first = jobs.start(demo_platform, tenant_id, service="eiendomsskatt", title="Verdsetting av boliger",
+                       actor="test", fn=lambda report: go.wait(60) and {"message": "Første er ferdig."})
+    try:
+        r = takst.post(url, data=form, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == url
+        assert "En verdsetting pågår allerede" in takst.get(url).text
+    finally:
+        go.set()
+    assert jobs.wait(demo_platform, tenant_id, first, timeout=30)["state"] == "done"
+    started = takst.post(url, data=form, follow_redirects=False)
+    assert re.fullmatch(r"/jobber/\d+", started.headers["location"])
+    assert finish_job(takst, started)["state"] == "done"

@@ -77,18 +77,25 @@ def _editor_data(request: Request, p: Principal, item_id: int):
     return f, sales, dwellings, editor.describe(sales, dwellings)
 
 
-def _start_valuation(request: Request, p: Principal, sales_item_id: int, mapping: dict) -> int:
-    """Value the stored upload in a background job (``core/jobs.py``); returns the job's id. The job's
-    page links to the overview when done, and back to the editor of this upload when it fails."""
+def _start_valuation(request: Request, p: Principal, sales_item_id: int, mapping: dict):
+    """Value the stored upload in a background job (``core/jobs.py``) and send the user to its page. The
+    job's page links to the overview when done, and back to the editor of this upload when it fails.
+    While another valuation runs for the tenant, none is started: the user comes back to this upload's
+    editor (the files stay stored) with a message, and values it when the running one is done."""
     platform = get_platform(request)
     tenant_id, actor = p.tenant_id, p.actor
+    if jobs.running(platform, tenant_id, service.SERVICE) is not None:
+        return redirect(f"/eiendomsskatt/oppsett/{sales_item_id}",
+                        ("info", "En verdsetting pågår allerede. Filene dine er lagret: trykk «Verdsett boligene» "
+                                 "igjen når den er ferdig."), request)
 
     def work(report) -> dict:
         res = service.value_uploaded(platform, tenant_id, sales_item_id, mapping, actor=actor, progress=report)
         return {**res, "message": _ran(res)}
 
-    return jobs.start(platform, tenant_id, service=service.SERVICE, title="Verdsetting av boliger", actor=actor,
-                      fn=work, result_url="/eiendomsskatt", failure_url=f"/eiendomsskatt/oppsett/{sales_item_id}")
+    job_id = jobs.start(platform, tenant_id, service=service.SERVICE, title="Verdsetting av boliger", actor=actor,
+                        fn=work, result_url="/eiendomsskatt", failure_url=f"/eiendomsskatt/oppsett/{sales_item_id}")
+    return redirect(f"/jobber/{job_id}")
 
 
 def router() -> APIRouter:
@@ -142,7 +149,7 @@ def router() -> APIRouter:
                 dwellings_name=files["boliger"].filename, actor=p.actor, source="upload", mapping=mapping)
         except DomainError as exc:
             return redirect("/eiendomsskatt", ("error", exc.message), request)
-        return redirect(f"/jobber/{_start_valuation(request, p, sales_id, mapping)}")
+        return _start_valuation(request, p, sales_id, mapping)
 
     @r.post("/eiendomsskatt/oppsett", include_in_schema=False)
     async def upload_for_editor(request: Request, p: Principal = Depends(page_principal)):
@@ -192,7 +199,7 @@ def router() -> APIRouter:
                                       headers={"Content-Disposition":
                                                f'attachment; filename="kolonneoppsett.{action}"'}))
         # the checks above are quick; the valuation runs as a job (a refusal there links back here)
-        return redirect(f"/jobber/{_start_valuation(request, p, item_id, outcome.mapping)}")
+        return _start_valuation(request, p, item_id, outcome.mapping)
 
     @r.get("/eiendomsskatt/kolonneoppsett.{fmt}", include_in_schema=False)
     def latest_mapping(fmt: str, request: Request, p: Principal = Depends(page_principal)):
