@@ -77,6 +77,15 @@ def _editor_data(request: Request, p: Principal, item_id: int):
     return f, sales, dwellings, editor.describe(sales, dwellings)
 
 
+async def _store(request: Request, p: Principal, files: dict, mapping: dict | None) -> int:
+    """Store the uploaded sales and dwellings files (raw first) with the mapping; the sales item's id."""
+    sales_id, _d = service.store_files(
+        get_platform(request), p.tenant_id, sales=await read_upload(request, files["salg"]),
+        sales_name=files["salg"].filename, dwellings=await read_upload(request, files["boliger"]),
+        dwellings_name=files["boliger"].filename, actor=p.actor, source="upload", mapping=mapping)
+    return sales_id
+
+
 def _start_valuation(request: Request, p: Principal, sales_item_id: int, mapping: dict):
     """Value the stored upload in a background job (``core/jobs.py``) and send the user to its page. The
     job's page links to the overview when done, and back to the editor of this upload when it fails.
@@ -143,10 +152,7 @@ def router() -> APIRouter:
         try:
             files, mapping_text, mapping_name = await _uploads(request, form)
             mapping = parse_mapping(mapping_text, mapping_name).to_dict()
-            sales_id, _d = service.store_files(
-                get_platform(request), p.tenant_id, sales=await read_upload(request, files["salg"]),
-                sales_name=files["salg"].filename, dwellings=await read_upload(request, files["boliger"]),
-                dwellings_name=files["boliger"].filename, actor=p.actor, source="upload", mapping=mapping)
+            sales_id = await _store(request, p, files, mapping)
         except DomainError as exc:
             return redirect("/eiendomsskatt", ("error", exc.message), request)
         return _start_valuation(request, p, sales_id, mapping)
@@ -161,10 +167,7 @@ def router() -> APIRouter:
         try:
             files, mapping_text, mapping_name = await _uploads(request, form)
             draft = parse_mapping(mapping_text, mapping_name).to_dict() if mapping_text.strip() else None
-            sales_id, _d = service.store_files(
-                get_platform(request), p.tenant_id, sales=await read_upload(request, files["salg"]),
-                sales_name=files["salg"].filename, dwellings=await read_upload(request, files["boliger"]),
-                dwellings_name=files["boliger"].filename, actor=p.actor, source="upload", mapping=draft)
+            sales_id = await _store(request, p, files, draft)
         except DomainError as exc:
             return redirect("/eiendomsskatt", ("error", exc.message), request)
         return redirect(f"/eiendomsskatt/oppsett/{sales_id}")

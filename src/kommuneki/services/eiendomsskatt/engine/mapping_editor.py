@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ....core.errors import InvalidInput
-from .mapping import BUILDING_TYPES, CANONICAL, REQUIRED_DWELLINGS, REQUIRED_SALES, Mapping
+from .mapping import BUILDING_TYPES, CANONICAL, REQUIRED_DWELLINGS, REQUIRED_SALES, Mapping, check_date_format
 
 # Norwegian labels for the canonical fields, in the order the select lists them.
 FIELD_LABELS = {
@@ -256,13 +256,14 @@ def build(columns: list[Column], choices: Choices, sales: pd.DataFrame,
         if f == "sale_date" and len(values):
             text = values.astype(str)
             fmt = choices.date_format or None
-            try:
-                parsed = pd.to_datetime(text, format=fmt, errors="coerce") if fmt else \
-                    pd.to_datetime(text, format="mixed", errors="coerce")
-            except (ValueError, TypeError):   # "%d.%m.%Q", a trailing "%": not a format at all
-                errors["date_format"] = (f"Datoformatet «{fmt}» er ugyldig. Bruk for eksempel %d.%m.%Y for "
-                                         "01.03.2024 eller %Y-%m-%d for 2024-03-01.")
-                continue
+            if fmt:
+                try:
+                    check_date_format(fmt)   # "%d.%m.%Q", a trailing "%": not a format at all
+                except InvalidInput as exc:
+                    errors["date_format"] = exc.message
+                    continue
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce") if fmt else \
+                pd.to_datetime(text, format="mixed", errors="coerce")
             if parsed.notna().mean() < MIN_READABLE:
                 example = text[parsed.isna()].iloc[0]
                 if fmt:
