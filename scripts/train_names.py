@@ -126,20 +126,37 @@ def train(sents, fk, lexicon, plain: bool, model_path: Path, c1: float, c2: floa
     return gaz_from(sents)
 
 
-def evaluate(model_path: Path, res: N.Resources, sents, thresholds, plain: bool = False) -> dict[float, dict]:
+# Document-level propagation variants compared with --tune: name -> keyword arguments of N.propagate
+# (None: no propagation). The shipped choice is PROPAGATION below.
+PROPAGATION_VARIANTS = {"none": None, "all": {"min_source_tokens": 1}, "multi": {"min_source_tokens": 2}}
+PROPAGATION = "none"
+
+
+def evaluate(model_path: Path, res: N.Resources, sents, thresholds, plain: bool = False,
+             propagation: str | None = None) -> dict[float, dict]:
+    """Exact/overlap figures per threshold; with ``propagation`` (a PROPAGATION_VARIANTS key) the
+    document-level step runs over the same ±DOC_WINDOW sentences that stand in for the document."""
     import pycrfsuite
 
     tagger = pycrfsuite.Tagger()
     tagger.open(str(model_path))
-    counts = {t: Counter() for t in thresholds}
     docs = doc_contexts(sents, plain)
-    for s, dc in zip(sents, docs):
-        words = [t for t, _ in s]
-        gold = set(gold_spans(s))
+    words_all = [[t for t, _ in s] for s in sents]
+    spans: dict[float, list] = {t: [] for t in thresholds}
+    for words, dc in zip(words_all, docs):
         tagger.set(res.sentence_features(words, *dc))
         for t in thresholds:
-            E.add(counts[t], gold, set(N.iter_names(N.spans_from_marginals(tagger, len(words), t, words))))
-    return {t: E.metrics(c) for t, c in counts.items()}
+            spans[t].append(N.spans_from_marginals(tagger, len(words), t, words))
+    opts = PROPAGATION_VARIANTS.get(propagation or "none")
+    out = {}
+    for t in thresholds:
+        c: Counter = Counter()
+        added = (N.propagate(words_all, spans[t], DOC_WINDOW, res.lexicon, **opts) if opts is not None
+                 else [[] for _ in sents])
+        for s, sp, ad in zip(sents, spans[t], added):
+            E.add(c, set(gold_spans(s)), {(a, b) for a, b, *_ in N.merge_spans(sp, ad)})
+        out[t] = E.metrics(c)
+    return out
 
 
 def main() -> None:
@@ -156,6 +173,8 @@ def main() -> None:
     ap.add_argument("--measure-dev", action="store_true", help="only measure the written model on dev "
                     "(at --threshold, default the gazetteer's) and record the figures in the card")
     ap.add_argument("--keep", default=None, help="with --tune: keep the model at this path (error analysis)")
+    ap.add_argument("--reuse", action="store_true", help="with --tune --keep PATH: measure the model already "
+                    "at PATH (trained by an earlier --tune run) instead of training again")
     ap.add_argument("--norne", type=Path, default=NORNE)
     args = ap.parse_args()
     plain = args.features == "plain"
@@ -191,16 +210,21 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             mp = Path(args.keep) if args.keep else Path(tmp) / "m.crfsuite"
             t1 = time.time()
-            gaz = train(train_s, fk, lexicon, plain, mp, args.c1, args.c2, args.iters)
-            print(f"trained on {len(train_s)} sentences in {time.time() - t1:.0f} s", flush=True)
+            if args.reuse and mp.exists():
+                gaz = gaz_from(train_s)
+                print(f"reusing {mp} (trained on the same {len(train_s)} sentences)", flush=True)
+            else:
+                gaz = train(train_s, fk, lexicon, plain, mp, args.c1, args.c2, args.iters)
+                print(f"trained on {len(train_s)} sentences in {time.time() - t1:.0f} s", flush=True)
             res = make_resources(gaz, fk, lexicon, plain)
             ths = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
-            for lang, s in held.items():
-                for t, m in evaluate(mp, res, s, ths, plain).items():
-                    e, o = m["exact"], m["overlap"]
-                    print(f"held-out {lang} t={t:.2f}: exact P {e['precision']:.3f} R {e['recall']:.3f} "
-                          f"F1 {e['f1']:.3f} F2 {e['f2']:.3f} | overlap P {o['precision']:.3f} "
-                          f"R {o['recall']:.3f} F2 {o['f2']:.3f}", flush=True)
+            for variant in (PROPAGATION_VARIANTS if not plain else ("none",)):
+                for lang, s in held.items():
+                    for t, m in evaluate(mp, res, s, ths, plain, variant).items():
+                        e, o = m["exact"], m["overlap"]
+                        print(f"held-out {lang} propagation={variant} t={t:.2f}: exact P {e['precision']:.3f} "
+                              f"R {e['recall']:.3f} F1 {e['f1']:.3f} F2 {e['f2']:.3f} | overlap "
+                              f"P {o['precision']:.3f} R {o['recall']:.3f} F2 {o['f2']:.3f}", flush=True)
         return
 
     threshold = args.threshold if args.threshold is not None else N.DEFAULT_THRESHOLD

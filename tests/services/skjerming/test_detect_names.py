@@ -91,3 +91,46 @@ def test_norne_dev_sample(model):
     base = E.metrics(E.count(sents, E.capitalisation_baseline))
     assert m["gold"] > 50
     assert m["exact"]["f2"] > base["exact"]["f2"] + 0.1, (m, base)
+
+
+def test_propagate_marks_a_later_mention_of_a_found_name():
+    words = [["Kari", "Viken", "søkte", "om", "plass", "."], ["Viken", "fikk", "svar", "fra", "Viken", "kommune", "."],
+             ["Det", "regnet", "."]]
+    tagged = [[(0, 2, 0.9)], [], []]
+    added = N.propagate(words, tagged, None, frozenset({"det"}))
+    assert added[0] == []
+    assert added[1] == [(0, 1, pytest.approx(0.72), "Kari Viken"), (4, 5, pytest.approx(0.72), "Kari Viken")]
+    assert added[2] == []
+    # Only names of two tokens or more give their forms when asked; a window limits "the document".
+    assert N.propagate(words, [[(0, 1, 0.9)], [], []], None, None, min_source_tokens=2) == [[], [], []]
+    far = [["Kari", "Viken", "."], ["x"], ["x"], ["Viken", "."]]
+    assert N.propagate(far, [[(0, 2, 0.9)], [], [], []], 1)[3] == []
+    assert N.propagate(far, [[(0, 2, 0.9)], [], [], []], 3)[3] == [(0, 1, pytest.approx(0.72), "Kari Viken")]
+
+
+def test_propagate_skips_a_common_word_at_sentence_start_and_extends_touching_spans():
+    words = [["Berg", "og", "Eva", "Strand", "møttes", "."], ["Strand", "var", "stengt", "."],
+             ["Eva", "Strand", "kom", "."]]
+    added = N.propagate(words, [[(2, 4, 0.9)], [], [(0, 1, 0.6)]], None, frozenset({"strand"}))
+    assert added[1] == []                       # "Strand" first in the sentence and a common word
+    assert added[2] == [(1, 2, pytest.approx(0.72), "Eva Strand")]
+    assert N.merge_spans([(0, 1, 0.6)], added[2]) == [(0, 2, 0.6, None)]   # one name, the tagged score
+    assert N.merge_spans([(3, 4, 0.6)], added[2]) == [(1, 2, pytest.approx(0.72), "Eva Strand"),
+                                                      (3, 4, 0.6, None)]
+
+
+def test_propagated_mention_is_explained(model, monkeypatch):
+    # At a threshold of 0.99 the model tags the full name (P = 1.0) but not the later surname alone
+    # (P = 0.96): only the document-level step finds it.
+    text = "Søknaden fra Ingrid Haugerud er mottatt.\n\nDet ble avklart i møtet at Haugerud hadde rett."
+    monkeypatch.setattr(model, "propagation", None)
+    assert [f.text for f in model.find(text, threshold=0.99)] == ["Ingrid Haugerud"]
+    monkeypatch.setattr(model, "propagation", {"min_source_tokens": 2})
+    found = model.find(text, threshold=0.99)
+    assert [f.text for f in found] == ["Ingrid Haugerud", "Haugerud"]
+    later = found[1]
+    assert text[later.start:later.end] == "Haugerud" and later.start > text.index("møtet")
+    assert later.explanation["detector"] == "crf_names+document"
+    assert later.explanation["same_name_as"] == "Ingrid Haugerud"
+    assert later.score == pytest.approx(0.8 * found[0].score, abs=1e-3)
+    assert "Samme navn som «Ingrid Haugerud»" in later.explanation["reason"]

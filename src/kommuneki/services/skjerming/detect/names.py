@@ -101,6 +101,7 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
 
 
 NAME_WINDOW = 6
+PROPAGATE_FACTOR = 0.8   # score of a name mention found only through another mention of the same name
 
 _SENT_END = frozenset({".", "!", "?", "…"})
 
@@ -407,6 +408,88 @@ def spans_from_labels(labels: Sequence[str]) -> list[tuple[int, int, float]]:
     return out
 
 
+def _name_form(w: str) -> bool:
+    """A token that can carry a name from one mention to another: capitalised letters (hyphen allowed)."""
+    return len(w) > 1 and w[:1].isupper() and not w.isupper() and w.replace("-", "").isalpha()
+
+
+def propagate(sent_words: Sequence[Sequence[str]], sent_spans: Sequence[Sequence[tuple[int, int, float]]],
+              window: int | None = None, common: Any = None, min_source_tokens: int = 1,
+              factor: float = PROPAGATE_FACTOR) -> list[list[tuple[int, int, float, str]]]:
+    """Document-level consistency: a capitalised word form that is part of a name found elsewhere in the
+    document ("Kari Viken ... Viken sa") is marked as a name where it stands untagged.
+
+    ``sent_spans`` are the tagged spans per sentence; ``window`` limits "the document" to that many
+    sentences either side (NorNE has no document marks), None is the whole document. ``common``: a
+    container of lower-case common words; a sentence-initial token in it is not marked. Only names of at
+    least ``min_source_tokens`` tokens give their forms. Returns the added spans per sentence as
+    (start, end, score, the source name), an added token next to a tagged span extending that span."""
+    n = len(sent_words)
+    sources: list[dict[str, tuple[float, str]]] = []
+    for words, spans in zip(sent_words, sent_spans):
+        got: dict[str, tuple[float, str]] = {}
+        for a, b, p in spans:
+            if b - a < min_source_tokens:
+                continue
+            name = " ".join(words[a:b])
+            for w in words[a:b]:
+                if _name_form(w) and p > got.get(w, (0.0, ""))[0]:
+                    got[w] = (p, name)
+        sources.append(got)
+    if not any(sources):
+        return [[] for _ in range(n)]
+    whole: dict[str, tuple[float, str]] = {}
+    if window is None:
+        for got in sources:
+            for w, v in got.items():
+                if v[0] > whole.get(w, (0.0, ""))[0]:
+                    whole[w] = v
+    out: list[list[tuple[int, int, float, str]]] = []
+    for i, (words, spans) in enumerate(zip(sent_words, sent_spans)):
+        if window is None:
+            pool = whole
+        else:
+            pool = {}
+            for got in sources[max(0, i - window):i + window + 1]:
+                for w, v in got.items():
+                    if v[0] > pool.get(w, (0.0, ""))[0]:
+                        pool[w] = v
+        inside = set()
+        for a, b, _ in spans:
+            inside.update(range(a, b))
+        added: list[tuple[int, int, float, str]] = []
+        for k, w in enumerate(words):
+            if k in inside or w not in pool:
+                continue
+            if (k == 0 or words[k - 1] in _OPENERS) and common is not None and w.lower() in common:
+                continue
+            p, name = pool[w]
+            if added and added[-1][1] == k:
+                a0, _, p0, n0 = added[-1]
+                added[-1] = (a0, k + 1, max(p0, p * factor), n0)
+            else:
+                added.append((k, k + 1, p * factor, name))
+        out.append(added)
+    return out
+
+
+def merge_spans(spans: Sequence[tuple[int, int, float]], added: Sequence[tuple[int, int, float, str]]
+                ) -> list[tuple[int, int, float, str | None]]:
+    """Tagged spans and propagated ones as one sorted list; a propagated token that touches a tagged span
+    extends it (keeping the tagged span's score), otherwise it stands as its own span."""
+    merged: list[list[Any]] = sorted([[a, b, p, None] for a, b, p in spans] + [[a, b, p, s] for a, b, p, s in added])
+    out: list[list[Any]] = []
+    for cur in merged:
+        if out and out[-1][1] == cur[0] and (out[-1][3] is None) != (cur[3] is None):
+            prev = out[-1]
+            if prev[3] is not None:       # propagated then tagged: the tagged span's score and no source
+                prev[2], prev[3] = cur[2], None
+            prev[1] = cur[1]
+        else:
+            out.append(cur)
+    return [tuple(x) for x in out]   # type: ignore[misc]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Run time
 
@@ -428,6 +511,9 @@ class NameModel:
         #: sentence). 6 gives the same names as whole sentences on all of NorNE (bench/skjerming_names.py
         #: --check-window); tokens far from any capital letter cannot be part of a name here.
         self.window: int | None = NAME_WINDOW
+        #: document-level step (``propagate`` keyword arguments), None for off; chosen on held-out train
+        #: with scripts/train_names.py --tune and recorded in the gazetteer file
+        self.propagation: dict[str, Any] | None = data.get("propagation")
 
     def cannot_hold_name(self, words: Sequence[str]) -> bool:
         """True for a sentence with no upper-case letter except in a first word that is a common word never
@@ -485,23 +571,36 @@ class NameModel:
         all_words = [[t[0] for t in sent] for sent in sents]
         stats = [sent_stats(w) for w in all_words]
         doc = DocContext.of(stats)
-        for sent, words, own in zip(sents, all_words, stats):
-            if self.cannot_hold_name(words):
-                continue
-            for a, b, p in self.tag_tokens(words, threshold, doc, own):
-                # Trim punctuation at the edges (a name does not start or end with it).
-                while a < b and not any(ch.isalnum() for ch in words[a]):
-                    a += 1
-                while b > a and not any(ch.isalnum() for ch in words[b - 1]):
-                    b -= 1
-                if a >= b:
-                    continue
+        tagged: list[list[tuple[int, int, float]]] = []
+        for words, own in zip(all_words, stats):
+            spans: list[tuple[int, int, float]] = []
+            if not self.cannot_hold_name(words):
+                for a, b, p in self.tag_tokens(words, threshold, doc, own):
+                    # Trim punctuation at the edges (a name does not start or end with it).
+                    while a < b and not any(ch.isalnum() for ch in words[a]):
+                        a += 1
+                    while b > a and not any(ch.isalnum() for ch in words[b - 1]):
+                        b -= 1
+                    if a < b:
+                        spans.append((a, b, p))
+            tagged.append(spans)
+        if self.propagation is not None:
+            added = propagate(all_words, tagged, None, self.resources.lexicon, **self.propagation)
+        else:
+            added = [[] for _ in tagged]
+        th = self.threshold if threshold is None else threshold
+        for sent, words, spans, extra in zip(sents, all_words, tagged, added):
+            for a, b, p, source in (merge_spans(spans, extra) if extra else [(*x, None) for x in spans]):
                 s, e = sent[a][1], sent[b - 1][2]
                 role, role_word = public_role(words, a, b)
                 expl: dict[str, Any] = {"detector": "crf_names", "model": self.model_path.name,
                                         "mode": "fast" if self.fast else "marginals",
-                                        "probability": round(p, 4), "tokens": b - a,
-                                        "threshold": self.threshold if threshold is None else threshold}
+                                        "probability": round(p, 4), "tokens": b - a, "threshold": th}
+                if source is not None:
+                    expl["detector"] = "crf_names+document"
+                    expl["same_name_as"] = source
+                    expl["reason"] = (f"Samme navn som «{source}» et annet sted i dokumentet "
+                                      f"(skår = {self.propagation.get('factor', PROPAGATE_FACTOR):g} × sannsynligheten der)")
                 if role_word:
                     expl["role_word"] = role_word
                 out.append(Finding("PERSON", s, e, text[s:e], round(min(1.0, p), 4), expl,
