@@ -72,6 +72,46 @@ def metrics(c: Counter) -> dict:
                         "f2": round(fbeta(po, ro, 2), 4)}}
 
 
+def bootstrap_f2(sents: list[list[tuple[str, str]]], pred: list[Iterable[tuple[int, int]]], block: int = 30,
+                 rounds: int = 2000, seed: int = 7) -> tuple[float, float]:
+    """95 % interval of exact-match F2 when blocks of ``block`` consecutive sentences are resampled."""
+    import random
+
+    per = []
+    for s, p in zip(sents, pred):
+        gold, ps = set(gold_spans(s)), set(p)
+        per.append((len(gold & ps), len(ps), len(gold)))
+    blocks = [tuple(map(sum, zip(*per[i:i + block]))) for i in range(0, len(per), block)]
+    rng = random.Random(seed)
+    f2s = []
+    for _ in range(rounds):
+        tp = pr = go = 0
+        for _ in blocks:
+            a, b, c = blocks[rng.randrange(len(blocks))]
+            tp, pr, go = tp + a, pr + b, go + c
+        f2s.append(fbeta(tp / pr if pr else 0.0, tp / go if go else 0.0, 2))
+    f2s.sort()
+    return f2s[int(0.025 * rounds)], f2s[int(0.975 * rounds) - 1]
+
+
+def distinct_name_recall(sents: list[list[tuple[str, str]]], pred: list[Iterable[tuple[int, int]]]) -> dict:
+    """Recall over distinct gold names (a name string counts as found when any of its mentions is found
+    exactly), and the names with the most missed mentions."""
+    found: dict[str, bool] = {}
+    missed: Counter = Counter()
+    for s, p in zip(sents, pred):
+        ps = set(p)
+        for a, b in gold_spans(s):
+            name = " ".join(t for t, _ in s[a:b])
+            hit = (a, b) in ps
+            found[name] = found.get(name, False) or hit
+            if not hit:
+                missed[name] += 1
+    n = len(found)
+    k = sum(found.values())
+    return {"names": n, "found": k, "recall": k / n if n else 0.0, "most_missed": missed.most_common(5)}
+
+
 def capitalisation_baseline(words: list[str]) -> list[tuple[int, int]]:
     """The naive heuristic: runs of capitalised alphabetic tokens, the first token of a sentence only
     when the next token is capitalised too."""

@@ -415,6 +415,7 @@ def _name_form(w: str) -> bool:
 
 def propagate(sent_words: Sequence[Sequence[str]], sent_spans: Sequence[Sequence[tuple[int, int, float]]],
               window: int | None = None, common: Any = None, min_source_tokens: int = 1,
+              min_source_score: float = 0.0, block_before_capital: bool = False,
               factor: float = PROPAGATE_FACTOR) -> list[list[tuple[int, int, float, str]]]:
     """Document-level consistency: a capitalised word form that is part of a name found elsewhere in the
     document ("Kari Viken ... Viken sa") is marked as a name where it stands untagged.
@@ -422,14 +423,17 @@ def propagate(sent_words: Sequence[Sequence[str]], sent_spans: Sequence[Sequence
     ``sent_spans`` are the tagged spans per sentence; ``window`` limits "the document" to that many
     sentences either side (NorNE has no document marks), None is the whole document. ``common``: a
     container of lower-case common words; a sentence-initial token in it is not marked. Only names of at
-    least ``min_source_tokens`` tokens give their forms. Returns the added spans per sentence as
-    (start, end, score, the source name), an added token next to a tagged span extending that span."""
+    least ``min_source_tokens`` tokens and a score of at least ``min_source_score`` give their forms. With
+    ``block_before_capital`` a mention followed by a capitalised word that is not part of the source name
+    is left alone (it is likely part of another name: "Farstad Shipping", "Radio Rauland"). Returns the
+    added spans per sentence as (start, end, score, the source name); the caller merges them
+    (``merge_spans``)."""
     n = len(sent_words)
     sources: list[dict[str, tuple[float, str]]] = []
     for words, spans in zip(sent_words, sent_spans):
         got: dict[str, tuple[float, str]] = {}
         for a, b, p in spans:
-            if b - a < min_source_tokens:
+            if b - a < min_source_tokens or p < min_source_score:
                 continue
             name = " ".join(words[a:b])
             for w in words[a:b]:
@@ -469,6 +473,9 @@ def propagate(sent_words: Sequence[Sequence[str]], sent_spans: Sequence[Sequence
                 added[-1] = (a0, k + 1, max(p0, p * factor), n0)
             else:
                 added.append((k, k + 1, p * factor, name))
+        if block_before_capital:
+            added = [x for x in added if not (x[1] < len(words) and words[x[1]][:1].isupper()
+                                              and words[x[1]] not in x[3].split())]
         out.append(added)
     return out
 
@@ -563,6 +570,17 @@ class NameModel:
                     got = spans_from_marginals(self.tagger, b - a, th, words[a:b])
             spans.extend((a + x, a + y, p) for x, y, p in got)
         return spans
+
+    def tag_corpus(self, sent_words: Sequence[Sequence[str]], window: int = 15, threshold: float | None = None
+                   ) -> list[list[tuple[int, int, float]]]:
+        """Name spans per sentence of a corpus without document marks (NorNE): the document context and the
+        propagation step see ``window`` sentences either side; otherwise as ``find``. For measurement."""
+        ctx = window_contexts(sent_words, window)
+        tagged = [self.tag_tokens(w, threshold, *c) for w, c in zip(sent_words, ctx)]
+        if self.propagation is None:
+            return tagged
+        added = propagate(sent_words, tagged, window, self.resources.lexicon, **self.propagation)
+        return [[(a, b, p) for a, b, p, _ in merge_spans(t, ad)] for t, ad in zip(tagged, added)]
 
     def find(self, text: str, threshold: float | None = None) -> list[Finding]:
         toks = tokenize(text)
