@@ -10,7 +10,7 @@ from .finding import CATEGORIES, TYPES, Finding
 from .identifiers import detect_identifiers
 
 MODEL_NAME = "skjerming-names"
-MODEL_VERSION = "1.0.0"   # the version scripts/train_names.py writes into the shipped model card
+MODEL_VERSION = "1.1.0"   # the version scripts/train_names.py writes into the shipped model card (1.1: propagation)
 
 # Lower rank wins an overlap; within a rank the higher score, then the longer span.
 _RANK = {"FODSELSNUMMER": 0, "D_NUMMER": 0, "H_NUMMER": 0, "SYNTETISK_ID": 0, "ORGNR": 0, "KONTONR": 0,
