@@ -63,6 +63,9 @@ def test_page_upload_review_decide_download(client_factory):
     assert re.search(r'<mark class="funn t-fodselsnummer skjermes" id="funn-\d+">' + FNR, page)
     assert "Fødselsnummer, skjermes]" in page and "Tegnforklaring" in page
     assert 'style="' not in page and "<script" not in page  # CSP: no inline style or script
+    # each finding says why in words: the checksum result and the context word, then the proposal's reason
+    assert "Gyldig fødselsnummer etter dagens regel; ord i nærheten: «fødselsnummer»." in page
+    assert "Identitetsnummer foreslås alltid skjermet." in page
     # the generic suggestion page renders the structured explanation too
     sid = re.search(r'href="/forslag/(\d+)">\(forslag', page).group(1)  # the innsyn suggestion
     generic = c.get(f"/forslag/{sid}")

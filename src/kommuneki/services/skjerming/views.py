@@ -14,7 +14,7 @@ from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
 from ...web.deps import current_principal, get_platform, read_upload
 from ...web.pages import page_principal, redirect, render
-from . import engine, service
+from . import engine, explain, service
 
 TYPE_CLASSES = {t: "t-" + t.lower().replace("_", "-") for t in engine.TYPE_LABELS}
 
@@ -146,7 +146,8 @@ def router() -> APIRouter:
         can_decide = pending and p.can("suggestion.decide", service_roles=spec.reviewer_roles)
         present = sorted({f["type"] for f in v.findings}, key=list(engine.TYPE_LABELS).index)
         return _no_store(render(request, "skjerming/document.html", p, doc=v.item, view=v, segments=segments(text, v.findings),
-                      findings=v.findings, chosen_innsyn=_chosen(v, "innsyn"),
+                      findings=v.findings, why={f["index"]: explain.describe(f, v.findings) for f in v.findings},
+                      chosen_innsyn=_chosen(v, "innsyn"),
                       chosen_internett=_chosen(v, "internett"), can_decide=can_decide, present=present,
                       TYPE_LABELS=engine.TYPE_LABELS, TYPE_CLASSES=TYPE_CLASSES,
                       CATEGORY_LABELS=engine.CATEGORY_LABELS, DECISION_LABELS=engine.DECISION_LABELS,

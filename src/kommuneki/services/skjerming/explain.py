@@ -1,0 +1,101 @@
+"""The structured explanation of a finding, in plain Norwegian for the document page.
+
+Every finding carries its detector's explanation (pattern, checksum results, context words, the name
+model's probability, the term and the nearby name) and the engine's reason for its proposal. The page
+shows both in one short sentence each, so the arkivar sees *why* before deciding; the structured form
+stays in the suggestion, the API and the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .engine import CATEGORY_LABELS
+
+PATTERN_LABELS = {
+    "kontonr_4_2_5": "skrevet som kontonummer (4.2.5)",
+    "fnr_6_5": "11 siffer",
+    "orgnr_3_3_3": "9 siffer (3 3 3)",
+    "orgnr_9": "9 siffer",
+    "intl": "telefonnummer med +47",
+    "national_spaced": "telefonnummer med mellomrom",
+    "national_8": "8 siffer som et mobilnummer",
+    "email": "e-postadresse",
+    "street_number_postal": "gatenavn, husnummer, postnummer og poststed",
+    "street_number": "gatenavn og husnummer",
+    "postboks": "postboksadresse",
+    "postnr_POSTSTED": "postnummer og poststed",
+    "gnr_bnr": "gårds- og bruksnummer",
+    "gnr_bnr_slash": "gnr/bnr skrevet med skråstrek",
+    "slash_with_context": "tall med skråstrek ved ord om eiendom",
+    "numeric": "dato",
+    "words": "dato",
+}
+MATCH_LABELS = {"word": "", "lemma": " (bøyd form)", "compound_prefix": " (i et sammensatt ord)",
+                "compound_suffix": " (i et sammensatt ord)", "phrase": " (uttrykk)", "exact": ""}
+REASON_LABELS = {
+    "identifier": "Identitetsnummer foreslås alltid skjermet.",
+    "personal_context": "Knyttet til personlige forhold i dokumentet.",
+    "public_role": "Personen er nevnt i en offentlig rolle, og det taler for åpenhet.",
+    "no_person": "Ingen person er nevnt i nærheten; ikke taushetsbelagt alene.",
+    "not_linked": "Ikke knyttet til personlige forhold i dokumentet.",
+    "not_confidential": "Ikke taushetsbelagt i seg selv.",
+}
+
+
+def _pct(p: Any) -> str:
+    return f"{round(float(p) * 100)} %"
+
+
+def _quoted(words: list[str]) -> str:
+    return ", ".join(f"«{w}»" for w in words)
+
+
+def found_because(f: dict[str, Any]) -> str:
+    """Why the detector found it, in one sentence."""
+    e = f.get("explanation") or {}
+    det = e.get("detector", "")
+    if det.startswith("crf_names"):
+        if e.get("same_name_as"):
+            return f"Samme navn som «{e['same_name_as']}» et annet sted i dokumentet."
+        s = f"Navnemodellen: sannsynlighet {_pct(e.get('probability', f.get('score', 0)))}"
+        if e.get("role_word"):
+            s += f"; rolleordet «{e['role_word']}» står ved navnet"
+        return s + "."
+    if det == "term_list":
+        cat = CATEGORY_LABELS.get(f.get("category") or "", "særlige kategorier")
+        s = f"Ord fra listen for {cat}: «{e.get('term', f.get('text', ''))}»{MATCH_LABELS.get(e.get('match'), '')}"
+        near = e.get("near_person")
+        if near:
+            s += (f", i samme setning som «{near['text']}»" if e.get("proximity") == "sentence"
+                  else f", {near['distance_chars']} tegn fra «{near['text']}»")
+        elif e.get("proximity") == "alone":
+            s += ", uten navn i nærheten"
+        if e.get("lowered_by"):
+            s += "; lavere skår fordi personen har en offentlig rolle"
+        return s + "."
+    parts = []
+    if e.get("reason"):
+        parts.append(str(e["reason"]).rstrip("."))
+    elif e.get("pattern") in PATTERN_LABELS:
+        parts.append(PATTERN_LABELS[e["pattern"]].capitalize())
+    if e.get("note"):
+        note = str(e["note"]).rstrip(".")
+        parts.append(note[:1].lower() + note[1:] if parts else note)
+    if e.get("context_words"):
+        parts.append("ord i nærheten: " + _quoted(list(e["context_words"])))
+    return "; ".join(parts) + "." if parts else ""
+
+
+def proposal_because(f: dict[str, Any], findings: list[dict[str, Any]]) -> str:
+    """Why the engine proposes to withhold it or not, in one sentence."""
+    s = REASON_LABELS.get(f.get("reason", ""), "")
+    linked = [g for g in findings if g.get("index") in set(f.get("linked_to") or ())]
+    if linked and f.get("reason") == "personal_context":
+        s = s.rstrip(".") + " (" + ", ".join(f"nr. {g['index'] + 1} «{g['text']}»" for g in linked[:3]) + ")."
+    return s
+
+
+def describe(f: dict[str, Any], findings: list[dict[str, Any]]) -> str:
+    """Both sentences: what was found and why it is proposed withheld or not."""
+    return " ".join(x for x in (found_because(f), proposal_because(f, findings)) if x)
