@@ -28,8 +28,8 @@ PATTERN_LABELS = {
     "gnr_bnr": "gårds- og bruksnummer",
     "gnr_bnr_slash": "gnr/bnr skrevet med skråstrek",
     "slash_with_context": "tall med skråstrek ved ord om eiendom",
-    "numeric": "dato",
-    "words": "dato",
+    "numeric": "dato rett etter et ord om fødsel",
+    "words": "dato rett etter et ord om fødsel",
 }
 MATCH_LABELS = {"word": "", "lemma": " (bøyd form)", "compound_prefix": " (i et sammensatt ord)",
                 "compound_suffix": " (i et sammensatt ord)", "phrase": " (uttrykk)", "exact": ""}
@@ -64,13 +64,12 @@ def found_because(f: dict[str, Any]) -> str:
         return s + "."
     if det == "term_list":
         cat = CATEGORY_LABELS.get(f.get("category") or "", "særlige kategorier")
-        s = f"Ord fra listen for {cat}: «{e.get('term', f.get('text', ''))}»{MATCH_LABELS.get(e.get('match'), '')}"
+        term = str(e.get("term", f.get("text", ""))).strip("*")
+        s = f"Ord fra listen for {cat}: «{term}»{MATCH_LABELS.get(e.get('match'), '')}"
         near = e.get("near_person")
         if near:
             s += (f", i samme setning som «{near['text']}»" if e.get("proximity") == "sentence"
                   else f", {near['distance_chars']} tegn fra «{near['text']}»")
-        elif e.get("proximity") == "alone":
-            s += ", uten navn i nærheten"
         if e.get("lowered_by"):
             s += "; lavere skår fordi personen har en offentlig rolle"
         return s + "."
