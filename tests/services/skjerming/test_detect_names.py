@@ -133,4 +133,6 @@ def test_propagated_mention_is_explained(model, monkeypatch):
     assert later.explanation["detector"] == "crf_names+document"
     assert later.explanation["same_name_as"] == "Ingrid Haugerud"
     assert later.score == pytest.approx(0.8 * found[0].score, abs=1e-3)
+    assert "probability" not in later.explanation   # not the model's probability for this mention
+    assert later.explanation["source_probability"] == pytest.approx(found[0].score, abs=1e-3)
     assert "Samme navn som «Ingrid Haugerud»" in later.explanation["reason"]

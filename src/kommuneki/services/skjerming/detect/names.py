@@ -615,10 +615,13 @@ class NameModel:
                                         "mode": "fast" if self.fast else "marginals",
                                         "probability": round(p, 4), "tokens": b - a, "threshold": th}
                 if source is not None:
-                    expl["detector"] = "crf_names+document"
-                    expl["same_name_as"] = source
-                    expl["reason"] = (f"Samme navn som «{source}» et annet sted i dokumentet "
-                                      f"(skår = {self.propagation.get('factor', PROPAGATE_FACTOR):g} × sannsynligheten der)")
+                    # not the model's probability here: the score comes from the other mention
+                    factor = (self.propagation or {}).get("factor", PROPAGATE_FACTOR)
+                    del expl["probability"]
+                    expl.update({"detector": "crf_names+document", "same_name_as": source,
+                                 "source_probability": round(p / factor, 4), "factor": factor,
+                                 "reason": f"Samme navn som «{source}» et annet sted i dokumentet "
+                                           f"(skår = {factor:g} × sannsynligheten der)"})
                 if role_word:
                     expl["role_word"] = role_word
                 out.append(Finding("PERSON", s, e, text[s:e], round(min(1.0, p), 4), expl,
