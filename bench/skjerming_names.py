@@ -117,8 +117,9 @@ def main() -> None:
                 pres = E.metrics(E.count(sents, lambda w: [tuple(x) for x in json.loads(next(preds))]))
                 show("Presidio default analyzer (en)", pres, base)
         show("shipped CRF model", ours, base)
-        lo, hi = E.bootstrap_f2(sents, [N.iter_names(p) for p in pred])
-        names = E.distinct_name_recall(sents, [N.iter_names(p) for p in pred])
+        spans = [N.iter_names(p) for p in pred]
+        lo, hi = E.bootstrap_f2(sents, spans)
+        names = E.distinct_name_recall(sents, spans)
         print(f"  {'':34s} exact F2 95 % interval {lo:.3f}-{hi:.3f} (bootstrap over blocks of 30 sentences); "
               f"recall over distinct names {names['recall']:.3f} ({names['found']} of {names['names']}); "
               f"the 5 most missed: {', '.join(f'{n} ({k})' for n, k in names['most_missed'])}")

@@ -166,12 +166,11 @@ def evaluate(model_path: Path, res: N.Resources, sents, thresholds, plain: bool 
         tagger.set(res.sentence_features(words, *dc))
         for t in thresholds:
             spans[t].append(N.spans_from_marginals(tagger, len(words), t, words))
-    opts = propagation
     out = {}
     for t in thresholds:
         c: Counter = Counter()
-        added = (N.propagate(words_all, spans[t], DOC_WINDOW, res.lexicon, **opts) if opts is not None
-                 else [[] for _ in sents])
+        added = (N.propagate(words_all, spans[t], DOC_WINDOW, res.lexicon, **propagation)
+                 if propagation is not None else [[] for _ in sents])
         for s, sp, ad in zip(sents, spans[t], added):
             E.add(c, set(gold_spans(s)), {(a, b) for a, b, *_ in N.merge_spans(sp, ad)})
         out[t] = E.metrics(c)

@@ -89,7 +89,8 @@ def found_because(f: dict[str, Any]) -> str:
 def proposal_because(f: dict[str, Any], findings: list[dict[str, Any]]) -> str:
     """Why the engine proposes to withhold it or not, in one sentence."""
     s = REASON_LABELS.get(f.get("reason", ""), "")
-    linked = [g for g in findings if g.get("index") in set(f.get("linked_to") or ())]
+    wanted = set(f.get("linked_to") or ())
+    linked = [g for g in findings if g.get("index") in wanted]
     if linked and f.get("reason") == "personal_context":
         s = s.rstrip(".") + " (" + ", ".join(f"nr. {g['index'] + 1} «{g['text']}»" for g in linked[:3]) + ")."
     return s
