@@ -42,8 +42,12 @@ from kommuneki.core.platform import Platform  # noqa: E402
 from kommuneki.services.malform import engine as malform  # noqa: E402
 
 PG_ADMIN = os.environ.get("KOMMUNEKI_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-TEXTS = ["Jeg lurer på når veien blir brøytet.", "Eg lurer på kva tid vegen blir brøyta.",
-         "When will the road be cleared?", "Søknad om byggetillatelse for garasje."]
+TEXTS = [
+    "Jeg lurer på når veien blir brøytet.",
+    "Eg lurer på kva tid vegen blir brøyta.",
+    "When will the road be cleared?",
+    "Søknad om byggetillatelse for garasje.",
+]
 
 
 def free_port() -> int:
@@ -64,18 +68,27 @@ def seed(platform: Platform, n: int) -> tuple[int, str]:
     for chunk in range(0, n, 500):
         with platform.db.tenant_session(t.id) as s:
             for i in range(chunk, min(n, chunk + 500)):
-                suggestions.suggest(s, platform.registry, t.id, "malform", proposals[i % len(proposals)],
-                                    actor="bench")
+                suggestions.suggest(
+                    s, platform.registry, t.id, "malform", proposals[i % len(proposals)], actor="bench"
+                )
     print(f"  seeded {n} suggestions in {time.perf_counter() - start:.1f} s")
     return t.id, token
 
 
 def start_server(data_dir: Path, db_url: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "KOMMUNEKI_DATA_DIR": str(data_dir), "KOMMUNEKI_DATABASE_URL": db_url,
-           "KOMMUNEKI_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "kommuneki", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "KOMMUNEKI_DATA_DIR": str(data_dir),
+        "KOMMUNEKI_DATABASE_URL": db_url,
+        "KOMMUNEKI_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kommuneki", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -117,16 +130,28 @@ def bench_http(platform: Platform, data_dir: Path, db_url: str, n: int) -> dict:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
             floor = rps(c, "/healthz")
             queue = rps(c, "/api/v1/suggestions?limit=50")
-            filtered = rps(c, "/api/v1/suggestions?limit=50&min_confidence=0.7&kind=malform&older_than_hours=0")
+            filtered = rps(
+                c, "/api/v1/suggestions?limit=50&min_confidence=0.7&kind=malform&older_than_hours=0"
+            )
             ids = [s["id"] for s in c.get("/api/v1/suggestions?limit=300").json()["items"]]
             reads = latencies(lambda i: c.get(f"/api/v1/suggestions/{i}").raise_for_status(), ids[:300])
-            decides = latencies(lambda i: c.post(f"/api/v1/suggestions/{i}/decision",
-                                                 json={"outcome": "accepted"}).raise_for_status(), ids[:300])
+            decides = latencies(
+                lambda i: c.post(
+                    f"/api/v1/suggestions/{i}/decision", json={"outcome": "accepted"}
+                ).raise_for_status(),
+                ids[:300],
+            )
     finally:
         proc.terminate()
         proc.wait(10)
-    return {"healthz_rps": floor, "queue_rps": queue, "queue_filtered_rps": filtered,
-            "read_p95_ms": p95(reads), "decide_p50_ms": statistics.median(decides), "decide_p95_ms": p95(decides)}
+    return {
+        "healthz_rps": floor,
+        "queue_rps": queue,
+        "queue_filtered_rps": filtered,
+        "read_p95_ms": p95(reads),
+        "decide_p50_ms": statistics.median(decides),
+        "decide_p95_ms": p95(decides),
+    }
 
 
 def bench_verify(platform: Platform, entries: int) -> dict:
@@ -137,7 +162,9 @@ def bench_verify(platform: Platform, entries: int) -> dict:
     for chunk in range(0, entries - 1, per_tx):
         with platform.db.tenant_session(t.id) as s:
             for i in range(chunk, min(entries - 1, chunk + per_tx)):
-                audit.record(s, t.id, "suggestion.superseded", actor="bench", subject=("suggestion", i), by=i + 1)
+                audit.record(
+                    s, t.id, "suggestion.superseded", actor="bench", subject=("suggestion", i), by=i + 1
+                )
     print(f"  wrote {entries} audit entries in {time.perf_counter() - start:.1f} s")
     chain = audit.chain_for(t.id)
     with platform.db.installation_session() as s:
@@ -145,8 +172,10 @@ def bench_verify(platform: Platform, entries: int) -> dict:
         result = audit.verify_chain(s, chain, platform.settings.checkpoint_dir)
         verify_s = time.perf_counter() - t0
         assert result.ok and result.entries == entries, result
-        rows = [audit.canonical_json(audit._hashed_fields(e)) for e in s.scalars(
-            select(AuditEntry).where(AuditEntry.chain == chain).order_by(AuditEntry.seq))]
+        rows = [
+            audit.canonical_json(audit._hashed_fields(e))
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.chain == chain).order_by(AuditEntry.seq))
+        ]
     t0 = time.perf_counter()
     prev = audit.GENESIS
     for r in rows:
@@ -159,13 +188,19 @@ def run(label: str, platform: Platform, data_dir: Path, db_url: str, args) -> No
     print(f"\n== {label}")
     platform.upgrade_db()
     h = bench_http(platform, data_dir, db_url, args.suggestions)
-    print(f"  queue listing: {h['queue_rps']:.0f} req/s (filtered {h['queue_filtered_rps']:.0f} req/s); "
-          f"baseline /healthz {h['healthz_rps']:.0f} req/s → ratio {h['queue_rps'] / h['healthz_rps']:.2f}")
-    print(f"  decide: p50 {h['decide_p50_ms']:.1f} ms, p95 {h['decide_p95_ms']:.1f} ms; baseline read p95 "
-          f"{h['read_p95_ms']:.1f} ms → ratio {h['decide_p95_ms'] / h['read_p95_ms']:.2f}")
+    print(
+        f"  queue listing: {h['queue_rps']:.0f} req/s (filtered {h['queue_filtered_rps']:.0f} req/s); "
+        f"baseline /healthz {h['healthz_rps']:.0f} req/s → ratio {h['queue_rps'] / h['healthz_rps']:.2f}"
+    )
+    print(
+        f"  decide: p50 {h['decide_p50_ms']:.1f} ms, p95 {h['decide_p95_ms']:.1f} ms; baseline read p95 "
+        f"{h['read_p95_ms']:.1f} ms → ratio {h['decide_p95_ms'] / h['read_p95_ms']:.2f}"
+    )
     v = bench_verify(platform, args.entries)
-    print(f"  audit verify {v['entries']} entries: {v['verify_s']:.2f} s; baseline SHA-256 alone "
-          f"{v['hash_floor_s']:.2f} s → ratio {v['verify_s'] / v['hash_floor_s']:.1f}")
+    print(
+        f"  audit verify {v['entries']} entries: {v['verify_s']:.2f} s; baseline SHA-256 alone "
+        f"{v['hash_floor_s']:.2f} s → ratio {v['verify_s'] / v['hash_floor_s']:.1f}"
+    )
 
 
 def main() -> None:
@@ -201,7 +236,9 @@ def main() -> None:
         p.close()
         shutil.rmtree(d, ignore_errors=True)
         with admin.connect() as conn:
-            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(
+                text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 

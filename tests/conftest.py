@@ -43,7 +43,9 @@ def require(condition: bool, what: str, install: str) -> None:
 
 
 def _sa_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    return (
+        url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    )
 
 
 def _pg_available() -> str | None:
@@ -75,7 +77,9 @@ def pg_database():
         yield url
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(
+                text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -141,8 +145,11 @@ def serve_in_thread(platform, port: int | None = None):
     from kommuneki.web.app import create_app
 
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(platform=platform), host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(platform=platform), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -164,8 +171,10 @@ def login_client(app, username: str | None, password: str, tenant: str | None = 
 
     c = TestClient(app)
     if username:
-        r = c.post("/api/v1/auth/login", json={"username": username, "password": password,
-                                               **({"tenant": tenant} if tenant else {})})
+        r = c.post(
+            "/api/v1/auth/login",
+            json={"username": username, "password": password, **({"tenant": tenant} if tenant else {})},
+        )
         assert r.status_code == 200, r.text
         c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     return c
@@ -215,7 +224,9 @@ def pg_demo_template(tmp_path_factory):
         yield name, d
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(
+                text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -242,7 +253,9 @@ def demo_platform(request, tmp_path):
     finally:
         p.close()
         with admin.connect() as conn:
-            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(
+                text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -274,8 +287,16 @@ def client_factory(demo_platform):
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("KOMMUNEKI_TEST_CHROMIUM", "/usr/bin/chromium"))
 AXE_PATH = REPO / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="session")
@@ -285,8 +306,12 @@ def browser_type_launch_args(browser_type_launch_args):
     except ImportError:
         require(False, "playwright", "pip install -e '.[test]'")
     require(CHROMIUM.exists(), f"Chromium ({CHROMIUM})", "apt-get install chromium")
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "headless": True,
-            "args": CHROMIUM_ARGS}
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -304,11 +329,15 @@ def axe_problems(page, axe_js: str) -> list[str]:
     """Serious and critical axe-core violations on the current page, one readable line each."""
     page.evaluate(axe_js)  # page.evaluate works under our CSP; add_script_tag would be refused
     # only violations are collected: axe skips gathering the (many) passed nodes, which is much faster
-    violations = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
     lines = []
     for v in violations:
         if v["impact"] in ("serious", "critical"):
-            targets = "; ".join(json.dumps(n["target"]) + " " + n.get("failureSummary", "").replace("\n", " ")
-                                for n in v["nodes"][:5])
-            lines.append(f'[{v["impact"]}] {v["id"]}: {v["help"]} ({len(v["nodes"])} node(s)) {targets}')
+            targets = "; ".join(
+                json.dumps(n["target"]) + " " + n.get("failureSummary", "").replace("\n", " ")
+                for n in v["nodes"][:5]
+            )
+            lines.append(f"[{v['impact']}] {v['id']}: {v['help']} ({len(v['nodes'])} node(s)) {targets}")
     return lines

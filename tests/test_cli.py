@@ -38,8 +38,15 @@ def _env(**extra) -> dict:
 
 
 def start(*args, cwd: Path | None = None, **env) -> subprocess.Popen:
-    return subprocess.Popen(CLI + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True, env=_env(**env), cwd=cwd)
+    return subprocess.Popen(
+        CLI + [str(a) for a in args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=_env(**env),
+        cwd=cwd,
+    )
 
 
 def finish(p: subprocess.Popen) -> subprocess.CompletedProcess:
@@ -58,7 +65,8 @@ def cli(*args, data_dir: Path | None = None, input: str | None = None, **env):
     """Run the command in-process. Returns click's Result (exit_code, stdout, stderr)."""
     base = ["--data-dir", str(data_dir)] if data_dir is not None else []
     result = CliRunner(env={k: None for k in os.environ if k.startswith("KOMMUNEKI_")} | env).invoke(
-        main, base + [str(a) for a in args], input=input, catch_exceptions=True)
+        main, base + [str(a) for a in args], input=input, catch_exceptions=True
+    )
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
@@ -73,7 +81,9 @@ def _seed_tampered(d: Path) -> int:
             t = accounts.create_tenant(s, slug="alfa", name="Alfa kommune").id
         with p.db.tenant_session(t) as s:
             for i in range(4):
-                accounts.create_unit(s, t, code=f"enhet-{i}", name=f"Enhet {i}", email=f"e{i}@x.test", actor="test")
+                accounts.create_unit(
+                    s, t, code=f"enhet-{i}", name=f"Enhet {i}", email=f"e{i}@x.test", actor="test"
+                )
     finally:
         p.close()
     engine = create_engine(f"sqlite:///{d / 'kommuneki.db'}")
@@ -86,7 +96,9 @@ def _seed_tampered(d: Path) -> int:
 def test_real_subprocesses(request, tmp_path):
     (tmp_path / "god.txt").write_text(NYNORSK)
     (tmp_path / "binaer.txt").write_bytes(b"\x00\x01\x02 binary")
-    (tmp_path / "engelsk.txt").write_text("Hello, I would like to register my children for kindergarten please.")
+    (tmp_path / "engelsk.txt").write_text(
+        "Hello, I would like to register my children for kindergarten please."
+    )
     pg_url = request.getfixturevalue("pg_database")
     _truncate_all(pg_url)
     pg = make_platform(tmp_path / "pg", pg_url)
@@ -99,20 +111,38 @@ def test_real_subprocesses(request, tmp_path):
 
     procs = {
         # analysing files needs no database and no tenant; nothing is recorded
-        "scan": start("--data-dir", nodb, "malform", "scan", "god.txt", "binaer.txt", "mangler.txt", "engelsk.txt",
-                      "--json", cwd=tmp_path),
+        "scan": start(
+            "--data-dir",
+            nodb,
+            "malform",
+            "scan",
+            "god.txt",
+            "binaer.txt",
+            "mangler.txt",
+            "engelsk.txt",
+            "--json",
+            cwd=tmp_path,
+        ),
         # production mode without a secret: the command stops with the message
-        "prod": start("--data-dir", tmp_path / "prod", "tenant", "list", "--json", KOMMUNEKI_MODE="production"),
+        "prod": start(
+            "--data-dir", tmp_path / "prod", "tenant", "list", "--json", KOMMUNEKI_MODE="production"
+        ),
         # PostgreSQL given on the command line; the only tenant is the default
-        "pg": start("--data-dir", tmp_path / "pg", "--database-url", pg_url, "audit", "verify", "--all", "--json"),
+        "pg": start(
+            "--data-dir", tmp_path / "pg", "--database-url", pg_url, "audit", "verify", "--all", "--json"
+        ),
     }
     r = {name: finish(p) for name, p in procs.items()}
 
     scan = r["scan"]
     assert scan.returncode == 1, scan.stderr  # one input or more failed
     rows = json_lines(scan.stdout)
-    assert [Path(row.get("file") or row.get("input")).name for row in rows] == \
-        ["god.txt", "binaer.txt", "mangler.txt", "engelsk.txt"]  # one line per input, in order
+    assert [Path(row.get("file") or row.get("input")).name for row in rows] == [
+        "god.txt",
+        "binaer.txt",
+        "mangler.txt",
+        "engelsk.txt",
+    ]  # one line per input, in order
     good, binary, missing, english = rows
     assert good["value"]["language"] == "nn" and good["recorded"] is False and "error" not in good
     assert binary["error"] and binary["code"] == "invalid_input"
@@ -154,8 +184,18 @@ def test_tenant_user_token_audit_workflow(tmp_path):
     (tmp_path / "a1.txt").write_text(NYNORSK)
     (tmp_path / "a2.txt").write_text(BOKMAL)
 
-    r = cli("tenant", "create", "--slug", "alfa", "--name", "Alfa kommune", "--kommunenummer", "0101", "--json",
-            data_dir=d)
+    r = cli(
+        "tenant",
+        "create",
+        "--slug",
+        "alfa",
+        "--name",
+        "Alfa kommune",
+        "--kommunenummer",
+        "0101",
+        "--json",
+        data_dir=d,
+    )
     assert r.exit_code == 0, r.stderr
     (alfa,) = json_lines(r.stdout)
     assert alfa["slug"] == "alfa" and alfa["kommunenummer"] == "0101"
@@ -171,11 +211,26 @@ def test_tenant_user_token_audit_workflow(tmp_path):
 
     r = cli("tenant", "list", "--json", data_dir=d)
     assert [t["slug"] for t in json_lines(r.stdout)] == ["alfa", "beta"]
-    r = cli("user", "add", "kari", "--role", "saksbehandler", "--role", "arkivar", "--tenant", "alfa",
-            "--password-stdin", "--json", data_dir=d, input="hemmelig-passord\n")
+    r = cli(
+        "user",
+        "add",
+        "kari",
+        "--role",
+        "saksbehandler",
+        "--role",
+        "arkivar",
+        "--tenant",
+        "alfa",
+        "--password-stdin",
+        "--json",
+        data_dir=d,
+        input="hemmelig-passord\n",
+    )
     assert r.exit_code == 0, r.stderr
     assert json_lines(r.stdout)[0]["roles"] == ["saksbehandler", "arkivar"]
-    r = cli("malform", "scan", tmp_path / "a1.txt", tmp_path / "a2.txt", "--tenant", "alfa", "--json", data_dir=d)
+    r = cli(
+        "malform", "scan", tmp_path / "a1.txt", tmp_path / "a2.txt", "--tenant", "alfa", "--json", data_dir=d
+    )
     assert r.exit_code == 0, r.stderr
     recorded = json_lines(r.stdout)
     assert [row["recorded"] for row in recorded] == [True, True]
@@ -191,7 +246,9 @@ def test_tenant_user_token_audit_workflow(tmp_path):
     r = cli("db", "upgrade", "--json", data_dir=d)
     assert json_lines(r.stdout) == [{"database": "sqlite", "upgraded": True}]
 
-    r = cli("token", "create", "--user", "kari", "--name", "integrasjon", "--tenant", "alfa", "--json", data_dir=d)
+    r = cli(
+        "token", "create", "--user", "kari", "--name", "integrasjon", "--tenant", "alfa", "--json", data_dir=d
+    )
     assert r.exit_code == 0, r.stderr
     token = json_lines(r.stdout)[0]["token"]
     full = cli("audit", "export", "--tenant", "alfa", "-o", tmp_path / "alfa.jsonl", data_dir=d)
@@ -211,8 +268,11 @@ def test_tenant_user_token_audit_workflow(tmp_path):
             assert len(c.get("/api/v1/suggestions").json()["items"]) == 2
         with platform.db.installation_session() as s:
             a_id = s.scalar(select(Tenant.id).where(Tenant.slug == "alfa"))
-            item_seqs = sorted(s.scalars(select(AuditEntry.seq).where(AuditEntry.chain == f"t{a_id}",
-                                                                      AuditEntry.item_id == a_item)))
+            item_seqs = sorted(
+                s.scalars(
+                    select(AuditEntry.seq).where(AuditEntry.chain == f"t{a_id}", AuditEntry.item_id == a_item)
+                )
+            )
     finally:
         platform.close()
 
@@ -222,8 +282,14 @@ def test_tenant_user_token_audit_workflow(tmp_path):
     assert [row["seq"] for row in rows] == list(range(1, len(rows) + 1))
     # one item's export: exactly that item's entries
     item_rows = json_lines(one_item.stdout)
-    assert [row["seq"] for row in item_rows] == item_seqs and {row["item_id"] for row in item_rows} == {a_item}
-    assert {row["event"] for row in item_rows} >= {"item.received", "suggestion.created", "item.content_removed"}
+    assert [row["seq"] for row in item_rows] == item_seqs and {row["item_id"] for row in item_rows} == {
+        a_item
+    }
+    assert {row["event"] for row in item_rows} >= {
+        "item.received",
+        "suggestion.created",
+        "item.content_removed",
+    }
     assert [b["seq"] - a["seq"] for a, b in zip(item_rows, item_rows[1:])] != [1] * (len(item_rows) - 1)
     # guessing B's item id from A exports nothing
     assert guessed.exit_code == 0 and json_lines(guessed.stdout) == []
@@ -238,7 +304,9 @@ def test_tenant_user_token_audit_workflow(tmp_path):
     r = cli("audit", "verify", "--file", tmp_path / "forged.jsonl", "--json", data_dir=d)
     assert r.exit_code == 1 and json_lines(r.stdout)[0]["first_bad_seq"] == 2
     # a line removed from a full export is a missing entry
-    (tmp_path / "gap.jsonl").write_text("".join(json.dumps(row) + "\n" for i, row in enumerate(rows) if i != 2))
+    (tmp_path / "gap.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for i, row in enumerate(rows) if i != 2)
+    )
     r = cli("audit", "verify", "--file", tmp_path / "gap.jsonl", "--json", data_dir=d)
     assert r.exit_code == 1 and json_lines(r.stdout)[0]["first_bad_seq"] == 3
     # one item's export (what an innsyn request gets) verifies on its own despite the gaps between its

@@ -76,20 +76,35 @@ def test_every_api_endpoint_is_documented(tmp_path):
     doc = _read("api.md")
     endpoints = [(m.upper(), p) for p, ops in schema["paths"].items() if p.startswith("/api/v1") for m in ops]
     assert ("GET", "/api/v1/suggestions") in endpoints and len(endpoints) > 20
-    missing = [f"{m} {p}" for m, p in endpoints
-               if f"`{m} {p}`" not in doc and f"`{m} {p}`" not in _service_doc(p.split("/")[3])]
+    missing = [
+        f"{m} {p}"
+        for m, p in endpoints
+        if f"`{m} {p}`" not in doc and f"`{m} {p}`" not in _service_doc(p.split("/")[3])
+    ]
     assert not missing, f"document these endpoints in docs/api.md (or docs/services/<service>.md): {missing}"
 
 
 def test_api_doc_describes_the_error_shape_and_authentication():
     doc = _read("api.md")
-    for needle in ('{"error": {"code"', "X-CSRF-Token", "Authorization: Bearer", "not_authenticated",
-                   "payload_too_large", "too_many_requests"):
+    for needle in (
+        '{"error": {"code"',
+        "X-CSRF-Token",
+        "Authorization: Bearer",
+        "not_authenticated",
+        "payload_too_large",
+        "too_many_requests",
+    ):
         assert needle in doc, needle
 
 
 def test_architecture_doc_covers_the_core_design():
     doc = _read("architecture.md")
-    for heading in ("Tenant isolation", "Audit log", "Ingest", "Service registry", "Explanation schemas",
-                    "Adding a service"):
+    for heading in (
+        "Tenant isolation",
+        "Audit log",
+        "Ingest",
+        "Service registry",
+        "Explanation schemas",
+        "Adding a service",
+    ):
         assert f"## {heading}" in doc, heading

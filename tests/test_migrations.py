@@ -19,7 +19,9 @@ def _diff(url: str, metadata: MetaData) -> list:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": False}
+            )
             return compare_metadata(ctx, metadata)
     finally:
         engine.dispose()

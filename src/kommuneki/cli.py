@@ -11,16 +11,27 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from .cli_support import (domain_errors, emit, get_platform, json_option, progress, resolve_tenant_id,
-                          tenant_option)
+from .cli_support import (
+    domain_errors,
+    emit,
+    get_platform,
+    json_option,
+    progress,
+    resolve_tenant_id,
+    tenant_option,
+)
 from .core import accounts, audit, items, modelreg
 from .core.errors import InvalidInput, NotFound
 from .core.models import Item, Tenant, User
 
 
 @click.group(help="kommuneki – åpen KI-plattform for kommuner.")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Datamappe (overstyrer KOMMUNEKI_DATA_DIR).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Datamappe (overstyrer KOMMUNEKI_DATA_DIR).",
+)
 @click.option("--database-url", default=None, help="Database-URL (overstyrer KOMMUNEKI_DATABASE_URL).")
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
@@ -35,6 +46,7 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
 
 # --- server ---------------------------------------------------------------------------------------
 
+
 @main.command(help="Start webserveren.")
 @click.option("--host", default=None, help="Adresse (standard fra KOMMUNEKI_HOST).")
 @click.option("--port", type=int, default=None, help="Port (standard fra KOMMUNEKI_PORT).")
@@ -47,8 +59,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     platform = get_platform(ctx)
     s = platform.settings
     progress(f"kommuneki kjører på http://{host or s.host}:{port or s.port}/ (API-dokumentasjon: /docs)")
-    uvicorn.run(create_app(platform=platform), host=host or s.host, port=port or s.port,
-                log_level=s.log_level.lower(), proxy_headers=True)
+    uvicorn.run(
+        create_app(platform=platform),
+        host=host or s.host,
+        port=port or s.port,
+        log_level=s.log_level.lower(),
+        proxy_headers=True,
+    )
 
 
 @main.command(help="Last inn demokommunen (idempotent) og start webserveren.")
@@ -66,10 +83,15 @@ def demo(ctx: click.Context, no_serve: bool, host: str | None, port: int | None,
     s = platform.settings
     url = f"http://{host or s.host}:{port or s.port}/"
     if as_json:
-        emit({**summary, "url": url, "users": [u["username"] for u in DEMO_USERS], "password": DEMO_PASSWORD}, True)
+        emit(
+            {**summary, "url": url, "users": [u["username"] for u in DEMO_USERS], "password": DEMO_PASSWORD},
+            True,
+        )
     else:
-        click.echo(f"\nDemokommunen «{summary['tenant']}» er klar.\n\nLogg inn på {url} med ett av disse brukernavnene "
-                   f"(passord for alle: {DEMO_PASSWORD}):")
+        click.echo(
+            f"\nDemokommunen «{summary['tenant']}» er klar.\n\nLogg inn på {url} med ett av disse brukernavnene "
+            f"(passord for alle: {DEMO_PASSWORD}):"
+        )
         for u in DEMO_USERS:
             click.echo(f"  {u['username']:<16} {', '.join(u['roles'])}")
         click.echo("")
@@ -78,6 +100,7 @@ def demo(ctx: click.Context, no_serve: bool, host: str | None, port: int | None,
 
 
 # --- database -------------------------------------------------------------------------------------
+
 
 @main.group(help="Database.")
 def db() -> None:
@@ -89,11 +112,15 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context, as_json: bool) -> None:
     platform = get_platform(ctx)  # upgrades on first use
-    emit({"database": platform.db.dialect, "upgraded": True}, as_json,
-         f"Databasen ({platform.db.dialect}) er oppdatert.")
+    emit(
+        {"database": platform.db.dialect, "upgraded": True},
+        as_json,
+        f"Databasen ({platform.db.dialect}) er oppdatert.",
+    )
 
 
 # --- tenants, users, tokens -----------------------------------------------------------------------
+
 
 @main.group(help="Organisasjoner (kommuner og fylkeskommuner).")
 def tenant() -> None:
@@ -101,8 +128,14 @@ def tenant() -> None:
 
 
 def _tenant_dict(t: Tenant) -> dict:
-    return {"id": t.id, "slug": t.slug, "name": t.name, "kommunenummer": t.kommunenummer, "kind": t.kind,
-            "malform": t.malform}
+    return {
+        "id": t.id,
+        "slug": t.slug,
+        "name": t.name,
+        "kommunenummer": t.kommunenummer,
+        "kind": t.kind,
+        "malform": t.malform,
+    }
 
 
 @tenant.command("create", help="Opprett en organisasjon.")
@@ -117,8 +150,9 @@ def _tenant_dict(t: Tenant) -> dict:
 def tenant_create(ctx, slug, name, kommunenummer, kind, malform, as_json) -> None:
     platform = get_platform(ctx)
     with platform.db.installation_session() as session:
-        t = accounts.create_tenant(session, slug=slug, name=name, kommunenummer=kommunenummer, kind=kind,
-                                   malform=malform)
+        t = accounts.create_tenant(
+            session, slug=slug, name=name, kommunenummer=kommunenummer, kind=kind, malform=malform
+        )
         out = _tenant_dict(t)
     emit(out, as_json, f"Opprettet {out['name']} (id {out['id']}, kortnavn {out['slug']}).")
 
@@ -141,7 +175,9 @@ def user() -> None:
 
 @user.command("add", help="Opprett en bruker (eller gi en eksisterende bruker roller).")
 @click.argument("username")
-@click.option("--role", "roles", multiple=True, type=click.Choice(accounts.ROLE_NAMES), help="Rolle (kan gjentas).")
+@click.option(
+    "--role", "roles", multiple=True, type=click.Choice(accounts.ROLE_NAMES), help="Rolle (kan gjentas)."
+)
 @click.option("--name", "full_name", default="", help="Fullt navn.")
 @click.option("--email", default=None)
 @click.option("--password", default=None, help="Passord (eller bruk --password-stdin).")
@@ -151,7 +187,9 @@ def user() -> None:
 @json_option
 @click.pass_context
 @domain_errors
-def user_add(ctx, username, roles, full_name, email, password, password_stdin, operator, tenant, as_json) -> None:
+def user_add(
+    ctx, username, roles, full_name, email, password, password_stdin, operator, tenant, as_json
+) -> None:
     platform = get_platform(ctx)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -159,16 +197,25 @@ def user_add(ctx, username, roles, full_name, email, password, password_stdin, o
     with platform.db.installation_session() as session:
         u = session.scalar(select(User).where(User.username == username.lower()))
         if u is None:
-            u = accounts.create_user(session, username=username, password=password, full_name=full_name,
-                                     email=email, is_operator=operator)
+            u = accounts.create_user(
+                session,
+                username=username,
+                password=password,
+                full_name=full_name,
+                email=email,
+                is_operator=operator,
+            )
         user_id = u.id
     if roles:
         with platform.db.tenant_session(tenant_id) as session:
             u = session.get(User, user_id)
             for r in roles:
                 accounts.grant_role(session, tenant_id, u, r, actor="cli")
-    emit({"id": user_id, "username": username.lower(), "roles": list(roles), "tenant_id": tenant_id}, as_json,
-         f"Bruker {username.lower()} (id {user_id}) {'med roller ' + ', '.join(roles) if roles else ''}".strip())
+    emit(
+        {"id": user_id, "username": username.lower(), "roles": list(roles), "tenant_id": tenant_id},
+        as_json,
+        f"Bruker {username.lower()} (id {user_id}) {'med roller ' + ', '.join(roles) if roles else ''}".strip(),
+    )
 
 
 @main.group(help="API-nøkler.")
@@ -199,6 +246,7 @@ def token_create(ctx, username, name, tenant, as_json) -> None:
 
 # --- audit ----------------------------------------------------------------------------------------
 
+
 @main.group(name="audit", help="Revisjonsloggen.")
 def audit_group() -> None:
     pass
@@ -207,8 +255,13 @@ def audit_group() -> None:
 @audit_group.command("verify", help="Kontroller hash-kjeden. Avslutter med kode 1 og navngir første feil.")
 @tenant_option
 @click.option("--all", "all_chains", is_flag=True, help="Alle organisasjoner og installasjonskjeden.")
-@click.option("--file", "file", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Kontroller en eksportert JSONL-fil i stedet for databasen.")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Kontroller en eksportert JSONL-fil i stedet for databasen.",
+)
 @json_option
 @click.pass_context
 @domain_errors
@@ -222,7 +275,9 @@ def audit_verify(ctx, tenant, all_chains, file, as_json) -> None:
         platform = get_platform(ctx)
         with platform.db.installation_session() as session:
             if all_chains:
-                chains = [audit.INSTALLATION_CHAIN] + [audit.chain_for(t.id) for t in accounts.list_tenants(session)]
+                chains = [audit.INSTALLATION_CHAIN] + [
+                    audit.chain_for(t.id) for t in accounts.list_tenants(session)
+                ]
             else:
                 chains = [audit.chain_for(resolve_tenant_id(ctx, tenant))]
             results = [audit.verify_chain(session, c, platform.settings.checkpoint_dir) for c in chains]
@@ -230,8 +285,11 @@ def audit_verify(ctx, tenant, all_chains, file, as_json) -> None:
     bad = [r for r in results if not r.ok]
     for r in results:
         d = {**r.as_dict(), "seconds": round(elapsed, 3)}
-        human = (f"{r.chain}: OK, {r.entries} poster" if r.ok else
-                 f"{r.chain}: FEIL ved post {r.first_bad_seq}: {r.problem}")
+        human = (
+            f"{r.chain}: OK, {r.entries} poster"
+            if r.ok
+            else f"{r.chain}: FEIL ved post {r.first_bad_seq}: {r.problem}"
+        )
         emit(d, as_json, human)
     if bad:
         ctx.exit(1)
@@ -250,7 +308,9 @@ def _verify_file(path: Path) -> list[audit.VerifyResult]:
     return [audit.verify_export(chain, es) for chain, es in by_chain.items()]
 
 
-@audit_group.command("export", help="Eksporter revisjonsloggen som JSON Lines (for en periode eller ett element).")
+@audit_group.command(
+    "export", help="Eksporter revisjonsloggen som JSON Lines (for en periode eller ett element)."
+)
 @tenant_option
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Fra og med dato.")
 @click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Til (ikke med) dato.")
@@ -262,9 +322,17 @@ def audit_export(ctx, tenant, since: datetime | None, until: datetime | None, it
     platform = get_platform(ctx)
     tenant_id = resolve_tenant_id(ctx, tenant)
     with platform.db.tenant_session(tenant_id) as session:
-        rows = list(audit.export_rows(audit.query(session, tenant_id, since=since, until=until, item_id=item_id)))
-        audit.record(session, tenant_id, "audit.exported", actor="cli",
-                     scope="item" if item_id else ("period" if since or until else "all"), entries=len(rows))
+        rows = list(
+            audit.export_rows(audit.query(session, tenant_id, since=since, until=until, item_id=item_id))
+        )
+        audit.record(
+            session,
+            tenant_id,
+            "audit.exported",
+            actor="cli",
+            scope="item" if item_id else ("period" if since or until else "all"),
+            entries=len(rows),
+        )
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if output:
         output.write_text(text)
@@ -274,6 +342,7 @@ def audit_export(ctx, tenant, since: datetime | None, until: datetime | None, it
 
 
 # --- models ---------------------------------------------------------------------------------------
+
 
 @main.group(name="models", help="Modellregisteret.")
 def models_group() -> None:
@@ -296,7 +365,9 @@ def models_list(ctx, tenant, as_json) -> None:
 @models_group.command("export", help="Eksporter en modellversjon som pakke (modell + kort + sjekksum).")
 @click.argument("model_id", type=int)
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True)
-@click.option("--lawful-basis", default=None, help="Rettslig grunnlag, kreves for modeller trent på personopplysninger.")
+@click.option(
+    "--lawful-basis", default=None, help="Rettslig grunnlag, kreves for modeller trent på personopplysninger."
+)
 @tenant_option
 @json_option
 @click.pass_context
@@ -306,8 +377,14 @@ def models_export(ctx, model_id, output, lawful_basis, tenant, as_json) -> None:
     tenant_id = resolve_tenant_id(ctx, tenant)
     with platform.db.tenant_session(tenant_id) as session:
         mv = modelreg.get_model(session, tenant_id, model_id)
-        data = modelreg.export_package(session, mv, tenant_id=tenant_id, actor="cli",
-                                       installation_id=platform.installation_id, lawful_basis=lawful_basis)
+        data = modelreg.export_package(
+            session,
+            mv,
+            tenant_id=tenant_id,
+            actor="cli",
+            installation_id=platform.installation_id,
+            lawful_basis=lawful_basis,
+        )
     output.write_bytes(data)
     emit({"output": str(output), "bytes": len(data)}, as_json, f"Skrev {output} ({len(data)} byte).")
 
@@ -322,20 +399,24 @@ def models_import(ctx, package, tenant, as_json) -> None:
     platform = get_platform(ctx)
     tenant_id = resolve_tenant_id(ctx, tenant)
     with platform.db.tenant_session(tenant_id) as session:
-        mv = modelreg.import_package(session, package.read_bytes(), tenant_id=tenant_id,
-                                     artifact_dir=platform.model_dir, actor="cli")
+        mv = modelreg.import_package(
+            session, package.read_bytes(), tenant_id=tenant_id, artifact_dir=platform.model_dir, actor="cli"
+        )
         out = modelreg.model_dict(mv)
     emit(out, as_json, f"Importerte {out['name']} {out['version']} (id {out['id']}).")
 
 
 # --- retention and erasure ------------------------------------------------------------------------
 
+
 @main.group(name="retention", help="Oppbevaring, sletting og kassasjon.")
 def retention_group() -> None:
     pass
 
 
-@retention_group.command("apply", help="Fjern innhold som har passert oppbevaringstiden i organisasjonens regler.")
+@retention_group.command(
+    "apply", help="Fjern innhold som har passert oppbevaringstiden i organisasjonens regler."
+)
 @tenant_option
 @json_option
 @click.pass_context
@@ -364,7 +445,11 @@ def retention_erase(ctx, item_id, reason, tenant, as_json) -> None:
         if item is None:
             raise NotFound("Elementet finnes ikke.")
         items.remove_content(session, platform.blobs, item, reason=reason, actor="cli")
-    emit({"item_id": item_id, "removed": reason}, as_json, f"Innholdet i element {item_id} er fjernet ({reason}).")
+    emit(
+        {"item_id": item_id, "removed": reason},
+        as_json,
+        f"Innholdet i element {item_id} er fjernet ({reason}).",
+    )
 
 
 def _mount_service_commands() -> None:

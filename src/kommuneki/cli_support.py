@@ -20,7 +20,9 @@ from .config import ConfigError, load_settings
 from .core.errors import DomainError
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Bare JSON på stdout.")
-tenant_option = click.option("--tenant", default=None, help="Organisasjon (kortnavn, kommunenummer eller id).")
+tenant_option = click.option(
+    "--tenant", default=None, help="Organisasjon (kortnavn, kommunenummer eller id)."
+)
 
 
 def emit(obj: Any, as_json: bool, human: str | None = None) -> None:
@@ -77,12 +79,22 @@ class FileRunner:
                 result = fn(inp)
             except DomainError as exc:
                 self.failed += 1
-                emit({"input": str(inp), "error": exc.message, "code": exc.code}, self.as_json,
-                     f"{inp}: FEIL: {exc.message}")
+                emit(
+                    {"input": str(inp), "error": exc.message, "code": exc.code},
+                    self.as_json,
+                    f"{inp}: FEIL: {exc.message}",
+                )
             except OSError as exc:
                 self.failed += 1
-                emit({"input": str(inp), "error": f"Kunne ikke lese filen: {exc.strerror or exc}",
-                      "code": "io_error"}, self.as_json, f"{inp}: FEIL: {exc.strerror or exc}")
+                emit(
+                    {
+                        "input": str(inp),
+                        "error": f"Kunne ikke lese filen: {exc.strerror or exc}",
+                        "code": "io_error",
+                    },
+                    self.as_json,
+                    f"{inp}: FEIL: {exc.strerror or exc}",
+                )
             else:
                 emit(result, self.as_json, human(result))
         if self.failed:
@@ -106,6 +118,7 @@ def domain_errors(fn: Callable) -> Callable:
             else:
                 click.echo(f"Feil: {exc.message}", err=True)
             ctx.exit(2)
+
     return wrapper
 
 

@@ -24,45 +24,72 @@ class ConfigError(RuntimeError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KOMMUNEKI_", extra="forbid", env_file=".env",
-                                      env_file_encoding="utf-8")
+    model_config = SettingsConfigDict(
+        env_prefix="KOMMUNEKI_", extra="forbid", env_file=".env", env_file_encoding="utf-8"
+    )
 
     mode: Literal["development", "demo", "production"] = Field(
         "development",
         description="development and demo allow the built-in demo secret; production refuses to start "
-        "without a real secret key and sets Secure cookies.")
-    data_dir: Path = Field(Path("data"), description="Folder for the SQLite database, the blob store and "
-                           "the audit checkpoints. Back this folder up (and the database, if PostgreSQL).")
-    database_url: str | None = Field(None, description="SQLAlchemy URL. Empty: a SQLite file "
-                                     "<data_dir>/kommuneki.db. PostgreSQL: postgresql+psycopg://user@host/db.")
-    secret_key: str = Field(DEMO_SECRET, description="Signs session cookies and CSRF tokens. Must be a long "
-                            "random string in production (python -c 'import secrets;print(secrets.token_urlsafe(48))').")
-    base_url: str = Field("http://127.0.0.1:8000", description="Public address of the web UI; used for "
-                          "OpenID Connect redirects and links in exports.")
+        "without a real secret key and sets Secure cookies.",
+    )
+    data_dir: Path = Field(
+        Path("data"),
+        description="Folder for the SQLite database, the blob store and "
+        "the audit checkpoints. Back this folder up (and the database, if PostgreSQL).",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL. Empty: a SQLite file "
+        "<data_dir>/kommuneki.db. PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    secret_key: str = Field(
+        DEMO_SECRET,
+        description="Signs session cookies and CSRF tokens. Must be a long "
+        "random string in production (python -c 'import secrets;print(secrets.token_urlsafe(48))').",
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Public address of the web UI; used for OpenID Connect redirects and links in exports.",
+    )
     host: str = Field("127.0.0.1", description="Address `kommuneki serve` listens on.")
     port: int = Field(8000, description="Port `kommuneki serve` listens on.")
-    max_upload_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted request body or upload, in bytes.")
+    max_upload_bytes: int = Field(
+        25 * 1024 * 1024, description="Largest accepted request body or upload, in bytes."
+    )
     session_max_age_s: int = Field(8 * 3600, description="How long a login session lasts, in seconds.")
-    login_max_failures: int = Field(5, description="Failed logins per user name and address within "
-                                    "login_window_s before further attempts are refused (HTTP 429).")
+    login_max_failures: int = Field(
+        5,
+        description="Failed logins per user name and address within "
+        "login_window_s before further attempts are refused (HTTP 429).",
+    )
     login_window_s: int = Field(900, description="Window for counting failed logins, in seconds.")
-    oidc_issuer: str | None = Field(None, description="OpenID Connect issuer URL (Entra ID: "
-                                    "https://login.microsoftonline.com/<tenant-id>/v2.0; ID-porten: "
-                                    "https://idporten.no). Empty: OIDC sign-in is off.")
+    oidc_issuer: str | None = Field(
+        None,
+        description="OpenID Connect issuer URL (Entra ID: "
+        "https://login.microsoftonline.com/<tenant-id>/v2.0; ID-porten: "
+        "https://idporten.no). Empty: OIDC sign-in is off.",
+    )
     oidc_client_id: str | None = Field(None, description="OIDC client id registered with the provider.")
     oidc_client_secret: str | None = Field(None, description="OIDC client secret.")
     oidc_scopes: str = Field("openid email profile", description="Scopes requested at OIDC sign-in.")
     oidc_label: str = Field("Logg inn med Entra ID", description="Text of the OIDC sign-in button.")
-    oidc_email_claim: str = Field("email", description="Claim matched against users' e-mail addresses "
-                                  "(ID-porten gives 'pid' — the fødselsnummer — map users by it instead).")
+    oidc_email_claim: str = Field(
+        "email",
+        description="Claim matched against users' e-mail addresses "
+        "(ID-porten gives 'pid' — the fødselsnummer — map users by it instead).",
+    )
     log_level: str = Field("INFO", description="Log level for the server and commands (stderr).")
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
-        if self.mode == "production" and (self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < 32):
+        if self.mode == "production" and (
+            self.secret_key in PLACEHOLDER_SECRETS or len(self.secret_key) < 32
+        ):
             raise ConfigError(
                 "KOMMUNEKI_SECRET_KEY is missing or a placeholder. In production mode set it to a long "
-                "random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'.")
+                "random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+            )
         return self
 
     @property
@@ -70,7 +97,7 @@ class Settings(BaseSettings):
         if self.database_url:
             url = self.database_url
             if url.startswith("postgresql://"):
-                url = "postgresql+psycopg://" + url[len("postgresql://"):]
+                url = "postgresql+psycopg://" + url[len("postgresql://") :]
             return url
         return f"sqlite:///{(self.data_dir / 'kommuneki.db').resolve()}"
 
@@ -85,8 +112,11 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides) -> Settings:
     """Build settings from the environment, with explicit overrides (used by tests and the CLI)."""
-    unknown = [k for k in os.environ if k.startswith("KOMMUNEKI_")
-               and k[len("KOMMUNEKI_"):].lower() not in Settings.model_fields]
+    unknown = [
+        k
+        for k in os.environ
+        if k.startswith("KOMMUNEKI_") and k[len("KOMMUNEKI_") :].lower() not in Settings.model_fields
+    ]
     if unknown:
         raise ConfigError(f"Unknown setting(s): {', '.join(sorted(unknown))}. See docs/settings.md.")
     try:

@@ -28,26 +28,66 @@ DEMO_USERS = [
 # The typical units of a Norwegian kommune (documented in docs/demo.md).
 DEMO_UNITS = [
     ("postmottak", "Postmottak og arkiv", "postmottak@demo.kommune.test", "Registrering av inngående post."),
-    ("byggesak", "Byggesak", "byggesak@demo.kommune.test", "Søknader om tillatelse til tiltak, nabovarsel, ulovlighetsoppfølging."),
-    ("plan", "Plan og geodata", "plan@demo.kommune.test", "Reguleringsplaner, kommuneplan, kart og oppmåling."),
+    (
+        "byggesak",
+        "Byggesak",
+        "byggesak@demo.kommune.test",
+        "Søknader om tillatelse til tiltak, nabovarsel, ulovlighetsoppfølging.",
+    ),
+    (
+        "plan",
+        "Plan og geodata",
+        "plan@demo.kommune.test",
+        "Reguleringsplaner, kommuneplan, kart og oppmåling.",
+    ),
     ("oppvekst", "Oppvekst og utdanning", "oppvekst@demo.kommune.test", "Skole, barnehage, SFO, PPT."),
-    ("helse-omsorg", "Helse og omsorg", "helse.omsorg@demo.kommune.test", "Hjemmetjenester, sykehjem, helsestasjon."),
+    (
+        "helse-omsorg",
+        "Helse og omsorg",
+        "helse.omsorg@demo.kommune.test",
+        "Hjemmetjenester, sykehjem, helsestasjon.",
+    ),
     ("nav", "NAV-kontoret", "nav@demo.kommune.test", "Økonomisk sosialhjelp og kommunale tjenester i NAV."),
     ("okonomi", "Økonomi", "okonomi@demo.kommune.test", "Fakturaer, kommunale avgifter, innfordring."),
-    ("eiendomsskatt", "Eiendomsskattekontoret", "eiendomsskatt@demo.kommune.test", "Taksering, klager på eiendomsskatt."),
-    ("teknisk-drift", "Teknisk drift", "teknisk@demo.kommune.test", "Vei, vann og avløp, brøyting, renovasjon."),
-    ("politisk-sekretariat", "Politisk sekretariat", "politikk@demo.kommune.test", "Møter i kommunestyret og utvalg."),
+    (
+        "eiendomsskatt",
+        "Eiendomsskattekontoret",
+        "eiendomsskatt@demo.kommune.test",
+        "Taksering, klager på eiendomsskatt.",
+    ),
+    (
+        "teknisk-drift",
+        "Teknisk drift",
+        "teknisk@demo.kommune.test",
+        "Vei, vann og avløp, brøyting, renovasjon.",
+    ),
+    (
+        "politisk-sekretariat",
+        "Politisk sekretariat",
+        "politikk@demo.kommune.test",
+        "Møter i kommunestyret og utvalg.",
+    ),
 ]
 
 DEMO_DOCUMENTS = [
-    ("brev-bokmal.txt", "Hei! Jeg lurer på når veien forbi skolen blir brøytet. Det har ikke vært brøytet "
-     "siden mandag, og barna må gå i veibanen. Kan dere svare meg så snart som mulig?"),
-    ("brev-nynorsk.txt", "Hei! Eg lurer på kva tid vegen forbi skulen blir brøyta. Det har ikkje vore brøyta "
-     "sidan måndag, og borna må gå i vegbana. Kan de svare meg så snart som mogleg?"),
-    ("letter-english.txt", "Hello, I recently moved to the municipality and would like to know how to register "
-     "my children for kindergarten. Could you please tell me which documents I need?"),
+    (
+        "brev-bokmal.txt",
+        "Hei! Jeg lurer på når veien forbi skolen blir brøytet. Det har ikke vært brøytet "
+        "siden mandag, og barna må gå i veibanen. Kan dere svare meg så snart som mulig?",
+    ),
+    (
+        "brev-nynorsk.txt",
+        "Hei! Eg lurer på kva tid vegen forbi skulen blir brøyta. Det har ikkje vore brøyta "
+        "sidan måndag, og borna må gå i vegbana. Kan de svare meg så snart som mogleg?",
+    ),
+    (
+        "letter-english.txt",
+        "Hello, I recently moved to the municipality and would like to know how to register "
+        "my children for kindergarten. Could you please tell me which documents I need?",
+    ),
     ("kort.txt", "Takk for sist."),
 ]
+
 
 # Services add their demo data here: functions (platform, tenant_id, progress) -> count.
 def _governance_demo(platform: Platform, tenant_id: int, progress: Callable[[str], None]) -> int:
@@ -70,11 +110,16 @@ def _postmottak_demo(platform: Platform, tenant_id: int, progress: Callable[[str
 
 def _eiendomsskatt_demo(platform: Platform, tenant_id: int, progress: Callable[[str], None]) -> int:
     from .services.eiendomsskatt.service import load_demo as eiendomsskatt_demo
+
     return eiendomsskatt_demo(platform, tenant_id, progress)
 
 
-DEMO_LOADERS: list[Callable[[Platform, int, Callable[[str], None]], int]] = [_governance_demo, _skjerming_demo, _postmottak_demo,
-                                                                              _eiendomsskatt_demo]
+DEMO_LOADERS: list[Callable[[Platform, int, Callable[[str], None]], int]] = [
+    _governance_demo,
+    _skjerming_demo,
+    _postmottak_demo,
+    _eiendomsskatt_demo,
+]
 
 
 def _ensure_tenant(platform: Platform, spec: dict) -> int:
@@ -96,9 +141,15 @@ def load_demo(platform: Platform, progress: Callable[[str], None] = lambda _m: N
         for u in DEMO_USERS:
             user = session.scalar(select(User).where(User.username == u["username"]))
             if user is None:
-                user = accounts.create_user(session, username=u["username"], password=DEMO_PASSWORD,
-                                            full_name=u["full_name"], email=f"{u['username']}@demo.kommune.test",
-                                            actor="demo", via="demo")
+                user = accounts.create_user(
+                    session,
+                    username=u["username"],
+                    password=DEMO_PASSWORD,
+                    full_name=u["full_name"],
+                    email=f"{u['username']}@demo.kommune.test",
+                    actor="demo",
+                    via="demo",
+                )
             ids[u["username"]] = user.id
     with platform.db.tenant_session(tenant_id) as session:
         for u in DEMO_USERS:
@@ -108,8 +159,9 @@ def load_demo(platform: Platform, progress: Callable[[str], None] = lambda _m: N
         existing = {u.code for u in accounts.list_units(session)}
         for code, name, email, desc in DEMO_UNITS:
             if code not in existing:
-                accounts.create_unit(session, tenant_id, code=code, name=name, email=email, description=desc,
-                                     actor="demo")
+                accounts.create_unit(
+                    session, tenant_id, code=code, name=name, email=email, description=desc, actor="demo"
+                )
     with platform.db.tenant_session(neighbour_id) as session:
         accounts.grant_role(session, neighbour_id, session.get(User, ids["admin"]), "admin", actor="demo")
     documents = 0

@@ -18,7 +18,9 @@ def _seed(platform, n=5) -> int:
         t = accounts.create_tenant(s, slug="testkommune", name="Testkommune", kommunenummer="0001")
     with platform.db.tenant_session(t.id) as s:
         for i in range(n):
-            accounts.create_unit(s, t.id, code=f"enhet-{i}", name=f"Enhet {i}", email=f"e{i}@x.test", actor="test")
+            accounts.create_unit(
+                s, t.id, code=f"enhet-{i}", name=f"Enhet {i}", email=f"e{i}@x.test", actor="test"
+            )
     return t.id
 
 
@@ -33,23 +35,36 @@ def test_untouched_chain_verifies(platform):
     assert r.ok and r.entries == 6  # tenant.created + 5 units
 
 
-@pytest.mark.parametrize("tamper, expected_seq, words", [
-    # changed data of entry 3: its own hash no longer matches
-    ("UPDATE audit_entry SET data = '{\"code\":\"x\"}' WHERE seq = 3", 3, "altered"),
-    # entry 2 deleted: a gap in the numbering
-    ("DELETE FROM audit_entry WHERE seq = 2", 2, "missing"),
-    # two entries swapped (seq exchanged): the hash covers seq, so the first one is caught
-    ("UPDATE audit_entry SET seq = CASE seq WHEN 2 THEN 3 WHEN 3 THEN 2 END WHERE seq IN (2, 3)", 2, None),
-    # the last entry removed: only the checkpoint outside the database can tell
-    ("DELETE FROM audit_entry WHERE seq = 6", 6, "truncated"),
-])
+@pytest.mark.parametrize(
+    "tamper, expected_seq, words",
+    [
+        # changed data of entry 3: its own hash no longer matches
+        ('UPDATE audit_entry SET data = \'{"code":"x"}\' WHERE seq = 3', 3, "altered"),
+        # entry 2 deleted: a gap in the numbering
+        ("DELETE FROM audit_entry WHERE seq = 2", 2, "missing"),
+        # two entries swapped (seq exchanged): the hash covers seq, so the first one is caught
+        (
+            "UPDATE audit_entry SET seq = CASE seq WHEN 2 THEN 3 WHEN 3 THEN 2 END WHERE seq IN (2, 3)",
+            2,
+            None,
+        ),
+        # the last entry removed: only the checkpoint outside the database can tell
+        ("DELETE FROM audit_entry WHERE seq = 6", 6, "truncated"),
+    ],
+)
 def test_tampering_is_caught(platform, tamper, expected_seq, words):
     tid = _seed(platform)
     with platform.db.engine.begin() as conn, audit_guard_lifted(conn):
         if "CASE" in tamper:  # unique (chain, seq): move through a free number
-            conn.execute(text("UPDATE audit_entry SET seq = 1000 WHERE seq = 2 AND chain = :c"), {"c": f"t{tid}"})
-            conn.execute(text("UPDATE audit_entry SET seq = 2 WHERE seq = 3 AND chain = :c"), {"c": f"t{tid}"})
-            conn.execute(text("UPDATE audit_entry SET seq = 3 WHERE seq = 1000 AND chain = :c"), {"c": f"t{tid}"})
+            conn.execute(
+                text("UPDATE audit_entry SET seq = 1000 WHERE seq = 2 AND chain = :c"), {"c": f"t{tid}"}
+            )
+            conn.execute(
+                text("UPDATE audit_entry SET seq = 2 WHERE seq = 3 AND chain = :c"), {"c": f"t{tid}"}
+            )
+            conn.execute(
+                text("UPDATE audit_entry SET seq = 3 WHERE seq = 1000 AND chain = :c"), {"c": f"t{tid}"}
+            )
         else:
             conn.execute(text(tamper + " AND chain = :c"), {"c": f"t{tid}"})
     r = _verify(platform, tid)
@@ -65,20 +80,28 @@ def test_full_rewrite_is_caught_by_checkpoint(platform):
     tid = _seed(platform)
     with platform.db.installation_session() as s:
         e = s.scalar(select(AuditEntry).where(AuditEntry.chain == f"t{tid}", AuditEntry.seq == 6))
-        fields = {k: getattr(e, k) for k in ("chain", "seq", "at", "event", "actor", "subject_type", "subject_id",
-                                             "item_id")}
+        fields = {
+            k: getattr(e, k)
+            for k in ("chain", "seq", "at", "event", "actor", "subject_type", "subject_id", "item_id")
+        }
         fields["data"] = json.dumps({"code": "forged"})
         new_hash = audit.entry_hash(e.prev_hash, fields)
     with platform.db.engine.begin() as conn, audit_guard_lifted(conn):
-        conn.execute(update(AuditEntry).where(AuditEntry.id == e.id).values(data=fields["data"], hash=new_hash))
+        conn.execute(
+            update(AuditEntry).where(AuditEntry.id == e.id).values(data=fields["data"], hash=new_hash)
+        )
     r = _verify(platform, tid)
     assert not r.ok and "rewritten" in r.problem
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_entry SET data = '{}' WHERE seq = 3",
-    "DELETE FROM audit_entry WHERE seq = 6",
-], ids=["update", "delete"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_entry SET data = '{}' WHERE seq = 3",
+        "DELETE FROM audit_entry WHERE seq = 6",
+    ],
+    ids=["update", "delete"],
+)
 def test_the_database_refuses_to_change_the_audit_log(platform, statement):
     """Defence in depth: even a plain SQL statement through the application's connection cannot change
     or remove an entry (the guard from migration 0003); the chain is untouched and verifies."""
@@ -129,4 +152,6 @@ def test_period_query_compares_in_utc(platform):
     with platform.db.installation_session() as s:
         assert len(list(audit.query(s, tid, since=now - timedelta(minutes=30)))) == 2
         assert list(audit.query(s, tid, until=now - timedelta(minutes=30))) == []
-        assert len(list(audit.query(s, tid, since=(now - timedelta(minutes=30)).astimezone(timezone.utc)))) == 2
+        assert (
+            len(list(audit.query(s, tid, since=(now - timedelta(minutes=30)).astimezone(timezone.utc)))) == 2
+        )

@@ -17,8 +17,10 @@ from tests.core.world import fresh_tenant, mplatform  # noqa: F401 - module-scop
 
 # A made-up person; the test asserts this never reaches the audit log and is gone after erasure.
 NAME = "Ingeborg Fjellstad-Tveiten"
-DOCUMENT = (f"Hei! Eg heiter {NAME} og bur i Solbakkvegen 7. Eg lurer på kva tid vegen vår blir brøyta, "
-            "for borna må gå i vegbana kvar morgon.").encode()
+DOCUMENT = (
+    f"Hei! Eg heiter {NAME} og bur i Solbakkvegen 7. Eg lurer på kva tid vegen vår blir brøyta, "
+    "for borna må gå i vegbana kvar morgon."
+).encode()
 
 
 def _verify(platform, t):
@@ -29,7 +31,9 @@ def _verify(platform, t):
 def _audit_dump(platform) -> str:
     """Every column of every audit row, as text, straight from the table."""
     with platform.db.engine.connect() as conn:
-        return "\n".join(" ".join(str(v) for v in row) for row in conn.execute(text("SELECT * FROM audit_entry")))
+        return "\n".join(
+            " ".join(str(v) for v in row) for row in conn.execute(text("SELECT * FROM audit_entry"))
+        )
 
 
 def test_bytes_are_stored_before_processing_even_when_extraction_fails(mplatform):
@@ -117,7 +121,9 @@ def test_shared_bytes_are_deleted_with_the_last_live_item(mplatform):
         sha = s.get(Item, second).sha256
     assert not platform.blobs.path(t, sha).exists()
     with platform.db.installation_session() as s:
-        flags = [audit.decoded_data(e)["blob_deleted"] for e in audit.query(s, t, event="item.content_removed")]
+        flags = [
+            audit.decoded_data(e)["blob_deleted"] for e in audit.query(s, t, event="item.content_removed")
+        ]
     assert flags == [False, True]
     assert _verify(platform, t).ok
 
@@ -137,7 +143,9 @@ def test_retention_rules_from_tenant_settings(mplatform):
     with platform.db.installation_session() as s:
         s.get(Tenant, t).settings = {"retention": {"malform:analysed": 30, "malform:failed": 7}}
     old = analyse_document(platform, t, DOCUMENT, filename="gammel.txt", actor="test")["item_id"]
-    new = analyse_document(platform, t, b"Eit heilt anna brev om skulevegen.", filename="ny.txt", actor="test")["item_id"]
+    new = analyse_document(
+        platform, t, b"Eit heilt anna brev om skulevegen.", filename="ny.txt", actor="test"
+    )["item_id"]
     with platform.db.tenant_session(t) as s:
         s.get(Item, old).updated_at = utcnow() - timedelta(days=31)  # last changed a month ago
         s.get(Item, new).updated_at = utcnow() - timedelta(days=29)  # within the 30 days

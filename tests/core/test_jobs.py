@@ -10,7 +10,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from kommuneki.core import accounts, audit, jobs
 from kommuneki.core.db import utcnow
@@ -30,8 +29,10 @@ def _tenants(platform) -> tuple[int, int]:
 
 def _events(platform, tenant_id: int, event: str) -> list[dict]:
     with platform.db.tenant_session(tenant_id) as session:
-        return [{"actor": e.actor, "subject": (e.subject_type, e.subject_id), "data": e.data}
-                for e in audit.query(session, tenant_id, event=event)]
+        return [
+            {"actor": e.actor, "subject": (e.subject_type, e.subject_id), "data": e.data}
+            for e in audit.query(session, tenant_id, event=event)
+        ]
 
 
 def test_progress_is_readable_while_the_job_runs_and_the_result_after(platform):
@@ -51,8 +52,15 @@ def test_progress_is_readable_while_the_job_runs_and_the_result_after(platform):
         report(0.9, None)  # progress without a new step
         return {"count": 3, "message": "Tre ting er gjort."}
 
-    job_id = jobs.start(platform, a, service="eiendomsskatt", title="Prøvejobb", actor="user:7", fn=fn,
-                        result_url=lambda result: f"/resultat/{result['count']}")
+    job_id = jobs.start(
+        platform,
+        a,
+        service="eiendomsskatt",
+        title="Prøvejobb",
+        actor="user:7",
+        fn=fn,
+        result_url=lambda result: f"/resultat/{result['count']}",
+    )
     assert reached.wait(30)
     t0 = time.monotonic()
     running = jobs.get(platform, a, job_id)
@@ -64,7 +72,9 @@ def test_progress_is_readable_while_the_job_runs_and_the_result_after(platform):
         row = session.get(Job, job_id)
         # SQLite: progress only in the process (a long write transaction would block the write);
         # PostgreSQL: on the row too, so that other web workers see it
-        expected = (0.0, "Starter …") if platform.db.dialect == "sqlite" else (pytest.approx(0.4), "Andre steg …")
+        expected = (
+            (0.0, "Starter …") if platform.db.dialect == "sqlite" else (pytest.approx(0.4), "Andre steg …")
+        )
         assert (row.progress, row.message) == expected
     go.set()
     done = jobs.wait(platform, a, job_id, timeout=30)
@@ -77,7 +87,9 @@ def test_progress_is_readable_while_the_job_runs_and_the_result_after(platform):
     assert started[0]["actor"] == "user:7" and started[0]["subject"] == ("job", str(job_id))
     assert audit.canonical_json({"job_id": job_id, "service": "eiendomsskatt"}) == started[0]["data"]
     # ids, service and state only: nothing of the result or the title
-    assert finished[0]["data"] == audit.canonical_json({"job_id": job_id, "service": "eiendomsskatt", "state": "done"})
+    assert finished[0]["data"] == audit.canonical_json(
+        {"job_id": job_id, "service": "eiendomsskatt", "state": "done"}
+    )
 
 
 def test_a_domain_error_fails_the_job_with_its_message(platform):
@@ -87,8 +99,16 @@ def test_a_domain_error_fails_the_job_with_its_message(platform):
         report(0.3, "Leser filene …")
         raise InvalidInput("Salgsfilen mangler kolonnen «pris».")
 
-    job_id = jobs.start(platform, a, service="eiendomsskatt", title="Prøvejobb", actor="cli", fn=fn,
-                        result_url="/ferdig", failure_url="/prov-igjen")
+    job_id = jobs.start(
+        platform,
+        a,
+        service="eiendomsskatt",
+        title="Prøvejobb",
+        actor="cli",
+        fn=fn,
+        result_url="/ferdig",
+        failure_url="/prov-igjen",
+    )
     job = jobs.wait(platform, a, job_id, timeout=30)
     assert job["state"] == "failed" and job["state_label"] == "Feilet"
     assert job["error"] == "Salgsfilen mangler kolonnen «pris»."
@@ -115,10 +135,23 @@ def test_any_other_exception_fails_the_job_with_a_plain_message_and_is_logged(pl
 def test_a_running_job_not_live_in_this_process_is_interrupted(platform):
     a, _b = _tenants(platform)
     with platform.db.tenant_session(a) as session:
-        fresh = Job(service="eiendomsskatt", title="Gammel jobb", state="running", progress=0.5, message="Lagrer …",
-                    created_by="cli")
-        stale = Job(service="eiendomsskatt", title="Gammel jobb", state="running", progress=0.5, message="Lagrer …",
-                    created_by="cli", updated_at=utcnow() - timedelta(minutes=3))
+        fresh = Job(
+            service="eiendomsskatt",
+            title="Gammel jobb",
+            state="running",
+            progress=0.5,
+            message="Lagrer …",
+            created_by="cli",
+        )
+        stale = Job(
+            service="eiendomsskatt",
+            title="Gammel jobb",
+            state="running",
+            progress=0.5,
+            message="Lagrer …",
+            created_by="cli",
+            updated_at=utcnow() - timedelta(minutes=3),
+        )
         session.add_all([fresh, stale])
         session.flush()
         ids = fresh.id, stale.id
@@ -139,9 +172,15 @@ def test_who_may_see_a_job_api_and_page(platform):
 
     a, b = _tenants(platform)
     with platform.db.installation_session() as session:
-        uids = {n: accounts.create_user(session, username=n, password=PASSWORD, actor="test", via="test").id
-                for n in ("takst-a", "arkivar-a", "takst-b")}
-    for tid, name, role in ((a, "takst-a", "eiendomsskatt"), (a, "arkivar-a", "arkivar"), (b, "takst-b", "eiendomsskatt")):
+        uids = {
+            n: accounts.create_user(session, username=n, password=PASSWORD, actor="test", via="test").id
+            for n in ("takst-a", "arkivar-a", "takst-b")
+        }
+    for tid, name, role in (
+        (a, "takst-a", "eiendomsskatt"),
+        (a, "arkivar-a", "arkivar"),
+        (b, "takst-b", "eiendomsskatt"),
+    ):
         with platform.db.tenant_session(tid) as session:
             accounts.grant_role(session, tid, session.get(User, uids[name]), role, actor="test")
     app = create_app(platform=platform)
@@ -158,17 +197,36 @@ def test_who_may_see_a_job_api_and_page(platform):
             assert go.wait(60)
         return {"message": "Alt er verdsatt."}
 
-    job_id = jobs.start(platform, a, service="eiendomsskatt", title="Verdsetting av boliger", actor="test", fn=fn,
-                        result_url="/eiendomsskatt")
+    job_id = jobs.start(
+        platform,
+        a,
+        service="eiendomsskatt",
+        title="Verdsetting av boliger",
+        actor="test",
+        fn=fn,
+        result_url="/eiendomsskatt",
+    )
     assert reached.wait(30)
     try:
         t0 = time.monotonic()
         r = clients["takst-a"].get(f"/api/v1/jobs/{job_id}")
         assert r.status_code == 200, r.text
         body = r.json()
-        assert set(body) == {"id", "service", "title", "state", "progress", "message", "result_url", "error",
-                             "created_at", "finished_at"}
-        assert body["state"] == "running" and body["progress"] == 0.25 and body["message"] == "Trener modellen …"
+        assert set(body) == {
+            "id",
+            "service",
+            "title",
+            "state",
+            "progress",
+            "message",
+            "result_url",
+            "error",
+            "created_at",
+            "finished_at",
+        }
+        assert (
+            body["state"] == "running" and body["progress"] == 0.25 and body["message"] == "Trener modellen …"
+        )
         assert r.headers["cache-control"] == "no-store"
         page = clients["takst-a"].get(f"/jobber/{job_id}")
         assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
@@ -207,13 +265,19 @@ def test_a_job_that_finishes_between_the_two_reads_is_not_shown_as_interrupted(p
     in between must show as done, not as interrupted (which would invite starting it again)."""
     a, _b = _tenants(platform)
     go = threading.Event()
-    job_id = jobs.start(platform, a, service="eiendomsskatt", title="Kort jobb", actor="test",
-                        fn=lambda report: go.wait(30) and {"message": "Ferdig her."})
+    job_id = jobs.start(
+        platform,
+        a,
+        service="eiendomsskatt",
+        title="Kort jobb",
+        actor="test",
+        fn=lambda report: go.wait(30) and {"message": "Ferdig her."},
+    )
     real_row = jobs._row
     calls = []
 
     def row_after_the_job_ends(platform_, tenant_id, jid):
-        if not calls:   # the job finishes right after get() has looked at the live entry
+        if not calls:  # the job finishes right after get() has looked at the live entry
             go.set()
             deadline = time.monotonic() + 30
             while jid in platform.jobs and time.monotonic() < deadline:

@@ -23,10 +23,17 @@ from tests.core.world import fresh_tenant, mplatform  # noqa: F401 - module-scop
 ARTIFACT = b"\x80\x04 a trained model, pickled" * 10
 
 CARD = {
-    "name": "postmottak-tfidf", "version": "2026.1", "service": "malform",
+    "name": "postmottak-tfidf",
+    "version": "2026.1",
+    "service": "malform",
     "intended_use": "Foreslå mottakende enhet for innkommende post.",
-    "training_data": {"description": "Journalposter 2020–2025", "rows": 1200, "period": "2020–2025",
-                      "sha256": "cd" * 32, "personal_data": False},
+    "training_data": {
+        "description": "Journalposter 2020–2025",
+        "rows": 1200,
+        "period": "2020–2025",
+        "sha256": "cd" * 32,
+        "personal_data": False,
+    },
     "metrics": {"macro_f1": 0.81, "split": "2025 held out"},
     "limitations": ["Kjenner ikke enheter opprettet etter 2025."],
 }
@@ -43,21 +50,29 @@ def second(tmp_path, sqlite_template):
 
 def _register(platform, t, card=CARD, artifact=ARTIFACT) -> int:
     with platform.db.tenant_session(t) as s:
-        return modelreg.register(s, tenant_id=t, card=card, artifact=artifact, artifact_dir=platform.model_dir,
-                                 created_by="user:1").id
+        return modelreg.register(
+            s, tenant_id=t, card=card, artifact=artifact, artifact_dir=platform.model_dir, created_by="user:1"
+        ).id
 
 
 def _export(platform, t, model_id, lawful_basis=None) -> bytes:
     with platform.db.tenant_session(t) as s:
         mv = modelreg.get_model(s, t, model_id)
-        return modelreg.export_package(s, mv, tenant_id=t, actor="cli", installation_id=platform.installation_id,
-                                       lawful_basis=lawful_basis)
+        return modelreg.export_package(
+            s,
+            mv,
+            tenant_id=t,
+            actor="cli",
+            installation_id=platform.installation_id,
+            lawful_basis=lawful_basis,
+        )
 
 
 def _import(platform, t, data):
     with platform.db.tenant_session(t) as s:
-        return modelreg.model_dict(modelreg.import_package(s, data, tenant_id=t, artifact_dir=platform.model_dir,
-                                                           actor="cli"))
+        return modelreg.model_dict(
+            modelreg.import_package(s, data, tenant_id=t, artifact_dir=platform.model_dir, actor="cli")
+        )
 
 
 def _events(platform, t, event):
@@ -109,14 +124,22 @@ def _sha(b):
 # (how the package is damaged, why it must be refused)
 TAMPERED = [
     (lambda p: _repack(p, artifact=ARTIFACT + b"backdoor"), "artifact changed after export"),
-    (lambda p: _repack(p, card={**CARD, "metrics": {"macro_f1": 0.99}}), "card changed (better metrics claimed)"),
+    (
+        lambda p: _repack(p, card={**CARD, "metrics": {"macro_f1": 0.99}}),
+        "card changed (better metrics claimed)",
+    ),
     (lambda p: p[: len(p) // 2], "truncated file"),
     (lambda p: b"not a zip at all", "not a package"),
     (lambda p: _repack(p, manifest_update=lambda f: {"format": "other/1"}), "unknown format"),
     # a personal-data card with checksums recomputed but no lawful basis
-    (lambda p: _repack(p, card={**CARD, "training_data": {**CARD["training_data"], "personal_data": True}},
-                       manifest_update=lambda f: {"card_sha256": _sha(f["card.json"])}),
-     "personal-data model without a recorded basis"),
+    (
+        lambda p: _repack(
+            p,
+            card={**CARD, "training_data": {**CARD["training_data"], "personal_data": True}},
+            manifest_update=lambda f: {"card_sha256": _sha(f["card.json"])},
+        ),
+        "personal-data model without a recorded basis",
+    ),
 ]
 
 

@@ -23,21 +23,39 @@ from kommuneki.services.malform import engine as malform_engine
 from kommuneki.services.malform import spec as malform_spec
 from tests.core.world import fresh_tenant, mplatform  # noqa: F401 - module-scoped fixture
 
-SCHEMA = {"type": "object", "required": ["summary", "evidence"],
-          "properties": {"evidence": {"type": "array", "items": {
-              "type": "object", "required": ["rule"], "properties": {"rule": {"type": "string"}}}}}}
+SCHEMA = {
+    "type": "object",
+    "required": ["summary", "evidence"],
+    "properties": {
+        "evidence": {
+            "type": "array",
+            "items": {"type": "object", "required": ["rule"], "properties": {"rule": {"type": "string"}}},
+        }
+    },
+}
 
 
-VALUE_SCHEMA = {"type": "object", "required": ["kategori"], "additionalProperties": False,
-                "properties": {"kategori": {"type": "string", "minLength": 1}}}
+VALUE_SCHEMA = {
+    "type": "object",
+    "required": ["kategori"],
+    "additionalProperties": False,
+    "properties": {"kategori": {"type": "string", "minLength": 1}},
+}
 
 
 def test_registry() -> ServiceRegistry:
     reg = ServiceRegistry()
-    reg.register(ServiceSpec(
-        name="testtjeneste", title="Testtjeneste", description="Intern tjeneste for tester.",
-        kinds=[SuggestionKind("sortering", "Sortering", SCHEMA, automatable=True, value_schema=VALUE_SCHEMA),
-               SuggestionKind("vedtak", "Vedtak om en persons rettigheter", SCHEMA, automatable=False)]))
+    reg.register(
+        ServiceSpec(
+            name="testtjeneste",
+            title="Testtjeneste",
+            description="Intern tjeneste for tester.",
+            kinds=[
+                SuggestionKind("sortering", "Sortering", SCHEMA, automatable=True, value_schema=VALUE_SCHEMA),
+                SuggestionKind("vedtak", "Vedtak om en persons rettigheter", SCHEMA, automatable=False),
+            ],
+        )
+    )
     reg.register(malform_spec())
     return reg
 
@@ -47,10 +65,17 @@ REGISTRY = test_registry()
 
 
 def proposal(kind="sortering", confidence=0.8, value=None, explanation=None) -> Proposal:
-    return Proposal(kind=kind, value=value or {"kategori": "vei"}, confidence=confidence,
-                    explanation=explanation or {"summary": "Ordet «brøyting» peker mot vei.",
-                                                "evidence": [{"rule": "brøyting"}]},
-                    model_name="test-modell", model_version="1", input_hash="ab" * 32, cpu_ms=1.5)
+    return Proposal(
+        kind=kind,
+        value=value or {"kategori": "vei"},
+        confidence=confidence,
+        explanation=explanation
+        or {"summary": "Ordet «brøyting» peker mot vei.", "evidence": [{"rule": "brøyting"}]},
+        model_name="test-modell",
+        model_version="1",
+        input_hash="ab" * 32,
+        cpu_ms=1.5,
+    )
 
 
 @pytest.fixture
@@ -70,8 +95,9 @@ def env(mplatform):
 
 def _item(platform, t, data=b"Veien er ikke broytet.") -> int:
     with platform.db.tenant_session(t) as s:
-        return items.ingest(s, platform.blobs, t, service="testtjeneste", kind="document", data=data,
-                            actor="test").item.id
+        return items.ingest(
+            s, platform.blobs, t, service="testtjeneste", kind="document", data=data, actor="test"
+        ).item.id
 
 
 def _suggest(platform, t, p: Proposal, item_id=None, service="testtjeneste") -> int:
@@ -87,15 +113,26 @@ def _decide(platform, t, principal, sid, **kw):
 
 def _events(platform, t, event):
     with platform.db.installation_session() as s:
-        return [(e.subject_id, json.loads(e.data)) for e in
-                s.scalars(select(AuditEntry).where(AuditEntry.chain == f"t{t}", AuditEntry.event == event)
-                          .order_by(AuditEntry.seq))]
+        return [
+            (e.subject_id, json.loads(e.data))
+            for e in s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.chain == f"t{t}", AuditEntry.event == event)
+                .order_by(AuditEntry.seq)
+            )
+        ]
 
 
 # (outcome, final_value, reason, expected final value (None: the proposed one), why)
 DECISIONS = [
     ("accepted", None, "", None, "accept keeps the proposed value; no reason needed"),
-    ("changed", {"kategori": "skole"}, "Gjelder skoleveien.", {"kategori": "skole"}, "change stores the new value"),
+    (
+        "changed",
+        {"kategori": "skole"},
+        "Gjelder skoleveien.",
+        {"kategori": "skole"},
+        "change stores the new value",
+    ),
     ("rejected", None, "Feil tema.", "rejected", "reject stores no value"),
 ]
 
@@ -104,8 +141,9 @@ DECISIONS = [
 def test_decide(env, outcome, final, reason, expected, why):
     platform, t, principal = env
     sid = _suggest(platform, t, proposal())
-    out, value, stored_reason = _decide(platform, t, principal, sid, outcome=outcome, final_value=final,
-                                        reason=reason)
+    out, value, stored_reason = _decide(
+        platform, t, principal, sid, outcome=outcome, final_value=final, reason=reason
+    )
     assert out == outcome
     if expected is None:
         assert value == {"kategori": "vei"}
@@ -115,7 +153,7 @@ def test_decide(env, outcome, final, reason, expected, why):
         assert value == expected
     with platform.db.tenant_session(t) as s:
         assert s.get(Suggestion, sid).status == outcome
-    (subject, data), = _events(platform, t, "decision.made")
+    ((subject, data),) = _events(platform, t, "decision.made")
     assert data["outcome"] == outcome and data["automated"] is False and data["suggestion_id"] == sid
     assert data["reason_sha256"] == audit.sha256_text(reason.strip())  # the reason itself is not in the log
 
@@ -221,7 +259,9 @@ def test_value_must_match_the_kinds_value_schema(env, value, why):
     _nothing_recorded(platform, t)
 
 
-@pytest.mark.parametrize("confidence", [-0.01, 1.01, 2, math.nan], ids=["negative", "above one", "two", "nan"])
+@pytest.mark.parametrize(
+    "confidence", [-0.01, 1.01, 2, math.nan], ids=["negative", "above one", "two", "nan"]
+)
 def test_confidence_out_of_range_is_refused(env, confidence):
     platform, t, _ = env
     with pytest.raises(InvalidInput):
@@ -248,18 +288,32 @@ def test_suggestion_is_recorded_with_model_input_hash_and_cpu_time(env):
     sid = _suggest(platform, t, proposal())
     with platform.db.tenant_session(t) as s:
         row = s.get(Suggestion, sid)
-        assert (row.model_name, row.model_version, row.input_hash, row.cpu_ms) == ("test-modell", "1", "ab" * 32, 1.5)
-    (subject, data), = _events(platform, t, "suggestion.created")
+        assert (row.model_name, row.model_version, row.input_hash, row.cpu_ms) == (
+            "test-modell",
+            "1",
+            "ab" * 32,
+            1.5,
+        )
+    ((subject, data),) = _events(platform, t, "suggestion.created")
     assert subject == str(sid) and data["value_sha256"] == audit.sha256_text({"kategori": "vei"})
     assert "brøyting" not in json.dumps(data, ensure_ascii=False)  # the explanation is only hashed
 
 
 # --- automation policies --------------------------------------------------------------------------
 
+
 def _policy(platform, t, principal, kind, enabled=True, threshold=0.9, service="testtjeneste"):
     with platform.db.tenant_session(t) as s:
-        return accounts.set_policy(s, platform.registry, t, service=service, kind=kind, enabled=enabled,
-                                   threshold=threshold, principal=principal).id
+        return accounts.set_policy(
+            s,
+            platform.registry,
+            t,
+            service=service,
+            kind=kind,
+            enabled=enabled,
+            threshold=threshold,
+            principal=principal,
+        ).id
 
 
 def _status(platform, t, sid):
@@ -312,15 +366,22 @@ def test_enabled_policy_decides_at_or_above_its_threshold(env, confidence, expec
     if expected == "pending":
         assert made == []
         return
-    (_, data), = made
+    ((_, data),) = made
     assert data["automated"] is True and data["policy_id"] == policy_id and data["suggestion_id"] == sid
     with platform.db.tenant_session(t) as s:
         d = s.scalar(select(Decision).where(Decision.suggestion_id == sid))
         assert d.actor_policy_id == policy_id and d.actor_user_id is None
-        assert suggestions.suggestion_dict(s.get(Suggestion, sid))["decision"]["actor"] == f"policy:{policy_id}"
+        assert (
+            suggestions.suggestion_dict(s.get(Suggestion, sid))["decision"]["actor"] == f"policy:{policy_id}"
+        )
     with platform.db.installation_session() as s:
-        actors = set(s.scalars(select(AuditEntry.actor).where(AuditEntry.event == "decision.made",
-                                                              AuditEntry.chain == f"t{t}")))
+        actors = set(
+            s.scalars(
+                select(AuditEntry.actor).where(
+                    AuditEntry.event == "decision.made", AuditEntry.chain == f"t{t}"
+                )
+            )
+        )
     assert actors == {f"policy:{policy_id}"}
 
 
@@ -335,7 +396,9 @@ def test_disabled_policy_decides_nothing(env):
 def test_real_malform_service_through_the_same_contract(env):
     platform, t, principal = env
     _policy(platform, t, principal, "malform", service="malform", threshold=0.5)
-    p = malform_engine.suggest_malform("Eg lurer på kva tid vegen blir brøyta, og kvifor det tek så lang tid.")
+    p = malform_engine.suggest_malform(
+        "Eg lurer på kva tid vegen blir brøyta, og kvifor det tek så lang tid."
+    )
     assert p.confidence >= 0.5
     sid = _suggest(platform, t, p, service="malform")
     assert _status(platform, t, sid) == "accepted"

@@ -21,8 +21,15 @@ def _two_tenants(platform):
     ids = {}
     for t in (a, b):
         with platform.db.tenant_session(t) as s:
-            ids[t] = items.ingest(s, platform.blobs, t, service="malform", kind="document",
-                                  data=f"innhold {t}".encode(), actor="test").item.id
+            ids[t] = items.ingest(
+                s,
+                platform.blobs,
+                t,
+                service="malform",
+                kind="document",
+                data=f"innhold {t}".encode(),
+                actor="test",
+            ).item.id
             accounts.create_unit(s, t, code="enhet", name=f"Enhet {t}", email=f"e{t}@x.test", actor="test")
     return a, b, ids
 
@@ -39,8 +46,11 @@ READS = [
     # an aggregate over select_from: counts must not include the other tenant
     ("count", lambda ids, a, b: select(func.count()).select_from(Item), lambda ids, a, b: [1]),
     # a count over a subquery (the review queue's total is computed this way)
-    ("count of subquery", lambda ids, a, b: select(func.count()).select_from(select(Item).subquery()),
-     lambda ids, a, b: [1]),
+    (
+        "count of subquery",
+        lambda ids, a, b: select(func.count()).select_from(select(Item).subquery()),
+        lambda ids, a, b: [1],
+    ),
     # explicit tenant_id of B in the WHERE clause still gives nothing
     ("explicit tenant", lambda ids, a, b: select(Unit.id).where(Unit.tenant_id == b), lambda ids, a, b: []),
 ]
@@ -104,11 +114,17 @@ def test_new_row_without_tenant_gets_the_sessions_tenant(platform):
         assert s.scalar(select(Unit).where(Unit.code == "ny")).tenant_id == a
 
 
-@pytest.mark.parametrize("query", [
-    # entity, column, aggregate and join shapes: each must fail closed without a tenant
-    select(Item), select(Item.id), select(func.count()).select_from(Suggestion),
-    select(Unit.name).where(Unit.code == "enhet"),
-], ids=["entity", "column", "count", "where"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        # entity, column, aggregate and join shapes: each must fail closed without a tenant
+        select(Item),
+        select(Item.id),
+        select(func.count()).select_from(Suggestion),
+        select(Unit.name).where(Unit.code == "enhet"),
+    ],
+    ids=["entity", "column", "count", "where"],
+)
 def test_session_without_tenant_fails_closed_on_reads(platform, query):
     _two_tenants(platform)
     with pytest.raises(TenantScopeError):

@@ -27,10 +27,14 @@ from tests.conftest import _truncate_all, make_platform
 
 ROLES = [r.value for r in Role]
 PASSWORD = "riktig-passord-123"
-DOCS_A = [("a1.txt", "Eg lurer på kva tid vegen blir brøyta, for borna må gå i vegbana."),
-          ("a2.txt", "Jeg lurer på når veien blir brøytet, for barna må gå i veibanen.")]
-DOCS_B = [("b1.txt", "Kommunen i nord har fått en søknad om dispensasjon fra reguleringsplanen."),
-          ("b2.txt", "Søknaden om byggeløyve vart sendt til kommunen i går.")]
+DOCS_A = [
+    ("a1.txt", "Eg lurer på kva tid vegen blir brøyta, for borna må gå i vegbana."),
+    ("a2.txt", "Jeg lurer på når veien blir brøytet, for barna må gå i veibanen."),
+]
+DOCS_B = [
+    ("b1.txt", "Kommunen i nord har fått en søknad om dispensasjon fra reguleringsplanen."),
+    ("b2.txt", "Søknaden om byggeløyve vart sendt til kommunen i går."),
+]
 
 
 @dataclass
@@ -57,8 +61,9 @@ class World:
         """The one password account ("person-a": saksbehandler and arkivar in A), made on first use so
         that modules which need no session cookie skip Argon2."""
         if "person-a" not in self.users:
-            self.users["person-a"] = _user(self.platform, self.a, "person-a", ["saksbehandler", "arkivar"],
-                                           password=PASSWORD)
+            self.users["person-a"] = _user(
+                self.platform, self.a, "person-a", ["saksbehandler", "arkivar"], password=PASSWORD
+            )
         return self.users["person-a"]
 
     def session_client(self, username: str = "person-a", password: str = PASSWORD) -> TestClient:
@@ -71,23 +76,46 @@ class World:
         self._clients.append(c)
         return c
 
-    def new_suggestion(self, tenant_id: int, text: str = "Eg skriv nynorsk i dag, og det går fint.",
-                       **overrides) -> int:
+    def new_suggestion(
+        self, tenant_id: int, text: str = "Eg skriv nynorsk i dag, og det går fint.", **overrides
+    ) -> int:
         """A fresh pending målform suggestion on a fresh item, made through the real service path."""
         with self.platform.db.tenant_session(tenant_id) as s:
-            arrival = items.ingest(s, self.platform.blobs, tenant_id, service="malform", kind="document",
-                                   data=(text + f" #{len(self._clients)}-{id(s)}").encode(), filename="x.txt",
-                                   actor="test")
+            arrival = items.ingest(
+                s,
+                self.platform.blobs,
+                tenant_id,
+                service="malform",
+                kind="document",
+                data=(text + f" #{len(self._clients)}-{id(s)}").encode(),
+                filename="x.txt",
+                actor="test",
+            )
             proposal = malform_engine.suggest_malform(text)
             for k, v in overrides.items():
                 setattr(proposal, k, v)
-            return suggestions.suggest(s, self.platform.registry, tenant_id, "malform", proposal,
-                                       item_id=arrival.item.id, actor="test").id
+            return suggestions.suggest(
+                s,
+                self.platform.registry,
+                tenant_id,
+                "malform",
+                proposal,
+                item_id=arrival.item.id,
+                actor="test",
+            ).id
 
     def new_item(self, tenant_id: int, data: bytes) -> int:
         with self.platform.db.tenant_session(tenant_id) as s:
-            return items.ingest(s, self.platform.blobs, tenant_id, service="malform", kind="document", data=data,
-                                filename="y.txt", actor="test").item.id
+            return items.ingest(
+                s,
+                self.platform.blobs,
+                tenant_id,
+                service="malform",
+                kind="document",
+                data=data,
+                filename="y.txt",
+                actor="test",
+            ).item.id
 
     def close(self) -> None:
         for c in self._clients:
@@ -95,8 +123,15 @@ class World:
         self.platform.close()
 
 
-def _user(platform: Platform, tenant_id: int | None, username: str, roles: list[str], *,
-          password: str | None = None, operator: bool = False) -> int:
+def _user(
+    platform: Platform,
+    tenant_id: int | None,
+    username: str,
+    roles: list[str],
+    *,
+    password: str | None = None,
+    operator: bool = False,
+) -> int:
     with platform.db.installation_session() as s:
         u = accounts.create_user(s, username=username, password=password, is_operator=operator, actor="test")
         uid = u.id
@@ -139,8 +174,14 @@ def build_world(platform: Platform) -> World:
             objs.setdefault("suggestion", out["id"])
             objs.setdefault("item", out["item_id"])
         with platform.db.tenant_session(tenant_id) as s:
-            objs["unit"] = accounts.create_unit(s, tenant_id, code="byggesak", name="Byggesak",
-                                                email=f"byggesak@{tenant_id}.test", actor="test").id
+            objs["unit"] = accounts.create_unit(
+                s,
+                tenant_id,
+                code="byggesak",
+                name="Byggesak",
+                email=f"byggesak@{tenant_id}.test",
+                actor="test",
+            ).id
     return w
 
 

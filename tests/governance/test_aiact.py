@@ -8,9 +8,21 @@ from kommuneki.core.errors import InvalidInput
 from kommuneki.governance import aiact
 
 RULES = aiact.load_rules()
-BASE = {"ki_system": "ja", "role": "idriftsetter", "prohibited": [], "area": "annet", "individual": "aggregert",
-        "narrow_task": "nei", "profiling": "nei", "interacts": "nei", "generates": "nei", "publishes_text": "nei",
-        "emotion": "nei", "gpai": "nei", "public_body": "ja"}
+BASE = {
+    "ki_system": "ja",
+    "role": "idriftsetter",
+    "prohibited": [],
+    "area": "annet",
+    "individual": "aggregert",
+    "narrow_task": "nei",
+    "profiling": "nei",
+    "interacts": "nei",
+    "generates": "nei",
+    "publishes_text": "nei",
+    "emotion": "nei",
+    "gpai": "nei",
+    "public_body": "ja",
+}
 
 
 def run(**over):
@@ -63,27 +75,49 @@ def test_evaluating_or_monitoring_individual_employees_is_high_risk_annex_iii_po
     assert {"art. 26", "art. 27", "art. 49", "art. 86", "art. 4"} <= set(articles(r))
 
 
-@pytest.mark.parametrize("over, risk, must_have, must_not", [
-    # benefits eligibility about individuals, deployed by a kommune: 5a, FRIA and registration
-    (dict(area="ytelser", individual="enkeltpersoner"), "hoy", {"art. 26", "art. 27", "art. 49"}, set()),
-    # the same system in a private company: no FRIA duty (art. 27 is for public bodies and some others)
-    (dict(area="ytelser", individual="enkeltpersoner", public_body="nei"), "hoy", {"art. 26"}, {"art. 27"}),
-    # the kommune built it itself: provider duties, and as a user also deployer duties
-    (dict(area="ytelser", individual="enkeltpersoner", role="tilbyder"), "hoy",
-     {"art. 9-15", "art. 43", "art. 49", "art. 27"}, set()),
-    # a narrow preparatory task that does not profile people: art. 6(3) exception, not high-risk
-    (dict(area="ytelser", individual="enkeltpersoner", narrow_task="ja"), "minimal", {"art. 6(3)"}, {"art. 27"}),
-    # ... but profiling makes it high-risk again (art. 6(3) last subparagraph)
-    (dict(area="ytelser", individual="enkeltpersoner", narrow_task="ja", profiling="ja"), "hoy", {"art. 27"}, set()),
-    # social scoring: prohibited (art. 5), nothing else matters
-    (dict(prohibited=["sosial_poengsetting"], area="ytelser"), "forbudt", {"art. 5"}, {"art. 26"}),
-    # emergency call triage (legevakt): annex III 5d even without individual profiling
-    (dict(area="nod"), "hoy", {"art. 27"}, set()),
-    # the kommune offers a general-purpose model itself: chapter V duties
-    (dict(gpai="tilbyr_modell"), "minimal", {"art. 53"}, set()),
-    # generated text published without editorial review: art. 50(4)
-    (dict(generates="ja", publishes_text="ja"), "begrenset", {"art. 50(2)", "art. 50(4)"}, set()),
-])
+@pytest.mark.parametrize(
+    "over, risk, must_have, must_not",
+    [
+        # benefits eligibility about individuals, deployed by a kommune: 5a, FRIA and registration
+        (dict(area="ytelser", individual="enkeltpersoner"), "hoy", {"art. 26", "art. 27", "art. 49"}, set()),
+        # the same system in a private company: no FRIA duty (art. 27 is for public bodies and some others)
+        (
+            dict(area="ytelser", individual="enkeltpersoner", public_body="nei"),
+            "hoy",
+            {"art. 26"},
+            {"art. 27"},
+        ),
+        # the kommune built it itself: provider duties, and as a user also deployer duties
+        (
+            dict(area="ytelser", individual="enkeltpersoner", role="tilbyder"),
+            "hoy",
+            {"art. 9-15", "art. 43", "art. 49", "art. 27"},
+            set(),
+        ),
+        # a narrow preparatory task that does not profile people: art. 6(3) exception, not high-risk
+        (
+            dict(area="ytelser", individual="enkeltpersoner", narrow_task="ja"),
+            "minimal",
+            {"art. 6(3)"},
+            {"art. 27"},
+        ),
+        # ... but profiling makes it high-risk again (art. 6(3) last subparagraph)
+        (
+            dict(area="ytelser", individual="enkeltpersoner", narrow_task="ja", profiling="ja"),
+            "hoy",
+            {"art. 27"},
+            set(),
+        ),
+        # social scoring: prohibited (art. 5), nothing else matters
+        (dict(prohibited=["sosial_poengsetting"], area="ytelser"), "forbudt", {"art. 5"}, {"art. 26"}),
+        # emergency call triage (legevakt): annex III 5d even without individual profiling
+        (dict(area="nod"), "hoy", {"art. 27"}, set()),
+        # the kommune offers a general-purpose model itself: chapter V duties
+        (dict(gpai="tilbyr_modell"), "minimal", {"art. 53"}, set()),
+        # generated text published without editorial review: art. 50(4)
+        (dict(generates="ja", publishes_text="ja"), "begrenset", {"art. 50(2)", "art. 50(4)"}, set()),
+    ],
+)
 def test_rules_table(over, risk, must_have, must_not):
     r = run(**over)
     assert r["risk_class"] == risk

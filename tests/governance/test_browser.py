@@ -15,8 +15,10 @@ pytestmark = pytest.mark.browser
 
 def test_public_pages_in_both_malformer_pass_axe(page, gov_live_server, axe_js):
     base, _platform, _ids = gov_live_server
-    for slug, lang, heading in (("demo", "nb", "Kunstig intelligens i Demo kommune"),
-                                ("nabo", "nn", "Kunstig intelligens i Nabo kommune")):
+    for slug, lang, heading in (
+        ("demo", "nb", "Kunstig intelligens i Demo kommune"),
+        ("nabo", "nn", "Kunstig intelligens i Nabo kommune"),
+    ):
         page.goto(f"{base}/innsyn/ki/{slug}")
         assert page.locator("html").get_attribute("lang") == lang
         assert page.get_by_role("heading", level=1).inner_text() == heading
@@ -41,12 +43,22 @@ def test_questionnaire_by_keyboard_and_mouse_passes_axe(page, gov_live_server, a
     for label in ("Ja",):
         page.get_by_role("group", name="1. Er dette et KI-system?").get_by_label(label).check()
     page.get_by_label("Vi tar i bruk et system andre har laget (idriftsetter)").check()
-    page.get_by_label("Arbeidsliv: rekruttering, ansettelse, arbeidsvilkår, oppgavefordeling, bemanning eller "
-                      "oppfølging av ansatte").check()
-    page.get_by_label("Enkeltpersoner: systemet vurderer, rangerer, overvåker eller foreslår noe om navngitte "
-                      "personer").check()
-    for qid, value in (("narrow_task", "nei"), ("profiling", "ja"), ("interacts", "nei"), ("generates", "nei"),
-                       ("publishes_text", "nei"), ("emotion", "nei"), ("gpai", "nei")):
+    page.get_by_label(
+        "Arbeidsliv: rekruttering, ansettelse, arbeidsvilkår, oppgavefordeling, bemanning eller "
+        "oppfølging av ansatte"
+    ).check()
+    page.get_by_label(
+        "Enkeltpersoner: systemet vurderer, rangerer, overvåker eller foreslår noe om navngitte personer"
+    ).check()
+    for qid, value in (
+        ("narrow_task", "nei"),
+        ("profiling", "ja"),
+        ("interacts", "nei"),
+        ("generates", "nei"),
+        ("publishes_text", "nei"),
+        ("emotion", "nei"),
+        ("gpai", "nei"),
+    ):
         page.locator(f"#q-{qid}-{value}").check()
     page.get_by_role("button", name="Klassifiser").click()
     result = page.locator("#resultat")

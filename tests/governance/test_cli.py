@@ -24,8 +24,17 @@ def test_export_without_a_database_lists_the_own_services(tmp_path):
     expected = {s.name for s in default_registry() if s.kinds}
     assert {s["service"] for s in out["systems"]} == expected
     for s in out["systems"]:
-        assert {"name", "purpose", "owner", "status", "risk_class", "articles", "legal_basis", "human_oversight",
-                "models"} <= set(s)
+        assert {
+            "name",
+            "purpose",
+            "owner",
+            "status",
+            "risk_class",
+            "articles",
+            "legal_basis",
+            "human_oversight",
+            "models",
+        } <= set(s)
         spec = default_registry().get(s["service"])
         assert {m["name"] for m in s["models"]} == {c["name"] for c in spec.model_cards()}
     assert not (data_dir / "kommuneki.db").exists()  # nothing was created
@@ -43,7 +52,9 @@ def test_export_of_a_tenant_and_the_dutch_field_names(gov, tmp_path, db_url):
     assert copilot["risk_class"] == "begrenset" and "art. 50(1)" in copilot["articles"]
     assert copilot["owner"]["unit"] == "IT og digitalisering"
     assert copilot["legal_basis"]["art6"].startswith("Art. 6 nr. 1 bokstav e")
-    r = CliRunner().invoke(main, base + ["export", "--json", "--tenant", "demo", "--standard", "algoritmeregister"])
+    r = CliRunner().invoke(
+        main, base + ["export", "--json", "--tenant", "demo", "--standard", "algoritmeregister"]
+    )
     dutch = json.loads(r.stdout)["systems"]
     entry = next(s for s in dutch if s["name"] == "Microsoft 365 Copilot")
     assert entry["standard_version"] == "0.3.1" and entry["risk_category"] == "limited risk"
@@ -55,8 +66,18 @@ def test_classify_document_and_training_basis_commands(gov, tmp_path, db_url):
     platform, ids = gov
     base = ["--data-dir", str(tmp_path), "--database-url", db_url, "register"]
     run = lambda *a: CliRunner().invoke(main, base + list(a))  # noqa: E731
-    r = run("add", "--name", "Leverandørens søknadsrobot", "--supplier", "Robot AS", "--status", "pilot", "--json",
-            "--tenant", "demo")
+    r = run(
+        "add",
+        "--name",
+        "Leverandørens søknadsrobot",
+        "--supplier",
+        "Robot AS",
+        "--status",
+        "pilot",
+        "--json",
+        "--tenant",
+        "demo",
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["source"] == "external"
     r = run("add", "--name", "Leverandørens søknadsrobot", "--tenant", "demo")

@@ -56,14 +56,24 @@ def test_exported_files_hold_the_prefilled_facts_and_the_marked_parts(gov, doc_t
     pdf_bytes, pdf_media, _ = service.export_document(platform, p, doc["id"], "pdf")
     assert media.endswith("wordprocessingml.document") and pdf_media == "application/pdf"
     assert name == f"{doc_type}-service-malform-v1.docx" and pdf_bytes.startswith(b"%PDF")
-    facts = [system["name"], "Demo kommune", card["name"], card["limitations"][0], "Postmottak og arkiv",
-             "Art. 6 nr. 1 bokstav e, jf. arkivlova og mållova", "Minimal risiko", "art. 4"]
+    facts = [
+        system["name"],
+        "Demo kommune",
+        card["name"],
+        card["limitations"][0],
+        "Postmottak og arkiv",
+        "Art. 6 nr. 1 bokstav e, jf. arkivlova og mållova",
+        "Minimal risiko",
+        "art. 4",
+    ]
     for label, text in (("docx", _docx_text(docx_bytes)), ("pdf", " ".join(_pdf_text(pdf_bytes).split()))):
         for fact in facts:
             assert fact in text, (label, fact)
         assert text.count(documents.TODO_MARK) >= len(open_parts) // 2, label
     with platform.db.tenant_session(tid) as session:
-        exported = [audit.decoded_data(e) for e in audit.query(session, tid, event="governance.document_exported")]
+        exported = [
+            audit.decoded_data(e) for e in audit.query(session, tid, event="governance.document_exported")
+        ]
     assert sorted(e["format"] for e in exported) == ["docx", "pdf"]
 
 
@@ -74,8 +84,9 @@ def test_answers_make_a_new_version_and_regenerating_keeps_them(gov):
     sid = _malform(platform, tid)["id"]
     v1 = service.generate_document(platform, p, sid, "dpia")
     answer = "Vurdert av personvernombudet 1. desember; ingen innvendinger."
-    v2 = service.generate_document(platform, p, sid, "dpia", answers={"dpia.dpo_advice": answer,
-                                                                        "dpia.r1.p": "Lav"})
+    v2 = service.generate_document(
+        platform, p, sid, "dpia", answers={"dpia.dpo_advice": answer, "dpia.r1.p": "Lav"}
+    )
     assert v2["version"] == 2
     text = _docx_text(service.export_document(platform, p, v2["id"], "docx")[0])
     assert answer in text and "Lav" in text
@@ -95,14 +106,19 @@ def test_answers_make_a_new_version_and_regenerating_keeps_them(gov):
     with pytest.raises(InvalidInput):
         service.export_document(platform, p, v1["id"], "odt")
     with platform.db.tenant_session(tid) as session:
-        versions = [audit.decoded_data(e)["version"] for e in audit.query(session, tid, event="governance.document_generated")]
+        versions = [
+            audit.decoded_data(e)["version"]
+            for e in audit.query(session, tid, event="governance.document_generated")
+        ]
     assert versions == [1, 2, 3]
 
 
 def test_external_system_ros_names_the_supplier_risk(gov):
     platform, ids = gov
     tid = ids["demo"]
-    copilot = next(s for s in service.overview(platform, cli(tid))["systems"] if s["name"] == "Microsoft 365 Copilot")
+    copilot = next(
+        s for s in service.overview(platform, cli(tid))["systems"] if s["name"] == "Microsoft 365 Copilot"
+    )
     doc = service.generate_document(platform, cli(tid), copilot["id"], "ros")
     text = _docx_text(service.export_document(platform, cli(tid), doc["id"], "docx")[0])
     assert "Leverandøren endrer modell eller vilkår" in text and "Microsoft" in text
@@ -112,11 +128,29 @@ def test_fria_for_a_high_risk_system_says_it_is_required(gov):
     platform, ids = gov
     p = cli(ids["demo"])
     sid = service.add_external(platform, p, {"name": "Vurdering av sosialhjelp", "status": "pilot"})["id"]
-    service.run_assessment(platform, p, sid, {
-        "ki_system": "ja", "role": "idriftsetter", "prohibited": [], "area": "ytelser", "individual": "enkeltpersoner",
-        "narrow_task": "nei", "profiling": "ja", "interacts": "nei", "generates": "nei", "publishes_text": "nei",
-        "emotion": "nei", "gpai": "nei", "public_body": "ja"})
+    service.run_assessment(
+        platform,
+        p,
+        sid,
+        {
+            "ki_system": "ja",
+            "role": "idriftsetter",
+            "prohibited": [],
+            "area": "ytelser",
+            "individual": "enkeltpersoner",
+            "narrow_task": "nei",
+            "profiling": "ja",
+            "interacts": "nei",
+            "generates": "nei",
+            "publishes_text": "nei",
+            "emotion": "nei",
+            "gpai": "nei",
+            "public_body": "ja",
+        },
+    )
     doc = service.generate_document(platform, p, sid, "fria")
     text = _docx_text(service.export_document(platform, p, doc["id"], "docx")[0])
-    assert "klassifisert som høyrisiko" in text and "art. 27" in text and "Høy risiko" in text and "5a" in text
+    assert (
+        "klassifisert som høyrisiko" in text and "art. 27" in text and "Høy risiko" in text and "5a" in text
+    )
     assert text.count(documents.TODO_MARK) >= 10

@@ -6,14 +6,13 @@ import re
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import select
 
 from kommuneki.core import suggestions
 from kommuneki.core.db import utcnow
 from kommuneki.core.models import Decision, Suggestion
-from kommuneki.governance import monitoring, service
 from kommuneki.core.suggestions import Proposal
+from kommuneki.governance import monitoring, service
 
 from .conftest import cli
 
@@ -28,10 +27,18 @@ def proposal(i: int, *, confidence: float | None = None, tag: str = "") -> Propo
     than by running language detection, which costs half a second per text on a loaded machine."""
     lang = LANGS[i % 3]
     conf = confidence if confidence is not None else 0.6 + (i % 4) * 0.1
-    return Proposal(kind="malform", value={"language": lang}, confidence=conf,
-                    explanation={"summary": f"Teksten ser ut til å være {lang}.",
-                                 "evidence": [{"type": "language_score", "language": lang, "score": conf}]},
-                    model_name="malform-simplemma", model_version="1", input_hash=f"{tag}-{i}".ljust(64, "0"))
+    return Proposal(
+        kind="malform",
+        value={"language": lang},
+        confidence=conf,
+        explanation={
+            "summary": f"Teksten ser ut til å være {lang}.",
+            "evidence": [{"type": "language_score", "language": lang, "score": conf}],
+        },
+        model_name="malform-simplemma",
+        model_version="1",
+        input_hash=f"{tag}-{i}".ljust(64, "0"),
+    )
 
 
 def _make(platform, tid, n, *, reject, age_days, groups=None, text=0):
@@ -46,8 +53,14 @@ def _make(platform, tid, n, *, reject, age_days, groups=None, text=0):
                 prop.explanation["groups"] = groups(i)
             s = suggestions.suggest(session, platform.registry, tid, "malform", prop)
             outcome = "rejected" if i < reject else "accepted"
-            suggestions.decide(session, platform.registry, p, s.id, outcome=outcome,
-                               reason="Feil målform" if outcome == "rejected" else "")
+            suggestions.decide(
+                session,
+                platform.registry,
+                p,
+                s.id,
+                outcome=outcome,
+                reason="Feil målform" if outcome == "rejected" else "",
+            )
             ids.append(s.id)
         when = utcnow() - timedelta(days=age_days)
         for s in session.scalars(select(Suggestion).where(Suggestion.id.in_(ids))):
@@ -60,11 +73,11 @@ def _make(platform, tid, n, *, reject, age_days, groups=None, text=0):
 def test_a_rising_override_rate_raises_an_alert(gov):
     demo_platform, demo_ids = gov
     tid = demo_ids["demo"]
-    _make(demo_platform, tid, 30, reject=2, age_days=21)   # three weeks ago: 7 % overridden
+    _make(demo_platform, tid, 30, reject=2, age_days=21)  # three weeks ago: 7 % overridden
     assert service.check_alerts(demo_platform, cli(tid)) == []
-    _make(demo_platform, tid, 30, reject=3, age_days=10)   # ten days ago: 10 %
+    _make(demo_platform, tid, 30, reject=3, age_days=10)  # ten days ago: 10 %
     assert service.check_alerts(demo_platform, cli(tid)) == []
-    _make(demo_platform, tid, 30, reject=18, age_days=1)   # this week: 60 % overridden
+    _make(demo_platform, tid, 30, reject=18, age_days=1)  # this week: 60 % overridden
     raised = service.check_alerts(demo_platform, cli(tid))
     assert [a["metric"] for a in raised] == ["override_rate"]
     assert raised[0]["value"] == 0.6 and raised[0]["threshold"] == 0.3 and raised[0]["volume"] == 30
@@ -84,9 +97,17 @@ def test_a_rising_override_rate_raises_an_alert(gov):
 def test_volume_shares_calibration_fairness(gov):
     demo_platform, demo_ids = gov
     tid = demo_ids["demo"]
-    _make(demo_platform, tid, 12, reject=4, age_days=3,
-          groups=lambda i: {"kanal": "e-post" if i % 2 else "brev"})
-    sid = next(s["id"] for s in service.overview(demo_platform, cli(tid))["systems"] if s["key"] == "service:malform")
+    _make(
+        demo_platform,
+        tid,
+        12,
+        reject=4,
+        age_days=3,
+        groups=lambda i: {"kanal": "e-post" if i % 2 else "brev"},
+    )
+    sid = next(
+        s["id"] for s in service.overview(demo_platform, cli(tid))["systems"] if s["key"] == "service:malform"
+    )
     report = service.monitoring_report(demo_platform, cli(tid), sid)
     decided_here = [v for v in report["versions"] if v["decided"] >= 12][0]
     assert decided_here["rejected"] == 4 / decided_here["decided"] or decided_here["decided"] > 12
@@ -147,11 +168,22 @@ def test_drift_in_a_service_declared_input_feature_raises_an_alert(gov):
 
 
 def test_plots_are_svg_without_inline_style_or_script():
-    tl = [{"period": f"2026-U{i:02d}", "accepted": 0.8 - i * 0.1, "changed": 0.1, "rejected": 0.1 + i * 0.1,
-           "override_rate": 0.2 + i * 0.1, "automated": 0.0} for i in range(4)]
+    tl = [
+        {
+            "period": f"2026-U{i:02d}",
+            "accepted": 0.8 - i * 0.1,
+            "changed": 0.1,
+            "rejected": 0.1 + i * 0.1,
+            "override_rate": 0.2 + i * 0.1,
+            "automated": 0.0,
+        }
+        for i in range(4)
+    ]
     svg = monitoring.timeline_svg(tl, svg_id="x", title="Utfall")
-    bands = [{"band": "50–60 %", "low": 0.5, "decided": 3, "accepted": 0.33, "mean_confidence": 0.55},
-             {"band": "90–100 %", "low": 0.9, "decided": 0, "accepted": None, "mean_confidence": None}]
+    bands = [
+        {"band": "50–60 %", "low": 0.5, "decided": 3, "accepted": 0.33, "mean_confidence": 0.55},
+        {"band": "90–100 %", "low": 0.9, "decided": 0, "accepted": None, "mean_confidence": None},
+    ]
     cal = monitoring.calibration_svg(bands, svg_id="c", title="Kalibrering")
     for s in (svg, cal):
         assert s.startswith("<svg") and "<title" in s and 'role="img"' in s

@@ -72,12 +72,25 @@ def test_a_retrained_model_changes_the_register_entry(gov):
     tid = demo_ids["demo"]
     before = service.overview(demo_platform, cli(tid))["systems"]
     entry = next(s for s in before if s["key"] == "service:malform")
-    card = {**demo_platform.registry.get("malform").model_cards()[0], "version": "2",
-            "training_data": {"description": "Retrent på kommunens egne brev", "rows": 1200, "personal_data": False},
-            "metrics": {"accuracy_holdout": 0.97}}
+    card = {
+        **demo_platform.registry.get("malform").model_cards()[0],
+        "version": "2",
+        "training_data": {
+            "description": "Retrent på kommunens egne brev",
+            "rows": 1200,
+            "personal_data": False,
+        },
+        "metrics": {"accuracy_holdout": 0.97},
+    }
     with demo_platform.db.tenant_session(tid) as session:
-        modelreg.register(session, tenant_id=tid, card=card, artifact=b"model-v2", artifact_dir=demo_platform.model_dir,
-                          created_by="cli")
+        modelreg.register(
+            session,
+            tenant_id=tid,
+            card=card,
+            artifact=b"model-v2",
+            artifact_dir=demo_platform.model_dir,
+            created_by="cli",
+        )
     after = service.detail(demo_platform, cli(tid), entry["id"])
     versions = {(m["name"], m["version"], m["origin"]) for m in after["models"]}
     assert ("malform-simplemma", "2", "trent her") in versions
@@ -96,8 +109,16 @@ def test_external_system_edit_history_and_audit_hold_no_values(gov):
     platform, ids = gov
     tid = ids["demo"]
     p = cli(tid)
-    s = service.add_external(platform, p, {"name": "Vaktplan-KI", "purpose": "Forslag til vaktplaner",
-                                           "data_categories": "navn, turnus", "status": "idé"})
+    s = service.add_external(
+        platform,
+        p,
+        {
+            "name": "Vaktplan-KI",
+            "purpose": "Forslag til vaktplaner",
+            "data_categories": "navn, turnus",
+            "status": "idé",
+        },
+    )
     assert s["data_categories"] == ["navn", "turnus"] and s["revision"] == 1
     with pytest.raises(Conflict):
         service.add_external(platform, p, {"name": "Vaktplan-KI"})
@@ -112,8 +133,11 @@ def test_external_system_edit_history_and_audit_hold_no_values(gov):
     d = service.detail(platform, p, s["id"])
     assert [r["revision"] for r in d["revisions"]] == [2, 1]
     with platform.db.tenant_session(tid) as session:
-        snap = session.scalar(select(KiSystemRevision.snapshot).where(KiSystemRevision.system_id == s["id"],
-                                                                      KiSystemRevision.revision == 2))
+        snap = session.scalar(
+            select(KiSystemRevision.snapshot).where(
+                KiSystemRevision.system_id == s["id"], KiSystemRevision.revision == 2
+            )
+        )
         assert snap["owner_person"] == secret
         rows = session.scalars(select(AuditEntry.data).where(AuditEntry.event.like("governance.%"))).all()
     assert rows and not any(secret in r for r in rows)
@@ -129,7 +153,9 @@ def test_legal_basis_for_training(gov):
     with pytest.raises(InvalidInput, match="minst ti tegn"):
         service.set_training_basis(demo_platform, cli(tid), "malform", "art. 6")
     with pytest.raises(InvalidInput, match="Ukjent tjeneste"):
-        service.set_training_basis(demo_platform, cli(tid), "governance", "Art. 6 nr. 1 bokstav e, jf. arkivlova")
+        service.set_training_basis(
+            demo_platform, cli(tid), "governance", "Art. 6 nr. 1 bokstav e, jf. arkivlova"
+        )
     basis = "Art. 6 nr. 1 bokstav e, jf. arkivlova § 6; vurdert av personvernombudet 2026"
     service.set_training_basis(demo_platform, cli(tid), "malform", basis)
     with demo_platform.db.tenant_session(tid) as session:
@@ -158,9 +184,21 @@ def test_questionnaire_answers_and_results_are_kept_and_rerun(gov):
     demo_platform, demo_ids = gov
     tid = demo_ids["demo"]
     sid = service.add_external(demo_platform, cli(tid), {"name": "Medarbeiderscore"})["id"]
-    answers = {"ki_system": "ja", "role": "idriftsetter", "prohibited": [], "area": "arbeid",
-               "individual": "enkeltpersoner", "narrow_task": "nei", "profiling": "ja", "interacts": "nei",
-               "generates": "nei", "publishes_text": "nei", "emotion": "nei", "gpai": "nei", "public_body": "ja"}
+    answers = {
+        "ki_system": "ja",
+        "role": "idriftsetter",
+        "prohibited": [],
+        "area": "arbeid",
+        "individual": "enkeltpersoner",
+        "narrow_task": "nei",
+        "profiling": "ja",
+        "interacts": "nei",
+        "generates": "nei",
+        "publishes_text": "nei",
+        "emotion": "nei",
+        "gpai": "nei",
+        "public_body": "ja",
+    }
     first = service.run_assessment(demo_platform, cli(tid), sid, answers)
     assert first["risk_class"] == "hoy" and "art. 27" in [a["article"] for a in first["result"]["articles"]]
     again = service.rerun_assessment(demo_platform, cli(tid), sid)
@@ -181,15 +219,30 @@ def test_own_service_status_follows_use_until_a_person_sets_it(gov):
         tid = accounts.create_tenant(session, slug="tom", name="Tom kommune", kommunenummer="9997").id
 
     def malform_entry():
-        return next(s for s in service.overview(platform, cli(tid))["systems"] if s["key"] == "service:malform")
+        return next(
+            s for s in service.overview(platform, cli(tid))["systems"] if s["key"] == "service:malform"
+        )
 
     def use_malform(n):
         with platform.db.tenant_session(tid) as session:
-            suggestions.suggest(session, platform.registry, tid, "malform", Proposal(
-                kind="malform", value={"language": "nb"}, confidence=0.9, model_name="malform-simplemma",
-                model_version="1", input_hash=str(n).ljust(64, "0"),
-                explanation={"summary": "Bokmål.", "evidence": [{"type": "language_score", "language": "nb",
-                                                                 "score": 0.9}]}))
+            suggestions.suggest(
+                session,
+                platform.registry,
+                tid,
+                "malform",
+                Proposal(
+                    kind="malform",
+                    value={"language": "nb"},
+                    confidence=0.9,
+                    model_name="malform-simplemma",
+                    model_version="1",
+                    input_hash=str(n).ljust(64, "0"),
+                    explanation={
+                        "summary": "Bokmål.",
+                        "evidence": [{"type": "language_score", "language": "nb", "score": 0.9}],
+                    },
+                ),
+            )
 
     assert malform_entry()["status"] == "idé"  # registered in the installation, not used here yet
     use_malform(1)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
 
 from kommuneki.core import accounts
 from kommuneki.core.models import User
 from kommuneki.governance import aiact, service
 from kommuneki.web.app import create_app
+from tests.conftest import login_client
 
 from .conftest import cli
-from tests.conftest import login_client
 
 PASSWORD = "et-langt-testpassord"
 
@@ -91,8 +90,12 @@ def test_register_pages_need_login_and_the_right_role(web):
     assert page.status_code == 200  # everyone may read the register
     assert page.headers["cache-control"] == "no-store"  # internal; the public page may be cached
     assert 'href="/ki-register" aria-current="page"' in page.text
-    r = sb.post("/ki-register/ny", data={"name": "Uautorisert", "csrf_token": sb.headers["X-CSRF-Token"]},
-                headers=HTML, follow_redirects=False)
+    r = sb.post(
+        "/ki-register/ny",
+        data={"name": "Uautorisert", "csrf_token": sb.headers["X-CSRF-Token"]},
+        headers=HTML,
+        follow_redirects=False,
+    )
     assert r.status_code == 403
     r = sb.post("/api/v1/governance/systems/1/assessments", json=aiact.EXAMPLES["copilot"])
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
@@ -102,16 +105,37 @@ def test_questionnaire_through_the_web_form(web):
     platform, ids, client = web
     ki = client("ki")
     token = ki.headers["X-CSRF-Token"]
-    r = ki.post("/ki-register/ny", data={"name": "Medarbeideranalyse", "purpose": "Vurderer ansattes prestasjoner",
-                                         "status": "idé", "csrf_token": token}, headers=HTML, follow_redirects=False)
+    r = ki.post(
+        "/ki-register/ny",
+        data={
+            "name": "Medarbeideranalyse",
+            "purpose": "Vurderer ansattes prestasjoner",
+            "status": "idé",
+            "csrf_token": token,
+        },
+        headers=HTML,
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     sid = int(r.headers["location"].rsplit("/", 1)[1])
     page = ki.get(f"/ki-register/{sid}/klassifisering", headers=HTML)
     assert page.status_code == 200 and "Klassifisering etter KI-forordningen" in page.text
     assert not re.search(r"<[^>]+\sstyle=", page.text)
-    form = {"ki_system": "ja", "role": "idriftsetter", "area": "arbeid", "individual": "enkeltpersoner",
-            "narrow_task": "nei", "profiling": "ja", "interacts": "nei", "generates": "nei",
-            "publishes_text": "nei", "emotion": "nei", "gpai": "nei", "public_body": "ja", "csrf_token": token}
+    form = {
+        "ki_system": "ja",
+        "role": "idriftsetter",
+        "area": "arbeid",
+        "individual": "enkeltpersoner",
+        "narrow_task": "nei",
+        "profiling": "ja",
+        "interacts": "nei",
+        "generates": "nei",
+        "publishes_text": "nei",
+        "emotion": "nei",
+        "gpai": "nei",
+        "public_body": "ja",
+        "csrf_token": token,
+    }
     r = ki.post(f"/ki-register/{sid}/klassifisering", data=form, headers=HTML)
     assert r.status_code == 200 and "Høy risiko" in r.text and "art. 27" in r.text and "art. 49" in r.text
     # an unanswered question: a Norwegian message naming it, nothing stored
@@ -133,8 +157,12 @@ def test_monitoring_and_document_pages_render(web):
     own = next(s for s in systems if s["key"] == "service:malform")
     page = ki.get(f"/ki-register/{own['id']}/overvaking", headers=HTML)
     assert page.status_code == 200 and "Overvåking av" in page.text
-    r = ki.post(f"/ki-register/{own['id']}/dokumenter", data={"doc_type": "dpia", "csrf_token": ki.headers["X-CSRF-Token"]},
-                headers=HTML, follow_redirects=False)
+    r = ki.post(
+        f"/ki-register/{own['id']}/dokumenter",
+        data={"doc_type": "dpia", "csrf_token": ki.headers["X-CSRF-Token"]},
+        headers=HTML,
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     doc = ki.get(r.headers["location"], headers=HTML)
     assert doc.status_code == 200 and "FYLLES UT" in doc.text

@@ -10,8 +10,16 @@ from email.message import EmailMessage
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
-def make_pdf(pages: list[list[str]], *, title: str = "", author: str = "", annotation: str | None = None,
-             attachment: bytes | None = None, password: str | None = None, free_text: str | None = None) -> bytes:
+def make_pdf(
+    pages: list[list[str]],
+    *,
+    title: str = "",
+    author: str = "",
+    annotation: str | None = None,
+    attachment: bytes | None = None,
+    password: str | None = None,
+    free_text: str | None = None,
+) -> bytes:
     from pypdf import PdfReader, PdfWriter
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
@@ -43,17 +51,35 @@ def make_pdf(pages: list[list[str]], *, title: str = "", author: str = "", annot
         from pypdf.annotations import FreeText
         from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject
 
-        annot = FreeText(text=free_text, rect=(72, 500, 500, 560), font_size="20pt", font_color="000000",
-                         border_color="000000", background_color="ffffff")
-        font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-                                 NameObject("/BaseFont"): NameObject("/Helvetica")})
+        annot = FreeText(
+            text=free_text,
+            rect=(72, 500, 500, 560),
+            font_size="20pt",
+            font_color="000000",
+            border_color="000000",
+            background_color="ffffff",
+        )
+        font = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
         appearance = DecodedStreamObject()  # an appearance stream, so viewers (and PDFium) draw the text
         appearance.set_data(f"BT /F1 18 Tf 4 20 Td ({free_text}) Tj ET".encode("latin-1"))
-        appearance.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
-                           NameObject("/BBox"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(428),
-                                                             NumberObject(60)]),
-                           NameObject("/Resources"): DictionaryObject({NameObject("/Font"): DictionaryObject(
-                               {NameObject("/F1"): font})})})
+        appearance.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): ArrayObject(
+                    [NumberObject(0), NumberObject(0), NumberObject(428), NumberObject(60)]
+                ),
+                NameObject("/Resources"): DictionaryObject(
+                    {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+                ),
+            }
+        )
         annot[NameObject("/AP")] = DictionaryObject({NameObject("/N"): writer._add_object(appearance)})
         writer.add_annotation(page_number=0, annotation=annot)
     if attachment is not None:
@@ -85,10 +111,19 @@ def make_scanned_pdf(lines: list[str], dpi: int = 200) -> bytes:
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
-def make_docx(*, body: list[str], table: list[list[str]] | None = None, header: str = "", footer: str = "",
-              comment: tuple[str, str] | None = None, inserted: str | None = None, deleted: str | None = None,
-              split_run: tuple[str, ...] | None = None, core: dict | None = None,
-              custom: dict[str, str] | None = None) -> bytes:
+def make_docx(
+    *,
+    body: list[str],
+    table: list[list[str]] | None = None,
+    header: str = "",
+    footer: str = "",
+    comment: tuple[str, str] | None = None,
+    inserted: str | None = None,
+    deleted: str | None = None,
+    split_run: tuple[str, ...] | None = None,
+    core: dict | None = None,
+    custom: dict[str, str] | None = None,
+) -> bytes:
     """``comment``: (paragraph text to comment on, comment text). ``split_run``: a paragraph written as
     several runs (so a name runs across runs). ``inserted``/``deleted``: tracked changes."""
     import docx
@@ -117,13 +152,21 @@ def make_docx(*, body: list[str], table: list[list[str]] | None = None, header: 
     if inserted or deleted:
         p = d.add_paragraph("Endring: ")
         if inserted:
-            p._p.append(parse_xml(f'<w:ins xmlns:w="{W_NS}" w:id="91" w:author="Kari Revisor" '
-                                  f'w:date="2025-01-01T00:00:00Z"><w:r><w:t xml:space="preserve">{inserted}</w:t>'
-                                  '</w:r></w:ins>'))
+            p._p.append(
+                parse_xml(
+                    f'<w:ins xmlns:w="{W_NS}" w:id="91" w:author="Kari Revisor" '
+                    f'w:date="2025-01-01T00:00:00Z"><w:r><w:t xml:space="preserve">{inserted}</w:t>'
+                    "</w:r></w:ins>"
+                )
+            )
         if deleted:
-            p._p.append(parse_xml(f'<w:del xmlns:w="{W_NS}" w:id="92" w:author="Kari Revisor" '
-                                  f'w:date="2025-01-01T00:00:00Z"><w:r><w:delText xml:space="preserve">{deleted}'
-                                  '</w:delText></w:r></w:del>'))
+            p._p.append(
+                parse_xml(
+                    f'<w:del xmlns:w="{W_NS}" w:id="92" w:author="Kari Revisor" '
+                    f'w:date="2025-01-01T00:00:00Z"><w:r><w:delText xml:space="preserve">{deleted}'
+                    "</w:delText></w:r></w:del>"
+                )
+            )
     for k, v in (core or {}).items():
         setattr(d.core_properties, k, v)
     buf = io.BytesIO()
@@ -137,8 +180,11 @@ def make_docx(*, body: list[str], table: list[list[str]] | None = None, header: 
 def _add_custom_properties(data: bytes, props: dict[str, str]) -> bytes:
     ns = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
     vt = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
-    items = "".join(f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{i + 2}" name="{k}">'
-                    f"<vt:lpwstr>{v}</vt:lpwstr></property>" for i, (k, v) in enumerate(props.items()))
+    items = "".join(
+        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{i + 2}" name="{k}">'
+        f"<vt:lpwstr>{v}</vt:lpwstr></property>"
+        for i, (k, v) in enumerate(props.items())
+    )
     custom = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Properties xmlns="{ns}" xmlns:vt="{vt}">{items}</Properties>'
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
@@ -146,12 +192,18 @@ def _add_custom_properties(data: bytes, props: dict[str, str]) -> bytes:
         for info in src.infolist():
             content = src.read(info.filename)
             if info.filename == "[Content_Types].xml":
-                content = content.replace(b"</Types>", b'<Override PartName="/docProps/custom.xml" ContentType='
-                                          b'"application/vnd.openxmlformats-officedocument.custom-properties+xml"/></Types>')
+                content = content.replace(
+                    b"</Types>",
+                    b'<Override PartName="/docProps/custom.xml" ContentType='
+                    b'"application/vnd.openxmlformats-officedocument.custom-properties+xml"/></Types>',
+                )
             if info.filename == "_rels/.rels":
-                content = content.replace(b"</Relationships>", b'<Relationship Id="rIdCustom" Type="http://schemas.'
-                                          b'openxmlformats.org/officeDocument/2006/relationships/custom-properties" '
-                                          b'Target="docProps/custom.xml"/></Relationships>')
+                content = content.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdCustom" Type="http://schemas.'
+                    b'openxmlformats.org/officeDocument/2006/relationships/custom-properties" '
+                    b'Target="docProps/custom.xml"/></Relationships>',
+                )
             z.writestr(info.filename, content)
         z.writestr("docProps/custom.xml", custom)
     return out.getvalue()

@@ -15,13 +15,16 @@ from tests.ingest.makers import make_docx, make_eml, make_pdf, make_scanned_pdf,
 TEXT = "Søknad om støtte til Ærlige Åse på Øvre Blåbærstien 5. «Sitat» – tankestrek €."
 
 
-@pytest.mark.parametrize("encoding, why", [
-    ("utf-8", "the default today"),
-    ("utf-8-sig", "Windows Notepad writes a BOM"),
-    ("utf-16", "UTF-16 with BOM (little endian), from Windows tools"),
-    ("utf-16-be", None),  # without BOM this is not recognisable text: see the next test
-    ("cp1252", "older Norwegian systems: æøå, « » – and € in Windows-1252"),
-])
+@pytest.mark.parametrize(
+    "encoding, why",
+    [
+        ("utf-8", "the default today"),
+        ("utf-8-sig", "Windows Notepad writes a BOM"),
+        ("utf-16", "UTF-16 with BOM (little endian), from Windows tools"),
+        ("utf-16-be", None),  # without BOM this is not recognisable text: see the next test
+        ("cp1252", "older Norwegian systems: æøå, « » – and € in Windows-1252"),
+    ],
+)
 def test_text_encodings(encoding, why):
     data = TEXT.encode(encoding)
     if encoding == "utf-16-be":
@@ -42,7 +45,9 @@ def test_pdf_text_layer_two_pages():
 
 
 def test_scanned_pdf_goes_through_tesseract():
-    require(shutil.which("tesseract") is not None, "Tesseract", "apt-get install tesseract-ocr tesseract-ocr-nor")
+    require(
+        shutil.which("tesseract") is not None, "Tesseract", "apt-get install tesseract-ocr tesseract-ocr-nor"
+    )
     data = make_scanned_pdf(["Søknad om støtte fra", "Kari Nordmann, Storgata 5"])
     ex = extract(data, "skannet.pdf")
     assert ex.meta["ocr_pages"] == [1]
@@ -50,8 +55,13 @@ def test_scanned_pdf_goes_through_tesseract():
 
 
 def test_docx_body_table_header_footer():
-    data = make_docx(body=["Første avsnitt."], table=[["Navn", "Kari Nordmann"]], header="Topptekst Unntatt",
-                     footer="Bunntekst side 1", split_run=("Ola ", "Nord", "mann"))
+    data = make_docx(
+        body=["Første avsnitt."],
+        table=[["Navn", "Kari Nordmann"]],
+        header="Topptekst Unntatt",
+        footer="Bunntekst side 1",
+        split_run=("Ola ", "Nord", "mann"),
+    )
     ex = extract(data, "brev.docx")
     for part in ("Første avsnitt.", "Kari Nordmann", "Topptekst Unntatt", "Bunntekst side 1", "Ola Nordmann"):
         assert part in ex.text
@@ -62,15 +72,18 @@ def test_eml_subject_and_body():
     assert "Søknad om barnehageplass" in ex.text and "jeg søker plass for Ola" in ex.text
 
 
-@pytest.mark.parametrize("data, name, message", [
-    (b"", "tom.txt", "tom"),                                          # empty file
-    (b"   \n\n", "blank.txt", "tom"),                                 # only whitespace
-    (bytes(range(256)) * 50, "junk.bin", "binære data"),             # binary junk
-    (b"%PDF-1.7\n" + b"\x00garbage" * 100, "skadet.pdf", "skadet"),  # corrupt PDF
-    (b"this is not a pdf", "feil.pdf", "ikke en gyldig PDF"),        # wrong extension
-    (b"PK\x03\x04broken zip", "skadet.docx", "skadet"),              # corrupt DOCX
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "bilde.png", "støttes ikke"),  # unsupported format
-])
+@pytest.mark.parametrize(
+    "data, name, message",
+    [
+        (b"", "tom.txt", "tom"),  # empty file
+        (b"   \n\n", "blank.txt", "tom"),  # only whitespace
+        (bytes(range(256)) * 50, "junk.bin", "binære data"),  # binary junk
+        (b"%PDF-1.7\n" + b"\x00garbage" * 100, "skadet.pdf", "skadet"),  # corrupt PDF
+        (b"this is not a pdf", "feil.pdf", "ikke en gyldig PDF"),  # wrong extension
+        (b"PK\x03\x04broken zip", "skadet.docx", "skadet"),  # corrupt DOCX
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "bilde.png", "støttes ikke"),  # unsupported format
+    ],
+)
 def test_bad_input_gives_norwegian_error(data, name, message):
     with pytest.raises(InvalidInput) as err:
         extract(data, name)

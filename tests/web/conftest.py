@@ -22,8 +22,16 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("KOMMUNEKI_TEST_CHROMIUM", "/usr/bin/chromium"))
 AXE_PATH = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 OIDC_CLIENT_ID = "kommuneki-test"
 OIDC_CLIENT_SECRET = "test-client-secret"
 
@@ -78,9 +86,16 @@ def live_server(tmp_path_factory, oidc_provider):
     data = tmp_path_factory.mktemp("live-server")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    platform = make_platform(data, None, base_url=url, oidc_issuer=oidc_provider, oidc_client_id=OIDC_CLIENT_ID,
-                             oidc_client_secret=OIDC_CLIENT_SECRET, oidc_label="Logg inn med testleverandøren",
-                             log_level="WARNING")
+    platform = make_platform(
+        data,
+        None,
+        base_url=url,
+        oidc_issuer=oidc_provider,
+        oidc_client_id=OIDC_CLIENT_ID,
+        oidc_client_secret=OIDC_CLIENT_SECRET,
+        oidc_label="Logg inn med testleverandøren",
+        log_level="WARNING",
+    )
     platform.upgrade_db()
     load_demo(platform)
     with serve_in_thread(platform, port):

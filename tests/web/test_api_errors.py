@@ -14,33 +14,118 @@ JSON = {"Content-Type": "application/json"}
 
 # (method, path, request kwargs, status, code, a field expected in details (or None), why)
 CASES = [
-    ("POST", "/api/v1/units", {"content": b'{"code": "x", ', "headers": JSON}, 422, "invalid_input", None,
-     "malformed JSON"),
-    ("POST", "/api/v1/units", {"content": b"[1, 2]", "headers": JSON}, 422, "invalid_input", None,
-     "a JSON array where an object is expected"),
-    ("POST", "/api/v1/units", {"json": {"code": "ok-kode", "name": "N", "email": "n@x.test", "farge": "rød"}},
-     422, "invalid_input", "body.farge", "unknown field"),
-    ("PUT", "/api/v1/policies/malform/malform", {"json": {"enabled": "kanskje", "threshold": "høy"}},
-     422, "invalid_input", "body.threshold", "wrong types"),
+    (
+        "POST",
+        "/api/v1/units",
+        {"content": b'{"code": "x", ', "headers": JSON},
+        422,
+        "invalid_input",
+        None,
+        "malformed JSON",
+    ),
+    (
+        "POST",
+        "/api/v1/units",
+        {"content": b"[1, 2]", "headers": JSON},
+        422,
+        "invalid_input",
+        None,
+        "a JSON array where an object is expected",
+    ),
+    (
+        "POST",
+        "/api/v1/units",
+        {"json": {"code": "ok-kode", "name": "N", "email": "n@x.test", "farge": "rød"}},
+        422,
+        "invalid_input",
+        "body.farge",
+        "unknown field",
+    ),
+    (
+        "PUT",
+        "/api/v1/policies/malform/malform",
+        {"json": {"enabled": "kanskje", "threshold": "høy"}},
+        422,
+        "invalid_input",
+        "body.threshold",
+        "wrong types",
+    ),
     ("POST", "/api/v1/units", {"json": {}}, 422, "invalid_input", "body.email", "missing fields"),
-    ("POST", "/api/v1/units", {"json": {"code": "x" * 100, "name": "N", "email": "n@x.test"}}, 422,
-     "invalid_input", "body.code", "too long"),
-    ("GET", "/api/v1/suggestions", {"params": {"limit": "mange"}}, 422, "invalid_input", "query.limit",
-     "query parameter of the wrong type"),
-    ("GET", "/api/v1/suggestions", {"params": {"min_confidence": 3}}, 422, "invalid_input",
-     "query.min_confidence", "query parameter out of range"),
-    ("GET", "/api/v1/suggestions/tre", {}, 422, "invalid_input", "path.suggestion_id", "path parameter not a number"),
-    ("POST", "/api/v1/suggestions/{suggestion}/decision", {"json": {"outcome": "rejected"}}, 422, "invalid_input",
-     None, "rejection without a reason (domain rule)"),
-    ("POST", "/api/v1/units", {"json": {"code": "Ugyldig Kode", "name": "N", "email": "n@x.test"}}, 422,
-     "invalid_input", None, "domain validation (code format)"),
-    ("POST", "/api/v1/units", {"json": {"code": "byggesak", "name": "N", "email": "n@x.test"}}, 409, "conflict",
-     None, "duplicate unit code"),
+    (
+        "POST",
+        "/api/v1/units",
+        {"json": {"code": "x" * 100, "name": "N", "email": "n@x.test"}},
+        422,
+        "invalid_input",
+        "body.code",
+        "too long",
+    ),
+    (
+        "GET",
+        "/api/v1/suggestions",
+        {"params": {"limit": "mange"}},
+        422,
+        "invalid_input",
+        "query.limit",
+        "query parameter of the wrong type",
+    ),
+    (
+        "GET",
+        "/api/v1/suggestions",
+        {"params": {"min_confidence": 3}},
+        422,
+        "invalid_input",
+        "query.min_confidence",
+        "query parameter out of range",
+    ),
+    (
+        "GET",
+        "/api/v1/suggestions/tre",
+        {},
+        422,
+        "invalid_input",
+        "path.suggestion_id",
+        "path parameter not a number",
+    ),
+    (
+        "POST",
+        "/api/v1/suggestions/{suggestion}/decision",
+        {"json": {"outcome": "rejected"}},
+        422,
+        "invalid_input",
+        None,
+        "rejection without a reason (domain rule)",
+    ),
+    (
+        "POST",
+        "/api/v1/units",
+        {"json": {"code": "Ugyldig Kode", "name": "N", "email": "n@x.test"}},
+        422,
+        "invalid_input",
+        None,
+        "domain validation (code format)",
+    ),
+    (
+        "POST",
+        "/api/v1/units",
+        {"json": {"code": "byggesak", "name": "N", "email": "n@x.test"}},
+        409,
+        "conflict",
+        None,
+        "duplicate unit code",
+    ),
     ("GET", "/api/v1/suggestions/999999", {}, 404, "not_found", None, "unknown id"),
     ("GET", "/api/v1/finnes-ikke", {}, 404, "not_found", None, "unknown route"),
     ("DELETE", "/api/v1/suggestions", {}, 405, "method_not_allowed", None, "wrong method"),
-    ("POST", "/api/v1/malform/documents", {"files": {"ikke-fil": ("a.txt", b"x")}}, 422, "invalid_input",
-     "body.file", "upload without the file field"),
+    (
+        "POST",
+        "/api/v1/malform/documents",
+        {"files": {"ikke-fil": ("a.txt", b"x")}},
+        422,
+        "invalid_input",
+        "body.file",
+        "upload without the file field",
+    ),
 ]
 
 
@@ -75,7 +160,9 @@ def test_unauthenticated_requests_get_401(world):
         assert r.json()["error"]["code"] == "not_authenticated"
 
 
-@pytest.mark.parametrize("header", ["Bearer kki_gjettet", "Bearer ", "Bearer noe-annet", "Basic YWRtaW46YWRtaW4="])
+@pytest.mark.parametrize(
+    "header", ["Bearer kki_gjettet", "Bearer ", "Bearer noe-annet", "Basic YWRtaW46YWRtaW4="]
+)
 def test_bad_credentials_get_401(world, header):
     r = world.client().get("/api/v1/me", headers={"Authorization": header})
     assert r.status_code == 401 and r.json()["error"]["code"] == "not_authenticated"
@@ -103,7 +190,9 @@ def test_failed_request_writes_nothing(world):
     """A user is created, then granting an unknown role fails in the same request: the user, the role
     and the audit entries are all rolled back."""
     before = _audit_count(world)
-    r = world.client("admin").post("/api/v1/users", json={"username": "halvveis", "roles": ["admin", "keiser"]})
+    r = world.client("admin").post(
+        "/api/v1/users", json={"username": "halvveis", "roles": ["admin", "keiser"]}
+    )
     assert r.status_code == 422 and "keiser" in r.json()["error"]["message"]
     with world.platform.db.installation_session() as s:
         assert s.scalar(select(User).where(User.username == "halvveis")) is None

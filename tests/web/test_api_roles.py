@@ -25,13 +25,24 @@ def _request(world, action: str):
     if action == "queue.read":
         return "GET", "/api/v1/suggestions", {}
     if action == "suggestion.decide":
-        return "POST", f"/api/v1/suggestions/{world.new_suggestion(a)}/decision", {"json": {"outcome": "accepted"}}
+        return (
+            "POST",
+            f"/api/v1/suggestions/{world.new_suggestion(a)}/decision",
+            {"json": {"outcome": "accepted"}},
+        )
     if action == "item.read":
         return "GET", f"/api/v1/items/{world.a_objects['item']}", {}
     if action == "item.create":
         n = next(_n)
-        return "POST", "/api/v1/malform/documents", {
-            "files": {"file": (f"rolle-{n}.txt", f"Eg skriv på nynorsk no, nummer {n}.".encode(), "text/plain")}}
+        return (
+            "POST",
+            "/api/v1/malform/documents",
+            {
+                "files": {
+                    "file": (f"rolle-{n}.txt", f"Eg skriv på nynorsk no, nummer {n}.".encode(), "text/plain")
+                }
+            },
+        )
     if action == "item.erase":
         item = world.new_item(a, f"sletting {next(_n)}".encode())
         return "POST", f"/api/v1/items/{item}/erase", {"json": {"reason": "erasure"}}
@@ -46,8 +57,11 @@ def _request(world, action: str):
         return "GET", "/api/v1/users", {}
     if action == "units.manage":
         n = next(_n)
-        return "POST", "/api/v1/units", {"json": {"code": f"enhet-{n}", "name": f"Enhet {n}",
-                                                  "email": f"enhet{n}@alfa.test"}}
+        return (
+            "POST",
+            "/api/v1/units",
+            {"json": {"code": f"enhet-{n}", "name": f"Enhet {n}", "email": f"enhet{n}@alfa.test"}},
+        )
     if action == "units.read":
         return "GET", "/api/v1/units", {}
     if action == "policies.manage":
@@ -72,8 +86,7 @@ def _allowed(role: str | None, action: str) -> bool:
     return Role(role) in RIGHTS[action]
 
 
-@pytest.mark.parametrize("role", [r.value for r in Role] + [None],
-                         ids=[r.value for r in Role] + ["operator"])
+@pytest.mark.parametrize("role", [r.value for r in Role] + [None], ids=[r.value for r in Role] + ["operator"])
 def test_role_rights_match_the_rights_table(world, role):
     c = world.client(role or "operator")
     mismatches = []
@@ -87,16 +100,26 @@ def test_role_rights_match_the_rights_table(world, role):
         if _allowed(role, action):
             if not 200 <= r.status_code < 300:
                 mismatches.append((action, "expected 2xx", r.status_code, r.text[:200]))
-        elif r.status_code != 403 or r.json()["error"]["code"] != "forbidden" \
-                or set(r.json()["error"]) != {"code", "message", "details"}:
+        elif (
+            r.status_code != 403
+            or r.json()["error"]["code"] != "forbidden"
+            or set(r.json()["error"]) != {"code", "message", "details"}
+        ):
             mismatches.append((action, "expected 403", r.status_code, r.text[:200]))
     assert not mismatches, mismatches
 
 
 def test_every_role_is_covered():
     # a role added to the enum must get its own rights test above
-    assert {r.value for r in Role} == {"saksbehandler", "arkivar", "leder", "eiendomsskatt", "personvernombud",
-                                       "ki-ansvarlig", "admin"}
+    assert {r.value for r in Role} == {
+        "saksbehandler",
+        "arkivar",
+        "leder",
+        "eiendomsskatt",
+        "personvernombud",
+        "ki-ansvarlig",
+        "admin",
+    }
 
 
 def test_operator_may_grant_roles_to_any_user(world):

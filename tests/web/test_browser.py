@@ -42,7 +42,8 @@ def test_case_officer_works_the_queue_and_the_archivist_finds_the_decisions(page
     assert pending >= 4  # the demo's four documents
     # the oldest is offered first
     expect(page.get_by_role("link", name="Behandle neste forslag")).to_have_attribute(
-        "href", rows.first.get_by_role("link").get_attribute("href"))
+        "href", rows.first.get_by_role("link").get_attribute("href")
+    )
 
     # filter: service, status, confidence
     page.get_by_label("Tjeneste").select_option("malform")
@@ -214,7 +215,9 @@ def test_oidc_sign_in_through_the_browser(page, live_server):
     page.get_by_role("link", name="Logg inn med testleverandøren").click()
     page.locator("input[name=sub]").fill("ukjent@example.test")
     page.get_by_role("button", name="Authorize").click()
-    expect(page.get_by_role("alert")).to_contain_text("Ingen bruker i kommuneki er knyttet til denne identiteten")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Ingen bruker i kommuneki er knyttet til denne identiteten"
+    )
     screenshot(page, "oidc-unknown-identity")
 
 
@@ -231,6 +234,8 @@ def test_api_docs_load_without_any_outside_address(page, live_server):
     outside = [u for u in requested if not u.startswith((live_server.url, "data:", "blob:"))]
     assert outside == []
     assert [b for b in blocked if "script" in b] == []
-    assert "script-src 'self';" in page.request.get(live_server.url + "/docs").headers["content-security-policy"]
+    assert (
+        "script-src 'self';" in page.request.get(live_server.url + "/docs").headers["content-security-policy"]
+    )
     screenshot(page, "api-docs")
     assert page.request.get(live_server.url + "/redoc").status == 404

@@ -29,15 +29,29 @@ def oidc_world(db_url, tmp_path, oidc_provider):
     """A platform with OIDC configured, one tenant and one user known by e-mail (no OIDC binding yet)."""
     from kommuneki.web.app import create_app
 
-    platform = make_platform(tmp_path, db_url, base_url="http://testserver", oidc_issuer=oidc_provider,
-                             oidc_client_id=OIDC_CLIENT_ID, oidc_client_secret=OIDC_CLIENT_SECRET)
+    platform = make_platform(
+        tmp_path,
+        db_url,
+        base_url="http://testserver",
+        oidc_issuer=oidc_provider,
+        oidc_client_id=OIDC_CLIENT_ID,
+        oidc_client_secret=OIDC_CLIENT_SECRET,
+    )
     with platform.db.installation_session() as session:
         tenant = accounts.create_tenant(session, slug="oidc", name="OIDC kommune", actor="test")
-        user = accounts.create_user(session, username="olga", password=None, full_name="Olga Oidc",
-                                    email="Olga.Oidc@oidc.kommune.test", actor="test")
+        user = accounts.create_user(
+            session,
+            username="olga",
+            password=None,
+            full_name="Olga Oidc",
+            email="Olga.Oidc@oidc.kommune.test",
+            actor="test",
+        )
         ids = {"tenant": tenant.id, "user": user.id}
     with platform.db.tenant_session(ids["tenant"]) as session:
-        accounts.grant_role(session, ids["tenant"], session.get(User, ids["user"]), "saksbehandler", actor="test")
+        accounts.grant_role(
+            session, ids["tenant"], session.get(User, ids["user"]), "saksbehandler", actor="test"
+        )
     app = create_app(platform=platform)
     with TestClient(app) as client:
         yield platform, client, ids
@@ -49,7 +63,9 @@ def _provider_user(issuer: str, sub: str, claims: dict) -> None:
     assert r.status_code == 204, r.text
 
 
-def _sign_in(client: TestClient, sub: str, *, tamper_state: bool = False, deny: bool = False) -> httpx.Response:
+def _sign_in(
+    client: TestClient, sub: str, *, tamper_state: bool = False, deny: bool = False
+) -> httpx.Response:
     """Start at kommuneki, answer the provider's authorization form as ``sub``, come back."""
     start = client.get("/auth/oidc/login", follow_redirects=False)
     assert start.status_code in (302, 303, 307), start.text
@@ -76,8 +92,11 @@ def _events(platform, tenant_id, event):
 
 def test_known_user_signs_in_binds_the_subject_and_lands_on_the_queue(oidc_world, oidc_provider):
     platform, client, ids = oidc_world
-    _provider_user(oidc_provider, "entra-olga", {"email": "olga.oidc@oidc.kommune.test", "email_verified": True,
-                                                 "name": "Olga Oidc"})
+    _provider_user(
+        oidc_provider,
+        "entra-olga",
+        {"email": "olga.oidc@oidc.kommune.test", "email_verified": True, "name": "Olga Oidc"},
+    )
     r = _sign_in(client, "entra-olga")
     assert r.status_code == 303 and r.headers["location"] == "/"
     page = client.get("/", headers={"accept": "text/html"})
@@ -109,12 +128,15 @@ def test_unknown_identity_is_refused_in_norwegian_and_logged(oidc_world, oidc_pr
     assert "ukjent" not in json.dumps(failed)  # only a hash of the identity
 
 
-@pytest.mark.parametrize("case", [
-    # an account already bound to one identity is not taken over by another with the same e-mail
-    "other_subject",
-    # an address the provider says it has not verified never binds an account
-    "unverified_email",
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        # an account already bound to one identity is not taken over by another with the same e-mail
+        "other_subject",
+        # an address the provider says it has not verified never binds an account
+        "unverified_email",
+    ],
+)
 def test_binding_by_email_is_refused_when_unsafe(oidc_world, oidc_provider, case):
     platform, client, ids = oidc_world
     if case == "other_subject":
@@ -129,15 +151,20 @@ def test_binding_by_email_is_refused_when_unsafe(oidc_world, oidc_provider, case
     assert _events(platform, ids["tenant"], "auth.login") == []
 
 
-@pytest.mark.parametrize("case", [
-    # a callback whose state does not match the one kept in the session (CSRF on the callback)
-    "tamper_state",
-    # the person pressed "deny" at the provider
-    "deny",
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        # a callback whose state does not match the one kept in the session (CSRF on the callback)
+        "tamper_state",
+        # the person pressed "deny" at the provider
+        "deny",
+    ],
+)
 def test_broken_or_denied_flow_is_refused_and_logged(oidc_world, oidc_provider, case):
     platform, client, ids = oidc_world
-    _provider_user(oidc_provider, "entra-olga-2", {"email": "olga.oidc@oidc.kommune.test", "email_verified": True})
+    _provider_user(
+        oidc_provider, "entra-olga-2", {"email": "olga.oidc@oidc.kommune.test", "email_verified": True}
+    )
     r = _sign_in(client, "entra-olga-2", tamper_state=case == "tamper_state", deny=case == "deny")
     assert r.status_code == 403 and "Innloggingen ble avbrutt" in r.text
     assert _events(platform, None, "auth.login_failed")[0]["data"]["reason"] == "provider_error"

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from kommuneki.config import Settings
 from kommuneki.core import accounts, suggestions
 from kommuneki.core.models import User
 from kommuneki.core.platform import Platform
 from kommuneki.core.registry import ServiceRegistry, ServiceSpec, SuggestionKind
-from kommuneki.config import Settings
 from kommuneki.services.malform import spec as malform_spec
 
 PASSWORD = "et-passord-for-test"
@@ -19,12 +19,25 @@ SCHEMA = {"type": "object", "required": ["summary"]}
 
 
 def _spec() -> ServiceSpec:
-    return ServiceSpec(name="regler", title="Regeltest", description="Testtjeneste for forklaringer.", kinds=[
-        SuggestionKind(name="generisk", title="Generisk", explanation_schema=SCHEMA,
-                       value_schema={"properties": {"language": {"enum": ["nb", "nn"]}}}),
-        SuggestionKind(name="egen", title="Egen visning", explanation_schema=SCHEMA,
-                       explanation_template="tests.web:templates/explanation_partial.html"),
-    ])
+    return ServiceSpec(
+        name="regler",
+        title="Regeltest",
+        description="Testtjeneste for forklaringer.",
+        kinds=[
+            SuggestionKind(
+                name="generisk",
+                title="Generisk",
+                explanation_schema=SCHEMA,
+                value_schema={"properties": {"language": {"enum": ["nb", "nn"]}}},
+            ),
+            SuggestionKind(
+                name="egen",
+                title="Egen visning",
+                explanation_schema=SCHEMA,
+                explanation_template="tests.web:templates/explanation_partial.html",
+            ),
+        ],
+    )
 
 
 @pytest.fixture
@@ -43,19 +56,44 @@ def world(db_url, tmp_path):
     with platform.db.tenant_session(tid) as session:
         accounts.grant_role(session, tid, session.get(User, uid), "saksbehandler", actor="test")
         for kind, explanation in [
-            ("generisk", {"summary": "Teksten ligner mest på nynorsk.", "evidence": [
-                {"type": "language_score", "language": "nn", "score": 0.82, "ukjent_nokkel": "x"},
-                {"type": "language_score", "language": "nb", "score": 0.41, "ukjent_nokkel": "y"}],
-                "method": "ordlister"}),
-            ("egen", {"summary": "Regel R7 slo til.", "rule": "R7", "evidence": [{"span": "abc", "start": 3}]}),
+            (
+                "generisk",
+                {
+                    "summary": "Teksten ligner mest på nynorsk.",
+                    "evidence": [
+                        {"type": "language_score", "language": "nn", "score": 0.82, "ukjent_nokkel": "x"},
+                        {"type": "language_score", "language": "nb", "score": 0.41, "ukjent_nokkel": "y"},
+                    ],
+                    "method": "ordlister",
+                },
+            ),
+            (
+                "egen",
+                {"summary": "Regel R7 slo til.", "rule": "R7", "evidence": [{"span": "abc", "start": 3}]},
+            ),
         ]:
-            s = suggestions.suggest(session, registry, tid, "regler", suggestions.Proposal(
-                kind=kind, value={"language": "nn"}, confidence=0.55, explanation=explanation, model_name="test",
-                model_version="1", input_hash="0" * 64))
+            s = suggestions.suggest(
+                session,
+                registry,
+                tid,
+                "regler",
+                suggestions.Proposal(
+                    kind=kind,
+                    value={"language": "nn"},
+                    confidence=0.55,
+                    explanation=explanation,
+                    model_name="test",
+                    model_version="1",
+                    input_hash="0" * 64,
+                ),
+            )
             ids[kind] = s.id
     client = TestClient(create_app(platform=platform))
-    r = client.post("/logg-inn", data={"username": "siri", "password": PASSWORD,
-                                      "csrf_token": _csrf(client)}, follow_redirects=False)
+    r = client.post(
+        "/logg-inn",
+        data={"username": "siri", "password": PASSWORD, "csrf_token": _csrf(client)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     yield client, ids
     client.close()
@@ -82,7 +120,10 @@ def test_generic_explanation_uses_norwegian_labels_and_lifts_common_columns(worl
     # confidence as text and a visual; 55 % is low
     assert '55 % <span class="word">lav</span>' in html
     # the change form offers the value schema's choices, labelled
-    assert '<option value="nb" >bokmål</option>' in html and '<option value="nn" selected>nynorsk</option>' in html
+    assert (
+        '<option value="nb" >bokmål</option>' in html
+        and '<option value="nn" selected>nynorsk</option>' in html
+    )
     assert '<select id="v-language" name="v__language">' in html
 
 

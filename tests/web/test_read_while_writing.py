@@ -11,7 +11,7 @@ from kommuneki.core.models import Tenant, Unit
 
 def test_pages_answer_while_another_transaction_writes(demo_platform, client_factory):
     platform = demo_platform
-    admin = client_factory("admin")     # signing in writes: before the long transaction
+    admin = client_factory("admin")  # signing in writes: before the long transaction
     takst = client_factory("takst")
     with platform.db.installation_session() as session:
         tenant_id = session.query(Tenant).filter_by(slug="demo").one().id
@@ -30,10 +30,17 @@ def test_pages_answer_while_another_transaction_writes(demo_platform, client_fac
     writer.start()
     assert holding.wait(30)
     try:
-        for client, path in ((admin, "/"), (admin, f"/forslag/{sid}"), (admin, "/revisjonslogg"),
-                             (admin, "/postmottak"), (admin, "/skjerming"), (admin, "/admin/enheter"),
-                             (admin, "/modeller"), (takst, "/eiendomsskatt"),
-                             (admin, "/api/v1/suggestions?limit=50")):
+        for client, path in (
+            (admin, "/"),
+            (admin, f"/forslag/{sid}"),
+            (admin, "/revisjonslogg"),
+            (admin, "/postmottak"),
+            (admin, "/skjerming"),
+            (admin, "/admin/enheter"),
+            (admin, "/modeller"),
+            (takst, "/eiendomsskatt"),
+            (admin, "/api/v1/suggestions?limit=50"),
+        ):
             t0 = time.monotonic()
             r = client.get(path)
             assert r.status_code == 200, (path, r.status_code, r.text[:300])

@@ -22,7 +22,11 @@ def test_session_write_needs_the_csrf_header(world):
     token = c.headers.pop("X-CSRF-Token")
     # no header: refused, nothing decided
     r = c.post(f"/api/v1/suggestions/{sid}/decision", json=body)
-    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden" and "CSRF" in r.json()["error"]["message"]
+    assert (
+        r.status_code == 403
+        and r.json()["error"]["code"] == "forbidden"
+        and "CSRF" in r.json()["error"]["message"]
+    )
     # a wrong token: refused
     r = c.post(f"/api/v1/suggestions/{sid}/decision", json=body, headers={"X-CSRF-Token": "feil" + token})
     assert r.status_code == 403
@@ -36,8 +40,11 @@ def test_session_write_needs_the_csrf_header(world):
 def test_csrf_token_of_another_session_is_refused(world):
     first, second = world.session_client(), world.session_client()
     sid = world.new_suggestion(world.a)
-    r = second.post(f"/api/v1/suggestions/{sid}/decision", json={"outcome": "accepted"},
-                    headers={"X-CSRF-Token": first.headers["X-CSRF-Token"]})
+    r = second.post(
+        f"/api/v1/suggestions/{sid}/decision",
+        json={"outcome": "accepted"},
+        headers={"X-CSRF-Token": first.headers["X-CSRF-Token"]},
+    )
     assert r.status_code == 403
 
 
@@ -88,12 +95,19 @@ def test_login_rate_limit(world):
 
 def test_security_headers_everywhere(world):
     c = world.session_client()
-    for path, headers in (("/api/v1/suggestions", {}), ("/", {"Accept": "text/html"}),
-                          ("/api/v1/finnes-ikke", {}), ("/logg-inn", {"Accept": "text/html"})):
+    for path, headers in (
+        ("/api/v1/suggestions", {}),
+        ("/", {"Accept": "text/html"}),
+        ("/api/v1/finnes-ikke", {}),
+        ("/logg-inn", {"Accept": "text/html"}),
+    ):
         r = c.get(path, headers=headers)
         h = r.headers
         assert "default-src 'self'" in h["content-security-policy"], path
-        assert "script-src 'self'" in h["content-security-policy"] and "unsafe-inline" not in h["content-security-policy"]
+        assert (
+            "script-src 'self'" in h["content-security-policy"]
+            and "unsafe-inline" not in h["content-security-policy"]
+        )
         assert h["x-frame-options"] == "DENY"
         assert h["x-content-type-options"] == "nosniff"
         assert h["referrer-policy"] in ("same-origin", "no-referrer", "strict-origin-when-cross-origin")

@@ -18,22 +18,35 @@ from tests.core.world import world  # noqa: F401 - module-scoped fixture
 # (method, path template, body, action, reason)
 GUESSES = [
     ("GET", "/api/v1/suggestions/{suggestion}", None, "queue.read", "read B's suggestion by id"),
-    ("POST", "/api/v1/suggestions/{suggestion}/decision", {"outcome": "accepted"}, "suggestion.decide",
-     "decide B's suggestion"),
+    (
+        "POST",
+        "/api/v1/suggestions/{suggestion}/decision",
+        {"outcome": "accepted"},
+        "suggestion.decide",
+        "decide B's suggestion",
+    ),
     ("GET", "/api/v1/items/{item}", None, "item.read", "read B's item text"),
     ("GET", "/api/v1/items/{item}/content", None, "item.read", "download B's raw bytes"),
     ("POST", "/api/v1/items/{item}/erase", {"reason": "erasure"}, "item.erase", "erase B's item"),
     ("POST", "/api/v1/items/{item}/erase", {"reason": "kassasjon"}, "item.dispose", "dispose of B's item"),
     ("PATCH", "/api/v1/units/{unit}", {"name": "Kapret"}, "units.manage", "rename B's unit"),
     ("DELETE", "/api/v1/tokens/{token}", None, "tokens.manage", "revoke B's API token"),
-    ("POST", "/api/v1/users/{user}/roles", {"role": "admin"}, "users.manage", "grant a role to a user of B only"),
+    (
+        "POST",
+        "/api/v1/users/{user}/roles",
+        {"role": "admin"},
+        "users.manage",
+        "grant a role to a user of B only",
+    ),
     ("DELETE", "/api/v1/users/{user}/roles/saksbehandler", None, "users.manage", "take B's user's role in B"),
 ]
 
 
 # an operator spans tenants and may grant roles to any user (tested in test_api_roles), so that one
 # case is for the tenant admin only
-CASES = [(who, *g) for g in GUESSES for who in ("admin", "operator") if not (who == "operator" and "grant" in g[4])]
+CASES = [
+    (who, *g) for g in GUESSES for who in ("admin", "operator") if not (who == "operator" and "grant" in g[4])
+]
 
 
 @pytest.mark.parametrize("who, method, path, body, action, why", CASES, ids=[f"{c[5]}-{c[0]}" for c in CASES])
@@ -118,13 +131,17 @@ def test_audit_of_a_shows_nothing_of_b(world):
 
 
 def test_policy_change_in_a_does_not_reach_b(world):
-    r = world.client("admin").put("/api/v1/policies/malform/malform", json={"enabled": True, "threshold": 0.99})
+    r = world.client("admin").put(
+        "/api/v1/policies/malform/malform", json={"enabled": True, "threshold": 0.99}
+    )
     assert r.status_code == 200
     try:
         b = world.client("admin-b").get("/api/v1/policies").json()["items"]
         assert [p["enabled"] for p in b if p["kind"] == "malform"] == [False]
     finally:
-        world.client("admin").put("/api/v1/policies/malform/malform", json={"enabled": False, "threshold": 0.95})
+        world.client("admin").put(
+            "/api/v1/policies/malform/malform", json={"enabled": False, "threshold": 0.95}
+        )
 
 
 def test_token_acts_only_in_its_own_tenant(world):
@@ -137,18 +154,22 @@ def test_token_acts_only_in_its_own_tenant(world):
 
 # --- the UI ----------------------------------------------------------------------------------------
 
+
 def test_ui_pages_of_another_tenant_give_404(world):
     c = world.session_client()
     html = {"Accept": "text/html"}
     r = c.get(f"/forslag/{world.b_objects['suggestion']}", headers=html)
     assert r.status_code == 404
-    assert "lang=\"nb\"" in r.text and "Fant ikke" in r.text
+    assert 'lang="nb"' in r.text and "Fant ikke" in r.text
     # own tenant's page works (the 404 above is not a broken page)
     assert c.get(f"/forslag/{world.a_objects['suggestion']}", headers=html).status_code == 200
     # deciding B's suggestion through the form changes nothing
-    r = c.post(f"/forslag/{world.b_objects['suggestion']}/avgjor",
-               data={"outcome": "accepted", "reason": "", "csrf_token": c.headers["X-CSRF-Token"]},
-               headers=html, follow_redirects=False)
+    r = c.post(
+        f"/forslag/{world.b_objects['suggestion']}/avgjor",
+        data={"outcome": "accepted", "reason": "", "csrf_token": c.headers["X-CSRF-Token"]},
+        headers=html,
+        follow_redirects=False,
+    )
     assert r.status_code in (303, 404)
     # the audit page filtered by B's item shows no entry of B
     r = c.get("/revisjonslogg", params={"element": world.b_objects["item"]}, headers=html)
@@ -157,8 +178,12 @@ def test_ui_pages_of_another_tenant_give_404(world):
         b_hashes = set(s.scalars(select(AuditEntry.hash).where(AuditEntry.chain == f"t{world.b}")))
     assert not any(h[:12] in r.text for h in b_hashes)
     # switching to a tenant the user has no role in is refused
-    r = c.post("/bytt-organisasjon", data={"tenant_id": world.b, "csrf_token": c.headers["X-CSRF-Token"]},
-               headers=html, follow_redirects=False)
+    r = c.post(
+        "/bytt-organisasjon",
+        data={"tenant_id": world.b, "csrf_token": c.headers["X-CSRF-Token"]},
+        headers=html,
+        follow_redirects=False,
+    )
     assert r.status_code == 403
     assert c.get("/api/v1/me").json()["tenant"]["slug"] == "alfa"
     _b_untouched(world)
@@ -171,9 +196,12 @@ def test_ui_admin_cannot_grant_roles_to_another_tenants_user(world):
     if "admin-pw" not in world.users:
         world.users["admin-pw"] = _user(world.platform, world.a, "admin-pw", ["admin"], password=PASSWORD)
     c = world.session_client("admin-pw")
-    r = c.post(f"/admin/brukere/{world.users['sb-b']}/roller",
-               data={"role": "admin", "action": "grant", "csrf_token": c.headers["X-CSRF-Token"]},
-               headers={"Accept": "text/html"}, follow_redirects=False)
+    r = c.post(
+        f"/admin/brukere/{world.users['sb-b']}/roller",
+        data={"role": "admin", "action": "grant", "csrf_token": c.headers["X-CSRF-Token"]},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
     assert r.status_code in (303, 404)
     users = {u["username"] for u in c.get("/api/v1/users").json()["items"]}
     assert "sb-b" not in users

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .db import utcnow
 from .errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
-from .models import (ApiToken, AutomationPolicy, LoginAttempt, Membership, Role, Tenant, Unit, User)
+from .models import ApiToken, AutomationPolicy, LoginAttempt, Membership, Role, Tenant, Unit, User
 from .permissions import Principal
 from .registry import ServiceRegistry
 
@@ -47,8 +47,17 @@ def check_password(stored: str | None, password: str) -> bool:
 
 # --- tenants --------------------------------------------------------------------------------------
 
-def create_tenant(session: Session, *, slug: str, name: str, kommunenummer: str | None = None,
-                  kind: str = "kommune", malform: str = "bokmal", actor: str = "cli") -> Tenant:
+
+def create_tenant(
+    session: Session,
+    *,
+    slug: str,
+    name: str,
+    kommunenummer: str | None = None,
+    kind: str = "kommune",
+    malform: str = "bokmal",
+    actor: str = "cli",
+) -> Tenant:
     if not SLUG_RE.match(slug):
         raise InvalidInput("Kortnavnet kan bare ha små bokstaver a–z, sifre og bindestrek.")
     if kommunenummer is not None and not re.fullmatch(r"\d{4}", kommunenummer):
@@ -64,8 +73,9 @@ def create_tenant(session: Session, *, slug: str, name: str, kommunenummer: str 
     t = Tenant(slug=slug, name=name, kommunenummer=kommunenummer, kind=kind, malform=malform, settings={})
     session.add(t)
     session.flush()
-    audit.record(session, t.id, "tenant.created", actor=actor, subject=("tenant", t.id),
-                 kommunenummer=kommunenummer)
+    audit.record(
+        session, t.id, "tenant.created", actor=actor, subject=("tenant", t.id), kommunenummer=kommunenummer
+    )
     return t
 
 
@@ -96,9 +106,18 @@ def resolve_tenant(session: Session, ref: str | None) -> Tenant:
 
 # --- users and roles ------------------------------------------------------------------------------
 
-def create_user(session: Session, *, username: str, password: str | None, full_name: str = "",
-                email: str | None = None, is_operator: bool = False, actor: str = "cli",
-                via: str = "cli") -> User:
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str | None,
+    full_name: str = "",
+    email: str | None = None,
+    is_operator: bool = False,
+    actor: str = "cli",
+    via: str = "cli",
+) -> User:
     username = username.strip().lower()
     if not re.fullmatch(r"[a-z0-9._@-]{2,150}", username):
         raise InvalidInput("Brukernavnet kan ha bokstaver a–z, sifre og . _ @ -")
@@ -108,8 +127,13 @@ def create_user(session: Session, *, username: str, password: str | None, full_n
         raise Conflict(f"Brukernavnet {username} er opptatt.")
     if email and session.scalar(select(User).where(User.email == email)):
         raise Conflict("E-postadressen er allerede i bruk.")
-    u = User(username=username, full_name=full_name, email=email, is_operator=is_operator,
-             password_hash=hash_password(password) if password else None)
+    u = User(
+        username=username,
+        full_name=full_name,
+        email=email,
+        is_operator=is_operator,
+        password_hash=hash_password(password) if password else None,
+    )
     session.add(u)
     session.flush()
     audit.record(session, None, "user.added", actor=actor, subject=("user", u.id), via=via)
@@ -119,7 +143,9 @@ def create_user(session: Session, *, username: str, password: str | None, full_n
 def grant_role(session: Session, tenant_id: int, user: User, role: str, *, actor: str) -> Membership:
     if role not in ROLE_NAMES:
         raise InvalidInput(f"Ukjent rolle {role}. Roller: {', '.join(ROLE_NAMES)}")
-    existing = session.scalar(select(Membership).where(Membership.user_id == user.id, Membership.role == role))
+    existing = session.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.role == role)
+    )
     if existing:
         return existing
     m = Membership(tenant_id=tenant_id, user_id=user.id, role=role)
@@ -165,25 +191,39 @@ def user_tenants(session: Session, user: User) -> list[Tenant]:
     """Tenants where the user holds a role (all tenants for an operator). Needs an unscoped session."""
     if user.is_operator:
         return list_tenants(session)
-    ids = session.scalars(select(Membership.tenant_id).where(Membership.user_id == user.id).distinct()
-                          .execution_options(include_all_tenants=True))
+    ids = session.scalars(
+        select(Membership.tenant_id)
+        .where(Membership.user_id == user.id)
+        .distinct()
+        .execution_options(include_all_tenants=True)
+    )
     return list(session.scalars(select(Tenant).where(Tenant.id.in_(list(ids))).order_by(Tenant.id)))
 
 
 # --- sign-in --------------------------------------------------------------------------------------
 
-def check_rate_limit(session: Session, username: str, remote_addr: str, *, max_failures: int,
-                     window_s: int) -> None:
+
+def check_rate_limit(
+    session: Session, username: str, remote_addr: str, *, max_failures: int, window_s: int
+) -> None:
     since = utcnow() - timedelta(seconds=window_s)
-    failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.username == username.lower(), LoginAttempt.remote_addr == remote_addr,
-        LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since))
+    failures = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.username == username.lower(),
+            LoginAttempt.remote_addr == remote_addr,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at >= since,
+        )
+    )
     if failures >= max_failures:
         raise TooManyRequests("For mange mislykkede innlogginger. Vent et kvarter og prøv igjen.")
 
 
-def authenticate(session: Session, username: str, password: str, remote_addr: str, *, max_failures: int,
-                 window_s: int) -> User:
+def authenticate(
+    session: Session, username: str, password: str, remote_addr: str, *, max_failures: int, window_s: int
+) -> User:
     """Check a local password. Records the attempt; raises NotAuthenticated (same message whether the
     user exists or not) or TooManyRequests."""
     username = (username or "").strip().lower()
@@ -192,33 +232,51 @@ def authenticate(session: Session, username: str, password: str, remote_addr: st
     ok = user is not None and user.is_active and check_password(user.password_hash, password or "")
     session.add(LoginAttempt(username=username, remote_addr=remote_addr, succeeded=ok))
     if not ok:
-        audit.record(session, None, "auth.login_failed", actor="anonymous", method="password",
-                     reason="bad_credentials", username_sha256=hashlib.sha256(username.encode()).hexdigest())
+        audit.record(
+            session,
+            None,
+            "auth.login_failed",
+            actor="anonymous",
+            method="password",
+            reason="bad_credentials",
+            username_sha256=hashlib.sha256(username.encode()).hexdigest(),
+        )
         raise NotAuthenticated("Feil brukernavn eller passord.")
     return user
 
 
 def record_login(session: Session, tenant_id: int, user: User, method: str) -> None:
-    audit.record(session, tenant_id, "auth.login", actor=f"user:{user.id}", subject=("user", user.id),
-                 method=method)
+    audit.record(
+        session, tenant_id, "auth.login", actor=f"user:{user.id}", subject=("user", user.id), method=method
+    )
 
 
 # --- API tokens -----------------------------------------------------------------------------------
+
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, tenant_id: int, user: User, name: str, *, actor: str) -> tuple[ApiToken, str]:
+def create_token(
+    session: Session, tenant_id: int, user: User, name: str, *, actor: str
+) -> tuple[ApiToken, str]:
     """Returns the row and the token itself, which is shown once and never stored."""
     if not name.strip():
         raise InvalidInput("Gi nøkkelen et navn.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(tenant_id=tenant_id, user_id=user.id, name=name.strip(), prefix=token[:12],
-                   token_hash=_token_hash(token))
+    row = ApiToken(
+        tenant_id=tenant_id,
+        user_id=user.id,
+        name=name.strip(),
+        prefix=token[:12],
+        token_hash=_token_hash(token),
+    )
     session.add(row)
     session.flush()
-    audit.record(session, tenant_id, "token.created", actor=actor, subject=("token", row.id), prefix=row.prefix)
+    audit.record(
+        session, tenant_id, "token.created", actor=actor, subject=("token", row.id), prefix=row.prefix
+    )
     return row, token
 
 
@@ -228,15 +286,20 @@ def revoke_token(session: Session, tenant_id: int, token_id: int, *, actor: str)
         raise NotFound("Nøkkelen finnes ikke.")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        audit.record(session, tenant_id, "token.revoked", actor=actor, subject=("token", row.id), prefix=row.prefix)
+        audit.record(
+            session, tenant_id, "token.revoked", actor=actor, subject=("token", row.id), prefix=row.prefix
+        )
 
 
 def principal_for_token(session: Session, token: str) -> Principal:
     """Resolve a bearer token across tenants (unscoped session). Raises NotAuthenticated."""
     if not token.startswith(TOKEN_PREFIX):
         raise NotAuthenticated("Ugyldig API-nøkkel.")
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))
-                         .execution_options(include_all_tenants=True))
+    row = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == _token_hash(token))
+        .execution_options(include_all_tenants=True)
+    )
     if row is None or row.revoked_at is not None:
         raise NotAuthenticated("Ugyldig eller tilbakekalt API-nøkkel.")
     user = session.get(User, row.user_id)
@@ -248,11 +311,22 @@ def principal_for_token(session: Session, token: str) -> Principal:
         last = last.replace(tzinfo=now.tzinfo)
     if last is None or now - last > timedelta(minutes=1):  # not a write on every request
         row.last_used_at = now
-    roles = frozenset(session.scalars(select(Membership.role).where(
-        Membership.user_id == user.id, Membership.tenant_id == row.tenant_id)
-        .execution_options(include_all_tenants=True)))
-    return Principal(user_id=user.id, tenant_id=row.tenant_id, roles=roles, is_operator=user.is_operator,
-                     via="token", token_id=row.id, display_name=user.full_name or user.username)
+    roles = frozenset(
+        session.scalars(
+            select(Membership.role)
+            .where(Membership.user_id == user.id, Membership.tenant_id == row.tenant_id)
+            .execution_options(include_all_tenants=True)
+        )
+    )
+    return Principal(
+        user_id=user.id,
+        tenant_id=row.tenant_id,
+        roles=roles,
+        is_operator=user.is_operator,
+        via="token",
+        token_id=row.id,
+        display_name=user.full_name or user.username,
+    )
 
 
 def list_tokens(session: Session) -> list[ApiToken]:
@@ -261,8 +335,10 @@ def list_tokens(session: Session) -> list[ApiToken]:
 
 # --- units ----------------------------------------------------------------------------------------
 
-def create_unit(session: Session, tenant_id: int, *, code: str, name: str, email: str,
-                description: str = "", actor: str) -> Unit:
+
+def create_unit(
+    session: Session, tenant_id: int, *, code: str, name: str, email: str, description: str = "", actor: str
+) -> Unit:
     if not SLUG_RE.match(code):
         raise InvalidInput("Koden kan bare ha små bokstaver a–z, sifre og bindestrek.")
     if not EMAIL_RE.match(email or ""):
@@ -290,8 +366,15 @@ def update_unit(session: Session, tenant_id: int, unit_id: int, *, actor: str, *
         raise InvalidInput("Enheten må ha en gyldig e-postadresse.")
     for k, v in changes.items():
         setattr(u, k, v)
-    audit.record(session, tenant_id, "unit.updated", actor=actor, subject=("unit", u.id), code=u.code,
-                 fields=sorted(changes))
+    audit.record(
+        session,
+        tenant_id,
+        "unit.updated",
+        actor=actor,
+        subject=("unit", u.id),
+        code=u.code,
+        fields=sorted(changes),
+    )
     return u
 
 
@@ -301,25 +384,47 @@ def list_units(session: Session) -> list[Unit]:
 
 # --- automation policies --------------------------------------------------------------------------
 
-def set_policy(session: Session, registry: ServiceRegistry, tenant_id: int, *, service: str, kind: str,
-               enabled: bool, threshold: float, principal: Principal) -> AutomationPolicy:
+
+def set_policy(
+    session: Session,
+    registry: ServiceRegistry,
+    tenant_id: int,
+    *,
+    service: str,
+    kind: str,
+    enabled: bool,
+    threshold: float,
+    principal: Principal,
+) -> AutomationPolicy:
     spec = registry.get(service)
     k = spec.kind(kind) if spec else None
     if k is None:
         raise InvalidInput(f"Ukjent forslagstype {service}/{kind}.")
     if enabled and not k.automatable:
-        raise Forbidden("Denne forslagstypen kan ikke automatiseres: den gjelder en avgjørelse en person må ta.")
+        raise Forbidden(
+            "Denne forslagstypen kan ikke automatiseres: den gjelder en avgjørelse en person må ta."
+        )
     if not 0.5 <= threshold <= 1.0:
         raise InvalidInput("Terskelen må være mellom 0,5 og 1.")
-    p = session.scalar(select(AutomationPolicy).where(AutomationPolicy.service == service,
-                                                      AutomationPolicy.kind == kind))
+    p = session.scalar(
+        select(AutomationPolicy).where(AutomationPolicy.service == service, AutomationPolicy.kind == kind)
+    )
     if p is None:
         p = AutomationPolicy(tenant_id=tenant_id, service=service, kind=kind)
         session.add(p)
     p.enabled, p.threshold, p.updated_by = enabled, threshold, principal.user_id
     session.flush()
-    audit.record(session, tenant_id, "policy.changed", actor=principal.actor, subject=("policy", p.id),
-                 service=service, kind=kind, enabled=enabled, threshold=threshold)
+    audit.record(
+        session,
+        tenant_id,
+        "policy.changed",
+        actor=principal.actor,
+        subject=("policy", p.id),
+        service=service,
+        kind=kind,
+        enabled=enabled,
+        threshold=threshold,
+    )
     return p
 
 
@@ -330,7 +435,16 @@ def list_policies(session: Session, registry: ServiceRegistry) -> list[dict[str,
     for spec in registry:
         for k in spec.kinds:
             p = stored.get((spec.name, k.name))
-            out.append({"service": spec.name, "service_title": spec.title, "kind": k.name, "kind_title": k.title,
-                        "automatable": k.automatable, "enabled": bool(p and p.enabled),
-                        "threshold": p.threshold if p else 0.95, "id": p.id if p else None})
+            out.append(
+                {
+                    "service": spec.name,
+                    "service_title": spec.title,
+                    "kind": k.name,
+                    "kind_title": k.title,
+                    "automatable": k.automatable,
+                    "enabled": bool(p and p.enabled),
+                    "threshold": p.threshold if p else 0.95,
+                    "id": p.id if p else None,
+                }
+            )
     return out

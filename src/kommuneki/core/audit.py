@@ -47,42 +47,99 @@ def _e(name: str, description: str, *fields: str) -> EventType:
     return EventType(name, description, tuple(fields))
 
 
-EVENTS: dict[str, EventType] = {e.name: e for e in [
-    _e("auth.login", "A user signed in.", "method"),
-    _e("auth.login_failed", "A sign-in failed. The user name is kept only as a hash.",
-       "method", "reason", "username_sha256"),
-    _e("auth.logout", "A user signed out."),
-    _e("tenant.created", "A tenant was created.", "kommunenummer"),
-    _e("tenant.updated", "Tenant settings changed.", "fields"),
-    _e("user.added", "A user account was created.", "via"),
-    _e("user.updated", "A user account changed.", "fields"),
-    _e("role.granted", "A role was granted to a user in this tenant.", "role"),
-    _e("role.revoked", "A role was taken from a user in this tenant.", "role"),
-    _e("unit.created", "A unit (enhet) was created.", "code"),
-    _e("unit.updated", "A unit (enhet) changed.", "code", "fields"),
-    _e("token.created", "An API token was created.", "prefix"),
-    _e("token.revoked", "An API token was revoked.", "prefix"),
-    _e("policy.changed", "An automation policy changed.", "service", "kind", "enabled", "threshold"),
-    _e("item.received", "An item arrived and its raw bytes were stored.",
-       "service", "kind", "sha256", "duplicate_of", "source"),
-    _e("item.content_removed", "An item's content was removed (retention, GDPR erasure or kassasjon).",
-       "reason", "sha256", "blob_deleted"),
-    _e("suggestion.created", "A model made a suggestion.",
-       "service", "kind", "model", "model_version", "input_hash", "confidence", "value_sha256",
-       "explanation_sha256", "cpu_ms"),
-    _e("suggestion.superseded", "A newer suggestion replaced a pending one.", "by"),
-    _e("decision.made", "A person or an automation policy settled a suggestion.",
-       "suggestion_id", "outcome", "final_value_sha256", "reason_sha256", "automated", "policy_id"),
-    _e("model.registered", "A model version was registered.", "service", "name", "version", "artifact_sha256"),
-    _e("model.exported", "A model version was exported as a package.", "name", "version", "package_sha256",
-       "lawful_basis_sha256"),
-    _e("model.imported", "A model version was imported from a package.", "name", "version",
-       "package_sha256", "origin_installation"),
-    _e("audit.exported", "The audit log (or part of it) was exported.", "scope", "entries"),
-    _e("data.exported", "Data was exported from a service.", "service", "what", "rows"),
-    _e("job.started", "A background job was started.", "job_id", "service"),
-    _e("job.finished", "A background job ended (done or failed).", "job_id", "service", "state"),
-]}
+EVENTS: dict[str, EventType] = {
+    e.name: e
+    for e in [
+        _e("auth.login", "A user signed in.", "method"),
+        _e(
+            "auth.login_failed",
+            "A sign-in failed. The user name is kept only as a hash.",
+            "method",
+            "reason",
+            "username_sha256",
+        ),
+        _e("auth.logout", "A user signed out."),
+        _e("tenant.created", "A tenant was created.", "kommunenummer"),
+        _e("tenant.updated", "Tenant settings changed.", "fields"),
+        _e("user.added", "A user account was created.", "via"),
+        _e("user.updated", "A user account changed.", "fields"),
+        _e("role.granted", "A role was granted to a user in this tenant.", "role"),
+        _e("role.revoked", "A role was taken from a user in this tenant.", "role"),
+        _e("unit.created", "A unit (enhet) was created.", "code"),
+        _e("unit.updated", "A unit (enhet) changed.", "code", "fields"),
+        _e("token.created", "An API token was created.", "prefix"),
+        _e("token.revoked", "An API token was revoked.", "prefix"),
+        _e("policy.changed", "An automation policy changed.", "service", "kind", "enabled", "threshold"),
+        _e(
+            "item.received",
+            "An item arrived and its raw bytes were stored.",
+            "service",
+            "kind",
+            "sha256",
+            "duplicate_of",
+            "source",
+        ),
+        _e(
+            "item.content_removed",
+            "An item's content was removed (retention, GDPR erasure or kassasjon).",
+            "reason",
+            "sha256",
+            "blob_deleted",
+        ),
+        _e(
+            "suggestion.created",
+            "A model made a suggestion.",
+            "service",
+            "kind",
+            "model",
+            "model_version",
+            "input_hash",
+            "confidence",
+            "value_sha256",
+            "explanation_sha256",
+            "cpu_ms",
+        ),
+        _e("suggestion.superseded", "A newer suggestion replaced a pending one.", "by"),
+        _e(
+            "decision.made",
+            "A person or an automation policy settled a suggestion.",
+            "suggestion_id",
+            "outcome",
+            "final_value_sha256",
+            "reason_sha256",
+            "automated",
+            "policy_id",
+        ),
+        _e(
+            "model.registered",
+            "A model version was registered.",
+            "service",
+            "name",
+            "version",
+            "artifact_sha256",
+        ),
+        _e(
+            "model.exported",
+            "A model version was exported as a package.",
+            "name",
+            "version",
+            "package_sha256",
+            "lawful_basis_sha256",
+        ),
+        _e(
+            "model.imported",
+            "A model version was imported from a package.",
+            "name",
+            "version",
+            "package_sha256",
+            "origin_installation",
+        ),
+        _e("audit.exported", "The audit log (or part of it) was exported.", "scope", "entries"),
+        _e("data.exported", "Data was exported from a service.", "service", "what", "rows"),
+        _e("job.started", "A background job was started.", "job_id", "service"),
+        _e("job.finished", "A background job ended (done or failed).", "job_id", "service", "state"),
+    ]
+}
 
 
 def register_event(name: str, description: str, *fields: str) -> None:
@@ -113,17 +170,26 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 def _hashed_fields(e: AuditEntry | dict[str, Any]) -> dict[str, Any]:
     get = e.get if isinstance(e, dict) else (lambda k: getattr(e, k))
-    return {k: get(k) for k in ("chain", "seq", "at", "event", "actor", "subject_type", "subject_id",
-                                "item_id", "data")}
+    return {
+        k: get(k)
+        for k in ("chain", "seq", "at", "event", "actor", "subject_type", "subject_id", "item_id", "data")
+    }
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def record(session: Session, tenant_id: int | None, event: str, *, actor: str,
-           subject: tuple[str, Any] | None = None, item_id: int | None = None,
-           **data: Any) -> AuditEntry:
+def record(
+    session: Session,
+    tenant_id: int | None,
+    event: str,
+    *,
+    actor: str,
+    subject: tuple[str, Any] | None = None,
+    item_id: int | None = None,
+    **data: Any,
+) -> AuditEntry:
     """Append one entry to the tenant's chain inside the caller's transaction.
 
     ``actor`` is ``user:<id>``, ``policy:<id>``, ``token:<id>``, ``system`` or ``cli``. Refuses an
@@ -140,10 +206,18 @@ def record(session: Session, tenant_id: int | None, event: str, *, actor: str,
     if head is None:
         head = AuditHead(chain=chain, seq=0, hash=GENESIS)
         session.add(head)
-    entry = AuditEntry(chain=chain, seq=head.seq + 1, at=now_iso(), event=event, actor=actor,
-                       subject_type=subject[0] if subject else None,
-                       subject_id=str(subject[1]) if subject else None,
-                       item_id=item_id, data=canonical_json(data), prev_hash=head.hash)
+    entry = AuditEntry(
+        chain=chain,
+        seq=head.seq + 1,
+        at=now_iso(),
+        event=event,
+        actor=actor,
+        subject_type=subject[0] if subject else None,
+        subject_id=str(subject[1]) if subject else None,
+        item_id=item_id,
+        data=canonical_json(data),
+        prev_hash=head.hash,
+    )
     entry.hash = entry_hash(head.hash, _hashed_fields(entry))
     head.seq, head.hash = entry.seq, entry.hash
     session.add(entry)
@@ -152,6 +226,7 @@ def record(session: Session, tenant_id: int | None, event: str, *, actor: str,
 
 
 # --- checkpoints outside the database -------------------------------------------------------------
+
 
 def _checkpoint_path(checkpoint_dir: Path, chain: str) -> Path:
     return checkpoint_dir / f"{chain}.json"
@@ -195,6 +270,7 @@ def install_checkpoint_hook(session_factory_or_class, checkpoint_dir: Path) -> N
 
 # --- verification ---------------------------------------------------------------------------------
 
+
 @dataclass
 class VerifyResult:
     chain: str
@@ -205,48 +281,88 @@ class VerifyResult:
     checkpoint: dict[str, Any] | None = field(default=None)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"chain": self.chain, "ok": self.ok, "entries": self.entries,
-                "first_bad_seq": self.first_bad_seq, "problem": self.problem}
+        return {
+            "chain": self.chain,
+            "ok": self.ok,
+            "entries": self.entries,
+            "first_bad_seq": self.first_bad_seq,
+            "problem": self.problem,
+        }
 
 
-def verify_entries(chain: str, entries: Iterable[AuditEntry | dict[str, Any]],
-                   checkpoint: dict[str, Any] | None = None, *, start_prev: str = GENESIS,
-                   start_seq: int = 1) -> VerifyResult:
+def verify_entries(
+    chain: str,
+    entries: Iterable[AuditEntry | dict[str, Any]],
+    checkpoint: dict[str, Any] | None = None,
+    *,
+    start_prev: str = GENESIS,
+    start_seq: int = 1,
+) -> VerifyResult:
     """Check links, hashes and numbering of entries given in ``seq`` order, then the checkpoint."""
     prev, expected, count = start_prev, start_seq, 0
     get = lambda e, k: e[k] if isinstance(e, dict) else getattr(e, k)  # noqa: E731
     for e in entries:
         seq = get(e, "seq")
         if seq != expected:
-            problem = ("missing entry" if seq > expected else "entry out of order")
-            return VerifyResult(chain, False, count, expected, f"{problem}: expected seq {expected}, found {seq}")
+            problem = "missing entry" if seq > expected else "entry out of order"
+            return VerifyResult(
+                chain, False, count, expected, f"{problem}: expected seq {expected}, found {seq}"
+            )
         if get(e, "prev_hash") != prev:
-            return VerifyResult(chain, False, count, seq, "link broken: prev_hash does not match the previous entry")
+            return VerifyResult(
+                chain, False, count, seq, "link broken: prev_hash does not match the previous entry"
+            )
         if entry_hash(prev, _hashed_fields(e)) != get(e, "hash"):
-            return VerifyResult(chain, False, count, seq, "entry altered: its hash does not match its content")
+            return VerifyResult(
+                chain, False, count, seq, "entry altered: its hash does not match its content"
+            )
         prev, expected, count = get(e, "hash"), expected + 1, count + 1
     if checkpoint:
         last_seq = expected - 1
         if checkpoint["seq"] > last_seq:
-            return VerifyResult(chain, False, count, last_seq + 1,
-                                f"log truncated: the checkpoint outside the database records seq "
-                                f"{checkpoint['seq']}, the database ends at {last_seq}")
+            return VerifyResult(
+                chain,
+                False,
+                count,
+                last_seq + 1,
+                f"log truncated: the checkpoint outside the database records seq "
+                f"{checkpoint['seq']}, the database ends at {last_seq}",
+            )
         if checkpoint["seq"] == last_seq and checkpoint["hash"] != prev:
-            return VerifyResult(chain, False, count, last_seq,
-                                "log rewritten: the last entry's hash differs from the checkpoint")
+            return VerifyResult(
+                chain,
+                False,
+                count,
+                last_seq,
+                "log rewritten: the last entry's hash differs from the checkpoint",
+            )
     return VerifyResult(chain, True, count, checkpoint=checkpoint)
 
 
-_ROW_COLUMNS = [AuditEntry.chain, AuditEntry.seq, AuditEntry.at, AuditEntry.event, AuditEntry.actor,
-                AuditEntry.subject_type, AuditEntry.subject_id, AuditEntry.item_id, AuditEntry.data,
-                AuditEntry.prev_hash, AuditEntry.hash]
+_ROW_COLUMNS = [
+    AuditEntry.chain,
+    AuditEntry.seq,
+    AuditEntry.at,
+    AuditEntry.event,
+    AuditEntry.actor,
+    AuditEntry.subject_type,
+    AuditEntry.subject_id,
+    AuditEntry.item_id,
+    AuditEntry.data,
+    AuditEntry.prev_hash,
+    AuditEntry.hash,
+]
 
 
 def iter_chain(session: Session, chain: str, batch: int = 5000) -> Iterator[Any]:
     """Plain rows (attribute access like entries), not ORM objects: verification reads every entry,
     and building ORM objects cost several times the hashing itself."""
-    stmt = (select(*_ROW_COLUMNS).where(AuditEntry.chain == chain).order_by(AuditEntry.seq)
-            .execution_options(yield_per=batch))
+    stmt = (
+        select(*_ROW_COLUMNS)
+        .where(AuditEntry.chain == chain)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=batch)
+    )
     yield from session.execute(stmt)
 
 
@@ -261,14 +377,25 @@ def verify_export(chain: str, entries: list[dict[str, Any]]) -> VerifyResult:
     prev: dict[str, Any] | None = None
     for e in entries:
         if prev is not None and e["seq"] <= prev["seq"]:
-            return VerifyResult(chain, False, 0, e["seq"], f"entry out of order: seq {e['seq']} after {prev['seq']}")
+            return VerifyResult(
+                chain, False, 0, e["seq"], f"entry out of order: seq {e['seq']} after {prev['seq']}"
+            )
         if prev is not None and not one_item and e["seq"] != prev["seq"] + 1:
-            return VerifyResult(chain, False, 0, prev["seq"] + 1,
-                                f"missing entry: expected seq {prev['seq'] + 1}, found {e['seq']}")
+            return VerifyResult(
+                chain,
+                False,
+                0,
+                prev["seq"] + 1,
+                f"missing entry: expected seq {prev['seq'] + 1}, found {e['seq']}",
+            )
         if prev is not None and e["seq"] == prev["seq"] + 1 and e["prev_hash"] != prev["hash"]:
-            return VerifyResult(chain, False, 0, e["seq"], "link broken: prev_hash does not match the previous entry")
+            return VerifyResult(
+                chain, False, 0, e["seq"], "link broken: prev_hash does not match the previous entry"
+            )
         if entry_hash(e["prev_hash"], _hashed_fields(e)) != e["hash"]:
-            return VerifyResult(chain, False, 0, e["seq"], "entry altered: its hash does not match its content")
+            return VerifyResult(
+                chain, False, 0, e["seq"], "entry altered: its hash does not match its content"
+            )
         prev = e
     return VerifyResult(chain, True, len(entries))
 
@@ -280,12 +407,19 @@ def verify_chain(session: Session, chain: str, checkpoint_dir: Path | None) -> V
     checkpoint = read_checkpoint(checkpoint_dir, chain) if checkpoint_dir else None
     result = verify_entries(chain, iter_chain(session, chain), checkpoint)
     if result.ok and checkpoint and checkpoint["seq"] < result.entries:
-        at = session.scalar(select(AuditEntry.hash).where(AuditEntry.chain == chain,
-                                                          AuditEntry.seq == checkpoint["seq"]))
+        at = session.scalar(
+            select(AuditEntry.hash).where(AuditEntry.chain == chain, AuditEntry.seq == checkpoint["seq"])
+        )
         if at != checkpoint["hash"]:
-            return VerifyResult(chain, False, result.entries, checkpoint["seq"],
-                                "log rewritten: the entry at the checkpoint's seq has another hash")
+            return VerifyResult(
+                chain,
+                False,
+                result.entries,
+                checkpoint["seq"],
+                "log rewritten: the entry at the checkpoint's seq has another hash",
+            )
     return result
+
 
 def _utc_iso(value: datetime) -> str:
     """``at`` is stored as UTC text: compare in UTC. Naive datetimes (CLI dates) are taken as UTC."""
@@ -294,8 +428,19 @@ def _utc_iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def query(session, tenant_id: int, *, since=None, until=None, item_id=None, event=None, actor=None,
-                limit=None, offset=0, newest_first=False):
+def query(
+    session,
+    tenant_id: int,
+    *,
+    since=None,
+    until=None,
+    item_id=None,
+    event=None,
+    actor=None,
+    limit=None,
+    offset=0,
+    newest_first=False,
+):
     stmt = select(AuditEntry).where(AuditEntry.chain == chain_for(tenant_id))
     if since:
         stmt = stmt.where(AuditEntry.at >= _utc_iso(since))
@@ -315,9 +460,19 @@ def query(session, tenant_id: int, *, since=None, until=None, item_id=None, even
 
 def export_rows(entries: Iterable[AuditEntry]) -> Iterator[dict[str, Any]]:
     for e in entries:
-        yield {"chain": e.chain, "seq": e.seq, "at": e.at, "event": e.event, "actor": e.actor,
-               "subject_type": e.subject_type, "subject_id": e.subject_id, "item_id": e.item_id,
-               "data": e.data, "prev_hash": e.prev_hash, "hash": e.hash}
+        yield {
+            "chain": e.chain,
+            "seq": e.seq,
+            "at": e.at,
+            "event": e.event,
+            "actor": e.actor,
+            "subject_type": e.subject_type,
+            "subject_id": e.subject_id,
+            "item_id": e.item_id,
+            "data": e.data,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        }
 
 
 def decoded_data(entry: AuditEntry) -> dict[str, Any]:
@@ -338,14 +493,25 @@ _GUARD_MESSAGE = "audit_entry is insert-only"
 def insert_only_guard(dialect: str) -> tuple[list[str], list[str]]:
     """(statements that install the guard, statements that remove it) for ``sqlite`` or ``postgresql``."""
     if dialect == "sqlite":
-        return ([f"CREATE TRIGGER audit_entry_no_{op.lower()} BEFORE {op} ON audit_entry "
-                 f"BEGIN SELECT RAISE(ABORT, '{_GUARD_MESSAGE}'); END" for op in ("UPDATE", "DELETE")],
-                ["DROP TRIGGER IF EXISTS audit_entry_no_update", "DROP TRIGGER IF EXISTS audit_entry_no_delete"])
+        return (
+            [
+                f"CREATE TRIGGER audit_entry_no_{op.lower()} BEFORE {op} ON audit_entry "
+                f"BEGIN SELECT RAISE(ABORT, '{_GUARD_MESSAGE}'); END"
+                for op in ("UPDATE", "DELETE")
+            ],
+            ["DROP TRIGGER IF EXISTS audit_entry_no_update", "DROP TRIGGER IF EXISTS audit_entry_no_delete"],
+        )
     if dialect == "postgresql":
-        return (["CREATE OR REPLACE FUNCTION audit_entry_insert_only() RETURNS trigger LANGUAGE plpgsql AS "
-                 f"$$ BEGIN RAISE EXCEPTION '{_GUARD_MESSAGE}' USING ERRCODE = 'insufficient_privilege'; END $$",
-                 "CREATE TRIGGER audit_entry_insert_only BEFORE UPDATE OR DELETE ON audit_entry "
-                 "FOR EACH ROW EXECUTE FUNCTION audit_entry_insert_only()"],
-                ["DROP TRIGGER IF EXISTS audit_entry_insert_only ON audit_entry",
-                 "DROP FUNCTION IF EXISTS audit_entry_insert_only()"])
+        return (
+            [
+                "CREATE OR REPLACE FUNCTION audit_entry_insert_only() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$$ BEGIN RAISE EXCEPTION '{_GUARD_MESSAGE}' USING ERRCODE = 'insufficient_privilege'; END $$",
+                "CREATE TRIGGER audit_entry_insert_only BEFORE UPDATE OR DELETE ON audit_entry "
+                "FOR EACH ROW EXECUTE FUNCTION audit_entry_insert_only()",
+            ],
+            [
+                "DROP TRIGGER IF EXISTS audit_entry_insert_only ON audit_entry",
+                "DROP FUNCTION IF EXISTS audit_entry_insert_only()",
+            ],
+        )
     return [], []

@@ -17,9 +17,17 @@ from pathlib import Path
 
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    declared_attr,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
 from sqlalchemy.sql.util import find_tables
-from sqlalchemy.orm import (DeclarativeBase, Mapped, ORMExecuteState, Session, declared_attr,
-                            mapped_column, sessionmaker, with_loader_criteria)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -75,7 +83,9 @@ def make_engine(url: str, **kwargs) -> Engine:
             # SQLITE_BUSY mid-way. Readers outside transactions are not blocked (WAL). A read-only
             # session (Database.read_session) begins deferred: it reads its snapshot while a long write
             # transaction (a valuation run) holds the lock, instead of waiting for it.
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+            conn.exec_driver_sql(
+                "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+            )
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -106,13 +116,19 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
     if tenant_id is None:
         if state.session.info.get("unscoped"):
             return
-        mappers = [m.class_ for m in state.all_mappers] if state.is_select else [state.bind_mapper.class_] \
-            if state.bind_mapper is not None else []
+        mappers = (
+            [m.class_ for m in state.all_mappers]
+            if state.is_select
+            else [state.bind_mapper.class_]
+            if state.bind_mapper is not None
+            else []
+        )
         if any(issubclass(c, TenantScoped) for c in mappers) or _names_tenant_table(state.statement):
             raise TenantScopeError("Query on tenant data in a session without a tenant")
         return
     state.statement = state.statement.options(
-        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True))
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+    )
 
 
 @event.listens_for(Session, "before_flush")
@@ -148,6 +164,7 @@ class Database:
         self.checkpoint_dir = checkpoint_dir
         if checkpoint_dir is not None:
             from .audit import install_checkpoint_hook
+
             install_checkpoint_hook(self._sessions, checkpoint_dir)
 
     @property
@@ -186,7 +203,7 @@ class Database:
             try:
                 yield session
             finally:
-                session.expunge_all()   # keep what was read usable after the block, as tenant_session does
+                session.expunge_all()  # keep what was read usable after the block, as tenant_session does
                 session.rollback()
 
     def dispose(self) -> None:

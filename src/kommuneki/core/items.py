@@ -75,10 +75,22 @@ class Arrival:
         return self.duplicate_of is not None
 
 
-def ingest(session: Session, store: BlobStore, tenant_id: int, *, service: str, kind: str, data: bytes,
-           source: str = "", external_id: str | None = None, filename: str | None = None,
-           content_type: str = "application/octet-stream", received_at: datetime | None = None,
-           actor: str = "system", meta: dict[str, Any] | None = None) -> Arrival:
+def ingest(
+    session: Session,
+    store: BlobStore,
+    tenant_id: int,
+    *,
+    service: str,
+    kind: str,
+    data: bytes,
+    source: str = "",
+    external_id: str | None = None,
+    filename: str | None = None,
+    content_type: str = "application/octet-stream",
+    received_at: datetime | None = None,
+    actor: str = "system",
+    meta: dict[str, Any] | None = None,
+) -> Arrival:
     """Store ``data`` and record its arrival as a new item. The bytes go to disk first. A second
     arrival of the same bytes for the same service is a new item marked as duplicate of the first
     live one — never silently dropped."""
@@ -90,16 +102,40 @@ def ingest(session: Session, store: BlobStore, tenant_id: int, *, service: str, 
         session.flush()
     elif blob.removed_at is not None:  # content came back after removal: it is stored again
         blob.removed_at = None
-    first = session.scalar(select(Item).where(Item.sha256 == sha, Item.service == service,
-                                              Item.content_removed_at.is_(None)).order_by(Item.id).limit(1))
-    item = Item(tenant_id=tenant_id, service=service, kind=kind, blob_id=blob.id, sha256=sha, source=source,
-                external_id=external_id, filename=filename, meta=meta or {},
-                duplicate_of_id=first.id if first else None, received_at=received_at or utcnow())
+    first = session.scalar(
+        select(Item)
+        .where(Item.sha256 == sha, Item.service == service, Item.content_removed_at.is_(None))
+        .order_by(Item.id)
+        .limit(1)
+    )
+    item = Item(
+        tenant_id=tenant_id,
+        service=service,
+        kind=kind,
+        blob_id=blob.id,
+        sha256=sha,
+        source=source,
+        external_id=external_id,
+        filename=filename,
+        meta=meta or {},
+        duplicate_of_id=first.id if first else None,
+        received_at=received_at or utcnow(),
+    )
     session.add(item)
     session.flush()
-    audit.record(session, tenant_id, "item.received", actor=actor, subject=("item", item.id), item_id=item.id,
-                 service=service, kind=kind, sha256=sha, duplicate_of=first.id if first else None,
-                 source=source.split(":", 1)[0] if source else "")
+    audit.record(
+        session,
+        tenant_id,
+        "item.received",
+        actor=actor,
+        subject=("item", item.id),
+        item_id=item.id,
+        service=service,
+        kind=kind,
+        sha256=sha,
+        duplicate_of=first.id if first else None,
+        source=source.split(":", 1)[0] if source else "",
+    )
     return Arrival(item, first)
 
 
@@ -118,8 +154,11 @@ def remove_content(session: Session, store: BlobStore, item: Item, *, reason: st
         return
     blob_deleted = False
     if item.blob_id is not None:
-        others = session.scalar(select(func.count()).select_from(Item).where(
-            Item.blob_id == item.blob_id, Item.id != item.id, Item.content_removed_at.is_(None)))
+        others = session.scalar(
+            select(func.count())
+            .select_from(Item)
+            .where(Item.blob_id == item.blob_id, Item.id != item.id, Item.content_removed_at.is_(None))
+        )
         if not others:
             blob = session.get(Blob, item.blob_id)
             blob_deleted = store.delete(item.tenant_id, blob.sha256)
@@ -134,12 +173,22 @@ def remove_content(session: Session, store: BlobStore, item: Item, *, reason: st
         # suggestions may quote the item (a name found, a title proposed): redact them too
         s.value = {"fjernet": reason}
         s.explanation = {"summary": "Innholdet er fjernet.", "removed": reason}
-    audit.record(session, item.tenant_id, "item.content_removed", actor=actor, subject=("item", item.id),
-                 item_id=item.id, reason=reason, sha256=item.sha256, blob_deleted=blob_deleted)
+    audit.record(
+        session,
+        item.tenant_id,
+        "item.content_removed",
+        actor=actor,
+        subject=("item", item.id),
+        item_id=item.id,
+        reason=reason,
+        sha256=item.sha256,
+        blob_deleted=blob_deleted,
+    )
 
 
-def apply_retention(session: Session, store: BlobStore, tenant_id: int, rules: dict[str, int],
-                    now: datetime | None = None) -> int:
+def apply_retention(
+    session: Session, store: BlobStore, tenant_id: int, rules: dict[str, int], now: datetime | None = None
+) -> int:
     """Remove content of items whose ``service:state`` has a retention rule of N days and whose last
     change is older than that. Rules come from the tenant's settings (``retention``). Returns the count."""
     now = now or utcnow()
@@ -147,8 +196,12 @@ def apply_retention(session: Session, store: BlobStore, tenant_id: int, rules: d
     for key, days in rules.items():
         service, _, state = key.partition(":")
         cutoff = now - timedelta(days=int(days))
-        stmt = select(Item).where(Item.service == service, Item.state == state,
-                                  Item.content_removed_at.is_(None), Item.updated_at < cutoff)
+        stmt = select(Item).where(
+            Item.service == service,
+            Item.state == state,
+            Item.content_removed_at.is_(None),
+            Item.updated_at < cutoff,
+        )
         for item in session.scalars(stmt).all():
             remove_content(session, store, item, reason="retention", actor="system")
             removed += 1

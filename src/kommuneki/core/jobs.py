@@ -48,8 +48,10 @@ STALE_AFTER = timedelta(minutes=2)
 DB_PROGRESS_EVERY_S = 1.0
 STARTING = "Starter …"
 FINISHED = "Ferdig."
-INTERNAL_ERROR = ("Jobben stoppet på grunn av en intern feil. Feilen er logget. Prøv igjen, og kontakt "
-                  "den som drifter tjenesten hvis det skjer igjen.")
+INTERNAL_ERROR = (
+    "Jobben stoppet på grunn av en intern feil. Feilen er logget. Prøv igjen, og kontakt "
+    "den som drifter tjenesten hvis det skjer igjen."
+)
 INTERRUPTED_MESSAGE = "Jobben ble avbrutt (tjenesten ble startet på nytt). Start den igjen."
 
 Report = Callable[[float, str | None], None]
@@ -97,8 +99,13 @@ class LiveJobs:
             live = self._jobs.get(job_id)
             if live is None:
                 return None
-            return {"tenant_id": live.tenant_id, "progress": live.progress, "message": live.message,
-                    "heartbeat": live.heartbeat, "thread": live.thread}
+            return {
+                "tenant_id": live.tenant_id,
+                "progress": live.progress,
+                "message": live.message,
+                "heartbeat": live.heartbeat,
+                "thread": live.thread,
+            }
 
     def end(self, job_id: int) -> None:
         with self._lock:
@@ -109,9 +116,17 @@ class LiveJobs:
             return job_id in self._jobs
 
 
-def start(platform: "Platform", tenant_id: int, *, service: str, title: str, actor: str,
-          fn: Callable[[Report], Any], result_url: str | Callable[[Any], str | None] | None = None,
-          failure_url: str | None = None) -> int:
+def start(
+    platform: "Platform",
+    tenant_id: int,
+    *,
+    service: str,
+    title: str,
+    actor: str,
+    fn: Callable[[Report], Any],
+    result_url: str | Callable[[Any], str | None] | None = None,
+    failure_url: str | None = None,
+) -> int:
     """Record a new job and run ``fn(report)`` in a daemon thread; returns the job's id at once.
 
     ``result_url`` is where the finished job's page links ("Se resultatet"), or a function of fn's
@@ -121,24 +136,43 @@ def start(platform: "Platform", tenant_id: int, *, service: str, title: str, act
     ``result_url``.
     """
     with platform.db.tenant_session(tenant_id) as session:
-        job = Job(tenant_id=tenant_id, service=service, title=title, state=RUNNING, progress=0.0, message=STARTING,
-                  result_url=result_url if isinstance(result_url, str) else None, created_by=actor)
+        job = Job(
+            tenant_id=tenant_id,
+            service=service,
+            title=title,
+            state=RUNNING,
+            progress=0.0,
+            message=STARTING,
+            result_url=result_url if isinstance(result_url, str) else None,
+            created_by=actor,
+        )
         session.add(job)
         session.flush()
-        audit.record(session, tenant_id, "job.started", actor=actor, subject=("job", job.id), job_id=job.id,
-                     service=service)
+        audit.record(
+            session,
+            tenant_id,
+            "job.started",
+            actor=actor,
+            subject=("job", job.id),
+            job_id=job.id,
+            service=service,
+        )
         job_id = job.id
-        platform.jobs.begin(job_id, tenant_id)   # live before the row is visible: never seen as interrupted
-    thread = threading.Thread(target=_run, args=(platform, tenant_id, job_id, service, actor, fn, result_url,
-                                                     failure_url),
-                              name=f"kommuneki-job-{job_id}", daemon=True)
+        platform.jobs.begin(job_id, tenant_id)  # live before the row is visible: never seen as interrupted
+    thread = threading.Thread(
+        target=_run,
+        args=(platform, tenant_id, job_id, service, actor, fn, result_url, failure_url),
+        name=f"kommuneki-job-{job_id}",
+        daemon=True,
+    )
     platform.jobs.attach(job_id, thread)
     thread.start()
     return job_id
 
 
-def _run(platform: "Platform", tenant_id: int, job_id: int, service: str, actor: str, fn, result_url,
-         failure_url) -> None:
+def _run(
+    platform: "Platform", tenant_id: int, job_id: int, service: str, actor: str, fn, result_url, failure_url
+) -> None:
     shared_db = platform.db.dialect != "sqlite"
     stop = threading.Event()
     last_write = [0.0]
@@ -171,8 +205,13 @@ def _run(platform: "Platform", tenant_id: int, job_id: int, service: str, actor:
             url = result_url(result) if callable(result_url) else result_url
             # a result with a "message" (a Norwegian summary) says it as the job's last step
             said = result.get("message") if isinstance(result, dict) else None
-            final = {"state": DONE, "progress": 1.0, "message": said if isinstance(said, str) and said else FINISHED,
-                     "result": result, "result_url": url}
+            final = {
+                "state": DONE,
+                "progress": 1.0,
+                "message": said if isinstance(said, str) and said else FINISHED,
+                "result": result,
+                "result_url": url,
+            }
         except DomainError as exc:
             final = {"state": FAILED, "error": exc.message}
         except Exception:  # noqa: BLE001 - any failure must end the job, not leave it running
@@ -192,8 +231,9 @@ def _run(platform: "Platform", tenant_id: int, job_id: int, service: str, actor:
         platform.jobs.end(job_id)
 
 
-def _finish(platform: "Platform", tenant_id: int, job_id: int, service: str, actor: str,
-            final: dict[str, Any]) -> None:
+def _finish(
+    platform: "Platform", tenant_id: int, job_id: int, service: str, actor: str, final: dict[str, Any]
+) -> None:
     for attempt in range(3):
         try:
             with platform.db.tenant_session(tenant_id) as session:
@@ -202,8 +242,16 @@ def _finish(platform: "Platform", tenant_id: int, job_id: int, service: str, act
                 for k, v in final.items():
                     setattr(job, k, v)
                 job.updated_at = job.finished_at = now
-                audit.record(session, tenant_id, "job.finished", actor=actor, subject=("job", job_id), job_id=job_id,
-                             service=service, state=final["state"])
+                audit.record(
+                    session,
+                    tenant_id,
+                    "job.finished",
+                    actor=actor,
+                    subject=("job", job_id),
+                    job_id=job_id,
+                    service=service,
+                    state=final["state"],
+                )
             return
         except Exception:  # noqa: BLE001 - retried; then the row stays "running" and reads as interrupted
             log.exception("job %s: could not record its end (attempt %d)", job_id, attempt + 1)
@@ -229,14 +277,17 @@ def get(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
     live = platform.jobs.get(job_id)
     d = _row(platform, tenant_id, job_id)
     if d["state"] == RUNNING and live is None:
-        live = platform.jobs.get(job_id)   # started after the first look
+        live = platform.jobs.get(job_id)  # started after the first look
         if live is None:
-            d = _row(platform, tenant_id, job_id)   # or finished just now
+            d = _row(platform, tenant_id, job_id)  # or finished just now
     if d["state"] == RUNNING:
         if live is not None and live["tenant_id"] == tenant_id:
             d.update(progress=live["progress"], message=live["message"], updated_at=live["heartbeat"])
-        elif platform.db.dialect == "sqlite" or d["updated_at"] is None or \
-                datetime.now(timezone.utc) - d["updated_at"] > STALE_AFTER:
+        elif (
+            platform.db.dialect == "sqlite"
+            or d["updated_at"] is None
+            or datetime.now(timezone.utc) - d["updated_at"] > STALE_AFTER
+        ):
             d.update(state=INTERRUPTED, error=INTERRUPTED_MESSAGE)
     d["updated_at"] = _iso(d["updated_at"])
     d["state_label"] = STATE_LABELS.get(d["state"], d["state"])
@@ -248,19 +299,32 @@ def _row(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
         job = session.get(Job, job_id)
         if job is None:
             raise NotFound("Jobben finnes ikke.")
-        return {"id": job.id, "service": job.service, "title": job.title, "state": job.state,
-                "progress": float(job.progress or 0.0), "message": job.message or "", "result": job.result,
-                "result_url": job.result_url, "error": job.error, "created_by": job.created_by,
-                "created_at": _iso(job.created_at), "updated_at": _aware(job.updated_at),
-                "finished_at": _iso(job.finished_at)}
+        return {
+            "id": job.id,
+            "service": job.service,
+            "title": job.title,
+            "state": job.state,
+            "progress": float(job.progress or 0.0),
+            "message": job.message or "",
+            "result": job.result,
+            "result_url": job.result_url,
+            "error": job.error,
+            "created_by": job.created_by,
+            "created_at": _iso(job.created_at),
+            "updated_at": _aware(job.updated_at),
+            "finished_at": _iso(job.finished_at),
+        }
 
 
 def running(platform: "Platform", tenant_id: int, service: str) -> int | None:
     """The id of a job of ``service`` still running for the tenant (live here, or with a fresh heartbeat
     on a shared database), or None."""
     with platform.db.read_session(tenant_id) as session:
-        ids = list(session.scalars(select(Job.id).where(Job.service == service, Job.state == RUNNING)
-                                   .order_by(Job.id.desc())))
+        ids = list(
+            session.scalars(
+                select(Job.id).where(Job.service == service, Job.state == RUNNING).order_by(Job.id.desc())
+            )
+        )
     for job_id in ids:
         if get(platform, tenant_id, job_id)["state"] == RUNNING:
             return job_id
@@ -269,8 +333,21 @@ def running(platform: "Platform", tenant_id: int, service: str) -> int | None:
 
 def public_dict(job: dict[str, Any]) -> dict[str, Any]:
     """What the API shows of a job."""
-    return {k: job[k] for k in ("id", "service", "title", "state", "progress", "message", "result_url", "error",
-                                "created_at", "finished_at")}
+    return {
+        k: job[k]
+        for k in (
+            "id",
+            "service",
+            "title",
+            "state",
+            "progress",
+            "message",
+            "result_url",
+            "error",
+            "created_at",
+            "finished_at",
+        )
+    }
 
 
 def wait(platform: "Platform", tenant_id: int, job_id: int, timeout: float = 120.0) -> dict[str, Any]:

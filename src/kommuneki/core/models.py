@@ -11,8 +11,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, TenantScoped, utcnow
@@ -184,8 +183,9 @@ class Suggestion(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("suggestion.id", ondelete="SET NULL"))
     item: Mapped[Item | None] = relationship(lazy="select")
-    decision: Mapped["Decision | None"] = relationship(back_populates="suggestion", lazy="select",
-                                                       uselist=False)
+    decision: Mapped["Decision | None"] = relationship(
+        back_populates="suggestion", lazy="select", uselist=False
+    )
 
 
 class Decision(TenantScoped, Base):
@@ -193,7 +193,9 @@ class Decision(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestion.id", ondelete="CASCADE"), unique=True)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
-    actor_policy_id: Mapped[int | None] = mapped_column(ForeignKey("automation_policy.id", ondelete="SET NULL"))
+    actor_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("automation_policy.id", ondelete="SET NULL")
+    )
     outcome: Mapped[str] = mapped_column(String(20))
     final_value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -15,11 +15,13 @@ R = Role
 
 # action -> roles that may do it. Operators (installation IT) may do the admin actions in any tenant.
 RIGHTS: dict[str, frozenset[Role]] = {
-    "queue.read": frozenset({R.SAKSBEHANDLER, R.ARKIVAR, R.LEDER, R.EIENDOMSSKATT, R.ADMIN,
-                             R.PERSONVERNOMBUD, R.KI_ANSVARLIG}),
+    "queue.read": frozenset(
+        {R.SAKSBEHANDLER, R.ARKIVAR, R.LEDER, R.EIENDOMSSKATT, R.ADMIN, R.PERSONVERNOMBUD, R.KI_ANSVARLIG}
+    ),
     "suggestion.decide": frozenset({R.SAKSBEHANDLER, R.ARKIVAR, R.LEDER, R.EIENDOMSSKATT, R.ADMIN}),
-    "item.read": frozenset({R.SAKSBEHANDLER, R.ARKIVAR, R.LEDER, R.EIENDOMSSKATT, R.ADMIN,
-                            R.PERSONVERNOMBUD}),
+    "item.read": frozenset(
+        {R.SAKSBEHANDLER, R.ARKIVAR, R.LEDER, R.EIENDOMSSKATT, R.ADMIN, R.PERSONVERNOMBUD}
+    ),
     "item.create": frozenset({R.SAKSBEHANDLER, R.ARKIVAR, R.EIENDOMSSKATT, R.ADMIN}),
     "item.erase": frozenset({R.PERSONVERNOMBUD, R.ADMIN}),
     "item.dispose": frozenset({R.ARKIVAR, R.ADMIN}),
@@ -35,9 +37,19 @@ RIGHTS: dict[str, frozenset[Role]] = {
     "models.manage": frozenset({R.KI_ANSVARLIG, R.ADMIN}),
     "tenant.manage": frozenset({R.ADMIN}),
 }
-OPERATOR_ACTIONS = {"users.manage", "units.manage", "policies.manage", "tokens.manage", "tenant.manage",
-                    "models.manage", "audit.read", "audit.export", "units.read", "models.read",
-                    "policies.read"}
+OPERATOR_ACTIONS = {
+    "users.manage",
+    "units.manage",
+    "policies.manage",
+    "tokens.manage",
+    "tenant.manage",
+    "models.manage",
+    "audit.read",
+    "audit.export",
+    "units.read",
+    "models.read",
+    "policies.read",
+}
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,13 @@ class Platform:
         id_file = settings.data_dir / "installation-id"
         if not id_file.exists():
             id_file.write_text(uuid.uuid4().hex)
-        return cls(settings=settings, db=db, blobs=BlobStore(settings.blob_dir),
-                   registry=registry or default_registry(), installation_id=id_file.read_text().strip())
+        return cls(
+            settings=settings,
+            db=db,
+            blobs=BlobStore(settings.blob_dir),
+            registry=registry or default_registry(),
+            installation_id=id_file.read_text().strip(),
+        )
 
     @property
     def model_dir(self) -> Path:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .db import utcnow
 from .errors import Conflict, InvalidInput, NotFound
-from .models import (AutomationPolicy, Decision, Outcome, Suggestion, SuggestionStatus)
+from .models import AutomationPolicy, Decision, Outcome, Suggestion, SuggestionStatus
 from .permissions import Principal, authorize
 from .registry import ServiceRegistry
 
@@ -31,8 +31,11 @@ EXPLANATION_BASE_SCHEMA: dict[str, Any] = {
     "required": ["summary"],
     "properties": {
         "summary": {"type": "string", "description": "One Norwegian sentence a reviewer reads first."},
-        "evidence": {"type": "array", "description": "Spans, terms, rules or features that support it.",
-                     "items": {"type": "object"}},
+        "evidence": {
+            "type": "array",
+            "description": "Spans, terms, rules or features that support it.",
+            "items": {"type": "object"},
+        },
     },
 }
 
@@ -83,15 +86,17 @@ def check_value(kind: Any, value: Any, what: str = "Verdien") -> None:
         raise InvalidInput(f"{what} må være et objekt.")
     try:
         json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:   # NaN, infinity or something that is not JSON at all
+    except (TypeError, ValueError) as exc:  # NaN, infinity or something that is not JSON at all
         raise InvalidInput(f"{what} må være gyldig JSON (ikke NaN eller uendelig).") from exc
     if kind.value_schema:
         error = jsonschema.exceptions.best_match(_validator(kind.value_schema).iter_errors(value))
         if error is not None:
             where = "/".join(str(x) for x in error.absolute_path)
-            raise InvalidInput(f"{what} følger ikke skjemaet for {kind.name}: {error.message}"
-                               + (f" (felt {where})" if where else ""),
-                               details=[{"field": where}] if where else None)
+            raise InvalidInput(
+                f"{what} følger ikke skjemaet for {kind.name}: {error.message}"
+                + (f" (felt {where})" if where else ""),
+                details=[{"field": where}] if where else None,
+            )
 
 
 @dataclass
@@ -108,8 +113,16 @@ class Proposal:
     cpu_ms: float = 0.0
 
 
-def suggest(session: Session, registry: ServiceRegistry, tenant_id: int, service: str, proposal: Proposal,
-            *, item_id: int | None = None, actor: str = "system") -> Suggestion:
+def suggest(
+    session: Session,
+    registry: ServiceRegistry,
+    tenant_id: int,
+    service: str,
+    proposal: Proposal,
+    *,
+    item_id: int | None = None,
+    actor: str = "system",
+) -> Suggestion:
     """Record a suggestion, supersede an older pending one, and apply automation if the tenant has
     switched it on for this kind. Refuses an unknown service or kind, a confidence outside 0–1, or an
     explanation that does not match the kind's schema."""
@@ -126,41 +139,90 @@ def suggest(session: Session, registry: ServiceRegistry, tenant_id: int, service
         if error is not None:
             raise InvalidInput(f"Forklaringen følger ikke skjemaet for {proposal.kind}: {error.message}")
     check_value(kind, proposal.value, "Den foreslåtte verdien")
-    s = Suggestion(tenant_id=tenant_id, item_id=item_id, service=service, kind=proposal.kind,
-                   value=proposal.value, confidence=float(proposal.confidence),
-                   explanation=proposal.explanation, model_name=proposal.model_name,
-                   model_version=proposal.model_version, input_hash=proposal.input_hash,
-                   cpu_ms=proposal.cpu_ms)
+    s = Suggestion(
+        tenant_id=tenant_id,
+        item_id=item_id,
+        service=service,
+        kind=proposal.kind,
+        value=proposal.value,
+        confidence=float(proposal.confidence),
+        explanation=proposal.explanation,
+        model_name=proposal.model_name,
+        model_version=proposal.model_version,
+        input_hash=proposal.input_hash,
+        cpu_ms=proposal.cpu_ms,
+    )
     session.add(s)
     session.flush()
-    audit.record(session, tenant_id, "suggestion.created", actor=actor, subject=("suggestion", s.id),
-                 item_id=item_id, service=service, kind=proposal.kind, model=proposal.model_name,
-                 model_version=proposal.model_version, input_hash=proposal.input_hash,
-                 confidence=round(float(proposal.confidence), 6),
-                 value_sha256=audit.sha256_text(proposal.value),
-                 explanation_sha256=audit.sha256_text(proposal.explanation),
-                 cpu_ms=round(proposal.cpu_ms, 3))
+    audit.record(
+        session,
+        tenant_id,
+        "suggestion.created",
+        actor=actor,
+        subject=("suggestion", s.id),
+        item_id=item_id,
+        service=service,
+        kind=proposal.kind,
+        model=proposal.model_name,
+        model_version=proposal.model_version,
+        input_hash=proposal.input_hash,
+        confidence=round(float(proposal.confidence), 6),
+        value_sha256=audit.sha256_text(proposal.value),
+        explanation_sha256=audit.sha256_text(proposal.explanation),
+        cpu_ms=round(proposal.cpu_ms, 3),
+    )
     if item_id is not None:
-        older = session.scalars(select(Suggestion).where(
-            Suggestion.item_id == item_id, Suggestion.service == service, Suggestion.kind == proposal.kind,
-            Suggestion.status == SuggestionStatus.PENDING.value, Suggestion.id != s.id)).all()
+        older = session.scalars(
+            select(Suggestion).where(
+                Suggestion.item_id == item_id,
+                Suggestion.service == service,
+                Suggestion.kind == proposal.kind,
+                Suggestion.status == SuggestionStatus.PENDING.value,
+                Suggestion.id != s.id,
+            )
+        ).all()
         for o in older:
             o.status = SuggestionStatus.SUPERSEDED.value
             o.superseded_by_id = s.id
-            audit.record(session, tenant_id, "suggestion.superseded", actor=actor,
-                         subject=("suggestion", o.id), item_id=item_id, by=s.id)
+            audit.record(
+                session,
+                tenant_id,
+                "suggestion.superseded",
+                actor=actor,
+                subject=("suggestion", o.id),
+                item_id=item_id,
+                by=s.id,
+            )
     if kind.automatable:
-        policy = session.scalar(select(AutomationPolicy).where(
-            AutomationPolicy.service == service, AutomationPolicy.kind == proposal.kind))
+        policy = session.scalar(
+            select(AutomationPolicy).where(
+                AutomationPolicy.service == service, AutomationPolicy.kind == proposal.kind
+            )
+        )
         if policy is not None and policy.enabled and s.confidence >= policy.threshold:
-            _settle(session, s, outcome=Outcome.ACCEPTED, final_value=s.value,
-                    reason=f"Automatisk: sikkerhet {s.confidence:.2f} ≥ terskel {policy.threshold:.2f}",
-                    actor=f"policy:{policy.id}", user_id=None, policy_id=policy.id)
+            _settle(
+                session,
+                s,
+                outcome=Outcome.ACCEPTED,
+                final_value=s.value,
+                reason=f"Automatisk: sikkerhet {s.confidence:.2f} ≥ terskel {policy.threshold:.2f}",
+                actor=f"policy:{policy.id}",
+                user_id=None,
+                policy_id=policy.id,
+            )
     return s
 
 
-def decide(session: Session, registry: ServiceRegistry, principal: Principal, suggestion_id: int, *,
-           outcome: str, final_value: dict[str, Any] | None = None, reason: str = "") -> Decision:
+def decide(
+    session: Session,
+    registry: ServiceRegistry,
+    principal: Principal,
+    suggestion_id: int,
+    *,
+    outcome: str,
+    final_value: dict[str, Any] | None = None,
+    reason: str = "",
+) -> Decision:
     """A person settles a pending suggestion: accepted (the value as proposed), changed (a new value,
     with a reason) or rejected (with a reason)."""
     s = get_suggestion(session, suggestion_id)
@@ -184,21 +246,55 @@ def decide(session: Session, registry: ServiceRegistry, principal: Principal, su
     if out is Outcome.REJECTED and not reason:
         raise InvalidInput("Oppgi en begrunnelse for avvisningen.")
     value = s.value if out is Outcome.ACCEPTED else (final_value if out is Outcome.CHANGED else None)
-    return _settle(session, s, outcome=out, final_value=value, reason=reason, actor=principal.actor,
-                   user_id=principal.user_id, policy_id=None)
+    return _settle(
+        session,
+        s,
+        outcome=out,
+        final_value=value,
+        reason=reason,
+        actor=principal.actor,
+        user_id=principal.user_id,
+        policy_id=None,
+    )
 
 
-def _settle(session: Session, s: Suggestion, *, outcome: Outcome, final_value: dict[str, Any] | None,
-            reason: str, actor: str, user_id: int | None, policy_id: int | None) -> Decision:
-    d = Decision(tenant_id=s.tenant_id, suggestion_id=s.id, actor_user_id=user_id, actor_policy_id=policy_id,
-                 outcome=outcome.value, final_value=final_value, reason=reason)
+def _settle(
+    session: Session,
+    s: Suggestion,
+    *,
+    outcome: Outcome,
+    final_value: dict[str, Any] | None,
+    reason: str,
+    actor: str,
+    user_id: int | None,
+    policy_id: int | None,
+) -> Decision:
+    d = Decision(
+        tenant_id=s.tenant_id,
+        suggestion_id=s.id,
+        actor_user_id=user_id,
+        actor_policy_id=policy_id,
+        outcome=outcome.value,
+        final_value=final_value,
+        reason=reason,
+    )
     s.status = outcome.value
     session.add(d)
     session.flush()
-    audit.record(session, s.tenant_id, "decision.made", actor=actor, subject=("decision", d.id),
-                 item_id=s.item_id, suggestion_id=s.id, outcome=outcome.value,
-                 final_value_sha256=audit.sha256_text(final_value), reason_sha256=audit.sha256_text(reason),
-                 automated=policy_id is not None, policy_id=policy_id)
+    audit.record(
+        session,
+        s.tenant_id,
+        "decision.made",
+        actor=actor,
+        subject=("decision", d.id),
+        item_id=s.item_id,
+        suggestion_id=s.id,
+        outcome=outcome.value,
+        final_value_sha256=audit.sha256_text(final_value),
+        reason_sha256=audit.sha256_text(reason),
+        automated=policy_id is not None,
+        policy_id=policy_id,
+    )
     return d
 
 
@@ -252,8 +348,9 @@ def _filtered(stmt: Select, f: QueueFilter, now: datetime) -> Select:
     return stmt
 
 
-def list_queue(session: Session, f: QueueFilter, *, services: list[str] | None = None
-               ) -> tuple[list[Suggestion], int]:
+def list_queue(
+    session: Session, f: QueueFilter, *, services: list[str] | None = None
+) -> tuple[list[Suggestion], int]:
     """The review queue, oldest first (first in, first out), with the total count for paging.
     ``services`` limits the result to the services the principal may review."""
     f.validate()
@@ -262,21 +359,41 @@ def list_queue(session: Session, f: QueueFilter, *, services: list[str] | None =
     if services is not None:
         base = base.where(Suggestion.service.in_(services))
     total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
-    rows = session.scalars(base.order_by(Suggestion.created_at, Suggestion.id)
-                           .limit(f.limit).offset(f.offset)).all()
+    rows = session.scalars(
+        base.order_by(Suggestion.created_at, Suggestion.id).limit(f.limit).offset(f.offset)
+    ).all()
     return list(rows), int(total or 0)
 
 
 def suggestion_dict(s: Suggestion, *, with_decision: bool = True) -> dict[str, Any]:
-    out = {"id": s.id, "item_id": s.item_id, "service": s.service, "kind": s.kind, "value": s.value,
-           "confidence": s.confidence, "explanation": s.explanation, "model_name": s.model_name,
-           "model_version": s.model_version, "input_hash": s.input_hash, "status": s.status,
-           "cpu_ms": s.cpu_ms, "created_at": s.created_at.isoformat() if s.created_at else None,
-           "superseded_by_id": s.superseded_by_id}
+    out = {
+        "id": s.id,
+        "item_id": s.item_id,
+        "service": s.service,
+        "kind": s.kind,
+        "value": s.value,
+        "confidence": s.confidence,
+        "explanation": s.explanation,
+        "model_name": s.model_name,
+        "model_version": s.model_version,
+        "input_hash": s.input_hash,
+        "status": s.status,
+        "cpu_ms": s.cpu_ms,
+        "created_at": s.created_at.isoformat() if s.created_at else None,
+        "superseded_by_id": s.superseded_by_id,
+    }
     if with_decision:
         d = s.decision
-        out["decision"] = None if d is None else {
-            "id": d.id, "outcome": d.outcome, "final_value": d.final_value, "reason": d.reason,
-            "actor": (f"policy:{d.actor_policy_id}" if d.actor_policy_id else f"user:{d.actor_user_id}"),
-            "decided_at": d.decided_at.isoformat() if d.decided_at else None}
+        out["decision"] = (
+            None
+            if d is None
+            else {
+                "id": d.id,
+                "outcome": d.outcome,
+                "final_value": d.final_value,
+                "reason": d.reason,
+                "actor": (f"policy:{d.actor_policy_id}" if d.actor_policy_id else f"user:{d.actor_user_id}"),
+                "decided_at": d.decided_at.isoformat() if d.decided_at else None,
+            }
+        )
     return out

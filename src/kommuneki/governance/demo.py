@@ -15,36 +15,64 @@ from .models import KiSystem
 
 EXTERNAL = {
     "demo": [
-        ({"name": "Microsoft 365 Copilot", "purpose": "Skrivehjelp, oppsummering og søk i kontorstøtte for ansatte.",
-          "public_summary": "Ansatte bruker Copilot til å skrive utkast og oppsummere dokumenter. Alt som sendes ut, "
-                            "blir lest og godkjent av en ansatt.",
-          "owner_unit": "IT og digitalisering", "owner_person": "Digitaliseringsleder", "contact": "postmottak@demo.kommune.test",
-          "supplier": "Microsoft", "service_area": "Intern administrasjon",
-          "legal_basis_art6": "Art. 6 nr. 1 bokstav e (offentlig myndighet), jf. kommuneloven",
-          "data_categories": ["kontaktopplysninger", "saksinnhold i dokumenter"], "affects_individuals": False,
-          "human_oversight": "Ansatte kontrollerer alt innhold før det brukes eller sendes ut. Ikke til bruk i enkeltsaker "
-                             "med særlige kategorier personopplysninger.", "status": "pilot"}, "copilot"),
-        ({"name": "Innbyggerchatbot (leverandør)", "purpose": "Svarer innbyggere på generelle spørsmål om kommunens "
-                                                             "tjenester på nettsidene, døgnet rundt.",
-          "public_summary": "Chatboten på nettsidene svarer på generelle spørsmål. Den sier fra at den er en KI, og den "
-                            "behandler ikke saker.",
-          "owner_unit": "Kommunikasjon og servicetorg", "owner_person": "Leder servicetorget",
-          "contact": "servicetorget@demo.kommune.test", "supplier": "Leverandør AS (eksempel)",
-          "service_area": "Informasjon og veiledning",
-          "legal_basis_art6": "Art. 6 nr. 1 bokstav e, jf. forvaltningsloven § 11 (veiledningsplikt)",
-          "data_categories": ["spørsmål fra innbyggere (fritekst)"], "affects_individuals": False,
-          "human_oversight": "Servicetorget leser utvalgte samtaler hver uke og retter kunnskapsbasen. Chatboten henviser "
-                             "til saksbehandler ved spørsmål om enkeltsaker.", "status": "i drift"}, "innbyggerchatbot"),
+        (
+            {
+                "name": "Microsoft 365 Copilot",
+                "purpose": "Skrivehjelp, oppsummering og søk i kontorstøtte for ansatte.",
+                "public_summary": "Ansatte bruker Copilot til å skrive utkast og oppsummere dokumenter. Alt som sendes ut, "
+                "blir lest og godkjent av en ansatt.",
+                "owner_unit": "IT og digitalisering",
+                "owner_person": "Digitaliseringsleder",
+                "contact": "postmottak@demo.kommune.test",
+                "supplier": "Microsoft",
+                "service_area": "Intern administrasjon",
+                "legal_basis_art6": "Art. 6 nr. 1 bokstav e (offentlig myndighet), jf. kommuneloven",
+                "data_categories": ["kontaktopplysninger", "saksinnhold i dokumenter"],
+                "affects_individuals": False,
+                "human_oversight": "Ansatte kontrollerer alt innhold før det brukes eller sendes ut. Ikke til bruk i enkeltsaker "
+                "med særlige kategorier personopplysninger.",
+                "status": "pilot",
+            },
+            "copilot",
+        ),
+        (
+            {
+                "name": "Innbyggerchatbot (leverandør)",
+                "purpose": "Svarer innbyggere på generelle spørsmål om kommunens "
+                "tjenester på nettsidene, døgnet rundt.",
+                "public_summary": "Chatboten på nettsidene svarer på generelle spørsmål. Den sier fra at den er en KI, og den "
+                "behandler ikke saker.",
+                "owner_unit": "Kommunikasjon og servicetorg",
+                "owner_person": "Leder servicetorget",
+                "contact": "servicetorget@demo.kommune.test",
+                "supplier": "Leverandør AS (eksempel)",
+                "service_area": "Informasjon og veiledning",
+                "legal_basis_art6": "Art. 6 nr. 1 bokstav e, jf. forvaltningsloven § 11 (veiledningsplikt)",
+                "data_categories": ["spørsmål fra innbyggere (fritekst)"],
+                "affects_individuals": False,
+                "human_oversight": "Servicetorget leser utvalgte samtaler hver uke og retter kunnskapsbasen. Chatboten henviser "
+                "til saksbehandler ved spørsmål om enkeltsaker.",
+                "status": "i drift",
+            },
+            "innbyggerchatbot",
+        ),
     ],
     "nabo": [
-        ({"name": "Innbyggjarchatbot (leverandør)", "purpose": "Svarar innbyggjarar på generelle spørsmål om tenestene "
-                                                              "til kommunen.",
-          "public_summary": "Chatboten på nettsidene svarar på generelle spørsmål. Han seier frå at han er ein KI, og han "
-                            "behandlar ikkje saker.",
-          "owner_unit": "Servicetorget", "contact": "postmottak@nabo.kommune.test", "supplier": "Leverandør AS (døme)",
-          "legal_basis_art6": "Art. 6 nr. 1 bokstav e, jf. forvaltningslova § 11",
-          "human_oversight": "Servicetorget les utval av samtalar kvar veke og rettar kunnskapsbasen.",
-          "status": "i drift"}, "innbyggerchatbot"),
+        (
+            {
+                "name": "Innbyggjarchatbot (leverandør)",
+                "purpose": "Svarar innbyggjarar på generelle spørsmål om tenestene til kommunen.",
+                "public_summary": "Chatboten på nettsidene svarar på generelle spørsmål. Han seier frå at han er ein KI, og han "
+                "behandlar ikkje saker.",
+                "owner_unit": "Servicetorget",
+                "contact": "postmottak@nabo.kommune.test",
+                "supplier": "Leverandør AS (døme)",
+                "legal_basis_art6": "Art. 6 nr. 1 bokstav e, jf. forvaltningslova § 11",
+                "human_oversight": "Servicetorget les utval av samtalar kvar veke og rettar kunnskapsbasen.",
+                "status": "i drift",
+            },
+            "innbyggerchatbot",
+        ),
     ],
 }
 
@@ -54,16 +82,26 @@ EXTERNAL = {
 NYNORSK_SUMMARIES = {
     "malform": "Foreslår om eit dokument er skrive på bokmål, nynorsk eller engelsk, så vi kan svare på rett målform.",
     "skjerming": "Finn personopplysningar og teiepliktige opplysningar og foreslår kva som skal skjermast før "
-                 "dokument blir gitt ut eller publiserte. Ein saksbehandlar avgjer.",
+    "dokument blir gitt ut eller publiserte. Ein saksbehandlar avgjer.",
     "postmottak": "Foreslår om innkomen post skal journalførast, sendast vidare til rett eining eller slettast.",
     "eiendomsskatt": "Foreslår takst for bustader til eigedomsskatt ut frå sal av liknande bustader.",
 }
 
 
 # The facts about kommuneki's own services as the questionnaire asks them (the class follows from the rules).
-_OWN = {"ki_system": "ja", "role": "tilbyder", "prohibited": [], "narrow_task": "ja", "profiling": "nei",
-        "interacts": "nei", "generates": "nei", "publishes_text": "nei", "emotion": "nei", "gpai": "nei",
-        "public_body": "ja"}
+_OWN = {
+    "ki_system": "ja",
+    "role": "tilbyder",
+    "prohibited": [],
+    "narrow_task": "ja",
+    "profiling": "nei",
+    "interacts": "nei",
+    "generates": "nei",
+    "publishes_text": "nei",
+    "emotion": "nei",
+    "gpai": "nei",
+    "public_body": "ja",
+}
 OWN_ANSWERS = {
     "malform": {**_OWN, "area": "saksbehandling_arkiv", "individual": "aggregert"},
     "skjerming": {**_OWN, "area": "saksbehandling_arkiv", "individual": "aggregert"},
@@ -86,17 +124,29 @@ def _load_tenant(platform: Platform, tenant_id: int, slug: str) -> int:
             todo.append((system, example))
         own = have.get("service:malform")
         if own is not None and not own.owner_unit:
-            register.update_system(session, own, {
-                "owner_unit": "Postmottak og arkiv", "contact": f"postmottak@{slug}.kommune.test",
-                "legal_basis_art6": "Art. 6 nr. 1 bokstav e, jf. arkivlova og mållova",
-                "data_categories": ["innhold i innkommende dokumenter"], "status": "i drift",
-                "service_area": "Post og arkiv"}, actor="demo")
+            register.update_system(
+                session,
+                own,
+                {
+                    "owner_unit": "Postmottak og arkiv",
+                    "contact": f"postmottak@{slug}.kommune.test",
+                    "legal_basis_art6": "Art. 6 nr. 1 bokstav e, jf. arkivlova og mållova",
+                    "data_categories": ["innhold i innkommende dokumenter"],
+                    "status": "i drift",
+                    "service_area": "Post og arkiv",
+                },
+                actor="demo",
+            )
         for name in OWN_ANSWERS:
             if f"service:{name}" in have:
                 todo.append((have[f"service:{name}"], name))
         if slug == "nabo":
             for key, system in have.items():
-                summary = NYNORSK_SUMMARIES.get(key.removeprefix("service:")) if key.startswith("service:") else None
+                summary = (
+                    NYNORSK_SUMMARIES.get(key.removeprefix("service:"))
+                    if key.startswith("service:")
+                    else None
+                )
                 if summary and not system.public_summary:
                     register.update_system(session, system, {"public_summary": summary}, actor="demo")
         for system, example in todo:

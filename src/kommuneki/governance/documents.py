@@ -27,8 +27,11 @@ from ..core import audit
 from ..core.errors import InvalidInput, NotFound
 from .models import KiDocument, KiSystem
 
-DOC_TYPES = {"dpia": "Vurdering av personvernkonsekvenser (DPIA)", "ros": "Risiko- og sårbarhetsanalyse (ROS)",
-             "fria": "Vurdering av konsekvenser for grunnleggende rettigheter (FRIA)"}
+DOC_TYPES = {
+    "dpia": "Vurdering av personvernkonsekvenser (DPIA)",
+    "ros": "Risiko- og sårbarhetsanalyse (ROS)",
+    "fria": "Vurdering av konsekvenser for grunnleggende rettigheter (FRIA)",
+}
 TODO_MARK = "FYLLES UT"
 
 
@@ -47,8 +50,13 @@ def todos(content: dict[str, Any]) -> list[dict[str, Any]]:
                 for row in b["rows"]:
                     for cell in row:
                         if isinstance(cell, dict) and "todo" in cell:
-                            out.append({"id": cell["todo"], "prompt": cell.get("prompt", ""),
-                                        "answer": cell.get("answer", "")})
+                            out.append(
+                                {
+                                    "id": cell["todo"],
+                                    "prompt": cell.get("prompt", ""),
+                                    "answer": cell.get("answer", ""),
+                                }
+                            )
     return out
 
 
@@ -70,13 +78,22 @@ def content_sha256(content: dict[str, Any]) -> str:
 
 
 def latest(session: Session, system_id: int, doc_type: str) -> KiDocument | None:
-    return session.scalar(select(KiDocument).where(KiDocument.system_id == system_id, KiDocument.doc_type == doc_type)
-                          .order_by(KiDocument.version.desc()).limit(1))
+    return session.scalar(
+        select(KiDocument)
+        .where(KiDocument.system_id == system_id, KiDocument.doc_type == doc_type)
+        .order_by(KiDocument.version.desc())
+        .limit(1)
+    )
 
 
 def versions(session: Session, system_id: int) -> list[KiDocument]:
-    return list(session.scalars(select(KiDocument).where(KiDocument.system_id == system_id)
-                                .order_by(KiDocument.doc_type, KiDocument.version.desc())))
+    return list(
+        session.scalars(
+            select(KiDocument)
+            .where(KiDocument.system_id == system_id)
+            .order_by(KiDocument.doc_type, KiDocument.version.desc())
+        )
+    )
 
 
 def get_document(session: Session, doc_id: int) -> KiDocument:
@@ -86,8 +103,15 @@ def get_document(session: Session, doc_id: int) -> KiDocument:
     return d
 
 
-def store(session: Session, system: KiSystem, doc_type: str, content: dict[str, Any], *, actor: str,
-          answers: dict[str, str] | None = None) -> KiDocument:
+def store(
+    session: Session,
+    system: KiSystem,
+    doc_type: str,
+    content: dict[str, Any],
+    *,
+    actor: str,
+    answers: dict[str, str] | None = None,
+) -> KiDocument:
     """Store ``content`` as the next version of the system's ``doc_type`` document, carrying over the
     previous version's answers and applying ``answers``. Returns the previous version when nothing
     changed."""
@@ -104,17 +128,32 @@ def store(session: Session, system: KiSystem, doc_type: str, content: dict[str, 
     sha = content_sha256(content)
     if prev is not None and prev.content_sha256 == sha:
         return prev
-    doc = KiDocument(tenant_id=system.tenant_id, system_id=system.id, doc_type=doc_type,
-                     version=(prev.version + 1) if prev else 1, content=content, content_sha256=sha,
-                     created_by=actor)
+    doc = KiDocument(
+        tenant_id=system.tenant_id,
+        system_id=system.id,
+        doc_type=doc_type,
+        version=(prev.version + 1) if prev else 1,
+        content=content,
+        content_sha256=sha,
+        created_by=actor,
+    )
     session.add(doc)
     session.flush()
-    audit.record(session, system.tenant_id, "governance.document_generated", actor=actor,
-                 subject=("ki_document", doc.id), doc_type=doc_type, version=doc.version, content_sha256=sha)
+    audit.record(
+        session,
+        system.tenant_id,
+        "governance.document_generated",
+        actor=actor,
+        subject=("ki_document", doc.id),
+        doc_type=doc_type,
+        version=doc.version,
+        content_sha256=sha,
+    )
     return doc
 
 
 # --- rendering ------------------------------------------------------------------------------------
+
 
 def _cell_text(cell: Any) -> tuple[str, bool]:
     """(text, is_unfilled_todo)."""
@@ -135,8 +174,10 @@ def to_docx(doc: KiDocument) -> bytes:
     d.core_properties.title = c["title"]
     d.core_properties.language = "nb-NO"
     d.add_heading(c["title"], level=0)
-    d.add_paragraph(f"{c['system']['name']} – versjon {doc.version}, laget {c['generated_at'][:10]}. "
-                    f"Deler merket «{TODO_MARK}» må skrives av en person før dokumentet er ferdig.")
+    d.add_paragraph(
+        f"{c['system']['name']} – versjon {doc.version}, laget {c['generated_at'][:10]}. "
+        f"Deler merket «{TODO_MARK}» må skrives av en person før dokumentet er ferdig."
+    )
     for sec in c["sections"]:
         d.add_heading(sec["heading"], level=1)
         if sec.get("source"):
@@ -219,14 +260,27 @@ def to_pdf(doc: KiDocument) -> bytes:
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#4a5360"))
     h0 = ParagraphStyle("h0", parent=ss["Title"], fontName=bold, fontSize=18)
     h1 = ParagraphStyle("h1", parent=ss["Heading2"], fontName=bold)
-    todo_style = ParagraphStyle("todo", parent=body, fontName=bold, backColor=colors.HexColor("#fff3bf"),
-                                borderColor=colors.HexColor("#8a5300"), borderWidth=1, borderPadding=4)
+    todo_style = ParagraphStyle(
+        "todo",
+        parent=body,
+        fontName=bold,
+        backColor=colors.HexColor("#fff3bf"),
+        borderColor=colors.HexColor("#8a5300"),
+        borderWidth=1,
+        borderPadding=4,
+    )
     e = lambda s: escape("" if s is None else str(s))  # noqa: E731
     c = doc.content
-    story: list[Any] = [Paragraph(e(c["title"]), h0),
-                        Paragraph(e(f"{c['system']['name']} – versjon {doc.version}, laget {c['generated_at'][:10]}. "
-                                    f"Deler merket «{TODO_MARK}» må skrives av en person før dokumentet er ferdig."),
-                                  body)]
+    story: list[Any] = [
+        Paragraph(e(c["title"]), h0),
+        Paragraph(
+            e(
+                f"{c['system']['name']} – versjon {doc.version}, laget {c['generated_at'][:10]}. "
+                f"Deler merket «{TODO_MARK}» må skrives av en person før dokumentet er ferdig."
+            ),
+            body,
+        ),
+    ]
     grid = [("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#c9cfd6")), ("VALIGN", (0, 0), (-1, -1), "TOP")]
     width = A4[0] - 4 * cm
     for sec in c["sections"]:
@@ -260,8 +314,17 @@ def to_pdf(doc: KiDocument) -> bytes:
                     story.append(Paragraph(e(f"[{TODO_MARK}] {b['prompt']}"), todo_style))
             story.append(Spacer(1, 4))
     buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4, title=c["title"], author="kommuneki", lang="nb-NO",
-                      leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm, bottomMargin=2 * cm).build(story)
+    SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        title=c["title"],
+        author="kommuneki",
+        lang="nb-NO",
+        leftMargin=2 * cm,
+        rightMargin=2 * cm,
+        topMargin=2 * cm,
+        bottomMargin=2 * cm,
+    ).build(story)
     return buf.getvalue()
 
 
@@ -273,9 +336,17 @@ def export(session: Session, doc: KiDocument, fmt: str, *, actor: str) -> tuple[
         data, media = to_pdf(doc), "application/pdf"
     else:
         raise InvalidInput("Formatet må være docx eller pdf.")
-    audit.record(session, doc.tenant_id, "governance.document_exported", actor=actor,
-                 subject=("ki_document", doc.id), doc_type=doc.doc_type, version=doc.version, format=fmt,
-                 file_sha256=hashlib.sha256(data).hexdigest())
+    audit.record(
+        session,
+        doc.tenant_id,
+        "governance.document_exported",
+        actor=actor,
+        subject=("ki_document", doc.id),
+        doc_type=doc.doc_type,
+        version=doc.version,
+        format=fmt,
+        file_sha256=hashlib.sha256(data).hexdigest(),
+    )
     slug = doc.content["system"].get("key", "system").replace(":", "-")
     return data, media, f"{doc.doc_type}-{slug}-v{doc.version}.{fmt}"
 

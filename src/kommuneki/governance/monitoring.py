@@ -64,25 +64,38 @@ def _utc(dt: datetime | None) -> datetime | None:
 
 def load_rows(session: Session, service: str, *, days: int = 180, now: datetime | None = None) -> list[Row]:
     now = now or utcnow()
-    stmt = (select(Suggestion, Decision).outerjoin(Decision, Decision.suggestion_id == Suggestion.id)
-            .where(Suggestion.service == service, Suggestion.created_at >= now - timedelta(days=days))
-            .order_by(Suggestion.created_at, Suggestion.id))
+    stmt = (
+        select(Suggestion, Decision)
+        .outerjoin(Decision, Decision.suggestion_id == Suggestion.id)
+        .where(Suggestion.service == service, Suggestion.created_at >= now - timedelta(days=days))
+        .order_by(Suggestion.created_at, Suggestion.id)
+    )
     out = []
     for s, d in session.execute(stmt):
         groups = (s.explanation or {}).get("groups") if isinstance(s.explanation, dict) else None
         inputs = (s.explanation or {}).get("inputs") if isinstance(s.explanation, dict) else None
-        out.append(Row(created_at=_utc(s.created_at), confidence=float(s.confidence),
-                       model=f"{s.model_name} {s.model_version}", status=s.status, value=s.value,
-                       groups={str(k): str(v) for k, v in groups.items()} if isinstance(groups, dict) else {},
-                       inputs=dict(inputs) if isinstance(inputs, dict) else {},
-                       outcome=d.outcome if d else None, decided_at=_utc(d.decided_at) if d else None,
-                       automated=bool(d and d.actor_policy_id), final_value=d.final_value if d else None))
+        out.append(
+            Row(
+                created_at=_utc(s.created_at),
+                confidence=float(s.confidence),
+                model=f"{s.model_name} {s.model_version}",
+                status=s.status,
+                value=s.value,
+                groups={str(k): str(v) for k, v in groups.items()} if isinstance(groups, dict) else {},
+                inputs=dict(inputs) if isinstance(inputs, dict) else {},
+                outcome=d.outcome if d else None,
+                decided_at=_utc(d.decided_at) if d else None,
+                automated=bool(d and d.actor_policy_id),
+                final_value=d.final_value if d else None,
+            )
+        )
     return out
 
 
 def psi(reference: list[float], current: list[float], edges: tuple[float, ...] = BANDS) -> float:
     """Population stability index between two samples over fixed bins. 0: same distribution; by the
     usual rule of thumb < 0.1 stable, 0.1–0.25 some shift, > 0.25 a large shift."""
+
     def shares(xs):
         counts = [0] * (len(edges) - 1)
         for x in xs:
@@ -92,6 +105,7 @@ def psi(reference: list[float], current: list[float], edges: tuple[float, ...] =
                     break
         n = max(1, len(xs))
         return [max(c / n, PSI_EPS) for c in counts]
+
     r, c = shares(reference), shares(current)
     return float(sum((ci - ri) * math.log(ci / ri) for ri, ci in zip(r, c)))
 
@@ -125,10 +139,20 @@ def input_drift(ref: list["Row"], cur: list["Row"]) -> list[dict[str, Any]]:
         if len(a) < MIN_VOLUME or len(b) < MIN_VOLUME:
             continue
         numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in a + b)
-        value = psi_numeric([float(x) for x in a], [float(x) for x in b]) if numeric else \
-            psi_categorical([str(x) for x in a], [str(x) for x in b])
-        out.append({"name": name, "psi": value, "kind": "numeric" if numeric else "categorical",
-                    "reference": len(a), "current": len(b)})
+        value = (
+            psi_numeric([float(x) for x in a], [float(x) for x in b])
+            if numeric
+            else psi_categorical([str(x) for x in a], [str(x) for x in b])
+        )
+        out.append(
+            {
+                "name": name,
+                "psi": value,
+                "kind": "numeric" if numeric else "categorical",
+                "reference": len(a),
+                "current": len(b),
+            }
+        )
     return out
 
 
@@ -145,10 +169,16 @@ def _shares(rows: list[Row]) -> dict[str, Any]:
     c = Counter(r.outcome for r in decided)
     n = len(decided)
     share = (lambda k: c[k] / n) if n else (lambda k: None)
-    return {"volume": len(rows), "decided": n, "pending": sum(1 for r in rows if r.status == "pending"),
-            "accepted": share("accepted"), "changed": share("changed"), "rejected": share("rejected"),
-            "override_rate": ((c["changed"] + c["rejected"]) / n) if n else None,
-            "automated": (sum(1 for r in decided if r.automated) / n) if n else None}
+    return {
+        "volume": len(rows),
+        "decided": n,
+        "pending": sum(1 for r in rows if r.status == "pending"),
+        "accepted": share("accepted"),
+        "changed": share("changed"),
+        "rejected": share("rejected"),
+        "override_rate": ((c["changed"] + c["rejected"]) / n) if n else None,
+        "automated": (sum(1 for r in decided if r.automated) / n) if n else None,
+    }
 
 
 def _week(dt: datetime) -> str:
@@ -166,23 +196,36 @@ def summarise_version(rows: list[Row], *, now: datetime, window_days: int = WIND
     bands = []
     for lo, hi in zip(BANDS, BANDS[1:]):
         inb = [r for r in rows if lo <= r.confidence < hi and r.outcome]
-        bands.append({"band": f"{round(lo * 100)}–{min(100, round(hi * 100))} %", "low": lo, "decided": len(inb),
-                      "accepted": (sum(1 for r in inb if r.outcome == "accepted") / len(inb)) if inb else None,
-                      "mean_confidence": (sum(r.confidence for r in inb) / len(inb)) if inb else None})
+        bands.append(
+            {
+                "band": f"{round(lo * 100)}–{min(100, round(hi * 100))} %",
+                "low": lo,
+                "decided": len(inb),
+                "accepted": (sum(1 for r in inb if r.outcome == "accepted") / len(inb)) if inb else None,
+                "mean_confidence": (sum(r.confidence for r in inb) / len(inb)) if inb else None,
+            }
+        )
     out["calibration"] = bands
     start = now - timedelta(days=window_days)
     ref = [r for r in rows if r.created_at < start]
     cur = [r for r in rows if r.created_at >= start]
-    drift: dict[str, Any] = {"reference": len(ref), "current": len(cur), "window_days": window_days,
-                             "confidence_psi": None, "value_psi": None, "value_field": None,
-                             "inputs": input_drift(ref, cur)}
+    drift: dict[str, Any] = {
+        "reference": len(ref),
+        "current": len(cur),
+        "window_days": window_days,
+        "confidence_psi": None,
+        "value_psi": None,
+        "value_field": None,
+        "inputs": input_drift(ref, cur),
+    }
     if len(ref) >= MIN_VOLUME and len(cur) >= MIN_VOLUME:
         drift["confidence_psi"] = psi([r.confidence for r in ref], [r.confidence for r in cur])
         field, _ = _first_scalar(rows[0].value)
         if field is not None:
             drift["value_field"] = field
-            drift["value_psi"] = psi_categorical([str((r.value or {}).get(field)) for r in ref],
-                                                 [str((r.value or {}).get(field)) for r in cur])
+            drift["value_psi"] = psi_categorical(
+                [str((r.value or {}).get(field)) for r in ref], [str((r.value or {}).get(field)) for r in cur]
+            )
     out["drift"] = drift
     recent = [r for r in rows if r.decided_at and r.decided_at >= start]
     out["recent"] = {"from": start.isoformat(), **_shares(recent)}
@@ -212,24 +255,42 @@ def fairness(rows: list[Row]) -> list[dict[str, Any]]:
                             break
                 elif r.outcome == "accepted":
                     errs.append(0.0)
-            entries.append({"group": group, "volume": s["volume"], "decided": s["decided"],
-                            "override_rate": s["override_rate"],
-                            "mean_relative_change": (sum(errs) / len(errs)) if errs else None})
+            entries.append(
+                {
+                    "group": group,
+                    "volume": s["volume"],
+                    "decided": s["decided"],
+                    "override_rate": s["override_rate"],
+                    "mean_relative_change": (sum(errs) / len(errs)) if errs else None,
+                }
+            )
         out.append({"dimension": dim, "groups": entries})
     return out
 
 
-def monitor_service(session: Session, service: str, *, days: int = 180, now: datetime | None = None,
-                    window_days: int = WINDOW_DAYS) -> dict[str, Any]:
+def monitor_service(
+    session: Session,
+    service: str,
+    *,
+    days: int = 180,
+    now: datetime | None = None,
+    window_days: int = WINDOW_DAYS,
+) -> dict[str, Any]:
     """Figures for one service: overall and per model version."""
     now = now or utcnow()
     rows = load_rows(session, service, days=days, now=now)
     by_model: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
         by_model[r.model].append(r)
-    return {"service": service, "days": days, "window_days": window_days, "overall": _shares(rows),
-            "versions": [summarise_version(v, now=now, window_days=window_days)
-                         for _, v in sorted(by_model.items())]}
+    return {
+        "service": service,
+        "days": days,
+        "window_days": window_days,
+        "overall": _shares(rows),
+        "versions": [
+            summarise_version(v, now=now, window_days=window_days) for _, v in sorted(by_model.items())
+        ],
+    }
 
 
 def open_alerts(session: Session, system_id: int | None = None) -> list[KiAlert]:
@@ -239,8 +300,15 @@ def open_alerts(session: Session, system_id: int | None = None) -> list[KiAlert]
     return list(session.scalars(stmt.order_by(KiAlert.id.desc())))
 
 
-def check_alerts(session: Session, registry: ServiceRegistry, tenant_id: int, *, now: datetime | None = None,
-                 actor: str = "system", window_days: int = WINDOW_DAYS) -> list[KiAlert]:
+def check_alerts(
+    session: Session,
+    registry: ServiceRegistry,
+    tenant_id: int,
+    *,
+    now: datetime | None = None,
+    actor: str = "system",
+    window_days: int = WINDOW_DAYS,
+) -> list[KiAlert]:
     """Raise an alert (once, until resolved) for each service and model version whose override rate in
     the recent window, or whose confidence drift (PSI), passes the tenant's threshold. Returns the new
     alerts."""
@@ -252,30 +320,65 @@ def check_alerts(session: Session, registry: ServiceRegistry, tenant_id: int, *,
             checks = []
             rec = v["recent"]
             if rec["decided"] >= MIN_VOLUME and rec["override_rate"] is not None:
-                checks.append(("override_rate", rec["override_rate"], system.override_alert_threshold,
-                               rec["decided"]))
+                checks.append(
+                    ("override_rate", rec["override_rate"], system.override_alert_threshold, rec["decided"])
+                )
             if v["drift"]["confidence_psi"] is not None:
-                checks.append(("drift_psi", v["drift"]["confidence_psi"], system.drift_alert_threshold,
-                               v["drift"]["current"]))
+                checks.append(
+                    (
+                        "drift_psi",
+                        v["drift"]["confidence_psi"],
+                        system.drift_alert_threshold,
+                        v["drift"]["current"],
+                    )
+                )
             for feature in v["drift"]["inputs"]:
-                checks.append((f"input_psi:{feature['name']}"[:40], feature["psi"], system.drift_alert_threshold,
-                               feature["current"]))
+                checks.append(
+                    (
+                        f"input_psi:{feature['name']}"[:40],
+                        feature["psi"],
+                        system.drift_alert_threshold,
+                        feature["current"],
+                    )
+                )
             for metric, value, threshold, volume in checks:
                 if value <= threshold:
                     continue
-                already = session.scalar(select(KiAlert.id).where(
-                    KiAlert.system_id == system.id, KiAlert.metric == metric, KiAlert.model_version == v["model"],
-                    KiAlert.resolved_at.is_(None)))
+                already = session.scalar(
+                    select(KiAlert.id).where(
+                        KiAlert.system_id == system.id,
+                        KiAlert.metric == metric,
+                        KiAlert.model_version == v["model"],
+                        KiAlert.resolved_at.is_(None),
+                    )
+                )
                 if already is not None:
                     continue
-                alert = KiAlert(tenant_id=tenant_id, system_id=system.id, model_version=v["model"], metric=metric,
-                                value=round(value, 4), threshold=threshold,
-                                window_from=now - timedelta(days=window_days), window_to=now, volume=volume)
+                alert = KiAlert(
+                    tenant_id=tenant_id,
+                    system_id=system.id,
+                    model_version=v["model"],
+                    metric=metric,
+                    value=round(value, 4),
+                    threshold=threshold,
+                    window_from=now - timedelta(days=window_days),
+                    window_to=now,
+                    volume=volume,
+                )
                 session.add(alert)
                 session.flush()
-                audit.record(session, tenant_id, "governance.alert_raised", actor=actor,
-                             subject=("ki_alert", alert.id), metric=metric, model_version=v["model"],
-                             value=round(value, 4), threshold=threshold, volume=volume)
+                audit.record(
+                    session,
+                    tenant_id,
+                    "governance.alert_raised",
+                    actor=actor,
+                    subject=("ki_alert", alert.id),
+                    metric=metric,
+                    model_version=v["model"],
+                    value=round(value, 4),
+                    threshold=threshold,
+                    volume=volume,
+                )
                 raised.append(alert)
     return raised
 
@@ -289,8 +392,14 @@ def resolve_alert(session: Session, alert_id: int, *, actor: str) -> KiAlert:
     if alert.resolved_at is not None:
         raise Conflict("Varselet er allerede behandlet.")
     alert.resolved_at, alert.resolved_by = utcnow(), actor
-    audit.record(session, alert.tenant_id, "governance.alert_resolved", actor=actor,
-                 subject=("ki_alert", alert.id), metric=alert.metric)
+    audit.record(
+        session,
+        alert.tenant_id,
+        "governance.alert_resolved",
+        actor=actor,
+        subject=("ki_alert", alert.id),
+        metric=alert.metric,
+    )
     return alert
 
 
@@ -307,58 +416,94 @@ def set_thresholds(session: Session, system: KiSystem, *, override: float, drift
     from .register import _revise
 
     _revise(session, system, ["thresholds"], actor)
-    audit.record(session, system.tenant_id, "governance.thresholds_changed", actor=actor,
-                 subject=("ki_system", system.id), override=override, drift=drift)
+    audit.record(
+        session,
+        system.tenant_id,
+        "governance.thresholds_changed",
+        actor=actor,
+        subject=("ki_system", system.id),
+        override=override,
+        drift=drift,
+    )
 
 
 # --- plots: server-rendered SVG (no script; colours as presentation attributes and CSS classes) -------
 
-SERIES_COLOURS = {"accepted": "#1d6b33", "changed": "#0b4f8a", "rejected": "#a4151d", "override_rate": "#8a5300",
-                  "automated": "#4a5360"}
-SERIES_LABELS = {"accepted": "Godtatt", "changed": "Endret", "rejected": "Avvist", "override_rate": "Overstyrt",
-                 "automated": "Automatisk"}
+SERIES_COLOURS = {
+    "accepted": "#1d6b33",
+    "changed": "#0b4f8a",
+    "rejected": "#a4151d",
+    "override_rate": "#8a5300",
+    "automated": "#4a5360",
+}
+SERIES_LABELS = {
+    "accepted": "Godtatt",
+    "changed": "Endret",
+    "rejected": "Avvist",
+    "override_rate": "Overstyrt",
+    "automated": "Automatisk",
+}
 
 
 def _esc(s: str) -> str:
-    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def timeline_svg(timeline: list[dict[str, Any]], *, svg_id: str, title: str,
-                 series: tuple[str, ...] = ("accepted", "changed", "rejected")) -> str:
+def timeline_svg(
+    timeline: list[dict[str, Any]],
+    *,
+    svg_id: str,
+    title: str,
+    series: tuple[str, ...] = ("accepted", "changed", "rejected"),
+) -> str:
     """Lines of shares (0–100 %) per period. Returns an SVG element with a title and description."""
     w, h, left, bottom, top, right = 640, 240, 44, 36, 12, 110
     pw, ph = w - left - right, h - top - bottom
     n = len(timeline)
-    x = (lambda i: left + (pw * i / (n - 1) if n > 1 else pw / 2))
-    y = (lambda v: top + ph * (1 - v))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="chart" role="img" '
-             f'aria-labelledby="{svg_id}-t {svg_id}-d">',
-             f'<title id="{svg_id}-t">{_esc(title)}</title>',
-             f'<desc id="{svg_id}-d">Andeler per uke, {n} perioder. Tallene står også i tabellen under.</desc>']
+    x = lambda i: left + (pw * i / (n - 1) if n > 1 else pw / 2)
+    y = lambda v: top + ph * (1 - v)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="chart" role="img" '
+        f'aria-labelledby="{svg_id}-t {svg_id}-d">',
+        f'<title id="{svg_id}-t">{_esc(title)}</title>',
+        f'<desc id="{svg_id}-d">Andeler per uke, {n} perioder. Tallene står også i tabellen under.</desc>',
+    ]
     for v in (0, 0.25, 0.5, 0.75, 1):
-        parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#c9cfd6" '
-                     f'stroke-width="1" class="grid"/>')
-        parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" '
-                     f'fill="#4a5360">{round(v * 100)} %</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#c9cfd6" '
+            f'stroke-width="1" class="grid"/>'
+        )
+        parts.append(
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" '
+            f'fill="#4a5360">{round(v * 100)} %</text>'
+        )
     step = max(1, n // 8)
     for i, p in enumerate(timeline):
         if i % step == 0 or i == n - 1:
-            parts.append(f'<text x="{x(i):.1f}" y="{h - 12}" text-anchor="middle" font-size="11" '
-                         f'fill="#4a5360">{_esc(p["period"])}</text>')
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{h - 12}" text-anchor="middle" font-size="11" '
+                f'fill="#4a5360">{_esc(p["period"])}</text>'
+            )
     for k, key in enumerate(series):
         pts = [(x(i), y(p[key])) for i, p in enumerate(timeline) if p.get(key) is not None]
         colour = SERIES_COLOURS[key]
         if len(pts) > 1:
             path = " ".join(f"{a:.1f},{b:.1f}" for a, b in pts)
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5" '
-                         f'class="series series-{key}"/>')
+            parts.append(
+                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5" '
+                f'class="series series-{key}"/>'
+            )
         for a, b in pts:
             parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" fill="{colour}" class="series-{key}"/>')
         ly = top + 14 + k * 18
-        parts.append(f'<line x1="{left + pw + 12}" x2="{left + pw + 30}" y1="{ly - 4}" y2="{ly - 4}" '
-                     f'stroke="{colour}" stroke-width="3"/>')
-        parts.append(f'<text x="{left + pw + 34}" y="{ly}" font-size="12" fill="#1b1f24">'
-                     f'{_esc(SERIES_LABELS[key])}</text>')
+        parts.append(
+            f'<line x1="{left + pw + 12}" x2="{left + pw + 30}" y1="{ly - 4}" y2="{ly - 4}" '
+            f'stroke="{colour}" stroke-width="3"/>'
+        )
+        parts.append(
+            f'<text x="{left + pw + 34}" y="{ly}" font-size="12" fill="#1b1f24">'
+            f"{_esc(SERIES_LABELS[key])}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -369,27 +514,40 @@ def calibration_svg(bands: list[dict[str, Any]], *, svg_id: str, title: str) -> 
     pw, ph = w - left - 20, h - top - bottom
     n = len(bands)
     bw = pw / n
-    y = (lambda v: top + ph * (1 - v))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="chart" role="img" '
-             f'aria-labelledby="{svg_id}-t {svg_id}-d">',
-             f'<title id="{svg_id}-t">{_esc(title)}</title>',
-             f'<desc id="{svg_id}-d">Andel godtatte forslag per sikkerhetsintervall. Tallene står også i '
-             f'tabellen under.</desc>']
+    y = lambda v: top + ph * (1 - v)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="chart" role="img" '
+        f'aria-labelledby="{svg_id}-t {svg_id}-d">',
+        f'<title id="{svg_id}-t">{_esc(title)}</title>',
+        f'<desc id="{svg_id}-d">Andel godtatte forslag per sikkerhetsintervall. Tallene står også i '
+        f"tabellen under.</desc>",
+    ]
     for v in (0, 0.5, 1):
         parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#c9cfd6"/>')
-        parts.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" '
-                     f'fill="#4a5360">{round(v * 100)} %</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" '
+            f'fill="#4a5360">{round(v * 100)} %</text>'
+        )
     for i, b in enumerate(bands):
         x0 = left + i * bw + 4
         if b["accepted"] is not None:
-            parts.append(f'<rect x="{x0:.1f}" y="{y(b["accepted"]):.1f}" width="{bw - 8:.1f}" '
-                         f'height="{ph * b["accepted"]:.1f}" fill="#0b4f8a" class="bar"/>')
-            parts.append(f'<text x="{x0 + (bw - 8) / 2:.1f}" y="{y(b["accepted"]) - 4:.1f}" text-anchor="middle" '
-                         f'font-size="11" fill="#1b1f24">n={b["decided"]}</text>')
-        parts.append(f'<text x="{x0 + (bw - 8) / 2:.1f}" y="{h - 12}" text-anchor="middle" font-size="11" '
-                     f'fill="#4a5360">{_esc(b["band"])}</text>')
+            parts.append(
+                f'<rect x="{x0:.1f}" y="{y(b["accepted"]):.1f}" width="{bw - 8:.1f}" '
+                f'height="{ph * b["accepted"]:.1f}" fill="#0b4f8a" class="bar"/>'
+            )
+            parts.append(
+                f'<text x="{x0 + (bw - 8) / 2:.1f}" y="{y(b["accepted"]) - 4:.1f}" text-anchor="middle" '
+                f'font-size="11" fill="#1b1f24">n={b["decided"]}</text>'
+            )
+        parts.append(
+            f'<text x="{x0 + (bw - 8) / 2:.1f}" y="{h - 12}" text-anchor="middle" font-size="11" '
+            f'fill="#4a5360">{_esc(b["band"])}</text>'
+        )
     mids = [(left + i * bw + bw / 2, y(min(1.0, b["low"] + 0.05))) for i, b in enumerate(bands)]
-    parts.append('<polyline points="' + " ".join(f"{a:.1f},{c:.1f}" for a, c in mids)
-                 + '" fill="none" stroke="#8a5300" stroke-width="1.5" stroke-dasharray="5 4"/>')
+    parts.append(
+        '<polyline points="'
+        + " ".join(f"{a:.1f},{c:.1f}" for a, c in mids)
+        + '" fill="none" stroke="#8a5300" stroke-width="1.5" stroke-dasharray="5 4"/>'
+    )
     parts.append("</svg>")
     return "".join(parts)

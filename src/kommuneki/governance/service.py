@@ -44,6 +44,7 @@ def cli_principal(tenant_id: int) -> Principal:
 
 # --- register -------------------------------------------------------------------------------------
 
+
 def overview(platform: Platform, principal: Principal) -> dict[str, Any]:
     authorize(principal, "read")
     with platform.db.tenant_session(principal.tenant_id) as session:
@@ -64,13 +65,27 @@ def detail(platform: Platform, principal: Principal, system_id: int) -> dict[str
         register.sync_own_services(session, platform.registry, principal.tenant_id, actor="system")
         system = register.get_system(session, system_id)
         sd = register.system_dict(session, system)
-        sd["revisions"] = [{"revision": r.revision, "fields": r.changed_fields, "actor": r.actor,
-                            "at": r.at.isoformat() if r.at else None} for r in register.revisions(session, system.id)]
+        sd["revisions"] = [
+            {
+                "revision": r.revision,
+                "fields": r.changed_fields,
+                "actor": r.actor,
+                "at": r.at.isoformat() if r.at else None,
+            }
+            for r in register.revisions(session, system.id)
+        ]
         sd["assessments"] = [assessment_dict(a) for a in assessments(session, system.id)]
-        sd["documents"] = [{"id": d.id, "doc_type": d.doc_type, "version": d.version, "created_by": d.created_by,
-                            "created_at": d.created_at.isoformat() if d.created_at else None,
-                            "open_parts": sum(1 for t in documents.todos(d.content) if not t["answer"])}
-                           for d in documents.versions(session, system.id)]
+        sd["documents"] = [
+            {
+                "id": d.id,
+                "doc_type": d.doc_type,
+                "version": d.version,
+                "created_by": d.created_by,
+                "created_at": d.created_at.isoformat() if d.created_at else None,
+                "open_parts": sum(1 for t in documents.todos(d.content) if not t["answer"]),
+            }
+            for d in documents.versions(session, system.id)
+        ]
         sd["alerts"] = [alert_dict(a) for a in monitoring.open_alerts(session, system.id)]
     return sd
 
@@ -85,45 +100,79 @@ def add_external(platform: Platform, principal: Principal, fields: dict[str, Any
 def update(platform: Platform, principal: Principal, system_id: int, fields: dict[str, Any]) -> list[str]:
     authorize(principal, "manage")
     with platform.db.tenant_session(principal.tenant_id) as session:
-        return register.update_system(session, register.get_system(session, system_id), fields, actor=principal.actor)
+        return register.update_system(
+            session, register.get_system(session, system_id), fields, actor=principal.actor
+        )
 
 
 def set_training_basis(platform: Platform, principal: Principal, service: str, basis: str | None) -> None:
     authorize(principal, "training_basis")
     with platform.db.tenant_session(principal.tenant_id) as session:
-        register.set_training_legal_basis(session, platform.registry, principal.tenant_id, service, basis,
-                                          actor=principal.actor)
+        register.set_training_legal_basis(
+            session, platform.registry, principal.tenant_id, service, basis, actor=principal.actor
+        )
 
 
 # --- AI Act ---------------------------------------------------------------------------------------
 
+
 def assessments(session: Session, system_id: int) -> list[KiAssessment]:
-    return list(session.scalars(select(KiAssessment).where(KiAssessment.system_id == system_id)
-                                .order_by(KiAssessment.id.desc())))
+    return list(
+        session.scalars(
+            select(KiAssessment).where(KiAssessment.system_id == system_id).order_by(KiAssessment.id.desc())
+        )
+    )
 
 
 def assessment_dict(a: KiAssessment) -> dict[str, Any]:
-    return {"id": a.id, "system_id": a.system_id, "risk_class": a.risk_class, "result": a.result,
-            "answers": a.answers, "rules_sha256": a.rules_sha256, "rerun_of_id": a.rerun_of_id, "actor": a.actor,
-            "created_at": a.created_at.isoformat() if a.created_at else None}
+    return {
+        "id": a.id,
+        "system_id": a.system_id,
+        "risk_class": a.risk_class,
+        "result": a.result,
+        "answers": a.answers,
+        "rules_sha256": a.rules_sha256,
+        "rerun_of_id": a.rerun_of_id,
+        "actor": a.actor,
+        "created_at": a.created_at.isoformat() if a.created_at else None,
+    }
 
 
-def assess(session: Session, system: KiSystem, answers: dict[str, Any], *, actor: str,
-           rerun_of: int | None = None) -> KiAssessment:
+def assess(
+    session: Session, system: KiSystem, answers: dict[str, Any], *, actor: str, rerun_of: int | None = None
+) -> KiAssessment:
     """Classify and store the answers and the result (kept with history; never overwritten)."""
     rules = aiact.load_rules()
     result = aiact.classify(rules, answers)
-    a = KiAssessment(tenant_id=system.tenant_id, system_id=system.id, answers=result["answers"], result=result,
-                     risk_class=result["risk_class"], rules_sha256=rules.sha256, rerun_of_id=rerun_of, actor=actor)
+    a = KiAssessment(
+        tenant_id=system.tenant_id,
+        system_id=system.id,
+        answers=result["answers"],
+        result=result,
+        risk_class=result["risk_class"],
+        rules_sha256=rules.sha256,
+        rerun_of_id=rerun_of,
+        actor=actor,
+    )
     session.add(a)
     session.flush()
-    audit.record(session, system.tenant_id, "governance.assessment_run", actor=actor, subject=("ki_assessment", a.id),
-                 risk_class=a.risk_class, rules_sha256=rules.sha256,
-                 answers_sha256=audit.sha256_text(result["answers"]), rerun_of=rerun_of)
+    audit.record(
+        session,
+        system.tenant_id,
+        "governance.assessment_run",
+        actor=actor,
+        subject=("ki_assessment", a.id),
+        risk_class=a.risk_class,
+        rules_sha256=rules.sha256,
+        answers_sha256=audit.sha256_text(result["answers"]),
+        rerun_of=rerun_of,
+    )
     return a
 
 
-def run_assessment(platform: Platform, principal: Principal, system_id: int, answers: dict[str, Any]) -> dict[str, Any]:
+def run_assessment(
+    platform: Platform, principal: Principal, system_id: int, answers: dict[str, Any]
+) -> dict[str, Any]:
     authorize(principal, "manage")
     with platform.db.tenant_session(principal.tenant_id) as session:
         system = register.get_system(session, system_id)
@@ -138,7 +187,9 @@ def rerun_assessment(platform: Platform, principal: Principal, system_id: int) -
         last = register.latest_assessment(session, system.id)
         if last is None:
             raise InvalidInput("Systemet er ikke klassifisert ennå.")
-        return assessment_dict(assess(session, system, dict(last.answers), actor=principal.actor, rerun_of=last.id))
+        return assessment_dict(
+            assess(session, system, dict(last.answers), actor=principal.actor, rerun_of=last.id)
+        )
 
 
 # --- documents ------------------------------------------------------------------------------------
@@ -151,8 +202,13 @@ def _tenant_name(session: Session, tenant_id: int) -> str:
     return t.name if t else ""
 
 
-def generate_document(platform: Platform, principal: Principal, system_id: int, doc_type: str,
-                      answers: dict[str, str] | None = None) -> dict[str, Any]:
+def generate_document(
+    platform: Platform,
+    principal: Principal,
+    system_id: int,
+    doc_type: str,
+    answers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Prefill a new DPIA or ROS version from the register as it is now (answers carried over)."""
     authorize(principal, "manage")
     if doc_type not in BUILDERS:
@@ -163,8 +219,12 @@ def generate_document(platform: Platform, principal: Principal, system_id: int, 
         sd = register.system_dict(session, system)
         a = register.latest_assessment(session, system.id)
         report = monitoring.monitor_service(session, system.service) if system.service else None
-        content = BUILDERS[doc_type](sd, tenant_name=_tenant_name(session, principal.tenant_id),
-                                     assessment=a.result if a else None, report=report)
+        content = BUILDERS[doc_type](
+            sd,
+            tenant_name=_tenant_name(session, principal.tenant_id),
+            assessment=a.result if a else None,
+            report=report,
+        )
         doc = documents.store(session, system, doc_type, content, actor=principal.actor, answers=answers)
         return {"id": doc.id, "doc_type": doc.doc_type, "version": doc.version, "content": doc.content}
 
@@ -173,12 +233,21 @@ def document(platform: Platform, principal: Principal, doc_id: int) -> dict[str,
     authorize(principal, "read")
     with platform.db.tenant_session(principal.tenant_id) as session:
         d = documents.get_document(session, doc_id)
-        return {"id": d.id, "system_id": d.system_id, "doc_type": d.doc_type, "version": d.version,
-                "content": d.content, "todos": documents.todos(d.content), "created_by": d.created_by,
-                "created_at": d.created_at.isoformat() if d.created_at else None}
+        return {
+            "id": d.id,
+            "system_id": d.system_id,
+            "doc_type": d.doc_type,
+            "version": d.version,
+            "content": d.content,
+            "todos": documents.todos(d.content),
+            "created_by": d.created_by,
+            "created_at": d.created_at.isoformat() if d.created_at else None,
+        }
 
 
-def export_document(platform: Platform, principal: Principal, doc_id: int, fmt: str) -> tuple[bytes, str, str]:
+def export_document(
+    platform: Platform, principal: Principal, doc_id: int, fmt: str
+) -> tuple[bytes, str, str]:
     authorize(principal, "read")
     with platform.db.tenant_session(principal.tenant_id) as session:
         return documents.export(session, documents.get_document(session, doc_id), fmt, actor=principal.actor)
@@ -186,23 +255,38 @@ def export_document(platform: Platform, principal: Principal, doc_id: int, fmt: 
 
 # --- monitoring -----------------------------------------------------------------------------------
 
+
 def alert_dict(a) -> dict[str, Any]:
-    return {"id": a.id, "system_id": a.system_id, "model_version": a.model_version, "metric": a.metric,
-            "value": a.value, "threshold": a.threshold, "volume": a.volume,
-            "created_at": a.created_at.isoformat() if a.created_at else None,
-            "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None}
+    return {
+        "id": a.id,
+        "system_id": a.system_id,
+        "model_version": a.model_version,
+        "metric": a.metric,
+        "value": a.value,
+        "threshold": a.threshold,
+        "volume": a.volume,
+        "created_at": a.created_at.isoformat() if a.created_at else None,
+        "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
+    }
 
 
-def monitoring_report(platform: Platform, principal: Principal, system_id: int, *, days: int = 180) -> dict[str, Any]:
+def monitoring_report(
+    platform: Platform, principal: Principal, system_id: int, *, days: int = 180
+) -> dict[str, Any]:
     authorize(principal, "read")
     with platform.db.tenant_session(principal.tenant_id) as session:
         system = register.get_system(session, system_id)
         if not system.service:
             raise NotFound("Overvåking finnes bare for kommunekis egne tjenester.")
         report = monitoring.monitor_service(session, system.service, days=days)
-        report["system"] = {"id": system.id, "name": system.name,
-                            "thresholds": {"override_rate": system.override_alert_threshold,
-                                           "drift_psi": system.drift_alert_threshold}}
+        report["system"] = {
+            "id": system.id,
+            "name": system.name,
+            "thresholds": {
+                "override_rate": system.override_alert_threshold,
+                "drift_psi": system.drift_alert_threshold,
+            },
+        }
         report["alerts"] = [alert_dict(a) for a in monitoring.open_alerts(session, system.id)]
     return report
 
@@ -210,15 +294,26 @@ def monitoring_report(platform: Platform, principal: Principal, system_id: int, 
 def check_alerts(platform: Platform, principal: Principal) -> list[dict[str, Any]]:
     authorize(principal, "read")
     with platform.db.tenant_session(principal.tenant_id) as session:
-        return [alert_dict(a) for a in monitoring.check_alerts(session, platform.registry, principal.tenant_id,
-                                                               actor=principal.actor)]
+        return [
+            alert_dict(a)
+            for a in monitoring.check_alerts(
+                session, platform.registry, principal.tenant_id, actor=principal.actor
+            )
+        ]
 
 
-def set_thresholds(platform: Platform, principal: Principal, system_id: int, *, override: float, drift: float) -> None:
+def set_thresholds(
+    platform: Platform, principal: Principal, system_id: int, *, override: float, drift: float
+) -> None:
     authorize(principal, "manage")
     with platform.db.tenant_session(principal.tenant_id) as session:
-        monitoring.set_thresholds(session, register.get_system(session, system_id), override=override, drift=drift,
-                                  actor=principal.actor)
+        monitoring.set_thresholds(
+            session,
+            register.get_system(session, system_id),
+            override=override,
+            drift=drift,
+            actor=principal.actor,
+        )
 
 
 def resolve_alert(platform: Platform, principal: Principal, alert_id: int) -> None:

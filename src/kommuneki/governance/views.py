@@ -60,15 +60,26 @@ def router() -> APIRouter:
         data = public.public_register(get_platform(request), slug)
         t = public.TEXTS[data["tenant"]["malform"]]
         return request.app.state.templates.TemplateResponse(
-            request, "governance/public.html", {"data": data, "t": t, "tenant_name": data["tenant"]["name"]},
-            headers={"Cache-Control": "public, max-age=300"})
+            request,
+            "governance/public.html",
+            {"data": data, "t": t, "tenant_name": data["tenant"]["name"]},
+            headers={"Cache-Control": "public, max-age=300"},
+        )
 
     # --- register pages --------------------------------------------------------------------------
     @r.get(BASE)
     def register_page(request: Request, p: Principal = Depends(page_principal)):
         data = service.overview(get_platform(request), p)
-        return _private(render(request, "governance/register.html", p, systems=data["systems"], open_alerts=data["open_alerts"],
-                      can_manage=service.can(p, "manage")))
+        return _private(
+            render(
+                request,
+                "governance/register.html",
+                p,
+                systems=data["systems"],
+                open_alerts=data["open_alerts"],
+                can_manage=service.can(p, "manage"),
+            )
+        )
 
     @r.get(BASE + "/ny")
     def new_page(request: Request, p: Principal = Depends(page_principal)):
@@ -88,8 +99,17 @@ def router() -> APIRouter:
     @r.get(BASE + "/{system_id}")
     def system_page(system_id: int, request: Request, p: Principal = Depends(page_principal)):
         sd = service.detail(get_platform(request), p, system_id)
-        return _private(render(request, "governance/system.html", p, s=sd, statuses=STATUSES,
-                      can_manage=service.can(p, "manage"), can_basis=service.can(p, "training_basis")))
+        return _private(
+            render(
+                request,
+                "governance/system.html",
+                p,
+                s=sd,
+                statuses=STATUSES,
+                can_manage=service.can(p, "manage"),
+                can_basis=service.can(p, "training_basis"),
+            )
+        )
 
     @r.post(BASE + "/{system_id}")
     async def system_update(system_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -122,11 +142,22 @@ def router() -> APIRouter:
         sd = service.detail(get_platform(request), p, system_id)
         last = sd["assessments"][0] if sd["assessments"] else None
         rules = aiact.load_rules()
-        return _private(render(request, "governance/questionnaire.html", p, s=sd, questions=rules.questions,
-                      answers=(last["answers"] if last else {"public_body": "ja"}), last=last,
-                      history=sd["assessments"], dates=aiact.dates(rules), norway=rules.data["norway"],
-                      pending=rules.data.get("pending", []),
-                      can_manage=service.can(p, "manage")))
+        return _private(
+            render(
+                request,
+                "governance/questionnaire.html",
+                p,
+                s=sd,
+                questions=rules.questions,
+                answers=(last["answers"] if last else {"public_body": "ja"}),
+                last=last,
+                history=sd["assessments"],
+                dates=aiact.dates(rules),
+                norway=rules.data["norway"],
+                pending=rules.data.get("pending", []),
+                can_manage=service.can(p, "manage"),
+            )
+        )
 
     @r.post(BASE + "/{system_id}/klassifisering")
     async def questionnaire_submit(system_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -136,8 +167,11 @@ def router() -> APIRouter:
             a = service.run_assessment(get_platform(request), p, system_id, _answers(form))
         except DomainError as exc:
             return redirect(f"{BASE}/{system_id}/klassifisering", ("error", exc.message), request)
-        return redirect(f"{BASE}/{system_id}/klassifisering#resultat",
-                        ("ok", f"Klassifisert: {a['result']['risk_label']}."), request)
+        return redirect(
+            f"{BASE}/{system_id}/klassifisering#resultat",
+            ("ok", f"Klassifisert: {a['result']['risk_label']}."),
+            request,
+        )
 
     @r.post(BASE + "/{system_id}/klassifisering/pa-nytt")
     async def questionnaire_rerun(system_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -146,8 +180,11 @@ def router() -> APIRouter:
             a = service.rerun_assessment(get_platform(request), p, system_id)
         except DomainError as exc:
             return redirect(f"{BASE}/{system_id}/klassifisering", ("error", exc.message), request)
-        return redirect(f"{BASE}/{system_id}/klassifisering#resultat",
-                        ("ok", f"Kjørt på nytt mot gjeldende regler: {a['result']['risk_label']}."), request)
+        return redirect(
+            f"{BASE}/{system_id}/klassifisering#resultat",
+            ("ok", f"Kjørt på nytt mot gjeldende regler: {a['result']['risk_label']}."),
+            request,
+        )
 
     # --- monitoring ------------------------------------------------------------------------------
     @r.get(BASE + "/{system_id}/overvaking")
@@ -155,15 +192,34 @@ def router() -> APIRouter:
         report = service.monitoring_report(get_platform(request), p, system_id)
         charts = []
         for i, v in enumerate(report["versions"]):
-            charts.append({
-                "timeline": monitoring.timeline_svg(v["timeline"], svg_id=f"tl{i}",
-                                                    title=f"Utfall per uke for {v['model']}"),
-                "override": monitoring.timeline_svg(v["timeline"], svg_id=f"ov{i}", series=("override_rate", "automated"),
-                                                    title=f"Overstyrt og automatisk andel per uke for {v['model']}"),
-                "calibration": monitoring.calibration_svg(v["calibration"], svg_id=f"cal{i}",
-                                                          title=f"Andel godtatt per sikkerhetsintervall for {v['model']}")})
-        return _private(render(request, "governance/monitoring.html", p, r=report, charts=charts,
-                      can_manage=service.can(p, "manage")))
+            charts.append(
+                {
+                    "timeline": monitoring.timeline_svg(
+                        v["timeline"], svg_id=f"tl{i}", title=f"Utfall per uke for {v['model']}"
+                    ),
+                    "override": monitoring.timeline_svg(
+                        v["timeline"],
+                        svg_id=f"ov{i}",
+                        series=("override_rate", "automated"),
+                        title=f"Overstyrt og automatisk andel per uke for {v['model']}",
+                    ),
+                    "calibration": monitoring.calibration_svg(
+                        v["calibration"],
+                        svg_id=f"cal{i}",
+                        title=f"Andel godtatt per sikkerhetsintervall for {v['model']}",
+                    ),
+                }
+            )
+        return _private(
+            render(
+                request,
+                "governance/monitoring.html",
+                p,
+                r=report,
+                charts=charts,
+                can_manage=service.can(p, "manage"),
+            )
+        )
 
     @r.post(BASE + "/{system_id}/terskler")
     async def thresholds(system_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -183,8 +239,14 @@ def router() -> APIRouter:
     @r.post(BASE + "/varsler/sjekk")
     async def alerts_check(request: Request, p: Principal = Depends(page_principal)):
         alerts = service.check_alerts(get_platform(request), p)
-        return redirect(BASE, ("ok" if not alerts else "error",
-                               f"{len(alerts)} nye varsler." if alerts else "Ingen nye varsler."), request)
+        return redirect(
+            BASE,
+            (
+                "ok" if not alerts else "error",
+                f"{len(alerts)} nye varsler." if alerts else "Ingen nye varsler.",
+            ),
+            request,
+        )
 
     @r.post(BASE + "/varsler/{alert_id}/lukk")
     async def alert_resolve(alert_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -204,15 +266,21 @@ def router() -> APIRouter:
         service.authorize(p, "manage")
         form = await request.form()
         try:
-            doc = service.generate_document(get_platform(request), p, system_id, str(form.get("doc_type", "")))
+            doc = service.generate_document(
+                get_platform(request), p, system_id, str(form.get("doc_type", ""))
+            )
         except DomainError as exc:
             return redirect(f"{BASE}/{system_id}", ("error", exc.message), request)
-        return redirect(f"{BASE}/dokumenter/{doc['id']}", ("ok", f"Versjon {doc['version']} er klar."), request)
+        return redirect(
+            f"{BASE}/dokumenter/{doc['id']}", ("ok", f"Versjon {doc['version']} er klar."), request
+        )
 
     @r.get(BASE + "/dokumenter/{doc_id}")
     def document_page(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
         d = service.document(get_platform(request), p, doc_id)
-        return _private(render(request, "governance/document.html", p, d=d, can_manage=service.can(p, "manage")))
+        return _private(
+            render(request, "governance/document.html", p, d=d, can_manage=service.can(p, "manage"))
+        )
 
     @r.post(BASE + "/dokumenter/{doc_id}")
     async def document_save(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -225,13 +293,21 @@ def router() -> APIRouter:
             new = service.generate_document(platform, p, d["system_id"], d["doc_type"], answers=answers)
         except DomainError as exc:
             return redirect(f"{BASE}/dokumenter/{doc_id}", ("error", exc.message), request)
-        return redirect(f"{BASE}/dokumenter/{new['id']}", ("ok", f"Lagret som versjon {new['version']}."), request)
+        return redirect(
+            f"{BASE}/dokumenter/{new['id']}", ("ok", f"Lagret som versjon {new['version']}."), request
+        )
 
     @r.get(BASE + "/dokumenter/{doc_id}/eksport/{fmt}")
     def document_export(doc_id: int, fmt: str, request: Request, p: Principal = Depends(page_principal)):
         data, media, filename = service.export_document(get_platform(request), p, doc_id, fmt)
-        return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                                                         "Cache-Control": "no-store"})
+        return Response(
+            data,
+            media_type=media,
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     # --- JSON API --------------------------------------------------------------------------------
     @api.get("/systems", summary="The register with the latest classification of each system")
@@ -252,8 +328,11 @@ def router() -> APIRouter:
             raise InvalidInput("Feltene må være et JSON-objekt.")
         return service.add_external(get_platform(request), p, fields)
 
-    @api.post("/systems/{system_id}/assessments", status_code=201,
-              summary="Run the AI Act questionnaire (answers: question id → answer)")
+    @api.post(
+        "/systems/{system_id}/assessments",
+        status_code=201,
+        summary="Run the AI Act questionnaire (answers: question id → answer)",
+    )
     async def api_assess(system_id: int, request: Request, p: Principal = Depends(current_principal)):
         try:
             answers = await request.json()

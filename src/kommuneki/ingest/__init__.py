@@ -24,8 +24,13 @@ class Extracted:
 
 
 # Byte-order marks, longest first (UTF-32 LE starts with the UTF-16 LE mark).
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 # Control characters other than tab, newline, carriage return and form feed: binary data has many.
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 
@@ -44,8 +49,10 @@ def decode_text(data: bytes) -> str:
                 raise InvalidInput(f"Teksten har feil i tegnkodingen ({encoding}).") from exc
     head = data[:8192]
     if b"\x00" in head or sum(head.count(bytes([c])) for c in _CONTROL) > len(head) * 0.01:
-        raise InvalidInput("Filen ser ikke ut som tekst (binære data). Støttede formater: tekst, PDF, "
-                           "Word (DOCX) og e-post (EML).")
+        raise InvalidInput(
+            "Filen ser ikke ut som tekst (binære data). Støttede formater: tekst, PDF, "
+            "Word (DOCX) og e-post (EML)."
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -68,24 +75,37 @@ def _text(data: bytes, filename: str | None) -> Extracted:
 
 def _pdf(data: bytes, filename: str | None) -> Extracted:
     from .pdf import extract_pdf
+
     return extract_pdf(data)
 
 
 def _docx(data: bytes, filename: str | None) -> Extracted:
     from .docx import extract_docx
+
     return extract_docx(data)
 
 
 def _email(data: bytes, filename: str | None) -> Extracted:
     from .email import extract_message
+
     return extract_message(data, filename)
 
 
 #: format name -> reader. Readers import their libraries lazily, so importing this package stays cheap.
 READERS = {"text": _text, "pdf": _pdf, "docx": _docx, "email": _email}
 
-_EMAIL_HEADERS = (b"from:", b"received:", b"return-path:", b"subject:", b"mime-version:", b"message-id:",
-                  b"date:", b"to:", b"delivered-to:", b"x-")
+_EMAIL_HEADERS = (
+    b"from:",
+    b"received:",
+    b"return-path:",
+    b"subject:",
+    b"mime-version:",
+    b"message-id:",
+    b"date:",
+    b"to:",
+    b"delivered-to:",
+    b"x-",
+)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -106,21 +126,26 @@ def sniff_format(data: bytes, filename: str | None = None, content_type: str | N
     if ext in ("eml", "msg", "mbox") or data[:8] == _OLE_MAGIC and ext != "doc":
         return "email"
     if ext in ("doc", "xls", "ppt", "odt", "rtf", "png", "jpg", "jpeg", "tif", "tiff", "zip", "exe"):
-        raise InvalidInput(f"Filformatet støttes ikke: «{filename}». Støttede formater: tekst, PDF, "
-                           "Word (DOCX) og e-post (EML).")
+        raise InvalidInput(
+            f"Filformatet støttes ikke: «{filename}». Støttede formater: tekst, PDF, "
+            "Word (DOCX) og e-post (EML)."
+        )
     first = data.lstrip()[:64].lower()
     if not ext and first.startswith(_EMAIL_HEADERS) and b"\n\n" in data.replace(b"\r\n", b"\n")[:65536]:
         return "email"
     return "text"
 
 
-def extract(data: bytes, filename: str | None = None, content_type: str | None = None, *,
-            max_bytes: int | None = None) -> Extracted:
+def extract(
+    data: bytes, filename: str | None = None, content_type: str | None = None, *, max_bytes: int | None = None
+) -> Extracted:
     """Extract text from a supported format (plain text, PDF with OCR of scanned pages, DOCX, e-mail).
     Raises InvalidInput naming what is wrong with the file, or PayloadTooLarge above ``max_bytes``."""
     if max_bytes is not None and len(data) > max_bytes:
-        raise PayloadTooLarge(f"Filen er for stor ({len(data) // (1024 * 1024)} MB; grensen er "
-                              f"{max_bytes // (1024 * 1024)} MB).")
+        raise PayloadTooLarge(
+            f"Filen er for stor ({len(data) // (1024 * 1024)} MB; grensen er "
+            f"{max_bytes // (1024 * 1024)} MB)."
+        )
     if not data or not data.strip():
         raise InvalidInput("Filen er tom.")
     fmt = sniff_format(data, filename, content_type)

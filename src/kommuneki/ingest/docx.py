@@ -14,8 +14,8 @@ import zipfile
 from ..core.errors import InvalidInput
 from . import Extracted
 
-MAX_UNCOMPRESSED = 200 * 1024 * 1024   # bytes, all members together
-MAX_RATIO = 200                        # uncompressed / compressed size, all members together
+MAX_UNCOMPRESSED = 200 * 1024 * 1024  # bytes, all members together
+MAX_RATIO = 200  # uncompressed / compressed size, all members together
 MAX_MEMBERS = 10_000
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -35,8 +35,10 @@ def check_zip(data: bytes) -> None:
     total = sum(i.file_size for i in infos)
     packed = max(1, sum(i.compress_size for i in infos))
     if total > MAX_UNCOMPRESSED or total > MAX_RATIO * packed and total > 10 * 1024 * 1024:
-        raise InvalidInput(f"Word-filen ville pakke seg ut til {total // (1024 * 1024)} MB og blir ikke åpnet "
-                           "(mulig zip-bombe).")
+        raise InvalidInput(
+            f"Word-filen ville pakke seg ut til {total // (1024 * 1024)} MB og blir ikke åpnet "
+            "(mulig zip-bombe)."
+        )
     if "word/document.xml" not in names or "[Content_Types].xml" not in names:
         raise InvalidInput("Filen er et zip-arkiv, men ikke et Word-dokument (DOCX).")
 

@@ -43,20 +43,25 @@ class Attachment:
     filename: str
     content_type: str
     data: bytes
-    text: str | None = None       # extracted text where a reader exists
-    note: str | None = None       # why there is no text (unsupported, nested too deep, zip listing …)
+    text: str | None = None  # extracted text where a reader exists
+    note: str | None = None  # why there is no text (unsupported, nested too deep, zip listing …)
     nested: "ParsedMessage | None" = None
 
     def summary(self) -> dict[str, Any]:
-        return {"filename": self.filename, "content_type": self.content_type, "size": len(self.data),
-                "has_text": bool(self.text), "note": self.note}
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": len(self.data),
+            "has_text": bool(self.text),
+            "note": self.note,
+        }
 
 
 @dataclass
 class ParsedMessage:
     subject: str = ""
-    sender: str = ""            # display name (may be empty)
-    sender_address: str = ""    # lower-cased address
+    sender: str = ""  # display name (may be empty)
+    sender_address: str = ""  # lower-cased address
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     date: datetime | None = None
@@ -223,18 +228,28 @@ def _parse(data: bytes, depth: int = 0) -> ParsedMessage:
         ctype = part.get_content_type()
         disposition = (part.get("Content-Disposition") or "").lower()
         filename = part.get_filename()
-        if ctype == "message/rfc822" or (filename and "attachment" in disposition) or \
-                (filename and not ctype.startswith("text/")):
+        if (
+            ctype == "message/rfc822"
+            or (filename and "attachment" in disposition)
+            or (filename and not ctype.startswith("text/"))
+        ):
             if ctype == "message/rfc822":
                 inner = part.get_payload()
-                raw = inner[0].as_bytes() if isinstance(inner, list) and inner else (part.get_payload(decode=True) or b"")
+                raw = (
+                    inner[0].as_bytes()
+                    if isinstance(inner, list) and inner
+                    else (part.get_payload(decode=True) or b"")
+                )
             else:
                 raw = part.get_payload(decode=True) or b""
             raw_name = part.get_param("filename", header="content-disposition") or part.get_param("name")
             if isinstance(raw_name, tuple):  # RFC 2231
                 raw_name = email.utils.collapse_rfc2231_value(raw_name)
-            att = Attachment(filename=_decode_header_value(raw_name or filename or "melding.eml"),
-                             content_type=ctype, data=raw)
+            att = Attachment(
+                filename=_decode_header_value(raw_name or filename or "melding.eml"),
+                content_type=ctype,
+                data=raw,
+            )
             _attachment_text(att, depth)
             out.attachments.append(att)
             continue
@@ -250,6 +265,7 @@ def _parse(data: bytes, depth: int = 0) -> ParsedMessage:
 
 
 # --- Outlook .msg (OLE compound file, MAPI properties) ---------------------------------------------
+
 
 def _msg_prop(ole, prop: str) -> str | None:
     for suffix, enc in (("001F", "utf-16-le"), ("001E", "cp1252")):
@@ -312,6 +328,7 @@ def _msg_prop_in(ole, storage: str, prop: str) -> str | None:
 
 # --- public API ------------------------------------------------------------------------------------
 
+
 def parse_message(data: bytes, filename: str | None = None) -> ParsedMessage:
     """Parse an .eml or .msg message (detected by content, not by name). Raises InvalidInput for
     input that is not a message; repairs and records everything else in ``defects``."""
@@ -332,7 +349,7 @@ def split_mbox(data: bytes) -> list[bytes]:
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(data)
         chunk = data[start:end]
-        chunk = chunk[chunk.index(b"\n") + 1:]
+        chunk = chunk[chunk.index(b"\n") + 1 :]
         chunk = re.sub(rb"(?m)^>(>*From )", rb"\1", chunk)
         out.append(chunk.rstrip(b"\r\n") + b"\n")
     return out
@@ -343,9 +360,19 @@ def extract_message(data: bytes, filename: str | None = None) -> Extracted:
     if (filename or "").lower().endswith(".mbox"):
         messages = split_mbox(data)
         parsed = [parse_message(m) for m in messages]
-        return Extracted("\n\n".join(p.full_text for p in parsed), {"format": "mbox", "messages": len(parsed)})
+        return Extracted(
+            "\n\n".join(p.full_text for p in parsed), {"format": "mbox", "messages": len(parsed)}
+        )
     p = parse_message(data, filename)
-    return Extracted(p.full_text, {"format": p.format, "subject": p.subject, "from": p.sender_address,
-                                   "message_id": p.message_id, "date": p.date.isoformat() if p.date else None,
-                                   "attachments": [a.summary() for a in p.attachments],
-                                   "defects": p.defects})
+    return Extracted(
+        p.full_text,
+        {
+            "format": p.format,
+            "subject": p.subject,
+            "from": p.sender_address,
+            "message_id": p.message_id,
+            "date": p.date.isoformat() if p.date else None,
+            "attachments": [a.summary() for a in p.attachments],
+            "defects": p.defects,
+        },
+    )

@@ -26,7 +26,7 @@ TIMEOUT_S = 120
 @dataclass(frozen=True)
 class Word:
     text: str
-    left: int    # pixels, top-left origin
+    left: int  # pixels, top-left origin
     top: int
     width: int
     height: int
@@ -61,8 +61,10 @@ def _languages() -> str:
 
 def _run(args: list[str], pages: int = 1) -> subprocess.CompletedProcess:
     if not available():
-        raise InvalidInput("Dokumentet har skannede sider, men tekstgjenkjenning (Tesseract) er ikke "
-                           "installert på serveren (apt-get install tesseract-ocr tesseract-ocr-nor).")
+        raise InvalidInput(
+            "Dokumentet har skannede sider, men tekstgjenkjenning (Tesseract) er ikke "
+            "installert på serveren (apt-get install tesseract-ocr tesseract-ocr-nor)."
+        )
     try:
         # one thread: Tesseract's OpenMP threads slow it down many times over on a shared, busy CPU
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
@@ -81,13 +83,25 @@ def recognise(image, *, dpi: int = 300) -> OcrText:
         image.save(path, dpi=(dpi, dpi))
         out = _run(["tesseract", str(path), "stdout", "-l", _languages(), "--dpi", str(dpi), "tsv"]).stdout
     words = []
-    for row in csv.DictReader(io.StringIO(out.decode("utf-8", "replace")), delimiter="\t",
-                              quoting=csv.QUOTE_NONE):
+    for row in csv.DictReader(
+        io.StringIO(out.decode("utf-8", "replace")), delimiter="\t", quoting=csv.QUOTE_NONE
+    ):
         text = (row.get("text") or "").strip()
         if row.get("level") != "5" or not text:
             continue
-        words.append(Word(text, int(row["left"]), int(row["top"]), int(row["width"]), int(row["height"]),
-                          float(row["conf"]), int(row["block_num"]), int(row["par_num"]), int(row["line_num"])))
+        words.append(
+            Word(
+                text,
+                int(row["left"]),
+                int(row["top"]),
+                int(row["width"]),
+                int(row["height"]),
+                float(row["conf"]),
+                int(row["block_num"]),
+                int(row["par_num"]),
+                int(row["line_num"]),
+            )
+        )
     parts: list[str] = []
     boxes: list[tuple[int, int, int, int] | None] = []
     prev: Word | None = None
@@ -117,6 +131,19 @@ def images_to_searchable_pdf(images, *, dpi: int) -> bytes:
             image.save(path, dpi=(dpi, dpi))
             listing.append(str(path))
         (Path(tmp) / "pages.txt").write_text("\n".join(listing) + "\n")
-        _run(["tesseract", str(Path(tmp) / "pages.txt"), str(Path(tmp) / "out"), "-l", _languages(),
-              "--dpi", str(dpi), "-c", "textonly_pdf=0", "pdf"], pages=len(listing))
+        _run(
+            [
+                "tesseract",
+                str(Path(tmp) / "pages.txt"),
+                str(Path(tmp) / "out"),
+                "-l",
+                _languages(),
+                "--dpi",
+                str(dpi),
+                "-c",
+                "textonly_pdf=0",
+                "pdf",
+            ],
+            pages=len(listing),
+        )
         return (Path(tmp) / "out.pdf").read_bytes()

@@ -26,7 +26,7 @@ Box = tuple[int, float, float, float, float]  # page index, x0, y0, x1, y1 (poin
 @dataclass
 class PdfLayout:
     text: str
-    boxes: list[Box | None]                    # one per character of text
+    boxes: list[Box | None]  # one per character of text
     pages: list[dict[str, Any]] = field(default_factory=list)  # per page: start, end, method, width, height
     metadata: dict[str, str] = field(default_factory=dict)
 
@@ -39,8 +39,10 @@ def open_pdf(data: bytes):
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
-            raise InvalidInput("PDF-en er kryptert (passordbeskyttet) og kan ikke leses. Lagre den uten "
-                               "passord og prøv igjen.") from exc
+            raise InvalidInput(
+                "PDF-en er kryptert (passordbeskyttet) og kan ikke leses. Lagre den uten "
+                "passord og prøv igjen."
+            ) from exc
         raise InvalidInput("PDF-en er skadet og kan ikke leses.") from exc
     if len(doc) == 0:
         doc.close()
@@ -77,7 +79,11 @@ def _text_layer(page, page_index: int) -> tuple[str, list[Box | None]]:
 def render(page, dpi: int, *, annotations: bool = True):
     """The page as a PIL image at ``dpi``. ``annotations=False`` leaves out annotations and form fields
     (redaction: their text is not in the text layer, so it could not be painted over)."""
-    return page.render(scale=dpi / 72, may_draw_forms=annotations, draw_annots=annotations).to_pil().convert("RGB")
+    return (
+        page.render(scale=dpi / 72, may_draw_forms=annotations, draw_annots=annotations)
+        .to_pil()
+        .convert("RGB")
+    )
 
 
 def pdf_layout(data: bytes, *, ocr: bool = True) -> PdfLayout:
@@ -103,8 +109,12 @@ def pdf_layout(data: bytes, *, ocr: bool = True) -> PdfLayout:
                 if len(result.text.strip()) >= len(text.strip()):
                     scale = 72 / OCR_DPI
                     text = result.text
-                    boxes = [None if b is None else (index, b[0] * scale, height - b[3] * scale,
-                                                     b[2] * scale, height - b[1] * scale) for b in result.boxes]
+                    boxes = [
+                        None
+                        if b is None
+                        else (index, b[0] * scale, height - b[3] * scale, b[2] * scale, height - b[1] * scale)
+                        for b in result.boxes
+                    ]
                     method = "ocr"
             page.close()
             if index:
@@ -113,8 +123,16 @@ def pdf_layout(data: bytes, *, ocr: bool = True) -> PdfLayout:
                 pos += len(PAGE_SEPARATOR)
             texts.append(text)
             all_boxes.extend(boxes)
-            pages.append({"page": index + 1, "start": pos, "end": pos + len(text), "method": method,
-                          "width": width, "height": height})
+            pages.append(
+                {
+                    "page": index + 1,
+                    "start": pos,
+                    "end": pos + len(text),
+                    "method": method,
+                    "width": width,
+                    "height": height,
+                }
+            )
             pos += len(text)
         metadata = {k: v for k, v in doc.get_metadata_dict(skip_empty=True).items()}
         return PdfLayout("".join(texts), all_boxes, pages, metadata)
@@ -126,9 +144,18 @@ def extract_pdf(data: bytes) -> Extracted:
     layout = pdf_layout(data)
     if not layout.text.strip():
         if any(p["method"] == "no-ocr" for p in layout.pages):
-            raise InvalidInput("PDF-en er skannet, men tekstgjenkjenning (Tesseract) er ikke installert på "
-                               "serveren (apt-get install tesseract-ocr tesseract-ocr-nor).")
+            raise InvalidInput(
+                "PDF-en er skannet, men tekstgjenkjenning (Tesseract) er ikke installert på "
+                "serveren (apt-get install tesseract-ocr tesseract-ocr-nor)."
+            )
         raise InvalidInput("PDF-en inneholder ingen lesbar tekst.")
     ocr_pages = [p["page"] for p in layout.pages if p["method"] == "ocr"]
-    return Extracted(layout.text, {"format": "pdf", "pages": len(layout.pages), "ocr_pages": ocr_pages,
-                                   "title": layout.metadata.get("Title")})
+    return Extracted(
+        layout.text,
+        {
+            "format": "pdf",
+            "pages": len(layout.pages),
+            "ocr_pages": ocr_pages,
+            "title": layout.metadata.get("Title"),
+        },
+    )

@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from kommuneki.core.db import Base
 from kommuneki.core import models as _core_models  # noqa: F401 - registers the core tables
+from kommuneki.core.db import Base
 from kommuneki.services import import_service_models
 
 import_service_models()
@@ -16,13 +16,15 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     render_as_batch = True  # SQLite needs batch mode for ALTER TABLE
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=render_as_batch)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=render_as_batch
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.",
-                                poolclass=pool.NullPool)
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=render_as_batch)
         with context.begin_transaction():

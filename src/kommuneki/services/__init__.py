@@ -15,8 +15,11 @@ from .skjerming import spec as skjerming_spec
 BUILTIN_SERVICES = [governance_spec, malform_spec, skjerming_spec, postmottak_spec, eiendomsskatt_spec]
 
 # Modules holding service tables; imported before migrations compare metadata.
-SERVICE_MODEL_MODULES: list[str] = ["kommuneki.governance.models", "kommuneki.services.postmottak.models",
-                                     "kommuneki.services.eiendomsskatt.models"]
+SERVICE_MODEL_MODULES: list[str] = [
+    "kommuneki.governance.models",
+    "kommuneki.services.postmottak.models",
+    "kommuneki.services.eiendomsskatt.models",
+]
 
 
 def import_service_models() -> None:

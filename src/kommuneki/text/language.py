@@ -31,7 +31,9 @@ def detect_language(text: str) -> LanguageGuess:
     scores = {code: round(float(score), 4) for code, score in ranked if code != "unk"}
     best, best_score = ranked[0]
     if best not in ("nb", "nn", "en") or best_score == 0:
-        return LanguageGuess("other", round(1.0 - float(best_score) if best == "unk" else float(best_score), 4), scores)
+        return LanguageGuess(
+            "other", round(1.0 - float(best_score) if best == "unk" else float(best_score), 4), scores
+        )
     runner_up = max((s for c, s in scores.items() if c != best), default=0.0)
     # a clear margin over the runner-up means high confidence; a tie means a coin toss
     confidence = 0.5 + 0.5 * min(1.0, (best_score - runner_up) / max(best_score, 1e-9) * 2)

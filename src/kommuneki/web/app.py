@@ -17,11 +17,15 @@ from . import api, docs, errors, pages
 from .auth import oidc_router
 
 HERE = Path(__file__).resolve().parent
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 # /docs loads only local assets (web/docs.py) and no inline script; Swagger UI sets inline styles
-DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 
 
 def create_app(platform: Platform | None = None) -> FastAPI:
@@ -30,9 +34,14 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         platform.upgrade_db()
     settings = platform.settings
     logging.basicConfig(level=settings.log_level.upper())
-    app = FastAPI(title="kommuneki", version=__version__, docs_url=None, redoc_url=None,  # see web/docs.py
-                  description="Åpen KI-plattform for kommuner. Alle feil har formen "
-                              '`{"error": {"code", "message", "details"}}` (se docs/api.md).')
+    app = FastAPI(
+        title="kommuneki",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,  # see web/docs.py
+        description="Åpen KI-plattform for kommuner. Alle feil har formen "
+        '`{"error": {"code", "message", "details"}}` (se docs/api.md).',
+    )
     app.state.platform = platform
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     pages.configure_templates(app.state.templates, platform)
@@ -42,23 +51,32 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
             from fastapi.responses import JSONResponse
-            return JSONResponse(errors.error_body("payload_too_large", "Forespørselen er for stor."), status_code=413)
+
+            return JSONResponse(
+                errors.error_body("payload_too_large", "Forespørselen er for stor."), status_code=413
+            )
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        response.headers.setdefault("Content-Security-Policy",
-                                    DOCS_CSP if request.url.path in ("/docs", "/redoc") else CSP)
+        response.headers.setdefault(
+            "Content-Security-Policy", DOCS_CSP if request.url.path in ("/docs", "/redoc") else CSP
+        )
         if settings.mode == "production":
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.url.path.startswith(("/api", "/forslag", "/revisjonslogg", "/admin")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="kommuneki_session",
-                       max_age=settings.session_max_age_s, same_site="lax",
-                       https_only=settings.mode == "production")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="kommuneki_session",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.mode == "production",
+    )
     errors.install(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     docs.install(app)

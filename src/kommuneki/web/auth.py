@@ -31,17 +31,28 @@ def start_session(request: Request, user: User, method: str, tenant_ref: str | N
         tenants = accounts.user_tenants(session, session.get(User, user.id))
         if not tenants:
             # recorded, and committed on leaving the block: raising inside it would roll the record back
-            audit.record(session, None, "auth.login_failed", actor=f"user:{user.id}", method=method,
-                         reason="no_role", username_sha256=hashlib.sha256(user.username.encode()).hexdigest())
+            audit.record(
+                session,
+                None,
+                "auth.login_failed",
+                actor=f"user:{user.id}",
+                method=method,
+                reason="no_role",
+                username_sha256=hashlib.sha256(user.username.encode()).hexdigest(),
+            )
         else:
-            chosen = next((t for t in tenants if tenant_ref in (t.slug, str(t.id))), tenants[0]) if tenant_ref \
+            chosen = (
+                next((t for t in tenants if tenant_ref in (t.slug, str(t.id))), tenants[0])
+                if tenant_ref
                 else tenants[0]
+            )
             accounts.record_login(session, chosen.id, user, method)
     if not tenants:
         raise Forbidden("Brukeren har ingen rolle i noen organisasjon. Kontakt administrator.")
     request.session.clear()  # new session id material after login: no fixation
-    request.session.update({"user_id": user.id, "tenant_id": chosen.id, "csrf": secrets.token_urlsafe(32),
-                            "method": method})
+    request.session.update(
+        {"user_id": user.id, "tenant_id": chosen.id, "csrf": secrets.token_urlsafe(32), "method": method}
+    )
     return chosen.id
 
 
@@ -50,8 +61,14 @@ def password_login(request: Request, username: str, password: str, tenant_ref: s
     s = platform.settings
     with platform.db.installation_session() as session:
         try:
-            user = accounts.authenticate(session, username, password, client_addr(request),
-                                         max_failures=s.login_max_failures, window_s=s.login_window_s)
+            user = accounts.authenticate(
+                session,
+                username,
+                password,
+                client_addr(request),
+                max_failures=s.login_max_failures,
+                window_s=s.login_window_s,
+            )
         except NotAuthenticated as exc:
             failure = exc
         else:
@@ -71,15 +88,24 @@ def switch_tenant(request: Request, tenant_id: int) -> None:
     request.session["tenant_id"] = tenant_id
 
 
-UNKNOWN_IDENTITY = ("Ingen bruker i kommuneki er knyttet til denne identiteten. Be administrator opprette "
-                    "deg med samme e-postadresse som du logger inn med.")
+UNKNOWN_IDENTITY = (
+    "Ingen bruker i kommuneki er knyttet til denne identiteten. Be administrator opprette "
+    "deg med samme e-postadresse som du logger inn med."
+)
 
 
 def _refuse(platform, request: Request, reason: str, key: str, message: str):
     """Record the failed OIDC sign-in (the identity only as a hash) and show the login page with why."""
     with platform.db.installation_session() as session:
-        audit.record(session, None, "auth.login_failed", actor="anonymous", method="oidc", reason=reason,
-                     username_sha256=hashlib.sha256(key.encode()).hexdigest())
+        audit.record(
+            session,
+            None,
+            "auth.login_failed",
+            actor="anonymous",
+            method="oidc",
+            reason=reason,
+            username_sha256=hashlib.sha256(key.encode()).hexdigest(),
+        )
     from .pages import render  # late: pages imports this module
 
     return render(request, "login.html", status_code=403, error=message, next="/")
@@ -94,9 +120,13 @@ def oidc_router(platform) -> APIRouter | None:
     from authlib.integrations.starlette_client import OAuth, OAuthError
 
     oauth = OAuth()
-    oauth.register(name="oidc", client_id=s.oidc_client_id, client_secret=s.oidc_client_secret,
-                   server_metadata_url=s.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
-                   client_kwargs={"scope": s.oidc_scopes, "code_challenge_method": "S256"})
+    oauth.register(
+        name="oidc",
+        client_id=s.oidc_client_id,
+        client_secret=s.oidc_client_secret,
+        server_metadata_url=s.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_kwargs={"scope": s.oidc_scopes, "code_challenge_method": "S256"},
+    )
     r = APIRouter(tags=["auth"])
 
     @r.get("/auth/oidc/login", include_in_schema=False)
@@ -109,11 +139,18 @@ def oidc_router(platform) -> APIRouter | None:
         try:
             token = await oauth.oidc.authorize_access_token(request)
         except OAuthError as exc:
-            return _refuse(platform, request, "provider_error", exc.error or "oauth_error",
-                           "Innloggingen ble avbrutt eller kunne ikke bekreftes. Prøv igjen.")
+            return _refuse(
+                platform,
+                request,
+                "provider_error",
+                exc.error or "oauth_error",
+                "Innloggingen ble avbrutt eller kunne ikke bekreftes. Prøv igjen.",
+            )
         claims = token.get("userinfo") or {}
         if not claims.get("sub"):
-            return _refuse(platform, request, "no_subject", "", "Innloggingen ga ingen identitet. Prøv igjen.")
+            return _refuse(
+                platform, request, "no_subject", "", "Innloggingen ga ingen identitet. Prøv igjen."
+            )
         subject = f"{s.oidc_issuer}|{claims['sub']}"
         key = claims.get(s.oidc_email_claim)
         key = str(key).strip().lower() if key else None
@@ -127,8 +164,14 @@ def oidc_router(platform) -> APIRouter | None:
                 if by_key is not None and by_key.oidc_subject is None:
                     user = by_key
                     user.oidc_subject = subject
-                    audit.record(session, None, "user.updated", actor=f"user:{user.id}", subject=("user", user.id),
-                                 fields=["oidc_subject"])
+                    audit.record(
+                        session,
+                        None,
+                        "user.updated",
+                        actor=f"user:{user.id}",
+                        subject=("user", user.id),
+                        fields=["oidc_subject"],
+                    )
             found = user is not None and user.is_active
         if not found:
             return _refuse(platform, request, "unknown_identity", key or subject, UNKNOWN_IDENTITY)

@@ -34,7 +34,8 @@ async def check_csrf(request: Request) -> None:
     expected = request.session.get("csrf")
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         form = await request.form()
         sent = form.get("csrf_token")
     if not expected or not sent or not hmac.compare_digest(str(sent), expected):
@@ -55,8 +56,14 @@ def session_principal(request: Request) -> Principal | None:
         roles = frozenset(session.scalars(select(Membership.role).where(Membership.user_id == user.id)))
         if not roles and not user.is_operator:
             return None
-        return Principal(user_id=user.id, tenant_id=tenant_id, roles=roles, is_operator=user.is_operator,
-                         via="session", display_name=user.full_name or user.username)
+        return Principal(
+            user_id=user.id,
+            tenant_id=tenant_id,
+            roles=roles,
+            is_operator=user.is_operator,
+            via="session",
+            display_name=user.full_name or user.username,
+        )
 
 
 async def current_principal(request: Request) -> Principal:

@@ -22,21 +22,34 @@ from ..core.errors import DomainError, NotAuthenticated
 
 log = logging.getLogger("kommuneki.web")
 
-HTTP_CODES = {400: ("bad_request", "Ugyldig forespørsel."), 401: ("not_authenticated", "Du må logge inn."),
-              403: ("forbidden", "Du har ikke tilgang til dette."), 404: ("not_found", "Siden finnes ikke."),
-              405: ("method_not_allowed", "Metoden er ikke tillatt her."),
-              413: ("payload_too_large", "Forespørselen er for stor."),
-              415: ("unsupported_media_type", "Innholdstypen støttes ikke."),
-              429: ("too_many_requests", "For mange forespørsler.")}
+HTTP_CODES = {
+    400: ("bad_request", "Ugyldig forespørsel."),
+    401: ("not_authenticated", "Du må logge inn."),
+    403: ("forbidden", "Du har ikke tilgang til dette."),
+    404: ("not_found", "Siden finnes ikke."),
+    405: ("method_not_allowed", "Metoden er ikke tillatt her."),
+    413: ("payload_too_large", "Forespørselen er for stor."),
+    415: ("unsupported_media_type", "Innholdstypen støttes ikke."),
+    429: ("too_many_requests", "For mange forespørsler."),
+}
 
-FIELD_MESSAGES = {"missing": "Feltet mangler.", "extra_forbidden": "Ukjent felt.",
-                  "json_invalid": "Ugyldig JSON.", "int_parsing": "Må være et heltall.",
-                  "float_parsing": "Må være et tall.", "bool_parsing": "Må være sann eller usann.",
-                  "string_type": "Må være tekst.", "dict_type": "Må være et objekt.",
-                  "literal_error": "Ugyldig verdi.", "enum": "Ugyldig verdi.",
-                  "greater_than_equal": "Verdien er for liten.", "less_than_equal": "Verdien er for stor.",
-                  "string_too_short": "Teksten er for kort.", "string_too_long": "Teksten er for lang.",
-                  "model_attributes_type": "Må være et JSON-objekt."}
+FIELD_MESSAGES = {
+    "missing": "Feltet mangler.",
+    "extra_forbidden": "Ukjent felt.",
+    "json_invalid": "Ugyldig JSON.",
+    "int_parsing": "Må være et heltall.",
+    "float_parsing": "Må være et tall.",
+    "bool_parsing": "Må være sann eller usann.",
+    "string_type": "Må være tekst.",
+    "dict_type": "Må være et objekt.",
+    "literal_error": "Ugyldig verdi.",
+    "enum": "Ugyldig verdi.",
+    "greater_than_equal": "Verdien er for liten.",
+    "less_than_equal": "Verdien er for stor.",
+    "string_too_short": "Teksten er for kort.",
+    "string_too_long": "Teksten er for lang.",
+    "model_attributes_type": "Må være et JSON-objekt.",
+}
 
 
 def error_body(code: str, message: str, details: list | None = None) -> dict:
@@ -52,8 +65,12 @@ def _respond(request: Request, status: int, code: str, message: str, details: li
         if status == 401:
             return RedirectResponse(f"/logg-inn?neste={request.url.path}", status_code=303)
         templates = request.app.state.templates
-        return templates.TemplateResponse(request, "error.html", {"status": status, "message": message,
-                                                                 "details": details or []}, status_code=status)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": status, "message": message, "details": details or []},
+            status_code=status,
+        )
     return JSONResponse(error_body(code, message, details), status_code=status)
 
 
@@ -64,9 +81,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        details = [{"field": ".".join(str(p) for p in e.get("loc", ())),
-                    "message": FIELD_MESSAGES.get(e.get("type", ""), e.get("msg", "Ugyldig verdi.")),
-                    "type": e.get("type")} for e in exc.errors()]
+        details = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())),
+                "message": FIELD_MESSAGES.get(e.get("type", ""), e.get("msg", "Ugyldig verdi.")),
+                "type": e.get("type"),
+            }
+            for e in exc.errors()
+        ]
         return _respond(request, 422, "invalid_input", "Forespørselen har ugyldige felt.", details)
 
     @app.exception_handler(StarletteHTTPException)

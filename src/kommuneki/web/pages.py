@@ -27,29 +27,62 @@ from .api import audit_dict, reviewable_services
 from .auth import password_login, switch_tenant
 from .deps import check_csrf, csrf_token, get_platform, session_principal
 
-STATUS_LABELS = {"pending": "Venter", "accepted": "Godtatt", "changed": "Endret", "rejected": "Avvist",
-                 "superseded": "Erstattet", "all": "Alle"}
+STATUS_LABELS = {
+    "pending": "Venter",
+    "accepted": "Godtatt",
+    "changed": "Endret",
+    "rejected": "Avvist",
+    "superseded": "Erstattet",
+    "all": "Alle",
+}
 OUTCOME_LABELS = {"accepted": "Godtatt", "changed": "Endret", "rejected": "Avvist"}
-ROLE_LABELS = {"saksbehandler": "Saksbehandler", "arkivar": "Arkivar", "leder": "Leder",
-               "eiendomsskatt": "Eiendomsskatt", "personvernombud": "Personvernombud",
-               "ki-ansvarlig": "KI-ansvarlig", "admin": "Administrator"}
+ROLE_LABELS = {
+    "saksbehandler": "Saksbehandler",
+    "arkivar": "Arkivar",
+    "leder": "Leder",
+    "eiendomsskatt": "Eiendomsskatt",
+    "personvernombud": "Personvernombud",
+    "ki-ansvarlig": "KI-ansvarlig",
+    "admin": "Administrator",
+}
 # Norwegian names of the core audit events; a service's own events show their (English) description.
 EVENT_LABELS_NB = {
-    "auth.login": "Innlogging", "auth.login_failed": "Mislykket innlogging", "auth.logout": "Utlogging",
-    "tenant.created": "Organisasjon opprettet", "tenant.updated": "Organisasjon endret",
-    "user.added": "Bruker opprettet", "user.updated": "Bruker endret", "role.granted": "Rolle gitt",
-    "role.revoked": "Rolle fjernet", "unit.created": "Enhet opprettet", "unit.updated": "Enhet endret",
-    "token.created": "API-nøkkel laget", "token.revoked": "API-nøkkel trukket tilbake",
-    "policy.changed": "Automatisering endret", "item.received": "Element mottatt og lagret",
-    "item.content_removed": "Innhold fjernet", "suggestion.created": "Forslag laget",
-    "suggestion.superseded": "Forslag erstattet", "decision.made": "Avgjørelse tatt",
-    "model.registered": "Modell registrert", "model.exported": "Modell eksportert",
-    "model.imported": "Modell importert", "audit.exported": "Revisjonslogg eksportert",
-    "data.exported": "Data eksportert", "job.started": "Jobb startet", "job.finished": "Jobb avsluttet",
+    "auth.login": "Innlogging",
+    "auth.login_failed": "Mislykket innlogging",
+    "auth.logout": "Utlogging",
+    "tenant.created": "Organisasjon opprettet",
+    "tenant.updated": "Organisasjon endret",
+    "user.added": "Bruker opprettet",
+    "user.updated": "Bruker endret",
+    "role.granted": "Rolle gitt",
+    "role.revoked": "Rolle fjernet",
+    "unit.created": "Enhet opprettet",
+    "unit.updated": "Enhet endret",
+    "token.created": "API-nøkkel laget",
+    "token.revoked": "API-nøkkel trukket tilbake",
+    "policy.changed": "Automatisering endret",
+    "item.received": "Element mottatt og lagret",
+    "item.content_removed": "Innhold fjernet",
+    "suggestion.created": "Forslag laget",
+    "suggestion.superseded": "Forslag erstattet",
+    "decision.made": "Avgjørelse tatt",
+    "model.registered": "Modell registrert",
+    "model.exported": "Modell eksportert",
+    "model.imported": "Modell importert",
+    "audit.exported": "Revisjonslogg eksportert",
+    "data.exported": "Data eksportert",
+    "job.started": "Jobb startet",
+    "job.finished": "Jobb avsluttet",
 }
 EVENT_LABELS = {name: e.description for name, e in audit.EVENTS.items()}
-AGE_CHOICES = {"": "Alle", "1": "Siste time", "24": "Siste døgn", "168": "Siste uke", "old24": "Eldre enn ett døgn",
-               "old168": "Eldre enn en uke"}
+AGE_CHOICES = {
+    "": "Alle",
+    "1": "Siste time",
+    "24": "Siste døgn",
+    "168": "Siste uke",
+    "old24": "Eldre enn ett døgn",
+    "old168": "Eldre enn en uke",
+}
 
 
 def _age(value: datetime | str | None) -> str:
@@ -74,7 +107,7 @@ def _dt(value: datetime | str | None) -> str:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return to_local(value).strftime("%d.%m.%Y %H:%M")   # stored in UTC, read in Norwegian time
+    return to_local(value).strftime("%d.%m.%Y %H:%M")  # stored in UTC, read in Norwegian time
 
 
 def _pct(value: float | None) -> str:
@@ -89,35 +122,114 @@ def _jsonpretty(value: Any) -> str:
 # they are (with underscores as spaces); a service that wants more can give its kind an
 # ``explanation_template`` (see docs/architecture-ui.md).
 FIELD_LABELS = {
-    "type": "Type", "language": "Språk", "score": "Poeng", "term": "Ord", "terms": "Ord", "weight": "Vekt",
-    "feature": "Egenskap", "features": "Egenskaper", "contribution": "Bidrag", "rule": "Regel",
-    "pattern": "Mønster", "text": "Tekst", "span": "Utdrag", "start": "Fra tegn", "end": "Til tegn",
-    "label": "Kategori", "category": "Kategori", "entity": "Opplysning", "checksum": "Kontrollsiffer",
-    "valid": "Gyldig", "source": "Kilde", "passage": "Avsnitt", "quote": "Sitat", "value": "Verdi",
-    "method": "Metode", "unit": "Enhet", "confidence": "Sikkerhet", "reason": "Begrunnelse", "count": "Antall",
-    "context": "Sammenheng", "page": "Side", "document": "Dokument", "law": "Lov", "hjemmel": "Hjemmel",
-    "paragraph": "Paragraf", "probability": "Sannsynlighet", "note": "Merknad", "model": "Modell",
-    "threshold": "Terskel", "alternatives": "Alternativer", "title": "Tittel", "date": "Dato",
-    "amount": "Beløp", "basis": "Grunnlag", "field": "Felt", "match": "Treff", "matched": "Treff",
-    "name": "Navn", "description": "Beskrivelse", "action": "Handling", "target": "Mottaker",
-    "recipient": "Mottaker", "period": "Periode", "estimate": "Anslag", "baseline": "Sammenligning",
-    "lower": "Nedre", "upper": "Øvre", "interval": "Intervall", "base_value": "Grunnverdi",
-    "comparables": "Sammenlignbare salg", "flag_reasons": "Hvorfor kontrollere", "sale_date": "Salgsdato",
-    "price": "Pris", "adjusted_price": "Justert pris", "living_area": "Boareal (m²)",
-    "building_type": "Bygningstype", "area_code": "Områdekode", "distance_m": "Avstand (m)",
-    "year_built": "Byggeår", "valuation_date": "Verdsatt per", "kroner": "Kroner", "guards": "Kontroller",
-    "spans": "Plassering", "delete_reason": "Slettegrunn", "verdict": "Utfall", "scope": "Omfang",
-    "withhold": "Skjermes", "internet_withhold": "Skjermes på nett", "linked_to": "Knyttet til",
-    "hjemler": "Hjemler", "hjemmel_id": "Hjemmel", "index": "Nr.", "detector": "Detektor",
-    "explanation": "Forklaring", "decision": "Avgjørelse", "whole_document_hjemmel": "Hjemmel for hele dokumentet",
-    "share_withheld_sentences": "Andel skjermede setninger", "hjemler_version": "Hjemmelversjon",
+    "type": "Type",
+    "language": "Språk",
+    "score": "Poeng",
+    "term": "Ord",
+    "terms": "Ord",
+    "weight": "Vekt",
+    "feature": "Egenskap",
+    "features": "Egenskaper",
+    "contribution": "Bidrag",
+    "rule": "Regel",
+    "pattern": "Mønster",
+    "text": "Tekst",
+    "span": "Utdrag",
+    "start": "Fra tegn",
+    "end": "Til tegn",
+    "label": "Kategori",
+    "category": "Kategori",
+    "entity": "Opplysning",
+    "checksum": "Kontrollsiffer",
+    "valid": "Gyldig",
+    "source": "Kilde",
+    "passage": "Avsnitt",
+    "quote": "Sitat",
+    "value": "Verdi",
+    "method": "Metode",
+    "unit": "Enhet",
+    "confidence": "Sikkerhet",
+    "reason": "Begrunnelse",
+    "count": "Antall",
+    "context": "Sammenheng",
+    "page": "Side",
+    "document": "Dokument",
+    "law": "Lov",
+    "hjemmel": "Hjemmel",
+    "paragraph": "Paragraf",
+    "probability": "Sannsynlighet",
+    "note": "Merknad",
+    "model": "Modell",
+    "threshold": "Terskel",
+    "alternatives": "Alternativer",
+    "title": "Tittel",
+    "date": "Dato",
+    "amount": "Beløp",
+    "basis": "Grunnlag",
+    "field": "Felt",
+    "match": "Treff",
+    "matched": "Treff",
+    "name": "Navn",
+    "description": "Beskrivelse",
+    "action": "Handling",
+    "target": "Mottaker",
+    "recipient": "Mottaker",
+    "period": "Periode",
+    "estimate": "Anslag",
+    "baseline": "Sammenligning",
+    "lower": "Nedre",
+    "upper": "Øvre",
+    "interval": "Intervall",
+    "base_value": "Grunnverdi",
+    "comparables": "Sammenlignbare salg",
+    "flag_reasons": "Hvorfor kontrollere",
+    "sale_date": "Salgsdato",
+    "price": "Pris",
+    "adjusted_price": "Justert pris",
+    "living_area": "Boareal (m²)",
+    "building_type": "Bygningstype",
+    "area_code": "Områdekode",
+    "distance_m": "Avstand (m)",
+    "year_built": "Byggeår",
+    "valuation_date": "Verdsatt per",
+    "kroner": "Kroner",
+    "guards": "Kontroller",
+    "spans": "Plassering",
+    "delete_reason": "Slettegrunn",
+    "verdict": "Utfall",
+    "scope": "Omfang",
+    "withhold": "Skjermes",
+    "internet_withhold": "Skjermes på nett",
+    "linked_to": "Knyttet til",
+    "hjemler": "Hjemler",
+    "hjemmel_id": "Hjemmel",
+    "index": "Nr.",
+    "detector": "Detektor",
+    "explanation": "Forklaring",
+    "decision": "Avgjørelse",
+    "whole_document_hjemmel": "Hjemmel for hele dokumentet",
+    "share_withheld_sentences": "Andel skjermede setninger",
+    "hjemler_version": "Hjemmelversjon",
     "alternatives_scores": "Andre utfall",
 }
 VALUE_LABELS = {
-    "language": {"nb": "bokmål", "nn": "nynorsk", "en": "engelsk", "da": "dansk", "sv": "svensk",
-                 "se": "nordsamisk", "other": "annet"},
-    "type": {"language_score": "språkpoeng", "term": "ord", "feature": "egenskap", "rule": "regel",
-             "passage": "avsnitt", "span": "utdrag"},
+    "language": {
+        "nb": "bokmål",
+        "nn": "nynorsk",
+        "en": "engelsk",
+        "da": "dansk",
+        "sv": "svensk",
+        "se": "nordsamisk",
+        "other": "annet",
+    },
+    "type": {
+        "language_score": "språkpoeng",
+        "term": "ord",
+        "feature": "egenskap",
+        "rule": "regel",
+        "passage": "avsnitt",
+        "span": "utdrag",
+    },
 }
 # Evidence keys whose numbers (0–1) are drawn as a bar beside the figure.
 SCORE_KEYS = {"score", "weight", "probability", "confidence", "similarity", "share"}
@@ -198,8 +310,12 @@ def _evidence_table(evidence: list[Any]) -> dict[str, Any]:
             if len(set(values)) == 1 and all(k in e for e in rows):
                 common[k] = rows[0][k]
                 keys.remove(k)
-    return {"rows": rows, "columns": keys, "common": common,
-            "other": [e for e in evidence if not isinstance(e, dict)]}
+    return {
+        "rows": rows,
+        "columns": keys,
+        "common": common,
+        "other": [e for e in evidence if not isinstance(e, dict)],
+    }
 
 
 def _package_template(name: str):
@@ -222,16 +338,36 @@ def configure_templates(templates: Jinja2Templates, platform) -> None:
 
     env = templates.env
     env.loader = ChoiceLoader([env.loader, FunctionLoader(_package_template)])
-    env.tests["is_records"] = lambda v: isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
-    env.filters.update(age=_age, dt=_dt, pct=_pct, jsonpretty=_jsonpretty, label=_label, vlabel=_vlabel, num=_num,
-                       confidence=_confidence, waited_hours=_waited_hours)
-    env.globals.update(STATUS_LABELS=STATUS_LABELS, OUTCOME_LABELS=OUTCOME_LABELS, ROLE_LABELS=ROLE_LABELS,
-                       EVENT_LABELS=_EventLabels(), registry=platform.registry, oidc_enabled=bool(platform.settings.oidc_issuer),
-                       oidc_label=platform.settings.oidc_label, evidence_table=_evidence_table,
-                       SCORE_KEYS=SCORE_KEYS)
+    env.tests["is_records"] = lambda v: (
+        isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+    )
+    env.filters.update(
+        age=_age,
+        dt=_dt,
+        pct=_pct,
+        jsonpretty=_jsonpretty,
+        label=_label,
+        vlabel=_vlabel,
+        num=_num,
+        confidence=_confidence,
+        waited_hours=_waited_hours,
+    )
+    env.globals.update(
+        STATUS_LABELS=STATUS_LABELS,
+        OUTCOME_LABELS=OUTCOME_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        EVENT_LABELS=_EventLabels(),
+        registry=platform.registry,
+        oidc_enabled=bool(platform.settings.oidc_issuer),
+        oidc_label=platform.settings.oidc_label,
+        evidence_table=_evidence_table,
+        SCORE_KEYS=SCORE_KEYS,
+    )
 
 
-def render(request: Request, template: str, principal: Principal | None = None, status_code: int = 200, **ctx):
+def render(
+    request: Request, template: str, principal: Principal | None = None, status_code: int = 200, **ctx
+):
     platform = get_platform(request)
     tenants, tenant = [], None
     if principal is not None:
@@ -242,11 +378,23 @@ def render(request: Request, template: str, principal: Principal | None = None, 
             tenant = {"id": tenant.id, "name": tenant.name, "slug": tenant.slug}
     flash = request.session.pop("flash", None)
     return request.app.state.templates.TemplateResponse(
-        request, template, {"principal": principal, "tenant": tenant, "tenants": tenants, "flash": flash,
-                            "csrf_token": csrf_token(request), **ctx}, status_code=status_code)
+        request,
+        template,
+        {
+            "principal": principal,
+            "tenant": tenant,
+            "tenants": tenants,
+            "flash": flash,
+            "csrf_token": csrf_token(request),
+            **ctx,
+        },
+        status_code=status_code,
+    )
 
 
-def redirect(url: str, flash: tuple[str, str] | None = None, request: Request | None = None) -> RedirectResponse:
+def redirect(
+    url: str, flash: tuple[str, str] | None = None, request: Request | None = None
+) -> RedirectResponse:
     if flash and request is not None:
         request.session["flash"] = {"kind": flash[0], "text": flash[1]}
     return RedirectResponse(url, status_code=303)
@@ -268,16 +416,26 @@ def router() -> APIRouter:
     # --- sign-in ---------------------------------------------------------------------------------
     @r.get("/logg-inn")
     def login_form(request: Request, neste: str = "/"):
-        return render(request, "login.html", next=neste if neste.startswith("/") and not neste.startswith("//") else "/")
+        return render(
+            request, "login.html", next=neste if neste.startswith("/") and not neste.startswith("//") else "/"
+        )
 
     @r.post("/logg-inn")
-    async def login(request: Request, username: str = Form(""), password: str = Form(""), neste: str = Form("/")):
+    async def login(
+        request: Request, username: str = Form(""), password: str = Form(""), neste: str = Form("/")
+    ):
         await check_csrf(request)
         try:
             password_login(request, username, password)
         except DomainError as exc:
-            return render(request, "login.html", status_code=exc.http_status, error=exc.message, username=username,
-                          next=neste)
+            return render(
+                request,
+                "login.html",
+                status_code=exc.http_status,
+                error=exc.message,
+                username=username,
+                next=neste,
+            )
         target = neste if neste.startswith("/") and not neste.startswith("//") else "/"
         return redirect(target)
 
@@ -290,21 +448,37 @@ def router() -> APIRouter:
         return redirect("/logg-inn", ("info", "Du er logget ut."), request)
 
     @r.post("/bytt-organisasjon")
-    async def change_tenant(request: Request, tenant_id: int = Form(...), p: Principal = Depends(page_principal)):
+    async def change_tenant(
+        request: Request, tenant_id: int = Form(...), p: Principal = Depends(page_principal)
+    ):
         switch_tenant(request, tenant_id)
         return redirect("/", ("info", "Du har byttet organisasjon."), request)
 
     # --- queue -----------------------------------------------------------------------------------
     @r.get("/")
-    def queue(request: Request, p: Principal = Depends(page_principal), tjeneste: str = "", type: str = "",
-              status: str = "pending", min_sikkerhet: str = "", maks_sikkerhet: str = "", alder: str = "",
-              side: int = 1):
+    def queue(
+        request: Request,
+        p: Principal = Depends(page_principal),
+        tjeneste: str = "",
+        type: str = "",
+        status: str = "pending",
+        min_sikkerhet: str = "",
+        maks_sikkerhet: str = "",
+        alder: str = "",
+        side: int = 1,
+    ):
         authorize(p, "queue.read")
         platform = get_platform(request)
         try:
-            f = suggestions.QueueFilter(service=tjeneste or None, kind=type or None, status=status or "pending",
-                                        min_confidence=_percent(min_sikkerhet), max_confidence=_percent(maks_sikkerhet),
-                                        limit=50, offset=max(0, side - 1) * 50)
+            f = suggestions.QueueFilter(
+                service=tjeneste or None,
+                kind=type or None,
+                status=status or "pending",
+                min_confidence=_percent(min_sikkerhet),
+                max_confidence=_percent(maks_sikkerhet),
+                limit=50,
+                offset=max(0, side - 1) * 50,
+            )
         except ValueError:
             raise InvalidInput("Sikkerhet må oppgis som et tall fra 0 til 100.")
         if alder.startswith("old"):
@@ -315,16 +489,40 @@ def router() -> APIRouter:
             rows, total = suggestions.list_queue(session, f, services=reviewable_services(platform, p))
             rows = [suggestions.suggestion_dict(s, with_decision=False) for s in rows]
             item_ids = {r["item_id"] for r in rows if r["item_id"]}
-            titles = {i: t or fn for i, t, fn in session.execute(
-                select(Item.id, Item.title, Item.filename).where(Item.id.in_(item_ids)))} if item_ids else {}
+            titles = (
+                {
+                    i: t or fn
+                    for i, t, fn in session.execute(
+                        select(Item.id, Item.title, Item.filename).where(Item.id.in_(item_ids))
+                    )
+                }
+                if item_ids
+                else {}
+            )
             for r in rows:
                 r["item_title"] = titles.get(r["item_id"])
-        filters = {"tjeneste": tjeneste, "type": type, "status": status, "min_sikkerhet": min_sikkerhet,
-                   "maks_sikkerhet": maks_sikkerhet, "alder": alder}
+        filters = {
+            "tjeneste": tjeneste,
+            "type": type,
+            "status": status,
+            "min_sikkerhet": min_sikkerhet,
+            "maks_sikkerhet": maks_sikkerhet,
+            "alder": alder,
+        }
         pages = max(1, (total + 49) // 50)
         qs = lambda n: urlencode({**{k: v for k, v in filters.items() if v}, "side": n})  # noqa: E731
-        return render(request, "queue.html", p, rows=rows, total=total, filters=filters, page=side, pages=pages,
-                      page_qs=qs, age_choices=AGE_CHOICES)
+        return render(
+            request,
+            "queue.html",
+            p,
+            rows=rows,
+            total=total,
+            filters=filters,
+            page=side,
+            pages=pages,
+            page_qs=qs,
+            age_choices=AGE_CHOICES,
+        )
 
     @r.get("/forslag/{suggestion_id}")
     def suggestion_page(suggestion_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -341,22 +539,42 @@ def router() -> APIRouter:
             if outcome == "changed":
                 final_value = _changed_value(form)
             with platform.db.tenant_session(p.tenant_id) as session:
-                suggestions.decide(session, platform.registry, p, suggestion_id, outcome=outcome,
-                                   final_value=final_value, reason=reason)
+                suggestions.decide(
+                    session,
+                    platform.registry,
+                    p,
+                    suggestion_id,
+                    outcome=outcome,
+                    final_value=final_value,
+                    reason=reason,
+                )
         except DomainError as exc:
             # show the form again as it was sent, with the error beside it: a redirect would reset the
             # chosen outcome to "accept", and the next click could accept by mistake
-            sent = {"outcome": outcome, "reason": reason,
-                    "values": {k[3:]: str(v) for k, v in form.multi_items() if k.startswith("v__")}}
-            return _suggestion_view(request, p, suggestion_id, sent=sent, error=exc.message,
-                                    status_code=exc.http_status)
+            sent = {
+                "outcome": outcome,
+                "reason": reason,
+                "values": {k[3:]: str(v) for k, v in form.multi_items() if k.startswith("v__")},
+            }
+            return _suggestion_view(
+                request, p, suggestion_id, sent=sent, error=exc.message, status_code=exc.http_status
+            )
         label = OUTCOME_LABELS.get(outcome, outcome).lower()
         return redirect(f"/forslag/{suggestion_id}", ("ok", f"Forslaget er {label}."), request)
 
     # --- audit -----------------------------------------------------------------------------------
     @r.get("/revisjonslogg")
-    def audit_page(request: Request, p: Principal = Depends(page_principal), hendelse: str = "", aktor: str = "",
-                   element: str = "", fra: str = "", til: str = "", side: int = 1, kontroller: str = ""):
+    def audit_page(
+        request: Request,
+        p: Principal = Depends(page_principal),
+        hendelse: str = "",
+        aktor: str = "",
+        element: str = "",
+        fra: str = "",
+        til: str = "",
+        side: int = 1,
+        kontroller: str = "",
+    ):
         authorize(p, "audit.read")
         platform = get_platform(request)
         try:
@@ -366,22 +584,62 @@ def router() -> APIRouter:
         except ValueError:
             raise InvalidInput("Ugyldig dato eller elementnummer.")
         with platform.db.read_session(p.tenant_id) as session:
-            rows = [audit_dict(e) for e in audit.query(session, p.tenant_id, since=since, until=until, item_id=item_id,
-                                                        event=hendelse or None, actor=aktor or None, limit=101,
-                                                        offset=(max(1, side) - 1) * 100, newest_first=True)]
+            rows = [
+                audit_dict(e)
+                for e in audit.query(
+                    session,
+                    p.tenant_id,
+                    since=since,
+                    until=until,
+                    item_id=item_id,
+                    event=hendelse or None,
+                    actor=aktor or None,
+                    limit=101,
+                    offset=(max(1, side) - 1) * 100,
+                    newest_first=True,
+                )
+            ]
             # verifying reads the whole chain (O(entries)): only when asked, not on every page view
-            verified = audit.verify_chain(session, audit.chain_for(p.tenant_id),
-                                          platform.settings.checkpoint_dir) if kontroller else None
-            user_ids = {int(r["actor"][5:]) for r in rows if r["actor"].startswith("user:") and r["actor"][5:].isdigit()}
-            names = {uid: full or uname for uid, full, uname in session.execute(
-                select(User.id, User.full_name, User.username).where(User.id.in_(user_ids)))} if user_ids else {}
+            verified = (
+                audit.verify_chain(session, audit.chain_for(p.tenant_id), platform.settings.checkpoint_dir)
+                if kontroller
+                else None
+            )
+            user_ids = {
+                int(r["actor"][5:])
+                for r in rows
+                if r["actor"].startswith("user:") and r["actor"][5:].isdigit()
+            }
+            names = (
+                {
+                    uid: full or uname
+                    for uid, full, uname in session.execute(
+                        select(User.id, User.full_name, User.username).where(User.id.in_(user_ids))
+                    )
+                }
+                if user_ids
+                else {}
+            )
         filters = {"hendelse": hendelse, "aktor": aktor, "element": element, "fra": fra, "til": til}
-        export_qs = urlencode({k: v for k, v in {"item_id": element, "since": fra, "until": til}.items() if v})
-        return render(request, "audit.html", p, rows=rows[:100], more=len(rows) > 100, page=side, filters=filters,
-                      verified=verified, export_qs=export_qs, event_names=sorted(audit.EVENTS), actor_names=names,
-                      can_export=p.can("audit.export"),
-                      next_qs=urlencode({**{k: v for k, v in filters.items() if v}, "side": side + 1}),
-                      verify_qs=urlencode({**{k: v for k, v in filters.items() if v}, "kontroller": "1"}))
+        export_qs = urlencode(
+            {k: v for k, v in {"item_id": element, "since": fra, "until": til}.items() if v}
+        )
+        return render(
+            request,
+            "audit.html",
+            p,
+            rows=rows[:100],
+            more=len(rows) > 100,
+            page=side,
+            filters=filters,
+            verified=verified,
+            export_qs=export_qs,
+            event_names=sorted(audit.EVENTS),
+            actor_names=names,
+            can_export=p.can("audit.export"),
+            next_qs=urlencode({**{k: v for k, v in filters.items() if v}, "side": side + 1}),
+            verify_qs=urlencode({**{k: v for k, v in filters.items() if v}, "kontroller": "1"}),
+        )
 
     # --- background jobs -------------------------------------------------------------------------
     @r.get("/jobber/{job_id:int}")
@@ -393,8 +651,15 @@ def router() -> APIRouter:
         jobs.authorize_job(platform, p, job)
         spec = platform.registry.get(job["service"])
         back = job["result_url"] or (spec.home_url if spec and spec.home_url else "/")
-        resp = render(request, "job.html", p, job=job, percent=round(job["progress"] * 100), back=back,
-                      service_title=spec.title if spec else job["service"])
+        resp = render(
+            request,
+            "job.html",
+            p,
+            job=job,
+            percent=round(job["progress"] * 100),
+            back=back,
+            service_title=spec.title if spec else job["service"],
+        )
         resp.headers["Cache-Control"] = "no-store"
         return resp
 
@@ -415,28 +680,52 @@ def router() -> APIRouter:
         authorize(p, "users.manage")
         platform = get_platform(request)
         with platform.db.read_session(p.tenant_id) as session:
-            users = [(u.id, u.username, u.full_name, u.email, roles) for u, roles in accounts.tenant_users(session)]
+            users = [
+                (u.id, u.username, u.full_name, u.email, roles) for u, roles in accounts.tenant_users(session)
+            ]
         return render(request, "admin_users.html", p, users=users, all_roles=[r.value for r in Role])
 
     @r.post("/admin/brukere")
-    async def users_create(request: Request, p: Principal = Depends(page_principal), username: str = Form(""),
-                           full_name: str = Form(""), email: str = Form(""), password: str = Form(""),
-                           role: str = Form("saksbehandler")):
+    async def users_create(
+        request: Request,
+        p: Principal = Depends(page_principal),
+        username: str = Form(""),
+        full_name: str = Form(""),
+        email: str = Form(""),
+        password: str = Form(""),
+        role: str = Form("saksbehandler"),
+    ):
         authorize(p, "users.manage")
         platform = get_platform(request)
         try:
             with platform.db.tenant_session(p.tenant_id) as session:
                 existing = session.scalar(select(User).where(User.username == username.strip().lower()))
-                u = existing or accounts.create_user(session, username=username, password=password or None,
-                                                     full_name=full_name, email=email or None, actor=p.actor, via="ui")
+                u = existing or accounts.create_user(
+                    session,
+                    username=username,
+                    password=password or None,
+                    full_name=full_name,
+                    email=email or None,
+                    actor=p.actor,
+                    via="ui",
+                )
                 accounts.grant_role(session, p.tenant_id, u, role, actor=p.actor)
         except DomainError as exc:
             return redirect("/admin/brukere", ("error", exc.message), request)
-        return redirect("/admin/brukere", ("ok", f"Brukeren {username} har fått rollen {ROLE_LABELS.get(role, role)}."), request)
+        return redirect(
+            "/admin/brukere",
+            ("ok", f"Brukeren {username} har fått rollen {ROLE_LABELS.get(role, role)}."),
+            request,
+        )
 
     @r.post("/admin/brukere/{user_id}/roller")
-    async def users_grant(user_id: int, request: Request, p: Principal = Depends(page_principal),
-                          role: str = Form(...), action: str = Form("grant")):
+    async def users_grant(
+        user_id: int,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        role: str = Form(...),
+        action: str = Form("grant"),
+    ):
         authorize(p, "users.manage")
         platform = get_platform(request)
         try:
@@ -455,32 +744,67 @@ def router() -> APIRouter:
         authorize(p, "units.read")
         platform = get_platform(request)
         with platform.db.read_session(p.tenant_id) as session:
-            units = [{"id": u.id, "code": u.code, "name": u.name, "email": u.email, "active": u.active,
-                      "description": u.description} for u in accounts.list_units(session)]
+            units = [
+                {
+                    "id": u.id,
+                    "code": u.code,
+                    "name": u.name,
+                    "email": u.email,
+                    "active": u.active,
+                    "description": u.description,
+                }
+                for u in accounts.list_units(session)
+            ]
         return render(request, "admin_units.html", p, units=units, can_manage=p.can("units.manage"))
 
     @r.post("/admin/enheter")
-    async def units_create(request: Request, p: Principal = Depends(page_principal), code: str = Form(""),
-                           name: str = Form(""), email: str = Form(""), description: str = Form("")):
+    async def units_create(
+        request: Request,
+        p: Principal = Depends(page_principal),
+        code: str = Form(""),
+        name: str = Form(""),
+        email: str = Form(""),
+        description: str = Form(""),
+    ):
         authorize(p, "units.manage")
         platform = get_platform(request)
         try:
             with platform.db.tenant_session(p.tenant_id) as session:
-                accounts.create_unit(session, p.tenant_id, code=code.strip(), name=name, email=email.strip(),
-                                     description=description, actor=p.actor)
+                accounts.create_unit(
+                    session,
+                    p.tenant_id,
+                    code=code.strip(),
+                    name=name,
+                    email=email.strip(),
+                    description=description,
+                    actor=p.actor,
+                )
         except DomainError as exc:
             return redirect("/admin/enheter", ("error", exc.message), request)
         return redirect("/admin/enheter", ("ok", f"Enheten {name} er opprettet."), request)
 
     @r.post("/admin/enheter/{unit_id}")
-    async def units_update(unit_id: int, request: Request, p: Principal = Depends(page_principal),
-                           name: str = Form(""), email: str = Form(""), active: str = Form("")):
+    async def units_update(
+        unit_id: int,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        name: str = Form(""),
+        email: str = Form(""),
+        active: str = Form(""),
+    ):
         authorize(p, "units.manage")
         platform = get_platform(request)
         try:
             with platform.db.tenant_session(p.tenant_id) as session:
-                accounts.update_unit(session, p.tenant_id, unit_id, actor=p.actor, name=name, email=email.strip(),
-                                     active=active == "on")
+                accounts.update_unit(
+                    session,
+                    p.tenant_id,
+                    unit_id,
+                    actor=p.actor,
+                    name=name,
+                    email=email.strip(),
+                    active=active == "on",
+                )
         except DomainError as exc:
             return redirect("/admin/enheter", ("error", exc.message), request)
         return redirect("/admin/enheter", ("ok", "Enheten er oppdatert."), request)
@@ -491,20 +815,38 @@ def router() -> APIRouter:
         platform = get_platform(request)
         with platform.db.read_session(p.tenant_id) as session:
             policies = accounts.list_policies(session, platform.registry)
-        return render(request, "admin_policies.html", p, policies=policies, can_manage=p.can("policies.manage"))
+        return render(
+            request, "admin_policies.html", p, policies=policies, can_manage=p.can("policies.manage")
+        )
 
     @r.post("/admin/automatisering")
-    async def policies_update(request: Request, p: Principal = Depends(page_principal), service: str = Form(...),
-                              kind: str = Form(...), enabled: str = Form(""), threshold: str = Form("95")):
+    async def policies_update(
+        request: Request,
+        p: Principal = Depends(page_principal),
+        service: str = Form(...),
+        kind: str = Form(...),
+        enabled: str = Form(""),
+        threshold: str = Form("95"),
+    ):
         authorize(p, "policies.manage")
         platform = get_platform(request)
         try:
             t = _percent(threshold)
             with platform.db.tenant_session(p.tenant_id) as session:
-                accounts.set_policy(session, platform.registry, p.tenant_id, service=service, kind=kind,
-                                    enabled=enabled == "on", threshold=t if t is not None else 0.95, principal=p)
+                accounts.set_policy(
+                    session,
+                    platform.registry,
+                    p.tenant_id,
+                    service=service,
+                    kind=kind,
+                    enabled=enabled == "on",
+                    threshold=t if t is not None else 0.95,
+                    principal=p,
+                )
         except ValueError:
-            return redirect("/admin/automatisering", ("error", "Terskelen må være et tall fra 50 til 100."), request)
+            return redirect(
+                "/admin/automatisering", ("error", "Terskelen må være et tall fra 50 til 100."), request
+            )
         except DomainError as exc:
             return redirect("/admin/automatisering", ("error", exc.message), request)
         return redirect("/admin/automatisering", ("ok", "Automatiseringen er oppdatert."), request)
@@ -533,8 +875,15 @@ def _percent(value: str) -> float | None:
     return x
 
 
-def _suggestion_view(request: Request, p: Principal, suggestion_id: int, *, sent: dict | None = None,
-                     error: str | None = None, status_code: int = 200):
+def _suggestion_view(
+    request: Request,
+    p: Principal,
+    suggestion_id: int,
+    *,
+    sent: dict | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+):
     platform = get_platform(request)
     with platform.db.read_session(p.tenant_id) as session:
         s = suggestions.get_suggestion(session, suggestion_id)
@@ -543,40 +892,81 @@ def _suggestion_view(request: Request, p: Principal, suggestion_id: int, *, sent
         sd = suggestions.suggestion_dict(s)
         item = None
         if s.item is not None:
-            item = {"id": s.item.id, "title": s.item.title or s.item.filename, "text": s.item.text,
-                    "received_at": s.item.received_at, "source": s.item.source, "state": s.item.state,
-                    "removed": s.item.content_removed_reason, "duplicate_of_id": s.item.duplicate_of_id}
+            item = {
+                "id": s.item.id,
+                "title": s.item.title or s.item.filename,
+                "text": s.item.text,
+                "received_at": s.item.received_at,
+                "source": s.item.source,
+                "state": s.item.state,
+                "removed": s.item.content_removed_reason,
+                "duplicate_of_id": s.item.duplicate_of_id,
+            }
         decider = None
         if s.decision and s.decision.actor_user:
             decider = s.decision.actor_user.full_name or s.decision.actor_user.username
-        history = [audit_dict(e) for e in audit.query(session, p.tenant_id, item_id=s.item_id)] if s.item_id else []
-        user_ids = {int(e["actor"][5:]) for e in history if e["actor"].startswith("user:") and e["actor"][5:].isdigit()}
-        names = {f"user:{uid}": full or uname for uid, full, uname in session.execute(
-            select(User.id, User.full_name, User.username).where(User.id.in_(user_ids)))} if user_ids else {}
+        history = (
+            [audit_dict(e) for e in audit.query(session, p.tenant_id, item_id=s.item_id)] if s.item_id else []
+        )
+        user_ids = {
+            int(e["actor"][5:])
+            for e in history
+            if e["actor"].startswith("user:") and e["actor"][5:].isdigit()
+        }
+        names = (
+            {
+                f"user:{uid}": full or uname
+                for uid, full, uname in session.execute(
+                    select(User.id, User.full_name, User.username).where(User.id.in_(user_ids))
+                )
+            }
+            if user_ids
+            else {}
+        )
         for e in history:
-            e["actor_name"] = names.get(e["actor"]) or ("automatiseringsregel" if e["actor"].startswith("policy:")
-                                                         else e["actor"])
+            e["actor_name"] = names.get(e["actor"]) or (
+                "automatiseringsregel" if e["actor"].startswith("policy:") else e["actor"]
+            )
     kind = spec.kind(s.kind) if spec else None
     can_decide = sd["status"] == SuggestionStatus.PENDING.value and p.can(
-        "suggestion.decide", service_roles=spec.reviewer_roles if spec else None)
+        "suggestion.decide", service_roles=spec.reviewer_roles if spec else None
+    )
     editable = _editable_fields(sd["value"], kind.value_schema if kind else {})
     if sent:
         for f in editable:
             f["text"] = sent["values"].get(f["key"], f["text"])
-    return render(request, "suggestion.html", p, status_code=status_code, s=sd, item=item, spec=spec, kind=kind,
-                  decider=decider, can_decide=can_decide, history=history, editable=editable,
-                  sent=sent or {"outcome": "accepted", "reason": ""}, form_error=error)
+    return render(
+        request,
+        "suggestion.html",
+        p,
+        status_code=status_code,
+        s=sd,
+        item=item,
+        spec=spec,
+        kind=kind,
+        decider=decider,
+        can_decide=can_decide,
+        history=history,
+        editable=editable,
+        sent=sent or {"outcome": "accepted", "reason": ""},
+        form_error=error,
+    )
 
 
-def _editable_fields(value: dict[str, Any], value_schema: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def _editable_fields(
+    value: dict[str, Any], value_schema: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The change form's fields: key, current value as text, whether it is JSON, its type name, and the
     allowed choices where the kind's value schema lists them (``enum``)."""
     props = (value_schema or {}).get("properties", {})
     out = []
     for k, v in (value or {}).items():
         enum = props.get(k, {}).get("enum")
-        options = [(str(o), str(_vlabel(o, k))) for o in enum] if enum and all(
-            isinstance(o, str) for o in enum) else None
+        options = (
+            [(str(o), str(_vlabel(o, k))) for o in enum]
+            if enum and all(isinstance(o, str) for o in enum)
+            else None
+        )
         if isinstance(v, bool):
             f = {"key": k, "text": "true" if v else "false", "is_json": False, "type": "bool"}
         elif isinstance(v, (int, float)):
@@ -613,7 +1003,7 @@ def _coerce(raw: str, type_name: str) -> Any:
             return int(raw)
         if type_name == "float":
             x = float(raw.replace(",", "."))
-            if not math.isfinite(x):   # "nan", "inf": no JSON number, and PostgreSQL's JSON refuses them
+            if not math.isfinite(x):  # "nan", "inf": no JSON number, and PostgreSQL's JSON refuses them
                 raise ValueError(raw)
             return x
         if type_name == "bool":

@@ -7,9 +7,9 @@ work under the app's CSP. A screenshot of each page is saved as /tmp/eiendomsska
 from __future__ import annotations
 
 import pytest
+from tests.conftest import axe_problems, serve_in_thread
 
 from kommuneki.demo import DEMO_PASSWORD
-from tests.conftest import axe_problems, serve_in_thread
 
 from .test_mapping_editor import export
 
@@ -35,7 +35,9 @@ def test_upload_map_value_and_read_the_pages(demo_platform, page, axe_js, tmp_pa
             problems[name] = found
 
     with serve_in_thread(demo_platform) as base:
-        page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+        page.on(
+            "console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None
+        )
         page.goto(base + "/logg-inn")
         page.get_by_label("Brukernavn").fill("takst")
         page.get_by_label("Passord").fill(DEMO_PASSWORD)
@@ -48,7 +50,9 @@ def test_upload_map_value_and_read_the_pages(demo_platform, page, axe_js, tmp_pa
         check("oversikt")
 
         page.get_by_label("Salg (CSV eller Excel)").set_input_files(tmp_path / "salg.csv")
-        page.get_by_label("Boliger som skal verdsettes (CSV eller Excel)").set_input_files(tmp_path / "boliger.csv")
+        page.get_by_label("Boliger som skal verdsettes (CSV eller Excel)").set_input_files(
+            tmp_path / "boliger.csv"
+        )
         page.get_by_role("button", name="Sett opp kolonnene").click()
         page.wait_for_url("**/eiendomsskatt/oppsett/*")
         assert page.locator("h1").inner_text() == "Kolonneoppsett for salg.csv"
@@ -68,7 +72,10 @@ def test_upload_map_value_and_read_the_pages(demo_platform, page, axe_js, tmp_pa
         assert "Salgspris er valgt for flere kolonner" in summary.inner_text()
         std = page.get_by_label("Hva kolonnen «standard» inneholder")
         assert std.get_attribute("aria-invalid") == "true"
-        assert "valgt for flere kolonner" in page.locator("#" + std.get_attribute("aria-describedby")).inner_text()
+        assert (
+            "valgt for flere kolonner"
+            in page.locator("#" + std.get_attribute("aria-describedby")).inner_text()
+        )
         check("oppsett-feil")
 
         # the fix; the sale date by keyboard: focus the select and type the start of the option's name
@@ -109,5 +116,6 @@ def test_upload_map_value_and_read_the_pages(demo_platform, page, axe_js, tmp_pa
         assert page.get_by_role("heading", name="Slik klager du").count() == 1
         check("bolig")
     assert problems == {}, "axe-core found serious or critical violations:\n" + "\n".join(
-        f"{k}:\n  " + "\n  ".join(v) for k, v in problems.items())
+        f"{k}:\n  " + "\n  ".join(v) for k, v in problems.items()
+    )
     assert csp_errors == []

@@ -18,8 +18,16 @@ from .jobhelp import finish_job
 
 # The demo export with the column names and building type values a real export might have: some are
 # guessed (Pris, BRA, Byggeår, Boligtype, Villa, Blokkleilighet), the sale date ("Overtakelse") is not.
-RENAME = {"salgsdato": "Overtakelse", "pris": "Pris", "bra": "BRA", "byggeaar": "Byggeår", "bygningstype": "Boligtype",
-          "grunnkrets": "Grunnkrets", "breddegrad": "lat", "lengdegrad": "lon"}
+RENAME = {
+    "salgsdato": "Overtakelse",
+    "pris": "Pris",
+    "bra": "BRA",
+    "byggeaar": "Byggeår",
+    "bygningstype": "Boligtype",
+    "grunnkrets": "Grunnkrets",
+    "breddegrad": "lat",
+    "lengdegrad": "lon",
+}
 TYPES = {"Enebolig": "Villa", "Leilighet": "Blokkleilighet"}
 
 
@@ -36,17 +44,68 @@ def export(n_dwellings: int = 200, n_sales: int = 400, seed: int = 8) -> tuple[b
 
 # --- guessing ---------------------------------------------------------------------------------------
 
+
 def test_guess_fields_from_norwegian_and_english_names():
-    g = ed.guess_fields(["Salgsdato", "Pris", "BRA", "Byggeår", "Postnummer", "Breddegrad", "Lengdegrad", "Type",
-                         "Tomt", "standard", "Matrikkelenhet"])
-    assert g == {"Salgsdato": "sale_date", "Pris": "price", "BRA": "living_area", "Byggeår": "year_built",
-                 "Postnummer": "area_code", "Breddegrad": "lat", "Lengdegrad": "lon", "Type": "building_type",
-                 "Tomt": "lot_area", "standard": "", "Matrikkelenhet": "unit_id"}
-    kc = ed.guess_fields(["id", "date", "price", "bedrooms", "sqft_living", "sqft_lot", "grade", "yr_built",
-                          "zipcode", "lat", "long", "sqft_living15", "year"])
-    assert kc == {"id": "unit_id", "date": "sale_date", "price": "price", "bedrooms": "", "sqft_living": "living_area",
-                  "sqft_lot": "lot_area", "grade": "", "yr_built": "year_built", "zipcode": "area_code", "lat": "lat",
-                  "long": "lon", "sqft_living15": "", "year": ""}
+    g = ed.guess_fields(
+        [
+            "Salgsdato",
+            "Pris",
+            "BRA",
+            "Byggeår",
+            "Postnummer",
+            "Breddegrad",
+            "Lengdegrad",
+            "Type",
+            "Tomt",
+            "standard",
+            "Matrikkelenhet",
+        ]
+    )
+    assert g == {
+        "Salgsdato": "sale_date",
+        "Pris": "price",
+        "BRA": "living_area",
+        "Byggeår": "year_built",
+        "Postnummer": "area_code",
+        "Breddegrad": "lat",
+        "Lengdegrad": "lon",
+        "Type": "building_type",
+        "Tomt": "lot_area",
+        "standard": "",
+        "Matrikkelenhet": "unit_id",
+    }
+    kc = ed.guess_fields(
+        [
+            "id",
+            "date",
+            "price",
+            "bedrooms",
+            "sqft_living",
+            "sqft_lot",
+            "grade",
+            "yr_built",
+            "zipcode",
+            "lat",
+            "long",
+            "sqft_living15",
+            "year",
+        ]
+    )
+    assert kc == {
+        "id": "unit_id",
+        "date": "sale_date",
+        "price": "price",
+        "bedrooms": "",
+        "sqft_living": "living_area",
+        "sqft_lot": "lot_area",
+        "grade": "",
+        "yr_built": "year_built",
+        "zipcode": "area_code",
+        "lat": "lat",
+        "long": "lon",
+        "sqft_living15": "",
+        "year": "",
+    }
 
 
 def test_each_field_is_guessed_for_one_column_only_and_the_canonical_name_wins():
@@ -54,12 +113,24 @@ def test_each_field_is_guessed_for_one_column_only_and_the_canonical_name_wins()
     assert ed.guess_fields(["dato", "salgsdato"]) == {"dato": "", "salgsdato": "sale_date"}
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("Enebolig", "enebolig"), ("Villa", "enebolig"), ("house", "enebolig"), ("Tomannsbolig", "tomannsbolig"),
-    ("Kjedehus", "rekkehus"), ("Townhouse", "rekkehus"), ("Blokkleilighet", "leilighet"), ("condo", "leilighet"),
-    ("Hytte", "fritidsbolig"), ("111", "enebolig"), ("121.0", "tomannsbolig"), ("142", "leilighet"),
-    ("Garasje", "annet"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("Enebolig", "enebolig"),
+        ("Villa", "enebolig"),
+        ("house", "enebolig"),
+        ("Tomannsbolig", "tomannsbolig"),
+        ("Kjedehus", "rekkehus"),
+        ("Townhouse", "rekkehus"),
+        ("Blokkleilighet", "leilighet"),
+        ("condo", "leilighet"),
+        ("Hytte", "fritidsbolig"),
+        ("111", "enebolig"),
+        ("121.0", "tomannsbolig"),
+        ("142", "leilighet"),
+        ("Garasje", "annet"),
+    ],
+)
 def test_guess_building_type(value, expected):
     assert ed.guess_type(value) == expected
 
@@ -79,11 +150,17 @@ def test_describe_shows_samples_building_type_values_and_what_the_dwellings_file
     cols = {c.name: c for c in ed.describe(sales, dwellings)}
     assert cols["Overtakelse"].in_dwellings is False and cols["BRA"].in_dwellings is True
     assert len(cols["Pris"].samples) == 3 and cols["Pris"].numeric
-    assert [v for v, _n in cols["Boligtype"].type_values] == ["Blokkleilighet", "Rekkehus", "Tomannsbolig", "Villa"]
+    assert [v for v, _n in cols["Boligtype"].type_values] == [
+        "Blokkleilighet",
+        "Rekkehus",
+        "Tomannsbolig",
+        "Villa",
+    ]
     assert sum(n for _v, n in cols["Boligtype"].type_values) == len(sales)
 
 
 # --- building the mapping, errors per field -------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def tables():
@@ -109,7 +186,10 @@ def test_the_guess_leaves_the_sale_date_to_the_officer(tables):
     c.date_format = "%Y-%m-%d"
     out = ed.build(cols, c, sales, dwellings)
     assert out.errors == {} and out.missing == []
-    assert out.mapping["sale_date"] == "Overtakelse" and out.mapping["building_type_values"]["Villa"] == "enebolig"
+    assert (
+        out.mapping["sale_date"] == "Overtakelse"
+        and out.mapping["building_type_values"]["Villa"] == "enebolig"
+    )
     # what the editor writes is what the engine reads
     assert Mapping.from_dict(out.mapping).to_dict() == out.mapping
 
@@ -139,7 +219,7 @@ def test_a_date_format_that_is_no_format_is_an_error_not_a_crash(tables, fmt):
     c.date_format = fmt
     out = ed.build(cols, c, sales, dwellings)
     assert out.mapping is None and out.errors["date_format"].startswith(f"Datoformatet «{fmt}» er ugyldig")
-    with pytest.raises(Exception, match="er ugyldig"):   # the same from a mapping file (CLI, upload form)
+    with pytest.raises(Exception, match="er ugyldig"):  # the same from a mapping file (CLI, upload form)
         Mapping.from_dict({"date_format": fmt})
 
 
@@ -152,14 +232,16 @@ def test_a_numeric_header_from_excel_is_a_column_like_any_other():
     assert list(frame.columns) == ["pris", "2023"]
     cols = ed.describe(frame, None)
     assert [c.name for c in cols] == ["pris", "2023"]
-    ed.guess(cols, frame)   # no KeyError on the number-named column
+    ed.guess(cols, frame)  # no KeyError on the number-named column
 
 
 def test_a_required_column_the_dwellings_file_lacks_is_an_error(tables):
     sales, dwellings = tables
     cols, c, idx = _choices(sales, dwellings.drop(columns=["BRA"]), Overtakelse="sale_date")
     out = ed.build(cols, c, sales, dwellings.drop(columns=["BRA"]))
-    assert out.errors == {f"felt_{idx['BRA']}": "Boligfilen har ikke kolonnen «BRA», som trengs for bruksareal (bra)."}
+    assert out.errors == {
+        f"felt_{idx['BRA']}": "Boligfilen har ikke kolonnen «BRA», som trengs for bruksareal (bra)."
+    }
 
 
 def test_the_engines_own_rules_still_apply(tables):
@@ -196,6 +278,7 @@ def test_the_demo_mapping_round_trips_through_the_editor():
 
 # --- the pages --------------------------------------------------------------------------------------
 
+
 def _selected(html: str) -> dict[str, str]:
     """select id → the value of its selected option, read from the page."""
     out = {}
@@ -217,7 +300,9 @@ def _form(html: str) -> dict[str, str]:
 
 def _column(html: str, name: str) -> str:
     """The form field id of the sales column ``name``."""
-    return re.search(rf'<label for="(felt_\d+)" class="sr-only">Hva kolonnen «{re.escape(name)}»', html).group(1)
+    return re.search(
+        rf'<label for="(felt_\d+)" class="sr-only">Hva kolonnen «{re.escape(name)}»', html
+    ).group(1)
 
 
 def test_upload_editor_errors_download_and_valuation(client_factory):
@@ -232,7 +317,9 @@ def test_upload_editor_errors_download_and_valuation(client_factory):
     html = page.text
     assert "Kolonneoppsett for salg.csv" in html and "405 rader, 11 kolonner" in html
     # CSP: no inline style or script; the one script is a static file and only progressive enhancement
-    assert 'style="' not in html and re.findall(r"<script[^>]*>", html) == ['<script src="/static/eiendomsskatt.js">']
+    assert 'style="' not in html and re.findall(r"<script[^>]*>", html) == [
+        '<script src="/static/eiendomsskatt.js">'
+    ]
     assert takst.get("/static/eiendomsskatt.js").status_code == 200
     form = _form(html)
     date_col, price_col = _column(html, "Overtakelse"), _column(html, "Pris")
@@ -266,8 +353,12 @@ def test_upload_editor_errors_download_and_valuation(client_factory):
     mapping = json.loads(j.text)
     assert parse_mapping(y.text, "kolonneoppsett.yaml").to_dict() == mapping
     assert mapping["sale_date"] == "Overtakelse" and mapping["monotone_increasing"] == ["standard"]
-    assert mapping["building_type_values"] == {"Blokkleilighet": "leilighet", "Rekkehus": "rekkehus",
-                                               "Tomannsbolig": "tomannsbolig", "Villa": "enebolig"}
+    assert mapping["building_type_values"] == {
+        "Blokkleilighet": "leilighet",
+        "Rekkehus": "rekkehus",
+        "Tomannsbolig": "tomannsbolig",
+        "Villa": "enebolig",
+    }
 
     started = takst.post(url, data={**ok, "handling": "verdsett"}, follow_redirects=False)
     assert started.status_code == 303 and re.fullmatch(r"/jobber/\d+", started.headers["location"])
@@ -282,10 +373,22 @@ def test_upload_editor_errors_download_and_valuation(client_factory):
 def test_editor_is_prefilled_from_a_given_mapping_and_closed_to_others(client_factory):
     takst = client_factory("takst")
     sales, dwellings = export(40, 60)
-    given = {"sale_date": "Overtakelse", "price": "Pris", "lat": "lat", "lon": "lon", "living_area": "BRA",
-             "date_format": "%Y-%m-%d", "building_type": "Boligtype", "building_type_values": {"Villa": "rekkehus"}}
-    r = takst.post("/eiendomsskatt/oppsett", data={"oppsett_tekst": json.dumps(given)},
-                   files={"salg": ("s.csv", sales), "boliger": ("b.csv", dwellings)}, follow_redirects=False)
+    given = {
+        "sale_date": "Overtakelse",
+        "price": "Pris",
+        "lat": "lat",
+        "lon": "lon",
+        "living_area": "BRA",
+        "date_format": "%Y-%m-%d",
+        "building_type": "Boligtype",
+        "building_type_values": {"Villa": "rekkehus"},
+    }
+    r = takst.post(
+        "/eiendomsskatt/oppsett",
+        data={"oppsett_tekst": json.dumps(given)},
+        files={"salg": ("s.csv", sales), "boliger": ("b.csv", dwellings)},
+        follow_redirects=False,
+    )
     url = r.headers["location"]
     html = takst.get(url).text
     form = _form(html)
@@ -294,8 +397,11 @@ def test_editor_is_prefilled_from_a_given_mapping_and_closed_to_others(client_fa
     villa = re.search(r'<th scope="row">Villa</th>.*?<select id="(type_\d+_\d+)"', html, re.S).group(1)
     assert form[villa] == "rekkehus"
     # a bad mapping text is refused on the upload page, before the editor
-    bad = takst.post("/eiendomsskatt/oppsett", data={"oppsett_tekst": '{"pris": "Pris"}'},
-                     files={"salg": ("s.csv", sales), "boliger": ("b.csv", dwellings)})
+    bad = takst.post(
+        "/eiendomsskatt/oppsett",
+        data={"oppsett_tekst": '{"pris": "Pris"}'},
+        files={"salg": ("s.csv", sales), "boliger": ("b.csv", dwellings)},
+    )
     assert "Ukjente felt i kolonneoppsettet" in bad.text
     assert takst.get("/eiendomsskatt/oppsett/999999").status_code == 404
     assert client_factory("arkivar").get(url).status_code == 403
@@ -311,17 +417,30 @@ def test_a_second_valuation_waits_for_the_running_one(client_factory, demo_platf
 
     takst = client_factory("takst")
     sales, dwellings = export()
-    r = takst.post("/eiendomsskatt/oppsett", files={"salg": ("salg.csv", sales), "boliger": ("boliger.csv", dwellings)},
-                   follow_redirects=False)
+    r = takst.post(
+        "/eiendomsskatt/oppsett",
+        files={"salg": ("salg.csv", sales), "boliger": ("boliger.csv", dwellings)},
+        follow_redirects=False,
+    )
     url = r.headers["location"]
     html = takst.get(url).text
-    form = {**_form(html), _column(html, "Overtakelse"): "sale_date", "date_format": "%Y-%m-%d",
-            "handling": "verdsett"}
+    form = {
+        **_form(html),
+        _column(html, "Overtakelse"): "sale_date",
+        "date_format": "%Y-%m-%d",
+        "handling": "verdsett",
+    }
     with demo_platform.db.installation_session() as session:
         tenant_id = session.query(Tenant).filter_by(slug="demo").one().id
     go = threading.Event()
-    first = jobs.start(demo_platform, tenant_id, service="eiendomsskatt", title="Verdsetting av boliger",
-                       actor="test", fn=lambda report: go.wait(60) and {"message": "Første er ferdig."})
+    first = jobs.start(
+        demo_platform,
+        tenant_id,
+        service="eiendomsskatt",
+        title="Verdsetting av boliger",
+        actor="test",
+        fn=lambda report: go.wait(60) and {"message": "Første er ferdig."},
+    )
     try:
         r = takst.post(url, data=form, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == url

@@ -88,13 +88,16 @@ def test_model_round_trips_as_bytes(valued):
     from kommuneki.services.eiendomsskatt.engine.model import ValuationModel
 
     again = ValuationModel.from_bytes(model.to_bytes())
-    np.testing.assert_allclose(again.value(dw.iloc[:20], np.full(20, np.datetime64("2025-01-01"))).estimate,
-                               v.estimate[:20])
+    np.testing.assert_allclose(
+        again.value(dw.iloc[:20], np.full(20, np.datetime64("2025-01-01"))).estimate, v.estimate[:20]
+    )
 
 
 def test_path_and_shap_contributions_both_add_up_and_agree_in_sign(valued):
     model, _dw, v, path = valued
-    sub = type(v)(**{**v.__dict__, "X": v.X.iloc[:60], "log_index": v.log_index[:60], "estimate": v.estimate[:60]})
+    sub = type(v)(
+        **{**v.__dict__, "X": v.X.iloc[:60], "log_index": v.log_index[:60], "estimate": v.estimate[:60]}
+    )
     shap = explain.contributions(model, sub, method="shap")
     np.testing.assert_allclose(shap.base + shap.kroner.sum(axis=1), v.estimate[:60], rtol=1e-9)
     assert shap.groups == path.groups
@@ -112,15 +115,28 @@ def _sales_with_trend(per_month: int, months: int, monthly_rise: float, seed: in
     for m in range(months):
         for _ in range(per_month):
             area = rng.uniform(50, 150)
-            day = pd.Timestamp(2022, 1, 1) + pd.DateOffset(months=m) + pd.Timedelta(days=int(rng.integers(0, 28)))
+            day = (
+                pd.Timestamp(2022, 1, 1)
+                + pd.DateOffset(months=m)
+                + pd.Timedelta(days=int(rng.integers(0, 28)))
+            )
             price = 40_000 * area * np.exp(monthly_rise * m + rng.normal(0, 0.05))
-            rows.append({"sale_date": day, "price": price, "living_area": area, "lot_area": 400.0,
-                         "area_code": "A" if rng.random() < 0.5 else "B", "building_type": "enebolig"})
+            rows.append(
+                {
+                    "sale_date": day,
+                    "price": price,
+                    "living_area": area,
+                    "lot_area": 400.0,
+                    "area_code": "A" if rng.random() < 0.5 else "B",
+                    "building_type": "enebolig",
+                }
+            )
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("per_month", [40, 11, 3], ids=["busy months", "thin months (a small kommune)",
-                                                         "very thin months"])
+@pytest.mark.parametrize(
+    "per_month", [40, 11, 3], ids=["busy months", "thin months (a small kommune)", "very thin months"]
+)
 def test_price_index_follows_the_trend_also_when_months_are_thin(per_month):
     from kommuneki.services.eiendomsskatt.engine.features import fit_price_index
 

@@ -24,7 +24,7 @@ def test_measures_by_hand():
 def test_regressive_valuation_is_warned_in_plain_norwegian():
     rng = np.random.default_rng(0)
     price = rng.lognormal(15, 0.5, 500)
-    est = price ** 0.85 * np.exp(15 * 0.15)  # cheap over-valued, dear under-valued
+    est = price**0.85 * np.exp(15 * 0.15)  # cheap over-valued, dear under-valued
     m = ratio_metrics(est, price)
     assert m["prd"] > 1.03 and m["prb"] < -0.05
     assert "regressiv" in regressivity_warning(m) and "Rimelige boliger" in regressivity_warning(m)
@@ -37,8 +37,13 @@ def test_study_groups_by_price_band_type_and_area():
 
     rng = np.random.default_rng(1)
     n = 400
-    df = pd.DataFrame({"price": rng.lognormal(15, 0.4, n), "building_type": rng.choice(["enebolig", "leilighet"], n),
-                       "area_code": rng.choice(["A", "B", "C"], n)})
+    df = pd.DataFrame(
+        {
+            "price": rng.lognormal(15, 0.4, n),
+            "building_type": rng.choice(["enebolig", "leilighet"], n),
+            "area_code": rng.choice(["A", "B", "C"], n),
+        }
+    )
     df["estimate"] = df["price"] * rng.lognormal(0, 0.1, n)
     s = ratio_study(df)
     assert len(s["groups"]["price_band"]) == 4 and sum(g["n"] for g in s["groups"]["price_band"]) == n

@@ -22,14 +22,23 @@ def valued_platform(platform):
     from kommuneki.demo import DEMO_TENANT, _ensure_tenant
 
     tid = _ensure_tenant(platform, DEMO_TENANT)
-    service.set_settings(platform, tid, {"promille": 3, "bunnfradrag": 100_000, "valuation_date": "2025-01-01"},
-                         actor="test")
+    service.set_settings(
+        platform, tid, {"promille": 3, "bunnfradrag": 100_000, "valuation_date": "2025-01-01"}, actor="test"
+    )
     sales, dwellings = demo.generate(n_dwellings=300, n_sales=500, seed=5)
     dwellings.loc[0, "bra"] = 700  # far larger than anything sold: must be flagged
-    res = service.value_from_files(platform, tid, sales=demo.to_csv_bytes(sales), sales_name="salg.csv",
-                                   dwellings=demo.to_csv_bytes(dwellings), dwellings_name="boliger.csv",
-                                   mapping_text=json.dumps(demo.DEMO_MAPPING), actor="test",
-                                   valuation_date=date(2025, 1, 1), max_suggestions=5)
+    res = service.value_from_files(
+        platform,
+        tid,
+        sales=demo.to_csv_bytes(sales),
+        sales_name="salg.csv",
+        dwellings=demo.to_csv_bytes(dwellings),
+        dwellings_name="boliger.csv",
+        mapping_text=json.dumps(demo.DEMO_MAPPING),
+        actor="test",
+        valuation_date=date(2025, 1, 1),
+        max_suggestions=5,
+    )
     return platform, tid, res, dwellings
 
 
@@ -58,10 +67,19 @@ def test_officer_sets_another_value_and_the_tax_list_uses_it(valued_platform):
         s = suggestions.get_suggestion(session, sid)
         assert s.kind == KIND
         assert s.cpu_ms > 0  # the valuation batch's CPU time is apportioned over its dwellings
-        suggestions.decide(session, platform.registry, officer, sid, outcome="changed",
-                           final_value={"value": 9_000_000}, reason="Befaring: arealet er feilregistrert.")
+        suggestions.decide(
+            session,
+            platform.registry,
+            officer,
+            sid,
+            outcome="changed",
+            final_value={"value": 9_000_000},
+            reason="Befaring: arealet er feilregistrert.",
+        )
     after = service.dwelling(platform, tid, unit)
-    assert after["dwellings"][0]["value"] == 9_000_000 and after["dwellings"][0]["status"].startswith("endret")
+    assert after["dwellings"][0]["value"] == 9_000_000 and after["dwellings"][0]["status"].startswith(
+        "endret"
+    )
     assert after["tax"]["tax"] == round((9_000_000 * 0.7 - 100_000) * 0.003)
     csv = service.export_tax_list(platform, tid, "csv", actor="test").decode("utf-8-sig")
     line = next(x for x in csv.splitlines() if x.startswith(unit + ";"))
@@ -88,9 +106,16 @@ def test_too_few_sales_is_a_clear_error_and_the_files_are_kept(platform):
     tid = _ensure_tenant(platform, DEMO_TENANT)
     sales, dwellings = demo.generate(n_dwellings=50, n_sales=60, seed=2)
     with pytest.raises(InvalidInput, match="For få gyldige salg"):
-        service.value_from_files(platform, tid, sales=demo.to_csv_bytes(sales), sales_name="s.csv",
-                                 dwellings=demo.to_csv_bytes(dwellings), dwellings_name="d.csv",
-                                 mapping_text=json.dumps(demo.DEMO_MAPPING), actor="test")
+        service.value_from_files(
+            platform,
+            tid,
+            sales=demo.to_csv_bytes(sales),
+            sales_name="s.csv",
+            dwellings=demo.to_csv_bytes(dwellings),
+            dwellings_name="d.csv",
+            mapping_text=json.dumps(demo.DEMO_MAPPING),
+            actor="test",
+        )
     with platform.db.tenant_session(tid) as session:
         kept = list(session.scalars(select(Item).where(Item.service == "eiendomsskatt")))
         assert {i.kind for i in kept} == {"sales", "dwellings"} and all(i.state == "failed" for i in kept)

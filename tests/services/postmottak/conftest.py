@@ -12,7 +12,6 @@ import tempfile
 import time
 
 import pytest
-
 from tests.conftest import login_client, require
 
 DOVECOT_CONF = """\
@@ -116,7 +115,9 @@ def tenant(platform):
     from kommuneki.demo import DEMO_UNITS
 
     with platform.db.installation_session() as s:
-        tid = accounts.create_tenant(s, slug="pmtest", name="Postmottak test", kommunenummer="9990", actor="test").id
+        tid = accounts.create_tenant(
+            s, slug="pmtest", name="Postmottak test", kommunenummer="9990", actor="test"
+        ).id
     with platform.db.tenant_session(tid) as s:
         for code, name, email, desc in DEMO_UNITS:
             accounts.create_unit(s, tid, code=code, name=name, email=email, description=desc, actor="test")

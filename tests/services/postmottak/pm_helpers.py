@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 
-def make_eml(subject: str, body: str, *, sender: str = "kari.nordmann@gmail.com", headers: dict | None = None,
-             message_id: str = "<fast-1@example.test>", date: str = "Tue, 01 Apr 2025 09:00:00 +0200") -> bytes:
-    lines = [f"From: Kari Nordmann <{sender}>", "To: postmottak@demo.kommune.test", f"Subject: {subject}",
-             f"Date: {date}", f"Message-ID: {message_id}", "MIME-Version: 1.0",
-             "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit"]
+def make_eml(
+    subject: str,
+    body: str,
+    *,
+    sender: str = "kari.nordmann@gmail.com",
+    headers: dict | None = None,
+    message_id: str = "<fast-1@example.test>",
+    date: str = "Tue, 01 Apr 2025 09:00:00 +0200",
+) -> bytes:
+    lines = [
+        f"From: Kari Nordmann <{sender}>",
+        "To: postmottak@demo.kommune.test",
+        f"Subject: {subject}",
+        f"Date: {date}",
+        f"Message-ID: {message_id}",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: 8bit",
+    ]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode("utf-8")
 
@@ -43,9 +57,15 @@ def make_msg(props: dict[str, str]) -> bytes:
 
     def entry(name: str, kind: int, child: int, right: int, start: int, size: int) -> bytes:
         raw = name.encode("utf-16-le") + b"\x00\x00"
-        return (raw.ljust(64, b"\x00") + struct.pack("<HBB", len(raw), kind, 1)
-                + struct.pack("<III", nostream, right, child) + b"\x00" * 16 + b"\x00" * 4 + b"\x00" * 16
-                + struct.pack("<IQ", start, size))
+        return (
+            raw.ljust(64, b"\x00")
+            + struct.pack("<HBB", len(raw), kind, 1)
+            + struct.pack("<III", nostream, right, child)
+            + b"\x00" * 16
+            + b"\x00" * 4
+            + b"\x00" * 16
+            + struct.pack("<IQ", start, size)
+        )
 
     dirs = entry("Root Entry", 5, 1, nostream, end, 0)
     for i, (name, data) in enumerate(streams):
@@ -58,7 +78,12 @@ def make_msg(props: dict[str, str]) -> bytes:
     fat += [fatsect] * fat_sectors
     fat_bytes = b"".join(struct.pack("<I", x) for x in fat).ljust(fat_sectors * sector, b"\xff")
     difat = [fat_start + i for i in range(fat_sectors)] + [free] * (109 - fat_sectors)
-    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-              + b"\x00" * 6 + struct.pack("<IIIIIIIII", 0, fat_sectors, dir_start, 0, 4096, end, 0, end, 0)
-              + b"".join(struct.pack("<I", x) for x in difat))
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\x00" * 6
+        + struct.pack("<IIIIIIIII", 0, fat_sectors, dir_start, 0, 4096, end, 0, end, 0)
+        + b"".join(struct.pack("<I", x) for x in difat)
+    )
     return header + body + dirs + fat_bytes

@@ -4,7 +4,6 @@ and the page works under the app's CSP (no inline script or style)."""
 from __future__ import annotations
 
 import pytest
-
 from pm_helpers import make_eml
 from tests.conftest import axe_problems, serve_in_thread
 
@@ -22,12 +21,19 @@ def test_inbox_and_message_pages_are_accessible(tenant, page, axe_js):
         uid = accounts.create_user(s, username="pm-a11y", password="passord-for-test", actor="test").id
     with platform.db.tenant_session(tid) as s:
         accounts.grant_role(s, tid, s.get(User, uid), "arkivar", actor="test")
-    r = service.take_in(platform, tid, make_eml("Innsynskrav", "Jeg ber om innsyn i avtalen om brøyting."),
-                        source="test", actor="test")
+    r = service.take_in(
+        platform,
+        tid,
+        make_eml("Innsynskrav", "Jeg ber om innsyn i avtalen om brøyting."),
+        source="test",
+        actor="test",
+    )
     problems: dict[str, list[str]] = {}
     csp_errors: list[str] = []
     with serve_in_thread(platform) as base:
-        page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+        page.on(
+            "console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None
+        )
         page.goto(base + "/logg-inn")
         page.get_by_label("Brukernavn").fill("pm-a11y")
         page.get_by_label("Passord").fill("passord-for-test")

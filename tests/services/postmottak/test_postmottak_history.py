@@ -12,24 +12,32 @@ from xml.sax.saxutils import escape
 
 import pytest
 from click.testing import CliRunner
+from pm_helpers import make_eml
+from tests.conftest import SHARED, require
 
 from kommuneki.cli import main
 from kommuneki.ingest.email import parse_message
 from kommuneki.services.postmottak import corpus, engine, features, history, service, training
 from kommuneki.services.postmottak.textmodel import TextModel
-from tests.conftest import SHARED, require
-
-from pm_helpers import make_eml
 
 NOARK_XSD = SHARED / "data" / "noark5" / "xsd-v5.0" / "arkivstruktur.xsd"
-UNIT_NAMES = {"postmottak": "Postmottak og arkiv", "byggesak": "Byggesak", "plan": "Plan og geodata",
-              "oppvekst": "Oppvekst og utdanning", "helse-omsorg": "Helse og omsorg", "nav": "NAV-kontoret",
-              "okonomi": "Økonomi", "eiendomsskatt": "Eiendomsskattekontoret", "teknisk-drift": "Teknisk drift",
-              "politisk-sekretariat": "Politisk sekretariat"}
+UNIT_NAMES = {
+    "postmottak": "Postmottak og arkiv",
+    "byggesak": "Byggesak",
+    "plan": "Plan og geodata",
+    "oppvekst": "Oppvekst og utdanning",
+    "helse-omsorg": "Helse og omsorg",
+    "nav": "NAV-kontoret",
+    "okonomi": "Økonomi",
+    "eiendomsskatt": "Eiendomsskattekontoret",
+    "teknisk-drift": "Teknisk drift",
+    "politisk-sekretariat": "Politisk sekretariat",
+}
 LAWFUL_BASIS = "GDPR art. 6 (1) e, arkivlova § 6 – vedtak 2025/17"
 
 
 # --- a Noark 5 arkivstruktur.xml writer (test fixture) ------------------------------------------------------
+
 
 def _el(name: str, value) -> str:
     return f"<{name}>{escape(str(value))}</{name}>"
@@ -46,38 +54,86 @@ def _journalpost(n: int, p: dict) -> str:
     if p.get("dokumenttype"):
         obj = ""
         if p.get("fil"):
-            obj = ("<dokumentobjekt>" + _el("systemID", uuid.uuid4()) + _el("versjonsnummer", 1)
-                   + _el("variantformat", "Arkivformat") + _el("format", "TXT") + _stamp()
-                   + _el("referanseDokumentfil", p["fil"]) + _el("sjekksum", "0" * 64)
-                   + _el("sjekksumAlgoritme", "SHA256") + _el("filstoerrelse", 100) + "</dokumentobjekt>")
-        docs = ("<dokumentbeskrivelse>" + _el("systemID", uuid.uuid4()) + _el("dokumenttype", p["dokumenttype"])
-                + _el("dokumentstatus", "Dokumentet er ferdigstilt") + _el("tittel", p["tittel"]) + _stamp()
-                + _el("tilknyttetRegistreringSom", "Hoveddokument") + _el("dokumentnummer", 1)
-                + _el("tilknyttetDato", "2025-03-01T10:00:00") + _el("tilknyttetAv", "arkivar") + obj
-                + "</dokumentbeskrivelse>")
+            obj = (
+                "<dokumentobjekt>"
+                + _el("systemID", uuid.uuid4())
+                + _el("versjonsnummer", 1)
+                + _el("variantformat", "Arkivformat")
+                + _el("format", "TXT")
+                + _stamp()
+                + _el("referanseDokumentfil", p["fil"])
+                + _el("sjekksum", "0" * 64)
+                + _el("sjekksumAlgoritme", "SHA256")
+                + _el("filstoerrelse", 100)
+                + "</dokumentobjekt>"
+            )
+        docs = (
+            "<dokumentbeskrivelse>"
+            + _el("systemID", uuid.uuid4())
+            + _el("dokumenttype", p["dokumenttype"])
+            + _el("dokumentstatus", "Dokumentet er ferdigstilt")
+            + _el("tittel", p["tittel"])
+            + _stamp()
+            + _el("tilknyttetRegistreringSom", "Hoveddokument")
+            + _el("dokumentnummer", 1)
+            + _el("tilknyttetDato", "2025-03-01T10:00:00")
+            + _el("tilknyttetAv", "arkivar")
+            + obj
+            + "</dokumentbeskrivelse>"
+        )
     parts = ""
     if p.get("navn"):
-        parts += ("<korrespondansepart>" + _el("korrespondanseparttype", "Avsender")
-                  + _el("korrespondansepartNavn", p["navn"])
-                  + (_el("epostadresse", p["epost"]) if p.get("epost") else "") + "</korrespondansepart>")
+        parts += (
+            "<korrespondansepart>"
+            + _el("korrespondanseparttype", "Avsender")
+            + _el("korrespondansepartNavn", p["navn"])
+            + (_el("epostadresse", p["epost"]) if p.get("epost") else "")
+            + "</korrespondansepart>"
+        )
     if p.get("enhet"):
-        parts += ("<korrespondansepart>" + _el("korrespondanseparttype", "Intern mottaker")
-                  + _el("korrespondansepartNavn", "Saksbehandler") + _el("administrativEnhet", p["enhet"])
-                  + "</korrespondansepart>")
-    return ('<registrering xsi:type="journalpost">' + _el("systemID", uuid.uuid4()) + _stamp()
-            + _stamp("arkivert") + docs + _el("tittel", p["tittel"]) + parts
-            + _el("journalaar", 2025) + _el("journalsekvensnummer", n) + _el("journalpostnummer", n)
-            + _el("journalposttype", p.get("type", "Inngående dokument"))
-            + _el("journalstatus", p.get("status", "Journalført")) + _el("journaldato", "2025-03-01")
-            + _el("mottattDato", "2025-03-01T08:00:00") + "</registrering>")
+        parts += (
+            "<korrespondansepart>"
+            + _el("korrespondanseparttype", "Intern mottaker")
+            + _el("korrespondansepartNavn", "Saksbehandler")
+            + _el("administrativEnhet", p["enhet"])
+            + "</korrespondansepart>"
+        )
+    return (
+        '<registrering xsi:type="journalpost">'
+        + _el("systemID", uuid.uuid4())
+        + _stamp()
+        + _stamp("arkivert")
+        + docs
+        + _el("tittel", p["tittel"])
+        + parts
+        + _el("journalaar", 2025)
+        + _el("journalsekvensnummer", n)
+        + _el("journalpostnummer", n)
+        + _el("journalposttype", p.get("type", "Inngående dokument"))
+        + _el("journalstatus", p.get("status", "Journalført"))
+        + _el("journaldato", "2025-03-01")
+        + _el("mottattDato", "2025-03-01T08:00:00")
+        + "</registrering>"
+    )
 
 
 def _saksmappe(n: int, enhet: str, posts: str) -> str:
-    return ('<mappe xsi:type="saksmappe">' + _el("systemID", uuid.uuid4()) + _el("mappeID", f"2025/{n}")
-            + _el("tittel", f"Sak {n}") + _stamp() + _stamp("avsluttet") + posts
-            + _el("saksaar", 2025) + _el("sakssekvensnummer", n) + _el("saksdato", "2025-03-01")
-            + _el("administrativEnhet", enhet) + _el("saksansvarlig", "Saksbehandler")
-            + _el("saksstatus", "Avsluttet") + "</mappe>")
+    return (
+        '<mappe xsi:type="saksmappe">'
+        + _el("systemID", uuid.uuid4())
+        + _el("mappeID", f"2025/{n}")
+        + _el("tittel", f"Sak {n}")
+        + _stamp()
+        + _stamp("avsluttet")
+        + posts
+        + _el("saksaar", 2025)
+        + _el("sakssekvensnummer", n)
+        + _el("saksdato", "2025-03-01")
+        + _el("administrativEnhet", enhet)
+        + _el("saksansvarlig", "Saksbehandler")
+        + _el("saksstatus", "Avsluttet")
+        + "</mappe>"
+    )
 
 
 def noark_extract(folder: Path, cases: list[tuple[str, list[dict]]]) -> Path:
@@ -90,13 +146,26 @@ def noark_extract(folder: Path, cases: list[tuple[str, list[dict]]]) -> Path:
             n += 1
             body += _journalpost(n, p)
         mapper.append(_saksmappe(i, enhet, body))
-    xml = ('<?xml version="1.0" encoding="utf-8"?>\n'
-           f'<arkiv xmlns="{history.NOARK_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-           + _el("systemID", uuid.uuid4()) + _el("tittel", "Arkiv for Testkommune") + _stamp() + _stamp("avsluttet")
-           + "<arkivskaper>" + _el("arkivskaperID", "9990") + _el("arkivskaperNavn", "Testkommune") + "</arkivskaper>"
-           + "<arkivdel>" + _el("systemID", uuid.uuid4()) + _el("tittel", "Sakarkiv 2025")
-           + _el("arkivdelstatus", "Avsluttet periode") + _stamp() + _stamp("avsluttet")
-           + "".join(mapper) + "</arkivdel></arkiv>\n")
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<arkiv xmlns="{history.NOARK_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        + _el("systemID", uuid.uuid4())
+        + _el("tittel", "Arkiv for Testkommune")
+        + _stamp()
+        + _stamp("avsluttet")
+        + "<arkivskaper>"
+        + _el("arkivskaperID", "9990")
+        + _el("arkivskaperNavn", "Testkommune")
+        + "</arkivskaper>"
+        + "<arkivdel>"
+        + _el("systemID", uuid.uuid4())
+        + _el("tittel", "Sakarkiv 2025")
+        + _el("arkivdelstatus", "Avsluttet periode")
+        + _stamp()
+        + _stamp("avsluttet")
+        + "".join(mapper)
+        + "</arkivdel></arkiv>\n"
+    )
     path = folder / "arkivstruktur.xml"
     path.write_text(xml, encoding="utf-8")
     return path
@@ -115,30 +184,43 @@ def assert_valid_noark5(path: Path) -> None:
 
 # --- CSV ------------------------------------------------------------------------------------------------
 
+
 def test_csv_history_reads_files_and_text_columns_and_reports_bad_rows_by_line(tmp_path):
     (tmp_path / "post").mkdir()
-    (tmp_path / "post" / "faktura.eml").write_bytes(make_eml("Faktura 40112", "Vedlagt faktura på kr 12 400."))
+    (tmp_path / "post" / "faktura.eml").write_bytes(
+        make_eml("Faktura 40112", "Vedlagt faktura på kr 12 400.")
+    )
     (tmp_path / "post" / "ikke-epost.eml").write_bytes(b"\x00\x01")
     rows = [
         "action;unit;dokumenttype;file;subject;from;body",
         "journalfores;okonomi;Faktura;post/faktura.eml;;;",
-        'videresendes;teknisk-drift;;;Hull i veien;Kari Nordmann <kari@gmail.com>;'
+        "videresendes;teknisk-drift;;;Hull i veien;Kari Nordmann <kari@gmail.com>;"
         '"Stort hull i Storgata.\nHilsen Kari"',
         "slettes;;;;Tilbud på kontorrekvisita;salg@butikk.no;Kjøp nå!",
-        "arkiveres;byggesak;SØKNAD;;Søknad om tiltak;ola@x.no;Vi søker",   # line 6: unknown action
-        "journalfores;byggesak;Søknad;post/finnes-ikke.eml;;;",               # line 7: missing file
-        "journalfores;byggesak;SØKNAD;;;;",                                  # line 8: no file, no text
-        "journalfores;byggesak",                                              # line 9: too few fields
-        "journalfores;plan;MELDING;../utenfor.eml;;;",                        # line 10: outside the folder
-        "journalfores;plan;MELDING;post/ikke-epost.eml;;;",                   # line 11: not mail
+        "arkiveres;byggesak;SØKNAD;;Søknad om tiltak;ola@x.no;Vi søker",  # line 6: unknown action
+        "journalfores;byggesak;Søknad;post/finnes-ikke.eml;;;",  # line 7: missing file
+        "journalfores;byggesak;SØKNAD;;;;",  # line 8: no file, no text
+        "journalfores;byggesak",  # line 9: too few fields
+        "journalfores;plan;MELDING;../utenfor.eml;;;",  # line 10: outside the folder
+        "journalfores;plan;MELDING;post/ikke-epost.eml;;;",  # line 11: not mail
         "Journalføres;Byggesak;søknad;;Søknad om ferdigattest;Ola <ola@x.no>;Vi søker om ferdigattest.",
     ]
     path = tmp_path / "historikk.csv"
     path.write_bytes(("\n".join(rows) + "\n").encode("utf-8-sig"))
     hist = history.from_csv(path)
-    assert [lab["action"] for lab in hist.labels] == ["journalfores", "videresendes", "slettes", "journalfores"]
-    assert hist.labels[0] == {"action": "journalfores", "unit": "okonomi", "dokumenttype": "FAKTURA",
-                              "delete_reason": None, "innsyn": False}
+    assert [lab["action"] for lab in hist.labels] == [
+        "journalfores",
+        "videresendes",
+        "slettes",
+        "journalfores",
+    ]
+    assert hist.labels[0] == {
+        "action": "journalfores",
+        "unit": "okonomi",
+        "dokumenttype": "FAKTURA",
+        "delete_reason": None,
+        "innsyn": False,
+    }
     assert hist.labels[3]["dokumenttype"] == "SØKNAD" and hist.labels[3]["unit"] == "Byggesak"
     text_row = parse_message(hist.raws[1])  # built with the stdlib email package
     assert text_row.subject == "Hull i veien" and text_row.sender_address == "kari@gmail.com"
@@ -160,12 +242,16 @@ def test_csv_history_reads_files_and_text_columns_and_reports_bad_rows_by_line(t
 
 def test_csv_history_comma_separated_in_windows_1252_and_nothing_usable_is_refused(tmp_path):
     path = tmp_path / "eldre.csv"
-    path.write_bytes("handling,enhet,dokumenttype,emne,fra,tekst\n"
-                     "journalfores,økonomi,FAKTURA,Faktura fra Søberg,post@soberg.no,Beløp kr 400\n".encode("cp1252"))
+    path.write_bytes(
+        "handling,enhet,dokumenttype,emne,fra,tekst\n"
+        "journalfores,økonomi,FAKTURA,Faktura fra Søberg,post@soberg.no,Beløp kr 400\n".encode("cp1252")
+    )
     hist = history.from_csv(path)
     assert hist.labels[0]["unit"] == "økonomi" and parse_message(hist.raws[0]).subject == "Faktura fra Søberg"
     bad = tmp_path / "feil.csv"
-    bad.write_text("action;unit;dokumenttype;subject;from;body\nferdig;x;;a;b;c\n;x;;a;b;c\n", encoding="utf-8")
+    bad.write_text(
+        "action;unit;dokumenttype;subject;from;body\nferdig;x;;a;b;c\n;x;;a;b;c\n", encoding="utf-8"
+    )
     with pytest.raises(Exception) as exc:
         history.load_all([bad])
     assert "Ingen brukbare meldinger" in str(exc.value) and "feil.csv linje 2" in str(exc.value)
@@ -179,31 +265,62 @@ def test_csv_history_comma_separated_in_windows_1252_and_nothing_usable_is_refus
 
 # --- Noark 5 ----------------------------------------------------------------------------------------------
 
+
 def test_noark5_extract_gives_incoming_journalposts_with_unit_dokumenttype_and_document_text(tmp_path):
     (tmp_path / "dokumenter").mkdir()
-    (tmp_path / "dokumenter" / "soknad.txt").write_text("Vi søker om dispensasjon fra byggegrensen mot vei.",
-                                                        encoding="utf-8")
-    path = noark_extract(tmp_path, [
-        ("Byggesak", [
-            {"tittel": "Søknad om dispensasjon – gnr 12 bnr 3", "navn": "Ola Utbygger", "epost": "ola@bygg.no",
-             "dokumenttype": "Søknad", "fil": "dokumenter/soknad.txt"},
-            {"tittel": "Nabomerknad til søknad", "navn": "Kari Nabo", "dokumenttype": "Brev",
-             "fil": "dokumenter/mangler.pdf"},
-            {"tittel": "Vedtak om dispensasjon", "type": "Utgående dokument", "dokumenttype": "Vedtak"},
-            {"tittel": "Feilregistrert", "status": "Utgår", "dokumenttype": "Brev"},
-        ]),
-        ("Teknisk drift", [
-            {"tittel": "Faktura for brøyting", "navn": "Brøyt AS", "dokumenttype": "Faktura",
-             "enhet": "Økonomi"},  # the internal recipient's unit wins over the saksmappe's
-            {"tittel": "Innsynsbegjæring", "navn": "Journalist", "dokumenttype": "Innsynsbegjæring"},
-        ]),
-    ])
+    (tmp_path / "dokumenter" / "soknad.txt").write_text(
+        "Vi søker om dispensasjon fra byggegrensen mot vei.", encoding="utf-8"
+    )
+    path = noark_extract(
+        tmp_path,
+        [
+            (
+                "Byggesak",
+                [
+                    {
+                        "tittel": "Søknad om dispensasjon – gnr 12 bnr 3",
+                        "navn": "Ola Utbygger",
+                        "epost": "ola@bygg.no",
+                        "dokumenttype": "Søknad",
+                        "fil": "dokumenter/soknad.txt",
+                    },
+                    {
+                        "tittel": "Nabomerknad til søknad",
+                        "navn": "Kari Nabo",
+                        "dokumenttype": "Brev",
+                        "fil": "dokumenter/mangler.pdf",
+                    },
+                    {
+                        "tittel": "Vedtak om dispensasjon",
+                        "type": "Utgående dokument",
+                        "dokumenttype": "Vedtak",
+                    },
+                    {"tittel": "Feilregistrert", "status": "Utgår", "dokumenttype": "Brev"},
+                ],
+            ),
+            (
+                "Teknisk drift",
+                [
+                    {
+                        "tittel": "Faktura for brøyting",
+                        "navn": "Brøyt AS",
+                        "dokumenttype": "Faktura",
+                        "enhet": "Økonomi",
+                    },  # the internal recipient's unit wins over the saksmappe's
+                    {"tittel": "Innsynsbegjæring", "navn": "Journalist", "dokumenttype": "Innsynsbegjæring"},
+                ],
+            ),
+        ],
+    )
     assert_valid_noark5(path)
     hist = history.from_noark(path)
     assert len(hist.raws) == 4 and not hist.problems
     assert [(lab["action"], lab["unit"], lab["dokumenttype"]) for lab in hist.labels] == [
-        ("journalfores", "Byggesak", "SØKNAD"), ("journalfores", "Byggesak", "KORR"),
-        ("journalfores", "Økonomi", "FAKTURA"), ("journalfores", "Teknisk drift", "INNSYNSKRAV")]
+        ("journalfores", "Byggesak", "SØKNAD"),
+        ("journalfores", "Byggesak", "KORR"),
+        ("journalfores", "Økonomi", "FAKTURA"),
+        ("journalfores", "Teknisk drift", "INNSYNSKRAV"),
+    ]
     assert hist.labels[3]["innsyn"] is True
     first = parse_message(hist.raws[0])
     assert first.subject == "Søknad om dispensasjon – gnr 12 bnr 3" and first.sender == "Ola Utbygger"
@@ -219,20 +336,28 @@ def test_noark5_extract_gives_incoming_journalposts_with_unit_dokumenttype_and_d
 
 def test_noark5_refuses_other_xml_and_doctype(tmp_path):
     other = tmp_path / "arkivmelding.xml"
-    other.write_text('<?xml version="1.0"?><arkivmelding xmlns="https://ks-no.github.io/standarder/fiks-protokoll/'
-                     'fiks-arkiv/arkivmelding/opprett/v1"/>', encoding="utf-8")
+    other.write_text(
+        '<?xml version="1.0"?><arkivmelding xmlns="https://ks-no.github.io/standarder/fiks-protokoll/'
+        'fiks-arkiv/arkivmelding/opprett/v1"/>',
+        encoding="utf-8",
+    )
     with pytest.raises(Exception) as exc:
         history.from_noark(other)
     assert "ikke et Noark 5-arkivuttrekk" in str(exc.value)
     bomb = tmp_path / "bombe.xml"
-    bomb.write_text('<?xml version="1.0"?><!DOCTYPE arkiv [<!ENTITY a "aaaa">]><arkiv>&a;</arkiv>', encoding="utf-8")
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE arkiv [<!ENTITY a "aaaa">]><arkiv>&a;</arkiv>', encoding="utf-8"
+    )
     with pytest.raises(Exception) as exc:
         history.from_noark(bomb)
     assert "DOCTYPE" in str(exc.value)
     # the same hidden where a byte search of the file's start would miss it: after a long comment, in UTF-16
     hidden = tmp_path / "skjult.xml"
-    hidden.write_text('<?xml version="1.0" encoding="UTF-16"?><!--' + "x" * 100_000 + '--><!DOCTYPE arkiv '
-                      '[<!ENTITY a "aaaa">]><arkiv>&a;</arkiv>', encoding="utf-16")
+    hidden.write_text(
+        '<?xml version="1.0" encoding="UTF-16"?><!--' + "x" * 100_000 + "--><!DOCTYPE arkiv "
+        '[<!ENTITY a "aaaa">]><arkiv>&a;</arkiv>',
+        encoding="utf-16",
+    )
     with pytest.raises(Exception) as exc:
         history.from_noark(hidden)
     assert "DOCTYPE" in str(exc.value)
@@ -247,20 +372,27 @@ def test_noark5_refuses_other_xml_and_doctype(tmp_path):
 
 
 def test_single_class_action_keeps_the_default_models_action_head_and_says_so():
-    msgs = [m for m in corpus.generate(200, split="train", seed=5) if m.labels["action"] == "journalfores"][:80]
+    msgs = [m for m in corpus.generate(200, split="train", seed=5) if m.labels["action"] == "journalfores"][
+        :80
+    ]
     assert len(msgs) >= 60
     base = engine.default_model()
     model = training.train_on([m.raw for m in msgs], [m.labels for m in msgs], version="t", base=base)
     assert set(model.classifiers) == {"unit", "dokumenttype"}
     assert set(model.meta["borrowed"]) == {"action", "delete_reason"}
     again = TextModel.loads(model.dumps())  # the borrowed heads travel inside the artifact
-    spam = parse_message(make_eml("Billige klokker", "Kjøp billige klokker nå! Klikk her for tilbud.",
-                                  sender="deals@spam.example"))
+    spam = parse_message(
+        make_eml(
+            "Billige klokker", "Kjøp billige klokker nå! Klikk her for tilbud.", sender="deals@spam.example"
+        )
+    )
     t = engine.triage(spam, again, check_sensitive=False)
     assert t.action in engine.ACTIONS
     assert t.unit is None or t.unit in {m.labels["unit"] for m in msgs} | {"postmottak"}
-    assert again.predict(features.model_text(spam))["action"].value == \
-        base.predict(features.model_text(spam))["action"].value
+    assert (
+        again.predict(features.model_text(spam))["action"].value
+        == base.predict(features.model_text(spam))["action"].value
+    )
     card = training.model_card(again, {"n": 0}, training_time_s=None)
     assert card["model"]["borrowed_tasks"]["action"] == f"{base.name} {base.version}"
     assert any("Handling" in line and "hentet fra" in line for line in card["limitations"])
@@ -268,9 +400,20 @@ def test_single_class_action_keeps_the_default_models_action_head_and_says_so():
 
 # --- end to end through the CLI ----------------------------------------------------------------------------
 
+
 def _cli(platform, *args):
-    return CliRunner().invoke(main, ["--data-dir", str(platform.settings.data_dir), "--database-url",
-                                     platform.settings.database_url, "postmottak", *args], catch_exceptions=False)
+    return CliRunner().invoke(
+        main,
+        [
+            "--data-dir",
+            str(platform.settings.data_dir),
+            "--database-url",
+            platform.settings.database_url,
+            "postmottak",
+            *args,
+        ],
+        catch_exceptions=False,
+    )
 
 
 def test_train_from_csv_and_noark_export_through_the_cli(tenant, tmp_path):
@@ -284,15 +427,23 @@ def test_train_from_csv_and_noark_export_through_the_cli(tenant, tmp_path):
         w.writerow(["sendes-tilbake", "", "", "", "", "Hei", "a@b.no", "Tekst"])  # line 2: a bad row
         for i, m in enumerate(msgs[:90]):
             lab = m.labels
-            row = [lab["action"], lab["unit"] or "", lab["dokumenttype"] or "", lab.get("delete_reason") or ""]
+            row = [
+                lab["action"],
+                lab["unit"] or "",
+                lab["dokumenttype"] or "",
+                lab.get("delete_reason") or "",
+            ]
             if i % 2:
                 (src / "eml" / f"{i}.eml").write_bytes(m.raw)
                 w.writerow(row + [f"eml/{i}.eml", "", "", ""])
             else:
                 p = parse_message(m.raw)
                 w.writerow(row + ["", p.subject, p.header("from"), p.body])
-    incoming = [m for m in msgs[90:] + list(corpus.generate(300, split="train", seed=78))
-                if m.labels["action"] == "journalfores" and m.labels["unit"] and m.labels["dokumenttype"]][:60]
+    incoming = [
+        m
+        for m in msgs[90:] + list(corpus.generate(300, split="train", seed=78))
+        if m.labels["action"] == "journalfores" and m.labels["unit"] and m.labels["dokumenttype"]
+    ][:60]
     (src / "dokumenter").mkdir()
     cases: dict[str, list[dict]] = {}
     for i, m in enumerate(incoming):
@@ -300,8 +451,14 @@ def test_train_from_csv_and_noark_export_through_the_cli(tenant, tmp_path):
         (src / "dokumenter" / f"{i}.txt").write_text(p.body or "-", encoding="utf-8")
         # archive systems write the unit's name and dokumenttype's description, not our codes
         cases.setdefault(UNIT_NAMES[m.labels["unit"]], []).append(
-            {"tittel": p.subject or "Uten tittel", "navn": p.sender or p.sender_address, "epost": p.sender_address,
-             "dokumenttype": engine.dokumenttype_label(m.labels["dokumenttype"]), "fil": f"dokumenter/{i}.txt"})
+            {
+                "tittel": p.subject or "Uten tittel",
+                "navn": p.sender or p.sender_address,
+                "epost": p.sender_address,
+                "dokumenttype": engine.dokumenttype_label(m.labels["dokumenttype"]),
+                "fil": f"dokumenter/{i}.txt",
+            }
+        )
     xml = noark_extract(src, list(cases.items()))
     assert_valid_noark5(xml)
 
@@ -321,8 +478,10 @@ def test_train_from_csv_and_noark_export_through_the_cli(tenant, tmp_path):
     assert both.exit_code == 0, both.output
     mv = json.loads(both.stdout)
     assert mv["history"]["messages"] == 150
-    assert mv["history"]["problems"] == ["behandlet.csv linje 2: ukjent handling «sendes-tilbake» (bruk "
-                                         "journalfores, videresendes eller slettes)."]
+    assert mv["history"]["problems"] == [
+        "behandlet.csv linje 2: ukjent handling «sendes-tilbake» (bruk "
+        "journalfores, videresendes eller slettes)."
+    ]
     assert "Utelatt: behandlet.csv linje 2" in both.stderr
     assert "action" not in mv["card"]["model"]["borrowed_tasks"]  # three actions: trained on the tenant's own
     assert mv["card"]["training_data"]["rows"] == 120 and mv["card"]["metrics"]["n"] == 30

@@ -11,14 +11,13 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pm_helpers import make_eml
 from sqlalchemy import create_engine, func, select, text
 
 from kommuneki.core.models import Suggestion
 from kommuneki.services.postmottak import corpus, service
 from kommuneki.services.postmottak.mailbox.imap import ImapSettings, ImapSource
 from kommuneki.services.postmottak.models import PostmottakMessage
-
-from pm_helpers import make_eml
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -40,10 +39,17 @@ def _settings(imap_server) -> ImapSettings:
 def test_poll_takes_each_message_once_with_its_arrival_day(tenant, imap_server):
     platform, tid = tenant
     arrived = datetime(2025, 4, 15, 8, 30, tzinfo=timezone.utc)  # a Tuesday before Easter
-    innsyn = make_eml("Innsynskrav", "Jeg ber om innsyn i saken om ny skole.", message_id="<i1@x>",
-                      date="Sun, 13 Apr 2025 10:00:00 +0200")  # Date header says Sunday: INTERNALDATE wins
-    _append(imap_server, [innsyn, make_eml("Hull i veien", "Det er et stort hull i veien.", message_id="<h1@x>")],
-            when=arrived.timestamp())
+    innsyn = make_eml(
+        "Innsynskrav",
+        "Jeg ber om innsyn i saken om ny skole.",
+        message_id="<i1@x>",
+        date="Sun, 13 Apr 2025 10:00:00 +0200",
+    )  # Date header says Sunday: INTERNALDATE wins
+    _append(
+        imap_server,
+        [innsyn, make_eml("Hull i veien", "Det er et stort hull i veien.", message_id="<h1@x>")],
+        when=arrived.timestamp(),
+    )
     s = _settings(imap_server)
     with ImapSource(s) as src:
         first = service.poll(platform, tid, src, mailbox=s.mailbox_name)
@@ -90,8 +96,26 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(tmp_path, ima
             accounts.create_unit(s, tid, code=code, name=name, email=email, description=desc, actor="test")
     p.close()
     host, port, user, pw = imap_server
-    cmd = [sys.executable, "-m", "kommuneki", "--data-dir", str(data), "postmottak", "watch", "--tenant", "krasj",
-           "--host", host, "--port", str(port), "--user", user, "--no-ssl", "--once", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kommuneki",
+        "--data-dir",
+        str(data),
+        "postmottak",
+        "watch",
+        "--tenant",
+        "krasj",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--user",
+        user,
+        "--no-ssl",
+        "--once",
+        "--json",
+    ]
     env = {**os.environ, "POSTMOTTAK_IMAP_PASSWORD": pw}
     engine = create_engine(f"sqlite:///{data / 'kommuneki.db'}")
 
@@ -115,10 +139,14 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(tmp_path, ima
             rows = s.scalars(select(PostmottakMessage)).all()
             assert len(rows) == total and len({r.remote_id for r in rows}) == total
             assert {r.state for r in rows} <= {"triaged", "deleted"}, "nothing left unprocessed"
-            per_item = s.execute(select(Suggestion.item_id, func.count()).where(
-                Suggestion.kind.in_(("postmottak.action", "postmottak.forward", "postmottak.delete")))
-                .group_by(Suggestion.item_id)).all()
-            assert len(per_item) == total and {n for _, n in per_item} == {1}, "each message triaged exactly once"
+            per_item = s.execute(
+                select(Suggestion.item_id, func.count())
+                .where(Suggestion.kind.in_(("postmottak.action", "postmottak.forward", "postmottak.delete")))
+                .group_by(Suggestion.item_id)
+            ).all()
+            assert len(per_item) == total and {n for _, n in per_item} == {1}, (
+                "each message triaged exactly once"
+            )
             dupes = [r for r in rows if r.item.duplicate_of_id is not None]
             assert dupes == [], "a re-fetched message must not come in as a duplicate arrival"
     finally:

@@ -25,7 +25,10 @@ def test_inbox_message_page_and_log_export(pm_client):
 
 def test_saksbehandler_without_audit_export_cannot_export_log(pm_client):
     c = pm_client("saksbehandler")
-    r = c.post("/api/v1/postmottak/messages", files={"file": ("a.eml", make_eml("Hei", "Hull i veien."), "message/rfc822")})
+    r = c.post(
+        "/api/v1/postmottak/messages",
+        files={"file": ("a.eml", make_eml("Hei", "Hull i veien."), "message/rfc822")},
+    )
     assert r.status_code == 201
     assert c.get(f"/postmottak/{r.json()['id']}/logg.json").status_code == 403
 
@@ -37,19 +40,36 @@ def test_demo_loader_fills_a_living_inbox_once(tenant):
     assert demo.load_demo(platform, tid, n=12) == 16  # 12 + 4 innsyn requests at every countdown stage
     assert demo.load_demo(platform, tid, n=12) == 0  # idempotent
     rows, total = service.inbox(platform, tid, limit=100)
-    assert total == 16 and sum(1 for r in rows if r["innsyn"]) >= 4 and all(r["state"] in ("triaged", "deleted") for r in rows)
+    assert (
+        total == 16
+        and sum(1 for r in rows if r["innsyn"]) >= 4
+        and all(r["state"] in ("triaged", "deleted") for r in rows)
+    )
     assert all(r["suggestions"] for r in rows)
 
 
 def test_core_decision_page_shows_a_postmottak_suggestion_and_a_person_decides(pm_client, tenant):
     c = pm_client("arkivar")
-    r = c.post("/api/v1/postmottak/messages", files={"file": ("f.eml", make_eml(
-        "Faktura 991", "Vedlagt følger faktura 991 på kr 4 000 med forfall 30.04.2025.", sender="faktura@firma.no"),
-        "message/rfc822")})
+    r = c.post(
+        "/api/v1/postmottak/messages",
+        files={
+            "file": (
+                "f.eml",
+                make_eml(
+                    "Faktura 991",
+                    "Vedlagt følger faktura 991 på kr 4 000 med forfall 30.04.2025.",
+                    sender="faktura@firma.no",
+                ),
+                "message/rfc822",
+            )
+        },
+    )
     sid = r.json()["suggestions"][0]
     page = c.get(f"/forslag/{sid}")
     assert page.status_code == 200 and "faktura" in page.text.lower()
-    d = c.post(f"/api/v1/suggestions/{sid}/decision", json={"outcome": "rejected", "reason": "Skal journalføres"})
+    d = c.post(
+        f"/api/v1/suggestions/{sid}/decision", json={"outcome": "rejected", "reason": "Skal journalføres"}
+    )
     assert d.status_code in (200, 201), d.text
     log = service_log(tenant, r.json()["id"])
     assert any(e["what"] == "avgjørelse" and e["detail"]["hvem"] == "pm-arkivar" for e in log)

@@ -7,9 +7,9 @@ import json
 import os
 
 from click.testing import CliRunner
+from tests.ingest.makers import make_docx, make_pdf
 
 from kommuneki.cli import main
-from tests.ingest.makers import make_docx, make_pdf
 
 FNR = "26078704828"
 
@@ -38,7 +38,11 @@ def test_scan_folder_json_with_bad_files(tmp_path):
     assert a["decision"] == "partial" and a["internet"] == "partial" and a["text"] == f"Fødselsnummer {FNR}."
     f = a["findings"][0]
     assert {"type", "start", "end", "text", "score", "hjemmel", "explanation"} <= set(f)
-    assert (f["type"], a["text"][f["start"]:f["end"]], f["hjemmel"]) == ("FODSELSNUMMER", FNR, "offl. § 26 (5)")
+    assert (f["type"], a["text"][f["start"] : f["end"]], f["hjemmel"]) == (
+        "FODSELSNUMMER",
+        FNR,
+        "offl. § 26 (5)",
+    )
     assert out["b.docx"]["findings"][0]["text"] == FNR
     assert "skadet" in out["c.pdf"]["error"] and "tom" in out["d.txt"]["error"]
     assert out["e.txt"]["code"] == "payload_too_large"
@@ -64,7 +68,9 @@ def test_redact_writes_files_and_report(tmp_path):
     out = tmp_path / "ut"
     r = run(["skjerming", "redact", str(src), "--out", str(out), "--no-text-layer", "--json"])
     assert r.exit_code == 0, r.output
-    assert (out / "brev-skjermet.txt").read_text(encoding="utf-8") == "Søker med fødselsnummer [skjermet] får svar."
+    assert (out / "brev-skjermet.txt").read_text(
+        encoding="utf-8"
+    ) == "Søker med fødselsnummer [skjermet] får svar."
     assert FNR.encode() not in (out / "brev2-skjermet.pdf").read_bytes()
     report = (out / "skjerming-rapport.json").read_text(encoding="utf-8")
     assert FNR not in report  # the report holds types, offsets and hjemler, never the withheld text
@@ -73,10 +79,10 @@ def test_redact_writes_files_and_report(tmp_path):
 
 def test_scan_with_tenant_records_suggestions(tmp_path):
     from sqlalchemy import select
+    from tests.conftest import make_platform
 
     from kommuneki.core import accounts
     from kommuneki.core.models import Item, Suggestion
-    from tests.conftest import make_platform
 
     platform = make_platform(tmp_path / "data")
     platform.upgrade_db()
@@ -84,8 +90,19 @@ def test_scan_with_tenant_records_suggestions(tmp_path):
         tenant_id = accounts.create_tenant(s, slug="cli-kommune", name="CLI kommune", actor="test").id
     (tmp_path / "a.txt").write_text(f"Fødselsnummer {FNR}.", encoding="utf-8")
     r = CliRunner(env={"KOMMUNEKI_DATA_DIR": str(tmp_path / "data")}).invoke(
-        main, ["skjerming", "scan", str(tmp_path / "a.txt"), "--json", "--tenant", "cli-kommune",
-               "--title", "Brev med fødselsnummer"], catch_exceptions=False)
+        main,
+        [
+            "skjerming",
+            "scan",
+            str(tmp_path / "a.txt"),
+            "--json",
+            "--tenant",
+            "cli-kommune",
+            "--title",
+            "Brev med fødselsnummer",
+        ],
+        catch_exceptions=False,
+    )
     assert r.exit_code == 0, r.output
     (d,) = lines(r.stdout)
     assert d["recorded"] is True and "text" not in d

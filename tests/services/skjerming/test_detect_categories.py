@@ -19,24 +19,45 @@ def cats(text: str, persons=()) -> list[tuple[str, str]]:
 
 # (text, expected (category, matched text) when alone, reason)
 CASES = [
-    ("Han har fått diagnosene ADHD og depresjon.", [("HELSE", "diagnosene"), ("HELSE", "ADHD"),
-                                                     ("HELSE", "depresjon")], "inflected lemma + abbreviation"),
-    ("Ho fekk sjukdomen i fjor og har psykiske plager.", [("HELSE", "psykiske plager")],
-     "nynorsk phrase; 'sjukdom' alone is weak and not reported"),
-    ("Saken gjelder omsorgsovertakelse og fosterhjem.", [("BARNEVERN", "omsorgsovertakelse"),
-                                                          ("BARNEVERN", "fosterhjem")], "barnevern terms"),
-    ("Barnevernstenesta har fått ei bekymringsmelding.", [("BARNEVERN", "Barnevernstenesta"),
-                                                           ("BARNEVERN", "bekymringsmelding")], "compound prefix"),
+    (
+        "Han har fått diagnosene ADHD og depresjon.",
+        [("HELSE", "diagnosene"), ("HELSE", "ADHD"), ("HELSE", "depresjon")],
+        "inflected lemma + abbreviation",
+    ),
+    (
+        "Ho fekk sjukdomen i fjor og har psykiske plager.",
+        [("HELSE", "psykiske plager")],
+        "nynorsk phrase; 'sjukdom' alone is weak and not reported",
+    ),
+    (
+        "Saken gjelder omsorgsovertakelse og fosterhjem.",
+        [("BARNEVERN", "omsorgsovertakelse"), ("BARNEVERN", "fosterhjem")],
+        "barnevern terms",
+    ),
+    (
+        "Barnevernstenesta har fått ei bekymringsmelding.",
+        [("BARNEVERN", "Barnevernstenesta"), ("BARNEVERN", "bekymringsmelding")],
+        "compound prefix",
+    ),
     ("Familien mottar økonomisk sosialhjelp.", [("SOSIAL", "økonomisk sosialhjelp")], "phrase"),
     ("Sosialhjelpa vart stansa.", [("SOSIAL", "Sosialhjelpa")], "nynorsk definite form"),
     ("Han er muslim og fagorganisert.", [("RELIGION", "muslim"), ("FAGFORENING", "fagorganisert")], "art. 9"),
-    ("Hun ble dømt for tyveri og sitter i varetekt.", [("STRAFF", "dømt for"), ("STRAFF", "tyveri"),
-                                                        ("STRAFF", "varetekt")], "art. 10, phrase"),
+    (
+        "Hun ble dømt for tyveri og sitter i varetekt.",
+        [("STRAFF", "dømt for"), ("STRAFF", "tyveri"), ("STRAFF", "varetekt")],
+        "art. 10, phrase",
+    ),
     ("Vi må dømme etter innholdet.", [], "art. 10: 'dømme' alone is weak"),
-    ("Vedtak om spesialundervisning etter sakkyndig vurdering fra PPT.", [
-        ("SKOLE", "spesialundervisning"), ("SKOLE", "sakkyndig vurdering"), ("SKOLE", "PPT")], "skole"),
-    ("Hun fikk en skriftlig advarsel og senere oppsigelse.", [("PERSONAL", "skriftlig advarsel"),
-                                                               ("PERSONAL", "oppsigelse")], "personal"),
+    (
+        "Vedtak om spesialundervisning etter sakkyndig vurdering fra PPT.",
+        [("SKOLE", "spesialundervisning"), ("SKOLE", "sakkyndig vurdering"), ("SKOLE", "PPT")],
+        "skole",
+    ),
+    (
+        "Hun fikk en skriftlig advarsel og senere oppsigelse.",
+        [("PERSONAL", "skriftlig advarsel"), ("PERSONAL", "oppsigelse")],
+        "personal",
+    ),
     ("Kommunen har vedtatt nytt budsjett for vei og vann.", [], "ordinary municipal text: nothing"),
     ("Vi ser med sikte på å bygge nytt.", [], "'sikte' (aim) is not 'siktet' (charged)"),
     ("Lønn og behandling av saken.", [], "weak terms alone are not reported"),
@@ -79,6 +100,8 @@ def test_term_lists_cover_every_category_and_note_their_source():
     found = {t.category for ts in idx.words.values() for t in ts}
     assert found == set(CATEGORIES)
     import yaml
+
     from kommuneki.services.skjerming.detect.categories import TERMS_PATH
+
     raw = TERMS_PATH.read_text(encoding="utf-8")
     assert "Source:" in raw and yaml.safe_load(raw)["version"]

@@ -6,7 +6,13 @@ import pytest
 
 from kommuneki.services.skjerming.detect import Finding, detect, resolve_overlaps
 from kommuneki.services.skjerming.detect.identifiers import (
-    check_person_number, detect_identifiers, kontonr_ok, make_kontonr, make_orgnr, make_person_number, orgnr_ok,
+    check_person_number,
+    detect_identifiers,
+    kontonr_ok,
+    make_kontonr,
+    make_orgnr,
+    make_person_number,
+    orgnr_ok,
 )
 
 
@@ -18,7 +24,13 @@ def types(text: str) -> list[tuple[str, str]]:
 NUMBERS = [
     ("02013299997", True, True, "FODSELSNUMMER", "Skatteetaten's example, both rules"),
     ("30108299920", True, True, "FODSELSNUMMER", "Skatteetaten's example, both rules"),
-    ("30108299939", False, True, "FODSELSNUMMER", "Skatteetaten's example: k1 remainder 1, only the 2032 rule"),
+    (
+        "30108299939",
+        False,
+        True,
+        "FODSELSNUMMER",
+        "Skatteetaten's example: k1 remainder 1, only the 2032 rule",
+    ),
     ("30108299938", False, False, "FODSELSNUMMER", "k2 wrong"),
     ("41018012345", None, None, "D_NUMMER", "day 41 is a D-nummer (day + 40)"),
     ("01418012345", None, None, "H_NUMMER", "month 41 is an H-nummer (month + 40)"),
@@ -38,8 +50,12 @@ def test_person_number_rules(number, today, rule2032, kind, reason):
 def test_generated_numbers_round_trip():
     # every remainder the 2032 rule allows, for plain, D, H and synthetic numbers
     seen = set()
-    for day, month, kind in ((15, 6, "FODSELSNUMMER"), (55, 6, "D_NUMMER"), (15, 46, "H_NUMMER"),
-                             (15, 86, "SYNTETISK_ID")):
+    for day, month, kind in (
+        (15, 6, "FODSELSNUMMER"),
+        (55, 6, "D_NUMMER"),
+        (15, 46, "H_NUMMER"),
+        (15, 86, "SYNTETISK_ID"),
+    ):
         for ind in range(400, 520, 7):
             for rem in (0, 1, 2, 3):
                 n = make_person_number(day, month, 85, ind, remainder=rem)
@@ -59,21 +75,25 @@ def test_date_validity_and_century():
     n = make_person_number(29, 2, 0, 100)
     assert n is not None
     assert check_person_number(n).century == 1900
-    assert not check_person_number(make_person_number(31, 4, 85, 123)).date_valid   # 31 April
-    assert not check_person_number(make_person_number(1, 13, 85, 123)).date_valid   # month 13
+    assert not check_person_number(make_person_number(31, 4, 85, 123)).date_valid  # 31 April
+    assert not check_person_number(make_person_number(1, 13, 85, 123)).date_valid  # month 13
 
 
 def gen(day: int, month: int, yy: int = 85, remainder: int = 0) -> str:
     """The first number from individnummer 123 up that has valid check digits."""
-    return next(n for ind in range(123, 400) if (n := make_person_number(day, month, yy, ind, remainder=remainder)))
+    return next(
+        n for ind in range(123, 400) if (n := make_person_number(day, month, yy, ind, remainder=remainder))
+    )
 
 
-FNR = gen(15, 6)                       # valid under today's rule
-FNR_2032 = gen(15, 6, remainder=2)     # valid only under the 2032 rule
+FNR = gen(15, 6)  # valid under today's rule
+FNR_2032 = gen(15, 6, remainder=2)  # valid only under the 2032 rule
 DNR = gen(55, 6)
 HNR = gen(15, 46)
 TENOR = gen(15, 86)
-KONTO_NODATE = next(n for i in range(1234, 1300) if (n := make_kontonr(f"7710401{i:03d}"[:10])))  # day 77: no date
+KONTO_NODATE = next(
+    n for i in range(1234, 1300) if (n := make_kontonr(f"7710401{i:03d}"[:10]))
+)  # day 77: no date
 BAD = "15068512345" if not check_person_number("15068512345").k2 else "15068512346"
 ORG = make_orgnr("97476067")
 
@@ -86,14 +106,24 @@ CASES = [
     (f"D-nummer {DNR}", [("D_NUMMER", DNR)], "day + 40"),
     (f"id {HNR}", [("H_NUMMER", HNR)], "month + 40"),
     (f"testperson {TENOR}", [("SYNTETISK_ID", TENOR)], "month + 80"),
-    (f"Beløpet betales til konto {KONTO_NODATE[:4]}.{KONTO_NODATE[4:6]}.{KONTO_NODATE[6:]}.",
-     [("KONTONR", f"{KONTO_NODATE[:4]}.{KONTO_NODATE[4:6]}.{KONTO_NODATE[6:]}")], "kontonr 4.2.5 with context"),
+    (
+        f"Beløpet betales til konto {KONTO_NODATE[:4]}.{KONTO_NODATE[4:6]}.{KONTO_NODATE[6:]}.",
+        [("KONTONR", f"{KONTO_NODATE[:4]}.{KONTO_NODATE[4:6]}.{KONTO_NODATE[6:]}")],
+        "kontonr 4.2.5 with context",
+    ),
     (f"Kontonummer {FNR}", [("KONTONR", FNR)], "passes both checks; the context says konto"),
-    (f"Nummer {FNR[:4]} {FNR[4:6]} {FNR[6:]}", [("KONTONR", f"{FNR[:4]} {FNR[4:6]} {FNR[6:]}")],
-     "passes both checks; written 4.2.5 like a kontonummer"),
+    (
+        f"Nummer {FNR[:4]} {FNR[4:6]} {FNR[6:]}",
+        [("KONTONR", f"{FNR[:4]} {FNR[4:6]} {FNR[6:]}")],
+        "passes both checks; written 4.2.5 like a kontonummer",
+    ),
     (f"Saksnummer {BAD}", [], "11 digits failing both checks: not an identifier"),
     (f"Fødselsnummer {BAD}", [("MULIG_ID", BAD)], "fails checks but strong context: possible mistyped id"),
-    (f"Org.nr. {ORG[:3]} {ORG[3:6]} {ORG[6:]}", [("ORGNR", f"{ORG[:3]} {ORG[3:6]} {ORG[6:]}")], "orgnr 3-3-3"),
+    (
+        f"Org.nr. {ORG[:3]} {ORG[3:6]} {ORG[6:]}",
+        [("ORGNR", f"{ORG[:3]} {ORG[3:6]} {ORG[6:]}")],
+        "orgnr 3-3-3",
+    ),
     (f"Leverandør NO {ORG} MVA", [("ORGNR", ORG)], "orgnr with NO ... MVA"),
     ("Org.nr. 974760674", [], "orgnr checksum fails"),
     ("Tlf. 22 33 44 55", [("TELEFON", "22 33 44 55")], "landline with context, 2-2-2-2"),
@@ -103,9 +133,16 @@ CASES = [
     ("Mobil: 41234567", [("TELEFON", "41234567")], "unspaced mobile with context"),
     ("Fakturanummer 22334455 gjelder", [], "bare 8-digit landline-looking number without phone context"),
     ("Skriv til ola.nordmann@kommune.no i dag", [("EPOST", "ola.nordmann@kommune.no")], "e-mail"),
-    ("Hun bor i Storgata 5B, 0155 Oslo.", [("ADRESSE", "Storgata 5B, 0155 Oslo")], "street, number, postnr, poststed"),
-    ("Adresse: Kongens gate 12, 7011 Trondheim", [("ADRESSE", "Kongens gate 12, 7011 Trondheim")],
-     "two-word street name"),
+    (
+        "Hun bor i Storgata 5B, 0155 Oslo.",
+        [("ADRESSE", "Storgata 5B, 0155 Oslo")],
+        "street, number, postnr, poststed",
+    ),
+    (
+        "Adresse: Kongens gate 12, 7011 Trondheim",
+        [("ADRESSE", "Kongens gate 12, 7011 Trondheim")],
+        "two-word street name",
+    ),
     ("Han flyttet til Fjellvegen 3 i fjor", [("ADRESSE", "Fjellvegen 3")], "nynorsk -vegen without postnr"),
     ("Postboks 123, 0102 OSLO", [("ADRESSE", "Postboks 123, 0102 OSLO")], "postboks"),
     ("Det skjedde i 2019 Oslo", [], "a year before a place name is not a postnr (place not upper case)"),
@@ -155,7 +192,7 @@ def test_detect_contract_sorted_and_no_overlaps():
     for a, b in zip(fs, fs[1:]):
         assert a.end <= b.start
     for f in fs:
-        assert isinstance(f, Finding) and 0 <= f.score <= 1 and text[f.start:f.end] == f.text
+        assert isinstance(f, Finding) and 0 <= f.score <= 1 and text[f.start : f.end] == f.text
         d = f.as_dict()
         assert d["type"] == f.type and isinstance(d["explanation"], dict)
     assert {f.type for f in fs} >= {"ADRESSE", "TELEFON", "FODSELSNUMMER", "EPOST"}

@@ -7,12 +7,12 @@ import sys
 
 import jsonschema
 import pytest
+from tests.conftest import SHARED, require
 
 from kommuneki.core.modelreg import MODEL_CARD_SCHEMA
 from kommuneki.services.skjerming.detect import MODEL_NAME, MODEL_VERSION, detect, model_card
 from kommuneki.services.skjerming.detect import evaluation as E
 from kommuneki.services.skjerming.detect import names as N
-from tests.conftest import SHARED, require
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,10 @@ def test_tokenize_offsets_and_initials():
 
 
 def test_names_found_with_offsets_and_public_role(model):
-    text = ("Ordfører Kari Nordmann svarte på brevet fra Ola Hansen om skoleskyss.\n"
-            "Hansen mener at kommunen har gjort feil.")
+    text = (
+        "Ordfører Kari Nordmann svarte på brevet fra Ola Hansen om skoleskyss.\n"
+        "Hansen mener at kommunen har gjort feil."
+    )
     fs = [f for f in detect(text) if f.type == "PERSON"]
     got = {f.text: f for f in fs}
     assert "Kari Nordmann" in got and "Ola Hansen" in got, [f.text for f in fs]
@@ -43,7 +45,7 @@ def test_names_found_with_offsets_and_public_role(model):
     assert got["Kari Nordmann"].explanation["role_word"] == "Ordfører"
     assert got["Ola Hansen"].public_role is None
     for f in fs:
-        assert text[f.start:f.end] == f.text and 0 < f.score <= 1
+        assert text[f.start : f.end] == f.text and 0 < f.score <= 1
         assert f.explanation["detector"] == "crf_names"
 
 
@@ -70,16 +72,20 @@ def test_model_card_matches_registry_schema(model):
     card = model_card()
     jsonschema.validate(card, MODEL_CARD_SCHEMA)
     assert card["name"] == MODEL_NAME and card["version"] == MODEL_VERSION
-    assert card["training_data"]["personal_data"] is True   # NorNE names are in the weights
+    assert card["training_data"]["personal_data"] is True  # NorNE names are in the weights
     assert set(card["metrics"]) >= {"nob_dev", "nno_dev"}
     assert len(card["training_data"]["files_sha256"]["nob/train"]) == 64
 
 
 def test_import_is_light():
-    code = ("import sys, kommuneki.services.skjerming.detect as d; from kommuneki.services.skjerming.detect "
-            "import names; print('pycrfsuite' in sys.modules, names._model is None)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["False", "True"]   # the model loads on first use, not at import
+    code = (
+        "import sys, kommuneki.services.skjerming.detect as d; from kommuneki.services.skjerming.detect "
+        "import names; print('pycrfsuite' in sys.modules, names._model is None)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "True"]  # the model loads on first use, not at import
 
 
 def test_norne_dev_sample(model):
@@ -94,8 +100,11 @@ def test_norne_dev_sample(model):
 
 
 def test_propagate_marks_a_later_mention_of_a_found_name():
-    words = [["Kari", "Viken", "søkte", "om", "plass", "."], ["Viken", "fikk", "svar", "fra", "Viken", "kommune", "."],
-             ["Det", "regnet", "."]]
+    words = [
+        ["Kari", "Viken", "søkte", "om", "plass", "."],
+        ["Viken", "fikk", "svar", "fra", "Viken", "kommune", "."],
+        ["Det", "regnet", "."],
+    ]
     tagged = [[(0, 2, 0.9)], [], []]
     added = N.propagate(words, tagged, None, frozenset({"det"}))
     assert added[0] == []
@@ -109,14 +118,19 @@ def test_propagate_marks_a_later_mention_of_a_found_name():
 
 
 def test_propagate_skips_a_common_word_at_sentence_start_and_extends_touching_spans():
-    words = [["Berg", "og", "Eva", "Strand", "møttes", "."], ["Strand", "var", "stengt", "."],
-             ["Eva", "Strand", "kom", "."]]
+    words = [
+        ["Berg", "og", "Eva", "Strand", "møttes", "."],
+        ["Strand", "var", "stengt", "."],
+        ["Eva", "Strand", "kom", "."],
+    ]
     added = N.propagate(words, [[(2, 4, 0.9)], [], [(0, 1, 0.6)]], None, frozenset({"strand"}))
-    assert added[1] == []                       # "Strand" first in the sentence and a common word
+    assert added[1] == []  # "Strand" first in the sentence and a common word
     assert added[2] == [(1, 2, pytest.approx(0.72), "Eva Strand")]
-    assert N.merge_spans([(0, 1, 0.6)], added[2]) == [(0, 2, 0.6, None)]   # one name, the tagged score
-    assert N.merge_spans([(3, 4, 0.6)], added[2]) == [(1, 2, pytest.approx(0.72), "Eva Strand"),
-                                                      (3, 4, 0.6, None)]
+    assert N.merge_spans([(0, 1, 0.6)], added[2]) == [(0, 2, 0.6, None)]  # one name, the tagged score
+    assert N.merge_spans([(3, 4, 0.6)], added[2]) == [
+        (1, 2, pytest.approx(0.72), "Eva Strand"),
+        (3, 4, 0.6, None),
+    ]
 
 
 def test_propagated_mention_is_explained(model, monkeypatch):
@@ -129,10 +143,10 @@ def test_propagated_mention_is_explained(model, monkeypatch):
     found = model.find(text, threshold=0.99)
     assert [f.text for f in found] == ["Ingrid Haugerud", "Haugerud"]
     later = found[1]
-    assert text[later.start:later.end] == "Haugerud" and later.start > text.index("møtet")
+    assert text[later.start : later.end] == "Haugerud" and later.start > text.index("møtet")
     assert later.explanation["detector"] == "crf_names+document"
     assert later.explanation["same_name_as"] == "Ingrid Haugerud"
     assert later.score == pytest.approx(0.8 * found[0].score, abs=1e-3)
-    assert "probability" not in later.explanation   # not the model's probability for this mention
+    assert "probability" not in later.explanation  # not the model's probability for this mention
     assert later.explanation["source_probability"] == pytest.approx(found[0].score, abs=1e-3)
     assert "Samme navn som «Ingrid Haugerud»" in later.explanation["reason"]

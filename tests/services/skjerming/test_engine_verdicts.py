@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import jsonschema
 import pytest
 
 from kommuneki.core.suggestions import EXPLANATION_BASE_SCHEMA
-from kommuneki.services.skjerming import VERDICT_EXPLANATION_SCHEMA, TITLE_EXPLANATION_SCHEMA, engine, legal
+from kommuneki.services.skjerming import TITLE_EXPLANATION_SCHEMA, VERDICT_EXPLANATION_SCHEMA, engine, legal
 from kommuneki.services.skjerming.detect import Finding
-
-import jsonschema
 
 
 def at(text: str, needle: str, ftype: str, score: float = 0.9, **kw) -> Finding:
@@ -38,7 +37,10 @@ def test_name_alone_is_not_withheld():
 
 def test_name_near_health_is_withheld_with_fvl_13():
     text = "Kari Nordmann har diabetes og trenger hjemmesykepleie. Saken gjelder også veien."
-    findings = [at(text, "Kari Nordmann", "PERSON"), at(text, "diabetes", "SAERLIG_KATEGORI", category="HELSE")]
+    findings = [
+        at(text, "Kari Nordmann", "PERSON"),
+        at(text, "diabetes", "SAERLIG_KATEGORI", category="HELSE"),
+    ]
     a = engine.assess(text, findings)
     name, diag = a.findings
     assert name.innsyn.label == "offl. § 13 jf. fvl. § 13 (1) nr. 1" and name.linked_to == [1]
@@ -48,16 +50,21 @@ def test_name_near_health_is_withheld_with_fvl_13():
 
 def test_name_far_from_health_in_other_paragraph_is_not_withheld():
     text = "Kari Nordmann er saksbehandler.\n\n" + "Annen tekst. " * 40 + "\n\nOla Hansen har diabetes."
-    findings = [at(text, "Kari Nordmann", "PERSON"), at(text, "Ola Hansen", "PERSON"),
-                at(text, "diabetes", "SAERLIG_KATEGORI", category="HELSE")]
+    findings = [
+        at(text, "Kari Nordmann", "PERSON"),
+        at(text, "Ola Hansen", "PERSON"),
+        at(text, "diabetes", "SAERLIG_KATEGORI", category="HELSE"),
+    ]
     a = engine.assess(text, findings)
     assert a.findings[0].innsyn is None and a.findings[1].innsyn is not None
 
 
 def test_public_role_is_not_withheld():
     text = "Ordfører Per Hansen uttalte seg om rusomsorgen i kommunen."
-    findings = [at(text, "Per Hansen", "PERSON", public_role=True),
-                at(text, "rusomsorgen", "SAERLIG_KATEGORI", category="HELSE")]
+    findings = [
+        at(text, "Per Hansen", "PERSON", public_role=True),
+        at(text, "rusomsorgen", "SAERLIG_KATEGORI", category="HELSE"),
+    ]
     a = engine.assess(text, findings)
     assert a.findings[0].innsyn is None and a.findings[0].reason == "public_role"
     # no private person is identified, so the health term is general, not personal circumstances
@@ -66,10 +73,12 @@ def test_public_role_is_not_withheld():
 
 def test_mostly_confidential_document_is_withheld_whole():
     text = "Kari Nordmann er under barnevernets omsorg. Hun har depresjon. Hun får sosialhjelp."
-    findings = [at(text, "Kari Nordmann", "PERSON"),
-                at(text, "barnevernets omsorg", "SAERLIG_KATEGORI", category="BARNEVERN"),
-                at(text, "depresjon", "SAERLIG_KATEGORI", category="HELSE"),
-                at(text, "sosialhjelp", "SAERLIG_KATEGORI", category="SOSIAL")]
+    findings = [
+        at(text, "Kari Nordmann", "PERSON"),
+        at(text, "barnevernets omsorg", "SAERLIG_KATEGORI", category="BARNEVERN"),
+        at(text, "depresjon", "SAERLIG_KATEGORI", category="HELSE"),
+        at(text, "sosialhjelp", "SAERLIG_KATEGORI", category="SOSIAL"),
+    ]
     a = engine.assess(text, findings)
     assert a.decision == "withhold" and a.internet == "withhold"
     assert a.whole_document.id == "offl12_c" and a.share == 1.0
@@ -83,8 +92,11 @@ def test_orgnr_is_public():
 
 def test_proposals_match_the_declared_schemas():
     text = "Kari Nordmann (26078704828) har diabetes."
-    findings = [at(text, "Kari Nordmann", "PERSON"), at(text, "26078704828", "FODSELSNUMMER"),
-                at(text, "diabetes", "SAERLIG_KATEGORI", category="HELSE")]
+    findings = [
+        at(text, "Kari Nordmann", "PERSON"),
+        at(text, "26078704828", "FODSELSNUMMER"),
+        at(text, "diabetes", "SAERLIG_KATEGORI", category="HELSE"),
+    ]
     props = engine.proposals(text, engine.assess(text, findings))
     assert [p.kind for p in props] == [engine.KIND_INNSYN, engine.KIND_INTERNETT]
     for p in props:
@@ -97,14 +109,23 @@ def test_proposals_match_the_declared_schemas():
     assert all(h["sources"] and h["valid_from"] for h in innsyn.explanation["hjemler"])
 
 
-@pytest.mark.parametrize("title, findings, expected", [
-    # name + health in the title: the name goes
-    ("Søknad om hjemmesykepleie - Kari Nordmann", [("Kari Nordmann", "PERSON", {}),
-                                                   ("hjemmesykepleie", "SAERLIG_KATEGORI", {"category": "HELSE"})],
-     "Søknad om hjemmesykepleie - *****"),
-    # name in a byggesak title: stays (names are not withheld by default)
-    ("Byggesøknad garasje - Kari Nordmann", [("Kari Nordmann", "PERSON", {})], "Byggesøknad garasje - Kari Nordmann"),
-])
+@pytest.mark.parametrize(
+    "title, findings, expected",
+    [
+        # name + health in the title: the name goes
+        (
+            "Søknad om hjemmesykepleie - Kari Nordmann",
+            [("Kari Nordmann", "PERSON", {}), ("hjemmesykepleie", "SAERLIG_KATEGORI", {"category": "HELSE"})],
+            "Søknad om hjemmesykepleie - *****",
+        ),
+        # name in a byggesak title: stays (names are not withheld by default)
+        (
+            "Byggesøknad garasje - Kari Nordmann",
+            [("Kari Nordmann", "PERSON", {})],
+            "Byggesøknad garasje - Kari Nordmann",
+        ),
+    ],
+)
 def test_offentlig_tittel(title, findings, expected):
     fs = [at(title, n, t, **kw) for n, t, kw in findings]
     p = engine.propose_title(title, fs)
@@ -119,11 +140,26 @@ def test_hjemler_are_data_with_source_and_dates():
         assert h.sources and all(s.startswith("https://") for s in h.sources)
         assert h.valid_from <= date.today()
     # a hjemmel is used only while in force
-    assert legal.hjemmel_for("FODSELSNUMMER", None, "innsyn", personal_context=False,
-                             day=date(2008, 12, 31)) is None
+    assert (
+        legal.hjemmel_for("FODSELSNUMMER", None, "innsyn", personal_context=False, day=date(2008, 12, 31))
+        is None
+    )
 
 
 def test_bad_hjemler_table_refused():
     with pytest.raises(ValueError):
-        legal.parse({"hjemler": [{"id": "x", "label": "x", "text": "x", "scope": "nowhere", "when": "always",
-                                  "sources": ["https://lovdata.no"], "valid_from": "2009-01-01"}]})
+        legal.parse(
+            {
+                "hjemler": [
+                    {
+                        "id": "x",
+                        "label": "x",
+                        "text": "x",
+                        "scope": "nowhere",
+                        "when": "always",
+                        "sources": ["https://lovdata.no"],
+                        "valid_from": "2009-01-01",
+                    }
+                ]
+            }
+        )

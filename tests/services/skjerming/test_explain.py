@@ -39,21 +39,31 @@ def test_every_finding_is_explained_in_norwegian(described):
 def test_each_detector_in_words(described):
     assert described[("FODSELSNUMMER", "26078704828")] == (
         "Gyldig fødselsnummer etter dagens regel; ord i nærheten: «fødselsnummer». "
-        "Identitetsnummer foreslås alltid skjermet.")
+        "Identitetsnummer foreslås alltid skjermet."
+    )
     person = described[("PERSON", "Kari Nordmann")]
     assert person.startswith("Navnemodellen: sannsynlighet ") and "Knyttet til personlige forhold" in person
-    assert "nr. " in person and "«depresjon»" in person            # the linked finding, by number
+    assert "nr. " in person and "«depresjon»" in person  # the linked finding, by number
     mayor = described[("PERSON", "Ola Hansen")]
     assert "rolleordet «Ordfører» står ved navnet" in mayor
     health = described[("SAERLIG_KATEGORI", "depresjon")]
     assert health.startswith("Ord fra listen for helse: «depresjon», i samme setning som «Kari Nordmann»")
-    assert described[("ORGNR", "974 760 673")].startswith("9 siffer (3 3 3); en organisasjon, ikke en person; "
-                                                          "ord i nærheten: «org.nr».")
+    assert described[("ORGNR", "974 760 673")].startswith(
+        "9 siffer (3 3 3); en organisasjon, ikke en person; ord i nærheten: «org.nr»."
+    )
     assert described[("GNR_BNR", "gnr. 12 bnr. 34")].startswith("Gårds- og bruksnummer.")
 
 
 def test_propagated_name_says_where_the_name_came_from():
-    f = {"type": "PERSON", "text": "Viken", "index": 1, "reason": "not_linked", "linked_to": [],
-         "explanation": {"detector": "crf_names+document", "same_name_as": "Kari Viken", "probability": 0.8}}
-    assert explain.describe(f, [f]) == ("Samme navn som «Kari Viken» et annet sted i dokumentet. "
-                                        "Ikke knyttet til personlige forhold i dokumentet.")
+    f = {
+        "type": "PERSON",
+        "text": "Viken",
+        "index": 1,
+        "reason": "not_linked",
+        "linked_to": [],
+        "explanation": {"detector": "crf_names+document", "same_name_as": "Kari Viken", "probability": 0.8},
+    }
+    assert explain.describe(f, [f]) == (
+        "Samme navn som «Kari Viken» et annet sted i dokumentet. "
+        "Ikke knyttet til personlige forhold i dokumentet."
+    )

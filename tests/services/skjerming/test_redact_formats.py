@@ -6,13 +6,18 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from tests.conftest import require
+from tests.ingest.makers import (
+    extract_everything_docx,
+    extract_everything_pdf,
+    make_docx,
+    make_pdf,
+    make_scanned_pdf,
+)
 
 from kommuneki.ingest import extract
 from kommuneki.services.skjerming.redact import MARK, redact, sweep_pattern
 from kommuneki.services.skjerming.redact.txt import redact_text
-from tests.conftest import require
-from tests.ingest.makers import (extract_everything_docx, extract_everything_pdf, make_docx, make_pdf,
-                                 make_scanned_pdf)
 
 NAME = "Kari Nordmann"
 FNR = "26078704828"
@@ -55,13 +60,22 @@ def test_docx_removes_text_everywhere():
     data = make_docx(
         body=[f"Vedtak for {NAME}, fødselsnummer {FNR}.", "Dette avsnittet er offentlig."],
         table=[["Pasient", NAME], ["Diagnose", DIAG]],
-        header=f"Unntatt offentlighet – {NAME}", footer=f"Saksnummer 2025/17 – {FNR}",
+        header=f"Unntatt offentlighet – {NAME}",
+        footer=f"Saksnummer 2025/17 – {FNR}",
         split_run=("Navnet står i flere løp: Kari ", "Nord", "mann."),
         comment=("Kommentert avsnitt.", f"Husk å ringe {NAME} om {DIAG}"),
-        inserted=f"innsatt tekst om {NAME}", deleted=f"slettet tekst om {NAME} og {DIAG}",
-        core={"author": NAME, "title": f"Vedtak {NAME}", "subject": DIAG, "keywords": FNR,
-              "last_modified_by": NAME, "comments": DIAG},
-        custom={"Pasientnavn": NAME, "Fnr": FNR})
+        inserted=f"innsatt tekst om {NAME}",
+        deleted=f"slettet tekst om {NAME} og {DIAG}",
+        core={
+            "author": NAME,
+            "title": f"Vedtak {NAME}",
+            "subject": DIAG,
+            "keywords": FNR,
+            "last_modified_by": NAME,
+            "comments": DIAG,
+        },
+        custom={"Pasientnavn": NAME, "Fnr": FNR},
+    )
     before = extract_everything_docx(data)
     assert all(s in before for s in (NAME, FNR, DIAG))  # the test file really holds them everywhere
     text = extract(data, "vedtak.docx").text
@@ -71,17 +85,23 @@ def test_docx_removes_text_everywhere():
     for s in (NAME, FNR, DIAG, "Kari Revisor"):
         assert s not in after, s
     assert "Dette avsnittet er offentlig." in extract(result.data, "x.docx").text
-    assert "innsatt tekst om" in after          # insertion accepted, name removed from it
-    assert "slettet tekst" not in after         # deletion gone with its text
+    assert "innsatt tekst om" in after  # insertion accepted, name removed from it
+    assert "slettet tekst" not in after  # deletion gone with its text
     assert "comments.xml" not in after and "docProps/custom.xml" not in after
     assert result.report["replacements"] >= 6
 
 
 def _pdf_with_everything() -> bytes:
-    return make_pdf([[f"Vedtak for {NAME}", f"Fødselsnummer {FNR}.", "Denne linjen er offentlig."],
-                     [f"Side to nevner {NAME} og {DIAG}."]],
-                    title=f"Vedtak {NAME}", author=NAME, annotation=f"Merknad: {NAME} har {DIAG}",
-                    attachment=f"Vedlegg om {NAME}, {FNR}".encode())
+    return make_pdf(
+        [
+            [f"Vedtak for {NAME}", f"Fødselsnummer {FNR}.", "Denne linjen er offentlig."],
+            [f"Side to nevner {NAME} og {DIAG}."],
+        ],
+        title=f"Vedtak {NAME}",
+        author=NAME,
+        annotation=f"Merknad: {NAME} har {DIAG}",
+        attachment=f"Vedlegg om {NAME}, {FNR}".encode(),
+    )
 
 
 def test_pdf_removes_text_metadata_annotations_attachments():
@@ -98,10 +118,14 @@ def test_pdf_removes_text_metadata_annotations_attachments():
 
 
 def test_pdf_with_ocr_text_layer_keeps_the_rest_searchable():
-    require(shutil.which("tesseract") is not None, "Tesseract", "apt-get install tesseract-ocr tesseract-ocr-nor")
+    require(
+        shutil.which("tesseract") is not None, "Tesseract", "apt-get install tesseract-ocr tesseract-ocr-nor"
+    )
     # the FreeText annotation is drawn on the page but is not in the text layer: it must not survive
-    data = make_pdf([[f"Vedtak for {NAME}", f"Fødselsnummer {FNR}.", "Denne linjen er offentlig."]],
-                    free_text=f"Merknad om {NAME}")
+    data = make_pdf(
+        [[f"Vedtak for {NAME}", f"Fødselsnummer {FNR}.", "Denne linjen er offentlig."]],
+        free_text=f"Merknad om {NAME}",
+    )
     text = extract(data, "vedtak.pdf").text
     result = redact(data, "vedtak.pdf", text, spans_of(text, NAME, FNR), text_layer=True)
     after = extract_everything_pdf(result.data)
@@ -111,7 +135,9 @@ def test_pdf_with_ocr_text_layer_keeps_the_rest_searchable():
 
 
 def test_scanned_pdf_redacted_through_ocr_boxes():
-    require(shutil.which("tesseract") is not None, "Tesseract", "apt-get install tesseract-ocr tesseract-ocr-nor")
+    require(
+        shutil.which("tesseract") is not None, "Tesseract", "apt-get install tesseract-ocr tesseract-ocr-nor"
+    )
     data = make_scanned_pdf(["Søknad om støtte fra", f"{NAME}, Storgata 5"])
     text = extract(data, "skannet.pdf").text
     assert NAME in text

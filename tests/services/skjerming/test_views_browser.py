@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import axe_problems, free_port, make_platform, serve_in_thread
 
 PASSWORD = "skjerming-browser-passord"
@@ -25,8 +24,15 @@ def server(tmp_path_factory):
     platform.upgrade_db()
     with platform.db.installation_session() as s:
         tenant_id = accounts.create_tenant(s, slug="nettleser", name="Nettleser kommune", actor="test").id
-        user_id = accounts.create_user(s, username="arkivar", password=PASSWORD, full_name="Arne Arkivar",
-                                       email="arkivar@example.test", actor="test", via="test").id
+        user_id = accounts.create_user(
+            s,
+            username="arkivar",
+            password=PASSWORD,
+            full_name="Arne Arkivar",
+            email="arkivar@example.test",
+            actor="test",
+            via="test",
+        ).id
     with platform.db.tenant_session(tenant_id) as s:
         accounts.grant_role(s, tenant_id, s.get(User, user_id), "arkivar", actor="test")
     with serve_in_thread(platform, port) as url:
@@ -38,7 +44,9 @@ def test_upload_review_decide_download_accessible(server, tmp_path, page, axe_js
     # `page` comes from pytest-playwright (Debian Chromium, see tests/conftest.py): one Playwright
     # driver per process, shared with the other browser tests
     doc = tmp_path / "vedtak.txt"
-    doc.write_text(f"Vedtak\n\nSøker med fødselsnummer {FNR} har fått svar. Saken er avsluttet.", encoding="utf-8")
+    doc.write_text(
+        f"Vedtak\n\nSøker med fødselsnummer {FNR} har fått svar. Saken er avsluttet.", encoding="utf-8"
+    )
     page.goto(server + "/logg-inn?neste=/skjerming")
     page.fill("#username", "arkivar")
     page.fill("#password", PASSWORD)

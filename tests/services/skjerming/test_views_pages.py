@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from tests.conftest import login_client, make_platform
 from tests.ingest.makers import make_docx
 
@@ -26,11 +25,19 @@ def client_factory(tmp_path_factory):
     platform.upgrade_db()
     with platform.db.installation_session() as s:
         t = accounts.create_tenant(s, slug="skjerming-web", name="Web kommune", actor="test")
-        u = accounts.create_user(s, username="arkivar", password=PASSWORD, full_name="Arne Arkivar",
-                                 email="arkivar@example.test", actor="test", via="test")
+        u = accounts.create_user(
+            s,
+            username="arkivar",
+            password=PASSWORD,
+            full_name="Arne Arkivar",
+            email="arkivar@example.test",
+            actor="test",
+            via="test",
+        )
         tenant_id, user_id = t.id, u.id
     with platform.db.tenant_session(tenant_id) as s:
         from kommuneki.core.models import User
+
         accounts.grant_role(s, tenant_id, s.get(User, user_id), "arkivar", actor="test")
     app = create_app(platform=platform)
     clients = []
@@ -45,6 +52,7 @@ def client_factory(tmp_path_factory):
         c.close()
     platform.close()
 
+
 FNR = "26078704828"
 TEXT = f"Vedtak\n\nSøker med fødselsnummer {FNR} har fått svar. Saken er avsluttet."
 
@@ -52,8 +60,12 @@ TEXT = f"Vedtak\n\nSøker med fødselsnummer {FNR} har fått svar. Saken er avsl
 def test_page_upload_review_decide_download(client_factory):
     c = client_factory("arkivar")
     assert c.get("/skjerming").status_code == 200
-    r = c.post("/skjerming", files={"fil": ("vedtak.txt", TEXT.encode(), "text/plain")},
-               data={"tittel": "Vedtak om støtte"}, follow_redirects=False)
+    r = c.post(
+        "/skjerming",
+        files={"fil": ("vedtak.txt", TEXT.encode(), "text/plain")},
+        data={"tittel": "Vedtak om støtte"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     url = r.headers["location"]
     resp = c.get(url)
@@ -71,8 +83,9 @@ def test_page_upload_review_decide_download(client_factory):
     generic = c.get(f"/forslag/{sid}")
     assert generic.status_code == 200 and "offl. § 26 (5)" in generic.text
     index = re.search(r'name="innsyn" value="(\d+)"', page).group(1)
-    r = c.post(url + "/avgjor", data={"innsyn": index, "internett": index, "begrunnelse": ""},
-               follow_redirects=False)
+    r = c.post(
+        url + "/avgjor", data={"innsyn": index, "internett": index, "begrunnelse": ""}, follow_redirects=False
+    )
     assert r.status_code == 303
     page = c.get(url).text
     assert "Godtatt" in page and "disabled" in page
@@ -89,7 +102,10 @@ def test_page_bad_file_flashes_error(client_factory):
 
 def test_api_documents_decision_redacted(client_factory):
     c = client_factory("arkivar")
-    r = c.post("/api/v1/skjerming/documents", files={"file": ("v.docx", make_docx(body=[TEXT]), "application/octet-stream")})
+    r = c.post(
+        "/api/v1/skjerming/documents",
+        files={"file": ("v.docx", make_docx(body=[TEXT]), "application/octet-stream")},
+    )
     assert r.status_code == 201, r.text
     doc = r.json()
     item = doc["item_id"]
@@ -110,10 +126,16 @@ def test_api_redact_in_one_call_and_errors(client_factory):
     c = client_factory("arkivar")
     r = c.post("/api/v1/skjerming/redact", files={"file": ("a.txt", TEXT.encode(), "text/plain")})
     assert r.status_code == 200 and FNR not in r.text
-    r = c.post("/api/v1/skjerming/documents", files={"file": ("junk.bin", bytes(range(256)) * 20, "application/octet-stream")})
+    r = c.post(
+        "/api/v1/skjerming/documents",
+        files={"file": ("junk.bin", bytes(range(256)) * 20, "application/octet-stream")},
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
     assert c.get("/api/v1/skjerming/documents/999999").status_code == 404
-    assert client_factory().post("/api/v1/skjerming/documents", files={"file": ("a.txt", b"x")}).status_code == 401
+    assert (
+        client_factory().post("/api/v1/skjerming/documents", files={"file": ("a.txt", b"x")}).status_code
+        == 401
+    )
 
 
 def test_page_warns_when_the_whole_document_is_withheld(client_factory):
@@ -123,4 +145,6 @@ def test_page_warns_when_the_whole_document_is_withheld(client_factory):
     assert r.json()["decision"] == "withhold", r.json()
     assert r.json()["whole_document_hjemmel"] == "offl. § 12 bokstav c"
     page = c.get(f"/skjerming/{r.json()['item_id']}").text
-    assert "Hele dokumentet er unntatt fra innsyn" in page and 'id="hele" name="hele" value="1" checked' in page
+    assert (
+        "Hele dokumentet er unntatt fra innsyn" in page and 'id="hele" name="hele" value="1" checked' in page
+    )

@@ -9,8 +9,8 @@ literacy (art. 4). Every article in the result carries its duty, its source, the
 
 from __future__ import annotations
 
-import hashlib
 import functools
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,12 +95,16 @@ def normalise_answers(rules: Rules, raw: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, bool):
             value = "ja" if value else "nei"
         if value in (None, ""):
-            raise InvalidInput(f"Svar på spørsmålet: «{q['text'].strip()}»",
-                               details=[{"field": q["id"], "message": "Feltet mangler."}])
+            raise InvalidInput(
+                f"Svar på spørsmålet: «{q['text'].strip()}»",
+                details=[{"field": q["id"], "message": "Feltet mangler."}],
+            )
         allowed = ("ja", "nei") if q["type"] == "yesno" else tuple(q["options"])
         if value not in allowed:
-            raise InvalidInput(f"Ugyldig svar på «{q['text'].strip()}»: {value}",
-                               details=[{"field": q["id"], "message": "Ugyldig verdi."}])
+            raise InvalidInput(
+                f"Ugyldig svar på «{q['text'].strip()}»: {value}",
+                details=[{"field": q["id"], "message": "Ugyldig verdi."}],
+            )
         answers[q["id"]] = value
     return answers
 
@@ -108,9 +112,17 @@ def normalise_answers(rules: Rules, raw: dict[str, Any]) -> dict[str, Any]:
 def _article(rules: Rules, key: str, reason: str) -> dict[str, Any]:
     art = rules.data["articles"][key]
     date = rules.data["dates"][art["applies_from"]]
-    return {"article": key, "title": art["title"], "duty": " ".join(art["duty"].split()), "reason": reason,
-            "source": art["source"], "applies_from": date["date"], "applies_from_source": date["source"],
-            "note": art.get("note"), "check": bool(art.get("check") or date.get("check"))}
+    return {
+        "article": key,
+        "title": art["title"],
+        "duty": " ".join(art["duty"].split()),
+        "reason": reason,
+        "source": art["source"],
+        "applies_from": date["date"],
+        "applies_from_source": date["source"],
+        "note": art.get("note"),
+        "check": bool(art.get("check") or date.get("check")),
+    }
 
 
 def classify(rules: Rules, raw_answers: dict[str, Any]) -> dict[str, Any]:
@@ -129,9 +141,13 @@ def classify(rules: Rules, raw_answers: dict[str, Any]) -> dict[str, Any]:
             articles.append(_article(rules, key, reason))
 
     if a["ki_system"] == "nei":
-        notes.append({"text": "Systemet er ikke et KI-system etter forordningen, og pliktene gjelder ikke. "
-                              "Personvernregelverket gjelder likevel når det behandles personopplysninger.",
-                      "source": "KI-forordningen art. 3 nr. 1"})
+        notes.append(
+            {
+                "text": "Systemet er ikke et KI-system etter forordningen, og pliktene gjelder ikke. "
+                "Personvernregelverket gjelder likevel når det behandles personopplysninger.",
+                "source": "KI-forordningen art. 3 nr. 1",
+            }
+        )
         risk = "utenfor"
     elif a["prohibited"]:
         q = rules.question("prohibited")
@@ -148,14 +164,19 @@ def classify(rules: Rules, raw_answers: dict[str, Any]) -> dict[str, Any]:
         derogation = bool(annex) and a["narrow_task"] == "ja" and a["profiling"] == "nei"
         if annex and not derogation:
             risk = "hoy"
-            why = "Høyrisikoområde: " + "; ".join(f"vedlegg III nr. {p['point']} ({p['title']})" for p in annex)
+            why = "Høyrisikoområde: " + "; ".join(
+                f"vedlegg III nr. {p['point']} ({p['title']})" for p in annex
+            )
             if deployer:
                 add("art. 26", why)
                 if a["public_body"] == "ja":
                     add("art. 27", "Offentlig organ som tar i bruk et høyrisikosystem.")
                     add("art. 49", "Offentlig organ som tar i bruk et høyrisikosystem.")
                 add("art. 86", why)
-                add("art. 25", "Gjelder hvis kommunen endrer systemet vesentlig eller bruker det til et annet formål.")
+                add(
+                    "art. 25",
+                    "Gjelder hvis kommunen endrer systemet vesentlig eller bruker det til et annet formål.",
+                )
             else:
                 for key in ("art. 9-15", "art. 16-17", "art. 43", "art. 49", "art. 72"):
                     add(key, why)
@@ -166,13 +187,20 @@ def classify(rules: Rules, raw_answers: dict[str, Any]) -> dict[str, Any]:
         else:
             risk = "minimal"
             if derogation:
-                add("art. 6(3)", "Området er i vedlegg III, men oppgaven er snever og profilerer ikke personer.")
+                add(
+                    "art. 6(3)",
+                    "Området er i vedlegg III, men oppgaven er snever og profilerer ikke personer.",
+                )
                 if not deployer:
                     add("art. 49(2)", "Unntatt etter art. 6 nr. 3.")
             elif annex == [] and a["profiling"] == "ja" and a["individual"] == "enkeltpersoner":
-                notes.append({"text": "Systemet profilerer personer. Det gjør det ikke til høyrisiko utenfor "
-                                      "vedlegg III, men krever et klart rettslig grunnlag og trolig en DPIA.",
-                              "source": "Personvernforordningen art. 22 og 35"})
+                notes.append(
+                    {
+                        "text": "Systemet profilerer personer. Det gjør det ikke til høyrisiko utenfor "
+                        "vedlegg III, men krever et klart rettslig grunnlag og trolig en DPIA.",
+                        "source": "Personvernforordningen art. 22 og 35",
+                    }
+                )
         if a["interacts"] == "ja":
             add("art. 50(1)", "Systemet samhandler direkte med personer.")
         if a["generates"] == "ja":
@@ -186,13 +214,24 @@ def classify(rules: Rules, raw_answers: dict[str, Any]) -> dict[str, Any]:
         if a["gpai"] == "tilbyr_modell":
             add("art. 53", "Kommunen tilbyr en allmenn KI-modell.")
         elif a["gpai"] == "bygger_pa":
-            notes.append({"text": "Systemet bygger på en allmenn KI-modell. Pliktene i art. 53 ligger på "
-                                  "modellens tilbyder; be leverandøren om dokumentasjonen (art. 53 nr. 1 b).",
-                          "source": "KI-forordningen art. 53"})
+            notes.append(
+                {
+                    "text": "Systemet bygger på en allmenn KI-modell. Pliktene i art. 53 ligger på "
+                    "modellens tilbyder; be leverandøren om dokumentasjonen (art. 53 nr. 1 b).",
+                    "source": "KI-forordningen art. 53",
+                }
+            )
         add("art. 4", "Gjelder alle som tilbyr eller tar i bruk KI-systemer.")
-    return {"risk_class": risk, "risk_label": rules.risk_label(risk), "annex_iii": annex,
-            "articles": articles, "notes": notes, "answers": a, "rules_version": rules.data["version"],
-            "rules_sha256": rules.sha256}
+    return {
+        "risk_class": risk,
+        "risk_label": rules.risk_label(risk),
+        "annex_iii": annex,
+        "articles": articles,
+        "notes": notes,
+        "answers": a,
+        "rules_version": rules.data["version"],
+        "rules_sha256": rules.sha256,
+    }
 
 
 def dates(rules: Rules) -> list[dict[str, Any]]:
@@ -202,12 +241,34 @@ def dates(rules: Rules) -> list[dict[str, Any]]:
 # Answers for typical systems, used by the demo and the tests: a plain statement of facts about the
 # system, from which the rules derive the class (the class is never written here).
 EXAMPLES: dict[str, dict[str, Any]] = {
-    "innbyggerchatbot": {"ki_system": "ja", "role": "idriftsetter", "prohibited": [], "area": "informasjon",
-                         "individual": "aggregert", "narrow_task": "nei", "profiling": "nei", "interacts": "ja",
-                         "generates": "ja", "publishes_text": "nei", "emotion": "nei", "gpai": "bygger_pa",
-                         "public_body": "ja"},
-    "copilot": {"ki_system": "ja", "role": "idriftsetter", "prohibited": [], "area": "intern",
-                "individual": "aggregert", "narrow_task": "nei", "profiling": "nei", "interacts": "ja",
-                "generates": "ja", "publishes_text": "nei", "emotion": "nei", "gpai": "bygger_pa",
-                "public_body": "ja"},
+    "innbyggerchatbot": {
+        "ki_system": "ja",
+        "role": "idriftsetter",
+        "prohibited": [],
+        "area": "informasjon",
+        "individual": "aggregert",
+        "narrow_task": "nei",
+        "profiling": "nei",
+        "interacts": "ja",
+        "generates": "ja",
+        "publishes_text": "nei",
+        "emotion": "nei",
+        "gpai": "bygger_pa",
+        "public_body": "ja",
+    },
+    "copilot": {
+        "ki_system": "ja",
+        "role": "idriftsetter",
+        "prohibited": [],
+        "area": "intern",
+        "individual": "aggregert",
+        "narrow_task": "nei",
+        "profiling": "nei",
+        "interacts": "ja",
+        "generates": "ja",
+        "publishes_text": "nei",
+        "emotion": "nei",
+        "gpai": "bygger_pa",
+        "public_body": "ja",
+    },
 }

@@ -3,6 +3,7 @@
 Revision ID: 0003
 Revises: 0002
 """
+
 from alembic import op
 
 from kommuneki.core.audit import insert_only_guard

@@ -3,9 +3,9 @@
 Revision ID: eiendomsskatt_0001
 Revises: 0001
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "eiendomsskatt_0001"
 down_revision = "0001"
@@ -25,14 +25,30 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=80), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["dwellings_item_id"], ["item.id"],
-                                name=op.f("fk_eiendomsskatt_run_dwellings_item_id_item"), ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["model_version_id"], ["model_version.id"],
-                                name=op.f("fk_eiendomsskatt_run_model_version_id_model_version"), ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["sales_item_id"], ["item.id"],
-                                name=op.f("fk_eiendomsskatt_run_sales_item_id_item"), ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], name=op.f("fk_eiendomsskatt_run_tenant_id_tenant"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["dwellings_item_id"],
+            ["item.id"],
+            name=op.f("fk_eiendomsskatt_run_dwellings_item_id_item"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["model_version_id"],
+            ["model_version.id"],
+            name=op.f("fk_eiendomsskatt_run_model_version_id_model_version"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sales_item_id"],
+            ["item.id"],
+            name=op.f("fk_eiendomsskatt_run_sales_item_id_item"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenant.id"],
+            name=op.f("fk_eiendomsskatt_run_tenant_id_tenant"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_eiendomsskatt_run")),
     )
     op.create_index(op.f("ix_eiendomsskatt_run_tenant_id"), "eiendomsskatt_run", ["tenant_id"], unique=False)
@@ -52,19 +68,38 @@ def upgrade() -> None:
         sa.Column("explanation", sa.JSON(), nullable=False),
         sa.Column("suggestion_id", sa.Integer(), nullable=True),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["run_id"], ["eiendomsskatt_run.id"],
-                                name=op.f("fk_eiendomsskatt_valuation_run_id_eiendomsskatt_run"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["suggestion_id"], ["suggestion.id"],
-                                name=op.f("fk_eiendomsskatt_valuation_suggestion_id_suggestion"), ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"],
-                                name=op.f("fk_eiendomsskatt_valuation_tenant_id_tenant"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["eiendomsskatt_run.id"],
+            name=op.f("fk_eiendomsskatt_valuation_run_id_eiendomsskatt_run"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["suggestion_id"],
+            ["suggestion.id"],
+            name=op.f("fk_eiendomsskatt_valuation_suggestion_id_suggestion"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenant.id"],
+            name=op.f("fk_eiendomsskatt_valuation_tenant_id_tenant"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_eiendomsskatt_valuation")),
     )
-    op.create_index("ix_eiendomsskatt_valuation_unit", "eiendomsskatt_valuation", ["tenant_id", "run_id", "unit_id"],
-                    unique=False)
-    op.create_index(op.f("ix_eiendomsskatt_valuation_run_id"), "eiendomsskatt_valuation", ["run_id"], unique=False)
-    op.create_index(op.f("ix_eiendomsskatt_valuation_tenant_id"), "eiendomsskatt_valuation", ["tenant_id"],
-                    unique=False)
+    op.create_index(
+        "ix_eiendomsskatt_valuation_unit",
+        "eiendomsskatt_valuation",
+        ["tenant_id", "run_id", "unit_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_eiendomsskatt_valuation_run_id"), "eiendomsskatt_valuation", ["run_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_eiendomsskatt_valuation_tenant_id"), "eiendomsskatt_valuation", ["tenant_id"], unique=False
+    )
 
 
 def downgrade() -> None:

@@ -3,9 +3,9 @@
 Revision ID: postmottak_0001
 Revises: 0001
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "postmottak_0001"
 down_revision = "0001"
@@ -31,17 +31,28 @@ def upgrade() -> None:
         sa.Column("sensitive", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["item_id"], ["item.id"], name=op.f("fk_postmottak_message_item_id_item"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], name=op.f("fk_postmottak_message_tenant_id_tenant"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["item.id"], name=op.f("fk_postmottak_message_item_id_item"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenant.id"],
+            name=op.f("fk_postmottak_message_tenant_id_tenant"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_postmottak_message")),
         sa.UniqueConstraint("item_id", name=op.f("uq_postmottak_message_item_id")),
-        sa.UniqueConstraint("tenant_id", "mailbox", "remote_id", name=op.f("uq_postmottak_message_tenant_id")),
+        sa.UniqueConstraint(
+            "tenant_id", "mailbox", "remote_id", name=op.f("uq_postmottak_message_tenant_id")
+        ),
     )
     op.create_index("ix_postmottak_message_state", "postmottak_message", ["tenant_id", "state"], unique=False)
-    op.create_index(op.f("ix_postmottak_message_message_id"), "postmottak_message", ["message_id"], unique=False)
-    op.create_index(op.f("ix_postmottak_message_tenant_id"), "postmottak_message", ["tenant_id"], unique=False)
+    op.create_index(
+        op.f("ix_postmottak_message_message_id"), "postmottak_message", ["message_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_postmottak_message_tenant_id"), "postmottak_message", ["tenant_id"], unique=False
+    )
     op.create_table(
         "postmottak_action",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,15 +65,29 @@ def upgrade() -> None:
         sa.Column("detail", sa.JSON(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["message_id"], ["postmottak_message.id"],
-                                name=op.f("fk_postmottak_action_message_id_postmottak_message"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["suggestion_id"], ["suggestion.id"],
-                                name=op.f("fk_postmottak_action_suggestion_id_suggestion"), ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], name=op.f("fk_postmottak_action_tenant_id_tenant"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["postmottak_message.id"],
+            name=op.f("fk_postmottak_action_message_id_postmottak_message"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["suggestion_id"],
+            ["suggestion.id"],
+            name=op.f("fk_postmottak_action_suggestion_id_suggestion"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenant.id"],
+            name=op.f("fk_postmottak_action_tenant_id_tenant"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_postmottak_action")),
     )
-    op.create_index(op.f("ix_postmottak_action_message_id"), "postmottak_action", ["message_id"], unique=False)
+    op.create_index(
+        op.f("ix_postmottak_action_message_id"), "postmottak_action", ["message_id"], unique=False
+    )
     op.create_index(op.f("ix_postmottak_action_tenant_id"), "postmottak_action", ["tenant_id"], unique=False)
     op.create_table(
         "postmottak_case",
@@ -77,8 +102,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=40), nullable=False),
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], name=op.f("fk_postmottak_case_tenant_id_tenant"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenant.id"], name=op.f("fk_postmottak_case_tenant_id_tenant"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_postmottak_case")),
         sa.UniqueConstraint("tenant_id", "saksnummer", name=op.f("uq_postmottak_case_tenant_id")),
     )

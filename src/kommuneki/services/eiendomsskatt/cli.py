@@ -8,13 +8,29 @@ from pathlib import Path
 
 import click
 
-from ...cli_support import domain_errors, emit, get_platform, json_option, progress, resolve_tenant_id, tenant_option
+from ...cli_support import (
+    domain_errors,
+    emit,
+    get_platform,
+    json_option,
+    progress,
+    resolve_tenant_id,
+    tenant_option,
+)
 from ...core.errors import InvalidInput
 
-LABELS = [("mape", "MAPE", True), ("median_ape", "median APE", True), ("within_10", "innen ±10 %", True),
-          ("within_20", "innen ±20 %", True), ("median_ratio", "median ratio", False), ("cod", "COD", False),
-          ("prd", "PRD", False), ("prb", "PRB", False), ("interval_coverage", "intervalldekning", True),
-          ("flagged_share", "andel flagget", True)]
+LABELS = [
+    ("mape", "MAPE", True),
+    ("median_ape", "median APE", True),
+    ("within_10", "innen ±10 %", True),
+    ("within_20", "innen ±20 %", True),
+    ("median_ratio", "median ratio", False),
+    ("cod", "COD", False),
+    ("prd", "PRD", False),
+    ("prb", "PRB", False),
+    ("interval_coverage", "intervalldekning", True),
+    ("flagged_share", "andel flagget", True),
+]
 
 
 @click.group(name="eiendomsskatt", help="Eiendomsskatt: verdsetting av boliger ut fra salg.")
@@ -36,13 +52,23 @@ def _fmt(v, frac: bool) -> str:
 
 
 @group.command("evaluate", help="Tren på de eldste salgene og mål på de siste (salgsforholdsstudie).")
-@click.option("--sales", "sales", required=True, type=click.Path(path_type=Path), help="Salg (CSV eller Excel).")
-@click.option("--mapping", "mapping", type=click.Path(path_type=Path), default=None, help="Kolonneoppsett (JSON/YAML).")
-@click.option("--holdout-fraction", default=0.2, show_default=True, type=float, help="Andel siste salg holdt ute.")
-@click.option("--interval", "level", default=0.8, show_default=True, type=float, help="Nominell intervalldekning.")
+@click.option(
+    "--sales", "sales", required=True, type=click.Path(path_type=Path), help="Salg (CSV eller Excel)."
+)
+@click.option(
+    "--mapping", "mapping", type=click.Path(path_type=Path), default=None, help="Kolonneoppsett (JSON/YAML)."
+)
+@click.option(
+    "--holdout-fraction", default=0.2, show_default=True, type=float, help="Andel siste salg holdt ute."
+)
+@click.option(
+    "--interval", "level", default=0.8, show_default=True, type=float, help="Nominell intervalldekning."
+)
 @json_option
 @domain_errors
-def evaluate_cmd(sales: Path, mapping: Path | None, holdout_fraction: float, level: float, as_json: bool) -> None:
+def evaluate_cmd(
+    sales: Path, mapping: Path | None, holdout_fraction: float, level: float, as_json: bool
+) -> None:
     from .engine.evaluation import evaluate
     from .engine.mapping import parse_mapping, read_table
 
@@ -54,11 +80,15 @@ def evaluate_cmd(sales: Path, mapping: Path | None, holdout_fraction: float, lev
     info = {k: v for k, v in e.info.items() if k != "rejected"}
     info["rejected_rows"] = len(e.info["rejected"])
     if as_json:
-        emit({"model": e.model, "baseline": e.baseline, "info": info, "warning": e.study.get("warning")}, True)
+        emit(
+            {"model": e.model, "baseline": e.baseline, "info": info, "warning": e.study.get("warning")}, True
+        )
         return
-    click.echo(f"Trening: {info['train_rows']} salg {info['train_period'][0]}–{info['train_period'][1]}; "
-               f"test: {info['test_rows']} salg {info['test_period'][0]}–{info['test_period'][1]}; "
-               f"{info['rejected_rows']} rader utelatt med grunn.")
+    click.echo(
+        f"Trening: {info['train_rows']} salg {info['train_period'][0]}–{info['train_period'][1]}; "
+        f"test: {info['test_rows']} salg {info['test_period'][0]}–{info['test_period'][1]}; "
+        f"{info['rejected_rows']} rader utelatt med grunn."
+    )
     click.echo(f"{'':22}{'modell':>10}{'grunnlinje':>12}")
     for key, label, frac in LABELS:
         click.echo(f"{label:22}{_fmt(e.model[key], frac):>10}{_fmt(e.baseline[key], frac):>12}")
@@ -71,19 +101,32 @@ def _progress_to_stderr(fraction: float, message: str) -> None:
     click.echo(f"{round(fraction * 100):3d} % {message}", err=True)
 
 
-@group.command("value", help="Verdsett boliger. Uten --tenant skrives bare filen; med --tenant lagres kjøringen.")
+@group.command(
+    "value", help="Verdsett boliger. Uten --tenant skrives bare filen; med --tenant lagres kjøringen."
+)
 @click.option("--sales", "sales", required=True, type=click.Path(path_type=Path))
 @click.option("--dwellings", "dwellings", required=True, type=click.Path(path_type=Path))
 @click.option("--mapping", "mapping", type=click.Path(path_type=Path), default=None)
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Resultatfil (.csv eller .xlsx).")
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), default=None, help="Resultatfil (.csv eller .xlsx)."
+)
 @click.option("--valuation-date", default=None, help="Verdsettelsesdato (ÅÅÅÅ-MM-DD).")
 @click.option("--interval", "level", default=0.8, show_default=True, type=float)
 @json_option
 @tenant_option
 @click.pass_context
 @domain_errors
-def value_cmd(ctx: click.Context, sales: Path, dwellings: Path, mapping: Path | None, out: Path | None,
-              valuation_date: str | None, level: float, as_json: bool, tenant: str | None) -> None:
+def value_cmd(
+    ctx: click.Context,
+    sales: Path,
+    dwellings: Path,
+    mapping: Path | None,
+    out: Path | None,
+    valuation_date: str | None,
+    level: float,
+    as_json: bool,
+    tenant: str | None,
+) -> None:
     from .engine.mapping import parse_mapping, read_table
 
     try:
@@ -96,37 +139,74 @@ def value_cmd(ctx: click.Context, sales: Path, dwellings: Path, mapping: Path | 
 
         platform = get_platform(ctx)
         tid = resolve_tenant_id(ctx, tenant)
-        res = service.value_from_files(platform, tid, sales=_read(sales), sales_name=sales.name,
-                                       dwellings=_read(dwellings), dwellings_name=dwellings.name, mapping_text=mtext,
-                                       mapping_name=mapping.name if mapping else "", actor="cli", source="cli",
-                                       valuation_date=vdate, level=level, progress=_progress_to_stderr)
-        emit(res, as_json, f"Kjøring {res['run_id']}: {res['dwellings']} boliger verdsatt, {res['flagged']} til kontroll.")
+        res = service.value_from_files(
+            platform,
+            tid,
+            sales=_read(sales),
+            sales_name=sales.name,
+            dwellings=_read(dwellings),
+            dwellings_name=dwellings.name,
+            mapping_text=mtext,
+            mapping_name=mapping.name if mapping else "",
+            actor="cli",
+            source="cli",
+            valuation_date=vdate,
+            level=level,
+            progress=_progress_to_stderr,
+        )
+        emit(
+            res,
+            as_json,
+            f"Kjøring {res['run_id']}: {res['dwellings']} boliger verdsatt, {res['flagged']} til kontroll.",
+        )
         return
     if out is None:
         raise InvalidInput("Oppgi --out (eller --tenant for å lagre kjøringen).")
     from .engine.valuation import run
 
     mp = parse_mapping(mtext, mapping.name if mapping else "")
-    r = run(read_table(_read(sales), sales.name), read_table(_read(dwellings), dwellings.name), mp,
-            valuation_date=vdate or date.today(), level=level)
+    r = run(
+        read_table(_read(sales), sales.name),
+        read_table(_read(dwellings), dwellings.name),
+        mp,
+        valuation_date=vdate or date.today(),
+        level=level,
+    )
     frame = r.dwellings.frame
     import pandas as pd
 
-    table = pd.DataFrame({"unit_id": frame["unit_id"].to_numpy(), "market_value": r.valuation.estimate.round(),
-                          "lower": r.valuation.lower.round(), "upper": r.valuation.upper.round(),
-                          "flagged": r.valuation.flagged, "flag_reason": ["; ".join(x) for x in r.valuation.reasons],
-                          "base_value": r.contributions.base.round()})
+    table = pd.DataFrame(
+        {
+            "unit_id": frame["unit_id"].to_numpy(),
+            "market_value": r.valuation.estimate.round(),
+            "lower": r.valuation.lower.round(),
+            "upper": r.valuation.upper.round(),
+            "flagged": r.valuation.flagged,
+            "flag_reason": ["; ".join(x) for x in r.valuation.reasons],
+            "base_value": r.contributions.base.round(),
+        }
+    )
     for j, g in enumerate(r.contributions.groups):
         table[f"kr: {g}"] = r.contributions.kroner[:, j].round()
     if out.suffix.lower() == ".xlsx":
         table.to_excel(out, index=False)
     else:
         table.to_csv(out, index=False)
-    res = {"out": str(out), "dwellings": int(len(frame)), "flagged": int(r.valuation.flagged.sum()),
-           "sales_rejected": len(r.sales.rejected), "dwellings_rejected": len(r.dwellings.rejected),
-           "rejected": r.sales.rejected[:50], "seconds": {k: round(v, 2) for k, v in r.seconds.items()}}
-    emit(res, as_json, f"{res['dwellings']} boliger verdsatt til {out}; {res['flagged']} flagget for kontroll; "
-                       f"{res['sales_rejected']} salg utelatt med grunn.")
+    res = {
+        "out": str(out),
+        "dwellings": int(len(frame)),
+        "flagged": int(r.valuation.flagged.sum()),
+        "sales_rejected": len(r.sales.rejected),
+        "dwellings_rejected": len(r.dwellings.rejected),
+        "rejected": r.sales.rejected[:50],
+        "seconds": {k: round(v, 2) for k, v in r.seconds.items()},
+    }
+    emit(
+        res,
+        as_json,
+        f"{res['dwellings']} boliger verdsatt til {out}; {res['flagged']} flagget for kontroll; "
+        f"{res['sales_rejected']} salg utelatt med grunn.",
+    )
 
 
 @group.command("skatteliste", help="Skriv skattelisten for siste verdsetting (CSV eller Excel).")

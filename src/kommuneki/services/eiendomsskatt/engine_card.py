@@ -18,31 +18,49 @@ LIMITATIONS = [
 
 def shipped_card() -> dict[str, Any]:
     return {
-        "name": MODEL_NAME, "version": MODEL_VERSION, "service": "eiendomsskatt",
+        "name": MODEL_NAME,
+        "version": MODEL_VERSION,
+        "service": "eiendomsskatt",
         "intended_use": "Foreslå markedsverdi for boliger til eiendomsskatt; usikre verdier kontrolleres av "
-                        "eiendomsskattekontoret, og eieren kan klage.",
-        "training_data": {"description": "Trenes per kommune på kommunens egne boligsalg (ingen ferdig modell "
-                                         "følger med).", "rows": 0, "period": None, "sha256": None,
-                          "personal_data": False},
-        "metrics": {"note": "Se docs/services/eiendomsskatt.md: målt på King County-salg (siste 20 % holdt ute)."},
+        "eiendomsskattekontoret, og eieren kan klage.",
+        "training_data": {
+            "description": "Trenes per kommune på kommunens egne boligsalg (ingen ferdig modell følger med).",
+            "rows": 0,
+            "period": None,
+            "sha256": None,
+            "personal_data": False,
+        },
+        "metrics": {
+            "note": "Se docs/services/eiendomsskatt.md: målt på King County-salg (siste 20 % holdt ute)."
+        },
         "limitations": LIMITATIONS,
     }
 
 
-def trained_card(version: str, training: dict[str, Any], study: dict[str, Any], rejected: dict[str, int],
-                 seconds: float) -> dict[str, Any]:
+def trained_card(
+    version: str, training: dict[str, Any], study: dict[str, Any], rejected: dict[str, int], seconds: float
+) -> dict[str, Any]:
     o = study["overall"]
     metrics = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in o.items()}
     return {
-        "name": MODEL_NAME, "version": version, "service": "eiendomsskatt",
+        "name": MODEL_NAME,
+        "version": version,
+        "service": "eiendomsskatt",
         "intended_use": shipped_card()["intended_use"],
-        "training_data": {"description": f"Boligsalg i kommunen, {training['rows']} gyldige salg "
-                                         f"({sum(rejected.values())} utelatt med grunn).",
-                          "rows": int(training["rows"]), "period": " – ".join(training["period"]),
-                          "sha256": training["sha256"], "personal_data": True},
-        "metrics": {"split": f"siste {training['calibration_rows']} salg etter dato holdt ute (tidsordnet), "
-                             "verdsatt på egen salgsdato av en modell trent på de tidligere",
-                    **metrics, "warning": study.get("warning")},
+        "training_data": {
+            "description": f"Boligsalg i kommunen, {training['rows']} gyldige salg "
+            f"({sum(rejected.values())} utelatt med grunn).",
+            "rows": int(training["rows"]),
+            "period": " – ".join(training["period"]),
+            "sha256": training["sha256"],
+            "personal_data": True,
+        },
+        "metrics": {
+            "split": f"siste {training['calibration_rows']} salg etter dato holdt ute (tidsordnet), "
+            "verdsatt på egen salgsdato av en modell trent på de tidligere",
+            **metrics,
+            "warning": study.get("warning"),
+        },
         # the full study (groups by type, area, price band) beside the headline metrics
         "ratio_study": {k: v for k, v in study.items() if k != "points"},
         "limitations": LIMITATIONS,

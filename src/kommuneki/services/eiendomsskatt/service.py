@@ -43,42 +43,111 @@ def get_settings(platform: Platform, tenant_id: int) -> taxlist.TaxSettings:
         return taxlist.TaxSettings.from_dict((t.settings or {}).get(SERVICE))
 
 
-def set_settings(platform: Platform, tenant_id: int, raw: dict[str, Any], *, actor: str) -> taxlist.TaxSettings:
+def set_settings(
+    platform: Platform, tenant_id: int, raw: dict[str, Any], *, actor: str
+) -> taxlist.TaxSettings:
     """Validate and store the tenant's tax settings (audited by hash)."""
     s = taxlist.TaxSettings.from_dict(raw)
     with platform.db.tenant_session(tenant_id) as session:
         t = session.get(Tenant, tenant_id)
         t.settings = {**(t.settings or {}), SERVICE: s.as_dict()}
-        audit.record(session, tenant_id, "eiendomsskatt.settings_changed", actor=actor, subject=("tenant", tenant_id),
-                     settings_sha256=audit.sha256_text(s.as_dict()))
+        audit.record(
+            session,
+            tenant_id,
+            "eiendomsskatt.settings_changed",
+            actor=actor,
+            subject=("tenant", tenant_id),
+            settings_sha256=audit.sha256_text(s.as_dict()),
+        )
     return s
 
 
-def value_from_files(platform: Platform, tenant_id: int, *, sales: bytes, sales_name: str, dwellings: bytes,
-                     dwellings_name: str, mapping_text: str, mapping_name: str = "mapping.json", actor: str,
-                     valuation_date: date | None = None, level: float = 0.8, source: str = "upload",
-                     max_suggestions: int | None = None, progress: Progress | None = None) -> dict[str, Any]:
+def value_from_files(
+    platform: Platform,
+    tenant_id: int,
+    *,
+    sales: bytes,
+    sales_name: str,
+    dwellings: bytes,
+    dwellings_name: str,
+    mapping_text: str,
+    mapping_name: str = "mapping.json",
+    actor: str,
+    valuation_date: date | None = None,
+    level: float = 0.8,
+    source: str = "upload",
+    max_suggestions: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """The whole run for a tenant. Returns a summary (run id, counts, held-out ratio study).
     ``progress(fraction, message)``, if given, hears each step in Norwegian (see :func:`_value`)."""
     mapping = parse_mapping(mapping_text, mapping_name)
-    s_item, d_item = store_files(platform, tenant_id, sales=sales, sales_name=sales_name, dwellings=dwellings,
-                                 dwellings_name=dwellings_name, actor=actor, source=source)
-    return _value(platform, tenant_id, s_item, d_item, sales, sales_name, dwellings, dwellings_name, mapping,
-                  actor=actor, valuation_date=valuation_date, level=level, max_suggestions=max_suggestions,
-                  progress=progress)
+    s_item, d_item = store_files(
+        platform,
+        tenant_id,
+        sales=sales,
+        sales_name=sales_name,
+        dwellings=dwellings,
+        dwellings_name=dwellings_name,
+        actor=actor,
+        source=source,
+    )
+    return _value(
+        platform,
+        tenant_id,
+        s_item,
+        d_item,
+        sales,
+        sales_name,
+        dwellings,
+        dwellings_name,
+        mapping,
+        actor=actor,
+        valuation_date=valuation_date,
+        level=level,
+        max_suggestions=max_suggestions,
+        progress=progress,
+    )
 
 
-def store_files(platform: Platform, tenant_id: int, *, sales: bytes, sales_name: str, dwellings: bytes,
-                dwellings_name: str, actor: str, source: str = "upload",
-                mapping: dict[str, Any] | None = None) -> tuple[int, int]:
+def store_files(
+    platform: Platform,
+    tenant_id: int,
+    *,
+    sales: bytes,
+    sales_name: str,
+    dwellings: bytes,
+    dwellings_name: str,
+    actor: str,
+    source: str = "upload",
+    mapping: dict[str, Any] | None = None,
+) -> tuple[int, int]:
     """Record the arrival of a sales file and a dwellings file (committed before any processing).
     The sales item points at its dwellings item, and keeps a draft ``mapping`` for the editor if given.
     Returns (sales item id, dwellings item id)."""
     with platform.db.tenant_session(tenant_id) as session:
-        s = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="sales", data=sales,
-                         filename=sales_name, source=source, actor=actor).item
-        d_item = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="dwellings", data=dwellings,
-                              filename=dwellings_name, source=source, actor=actor).item.id
+        s = items.ingest(
+            session,
+            platform.blobs,
+            tenant_id,
+            service=SERVICE,
+            kind="sales",
+            data=sales,
+            filename=sales_name,
+            source=source,
+            actor=actor,
+        ).item
+        d_item = items.ingest(
+            session,
+            platform.blobs,
+            tenant_id,
+            service=SERVICE,
+            kind="dwellings",
+            data=dwellings,
+            filename=dwellings_name,
+            source=source,
+            actor=actor,
+        ).item.id
         s.meta = {**(s.meta or {}), "dwellings_item_id": d_item, **({"mapping": mapping} if mapping else {})}
         return s.id, d_item
 
@@ -88,37 +157,82 @@ def uploaded_files(platform: Platform, tenant_id: int, sales_item_id: int) -> di
     and the draft mapping given with them, if any."""
     with platform.db.read_session(tenant_id) as session:
         s = session.get(items.Item, sales_item_id)
-        if s is None or s.tenant_id != tenant_id or s.service != SERVICE or s.kind != "sales" \
-                or "dwellings_item_id" not in (s.meta or {}):
+        if (
+            s is None
+            or s.tenant_id != tenant_id
+            or s.service != SERVICE
+            or s.kind != "sales"
+            or "dwellings_item_id" not in (s.meta or {})
+        ):
             raise NotFound("Fant ikke den opplastede salgsfilen.")
         d = session.get(items.Item, int(s.meta["dwellings_item_id"]))
         if d is None or d.tenant_id != tenant_id:
             raise NotFound("Fant ikke den opplastede boligfilen.")
-        return {"sales_item_id": s.id, "dwellings_item_id": d.id, "sales_name": s.filename or "salg.csv",
-                "dwellings_name": d.filename or "boliger.csv", "sales": items.read_content(session, platform.blobs, s),
-                "dwellings": items.read_content(session, platform.blobs, d), "mapping": s.meta.get("mapping")}
+        return {
+            "sales_item_id": s.id,
+            "dwellings_item_id": d.id,
+            "sales_name": s.filename or "salg.csv",
+            "dwellings_name": d.filename or "boliger.csv",
+            "sales": items.read_content(session, platform.blobs, s),
+            "dwellings": items.read_content(session, platform.blobs, d),
+            "mapping": s.meta.get("mapping"),
+        }
 
 
-def value_uploaded(platform: Platform, tenant_id: int, sales_item_id: int, mapping: dict[str, Any], *, actor: str,
-                   valuation_date: date | None = None, level: float = 0.8,
-                   progress: Progress | None = None) -> dict[str, Any]:
+def value_uploaded(
+    platform: Platform,
+    tenant_id: int,
+    sales_item_id: int,
+    mapping: dict[str, Any],
+    *,
+    actor: str,
+    valuation_date: date | None = None,
+    level: float = 0.8,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Value from files already stored by :func:`store_files`, with a mapping object (from the editor or
     the upload form). Run by the web pages as a background job (``core/jobs.py``)."""
     say = progress or _silent
     say(0.01, "Henter de opplastede filene …")
     f = uploaded_files(platform, tenant_id, sales_item_id)
-    return _value(platform, tenant_id, f["sales_item_id"], f["dwellings_item_id"], f["sales"], f["sales_name"],
-                  f["dwellings"], f["dwellings_name"], Mapping.from_dict(mapping), actor=actor,
-                  valuation_date=valuation_date, level=level, progress=progress)
+    return _value(
+        platform,
+        tenant_id,
+        f["sales_item_id"],
+        f["dwellings_item_id"],
+        f["sales"],
+        f["sales_name"],
+        f["dwellings"],
+        f["dwellings_name"],
+        Mapping.from_dict(mapping),
+        actor=actor,
+        valuation_date=valuation_date,
+        level=level,
+        progress=progress,
+    )
 
 
 def _silent(_fraction: float, _message: str) -> None:
     pass
 
 
-def _value(platform, tenant_id, s_item, d_item, sales, sales_name, dwellings, dwellings_name, mapping: Mapping, *,
-           actor, valuation_date=None, level=0.8, max_suggestions=None,
-           progress: Progress | None = None) -> dict[str, Any]:
+def _value(
+    platform,
+    tenant_id,
+    s_item,
+    d_item,
+    sales,
+    sales_name,
+    dwellings,
+    dwellings_name,
+    mapping: Mapping,
+    *,
+    actor,
+    valuation_date=None,
+    level=0.8,
+    max_suggestions=None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Steps and their share of ``progress``: reading and cleaning the sales (to 0.1), training (to 0.3),
     valuing (to 0.4), comparables (to 0.5), storing the dwellings (to 0.85, every 2 000 rows), review
     suggestions (to 0.97), saving the run."""
@@ -127,16 +241,34 @@ def _value(platform, tenant_id, s_item, d_item, sales, sales_name, dwellings, dw
     meter = suggestions.CpuMeter()
     try:
         with meter:
-            result = run_valuation(read_table(sales, sales_name), read_table(dwellings, dwellings_name), mapping,
-                                   valuation_date=vdate, level=level, progress=progress)
+            result = run_valuation(
+                read_table(sales, sales_name),
+                read_table(dwellings, dwellings_name),
+                mapping,
+                valuation_date=vdate,
+                level=level,
+                progress=progress,
+            )
     except InvalidInput as exc:
         with platform.db.tenant_session(tenant_id) as session:
             for iid in (s_item, d_item):
                 it = session.get(items.Item, iid)
                 it.state, it.meta = "failed", {**it.meta, "error": exc.message}
         raise
-    return _record(platform, tenant_id, result, s_item, d_item, sales, dwellings, actor, max_suggestions, meter.ms,
-                   mapping=mapping.to_dict(), progress=progress or _silent)
+    return _record(
+        platform,
+        tenant_id,
+        result,
+        s_item,
+        d_item,
+        sales,
+        dwellings,
+        actor,
+        max_suggestions,
+        meter.ms,
+        mapping=mapping.to_dict(),
+        progress=progress or _silent,
+    )
 
 
 def latest_mapping(platform: Platform, tenant_id: int) -> dict[str, Any]:
@@ -148,8 +280,20 @@ def latest_mapping(platform: Platform, tenant_id: int) -> dict[str, Any]:
     return mapping
 
 
-def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_bytes, actor, max_suggestions,
-            batch_cpu_ms: float = 0.0, mapping: dict[str, Any] | None = None, progress: Progress = _silent):
+def _record(
+    platform,
+    tenant_id,
+    result,
+    s_item,
+    d_item,
+    sales_bytes,
+    dwellings_bytes,
+    actor,
+    max_suggestions,
+    batch_cpu_ms: float = 0.0,
+    mapping: dict[str, Any] | None = None,
+    progress: Progress = _silent,
+):
     m, v = result.model, result.valuation
     frame = result.dwellings.frame
     cpu_ms_each = batch_cpu_ms / max(1, len(frame))  # the batch's CPU apportioned equally per dwelling
@@ -165,69 +309,163 @@ def _record(platform, tenant_id, result, s_item, d_item, sales_bytes, dwellings_
     with platform.db.tenant_session(tenant_id) as session:
         n_runs = session.scalar(select(func.count()).select_from(ValuationRun)) or 0
         version = f"{result.valuation_date.isoformat()}-{n_runs + 1}"
-        card = engine_card.trained_card(version, m.training, result.calibration_study,
-                                        result.sales.rejected_counts(), result.seconds["train"])
-        mv = modelreg.register(session, tenant_id=tenant_id, card=card, artifact=m.to_bytes(),
-                               artifact_dir=platform.model_dir / str(tenant_id), created_by=actor)
-        summary = {"dwellings": int(len(frame)), "flagged": int(v.flagged.sum()),
-                   "sales_rejected": result.sales.rejected, "dwellings_rejected": result.dwellings.rejected,
-                   "study": result.calibration_study, "training": m.training,
-                   "seconds": {k: round(x, 2) for k, x in result.seconds.items()}, "level": m.interval.level,
-                   "mapping": mapping}
-        run = ValuationRun(tenant_id=tenant_id, sales_item_id=s_item, dwellings_item_id=d_item, model_version_id=mv.id,
-                           valuation_date=result.valuation_date, summary=json.loads(json.dumps(summary, default=str)),
-                           created_by=actor)
+        card = engine_card.trained_card(
+            version,
+            m.training,
+            result.calibration_study,
+            result.sales.rejected_counts(),
+            result.seconds["train"],
+        )
+        mv = modelreg.register(
+            session,
+            tenant_id=tenant_id,
+            card=card,
+            artifact=m.to_bytes(),
+            artifact_dir=platform.model_dir / str(tenant_id),
+            created_by=actor,
+        )
+        summary = {
+            "dwellings": int(len(frame)),
+            "flagged": int(v.flagged.sum()),
+            "sales_rejected": result.sales.rejected,
+            "dwellings_rejected": result.dwellings.rejected,
+            "study": result.calibration_study,
+            "training": m.training,
+            "seconds": {k: round(x, 2) for k, x in result.seconds.items()},
+            "level": m.interval.level,
+            "mapping": mapping,
+        }
+        run = ValuationRun(
+            tenant_id=tenant_id,
+            sales_item_id=s_item,
+            dwellings_item_id=d_item,
+            model_version_id=mv.id,
+            valuation_date=result.valuation_date,
+            summary=json.loads(json.dumps(summary, default=str)),
+            created_by=actor,
+        )
         session.add(run)
         session.flush()
         rows, stored = [], 0
         for i in range(n):
             r = frame.iloc[i]
-            e = {**result.explanation(i, comps[i]), "unit_id": str(r["unit_id"]),
-                 "valuation_date": result.valuation_date.isoformat()}
-            rows.append(DwellingValuation(
-                tenant_id=tenant_id, run_id=run.id, unit_id=str(r["unit_id"])[:64], building_type=str(r["building_type"]),
-                area_code=str(r["area_code"])[:32], living_area=float(r["living_area"]), value=float(v.estimate[i]),
-                lower=float(v.lower[i]), upper=float(v.upper[i]), flagged=bool(v.flagged[i]),
-                flag_reason="; ".join(v.reasons[i]) or None, explanation=e))
+            e = {
+                **result.explanation(i, comps[i]),
+                "unit_id": str(r["unit_id"]),
+                "valuation_date": result.valuation_date.isoformat(),
+            }
+            rows.append(
+                DwellingValuation(
+                    tenant_id=tenant_id,
+                    run_id=run.id,
+                    unit_id=str(r["unit_id"])[:64],
+                    building_type=str(r["building_type"]),
+                    area_code=str(r["area_code"])[:32],
+                    living_area=float(r["living_area"]),
+                    value=float(v.estimate[i]),
+                    lower=float(v.lower[i]),
+                    upper=float(v.upper[i]),
+                    flagged=bool(v.flagged[i]),
+                    flag_reason="; ".join(v.reasons[i]) or None,
+                    explanation=e,
+                )
+            )
             if len(rows) - stored >= STORE_CHUNK or len(rows) == n:
                 session.add_all(rows[stored:])
                 session.flush()
                 stored = len(rows)
-                progress(0.5 + 0.35 * len(rows) / max(1, n), f"Lagrer verdiene: {_n(len(rows))} av {_n(n)} boliger …")
+                progress(
+                    0.5 + 0.35 * len(rows) / max(1, n),
+                    f"Lagrer verdiene: {_n(len(rows))} av {_n(n)} boliger …",
+                )
         n_sugg, n_flagged = 0, len(flagged_rows)
         progress(0.85, f"Lager forslag til kontroll for {_n(n_flagged)} flaggede boliger …")
         for i in flagged_rows:
             dv = rows[i]
-            data = json.dumps({"unit_id": dv.unit_id, "run_id": run.id, **{k: _plain(frame.iloc[i][k]) for k in
-                               ("building_type", "area_code", "living_area", "lot_area", "year_built", "lat", "lon")}},
-                              ensure_ascii=False, sort_keys=True).encode()
-            item = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="dwelling", data=data,
-                                filename=f"{dv.unit_id}.json", external_id=dv.unit_id, source="valuation",
-                                content_type="application/json", actor=actor).item
+            data = json.dumps(
+                {
+                    "unit_id": dv.unit_id,
+                    "run_id": run.id,
+                    **{
+                        k: _plain(frame.iloc[i][k])
+                        for k in (
+                            "building_type",
+                            "area_code",
+                            "living_area",
+                            "lot_area",
+                            "year_built",
+                            "lat",
+                            "lon",
+                        )
+                    },
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+            ).encode()
+            item = items.ingest(
+                session,
+                platform.blobs,
+                tenant_id,
+                service=SERVICE,
+                kind="dwelling",
+                data=data,
+                filename=f"{dv.unit_id}.json",
+                external_id=dv.unit_id,
+                source="valuation",
+                content_type="application/json",
+                actor=actor,
+            ).item
             item.title, item.state = f"Bolig {dv.unit_id}", "analysed"
             width = (dv.upper - dv.lower) / max(dv.value, 1.0)
             proposal = suggestions.Proposal(
-                kind=KIND, value={"value": round(dv.value), "unit_id": dv.unit_id},
-                confidence=float(max(0.0, min(1.0, 1.0 - width / 2))), explanation=dv.explanation,
-                model_name=mv.name, model_version=mv.version, input_hash=hashlib.sha256(data).hexdigest(),
-                cpu_ms=cpu_ms_each)
-            s = suggestions.suggest(session, platform.registry, tenant_id, SERVICE, proposal, item_id=item.id, actor=actor)
+                kind=KIND,
+                value={"value": round(dv.value), "unit_id": dv.unit_id},
+                confidence=float(max(0.0, min(1.0, 1.0 - width / 2))),
+                explanation=dv.explanation,
+                model_name=mv.name,
+                model_version=mv.version,
+                input_hash=hashlib.sha256(data).hexdigest(),
+                cpu_ms=cpu_ms_each,
+            )
+            s = suggestions.suggest(
+                session, platform.registry, tenant_id, SERVICE, proposal, item_id=item.id, actor=actor
+            )
             dv.suggestion_id = s.id
             n_sugg += 1
             if n_sugg % 100 == 0:
-                progress(0.85 + 0.12 * n_sugg / max(1, n_flagged),
-                         f"Lager forslag til kontroll: {_n(n_sugg)} av {_n(n_flagged)} …")
+                progress(
+                    0.85 + 0.12 * n_sugg / max(1, n_flagged),
+                    f"Lager forslag til kontroll: {_n(n_sugg)} av {_n(n_flagged)} …",
+                )
         progress(0.97, "Lagrer kjøringen …")
         for iid in (s_item, d_item):  # a retry after a failed attempt (the editor) clears the failure
             it = session.get(items.Item, iid)
             it.state, it.meta = "analysed", {k: x for k, x in (it.meta or {}).items() if k != "error"}
-        audit.record(session, tenant_id, "eiendomsskatt.run_completed", actor=actor, subject=("eiendomsskatt_run", run.id),
-                     run_id=run.id, model_id=mv.id, dwellings=len(frame), flagged=int(v.flagged.sum()),
-                     rejected_sales=len(result.sales.rejected), sales_sha256=hashlib.sha256(sales_bytes).hexdigest(),
-                     dwellings_sha256=hashlib.sha256(dwellings_bytes).hexdigest())
-        return {"run_id": run.id, "model_id": mv.id, "model_version": mv.version, "dwellings": len(frame),
-                "flagged": int(v.flagged.sum()), "suggestions": n_sugg, "sales_rejected": len(result.sales.rejected),
-                "dwellings_rejected": len(result.dwellings.rejected), "ratio_study": result.calibration_study["overall"]}
+        audit.record(
+            session,
+            tenant_id,
+            "eiendomsskatt.run_completed",
+            actor=actor,
+            subject=("eiendomsskatt_run", run.id),
+            run_id=run.id,
+            model_id=mv.id,
+            dwellings=len(frame),
+            flagged=int(v.flagged.sum()),
+            rejected_sales=len(result.sales.rejected),
+            sales_sha256=hashlib.sha256(sales_bytes).hexdigest(),
+            dwellings_sha256=hashlib.sha256(dwellings_bytes).hexdigest(),
+        )
+        return {
+            "run_id": run.id,
+            "model_id": mv.id,
+            "model_version": mv.version,
+            "dwellings": len(frame),
+            "flagged": int(v.flagged.sum()),
+            "suggestions": n_sugg,
+            "sales_rejected": len(result.sales.rejected),
+            "dwellings_rejected": len(result.dwellings.rejected),
+            "ratio_study": result.calibration_study["overall"],
+        }
 
 
 def _plain(v):
@@ -259,21 +497,35 @@ def valuation_status(dv: DwellingValuation, s: Suggestion | None, d: Decision | 
     return dv.value, "avvist, må behandles"
 
 
-def tax_rows(platform: Platform, tenant_id: int) -> tuple[ValuationRun, list[dict[str, Any]], taxlist.TaxSettings]:
+def tax_rows(
+    platform: Platform, tenant_id: int
+) -> tuple[ValuationRun, list[dict[str, Any]], taxlist.TaxSettings]:
     settings = get_settings(platform, tenant_id)
     with platform.db.read_session(tenant_id) as session:
         run = latest_run(session)
         sugg = {s.id: s for s in session.scalars(select(Suggestion).where(Suggestion.service == SERVICE))}
-        decisions = {d.suggestion_id: d for d in session.scalars(select(Decision).where(
-            Decision.suggestion_id.in_(list(sugg) or [-1])))}
+        decisions = {
+            d.suggestion_id: d
+            for d in session.scalars(select(Decision).where(Decision.suggestion_id.in_(list(sugg) or [-1])))
+        }
         vals = []
-        for dv in session.scalars(select(DwellingValuation).where(DwellingValuation.run_id == run.id)
-                                  .order_by(DwellingValuation.id)):
+        for dv in session.scalars(
+            select(DwellingValuation).where(DwellingValuation.run_id == run.id).order_by(DwellingValuation.id)
+        ):
             s = sugg.get(dv.suggestion_id) if dv.suggestion_id else None
             value, status = valuation_status(dv, s, decisions.get(dv.suggestion_id))
             scale = value / dv.value if dv.value else 1.0
-            vals.append({"unit_id": dv.unit_id, "value": value, "lower": dv.lower * scale, "upper": dv.upper * scale,
-                         "flagged": dv.flagged, "flag_reason": dv.flag_reason, "status": status})
+            vals.append(
+                {
+                    "unit_id": dv.unit_id,
+                    "value": value,
+                    "lower": dv.lower * scale,
+                    "upper": dv.upper * scale,
+                    "flagged": dv.flagged,
+                    "flag_reason": dv.flag_reason,
+                    "status": status,
+                }
+            )
         session.expunge(run)
     return run, taxlist.build_tax_list(vals, settings), settings
 
@@ -285,9 +537,17 @@ def export_tax_list(platform: Platform, tenant_id: int, fmt: str, *, actor: str)
     run, rows, _s = tax_rows(platform, tenant_id)
     data = taxlist.to_csv(rows) if fmt == "csv" else taxlist.to_xlsx(rows)
     with platform.db.tenant_session(tenant_id) as session:
-        audit.record(session, tenant_id, "eiendomsskatt.taxlist_exported", actor=actor,
-                     subject=("eiendomsskatt_run", run.id), run_id=run.id, rows=len(rows), format=fmt,
-                     sha256=hashlib.sha256(data).hexdigest())
+        audit.record(
+            session,
+            tenant_id,
+            "eiendomsskatt.taxlist_exported",
+            actor=actor,
+            subject=("eiendomsskatt_run", run.id),
+            run_id=run.id,
+            rows=len(rows),
+            format=fmt,
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
     return data
 
 
@@ -296,8 +556,13 @@ def dwelling(platform: Platform, tenant_id: int, unit_id: str) -> dict[str, Any]
     settings = get_settings(platform, tenant_id)
     with platform.db.read_session(tenant_id) as session:
         run = latest_run(session)
-        dvs = list(session.scalars(select(DwellingValuation).where(DwellingValuation.run_id == run.id,
-                                                                   DwellingValuation.unit_id == unit_id)))
+        dvs = list(
+            session.scalars(
+                select(DwellingValuation).where(
+                    DwellingValuation.run_id == run.id, DwellingValuation.unit_id == unit_id
+                )
+            )
+        )
         if not dvs:
             raise NotFound("Eiendommen finnes ikke i siste verdsetting.")
         out = []
@@ -305,27 +570,72 @@ def dwelling(platform: Platform, tenant_id: int, unit_id: str) -> dict[str, Any]
             s = session.get(Suggestion, dv.suggestion_id) if dv.suggestion_id else None
             d = session.scalar(select(Decision).where(Decision.suggestion_id == s.id)) if s else None
             value, status = valuation_status(dv, s, d)
-            out.append({"id": dv.id, "value": value, "status": status, "lower": dv.lower, "upper": dv.upper,
-                        "flagged": dv.flagged, "building_type": dv.building_type, "area_code": dv.area_code,
-                        "living_area": dv.living_area, "explanation": dv.explanation, "suggestion_id": dv.suggestion_id,
-                        "changed": status.startswith("endret")})
-        rows = taxlist.build_tax_list([{"unit_id": unit_id, "value": o["value"], "lower": o["lower"],
-                                        "upper": o["upper"], "flagged": o["flagged"], "status": o["status"]}
-                                       for o in out], settings)
-        return {"unit_id": unit_id, "dwellings": out, "tax": rows[0], "settings": settings.as_dict(),
-                "valuation_date": run.valuation_date.isoformat(), "run_id": run.id}
+            out.append(
+                {
+                    "id": dv.id,
+                    "value": value,
+                    "status": status,
+                    "lower": dv.lower,
+                    "upper": dv.upper,
+                    "flagged": dv.flagged,
+                    "building_type": dv.building_type,
+                    "area_code": dv.area_code,
+                    "living_area": dv.living_area,
+                    "explanation": dv.explanation,
+                    "suggestion_id": dv.suggestion_id,
+                    "changed": status.startswith("endret"),
+                }
+            )
+        rows = taxlist.build_tax_list(
+            [
+                {
+                    "unit_id": unit_id,
+                    "value": o["value"],
+                    "lower": o["lower"],
+                    "upper": o["upper"],
+                    "flagged": o["flagged"],
+                    "status": o["status"],
+                }
+                for o in out
+            ],
+            settings,
+        )
+        return {
+            "unit_id": unit_id,
+            "dwellings": out,
+            "tax": rows[0],
+            "settings": settings.as_dict(),
+            "valuation_date": run.valuation_date.isoformat(),
+            "run_id": run.id,
+        }
 
 
 def run_summary(platform: Platform, tenant_id: int) -> dict[str, Any]:
     with platform.db.read_session(tenant_id) as session:
         run = latest_run(session)
-        flagged = list(session.scalars(select(DwellingValuation).where(
-            DwellingValuation.run_id == run.id, DwellingValuation.flagged.is_(True)).order_by(DwellingValuation.id)
-            .limit(200)))
-        return {"run_id": run.id, "valuation_date": run.valuation_date.isoformat(), "summary": run.summary,
-                "model_version_id": run.model_version_id,
-                "flagged": [{"unit_id": f.unit_id, "value": f.value, "reason": f.flag_reason,
-                             "suggestion_id": f.suggestion_id} for f in flagged]}
+        flagged = list(
+            session.scalars(
+                select(DwellingValuation)
+                .where(DwellingValuation.run_id == run.id, DwellingValuation.flagged.is_(True))
+                .order_by(DwellingValuation.id)
+                .limit(200)
+            )
+        )
+        return {
+            "run_id": run.id,
+            "valuation_date": run.valuation_date.isoformat(),
+            "summary": run.summary,
+            "model_version_id": run.model_version_id,
+            "flagged": [
+                {
+                    "unit_id": f.unit_id,
+                    "value": f.value,
+                    "reason": f.flag_reason,
+                    "suggestion_id": f.suggestion_id,
+                }
+                for f in flagged
+            ],
+        }
 
 
 def load_demo(platform: Platform, tenant_id: int, progress=lambda _m: None) -> int:
@@ -337,11 +647,25 @@ def load_demo(platform: Platform, tenant_id: int, progress=lambda _m: None) -> i
         if session.scalar(select(func.count()).select_from(ValuationRun)):
             return 0
     progress("Verdsetter demoboliger (eiendomsskatt) …")
-    set_settings(platform, tenant_id, {"promille": 2.0, "bunnfradrag": 200_000, "valuation_date": "2025-01-01",
-                                       "exemptions": {}}, actor="demo")
+    set_settings(
+        platform,
+        tenant_id,
+        {"promille": 2.0, "bunnfradrag": 200_000, "valuation_date": "2025-01-01", "exemptions": {}},
+        actor="demo",
+    )
     sales, dwellings = demo.generate(n_dwellings=1500, n_sales=1500, seed=1)
-    res = value_from_files(platform, tenant_id, sales=demo.to_csv_bytes(sales), sales_name="demo-salg.csv",
-                           dwellings=demo.to_csv_bytes(dwellings), dwellings_name="demo-boliger.csv",
-                           mapping_text=json.dumps(demo.DEMO_MAPPING), mapping_name="demo.json", actor="demo",
-                           source="demo", valuation_date=date(2025, 1, 1), max_suggestions=DEMO_SUGGESTIONS)
+    res = value_from_files(
+        platform,
+        tenant_id,
+        sales=demo.to_csv_bytes(sales),
+        sales_name="demo-salg.csv",
+        dwellings=demo.to_csv_bytes(dwellings),
+        dwellings_name="demo-boliger.csv",
+        mapping_text=json.dumps(demo.DEMO_MAPPING),
+        mapping_name="demo.json",
+        actor="demo",
+        source="demo",
+        valuation_date=date(2025, 1, 1),
+        max_suggestions=DEMO_SUGGESTIONS,
+    )
     return res["suggestions"]

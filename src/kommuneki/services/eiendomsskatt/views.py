@@ -31,8 +31,10 @@ def _no_store(resp):
 
 
 def _ran(res: dict) -> str:
-    return (f"{res['dwellings']} boliger er verdsatt; {res['flagged']} er flagget for kontroll og "
-            f"{res['sales_rejected']} salg utelatt med grunn.")
+    return (
+        f"{res['dwellings']} boliger er verdsatt; {res['flagged']} er flagget for kontroll og "
+        f"{res['sales_rejected']} salg utelatt med grunn."
+    )
 
 
 async def _uploads(request: Request, form) -> tuple[dict, str, str]:
@@ -54,35 +56,69 @@ async def _uploads(request: Request, form) -> tuple[dict, str, str]:
     return files, mapping_text, mapping_name
 
 
-def _editor_page(request: Request, p: Principal, data: tuple, choices: editor.Choices | None = None,
-                 outcome: editor.Outcome | None = None, status_code: int = 200):
+def _editor_page(
+    request: Request,
+    p: Principal,
+    data: tuple,
+    choices: editor.Choices | None = None,
+    outcome: editor.Outcome | None = None,
+    status_code: int = 200,
+):
     """The column-by-column editor for one upload (``data`` from :func:`_editor_data`): the guessed (or
     given, or sent) choices and their errors."""
     f, sales, dwellings, columns = data
     if choices is None:
         draft = f.get("mapping")
-        choices = editor.from_mapping(columns, sales, Mapping.from_dict(draft)) if draft \
+        choices = (
+            editor.from_mapping(columns, sales, Mapping.from_dict(draft))
+            if draft
             else editor.guess(columns, sales)
+        )
     outcome = outcome or editor.Outcome(None, {}, [])
-    return _no_store(render(
-        request, "eiendomsskatt/mapping.html", p, status_code=status_code, f=f, columns=columns, choices=choices,
-        errors=outcome.errors, missing=outcome.missing, n_sales=len(sales), n_dwellings=len(dwellings),
-        labels=editor.FIELD_LABELS, required=REQUIRED_SALES,
-        colnames={f"felt_{c.index}": c.name for c in columns}, types=BUILDING_TYPES, type_labels=editor.TYPE_LABELS))
+    return _no_store(
+        render(
+            request,
+            "eiendomsskatt/mapping.html",
+            p,
+            status_code=status_code,
+            f=f,
+            columns=columns,
+            choices=choices,
+            errors=outcome.errors,
+            missing=outcome.missing,
+            n_sales=len(sales),
+            n_dwellings=len(dwellings),
+            labels=editor.FIELD_LABELS,
+            required=REQUIRED_SALES,
+            colnames={f"felt_{c.index}": c.name for c in columns},
+            types=BUILDING_TYPES,
+            type_labels=editor.TYPE_LABELS,
+        )
+    )
 
 
 def _editor_data(request: Request, p: Principal, item_id: int):
     f = service.uploaded_files(get_platform(request), p.tenant_id, item_id)
-    sales, dwellings = read_table(f["sales"], f["sales_name"]), read_table(f["dwellings"], f["dwellings_name"])
+    sales, dwellings = (
+        read_table(f["sales"], f["sales_name"]),
+        read_table(f["dwellings"], f["dwellings_name"]),
+    )
     return f, sales, dwellings, editor.describe(sales, dwellings)
 
 
 async def _store(request: Request, p: Principal, files: dict, mapping: dict | None) -> int:
     """Store the uploaded sales and dwellings files (raw first) with the mapping; the sales item's id."""
     sales_id, _d = service.store_files(
-        get_platform(request), p.tenant_id, sales=await read_upload(request, files["salg"]),
-        sales_name=files["salg"].filename, dwellings=await read_upload(request, files["boliger"]),
-        dwellings_name=files["boliger"].filename, actor=p.actor, source="upload", mapping=mapping)
+        get_platform(request),
+        p.tenant_id,
+        sales=await read_upload(request, files["salg"]),
+        sales_name=files["salg"].filename,
+        dwellings=await read_upload(request, files["boliger"]),
+        dwellings_name=files["boliger"].filename,
+        actor=p.actor,
+        source="upload",
+        mapping=mapping,
+    )
     return sales_id
 
 
@@ -94,16 +130,32 @@ def _start_valuation(request: Request, p: Principal, sales_item_id: int, mapping
     platform = get_platform(request)
     tenant_id, actor = p.tenant_id, p.actor
     if jobs.running(platform, tenant_id, service.SERVICE) is not None:
-        return redirect(f"/eiendomsskatt/oppsett/{sales_item_id}",
-                        ("info", "En verdsetting pågår allerede. Filene dine er lagret: trykk «Verdsett boligene» "
-                                 "igjen når den er ferdig."), request)
+        return redirect(
+            f"/eiendomsskatt/oppsett/{sales_item_id}",
+            (
+                "info",
+                "En verdsetting pågår allerede. Filene dine er lagret: trykk «Verdsett boligene» "
+                "igjen når den er ferdig.",
+            ),
+            request,
+        )
 
     def work(report) -> dict:
-        res = service.value_uploaded(platform, tenant_id, sales_item_id, mapping, actor=actor, progress=report)
+        res = service.value_uploaded(
+            platform, tenant_id, sales_item_id, mapping, actor=actor, progress=report
+        )
         return {**res, "message": _ran(res)}
 
-    job_id = jobs.start(platform, tenant_id, service=service.SERVICE, title="Verdsetting av boliger", actor=actor,
-                        fn=work, result_url="/eiendomsskatt", failure_url=f"/eiendomsskatt/oppsett/{sales_item_id}")
+    job_id = jobs.start(
+        platform,
+        tenant_id,
+        service=service.SERVICE,
+        title="Verdsetting av boliger",
+        actor=actor,
+        fn=work,
+        result_url="/eiendomsskatt",
+        failure_url=f"/eiendomsskatt/oppsett/{sales_item_id}",
+    )
     return redirect(f"/jobber/{job_id}")
 
 
@@ -125,17 +177,35 @@ def router() -> APIRouter:
             svg_scatter = plots.ratio_vs_price(pts[:, 0], pts[:, 1] / pts[:, 0])
             svg_bands = plots.ratio_by_band(study["groups"].get("price_band", []))
         settings = service.get_settings(platform, p.tenant_id)
-        return _no_store(render(request, "eiendomsskatt/overview.html", p, run=run, svg_scatter=svg_scatter,
-                                svg_bands=svg_bands, settings=settings.as_dict()))
+        return _no_store(
+            render(
+                request,
+                "eiendomsskatt/overview.html",
+                p,
+                run=run,
+                svg_scatter=svg_scatter,
+                svg_bands=svg_bands,
+                settings=settings.as_dict(),
+            )
+        )
 
     @r.post("/eiendomsskatt/innstillinger", include_in_schema=False)
-    async def save_settings(request: Request, p: Principal = Depends(page_principal), promille: str = Form(""),
-                            bunnfradrag: str = Form(""), valuation_date: str = Form("")):
+    async def save_settings(
+        request: Request,
+        p: Principal = Depends(page_principal),
+        promille: str = Form(""),
+        bunnfradrag: str = Form(""),
+        valuation_date: str = Form(""),
+    ):
         _office(p)
         platform = get_platform(request)
         current = service.get_settings(platform, p.tenant_id).as_dict()
-        raw = {**current, "promille": promille.replace(",", "."), "bunnfradrag": bunnfradrag.replace(" ", "") or 0,
-               "valuation_date": valuation_date or current["valuation_date"]}
+        raw = {
+            **current,
+            "promille": promille.replace(",", "."),
+            "bunnfradrag": bunnfradrag.replace(" ", "") or 0,
+            "valuation_date": valuation_date or current["valuation_date"],
+        }
         try:
             service.set_settings(platform, p.tenant_id, raw, actor=p.actor)
         except DomainError as exc:
@@ -198,9 +268,13 @@ def router() -> APIRouter:
         action = form.get("handling", "verdsett")
         if action in ("json", "yaml"):
             media = "application/json" if action == "json" else "application/yaml"
-            return _no_store(Response(editor.dump(outcome.mapping, action), media_type=f"{media}; charset=utf-8",
-                                      headers={"Content-Disposition":
-                                               f'attachment; filename="kolonneoppsett.{action}"'}))
+            return _no_store(
+                Response(
+                    editor.dump(outcome.mapping, action),
+                    media_type=f"{media}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="kolonneoppsett.{action}"'},
+                )
+            )
         # the checks above are quick; the valuation runs as a job (a refusal there links back here)
         return _start_valuation(request, p, item_id, outcome.mapping)
 
@@ -210,17 +284,30 @@ def router() -> APIRouter:
         _office(p)
         data = editor.dump(service.latest_mapping(get_platform(request), p.tenant_id), fmt)
         media = "application/json" if fmt == "json" else "application/yaml"
-        return _no_store(Response(data, media_type=f"{media}; charset=utf-8",
-                                  headers={"Content-Disposition": f'attachment; filename="kolonneoppsett.{fmt}"'}))
+        return _no_store(
+            Response(
+                data,
+                media_type=f"{media}; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="kolonneoppsett.{fmt}"'},
+            )
+        )
 
     @r.get("/eiendomsskatt/skatteliste.{fmt}", include_in_schema=False)
     def tax_list(fmt: str, request: Request, p: Principal = Depends(page_principal)):
         _office(p)
         data = service.export_tax_list(get_platform(request), p.tenant_id, fmt, actor=p.actor)
-        media = "text/csv; charset=utf-8" if fmt == "csv" else \
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return _no_store(Response(data, media_type=media,
-                                  headers={"Content-Disposition": f'attachment; filename="skatteliste.{fmt}"'}))
+        media = (
+            "text/csv; charset=utf-8"
+            if fmt == "csv"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        return _no_store(
+            Response(
+                data,
+                media_type=media,
+                headers={"Content-Disposition": f'attachment; filename="skatteliste.{fmt}"'},
+            )
+        )
 
     @r.get("/eiendomsskatt/bolig/{unit_id:path}", include_in_schema=False)
     def dwelling_page(unit_id: str, request: Request, p: Principal = Depends(page_principal)):
@@ -228,13 +315,20 @@ def router() -> APIRouter:
         d = service.dwelling(get_platform(request), p.tenant_id, unit_id)
         return _no_store(render(request, "eiendomsskatt/dwelling.html", p, d=d))
 
-    @r.get("/api/v1/eiendomsskatt/dwellings/{unit_id:path}", tags=["eiendomsskatt"],
-           summary="One taxable unit's valuation, explanation and tax")
+    @r.get(
+        "/api/v1/eiendomsskatt/dwellings/{unit_id:path}",
+        tags=["eiendomsskatt"],
+        summary="One taxable unit's valuation, explanation and tax",
+    )
     def api_dwelling(unit_id: str, request: Request, principal: Principal = Depends(current_principal)):
         _office(principal)
         return service.dwelling(get_platform(request), principal.tenant_id, unit_id)
 
-    @r.get("/api/v1/eiendomsskatt/runs/latest", tags=["eiendomsskatt"], summary="The latest run and its ratio study")
+    @r.get(
+        "/api/v1/eiendomsskatt/runs/latest",
+        tags=["eiendomsskatt"],
+        summary="The latest run and its ratio study",
+    )
     def api_run(request: Request, principal: Principal = Depends(current_principal)):
         _office(principal)
         return service.run_summary(get_platform(request), principal.tenant_id)

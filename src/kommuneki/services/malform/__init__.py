@@ -10,10 +10,18 @@ EXPLANATION_SCHEMA = {
     "type": "object",
     "required": ["summary", "evidence"],
     "properties": {
-        "evidence": {"type": "array", "items": {
-            "type": "object", "required": ["type", "language", "score"],
-            "properties": {"type": {"const": "language_score"}, "language": {"type": "string"},
-                           "score": {"type": "number"}}}},
+        "evidence": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "language", "score"],
+                "properties": {
+                    "type": {"const": "language_score"},
+                    "language": {"type": "string"},
+                    "score": {"type": "number"},
+                },
+            },
+        },
         "method": {"type": "string"},
     },
 }
@@ -21,6 +29,7 @@ EXPLANATION_SCHEMA = {
 
 def spec() -> ServiceSpec:
     from .cli import group
+
     def router():
         # views (and what they import) load only when a web app is built, so commands start fast
         from .views import router as make_router
@@ -28,10 +37,23 @@ def spec() -> ServiceSpec:
         return make_router()
 
     return ServiceSpec(
-        name="malform", title="Målform",
+        name="malform",
+        title="Målform",
         description="Foreslår om et dokument er skrevet på bokmål, nynorsk eller engelsk.",
-        kinds=[SuggestionKind(name=engine.KIND, title="Målform", explanation_schema=EXPLANATION_SCHEMA,
-                              automatable=True,
-                              value_schema={"type": "object", "required": ["language"],
-                                            "properties": {"language": {"enum": ["nb", "nn", "en", "other"]}}})],
-        router_factory=router, cli_group=group, model_cards=lambda: [engine.model_card()])
+        kinds=[
+            SuggestionKind(
+                name=engine.KIND,
+                title="Målform",
+                explanation_schema=EXPLANATION_SCHEMA,
+                automatable=True,
+                value_schema={
+                    "type": "object",
+                    "required": ["language"],
+                    "properties": {"language": {"enum": ["nb", "nn", "en", "other"]}},
+                },
+            )
+        ],
+        router_factory=router,
+        cli_group=group,
+        model_cards=lambda: [engine.model_card()],
+    )

@@ -28,8 +28,14 @@ def scan(ctx: click.Context, files: tuple[Path, ...], as_json: bool, tenant: str
         data = path.read_bytes()
         if tenant is None:
             p = engine.suggest_malform(extract(data, path.name).text)
-            return {"file": str(path), "kind": p.kind, "value": p.value, "confidence": p.confidence,
-                    "explanation": p.explanation, "recorded": False}
+            return {
+                "file": str(path),
+                "kind": p.kind,
+                "value": p.value,
+                "confidence": p.confidence,
+                "explanation": p.explanation,
+                "recorded": False,
+            }
         platform, tenant_id = runner.platform_and_tenant(tenant)
         s = service.analyse_document(platform, tenant_id, data, filename=path.name, actor="cli", source="cli")
         return {"file": str(path), **s, "recorded": True}

@@ -27,19 +27,34 @@ def suggest_malform(text: str) -> Proposal:
         "evidence": [{"type": "language_score", "language": code, "score": score} for code, score in ranked],
         "method": "Andel ord som finnes i ordlistene til hvert språk (simplemma).",
     }
-    return Proposal(kind=KIND, value={"language": guess.code}, confidence=guess.confidence,
-                    explanation=explanation, model_name=MODEL_NAME, model_version=MODEL_VERSION,
-                    input_hash=hashlib.sha256(text.encode()).hexdigest(),
-                    cpu_ms=(time.process_time() - start) * 1000)
+    return Proposal(
+        kind=KIND,
+        value={"language": guess.code},
+        confidence=guess.confidence,
+        explanation=explanation,
+        model_name=MODEL_NAME,
+        model_version=MODEL_VERSION,
+        input_hash=hashlib.sha256(text.encode()).hexdigest(),
+        cpu_ms=(time.process_time() - start) * 1000,
+    )
 
 
 def model_card() -> dict:
     return {
-        "name": MODEL_NAME, "version": MODEL_VERSION, "service": "malform",
+        "name": MODEL_NAME,
+        "version": MODEL_VERSION,
+        "service": "malform",
         "intended_use": "Foreslå om et dokument er på bokmål, nynorsk eller engelsk, så svaret kan gis på riktig målform.",
-        "training_data": {"description": "Ingen trening: ordlister fra simplemma (Wiktionary-baserte).", "rows": 0,
-                          "period": None, "sha256": None, "personal_data": False},
+        "training_data": {
+            "description": "Ingen trening: ordlister fra simplemma (Wiktionary-baserte).",
+            "rows": 0,
+            "period": None,
+            "sha256": None,
+            "personal_data": False,
+        },
         "metrics": {"note": "Ikke målt på kommunale data ennå."},
-        "limitations": ["Korte tekster (under ti ord) gir usikre svar.",
-                        "Bokmål og nynorsk deler mange ord; radikalt bokmål kan forveksles med nynorsk."],
+        "limitations": [
+            "Korte tekster (under ti ord) gir usikre svar.",
+            "Bokmål og nynorsk deler mange ord; radikalt bokmål kan forveksles med nynorsk.",
+        ],
     }

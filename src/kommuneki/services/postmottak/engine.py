@@ -38,19 +38,40 @@ ACTIONS = ("journalfores", "videresendes", "slettes")
 ACTION_LABELS = {"journalfores": "journalføres", "videresendes": "videresendes", "slettes": "slettes"}
 # Deleting these is allowed without a person (arkivlova: none of them is a case document).
 AUTO_DELETABLE = ("spam", "newsletter", "auto_reply", "read_receipt", "bounce")
-DELETE_REASON_LABELS = {"spam": "søppelpost", "newsletter": "nyhetsbrev/reklame", "auto_reply": "automatisk svar",
-                        "read_receipt": "lesekvittering", "bounce": "returmelding", "duplicate": "duplikat",
-                        "other": "annet"}
+DELETE_REASON_LABELS = {
+    "spam": "søppelpost",
+    "newsletter": "nyhetsbrev/reklame",
+    "auto_reply": "automatisk svar",
+    "read_receipt": "lesekvittering",
+    "bounce": "returmelding",
+    "duplicate": "duplikat",
+    "other": "annet",
+}
 # Dokumenttype codes from the Fiks Arkiv kodeliste (no.ks.fiks.arkiv.v1.kodelister.dokumenttype) that the
 # postmottak uses, plus the tenant's own types where the kodeliste has none (tests check the first set
 # against the published list).
-FIKS_DOKUMENTTYPER = {"SØKNAD": "Søknad", "MELDING": "Melding", "KORR": "Korrespondanse", "KLAGE": "Klage",
-                      "UTTALELSE": "Uttalelse", "FAKTURA": "Faktura", "AVTALE": "Avtale", "RAPPORT": "Rapport",
-                      "VEDTAK": "Vedtak", "DOKUMENT": "Dokument", "NOTAT": "Notat", "INNSIGELSE": "Innsigelse"}
+FIKS_DOKUMENTTYPER = {
+    "SØKNAD": "Søknad",
+    "MELDING": "Melding",
+    "KORR": "Korrespondanse",
+    "KLAGE": "Klage",
+    "UTTALELSE": "Uttalelse",
+    "FAKTURA": "Faktura",
+    "AVTALE": "Avtale",
+    "RAPPORT": "Rapport",
+    "VEDTAK": "Vedtak",
+    "DOKUMENT": "Dokument",
+    "NOTAT": "Notat",
+    "INNSIGELSE": "Innsigelse",
+}
 TENANT_DOKUMENTTYPER = {"INNSYNSKRAV": "Innsynskrav"}
 KINDS = {
-    "action": "postmottak.action", "forward": "postmottak.forward", "delete": "postmottak.delete",
-    "unit": "postmottak.unit", "dokumenttype": "postmottak.dokumenttype", "innsyn": "postmottak.innsyn",
+    "action": "postmottak.action",
+    "forward": "postmottak.forward",
+    "delete": "postmottak.delete",
+    "unit": "postmottak.unit",
+    "dokumenttype": "postmottak.dokumenttype",
+    "innsyn": "postmottak.innsyn",
     "case": "postmottak.case",
 }
 SENSITIVE_TYPES = ("SAERLIG_KATEGORI", "FODSELSNUMMER", "D_NUMMER", "H_NUMMER")
@@ -104,22 +125,38 @@ class Triage:
         """The CLI's object (without ``path``)."""
         d = self.deadlines
         return {
-            "action": {"value": self.action, "confidence": self.action_confidence, "delete_reason": self.delete_reason},
+            "action": {
+                "value": self.action,
+                "confidence": self.action_confidence,
+                "delete_reason": self.delete_reason,
+            },
             "unit": {"value": self.unit, "confidence": self.unit_confidence},
-            "dokumenttype": {"value": self.dokumenttype, "label": dokumenttype_label(self.dokumenttype),
-                             "confidence": self.dokumenttype_confidence, "journalposttype": "I" if self.action == "journalfores" else None},
-            "title": self.title, "offentlig_tittel": self.offentlig_tittel,
+            "dokumenttype": {
+                "value": self.dokumenttype,
+                "label": dokumenttype_label(self.dokumenttype),
+                "confidence": self.dokumenttype_confidence,
+                "journalposttype": "I" if self.action == "journalfores" else None,
+            },
+            "title": self.title,
+            "offentlig_tittel": self.offentlig_tittel,
             "korrespondansepart": self.korrespondansepart,
-            "innsyn": {"detected": self.innsyn.detected, "via_einnsyn": self.innsyn.via_einnsyn,
-                       "received": self.received.isoformat(),
-                       "deadline": d.deadline.isoformat() if d else None,
-                       "deemed_refusal": d.deemed_refusal.isoformat() if d else None},
-            "sensitive": self.sensitive, "sensitive_status": self.sensitive_status,
+            "innsyn": {
+                "detected": self.innsyn.detected,
+                "via_einnsyn": self.innsyn.via_einnsyn,
+                "received": self.received.isoformat(),
+                "deadline": d.deadline.isoformat() if d else None,
+                "deemed_refusal": d.deemed_refusal.isoformat() if d else None,
+            },
+            "sensitive": self.sensitive,
+            "sensitive_status": self.sensitive_status,
             "language": self.language,
-            "explanation": {"rule": None if self.rule is None else {"rule": self.rule.rule, "header": self.rule.header},
-                            "terms": self.terms, "highlights": self.highlights,
-                            "innsyn_evidence": self.innsyn.evidence,
-                            "alternatives": {k: [list(a) for a in v] for k, v in self.alternatives.items()}},
+            "explanation": {
+                "rule": None if self.rule is None else {"rule": self.rule.rule, "header": self.rule.header},
+                "terms": self.terms,
+                "highlights": self.highlights,
+                "innsyn_evidence": self.innsyn.evidence,
+                "alternatives": {k: [list(a) for a in v] for k, v in self.alternatives.items()},
+            },
             "model": {"name": self.model_name, "version": self.model_version},
             "defects": self.defects,
         }
@@ -130,6 +167,7 @@ def default_model() -> TextModel:
     """The model shipped in the package, trained on the demo corpus (see its card)."""
     if not DEFAULT_MODEL_PATH.exists():
         from ...core.errors import NotFound
+
         raise NotFound("Standardmodellen for postmottak mangler i installasjonen.")
     return TextModel.load(DEFAULT_MODEL_PATH)
 
@@ -143,8 +181,18 @@ def _sensitive(text: str) -> tuple[list[dict[str, Any]], str]:
         found = detect(text, names=False)
     except Exception:  # noqa: BLE001 - a fault in the sister service must not stop the post
         return [], "unavailable"
-    return [{"type": f.type, "category": f.category, "start": f.start, "end": f.end, "text": f.text,
-             "score": round(float(f.score), 3)} for f in found if f.type in SENSITIVE_TYPES], "checked"
+    return [
+        {
+            "type": f.type,
+            "category": f.category,
+            "start": f.start,
+            "end": f.end,
+            "text": f.text,
+            "score": round(float(f.score), 3),
+        }
+        for f in found
+        if f.type in SENSITIVE_TYPES
+    ], "checked"
 
 
 def propose_title(m: ParsedMessage, innsyn_detected: bool) -> str:
@@ -161,6 +209,7 @@ def public_title(title: str, sensitive: list[dict[str, Any]]) -> str:
     """offentligTittel: the title with names and identifiers the skjerming service finds replaced."""
     try:
         from ..skjerming.detect import detect
+
         spans = [(f.start, f.end) for f in detect(title) if f.type not in ("EPOST",)]
     except Exception:  # noqa: BLE001 - see _sensitive
         # without the check we cannot know the title is safe to publish: withhold it, a person decides
@@ -171,15 +220,21 @@ def public_title(title: str, sensitive: list[dict[str, Any]]) -> str:
     return out
 
 
-def triage(m: ParsedMessage, model: TextModel, *, received: date | datetime | None = None,
-           innsyn_days: int = innsyn.DEFAULT_DAYS, check_sensitive: bool = True) -> Triage:
+def triage(
+    m: ParsedMessage,
+    model: TextModel,
+    *,
+    received: date | datetime | None = None,
+    innsyn_days: int = innsyn.DEFAULT_DAYS,
+    check_sensitive: bool = True,
+) -> Triage:
     """Every suggestion for one parsed message. ``received`` is the arrival day (IMAP internal date);
     without it the Date header is used, and without that, today."""
     start = time.process_time()
     text = features.model_text(m)
     shown = features.display_text(m)
     if isinstance(received, datetime):
-        received = local_date(received)   # the Norwegian calendar day, not the UTC one
+        received = local_date(received)  # the Norwegian calendar day, not the UTC one
     received = received or (local_date(m.date) if m.date else local_today())
     rule = rules.machine_mail(m)
     pred = model.predict(text)
@@ -208,25 +263,54 @@ def triage(m: ParsedMessage, model: TextModel, *, received: date | datetime | No
     terms = {task: p.terms for task, p in pred.items()}
     highlights = highlight_spans(shown, sorted({t["term"] for p in pred.values() for t in p.terms}))
     return Triage(
-        action=action, action_confidence=round(action_conf, 4), delete_reason=delete_reason,
-        unit=unit, unit_confidence=round(unit_conf, 4), dokumenttype=dtype, dokumenttype_confidence=round(dtype_conf, 4),
-        title=title, offentlig_tittel=public_title(title, sensitive) if action == "journalfores" else title,
-        korrespondansepart={"navn": m.sender or m.sender_address, "epost": m.sender_address,
-                            "korrespondanseparttype": "EA"},
-        innsyn=found, deadlines=innsyn.deadlines(received, innsyn_days) if found.detected else None,
-        received=received, sensitive=sensitive, sensitive_status=status, language=lang.code, rule=rule,
-        terms=terms, highlights=highlights,
+        action=action,
+        action_confidence=round(action_conf, 4),
+        delete_reason=delete_reason,
+        unit=unit,
+        unit_confidence=round(unit_conf, 4),
+        dokumenttype=dtype,
+        dokumenttype_confidence=round(dtype_conf, 4),
+        title=title,
+        offentlig_tittel=public_title(title, sensitive) if action == "journalfores" else title,
+        korrespondansepart={
+            "navn": m.sender or m.sender_address,
+            "epost": m.sender_address,
+            "korrespondanseparttype": "EA",
+        },
+        innsyn=found,
+        deadlines=innsyn.deadlines(received, innsyn_days) if found.detected else None,
+        received=received,
+        sensitive=sensitive,
+        sensitive_status=status,
+        language=lang.code,
+        rule=rule,
+        terms=terms,
+        highlights=highlights,
         alternatives={task: p.alternatives for task, p in pred.items()},
-        model_name=model.name, model_version=model.version,
+        model_name=model.name,
+        model_version=model.version,
         input_hash=hashlib.sha256(text.encode("utf-8", "replace")).hexdigest(),
-        cpu_ms=(time.process_time() - start) * 1000, defects=list(m.defects))
+        cpu_ms=(time.process_time() - start) * 1000,
+        defects=list(m.defects),
+    )
 
 
 # --- proposals for the core ------------------------------------------------------------------------
 
-def _term_evidence(terms: list[dict[str, Any]], highlights: dict[str, list[list[int]]]) -> list[dict[str, Any]]:
-    return [{"type": "term", "term": t["term"], "weight": t["weight"],
-             "label": features.pseudo_label(t["term"]), "spans": highlights.get(t["term"], [])} for t in terms]
+
+def _term_evidence(
+    terms: list[dict[str, Any]], highlights: dict[str, list[list[int]]]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "term",
+            "term": t["term"],
+            "weight": t["weight"],
+            "label": features.pseudo_label(t["term"]),
+            "spans": highlights.get(t["term"], []),
+        }
+        for t in terms
+    ]
 
 
 def action_kind(t: Triage) -> str:
@@ -254,9 +338,16 @@ def proposals(t: Triage) -> list[Proposal]:
         evidence = _term_evidence(t.terms.get("action", []), t.highlights)
         if t.action == "slettes" and t.terms.get("delete_reason"):
             evidence += _term_evidence(t.terms["delete_reason"][:4], t.highlights)
-        summary = f"Foreslår at meldingen {ACTION_LABELS[t.action]}" + \
-            (f" ({DELETE_REASON_LABELS.get(t.delete_reason or 'other', t.delete_reason)})" if t.action == "slettes" else "") + \
-            (" og sendes til " + t.unit if t.action == "videresendes" and t.unit else "") + "."
+        summary = (
+            f"Foreslår at meldingen {ACTION_LABELS[t.action]}"
+            + (
+                f" ({DELETE_REASON_LABELS.get(t.delete_reason or 'other', t.delete_reason)})"
+                if t.action == "slettes"
+                else ""
+            )
+            + (" og sendes til " + t.unit if t.action == "videresendes" and t.unit else "")
+            + "."
+        )
     guards = []
     if t.innsyn.detected:
         guards.append("innsyn")
@@ -265,39 +356,82 @@ def proposals(t: Triage) -> list[Proposal]:
         guards.append("sensitive")
         summary += " Meldingen har sensitivt innhold og behandles ikke automatisk."
     value = {"action": t.action, "delete_reason": t.delete_reason, "unit": t.unit}
-    out.append(Proposal(kind=action_kind(t), value=value, confidence=t.action_confidence,
-                        explanation={"summary": summary, "evidence": evidence, "guards": guards,
-                                     "alternatives": [list(a) for a in t.alternatives.get("action", [])]},
-                        cpu_ms=cpu, **common))
+    out.append(
+        Proposal(
+            kind=action_kind(t),
+            value=value,
+            confidence=t.action_confidence,
+            explanation={
+                "summary": summary,
+                "evidence": evidence,
+                "guards": guards,
+                "alternatives": [list(a) for a in t.alternatives.get("action", [])],
+            },
+            cpu_ms=cpu,
+            **common,
+        )
+    )
     if t.unit:
-        out.append(Proposal(kind=KINDS["unit"], value={"unit": t.unit}, confidence=t.unit_confidence,
-                            explanation={"summary": f"Foreslått enhet: {t.unit}.",
-                                         "evidence": _term_evidence(t.terms.get("unit", []), t.highlights),
-                                         "alternatives": [list(a) for a in t.alternatives.get("unit", [])]},
-                            **common))
+        out.append(
+            Proposal(
+                kind=KINDS["unit"],
+                value={"unit": t.unit},
+                confidence=t.unit_confidence,
+                explanation={
+                    "summary": f"Foreslått enhet: {t.unit}.",
+                    "evidence": _term_evidence(t.terms.get("unit", []), t.highlights),
+                    "alternatives": [list(a) for a in t.alternatives.get("unit", [])],
+                },
+                **common,
+            )
+        )
     if t.dokumenttype:
-        out.append(Proposal(kind=KINDS["dokumenttype"],
-                            value={"dokumenttype": t.dokumenttype, "label": dokumenttype_label(t.dokumenttype),
-                                   "journalposttype": "I", "tittel": t.title, "offentlig_tittel": t.offentlig_tittel,
-                                   "korrespondansepart": t.korrespondansepart,
-                                   "skjerming": bool(t.sensitive)},
-                            confidence=t.dokumenttype_confidence,
-                            explanation={"summary": f"Journalføres som inngående {dokumenttype_label(t.dokumenttype).lower()}.",
-                                         "evidence": _term_evidence(t.terms.get("dokumenttype", []), t.highlights)
-                                         + ([{"type": "rule", "rule": "innsyn", "header": "innsynskrav"}]
-                                            if t.dokumenttype == "INNSYNSKRAV" else []),
-                                         "alternatives": [list(a) for a in t.alternatives.get("dokumenttype", [])]},
-                            **common))
+        out.append(
+            Proposal(
+                kind=KINDS["dokumenttype"],
+                value={
+                    "dokumenttype": t.dokumenttype,
+                    "label": dokumenttype_label(t.dokumenttype),
+                    "journalposttype": "I",
+                    "tittel": t.title,
+                    "offentlig_tittel": t.offentlig_tittel,
+                    "korrespondansepart": t.korrespondansepart,
+                    "skjerming": bool(t.sensitive),
+                },
+                confidence=t.dokumenttype_confidence,
+                explanation={
+                    "summary": f"Journalføres som inngående {dokumenttype_label(t.dokumenttype).lower()}.",
+                    "evidence": _term_evidence(t.terms.get("dokumenttype", []), t.highlights)
+                    + (
+                        [{"type": "rule", "rule": "innsyn", "header": "innsynskrav"}]
+                        if t.dokumenttype == "INNSYNSKRAV"
+                        else []
+                    ),
+                    "alternatives": [list(a) for a in t.alternatives.get("dokumenttype", [])],
+                },
+                **common,
+            )
+        )
     if t.innsyn.detected and t.deadlines:
         d = t.deadlines
-        out.append(Proposal(kind=KINDS["innsyn"],
-                            value={"detected": True, "via_einnsyn": t.innsyn.via_einnsyn,
-                                   "received": d.received.isoformat(), "deadline": d.deadline.isoformat(),
-                                   "deemed_refusal": d.deemed_refusal.isoformat()},
-                            confidence=round(t.innsyn.score, 4),
-                            explanation={"summary": f"Innsynskrav mottatt {d.received:%d.%m.%Y}: avgjøres innen "
-                                         f"{d.deadline:%d.%m.%Y}; uten svar innen {d.deemed_refusal:%d.%m.%Y} regnes "
-                                         "det som avslag (offl. § 32).",
-                                         "evidence": [{"type": "pattern", **e} for e in t.innsyn.evidence]},
-                            **common))
+        out.append(
+            Proposal(
+                kind=KINDS["innsyn"],
+                value={
+                    "detected": True,
+                    "via_einnsyn": t.innsyn.via_einnsyn,
+                    "received": d.received.isoformat(),
+                    "deadline": d.deadline.isoformat(),
+                    "deemed_refusal": d.deemed_refusal.isoformat(),
+                },
+                confidence=round(t.innsyn.score, 4),
+                explanation={
+                    "summary": f"Innsynskrav mottatt {d.received:%d.%m.%Y}: avgjøres innen "
+                    f"{d.deadline:%d.%m.%Y}; uten svar innen {d.deemed_refusal:%d.%m.%Y} regnes "
+                    "det som avslag (offl. § 32).",
+                    "evidence": [{"type": "pattern", **e} for e in t.innsyn.evidence],
+                },
+                **common,
+            )
+        )
     return out

@@ -11,7 +11,9 @@ from ...ingest.email import ParsedMessage
 MAX_BODY = 4000
 MAX_ATTACHMENT = 1500
 FREEMAIL = ("gmail.com", "hotmail.com", "outlook.com", "online.no", "icloud.com", "yahoo.com", "live.no")
-_QUOTE_MARKERS = re.compile(r"^(-----\s*Opprinnelig melding|-----\s*Original Message|>|Fra: .*\nSendt:)", re.M)
+_QUOTE_MARKERS = re.compile(
+    r"^(-----\s*Opprinnelig melding|-----\s*Original Message|>|Fra: .*\nSendt:)", re.M
+)
 
 PSEUDO_LABELS = {
     "hdr_listunsubscribe": "List-Unsubscribe-hode (nyhetsbrev)",
@@ -37,7 +39,7 @@ def pseudo_label(term: str) -> str | None:
 def strip_quoted(body: str) -> str:
     """Drop the quoted earlier message of a reply: it describes the old mail, not this one."""
     m = _QUOTE_MARKERS.search(body)
-    return body[:m.start()] if m and m.start() > 20 else body
+    return body[: m.start()] if m and m.start() > 20 else body
 
 
 def header_tokens(m: ParsedMessage) -> list[str]:

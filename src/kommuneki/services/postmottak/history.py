@@ -43,20 +43,42 @@ MAX_DOCUMENT_CHARS = 20000
 #: How many problems the error message quotes when nothing usable is left.
 QUOTED_PROBLEMS = 10
 
-ACTION_ALIASES = {"journalfores": "journalfores", "journalfort": "journalfores", "journalfor": "journalfores",
-                  "videresendes": "videresendes", "videresendt": "videresendes", "videresend": "videresendes",
-                  "slettes": "slettes", "slettet": "slettes", "slett": "slettes"}
+ACTION_ALIASES = {
+    "journalfores": "journalfores",
+    "journalfort": "journalfores",
+    "journalfor": "journalfores",
+    "videresendes": "videresendes",
+    "videresendt": "videresendes",
+    "videresend": "videresendes",
+    "slettes": "slettes",
+    "slettet": "slettes",
+    "slett": "slettes",
+}
 DELETE_REASONS = ("spam", "newsletter", "auto_reply", "read_receipt", "bounce", "duplicate", "other")
 # CSV column names: the documented English name first, then the Norwegian ones also accepted.
-CSV_COLUMNS = {"action": ("action", "handling"), "unit": ("unit", "enhet"),
-               "dokumenttype": ("dokumenttype", "document_type"),
-               "delete_reason": ("delete_reason", "slettegrunn"), "file": ("file", "fil"),
-               "subject": ("subject", "emne", "tittel"), "from": ("from", "fra", "avsender"),
-               "body": ("body", "tekst", "innhold"), "date": ("date", "dato")}
+CSV_COLUMNS = {
+    "action": ("action", "handling"),
+    "unit": ("unit", "enhet"),
+    "dokumenttype": ("dokumenttype", "document_type"),
+    "delete_reason": ("delete_reason", "slettegrunn"),
+    "file": ("file", "fil"),
+    "subject": ("subject", "emne", "tittel"),
+    "from": ("from", "fra", "avsender"),
+    "body": ("body", "tekst", "innhold"),
+    "date": ("date", "dato"),
+}
 # Noark 5 dokumenttype (M083, free text: «Brev», «Søknad» …) → the Fiks Arkiv codes the engine uses.
-DOKUMENTTYPE_SYNONYMS = {"brev": "KORR", "e-post": "KORR", "epost": "KORR", "e-brev": "KORR",
-                         "soknad": "SØKNAD", "innsynsbegjaering": "INNSYNSKRAV", "innsynsbegjæring": "INNSYNSKRAV",
-                         "begjaering om innsyn": "INNSYNSKRAV", "begjæring om innsyn": "INNSYNSKRAV"}
+DOKUMENTTYPE_SYNONYMS = {
+    "brev": "KORR",
+    "e-post": "KORR",
+    "epost": "KORR",
+    "e-brev": "KORR",
+    "soknad": "SØKNAD",
+    "innsynsbegjaering": "INNSYNSKRAV",
+    "innsynsbegjæring": "INNSYNSKRAV",
+    "begjaering om innsyn": "INNSYNSKRAV",
+    "begjæring om innsyn": "INNSYNSKRAV",
+}
 INCOMING = ("inngående dokument", "inngaaende dokument", "inngående", "i")
 CANCELLED = ("utgår", "utgaar", "u")
 SENDER_TYPES = ("avsender", "ea")
@@ -69,9 +91,9 @@ class History:
 
     raws: list[bytes] = field(default_factory=list)
     labels: list[dict[str, Any]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)   # rows left out, with line and reason
-    notes: list[str] = field(default_factory=list)      # used, but something to know
-    sources: list[str] = field(default_factory=list)    # «name (kind, n meldinger)»
+    problems: list[str] = field(default_factory=list)  # rows left out, with line and reason
+    notes: list[str] = field(default_factory=list)  # used, but something to know
+    sources: list[str] = field(default_factory=list)  # «name (kind, n meldinger)»
 
     def add(self, raw: bytes, labels: dict[str, Any]) -> None:
         self.raws.append(raw)
@@ -85,14 +107,25 @@ class History:
         self.sources += other.sources
 
     def summary(self) -> dict[str, Any]:
-        return {"messages": len(self.raws), "sources": self.sources, "problems": self.problems,
-                "notes": self.notes, "actions": dict(Counter(lab["action"] for lab in self.labels))}
+        return {
+            "messages": len(self.raws),
+            "sources": self.sources,
+            "problems": self.problems,
+            "notes": self.notes,
+            "actions": dict(Counter(lab["action"] for lab in self.labels)),
+        }
 
 
-def label(action: str, unit: str | None, dokumenttype: str | None, delete_reason: str | None = None
-          ) -> dict[str, Any]:
-    return {"action": action, "unit": unit or None, "dokumenttype": dokumenttype or None,
-            "delete_reason": delete_reason or None, "innsyn": dokumenttype == "INNSYNSKRAV"}
+def label(
+    action: str, unit: str | None, dokumenttype: str | None, delete_reason: str | None = None
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "unit": unit or None,
+        "dokumenttype": dokumenttype or None,
+        "delete_reason": delete_reason or None,
+        "innsyn": dokumenttype == "INNSYNSKRAV",
+    }
 
 
 def _fold(value: str) -> str:
@@ -151,6 +184,7 @@ def _inside(base: Path, relative: str) -> Path | None:
 
 # --- sources ---------------------------------------------------------------------------------------------
 
+
 def load(path: Path, *, documents: bool = True) -> History:
     """One source, chosen by what ``path`` is: a folder, a ``.csv`` or a Noark 5 ``.xml``."""
     if path.is_dir():
@@ -160,8 +194,10 @@ def load(path: Path, *, documents: bool = True) -> History:
         return from_csv(path)
     if suffix == ".xml":
         return from_noark(path, documents=documents)
-    raise InvalidInput(f"{path.name}: ukjent historikk. Bruk en mappe (<handling>/<enhet>/[<dokumenttype>/]fil), "
-                       "en CSV-fil (.csv) eller et Noark 5-arkivuttrekk (arkivstruktur.xml).")
+    raise InvalidInput(
+        f"{path.name}: ukjent historikk. Bruk en mappe (<handling>/<enhet>/[<dokumenttype>/]fil), "
+        "en CSV-fil (.csv) eller et Noark 5-arkivuttrekk (arkivstruktur.xml)."
+    )
 
 
 def load_all(paths: list[Path] | tuple[Path, ...], *, documents: bool = True) -> History:
@@ -172,9 +208,11 @@ def load_all(paths: list[Path] | tuple[Path, ...], *, documents: bool = True) ->
     if not out.raws:
         shown = out.problems[:QUOTED_PROBLEMS]
         more = len(out.problems) - len(shown)
-        raise InvalidInput("Ingen brukbare meldinger i historikken." +
-                           ("".join(f"\n  {p}" for p in shown) if shown else "") +
-                           (f"\n  … og {more} til." if more > 0 else ""))
+        raise InvalidInput(
+            "Ingen brukbare meldinger i historikken."
+            + ("".join(f"\n  {p}" for p in shown) if shown else "")
+            + (f"\n  … og {more} til." if more > 0 else "")
+        )
     return out
 
 
@@ -185,8 +223,10 @@ def from_folder(folder: Path) -> History:
     for f in files:
         parts = f.relative_to(folder).parts
         if len(parts) < 2 or parts[0] not in engine.ACTIONS:
-            raise InvalidInput(f"{f}: forventet mappene <handling>/<enhet>/[<dokumenttype>/]fil, "
-                               "der handling er journalfores, videresendes eller slettes.")
+            raise InvalidInput(
+                f"{f}: forventet mappene <handling>/<enhet>/[<dokumenttype>/]fil, "
+                "der handling er journalfores, videresendes eller slettes."
+            )
         unit = parts[1] if len(parts) > 2 and parts[1] != "-" else None
         dtype = parts[2] if len(parts) > 3 and parts[2] != "-" else None
         for raw in messages_in(f):
@@ -222,11 +262,15 @@ def from_csv(path: Path) -> History:
                 col[key] = names.index(alias)
                 break
     if "action" not in col:
-        raise InvalidInput(f"{path.name}: CSV-filen mangler kolonnen «action» (handling). Kolonner: action; unit; "
-                           "dokumenttype; og enten file eller subject, from og body.")
+        raise InvalidInput(
+            f"{path.name}: CSV-filen mangler kolonnen «action» (handling). Kolonner: action; unit; "
+            "dokumenttype; og enten file eller subject, from og body."
+        )
     if "file" not in col and not {"subject", "body"} & col.keys():
-        raise InvalidInput(f"{path.name}: CSV-filen trenger kolonnen «file» (sti til .eml/.msg) eller tekstkolonnene "
-                           "«subject», «from» og «body».")
+        raise InvalidInput(
+            f"{path.name}: CSV-filen trenger kolonnen «file» (sti til .eml/.msg) eller tekstkolonnene "
+            "«subject», «from» og «body»."
+        )
     base = path.resolve().parent
     used = 0
     line = reader.line_num
@@ -246,7 +290,7 @@ def from_csv(path: Path) -> History:
             used += _csv_row(out, row, col, len(names), base)
         except DomainError as exc:
             out.problems.append(f"{path.name} linje {start}: {exc.message}")
-        except (ValueError, UnicodeError, LookupError) as exc:   # a message that cannot be built or read
+        except (ValueError, UnicodeError, LookupError) as exc:  # a message that cannot be built or read
             out.problems.append(f"{path.name} linje {start}: kunne ikke lese meldingen ({exc}).")
     out.sources.append(f"{path.name} (CSV, {used} meldinger)")
     return out
@@ -261,7 +305,9 @@ def _csv_row(out: History, row: list[str], col: dict[str, int], width: int, base
 
     action = normalise_action(get("action"))
     if action is None:
-        raise InvalidInput(f"ukjent handling «{get('action')}» (bruk journalfores, videresendes eller slettes).")
+        raise InvalidInput(
+            f"ukjent handling «{get('action')}» (bruk journalfores, videresendes eller slettes)."
+        )
     unit = get("unit")
     unit = None if unit in ("", "-") else unit
     dtype = fiks_dokumenttype(get("dokumenttype")) if action == "journalfores" else None
@@ -269,7 +315,9 @@ def _csv_row(out: History, row: list[str], col: dict[str, int], width: int, base
     if reason is not None:
         reason = reason.casefold().replace("-", "_").replace(" ", "_")
         if reason not in DELETE_REASONS:
-            raise InvalidInput(f"ukjent slettegrunn «{get('delete_reason')}» (bruk {', '.join(DELETE_REASONS)}).")
+            raise InvalidInput(
+                f"ukjent slettegrunn «{get('delete_reason')}» (bruk {', '.join(DELETE_REASONS)})."
+            )
     lab = label(action, unit, dtype, reason if action == "slettes" else None)
     ref = get("file")
     if ref:
@@ -302,6 +350,7 @@ def _csv_row(out: History, row: list[str], col: dict[str, int], width: int, base
 
 
 # --- Noark 5 arkivuttrekk ------------------------------------------------------------------------------
+
 
 @dataclass
 class _Row:
@@ -363,10 +412,12 @@ def _refuse_doctype(path: Path) -> None:
     except _Prolog:
         pass
     except expat.ExpatError:
-        pass   # not well-formed: the reader that follows says so in Norwegian
+        pass  # not well-formed: the reader that follows says so in Norwegian
     if found:
-        raise InvalidInput(f"{path.name}: XML-filen har en DOCTYPE-deklarasjon. Et Noark 5-uttrekk har ingen, "
-                           "og slike filer leses ikke av sikkerhetshensyn.")
+        raise InvalidInput(
+            f"{path.name}: XML-filen har en DOCTYPE-deklarasjon. Et Noark 5-uttrekk har ingen, "
+            "og slike filer leses ikke av sikkerhetshensyn."
+        )
 
 
 def from_noark(path: Path, *, documents: bool = True) -> History:
@@ -395,8 +446,10 @@ def from_noark(path: Path, *, documents: bool = True) -> History:
         for event, el in ET.iterparse(path, events=("start", "end")):
             if event == "start":
                 if not stack and el.tag != _N + "arkiv":
-                    raise InvalidInput(f"{path.name}: ikke et Noark 5-arkivuttrekk (arkivstruktur.xml med "
-                                       f"rotelementet arkiv i navnerommet {NOARK_NS}).")
+                    raise InvalidInput(
+                        f"{path.name}: ikke et Noark 5-arkivuttrekk (arkivstruktur.xml med "
+                        f"rotelementet arkiv i navnerommet {NOARK_NS})."
+                    )
                 stack.append(el)
                 if el.tag == _N + "mappe":
                     folders.append(_Folder())
@@ -424,18 +477,28 @@ def from_noark(path: Path, *, documents: bool = True) -> History:
     for row in finished:
         if row.unit is None:
             counts["no_unit"] += 1
-        out.add(message_bytes(row.subject, row.sender, row.body, row.when),
-                label("journalfores", row.unit, row.dokumenttype))
+        out.add(
+            message_bytes(row.subject, row.sender, row.body, row.when),
+            label("journalfores", row.unit, row.dokumenttype),
+        )
     if counts["not_incoming"]:
-        out.notes.append(f"{path.name}: {counts['not_incoming']} journalposter som ikke er inngående, ble ikke brukt.")
+        out.notes.append(
+            f"{path.name}: {counts['not_incoming']} journalposter som ikke er inngående, ble ikke brukt."
+        )
     if counts["cancelled"]:
-        out.notes.append(f"{path.name}: {counts['cancelled']} journalposter med status «Utgår» ble ikke brukt.")
+        out.notes.append(
+            f"{path.name}: {counts['cancelled']} journalposter med status «Utgår» ble ikke brukt."
+        )
     if counts["no_unit"]:
-        out.notes.append(f"{path.name}: {counts['no_unit']} journalposter uten administrativ enhet (verken på "
-                         "journalposten eller saksmappen) trener ikke enhet.")
+        out.notes.append(
+            f"{path.name}: {counts['no_unit']} journalposter uten administrativ enhet (verken på "
+            "journalposten eller saksmappen) trener ikke enhet."
+        )
     if counts["no_document"]:
-        out.notes.append(f"{path.name}: for {counts['no_document']} journalposter manglet dokumentfilen eller den "
-                         "kunne ikke leses; bare tittel og korrespondansepart ble brukt.")
+        out.notes.append(
+            f"{path.name}: for {counts['no_document']} journalposter manglet dokumentfilen eller den "
+            "kunne ikke leses; bare tittel og korrespondansepart ble brukt."
+        )
     out.sources.append(f"{path.name} (Noark 5-arkivuttrekk, {len(out.raws)} inngående journalposter)")
     return out
 
@@ -450,31 +513,47 @@ def _journalpost(el: ET.Element, base: Path, documents: bool, counts: Counter, o
     if _text(el, "journalstatus").casefold() in CANCELLED:
         counts["cancelled"] += 1
         return None
-    ident = (f"{_text(el, 'journalaar')}/{_text(el, 'journalsekvensnummer')}".strip("/")
-             or _text(el, "systemID") or "uten nummer")
+    ident = (
+        f"{_text(el, 'journalaar')}/{_text(el, 'journalsekvensnummer')}".strip("/")
+        or _text(el, "systemID")
+        or "uten nummer"
+    )
     title = _text(el, "tittel")
     if not title:
         out.problems.append(f"journalpost {ident}: mangler tittel, ble ikke brukt.")
         return None
     parts = el.findall(_N + "korrespondansepart")
-    sender = next((p for p in parts if _text(p, "korrespondanseparttype").casefold() in SENDER_TYPES),
-                  parts[0] if parts else None)
+    sender = next(
+        (p for p in parts if _text(p, "korrespondanseparttype").casefold() in SENDER_TYPES),
+        parts[0] if parts else None,
+    )
     name, addr = _text(sender, "korrespondansepartNavn"), _text(sender, "epostadresse")
     internal = [p for p in parts if _text(p, "korrespondanseparttype").casefold() in INTERNAL_RECIPIENT_TYPES]
-    unit = _text(el, "administrativEnhet") or next(
-        (u for u in (_text(p, "administrativEnhet") for p in internal + parts) if u), "") or None
+    unit = (
+        _text(el, "administrativEnhet")
+        or next((u for u in (_text(p, "administrativEnhet") for p in internal + parts) if u), "")
+        or None
+    )
     docs = el.findall(_N + "dokumentbeskrivelse")
-    main = next((d for d in docs if _text(d, "tilknyttetRegistreringSom").casefold() in ("hoveddokument", "h")),
-                docs[0] if docs else None)
+    main = next(
+        (d for d in docs if _text(d, "tilknyttetRegistreringSom").casefold() in ("hoveddokument", "h")),
+        docs[0] if docs else None,
+    )
     text = ""
     if documents and main is not None:
         text = _document_text(main, base)
         if not text:
             counts["no_document"] += 1
     body = "\n\n".join(p for p in (text, name) if p)
-    return _Row(ident=ident, subject=title, sender=formataddr((name, addr)) if addr else name, body=body,
-                when=_date(_text(el, "mottattDato")) or _date(_text(el, "journaldato")), unit=unit,
-                dokumenttype=fiks_dokumenttype(_text(main, "dokumenttype")))
+    return _Row(
+        ident=ident,
+        subject=title,
+        sender=formataddr((name, addr)) if addr else name,
+        body=body,
+        when=_date(_text(el, "mottattDato")) or _date(_text(el, "journaldato")),
+        unit=unit,
+        dokumenttype=fiks_dokumenttype(_text(main, "dokumenttype")),
+    )
 
 
 def _document_text(doc: ET.Element, base: Path) -> str:

@@ -24,20 +24,48 @@ DEEMED_REFUSAL_DAYS = 5
 
 PATTERNS = [
     ("innsynskrav", re.compile(r"\binnsyns(?:krav|begjæring|begjering)\w*", re.I), 1.0),
-    ("krav_om_innsyn", re.compile(r"\b(?:krav|krev|krever|kreve|ber|be|begjærer|ønsker|ønskjer)\s+(?:\w+\s+){0,3}?(?:om\s+)?innsyn\b", re.I), 1.0),
-    ("begjaering_om_innsyn", re.compile(r"\b(?:begjæring|begjæringa|begjering|forespørsel|førespurnad|"
-                                        r"anmodning|oppmoding|søknad)\s+om\s+innsyn\b", re.I), 1.0),
+    (
+        "krav_om_innsyn",
+        re.compile(
+            r"\b(?:krav|krev|krever|kreve|ber|be|begjærer|ønsker|ønskjer)\s+(?:\w+\s+){0,3}?(?:om\s+)?innsyn\b",
+            re.I,
+        ),
+        1.0,
+    ),
+    (
+        "begjaering_om_innsyn",
+        re.compile(
+            r"\b(?:begjæring|begjæringa|begjering|forespørsel|førespurnad|"
+            r"anmodning|oppmoding|søknad)\s+om\s+innsyn\b",
+            re.I,
+        ),
+        1.0,
+    ),
     # the standard closing of a request: "Dersom innsyn (helt eller delvis) avslås, ber jeg om hjemmelen"
-    ("avslag_hjemmel", re.compile(r"\b(?:dersom|om|viss|hvis)\s+innsyn\b[^.?!]{0,40}?\bavsl(?:ag|å|ått|et)\w*",
-                                  re.I), 1.0),
+    (
+        "avslag_hjemmel",
+        re.compile(r"\b(?:dersom|om|viss|hvis)\s+innsyn\b[^.?!]{0,40}?\bavsl(?:ag|å|ått|et)\w*", re.I),
+        1.0,
+    ),
     ("innsyn_i", re.compile(r"\binnsyn\s+i\b", re.I), 0.8),
     # asking for a copy ("kan dere sende meg en kopi av …"): with a mention of the public journal (0.5) it
     # is a request; "vedlagt kopi av …" (no asking) is not
-    ("ber_om_kopi", re.compile(r"\b(?:send|sende|få|be om|ber om|ønsker|ønskjer|gjerne ha|vil ha)\b[^.?!]{0,40}?"
-                               r"\bkopi(?:ar|er)?\s+av\b", re.I), 0.5),
+    (
+        "ber_om_kopi",
+        re.compile(
+            r"\b(?:send|sende|få|be om|ber om|ønsker|ønskjer|gjerne ha|vil ha)\b[^.?!]{0,40}?"
+            r"\bkopi(?:ar|er)?\s+av\b",
+            re.I,
+        ),
+        0.5,
+    ),
     ("offentleglova", re.compile(r"\boffentle(?:g|ga)lov(?:a|en)\b|\boffl\.?\s*§", re.I), 0.6),
     ("einnsyn", re.compile(r"\beinnsyn\b", re.I), 0.9),
-    ("foi_en", re.compile(r"\b(?:request|requesting)\s+(?:\w+\s+){0,2}access\s+to\b|freedom of information", re.I), 1.0),
+    (
+        "foi_en",
+        re.compile(r"\b(?:request|requesting)\s+(?:\w+\s+){0,2}access\s+to\b|freedom of information", re.I),
+        1.0,
+    ),
     ("kopi_postliste", re.compile(r"\b(?:postlist\w*|offentlig journal|offentleg journal)\b", re.I), 0.5),
 ]
 
@@ -58,12 +86,16 @@ def detect(text: str, sender_address: str = "") -> InnsynDetection:
         hits = list(rx.finditer(text))
         if hits:
             score += weight
-            evidence += [{"rule": rule, "start": h.start(), "end": h.end(), "text": h.group(0)} for h in hits[:3]]
+            evidence += [
+                {"rule": rule, "start": h.start(), "end": h.end(), "text": h.group(0)} for h in hits[:3]
+            ]
     via = "einnsyn" in sender_address.lower() or any(e["rule"] == "einnsyn" for e in evidence)
     if "einnsyn" in sender_address.lower():
         score += 1.0
         evidence.append({"rule": "sender_einnsyn", "start": -1, "end": -1, "text": sender_address})
-    return InnsynDetection(detected=score >= 1.0, score=min(score, 3.0) / 3.0, via_einnsyn=via, evidence=evidence)
+    return InnsynDetection(
+        detected=score >= 1.0, score=min(score, 3.0) / 3.0, via_einnsyn=via, evidence=evidence
+    )
 
 
 @lru_cache(maxsize=16)
@@ -107,14 +139,19 @@ class InnsynDeadlines:
     def status(self, today: date) -> dict:
         """Countdown for the UI: arbeidsdager left to the deadline, and whether it is overdue or already
         deemed refused."""
-        return {"days_left": arbeidsdager_between(today, self.deadline) if today <= self.deadline
-                else -arbeidsdager_between(self.deadline, today),
-                "overdue": today > self.deadline, "deemed_refused": today > self.deemed_refusal}
+        return {
+            "days_left": arbeidsdager_between(today, self.deadline)
+            if today <= self.deadline
+            else -arbeidsdager_between(self.deadline, today),
+            "overdue": today > self.deadline,
+            "deemed_refused": today > self.deemed_refusal,
+        }
 
 
 def deadlines(received: date, days: int = DEFAULT_DAYS) -> InnsynDeadlines:
     """Deadlines for a request received on ``received``. ``days`` must be 1–3 (tenant setting)."""
     if not 1 <= int(days) <= 3:
         raise InvalidInput("Fristen for innsyn må være 1–3 arbeidsdager.")
-    return InnsynDeadlines(received, add_arbeidsdager(received, int(days)),
-                           add_arbeidsdager(received, DEEMED_REFUSAL_DAYS))
+    return InnsynDeadlines(
+        received, add_arbeidsdager(received, int(days)), add_arbeidsdager(received, DEEMED_REFUSAL_DAYS)
+    )

@@ -20,8 +20,10 @@ class PostmottakMessage(TenantScoped, Base):
     deleted."""
 
     __tablename__ = "postmottak_message"
-    __table_args__ = (UniqueConstraint("tenant_id", "mailbox", "remote_id"),
-                      Index("ix_postmottak_message_state", "tenant_id", "state"))
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "mailbox", "remote_id"),
+        Index("ix_postmottak_message_state", "tenant_id", "state"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), unique=True)
     mailbox: Mapped[str | None] = mapped_column(String(200))
@@ -45,7 +47,9 @@ class PostmottakAction(TenantScoped, Base):
 
     __tablename__ = "postmottak_action"
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("postmottak_message.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("postmottak_message.id", ondelete="CASCADE"), index=True
+    )
     suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestion.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str | None] = mapped_column(String(320))

@@ -47,6 +47,7 @@ ACTION_KINDS = (engine.KINDS["action"], engine.KINDS["forward"], engine.KINDS["d
 
 # --- settings and model ------------------------------------------------------------------------------
 
+
 def tenant_settings(session: Session, tenant_id: int) -> dict[str, Any]:
     t = session.get(Tenant, tenant_id)
     return dict((t.settings or {}).get("postmottak", {})) if t else {}
@@ -75,7 +76,9 @@ def tenant_domains(session: Session, tenant_id: int) -> list[str]:
     configured = tenant_settings(session, tenant_id).get("domains")
     if configured:
         return list(configured)
-    return sorted({u.email.rsplit("@", 1)[-1].lower() for u in session.scalars(select(Unit)) if "@" in (u.email or "")})
+    return sorted(
+        {u.email.rsplit("@", 1)[-1].lower() for u in session.scalars(select(Unit)) if "@" in (u.email or "")}
+    )
 
 
 @lru_cache(maxsize=8)
@@ -88,9 +91,17 @@ def _load_model(path: str, sha: str | None) -> TextModel:
 
 def current_model(session: Session, tenant_id: int) -> TextModel:
     """The tenant's newest active postmottak model, else the shipped default."""
-    mv = session.scalar(select(ModelVersion).where(
-        ModelVersion.service == SERVICE, ModelVersion.tenant_id == tenant_id, ModelVersion.active.is_(True),
-        ModelVersion.artifact_path.is_not(None)).order_by(ModelVersion.id.desc()).limit(1))
+    mv = session.scalar(
+        select(ModelVersion)
+        .where(
+            ModelVersion.service == SERVICE,
+            ModelVersion.tenant_id == tenant_id,
+            ModelVersion.active.is_(True),
+            ModelVersion.artifact_path.is_not(None),
+        )
+        .order_by(ModelVersion.id.desc())
+        .limit(1)
+    )
     if mv is not None and mv.artifact_path and Path(mv.artifact_path).exists():
         return _load_model(mv.artifact_path, mv.artifact_sha256)
     return engine.default_model()
@@ -98,15 +109,28 @@ def current_model(session: Session, tenant_id: int) -> TextModel:
 
 # --- arrival -------------------------------------------------------------------------------------------
 
-def receive(platform: Platform, tenant_id: int, raw: bytes, *, source: str, actor: str,
-            mailbox: str | None = None, remote_id: str | None = None, received_at: datetime | None = None,
-            filename: str | None = None) -> tuple[int, bool]:
+
+def receive(
+    platform: Platform,
+    tenant_id: int,
+    raw: bytes,
+    *,
+    source: str,
+    actor: str,
+    mailbox: str | None = None,
+    remote_id: str | None = None,
+    received_at: datetime | None = None,
+    filename: str | None = None,
+) -> tuple[int, bool]:
     """Store a message and record its arrival. Returns (postmottak message id, new). A mailbox message
     already taken in (same mailbox and remote id) returns the existing row and stores nothing."""
     with platform.db.tenant_session(tenant_id) as session:
         if mailbox and remote_id:
-            existing = session.scalar(select(PostmottakMessage.id).where(
-                PostmottakMessage.mailbox == mailbox, PostmottakMessage.remote_id == remote_id))
+            existing = session.scalar(
+                select(PostmottakMessage.id).where(
+                    PostmottakMessage.mailbox == mailbox, PostmottakMessage.remote_id == remote_id
+                )
+            )
             if existing is not None:
                 return existing, False
         message_id = None
@@ -117,13 +141,28 @@ def receive(platform: Platform, tenant_id: int, raw: bytes, *, source: str, acto
             received_at = received_at or parsed.date
         except DomainError:
             pass  # stored anyway; processing records why it cannot be read
-        arrival = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="message", data=raw,
-                               source=source, external_id=message_id, filename=filename,
-                               content_type="message/rfc822", received_at=received_at, actor=actor,
-                               meta={"mailbox": mailbox} if mailbox else None)
-        pm = PostmottakMessage(item_id=arrival.item.id, mailbox=mailbox, remote_id=remote_id,
-                               message_id=(message_id or "")[:500] or None,
-                               received_at=received_at or arrival.item.received_at)
+        arrival = items.ingest(
+            session,
+            platform.blobs,
+            tenant_id,
+            service=SERVICE,
+            kind="message",
+            data=raw,
+            source=source,
+            external_id=message_id,
+            filename=filename,
+            content_type="message/rfc822",
+            received_at=received_at,
+            actor=actor,
+            meta={"mailbox": mailbox} if mailbox else None,
+        )
+        pm = PostmottakMessage(
+            item_id=arrival.item.id,
+            mailbox=mailbox,
+            remote_id=remote_id,
+            message_id=(message_id or "")[:500] or None,
+            received_at=received_at or arrival.item.received_at,
+        )
         session.add(pm)
         session.flush()
         return pm.id, True
@@ -136,7 +175,9 @@ def process(platform: Platform, tenant_id: int, pm_id: int, *, actor: str = "sys
     return process_batch(platform, tenant_id, [pm_id], actor=actor)[0]
 
 
-def process_batch(platform: Platform, tenant_id: int, pm_ids: list[int], *, actor: str = "system") -> list[dict[str, Any]]:
+def process_batch(
+    platform: Platform, tenant_id: int, pm_ids: list[int], *, actor: str = "system"
+) -> list[dict[str, Any]]:
     """Like :func:`process` for several messages in one transaction (bulk loads: fewer commits). If the
     transaction fails, every message in it stays ``received`` and is processed by the next run."""
     automated: list[int] = []
@@ -163,8 +204,16 @@ def process_batch(platform: Platform, tenant_id: int, pm_ids: list[int], *, acto
     return out
 
 
-def _process_in(session: Session, platform: Platform, tenant_id: int, pm: PostmottakMessage,
-                settings: dict[str, Any], model: TextModel, index: "caselink.CaseIndex", actor: str) -> dict[str, Any]:
+def _process_in(
+    session: Session,
+    platform: Platform,
+    tenant_id: int,
+    pm: PostmottakMessage,
+    settings: dict[str, Any],
+    model: TextModel,
+    index: "caselink.CaseIndex",
+    actor: str,
+) -> dict[str, Any]:
     if pm.state != "received":
         return {"id": pm.id, "state": pm.state, "skipped": True}
     item = pm.item
@@ -178,9 +227,15 @@ def _process_in(session: Session, platform: Platform, tenant_id: int, pm: Postmo
     t = engine.triage(parsed, model, received=pm.received_at, innsyn_days=int(settings.get("innsyn_days", 3)))
     item.title = t.title
     item.text = features_text(parsed)
-    item.meta = {**item.meta, "subject": parsed.subject, "from": parsed.sender_address,
-                 "attachments": [a.summary() for a in parsed.attachments], "defects": parsed.defects,
-                 "language": t.language, "highlights": t.highlights}
+    item.meta = {
+        **item.meta,
+        "subject": parsed.subject,
+        "from": parsed.sender_address,
+        "attachments": [a.summary() for a in parsed.attachments],
+        "defects": parsed.defects,
+        "language": t.language,
+        "highlights": t.highlights,
+    }
     if item.duplicate_of_id is not None:
         props = [_duplicate_proposal(t, item.duplicate_of_id)]
     else:
@@ -188,16 +243,24 @@ def _process_in(session: Session, platform: Platform, tenant_id: int, pm: Postmo
         cases = _case_proposal(index, t, parsed)
         if cases is not None:
             props.append(cases)
-    created = [suggestions.suggest(session, platform.registry, tenant_id, SERVICE, p, item_id=item.id, actor=actor)
-               for p in props]
+    created = [
+        suggestions.suggest(session, platform.registry, tenant_id, SERVICE, p, item_id=item.id, actor=actor)
+        for p in props
+    ]
     pm.state, item.state = "triaged", "triaged"
     pm.action, pm.unit = props[0].value.get("action"), t.unit
     pm.sensitive = bool(t.sensitive)
     if t.deadlines and item.duplicate_of_id is None:
         pm.innsyn_deadline, pm.deemed_refusal = t.deadlines.deadline, t.deadlines.deemed_refusal
-    return {"id": pm.id, "item_id": item.id, "state": "triaged", "suggestions": [s.id for s in created],
-            "triage": t.as_json(), "duplicate_of": item.duplicate_of_id,
-            "_automated": [s.id for s in created if s.status == "accepted" and s.kind in ACTION_KINDS]}
+    return {
+        "id": pm.id,
+        "item_id": item.id,
+        "state": "triaged",
+        "suggestions": [s.id for s in created],
+        "triage": t.as_json(),
+        "duplicate_of": item.duplicate_of_id,
+        "_automated": [s.id for s in created if s.status == "accepted" and s.kind in ACTION_KINDS],
+    }
 
 
 _CASE_INDEXES: dict[tuple, "caselink.CaseIndex"] = {}
@@ -205,14 +268,21 @@ _CASE_INDEXES: dict[tuple, "caselink.CaseIndex"] = {}
 
 def _case_index(session: Session, tenant_id: int) -> caselink.CaseIndex:
     """The tenant's open cases as an index, rebuilt only when the cases change."""
-    key = (platform_key := id(session.bind), tenant_id,
-           *session.execute(select(func.count(), func.max(PostmottakCase.id), func.max(PostmottakCase.imported_at))
-                            .where(PostmottakCase.status != "avsluttet")).one())
+    key = (
+        platform_key := id(session.bind),
+        tenant_id,
+        *session.execute(
+            select(func.count(), func.max(PostmottakCase.id), func.max(PostmottakCase.imported_at)).where(
+                PostmottakCase.status != "avsluttet"
+            )
+        ).one(),
+    )
     index = _CASE_INDEXES.get(key)
     if index is None:
         rows = session.scalars(select(PostmottakCase).where(PostmottakCase.status != "avsluttet")).all()
-        index = caselink.CaseIndex([caselink.Case(r.saksnummer, r.title, r.unit, r.gnr, r.bnr, r.address, r.party)
-                                    for r in rows])
+        index = caselink.CaseIndex(
+            [caselink.Case(r.saksnummer, r.title, r.unit, r.gnr, r.bnr, r.address, r.party) for r in rows]
+        )
         for k in [k for k in _CASE_INDEXES if k[:2] == (platform_key, tenant_id)]:
             del _CASE_INDEXES[k]
         _CASE_INDEXES[key] = index
@@ -226,12 +296,19 @@ def features_text(parsed) -> str:
 
 
 def _duplicate_proposal(t: engine.Triage, first_item: int) -> Proposal:
-    return Proposal(kind=engine.KINDS["action"], value={"action": "slettes", "delete_reason": "duplicate", "unit": None},
-                    confidence=1.0, explanation={
-                        "summary": f"Samme innhold er mottatt før (element {first_item}): foreslår å slette duplikatet.",
-                        "evidence": [{"type": "rule", "rule": "duplicate", "header": f"sha256 = element {first_item}"}],
-                        "guards": ["duplicate"]},
-                    model_name="postmottak-regler", model_version="1", input_hash=t.input_hash)
+    return Proposal(
+        kind=engine.KINDS["action"],
+        value={"action": "slettes", "delete_reason": "duplicate", "unit": None},
+        confidence=1.0,
+        explanation={
+            "summary": f"Samme innhold er mottatt før (element {first_item}): foreslår å slette duplikatet.",
+            "evidence": [{"type": "rule", "rule": "duplicate", "header": f"sha256 = element {first_item}"}],
+            "guards": ["duplicate"],
+        },
+        model_name="postmottak-regler",
+        model_version="1",
+        input_hash=t.input_hash,
+    )
 
 
 def _case_proposal(index: caselink.CaseIndex, t: engine.Triage, parsed) -> Proposal | None:
@@ -243,45 +320,82 @@ def _case_proposal(index: caselink.CaseIndex, t: engine.Triage, parsed) -> Propo
     if not cands:
         return None
     best = cands[0]
-    return Proposal(kind=engine.KINDS["case"], value={"saksnummer": best.saksnummer}, confidence=round(best.score, 4),
-                    explanation={"summary": f"Hører trolig til sak {best.saksnummer}.",
-                                 "evidence": best.reasons, "candidates": [c.as_dict() for c in cands]},
-                    model_name="postmottak-sakskobling", model_version="1", input_hash=t.input_hash)
+    return Proposal(
+        kind=engine.KINDS["case"],
+        value={"saksnummer": best.saksnummer},
+        confidence=round(best.score, 4),
+        explanation={
+            "summary": f"Hører trolig til sak {best.saksnummer}.",
+            "evidence": best.reasons,
+            "candidates": [c.as_dict() for c in cands],
+        },
+        model_name="postmottak-sakskobling",
+        model_version="1",
+        input_hash=t.input_hash,
+    )
 
 
-def process_pending(platform: Platform, tenant_id: int, *, actor: str = "system", limit: int | None = None) -> int:
+def process_pending(
+    platform: Platform, tenant_id: int, *, actor: str = "system", limit: int | None = None
+) -> int:
     """Process every message still in state ``received`` (after a crash, or after receive-only runs)."""
     with platform.db.tenant_session(tenant_id) as session:
-        stmt = select(PostmottakMessage.id).where(PostmottakMessage.state == "received").order_by(PostmottakMessage.id)
+        stmt = (
+            select(PostmottakMessage.id)
+            .where(PostmottakMessage.state == "received")
+            .order_by(PostmottakMessage.id)
+        )
         ids = list(session.scalars(stmt.limit(limit) if limit else stmt))
     for pm_id in ids:
         process(platform, tenant_id, pm_id, actor=actor)
     return len(ids)
 
 
-def take_in(platform: Platform, tenant_id: int, raw: bytes, *, source: str, actor: str,
-            filename: str | None = None, received_at: datetime | None = None) -> dict[str, Any]:
+def take_in(
+    platform: Platform,
+    tenant_id: int,
+    raw: bytes,
+    *,
+    source: str,
+    actor: str,
+    filename: str | None = None,
+    received_at: datetime | None = None,
+) -> dict[str, Any]:
     """Receive and process one message from a file or upload."""
-    pm_id, _ = receive(platform, tenant_id, raw, source=source, actor=actor, filename=filename,
-                       received_at=received_at)
+    pm_id, _ = receive(
+        platform, tenant_id, raw, source=source, actor=actor, filename=filename, received_at=received_at
+    )
     return process(platform, tenant_id, pm_id, actor=actor)
 
 
-def poll(platform: Platform, tenant_id: int, source, *, mailbox: str, actor: str = "system") -> dict[str, int]:
+def poll(
+    platform: Platform, tenant_id: int, source, *, mailbox: str, actor: str = "system"
+) -> dict[str, int]:
     """Take in every new message of a mailbox source (IMAP or Graph), then process what is pending.
     Safe to stop at any moment and run again (see the module docstring)."""
     with platform.db.tenant_session(tenant_id) as session:
-        known = set(session.scalars(select(PostmottakMessage.remote_id).where(PostmottakMessage.mailbox == mailbox)))
+        known = set(
+            session.scalars(select(PostmottakMessage.remote_id).where(PostmottakMessage.mailbox == mailbox))
+        )
     received = 0
     for msg in source.new_messages(known):
-        pm_id, new = receive(platform, tenant_id, msg.raw, source=mailbox, actor=actor, mailbox=mailbox,
-                             remote_id=msg.remote_id, received_at=msg.received)
+        pm_id, new = receive(
+            platform,
+            tenant_id,
+            msg.raw,
+            source=mailbox,
+            actor=actor,
+            mailbox=mailbox,
+            remote_id=msg.remote_id,
+            received_at=msg.received,
+        )
         received += new
         process(platform, tenant_id, pm_id, actor=actor)
     return {"received": received, "processed_pending": process_pending(platform, tenant_id, actor=actor)}
 
 
 # --- acting on decisions ------------------------------------------------------------------------------
+
 
 def _decision_for(session: Session, s: Suggestion) -> Decision:
     d = session.scalar(select(Decision).where(Decision.suggestion_id == s.id))
@@ -290,8 +404,14 @@ def _decision_for(session: Session, s: Suggestion) -> Decision:
     return d
 
 
-def execute(platform: Platform, tenant_id: int, suggestion_id: int, *, actor: str,
-            smtp: forward.SmtpSettings | None = None) -> dict[str, Any]:
+def execute(
+    platform: Platform,
+    tenant_id: int,
+    suggestion_id: int,
+    *,
+    actor: str,
+    smtp: forward.SmtpSettings | None = None,
+) -> dict[str, Any]:
     """Carry out a decided action suggestion: forward by SMTP, or mark deleted. Journalføring is done
     through :func:`arkivmelding_for` (the archive system receives the message)."""
     with platform.db.tenant_session(tenant_id) as session:
@@ -303,18 +423,36 @@ def execute(platform: Platform, tenant_id: int, suggestion_id: int, *, actor: st
         pm = session.scalar(select(PostmottakMessage).where(PostmottakMessage.item_id == s.item_id))
         if pm is None:
             raise NotFound("Meldingen finnes ikke.")
-        if session.scalar(select(PostmottakAction.id).where(PostmottakAction.suggestion_id == s.id,
-                                                            PostmottakAction.action.in_(("forwarded", "deleted")))):
+        if session.scalar(
+            select(PostmottakAction.id).where(
+                PostmottakAction.suggestion_id == s.id, PostmottakAction.action.in_(("forwarded", "deleted"))
+            )
+        ):
             return {"message": pm.id, "done": "already"}
         automated = d.actor_policy_id is not None
         if value.get("action") == "slettes":
             pm.state = pm.item.state = "deleted"
-            session.add(PostmottakAction(message_id=pm.id, suggestion_id=s.id, action="deleted",
-                                         actor=actor if not automated else f"policy:{d.actor_policy_id}",
-                                         automated=automated, detail={"reason": value.get("delete_reason")}))
-            audit.record(session, tenant_id, "postmottak.deleted", actor=actor, subject=("postmottak_message", pm.id),
-                         item_id=pm.item_id, message=pm.id, reason=value.get("delete_reason") or "other",
-                         automated=automated)
+            session.add(
+                PostmottakAction(
+                    message_id=pm.id,
+                    suggestion_id=s.id,
+                    action="deleted",
+                    actor=actor if not automated else f"policy:{d.actor_policy_id}",
+                    automated=automated,
+                    detail={"reason": value.get("delete_reason")},
+                )
+            )
+            audit.record(
+                session,
+                tenant_id,
+                "postmottak.deleted",
+                actor=actor,
+                subject=("postmottak_message", pm.id),
+                item_id=pm.item_id,
+                message=pm.id,
+                reason=value.get("delete_reason") or "other",
+                automated=automated,
+            )
             return {"message": pm.id, "done": "deleted"}
         if value.get("action") != "videresendes":
             return {"message": pm.id, "done": "nothing", "note": "journalføring skjer med arkivmelding"}
@@ -330,28 +468,68 @@ def execute(platform: Platform, tenant_id: int, suggestion_id: int, *, actor: st
         else:
             reason = None
         if reason:
-            session.add(PostmottakAction(message_id=pm.id, suggestion_id=s.id, action="forward_refused", target=to,
-                                         actor=actor, automated=automated, detail={"reason": reason}))
-            audit.record(session, tenant_id, "postmottak.forward_refused", actor=actor,
-                         subject=("postmottak_message", pm.id), item_id=pm.item_id, message=pm.id, reason=reason)
+            session.add(
+                PostmottakAction(
+                    message_id=pm.id,
+                    suggestion_id=s.id,
+                    action="forward_refused",
+                    target=to,
+                    actor=actor,
+                    automated=automated,
+                    detail={"reason": reason},
+                )
+            )
+            audit.record(
+                session,
+                tenant_id,
+                "postmottak.forward_refused",
+                actor=actor,
+                subject=("postmottak_message", pm.id),
+                item_id=pm.item_id,
+                message=pm.id,
+                reason=reason,
+            )
             return {"message": pm.id, "done": "refused", "reason": reason}
         raw = items.read_content(session, platform.blobs, pm.item)
         smtp = smtp or smtp_settings(settings)
         sender = settings.get("sender") or (f"postmottak@{domains[0]}" if domains else "postmottak@localhost")
-        msg = forward.build_forward(raw, sender=sender, to=to, subject=pm.item.meta.get("subject", ""),
-                                    note=f"Videresendt fra postmottaket (sak i kommuneki: melding {pm.id}).\n"
-                                         "Originalen ligger ved uendret (original.eml).")
+        msg = forward.build_forward(
+            raw,
+            sender=sender,
+            to=to,
+            subject=pm.item.meta.get("subject", ""),
+            note=f"Videresendt fra postmottaket (sak i kommuneki: melding {pm.id}).\n"
+            "Originalen ligger ved uendret (original.eml).",
+        )
         try:
             forward.send(smtp, msg)
         except (OSError, smtplib.SMTPException) as exc:
             raise Conflict(f"Videresending feilet: {exc}") from exc
         pm.state = pm.item.state = "forwarded"
-        session.add(PostmottakAction(message_id=pm.id, suggestion_id=s.id, action="forwarded", target=to,
-                                     actor=actor if not automated else f"policy:{d.actor_policy_id}",
-                                     automated=automated, detail={"unit": unit_code, "sha256": pm.item.sha256}))
-        audit.record(session, tenant_id, "postmottak.forwarded", actor=actor, subject=("postmottak_message", pm.id),
-                     item_id=pm.item_id, message=pm.id, unit=unit_code, recipient_sha256=audit.sha256_text(to),
-                     original_sha256=pm.item.sha256, automated=automated)
+        session.add(
+            PostmottakAction(
+                message_id=pm.id,
+                suggestion_id=s.id,
+                action="forwarded",
+                target=to,
+                actor=actor if not automated else f"policy:{d.actor_policy_id}",
+                automated=automated,
+                detail={"unit": unit_code, "sha256": pm.item.sha256},
+            )
+        )
+        audit.record(
+            session,
+            tenant_id,
+            "postmottak.forwarded",
+            actor=actor,
+            subject=("postmottak_message", pm.id),
+            item_id=pm.item_id,
+            message=pm.id,
+            unit=unit_code,
+            recipient_sha256=audit.sha256_text(to),
+            original_sha256=pm.item.sha256,
+            automated=automated,
+        )
         return {"message": pm.id, "done": "forwarded", "to": to}
 
 
@@ -360,35 +538,61 @@ def smtp_settings(settings: dict[str, Any]) -> forward.SmtpSettings:
     if not cfg.get("host"):
         raise InvalidInput("SMTP er ikke satt opp for postmottaket (innstilling smtp.host).")
     password = os.environ.get(cfg["password_env"]) if cfg.get("password_env") else None
-    return forward.SmtpSettings(host=cfg["host"], port=int(cfg.get("port", 587)),
-                                sender=settings.get("sender", "postmottak@localhost"),
-                                starttls=bool(cfg.get("starttls", True)), username=cfg.get("username"),
-                                password=password)
+    return forward.SmtpSettings(
+        host=cfg["host"],
+        port=int(cfg.get("port", 587)),
+        sender=settings.get("sender", "postmottak@localhost"),
+        starttls=bool(cfg.get("starttls", True)),
+        username=cfg.get("username"),
+        password=password,
+    )
 
 
 def journalpost_for(session: Session, platform: Platform, pm: PostmottakMessage) -> arkivmelding.Journalpost:
-    s = session.scalar(select(Suggestion).where(Suggestion.item_id == pm.item_id,
-                                                Suggestion.kind == engine.KINDS["dokumenttype"])
-                       .order_by(Suggestion.id.desc()).limit(1))
+    s = session.scalar(
+        select(Suggestion)
+        .where(Suggestion.item_id == pm.item_id, Suggestion.kind == engine.KINDS["dokumenttype"])
+        .order_by(Suggestion.id.desc())
+        .limit(1)
+    )
     if s is None:
         raise Conflict("Meldingen har ikke forslag om journalføring.")
-    value = (s.decision.final_value if s.decision and s.decision.final_value else s.value)
-    case = session.scalar(select(Suggestion).where(Suggestion.item_id == pm.item_id,
-                                                   Suggestion.kind == engine.KINDS["case"],
-                                                   Suggestion.status.in_(("accepted", "changed"))).limit(1))
+    value = s.decision.final_value if s.decision and s.decision.final_value else s.value
+    case = session.scalar(
+        select(Suggestion)
+        .where(
+            Suggestion.item_id == pm.item_id,
+            Suggestion.kind == engine.KINDS["case"],
+            Suggestion.status.in_(("accepted", "changed")),
+        )
+        .limit(1)
+    )
     raw = items.read_content(session, platform.blobs, pm.item)
     parsed = parse_message(raw)
-    docs = [arkivmelding.Dokument(value.get("tittel", pm.item.title or ""), "melding.eml", raw, "message/rfc822", True)]
-    docs += [arkivmelding.Dokument(a.filename, a.filename, a.data, a.content_type) for a in parsed.attachments]
+    docs = [
+        arkivmelding.Dokument(
+            value.get("tittel", pm.item.title or ""), "melding.eml", raw, "message/rfc822", True
+        )
+    ]
+    docs += [
+        arkivmelding.Dokument(a.filename, a.filename, a.data, a.content_type) for a in parsed.attachments
+    ]
     kp = value.get("korrespondansepart") or {}
     return arkivmelding.Journalpost(
         tittel=value.get("tittel") or pm.item.title or "Uten tittel",
         offentlig_tittel=value.get("offentlig_tittel") or value.get("tittel") or "Uten tittel",
-        dokumenttype=value["dokumenttype"], dokumenttype_beskrivelse=engine.dokumenttype_label(value["dokumenttype"]),
+        dokumenttype=value["dokumenttype"],
+        dokumenttype_beskrivelse=engine.dokumenttype_label(value["dokumenttype"]),
         mottatt=pm.received_at if pm.received_at.tzinfo else pm.received_at.replace(tzinfo=timezone.utc),
-        avsender_navn=kp.get("navn", ""), avsender_epost=kp.get("epost", ""), dokumenter=docs,
-        saksnummer=(case.decision.final_value or case.value)["saksnummer"] if case and case.decision else None,
-        skjermet=bool(value.get("skjerming")) or pm.sensitive, ekstern_noekkel=f"kommuneki-postmottak-{pm.id}")
+        avsender_navn=kp.get("navn", ""),
+        avsender_epost=kp.get("epost", ""),
+        dokumenter=docs,
+        saksnummer=(case.decision.final_value or case.value)["saksnummer"]
+        if case and case.decision
+        else None,
+        skjermet=bool(value.get("skjerming")) or pm.sensitive,
+        ekstern_noekkel=f"kommuneki-postmottak-{pm.id}",
+    )
 
 
 def arkivmelding_for(platform: Platform, tenant_id: int, pm_id: int, *, actor: str) -> bytes:
@@ -400,10 +604,25 @@ def arkivmelding_for(platform: Platform, tenant_id: int, pm_id: int, *, actor: s
         xml = arkivmelding.build(journalpost_for(session, platform, pm))
         sha = hashlib.sha256(xml).hexdigest()
         pm.state = pm.item.state = "journalfort"
-        session.add(PostmottakAction(message_id=pm.id, action="journalfort", target="arkivmelding", actor=actor,
-                                     detail={"arkivmelding_sha256": sha}))
-        audit.record(session, tenant_id, "postmottak.journalfort", actor=actor, subject=("postmottak_message", pm.id),
-                     item_id=pm.item_id, message=pm.id, arkivmelding_sha256=sha)
+        session.add(
+            PostmottakAction(
+                message_id=pm.id,
+                action="journalfort",
+                target="arkivmelding",
+                actor=actor,
+                detail={"arkivmelding_sha256": sha},
+            )
+        )
+        audit.record(
+            session,
+            tenant_id,
+            "postmottak.journalfort",
+            actor=actor,
+            subject=("postmottak_message", pm.id),
+            item_id=pm.item_id,
+            message=pm.id,
+            arkivmelding_sha256=sha,
+        )
         return xml
 
 
@@ -433,7 +652,9 @@ def import_cases(platform: Platform, tenant_id: int, data: bytes, *, actor: str)
     dialect = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=dialect)
     if not reader.fieldnames or "saksnummer" not in reader.fieldnames or "tittel" not in reader.fieldnames:
-        raise InvalidInput("CSV-filen må ha kolonnene saksnummer og tittel (og gjerne enhet, gnr, bnr, adresse, part, status).")
+        raise InvalidInput(
+            "CSV-filen må ha kolonnene saksnummer og tittel (og gjerne enhet, gnr, bnr, adresse, part, status)."
+        )
     n = 0
     with platform.db.tenant_session(tenant_id) as session:
         existing = {c.saksnummer: c for c in session.scalars(select(PostmottakCase))}
@@ -441,9 +662,11 @@ def import_cases(platform: Platform, tenant_id: int, data: bytes, *, actor: str)
             sn = (row.get("saksnummer") or "").strip()
             if not caselink.SAKSNR.fullmatch(sn):
                 raise InvalidInput(f"Linje {line}: ugyldig saksnummer «{sn}» (forventet f.eks. 2025/1234).")
+
             def _int(v):
                 v = (v or "").strip()
                 return int(v) if v.isdigit() else None
+
             c = existing.get(sn) or PostmottakCase(saksnummer=sn)
             c.title = (row.get("tittel") or "").strip()[:500]
             c.unit = (row.get("enhet") or "").strip() or None
@@ -453,15 +676,29 @@ def import_cases(platform: Platform, tenant_id: int, data: bytes, *, actor: str)
             c.status = (row.get("status") or "under behandling").strip()
             session.add(c)
             n += 1
-        audit.record(session, tenant_id, "postmottak.cases_imported", actor=actor, count=n,
-                     sha256=hashlib.sha256(data).hexdigest())
+        audit.record(
+            session,
+            tenant_id,
+            "postmottak.cases_imported",
+            actor=actor,
+            count=n,
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
     return n
 
 
 # --- reading: inbox and transparency log -------------------------------------------------------------------
 
-def inbox(platform: Platform, tenant_id: int, *, state: str | None = None, limit: int = 50, offset: int = 0,
-          today: date | None = None) -> tuple[list[dict[str, Any]], int]:
+
+def inbox(
+    platform: Platform,
+    tenant_id: int,
+    *,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    today: date | None = None,
+) -> tuple[list[dict[str, Any]], int]:
     """Messages, newest first, with their pending suggestions and innsyn countdown. Overdue innsyn
     requests come first whatever their age."""
     today = today or local_today()
@@ -470,13 +707,20 @@ def inbox(platform: Platform, tenant_id: int, *, state: str | None = None, limit
         if state:
             stmt = stmt.where(PostmottakMessage.state == state)
         total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = session.scalars(stmt.order_by(PostmottakMessage.innsyn_deadline.is_(None),
-                                             PostmottakMessage.innsyn_deadline, PostmottakMessage.id.desc())
-                               .limit(limit).offset(offset)).all()
+        rows = session.scalars(
+            stmt.order_by(
+                PostmottakMessage.innsyn_deadline.is_(None),
+                PostmottakMessage.innsyn_deadline,
+                PostmottakMessage.id.desc(),
+            )
+            .limit(limit)
+            .offset(offset)
+        ).all()
         out = []
         for pm in rows:
-            sugg = session.scalars(select(Suggestion).where(Suggestion.item_id == pm.item_id)
-                                   .order_by(Suggestion.id)).all()
+            sugg = session.scalars(
+                select(Suggestion).where(Suggestion.item_id == pm.item_id).order_by(Suggestion.id)
+            ).all()
             out.append(_message_dict(pm, sugg, today))
         return out, int(total or 0)
 
@@ -486,21 +730,39 @@ def _message_dict(pm: PostmottakMessage, sugg: list[Suggestion], today: date) ->
     countdown = None
     if pm.innsyn_deadline:
         dl = innsyn.InnsynDeadlines(local_date(pm.received_at), pm.innsyn_deadline, pm.deemed_refusal)
-        countdown = dl.status(today) | {"deadline": pm.innsyn_deadline.isoformat(),
-                                        "deemed_refusal": pm.deemed_refusal.isoformat()}
-    return {"id": pm.id, "item_id": pm.item_id, "state": pm.state, "error": pm.error, "title": item.title,
-            "subject": item.meta.get("subject"), "from": item.meta.get("from"), "received_at": pm.received_at,
-            "action": pm.action, "unit": pm.unit, "sensitive": pm.sensitive, "innsyn": countdown,
-            "duplicate_of": item.duplicate_of_id, "defects": item.meta.get("defects", []),
-            "suggestions": [suggestions.suggestion_dict(s) for s in sugg if s.status != "superseded"]}
+        countdown = dl.status(today) | {
+            "deadline": pm.innsyn_deadline.isoformat(),
+            "deemed_refusal": pm.deemed_refusal.isoformat(),
+        }
+    return {
+        "id": pm.id,
+        "item_id": pm.item_id,
+        "state": pm.state,
+        "error": pm.error,
+        "title": item.title,
+        "subject": item.meta.get("subject"),
+        "from": item.meta.get("from"),
+        "received_at": pm.received_at,
+        "action": pm.action,
+        "unit": pm.unit,
+        "sensitive": pm.sensitive,
+        "innsyn": countdown,
+        "duplicate_of": item.duplicate_of_id,
+        "defects": item.meta.get("defects", []),
+        "suggestions": [suggestions.suggestion_dict(s) for s in sugg if s.status != "superseded"],
+    }
 
 
-def message_detail(platform: Platform, tenant_id: int, pm_id: int, today: date | None = None) -> dict[str, Any]:
+def message_detail(
+    platform: Platform, tenant_id: int, pm_id: int, today: date | None = None
+) -> dict[str, Any]:
     with platform.db.read_session(tenant_id) as session:
         pm = session.get(PostmottakMessage, pm_id)
         if pm is None or pm.tenant_id != tenant_id:
             raise NotFound("Meldingen finnes ikke.")
-        sugg = session.scalars(select(Suggestion).where(Suggestion.item_id == pm.item_id).order_by(Suggestion.id)).all()
+        sugg = session.scalars(
+            select(Suggestion).where(Suggestion.item_id == pm.item_id).order_by(Suggestion.id)
+        ).all()
         d = _message_dict(pm, sugg, today or local_today())
         d["text"] = pm.item.text or ""
         d["highlights"] = pm.item.meta.get("highlights", {})
@@ -511,43 +773,107 @@ def message_detail(platform: Platform, tenant_id: int, pm_id: int, today: date |
 
 def _log(session: Session, pm: PostmottakMessage, sugg: list[Suggestion]) -> list[dict[str, Any]]:
     """The transparency log: arrival, each suggestion (what, why), each decision (who), each action."""
-    events = [{"at": pm.created_at, "what": "mottatt", "detail": {"kilde": pm.item.source, "sha256": pm.item.sha256,
-                                                                  "duplikat_av": pm.item.duplicate_of_id}}]
+    events = [
+        {
+            "at": pm.created_at,
+            "what": "mottatt",
+            "detail": {
+                "kilde": pm.item.source,
+                "sha256": pm.item.sha256,
+                "duplikat_av": pm.item.duplicate_of_id,
+            },
+        }
+    ]
     for s in sugg:
-        events.append({"at": s.created_at, "what": "forslag", "detail": {
-            "type": s.kind, "verdi": s.value, "sikkerhet": s.confidence, "hvorfor": s.explanation.get("summary"),
-            "modell": f"{s.model_name} {s.model_version}", "status": s.status}})
+        events.append(
+            {
+                "at": s.created_at,
+                "what": "forslag",
+                "detail": {
+                    "type": s.kind,
+                    "verdi": s.value,
+                    "sikkerhet": s.confidence,
+                    "hvorfor": s.explanation.get("summary"),
+                    "modell": f"{s.model_name} {s.model_version}",
+                    "status": s.status,
+                },
+            }
+        )
         d = s.decision
         if d is not None:
-            who = f"automatisering (regel {d.actor_policy_id})" if d.actor_policy_id else \
-                (d.actor_user.full_name or d.actor_user.username if d.actor_user else f"bruker {d.actor_user_id}")
-            events.append({"at": d.decided_at, "what": "avgjørelse", "detail": {
-                "type": s.kind, "utfall": d.outcome, "hvem": who, "endelig_verdi": d.final_value, "begrunnelse": d.reason}})
-    for a in session.scalars(select(PostmottakAction).where(PostmottakAction.message_id == pm.id)
-                             .order_by(PostmottakAction.id)):
-        events.append({"at": a.at, "what": "utført", "detail": {"handling": a.action, "til": a.target, "hvem": a.actor,
-                                                                "automatisk": a.automated, **a.detail}})
-    return sorted(events, key=lambda e: (e["at"].replace(tzinfo=timezone.utc) if e["at"].tzinfo is None else e["at"]))
+            who = (
+                f"automatisering (regel {d.actor_policy_id})"
+                if d.actor_policy_id
+                else (
+                    d.actor_user.full_name or d.actor_user.username
+                    if d.actor_user
+                    else f"bruker {d.actor_user_id}"
+                )
+            )
+            events.append(
+                {
+                    "at": d.decided_at,
+                    "what": "avgjørelse",
+                    "detail": {
+                        "type": s.kind,
+                        "utfall": d.outcome,
+                        "hvem": who,
+                        "endelig_verdi": d.final_value,
+                        "begrunnelse": d.reason,
+                    },
+                }
+            )
+    for a in session.scalars(
+        select(PostmottakAction).where(PostmottakAction.message_id == pm.id).order_by(PostmottakAction.id)
+    ):
+        events.append(
+            {
+                "at": a.at,
+                "what": "utført",
+                "detail": {
+                    "handling": a.action,
+                    "til": a.target,
+                    "hvem": a.actor,
+                    "automatisk": a.automated,
+                    **a.detail,
+                },
+            }
+        )
+    return sorted(
+        events, key=lambda e: e["at"].replace(tzinfo=timezone.utc) if e["at"].tzinfo is None else e["at"]
+    )
 
 
-def export_log(platform: Platform, tenant_id: int, pm_id: int, *, actor: str, fmt: str = "json") -> tuple[bytes, str]:
+def export_log(
+    platform: Platform, tenant_id: int, pm_id: int, *, actor: str, fmt: str = "json"
+) -> tuple[bytes, str]:
     """The transparency log of one message as JSON or CSV, recorded in the audit log."""
     detail = message_detail(platform, tenant_id, pm_id)
     with platform.db.tenant_session(tenant_id) as session:
-        audit.record(session, tenant_id, "postmottak.log_exported", actor=actor, subject=("postmottak_message", pm_id),
-                     item_id=detail["item_id"], message=pm_id)
+        audit.record(
+            session,
+            tenant_id,
+            "postmottak.log_exported",
+            actor=actor,
+            subject=("postmottak_message", pm_id),
+            item_id=detail["item_id"],
+            message=pm_id,
+        )
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=";")
         w.writerow(["tidspunkt", "hendelse", "detaljer"])
         for e in detail["log"]:
-            w.writerow([e["at"].isoformat(), e["what"], json.dumps(e["detail"], ensure_ascii=False, default=str)])
+            w.writerow(
+                [e["at"].isoformat(), e["what"], json.dumps(e["detail"], ensure_ascii=False, default=str)]
+            )
         return buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
     body = {"melding": pm_id, "tittel": detail["title"], "logg": detail["log"]}
     return json.dumps(body, ensure_ascii=False, indent=2, default=str).encode("utf-8"), "application/json"
 
 
 # --- training on the tenant's own history ------------------------------------------------------------------
+
 
 def _legal_basis(session: Session, tenant_id: int) -> str | None:
     """The KI-register's recorded legal basis for training this service, else the postmottak setting."""
@@ -559,8 +885,15 @@ def _legal_basis(session: Session, tenant_id: int) -> str | None:
     return basis or tenant_settings(session, tenant_id).get("lawful_basis")
 
 
-def train_tenant(platform: Platform, tenant_id: int, raws: list[bytes], labels: list[dict[str, Any]], *,
-                 actor: str, description: str) -> dict[str, Any]:
+def train_tenant(
+    platform: Platform,
+    tenant_id: int,
+    raws: list[bytes],
+    labels: list[dict[str, Any]],
+    *,
+    actor: str,
+    description: str,
+) -> dict[str, Any]:
     """Train on the tenant's handled mail (personal data): refuses unless the tenant has recorded its
     lawful basis. Holds out every fifth message for the card's metrics; registers the model. The
     history comes from ``history.load_all`` (folder, CSV or Noark 5 journal export) or any other list."""
@@ -569,9 +902,11 @@ def train_tenant(platform: Platform, tenant_id: int, raws: list[bytes], labels: 
     with platform.db.tenant_session(tenant_id) as session:
         basis = _legal_basis(session, tenant_id)
     if not basis or len(str(basis).strip()) < 10:
-        raise Forbidden("Trening på kommunens egen e-post er behandling av personopplysninger. Registrer det "
-                        "rettslige grunnlaget for trening i KI-registeret (eller med kommuneki postmottak "
-                        "settings --lawful-basis …) først.")
+        raise Forbidden(
+            "Trening på kommunens egen e-post er behandling av personopplysninger. Registrer det "
+            "rettslige grunnlaget for trening i KI-registeret (eller med kommuneki postmottak "
+            "settings --lawful-basis …) først."
+        )
     if len(raws) < 50:
         raise InvalidInput("For lite historikk: minst 50 behandlede meldinger trengs for å trene.")
     train_idx = [i for i in range(len(raws)) if i % 5 != 4]
@@ -580,13 +915,30 @@ def train_tenant(platform: Platform, tenant_id: int, raws: list[bytes], labels: 
     version = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
     # heads the history cannot train (one class only: a journal export is all journalføres) are kept
     # from the shipped default model and named in the card
-    model = training.train_on([raws[i] for i in train_idx], [labels[i] for i in train_idx],
-                              version=version, name=f"postmottak-tekst-t{tenant_id}", base=engine.default_model())
+    model = training.train_on(
+        [raws[i] for i in train_idx],
+        [labels[i] for i in train_idx],
+        version=version,
+        name=f"postmottak-tekst-t{tenant_id}",
+        base=engine.default_model(),
+    )
     metrics = training.evaluate(model, [raws[i] for i in held_idx], [labels[i] for i in held_idx])
-    card = training.model_card(model, metrics, training_time_s=model.meta.get("training_time_s"),
-                               personal_data=True, description=description, lawful_basis=str(basis))
+    card = training.model_card(
+        model,
+        metrics,
+        training_time_s=model.meta.get("training_time_s"),
+        personal_data=True,
+        description=description,
+        lawful_basis=str(basis),
+    )
     card["metrics"]["split"] = "hver femte melding holdt utenfor treningen"
     with platform.db.tenant_session(tenant_id) as session:
-        mv = modelreg.register(session, tenant_id=tenant_id, card=card, artifact=model.dumps(),
-                               artifact_dir=platform.model_dir, created_by=actor)
+        mv = modelreg.register(
+            session,
+            tenant_id=tenant_id,
+            card=card,
+            artifact=model.dumps(),
+            artifact_dir=platform.model_dir,
+            created_by=actor,
+        )
         return modelreg.model_dict(mv)

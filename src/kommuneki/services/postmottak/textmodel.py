@@ -54,7 +54,9 @@ class TextModel:
             self._feature_names = self.vectorizer.get_feature_names_out()
         return self._feature_names
 
-    def predict(self, text: str, tasks: tuple[str, ...] = TASKS, top_terms: int = 8) -> dict[str, TaskPrediction]:
+    def predict(
+        self, text: str, tasks: tuple[str, ...] = TASKS, top_terms: int = 8
+    ) -> dict[str, TaskPrediction]:
         """Predict each task for one text with its top contributing terms."""
         x = self.vectorizer.transform([text])
         idx, vals = x.indices, x.data
@@ -80,11 +82,17 @@ class TextModel:
             row = coef[0] * (1 if best == 1 else -1) if coef.shape[0] == 1 else coef[best]
             contrib = vals * row[idx]
             top = np.argsort(-contrib)[:top_terms]
-            terms = [{"term": str(names[idx[i]]), "weight": round(float(contrib[i]), 4)}
-                     for i in top if contrib[i] > 0]
-            out[task] = TaskPrediction(value=str(classes[best]), confidence=round(float(proba[best]), 4),
-                                       alternatives=[(str(classes[i]), round(float(proba[i]), 4)) for i in order[1:4]],
-                                       terms=terms)
+            terms = [
+                {"term": str(names[idx[i]]), "weight": round(float(contrib[i]), 4)}
+                for i in top
+                if contrib[i] > 0
+            ]
+            out[task] = TaskPrediction(
+                value=str(classes[best]),
+                confidence=round(float(proba[best]), 4),
+                alternatives=[(str(classes[i]), round(float(proba[i]), 4)) for i in order[1:4]],
+                terms=terms,
+            )
         if self.base is not None:
             borrowed = tuple(t for t in tasks if t not in self.classifiers and t in self.base.classifiers)
             if borrowed:
@@ -92,8 +100,13 @@ class TextModel:
         return out
 
     def _payload(self) -> dict[str, Any]:
-        return {"format": FORMAT, "vectorizer": self.vectorizer, "classifiers": self.classifiers,
-                "meta": self.meta, "base": None if self.base is None else self.base._payload()}
+        return {
+            "format": FORMAT,
+            "vectorizer": self.vectorizer,
+            "classifiers": self.classifiers,
+            "meta": self.meta,
+            "base": None if self.base is None else self.base._payload(),
+        }
 
     def dumps(self) -> bytes:
         import joblib
@@ -106,10 +119,15 @@ class TextModel:
     def _from_payload(cls, obj: Any) -> "TextModel":
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
             from ...core.errors import InvalidInput
+
             raise InvalidInput("Modellfilen er ikke en postmottak-modell.")
         base = obj.get("base")
-        return cls(obj["vectorizer"], obj["classifiers"], obj["meta"],
-                   base=cls._from_payload(base) if base is not None else None)
+        return cls(
+            obj["vectorizer"],
+            obj["classifiers"],
+            obj["meta"],
+            base=cls._from_payload(base) if base is not None else None,
+        )
 
     @classmethod
     def loads(cls, data: bytes) -> "TextModel":
@@ -122,8 +140,15 @@ class TextModel:
         return cls.loads(Path(path).read_bytes())
 
 
-def train(texts: list[str], labels: list[dict[str, str | None]], *, name: str, version: str,
-          max_features: int = 30000, c: float = 8.0) -> TextModel:
+def train(
+    texts: list[str],
+    labels: list[dict[str, str | None]],
+    *,
+    name: str,
+    version: str,
+    max_features: int = 30000,
+    c: float = 8.0,
+) -> TextModel:
     """Train on ``texts`` with per-task labels (a task label of None leaves that row out of the task:
     unit only for mail that is kept, dokumenttype only for journalføring, delete_reason only for
     deletions). Refuses a task with fewer than two classes by leaving it out."""
@@ -131,8 +156,16 @@ def train(texts: list[str], labels: list[dict[str, str | None]], *, name: str, v
     from sklearn.linear_model import LogisticRegression
 
     start = time.time()
-    vec = TfidfVectorizer(lowercase=True, ngram_range=(1, 2), min_df=3, max_df=0.5, sublinear_tf=True,
-                          max_features=max_features, token_pattern=TOKEN_PATTERN, dtype=np.float32)
+    vec = TfidfVectorizer(
+        lowercase=True,
+        ngram_range=(1, 2),
+        min_df=3,
+        max_df=0.5,
+        sublinear_tf=True,
+        max_features=max_features,
+        token_pattern=TOKEN_PATTERN,
+        dtype=np.float32,
+    )
     x = vec.fit_transform(texts)
     classifiers = {}
     counts = {}
@@ -149,9 +182,15 @@ def train(texts: list[str], labels: list[dict[str, str | None]], *, name: str, v
     digest = hashlib.sha256()
     for t in texts:
         digest.update(t.encode("utf-8", "replace"))
-    meta = {"name": name, "version": version, "rows": len(texts), "class_counts": counts,
-            "data_sha256": digest.hexdigest(), "training_time_s": round(time.time() - start, 2),
-            "vocabulary": len(vec.vocabulary_)}
+    meta = {
+        "name": name,
+        "version": version,
+        "rows": len(texts),
+        "class_counts": counts,
+        "data_sha256": digest.hexdigest(),
+        "training_time_s": round(time.time() - start, 2),
+        "vocabulary": len(vec.vocabulary_),
+    }
     vec.stop_words_ = None  # large and not needed for transform
     return TextModel(vec, classifiers, meta)
 
@@ -164,8 +203,11 @@ def borrow_missing(model: TextModel, base: TextModel) -> TextModel:
     missing = [t for t in TASKS if t not in model.classifiers and t in base.classifiers]
     if not missing:
         return model
-    model.base = TextModel(base.vectorizer, {t: base.classifiers[t] for t in missing},
-                           {"name": base.name, "version": base.version, "vocabulary": base.meta.get("vocabulary")})
+    model.base = TextModel(
+        base.vectorizer,
+        {t: base.classifiers[t] for t in missing},
+        {"name": base.name, "version": base.version, "vocabulary": base.meta.get("vocabulary")},
+    )
     model.meta["borrowed"] = {t: f"{base.name} {base.version}" for t in missing}
     return model
 

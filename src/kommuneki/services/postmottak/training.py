@@ -30,13 +30,22 @@ MODEL_NAME = "postmottak-tekst"
 def task_labels(labels: dict[str, Any]) -> dict[str, str | None]:
     """Per-task training labels from a message's labels."""
     action = labels["action"]
-    return {"action": action, "unit": labels.get("unit") if action != "slettes" else None,
-            "dokumenttype": labels.get("dokumenttype") if action == "journalfores" else None,
-            "delete_reason": (labels.get("delete_reason") or "other") if action == "slettes" else None}
+    return {
+        "action": action,
+        "unit": labels.get("unit") if action != "slettes" else None,
+        "dokumenttype": labels.get("dokumenttype") if action == "journalfores" else None,
+        "delete_reason": (labels.get("delete_reason") or "other") if action == "slettes" else None,
+    }
 
 
-def train_on(raws: Iterable[bytes], labels: list[dict[str, Any]], *, version: str,
-             name: str = MODEL_NAME, base: TextModel | None = None) -> TextModel:
+def train_on(
+    raws: Iterable[bytes],
+    labels: list[dict[str, Any]],
+    *,
+    version: str,
+    name: str = MODEL_NAME,
+    base: TextModel | None = None,
+) -> TextModel:
     """Train on messages and their labels. A task the labels give fewer than two classes for is not
     trained; with ``base`` (a tenant's training: the shipped default model) that head is kept from
     ``base`` instead, so a history of one action only (a Noark journal export) still gives a working
@@ -46,16 +55,18 @@ def train_on(raws: Iterable[bytes], labels: list[dict[str, Any]], *, version: st
     return borrow_missing(model, base) if base is not None else model
 
 
-def evaluate(model: TextModel, raws: list[bytes], labels: list[dict[str, Any]], received: list | None = None
-             ) -> dict[str, Any]:
+def evaluate(
+    model: TextModel, raws: list[bytes], labels: list[dict[str, Any]], received: list | None = None
+) -> dict[str, Any]:
     """Accuracy per suggestion kind (the full engine: rules + model + innsyn), and the automation rate
     reachable at 99 % precision for forwarding and for deletion."""
     hits: Counter = Counter()
     totals: Counter = Counter()
     fwd, dele = [], []
     for i, (raw, lab) in enumerate(zip(raws, labels)):
-        t = engine.triage(parse_message(raw), model, received=received[i] if received else None,
-                          check_sensitive=False)
+        t = engine.triage(
+            parse_message(raw), model, received=received[i] if received else None, check_sensitive=False
+        )
         totals["action"] += 1
         hits["action"] += t.action == lab["action"]
         if lab["action"] != "slettes":
@@ -76,10 +87,15 @@ def evaluate(model: TextModel, raws: list[bytes], labels: list[dict[str, Any]], 
             dele.append((t.action_confidence, lab["action"] == "slettes"))
     n_fwd = sum(1 for lab in labels if lab["action"] == "videresendes")
     n_del = sum(1 for lab in labels if lab["action"] == "slettes")
-    return {"n": len(raws), "accuracy": {k: round(hits[k] / totals[k], 4) for k in totals if totals[k]},
-            "support": dict(totals),
-            "automation_at_99_precision": {"forward": rate_at_precision(fwd, n_fwd, 0.99),
-                                           "delete": rate_at_precision(dele, n_del, 0.99)}}
+    return {
+        "n": len(raws),
+        "accuracy": {k: round(hits[k] / totals[k], 4) for k in totals if totals[k]},
+        "support": dict(totals),
+        "automation_at_99_precision": {
+            "forward": rate_at_precision(fwd, n_fwd, 0.99),
+            "delete": rate_at_precision(dele, n_del, 0.99),
+        },
+    }
 
 
 def rate_at_precision(scored: list[tuple[float, bool]], n_positive: int, target: float) -> dict[str, Any]:
@@ -93,13 +109,18 @@ def rate_at_precision(scored: list[tuple[float, bool]], n_positive: int, target:
         if i < len(ordered) and ordered[i][0] == conf:
             continue  # a threshold cannot split equal scores
         if correct / i >= target:
-            best = {"threshold": round(conf, 4), "automated": i, "rate": round(i / max(n_positive, 1), 4),
-                    "precision": round(correct / i, 4)}
+            best = {
+                "threshold": round(conf, 4),
+                "automated": i,
+                "rate": round(i / max(n_positive, 1), 4),
+                "precision": round(correct / i, 4),
+            }
     return best
 
 
-def train_demo(out_dir: Path, *, n_train: int = DEMO_TRAIN_N, n_heldout: int = DEMO_HELDOUT_N,
-               version: str | None = None) -> dict[str, Any]:
+def train_demo(
+    out_dir: Path, *, n_train: int = DEMO_TRAIN_N, n_heldout: int = DEMO_HELDOUT_N, version: str | None = None
+) -> dict[str, Any]:
     """Train the default model on the demo corpus, measure it on the held-out split, write the model
     and its card to ``out_dir``. Returns the card."""
     from . import corpus
@@ -117,35 +138,63 @@ def train_demo(out_dir: Path, *, n_train: int = DEMO_TRAIN_N, n_heldout: int = D
     return card
 
 
-TASK_LABELS = {"action": "Handling (journalføres, videresendes eller slettes)", "unit": "Enhet",
-               "dokumenttype": "Dokumenttype", "delete_reason": "Slettegrunn"}
+TASK_LABELS = {
+    "action": "Handling (journalføres, videresendes eller slettes)",
+    "unit": "Enhet",
+    "dokumenttype": "Dokumenttype",
+    "delete_reason": "Slettegrunn",
+}
 
 
-def model_card(model: TextModel, metrics: dict[str, Any], *, training_time_s: float | None,
-               personal_data: bool = False, description: str | None = None,
-               lawful_basis: str | None = None) -> dict[str, Any]:
+def model_card(
+    model: TextModel,
+    metrics: dict[str, Any],
+    *,
+    training_time_s: float | None,
+    personal_data: bool = False,
+    description: str | None = None,
+    lawful_basis: str | None = None,
+) -> dict[str, Any]:
     borrowed = model.meta.get("borrowed") or {}
     return {
-        "name": model.name, "version": model.version, "service": "postmottak",
+        "name": model.name,
+        "version": model.version,
+        "service": "postmottak",
         "intended_use": "Foreslå om en e-post til postmottaket skal journalføres, videresendes eller slettes, "
-                        "hvilken enhet den gjelder og hvilken dokumenttype den har. En person avgjør.",
-        "training_data": {"description": description or (
-            f"Demokorpus (oppdiktet e-post, faker no_NO), split «train», {model.meta['rows']} meldinger, "
-            "frø 20251. Laget med kommuneki.services.postmottak.corpus."),
-            "rows": int(model.meta["rows"]), "period": None, "sha256": model.meta.get("data_sha256"),
-            "personal_data": personal_data},
-        "metrics": {"split": "heldout (andre formuleringer og annet frø enn treningen)", **metrics,
-                    "note": "Tall på demodata er ikke tall for en ekte kommunes innboks."},
+        "hvilken enhet den gjelder og hvilken dokumenttype den har. En person avgjør.",
+        "training_data": {
+            "description": description
+            or (
+                f"Demokorpus (oppdiktet e-post, faker no_NO), split «train», {model.meta['rows']} meldinger, "
+                "frø 20251. Laget med kommuneki.services.postmottak.corpus."
+            ),
+            "rows": int(model.meta["rows"]),
+            "period": None,
+            "sha256": model.meta.get("data_sha256"),
+            "personal_data": personal_data,
+        },
+        "metrics": {
+            "split": "heldout (andre formuleringer og annet frø enn treningen)",
+            **metrics,
+            "note": "Tall på demodata er ikke tall for en ekte kommunes innboks.",
+        },
         "limitations": [
             "Trent på oppdiktet demopost: nøyaktigheten på ekte post er ukjent før modellen trenes og måles "
             "på kommunens egen historikk.",
             "Ser bare ord og noen hoder, ikke sammenhengen mellom dem; korte meldinger («se vedlegg») er usikre.",
             "Vedlegg leses bare der det finnes en leser for formatet (PDF, DOCX, OCR leveres av ingest).",
-        ] + [f"{TASK_LABELS[t]} er ikke lært av treningsdataene (færre enn to klasser), men hentet fra {src}."
-             for t, src in borrowed.items()],
-        "training_time_s": training_time_s, "lawful_basis": lawful_basis,
-        "model": {"type": "TF-IDF (ord og ordpar) + logistisk regresjon per oppgave",
-                  "vocabulary": model.meta.get("vocabulary"), "class_counts": model.meta.get("class_counts"),
-                  "borrowed_tasks": borrowed},
+        ]
+        + [
+            f"{TASK_LABELS[t]} er ikke lært av treningsdataene (færre enn to klasser), men hentet fra {src}."
+            for t, src in borrowed.items()
+        ],
+        "training_time_s": training_time_s,
+        "lawful_basis": lawful_basis,
+        "model": {
+            "type": "TF-IDF (ord og ordpar) + logistisk regresjon per oppgave",
+            "vocabulary": model.meta.get("vocabulary"),
+            "class_counts": model.meta.get("class_counts"),
+            "borrowed_tasks": borrowed,
+        },
         "reproduce": "kommuneki postmottak train --demo --out src/kommuneki/services/postmottak/data",
     }

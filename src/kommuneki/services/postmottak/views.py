@@ -3,7 +3,6 @@ countdown and transparency log (exportable), and a small JSON API. Thin: each ca
 
 from __future__ import annotations
 
-
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import Response
 
@@ -13,15 +12,23 @@ from ...core.permissions import Principal, authorize
 from ...web.deps import current_principal, read_upload
 from . import engine, service
 
-STATE_LABELS = {"received": "Mottatt", "triaged": "Til behandling", "failed": "Kunne ikke leses",
-                "forwarded": "Videresendt", "journalfort": "Journalført", "deleted": "Slettet"}
+STATE_LABELS = {
+    "received": "Mottatt",
+    "triaged": "Til behandling",
+    "failed": "Kunne ikke leses",
+    "forwarded": "Videresendt",
+    "journalfort": "Journalført",
+    "deleted": "Slettet",
+}
 ACTION_LABELS = {"journalfores": "Journalføres", "videresendes": "Videresendes", "slettes": "Slettes"}
 
 
 def segments(text: str, highlights: dict[str, list[list[int]]]) -> list[tuple[str, str | None]]:
     """Split ``text`` into (piece, term-or-None) so the template can mark the words that drove the
     suggestions without any markup in the data (autoescaped)."""
-    spans = sorted((s, e, term) for term, lst in highlights.items() for s, e in lst if 0 <= s < e <= len(text))
+    spans = sorted(
+        (s, e, term) for term, lst in highlights.items() for s, e in lst if 0 <= s < e <= len(text)
+    )
     out, pos = [], 0
     for s, e, term in spans:
         if s < pos:
@@ -41,73 +48,143 @@ def router() -> APIRouter:
     r = APIRouter()
 
     @r.get("/postmottak", include_in_schema=False)
-    def inbox_page(request: Request, tilstand: str = "", side: int = 1,
-                   principal: Principal = Depends(page_principal)):
-        authorize(principal, "item.read", service_roles=request.app.state.platform.registry.get("postmottak").reviewer_roles)
+    def inbox_page(
+        request: Request, tilstand: str = "", side: int = 1, principal: Principal = Depends(page_principal)
+    ):
+        authorize(
+            principal,
+            "item.read",
+            service_roles=request.app.state.platform.registry.get("postmottak").reviewer_roles,
+        )
         if tilstand and tilstand not in STATE_LABELS:
             raise InvalidInput("Ukjent tilstand.")
         side = max(1, side)
-        rows, total = service.inbox(request.app.state.platform, principal.tenant_id, state=tilstand or None,
-                                    limit=50, offset=(side - 1) * 50)
-        return render(request, "postmottak/inbox.html", principal, rows=rows, total=total, state=tilstand,
-                      page=side, pages=max(1, (total + 49) // 50), STATE=STATE_LABELS, ACTION=ACTION_LABELS,
-                      DTYPE=engine.dokumenttype_label)
+        rows, total = service.inbox(
+            request.app.state.platform,
+            principal.tenant_id,
+            state=tilstand or None,
+            limit=50,
+            offset=(side - 1) * 50,
+        )
+        return render(
+            request,
+            "postmottak/inbox.html",
+            principal,
+            rows=rows,
+            total=total,
+            state=tilstand,
+            page=side,
+            pages=max(1, (total + 49) // 50),
+            STATE=STATE_LABELS,
+            ACTION=ACTION_LABELS,
+            DTYPE=engine.dokumenttype_label,
+        )
 
     @r.get("/postmottak/{pm_id}", include_in_schema=False)
     def message_page(request: Request, pm_id: int, principal: Principal = Depends(page_principal)):
-        authorize(principal, "item.read", service_roles=request.app.state.platform.registry.get("postmottak").reviewer_roles)
+        authorize(
+            principal,
+            "item.read",
+            service_roles=request.app.state.platform.registry.get("postmottak").reviewer_roles,
+        )
         m = service.message_detail(request.app.state.platform, principal.tenant_id, pm_id)
-        return render(request, "postmottak/message.html", principal, m=m, parts=segments(m["text"], m["highlights"]),
-                      STATE=STATE_LABELS, ACTION=ACTION_LABELS, DTYPE=engine.dokumenttype_label)
+        return render(
+            request,
+            "postmottak/message.html",
+            principal,
+            m=m,
+            parts=segments(m["text"], m["highlights"]),
+            STATE=STATE_LABELS,
+            ACTION=ACTION_LABELS,
+            DTYPE=engine.dokumenttype_label,
+        )
 
     @r.post("/postmottak/{pm_id}/utfor/{suggestion_id}", include_in_schema=False)
-    def execute_page(request: Request, pm_id: int, suggestion_id: int, principal: Principal = Depends(page_principal)):
+    def execute_page(
+        request: Request, pm_id: int, suggestion_id: int, principal: Principal = Depends(page_principal)
+    ):
         authorize(principal, "suggestion.decide")
-        res = service.execute(request.app.state.platform, principal.tenant_id, suggestion_id, actor=principal.actor)
-        text = {"forwarded": f"Videresendt til {res.get('to')}.", "deleted": "Meldingen er markert som slettet.",
-                "refused": "Videresending avvist: adressen er utenfor organisasjonens domener eller mangler.",
-                "already": "Dette er allerede utført."}.get(res["done"], "Ingenting å utføre.")
-        return redirect(f"/postmottak/{pm_id}", ("ok" if res["done"] != "refused" else "error", text), request)
+        res = service.execute(
+            request.app.state.platform, principal.tenant_id, suggestion_id, actor=principal.actor
+        )
+        text = {
+            "forwarded": f"Videresendt til {res.get('to')}.",
+            "deleted": "Meldingen er markert som slettet.",
+            "refused": "Videresending avvist: adressen er utenfor organisasjonens domener eller mangler.",
+            "already": "Dette er allerede utført.",
+        }.get(res["done"], "Ingenting å utføre.")
+        return redirect(
+            f"/postmottak/{pm_id}", ("ok" if res["done"] != "refused" else "error", text), request
+        )
 
     @r.get("/postmottak/{pm_id}/logg.{fmt}", include_in_schema=False)
     def log_export(request: Request, pm_id: int, fmt: str, principal: Principal = Depends(page_principal)):
         authorize(principal, "audit.export")
         if fmt not in ("json", "csv"):
             raise InvalidInput("Format må være json eller csv.")
-        body, ctype = service.export_log(request.app.state.platform, principal.tenant_id, pm_id,
-                                         actor=principal.actor, fmt=fmt)
-        return Response(body, media_type=ctype, headers={
-            "Content-Disposition": f'attachment; filename="postmottak-{pm_id}-logg.{fmt}"'})
+        body, ctype = service.export_log(
+            request.app.state.platform, principal.tenant_id, pm_id, actor=principal.actor, fmt=fmt
+        )
+        return Response(
+            body,
+            media_type=ctype,
+            headers={"Content-Disposition": f'attachment; filename="postmottak-{pm_id}-logg.{fmt}"'},
+        )
 
     @r.get("/postmottak/{pm_id}/arkivmelding.xml", include_in_schema=False)
     def arkivmelding_export(request: Request, pm_id: int, principal: Principal = Depends(page_principal)):
         authorize(principal, "item.create")
-        xml = service.arkivmelding_for(request.app.state.platform, principal.tenant_id, pm_id, actor=principal.actor)
-        return Response(xml, media_type="application/xml", headers={
-            "Content-Disposition": f'attachment; filename="arkivmelding-{pm_id}.xml"'})
+        xml = service.arkivmelding_for(
+            request.app.state.platform, principal.tenant_id, pm_id, actor=principal.actor
+        )
+        return Response(
+            xml,
+            media_type="application/xml",
+            headers={"Content-Disposition": f'attachment; filename="arkivmelding-{pm_id}.xml"'},
+        )
 
     # --- JSON API --------------------------------------------------------------------------------
-    @r.post("/api/v1/postmottak/messages", status_code=201, tags=["postmottak"],
-            summary="Store an e-mail (.eml/.msg) and triage it")
-    async def api_take_in(request: Request, file: UploadFile, principal: Principal = Depends(current_principal)):
+    @r.post(
+        "/api/v1/postmottak/messages",
+        status_code=201,
+        tags=["postmottak"],
+        summary="Store an e-mail (.eml/.msg) and triage it",
+    )
+    async def api_take_in(
+        request: Request, file: UploadFile, principal: Principal = Depends(current_principal)
+    ):
         authorize(principal, "item.create")
         data = await read_upload(request, file)
-        return service.take_in(request.app.state.platform, principal.tenant_id, data, source="api",
-                               actor=principal.actor, filename=file.filename)
+        return service.take_in(
+            request.app.state.platform,
+            principal.tenant_id,
+            data,
+            source="api",
+            actor=principal.actor,
+            filename=file.filename,
+        )
 
     @r.get("/api/v1/postmottak/messages", tags=["postmottak"], summary="The inbox with suggestions")
-    def api_inbox(request: Request, state: str | None = None, limit: int = 50, offset: int = 0,
-                  principal: Principal = Depends(current_principal)):
+    def api_inbox(
+        request: Request,
+        state: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        principal: Principal = Depends(current_principal),
+    ):
         authorize(principal, "item.read")
         if not 1 <= limit <= 500 or offset < 0:
             raise InvalidInput("limit må være 1–500 og offset ikke negativ.")
-        rows, total = service.inbox(request.app.state.platform, principal.tenant_id, state=state, limit=limit,
-                                    offset=offset)
+        rows, total = service.inbox(
+            request.app.state.platform, principal.tenant_id, state=state, limit=limit, offset=offset
+        )
         return {"total": total, "items": rows}
 
     @r.get("/api/v1/postmottak/messages/{pm_id}", tags=["postmottak"], summary="One message with its log")
     def api_message(request: Request, pm_id: int, principal: Principal = Depends(current_principal)):
         authorize(principal, "item.read")
-        return service.message_detail(request.app.state.platform, principal.tenant_id, pm_id, today=local_today())
+        return service.message_detail(
+            request.app.state.platform, principal.tenant_id, pm_id, today=local_today()
+        )
 
     return r

@@ -9,11 +9,38 @@ from ...core.registry import ServiceSpec, SuggestionKind
 _HJEMMEL_REF = {"type": ["string", "null"]}
 FINDING_SCHEMA = {
     "type": "object",
-    "required": ["index", "type", "start", "end", "text", "score", "withhold", "hjemmel", "reason", "explanation"],
+    "required": [
+        "index",
+        "type",
+        "start",
+        "end",
+        "text",
+        "score",
+        "withhold",
+        "hjemmel",
+        "reason",
+        "explanation",
+    ],
     "properties": {
         "index": {"type": "integer", "minimum": 0},
-        "type": {"enum": ["PERSON", "FODSELSNUMMER", "D_NUMMER", "H_NUMMER", "SYNTETISK_ID", "MULIG_ID", "ORGNR",
-                          "KONTONR", "TELEFON", "EPOST", "ADRESSE", "GNR_BNR", "FODSELSDATO", "SAERLIG_KATEGORI"]},
+        "type": {
+            "enum": [
+                "PERSON",
+                "FODSELSNUMMER",
+                "D_NUMMER",
+                "H_NUMMER",
+                "SYNTETISK_ID",
+                "MULIG_ID",
+                "ORGNR",
+                "KONTONR",
+                "TELEFON",
+                "EPOST",
+                "ADRESSE",
+                "GNR_BNR",
+                "FODSELSDATO",
+                "SAERLIG_KATEGORI",
+            ]
+        },
         "start": {"type": "integer", "minimum": 0},
         "end": {"type": "integer", "minimum": 0},
         "text": {"type": "string"},
@@ -21,20 +48,38 @@ FINDING_SCHEMA = {
         "category": {"type": "string"},
         "public_role": {"type": "boolean"},
         "withhold": {"type": "boolean", "description": "Proposed withheld from innsyn."},
-        "hjemmel": _HJEMMEL_REF, "hjemmel_id": _HJEMMEL_REF,
+        "hjemmel": _HJEMMEL_REF,
+        "hjemmel_id": _HJEMMEL_REF,
         "internet_withhold": {"type": "boolean"},
-        "internet_hjemmel": _HJEMMEL_REF, "internet_hjemmel_id": _HJEMMEL_REF,
-        "reason": {"enum": ["identifier", "personal_context", "public_role", "no_person", "not_linked",
-                            "not_confidential"]},
+        "internet_hjemmel": _HJEMMEL_REF,
+        "internet_hjemmel_id": _HJEMMEL_REF,
+        "reason": {
+            "enum": [
+                "identifier",
+                "personal_context",
+                "public_role",
+                "no_person",
+                "not_linked",
+                "not_confidential",
+            ]
+        },
         "linked_to": {"type": "array", "items": {"type": "integer"}},
-        "explanation": {"type": "object", "description": "The detector's own explanation (pattern, checksum, "
-                                                         "context words, model score)."},
+        "explanation": {
+            "type": "object",
+            "description": "The detector's own explanation (pattern, checksum, context words, model score).",
+        },
     },
 }
-HJEMMEL_SCHEMA = {"type": "object", "required": ["id", "label", "sources", "valid_from"],
-                  "properties": {"id": {"type": "string"}, "label": {"type": "string"},
-                                 "sources": {"type": "array", "items": {"type": "string"}},
-                                 "valid_from": {"type": "string"}}}
+HJEMMEL_SCHEMA = {
+    "type": "object",
+    "required": ["id", "label", "sources", "valid_from"],
+    "properties": {
+        "id": {"type": "string"},
+        "label": {"type": "string"},
+        "sources": {"type": "array", "items": {"type": "string"}},
+        "valid_from": {"type": "string"},
+    },
+}
 VERDICT_EXPLANATION_SCHEMA = {
     "type": "object",
     "required": ["summary", "evidence", "verdict", "scope", "hjemler", "hjemler_version"],
@@ -51,27 +96,46 @@ VERDICT_EXPLANATION_SCHEMA = {
 TITLE_EXPLANATION_SCHEMA = {
     "type": "object",
     "required": ["summary", "evidence", "masked", "mask"],
-    "properties": {"evidence": {"type": "array", "items": FINDING_SCHEMA},
-                   "masked": {"type": "array", "items": {"type": "integer"}}, "mask": {"type": "string"},
-                   "hjemler_version": {"type": "string"}},
+    "properties": {
+        "evidence": {"type": "array", "items": FINDING_SCHEMA},
+        "masked": {"type": "array", "items": {"type": "integer"}},
+        "mask": {"type": "string"},
+        "hjemler_version": {"type": "string"},
+    },
 }
-SPAN_SCHEMA = {"type": "object", "required": ["start", "end", "type"],
-               "properties": {"start": {"type": "integer"}, "end": {"type": "integer"}, "type": {"type": "string"},
-                              "hjemmel": {"type": ["string", "null"]}}}
-VERDICT_VALUE_SCHEMA = {"type": "object", "required": ["decision", "withheld"],
-                        "properties": {"decision": {"enum": ["publish", "partial", "withhold"]},
-                                       "withheld": {"type": "array", "items": SPAN_SCHEMA},
-                                       "whole_document_hjemmel": {"type": ["string", "null"]}}}
+SPAN_SCHEMA = {
+    "type": "object",
+    "required": ["start", "end", "type"],
+    "properties": {
+        "start": {"type": "integer"},
+        "end": {"type": "integer"},
+        "type": {"type": "string"},
+        "hjemmel": {"type": ["string", "null"]},
+    },
+}
+VERDICT_VALUE_SCHEMA = {
+    "type": "object",
+    "required": ["decision", "withheld"],
+    "properties": {
+        "decision": {"enum": ["publish", "partial", "withhold"]},
+        "withheld": {"type": "array", "items": SPAN_SCHEMA},
+        "whole_document_hjemmel": {"type": ["string", "null"]},
+    },
+}
 
 AUDIT_EVENTS = [
-    ("skjerming.redacted", "Skjermet versjon av et dokument laget",
-     ("scope", "suggestion_id", "decided", "withheld", "output_sha256")),
+    (
+        "skjerming.redacted",
+        "Skjermet versjon av et dokument laget",
+        ("scope", "suggestion_id", "decided", "withheld", "output_sha256"),
+    ),
 ]
 
 
 def spec() -> ServiceSpec:
     from . import engine
     from .cli import group
+
     def router():
         # views (and what they import) load only when a web app is built, so commands start fast
         from .views import router as make_router
@@ -79,21 +143,41 @@ def spec() -> ServiceSpec:
         return make_router()
 
     return ServiceSpec(
-        name=engine.SERVICE, title="Skjerming", home_url="/skjerming",
+        name=engine.SERVICE,
+        title="Skjerming",
+        home_url="/skjerming",
         description="Finner personopplysninger og taushetsbelagte opplysninger, foreslår hva som skal "
-                    "skjermes ved innsyn og på internett med hjemmel, og lager skjermede versjoner.",
+        "skjermes ved innsyn og på internett med hjemmel, og lager skjermede versjoner.",
         kinds=[
-            SuggestionKind(name=engine.KIND_INNSYN, title="Skjerming ved innsyn",
-                           explanation_schema=VERDICT_EXPLANATION_SCHEMA, value_schema=VERDICT_VALUE_SCHEMA),
-            SuggestionKind(name=engine.KIND_INTERNETT, title="Skjerming ved publisering på internett",
-                           explanation_schema=VERDICT_EXPLANATION_SCHEMA, value_schema=VERDICT_VALUE_SCHEMA),
-            SuggestionKind(name=engine.KIND_TITTEL, title="Offentlig tittel",
-                           explanation_schema=TITLE_EXPLANATION_SCHEMA,
-                           value_schema={"type": "object", "required": ["offentlig_tittel"],
-                                         "properties": {"offentlig_tittel": {"type": "string"}}}),
+            SuggestionKind(
+                name=engine.KIND_INNSYN,
+                title="Skjerming ved innsyn",
+                explanation_schema=VERDICT_EXPLANATION_SCHEMA,
+                value_schema=VERDICT_VALUE_SCHEMA,
+            ),
+            SuggestionKind(
+                name=engine.KIND_INTERNETT,
+                title="Skjerming ved publisering på internett",
+                explanation_schema=VERDICT_EXPLANATION_SCHEMA,
+                value_schema=VERDICT_VALUE_SCHEMA,
+            ),
+            SuggestionKind(
+                name=engine.KIND_TITTEL,
+                title="Offentlig tittel",
+                explanation_schema=TITLE_EXPLANATION_SCHEMA,
+                value_schema={
+                    "type": "object",
+                    "required": ["offentlig_tittel"],
+                    "properties": {"offentlig_tittel": {"type": "string"}},
+                },
+            ),
         ],
         reviewer_roles=frozenset({"arkivar", "saksbehandler", "leder", "admin"}),
-        router_factory=router, cli_group=group, model_cards=_model_cards, audit_events=AUDIT_EVENTS)
+        router_factory=router,
+        cli_group=group,
+        model_cards=_model_cards,
+        audit_events=AUDIT_EVENTS,
+    )
 
 
 def _model_cards() -> list[dict]:

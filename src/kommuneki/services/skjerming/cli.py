@@ -37,7 +37,9 @@ def expand(paths: tuple[str, ...]) -> list[str]:
             continue
         path = Path(p)
         if path.is_dir():
-            out.extend(str(f) for f in sorted(path.rglob("*")) if f.is_file() and f.suffix.lower() in SUFFIXES)
+            out.extend(
+                str(f) for f in sorted(path.rglob("*")) if f.is_file() and f.suffix.lower() in SUFFIXES
+            )
         else:
             out.append(p)
     return out
@@ -50,8 +52,9 @@ def read_input(p: str, limit: int) -> tuple[bytes, str | None]:
     else:
         size = os.stat(p).st_size
         if size > limit:
-            raise PayloadTooLarge(f"Filen er for stor ({size // (1024 * 1024)} MB; grensen er "
-                                  f"{limit // (1024 * 1024)} MB).")
+            raise PayloadTooLarge(
+                f"Filen er for stor ({size // (1024 * 1024)} MB; grensen er {limit // (1024 * 1024)} MB)."
+            )
         data = Path(p).read_bytes()
         name = Path(p).name
     if len(data) > limit:
@@ -61,8 +64,10 @@ def read_input(p: str, limit: int) -> tuple[bytes, str | None]:
 
 def _human(r: dict) -> str:
     n = sum(1 for f in r["findings"] if f["withhold"])
-    return (f"{r['path']}: innsyn {engine.DECISION_LABELS[r['decision']]}, internett "
-            f"{engine.INTERNET_LABELS[r['internet']]} ({len(r['findings'])} funn, {n} foreslått skjermet)")
+    return (
+        f"{r['path']}: innsyn {engine.DECISION_LABELS[r['decision']]}, internett "
+        f"{engine.INTERNET_LABELS[r['internet']]} ({len(r['findings'])} funn, {n} foreslått skjermet)"
+    )
 
 
 @click.group(name="skjerming", help="Skjerming: finn personopplysninger og taushetsbelagte opplysninger.")
@@ -70,16 +75,25 @@ def group() -> None:
     pass
 
 
-@group.command("scan", help="Finn opplysninger som bør skjermes. PATH er en fil, en mappe eller - (tekst "
-                            "på standard inn). Uten --tenant lagres ingenting.")
+@group.command(
+    "scan",
+    help="Finn opplysninger som bør skjermes. PATH er en fil, en mappe eller - (tekst "
+    "på standard inn). Uten --tenant lagres ingenting.",
+)
 @click.argument("paths", nargs=-1, required=True)
 @json_option
 @click.option("--with-text", is_flag=True, help="Ta med den uttrukne teksten i hvert JSON-objekt.")
 @click.option("--title", default=None, help="Journaltittel: foreslå offentlig tittel (bare med --tenant).")
 @tenant_option
 @click.pass_context
-def scan(ctx: click.Context, paths: tuple[str, ...], as_json: bool, with_text: bool, title: str | None,
-         tenant: str | None) -> None:
+def scan(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    as_json: bool,
+    with_text: bool,
+    title: str | None,
+    tenant: str | None,
+) -> None:
     runner = FileRunner(ctx, as_json=as_json)
     limit = _max_bytes()
 
@@ -89,8 +103,9 @@ def scan(ctx: click.Context, paths: tuple[str, ...], as_json: bool, with_text: b
             text = extract(data, name, max_bytes=limit).text
             return engine.scan_record(p, text, service.analyse_text(text), with_text=with_text)
         platform, tenant_id = runner.platform_and_tenant(tenant)
-        r = service.screen_document(platform, tenant_id, data, filename=name, actor="cli", source="cli",
-                                    title=title)
+        r = service.screen_document(
+            platform, tenant_id, data, filename=name, actor="cli", source="cli", title=title
+        )
         r["path"] = p
         if not with_text:
             r.pop("text", None)
@@ -109,19 +124,38 @@ def _write_atomic(folder: Path, name: str, data: bytes) -> Path:
     return target
 
 
-@group.command("redact", help="Lag skjermede versjoner etter forslaget og skriv en rapport "
-                              "(skjerming-rapport.json) i --out.")
+@group.command(
+    "redact",
+    help="Lag skjermede versjoner etter forslaget og skriv en rapport (skjerming-rapport.json) i --out.",
+)
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Mappe for de skjermede filene og rapporten.")
-@click.option("--scope", type=click.Choice(["innsyn", "internett"]), default="innsyn", show_default=True,
-              help="Skjerming ved innsyn eller for publisering på internett.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Mappe for de skjermede filene og rapporten.",
+)
+@click.option(
+    "--scope",
+    type=click.Choice(["innsyn", "internett"]),
+    default="innsyn",
+    show_default=True,
+    help="Skjerming ved innsyn eller for publisering på internett.",
+)
 @click.option("--no-text-layer", is_flag=True, help="PDF uten tekstlag (raskere; uten Tesseract).")
 @json_option
 @tenant_option
 @click.pass_context
-def redact_cmd(ctx: click.Context, paths: tuple[str, ...], out_dir: Path, scope: str, no_text_layer: bool,
-               as_json: bool, tenant: str | None) -> None:
+def redact_cmd(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    out_dir: Path,
+    scope: str,
+    no_text_layer: bool,
+    as_json: bool,
+    tenant: str | None,
+) -> None:
     runner = FileRunner(ctx, as_json=as_json)
     limit = _max_bytes()
     report: list[dict] = []
@@ -133,26 +167,44 @@ def redact_cmd(ctx: click.Context, paths: tuple[str, ...], out_dir: Path, scope:
         recorded = None
         if tenant is not None:
             platform, tenant_id = runner.platform_and_tenant(tenant)
-            recorded = service.screen_document(platform, tenant_id, data, filename=name, actor="cli",
-                                               source="cli")["item_id"]
+            recorded = service.screen_document(
+                platform, tenant_id, data, filename=name, actor="cli", source="cli"
+            )["item_id"]
         chosen = assessment.withheld(scope)
         spans = [(a.finding.start, a.finding.end) for _i, a in chosen]
         result = redact(data, name or "stdin.txt", text, spans, text_layer=not no_text_layer)
         target = _write_atomic(out_dir, result.filename, result.data)
         # the report sits beside the redacted files: types, offsets and hjemler only, never the text
-        rec = {"path": p, "output": str(target), "decision": assessment.decision, "internet": assessment.internet,
-               "scope": scope, "withheld": [{"type": a.finding.type, "start": a.finding.start,
-                                             "end": a.finding.end,
-                                             "hjemmel": (a.innsyn if scope == "innsyn" else a.internett).label}
-                                            for _i, a in chosen],
-               "redaction": result.report, "item_id": recorded}
+        rec = {
+            "path": p,
+            "output": str(target),
+            "decision": assessment.decision,
+            "internet": assessment.internet,
+            "scope": scope,
+            "withheld": [
+                {
+                    "type": a.finding.type,
+                    "start": a.finding.start,
+                    "end": a.finding.end,
+                    "hjemmel": (a.innsyn if scope == "innsyn" else a.internett).label,
+                }
+                for _i, a in chosen
+            ],
+            "redaction": result.report,
+            "item_id": recorded,
+        }
         report.append(rec)
         return rec
 
     try:
-        runner.run(expand(paths), one, lambda r: f"{r['path']} → {r['output']} ({len(r['withheld'])} skjermet)")
+        runner.run(
+            expand(paths), one, lambda r: f"{r['path']} → {r['output']} ({len(r['withheld'])} skjermet)"
+        )
     finally:
         if report:
-            _write_atomic(out_dir, "skjerming-rapport.json",
-                          json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"))
+            _write_atomic(
+                out_dir,
+                "skjerming-rapport.json",
+                json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"),
+            )
             progress(f"Rapport: {out_dir / 'skjerming-rapport.json'}")

@@ -25,21 +25,33 @@ def documents() -> list[tuple[str, str, str]]:
     adr = fake.address().replace("\n", ", ")
     tlf = fake.phone_number()
     return [
-        ("vedtak-sosialhjelp.txt", f"Vedtak om økonomisk sosialhjelp - {p1}",
-         f"Vedtak om økonomisk sosialhjelp\n\nSøker: {p1}, fødselsnummer {fnr1}, {adr}.\n\n"
-         f"{p1} har søkt om økonomisk sosialhjelp til husleie. Søkeren har en depresjon og er sykmeldt. "
-         "Søknaden er innvilget etter sosialtjenesteloven § 18.\n\nMed hilsen\nNAV-kontoret"),
-        ("nabovarsel-garasje.txt", f"Byggesøknad garasje - {p2}",
-         f"Nabovarsel\n\n{p2} har søkt om tillatelse til å bygge garasje på gnr. 12 bnr. 34. "
-         f"Merknader sendes innen to uker. Spørsmål kan rettes til {p2} på telefon {tlf}.\n\n"
-         "Ordfører Ola Bygdesen orienterte kommunestyret om saken."),
-        ("faktura-kopi.txt", "Kopi av faktura kommunale avgifter",
-         f"Kommunale avgifter 2025\n\nKunde: fødselsnummer {fnr2}. Beløpet trekkes fra konto 1503.12.34567. "
-         "Fakturaen gjelder vann og avløp."),
-        ("bekymringsmelding.txt", f"Bekymringsmelding - {p3}",
-         f"Bekymringsmelding til barneverntjenesten\n\nSkolen melder bekymring for {p3}, født 12.03.2015. "
-         "Eleven har hatt stort fravær og får spesialundervisning. Barneverntjenesten bes vurdere "
-         "undersøkelse. Foreldrene er informert."),
+        (
+            "vedtak-sosialhjelp.txt",
+            f"Vedtak om økonomisk sosialhjelp - {p1}",
+            f"Vedtak om økonomisk sosialhjelp\n\nSøker: {p1}, fødselsnummer {fnr1}, {adr}.\n\n"
+            f"{p1} har søkt om økonomisk sosialhjelp til husleie. Søkeren har en depresjon og er sykmeldt. "
+            "Søknaden er innvilget etter sosialtjenesteloven § 18.\n\nMed hilsen\nNAV-kontoret",
+        ),
+        (
+            "nabovarsel-garasje.txt",
+            f"Byggesøknad garasje - {p2}",
+            f"Nabovarsel\n\n{p2} har søkt om tillatelse til å bygge garasje på gnr. 12 bnr. 34. "
+            f"Merknader sendes innen to uker. Spørsmål kan rettes til {p2} på telefon {tlf}.\n\n"
+            "Ordfører Ola Bygdesen orienterte kommunestyret om saken.",
+        ),
+        (
+            "faktura-kopi.txt",
+            "Kopi av faktura kommunale avgifter",
+            f"Kommunale avgifter 2025\n\nKunde: fødselsnummer {fnr2}. Beløpet trekkes fra konto 1503.12.34567. "
+            "Fakturaen gjelder vann og avløp.",
+        ),
+        (
+            "bekymringsmelding.txt",
+            f"Bekymringsmelding - {p3}",
+            f"Bekymringsmelding til barneverntjenesten\n\nSkolen melder bekymring for {p3}, født 12.03.2015. "
+            "Eleven har hatt stort fravær og får spesialundervisning. Barneverntjenesten bes vurdere "
+            "undersøkelse. Foreldrene er informert.",
+        ),
     ]
 
 
@@ -53,8 +65,9 @@ def load(platform: Platform, tenant_id: int, progress: Callable[[str], None]) ->
     for name, title, text in documents():
         if name in have:
             continue
-        screen_document(platform, tenant_id, text.encode("utf-8"), filename=name, actor="demo", source="demo",
-                        title=title)
+        screen_document(
+            platform, tenant_id, text.encode("utf-8"), filename=name, actor="demo", source="demo", title=title
+        )
         added += 1
     if added:
         progress(f"Skjerming: {added} demodokumenter gjennomgått.")

@@ -52,20 +52,42 @@ PERSONAL_IDS = {"FODSELSNUMMER", "D_NUMMER", "H_NUMMER", "SYNTETISK_ID"}
 #: Findings that point at a person: they become confidential when linked to personal circumstances.
 LINKABLE = {"PERSON", "ADRESSE", "TELEFON", "EPOST", "FODSELSDATO"}
 TYPE_LABELS = {
-    "PERSON": "Navn", "FODSELSNUMMER": "Fødselsnummer", "D_NUMMER": "D-nummer", "H_NUMMER": "H-nummer",
-    "SYNTETISK_ID": "Syntetisk testnummer", "MULIG_ID": "Mulig identitetsnummer", "ORGNR": "Organisasjonsnummer",
-    "KONTONR": "Kontonummer", "TELEFON": "Telefon", "EPOST": "E-post", "ADRESSE": "Adresse",
-    "GNR_BNR": "Gårds- og bruksnummer", "FODSELSDATO": "Fødselsdato", "SAERLIG_KATEGORI": "Særlig kategori",
+    "PERSON": "Navn",
+    "FODSELSNUMMER": "Fødselsnummer",
+    "D_NUMMER": "D-nummer",
+    "H_NUMMER": "H-nummer",
+    "SYNTETISK_ID": "Syntetisk testnummer",
+    "MULIG_ID": "Mulig identitetsnummer",
+    "ORGNR": "Organisasjonsnummer",
+    "KONTONR": "Kontonummer",
+    "TELEFON": "Telefon",
+    "EPOST": "E-post",
+    "ADRESSE": "Adresse",
+    "GNR_BNR": "Gårds- og bruksnummer",
+    "FODSELSDATO": "Fødselsdato",
+    "SAERLIG_KATEGORI": "Særlig kategori",
 }
 CATEGORY_LABELS = {
-    "HELSE": "helse", "BARNEVERN": "barnevern", "SOSIAL": "sosiale tjenester", "ETNISITET": "etnisitet",
-    "RELIGION": "religion eller livssyn", "SEKSUALITET": "seksualitet", "POLITIKK": "politisk oppfatning",
-    "STRAFF": "straffbare forhold", "SKOLE": "skoleforhold", "PERSONAL": "personalsak",
-    "FAGFORENING": "fagforeningsmedlemskap", "GENETIKK": "genetikk", "BIOMETRI": "biometri",
+    "HELSE": "helse",
+    "BARNEVERN": "barnevern",
+    "SOSIAL": "sosiale tjenester",
+    "ETNISITET": "etnisitet",
+    "RELIGION": "religion eller livssyn",
+    "SEKSUALITET": "seksualitet",
+    "POLITIKK": "politisk oppfatning",
+    "STRAFF": "straffbare forhold",
+    "SKOLE": "skoleforhold",
+    "PERSONAL": "personalsak",
+    "FAGFORENING": "fagforeningsmedlemskap",
+    "GENETIKK": "genetikk",
+    "BIOMETRI": "biometri",
 }
 DECISION_LABELS = {"publish": "kan offentliggjøres", "partial": "delvis unntatt", "withhold": "unntas helt"}
-INTERNET_LABELS = {"publish": "kan publiseres på internett", "partial": "kan publiseres med deler fjernet",
-                   "withhold": "kan ikke publiseres på internett"}
+INTERNET_LABELS = {
+    "publish": "kan publiseres på internett",
+    "partial": "kan publiseres med deler fjernet",
+    "withhold": "kan ikke publiseres på internett",
+}
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
@@ -78,21 +100,30 @@ class Assessed:
     finding: Finding
     innsyn: legal.Hjemmel | None
     internett: legal.Hjemmel | None
-    reason: str              # why: identifier | personal_context | public_role | no_person | not_linked | not_confidential
+    reason: (
+        str  # why: identifier | personal_context | public_role | no_person | not_linked | not_confidential
+    )
     linked_to: list[int] = field(default_factory=list)  # indices of the findings that gave the context
 
     def as_dict(self, index: int) -> dict[str, Any]:
         f = self.finding
-        d: dict[str, Any] = {"index": index, "type": f.type, "start": f.start, "end": f.end, "text": f.text,
-                             "score": round(float(f.score), 4),
-                             "withhold": self.innsyn is not None,
-                             "hjemmel": self.innsyn.label if self.innsyn else None,
-                             "hjemmel_id": self.innsyn.id if self.innsyn else None,
-                             "internet_withhold": self.internett is not None,
-                             "internet_hjemmel": self.internett.label if self.internett else None,
-                             "internet_hjemmel_id": self.internett.id if self.internett else None,
-                             "reason": self.reason, "linked_to": self.linked_to,
-                             "explanation": f.explanation}
+        d: dict[str, Any] = {
+            "index": index,
+            "type": f.type,
+            "start": f.start,
+            "end": f.end,
+            "text": f.text,
+            "score": round(float(f.score), 4),
+            "withhold": self.innsyn is not None,
+            "hjemmel": self.innsyn.label if self.innsyn else None,
+            "hjemmel_id": self.innsyn.id if self.innsyn else None,
+            "internet_withhold": self.internett is not None,
+            "internet_hjemmel": self.internett.label if self.internett else None,
+            "internet_hjemmel_id": self.internett.id if self.internett else None,
+            "reason": self.reason,
+            "linked_to": self.linked_to,
+            "explanation": f.explanation,
+        }
         if f.category is not None:
             d["category"] = f.category
         if f.public_role is not None:
@@ -104,10 +135,10 @@ class Assessed:
 class Assessment:
     text_length: int
     findings: list[Assessed]
-    decision: str                  # innsyn verdict
-    internet: str                  # internet verdict
+    decision: str  # innsyn verdict
+    internet: str  # internet verdict
     whole_document: legal.Hjemmel | None
-    share: float                   # share of the text in sentences holding withheld personal circumstances
+    share: float  # share of the text in sentences holding withheld personal circumstances
     hjemler_version: str
 
     def withheld(self, scope: str = "innsyn") -> list[tuple[int, Assessed]]:
@@ -154,7 +185,8 @@ def assess(text: str, findings: list[Finding], *, day: date | None = None) -> As
     categories = [i for i, f in enumerate(findings) if f.type == "SAERLIG_KATEGORI"]
     private_people = [i for i, f in enumerate(findings) if f.type == "PERSON" and not f.public_role]
     identifies_person = bool(private_people) or any(
-        f.type in PERSONAL_IDS | LINKABLE - {"PERSON"} for f in findings)
+        f.type in PERSONAL_IDS | LINKABLE - {"PERSON"} for f in findings
+    )
     out: list[Assessed] = []
     for i, f in enumerate(findings):
         linked: list[int] = []
@@ -178,8 +210,11 @@ def assess(text: str, findings: list[Finding], *, day: date | None = None) -> As
             # whatever is withheld from innsyn stays off the internet too (offentlegforskrifta § 7 a)
             internett = legal.hjemmel_for(f.type, f.category, "internett", personal_context=True, day=day)
         out.append(Assessed(f, innsyn, internett, reason, linked))
-    sensitive = [(a.finding.start, a.finding.end) for a in out
-                 if a.innsyn is not None and a.finding.type == "SAERLIG_KATEGORI"]
+    sensitive = [
+        (a.finding.start, a.finding.end)
+        for a in out
+        if a.innsyn is not None and a.finding.type == "SAERLIG_KATEGORI"
+    ]
     share = _sentences_share(text, sensitive)
     whole = None
     if any(a.innsyn for a in out):
@@ -207,6 +242,7 @@ def _near(a: Finding, b: Finding, paras: list[int], text: str) -> bool:
 
 # --- proposals ------------------------------------------------------------------------------------------
 
+
 def _span(a: Assessed, hjemmel: legal.Hjemmel) -> dict[str, Any]:
     return {"start": a.finding.start, "end": a.finding.end, "type": a.finding.type, "hjemmel": hjemmel.id}
 
@@ -215,8 +251,14 @@ def _confidence(assessment: Assessment, scope: str) -> float:
     withheld = assessment.withheld(scope)
     if withheld:
         return round(sum(a.finding.score for _i, a in withheld) / len(withheld), 4)
-    doubt = max((a.finding.score for a in assessment.findings
-                 if a.finding.type in ("SAERLIG_KATEGORI", "PERSON", "MULIG_ID")), default=0.0)
+    doubt = max(
+        (
+            a.finding.score
+            for a in assessment.findings
+            if a.finding.type in ("SAERLIG_KATEGORI", "PERSON", "MULIG_ID")
+        ),
+        default=0.0,
+    )
     return round(min(0.99, max(0.5, 1.0 - 0.5 * doubt)), 4)
 
 
@@ -225,8 +267,10 @@ def _summary(assessment: Assessment, scope: str) -> str:
     if scope == "innsyn":
         head = f"Forslag ved innsyn: {DECISION_LABELS[assessment.decision]}"
         if assessment.decision == "withhold" and assessment.whole_document:
-            head += (f" ({assessment.whole_document.label}: opplysninger som er unntatt utgjør "
-                     f"{round(assessment.share * 100)} % av teksten)")
+            head += (
+                f" ({assessment.whole_document.label}: opplysninger som er unntatt utgjør "
+                f"{round(assessment.share * 100)} % av teksten)"
+            )
     else:
         head = f"Forslag for internett: {INTERNET_LABELS[assessment.internet]}"
     if not withheld:
@@ -242,14 +286,21 @@ def proposals(text: str, assessment: Assessment) -> list[Proposal]:
     input_hash = hashlib.sha256(text.encode()).hexdigest()
     evidence = [a.as_dict(i) for i, a in enumerate(assessment.findings)]
     out = []
-    for scope, kind, verdict in (("innsyn", KIND_INNSYN, assessment.decision),
-                                 ("internett", KIND_INTERNETT, assessment.internet)):
+    for scope, kind, verdict in (
+        ("innsyn", KIND_INNSYN, assessment.decision),
+        ("internett", KIND_INTERNETT, assessment.internet),
+    ):
         attr = "innsyn" if scope == "innsyn" else "internett"
-        value = {"decision": verdict,
-                 "withheld": [_span(a, getattr(a, attr)) for _i, a in assessment.withheld(scope)]}
+        value = {
+            "decision": verdict,
+            "withheld": [_span(a, getattr(a, attr)) for _i, a in assessment.withheld(scope)],
+        }
         if scope == "innsyn":
-            value["whole_document_hjemmel"] = assessment.whole_document.id if (
-                assessment.decision == "withhold" and assessment.whole_document) else None
+            value["whole_document_hjemmel"] = (
+                assessment.whole_document.id
+                if (assessment.decision == "withhold" and assessment.whole_document)
+                else None
+            )
         used = {getattr(a, attr).id: getattr(a, attr) for _i, a in assessment.withheld(scope)}
         if scope == "innsyn" and value["whole_document_hjemmel"]:
             used[assessment.whole_document.id] = assessment.whole_document
@@ -261,14 +312,23 @@ def proposals(text: str, assessment: Assessment) -> list[Proposal]:
             "share_withheld_sentences": assessment.share,
             "hjemler": [h.as_dict() for h in used.values()],
             "hjemler_version": assessment.hjemler_version,
-            "method": ("Regler i data/hjemler.yaml anvendt på funnene fra deteksjonen: identitetsnumre alltid; "
-                       f"navn og kontaktopplysninger bare innen {LINK_WINDOW} tegn (samme avsnitt) fra en særlig "
-                       "kategori; særlige kategorier når dokumentet identifiserer en person."),
+            "method": (
+                "Regler i data/hjemler.yaml anvendt på funnene fra deteksjonen: identitetsnumre alltid; "
+                f"navn og kontaktopplysninger bare innen {LINK_WINDOW} tegn (samme avsnitt) fra en særlig "
+                "kategori; særlige kategorier når dokumentet identifiserer en person."
+            ),
         }
-        out.append(Proposal(kind=kind, value=value, confidence=_confidence(assessment, scope),
-                            explanation=explanation, model_name=f"{SERVICE}-{DETECT_MODEL_NAME}",
-                            model_version=f"{DETECT_MODEL_VERSION}+regler{ENGINE_VERSION}",
-                            input_hash=input_hash))
+        out.append(
+            Proposal(
+                kind=kind,
+                value=value,
+                confidence=_confidence(assessment, scope),
+                explanation=explanation,
+                model_name=f"{SERVICE}-{DETECT_MODEL_NAME}",
+                model_version=f"{DETECT_MODEL_VERSION}+regler{ENGINE_VERSION}",
+                input_hash=input_hash,
+            )
+        )
     cpu = (time.process_time() - start) * 1000
     for p in out:
         p.cpu_ms = cpu / len(out)
@@ -284,35 +344,55 @@ def propose_title(title: str, findings: list[Finding], *, day: date | None = Non
     masked = []
     for i, a in enumerate(assessment.findings):
         f = a.finding
-        if f.type in PERSONAL_IDS or f.type == "MULIG_ID" or (
-                f.type in LINKABLE and a.innsyn is not None):
+        if f.type in PERSONAL_IDS or f.type == "MULIG_ID" or (f.type in LINKABLE and a.innsyn is not None):
             masked.append((i, a))
     public = title
     for _i, a in sorted(masked, key=lambda x: -x[1].finding.start):
-        public = public[:a.finding.start] + TITLE_MASK + public[a.finding.end:]
+        public = public[: a.finding.start] + TITLE_MASK + public[a.finding.end :]
     if masked:
-        summary = (f"Foreslått offentlig tittel skjuler {len(masked)} opplysning(er): tittelen røper "
-                   "personlige forhold sammen med navnet.")
+        summary = (
+            f"Foreslått offentlig tittel skjuler {len(masked)} opplysning(er): tittelen røper "
+            "personlige forhold sammen med navnet."
+        )
     elif any(a.finding.type == "PERSON" for a in assessment.findings):
         summary = "Tittelen nevner en person, men røper ikke personlige forhold: navnet kan stå."
     else:
         summary = "Tittelen har ingen opplysninger som bør skjermes."
-    confidence = _confidence(assessment, "innsyn") if masked else round(
-        min(0.99, max(0.5, 1.0 - 0.5 * max((a.finding.score for a in assessment.findings), default=0.0))), 4)
-    explanation = {"summary": summary, "evidence": [a.as_dict(i) for i, a in enumerate(assessment.findings)],
-                   "masked": [i for i, _a in masked], "mask": TITLE_MASK,
-                   "hjemler_version": assessment.hjemler_version}
-    return Proposal(kind=KIND_TITTEL, value={"offentlig_tittel": public}, confidence=confidence,
-                    explanation=explanation, model_name=f"{SERVICE}-{DETECT_MODEL_NAME}",
-                    model_version=f"{DETECT_MODEL_VERSION}+regler{ENGINE_VERSION}",
-                    input_hash=hashlib.sha256(title.encode()).hexdigest(),
-                    cpu_ms=(time.process_time() - start) * 1000)
+    confidence = (
+        _confidence(assessment, "innsyn")
+        if masked
+        else round(
+            min(0.99, max(0.5, 1.0 - 0.5 * max((a.finding.score for a in assessment.findings), default=0.0))),
+            4,
+        )
+    )
+    explanation = {
+        "summary": summary,
+        "evidence": [a.as_dict(i) for i, a in enumerate(assessment.findings)],
+        "masked": [i for i, _a in masked],
+        "mask": TITLE_MASK,
+        "hjemler_version": assessment.hjemler_version,
+    }
+    return Proposal(
+        kind=KIND_TITTEL,
+        value={"offentlig_tittel": public},
+        confidence=confidence,
+        explanation=explanation,
+        model_name=f"{SERVICE}-{DETECT_MODEL_NAME}",
+        model_version=f"{DETECT_MODEL_VERSION}+regler{ENGINE_VERSION}",
+        input_hash=hashlib.sha256(title.encode()).hexdigest(),
+        cpu_ms=(time.process_time() - start) * 1000,
+    )
 
 
 def scan_record(path: str, text: str, assessment: Assessment, *, with_text: bool = False) -> dict[str, Any]:
     """The CLI/API record of one document: one JSON object per document."""
-    rec: dict[str, Any] = {"path": path, "decision": assessment.decision, "internet": assessment.internet,
-                           "findings": [a.as_dict(i) for i, a in enumerate(assessment.findings)]}
+    rec: dict[str, Any] = {
+        "path": path,
+        "decision": assessment.decision,
+        "internet": assessment.internet,
+        "findings": [a.as_dict(i) for i, a in enumerate(assessment.findings)],
+    }
     if assessment.decision == "withhold" and assessment.whole_document:
         rec["whole_document_hjemmel"] = assessment.whole_document.label
     if with_text:

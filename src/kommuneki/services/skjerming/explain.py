@@ -31,8 +31,14 @@ PATTERN_LABELS = {
     "numeric": "dato rett etter et ord om fødsel",
     "words": "dato rett etter et ord om fødsel",
 }
-MATCH_LABELS = {"word": "", "lemma": " (bøyd form)", "compound_prefix": " (i et sammensatt ord)",
-                "compound_suffix": " (i et sammensatt ord)", "phrase": " (uttrykk)", "exact": ""}
+MATCH_LABELS = {
+    "word": "",
+    "lemma": " (bøyd form)",
+    "compound_prefix": " (i et sammensatt ord)",
+    "compound_suffix": " (i et sammensatt ord)",
+    "phrase": " (uttrykk)",
+    "exact": "",
+}
 REASON_LABELS = {
     "identifier": "Identitetsnummer foreslås alltid skjermet.",
     "personal_context": "Knyttet til personlige forhold i dokumentet.",
@@ -68,8 +74,11 @@ def found_because(f: dict[str, Any]) -> str:
         s = f"Ord fra listen for {cat}: «{term}»{MATCH_LABELS.get(e.get('match'), '')}"
         near = e.get("near_person")
         if near:
-            s += (f", i samme setning som «{near['text']}»" if e.get("proximity") == "sentence"
-                  else f", {near['distance_chars']} tegn fra «{near['text']}»")
+            s += (
+                f", i samme setning som «{near['text']}»"
+                if e.get("proximity") == "sentence"
+                else f", {near['distance_chars']} tegn fra «{near['text']}»"
+            )
         if e.get("lowered_by"):
             s += "; lavere skår fordi personen har en offentlig rolle"
         return s + "."

@@ -39,9 +39,15 @@ class Hjemmel:
         return any(t == ftype and (cats is None or category in cats) for t, cats in self.covers)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label, "text": self.text, "scope": self.scope,
-                "sources": list(self.sources), "valid_from": self.valid_from.isoformat(),
-                "valid_until": self.valid_until.isoformat() if self.valid_until else None}
+        return {
+            "id": self.id,
+            "label": self.label,
+            "text": self.text,
+            "scope": self.scope,
+            "sources": list(self.sources),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+        }
 
 
 def _date(value) -> date | None:
@@ -63,13 +69,25 @@ def parse(raw: dict[str, Any]) -> tuple[str, tuple[Hjemmel, ...]]:
             raise ValueError(f"hjemler.yaml: {hid}: scope must be one of {SCOPES}, when one of {WHEN}")
         if not entry.get("sources") or not entry.get("valid_from"):
             raise ValueError(f"hjemler.yaml: {hid}: sources and valid_from are required")
-        covers = tuple((c["type"], frozenset(c["categories"]) if c.get("categories") else None)
-                       for c in entry.get("covers") or [])
-        out.append(Hjemmel(id=hid, label=entry["label"], text=" ".join(str(entry["text"]).split()),
-                           scope=entry["scope"], mandatory=bool(entry.get("mandatory")), when=entry["when"],
-                           covers=covers, sources=tuple(entry["sources"]),
-                           valid_from=_date(entry["valid_from"]), valid_until=_date(entry.get("valid_until")),
-                           note=" ".join(str(entry.get("note") or "").split())))
+        covers = tuple(
+            (c["type"], frozenset(c["categories"]) if c.get("categories") else None)
+            for c in entry.get("covers") or []
+        )
+        out.append(
+            Hjemmel(
+                id=hid,
+                label=entry["label"],
+                text=" ".join(str(entry["text"]).split()),
+                scope=entry["scope"],
+                mandatory=bool(entry.get("mandatory")),
+                when=entry["when"],
+                covers=covers,
+                sources=tuple(entry["sources"]),
+                valid_from=_date(entry["valid_from"]),
+                valid_until=_date(entry.get("valid_until")),
+                note=" ".join(str(entry.get("note") or "").split()),
+            )
+        )
     return str(raw.get("version", "")), tuple(out)
 
 
@@ -89,8 +107,9 @@ def by_id(hid: str) -> Hjemmel | None:
     return next((h for h in load()[1] if h.id == hid), None)
 
 
-def hjemmel_for(ftype: str, category: str | None, scope: str, *, personal_context: bool,
-                day: date | None = None) -> Hjemmel | None:
+def hjemmel_for(
+    ftype: str, category: str | None, scope: str, *, personal_context: bool, day: date | None = None
+) -> Hjemmel | None:
     """The first hjemmel in force on ``day`` for a finding of this type in this scope, given whether the
     finding (with the rest of the document) reveals personal circumstances. None: no basis to withhold."""
     for h in hjemler(day):

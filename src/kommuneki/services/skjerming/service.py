@@ -34,13 +34,30 @@ def analyse_text(text: str, *, names: bool = True) -> engine.Assessment:
     return engine.assess(text, detect(text, names=names))
 
 
-def screen_document(platform: Platform, tenant_id: int, data: bytes, *, filename: str | None, actor: str,
-                    source: str = "upload", title: str | None = None) -> dict[str, Any]:
+def screen_document(
+    platform: Platform,
+    tenant_id: int,
+    data: bytes,
+    *,
+    filename: str | None,
+    actor: str,
+    source: str = "upload",
+    title: str | None = None,
+) -> dict[str, Any]:
     """Store, screen and propose. Returns the item id, both verdicts, the findings and the suggestions.
     Raises the extraction error after recording it on the stored item."""
     with platform.db.tenant_session(tenant_id) as session:
-        arrival = items.ingest(session, platform.blobs, tenant_id, service=SERVICE, kind="document", data=data,
-                               filename=filename, source=source, actor=actor)
+        arrival = items.ingest(
+            session,
+            platform.blobs,
+            tenant_id,
+            service=SERVICE,
+            kind="document",
+            data=data,
+            filename=filename,
+            source=source,
+            actor=actor,
+        )
         item_id = arrival.item.id
     failure: DomainError | None = None
     with platform.db.tenant_session(tenant_id) as session:
@@ -55,21 +72,32 @@ def screen_document(platform: Platform, tenant_id: int, data: bytes, *, filename
             text = extracted.text
             assessment = analyse_text(text)
             item.text, item.title, item.state = text, title or filename, "screened"
-            item.meta = {**item.meta, **{k: v for k, v in extracted.meta.items() if k != "title"},
-                         "skjerming": {"decision": assessment.decision, "internet": assessment.internet,
-                                       "findings": len(assessment.findings)}}
+            item.meta = {
+                **item.meta,
+                **{k: v for k, v in extracted.meta.items() if k != "title"},
+                "skjerming": {
+                    "decision": assessment.decision,
+                    "internet": assessment.internet,
+                    "findings": len(assessment.findings),
+                },
+            }
             recorded = {}
             for proposal in engine.proposals(text, assessment):
-                s = suggestions.suggest(session, platform.registry, tenant_id, SERVICE, proposal,
-                                        item_id=item.id, actor=actor)
+                s = suggestions.suggest(
+                    session, platform.registry, tenant_id, SERVICE, proposal, item_id=item.id, actor=actor
+                )
                 recorded[proposal.kind] = suggestions.suggestion_dict(s)
             if title:
                 tp = engine.propose_title(title, detect(title))
-                s = suggestions.suggest(session, platform.registry, tenant_id, SERVICE, tp, item_id=item.id,
-                                        actor=actor)
+                s = suggestions.suggest(
+                    session, platform.registry, tenant_id, SERVICE, tp, item_id=item.id, actor=actor
+                )
                 recorded[tp.kind] = suggestions.suggestion_dict(s)
-            return {"item_id": item.id, **engine.scan_record(filename or f"element {item.id}", text, assessment),
-                    "suggestions": recorded}
+            return {
+                "item_id": item.id,
+                **engine.scan_record(filename or f"element {item.id}", text, assessment),
+                "suggestions": recorded,
+            }
     raise failure
 
 
@@ -85,14 +113,26 @@ class DocumentView:
 
 
 def _latest(session, item_id: int, kind: str) -> Suggestion | None:
-    return session.scalar(select(Suggestion).where(
-        Suggestion.item_id == item_id, Suggestion.service == SERVICE, Suggestion.kind == kind,
-        Suggestion.status != SuggestionStatus.SUPERSEDED.value).order_by(Suggestion.id.desc()).limit(1))
+    return session.scalar(
+        select(Suggestion)
+        .where(
+            Suggestion.item_id == item_id,
+            Suggestion.service == SERVICE,
+            Suggestion.kind == kind,
+            Suggestion.status != SuggestionStatus.SUPERSEDED.value,
+        )
+        .order_by(Suggestion.id.desc())
+        .limit(1)
+    )
 
 
 def _item(session, item_id: int) -> Item:
     item = session.get(Item, item_id)
-    if item is None or item.service != SERVICE or item.tenant_id != session.info.get("tenant_id", item.tenant_id):
+    if (
+        item is None
+        or item.service != SERVICE
+        or item.tenant_id != session.info.get("tenant_id", item.tenant_id)
+    ):
         raise NotFound("Dokumentet finnes ikke.")
     return item
 
@@ -103,35 +143,69 @@ def document_view(platform: Platform, principal: Principal, item_id: int) -> Doc
     with platform.db.read_session(principal.tenant_id) as session:
         item = _item(session, item_id)
         out = {}
-        for key, kind in (("innsyn", engine.KIND_INNSYN), ("internett", engine.KIND_INTERNETT),
-                          ("tittel", engine.KIND_TITTEL)):
+        for key, kind in (
+            ("innsyn", engine.KIND_INNSYN),
+            ("internett", engine.KIND_INTERNETT),
+            ("tittel", engine.KIND_TITTEL),
+        ):
             s = _latest(session, item.id, kind)
             out[key] = suggestions.suggestion_dict(s) if s else None
         findings = (out["innsyn"] or {}).get("explanation", {}).get("evidence", [])
-        info = {"id": item.id, "filename": item.filename, "title": item.title, "text": item.text,
-                "state": item.state, "meta": item.meta, "received_at": item.received_at,
-                "removed": item.content_removed_reason}
+        info = {
+            "id": item.id,
+            "filename": item.filename,
+            "title": item.title,
+            "text": item.text,
+            "state": item.state,
+            "meta": item.meta,
+            "received_at": item.received_at,
+            "removed": item.content_removed_reason,
+        }
     return DocumentView(info, findings, out["innsyn"], out["internett"], out["tittel"])
 
 
 def list_documents(platform: Platform, principal: Principal, limit: int = 50) -> list[dict[str, Any]]:
     authorize(principal, "item.read")
     with platform.db.read_session(principal.tenant_id) as session:
-        rows = session.scalars(select(Item).where(Item.service == SERVICE).order_by(Item.id.desc()).limit(limit))
-        return [{"id": i.id, "filename": i.filename, "title": i.title, "state": i.state,
-                 "received_at": i.received_at, "skjerming": (i.meta or {}).get("skjerming"),
-                 "error": (i.meta or {}).get("error")} for i in rows]
+        rows = session.scalars(
+            select(Item).where(Item.service == SERVICE).order_by(Item.id.desc()).limit(limit)
+        )
+        return [
+            {
+                "id": i.id,
+                "filename": i.filename,
+                "title": i.title,
+                "state": i.state,
+                "received_at": i.received_at,
+                "skjerming": (i.meta or {}).get("skjerming"),
+                "error": (i.meta or {}).get("error"),
+            }
+            for i in rows
+        ]
 
 
-def _final(findings: list[dict[str, Any]], chosen: set[int], scope: str, verdict_if_any: str) -> dict[str, Any]:
+def _final(
+    findings: list[dict[str, Any]], chosen: set[int], scope: str, verdict_if_any: str
+) -> dict[str, Any]:
     key = "hjemmel_id" if scope == "innsyn" else "internet_hjemmel_id"
-    withheld = [{"start": f["start"], "end": f["end"], "type": f["type"], "hjemmel": f.get(key)}
-                for f in findings if f["index"] in chosen]
+    withheld = [
+        {"start": f["start"], "end": f["end"], "type": f["type"], "hjemmel": f.get(key)}
+        for f in findings
+        if f["index"] in chosen
+    ]
     return {"decision": verdict_if_any if withheld else "publish", "withheld": withheld}
 
 
-def decide_findings(platform: Platform, principal: Principal, item_id: int, *, innsyn: set[int],
-                    internett: set[int], reason: str = "", whole_document: bool | None = None) -> dict[str, Any]:
+def decide_findings(
+    platform: Platform,
+    principal: Principal,
+    item_id: int,
+    *,
+    innsyn: set[int],
+    internett: set[int],
+    reason: str = "",
+    whole_document: bool | None = None,
+) -> dict[str, Any]:
     """Settle the pending verdicts (innsyn and internett) from the findings a person chose to withhold (by
     finding index). The chosen set is the final value: accepted where it equals the proposal, else
     changed (a reason is then required). A verdict already settled elsewhere (the generic suggestion
@@ -140,8 +214,11 @@ def decide_findings(platform: Platform, principal: Principal, item_id: int, *, i
         item = _item(session, item_id)
         result = {}
         latest = {scope: _latest(session, item.id, kind) for scope, kind in SCOPES.items()}
-        pending = {scope: s for scope, s in latest.items()
-                   if s is not None and s.status == SuggestionStatus.PENDING.value}
+        pending = {
+            scope: s
+            for scope, s in latest.items()
+            if s is not None and s.status == SuggestionStatus.PENDING.value
+        }
         if not pending:
             raise Conflict("Dokumentet har ingen ventende forslag å avgjøre (allerede avgjort?).")
         source = latest["innsyn"] or latest["internett"]
@@ -162,13 +239,24 @@ def decide_findings(platform: Platform, principal: Principal, item_id: int, *, i
             if scope == "innsyn":
                 final["whole_document_hjemmel"] = "offl12_c" if whole_document and final["withheld"] else None
             same = _spans(final) == _spans(proposed) and final["decision"] == proposed.get("decision")
-            d = suggestions.decide(session, platform.registry, principal, s.id,
-                                   outcome="accepted" if same else "changed",
-                                   final_value=None if same else final, reason=reason)
-            result[scope] = {"suggestion_id": s.id, "outcome": d.outcome, "withheld": len(final["withheld"]),
-                             "decision": final["decision"]}
+            d = suggestions.decide(
+                session,
+                platform.registry,
+                principal,
+                s.id,
+                outcome="accepted" if same else "changed",
+                final_value=None if same else final,
+                reason=reason,
+            )
+            result[scope] = {
+                "suggestion_id": s.id,
+                "outcome": d.outcome,
+                "withheld": len(final["withheld"]),
+                "decision": final["decision"],
+            }
         if len(result) == len(pending) and all(
-                s is None or s.status != SuggestionStatus.PENDING.value for s in latest.values()):
+            s is None or s.status != SuggestionStatus.PENDING.value for s in latest.values()
+        ):
             item.state = "decided"
         return result
 
@@ -177,8 +265,9 @@ def _spans(value: dict[str, Any]) -> set[tuple[int, int]]:
     return {(w["start"], w["end"]) for w in value.get("withheld", [])}
 
 
-def redacted_file(platform: Platform, principal: Principal, item_id: int, scope: str = "innsyn", *,
-                  text_layer: bool = True) -> Redacted:
+def redacted_file(
+    platform: Platform, principal: Principal, item_id: int, scope: str = "innsyn", *, text_layer: bool = True
+) -> Redacted:
     """The redacted version of a stored document: the decided set of findings if decided, else the
     proposal. Recorded in the audit log by hash."""
     if scope not in SCOPES:
@@ -199,9 +288,18 @@ def redacted_file(platform: Platform, principal: Principal, item_id: int, scope:
         data = items.read_content(session, platform.blobs, item)
         spans = sorted(_spans(value))
         result = redact(data, item.filename, item.text, spans, text_layer=text_layer)
-        audit.record(session, principal.tenant_id, "skjerming.redacted", actor=principal.actor,
-                     subject=("item", item.id), item_id=item.id, scope=scope, suggestion_id=s.id,
-                     decided=decided, withheld=len(spans),
-                     output_sha256=hashlib.sha256(result.data).hexdigest())
+        audit.record(
+            session,
+            principal.tenant_id,
+            "skjerming.redacted",
+            actor=principal.actor,
+            subject=("item", item.id),
+            item_id=item.id,
+            scope=scope,
+            suggestion_id=s.id,
+            decided=decided,
+            withheld=len(spans),
+            output_sha256=hashlib.sha256(result.data).hexdigest(),
+        )
         result.report = {**result.report, "decided": decided, "withheld": len(spans)}
         return result

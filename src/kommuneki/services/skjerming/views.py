@@ -22,17 +22,24 @@ TYPE_CLASSES = {t: "t-" + t.lower().replace("_", "-") for t in engine.TYPE_LABEL
 class DecisionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     innsyn: list[int] = Field(default_factory=list, description="Indices of findings withheld from innsyn.")
-    internett: list[int] = Field(default_factory=list, description="Indices withheld from the internet "
-                                                                   "(innsyn's are added).")
+    internett: list[int] = Field(
+        default_factory=list, description="Indices withheld from the internet (innsyn's are added)."
+    )
     reason: str = ""
-    whole_document: bool | None = Field(None, description="Withhold the whole document (offl. § 12 c); "
-                                                       "null: as proposed.")
+    whole_document: bool | None = Field(
+        None, description="Withhold the whole document (offl. § 12 c); null: as proposed."
+    )
 
 
 def _download(result) -> Response:
-    return Response(result.data, media_type=result.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(result.filename)}",
-        "Cache-Control": "no-store"})
+    return Response(
+        result.data,
+        media_type=result.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(result.filename)}",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _no_store(response):
@@ -48,8 +55,8 @@ def segments(text: str, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if f["start"] < pos or f["end"] > len(text):
             continue
         if f["start"] > pos:
-            out.append({"text": text[pos:f["start"]], "finding": None})
-        out.append({"text": text[f["start"]:f["end"]], "finding": f})
+            out.append({"text": text[pos : f["start"]], "finding": None})
+        out.append({"text": text[f["start"] : f["end"]], "finding": f})
         pos = f["end"]
     out.append({"text": text[pos:], "finding": None})
     return out
@@ -71,54 +78,110 @@ def router() -> APIRouter:
     r = APIRouter()
 
     # --- API -------------------------------------------------------------------------------------
-    @r.post("/api/v1/skjerming/documents", status_code=201, tags=["skjerming"],
-            summary="Store a document, find what to withhold, and record the innsyn and internet proposals")
-    async def api_scan(request: Request, file: UploadFile, title: str | None = None,
-                       principal: Principal = Depends(current_principal)):
+    @r.post(
+        "/api/v1/skjerming/documents",
+        status_code=201,
+        tags=["skjerming"],
+        summary="Store a document, find what to withhold, and record the innsyn and internet proposals",
+    )
+    async def api_scan(
+        request: Request,
+        file: UploadFile,
+        title: str | None = None,
+        principal: Principal = Depends(current_principal),
+    ):
         authorize(principal, "item.create")
         data = await read_upload(request, file)
-        return service.screen_document(get_platform(request), principal.tenant_id, data, filename=file.filename,
-                                       actor=principal.actor, source="api", title=title)
+        return service.screen_document(
+            get_platform(request),
+            principal.tenant_id,
+            data,
+            filename=file.filename,
+            actor=principal.actor,
+            source="api",
+            title=title,
+        )
 
-    @r.get("/api/v1/skjerming/documents/{item_id}", tags=["skjerming"],
-           summary="A screened document: findings and the current suggestions")
+    @r.get(
+        "/api/v1/skjerming/documents/{item_id}",
+        tags=["skjerming"],
+        summary="A screened document: findings and the current suggestions",
+    )
     def api_document(item_id: int, request: Request, principal: Principal = Depends(current_principal)):
         v = service.document_view(get_platform(request), principal, item_id)
         item = {k: v.item[k] for k in ("id", "filename", "title", "state", "meta", "received_at")}
-        return {"item": item, "findings": v.findings, "innsyn": v.innsyn, "internett": v.internett,
-                "offentlig_tittel": v.tittel}
+        return {
+            "item": item,
+            "findings": v.findings,
+            "innsyn": v.innsyn,
+            "internett": v.internett,
+            "offentlig_tittel": v.tittel,
+        }
 
-    @r.post("/api/v1/skjerming/documents/{item_id}/decision", tags=["skjerming"],
-            summary="Settle both verdicts with the findings to withhold (the chosen set is the final value)")
-    def api_decide(item_id: int, body: DecisionBody, request: Request,
-                   principal: Principal = Depends(current_principal)):
-        return service.decide_findings(get_platform(request), principal, item_id, innsyn=set(body.innsyn),
-                                       internett=set(body.internett), reason=body.reason,
-                                       whole_document=body.whole_document)
+    @r.post(
+        "/api/v1/skjerming/documents/{item_id}/decision",
+        tags=["skjerming"],
+        summary="Settle both verdicts with the findings to withhold (the chosen set is the final value)",
+    )
+    def api_decide(
+        item_id: int, body: DecisionBody, request: Request, principal: Principal = Depends(current_principal)
+    ):
+        return service.decide_findings(
+            get_platform(request),
+            principal,
+            item_id,
+            innsyn=set(body.innsyn),
+            internett=set(body.internett),
+            reason=body.reason,
+            whole_document=body.whole_document,
+        )
 
-    @r.get("/api/v1/skjerming/documents/{item_id}/redacted", tags=["skjerming"],
-           summary="The redacted file (decided set if decided, else the proposal)")
-    def api_redacted(item_id: int, request: Request, scope: str = "innsyn",
-                     principal: Principal = Depends(current_principal)):
+    @r.get(
+        "/api/v1/skjerming/documents/{item_id}/redacted",
+        tags=["skjerming"],
+        summary="The redacted file (decided set if decided, else the proposal)",
+    )
+    def api_redacted(
+        item_id: int,
+        request: Request,
+        scope: str = "innsyn",
+        principal: Principal = Depends(current_principal),
+    ):
         return _download(service.redacted_file(get_platform(request), principal, item_id, scope))
 
-    @r.post("/api/v1/skjerming/redact", tags=["skjerming"],
-            summary="Store a document, screen it, and return the redacted file per the proposal")
-    async def api_redact(request: Request, file: UploadFile, scope: str = "innsyn",
-                         principal: Principal = Depends(current_principal)):
+    @r.post(
+        "/api/v1/skjerming/redact",
+        tags=["skjerming"],
+        summary="Store a document, screen it, and return the redacted file per the proposal",
+    )
+    async def api_redact(
+        request: Request,
+        file: UploadFile,
+        scope: str = "innsyn",
+        principal: Principal = Depends(current_principal),
+    ):
         authorize(principal, "item.create")
         data = await read_upload(request, file)
         platform = get_platform(request)
-        screened = service.screen_document(platform, principal.tenant_id, data, filename=file.filename,
-                                           actor=principal.actor, source="api")
+        screened = service.screen_document(
+            platform, principal.tenant_id, data, filename=file.filename, actor=principal.actor, source="api"
+        )
         return _download(service.redacted_file(platform, principal, screened["item_id"], scope))
 
     # --- pages -----------------------------------------------------------------------------------
     @r.get("/skjerming", include_in_schema=False)
     def page_list(request: Request, p: Principal = Depends(page_principal)):
         docs = service.list_documents(get_platform(request), p)
-        return _no_store(render(request, "skjerming/list.html", p, docs=docs, can_upload=p.can("item.create"),
-                                DECISION_LABELS=engine.DECISION_LABELS))
+        return _no_store(
+            render(
+                request,
+                "skjerming/list.html",
+                p,
+                docs=docs,
+                can_upload=p.can("item.create"),
+                DECISION_LABELS=engine.DECISION_LABELS,
+            )
+        )
 
     @r.post("/skjerming", include_in_schema=False)
     async def page_upload(request: Request, p: Principal = Depends(page_principal)):
@@ -130,12 +193,21 @@ def router() -> APIRouter:
             return redirect("/skjerming", ("error", "Velg en fil å laste opp."), request)
         try:
             data = await read_upload(request, file)
-            result = service.screen_document(get_platform(request), p.tenant_id, data, filename=file.filename,
-                                             actor=p.actor, source="upload", title=title)
+            result = service.screen_document(
+                get_platform(request),
+                p.tenant_id,
+                data,
+                filename=file.filename,
+                actor=p.actor,
+                source="upload",
+                title=title,
+            )
         except DomainError as exc:
             return redirect("/skjerming", ("error", f"{file.filename}: {exc.message}"), request)
         n = len(result["findings"])
-        return redirect(f"/skjerming/{result['item_id']}", ("ok", f"Dokumentet er gjennomgått: {n} funn."), request)
+        return redirect(
+            f"/skjerming/{result['item_id']}", ("ok", f"Dokumentet er gjennomgått: {n} funn."), request
+        )
 
     @r.get("/skjerming/{item_id}", include_in_schema=False)
     def page_document(item_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -145,13 +217,27 @@ def router() -> APIRouter:
         spec = get_platform(request).registry.get(service.SERVICE)
         can_decide = pending and p.can("suggestion.decide", service_roles=spec.reviewer_roles)
         present = sorted({f["type"] for f in v.findings}, key=list(engine.TYPE_LABELS).index)
-        return _no_store(render(request, "skjerming/document.html", p, doc=v.item, view=v, segments=segments(text, v.findings),
-                      findings=v.findings, why={f["index"]: explain.describe(f, v.findings) for f in v.findings},
-                      chosen_innsyn=_chosen(v, "innsyn"),
-                      chosen_internett=_chosen(v, "internett"), can_decide=can_decide, present=present,
-                      TYPE_LABELS=engine.TYPE_LABELS, TYPE_CLASSES=TYPE_CLASSES,
-                      CATEGORY_LABELS=engine.CATEGORY_LABELS, DECISION_LABELS=engine.DECISION_LABELS,
-                      INTERNET_LABELS=engine.INTERNET_LABELS))
+        return _no_store(
+            render(
+                request,
+                "skjerming/document.html",
+                p,
+                doc=v.item,
+                view=v,
+                segments=segments(text, v.findings),
+                findings=v.findings,
+                why={f["index"]: explain.describe(f, v.findings) for f in v.findings},
+                chosen_innsyn=_chosen(v, "innsyn"),
+                chosen_internett=_chosen(v, "internett"),
+                can_decide=can_decide,
+                present=present,
+                TYPE_LABELS=engine.TYPE_LABELS,
+                TYPE_CLASSES=TYPE_CLASSES,
+                CATEGORY_LABELS=engine.CATEGORY_LABELS,
+                DECISION_LABELS=engine.DECISION_LABELS,
+                INTERNET_LABELS=engine.INTERNET_LABELS,
+            )
+        )
 
     @r.post("/skjerming/{item_id}/avgjor", include_in_schema=False)
     async def page_decide(item_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -162,16 +248,27 @@ def router() -> APIRouter:
         except ValueError:
             return redirect(f"/skjerming/{item_id}", ("error", "Ugyldig valg av funn."), request)
         try:
-            service.decide_findings(get_platform(request), p, item_id, innsyn=innsyn, internett=internett,
-                                    reason=str(form.get("begrunnelse", "")),
-                                    whole_document=form.get("hele") == "1")
+            service.decide_findings(
+                get_platform(request),
+                p,
+                item_id,
+                innsyn=innsyn,
+                internett=internett,
+                reason=str(form.get("begrunnelse", "")),
+                whole_document=form.get("hele") == "1",
+            )
         except DomainError as exc:
             return redirect(f"/skjerming/{item_id}", ("error", exc.message), request)
-        return redirect(f"/skjerming/{item_id}", ("ok", "Avgjørelsen er lagret. Du kan laste ned den skjermede "
-                                                        "versjonen."), request)
+        return redirect(
+            f"/skjerming/{item_id}",
+            ("ok", "Avgjørelsen er lagret. Du kan laste ned den skjermede versjonen."),
+            request,
+        )
 
     @r.get("/skjerming/{item_id}/skjermet", include_in_schema=False)
-    def page_download(item_id: int, request: Request, p: Principal = Depends(page_principal), til: str = "innsyn"):
+    def page_download(
+        item_id: int, request: Request, p: Principal = Depends(page_principal), til: str = "innsyn"
+    ):
         if til not in service.SCOPES:
             raise InvalidInput("Velg innsyn eller internett.")
         return _download(service.redacted_file(get_platform(request), p, item_id, til))

@@ -89,8 +89,9 @@ def _path_table(model: ValuationModel, groups: list[str], labels: list[str]) -> 
     return table, base
 
 
-def contributions(model: ValuationModel, valuation: Valuation, *, method: str = "path",
-                  chunk: int = 10_000) -> Contributions:
+def contributions(
+    model: ValuationModel, valuation: Valuation, *, method: str = "path", chunk: int = 10_000
+) -> Contributions:
     """Kroner contributions per feature group for every valued row, chunk by chunk."""
     X = valuation.X
     labels = [group_label(f) for f in model.features]
@@ -106,11 +107,14 @@ def contributions(model: ValuationModel, valuation: Valuation, *, method: str = 
     base = np.empty(len(X))
     out = np.empty((len(X), len(groups)))
     for s in range(0, len(X), chunk):
-        part = X.iloc[s:s + chunk]
+        part = X.iloc[s : s + chunk]
         threads = predict_threads(len(part))
         if method == "path":
-            leaves = (valuation.leaves[s:s + chunk] if valuation.leaves is not None else
-                      model.booster.predict(part, pred_leaf=True, num_threads=threads).astype(np.intp))
+            leaves = (
+                valuation.leaves[s : s + chunk]
+                if valuation.leaves is not None
+                else model.booster.predict(part, pred_leaf=True, num_threads=threads).astype(np.intp)
+            )
             phi = np.zeros((len(part), len(groups)))
             for t in tree_ix:  # one gather per tree keeps memory at rows × groups
                 phi += table[t, leaves[:, t]]
@@ -118,20 +122,27 @@ def contributions(model: ValuationModel, valuation: Valuation, *, method: str = 
         else:
             raw = model.booster.predict(part, pred_contrib=True, num_threads=threads)
             bias, phi = raw[:, -1], raw[:, :-1] @ G
-        li = valuation.log_index[s:s + chunk]
+        li = valuation.log_index[s : s + chunk]
         log_b = bias + li
         total = phi.sum(axis=1)
         E = np.exp(log_b + total)
         B = np.exp(log_b)
         small = np.abs(total) < 1e-12
         lm = np.where(small, E, (E - B) / np.where(small, 1.0, total))
-        out[s:s + chunk] = phi * lm[:, None]
-        base[s:s + chunk] = B
+        out[s : s + chunk] = phi * lm[:, None]
+        base[s : s + chunk] = B
     return Contributions(base=base, groups=groups, kroner=out)
 
 
-def comparables(model: ValuationModel, frame: pd.DataFrame, dates, valuation: Valuation, *, n: int = 5,
-                rows: np.ndarray | None = None) -> list[list[dict[str, Any]]]:
+def comparables(
+    model: ValuationModel,
+    frame: pd.DataFrame,
+    dates,
+    valuation: Valuation,
+    *,
+    n: int = 5,
+    rows: np.ndarray | None = None,
+) -> list[list[dict[str, Any]]]:
     """Up to ``n`` comparable training sales per row (or per row in ``rows``): similar (type, size), near
     and recent, scored on all three among the nearest sales; each with its price and date, its price moved
     to the valuation date by the price index, its size and distance."""
@@ -151,47 +162,69 @@ def comparables(model: ValuationModel, frame: pd.DataFrame, dates, valuation: Va
     la = np.log(frame["living_area"].to_numpy(dtype=float))
     types = frame["building_type"].to_numpy()
     out = []
-    for i in (range(len(frame)) if rows is None else rows):
+    for i in range(len(frame)) if rows is None else rows:
         idx, dist = valuation.neighbours[i], valuation.distances[i]
         months_ago = np.abs((t_days[i] - s_date[idx]).astype(float)) / 30.4
-        score = (np.abs(np.log(s_area[idx]) - la[i]) / 0.2 + dist / max(200.0, float(np.median(dist)))
-                 + months_ago / 12.0 + (s_type[idx] != types[i]) * 1.5)
+        score = (
+            np.abs(np.log(s_area[idx]) - la[i]) / 0.2
+            + dist / max(200.0, float(np.median(dist)))
+            + months_ago / 12.0
+            + (s_type[idx] != types[i]) * 1.5
+        )
         found = []
         for j in np.argsort(score)[:n]:
             s = idx[j]
-            found.append({"sale_date": str(s_date[s]), "price": int(round(s_price[s])),
-                          "adjusted_price": int(round(s_price[s] * np.exp(li_val[i] - s_li[s]))),
-                          "living_area": round(float(s_area[s]), 1), "building_type": str(s_type[s]),
-                          "area_code": str(s_code[s]), "distance_m": int(round(dist[j])),
-                          "year_built": None if np.isnan(s_year[s]) else int(s_year[s])})
+            found.append(
+                {
+                    "sale_date": str(s_date[s]),
+                    "price": int(round(s_price[s])),
+                    "adjusted_price": int(round(s_price[s] * np.exp(li_val[i] - s_li[s]))),
+                    "living_area": round(float(s_area[s]), 1),
+                    "building_type": str(s_type[s]),
+                    "area_code": str(s_code[s]),
+                    "distance_m": int(round(dist[j])),
+                    "year_built": None if np.isnan(s_year[s]) else int(s_year[s]),
+                }
+            )
         out.append(found)
     return out
 
 
-def explanation(i: int, valuation: Valuation, contrib: Contributions, comps: list[dict[str, Any]],
-                *, top: int = 6) -> dict[str, Any]:
+def explanation(
+    i: int, valuation: Valuation, contrib: Contributions, comps: list[dict[str, Any]], *, top: int = 6
+) -> dict[str, Any]:
     """The structured explanation of row ``i`` (matches the kind's JSON schema)."""
     est = float(valuation.estimate[i])
     k = contrib.kroner[i]
     order = np.argsort(-np.abs(k))
     shown = [int(j) for j in order[:top]]
     rest = float(k[[j for j in range(len(k)) if j not in shown]].sum())
-    evidence = [{"type": "feature_contribution", "feature": contrib.groups[j], "kroner": round(float(k[j]))}
-                for j in shown]
+    evidence = [
+        {"type": "feature_contribution", "feature": contrib.groups[j], "kroner": round(float(k[j]))}
+        for j in shown
+    ]
     if len(k) > top:
         evidence.append({"type": "feature_contribution", "feature": "Andre forhold", "kroner": round(rest)})
     # rounding to whole kroner: put the rounding remainder on the base so the sum stays exact
     base = round(est) - sum(e["kroner"] for e in evidence)
     reasons = valuation.reasons[i]
-    summary = (f"Anslått markedsverdi {fmt_kr(est)} (intervall {fmt_kr(valuation.lower[i])}–"
-               f"{fmt_kr(valuation.upper[i])}).")
+    summary = (
+        f"Anslått markedsverdi {fmt_kr(est)} (intervall {fmt_kr(valuation.lower[i])}–"
+        f"{fmt_kr(valuation.upper[i])})."
+    )
     if reasons:
         summary += " Bør kontrolleres: " + "; ".join(reasons) + "."
-    return {"summary": summary, "estimate": round(est), "base_value": int(base),
-            "interval": {"lower": round(float(valuation.lower[i])), "upper": round(float(valuation.upper[i]))},
-            "evidence": evidence, "comparables": comps, "flag_reasons": list(reasons),
-            "method": "TreeSHAP-bidrag på log-skala omregnet til kroner med logaritmisk middel (LMDI); "
-                      "bidragene og grunnverdien summerer til anslaget."}
+    return {
+        "summary": summary,
+        "estimate": round(est),
+        "base_value": int(base),
+        "interval": {"lower": round(float(valuation.lower[i])), "upper": round(float(valuation.upper[i]))},
+        "evidence": evidence,
+        "comparables": comps,
+        "flag_reasons": list(reasons),
+        "method": "TreeSHAP-bidrag på log-skala omregnet til kroner med logaritmisk middel (LMDI); "
+        "bidragene og grunnverdien summerer til anslaget.",
+    }
 
 
 def fmt_kr(v: float) -> str:

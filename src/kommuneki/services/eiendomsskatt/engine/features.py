@@ -38,8 +38,12 @@ class PriceIndex:
         return np.where(after, self.log_level[-1] + self.slope * (t - self.months[-1]), inside)
 
     def as_dict(self) -> dict:
-        return {"months": self.months.tolist(), "log_level": self.log_level.tolist(), "slope": self.slope,
-                "trend_months": self.trend_months}
+        return {
+            "months": self.months.tolist(),
+            "log_level": self.log_level.tolist(),
+            "slope": self.slope,
+            "trend_months": self.trend_months,
+        }
 
 
 def fit_price_index(frame: pd.DataFrame, *, trend_months: int = 12, min_sales: int = 20) -> PriceIndex:
@@ -118,11 +122,18 @@ class Neighbourhood:
         la = np.log(frame["living_area"].to_numpy(dtype=float))
         lppm2 = lp - la
         s = pd.DataFrame({"a": frame["area_code"].astype(str).to_numpy(), "v": lppm2}).groupby("a")["v"]
-        return cls(tree=cKDTree(_unit_xyz(frame)), adj_lppm2=lppm2, adj_lprice=lp,
-                   log_area=la, area_levels=s.sum().to_dict(), area_counts=s.size().to_dict(),
-                   overall=float(lppm2.mean()),
-                   sales=frame[["sale_date", "price", "living_area", "building_type", "area_code",
-                                "year_built"]].reset_index(drop=True))
+        return cls(
+            tree=cKDTree(_unit_xyz(frame)),
+            adj_lppm2=lppm2,
+            adj_lprice=lp,
+            log_area=la,
+            area_levels=s.sum().to_dict(),
+            area_counts=s.size().to_dict(),
+            overall=float(lppm2.mean()),
+            sales=frame[
+                ["sale_date", "price", "living_area", "building_type", "area_code", "year_built"]
+            ].reset_index(drop=True),
+        )
 
     def query(self, frame: pd.DataFrame, *, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Indices and distances (m) of the ``k_wide`` nearest training sales; with ``exclude_self`` the
@@ -139,14 +150,17 @@ class Neighbourhood:
             dist = dist[keep].reshape(len(frame), -1)
         return idx, dist * EARTH_RADIUS_M
 
-    def features(self, frame: pd.DataFrame, idx: np.ndarray, dist: np.ndarray, *,
-                 exclude_self: bool = False) -> pd.DataFrame:
+    def features(
+        self, frame: pd.DataFrame, idx: np.ndarray, dist: np.ndarray, *, exclude_self: bool = False
+    ) -> pd.DataFrame:
         """Spatial-lag features for each row of ``frame`` from its neighbours ``idx``/``dist``."""
         near = self.adj_lppm2[idx]
         k = min(self.k, idx.shape[1])
         la = np.log(frame["living_area"].to_numpy(dtype=float))[:, None]
         # similar size among the wider neighbourhood: Gaussian weight on log-area difference and distance
-        w = np.exp(-0.5 * ((self.log_area[idx] - la) / 0.25) ** 2) * np.exp(-dist / np.maximum(1.0, np.median(dist, axis=1, keepdims=True)))
+        w = np.exp(-0.5 * ((self.log_area[idx] - la) / 0.25) ** 2) * np.exp(
+            -dist / np.maximum(1.0, np.median(dist, axis=1, keepdims=True))
+        )
         w_sum = w.sum(axis=1) + 1e-9
         similar_lprice = (w * self.adj_lprice[idx]).sum(axis=1) / w_sum
         areas = frame["area_code"].astype(str).to_numpy()
@@ -160,12 +174,15 @@ class Neighbourhood:
             if own_lppm2 is not None and c > 0:
                 s, c = s - own_lppm2[i], c - 1
             area_level[i] = (s + prior * self.overall) / (c + prior)
-        return pd.DataFrame({
-            "nb_lppm2_k": near[:, :k].mean(axis=1),
-            "nb_lppm2_wide": near.mean(axis=1),
-            "nb_lppm2_sd": near[:, :k].std(axis=1),
-            "nb_similar_lprice": similar_lprice,
-            "nb_similar_weight": np.log(w_sum),
-            "nb_dist_k": np.log1p(dist[:, k - 1]),
-            "area_lppm2": area_level,
-        }, index=frame.index)
+        return pd.DataFrame(
+            {
+                "nb_lppm2_k": near[:, :k].mean(axis=1),
+                "nb_lppm2_wide": near.mean(axis=1),
+                "nb_lppm2_sd": near[:, :k].std(axis=1),
+                "nb_similar_lprice": similar_lprice,
+                "nb_similar_weight": np.log(w_sum),
+                "nb_dist_k": np.log1p(dist[:, k - 1]),
+                "area_lppm2": area_level,
+            },
+            index=frame.index,
+        )

@@ -36,8 +36,9 @@ class ConformalInterval:
         return dict(self.__dict__)
 
 
-def calibrate(log_residual: np.ndarray, dispersion: np.ndarray, *, level: float,
-              flag_quantile: float = 0.95) -> ConformalInterval:
+def calibrate(
+    log_residual: np.ndarray, dispersion: np.ndarray, *, level: float, flag_quantile: float = 0.95
+) -> ConformalInterval:
     """Quantiles of the normalised residual (price over estimate, in logs) with the finite-sample
     correction. Refuses a level outside (0, 1) or fewer than 20 calibration sales."""
     if not 0.0 < level < 1.0:
@@ -49,8 +50,15 @@ def calibrate(log_residual: np.ndarray, dispersion: np.ndarray, *, level: float,
     d = np.asarray(dispersion, dtype=float)
     floor, cap = np.quantile(d, [0.05, 0.95])
     mid = float(np.median(d))
-    ci = ConformalInterval(level=level, q_low=0.0, q_high=0.0, scale_floor=float(floor), scale_cap=float(cap),
-                           scale_mid=mid, width_flag=0.0)
+    ci = ConformalInterval(
+        level=level,
+        q_low=0.0,
+        q_high=0.0,
+        scale_floor=float(floor),
+        scale_cap=float(cap),
+        scale_mid=mid,
+        width_flag=0.0,
+    )
     z = r / ci.scale(d)
     alpha = 1.0 - level
     lo_q = max(0.0, np.floor((n + 1) * alpha / 2) / n)

@@ -24,8 +24,18 @@ import pandas as pd
 
 from ....core.errors import InvalidInput
 
-CANONICAL = ("unit_id", "sale_date", "price", "lat", "lon", "area_code", "building_type", "living_area",
-             "lot_area", "year_built")
+CANONICAL = (
+    "unit_id",
+    "sale_date",
+    "price",
+    "lat",
+    "lon",
+    "area_code",
+    "building_type",
+    "living_area",
+    "lot_area",
+    "year_built",
+)
 REQUIRED_SALES = ("sale_date", "price", "lat", "lon", "living_area")
 REQUIRED_DWELLINGS = ("lat", "lon", "living_area")
 BUILDING_TYPES = ("enebolig", "tomannsbolig", "rekkehus", "leilighet", "fritidsbolig", "annet")
@@ -52,8 +62,10 @@ class Mapping:
             raise InvalidInput("Kolonneoppsettet må være et objekt (feltnavn → kolonnenavn).")
         unknown = [k for k in raw if k not in CANONICAL and k not in OPTION_KEYS]
         if unknown:
-            raise InvalidInput(f"Ukjente felt i kolonneoppsettet: {', '.join(sorted(unknown))}. "
-                               f"Gyldige felt: {', '.join(CANONICAL + OPTION_KEYS)}.")
+            raise InvalidInput(
+                f"Ukjente felt i kolonneoppsettet: {', '.join(sorted(unknown))}. "
+                f"Gyldige felt: {', '.join(CANONICAL + OPTION_KEYS)}."
+            )
         columns = {k: v for k, v in raw.items() if k in CANONICAL}
         for k, v in columns.items():
             if not isinstance(v, str) or not v:
@@ -64,14 +76,20 @@ class Mapping:
         btv = raw.get("building_type_values") or {}
         bad = sorted({str(v) for v in btv.values()} - set(BUILDING_TYPES))
         if bad:
-            raise InvalidInput(f"Ukjente bygningstyper: {', '.join(bad)}. Gyldige: {', '.join(BUILDING_TYPES)}.")
+            raise InvalidInput(
+                f"Ukjente bygningstyper: {', '.join(bad)}. Gyldige: {', '.join(BUILDING_TYPES)}."
+            )
         fmt = raw.get("date_format")
         if fmt is not None:
             check_date_format(fmt)
-        return cls(columns=columns, date_format=fmt, area_unit=unit,
-                   building_type_values={str(k): str(v) for k, v in btv.items()},
-                   ignore=tuple(raw.get("ignore") or ()),
-                   monotone_increasing=tuple(raw.get("monotone_increasing") or ()))
+        return cls(
+            columns=columns,
+            date_format=fmt,
+            area_unit=unit,
+            building_type_values={str(k): str(v) for k, v in btv.items()},
+            ignore=tuple(raw.get("ignore") or ()),
+            monotone_increasing=tuple(raw.get("monotone_increasing") or ()),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The mapping object again (what :meth:`from_dict` reads), for a file or a run's record."""
@@ -121,7 +139,9 @@ def check_date_format(fmt: Any) -> None:
     try:
         pd.to_datetime(pd.Series(["2024-01-01"]), format=fmt, errors="coerce")
     except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"Datoformatet «{fmt}» er ugyldig ({exc}). Bruk for eksempel %d.%m.%Y eller %Y-%m-%d.") from exc
+        raise InvalidInput(
+            f"Datoformatet «{fmt}» er ugyldig ({exc}). Bruk for eksempel %d.%m.%Y eller %Y-%m-%d."
+        ) from exc
 
 
 def read_table(data: bytes, filename: str) -> pd.DataFrame:
@@ -172,7 +192,9 @@ def canonicalise(df: pd.DataFrame, mapping: Mapping, *, sales: bool) -> Cleaned:
     """Rename, convert units and check each row. Returns the kept rows and the rejected ones, each with
     a Norwegian reason. Refuses a table that lacks a required column."""
     required = REQUIRED_SALES if sales else REQUIRED_DWELLINGS
-    missing = [f"{c} (kolonne «{mapping.source(c)}»)" for c in required if mapping.source(c) not in df.columns]
+    missing = [
+        f"{c} (kolonne «{mapping.source(c)}»)" for c in required if mapping.source(c) not in df.columns
+    ]
     if missing:
         raise InvalidInput("Tabellen mangler påkrevde kolonner: " + ", ".join(missing) + ".")
     lines = np.arange(len(df)) + 2  # line 1 is the header
@@ -212,12 +234,20 @@ def canonicalise(df: pd.DataFrame, mapping: Mapping, *, sales: bool) -> Cleaned:
     if sales:
         reject(out["price"].isna() | (out["price"] <= 0), "missing_price", "mangler pris eller pris er null")
         reject(out["sale_date"].isna(), "bad_date", "mangler eller ugyldig salgsdato")
-    reject(out["living_area"].isna() | (out["living_area"] <= 0), "zero_area", "boligareal mangler eller er null")
-    reject(out["lat"].isna() | out["lon"].isna() | (out["lat"].abs() > 90) | (out["lon"].abs() > 180),
-           "bad_position", "mangler eller ugyldig posisjon (lat/lon)")
+    reject(
+        out["living_area"].isna() | (out["living_area"] <= 0), "zero_area", "boligareal mangler eller er null"
+    )
+    reject(
+        out["lat"].isna() | out["lon"].isna() | (out["lat"].abs() > 90) | (out["lon"].abs() > 180),
+        "bad_position",
+        "mangler eller ugyldig posisjon (lat/lon)",
+    )
     yb = out["year_built"]
-    reject(yb.notna() & ((yb < 1600) | (yb > this_year + 2)), "impossible_year",
-           f"umulig byggeår (før 1600 eller etter {this_year + 2})")
+    reject(
+        yb.notna() & ((yb < 1600) | (yb > this_year + 2)),
+        "impossible_year",
+        f"umulig byggeår (før 1600 eller etter {this_year + 2})",
+    )
     if sales:
         built_after = yb.notna() & out["sale_date"].notna() & (yb > out["sale_date"].dt.year + 2)
         reject(built_after, "impossible_year", "byggeåret ligger mer enn to år etter salgsdatoen")
@@ -231,17 +261,26 @@ def canonicalise(df: pd.DataFrame, mapping: Mapping, *, sales: bool) -> Cleaned:
             if d:
                 reasons.setdefault(int(line), ("duplicate", f"identisk med linje {first[key]}"))
     keep = ~out.index.isin(list(reasons))
-    rejected = [{"line": line, "code": code, "reason": reason} for line, (code, reason) in sorted(reasons.items())]
+    rejected = [
+        {"line": line, "code": code, "reason": reason} for line, (code, reason) in sorted(reasons.items())
+    ]
     monotone = [f"x_{c}" for c in mapping.monotone_increasing if f"x_{c}" in out.columns]
-    return Cleaned(frame=out[keep].copy(), rejected=rejected, features=[f"x_{c}" for c in features],
-                   monotone=monotone)
+    return Cleaned(
+        frame=out[keep].copy(), rejected=rejected, features=[f"x_{c}" for c in features], monotone=monotone
+    )
 
 
-def off_market(frame: pd.DataFrame, reference: pd.DataFrame, adjusted_log_ppm2: pd.Series | None = None,
-               reference_adjusted: pd.Series | None = None, factor: float = OFF_MARKET_FACTOR) -> pd.Series:
+def off_market(
+    frame: pd.DataFrame,
+    reference: pd.DataFrame,
+    adjusted_log_ppm2: pd.Series | None = None,
+    reference_adjusted: pd.Series | None = None,
+    factor: float = OFF_MARKET_FACTOR,
+) -> pd.Series:
     """Boolean mask of sales whose (time-adjusted) price per m² is more than ``factor`` times away from
     the typical level of its area in ``reference`` (area median, or the overall median for an area with
     fewer than five reference sales). Pass adjusted log price per m² to compare across dates."""
+
     def lppm(df: pd.DataFrame) -> pd.Series:
         return np.log(df["price"] / df["living_area"])
 
@@ -257,9 +296,18 @@ def off_market(frame: pd.DataFrame, reference: pd.DataFrame, adjusted_log_ppm2: 
 def reject_off_market(cleaned: Cleaned, mask: pd.Series) -> Cleaned:
     """Move rows in ``mask`` from the frame to the rejected list, with the reason."""
     lines = cleaned.frame.index[mask.to_numpy()]
-    extra = [{"line": int(line), "code": "off_market",
-              "reason": f"pris per m² mer enn {str(OFF_MARKET_FACTOR).replace('.', ',')} ganger unna områdets nivå "
-                        "(mulig salg mellom nærstående eller feil i data)"} for line in lines]
-    return Cleaned(frame=cleaned.frame[~mask.to_numpy()].copy(),
-                   rejected=sorted(cleaned.rejected + extra, key=lambda r: r["line"]),
-                   features=cleaned.features, monotone=cleaned.monotone)
+    extra = [
+        {
+            "line": int(line),
+            "code": "off_market",
+            "reason": f"pris per m² mer enn {str(OFF_MARKET_FACTOR).replace('.', ',')} ganger unna områdets nivå "
+            "(mulig salg mellom nærstående eller feil i data)",
+        }
+        for line in lines
+    ]
+    return Cleaned(
+        frame=cleaned.frame[~mask.to_numpy()].copy(),
+        rejected=sorted(cleaned.rejected + extra, key=lambda r: r["line"]),
+        features=cleaned.features,
+        monotone=cleaned.monotone,
+    )

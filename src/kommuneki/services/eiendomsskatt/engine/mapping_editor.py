@@ -33,12 +33,27 @@ FIELD_LABELS = {
     "lot_area": "Tomteareal",
     "year_built": "Byggeår",
 }
-TYPE_LABELS = {"enebolig": "Enebolig", "tomannsbolig": "Tomannsbolig", "rekkehus": "Rekkehus",
-               "leilighet": "Leilighet", "fritidsbolig": "Fritidsbolig", "annet": "Annet"}
+TYPE_LABELS = {
+    "enebolig": "Enebolig",
+    "tomannsbolig": "Tomannsbolig",
+    "rekkehus": "Rekkehus",
+    "leilighet": "Leilighet",
+    "fritidsbolig": "Fritidsbolig",
+    "annet": "Annet",
+}
 FEATURE, IGNORE = "", "ignore"  # the two choices that are not canonical fields
 NUMERIC_FIELDS = ("price", "lat", "lon", "living_area", "lot_area", "year_built")
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y%m%dT%H%M%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
-                "%d.%m.%y", "%m/%d/%Y", "%Y%m%d")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d.%m.%Y",
+    "%d/%m/%Y",
+    "%Y%m%dT%H%M%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d.%m.%y",
+    "%m/%d/%Y",
+    "%Y%m%d",
+)
 MAX_TYPE_VALUES = 30  # a column with more distinct values is not a building type column
 SAMPLE_ROWS = 2000  # rows looked at for the checks against the data
 MIN_READABLE = 0.8  # share of non-empty values that must parse as numbers / dates
@@ -46,39 +61,171 @@ MIN_READABLE = 0.8  # share of non-empty values that must parse as numbers / dat
 # Column names (normalised: lower case, æøå spelt out, other characters as "_") that usually hold each
 # field, best first. An exact canonical name always wins.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "unit_id": ("matrikkelenhet", "matrikkelnummer", "matrikkel", "eiendom", "eiendomsid", "eiendom_id",
-                "seksjon", "gnr_bnr", "id", "property_id", "parcel_id", "pin"),
-    "sale_date": ("salgsdato", "dato", "solgt", "solgt_dato", "salgsdag", "omsetningsdato", "tinglyst",
-                  "tinglysingsdato", "date", "sold_date", "sale_date", "saledate", "date_sold"),
-    "price": ("pris", "salgspris", "kjopesum", "kjoepesum", "totalpris", "omsetningsbelop", "price",
-              "sale_price", "saleprice", "sold_price"),
+    "unit_id": (
+        "matrikkelenhet",
+        "matrikkelnummer",
+        "matrikkel",
+        "eiendom",
+        "eiendomsid",
+        "eiendom_id",
+        "seksjon",
+        "gnr_bnr",
+        "id",
+        "property_id",
+        "parcel_id",
+        "pin",
+    ),
+    "sale_date": (
+        "salgsdato",
+        "dato",
+        "solgt",
+        "solgt_dato",
+        "salgsdag",
+        "omsetningsdato",
+        "tinglyst",
+        "tinglysingsdato",
+        "date",
+        "sold_date",
+        "sale_date",
+        "saledate",
+        "date_sold",
+    ),
+    "price": (
+        "pris",
+        "salgspris",
+        "kjopesum",
+        "kjoepesum",
+        "totalpris",
+        "omsetningsbelop",
+        "price",
+        "sale_price",
+        "saleprice",
+        "sold_price",
+    ),
     "lat": ("breddegrad", "bredde", "lat", "latitude"),
     "lon": ("lengdegrad", "lengde", "lon", "long", "lng", "longitude"),
-    "area_code": ("grunnkrets", "grunnkretsnummer", "krets", "postnummer", "postnr", "omrade", "delomrade",
-                  "bydel", "zipcode", "zip", "zip_code", "postcode", "postal_code", "area", "neighbourhood"),
-    "building_type": ("bygningstype", "boligtype", "hustype", "eiendomstype", "bygningstypekode", "type",
-                      "property_type", "building_type", "house_type", "dwelling_type"),
-    "living_area": ("bra", "bruksareal", "boligareal", "bra_m2", "p_rom", "prom", "primaerrom", "areal", "kvm",
-                    "sqft_living", "living_sqft", "living_area", "floor_area", "sqft"),
-    "lot_area": ("tomt", "tomteareal", "tomtestorrelse", "tomt_m2", "sqft_lot", "lot_sqft", "lot_size", "lot"),
-    "year_built": ("byggeaar", "byggear", "bygget", "oppforingsaar", "yr_built", "year_built",
-                   "built", "construction_year"),
+    "area_code": (
+        "grunnkrets",
+        "grunnkretsnummer",
+        "krets",
+        "postnummer",
+        "postnr",
+        "omrade",
+        "delomrade",
+        "bydel",
+        "zipcode",
+        "zip",
+        "zip_code",
+        "postcode",
+        "postal_code",
+        "area",
+        "neighbourhood",
+    ),
+    "building_type": (
+        "bygningstype",
+        "boligtype",
+        "hustype",
+        "eiendomstype",
+        "bygningstypekode",
+        "type",
+        "property_type",
+        "building_type",
+        "house_type",
+        "dwelling_type",
+    ),
+    "living_area": (
+        "bra",
+        "bruksareal",
+        "boligareal",
+        "bra_m2",
+        "p_rom",
+        "prom",
+        "primaerrom",
+        "areal",
+        "kvm",
+        "sqft_living",
+        "living_sqft",
+        "living_area",
+        "floor_area",
+        "sqft",
+    ),
+    "lot_area": (
+        "tomt",
+        "tomteareal",
+        "tomtestorrelse",
+        "tomt_m2",
+        "sqft_lot",
+        "lot_sqft",
+        "lot_size",
+        "lot",
+    ),
+    "year_built": (
+        "byggeaar",
+        "byggear",
+        "bygget",
+        "oppforingsaar",
+        "yr_built",
+        "year_built",
+        "built",
+        "construction_year",
+    ),
 }
 
 # Source values of a building type column → canonical type. Numeric codes are the matrikkel's
 # bygningstype codes (111 enebolig … 161 fritidsbolig), matched on their first two digits.
 TYPE_SYNONYMS = {
-    "enebolig": ("enebolig", "einebustad", "villa", "house", "detached", "single_family", "single_family_home",
-                 "detached_house", "enebolig_med_hybel", "enebolig_med_sokkelleilighet"),
-    "tomannsbolig": ("tomannsbolig", "tomannsbustad", "duplex", "semi_detached", "semidetached",
-                     "tomannsbolig_vertikaldelt", "tomannsbolig_horisontaldelt"),
-    "rekkehus": ("rekkehus", "kjedehus", "atriumhus", "terrassehus", "townhouse", "town_house", "terraced",
-                 "row_house", "rowhouse"),
-    "leilighet": ("leilighet", "blokkleilighet", "husvaere", "apartment", "flat", "condo", "condominium",
-                  "boligblokk", "blokk"),
+    "enebolig": (
+        "enebolig",
+        "einebustad",
+        "villa",
+        "house",
+        "detached",
+        "single_family",
+        "single_family_home",
+        "detached_house",
+        "enebolig_med_hybel",
+        "enebolig_med_sokkelleilighet",
+    ),
+    "tomannsbolig": (
+        "tomannsbolig",
+        "tomannsbustad",
+        "duplex",
+        "semi_detached",
+        "semidetached",
+        "tomannsbolig_vertikaldelt",
+        "tomannsbolig_horisontaldelt",
+    ),
+    "rekkehus": (
+        "rekkehus",
+        "kjedehus",
+        "atriumhus",
+        "terrassehus",
+        "townhouse",
+        "town_house",
+        "terraced",
+        "row_house",
+        "rowhouse",
+    ),
+    "leilighet": (
+        "leilighet",
+        "blokkleilighet",
+        "husvaere",
+        "apartment",
+        "flat",
+        "condo",
+        "condominium",
+        "boligblokk",
+        "blokk",
+    ),
     "fritidsbolig": ("fritidsbolig", "fritidshus", "hytte", "cabin", "holiday_home", "cottage"),
 }
-CODE_PREFIX = {"11": "enebolig", "12": "tomannsbolig", "13": "rekkehus", "14": "leilighet", "16": "fritidsbolig"}
+CODE_PREFIX = {
+    "11": "enebolig",
+    "12": "tomannsbolig",
+    "13": "rekkehus",
+    "14": "leilighet",
+    "16": "fritidsbolig",
+}
 
 
 def normalise(name: Any) -> str:
@@ -155,11 +302,21 @@ def describe(sales: pd.DataFrame, dwellings: pd.DataFrame | None = None) -> list
         text = _as_text(sales[col])
         samples = [v if len(v) <= 40 else v[:39] + "…" for v in list(dict.fromkeys(text.head(200)))[:3]]
         counts = text.value_counts()
-        values = sorted(((str(v), int(n)) for v, n in counts.items()), key=lambda x: x[0]) \
-            if 0 < len(counts) <= MAX_TYPE_VALUES else []
-        out.append(Column(index=i, name=str(col), numeric=pd.api.types.is_numeric_dtype(sales[col]),
-                          samples=samples, in_dwellings=dwellings is None or col in dwellings.columns,
-                          type_values=values))
+        values = (
+            sorted(((str(v), int(n)) for v, n in counts.items()), key=lambda x: x[0])
+            if 0 < len(counts) <= MAX_TYPE_VALUES
+            else []
+        )
+        out.append(
+            Column(
+                index=i,
+                name=str(col),
+                numeric=pd.api.types.is_numeric_dtype(sales[col]),
+                samples=samples,
+                in_dwellings=dwellings is None or col in dwellings.columns,
+                type_values=values,
+            )
+        )
     return out
 
 
@@ -167,6 +324,7 @@ def describe(sales: pd.DataFrame, dwellings: pd.DataFrame | None = None) -> list
 class Choices:
     """What the editor shows and the officer changes: a choice per column, the options, and for each
     column with few values the building type of each value."""
+
     fields: dict[int, str]  # column index → canonical field, "" (feature) or "ignore"
     monotone: set[int]
     date_format: str
@@ -182,35 +340,64 @@ def guess(columns: list[Column], sales: pd.DataFrame) -> Choices:
     if date_col is not None:
         fmt = guess_date_format(_as_text(sales[date_col]).head(50).tolist())
     else:  # no column named like a date: the format of the first text column that reads as dates
-        fmt = next((f for c in columns if not c.numeric
-                    if (f := guess_date_format(_as_text(sales[c.name]).head(50).tolist()))), "")
+        fmt = next(
+            (
+                f
+                for c in columns
+                if not c.numeric
+                if (f := guess_date_format(_as_text(sales[c.name]).head(50).tolist()))
+            ),
+            "",
+        )
     area_col = next((c for c, f in fields.items() if f == "living_area"), None)
     unit = "sqft" if area_col is not None and "sqft" in normalise(area_col) else "m2"
-    return Choices(fields={by_name[c].index: f for c, f in fields.items()}, monotone=set(), date_format=fmt,
-                   area_unit=unit, type_values={c.index: {v: guess_type(v) for v, _n in c.type_values}
-                                                for c in columns if c.type_values})
+    return Choices(
+        fields={by_name[c].index: f for c, f in fields.items()},
+        monotone=set(),
+        date_format=fmt,
+        area_unit=unit,
+        type_values={
+            c.index: {v: guess_type(v) for v, _n in c.type_values} for c in columns if c.type_values
+        },
+    )
 
 
 def from_mapping(columns: list[Column], sales: pd.DataFrame, mapping: Mapping) -> Choices:
     """The choices an existing mapping makes for these columns (to edit a mapping file)."""
     base = guess(columns, sales)
     by_source = {src: f for f, src in mapping.columns.items()}
-    fields = {c.index: by_source.get(c.name, IGNORE if c.name in mapping.ignore else FEATURE) for c in columns}
-    tv = {i: {v: mapping.building_type_values.get(v, g) for v, g in vals.items()}
-          for i, vals in base.type_values.items()}
-    return Choices(fields=fields, monotone={c.index for c in columns if c.name in mapping.monotone_increasing},
-                   date_format=mapping.date_format or "", area_unit=mapping.area_unit, type_values=tv)
+    fields = {
+        c.index: by_source.get(c.name, IGNORE if c.name in mapping.ignore else FEATURE) for c in columns
+    }
+    tv = {
+        i: {v: mapping.building_type_values.get(v, g) for v, g in vals.items()}
+        for i, vals in base.type_values.items()
+    }
+    return Choices(
+        fields=fields,
+        monotone={c.index for c in columns if c.name in mapping.monotone_increasing},
+        date_format=mapping.date_format or "",
+        area_unit=mapping.area_unit,
+        type_values=tv,
+    )
 
 
 def from_form(columns: list[Column], form: dict[str, str]) -> Choices:
     """Read the editor's form: ``felt_<i>``, ``stigende_<i>``, ``type_<i>_<j>``, ``date_format``,
     ``area_unit``."""
     fields = {c.index: str(form.get(f"felt_{c.index}", FEATURE)) for c in columns}
-    tv = {c.index: {v: str(form.get(f"type_{c.index}_{j}", "annet")) for j, (v, _n) in enumerate(c.type_values)}
-          for c in columns if c.type_values}
-    return Choices(fields=fields, monotone={c.index for c in columns if form.get(f"stigende_{c.index}")},
-                   date_format=str(form.get("date_format", "")).strip(),
-                   area_unit=str(form.get("area_unit", "m2")), type_values=tv)
+    tv = {
+        c.index: {v: str(form.get(f"type_{c.index}_{j}", "annet")) for j, (v, _n) in enumerate(c.type_values)}
+        for c in columns
+        if c.type_values
+    }
+    return Choices(
+        fields=fields,
+        monotone={c.index for c in columns if form.get(f"stigende_{c.index}")},
+        date_format=str(form.get("date_format", "")).strip(),
+        area_unit=str(form.get("area_unit", "m2")),
+        type_values=tv,
+    )
 
 
 @dataclass
@@ -224,8 +411,9 @@ def _label(f: str) -> str:
     return FIELD_LABELS.get(f, f)
 
 
-def build(columns: list[Column], choices: Choices, sales: pd.DataFrame,
-          dwellings: pd.DataFrame | None = None) -> Outcome:
+def build(
+    columns: list[Column], choices: Choices, sales: pd.DataFrame, dwellings: pd.DataFrame | None = None
+) -> Outcome:
     """The mapping object for these choices, or the errors (in Norwegian) that stop it."""
     errors: dict[str, str] = {}
     by_field: dict[str, list[Column]] = {}
@@ -239,8 +427,9 @@ def build(columns: list[Column], choices: Choices, sales: pd.DataFrame,
         if len(cols) > 1:
             names = ", ".join(f"«{c.name}»" for c in cols)
             for c in cols:
-                errors[f"felt_{c.index}"] = (f"{_label(f)} er valgt for flere kolonner ({names}). "
-                                             "Velg det for bare én kolonne.")
+                errors[f"felt_{c.index}"] = (
+                    f"{_label(f)} er valgt for flere kolonner ({names}). Velg det for bare én kolonne."
+                )
     missing = [f for f in REQUIRED_SALES if f not in by_field]
     sample = sales.head(SAMPLE_ROWS)
     for f, cols in by_field.items():
@@ -251,30 +440,42 @@ def build(columns: list[Column], choices: Choices, sales: pd.DataFrame,
         if f in NUMERIC_FIELDS and len(values):
             bad = values[pd.to_numeric(values, errors="coerce").isna()]
             if len(bad) > (1 - MIN_READABLE) * len(values):
-                errors.setdefault(f"felt_{c.index}", f"Kolonnen «{c.name}» har ikke tall (for eksempel "
-                                                     f"«{bad.iloc[0]}»), så den kan ikke være {_label(f).lower()}.")
+                errors.setdefault(
+                    f"felt_{c.index}",
+                    f"Kolonnen «{c.name}» har ikke tall (for eksempel "
+                    f"«{bad.iloc[0]}»), så den kan ikke være {_label(f).lower()}.",
+                )
         if f == "sale_date" and len(values):
             text = values.astype(str)
             fmt = choices.date_format or None
             if fmt:
                 try:
-                    check_date_format(fmt)   # "%d.%m.%Q", a trailing "%": not a format at all
+                    check_date_format(fmt)  # "%d.%m.%Q", a trailing "%": not a format at all
                 except InvalidInput as exc:
                     errors["date_format"] = exc.message
                     continue
-            parsed = pd.to_datetime(text, format=fmt, errors="coerce") if fmt else \
-                pd.to_datetime(text, format="mixed", errors="coerce")
+            parsed = (
+                pd.to_datetime(text, format=fmt, errors="coerce")
+                if fmt
+                else pd.to_datetime(text, format="mixed", errors="coerce")
+            )
             if parsed.notna().mean() < MIN_READABLE:
                 example = text[parsed.isna()].iloc[0]
                 if fmt:
-                    errors["date_format"] = (f"Datoformatet «{fmt}» passer ikke til salgsdatoene i kolonnen "
-                                             f"«{c.name}» (for eksempel «{example}»).")
+                    errors["date_format"] = (
+                        f"Datoformatet «{fmt}» passer ikke til salgsdatoene i kolonnen "
+                        f"«{c.name}» (for eksempel «{example}»)."
+                    )
                 else:
-                    errors["date_format"] = (f"Salgsdatoene i kolonnen «{c.name}» kunne ikke leses (for eksempel "
-                                             f"«{example}»). Oppgi datoformatet.")
+                    errors["date_format"] = (
+                        f"Salgsdatoene i kolonnen «{c.name}» kunne ikke leses (for eksempel "
+                        f"«{example}»). Oppgi datoformatet."
+                    )
         if dwellings is not None and f in REQUIRED_DWELLINGS and c.name not in dwellings.columns:
-            errors.setdefault(f"felt_{c.index}", f"Boligfilen har ikke kolonnen «{c.name}», som trengs for "
-                                                 f"{_label(f).lower()}.")
+            errors.setdefault(
+                f"felt_{c.index}",
+                f"Boligfilen har ikke kolonnen «{c.name}», som trengs for {_label(f).lower()}.",
+            )
     raw: dict[str, Any] = {f: cols[0].name for f in CANONICAL if (cols := by_field.get(f))}
     if choices.date_format:
         raw["date_format"] = choices.date_format

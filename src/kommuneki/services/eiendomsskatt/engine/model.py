@@ -24,9 +24,18 @@ from .mapping import BUILDING_TYPES
 
 TYPE_CODES = {t: i for i, t in enumerate(BUILDING_TYPES + ("ukjent",))}
 PARAMS: dict[str, Any] = {
-    "objective": "regression", "learning_rate": 0.06, "num_leaves": 31, "max_depth": 7,
-    "min_data_in_leaf": 20, "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
-    "lambda_l2": 1.0, "verbose": -1, "seed": 7, "num_threads": 1,
+    "objective": "regression",
+    "learning_rate": 0.06,
+    "num_leaves": 31,
+    "max_depth": 7,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "verbose": -1,
+    "seed": 7,
+    "num_threads": 1,
 }
 NUM_TREES = 400
 # Training runs on one thread: OpenMP threads spin badly on a shared, busy 2-core machine. Prediction
@@ -37,6 +46,8 @@ PARALLEL_ROWS = 20_000
 
 def predict_threads(rows: int) -> int:
     return PREDICT_THREADS if rows >= PARALLEL_ROWS else 1
+
+
 BASE_FEATURES = ["log_living_area", "log_lot_area", "year_built", "building_type", "lat", "lon"]
 # Features built from nearby sales never use the dwelling's own size (nor its price), so that more living
 # area can only raise the value (log_living_area is the one place size enters, constrained upwards).
@@ -58,11 +69,13 @@ class Coverage:
     def fit(cls, frame: pd.DataFrame, dist_k: np.ndarray) -> Coverage:
         la = frame["living_area"].to_numpy(dtype=float)
         yb = frame["year_built"].dropna().to_numpy(dtype=float)
-        return cls(area_range=(float(np.quantile(la, 0.005)), float(np.quantile(la, 0.995))),
-                   year_range=(float(yb.min()), float(yb.max())) if len(yb) else (0.0, 9999.0),
-                   type_counts=frame["building_type"].value_counts().to_dict(),
-                   area_counts=frame["area_code"].astype(str).value_counts().to_dict(),
-                   dist_cap=float(np.quantile(dist_k, 0.99)))
+        return cls(
+            area_range=(float(np.quantile(la, 0.005)), float(np.quantile(la, 0.995))),
+            year_range=(float(yb.min()), float(yb.max())) if len(yb) else (0.0, 9999.0),
+            type_counts=frame["building_type"].value_counts().to_dict(),
+            area_counts=frame["area_code"].astype(str).value_counts().to_dict(),
+            dist_cap=float(np.quantile(dist_k, 0.99)),
+        )
 
     def reasons(self, frame: pd.DataFrame, dist_k: np.ndarray) -> list[list[str]]:
         la = frame["living_area"].to_numpy(dtype=float)
@@ -72,25 +85,43 @@ class Coverage:
         codes = frame["area_code"].astype(str).to_numpy()
         few_type = pd.Series(types).map(self.type_counts).fillna(0).to_numpy() < 20
         uniq, inv = np.unique(codes, return_inverse=True)
-        few_area = np.array([bool(c) and self.area_counts.get(c, 0) < 5 for c in uniq])[inv] if len(codes) else few_type
-        issue = ((la < self.area_range[0]) | (la > self.area_range[1]) | few_type | few_area | (dist_k > self.dist_cap)
-                 | (~np.isnan(yb) & ((yb < self.year_range[0]) | (yb > self.year_range[1]))))
+        few_area = (
+            np.array([bool(c) and self.area_counts.get(c, 0) < 5 for c in uniq])[inv]
+            if len(codes)
+            else few_type
+        )
+        issue = (
+            (la < self.area_range[0])
+            | (la > self.area_range[1])
+            | few_type
+            | few_area
+            | (dist_k > self.dist_cap)
+            | (~np.isnan(yb) & ((yb < self.year_range[0]) | (yb > self.year_range[1])))
+        )
         for i in np.flatnonzero(issue):
             a, y, t, code, d = la[i], yb[i], types[i], codes[i], dist_k[i]
             if a < self.area_range[0]:
-                out[i].append(f"uvanlig liten bolig ({a:.0f} m²; salgene dekker {self.area_range[0]:.0f}–"
-                              f"{self.area_range[1]:.0f} m²)")
+                out[i].append(
+                    f"uvanlig liten bolig ({a:.0f} m²; salgene dekker {self.area_range[0]:.0f}–"
+                    f"{self.area_range[1]:.0f} m²)"
+                )
             elif a > self.area_range[1]:
-                out[i].append(f"uvanlig stor bolig ({a:.0f} m²; salgene dekker {self.area_range[0]:.0f}–"
-                              f"{self.area_range[1]:.0f} m²)")
+                out[i].append(
+                    f"uvanlig stor bolig ({a:.0f} m²; salgene dekker {self.area_range[0]:.0f}–"
+                    f"{self.area_range[1]:.0f} m²)"
+                )
             if not np.isnan(y) and not self.year_range[0] <= y <= self.year_range[1]:
-                out[i].append(f"byggeår {y:.0f} utenfor salgene ({self.year_range[0]:.0f}–{self.year_range[1]:.0f})")
+                out[i].append(
+                    f"byggeår {y:.0f} utenfor salgene ({self.year_range[0]:.0f}–{self.year_range[1]:.0f})"
+                )
             if self.type_counts.get(t, 0) < 20:
                 out[i].append(f"få salg av bygningstypen {t} ({self.type_counts.get(t, 0)})")
             if code and self.area_counts.get(code, 0) < 5:
                 out[i].append(f"få salg i området {code} ({self.area_counts.get(code, 0)})")
             if d > self.dist_cap:
-                out[i].append(f"langt til nærmeste salg ({d / 1000:.1f} km til de ti nærmeste)".replace(".", ","))
+                out[i].append(
+                    f"langt til nærmeste salg ({d / 1000:.1f} km til de ti nærmeste)".replace(".", ",")
+                )
         return out
 
 
@@ -141,8 +172,18 @@ class ValuationModel:
         for i in np.flatnonzero(wide):
             reasons[i].insert(0, f"bredt verdiintervall ({(hi[i] - lo[i]) / est[i]:.0%} av verdien)")
         flagged = np.array([bool(r) for r in reasons])
-        return Valuation(estimate=est, lower=lo, upper=hi, flagged=flagged, reasons=reasons, log_index=li, X=X,
-                         neighbours=idx, distances=dist, leaves=leaves)
+        return Valuation(
+            estimate=est,
+            lower=lo,
+            upper=hi,
+            flagged=flagged,
+            reasons=reasons,
+            log_index=li,
+            X=X,
+            neighbours=idx,
+            distances=dist,
+            leaves=leaves,
+        )
 
     def leaf_values(self) -> np.ndarray:
         """(trees, max leaves) table of leaf outputs: a row's raw prediction is the sum over trees of its
@@ -164,8 +205,10 @@ class ValuationModel:
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        state = {**{k: v for k, v in self.__dict__.items() if not k.startswith("_")},
-                 "booster": self.booster.model_to_string()}
+        state = {
+            **{k: v for k, v in self.__dict__.items() if not k.startswith("_")},
+            "booster": self.booster.model_to_string(),
+        }
         pickle.dump(state, buf, protocol=pickle.HIGHEST_PROTOCOL)
         return buf.getvalue()
 
@@ -189,28 +232,53 @@ def design_matrix(frame: pd.DataFrame, extras: list[str]) -> pd.DataFrame:
     return X
 
 
-def _fit_once(frame: pd.DataFrame, extras: list[str], monotone: list[str], *, trend_months: int,
-              num_trees: int, params: dict[str, Any]) -> ValuationModel:
+def _fit_once(
+    frame: pd.DataFrame,
+    extras: list[str],
+    monotone: list[str],
+    *,
+    trend_months: int,
+    num_trees: int,
+    params: dict[str, Any],
+) -> ValuationModel:
     frame = frame.sort_values("sale_date")
     index = fit_price_index(frame, trend_months=trend_months)
     nb = Neighbourhood.fit(frame, index)
     features = BASE_FEATURES + extras + SPATIAL_FEATURES
-    model = ValuationModel(index=index, neighbourhood=nb, booster=None, features=features, extras=extras,  # type: ignore[arg-type]
-                           interval=None, coverage=None)  # type: ignore[arg-type]
+    model = ValuationModel(
+        index=index,
+        neighbourhood=nb,
+        booster=None,
+        features=features,
+        extras=extras,  # type: ignore[arg-type]
+        interval=None,
+        coverage=None,
+    )  # type: ignore[arg-type]
     X, _idx, dist = model.design(frame, exclude_self=True)
     y = np.log(frame["price"].to_numpy(dtype=float)) - index.log_at(month_number(frame["sale_date"]))
     up = MONOTONE_UP | set(monotone)
-    p = {**params, "monotone_constraints": [1 if f in up else 0 for f in features],
-         "monotone_constraints_method": "intermediate"}
+    p = {
+        **params,
+        "monotone_constraints": [1 if f in up else 0 for f in features],
+        "monotone_constraints_method": "intermediate",
+    }
     ds = lgb.Dataset(X, y, categorical_feature=["building_type"], free_raw_data=True)
     model.booster = lgb.train(p, ds, num_boost_round=num_trees)
     model.coverage = Coverage.fit(frame, dist[:, min(nb.k, dist.shape[1]) - 1])
     return model
 
 
-def train(frame: pd.DataFrame, extras: list[str], monotone: list[str], *, level: float = 0.8,
-          calib_fraction: float = 0.15, trend_months: int = 12, num_trees: int = NUM_TREES,
-          params: dict[str, Any] | None = None) -> tuple[ValuationModel, dict[str, Any]]:
+def train(
+    frame: pd.DataFrame,
+    extras: list[str],
+    monotone: list[str],
+    *,
+    level: float = 0.8,
+    calib_fraction: float = 0.15,
+    trend_months: int = 12,
+    num_trees: int = NUM_TREES,
+    params: dict[str, Any] | None = None,
+) -> tuple[ValuationModel, dict[str, Any]]:
     """Fit the model on ``frame`` (clean sales). The latest ``calib_fraction`` of the sales, by date,
     first serves as a calibration slice for a model fitted on the earlier ones (values at their own dates,
     index and neighbours from the earlier sales only); then the final model is fitted on all sales.
@@ -228,14 +296,27 @@ def train(frame: pd.DataFrame, extras: list[str], monotone: list[str], *, level:
     final = _fit_once(frame, extras, monotone, trend_months=trend_months, num_trees=num_trees, params=params)
     final.interval = interval
     final.training = {
-        "rows": int(len(frame)), "period": [str(frame["sale_date"].min().date()), str(frame["sale_date"].max().date())],
-        "calibration_rows": int(n_cal), "calibration_mape": float(np.mean(np.abs(np.exp(-resid) - 1))),
-        "trend_months": trend_months, "num_trees": num_trees, "level": level,
-        "sha256": hashlib.sha256(pd.util.hash_pandas_object(frame[["sale_date", "price", "lat", "lon",
-                                                                   "living_area"]], index=False).values.tobytes()).hexdigest(),
+        "rows": int(len(frame)),
+        "period": [str(frame["sale_date"].min().date()), str(frame["sale_date"].max().date())],
+        "calibration_rows": int(n_cal),
+        "calibration_mape": float(np.mean(np.abs(np.exp(-resid) - 1))),
+        "trend_months": trend_months,
+        "num_trees": num_trees,
+        "level": level,
+        "sha256": hashlib.sha256(
+            pd.util.hash_pandas_object(
+                frame[["sale_date", "price", "lat", "lon", "living_area"]], index=False
+            ).values.tobytes()
+        ).hexdigest(),
     }
-    return final, {"calibration_residual": resid, "late": late, "estimate": v.estimate, "lower": v.lower,
-                   "upper": v.upper, "flagged": v.flagged}
+    return final, {
+        "calibration_residual": resid,
+        "late": late,
+        "estimate": v.estimate,
+        "lower": v.lower,
+        "upper": v.upper,
+        "flagged": v.flagged,
+    }
 
 
 class HedonicBaseline:

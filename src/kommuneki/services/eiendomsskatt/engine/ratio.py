@@ -16,8 +16,14 @@ PRB_LIMIT = 0.05
 COD_LIMIT = 15.0
 
 
-def ratio_metrics(estimate: np.ndarray, price: np.ndarray, *, lower: np.ndarray | None = None,
-                  upper: np.ndarray | None = None, flagged: np.ndarray | None = None) -> dict[str, Any]:
+def ratio_metrics(
+    estimate: np.ndarray,
+    price: np.ndarray,
+    *,
+    lower: np.ndarray | None = None,
+    upper: np.ndarray | None = None,
+    flagged: np.ndarray | None = None,
+) -> dict[str, Any]:
     """All measures for one group. Fractions for shares and errors, per cent for COD."""
     est = np.asarray(estimate, dtype=float)
     p = np.asarray(price, dtype=float)
@@ -64,13 +70,17 @@ def regressivity_warning(m: dict[str, Any]) -> str | None:
     progressive = prd < PRD_RANGE[0] or (prb_ is not None and prb_ > PRB_LIMIT)
     figures = f"PRD {prd:.3f}" + (f", PRB {prb_:+.3f}" if prb_ is not None else "")
     if regressive:
-        return (f"Advarsel: verdsettingen er regressiv ({figures}). Rimelige boliger får relativt for høy "
-                "verdi og dyre boliger relativt for lav, så eiere av rimelige boliger betaler for mye skatt "
-                "i forhold til eiere av dyre. Anbefalt: PRD mellom 0,98 og 1,03 og PRB mellom −0,05 og 0,05.")
+        return (
+            f"Advarsel: verdsettingen er regressiv ({figures}). Rimelige boliger får relativt for høy "
+            "verdi og dyre boliger relativt for lav, så eiere av rimelige boliger betaler for mye skatt "
+            "i forhold til eiere av dyre. Anbefalt: PRD mellom 0,98 og 1,03 og PRB mellom −0,05 og 0,05."
+        )
     if progressive:
-        return (f"Advarsel: verdsettingen er progressiv ({figures}). Dyre boliger får relativt for høy verdi "
-                "og rimelige boliger relativt for lav. Anbefalt: PRD mellom 0,98 og 1,03 og PRB mellom "
-                "−0,05 og 0,05.")
+        return (
+            f"Advarsel: verdsettingen er progressiv ({figures}). Dyre boliger får relativt for høy verdi "
+            "og rimelige boliger relativt for lav. Anbefalt: PRD mellom 0,98 og 1,03 og PRB mellom "
+            "−0,05 og 0,05."
+        )
     return None
 
 
@@ -84,8 +94,11 @@ def price_bands(price: np.ndarray, edges: np.ndarray | None = None) -> tuple[np.
     def kr(v: float) -> str:
         return f"{v / 1e6:.1f}".replace(".", ",") + " mill."
 
-    labels = [f"under {kr(edges[0])}"] + [f"{kr(a)}–{kr(b)}" for a, b in zip(edges[:-1], edges[1:])] + \
-             [f"over {kr(edges[-1])}"]
+    labels = (
+        [f"under {kr(edges[0])}"]
+        + [f"{kr(a)}–{kr(b)}" for a, b in zip(edges[:-1], edges[1:])]
+        + [f"over {kr(edges[-1])}"]
+    )
     return band, labels
 
 
@@ -93,17 +106,24 @@ def ratio_study(frame: pd.DataFrame, *, min_group: int = 20) -> dict[str, Any]:
     """Overall and grouped measures. ``frame`` has estimate, price and optionally lower, upper, flagged,
     building_type, area_code. Groups with fewer than ``min_group`` sales are left out of the groups (and
     counted as such)."""
+
     def metrics(df: pd.DataFrame) -> dict[str, Any]:
-        return ratio_metrics(df["estimate"].to_numpy(), df["price"].to_numpy(),
-                             lower=df["lower"].to_numpy() if "lower" in df else None,
-                             upper=df["upper"].to_numpy() if "upper" in df else None,
-                             flagged=df["flagged"].to_numpy() if "flagged" in df else None)
+        return ratio_metrics(
+            df["estimate"].to_numpy(),
+            df["price"].to_numpy(),
+            lower=df["lower"].to_numpy() if "lower" in df else None,
+            upper=df["upper"].to_numpy() if "upper" in df else None,
+            flagged=df["flagged"].to_numpy() if "flagged" in df else None,
+        )
 
     overall = metrics(frame)
     band, labels = price_bands(frame["price"].to_numpy())
     groups: dict[str, list[dict[str, Any]]] = {}
-    for key, col in (("building_type", frame.get("building_type")), ("area_code", frame.get("area_code")),
-                     ("price_band", pd.Series([labels[b] for b in band], index=frame.index))):
+    for key, col in (
+        ("building_type", frame.get("building_type")),
+        ("area_code", frame.get("area_code")),
+        ("price_band", pd.Series([labels[b] for b in band], index=frame.index)),
+    ):
         if col is None:
             continue
         rows = []

@@ -47,7 +47,9 @@ class TaxSettings:
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"Ugyldig innstilling for eiendomsskatt: {exc}") from exc
         if not 0.0 <= promille <= MAX_PROMILLE_DWELLING:
-            raise InvalidInput(f"Skattesatsen for boliger må være mellom 0 og {MAX_PROMILLE_DWELLING:g} promille.")
+            raise InvalidInput(
+                f"Skattesatsen for boliger må være mellom 0 og {MAX_PROMILLE_DWELLING:g} promille."
+            )
         if bunn < 0:
             raise InvalidInput("Bunnfradraget kan ikke være negativt.")
         if not 0.0 <= red < 1.0:
@@ -55,16 +57,27 @@ class TaxSettings:
         ex = raw.get("exemptions") or {}
         if not isinstance(ex, dict):
             raise InvalidInput("Fritak må være en liste over enheter med begrunnelse.")
-        return cls(promille=promille, bunnfradrag=bunn, reduction_factor=red, valuation_date=vdate,
-                   exemptions={str(k): str(v) for k, v in ex.items()})
+        return cls(
+            promille=promille,
+            bunnfradrag=bunn,
+            reduction_factor=red,
+            valuation_date=vdate,
+            exemptions={str(k): str(v) for k, v in ex.items()},
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"promille": self.promille, "bunnfradrag": self.bunnfradrag,
-                "reduction_factor": self.reduction_factor, "valuation_date": self.valuation_date.isoformat(),
-                "exemptions": dict(self.exemptions)}
+        return {
+            "promille": self.promille,
+            "bunnfradrag": self.bunnfradrag,
+            "reduction_factor": self.reduction_factor,
+            "valuation_date": self.valuation_date.isoformat(),
+            "exemptions": dict(self.exemptions),
+        }
 
 
-def tax_for(value: float, settings: TaxSettings, *, dwellings: int = 1, exempt: bool = False) -> dict[str, Any]:
+def tax_for(
+    value: float, settings: TaxSettings, *, dwellings: int = 1, exempt: bool = False
+) -> dict[str, Any]:
     """Tax for one unit: value × (1 − reduction) − bunnfradrag × dwellings, at the rate, never below 0."""
     reduced = value * (1.0 - settings.reduction_factor)
     base = max(0.0, reduced - settings.bunnfradrag * dwellings)
@@ -72,12 +85,22 @@ def tax_for(value: float, settings: TaxSettings, *, dwellings: int = 1, exempt: 
     return {"reduced_value": round(reduced), "tax_base": round(base), "tax": round(tax)}
 
 
-COLUMNS = [("unit_id", "Eiendom (matrikkelenhet/seksjon)"), ("dwellings", "Boenheter"),
-           ("market_value", "Markedsverdi (kr)"), ("lower", "Nedre grense (kr)"), ("upper", "Øvre grense (kr)"),
-           ("reduced_value", "Etter reduksjonsfaktor (kr)"), ("tax_base", "Skattegrunnlag (kr)"),
-           ("promille", "Sats (promille)"), ("tax", "Eiendomsskatt (kr)"), ("exempt_reason", "Fritak"),
-           ("flagged", "Til kontroll"), ("flag_reason", "Grunn til kontroll"), ("status", "Status"),
-           ("valuation_date", "Verdsettelsesdato")]
+COLUMNS = [
+    ("unit_id", "Eiendom (matrikkelenhet/seksjon)"),
+    ("dwellings", "Boenheter"),
+    ("market_value", "Markedsverdi (kr)"),
+    ("lower", "Nedre grense (kr)"),
+    ("upper", "Øvre grense (kr)"),
+    ("reduced_value", "Etter reduksjonsfaktor (kr)"),
+    ("tax_base", "Skattegrunnlag (kr)"),
+    ("promille", "Sats (promille)"),
+    ("tax", "Eiendomsskatt (kr)"),
+    ("exempt_reason", "Fritak"),
+    ("flagged", "Til kontroll"),
+    ("flag_reason", "Grunn til kontroll"),
+    ("status", "Status"),
+    ("valuation_date", "Verdsettelsesdato"),
+]
 
 
 def build_tax_list(valuations: list[dict[str, Any]], settings: TaxSettings) -> list[dict[str, Any]]:
@@ -85,9 +108,19 @@ def build_tax_list(valuations: list[dict[str, Any]], settings: TaxSettings) -> l
     flag_reason, status). Dwellings sharing a unit id are summed."""
     units: dict[str, dict[str, Any]] = {}
     for v in valuations:
-        u = units.setdefault(str(v["unit_id"]), {"unit_id": str(v["unit_id"]), "dwellings": 0, "market_value": 0.0,
-                                                  "lower": 0.0, "upper": 0.0, "flagged": False, "reasons": [],
-                                                  "status": set()})
+        u = units.setdefault(
+            str(v["unit_id"]),
+            {
+                "unit_id": str(v["unit_id"]),
+                "dwellings": 0,
+                "market_value": 0.0,
+                "lower": 0.0,
+                "upper": 0.0,
+                "flagged": False,
+                "reasons": [],
+                "status": set(),
+            },
+        )
         u["dwellings"] += 1
         u["market_value"] += float(v["value"])
         u["lower"] += float(v.get("lower") or v["value"])
@@ -101,11 +134,22 @@ def build_tax_list(valuations: list[dict[str, Any]], settings: TaxSettings) -> l
         u = units[uid]
         reason = settings.exemptions.get(uid)
         t = tax_for(u["market_value"], settings, dwellings=u["dwellings"], exempt=reason is not None)
-        rows.append({"unit_id": uid, "dwellings": u["dwellings"], "market_value": round(u["market_value"]),
-                     "lower": round(u["lower"]), "upper": round(u["upper"]), **t, "promille": settings.promille,
-                     "exempt_reason": reason or "", "flagged": "ja" if u["flagged"] else "nei",
-                     "flag_reason": "; ".join(u["reasons"]), "status": ", ".join(sorted(s for s in u["status"] if s)),
-                     "valuation_date": settings.valuation_date.isoformat()})
+        rows.append(
+            {
+                "unit_id": uid,
+                "dwellings": u["dwellings"],
+                "market_value": round(u["market_value"]),
+                "lower": round(u["lower"]),
+                "upper": round(u["upper"]),
+                **t,
+                "promille": settings.promille,
+                "exempt_reason": reason or "",
+                "flagged": "ja" if u["flagged"] else "nei",
+                "flag_reason": "; ".join(u["reasons"]),
+                "status": ", ".join(sorted(s for s in u["status"] if s)),
+                "valuation_date": settings.valuation_date.isoformat(),
+            }
+        )
     return rows
 
 

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import explain, model as model_mod
+from . import explain
+from . import model as model_mod
 from .features import fit_price_index, month_number
 from .mapping import Cleaned, Mapping, canonicalise, off_market, reject_off_market
 from .ratio import ratio_study
@@ -42,8 +43,11 @@ def clean_sales(df: pd.DataFrame, mapping: Mapping) -> Cleaned:
 
         raise InvalidInput(f"For få gyldige salg til å lage en modell: {len(c.frame)} (trenger minst 200).")
     index = fit_price_index(c.frame)
-    adj = pd.Series(np.log(c.frame["price"] / c.frame["living_area"]).to_numpy()
-                    - index.log_at(month_number(c.frame["sale_date"])), index=c.frame.index)
+    adj = pd.Series(
+        np.log(c.frame["price"] / c.frame["living_area"]).to_numpy()
+        - index.log_at(month_number(c.frame["sale_date"])),
+        index=c.frame.index,
+    )
     return reject_off_market(c, off_market(c.frame, c.frame, adj, adj))
 
 
@@ -52,39 +56,61 @@ def train_model(sales: Cleaned, *, level: float = 0.8) -> tuple[model_mod.Valuat
     them) gives the held-out ratio study for the model card."""
     m, cal = model_mod.train(sales.frame, sales.features, sales.monotone, level=level)
     late = cal["late"].copy()
-    late["estimate"], late["lower"], late["upper"], late["flagged"] = (cal["estimate"], cal["lower"],
-                                                                      cal["upper"], cal["flagged"])
+    late["estimate"], late["lower"], late["upper"], late["flagged"] = (
+        cal["estimate"],
+        cal["lower"],
+        cal["upper"],
+        cal["flagged"],
+    )
     study = ratio_study(late)
     step = max(1, len(late) // 2000)
-    study["points"] = [[round(float(a)), round(float(b))] for a, b in
-                       zip(late["price"].to_numpy()[::step], late["estimate"].to_numpy()[::step])]
+    study["points"] = [
+        [round(float(a)), round(float(b))]
+        for a, b in zip(late["price"].to_numpy()[::step], late["estimate"].to_numpy()[::step])
+    ]
     return m, study
 
 
-def value_dwellings(m: model_mod.ValuationModel, dwellings: pd.DataFrame, valuation_date: date, *,
-                    chunk: int = 25_000) -> tuple[model_mod.Valuation, explain.Contributions]:
+def value_dwellings(
+    m: model_mod.ValuationModel, dwellings: pd.DataFrame, valuation_date: date, *, chunk: int = 25_000
+) -> tuple[model_mod.Valuation, explain.Contributions]:
     """Estimates, intervals, flags and kroner contributions for every dwelling, chunk by chunk."""
     dates = np.full(len(dwellings), np.datetime64(valuation_date, "D"))
     vals, contribs = [], []
     for s in range(0, len(dwellings), chunk):
-        part = dwellings.iloc[s:s + chunk]
-        v = m.value(part, dates[s:s + chunk])
+        part = dwellings.iloc[s : s + chunk]
+        v = m.value(part, dates[s : s + chunk])
         vals.append(v)
         contribs.append(explain.contributions(m, v))
     v = model_mod.Valuation(
-        estimate=np.concatenate([x.estimate for x in vals]), lower=np.concatenate([x.lower for x in vals]),
-        upper=np.concatenate([x.upper for x in vals]), flagged=np.concatenate([x.flagged for x in vals]),
-        reasons=[r for x in vals for r in x.reasons], log_index=np.concatenate([x.log_index for x in vals]),
-        X=pd.concat([x.X for x in vals]), neighbours=np.concatenate([x.neighbours for x in vals]),
+        estimate=np.concatenate([x.estimate for x in vals]),
+        lower=np.concatenate([x.lower for x in vals]),
+        upper=np.concatenate([x.upper for x in vals]),
+        flagged=np.concatenate([x.flagged for x in vals]),
+        reasons=[r for x in vals for r in x.reasons],
+        log_index=np.concatenate([x.log_index for x in vals]),
+        X=pd.concat([x.X for x in vals]),
+        neighbours=np.concatenate([x.neighbours for x in vals]),
         distances=np.concatenate([x.distances for x in vals]),
-        leaves=np.concatenate([x.leaves for x in vals]))
-    c = explain.Contributions(base=np.concatenate([x.base for x in contribs]), groups=contribs[0].groups,
-                              kroner=np.concatenate([x.kroner for x in contribs]))
+        leaves=np.concatenate([x.leaves for x in vals]),
+    )
+    c = explain.Contributions(
+        base=np.concatenate([x.base for x in contribs]),
+        groups=contribs[0].groups,
+        kroner=np.concatenate([x.kroner for x in contribs]),
+    )
     return v, c
 
 
-def run(sales_df: pd.DataFrame, dwellings_df: pd.DataFrame, mapping: Mapping, *, valuation_date: date,
-        level: float = 0.8, progress: Callable[[float, str], None] | None = None) -> Run:
+def run(
+    sales_df: pd.DataFrame,
+    dwellings_df: pd.DataFrame,
+    mapping: Mapping,
+    *,
+    valuation_date: date,
+    level: float = 0.8,
+    progress: Callable[[float, str], None] | None = None,
+) -> Run:
     """The whole batch: clean, train, value. Dwellings failing the checks are rejected with the reason.
     ``progress(fraction, message)``, if given, hears each step (fractions 0.05–0.35 of a whole run)."""
     say = progress or (lambda _f, _m: None)
@@ -99,9 +125,16 @@ def run(sales_df: pd.DataFrame, dwellings_df: pd.DataFrame, mapping: Mapping, *,
     say(0.3, f"Verdsetter {nb_count(len(dwellings.frame))} boliger …")
     v, c = value_dwellings(m, dwellings.frame, valuation_date)
     t3 = time.perf_counter()
-    return Run(model=m, sales=sales, dwellings=dwellings, valuation_date=valuation_date, valuation=v,
-               contributions=c, calibration_study=study,
-               seconds={"clean": t1 - t0, "train": t2 - t1, "value": t3 - t2})
+    return Run(
+        model=m,
+        sales=sales,
+        dwellings=dwellings,
+        valuation_date=valuation_date,
+        valuation=v,
+        contributions=c,
+        calibration_study=study,
+        seconds={"clean": t1 - t0, "train": t2 - t1, "value": t3 - t2},
+    )
 
 
 def nb_count(count: int) -> str:

@@ -9,6 +9,6 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class RemoteMessage:
-    remote_id: str          # IMAP "uidvalidity:uid", Graph message id
+    remote_id: str  # IMAP "uidvalidity:uid", Graph message id
     received: datetime | None  # IMAP INTERNALDATE, Graph receivedDateTime
     raw: bytes

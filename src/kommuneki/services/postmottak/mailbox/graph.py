@@ -50,12 +50,20 @@ class GraphSource:
 
     def token(self) -> str:
         if self._token is None:
-            r = self.http.post(f"{LOGIN}/{self.s.tenant_id}/oauth2/v2.0/token", data={
-                "client_id": self.s.client_id, "client_secret": self.s.client_secret,
-                "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials"})
+            r = self.http.post(
+                f"{LOGIN}/{self.s.tenant_id}/oauth2/v2.0/token",
+                data={
+                    "client_id": self.s.client_id,
+                    "client_secret": self.s.client_secret,
+                    "scope": "https://graph.microsoft.com/.default",
+                    "grant_type": "client_credentials",
+                },
+            )
             if r.status_code != 200:
-                raise InvalidInput(f"Microsoft-innlogging feilet ({r.status_code}): "
-                                   f"{r.json().get('error_description', '')[:200] if r.content else ''}")
+                raise InvalidInput(
+                    f"Microsoft-innlogging feilet ({r.status_code}): "
+                    f"{r.json().get('error_description', '')[:200] if r.content else ''}"
+                )
             self._token = r.json()["access_token"]
         return self._token
 
@@ -72,8 +80,14 @@ class GraphSource:
 
     def listing(self) -> Iterator[dict]:
         url = f"{GRAPH}/users/{quote(self.s.mailbox)}/mailFolders/inbox/messages"
-        r = self._get(url, **{"$select": "id,receivedDateTime,internetMessageId", "$top": str(self.s.page_size),
-                              "$orderby": "receivedDateTime asc"})
+        r = self._get(
+            url,
+            **{
+                "$select": "id,receivedDateTime,internetMessageId",
+                "$top": str(self.s.page_size),
+                "$orderby": "receivedDateTime asc",
+            },
+        )
         while True:
             body = r.json()
             yield from body.get("value", [])
@@ -86,7 +100,12 @@ class GraphSource:
         for entry in self.listing():
             if entry["id"] in known:
                 continue
-            raw = self._get(f"{GRAPH}/users/{quote(self.s.mailbox)}/messages/{quote(entry['id'])}/$value").content
-            received = datetime.fromisoformat(entry["receivedDateTime"].replace("Z", "+00:00")) \
-                if entry.get("receivedDateTime") else None
+            raw = self._get(
+                f"{GRAPH}/users/{quote(self.s.mailbox)}/messages/{quote(entry['id'])}/$value"
+            ).content
+            received = (
+                datetime.fromisoformat(entry["receivedDateTime"].replace("Z", "+00:00"))
+                if entry.get("receivedDateTime")
+                else None
+            )
             yield RemoteMessage(remote_id=entry["id"], received=received, raw=raw)

@@ -24,7 +24,7 @@ class ImapSettings:
     port: int = 993
     username: str = ""
     password: str | None = None
-    oauth2_token: str | None = None   # XOAUTH2 (Exchange Online, Gmail) instead of a password
+    oauth2_token: str | None = None  # XOAUTH2 (Exchange Online, Gmail) instead of a password
     folder: str = "INBOX"
     ssl: bool = True
     timeout_s: float = 60.0
@@ -56,7 +56,7 @@ class ImapSource:
         if typ != "OK":
             raise InvalidInput(f"Fant ikke mappen {s.folder} på IMAP-serveren.")
         typ, resp = self.conn.response("UIDVALIDITY")
-        self.uidvalidity = (resp[0].decode() if resp and resp[0] else "0")
+        self.uidvalidity = resp[0].decode() if resp and resp[0] else "0"
         return self
 
     def __exit__(self, *_exc) -> None:

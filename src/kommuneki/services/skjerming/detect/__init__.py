@@ -10,15 +10,38 @@ from .finding import CATEGORIES, TYPES, Finding
 from .identifiers import detect_identifiers
 
 MODEL_NAME = "skjerming-names"
-MODEL_VERSION = "1.1.0"   # the version scripts/train_names.py writes into the shipped model card (1.1: propagation)
+MODEL_VERSION = (
+    "1.1.0"  # the version scripts/train_names.py writes into the shipped model card (1.1: propagation)
+)
 
 # Lower rank wins an overlap; within a rank the higher score, then the longer span.
-_RANK = {"FODSELSNUMMER": 0, "D_NUMMER": 0, "H_NUMMER": 0, "SYNTETISK_ID": 0, "ORGNR": 0, "KONTONR": 0,
-         "EPOST": 1, "ADRESSE": 1, "GNR_BNR": 1, "FODSELSDATO": 1, "TELEFON": 2, "MULIG_ID": 2,
-         "PERSON": 3, "SAERLIG_KATEGORI": 4}
+_RANK = {
+    "FODSELSNUMMER": 0,
+    "D_NUMMER": 0,
+    "H_NUMMER": 0,
+    "SYNTETISK_ID": 0,
+    "ORGNR": 0,
+    "KONTONR": 0,
+    "EPOST": 1,
+    "ADRESSE": 1,
+    "GNR_BNR": 1,
+    "FODSELSDATO": 1,
+    "TELEFON": 2,
+    "MULIG_ID": 2,
+    "PERSON": 3,
+    "SAERLIG_KATEGORI": 4,
+}
 
-__all__ = ["CATEGORIES", "MODEL_NAME", "MODEL_VERSION", "TYPES", "Finding", "detect", "model_card",
-           "resolve_overlaps"]
+__all__ = [
+    "CATEGORIES",
+    "MODEL_NAME",
+    "MODEL_VERSION",
+    "TYPES",
+    "Finding",
+    "detect",
+    "model_card",
+    "resolve_overlaps",
+]
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
@@ -40,11 +63,13 @@ def detect(text: str, *, names: bool = True, categories: bool = True) -> list[Fi
     persons: list[Finding] = []
     if names:
         from .names import detect_names
+
         persons = detect_names(text)
         found.extend(persons)
     found = resolve_overlaps(found)
     if categories:
         from .categories import detect_categories
+
         kept_persons = [f for f in found if f.type == "PERSON"]
         cats = detect_categories(text, persons=kept_persons)
         taken = [(f.start, f.end) for f in found]
@@ -56,4 +81,5 @@ def detect(text: str, *, names: bool = True, categories: bool = True) -> list[Fi
 def model_card() -> dict:
     """The shipped name model's card (matches kommuneki.core.modelreg.MODEL_CARD_SCHEMA)."""
     from .names import model_card as _card
+
     return _card()

@@ -24,10 +24,13 @@ from .finding import Finding
 TERMS_PATH = Path(__file__).resolve().parent.parent / "data" / "categories.yaml"
 
 SCORE = {  # (strength, proximity) -> score
-    ("strong", "alone"): 0.45, ("strong", "sentence"): 0.9, ("strong", "window"): 0.75,
-    ("weak", "sentence"): 0.65, ("weak", "window"): 0.45,
+    ("strong", "alone"): 0.45,
+    ("strong", "sentence"): 0.9,
+    ("strong", "window"): 0.75,
+    ("weak", "sentence"): 0.65,
+    ("weak", "window"): 0.45,
 }
-WINDOW = 150          # characters: a name this close (outside the sentence) still counts
+WINDOW = 150  # characters: a name this close (outside the sentence) still counts
 PUBLIC_ROLE_PENALTY = 0.2
 
 _WORD = re.compile(r"\w+(?:[-+]\w+)*\+?")
@@ -38,8 +41,8 @@ _SENT_BOUNDARY = re.compile(r"[.!?]+[\"»)]?\s+(?=[\"«(]?[A-ZÆØÅ0-9])|\n\s*\
 @dataclass(frozen=True)
 class Term:
     category: str
-    term: str               # as written in the list
-    strength: str           # strong / weak
+    term: str  # as written in the list
+    strength: str  # strong / weak
     legal_basis_hint: str
 
 
@@ -53,8 +56,12 @@ class TermIndex:
         exact: dict[str, Term] = {}
         for cat, spec in data["categories"].items():
             hint = spec.get("legal_basis_hint", "")
-            for strength, key in (("strong", "strong"), ("weak", "weak"), ("strong", "exact"),
-                                  ("weak", "exact_weak")):
+            for strength, key in (
+                ("strong", "strong"),
+                ("weak", "weak"),
+                ("strong", "exact"),
+                ("weak", "exact_weak"),
+            ):
                 for raw in spec.get(key) or ():
                     raw = str(raw)
                     t = Term(cat, raw, strength, hint)
@@ -196,11 +203,17 @@ def detect_categories(text: str, *, persons: list[Finding] | None = None) -> lis
                     best = (prox, dist, p)
         prox = best[0] if best else "alone"
         if (t.strength, prox) not in SCORE:
-            continue   # a weak term alone is not reported
+            continue  # a weak term alone is not reported
         score = SCORE[(t.strength, prox)]
-        expl: dict[str, Any] = {"detector": "term_list", "term": t.term, "match": how, "strength": t.strength,
-                                "legal_basis_hint": t.legal_basis_hint, "term_list_version": idx.version,
-                                "proximity": prox}
+        expl: dict[str, Any] = {
+            "detector": "term_list",
+            "term": t.term,
+            "match": how,
+            "strength": t.strength,
+            "legal_basis_hint": t.legal_basis_hint,
+            "term_list_version": idx.version,
+            "proximity": prox,
+        }
         if best is not None:
             p = best[2]
             expl["near_person"] = {"text": p.text, "start": p.start, "end": p.end, "distance_chars": best[1]}

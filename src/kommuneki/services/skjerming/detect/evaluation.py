@@ -38,8 +38,9 @@ def gold_spans(sent: list[tuple[str, str]], kind: str = "PER") -> list[tuple[int
     return spans
 
 
-def count(sents: Iterable[list[tuple[str, str]]],
-          predict: Callable[[list[str]], Iterable[tuple[int, int]]]) -> Counter:
+def count(
+    sents: Iterable[list[tuple[str, str]]], predict: Callable[[list[str]], Iterable[tuple[int, int]]]
+) -> Counter:
     c: Counter = Counter()
     for s in sents:
         gold = set(gold_spans(s))
@@ -65,15 +66,31 @@ def metrics(c: Counter) -> dict:
     r = c["tp_exact"] / c["gold"] if c["gold"] else 0.0
     po = c["pred_overlap"] / c["pred"] if c["pred"] else 0.0
     ro = c["gold_overlap"] / c["gold"] if c["gold"] else 0.0
-    return {"gold": c["gold"], "pred": c["pred"],
-            "exact": {"precision": round(p, 4), "recall": round(r, 4), "f1": round(fbeta(p, r, 1), 4),
-                      "f2": round(fbeta(p, r, 2), 4)},
-            "overlap": {"precision": round(po, 4), "recall": round(ro, 4), "f1": round(fbeta(po, ro, 1), 4),
-                        "f2": round(fbeta(po, ro, 2), 4)}}
+    return {
+        "gold": c["gold"],
+        "pred": c["pred"],
+        "exact": {
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "f1": round(fbeta(p, r, 1), 4),
+            "f2": round(fbeta(p, r, 2), 4),
+        },
+        "overlap": {
+            "precision": round(po, 4),
+            "recall": round(ro, 4),
+            "f1": round(fbeta(po, ro, 1), 4),
+            "f2": round(fbeta(po, ro, 2), 4),
+        },
+    }
 
 
-def bootstrap_f2(sents: list[list[tuple[str, str]]], pred: list[Iterable[tuple[int, int]]], block: int = 30,
-                 rounds: int = 2000, seed: int = 7) -> tuple[float, float]:
+def bootstrap_f2(
+    sents: list[list[tuple[str, str]]],
+    pred: list[Iterable[tuple[int, int]]],
+    block: int = 30,
+    rounds: int = 2000,
+    seed: int = 7,
+) -> tuple[float, float]:
     """95 % interval of exact-match F2 when blocks of ``block`` consecutive sentences are resampled."""
     import random
 
@@ -81,7 +98,7 @@ def bootstrap_f2(sents: list[list[tuple[str, str]]], pred: list[Iterable[tuple[i
     for s, p in zip(sents, pred):
         gold, ps = set(gold_spans(s)), set(p)
         per.append((len(gold & ps), len(ps), len(gold)))
-    blocks = [tuple(map(sum, zip(*per[i:i + block]))) for i in range(0, len(per), block)]
+    blocks = [tuple(map(sum, zip(*per[i : i + block]))) for i in range(0, len(per), block)]
     rng = random.Random(seed)
     f2s = []
     for _ in range(rounds):

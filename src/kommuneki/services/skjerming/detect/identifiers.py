@@ -28,14 +28,15 @@ from typing import Any, ClassVar
 from .finding import Finding
 
 K1_WEIGHTS = (3, 7, 6, 1, 8, 9, 4, 5, 2)
-K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)          # also the kontonummer weights
+K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)  # also the kontonummer weights
 ORGNR_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 
-CONTEXT_WINDOW = 48   # characters before (and a little after) a candidate searched for context words
+CONTEXT_WINDOW = 48  # characters before (and a little after) a candidate searched for context words
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Checksums and dates (pure functions; also used by the benchmarks and tests)
+
 
 def mod11_check_digit(digits: Iterable[int], weights: Iterable[int]) -> int | None:
     """11 - (weighted sum mod 11); 11 gives 0; 10 means no valid check digit (None)."""
@@ -81,13 +82,14 @@ def century_from_individnummer(ind: int, yy: int) -> int | None:
 @dataclass(frozen=True)
 class PersonNumberCheck:
     """Everything known about an 11-digit candidate."""
+
     digits: str
     k1_rule_today: bool
     k1_rule_2032: bool
-    k2: bool                    # == kontonummer check
-    kind: str | None            # FODSELSNUMMER, D_NUMMER, H_NUMMER, SYNTETISK_ID, FH_NUMMER or None
+    k2: bool  # == kontonummer check
+    kind: str | None  # FODSELSNUMMER, D_NUMMER, H_NUMMER, SYNTETISK_ID, FH_NUMMER or None
     date_valid: bool
-    birth_date: str | None      # ISO date when determinable
+    birth_date: str | None  # ISO date when determinable
     century: int | None
     notes: tuple[str, ...] = ()
 
@@ -100,9 +102,15 @@ class PersonNumberCheck:
         return self.checksums_ok and self.date_valid and self.kind is not None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"k1_today_rule": self.k1_rule_today, "k1_2032_rule": self.k1_rule_2032,
-                "k2_and_kontonummer_check": self.k2, "date_valid": self.date_valid, "kind": self.kind,
-                "century": self.century, "notes": list(self.notes)}
+        return {
+            "k1_today_rule": self.k1_rule_today,
+            "k1_2032_rule": self.k1_rule_2032,
+            "k2_and_kontonummer_check": self.k2,
+            "date_valid": self.date_valid,
+            "kind": self.kind,
+            "century": self.century,
+            "notes": list(self.notes),
+        }
 
 
 def check_person_number(number: str) -> PersonNumberCheck:
@@ -117,8 +125,17 @@ def check_person_number(number: str) -> PersonNumberCheck:
     notes: list[str] = []
     if d[0] in (8, 9):
         # FH-nummer (helper number in the health sector): no date encoded.
-        return PersonNumberCheck(number, today, rule_2032, k2, "FH_NUMMER", True, None, None,
-                                 ("FH-nummer: første siffer 8 eller 9, ingen fødselsdato",))
+        return PersonNumberCheck(
+            number,
+            today,
+            rule_2032,
+            k2,
+            "FH_NUMMER",
+            True,
+            None,
+            None,
+            ("FH-nummer: første siffer 8 eller 9, ingen fødselsdato",),
+        )
     day, month, yy, ind = d[0] * 10 + d[1], d[2] * 10 + d[3], d[4] * 10 + d[5], d[6] * 100 + d[7] * 10 + d[8]
     kind = "FODSELSNUMMER"
     if 41 <= day <= 71:
@@ -165,14 +182,14 @@ _BOUNDARY = re.compile(r"(?:[.!?;]\s+(?=[A-ZÆØÅ])|\n)")
 def _context(text: str, start: int, end: int, before: int = CONTEXT_WINDOW, after: int = 16) -> str:
     """Lower-cased words near a candidate: up to ``before`` characters back and ``after`` ahead, cut at
     sentence and line boundaries so a word in the previous sentence does not count."""
-    left = text[max(0, start - before):start]
+    left = text[max(0, start - before) : start]
     cut = list(_BOUNDARY.finditer(left))
     if cut:
-        left = left[cut[-1].end():]
-    right = text[end:end + after]
+        left = left[cut[-1].end() :]
+    right = text[end : end + after]
     m = _BOUNDARY.search(right)
     if m:
-        right = right[:m.start()]
+        right = right[: m.start()]
     return left.lower() + " \x00 " + right.lower()
 
 
@@ -196,7 +213,7 @@ class Recognizer:
 
     name: ClassVar[str] = "recognizer"
     type: ClassVar[str] = ""
-    patterns: ClassVar[tuple[tuple[str, str, float], ...]] = ()   # (pattern name, regex, base score)
+    patterns: ClassVar[tuple[tuple[str, str, float], ...]] = ()  # (pattern name, regex, base score)
     context: ClassVar[tuple[str, ...]] = ()
     context_boost: ClassVar[float] = 0.3
     flags: ClassVar[int] = 0
@@ -223,7 +240,7 @@ class Recognizer:
         if self.prefilter is not None:
             if self.__class__.__dict__.get("_prefilter_rx") is None:
                 self.__class__._prefilter_rx = re.compile(self.prefilter, re.IGNORECASE)
-            if not self._prefilter_rx.search(text):   # type: ignore[union-attr]
+            if not self._prefilter_rx.search(text):  # type: ignore[union-attr]
                 return out
         for pname, rx, base in self.compiled():
             for m in rx.finditer(text):
@@ -245,21 +262,93 @@ class Recognizer:
 
 
 # Context word lists (lower case; matched as substrings of the window before the candidate).
-FNR_CONTEXT = ("fødselsnummer", "fødselsnr", "fødselsnumm", "f.nr", "fnr", "personnummer", "personnr",
-               "pers.nr", "p.nr", "d-nummer", "d-nr", "dnr", "h-nummer", "fødselsnummeret", "personnummeret",
-               "identitetsnummer", "id-nummer", "id-nr", "fødd", "født", "ssn")
-KONTO_CONTEXT = ("kontonummer", "kontonr", "konto nr", "konto", "bankkonto", "kto", "kontoen", "innbetal",
-                 "utbetal", "overfør", "iban", "bank")
-ORG_CONTEXT = ("org.nr", "org nr", "orgnr", "org. nr", "organisasjonsnummer", "org.nummer", "foretaksregister",
-               "enhetsregister", "mva", "foretaksnummer")
-PHONE_CONTEXT = ("tlf", "telefon", "mobil", "mob.", "ring", "sms", "tel.", "tel:", "telefonnummer",
-                 "telefax", "faks", "kontakt", "sentralbord")
-GNR_CONTEXT = ("gnr", "bnr", "gårdsnummer", "bruksnummer", "gards", "matrikkel", "eiendom", "tomt", "seksjon",
-               "festenummer", "fnr.", "snr.")
+FNR_CONTEXT = (
+    "fødselsnummer",
+    "fødselsnr",
+    "fødselsnumm",
+    "f.nr",
+    "fnr",
+    "personnummer",
+    "personnr",
+    "pers.nr",
+    "p.nr",
+    "d-nummer",
+    "d-nr",
+    "dnr",
+    "h-nummer",
+    "fødselsnummeret",
+    "personnummeret",
+    "identitetsnummer",
+    "id-nummer",
+    "id-nr",
+    "fødd",
+    "født",
+    "ssn",
+)
+KONTO_CONTEXT = (
+    "kontonummer",
+    "kontonr",
+    "konto nr",
+    "konto",
+    "bankkonto",
+    "kto",
+    "kontoen",
+    "innbetal",
+    "utbetal",
+    "overfør",
+    "iban",
+    "bank",
+)
+ORG_CONTEXT = (
+    "org.nr",
+    "org nr",
+    "orgnr",
+    "org. nr",
+    "organisasjonsnummer",
+    "org.nummer",
+    "foretaksregister",
+    "enhetsregister",
+    "mva",
+    "foretaksnummer",
+)
+PHONE_CONTEXT = (
+    "tlf",
+    "telefon",
+    "mobil",
+    "mob.",
+    "ring",
+    "sms",
+    "tel.",
+    "tel:",
+    "telefonnummer",
+    "telefax",
+    "faks",
+    "kontakt",
+    "sentralbord",
+)
+GNR_CONTEXT = (
+    "gnr",
+    "bnr",
+    "gårdsnummer",
+    "bruksnummer",
+    "gards",
+    "matrikkel",
+    "eiendom",
+    "tomt",
+    "seksjon",
+    "festenummer",
+    "fnr.",
+    "snr.",
+)
 
 
-KIND_LABEL = {"FODSELSNUMMER": "fødselsnummer", "D_NUMMER": "D-nummer", "H_NUMMER": "H-nummer",
-              "SYNTETISK_ID": "syntetisk testnummer", "FH_NUMMER": "FH-nummer"}
+KIND_LABEL = {
+    "FODSELSNUMMER": "fødselsnummer",
+    "D_NUMMER": "D-nummer",
+    "H_NUMMER": "H-nummer",
+    "SYNTETISK_ID": "syntetisk testnummer",
+    "FH_NUMMER": "FH-nummer",
+}
 
 
 class PersonNumberRecognizer(Recognizer):
@@ -279,15 +368,20 @@ class PersonNumberRecognizer(Recognizer):
         fnr_words = _found(ctx, FNR_CONTEXT)
         konto_words = _found(ctx, KONTO_CONTEXT)
         kontonr_format = pattern == "kontonr_4_2_5"
-        expl: dict[str, Any] = {"checks": chk.as_dict(), "format": "4.2.5" if kontonr_format else "6+5",
-                                "context_words": fnr_words + konto_words}
+        expl: dict[str, Any] = {
+            "checks": chk.as_dict(),
+            "format": "4.2.5" if kontonr_format else "6+5",
+            "context_words": fnr_words + konto_words,
+        }
         if chk.valid and chk.kind is not None:
             rule = "dagens regel" if chk.k1_rule_today else "regelen fra 1.1.2032"
             expl["rule"] = "today" if chk.k1_rule_today else "2032"
             # Decide fødselsnummer vs kontonummer: format and context.
             if (kontonr_format and not fnr_words) or (konto_words and not fnr_words):
-                expl["reason"] = ("Består både fødselsnummer- og kontonummerkontrollen; formatet eller "
-                                  "sammenhengen tyder på kontonummer")
+                expl["reason"] = (
+                    "Består både fødselsnummer- og kontonummerkontrollen; formatet eller "
+                    "sammenhengen tyder på kontonummer"
+                )
                 return {**expl, "type": "KONTONR", "score": 0.95 if konto_words else 0.8}
             ftype = "H_NUMMER" if chk.kind == "FH_NUMMER" else chk.kind
             base = {"FODSELSNUMMER": 0.9, "D_NUMMER": 0.9, "H_NUMMER": 0.85, "SYNTETISK_ID": 0.85}[ftype]
@@ -300,15 +394,22 @@ class PersonNumberRecognizer(Recognizer):
         if chk.k2:
             # Passes the kontonummer check but is not a valid person number.
             if fnr_words and not konto_words:
-                expl["reason"] = ("Står ved et ord for fødselsnummer, men er ikke et gyldig fødselsnummer "
-                                  "(kontrollsiffer eller dato stemmer ikke)")
+                expl["reason"] = (
+                    "Står ved et ord for fødselsnummer, men er ikke et gyldig fødselsnummer "
+                    "(kontrollsiffer eller dato stemmer ikke)"
+                )
                 return {**expl, "type": "MULIG_ID", "score": 0.4}
             expl["reason"] = "Består kontonummerkontrollen (mod 11)"
-            return {**expl, "type": "KONTONR",
-                    "score": 0.95 if konto_words else (0.8 if kontonr_format else 0.6)}
+            return {
+                **expl,
+                "type": "KONTONR",
+                "score": 0.95 if konto_words else (0.8 if kontonr_format else 0.6),
+            }
         if fnr_words or konto_words:
-            expl["reason"] = ("Har formen til et fødsels- eller kontonummer og står ved et slikt ord, men "
-                              "kontrollsifrene stemmer ikke: kanskje feilskrevet")
+            expl["reason"] = (
+                "Har formen til et fødsels- eller kontonummer og står ved et slikt ord, men "
+                "kontrollsifrene stemmer ikke: kanskje feilskrevet"
+            )
             return {**expl, "type": "MULIG_ID", "score": 0.35 if fnr_words else 0.25}
         return None
 
@@ -330,19 +431,25 @@ class OrgnrRecognizer(Recognizer):
         words = _found(ctx, ORG_CONTEXT)
         if not words and re.search(r"(tlf|telefon|mobil)", ctx):
             return None
-        return {"checksum": "mod11 ok", "note": "En organisasjon, ikke en person",
-                "context_words": words}
+        return {"checksum": "mod11 ok", "note": "En organisasjon, ikke en person", "context_words": words}
 
 
 class PhoneRecognizer(Recognizer):
     name = "no_phone"
     type = "TELEFON"
     patterns = (
-        ("intl", r"(?P<v>(?:\+(?<![\w+]\+)|00(?<![\w+]00))\s?47[\s-]?(?:\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}|\d{3}[\s-]?\d{2}[\s-]?\d{3}))"
-                 r"(?![ .-]?\d)", 0.9),
-        ("national_spaced", r"(?P<v>[2-9](?<![\d.,/+-][2-9])(?<!\d[ .][2-9])(?:\d(?: \d{2}){3}|\d{2} \d{2} \d{3}))"
-                            r"(?![ .,-]?\d)",
-         0.6),
+        (
+            "intl",
+            r"(?P<v>(?:\+(?<![\w+]\+)|00(?<![\w+]00))\s?47[\s-]?(?:\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}|\d{3}[\s-]?\d{2}[\s-]?\d{3}))"
+            r"(?![ .-]?\d)",
+            0.9,
+        ),
+        (
+            "national_spaced",
+            r"(?P<v>[2-9](?<![\d.,/+-][2-9])(?<!\d[ .][2-9])(?:\d(?: \d{2}){3}|\d{2} \d{2} \d{3}))"
+            r"(?![ .,-]?\d)",
+            0.6,
+        ),
         ("national_8", r"(?P<v>[2-9](?<![\d.,/+-][2-9])(?<!\d[ .][2-9])\d{7})(?![ .,-]?\d)", 0.4),
     )
     context = PHONE_CONTEXT
@@ -373,18 +480,80 @@ class EmailRecognizer(Recognizer):
 
 
 STREET_SUFFIXES = (
-    "veien", "vegen", "veg", "vei", "gata", "gaten", "gate", "stien", "stig", "stigen", "plassen", "plass",
-    "torget", "torg", "allé", "alle", "alleen", "bakken", "brygga", "bryggen", "kaia", "kaien", "svingen",
-    "løkka", "løkken", "tunet", "jordet", "ringen", "kroken", "grenda", "grend", "veita", "smauet", "sletta",
-    "kollen", "haugen", "lia", "lien", "åsen", "tråkket", "vangen", "hagen", "parken", "stranda", "stranden",
-    "tangen", "hallen", "myra", "myren", "bråten", "moen", "dalen", "berget", "høgda", "høyden", "lunden",
-    "stubben", "gården", "toppen", "vollen", "engen", "enga", "kleiva", "skogen", "sundet", "promenaden",
+    "veien",
+    "vegen",
+    "veg",
+    "vei",
+    "gata",
+    "gaten",
+    "gate",
+    "stien",
+    "stig",
+    "stigen",
+    "plassen",
+    "plass",
+    "torget",
+    "torg",
+    "allé",
+    "alle",
+    "alleen",
+    "bakken",
+    "brygga",
+    "bryggen",
+    "kaia",
+    "kaien",
+    "svingen",
+    "løkka",
+    "løkken",
+    "tunet",
+    "jordet",
+    "ringen",
+    "kroken",
+    "grenda",
+    "grend",
+    "veita",
+    "smauet",
+    "sletta",
+    "kollen",
+    "haugen",
+    "lia",
+    "lien",
+    "åsen",
+    "tråkket",
+    "vangen",
+    "hagen",
+    "parken",
+    "stranda",
+    "stranden",
+    "tangen",
+    "hallen",
+    "myra",
+    "myren",
+    "bråten",
+    "moen",
+    "dalen",
+    "berget",
+    "høgda",
+    "høyden",
+    "lunden",
+    "stubben",
+    "gården",
+    "toppen",
+    "vollen",
+    "engen",
+    "enga",
+    "kleiva",
+    "skogen",
+    "sundet",
+    "promenaden",
 )
 _SUFFIX_RX = "|".join(sorted(STREET_SUFFIXES, key=len, reverse=True))
 _CAP = r"[A-ZÆØÅ][a-zæøåéü]+"
 # "Storgata 5", "Kongens gate 12 B", "Ole Vigs gate 3", "Fjellveien 12b", "Karl Johans gate 1, 0154 Oslo"
-_STREET = (rf"(?:{_CAP}(?:[ -](?:{_CAP}|[a-zæøå]+s))?(?:{_SUFFIX_RX})"
-           rf"|(?:{_CAP}s?\s){{1,2}}(?:gate|gata|vei|veg|plass|allé|alle|torg|gt\.|vn\.))")
+_STREET = (
+    rf"(?:{_CAP}(?:[ -](?:{_CAP}|[a-zæøå]+s))?(?:{_SUFFIX_RX})"
+    rf"|(?:{_CAP}s?\s){{1,2}}(?:gate|gata|vei|veg|plass|allé|alle|torg|gt\.|vn\.))"
+)
 _NUMBER = r"\d{1,4}(?:\s?[A-Ha-h])?(?![\w])(?:\s?-\s?\d{1,4})?"
 _POST = r"(?:,?\s+(?:\d{4}|N-\d{4})\s+[A-ZÆØÅ][A-ZÆØÅa-zæøå]+(?:[ -][A-ZÆØÅ][A-ZÆØÅa-zæøå]+)?)"
 
@@ -413,7 +582,7 @@ class AddressRecognizer(Recognizer):
             while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.'-"):
                 start -= 1
             while start < end and not (text[start].isalnum() or text[start] == "_"):
-                start += 1   # the word starts with a word character
+                start += 1  # the word starts with a word character
             if start < end and text[start:end].lower().endswith(self.anchor_ends):
                 yield start, t.end()
 
@@ -447,8 +616,16 @@ class AddressRecognizer(Recognizer):
             return []
         words = _found(ctx, self.context)
         score = min(1.0, base + (self.context_boost if words else 0.0))
-        return [Finding(self.type, start, end, text[start:end], round(score, 4),
-                        {"detector": self.name, "pattern": pname, "context_words": words})]
+        return [
+            Finding(
+                self.type,
+                start,
+                end,
+                text[start:end],
+                round(score, 4),
+                {"detector": self.name, "pattern": pname, "context_words": words},
+            )
+        ]
 
     def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
         s = m.group(0)
@@ -467,12 +644,18 @@ class GnrBnrRecognizer(Recognizer):
     flags = re.IGNORECASE
     prefilter = r"g\.?nr|gårds|gards|g/bnr|\d/\d"
     patterns = (
-        ("gnr_bnr", r"(?<![\w])(?:gnr|g\.nr|gårdsnr|gardsnr|gårdsnummer|gardsnummer)\.?\s*:?\s*\d{1,4}\s*[,/]?\s*(?:og\s+)?"
-                    r"(?:bnr|b\.nr|bruksnr|bruksnummer)\.?\s*:?\s*\d{1,4}"
-                    r"(?:\s*[,/]?\s*(?:fnr|festenr|festenummer)\.?\s*\d{1,4})?(?:\s*[,/]?\s*(?:snr|seksjonsnr|seksjonsnummer)\.?\s*\d{1,4})?",
-         0.95),
-        ("gnr_bnr_slash", r"(?<![\w])(?:gnr\.?\s*/\s*bnr\.?|g/bnr\.?|gnr\.?\s*og\s*bnr\.?)\s*:?\s*\d{1,4}\s*/\s*\d{1,4}(?:\s*/\s*\d{1,4}){0,2}",
-         0.95),
+        (
+            "gnr_bnr",
+            r"(?<![\w])(?:gnr|g\.nr|gårdsnr|gardsnr|gårdsnummer|gardsnummer)\.?\s*:?\s*\d{1,4}\s*[,/]?\s*(?:og\s+)?"
+            r"(?:bnr|b\.nr|bruksnr|bruksnummer)\.?\s*:?\s*\d{1,4}"
+            r"(?:\s*[,/]?\s*(?:fnr|festenr|festenummer)\.?\s*\d{1,4})?(?:\s*[,/]?\s*(?:snr|seksjonsnr|seksjonsnummer)\.?\s*\d{1,4})?",
+            0.95,
+        ),
+        (
+            "gnr_bnr_slash",
+            r"(?<![\w])(?:gnr\.?\s*/\s*bnr\.?|g/bnr\.?|gnr\.?\s*og\s*bnr\.?)\s*:?\s*\d{1,4}\s*/\s*\d{1,4}(?:\s*/\s*\d{1,4}){0,2}",
+            0.95,
+        ),
         ("slash_with_context", r"(?P<v>\d(?<![\w/.]\d)\d{0,3}/\d{1,4}(?:/\d{1,4}){0,2})(?![\w/.])", 0.5),
     )
 
@@ -480,28 +663,35 @@ class GnrBnrRecognizer(Recognizer):
         if pattern == "slash_with_context":
             words = _found(ctx, GNR_CONTEXT)
             a = m.group("v").split("/")
-            if not words or (len(a[0]) == 4 and a[0].startswith(("19", "20"))):   # 2024/123 is a case number
+            if not words or (len(a[0]) == 4 and a[0].startswith(("19", "20"))):  # 2024/123 is a case number
                 return None
             return {"context_words": words, "score": 0.75}
         return {"context_words": []}
 
 
-_MONTHS = ("januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember|"
-           "jan\\.?|feb\\.?|mar\\.?|apr\\.?|jun\\.?|jul\\.?|aug\\.?|sep\\.?|sept\\.?|okt\\.?|nov\\.?|des\\.?")
+_MONTHS = (
+    "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember|"
+    "jan\\.?|feb\\.?|mar\\.?|apr\\.?|jun\\.?|jul\\.?|aug\\.?|sep\\.?|sept\\.?|okt\\.?|nov\\.?|des\\.?"
+)
 
 
 class BirthDateRecognizer(Recognizer):
     """Dates right after a birth-date word ("født", "f.", "fødselsdato"): the context is found first."""
+
     name = "no_birth_date"
     type = "FODSELSDATO"
     flags = re.IGNORECASE
     patterns = (
-        ("numeric", r"(?P<v>(?:0?[1-9]|[12]\d|3[01])[./-](?:0?[1-9]|1[0-2])[./-](?:\d{4}|\d{2}))(?![\d]|\.\d)",
-         0.85),
+        (
+            "numeric",
+            r"(?P<v>(?:0?[1-9]|[12]\d|3[01])[./-](?:0?[1-9]|1[0-2])[./-](?:\d{4}|\d{2}))(?![\d]|\.\d)",
+            0.85,
+        ),
         ("words", rf"(?P<v>(?:0?[1-9]|[12]\d|3[01])\.?\s(?:{_MONTHS})\s\d{{4}})(?![\d])", 0.85),
     )
-    context_rx = re.compile(r"(?<!\w)(?:født|fødd|f\.\s?d\.|fødselsdato|fødselsdag|f\.)\s*(?:den\s+|:\s*)?",
-                            re.IGNORECASE)
+    context_rx = re.compile(
+        r"(?<!\w)(?:født|fødd|f\.\s?d\.|fødselsdato|fødselsdag|f\.)\s*(?:den\s+|:\s*)?", re.IGNORECASE
+    )
 
     def analyze(self, text: str) -> list[Finding]:
         out: list[Finding] = []
@@ -510,16 +700,29 @@ class BirthDateRecognizer(Recognizer):
                 m = rx.match(text, c.end())
                 if m:
                     s, e = m.span("v")
-                    out.append(Finding(self.type, s, e, text[s:e], base + 0.1,
-                                       {"detector": self.name, "pattern": pname,
-                                        "context_words": [c.group().strip()]}))
+                    out.append(
+                        Finding(
+                            self.type,
+                            s,
+                            e,
+                            text[s:e],
+                            base + 0.1,
+                            {"detector": self.name, "pattern": pname, "context_words": [c.group().strip()]},
+                        )
+                    )
                     break
         return out
 
 
-RECOGNIZERS: tuple[Recognizer, ...] = (PersonNumberRecognizer(), OrgnrRecognizer(), PhoneRecognizer(),
-                                       EmailRecognizer(), AddressRecognizer(), GnrBnrRecognizer(),
-                                       BirthDateRecognizer())
+RECOGNIZERS: tuple[Recognizer, ...] = (
+    PersonNumberRecognizer(),
+    OrgnrRecognizer(),
+    PhoneRecognizer(),
+    EmailRecognizer(),
+    AddressRecognizer(),
+    GnrBnrRecognizer(),
+    BirthDateRecognizer(),
+)
 
 
 def detect_identifiers(text: str) -> list[Finding]:
@@ -531,6 +734,7 @@ def detect_identifiers(text: str) -> list[Finding]:
 
 # ---------------------------------------------------------------------------------------------------------
 # Generators (for tests, benchmarks and demo data): numbers valid under today's rule or the 2032 rule
+
 
 def make_person_number(day: int, month: int, yy: int, individ: int, *, remainder: int = 0) -> str | None:
     """An 11-digit number with checksums; ``remainder`` 0 is today's rule, 1-3 the 2032 rule only.

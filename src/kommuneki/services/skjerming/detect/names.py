@@ -29,10 +29,11 @@ MODEL_PATH = DATA / "names.crfsuite"
 GAZETTEER_PATH = DATA / "names_gazetteer.json"
 CARD_PATH = DATA / "names_model_card.json"
 LEXICON_PATH = DATA / "lexicon_nb_nn.txt.gz"
-DEFAULT_THRESHOLD = 0.3   # chosen with scripts/train_names.py --tune (held-out train): best F2 at P >= 0.85
+DEFAULT_THRESHOLD = 0.3  # chosen with scripts/train_names.py --tune (held-out train): best F2 at P >= 0.85
 
 # Role words: before a name they signal a person acting in a public role (a signal, not a rule).
-ROLE_WORDS = frozenset("""
+ROLE_WORDS = frozenset(
+    """
 ordfører ordføraren ordføreren varaordfører varaordføreren rådmann rådmannen kommunedirektør kommunedirektøren
 kommunalsjef kommunalsjefen statsråd statsråden statsminister statsministeren minister ministeren
 stortingsrepresentant stortingspresident fylkesordfører fylkesmann fylkesmannen statsforvalter statsforvaltaren
@@ -43,9 +44,11 @@ biskop biskopen politimester politimesteren rektor rektoren professor dr. dommer
 ambassadør ambassadøren utenriksminister finansminister justisminister helseminister kunnskapsminister
 forsvarsminister kulturminister næringsminister statssekretær statssekretæren riksadvokat sivilombud
 talsperson talsmann talskvinne pressetalsmann pressesjef informasjonssjef rådgiver rådgjevar
-""".split())
+""".split()
+)
 
-PUBLIC_ROLE_WORDS = frozenset("""
+PUBLIC_ROLE_WORDS = frozenset(
+    """
 ordfører ordføraren ordføreren varaordfører varaordføreren rådmann rådmannen kommunedirektør kommunedirektøren
 kommunalsjef kommunalsjefen statsråd statsråden statsminister statsministeren minister ministeren
 stortingsrepresentant stortingspresident fylkesordfører fylkesmann fylkesmannen statsforvalter statsforvaltaren
@@ -55,17 +58,21 @@ politimester politimesteren biskop biskopen kong kongen dronning dronningen kron
 president presidenten partileder partileiar dommer dommeren dommaren rektor rektoren direktør direktøren
 saksbehandler saksbehandlar saksbehandleren saksbehandlaren enhetsleder einingsleiar avdelingsleder
 virksomhetsleder kommuneoverlege kommuneoverlegen kommuneadvokat byråd byrådsleder fylkesrådmann
-""".split())   # run-time signal only; ROLE_WORDS above are model features and must match training
+""".split()
+)  # run-time signal only; ROLE_WORDS above are model features and must match training
 
 SURNAME_SUFFIX = re.compile(
     r"(?:sen|ssen|son|sson|sdottir|dottir|rud|stad|heim|dal|dahl|land|vik|berg|haug|haugen|nes|ness|by|lie|"
     r"moen|bakken|seth|set|eng|strand|li|holm|gaard|gård|rød|ø|øy|aas|ås|åsen|voll|hus|ung|sæter|seter|tveit|"
-    r"sveen|lund|lunde|mo|bø|vold|stø|skog|fjeld|fjell|heim|gren|qvist|ström|stein|borg|hammer)$")
+    r"sveen|lund|lunde|mo|bø|vold|stø|skog|fjeld|fjell|heim|gren|qvist|ström|stein|borg|hammer)$"
+)
 
 # A word and the full stop right after it, or one punctuation character.
 _TOKEN_RX = re.compile(r"(\w+(?:[-'’.]\w+)*)(\.?)|[^\w\s]", re.UNICODE)
-ABBREVIATIONS = frozenset("""pr pst dvs ca osv kl nr mrd mht kr kgl hr f etc dr vs pt mill lat jf bl a e evt
-ift iht mfl m fl ifm ang adm dir st fr mr mrs ms prof ref tlf mob stk fig kap avd jr sr""".split())
+ABBREVIATIONS = frozenset(
+    """pr pst dvs ca osv kl nr mrd mht kr kgl hr f etc dr vs pt mill lat jf bl a e evt
+ift iht mfl m fl ifm ang adm dir st fr mr mrs ms prof ref tlf mob stk fig kap avd jr sr""".split()
+)
 
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:
@@ -74,11 +81,11 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
     append = out.append
     n = len(text)
-    taken = 0   # end of a ".." token that swallowed the next match
+    taken = 0  # end of a ".." token that swallowed the next match
     for m in _TOKEN_RX.finditer(text):
         w, dot = m.group(1, 2)
         s, e = m.span()
-        if w is None:   # punctuation
+        if w is None:  # punctuation
             if s < taken:
                 continue
             if e < n and text[s] == "." and text[e] == ".":
@@ -101,17 +108,19 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
 
 
 NAME_WINDOW = 6
-PROPAGATE_FACTOR = 0.8   # score of a name mention found only through another mention of the same name
+PROPAGATE_FACTOR = 0.8  # score of a name mention found only through another mention of the same name
 
 _SENT_END = frozenset({".", "!", "?", "…"})
 
 
-def sentences(tokens: list[tuple[str, int, int]], text: str, max_len: int = 120) -> list[list[tuple[str, int, int]]]:
+def sentences(
+    tokens: list[tuple[str, int, int]], text: str, max_len: int = 120
+) -> list[list[tuple[str, int, int]]]:
     """Split tokens into sentences at end punctuation and at line breaks."""
     out: list[list[tuple[str, int, int]]] = []
     cur: list[tuple[str, int, int]] = []
     for tok in tokens:
-        if cur and ("\n" in text[cur[-1][2]:tok[1]] or len(cur) >= max_len):
+        if cur and ("\n" in text[cur[-1][2] : tok[1]] or len(cur) >= max_len):
             out.append(cur)
             cur = []
         cur.append(tok)
@@ -138,12 +147,13 @@ def shape(w: str) -> str:
 @dataclass
 class Resources:
     """Everything the features look up besides the word itself."""
-    first_names: frozenset[str] = frozenset()       # from NorNE train (first token of multi-token PER)
-    last_names: frozenset[str] = frozenset()        # from NorNE train (last token of multi-token PER)
-    faker_first: frozenset[str] = frozenset()       # faker name lists (many locales)
+
+    first_names: frozenset[str] = frozenset()  # from NorNE train (first token of multi-token PER)
+    last_names: frozenset[str] = frozenset()  # from NorNE train (last token of multi-token PER)
+    faker_first: frozenset[str] = frozenset()  # faker name lists (many locales)
     faker_last: frozenset[str] = frozenset()
-    stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)   # form -> (n, n_per, n_other_ent)
-    lexicon: Any = None                              # container of lower-case common words (nb + nn)
+    stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # form -> (n, n_per, n_other_ent)
+    lexicon: Any = None  # container of lower-case common words (nb + nn)
     _cache: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
     def in_lexicon(self, lower: str) -> bool:
@@ -217,14 +227,25 @@ class Resources:
         far = ["w=" + low, "sh=" + sh]
         if low in ROLE_WORDS:
             far.append("role")
-        res = (tuple(feats), tuple("-1:" + f for f in ctx), tuple("+1:" + f for f in ctx),
-               tuple("-2:" + f for f in far), tuple("+2:" + f for f in far))
+        res = (
+            tuple(feats),
+            tuple("-1:" + f for f in ctx),
+            tuple("+1:" + f for f in ctx),
+            tuple("-2:" + f for f in far),
+            tuple("+2:" + f for f in far),
+        )
         if len(self._cache) < 500_000:
             self._cache[w] = res
         return res
 
-    def sentence_features(self, words: Sequence[str], doc: DocContext | None = None,
-                          own: SentStats | None = None, lo: int = 0, hi: int | None = None) -> list[list[str]]:
+    def sentence_features(
+        self,
+        words: Sequence[str],
+        doc: DocContext | None = None,
+        own: SentStats | None = None,
+        lo: int = 0,
+        hi: int | None = None,
+    ) -> list[list[str]]:
         """Features of the tokens ``lo``..``hi`` (default: all) in the context of the whole sentence."""
         n = len(words)
         hi = n if hi is None else hi
@@ -257,7 +278,7 @@ class Resources:
                     f.append("BOS&Tlex")
             else:
                 f.extend(wf[i - 1][1])
-                if words[i - 1] in ('"', "«", ":", "-", "–", "»", "(") :
+                if words[i - 1] in ('"', "«", ":", "-", "–", "»", "("):
                     f.append("after_punct")
                 if i == 1:
                     f.append("-1:BOS")
@@ -281,9 +302,9 @@ _OPENERS = frozenset({'"', "«", ":", "-", "–", "»", "(", "•", "*"})
 
 @dataclass(frozen=True)
 class SentStats:
-    lower: frozenset[str]      # forms written in lower case
-    capmid: frozenset[str]     # title-case forms not at the start of the sentence
-    pair: frozenset[str]       # title-case forms in a Title Title pair not at the start
+    lower: frozenset[str]  # forms written in lower case
+    capmid: frozenset[str]  # title-case forms not at the start of the sentence
+    pair: frozenset[str]  # title-case forms in a Title Title pair not at the start
 
 
 def sent_stats(words: Sequence[str]) -> SentStats:
@@ -318,12 +339,13 @@ class DocContext:
         return d
 
 
-def window_contexts(sentences_words: Sequence[Sequence[str]], window: int = 15
-                    ) -> list[tuple[DocContext, SentStats]]:
+def window_contexts(
+    sentences_words: Sequence[Sequence[str]], window: int = 15
+) -> list[tuple[DocContext, SentStats]]:
     """Document context for corpora without document marks (NorNE): each sentence sees the ``window``
     sentences either side as its document. Used in training and measurement."""
     stats = [sent_stats(w) for w in sentences_words]
-    return [(DocContext.of(stats[max(0, i - window):i + window + 1]), stats[i]) for i in range(len(stats))]
+    return [(DocContext.of(stats[max(0, i - window) : i + window + 1]), stats[i]) for i in range(len(stats))]
 
 
 def load_lexicon() -> frozenset[str]:
@@ -350,20 +372,50 @@ def build_lexicon() -> frozenset[str]:
 
 
 def resources_from_json(data: dict[str, Any], lexicon: Any) -> Resources:
-    return Resources(first_names=frozenset(data["first_names"]), last_names=frozenset(data["last_names"]),
-                     faker_first=frozenset(data["faker_first"]), faker_last=frozenset(data["faker_last"]),
-                     stats={k: tuple(v) for k, v in data["stats"].items()}, lexicon=lexicon)
+    return Resources(
+        first_names=frozenset(data["first_names"]),
+        last_names=frozenset(data["last_names"]),
+        faker_first=frozenset(data["faker_first"]),
+        faker_last=frozenset(data["faker_last"]),
+        stats={k: tuple(v) for k, v in data["stats"].items()},
+        lexicon=lexicon,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Decoding: marginals -> spans
 
-NAME_PARTICLES = frozenset({"av", "von", "van", "de", "der", "den", "la", "le", "da", "di", "du", "dos", "bin",
-                            "ibn", "al", "el", "ten", "ter", "zu", "y", "e", "&"})
+NAME_PARTICLES = frozenset(
+    {
+        "av",
+        "von",
+        "van",
+        "de",
+        "der",
+        "den",
+        "la",
+        "le",
+        "da",
+        "di",
+        "du",
+        "dos",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "ten",
+        "ter",
+        "zu",
+        "y",
+        "e",
+        "&",
+    }
+)
 
 
-def spans_from_marginals(tagger: Any, n: int, threshold: float,
-                         words: Sequence[str] | None = None) -> list[tuple[int, int, float]]:
+def spans_from_marginals(
+    tagger: Any, n: int, threshold: float, words: Sequence[str] | None = None
+) -> list[tuple[int, int, float]]:
     """Token spans (start, end exclusive, mean P(PER)) where P(B-PER)+P(I-PER) passes ``threshold``.
     A new span starts where P(B-PER) exceeds P(I-PER). With ``words``, tokens without an upper-case
     letter (other than name particles such as "av", "von") are taken as outside a name without asking
@@ -413,10 +465,16 @@ def _name_form(w: str) -> bool:
     return len(w) > 1 and w[:1].isupper() and not w.isupper() and w.replace("-", "").isalpha()
 
 
-def propagate(sent_words: Sequence[Sequence[str]], sent_spans: Sequence[Sequence[tuple[int, int, float]]],
-              window: int | None = None, common: Any = None, min_source_tokens: int = 1,
-              min_source_score: float = 0.0, block_before_capital: bool = False,
-              factor: float = PROPAGATE_FACTOR) -> list[list[tuple[int, int, float, str]]]:
+def propagate(
+    sent_words: Sequence[Sequence[str]],
+    sent_spans: Sequence[Sequence[tuple[int, int, float]]],
+    window: int | None = None,
+    common: Any = None,
+    min_source_tokens: int = 1,
+    min_source_score: float = 0.0,
+    block_before_capital: bool = False,
+    factor: float = PROPAGATE_FACTOR,
+) -> list[list[tuple[int, int, float, str]]]:
     """Document-level consistency: a capitalised word form that is part of a name found elsewhere in the
     document ("Kari Viken ... Viken sa") is marked as a name where it stands untagged.
 
@@ -454,7 +512,7 @@ def propagate(sent_words: Sequence[Sequence[str]], sent_spans: Sequence[Sequence
             pool = whole
         else:
             pool = {}
-            for got in sources[max(0, i - window):i + window + 1]:
+            for got in sources[max(0, i - window) : i + window + 1]:
                 for w, v in got.items():
                     if v[0] > pool.get(w, (0.0, ""))[0]:
                         pool[w] = v
@@ -474,42 +532,55 @@ def propagate(sent_words: Sequence[Sequence[str]], sent_spans: Sequence[Sequence
             else:
                 added.append((k, k + 1, p * factor, name))
         if block_before_capital:
-            added = [x for x in added if not (x[1] < len(words) and words[x[1]][:1].isupper()
-                                              and words[x[1]] not in x[3].split())]
+            added = [
+                x
+                for x in added
+                if not (x[1] < len(words) and words[x[1]][:1].isupper() and words[x[1]] not in x[3].split())
+            ]
         out.append(added)
     return out
 
 
-def merge_spans(spans: Sequence[tuple[int, int, float]], added: Sequence[tuple[int, int, float, str]]
-                ) -> list[tuple[int, int, float, str | None]]:
+def merge_spans(
+    spans: Sequence[tuple[int, int, float]], added: Sequence[tuple[int, int, float, str]]
+) -> list[tuple[int, int, float, str | None]]:
     """Tagged spans and propagated ones as one sorted list; a propagated token that touches a tagged span
     extends it (keeping the tagged span's score), otherwise it stands as its own span."""
-    merged: list[list[Any]] = sorted([[a, b, p, None] for a, b, p in spans] + [[a, b, p, s] for a, b, p, s in added])
+    merged: list[list[Any]] = sorted(
+        [[a, b, p, None] for a, b, p in spans] + [[a, b, p, s] for a, b, p, s in added]
+    )
     out: list[list[Any]] = []
     for cur in merged:
         if out and out[-1][1] == cur[0] and (out[-1][3] is None) != (cur[3] is None):
             prev = out[-1]
-            if prev[3] is not None:       # propagated then tagged: the tagged span's score and no source
+            if prev[3] is not None:  # propagated then tagged: the tagged span's score and no source
                 prev[2], prev[3] = cur[2], None
             prev[1] = cur[1]
         else:
             out.append(cur)
-    return [tuple(x) for x in out]   # type: ignore[misc]
+    return [tuple(x) for x in out]  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Run time
 
+
 class NameModel:
-    def __init__(self, model_path: Path = MODEL_PATH, gazetteer_path: Path = GAZETTEER_PATH,
-                 threshold: float | None = None) -> None:
+    def __init__(
+        self,
+        model_path: Path = MODEL_PATH,
+        gazetteer_path: Path = GAZETTEER_PATH,
+        threshold: float | None = None,
+    ) -> None:
         import pycrfsuite
 
         self.model_path = model_path
         self.tagger = pycrfsuite.Tagger()
         self.tagger.open(str(model_path))
         data = json.loads(gazetteer_path.read_text(encoding="utf-8"))
-        self.threshold = float(threshold if threshold is not None else data.get("threshold", DEFAULT_THRESHOLD))
+        self.threshold = float(
+            threshold if threshold is not None else data.get("threshold", DEFAULT_THRESHOLD)
+        )
         self.resources = resources_from_json(data, load_lexicon())
         self._lock = threading.Lock()
         #: fast mode: the Viterbi labels only (no marginals, no threshold): quicker, lower recall
@@ -533,8 +604,13 @@ class NameModel:
         if not any(ch.isupper() for ch in w0):
             return True
         r = self.resources
-        if not r.in_lexicon(w0.lower()) or w0 in r.first_names or w0 in r.last_names or w0 in r.faker_first \
-                or w0 in r.faker_last:
+        if (
+            not r.in_lexicon(w0.lower())
+            or w0 in r.first_names
+            or w0 in r.last_names
+            or w0 in r.faker_first
+            or w0 in r.faker_last
+        ):
             return False
         st = r.stats.get(w0)
         return st is None or st[1] == 0
@@ -556,8 +632,13 @@ class NameModel:
                 out.append([a, b])
         return [(a, b) for a, b in out]
 
-    def tag_tokens(self, words: Sequence[str], threshold: float | None = None, doc: DocContext | None = None,
-                   own: SentStats | None = None) -> list[tuple[int, int, float]]:
+    def tag_tokens(
+        self,
+        words: Sequence[str],
+        threshold: float | None = None,
+        doc: DocContext | None = None,
+        own: SentStats | None = None,
+    ) -> list[tuple[int, int, float]]:
         th = self.threshold if threshold is None else threshold
         spans: list[tuple[int, int, float]] = []
         for a, b in self.segments(words):
@@ -571,8 +652,9 @@ class NameModel:
             spans.extend((a + x, a + y, p) for x, y, p in got)
         return spans
 
-    def tag_corpus(self, sent_words: Sequence[Sequence[str]], window: int = 15, threshold: float | None = None
-                   ) -> list[list[tuple[int, int, float]]]:
+    def tag_corpus(
+        self, sent_words: Sequence[Sequence[str]], window: int = 15, threshold: float | None = None
+    ) -> list[list[tuple[int, int, float]]]:
         """Name spans per sentence of a corpus without document marks (NorNE): the document context and the
         propagation step see ``window`` sentences either side; otherwise as ``find``. For measurement."""
         ctx = window_contexts(sent_words, window)
@@ -608,24 +690,34 @@ class NameModel:
             added = [[] for _ in tagged]
         th = self.threshold if threshold is None else threshold
         for sent, words, spans, extra in zip(sents, all_words, tagged, added):
-            for a, b, p, source in (merge_spans(spans, extra) if extra else [(*x, None) for x in spans]):
+            for a, b, p, source in merge_spans(spans, extra) if extra else [(*x, None) for x in spans]:
                 s, e = sent[a][1], sent[b - 1][2]
                 role, role_word = public_role(words, a, b)
-                expl: dict[str, Any] = {"detector": "crf_names", "model": self.model_path.name,
-                                        "mode": "fast" if self.fast else "marginals",
-                                        "probability": round(p, 4), "tokens": b - a, "threshold": th}
+                expl: dict[str, Any] = {
+                    "detector": "crf_names",
+                    "model": self.model_path.name,
+                    "mode": "fast" if self.fast else "marginals",
+                    "probability": round(p, 4),
+                    "tokens": b - a,
+                    "threshold": th,
+                }
                 if source is not None:
                     # not the model's probability here: the score comes from the other mention
                     factor = (self.propagation or {}).get("factor", PROPAGATE_FACTOR)
                     del expl["probability"]
-                    expl.update({"detector": "crf_names+document", "same_name_as": source,
-                                 "source_probability": round(p / factor, 4), "factor": factor,
-                                 "reason": f"Samme navn som «{source}» et annet sted i dokumentet "
-                                           f"(skår = {factor:g} × sannsynligheten der)"})
+                    expl.update(
+                        {
+                            "detector": "crf_names+document",
+                            "same_name_as": source,
+                            "source_probability": round(p / factor, 4),
+                            "factor": factor,
+                            "reason": f"Samme navn som «{source}» et annet sted i dokumentet "
+                            f"(skår = {factor:g} × sannsynligheten der)",
+                        }
+                    )
                 if role_word:
                     expl["role_word"] = role_word
-                out.append(Finding("PERSON", s, e, text[s:e], round(min(1.0, p), 4), expl,
-                                   public_role=role))
+                out.append(Finding("PERSON", s, e, text[s:e], round(min(1.0, p), 4), expl, public_role=role))
         return out
 
 
@@ -666,10 +758,15 @@ def detect_names(text: str) -> list[Finding]:
 def model_card() -> dict[str, Any]:
     if CARD_PATH.exists():
         return json.loads(CARD_PATH.read_text(encoding="utf-8"))
-    return {"name": "skjerming-names", "version": "0.0.0-untrained", "service": "skjerming",
-            "intended_use": "Finding person names in Norwegian documents before publication.",
-            "training_data": {"description": "not trained yet", "rows": 0, "personal_data": False},
-            "metrics": {}, "limitations": ["No model shipped yet: names are not detected."]}
+    return {
+        "name": "skjerming-names",
+        "version": "0.0.0-untrained",
+        "service": "skjerming",
+        "intended_use": "Finding person names in Norwegian documents before publication.",
+        "training_data": {"description": "not trained yet", "rows": 0, "personal_data": False},
+        "metrics": {},
+        "limitations": ["No model shipped yet: names are not detected."],
+    }
 
 
 def iter_names(spans: Iterable[tuple[int, int, float]]) -> list[tuple[int, int]]:

@@ -52,8 +52,15 @@ def check_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
     return sorted(set(clean))
 
 
-def redact(data: bytes, filename: str | None, text: str, spans: list[tuple[int, int]], *,
-           fmt: str | None = None, text_layer: bool = True) -> Redacted:
+def redact(
+    data: bytes,
+    filename: str | None,
+    text: str,
+    spans: list[tuple[int, int]],
+    *,
+    fmt: str | None = None,
+    text_layer: bool = True,
+) -> Redacted:
     """Redact ``data`` (a file in any supported format) at ``spans`` of its extracted ``text``.
     Plain text and e-mail come back as plain text; DOCX as DOCX; PDF as a rebuilt, image-based PDF
     (with an OCR text layer when ``text_layer`` and Tesseract is installed)."""
@@ -64,13 +71,20 @@ def redact(data: bytes, filename: str | None, text: str, spans: list[tuple[int, 
     stem = (filename or "dokument").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "dokument"
     if fmt == "pdf":
         from .pdf import redact_pdf
+
         out, report = redact_pdf(data, text, spans, text_layer=text_layer)
         return Redacted(out, f"{stem}-skjermet.pdf", "application/pdf", report)
     if fmt == "docx":
         from .docx import redact_docx
+
         out, report = redact_docx(data, text, spans)
-        return Redacted(out, f"{stem}-skjermet.docx",
-                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document", report)
+        return Redacted(
+            out,
+            f"{stem}-skjermet.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            report,
+        )
     from .txt import redact_text
+
     redacted, report = redact_text(text, spans)
     return Redacted(redacted.encode("utf-8"), f"{stem}-skjermet.txt", "text/plain; charset=utf-8", report)

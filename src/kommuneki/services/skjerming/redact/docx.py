@@ -22,21 +22,55 @@ from . import MARK, sweep_pattern, withheld_strings
 
 RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 DROP_RELTYPES = (
-    f"{RT}/comments", "http://schemas.microsoft.com/office/2011/relationships/commentsExtended",
+    f"{RT}/comments",
+    "http://schemas.microsoft.com/office/2011/relationships/commentsExtended",
     "http://schemas.microsoft.com/office/2016/09/relationships/commentsIds",
     "http://schemas.microsoft.com/office/2018/08/relationships/commentsExtensible",
-    "http://schemas.microsoft.com/office/2011/relationships/people", f"{RT}/customXml",
-    f"{RT}/custom-properties", "http://schemas.microsoft.com/office/2006/relationships/vbaProject",
+    "http://schemas.microsoft.com/office/2011/relationships/people",
+    f"{RT}/customXml",
+    f"{RT}/custom-properties",
+    "http://schemas.microsoft.com/office/2006/relationships/vbaProject",
     f"{RT}/glossaryDocument",  # building blocks: stored text nobody sees in the document
 )
-REMOVE_WITH_CONTENT = ("del", "moveFrom", "rPrChange", "pPrChange", "sectPrChange", "tblPrChange",
-                       "trPrChange", "tcPrChange", "tblGridChange", "numberingChange", "commentRangeStart",
-                       "commentRangeEnd", "commentReference", "moveFromRangeStart", "moveFromRangeEnd",
-                       "moveToRangeStart", "moveToRangeEnd", "customXmlInsRangeStart", "customXmlInsRangeEnd",
-                       "customXmlDelRangeStart", "customXmlDelRangeEnd", "docVars", "attachedTemplate")
+REMOVE_WITH_CONTENT = (
+    "del",
+    "moveFrom",
+    "rPrChange",
+    "pPrChange",
+    "sectPrChange",
+    "tblPrChange",
+    "trPrChange",
+    "tcPrChange",
+    "tblGridChange",
+    "numberingChange",
+    "commentRangeStart",
+    "commentRangeEnd",
+    "commentReference",
+    "moveFromRangeStart",
+    "moveFromRangeEnd",
+    "moveToRangeStart",
+    "moveToRangeEnd",
+    "customXmlInsRangeStart",
+    "customXmlInsRangeEnd",
+    "customXmlDelRangeStart",
+    "customXmlDelRangeEnd",
+    "docVars",
+    "attachedTemplate",
+)
 UNWRAP = ("ins", "moveTo")
-CORE_TEXT_FIELDS = ("author", "category", "comments", "content_status", "identifier", "keywords", "language",
-                    "last_modified_by", "subject", "title", "version")
+CORE_TEXT_FIELDS = (
+    "author",
+    "category",
+    "comments",
+    "content_status",
+    "identifier",
+    "keywords",
+    "language",
+    "last_modified_by",
+    "subject",
+    "title",
+    "version",
+)
 APP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
 
 
@@ -110,10 +144,16 @@ def redact_docx(data: bytes, text: str, spans: list[tuple[int, int]]) -> tuple[b
     document = open_docx(data)
     strings = withheld_strings(text, spans)
     # short strings cannot be swept safely; in DOCX they are still matched, but only as whole words
-    pattern = sweep_pattern(strings) or (re.compile(r"(?<!\w)(?:" + "|".join(
-        re.escape(s) for s in strings) + r")(?!\w)") if strings else None)
-    report = {"format": "docx", "replacements": 0, "tracked_changes_removed": 0, "parts_dropped": 0,
-              "metadata_cleared": True}
+    pattern = sweep_pattern(strings) or (
+        re.compile(r"(?<!\w)(?:" + "|".join(re.escape(s) for s in strings) + r")(?!\w)") if strings else None
+    )
+    report = {
+        "format": "docx",
+        "replacements": 0,
+        "tracked_changes_removed": 0,
+        "parts_dropped": 0,
+        "metadata_cleared": True,
+    }
     package = document.part.package
     for part in list(package.iter_parts()):
         for rid, rel in list(part.rels.items()):

@@ -32,8 +32,9 @@ def _boxes_for(layout, spans: list[tuple[int, int]]) -> dict[int, list[tuple[flo
     return per_page
 
 
-def redact_pdf(data: bytes, text: str, spans: list[tuple[int, int]], *, text_layer: bool = True,
-               dpi: int = DPI) -> tuple[bytes, dict[str, Any]]:
+def redact_pdf(
+    data: bytes, text: str, spans: list[tuple[int, int]], *, text_layer: bool = True, dpi: int = DPI
+) -> tuple[bytes, dict[str, Any]]:
     """Returns the rebuilt PDF and a report (counts only)."""
     from PIL import ImageDraw
 
@@ -71,8 +72,15 @@ def redact_pdf(data: bytes, text: str, spans: list[tuple[int, int]], *, text_lay
             image = render(page, dpi, annotations=False)
             draw = ImageDraw.Draw(image)
             for x0, y0, x1, y1 in per_page.get(index, []):
-                draw.rectangle([(x0 - PAD_PT) * scale, (height - y1 - PAD_PT) * scale,
-                                (x1 + PAD_PT) * scale, (height - y0 + PAD_PT) * scale], fill="black")
+                draw.rectangle(
+                    [
+                        (x0 - PAD_PT) * scale,
+                        (height - y1 - PAD_PT) * scale,
+                        (x1 + PAD_PT) * scale,
+                        (height - y0 + PAD_PT) * scale,
+                    ],
+                    fill="black",
+                )
                 painted += 1
             images.append(image)
             page.close()
@@ -86,8 +94,15 @@ def redact_pdf(data: bytes, text: str, spans: list[tuple[int, int]], *, text_lay
         images[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
         out = buf.getvalue()
     out = _strip_metadata(out)
-    return out, {"format": "pdf", "pages": len(images), "spans": len(spans), "further_occurrences": swept,
-                 "boxes_painted": painted, "text_layer": "ocr" if with_layer else "none", "dpi": dpi}
+    return out, {
+        "format": "pdf",
+        "pages": len(images),
+        "spans": len(spans),
+        "further_occurrences": swept,
+        "boxes_painted": painted,
+        "text_layer": "ocr" if with_layer else "none",
+        "dpi": dpi,
+    }
 
 
 def _strip_metadata(data: bytes) -> bytes:
