@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from kommuneki.services.skjerming.detect import detect  # noqa: E402
-from kommuneki.services.skjerming.detect.identifiers import (  # noqa: E402
+from kommuneki.text.pii import detect  # noqa: E402
+from kommuneki.text.pii.identifiers import (  # noqa: E402
     check_person_number,
     make_person_number,
 )

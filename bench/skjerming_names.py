@@ -1,6 +1,6 @@
 """Person-name benchmark for the skjerming detection engine on NorNE dev (Bokmål and Nynorsk separately).
 
-Measures the shipped model (src/kommuneki/services/skjerming/data/names.crfsuite) at its shipped
+Measures the shipped model (src/kommuneki/text/pii/data/names.crfsuite) at its shipped
 threshold, with its document-level propagation step: precision, recall, F1 and F2 on exact span match and
 on overlap, a 95 % bootstrap interval for exact F2 (blocks of 30 consecutive sentences resampled: NorNE's
 sentences come in documents, and a name repeated in one document moves the figure together), and recall
@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from kommuneki.services.skjerming.detect import evaluation as E  # noqa: E402
-from kommuneki.services.skjerming.detect import names as N  # noqa: E402
+from kommuneki.text.pii import evaluation as E  # noqa: E402
+from kommuneki.text.pii import names as N  # noqa: E402
 
 NORNE = ROOT.parent / "shared" / "data" / "norne"
 ORIENTATION = {"f2": 0.896, "precision": 0.75}

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from kommuneki.ingest import extract  # noqa: E402
 from kommuneki.services.skjerming import engine  # noqa: E402
-from kommuneki.services.skjerming.detect import detect  # noqa: E402
 from kommuneki.services.skjerming.redact import redact  # noqa: E402
+from kommuneki.text.pii import detect  # noqa: E402
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 

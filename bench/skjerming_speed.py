@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from kommuneki.services.skjerming import detect as D  # noqa: E402
-from kommuneki.services.skjerming.detect import categories as C  # noqa: E402
-from kommuneki.services.skjerming.detect import identifiers as I  # noqa: E402
-from kommuneki.services.skjerming.detect import names as N  # noqa: E402
+from kommuneki.text import pii as D  # noqa: E402
+from kommuneki.text.pii import categories as C  # noqa: E402
+from kommuneki.text.pii import identifiers as I  # noqa: E402
+from kommuneki.text.pii import names as N  # noqa: E402
 
 PARAS = [
     "Vi viser til søknaden din datert {date} om {topic}. Saken er behandlet av {unit} i {kommune} kommune, "

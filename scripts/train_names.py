@@ -7,7 +7,7 @@
     .venv/bin/python scripts/train_names.py --features plain --tune   # the plain-CRF orientation baseline
 
 Reads ../shared/data/norne/{nob,nno}/{train,dev}.tsv (never copied into the repository). Writes
-src/kommuneki/services/skjerming/data/{names.crfsuite,names_gazetteer.json,names_model_card.json,
+src/kommuneki/text/pii/data/{names.crfsuite,names_gazetteer.json,names_model_card.json,
 lexicon_nb_nn.txt.gz}.
 
     .venv/bin/python scripts/train_names.py --skip-dev --out DIR   # artifacts only
@@ -32,10 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from kommuneki.services.skjerming.detect import MODEL_NAME, MODEL_VERSION  # noqa: E402
-from kommuneki.services.skjerming.detect import evaluation as E  # noqa: E402
-from kommuneki.services.skjerming.detect import names as N  # noqa: E402
-from kommuneki.services.skjerming.detect.evaluation import gold_spans, read_conll  # noqa: E402
+from kommuneki.text.pii import MODEL_NAME, MODEL_VERSION  # noqa: E402
+from kommuneki.text.pii import evaluation as E  # noqa: E402
+from kommuneki.text.pii import names as N  # noqa: E402
+from kommuneki.text.pii.evaluation import gold_spans, read_conll  # noqa: E402
 
 NORNE = ROOT.parent / "shared" / "data" / "norne"
 FOLDS = 5

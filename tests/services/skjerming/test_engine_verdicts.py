@@ -10,7 +10,7 @@ import pytest
 
 from kommuneki.core.suggestions import EXPLANATION_BASE_SCHEMA
 from kommuneki.services.skjerming import TITLE_EXPLANATION_SCHEMA, VERDICT_EXPLANATION_SCHEMA, engine, legal
-from kommuneki.services.skjerming.detect import Finding
+from kommuneki.text.pii import Finding
 
 
 def at(text: str, needle: str, ftype: str, score: float = 0.9, **kw) -> Finding:

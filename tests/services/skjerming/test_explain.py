@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from kommuneki.services.skjerming import engine, explain
-from kommuneki.services.skjerming.detect import detect
-from kommuneki.services.skjerming.detect import names as N
+from kommuneki.text.pii import detect
+from kommuneki.text.pii import names as N
 
 LETTER = (
     "Vedtak om støtte\n\n"

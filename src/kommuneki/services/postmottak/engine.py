@@ -26,6 +26,7 @@ from ...core.clock import local_date, local_today
 from ...core.suggestions import Proposal
 from ...ingest.email import ParsedMessage
 from ...text.language import detect_language
+from ...text.pii import detect
 from . import features, innsyn, rules
 from .textmodel import TextModel, highlight_spans
 
@@ -173,14 +174,7 @@ def default_model() -> TextModel:
 
 
 def _sensitive(text: str) -> tuple[list[dict[str, Any]], str]:
-    try:
-        from ..skjerming.detect import detect
-    except ImportError:
-        return [], "unavailable"
-    try:
-        found = detect(text, names=False)
-    except Exception:  # noqa: BLE001 - a fault in the sister service must not stop the post
-        return [], "unavailable"
+    found = detect(text, names=False)
     return [
         {
             "type": f.type,
@@ -206,14 +200,8 @@ def propose_title(m: ParsedMessage, innsyn_detected: bool) -> str:
 
 
 def public_title(title: str, sensitive: list[dict[str, Any]]) -> str:
-    """offentligTittel: the title with names and identifiers the skjerming service finds replaced."""
-    try:
-        from ..skjerming.detect import detect
-
-        spans = [(f.start, f.end) for f in detect(title) if f.type not in ("EPOST",)]
-    except Exception:  # noqa: BLE001 - see _sensitive
-        # without the check we cannot know the title is safe to publish: withhold it, a person decides
-        return "Tittel skjermet – må kontrolleres"
+    """offentligTittel: the title with names and identifiers the shared PII detectors (text.pii) find replaced."""
+    spans = [(f.start, f.end) for f in detect(title) if f.type not in ("EPOST",)]
     out = title
     for s, e in sorted(spans, reverse=True):
         out = out[:s] + "*****" + out[e:]

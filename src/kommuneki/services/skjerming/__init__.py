@@ -181,7 +181,7 @@ def spec() -> ServiceSpec:
 
 
 def _model_cards() -> list[dict]:
-    from .detect import model_card
+    from ...text.pii import model_card
 
     try:
         return [model_card()]

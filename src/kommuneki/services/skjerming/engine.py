@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from kommuneki.text.pii import MODEL_NAME as DETECT_MODEL_NAME
+from kommuneki.text.pii import MODEL_VERSION as DETECT_MODEL_VERSION
+from kommuneki.text.pii import Finding
+
 from ...core.suggestions import Proposal
 from . import legal
-from .detect import MODEL_NAME as DETECT_MODEL_NAME
-from .detect import MODEL_VERSION as DETECT_MODEL_VERSION
-from .detect import Finding
 
 SERVICE = "skjerming"
 KIND_INNSYN = "skjerming.innsyn"

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from kommuneki.text.pii import detect
+
 from ...core import audit, items, suggestions
 from ...core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ...core.models import Item, Suggestion, SuggestionStatus
@@ -22,7 +24,6 @@ from ...core.permissions import Principal, authorize
 from ...core.platform import Platform
 from ...ingest import extract
 from . import engine
-from .detect import detect
 from .redact import Redacted, redact
 
 SERVICE = engine.SERVICE

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kommuneki.services.skjerming.detect import CATEGORIES, Finding
-from kommuneki.services.skjerming.detect.categories import detect_categories, load_terms
+from kommuneki.text.pii import CATEGORIES, Finding
+from kommuneki.text.pii.categories import detect_categories, load_terms
 
 
 def person(text: str, name: str, public_role: bool | None = None) -> Finding:
@@ -101,7 +101,7 @@ def test_term_lists_cover_every_category_and_note_their_source():
     assert found == set(CATEGORIES)
     import yaml
 
-    from kommuneki.services.skjerming.detect.categories import TERMS_PATH
+    from kommuneki.text.pii.categories import TERMS_PATH
 
     raw = TERMS_PATH.read_text(encoding="utf-8")
     assert "Source:" in raw and yaml.safe_load(raw)["version"]

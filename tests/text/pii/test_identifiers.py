@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kommuneki.services.skjerming.detect import Finding, detect, resolve_overlaps
-from kommuneki.services.skjerming.detect.identifiers import (
+from kommuneki.text.pii import Finding, detect, resolve_overlaps
+from kommuneki.text.pii.identifiers import (
     check_person_number,
     detect_identifiers,
     kontonr_ok,

@@ -7,12 +7,12 @@ import sys
 
 import jsonschema
 import pytest
-from tests.conftest import SHARED, require
 
 from kommuneki.core.modelreg import MODEL_CARD_SCHEMA
-from kommuneki.services.skjerming.detect import MODEL_NAME, MODEL_VERSION, detect, model_card
-from kommuneki.services.skjerming.detect import evaluation as E
-from kommuneki.services.skjerming.detect import names as N
+from kommuneki.text.pii import MODEL_NAME, MODEL_VERSION, detect, model_card
+from kommuneki.text.pii import evaluation as E
+from kommuneki.text.pii import names as N
+from tests.conftest import SHARED, require
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_model_card_matches_registry_schema(model):
 
 def test_import_is_light():
     code = (
-        "import sys, kommuneki.services.skjerming.detect as d; from kommuneki.services.skjerming.detect "
+        "import sys, kommuneki.text.pii as d; from kommuneki.text.pii "
         "import names; print('pycrfsuite' in sys.modules, names._model is None)"
     )
     out = subprocess.run(

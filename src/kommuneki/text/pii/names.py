@@ -24,7 +24,7 @@ from typing import Any
 
 from .finding import Finding
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = Path(__file__).resolve().parent / "data"
 MODEL_PATH = DATA / "names.crfsuite"
 GAZETTEER_PATH = DATA / "names_gazetteer.json"
 CARD_PATH = DATA / "names_model_card.json"

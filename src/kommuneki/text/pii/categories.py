@@ -21,7 +21,7 @@ from typing import Any
 
 from .finding import Finding
 
-TERMS_PATH = Path(__file__).resolve().parent.parent / "data" / "categories.yaml"
+TERMS_PATH = Path(__file__).resolve().parent / "data" / "categories.yaml"
 
 SCORE = {  # (strength, proximity) -> score
     ("strong", "alone"): 0.45,
