@@ -109,9 +109,9 @@ def audit_guard_lifted(conn):
 
 def _truncate_all(url: str) -> None:
     from kommuneki.core.db import Base
-    from kommuneki.services import import_service_models
+    from kommuneki.core.registry import discover
 
-    import_service_models()
+    discover().import_models()
     engine = create_engine(url)
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:

@@ -12,7 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, 
 from kommuneki.core import models as _core_models  # noqa: F401 - registers the core tables
 from kommuneki.core.db import Base
 from kommuneki.core.platform import alembic_config
-from kommuneki.services import import_service_models
+from kommuneki.core.registry import discover
 
 
 def _diff(url: str, metadata: MetaData) -> list:
@@ -28,14 +28,14 @@ def _diff(url: str, metadata: MetaData) -> list:
 
 
 def test_models_match_migrations(db_url):
-    import_service_models()
+    discover().import_models()
     diff = _diff(db_url, Base.metadata)
     assert diff == [], "models and migrations differ (write a migration):\n" + "\n".join(map(str, diff))
 
 
 def test_the_comparison_catches_a_model_change_without_migration(db_url):
     # proves the test above can fail: a copy of the metadata with one extra column and one extra table
-    import_service_models()
+    discover().import_models()
     changed = MetaData(naming_convention=Base.metadata.naming_convention)
     for t in Base.metadata.sorted_tables:
         t.to_metadata(changed)
@@ -61,7 +61,7 @@ def test_every_migration_descends_from_the_core_revision():
 
 
 def test_upgrade_creates_every_table(db_url):
-    import_service_models()
+    discover().import_models()
     engine = create_engine(db_url)
     try:
         names = set(inspect(engine).get_table_names())

@@ -453,11 +453,11 @@ def retention_erase(ctx, item_id, reason, tenant, as_json) -> None:
 
 
 def _mount_service_commands() -> None:
-    from .core.registry import default_registry
+    from .bootstrap import service_registry
 
-    for spec in default_registry():
-        if spec.cli_group is not None:
-            main.add_command(spec.cli_group)
+    for spec in service_registry():
+        if spec.cli:
+            main.add_command(spec.cli_group, name=spec.command)
 
 
 _mount_service_commands()

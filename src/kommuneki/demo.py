@@ -1,6 +1,6 @@
 """The demo kommune: made-up tenant, units, users and documents (all text written for the demo; no real
 persons). Loading is idempotent: running it twice changes nothing the second time. Services add their
-own demo data through ``DEMO_LOADERS``."""
+own demo data through the ``demo`` loader their spec names (in ``demo_order``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from .core import accounts
-from .core.models import Item, Tenant, User
+from .core.models import Tenant, User
 from .core.platform import Platform
+from .core.registry import resolve
 
 DEMO_PASSWORD = "demo-passord"
 DEMO_TENANT = {"slug": "demo", "name": "Demo kommune", "kommunenummer": "9999", "malform": "bokmal"}
@@ -69,58 +70,6 @@ DEMO_UNITS = [
     ),
 ]
 
-DEMO_DOCUMENTS = [
-    (
-        "brev-bokmal.txt",
-        "Hei! Jeg lurer på når veien forbi skolen blir brøytet. Det har ikke vært brøytet "
-        "siden mandag, og barna må gå i veibanen. Kan dere svare meg så snart som mulig?",
-    ),
-    (
-        "brev-nynorsk.txt",
-        "Hei! Eg lurer på kva tid vegen forbi skulen blir brøyta. Det har ikkje vore brøyta "
-        "sidan måndag, og borna må gå i vegbana. Kan de svare meg så snart som mogleg?",
-    ),
-    (
-        "letter-english.txt",
-        "Hello, I recently moved to the municipality and would like to know how to register "
-        "my children for kindergarten. Could you please tell me which documents I need?",
-    ),
-    ("kort.txt", "Takk for sist."),
-]
-
-
-# Services add their demo data here: functions (platform, tenant_id, progress) -> count.
-def _governance_demo(platform: Platform, tenant_id: int, progress: Callable[[str], None]) -> int:
-    from .governance.demo import load_demo as governance_demo
-
-    return governance_demo(platform, tenant_id, progress)
-
-
-def _skjerming_demo(platform: Platform, tenant_id: int, progress: Callable[[str], None]) -> int:
-    from .services.skjerming.demo import load as skjerming_demo
-
-    return skjerming_demo(platform, tenant_id, progress)
-
-
-def _postmottak_demo(platform: Platform, tenant_id: int, progress: Callable[[str], None]) -> int:
-    from .services.postmottak.demo import load_demo as postmottak_demo
-
-    return postmottak_demo(platform, tenant_id, progress)
-
-
-def _eiendomsskatt_demo(platform: Platform, tenant_id: int, progress: Callable[[str], None]) -> int:
-    from .services.eiendomsskatt.service import load_demo as eiendomsskatt_demo
-
-    return eiendomsskatt_demo(platform, tenant_id, progress)
-
-
-DEMO_LOADERS: list[Callable[[Platform, int, Callable[[str], None]], int]] = [
-    _governance_demo,
-    _skjerming_demo,
-    _postmottak_demo,
-    _eiendomsskatt_demo,
-]
-
 
 def _ensure_tenant(platform: Platform, spec: dict) -> int:
     with platform.db.installation_session() as session:
@@ -165,16 +114,9 @@ def load_demo(platform: Platform, progress: Callable[[str], None] = lambda _m: N
     with platform.db.tenant_session(neighbour_id) as session:
         accounts.grant_role(session, neighbour_id, session.get(User, ids["admin"]), "admin", actor="demo")
     documents = 0
-    with platform.db.tenant_session(tenant_id) as session:
-        have = set(session.scalars(select(Item.filename).where(Item.service == "malform")))
-    from .services.malform.service import analyse_document
-
-    for name, text in DEMO_DOCUMENTS:
-        if name not in have:
-            analyse_document(platform, tenant_id, text.encode(), filename=name, actor="demo", source="demo")
-            documents += 1
-    for loader in DEMO_LOADERS:
-        documents += loader(platform, tenant_id, progress)
+    for spec in sorted(platform.registry, key=lambda spec: spec.demo_order):
+        if spec.demo:
+            documents += resolve(spec.demo)(platform, tenant_id, progress)
     progress(f"Demokommunen er klar ({documents} nye dokumenter).")
     return {"tenant": DEMO_TENANT["name"], "tenant_id": tenant_id, "new_documents": documents}
 

@@ -3,6 +3,8 @@ the app factory or the CLI and passed to whoever needs them (no module-level glo
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,15 +16,36 @@ from ..config import Settings
 from .db import Database
 from .items import BlobStore
 from .jobs import LiveJobs
-from .registry import ServiceRegistry, default_registry
+from .registry import ServiceRegistry, ServiceSpec, discover
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def alembic_config(url: str) -> AlembicConfig:
+def service_folder(spec: ServiceSpec, name: str) -> Path | None:
+    """A folder of the service's own package (``templates``, ``static``, ``migrations``), if it has one."""
+    found = importlib.util.find_spec(spec.package)
+    if found is None or not found.submodule_search_locations:
+        return None
+    folder = Path(next(iter(found.submodule_search_locations))) / name
+    return folder if folder.is_dir() else None
+
+
+def migration_dirs(registry: ServiceRegistry) -> list[Path]:
+    """The core's revisions and every registered service's own ``migrations/`` folder (its branch)."""
+    dirs = [MIGRATIONS_DIR / "versions"]
+    dirs += [folder for spec in registry if (folder := service_folder(spec, "migrations")) is not None]
+    return dirs
+
+
+def alembic_config(url: str, registry: ServiceRegistry | None = None) -> AlembicConfig:
+    registry = registry if registry is not None else discover()
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.set_main_option("path_separator", "os")
+    locations = os.pathsep.join(str(folder) for folder in migration_dirs(registry))
+    cfg.set_main_option("version_locations", locations.replace("%", "%%"))
+    cfg.attributes["registry"] = registry
     return cfg
 
 
@@ -46,7 +69,7 @@ class Platform:
             settings=settings,
             db=db,
             blobs=BlobStore(settings.blob_dir),
-            registry=registry or default_registry(),
+            registry=registry if registry is not None else discover(),
             installation_id=id_file.read_text().strip(),
         )
 
@@ -56,7 +79,7 @@ class Platform:
 
     def upgrade_db(self) -> None:
         """Apply every migration (``alembic upgrade heads``)."""
-        cfg = alembic_config(self.db.url)
+        cfg = alembic_config(self.db.url, self.registry)
         with self.db.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "heads")

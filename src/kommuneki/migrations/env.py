@@ -5,11 +5,11 @@ from sqlalchemy import engine_from_config, pool
 
 from kommuneki.core import models as _core_models  # noqa: F401 - registers the core tables
 from kommuneki.core.db import Base
-from kommuneki.services import import_service_models
+from kommuneki.core.registry import discover
 
-import_service_models()
-target_metadata = Base.metadata
 config = context.config
+(config.attributes.get("registry") or discover()).import_models()  # every service's tables
+target_metadata = Base.metadata
 
 
 def run_migrations_online() -> None:

@@ -30,7 +30,9 @@ DOCS_CSP = (
 
 def create_app(platform: Platform | None = None) -> FastAPI:
     if platform is None:
-        platform = Platform.from_settings(load_settings())
+        from ..bootstrap import build_platform
+
+        platform = build_platform(load_settings())
         platform.upgrade_db()
     settings = platform.settings
     logging.basicConfig(level=settings.log_level.upper())

@@ -334,10 +334,18 @@ def _package_template(name: str):
 
 
 def configure_templates(templates: Jinja2Templates, platform) -> None:
-    from jinja2 import ChoiceLoader, FunctionLoader
+    from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader
+
+    from ..core.platform import service_folder
 
     env = templates.env
-    env.loader = ChoiceLoader([env.loader, FunctionLoader(_package_template)])
+    # each service's own templates/ folder (templates/<name>/...), then package-named partials
+    service_loaders = []
+    for spec in platform.registry:
+        folder = service_folder(spec, "templates")
+        if folder is not None:
+            service_loaders.append(FileSystemLoader(str(folder)))
+    env.loader = ChoiceLoader([env.loader, *service_loaders, FunctionLoader(_package_template)])
     env.tests["is_records"] = lambda v: (
         isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
     )

@@ -24,7 +24,7 @@ def office(platform):
 
     from kommuneki.core import accounts
     from kommuneki.demo import DEMO_TENANT, _ensure_tenant
-    from kommuneki.services.eiendomsskatt.service import load_demo
+    from kommuneki.services.eiendomsskatt.demo import load as load_demo
     from kommuneki.web.app import create_app
 
     tid = _ensure_tenant(platform, DEMO_TENANT)

@@ -3,7 +3,14 @@ comparable sales, the IAAO ratio study, review of uncertain values, and the tax 
 
 from __future__ import annotations
 
-from ...core.registry import ServiceSpec, SuggestionKind
+from ...core.registry import (
+    OWN_SERVICE_ANSWERS,
+    AuditEvent,
+    RegisterFacts,
+    RoleSpec,
+    ServiceSpec,
+    SuggestionKind,
+)
 
 KIND = "eiendomsskatt.verdi"
 
@@ -71,30 +78,27 @@ VALUE_SCHEMA = {
 }
 
 AUDIT_EVENTS = [
-    (
+    AuditEvent(
         "eiendomsskatt.run_completed",
         "Boliger verdsatt (kjøring)",
         ("run_id", "model_id", "dwellings", "flagged", "rejected_sales", "sales_sha256", "dwellings_sha256"),
     ),
-    ("eiendomsskatt.settings_changed", "Innstillinger for eiendomsskatt endret", ("settings_sha256",)),
-    ("eiendomsskatt.taxlist_exported", "Skatteliste eksportert", ("run_id", "rows", "format", "sha256")),
+    AuditEvent(
+        "eiendomsskatt.settings_changed", "Innstillinger for eiendomsskatt endret", ("settings_sha256",)
+    ),
+    AuditEvent(
+        "eiendomsskatt.taxlist_exported", "Skatteliste eksportert", ("run_id", "rows", "format", "sha256")
+    ),
 ]
+MODELS = "kommuneki.services.eiendomsskatt.models"
+DEMO = "kommuneki.services.eiendomsskatt.demo:load"
+ROLE = "eiendomsskatt"
 
 
 def spec() -> ServiceSpec:
-    from . import engine_card
-    from .cli import group
-
-    def router():
-        # views (and what they import) load only when a web app is built, so commands start fast
-        from .views import router as make_router
-
-        return make_router()
-
     return ServiceSpec(
         name="eiendomsskatt",
         title="Eiendomsskatt",
-        home_url="/eiendomsskatt",
         description="Verdsetter boliger ut fra salg, med intervall, forklaring i kroner, sammenlignbare salg "
         "og salgsforholdsstudie; usikre verdier går til kontroll.",
         kinds=[
@@ -107,9 +111,49 @@ def spec() -> ServiceSpec:
                 explanation_template="eiendomsskatt/_explanation.html",
             )
         ],
-        reviewer_roles=frozenset({"eiendomsskatt"}),
-        router_factory=router,
-        cli_group=group,
-        model_cards=lambda: [engine_card.shipped_card()],
+        reviewer_roles=frozenset({ROLE}),
+        router="kommuneki.services.eiendomsskatt.views:router",
+        cli="kommuneki.services.eiendomsskatt.cli:group",
+        models=MODELS,
+        demo=DEMO,
+        cards="kommuneki.services.eiendomsskatt.engine_card:model_cards",
         audit_events=AUDIT_EVENTS,
+        roles=[
+            RoleSpec(
+                ROLE,
+                "Eiendomsskatt",
+                grants=frozenset({"queue.read", "suggestion.decide", "item.read", "item.create"}),
+            )
+        ],
+        # the eiendomsskattekontor's own work: valuation runs, settings, the tax list
+        rights={"eiendomsskatt.office": frozenset({ROLE, "admin"})},
+        explanation_labels={
+            "base_value": "Grunnverdi",
+            "comparables": "Sammenlignbare salg",
+            "flag_reasons": "Hvorfor kontrollere",
+            "sale_date": "Salgsdato",
+            "price": "Pris",
+            "adjusted_price": "Justert pris",
+            "living_area": "Boareal (m²)",
+            "building_type": "Bygningstype",
+            "area_code": "Områdekode",
+            "distance_m": "Avstand (m)",
+            "year_built": "Byggeår",
+            "valuation_date": "Verdsatt per",
+            "kroner": "Kroner",
+            "unit_id": "Eiendom",
+        },
+        register=RegisterFacts(
+            # valuation per dwelling is about each owner, but tax is not annex III point 5a
+            aiact_answers={
+                **OWN_SERVICE_ANSWERS,
+                "area": "skatt",
+                "individual": "enkeltpersoner",
+                "narrow_task": "nei",
+            },
+            summary_nb="Foreslår takst for boliger til eiendomsskatt ut fra salg av lignende boliger. En "
+            "takstmann kontrollerer usikre verdier.",
+            summary_nn="Foreslår takst for bustader til eigedomsskatt ut frå sal av liknande bustader.",
+            affects_individuals=True,
+        ),
     )

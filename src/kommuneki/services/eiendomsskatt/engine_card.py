@@ -16,6 +16,10 @@ LIMITATIONS = [
 ]
 
 
+def model_cards() -> list[dict[str, Any]]:
+    return [shipped_card()]
+
+
 def shipped_card() -> dict[str, Any]:
     return {
         "name": MODEL_NAME,

@@ -3,7 +3,7 @@ worked example of the service contract)."""
 
 from __future__ import annotations
 
-from ...core.registry import ServiceSpec, SuggestionKind
+from ...core.registry import OWN_SERVICE_ANSWERS, RegisterFacts, ServiceSpec, SuggestionKind
 from . import engine
 
 EXPLANATION_SCHEMA = {
@@ -28,14 +28,6 @@ EXPLANATION_SCHEMA = {
 
 
 def spec() -> ServiceSpec:
-    from .cli import group
-
-    def router():
-        # views (and what they import) load only when a web app is built, so commands start fast
-        from .views import router as make_router
-
-        return make_router()
-
     return ServiceSpec(
         name="malform",
         title="Målform",
@@ -53,7 +45,16 @@ def spec() -> ServiceSpec:
                 },
             )
         ],
-        router_factory=router,
-        cli_group=group,
-        model_cards=lambda: [engine.model_card()],
+        router="kommuneki.services.malform.views:router",
+        cli="kommuneki.services.malform.cli:group",
+        cards="kommuneki.services.malform.engine:model_cards",
+        demo="kommuneki.services.malform.demo:load",
+        has_pages=False,
+        register=RegisterFacts(
+            aiact_answers={**OWN_SERVICE_ANSWERS, "area": "saksbehandling_arkiv", "individual": "aggregert"},
+            summary_nb="Foreslår om et dokument er skrevet på bokmål, nynorsk eller engelsk, så vi kan svare "
+            "på riktig målform.",
+            summary_nn="Foreslår om eit dokument er skrive på bokmål, nynorsk eller engelsk, så vi kan "
+            "svare på rett målform.",
+        ),
     )

@@ -39,6 +39,10 @@ def suggest_malform(text: str) -> Proposal:
     )
 
 
+def model_cards() -> list[dict]:
+    return [model_card()]
+
+
 def model_card() -> dict:
     return {
         "name": MODEL_NAME,

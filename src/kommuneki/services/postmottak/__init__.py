@@ -9,7 +9,7 @@ document, innsyn requests, sensitive mail — is ``postmottak.action`` and alway
 
 from __future__ import annotations
 
-from ...core.registry import ServiceSpec, SuggestionKind
+from ...core.registry import OWN_SERVICE_ANSWERS, AuditEvent, RegisterFacts, ServiceSpec, SuggestionKind
 
 TERM = {
     "type": "object",
@@ -81,20 +81,14 @@ ACTION_VALUE = {
     "properties": {"action": {"enum": ["journalfores", "videresendes", "slettes"]}},
 }
 
+MODELS = "kommuneki.services.postmottak.models"
+DEMO = "kommuneki.services.postmottak.demo:load_demo"
+
 
 def spec() -> ServiceSpec:
-    from .cli import group
-
-    def router():
-        # views (and what they import) load only when a web app is built, so commands start fast
-        from .views import router as make_router
-
-        return make_router()
-
     return ServiceSpec(
         name="postmottak",
         title="Postmottak",
-        home_url="/postmottak",
         description="Sorterer e-post til postmottaket: journalføres, videresendes eller slettes, til riktig "
         "enhet og sak, og fanger innsynskrav før fristen.",
         kinds=[
@@ -127,39 +121,57 @@ def spec() -> ServiceSpec:
             SuggestionKind("postmottak.case", "Saksmappe", CASE_SCHEMA),
         ],
         reviewer_roles=frozenset({"arkivar", "saksbehandler", "admin"}),
-        router_factory=router,
-        cli_group=group,
-        model_cards=_cards,
+        router="kommuneki.services.postmottak.views:router",
+        cli="kommuneki.services.postmottak.cli:group",
+        models=MODELS,
+        demo=DEMO,
+        cards="kommuneki.services.postmottak:model_cards",
         audit_events=[
-            (
+            AuditEvent(
                 "postmottak.forwarded",
-                "A message was forwarded to a unit by SMTP or Graph.",
+                "Melding videresendt til enhet (SMTP eller Graph)",
                 ("message", "unit", "recipient_sha256", "original_sha256", "automated"),
             ),
-            (
+            AuditEvent(
                 "postmottak.forward_refused",
-                "A forward was refused (address outside the tenant's domains "
-                "without a person deciding, or no address).",
+                "Videresending stanset (adresse utenfor kommunens domener uten at en person har avgjort, "
+                "eller ingen adresse)",
                 ("message", "reason"),
             ),
-            (
+            AuditEvent(
                 "postmottak.deleted",
-                "A message was marked deleted (kept until the retention rule removes it).",
+                "Melding merket slettet (beholdes til slettereglen fjerner den)",
                 ("message", "reason", "automated"),
             ),
-            (
+            AuditEvent(
                 "postmottak.journalfort",
-                "An arkivmelding was made for a message.",
+                "Arkivmelding laget for en melding",
                 ("message", "arkivmelding_sha256"),
             ),
-            ("postmottak.cases_imported", "Open cases were imported for case linking.", ("count", "sha256")),
-            ("postmottak.log_exported", "A message's transparency log was exported.", ("message",)),
-            ("postmottak.settings_changed", "Postmottak settings of the tenant changed.", ("fields",)),
+            AuditEvent(
+                "postmottak.cases_imported", "Åpne saker importert for sakskobling", ("count", "sha256")
+            ),
+            AuditEvent("postmottak.log_exported", "Åpenhetslogg for en melding eksportert", ("message",)),
+            AuditEvent("postmottak.settings_changed", "Innstillinger for postmottak endret", ("fields",)),
         ],
+        explanation_labels={
+            "guards": "Kontroller",
+            "delete_reason": "Slettegrunn",
+            "header": "Meldingshode",
+            "saksnummer": "Saksnummer",
+            "candidates": "Kandidater",
+            "reasons": "Begrunnelser",
+        },
+        register=RegisterFacts(
+            aiact_answers={**OWN_SERVICE_ANSWERS, "area": "saksbehandling_arkiv", "individual": "aggregert"},
+            summary_nb="Foreslår om innkommet post skal journalføres, sendes videre til riktig enhet eller slettes.",
+            summary_nn="Foreslår om innkomen post skal journalførast, sendast vidare til rett eining eller slettast.",
+        ),
+        slots=["postmottak.message.side"],
     )
 
 
-def _cards() -> list[dict]:
+def model_cards() -> list[dict]:
     import json
 
     from .engine import DEFAULT_CARD_PATH

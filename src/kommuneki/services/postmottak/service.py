@@ -878,7 +878,7 @@ def export_log(
 def _legal_basis(session: Session, tenant_id: int) -> str | None:
     """The KI-register's recorded legal basis for training this service, else the postmottak setting."""
     try:
-        from ...governance.register import legal_basis_for_training
+        from ..governance.register import legal_basis_for_training
     except ImportError:
         legal_basis_for_training = None
     basis = legal_basis_for_training(session, tenant_id, SERVICE) if legal_basis_for_training else None

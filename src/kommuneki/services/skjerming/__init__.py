@@ -4,7 +4,7 @@ versions that really remove the text (plain text, DOCX, PDF)."""
 
 from __future__ import annotations
 
-from ...core.registry import ServiceSpec, SuggestionKind
+from ...core.registry import OWN_SERVICE_ANSWERS, AuditEvent, RegisterFacts, ServiceSpec, SuggestionKind
 
 _HJEMMEL_REF = {"type": ["string", "null"]}
 FINDING_SCHEMA = {
@@ -124,28 +124,22 @@ VERDICT_VALUE_SCHEMA = {
 }
 
 AUDIT_EVENTS = [
-    (
+    AuditEvent(
         "skjerming.redacted",
         "Skjermet versjon av et dokument laget",
         ("scope", "suggestion_id", "decided", "withheld", "output_sha256"),
     ),
 ]
+MODELS = None  # skjerming keeps its state in core items and suggestions
+DEMO = "kommuneki.services.skjerming.demo:load"
 
 
 def spec() -> ServiceSpec:
     from . import engine
-    from .cli import group
-
-    def router():
-        # views (and what they import) load only when a web app is built, so commands start fast
-        from .views import router as make_router
-
-        return make_router()
 
     return ServiceSpec(
         name=engine.SERVICE,
         title="Skjerming",
-        home_url="/skjerming",
         description="Finner personopplysninger og taushetsbelagte opplysninger, foreslår hva som skal "
         "skjermes ved innsyn og på internett med hjemmel, og lager skjermede versjoner.",
         kinds=[
@@ -173,14 +167,38 @@ def spec() -> ServiceSpec:
             ),
         ],
         reviewer_roles=frozenset({"arkivar", "saksbehandler", "leder", "admin"}),
-        router_factory=router,
-        cli_group=group,
-        model_cards=_model_cards,
+        router="kommuneki.services.skjerming.views:router",
+        cli="kommuneki.services.skjerming.cli:group",
+        demo=DEMO,
+        cards="kommuneki.services.skjerming:model_cards",
         audit_events=AUDIT_EVENTS,
+        explanation_labels={
+            "verdict": "Utfall",
+            "scope": "Omfang",
+            "withhold": "Skjermes",
+            "internet_withhold": "Skjermes på nett",
+            "linked_to": "Knyttet til",
+            "hjemler": "Hjemler",
+            "hjemmel_id": "Hjemmel",
+            "detector": "Detektor",
+            "whole_document_hjemmel": "Hjemmel for hele dokumentet",
+            "share_withheld_sentences": "Andel skjermede setninger",
+            "hjemler_version": "Hjemmelversjon",
+            "masked": "Maskert",
+            "mask": "Maske",
+        },
+        register=RegisterFacts(
+            aiact_answers={**OWN_SERVICE_ANSWERS, "area": "saksbehandling_arkiv", "individual": "aggregert"},
+            summary_nb="Finner personopplysninger og taushetsbelagte opplysninger og foreslår hva som skal "
+            "skjermes før dokumenter gis ut eller publiseres. En saksbehandler avgjør.",
+            summary_nn="Finn personopplysningar og teiepliktige opplysningar og foreslår kva som skal skjermast "
+            "før dokument blir gitt ut eller publiserte. Ein saksbehandlar avgjer.",
+        ),
+        capabilities={"pii.detect": "kommuneki.text.pii:detect"},
     )
 
 
-def _model_cards() -> list[dict]:
+def model_cards() -> list[dict]:
     from ...text.pii import model_card
 
     try:

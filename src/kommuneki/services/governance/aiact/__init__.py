@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ...core.errors import InvalidInput
+from kommuneki.core.errors import InvalidInput
 
 RULES_PATH = Path(__file__).resolve().parent / "data" / "aiact.yaml"
 

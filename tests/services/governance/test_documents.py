@@ -9,7 +9,7 @@ import pytest
 
 from kommuneki.core import audit
 from kommuneki.core.errors import InvalidInput
-from kommuneki.governance import documents, service
+from kommuneki.services.governance import documents, service
 
 from .conftest import cli, require
 

@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from ..core.models import Tenant
-from ..core.platform import Platform
+from kommuneki.core.models import Tenant
+from kommuneki.core.platform import Platform
+
 from . import aiact, register, service
 from .models import KiSystem
 
@@ -77,40 +78,6 @@ EXTERNAL = {
 }
 
 
-# Plain-words summaries for the public page of the nynorsk neighbour (the services describe themselves in
-# bokmål; a kommune writes its public summary in its own målform).
-NYNORSK_SUMMARIES = {
-    "malform": "Foreslår om eit dokument er skrive på bokmål, nynorsk eller engelsk, så vi kan svare på rett målform.",
-    "skjerming": "Finn personopplysningar og teiepliktige opplysningar og foreslår kva som skal skjermast før "
-    "dokument blir gitt ut eller publiserte. Ein saksbehandlar avgjer.",
-    "postmottak": "Foreslår om innkomen post skal journalførast, sendast vidare til rett eining eller slettast.",
-    "eiendomsskatt": "Foreslår takst for bustader til eigedomsskatt ut frå sal av liknande bustader.",
-}
-
-
-# The facts about kommuneki's own services as the questionnaire asks them (the class follows from the rules).
-_OWN = {
-    "ki_system": "ja",
-    "role": "tilbyder",
-    "prohibited": [],
-    "narrow_task": "ja",
-    "profiling": "nei",
-    "interacts": "nei",
-    "generates": "nei",
-    "publishes_text": "nei",
-    "emotion": "nei",
-    "gpai": "nei",
-    "public_body": "ja",
-}
-OWN_ANSWERS = {
-    "malform": {**_OWN, "area": "saksbehandling_arkiv", "individual": "aggregert"},
-    "skjerming": {**_OWN, "area": "saksbehandling_arkiv", "individual": "aggregert"},
-    "postmottak": {**_OWN, "area": "saksbehandling_arkiv", "individual": "aggregert"},
-    # valuation per dwelling is about each owner, but tax is not annex III point 5a
-    "eiendomsskatt": {**_OWN, "area": "skatt", "individual": "enkeltpersoner", "narrow_task": "nei"},
-}
-
-
 def _load_tenant(platform: Platform, tenant_id: int, slug: str) -> int:
     added = 0
     with platform.db.tenant_session(tenant_id) as session:
@@ -137,21 +104,20 @@ def _load_tenant(platform: Platform, tenant_id: int, slug: str) -> int:
                 },
                 actor="demo",
             )
-        for name in OWN_ANSWERS:
+        # each service's own facts (its spec's ``register``): AI Act answers, the nynorsk summary
+        own_facts = {spec.name: spec.register for spec in platform.registry if spec.register}
+        for name in own_facts:
             if f"service:{name}" in have:
                 todo.append((have[f"service:{name}"], name))
         if slug == "nabo":
             for key, system in have.items():
-                summary = (
-                    NYNORSK_SUMMARIES.get(key.removeprefix("service:"))
-                    if key.startswith("service:")
-                    else None
-                )
+                facts = own_facts.get(key.removeprefix("service:")) if key.startswith("service:") else None
+                summary = facts.summary_nn if facts else None
                 if summary and not system.public_summary:
                     register.update_system(session, system, {"public_summary": summary}, actor="demo")
         for system, example in todo:
             if register.latest_assessment(session, system.id) is None:
-                answers = aiact.EXAMPLES.get(example) or OWN_ANSWERS[example]
+                answers = aiact.EXAMPLES.get(example) or dict(own_facts[example].aiact_answers)
                 service.assess(session, system, answers, actor="demo")
     return added
 

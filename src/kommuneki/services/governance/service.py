@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core import audit
-from ..core.errors import Forbidden, InvalidInput, NotFound
-from ..core.models import Role, Tenant
-from ..core.permissions import Principal
-from ..core.platform import Platform
+from kommuneki.core import audit
+from kommuneki.core.errors import Forbidden, InvalidInput, NotFound
+from kommuneki.core.models import Role, Tenant
+from kommuneki.core.permissions import Principal
+from kommuneki.core.platform import Platform
+
 from . import aiact, documents, dpia, fria, monitoring, register, ros
 from .models import KiAssessment, KiSystem
 

@@ -28,10 +28,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core import audit
-from ..core.db import utcnow
-from ..core.models import Decision, Suggestion
-from ..core.registry import ServiceRegistry
+from kommuneki.core import audit
+from kommuneki.core.db import utcnow
+from kommuneki.core.models import Decision, Suggestion
+from kommuneki.core.registry import ServiceRegistry
+
 from .models import KiAlert, KiSystem
 from .register import sync_own_services
 
@@ -384,7 +385,7 @@ def check_alerts(
 
 
 def resolve_alert(session: Session, alert_id: int, *, actor: str) -> KiAlert:
-    from ..core.errors import Conflict, NotFound
+    from kommuneki.core.errors import Conflict, NotFound
 
     alert = session.get(KiAlert, alert_id)
     if alert is None or alert.tenant_id != session.info.get("tenant_id", alert.tenant_id):
@@ -404,7 +405,7 @@ def resolve_alert(session: Session, alert_id: int, *, actor: str) -> KiAlert:
 
 
 def set_thresholds(session: Session, system: KiSystem, *, override: float, drift: float, actor: str) -> None:
-    from ..core.errors import InvalidInput
+    from kommuneki.core.errors import InvalidInput
 
     if not 0 < override <= 1:
         raise InvalidInput("Terskelen for overstyring må være mellom 0 og 100 %.")

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..core.db import Base, TenantScoped, utcnow
+from kommuneki.core.db import Base, TenantScoped, utcnow
 
 STATUSES = ("idé", "pilot", "i drift", "avviklet")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from tests.conftest import require  # noqa: F401
 
 from kommuneki.core.models import Tenant
 from kommuneki.core.permissions import Principal
-from tests.conftest import require  # noqa: F401
 
 
 def tenant_id(platform, slug: str) -> int:
@@ -26,7 +26,7 @@ def make_tenants(platform) -> dict[str, int]:
     register's own demo loader."""
     from kommuneki.core import accounts
     from kommuneki.demo import DEMO_TENANT, NEIGHBOUR_TENANT
-    from kommuneki.governance.demo import load_demo
+    from kommuneki.services.governance.demo import load_demo
 
     ids = {}
     with platform.db.installation_session() as session:
@@ -57,9 +57,10 @@ def gov_live_server(tmp_path_factory):
     and loads every service's demo data)."""
     import shutil
 
+    from tests.conftest import free_port, make_platform, serve_in_thread
+
     from kommuneki.core import accounts
     from kommuneki.core.models import User
-    from tests.conftest import free_port, make_platform, serve_in_thread
 
     data = tmp_path_factory.mktemp("gov-live")
     port = free_port()

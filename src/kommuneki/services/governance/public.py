@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core.errors import NotFound
-from ..core.models import Tenant
-from ..core.registry import ServiceRegistry
+from kommuneki.core.errors import NotFound
+from kommuneki.core.models import Tenant
+from kommuneki.core.registry import ServiceRegistry
+
 from . import aiact, register
 from .models import KiSystem
 
@@ -195,7 +196,7 @@ def export_from_registry(registry: ServiceRegistry) -> dict[str, Any]:
 def export_tenant(
     session: Session, registry: ServiceRegistry, tenant_id: int, *, actor: str
 ) -> dict[str, Any]:
-    from ..core import audit
+    from kommuneki.core import audit
 
     register.sync_own_services(session, registry, tenant_id, actor=actor)
     t = session.get(Tenant, tenant_id)

@@ -4,7 +4,6 @@ critical violation), and the questionnaire filled in by hand as a person would."
 from __future__ import annotations
 
 import pytest
-
 from tests.conftest import axe_problems
 from tests.web.conftest import login, screenshot
 

@@ -12,7 +12,7 @@ from kommuneki.core import suggestions
 from kommuneki.core.db import utcnow
 from kommuneki.core.models import Decision, Suggestion
 from kommuneki.core.suggestions import Proposal
-from kommuneki.governance import monitoring, service
+from kommuneki.services.governance import monitoring, service
 
 from .conftest import cli
 

@@ -23,8 +23,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core import audit
-from ..core.errors import InvalidInput, NotFound
+from kommuneki.core import audit
+from kommuneki.core.errors import InvalidInput, NotFound
+
 from .models import KiDocument, KiSystem
 
 DOC_TYPES = {

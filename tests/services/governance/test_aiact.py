@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kommuneki.core.errors import InvalidInput
-from kommuneki.governance import aiact
+from kommuneki.services.governance import aiact
 
 RULES = aiact.load_rules()
 BASE = {

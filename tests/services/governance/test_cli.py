@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from kommuneki.cli import main
-from kommuneki.core.registry import default_registry
+from kommuneki.core.registry import discover as default_registry
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

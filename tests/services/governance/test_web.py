@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from tests.conftest import login_client
 
 from kommuneki.core import accounts
 from kommuneki.core.models import User
-from kommuneki.governance import aiact, service
+from kommuneki.services.governance import aiact, service
 from kommuneki.web.app import create_app
-from tests.conftest import login_client
 
 from .conftest import cli
 

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core import audit
-from ..core.db import utcnow
-from ..core.errors import Conflict, InvalidInput, NotFound
-from ..core.models import AutomationPolicy, ModelVersion, Suggestion
-from ..core.registry import ServiceRegistry, ServiceSpec
+from kommuneki.core import audit
+from kommuneki.core.db import utcnow
+from kommuneki.core.errors import Conflict, InvalidInput, NotFound
+from kommuneki.core.models import AutomationPolicy, ModelVersion, Suggestion
+from kommuneki.core.registry import ServiceRegistry, ServiceSpec
+
 from .models import STATUSES, KiAssessment, KiSystem, KiSystemRevision
 
 OWN_SUPPLIER = "kommuneki (åpen kildekode, EUPL-1.2), driftet av kommunen selv"

@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from ..core.errors import DomainError, InvalidInput
-from ..core.permissions import Principal
-from ..web.deps import current_principal, get_platform
-from ..web.pages import page_principal, redirect, render
+from kommuneki.core.errors import DomainError, InvalidInput
+from kommuneki.core.permissions import Principal
+from kommuneki.web.deps import current_principal, get_platform
+from kommuneki.web.pages import page_principal, redirect, render
+
 from . import aiact, monitoring, public, register, service
 from .models import STATUSES
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli_support import (
+from kommuneki.cli_support import (
     domain_errors,
     emit,
     get_platform,
@@ -16,8 +16,9 @@ from ..cli_support import (
     resolve_tenant_id,
     tenant_option,
 )
-from ..config import ConfigError, load_settings
-from ..core.errors import InvalidInput
+from kommuneki.config import ConfigError, load_settings
+from kommuneki.core.errors import InvalidInput
+
 from . import aiact, public, service
 
 
@@ -56,9 +57,9 @@ def _no_database(ctx: click.Context) -> bool:
 @domain_errors
 def export(ctx: click.Context, as_json: bool, tenant: str | None, from_registry: bool, standard: str) -> None:
     if from_registry or (tenant is None and _no_database(ctx)):
-        from ..core.registry import default_registry
+        from kommuneki.core.registry import discover
 
-        out = public.export_from_registry(default_registry())
+        out = public.export_from_registry(discover())
         if standard == "algoritmeregister":
             out["systems"] = [
                 _dutch({**s, "thresholds": {"override_rate": 0.3, "drift_psi": 0.25}}, "")

@@ -1,0 +1,47 @@
+"""The demo kommune's valuation (made-up sales and dwellings)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import func, select
+
+from ...core.platform import Platform
+from .engine import demo
+from .models import ValuationRun
+from .service import set_settings, value_from_files
+
+# The demo queues the first flagged dwellings only (bulk creation of suggestions is slow; issue 15).
+DEMO_SUGGESTIONS = 25
+
+
+def load(platform: Platform, tenant_id: int, progress=lambda _m: None) -> int:
+    """The demo kommune's valuation: generated sales and dwellings, valued at 2025-01-01; flagged ones
+    become review suggestions. Idempotent: does nothing when the tenant already has a run."""
+    with platform.db.tenant_session(tenant_id) as session:
+        if session.scalar(select(func.count()).select_from(ValuationRun)):
+            return 0
+    progress("Verdsetter demoboliger (eiendomsskatt) …")
+    set_settings(
+        platform,
+        tenant_id,
+        {"promille": 2.0, "bunnfradrag": 200_000, "valuation_date": "2025-01-01", "exemptions": {}},
+        actor="demo",
+    )
+    sales, dwellings = demo.generate(n_dwellings=1500, n_sales=1500, seed=1)
+    res = value_from_files(
+        platform,
+        tenant_id,
+        sales=demo.to_csv_bytes(sales),
+        sales_name="demo-salg.csv",
+        dwellings=demo.to_csv_bytes(dwellings),
+        dwellings_name="demo-boliger.csv",
+        mapping_text=json.dumps(demo.DEMO_MAPPING),
+        mapping_name="demo.json",
+        actor="demo",
+        source="demo",
+        valuation_date=date(2025, 1, 1),
+        max_suggestions=DEMO_SUGGESTIONS,
+    )
+    return res["suggestions"]
