@@ -175,9 +175,7 @@ def user() -> None:
 
 @user.command("add", help="Opprett en bruker (eller gi en eksisterende bruker roller).")
 @click.argument("username")
-@click.option(
-    "--role", "roles", multiple=True, type=click.Choice(accounts.ROLE_NAMES), help="Rolle (kan gjentas)."
-)
+@click.option("--role", "roles", multiple=True, help="Rolle (kan gjentas; se docs/cli.md for rollene).")
 @click.option("--name", "full_name", default="", help="Fullt navn.")
 @click.option("--email", default=None)
 @click.option("--password", default=None, help="Passord (eller bruk --password-stdin).")
@@ -210,7 +208,9 @@ def user_add(
         with platform.db.tenant_session(tenant_id) as session:
             u = session.get(User, user_id)
             for r in roles:
-                accounts.grant_role(session, tenant_id, u, r, actor="cli")
+                accounts.grant_role(
+                    session, tenant_id, u, r, actor="cli", known_roles=platform.policy.roles()
+                )
     emit(
         {"id": user_id, "username": username.lower(), "roles": list(roles), "tenant_id": tenant_id},
         as_json,

@@ -104,7 +104,9 @@ def load_demo(platform: Platform, progress: Callable[[str], None] = lambda _m: N
         for u in DEMO_USERS:
             user = session.get(User, ids[u["username"]])
             for role in u["roles"]:
-                accounts.grant_role(session, tenant_id, user, role, actor="demo")
+                accounts.grant_role(
+                    session, tenant_id, user, role, actor="demo", known_roles=platform.policy.roles()
+                )
         existing = {u.code for u in accounts.list_units(session)}
         for code, name, email, desc in DEMO_UNITS:
             if code not in existing:

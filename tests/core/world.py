@@ -19,13 +19,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kommuneki.core import accounts, items, suggestions
-from kommuneki.core.models import Role, User
+from kommuneki.core.models import User
+from kommuneki.core.permissions import Policy
 from kommuneki.core.platform import Platform
+from kommuneki.core.registry import discover
 from kommuneki.services.malform import engine as malform_engine
 from kommuneki.services.malform.service import analyse_document
 from tests.conftest import _truncate_all, make_platform
 
-ROLES = [r.value for r in Role]
+# every role of the installation: the core's and each registered service's (the merged policy)
+ROLES = Policy.from_registry(discover()).roles()
 PASSWORD = "riktig-passord-123"
 DOCS_A = [
     ("a1.txt", "Eg lurer på kva tid vegen blir brøyta, for borna må gå i vegbana."),
@@ -104,13 +107,13 @@ class World:
                 actor="test",
             ).id
 
-    def new_item(self, tenant_id: int, data: bytes) -> int:
+    def new_item(self, tenant_id: int, data: bytes, service: str = "malform") -> int:
         with self.platform.db.tenant_session(tenant_id) as s:
             return items.ingest(
                 s,
                 self.platform.blobs,
                 tenant_id,
-                service="malform",
+                service=service,
                 kind="document",
                 data=data,
                 filename="y.txt",

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from kommuneki.core.models import AuditEntry, Item, Suggestion
-from kommuneki.core.permissions import OPERATOR_ACTIONS
+from kommuneki.core.permissions import CORE_OPERATOR_ACTIONS as OPERATOR_ACTIONS
 from tests.core.world import world  # noqa: F401 - module-scoped fixture
 
 # Guessed-id requests by A's admin (the widest non-operator rights in A) and by the installation

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -19,15 +20,15 @@ from sqlalchemy.orm import Session
 from . import audit
 from .db import utcnow
 from .errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
-from .models import ApiToken, AutomationPolicy, LoginAttempt, Membership, Role, Tenant, Unit, User
-from .permissions import Principal
+from .models import ApiToken, AutomationPolicy, LoginAttempt, Membership, Tenant, Unit, User
+from .permissions import CORE_POLICY, Policy, Principal, units_of
 from .registry import ServiceRegistry
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "kki_"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-ROLE_NAMES = [r.value for r in Role]
+ROLE_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 
 
 def hash_password(password: str) -> str:
@@ -140,9 +141,20 @@ def create_user(
     return u
 
 
-def grant_role(session: Session, tenant_id: int, user: User, role: str, *, actor: str) -> Membership:
-    if role not in ROLE_NAMES:
-        raise InvalidInput(f"Ukjent rolle {role}. Roller: {', '.join(ROLE_NAMES)}")
+def grant_role(
+    session: Session,
+    tenant_id: int,
+    user: User,
+    role: str,
+    *,
+    actor: str,
+    known_roles: Iterable[str] | None = None,
+) -> Membership:
+    """Give ``user`` ``role`` in the tenant. ``known_roles``: the installation's roles (the merged policy's
+    ``roles()``, core and services); without it only the form of the name is checked."""
+    allowed = list(known_roles) if known_roles is not None else None
+    if (allowed is not None and role not in allowed) or not ROLE_NAME_RE.match(role):
+        raise InvalidInput(f"Ukjent rolle {role}. Roller: {', '.join(allowed or [])}")
     existing = session.scalar(
         select(Membership).where(Membership.user_id == user.id, Membership.role == role)
     )
@@ -291,7 +303,7 @@ def revoke_token(session: Session, tenant_id: int, token_id: int, *, actor: str)
         )
 
 
-def principal_for_token(session: Session, token: str) -> Principal:
+def principal_for_token(session: Session, token: str, *, policy: Policy = CORE_POLICY) -> Principal:
     """Resolve a bearer token across tenants (unscoped session). Raises NotAuthenticated."""
     if not token.startswith(TOKEN_PREFIX):
         raise NotAuthenticated("Ugyldig API-nøkkel.")
@@ -311,13 +323,14 @@ def principal_for_token(session: Session, token: str) -> Principal:
         last = last.replace(tzinfo=now.tzinfo)
     if last is None or now - last > timedelta(minutes=1):  # not a write on every request
         row.last_used_at = now
-    roles = frozenset(
+    memberships = list(
         session.scalars(
-            select(Membership.role)
+            select(Membership)
             .where(Membership.user_id == user.id, Membership.tenant_id == row.tenant_id)
             .execution_options(include_all_tenants=True)
         )
     )
+    roles = frozenset(m.role for m in memberships)
     return Principal(
         user_id=user.id,
         tenant_id=row.tenant_id,
@@ -326,6 +339,8 @@ def principal_for_token(session: Session, token: str) -> Principal:
         via="token",
         token_id=row.id,
         display_name=user.full_name or user.username,
+        policy=policy,
+        units=units_of(memberships),
     )
 
 

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .db import utcnow
-from .errors import InvalidInput, NotFound
+from .errors import Forbidden, InvalidInput, NotFound
 from .models import Blob, Item, Suggestion
+from .permissions import Principal, authorize
+from .registry import ServiceRegistry, resolve
 
 REMOVAL_REASONS = ("retention", "erasure", "kassasjon")
 
@@ -206,3 +208,17 @@ def apply_retention(
             remove_content(session, store, item, reason="retention", actor="system")
             removed += 1
     return removed
+
+
+def authorize_read(principal: Principal, item: Item, registry: ServiceRegistry) -> None:
+    """The one item-read rule every generic route applies (items API, queue, suggestion page): the role
+    may read the item's service, the item's unit is one of the principal's, and the service's own rule
+    (e.g. "only the person who recorded it") holds. Raises :class:`Forbidden`."""
+    authorize(principal, "item.read", service=item.service)
+    if principal.via == "cli" and principal.user_id is None:
+        return
+    if item.unit_code and principal.units is not None and item.unit_code not in principal.units:
+        raise Forbidden("Dokumentet er begrenset til en annen enhet.")
+    spec = registry.get(item.service)
+    if spec is not None and spec.item_read_rule and not resolve(spec.item_read_rule)(principal, item):
+        raise Forbidden("Du har ikke tilgang til dette.")

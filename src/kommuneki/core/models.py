@@ -18,13 +18,12 @@ from .db import Base, TenantScoped, utcnow
 
 
 class Role(str, enum.Enum):
-    """Roles a user holds within one tenant. ``operator`` is not a role: it is a flag on the user,
-    for the installation's IT staff (an IKS), above the tenants."""
+    """The core's roles a user holds within one tenant (services add their own through their spec).
+    ``operator`` is not a role: it is a flag on the user, for the installation's IT staff (an IKS)."""
 
     SAKSBEHANDLER = "saksbehandler"
     ARKIVAR = "arkivar"
     LEDER = "leder"
-    EIENDOMSSKATT = "eiendomsskatt"
     PERSONVERNOMBUD = "personvernombud"
     KI_ANSVARLIG = "ki-ansvarlig"
     ADMIN = "admin"
@@ -91,6 +90,9 @@ class Membership(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(40))
+    # unit codes this role is held for; None: the whole tenant. A unit leader sees her units, and an item
+    # restricted to a unit (Item.unit_code) is readable only by memberships of that unit.
+    units: Mapped[list[str] | None] = mapped_column(JSON, nullable=True, default=None)
     user: Mapped[User] = relationship(lazy="joined")
 
 
@@ -156,6 +158,12 @@ class Item(TenantScoped, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     content_removed_at: Mapped[datetime | None] = mapped_column()
     content_removed_reason: Mapped[str | None] = mapped_column(String(40))
+    # who recorded it (for a service's item-read rule, e.g. a care dictation) and the unit it is
+    # restricted to (None: the tenant)
+    owner_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    unit_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     blob: Mapped[Blob | None] = relationship(lazy="joined")
 
 

@@ -16,6 +16,7 @@ from ..config import Settings
 from .db import Database
 from .items import BlobStore
 from .jobs import LiveJobs
+from .permissions import Policy
 from .registry import ServiceRegistry, ServiceSpec, discover
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -57,6 +58,7 @@ class Platform:
     registry: ServiceRegistry
     installation_id: str = field(default="")
     jobs: LiveJobs = field(default_factory=LiveJobs)  # background jobs running in this process
+    _policy: Policy | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, registry: ServiceRegistry | None = None) -> "Platform":
@@ -72,6 +74,13 @@ class Platform:
             registry=registry if registry is not None else discover(),
             installation_id=id_file.read_text().strip(),
         )
+
+    @property
+    def policy(self) -> Policy:
+        """Core rights merged with every registered service's roles and rights (built once)."""
+        if self._policy is None:
+            self._policy = Policy.from_registry(self.registry)
+        return self._policy
 
     @property
     def model_dir(self) -> Path:

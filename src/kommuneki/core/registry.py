@@ -23,6 +23,7 @@ from typing import Any
 from . import audit
 
 ENTRY_POINT_GROUP = "kommuneki.services"
+LEGAL_BASIS_CAPABILITY = "register.legal_basis_for_training"
 
 # The core actions a role can be granted (see core/permissions.py, CORE_RIGHTS).
 REVIEW_ACTIONS = ("queue.read", "suggestion.decide", "item.read")
@@ -157,6 +158,7 @@ class ServiceSpec:
     item_read_rule: str | None = None
     extra: str | None = None  # pip extra holding its heavy dependencies, e.g. "tale"
     requires: tuple[str, ...] = ()  # modules that must import for the service to register
+    operator_actions: frozenset[str] = frozenset()  # own actions installation IT may do in any tenant
     has_pages: bool = True  # whether /<url_prefix> is its own page (linked from the menu)
     # Overrides of the defaults derived from ``name``, only to keep addresses already published.
     cli_name: str | None = None
@@ -273,6 +275,12 @@ class ServiceRegistry:
             if name in spec.capabilities:
                 return resolve(spec.capabilities[name])
         return None
+
+    def legal_basis_for_training(self, session: Any, tenant_id: int, service: str) -> str | None:
+        """The legal basis recorded for training ``service`` on personal data, from whichever service
+        offers the ``register.legal_basis_for_training`` capability (the KI-register); None without one."""
+        answer = self.capability(LEGAL_BASIS_CAPABILITY)
+        return answer(session, tenant_id, service) if answer else None
 
     def task(self, name: str) -> TaskSpec | None:
         return next((t for spec in self for t in spec.tasks if t.name == name), None)

@@ -15,14 +15,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jsonschema
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
 from .db import utcnow
 from .errors import Conflict, InvalidInput, NotFound
-from .models import AutomationPolicy, Decision, Outcome, Suggestion, SuggestionStatus
+from .models import AutomationPolicy, Decision, Item, Outcome, Suggestion, SuggestionStatus
 from .permissions import Principal, authorize
+from .proposal import Proposal
 from .registry import ServiceRegistry
 
 # Every explanation has at least this shape; a kind's own schema adds to it.
@@ -97,20 +98,6 @@ def check_value(kind: Any, value: Any, what: str = "Verdien") -> None:
                 + (f" (felt {where})" if where else ""),
                 details=[{"field": where}] if where else None,
             )
-
-
-@dataclass
-class Proposal:
-    """What a service engine hands over; plain data."""
-
-    kind: str
-    value: dict[str, Any]
-    confidence: float
-    explanation: dict[str, Any]
-    model_name: str
-    model_version: str
-    input_hash: str
-    cpu_ms: float = 0.0
 
 
 def suggest(
@@ -227,7 +214,7 @@ def decide(
     with a reason) or rejected (with a reason)."""
     s = get_suggestion(session, suggestion_id)
     spec = registry.get(s.service)
-    authorize(principal, "suggestion.decide", service_roles=spec.reviewer_roles if spec else None)
+    authorize(principal, "suggestion.decide", service=spec.name if spec else None)
     try:
         out = Outcome(outcome)
     except ValueError as exc:
@@ -349,15 +336,27 @@ def _filtered(stmt: Select, f: QueueFilter, now: datetime) -> Select:
 
 
 def list_queue(
-    session: Session, f: QueueFilter, *, services: list[str] | None = None
+    session: Session,
+    f: QueueFilter,
+    *,
+    services: list[str] | None = None,
+    excluded_kinds: list[str] | None = None,
+    units: frozenset[str] | None = None,
 ) -> tuple[list[Suggestion], int]:
     """The review queue, oldest first (first in, first out), with the total count for paging.
-    ``services`` limits the result to the services the principal may review."""
+    ``services`` limits the result to the services the principal may review; ``excluded_kinds`` are
+    recorded suggestions that never enter the queue (a search answer, a forecast); ``units``: the
+    principal's units (None: the whole tenant) — an item restricted to another unit stays out."""
     f.validate()
     now = utcnow()
     base = _filtered(select(Suggestion), f, now)
     if services is not None:
         base = base.where(Suggestion.service.in_(services))
+    if excluded_kinds:
+        base = base.where(Suggestion.kind.not_in(excluded_kinds))
+    if units is not None:
+        restricted = select(Item.id).where(Item.unit_code.is_not(None), Item.unit_code.not_in(sorted(units)))
+        base = base.where(or_(Suggestion.item_id.is_(None), Suggestion.item_id.not_in(restricted)))
     total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
     rows = session.scalars(
         base.order_by(Suggestion.created_at, Suggestion.id).limit(f.limit).offset(f.offset)

@@ -17,10 +17,44 @@ from . import api, docs, errors, pages
 from .auth import oidc_router
 
 HERE = Path(__file__).resolve().parent
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
+CSP_DIRECTIVES = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+PERMISSIONS = {"camera": "()", "microphone": "()", "geolocation": "()"}
+
+
+def _csp(directives: dict[str, str]) -> str:
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+CSP = _csp(CSP_DIRECTIVES)
+
+
+def security_headers(path: str, registry) -> tuple[str, str]:
+    """(Permissions-Policy, Content-Security-Policy) for ``path``: the platform's strict defaults, relaxed
+    only where a service declares it for its own routes (``ServiceSpec.header_relaxations``)."""
+    permissions, directives = dict(PERMISSIONS), dict(CSP_DIRECTIVES)
+    for spec in registry:
+        for relaxation in spec.header_relaxations:
+            if not path.startswith(relaxation.path_prefix):
+                continue
+            if not relaxation.path_prefix.startswith(
+                spec.pages_prefix
+            ) and not relaxation.path_prefix.startswith(spec.api_path):
+                continue  # a service relaxes only its own routes
+            permissions.update(relaxation.permissions_policy)
+            directives.update(relaxation.csp)
+    policy = ", ".join(f"{name}={value}" for name, value in permissions.items())
+    return policy, _csp(directives)
+
+
 # /docs loads only local assets (web/docs.py) and no inline script; Swagger UI sets inline styles
 DOCS_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
@@ -61,9 +95,10 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        permissions, csp = security_headers(request.url.path, platform.registry)
+        response.headers.setdefault("Permissions-Policy", permissions)
         response.headers.setdefault(
-            "Content-Security-Policy", DOCS_CSP if request.url.path in ("/docs", "/redoc") else CSP
+            "Content-Security-Policy", DOCS_CSP if request.url.path in ("/docs", "/redoc") else csp
         )
         if settings.mode == "production":
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..core import accounts
 from ..core.errors import Forbidden, NotAuthenticated, PayloadTooLarge
 from ..core.models import Membership, User
-from ..core.permissions import Principal
+from ..core.permissions import Principal, units_of
 from ..core.platform import Platform
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -53,7 +53,8 @@ def session_principal(request: Request) -> Principal | None:
         user = session.get(User, user_id)
         if user is None or not user.is_active:
             return None
-        roles = frozenset(session.scalars(select(Membership.role).where(Membership.user_id == user.id)))
+        memberships = list(session.scalars(select(Membership).where(Membership.user_id == user.id)))
+        roles = frozenset(m.role for m in memberships)
         if not roles and not user.is_operator:
             return None
         return Principal(
@@ -63,6 +64,8 @@ def session_principal(request: Request) -> Principal | None:
             is_operator=user.is_operator,
             via="session",
             display_name=user.full_name or user.username,
+            policy=platform.policy,
+            units=units_of(memberships),
         )
 
 
@@ -72,7 +75,7 @@ async def current_principal(request: Request) -> Principal:
     if auth.lower().startswith("bearer "):
         platform = get_platform(request)
         with platform.db.installation_session(unscoped=True) as session:
-            principal = accounts.principal_for_token(session, auth[7:].strip())
+            principal = accounts.principal_for_token(session, auth[7:].strip(), policy=platform.policy)
         request.state.principal = principal
         return principal
     principal = session_principal(request)

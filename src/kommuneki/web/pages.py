@@ -18,12 +18,12 @@ from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from ..core import accounts, audit, jobs, modelreg, suggestions
+from ..core import accounts, audit, items, jobs, modelreg, suggestions
 from ..core.clock import to_local
 from ..core.errors import DomainError, InvalidInput, NotAuthenticated
 from ..core.models import Item, Role, SuggestionStatus, Tenant, User
 from ..core.permissions import Principal, authorize
-from .api import audit_dict, reviewable_services
+from .api import audit_dict, queue_scope
 from .auth import password_login, switch_tenant
 from .deps import check_csrf, csrf_token, get_platform, session_principal
 
@@ -333,6 +333,25 @@ def _package_template(name: str):
         return None
 
 
+def slot_panels(platform, request: Request, principal: Principal, slot: str, context: dict) -> list[dict]:
+    """The panels other services offer to ``slot`` on a host page (``ServiceSpec.panels``), rendered by
+    their own functions; a panel whose service the principal may not read, or that has nothing to show
+    (None), is left out."""
+    from markupsafe import Markup
+
+    from ..core.registry import resolve
+
+    shown = []
+    for spec in platform.registry:
+        for panel in spec.panels:
+            if panel.slot != slot or not principal.can("queue.read", service=spec.name):
+                continue
+            html = resolve(panel.render)(request, principal, context)
+            if html is not None:
+                shown.append({"service": spec.name, "title": panel.title, "html": Markup(html)})
+    return shown
+
+
 def configure_templates(templates: Jinja2Templates, platform) -> None:
     from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader
 
@@ -370,6 +389,9 @@ def configure_templates(templates: Jinja2Templates, platform) -> None:
         oidc_label=platform.settings.oidc_label,
         evidence_table=_evidence_table,
         SCORE_KEYS=SCORE_KEYS,
+        slot_panels=lambda request, principal, slot, context: slot_panels(
+            platform, request, principal, slot, context
+        ),
     )
 
 
@@ -494,7 +516,7 @@ def router() -> APIRouter:
         elif alder:
             f.newer_than_hours = float(alder) if alder.replace(".", "").isdigit() else None
         with platform.db.read_session(p.tenant_id) as session:
-            rows, total = suggestions.list_queue(session, f, services=reviewable_services(platform, p))
+            rows, total = suggestions.list_queue(session, f, **queue_scope(platform, p))
             rows = [suggestions.suggestion_dict(s, with_decision=False) for s in rows]
             item_ids = {r["item_id"] for r in rows if r["item_id"]}
             titles = (
@@ -717,7 +739,9 @@ def router() -> APIRouter:
                     actor=p.actor,
                     via="ui",
                 )
-                accounts.grant_role(session, p.tenant_id, u, role, actor=p.actor)
+                accounts.grant_role(
+                    session, p.tenant_id, u, role, actor=p.actor, known_roles=platform.policy.roles()
+                )
         except DomainError as exc:
             return redirect("/admin/brukere", ("error", exc.message), request)
         return redirect(
@@ -742,7 +766,9 @@ def router() -> APIRouter:
                     accounts.revoke_role(session, p.tenant_id, user_id, role, actor=p.actor)
                 else:
                     u = accounts.get_tenant_user(session, user_id, is_operator=p.is_operator)
-                    accounts.grant_role(session, p.tenant_id, u, role, actor=p.actor)
+                    accounts.grant_role(
+                        session, p.tenant_id, u, role, actor=p.actor, known_roles=platform.policy.roles()
+                    )
         except DomainError as exc:
             return redirect("/admin/brukere", ("error", exc.message), request)
         return redirect("/admin/brukere", ("ok", "Rollene er oppdatert."), request)
@@ -896,10 +922,11 @@ def _suggestion_view(
     with platform.db.read_session(p.tenant_id) as session:
         s = suggestions.get_suggestion(session, suggestion_id)
         spec = platform.registry.get(s.service)
-        authorize(p, "queue.read", service_roles=spec.reviewer_roles if spec else None)
+        authorize(p, "queue.read", service=s.service)
         sd = suggestions.suggestion_dict(s)
         item = None
         if s.item is not None:
+            items.authorize_read(p, s.item, platform.registry)
             item = {
                 "id": s.item.id,
                 "title": s.item.title or s.item.filename,
@@ -937,7 +964,7 @@ def _suggestion_view(
             )
     kind = spec.kind(s.kind) if spec else None
     can_decide = sd["status"] == SuggestionStatus.PENDING.value and p.can(
-        "suggestion.decide", service_roles=spec.reviewer_roles if spec else None
+        "suggestion.decide", service=spec.name if spec else None
     )
     editable = _editable_fields(sd["value"], kind.value_schema if kind else {})
     if sent:

@@ -10,6 +10,7 @@ from ...core.registry import (
     RoleSpec,
     ServiceSpec,
     SuggestionKind,
+    TaskSpec,
 )
 
 KIND = "eiendomsskatt.verdi"
@@ -127,6 +128,13 @@ def spec() -> ServiceSpec:
         ],
         # the eiendomsskattekontor's own work: valuation runs, settings, the tax list
         rights={"eiendomsskatt.office": frozenset({ROLE, "admin"})},
+        tasks=[
+            TaskSpec(
+                "eiendomsskatt.value",
+                "kommuneki.services.eiendomsskatt.service:value_task",
+                "Verdsetting av boliger",
+            )
+        ],
         explanation_labels={
             "base_value": "Grunnverdi",
             "comparables": "Sammenlignbare salg",

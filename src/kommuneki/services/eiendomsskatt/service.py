@@ -211,6 +211,31 @@ def value_uploaded(
     )
 
 
+VALUATION_TASK = "eiendomsskatt.value"
+
+
+def value_task(
+    platform: Platform, tenant_id: int, payload: dict[str, Any], report: Progress
+) -> dict[str, Any]:
+    """The background task behind the web valuation (``core.tasks.submit``): values a stored upload."""
+    res = value_uploaded(
+        platform,
+        tenant_id,
+        payload["sales_item_id"],
+        payload["mapping"],
+        actor=payload["actor"],
+        progress=report,
+    )
+    return {**res, "message": run_message(res)}
+
+
+def run_message(res: dict) -> str:
+    return (
+        f"{res['dwellings']} boliger er verdsatt; {res['flagged']} er flagget for kontroll og "
+        f"{res['sales_rejected']} salg utelatt med grunn."
+    )
+
+
 def _silent(_fraction: float, _message: str) -> None:
     pass
 

@@ -8,8 +8,8 @@ import numpy as np
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from ...core import jobs
-from ...core.errors import DomainError, Forbidden, InvalidInput
+from ...core import jobs, tasks
+from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
 from ...web.deps import current_principal, get_platform, read_upload
 from ...web.pages import page_principal, redirect, render
@@ -17,24 +17,14 @@ from . import plots, service
 from .engine import mapping_editor as editor
 from .engine.mapping import BUILDING_TYPES, REQUIRED_SALES, Mapping, parse_mapping, read_table
 
-OFFICE_ROLES = {"eiendomsskatt", "admin"}
-
 
 def _office(p: Principal) -> None:
-    if not (OFFICE_ROLES & set(p.roles)) and not (p.via == "cli" and p.user_id is None):
-        raise Forbidden("Bare eiendomsskattekontoret har tilgang til dette.")
+    authorize(p, "eiendomsskatt.office")
 
 
 def _no_store(resp):
     resp.headers["Cache-Control"] = "no-store"
     return resp
-
-
-def _ran(res: dict) -> str:
-    return (
-        f"{res['dwellings']} boliger er verdsatt; {res['flagged']} er flagget for kontroll og "
-        f"{res['sales_rejected']} salg utelatt med grunn."
-    )
 
 
 async def _uploads(request: Request, form) -> tuple[dict, str, str]:
@@ -140,19 +130,12 @@ def _start_valuation(request: Request, p: Principal, sales_item_id: int, mapping
             request,
         )
 
-    def work(report) -> dict:
-        res = service.value_uploaded(
-            platform, tenant_id, sales_item_id, mapping, actor=actor, progress=report
-        )
-        return {**res, "message": _ran(res)}
-
-    job_id = jobs.start(
+    job_id = tasks.submit(
         platform,
         tenant_id,
-        service=service.SERVICE,
-        title="Verdsetting av boliger",
+        service.VALUATION_TASK,
+        {"sales_item_id": sales_item_id, "mapping": mapping, "actor": actor},
         actor=actor,
-        fn=work,
         result_url="/eiendomsskatt",
         failure_url=f"/eiendomsskatt/oppsett/{sales_item_id}",
     )
@@ -217,7 +200,7 @@ def router() -> APIRouter:
         """Sales, dwellings and a mapping (file or text) in: the mapping is checked and the files stored
         at once; the valuation runs as a background job, and the browser goes to its progress page."""
         _office(p)
-        authorize(p, "item.create")
+        authorize(p, "item.create", service="eiendomsskatt")
         form = await request.form()
         try:
             files, mapping_text, mapping_name = await _uploads(request, form)
@@ -232,7 +215,7 @@ def router() -> APIRouter:
         """The same upload, stored first; then the column-by-column editor (prefilled from the mapping
         file or text when one was given, else guessed from the column names)."""
         _office(p)
-        authorize(p, "item.create")
+        authorize(p, "item.create", service="eiendomsskatt")
         form = await request.form()
         try:
             files, mapping_text, mapping_name = await _uploads(request, form)
@@ -254,7 +237,7 @@ def router() -> APIRouter:
     async def mapping_editor_submit(item_id: int, request: Request, p: Principal = Depends(page_principal)):
         """Check the choices; then value with them, or send the mapping as a JSON or YAML file."""
         _office(p)
-        authorize(p, "item.create")
+        authorize(p, "item.create", service="eiendomsskatt")
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         try:
             data = _editor_data(request, p, item_id)

@@ -55,6 +55,8 @@ AUDIT_EVENTS: list[AuditEvent] = [
     AuditEvent("governance.register_exported", "KI-registeret eksportert", ("format", "systems")),
 ]
 
+MANAGE_ROLES = frozenset({"ki-ansvarlig", "admin", "personvernombud"})
+READ_ROLES = frozenset({"*"})  # everyone in the tenant, in any role of the core or of a service
 MODELS = "kommuneki.services.governance.models"
 DEMO = "kommuneki.services.governance.demo:load_demo"
 
@@ -75,5 +77,15 @@ def spec() -> ServiceSpec:
         models=MODELS,
         demo=DEMO,
         demo_order=90,
+        capabilities={
+            "register.legal_basis_for_training": "kommuneki.services.governance.register:legal_basis_for_training"
+        },
+        rights={
+            "governance.read": READ_ROLES,
+            "governance.manage": MANAGE_ROLES,
+            "governance.training_basis": MANAGE_ROLES,
+        },
+        # installation IT keeps the register of every tenant it runs
+        operator_actions=frozenset({"governance.read", "governance.manage", "governance.training_basis"}),
         audit_events=AUDIT_EVENTS,
     )

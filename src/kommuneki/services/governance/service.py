@@ -10,28 +10,16 @@ from sqlalchemy.orm import Session
 
 from kommuneki.core import audit
 from kommuneki.core.errors import Forbidden, InvalidInput, NotFound
-from kommuneki.core.models import Role, Tenant
+from kommuneki.core.models import Tenant
 from kommuneki.core.permissions import Principal
 from kommuneki.core.platform import Platform
 
 from . import aiact, documents, dpia, fria, monitoring, register, ros
 from .models import KiAssessment, KiSystem
 
-R = Role
-# Governance actions and the roles that may do them (one policy, used by web and CLI alike).
-RIGHTS: dict[str, frozenset[str]] = {
-    "read": frozenset(r.value for r in Role),
-    "manage": frozenset({R.KI_ANSVARLIG.value, R.ADMIN.value, R.PERSONVERNOMBUD.value}),
-    "training_basis": frozenset({R.KI_ANSVARLIG.value, R.ADMIN.value, R.PERSONVERNOMBUD.value}),
-}
-
 
 def can(principal: Principal, action: str) -> bool:
-    if principal.via == "cli" and principal.user_id is None:
-        return True
-    if principal.is_operator:
-        return True
-    return bool(RIGHTS[action] & set(principal.roles))
+    return principal.can(f"governance.{action}")
 
 
 def authorize(principal: Principal, action: str) -> None:

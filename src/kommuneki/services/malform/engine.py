@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from ...core.suggestions import Proposal
+from ...core.proposal import Proposal
 from ...text.language import LABELS, detect_language
 
 MODEL_NAME = "malform-simplemma"

@@ -14,7 +14,7 @@ def router() -> APIRouter:
 
     @r.post("/documents", status_code=201, summary="Store a document and suggest its målform")
     async def analyse(request: Request, file: UploadFile, principal: Principal = Depends(current_principal)):
-        authorize(principal, "item.create")
+        authorize(principal, "item.create", service="malform")
         data = await read_upload(request, file)
         return service.analyse_document(
             request.app.state.platform,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ...core.clock import local_date, local_today
-from ...core.suggestions import Proposal
+from ...core.proposal import Proposal
 from ...ingest.email import ParsedMessage
 from ...text.language import detect_language
 from ...text.pii import detect

@@ -875,13 +875,10 @@ def export_log(
 # --- training on the tenant's own history ------------------------------------------------------------------
 
 
-def _legal_basis(session: Session, tenant_id: int) -> str | None:
-    """The KI-register's recorded legal basis for training this service, else the postmottak setting."""
-    try:
-        from ..governance.register import legal_basis_for_training
-    except ImportError:
-        legal_basis_for_training = None
-    basis = legal_basis_for_training(session, tenant_id, SERVICE) if legal_basis_for_training else None
+def _legal_basis(platform: Platform, session: Session, tenant_id: int) -> str | None:
+    """The KI-register's recorded legal basis for training this service (asked of the registry: None when
+    no register is installed), else the postmottak setting."""
+    basis = platform.registry.legal_basis_for_training(session, tenant_id, SERVICE)
     return basis or tenant_settings(session, tenant_id).get("lawful_basis")
 
 
@@ -900,7 +897,7 @@ def train_tenant(
     from . import training
 
     with platform.db.tenant_session(tenant_id) as session:
-        basis = _legal_basis(session, tenant_id)
+        basis = _legal_basis(platform, session, tenant_id)
     if not basis or len(str(basis).strip()) < 10:
         raise Forbidden(
             "Trening på kommunens egen e-post er behandling av personopplysninger. Registrer det "

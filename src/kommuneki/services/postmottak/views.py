@@ -11,6 +11,7 @@ from ...core.errors import InvalidInput
 from ...core.permissions import Principal, authorize
 from ...web.deps import current_principal, read_upload
 from . import engine, service
+from .engine import SERVICE
 
 STATE_LABELS = {
     "received": "Mottatt",
@@ -54,7 +55,7 @@ def router() -> APIRouter:
         authorize(
             principal,
             "item.read",
-            service_roles=request.app.state.platform.registry.get("postmottak").reviewer_roles,
+            service=SERVICE,
         )
         if tilstand and tilstand not in STATE_LABELS:
             raise InvalidInput("Ukjent tilstand.")
@@ -85,7 +86,7 @@ def router() -> APIRouter:
         authorize(
             principal,
             "item.read",
-            service_roles=request.app.state.platform.registry.get("postmottak").reviewer_roles,
+            service=SERVICE,
         )
         m = service.message_detail(request.app.state.platform, principal.tenant_id, pm_id)
         return render(
@@ -103,7 +104,7 @@ def router() -> APIRouter:
     def execute_page(
         request: Request, pm_id: int, suggestion_id: int, principal: Principal = Depends(page_principal)
     ):
-        authorize(principal, "suggestion.decide")
+        authorize(principal, "suggestion.decide", service=SERVICE)
         res = service.execute(
             request.app.state.platform, principal.tenant_id, suggestion_id, actor=principal.actor
         )
@@ -133,7 +134,7 @@ def router() -> APIRouter:
 
     @r.get("/postmottak/{pm_id}/arkivmelding.xml", include_in_schema=False)
     def arkivmelding_export(request: Request, pm_id: int, principal: Principal = Depends(page_principal)):
-        authorize(principal, "item.create")
+        authorize(principal, "item.create", service=SERVICE)
         xml = service.arkivmelding_for(
             request.app.state.platform, principal.tenant_id, pm_id, actor=principal.actor
         )
@@ -153,7 +154,7 @@ def router() -> APIRouter:
     async def api_take_in(
         request: Request, file: UploadFile, principal: Principal = Depends(current_principal)
     ):
-        authorize(principal, "item.create")
+        authorize(principal, "item.create", service=SERVICE)
         data = await read_upload(request, file)
         return service.take_in(
             request.app.state.platform,
@@ -172,7 +173,7 @@ def router() -> APIRouter:
         offset: int = 0,
         principal: Principal = Depends(current_principal),
     ):
-        authorize(principal, "item.read")
+        authorize(principal, "item.read", service=SERVICE)
         if not 1 <= limit <= 500 or offset < 0:
             raise InvalidInput("limit må være 1–500 og offset ikke negativ.")
         rows, total = service.inbox(
@@ -182,7 +183,7 @@ def router() -> APIRouter:
 
     @r.get("/api/v1/postmottak/messages/{pm_id}", tags=["postmottak"], summary="One message with its log")
     def api_message(request: Request, pm_id: int, principal: Principal = Depends(current_principal)):
-        authorize(principal, "item.read")
+        authorize(principal, "item.read", service=SERVICE)
         return service.message_detail(
             request.app.state.platform, principal.tenant_id, pm_id, today=local_today()
         )

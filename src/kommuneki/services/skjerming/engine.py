@@ -29,7 +29,7 @@ from kommuneki.text.pii import MODEL_NAME as DETECT_MODEL_NAME
 from kommuneki.text.pii import MODEL_VERSION as DETECT_MODEL_VERSION
 from kommuneki.text.pii import Finding
 
-from ...core.suggestions import Proposal
+from ...core.proposal import Proposal
 from . import legal
 
 SERVICE = "skjerming"

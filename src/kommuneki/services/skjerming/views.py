@@ -90,7 +90,7 @@ def router() -> APIRouter:
         title: str | None = None,
         principal: Principal = Depends(current_principal),
     ):
-        authorize(principal, "item.create")
+        authorize(principal, "item.create", service=service.SERVICE)
         data = await read_upload(request, file)
         return service.screen_document(
             get_platform(request),
@@ -160,7 +160,7 @@ def router() -> APIRouter:
         scope: str = "innsyn",
         principal: Principal = Depends(current_principal),
     ):
-        authorize(principal, "item.create")
+        authorize(principal, "item.create", service=service.SERVICE)
         data = await read_upload(request, file)
         platform = get_platform(request)
         screened = service.screen_document(
@@ -178,14 +178,14 @@ def router() -> APIRouter:
                 "skjerming/list.html",
                 p,
                 docs=docs,
-                can_upload=p.can("item.create"),
+                can_upload=p.can("item.create", service=service.SERVICE),
                 DECISION_LABELS=engine.DECISION_LABELS,
             )
         )
 
     @r.post("/skjerming", include_in_schema=False)
     async def page_upload(request: Request, p: Principal = Depends(page_principal)):
-        authorize(p, "item.create")
+        authorize(p, "item.create", service=service.SERVICE)
         form = await request.form()
         file = form.get("fil")
         title = str(form.get("tittel") or "").strip() or None
@@ -215,7 +215,7 @@ def router() -> APIRouter:
         text = v.item["text"] or ""
         pending = any(s and s["status"] == "pending" for s in (v.innsyn, v.internett))
         spec = get_platform(request).registry.get(service.SERVICE)
-        can_decide = pending and p.can("suggestion.decide", service_roles=spec.reviewer_roles)
+        can_decide = pending and p.can("suggestion.decide", service=spec.name)
         present = sorted({f["type"] for f in v.findings}, key=list(engine.TYPE_LABELS).index)
         return _no_store(
             render(

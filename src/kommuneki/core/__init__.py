@@ -1,0 +1,1 @@
+"""The platform core: tenants, users and roles, items, suggestions, audit, the service contract. Knows no service."""

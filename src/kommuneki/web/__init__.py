@@ -1,0 +1,1 @@
+"""The web app: factory, authentication, rendering and the core pages and API."""
