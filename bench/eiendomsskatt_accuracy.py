@@ -42,7 +42,8 @@ def main() -> None:
     )
     info = e.info
     print(
-        f"kc_house_data.csv: train {info['train_rows']} sales {info['train_period'][0]}..{info['train_period'][1]}, "
+        f"kc_house_data.csv: train {info['train_rows']} sales "
+        f"{info['train_period'][0]}..{info['train_period'][1]}, "
         f"held out {info['test_rows']} sales {info['test_period'][0]}..{info['test_period'][1]}, "
         f"{len(info['rejected'])} rows excluded with a reason"
     )
@@ -59,7 +60,8 @@ def main() -> None:
         print(e.study["warning"])
     for g in e.study["groups"]["price_band"]:
         print(
-            f"  band {g['group']:>18}: n={g['n']:5d} mape={g['mape']:.3f} median_ratio={g['median_ratio']:.3f} "
+            f"  band {g['group']:>18}: n={g['n']:5d} mape={g['mape']:.3f} "
+            f"median_ratio={g['median_ratio']:.3f} "
             f"cod={g['cod']:.1f}"
         )
     print(

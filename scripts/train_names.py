@@ -11,7 +11,8 @@ src/kommuneki/text/pii/data/{names.crfsuite,names_gazetteer.json,names_model_car
 lexicon_nb_nn.txt.gz}.
 
     .venv/bin/python scripts/train_names.py --skip-dev --out DIR   # artifacts only
-    .venv/bin/python scripts/train_names.py --measure-dev --threshold 0.3 --out DIR   # dev once, into the card
+    # dev once, into the card:
+    .venv/bin/python scripts/train_names.py --measure-dev --threshold 0.3 --out DIR
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from kommuneki.text.pii import MODEL_NAME, MODEL_VERSION  # noqa: E402
-from kommuneki.text.pii import evaluation as E  # noqa: E402
-from kommuneki.text.pii import names as N  # noqa: E402
+from kommuneki.text.pii import (  # noqa: E402
+    MODEL_NAME,
+    MODEL_VERSION,
+    evaluation,  # noqa: E402
+    names,  # noqa: E402
+)
 from kommuneki.text.pii.evaluation import gold_spans, read_conll  # noqa: E402
 
 NORNE = ROOT.parent / "shared" / "data" / "norne"
@@ -84,10 +88,11 @@ def sha256(path: Path) -> str:
 def faker_names() -> tuple[set[str], set[str]]:
     first, last = set(), set()
     for loc in FAKER_LOCALES:
-        P = importlib.import_module(f"faker.providers.person.{loc}").Provider
-        fn = set(getattr(P, "first_names", ()) or ())
-        fn |= set(getattr(P, "first_names_male", ()) or ()) | set(getattr(P, "first_names_female", ()) or ())
-        ln = set(getattr(P, "last_names", ()) or ())
+        provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        fn = set(getattr(provider, "first_names", ()) or ())
+        fn |= set(getattr(provider, "first_names_male", ()) or ())
+        fn |= set(getattr(provider, "first_names_female", ()) or ())
+        ln = set(getattr(provider, "last_names", ()) or ())
         first |= {n for n in fn if LATIN.match(n) and n[:1].isupper()}
         last |= {n for n in ln if LATIN.match(n) and n[:1].isupper()}
     return first, last
@@ -117,10 +122,10 @@ def gaz_from(sents: list[list[tuple[str, str]]]) -> dict:
     }
 
 
-def make_resources(gaz: dict, fk: tuple[set[str], set[str]], lexicon, plain: bool) -> N.Resources:
+def make_resources(gaz: dict, fk: tuple[set[str], set[str]], lexicon, plain: bool) -> names.Resources:
     if plain:
-        return N.Resources()
-    return N.Resources(
+        return names.Resources()
+    return names.Resources(
         first_names=frozenset(gaz["first_names"]),
         last_names=frozenset(gaz["last_names"]),
         faker_first=frozenset(fk[0]),
@@ -137,7 +142,7 @@ def doc_contexts(sents, plain: bool):
     """For each sentence: (DocContext of the window around it, its own SentStats); None when plain."""
     if plain:
         return [(None, None)] * len(sents)
-    return N.window_contexts([[t for t, _ in s] for s in sents], DOC_WINDOW)
+    return names.window_contexts([[t for t, _ in s] for s in sents], DOC_WINDOW)
 
 
 def train(
@@ -189,7 +194,7 @@ PROPAGATION_NOTE = (
 
 def evaluate(
     model_path: Path,
-    res: N.Resources,
+    res: names.Resources,
     sents,
     thresholds,
     plain: bool = False,
@@ -204,21 +209,21 @@ def evaluate(
     docs = doc_contexts(sents, plain)
     words_all = [[t for t, _ in s] for s in sents]
     spans: dict[float, list] = {t: [] for t in thresholds}
-    for words, dc in zip(words_all, docs):
+    for words, dc in zip(words_all, docs, strict=False):
         tagger.set(res.sentence_features(words, *dc))
         for t in thresholds:
-            spans[t].append(N.spans_from_marginals(tagger, len(words), t, words))
+            spans[t].append(names.spans_from_marginals(tagger, len(words), t, words))
     out = {}
     for t in thresholds:
         c: Counter = Counter()
         added = (
-            N.propagate(words_all, spans[t], DOC_WINDOW, res.lexicon, **propagation)
+            names.propagate(words_all, spans[t], DOC_WINDOW, res.lexicon, **propagation)
             if propagation is not None
             else [[] for _ in sents]
         )
-        for s, sp, ad in zip(sents, spans[t], added):
-            E.add(c, set(gold_spans(s)), {(a, b) for a, b, *_ in N.merge_spans(sp, ad)})
-        out[t] = E.metrics(c)
+        for s, sp, ad in zip(sents, spans[t], added, strict=False):
+            evaluation.add(c, set(gold_spans(s)), {(a, b) for a, b, *_ in names.merge_spans(sp, ad)})
+        out[t] = evaluation.metrics(c)
     return out
 
 
@@ -235,7 +240,7 @@ def main() -> None:
         default=None,
         help="decision threshold to ship (default: the one chosen with --tune, recorded in the script)",
     )
-    ap.add_argument("--out", type=Path, default=N.DATA)
+    ap.add_argument("--out", type=Path, default=names.DATA)
     ap.add_argument("--skip-dev", action="store_true", help="write the artifacts without measuring dev")
     ap.add_argument(
         "--measure-dev",
@@ -264,9 +269,9 @@ def main() -> None:
             sys.exit(f"missing {p}")
     data = {k: read_conll(p) for k, p in files.items()}
     if args.measure_dev:
-        lex_path = args.out / N.LEXICON_PATH.name
+        lex_path = args.out / names.LEXICON_PATH.name
         if not lex_path.exists():
-            write_lexicon(lex_path, N.build_lexicon())
+            write_lexicon(lex_path, names.build_lexicon())
         import gzip
 
         measure_dev(
@@ -278,7 +283,7 @@ def main() -> None:
         return
     t0 = time.time()
     fk = faker_names() if not plain else (set(), set())
-    lexicon = N.build_lexicon() if not plain else None
+    lexicon = names.build_lexicon() if not plain else None
     print(
         f"resources: {len(fk[0])} faker first names, {len(fk[1])} faker surnames, "
         f"lexicon {len(lexicon) if lexicon else 0} words ({time.time() - t0:.1f} s)",
@@ -315,7 +320,7 @@ def main() -> None:
                         )
         return
 
-    threshold = args.threshold if args.threshold is not None else N.DEFAULT_THRESHOLD
+    threshold = args.threshold if args.threshold is not None else names.DEFAULT_THRESHOLD
     train_s = data["nob/train"] + data["nno/train"]
     args.out.mkdir(parents=True, exist_ok=True)
     model_path = args.out / ("names.crfsuite" if not plain else "names_plain.crfsuite")
@@ -343,14 +348,15 @@ def main() -> None:
     (args.out / "names_gazetteer.json").write_text(
         json.dumps(gaz_out, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
     )
-    write_lexicon(args.out / N.LEXICON_PATH.name, lexicon)
+    write_lexicon(args.out / names.LEXICON_PATH.name, lexicon)
     n_tokens = sum(len(s) for s in train_s)
     n_per = sum(len(gold_spans(s)) for s in train_s)
     card = {
         "name": MODEL_NAME,
         "version": MODEL_VERSION,
         "service": "skjerming",
-        "intended_use": "Find person names in Norwegian (Bokmål and Nynorsk) documents so that an arkivar can "
+        "intended_use": "Find person names in Norwegian (Bokmål and Nynorsk) documents so that an arkivar "
+        "can "
         "decide what to withhold before publication. Recall-oriented (F2); every finding is "
         "reviewed by a person.",
         "algorithm": "Linear-chain CRF (python-crfsuite, L-BFGS, c1=%g, c2=%g, %d iterations) over all NorNE "
@@ -370,7 +376,8 @@ def main() -> None:
         "threshold_choice": THRESHOLD_CHOICE,
         "postprocessing": PROPAGATION_NOTE,
         "training_data": {
-            "description": "NorNE (Jørgensen et al., LREC 2020) train splits, Bokmål + Nynorsk: annotations CC0; "
+            "description": "NorNE (Jørgensen et al., LREC 2020) train splits, Bokmål + Nynorsk: annotations "
+            "CC0; "
             "the texts are public news, blogs, parliament and government reports (not "
             "shipped). Gazetteer also from faker's name lists (MIT).",
             "rows": len(train_s),
@@ -383,13 +390,15 @@ def main() -> None:
             "files_sha256": {k: sha256(files[k]) for k in ("nob/train", "nno/train", "nob/dev", "nno/dev")},
             "personal_data": True,
         },
-        "personal_data_note": "The model's feature weights and the shipped gazetteer hold word forms from NorNE, "
+        "personal_data_note": "The model's feature weights and the shipped gazetteer hold word forms from "
+        "NorNE, "
         "including names of people mentioned in public news and parliament texts "
         "(mostly public figures). No fødselsnumre, addresses or non-public data. "
         "personal_data is therefore true.",
         "metrics": {"status": "dev not measured yet: run scripts/train_names.py --measure-dev"},
         "limitations": [
-            "Trained on edited news and parliament text; letters, case documents and e-mail differ (lower-case "
+            "Trained on edited news and parliament text; letters, case documents and e-mail differ "
+            "(lower-case "
             "names, lists, signatures) and recall there is not measured.",
             "Names written in lower case, or inside all-caps headings, are often missed.",
             "Exact span boundaries: titles and particles (av, von, de) are sometimes included or left out.",
@@ -423,7 +432,7 @@ def measure_dev(out: Path, threshold: float | None, data, lexicon) -> None:
     if threshold is None:
         threshold = gaz["threshold"]
     gaz["threshold"] = threshold
-    res = N.resources_from_json(gaz, lexicon)
+    res = names.resources_from_json(gaz, lexicon)
     dev = {}
     for lang in ("nob", "nno"):
         dev[lang] = evaluate(

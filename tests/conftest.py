@@ -96,7 +96,8 @@ def sqlite_template(tmp_path_factory) -> Path:
 @contextlib.contextmanager
 def audit_guard_lifted(conn):
     """Tests that play an attacker with the table owner's rights: drop the insert-only guard on
-    ``audit_entry`` for the block (on ``conn``, a SQLAlchemy connection in a transaction), then put it back."""
+    ``audit_entry`` for the block (on ``conn``, a SQLAlchemy connection in a transaction), then put it
+    back."""
     from kommuneki.core.audit import insert_only_guard
 
     install, remove = insert_only_guard(conn.dialect.name)

@@ -290,7 +290,9 @@ def test_tenant_user_token_audit_workflow(tmp_path):
         "suggestion.created",
         "item.content_removed",
     }
-    assert [b["seq"] - a["seq"] for a, b in zip(item_rows, item_rows[1:])] != [1] * (len(item_rows) - 1)
+    assert [b["seq"] - a["seq"] for a, b in zip(item_rows, item_rows[1:], strict=False)] != [1] * (
+        len(item_rows) - 1
+    )
     # guessing B's item id from A exports nothing
     assert guessed.exit_code == 0 and json_lines(guessed.stdout) == []
 

@@ -89,7 +89,8 @@ def demo(ctx: click.Context, no_serve: bool, host: str | None, port: int | None,
         )
     else:
         click.echo(
-            f"\nDemokommunen «{summary['tenant']}» er klar.\n\nLogg inn på {url} med ett av disse brukernavnene "
+            f"\nDemokommunen «{summary['tenant']}» er klar.\n\nLogg inn på {url} med ett av disse "
+            f"brukernavnene "
             f"(passord for alle: {DEMO_PASSWORD}):"
         )
         for u in DEMO_USERS:
@@ -214,7 +215,8 @@ def user_add(
     emit(
         {"id": user_id, "username": username.lower(), "roles": list(roles), "tenant_id": tenant_id},
         as_json,
-        f"Bruker {username.lower()} (id {user_id}) {'med roller ' + ', '.join(roles) if roles else ''}".strip(),
+        f"Bruker {username.lower()} (id {user_id}) "
+        f"{'med roller ' + ', '.join(roles) if roles else ''}".strip(),
     )
 
 

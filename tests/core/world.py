@@ -3,7 +3,8 @@
 Building the demo for every test hashes six passwords with Argon2 (about 0.3 s each on a busy machine),
 so the isolation, role and error-shape tests share one world per module instead: tenants ``alfa`` (A)
 and ``beta`` (B), one user per role in A (no password: they use API tokens, which skip Argon2), an
-operator, one password account made on first use, a saksbehandler and an admin in B, and a few real målform documents (items + suggestions) in
+operator, one password account made on first use, a saksbehandler and an admin in B, and a few real
+målform documents (items + suggestions) in
 each tenant. Tests that change data create what they change, so the order of tests does not matter.
 
 Use it by importing the fixture into a test module: ``from tests.core.world import world  # noqa: F401``.

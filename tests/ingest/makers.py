@@ -185,7 +185,10 @@ def _add_custom_properties(data: bytes, props: dict[str, str]) -> bytes:
         f"<vt:lpwstr>{v}</vt:lpwstr></property>"
         for i, (k, v) in enumerate(props.items())
     )
-    custom = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Properties xmlns="{ns}" xmlns:vt="{vt}">{items}</Properties>'
+    custom = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Properties xmlns="{ns}" '
+        f'xmlns:vt="{vt}">{items}</Properties>'
+    )
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:

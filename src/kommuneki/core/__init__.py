@@ -1,1 +1,3 @@
-"""The platform core: tenants, users and roles, items, suggestions, audit, the service contract. Knows no service."""
+"""The platform core: tenants, users and roles, items, suggestions, audit, the service contract.
+
+Knows no service by name."""

@@ -505,7 +505,8 @@ def insert_only_guard(dialect: str) -> tuple[list[str], list[str]]:
         return (
             [
                 "CREATE OR REPLACE FUNCTION audit_entry_insert_only() RETURNS trigger LANGUAGE plpgsql AS "
-                f"$$ BEGIN RAISE EXCEPTION '{_GUARD_MESSAGE}' USING ERRCODE = 'insufficient_privilege'; END $$",
+                f"$$ BEGIN RAISE EXCEPTION '{_GUARD_MESSAGE}' USING ERRCODE = 'insufficient_privilege'; END "
+                f"$$",
                 "CREATE TRIGGER audit_entry_insert_only BEFORE UPDATE OR DELETE ON audit_entry "
                 "FOR EACH ROW EXECUTE FUNCTION audit_entry_insert_only()",
             ],

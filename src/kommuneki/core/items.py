@@ -214,7 +214,7 @@ def authorize_read(principal: Principal, item: Item, registry: ServiceRegistry) 
     """The one item-read rule every generic route applies (items API, queue, suggestion page): the role
     may read the item's service, the item's unit is one of the principal's, and the service's own rule
     (e.g. "only the person who recorded it") holds. Raises :class:`Forbidden`."""
-    authorize(principal, "item.read", service=item.service)
+    authorize(principal, "item.read", service=item.service, policy=registry.policy)
     if principal.via == "cli" and principal.user_id is None:
         return
     if item.unit_code and principal.units is not None and item.unit_code not in principal.units:

@@ -370,4 +370,4 @@ def authorize_job(platform: "Platform", principal: Principal, job: dict[str, Any
     service's queue (``ServiceSpec.reviewer_roles``), the same check that shows the service in the menu
     (for eiendomsskatt: the eiendomsskatt office and admin)."""
     spec = platform.registry.get(job["service"])
-    authorize(principal, "queue.read", service=spec.name if spec else None)
+    authorize(principal, "queue.read", service=spec.name if spec else None, policy=platform.policy)

@@ -173,7 +173,12 @@ def cli_principal(tenant_id: int) -> Principal:
     return Principal(user_id=None, tenant_id=tenant_id, via="cli")
 
 
-def authorize(principal: Principal, action: str, *, service: str | None = None) -> None:
-    """Raise :class:`Forbidden` unless ``principal`` may do ``action`` (on an object of ``service``)."""
-    if not principal.can(action, service=service):
+def authorize(
+    principal: Principal, action: str, *, service: str | None = None, policy: Policy | None = None
+) -> None:
+    """Raise :class:`Forbidden` unless ``principal`` may do ``action`` (on an object of ``service``).
+    ``policy``: the installation's (``registry.policy``) where the caller has the registry at hand; else
+    the one the principal was signed in with."""
+    allowed = (policy or principal.policy).can(principal, action, service)
+    if not allowed:
         raise Forbidden("Du har ikke tilgang til dette.")

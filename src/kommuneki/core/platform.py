@@ -58,7 +58,6 @@ class Platform:
     registry: ServiceRegistry
     installation_id: str = field(default="")
     jobs: LiveJobs = field(default_factory=LiveJobs)  # background jobs running in this process
-    _policy: Policy | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, registry: ServiceRegistry | None = None) -> "Platform":
@@ -78,9 +77,7 @@ class Platform:
     @property
     def policy(self) -> Policy:
         """Core rights merged with every registered service's roles and rights (built once)."""
-        if self._policy is None:
-            self._policy = Policy.from_registry(self.registry)
-        return self._policy
+        return self.registry.policy
 
     @property
     def model_dir(self) -> Path:

@@ -235,6 +235,16 @@ class ServiceRegistry:
     def __init__(self) -> None:
         self._services: dict[str, ServiceSpec] = {}
         self.unavailable: list[Unavailable] = []
+        self._policy: Any = None
+
+    @property
+    def policy(self) -> Any:
+        """The merged rights table (``core.permissions.Policy``) of the core and these services."""
+        if self._policy is None:
+            from .permissions import Policy
+
+            self._policy = Policy.from_registry(self)
+        return self._policy
 
     def register(self, spec: ServiceSpec) -> None:
         if spec.name in self._services:
@@ -244,6 +254,7 @@ class ServiceRegistry:
                 raise ValueError(f"audit event {event.name!r} of {spec.name!r} lacks its prefix")
             audit.register_event(event.name, event.description, *event.fields)
         self._services[spec.name] = spec
+        self._policy = None
 
     def get(self, name: str) -> ServiceSpec | None:
         return self._services.get(name)

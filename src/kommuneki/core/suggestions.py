@@ -214,7 +214,7 @@ def decide(
     with a reason) or rejected (with a reason)."""
     s = get_suggestion(session, suggestion_id)
     spec = registry.get(s.service)
-    authorize(principal, "suggestion.decide", service=spec.name if spec else None)
+    authorize(principal, "suggestion.decide", service=spec.name if spec else None, policy=registry.policy)
     try:
         out = Outcome(outcome)
     except ValueError as exc:

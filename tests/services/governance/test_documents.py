@@ -32,7 +32,7 @@ def _pdf_text(data: bytes) -> str:
     try:
         from pypdf import PdfReader
     except ImportError:
-        PdfReader = None
+        PdfReader = None  # noqa: N806 - the class, or None when pypdf is missing
     require(PdfReader is not None, "pypdf (reads the exported PDF back)", "pip install -e '.[test]'")
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 

@@ -42,7 +42,8 @@ def proposal(i: int, *, confidence: float | None = None, tag: str = "") -> Propo
 
 
 def _make(platform, tid, n, *, reject, age_days, groups=None, text=0):
-    """n real suggestions through the core (suggest, decide), the first ``reject`` of them rejected by a person, the
+    """n real suggestions through the core (suggest, decide), the first ``reject`` of them rejected by a
+    person, the
     rest accepted; then moved ``age_days`` back in time (as if they were made then)."""
     p = cli(tid)
     with platform.db.tenant_session(tid) as session:

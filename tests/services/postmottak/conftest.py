@@ -73,7 +73,7 @@ def imap_server():
             break
         except OSError:
             if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("dovecot did not start")
+                raise RuntimeError("dovecot did not start") from None
             time.sleep(0.02)
     yield ("127.0.0.1", port, "postmottak", "s3cret")
     proc.terminate()
@@ -96,7 +96,7 @@ def smtp_server():
         def __init__(self):
             self.messages = []
 
-        async def handle_DATA(self, server, session, envelope):
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
             self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
             return "250 Message accepted for delivery"
 

@@ -32,7 +32,8 @@ def test_plain_message_headers_and_body():
         (b"From: a@b.no\r\nDate: i morgen\r\nSubject: x\r\n\r\ny\r\n", "bad-date"),
         # a charset Python does not know: decoded as UTF-8/cp1252 instead, recorded
         (
-            b"From: a@b.no\r\nSubject: x\r\nContent-Type: text/plain; charset=x-ukjent\r\n\r\nbl\xe5b\xe6r\r\n",
+            b"From: a@b.no\r\nSubject: x\r\nContent-Type: text/plain; "
+            b"charset=x-ukjent\r\n\r\nbl\xe5b\xe6r\r\n",
             "charset:x-ukjent",
         ),
     ],
@@ -64,10 +65,12 @@ def test_nested_eml_and_zip_listing_without_extraction():
         (
             f"From: a@b.no\r\nSubject: Fwd\r\nMessage-ID: <outer@x>\r\nMIME-Version: 1.0\r\n"
             f"Content-Type: multipart/mixed; boundary={boundary}\r\n\r\n--{boundary}\r\n"
-            f"Content-Type: text/plain\r\n\r\nSe vedlegg.\r\n--{boundary}\r\nContent-Type: message/rfc822\r\n\r\n"
+            f"Content-Type: text/plain\r\n\r\nSe vedlegg.\r\n--{boundary}\r\nContent-Type: "
+            f"message/rfc822\r\n\r\n"
         ).encode()
         + inner
-        + f"\r\n--{boundary}\r\nContent-Type: application/zip; name=a.zip\r\nContent-Disposition: attachment; filename=a.zip\r\n"
+        + f"\r\n--{boundary}\r\nContent-Type: application/zip; name=a.zip\r\nContent-Disposition: "
+        f"attachment; filename=a.zip\r\n"
         f"Content-Transfer-Encoding: base64\r\n\r\n".encode()
         + __import__("base64").encodebytes(buf.getvalue())
         + f"\r\n--{boundary}--\r\n".encode()

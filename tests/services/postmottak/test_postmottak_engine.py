@@ -35,7 +35,8 @@ def test_auto_reply_header_rule_wins_over_words(model):
 )
 def test_multipart_report_rules(model, report, reason):
     raw = (
-        f"From: MAILER-DAEMON@x.no\r\nSubject: Levert\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
+        f"From: MAILER-DAEMON@x.no\r\nSubject: Levert\r\nMIME-Version: 1.0\r\nContent-Type: "
+        f"multipart/report; "
         f"report-type={report}; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nok\r\n--B\r\n"
         f"Content-Type: message/{report}\r\n\r\nFinal-Recipient: rfc822; a@b.no\r\n\r\n--B--\r\n"
     ).encode()

@@ -188,7 +188,10 @@ def test_transparency_log_says_what_why_who_and_what_was_done(tenant):
 
 def test_cases_import_and_link_by_saksnummer(tenant):
     platform, tid = tenant
-    csv_data = "saksnummer;tittel;enhet;gnr;bnr;adresse;part;status\n2025/1234;Tilbygg Storgata 5;byggesak;12;34;Storgata 5;Ola Hansen;under behandling\n"
+    csv_data = (
+        "saksnummer;tittel;enhet;gnr;bnr;adresse;part;status\n2025/1234;Tilbygg Storgata "
+        "5;byggesak;12;34;Storgata 5;Ola Hansen;under behandling\n"
+    )
     assert service.import_cases(platform, tid, csv_data.encode(), actor="test") == 1
     raw = make_eml(
         "Klage på vedtak", "Jeg klager på vedtaket i sak 2025/1234 om tilbygget.", message_id="<k@x>"

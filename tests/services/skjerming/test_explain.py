@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kommuneki.services.skjerming import engine, explain
-from kommuneki.text.pii import detect
-from kommuneki.text.pii import names as N
+from kommuneki.text.pii import detect, names
 
 LETTER = (
     "Vedtak om støtte\n\n"
@@ -21,7 +20,7 @@ LETTER = (
 
 @pytest.fixture(scope="module")
 def described():
-    if N.get_model() is None:
+    if names.get_model() is None:
         pytest.fail("the shipped name model is missing: run scripts/train_names.py")
     a = engine.assess(LETTER, detect(LETTER))
     findings = [x.as_dict(i) for i, x in enumerate(a.findings)]

@@ -9,7 +9,8 @@ MODEL_VERSION = "1"
 
 LIMITATIONS = [
     "Trær kan ikke fremskrive tid: verdien på verdsettelsesdatoen bygger på en prisindeks fra salgene, "
-    "fremskrevet langs trenden de siste tolv månedene. Brå prisfall eller -hopp etter siste salg fanges ikke.",
+    "fremskrevet langs trenden de siste tolv månedene. Brå prisfall eller -hopp etter siste salg fanges "
+    "ikke.",
     "Boliger som er uvanlige i salgene (størrelse, type, område, avstand til salg) er flagget for kontroll.",
     "Forhold som ikke står i dataene (standard innvendig, utsikt, støy) kjenner modellen bare gjennom "
     "prisene på salg i nærheten.",

@@ -17,7 +17,8 @@ def _frame(title: str, desc: str, body: list[str], xlabel: str, ylabel: str) -> 
         f'<desc id="d-{id(body)}">{escape(desc)}</desc>'
         f'<rect x="0" y="0" width="{W}" height="{H}" fill="#ffffff"/>'
         + "".join(body)
-        + f'<text x="{(W + PAD_L) / 2}" y="{H - 8}" text-anchor="middle" font-size="13" fill="#222">{escape(xlabel)}</text>'
+        + f'<text x="{(W + PAD_L) / 2}" y="{H - 8}" text-anchor="middle" font-size="13" '
+        f'fill="#222">{escape(xlabel)}</text>'
         f'<text x="14" y="{(H - PAD_B) / 2}" text-anchor="middle" font-size="13" fill="#222" '
         f'transform="rotate(-90 14 {(H - PAD_B) / 2})">{escape(ylabel)}</text></svg>'
     )
@@ -44,7 +45,8 @@ def ratio_vs_price(price: np.ndarray, ratio: np.ndarray, *, max_points: int = 15
         return PAD_T + (y1 - np.clip(v, y0, y1)) / (y1 - y0) * (H - PAD_T - PAD_B)
 
     body = [
-        f'<line x1="{PAD_L}" y1="{y(1.0):.1f}" x2="{W - PAD_R}" y2="{y(1.0):.1f}" stroke="#444" stroke-dasharray="4 3"/>'
+        f'<line x1="{PAD_L}" y1="{y(1.0):.1f}" x2="{W - PAD_R}" y2="{y(1.0):.1f}" stroke="#444" '
+        f'stroke-dasharray="4 3"/>'
     ]
     for t in (0.6, 0.8, 1.0, 1.2, 1.4):
         body.append(
@@ -59,18 +61,20 @@ def ratio_vs_price(price: np.ndarray, ratio: np.ndarray, *, max_points: int = 15
         )
     body += [
         f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="2" fill="#1f5fa8" fill-opacity="0.35"/>'
-        for a, b in zip(p, r)
+        for a, b in zip(p, r, strict=False)
     ]
     edges = np.quantile(price, np.linspace(0, 1, 11))
     pts = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=False):
         m = (price >= lo) & (price <= hi)
         if m.any():
             pts.append(f"{x(np.exp(np.log(price[m]).mean())):.1f},{y(np.median(ratio[m])):.1f}")
     body.append(f'<polyline points="{" ".join(pts)}" fill="none" stroke="#b3261e" stroke-width="2.5"/>')
     desc = (
-        "Hvert punkt er ett salg: anslått verdi delt på salgspris mot salgsprisen. Den stiplede linjen er 1,0 "
-        "(anslag lik pris); den røde linjen er medianen per tidel av prisene. En linje som faller fra venstre "
+        "Hvert punkt er ett salg: anslått verdi delt på salgspris mot salgsprisen. Den stiplede linjen er "
+        "1,0 "
+        "(anslag lik pris); den røde linjen er medianen per tidel av prisene. En linje som faller fra "
+        "venstre "
         "mot høyre betyr at rimelige boliger får for høy verdi og dyre for lav."
     )
     return _frame("Salgsforhold mot salgspris", desc, body, "Salgspris (logaritmisk akse)", "Anslag / pris")
@@ -98,19 +102,23 @@ def ratio_by_band(rows: list[dict]) -> str:
         x0 = PAD_L + i * bw + bw * 0.15
         top, base = min(y(v), y(1.0)), max(y(v), y(1.0))
         body.append(
-            f'<rect x="{x0:.1f}" y="{top:.1f}" width="{bw * 0.7:.1f}" height="{max(base - top, 1):.1f}" fill="#1f5fa8"/>'
+            f'<rect x="{x0:.1f}" y="{top:.1f}" width="{bw * 0.7:.1f}" height="{max(base - top, 1):.1f}" '
+            f'fill="#1f5fa8"/>'
         )
         label = f"{v:.3f}".replace(".", ",")
         body.append(
-            f'<text x="{x0 + bw * 0.35:.1f}" y="{top - 4:.1f}" text-anchor="middle" font-size="11" fill="#222">'
+            f'<text x="{x0 + bw * 0.35:.1f}" y="{top - 4:.1f}" text-anchor="middle" font-size="11" '
+            f'fill="#222">'
             f"{label}</text>"
         )
         body.append(
-            f'<text x="{x0 + bw * 0.35:.1f}" y="{H - PAD_B + 16}" text-anchor="middle" font-size="11" fill="#222">'
+            f'<text x="{x0 + bw * 0.35:.1f}" y="{H - PAD_B + 16}" text-anchor="middle" font-size="11" '
+            f'fill="#222">'
             f"{escape(r['group'])}</text>"
         )
     body.append(
-        f'<line x1="{PAD_L}" y1="{y(1.0):.1f}" x2="{W - PAD_R}" y2="{y(1.0):.1f}" stroke="#444" stroke-dasharray="4 3"/>'
+        f'<line x1="{PAD_L}" y1="{y(1.0):.1f}" x2="{W - PAD_R}" y2="{y(1.0):.1f}" stroke="#444" '
+        f'stroke-dasharray="4 3"/>'
     )
     desc = (
         "Median salgsforhold (anslag delt på pris) per prisgruppe. "

@@ -78,7 +78,9 @@ def spec() -> ServiceSpec:
         demo=DEMO,
         demo_order=90,
         capabilities={
-            "register.legal_basis_for_training": "kommuneki.services.governance.register:legal_basis_for_training"
+            "register.legal_basis_for_training": (
+                "kommuneki.services.governance.register:legal_basis_for_training"
+            )
         },
         rights={
             "governance.read": READ_ROLES,

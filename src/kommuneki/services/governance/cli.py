@@ -221,7 +221,8 @@ def training_basis(ctx, service_name: str, basis: str, as_json: bool, tenant: st
     emit(
         {"service": service_name, "recorded": bool(basis.strip())},
         as_json,
-        f"Grunnlaget for trening av {service_name} er {'registrert' if basis.strip() else 'trukket tilbake'}.",
+        f"Grunnlaget for trening av {service_name} er "
+        f"{'registrert' if basis.strip() else 'trukket tilbake'}.",
     )
 
 

@@ -20,7 +20,8 @@ EXTERNAL = {
             {
                 "name": "Microsoft 365 Copilot",
                 "purpose": "Skrivehjelp, oppsummering og søk i kontorstøtte for ansatte.",
-                "public_summary": "Ansatte bruker Copilot til å skrive utkast og oppsummere dokumenter. Alt som sendes ut, "
+                "public_summary": "Ansatte bruker Copilot til å skrive utkast og oppsummere dokumenter. Alt "
+                "som sendes ut, "
                 "blir lest og godkjent av en ansatt.",
                 "owner_unit": "IT og digitalisering",
                 "owner_person": "Digitaliseringsleder",
@@ -30,7 +31,8 @@ EXTERNAL = {
                 "legal_basis_art6": "Art. 6 nr. 1 bokstav e (offentlig myndighet), jf. kommuneloven",
                 "data_categories": ["kontaktopplysninger", "saksinnhold i dokumenter"],
                 "affects_individuals": False,
-                "human_oversight": "Ansatte kontrollerer alt innhold før det brukes eller sendes ut. Ikke til bruk i enkeltsaker "
+                "human_oversight": "Ansatte kontrollerer alt innhold før det brukes eller sendes ut. Ikke "
+                "til bruk i enkeltsaker "
                 "med særlige kategorier personopplysninger.",
                 "status": "pilot",
             },
@@ -41,7 +43,8 @@ EXTERNAL = {
                 "name": "Innbyggerchatbot (leverandør)",
                 "purpose": "Svarer innbyggere på generelle spørsmål om kommunens "
                 "tjenester på nettsidene, døgnet rundt.",
-                "public_summary": "Chatboten på nettsidene svarer på generelle spørsmål. Den sier fra at den er en KI, og den "
+                "public_summary": "Chatboten på nettsidene svarer på generelle spørsmål. Den sier fra at "
+                "den er en KI, og den "
                 "behandler ikke saker.",
                 "owner_unit": "Kommunikasjon og servicetorg",
                 "owner_person": "Leder servicetorget",
@@ -51,7 +54,8 @@ EXTERNAL = {
                 "legal_basis_art6": "Art. 6 nr. 1 bokstav e, jf. forvaltningsloven § 11 (veiledningsplikt)",
                 "data_categories": ["spørsmål fra innbyggere (fritekst)"],
                 "affects_individuals": False,
-                "human_oversight": "Servicetorget leser utvalgte samtaler hver uke og retter kunnskapsbasen. Chatboten henviser "
+                "human_oversight": "Servicetorget leser utvalgte samtaler hver uke og retter "
+                "kunnskapsbasen. Chatboten henviser "
                 "til saksbehandler ved spørsmål om enkeltsaker.",
                 "status": "i drift",
             },
@@ -63,7 +67,8 @@ EXTERNAL = {
             {
                 "name": "Innbyggjarchatbot (leverandør)",
                 "purpose": "Svarar innbyggjarar på generelle spørsmål om tenestene til kommunen.",
-                "public_summary": "Chatboten på nettsidene svarar på generelle spørsmål. Han seier frå at han er ein KI, og han "
+                "public_summary": "Chatboten på nettsidene svarar på generelle spørsmål. Han seier frå at "
+                "han er ein KI, og han "
                 "behandlar ikkje saker.",
                 "owner_unit": "Servicetorget",
                 "contact": "postmottak@nabo.kommune.test",

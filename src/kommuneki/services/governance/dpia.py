@@ -14,7 +14,10 @@ from typing import Any
 
 from .documents import DOC_TYPES, now_iso, todo
 
-SOURCE = "Personvernforordningen art. 35 og 36; Datatilsynets veileder om vurdering av personvernkonsekvenser (sjekk)"
+SOURCE = (
+    "Personvernforordningen art. 35 og 36; Datatilsynets veileder om vurdering av "
+    "personvernkonsekvenser (sjekk)"
+)
 
 
 def _or(value: Any, fallback: str = "Ikke registrert") -> str:
@@ -215,7 +218,8 @@ def build(
                         ],
                         [
                             "Personopplysninger i modeller eller logger kommer på avveie",
-                            "Revisjonsloggen lagrer bare id-er og sjekksummer; modeller trent på personopplysninger kan "
+                            "Revisjonsloggen lagrer bare id-er og sjekksummer; modeller trent på "
+                            "personopplysninger kan "
                             "ikke eksporteres uten registrert grunnlag.",
                             {"todo": "dpia.r3.p"},
                             {"todo": "dpia.r3.k"},

@@ -108,7 +108,7 @@ def psi(reference: list[float], current: list[float], edges: tuple[float, ...] =
         return [max(c / n, PSI_EPS) for c in counts]
 
     r, c = shares(reference), shares(current)
-    return float(sum((ci - ri) * math.log(ci / ri) for ri, ci in zip(r, c)))
+    return float(sum((ci - ri) * math.log(ci / ri) for ri, ci in zip(r, c, strict=False)))
 
 
 def psi_categorical(reference: list[str], current: list[str]) -> float:
@@ -195,7 +195,7 @@ def summarise_version(rows: list[Row], *, now: datetime, window_days: int = WIND
         by_week[_week(r.decided_at or r.created_at)].append(r)
     out["timeline"] = [{"period": k, **_shares(v)} for k, v in sorted(by_week.items())]
     bands = []
-    for lo, hi in zip(BANDS, BANDS[1:]):
+    for lo, hi in zip(BANDS, BANDS[1:], strict=False):
         inb = [r for r in rows if lo <= r.confidence < hi and r.outcome]
         bands.append(
             {
@@ -461,8 +461,13 @@ def timeline_svg(
     w, h, left, bottom, top, right = 640, 240, 44, 36, 12, 110
     pw, ph = w - left - right, h - top - bottom
     n = len(timeline)
-    x = lambda i: left + (pw * i / (n - 1) if n > 1 else pw / 2)
-    y = lambda v: top + ph * (1 - v)
+
+    def x(i: int) -> float:
+        return left + (pw * i / (n - 1) if n > 1 else pw / 2)
+
+    def y(v: float) -> float:
+        return top + ph * (1 - v)
+
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="chart" role="img" '
         f'aria-labelledby="{svg_id}-t {svg_id}-d">',
@@ -515,7 +520,10 @@ def calibration_svg(bands: list[dict[str, Any]], *, svg_id: str, title: str) -> 
     pw, ph = w - left - 20, h - top - bottom
     n = len(bands)
     bw = pw / n
-    y = lambda v: top + ph * (1 - v)
+
+    def y(v: float) -> float:
+        return top + ph * (1 - v)
+
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="chart" role="img" '
         f'aria-labelledby="{svg_id}-t {svg_id}-d">',

@@ -29,7 +29,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "bokmal": {
         "lang": "nb",
         "title": "Kunstig intelligens i {tenant}",
-        "intro": "Her ser du hvilke KI-systemer {tenant} bruker, hva de brukes til, hvilken risikoklasse de har "
+        "intro": "Her ser du hvilke KI-systemer {tenant} bruker, hva de brukes til, hvilken risikoklasse de "
+        "har "
         "etter KI-forordningen, og hvordan mennesker har kontroll med dem.",
         "principle": "Systemene gir forslag. Det er alltid en person i kommunen som avgjør saker om deg.",
         "purpose": "Formål",
@@ -51,7 +52,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "count": "Antall systemer",
         "status_pilot": "Utprøving",
         "status_i drift": "I bruk",
-        "rights": "Du kan be om innsyn i hvordan en avgjørelse om deg ble tatt, og hvilke opplysninger som ble brukt "
+        "rights": "Du kan be om innsyn i hvordan en avgjørelse om deg ble tatt, og hvilke opplysninger som "
+        "ble brukt "
         "(personvernforordningen art. 15 og 22).",
         "own_oversight": register.OWN_OVERSIGHT,
         "own_supplier": register.OWN_SUPPLIER,
@@ -59,7 +61,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "nynorsk": {
         "lang": "nn",
         "title": "Kunstig intelligens i {tenant}",
-        "intro": "Her ser du kva KI-system {tenant} bruker, kva dei blir brukte til, kva risikoklasse dei har "
+        "intro": "Her ser du kva KI-system {tenant} bruker, kva dei blir brukte til, kva risikoklasse dei "
+        "har "
         "etter KI-forordninga, og korleis menneske har kontroll med dei.",
         "principle": "Systema gir forslag. Det er alltid ein person i kommunen som avgjer saker om deg.",
         "purpose": "Føremål",
@@ -81,9 +84,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "count": "Tal på system",
         "status_pilot": "Utprøving",
         "status_i drift": "I bruk",
-        "rights": "Du kan be om innsyn i korleis ei avgjerd om deg vart teken, og kva opplysningar som vart brukte "
+        "rights": "Du kan be om innsyn i korleis ei avgjerd om deg vart teken, og kva opplysningar som vart "
+        "brukte "
         "(personvernforordninga art. 15 og 22).",
-        "own_oversight": "Systemet gir berre forslag. Ein saksbehandlar vurderer kvart forslag og godtek, endrar "
+        "own_oversight": "Systemet gir berre forslag. Ein saksbehandlar vurderer kvart forslag og godtek, "
+        "endrar "
         "eller avviser det; alle forslag og avgjerder blir logga.",
         "own_supplier": "kommuneki (open kjeldekode, EUPL-1.2), drifta av kommunen sjølv",
     },

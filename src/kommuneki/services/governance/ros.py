@@ -15,7 +15,10 @@ from typing import Any
 from .documents import DOC_TYPES, now_iso, todo
 from .dpia import aiact_blocks, model_rows, monitoring_rows, system_facts
 
-SOURCE = "Digdir: internkontroll i informasjonssikkerhet – risikovurdering; DSB: veileder for ROS i kommunen (sjekk)"
+SOURCE = (
+    "Digdir: internkontroll i informasjonssikkerhet – risikovurdering; DSB: veileder for ROS i "
+    "kommunen (sjekk)"
+)
 
 
 def events(sd: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -42,7 +45,8 @@ def events(sd: dict[str, Any]) -> list[tuple[str, str, str]]:
         (
             "Personopplysninger kommer på avveie",
             "Feil tilgangsstyring, eksport, logger",
-            "Roller per kommune; revisjonslogg uten innhold; eksport av modeller trent på personopplysninger krever grunnlag",
+            "Roller per kommune; revisjonslogg uten innhold; eksport av modeller trent på "
+            "personopplysninger krever grunnlag",
         ),
         (
             "Systemet er utilgjengelig",

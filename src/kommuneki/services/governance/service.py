@@ -11,19 +11,20 @@ from sqlalchemy.orm import Session
 from kommuneki.core import audit
 from kommuneki.core.errors import Forbidden, InvalidInput, NotFound
 from kommuneki.core.models import Tenant
-from kommuneki.core.permissions import Principal
+from kommuneki.core.permissions import Policy, Principal
 from kommuneki.core.platform import Platform
 
 from . import aiact, documents, dpia, fria, monitoring, register, ros
 from .models import KiAssessment, KiSystem
 
 
-def can(principal: Principal, action: str) -> bool:
-    return principal.can(f"governance.{action}")
+def can(principal: Principal, action: str, policy: Policy | None = None) -> bool:
+    """Whether ``principal`` may do the register action (``governance.<action>`` in the merged policy)."""
+    return (policy or principal.policy).can(principal, f"governance.{action}")
 
 
-def authorize(principal: Principal, action: str) -> None:
-    if not can(principal, action):
+def authorize(principal: Principal, action: str, policy: Policy | None = None) -> None:
+    if not can(principal, action, policy):
         raise Forbidden("Du har ikke tilgang til dette i KI-registeret.")
 
 
@@ -35,7 +36,7 @@ def cli_principal(tenant_id: int) -> Principal:
 
 
 def overview(platform: Platform, principal: Principal) -> dict[str, Any]:
-    authorize(principal, "read")
+    authorize(principal, "read", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         register.sync_own_services(session, platform.registry, principal.tenant_id, actor="system")
         systems = [register.system_dict(session, s) for s in register.list_systems(session)]
@@ -49,7 +50,7 @@ def overview(platform: Platform, principal: Principal) -> dict[str, Any]:
 
 
 def detail(platform: Platform, principal: Principal, system_id: int) -> dict[str, Any]:
-    authorize(principal, "read")
+    authorize(principal, "read", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         register.sync_own_services(session, platform.registry, principal.tenant_id, actor="system")
         system = register.get_system(session, system_id)
@@ -80,14 +81,14 @@ def detail(platform: Platform, principal: Principal, system_id: int) -> dict[str
 
 
 def add_external(platform: Platform, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
-    authorize(principal, "manage")
+    authorize(principal, "manage", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         s = register.create_external(session, principal.tenant_id, fields, actor=principal.actor)
         return register.system_dict(session, s)
 
 
 def update(platform: Platform, principal: Principal, system_id: int, fields: dict[str, Any]) -> list[str]:
-    authorize(principal, "manage")
+    authorize(principal, "manage", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         return register.update_system(
             session, register.get_system(session, system_id), fields, actor=principal.actor
@@ -95,7 +96,7 @@ def update(platform: Platform, principal: Principal, system_id: int, fields: dic
 
 
 def set_training_basis(platform: Platform, principal: Principal, service: str, basis: str | None) -> None:
-    authorize(principal, "training_basis")
+    authorize(principal, "training_basis", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         register.set_training_legal_basis(
             session, platform.registry, principal.tenant_id, service, basis, actor=principal.actor
@@ -162,7 +163,7 @@ def assess(
 def run_assessment(
     platform: Platform, principal: Principal, system_id: int, answers: dict[str, Any]
 ) -> dict[str, Any]:
-    authorize(principal, "manage")
+    authorize(principal, "manage", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         system = register.get_system(session, system_id)
         return assessment_dict(assess(session, system, answers, actor=principal.actor))
@@ -170,7 +171,7 @@ def run_assessment(
 
 def rerun_assessment(platform: Platform, principal: Principal, system_id: int) -> dict[str, Any]:
     """Run the latest answers again through the current rules (after the law or the rules file moved)."""
-    authorize(principal, "manage")
+    authorize(principal, "manage", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         system = register.get_system(session, system_id)
         last = register.latest_assessment(session, system.id)
@@ -199,7 +200,7 @@ def generate_document(
     answers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Prefill a new DPIA or ROS version from the register as it is now (answers carried over)."""
-    authorize(principal, "manage")
+    authorize(principal, "manage", platform.policy)
     if doc_type not in BUILDERS:
         raise InvalidInput(f"Ukjent dokumenttype: {doc_type}")
     with platform.db.tenant_session(principal.tenant_id) as session:
@@ -219,7 +220,7 @@ def generate_document(
 
 
 def document(platform: Platform, principal: Principal, doc_id: int) -> dict[str, Any]:
-    authorize(principal, "read")
+    authorize(principal, "read", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         d = documents.get_document(session, doc_id)
         return {
@@ -237,7 +238,7 @@ def document(platform: Platform, principal: Principal, doc_id: int) -> dict[str,
 def export_document(
     platform: Platform, principal: Principal, doc_id: int, fmt: str
 ) -> tuple[bytes, str, str]:
-    authorize(principal, "read")
+    authorize(principal, "read", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         return documents.export(session, documents.get_document(session, doc_id), fmt, actor=principal.actor)
 
@@ -262,7 +263,7 @@ def alert_dict(a) -> dict[str, Any]:
 def monitoring_report(
     platform: Platform, principal: Principal, system_id: int, *, days: int = 180
 ) -> dict[str, Any]:
-    authorize(principal, "read")
+    authorize(principal, "read", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         system = register.get_system(session, system_id)
         if not system.service:
@@ -281,7 +282,7 @@ def monitoring_report(
 
 
 def check_alerts(platform: Platform, principal: Principal) -> list[dict[str, Any]]:
-    authorize(principal, "read")
+    authorize(principal, "read", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         return [
             alert_dict(a)
@@ -294,7 +295,7 @@ def check_alerts(platform: Platform, principal: Principal) -> list[dict[str, Any
 def set_thresholds(
     platform: Platform, principal: Principal, system_id: int, *, override: float, drift: float
 ) -> None:
-    authorize(principal, "manage")
+    authorize(principal, "manage", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         monitoring.set_thresholds(
             session,
@@ -306,6 +307,6 @@ def set_thresholds(
 
 
 def resolve_alert(platform: Platform, principal: Principal, alert_id: int) -> None:
-    authorize(principal, "manage")
+    authorize(principal, "manage", platform.policy)
     with platform.db.tenant_session(principal.tenant_id) as session:
         monitoring.resolve_alert(session, alert_id, actor=principal.actor)

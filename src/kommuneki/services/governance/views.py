@@ -78,7 +78,7 @@ def router() -> APIRouter:
                 p,
                 systems=data["systems"],
                 open_alerts=data["open_alerts"],
-                can_manage=service.can(p, "manage"),
+                can_manage=service.can(p, "manage", get_platform(request).policy),
             )
         )
 
@@ -107,8 +107,8 @@ def router() -> APIRouter:
                 p,
                 s=sd,
                 statuses=STATUSES,
-                can_manage=service.can(p, "manage"),
-                can_basis=service.can(p, "training_basis"),
+                can_manage=service.can(p, "manage", get_platform(request).policy),
+                can_basis=service.can(p, "training_basis", get_platform(request).policy),
             )
         )
 
@@ -156,7 +156,7 @@ def router() -> APIRouter:
                 dates=aiact.dates(rules),
                 norway=rules.data["norway"],
                 pending=rules.data.get("pending", []),
-                can_manage=service.can(p, "manage"),
+                can_manage=service.can(p, "manage", get_platform(request).policy),
             )
         )
 
@@ -218,7 +218,7 @@ def router() -> APIRouter:
                 p,
                 r=report,
                 charts=charts,
-                can_manage=service.can(p, "manage"),
+                can_manage=service.can(p, "manage", get_platform(request).policy),
             )
         )
 
@@ -280,7 +280,13 @@ def router() -> APIRouter:
     def document_page(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
         d = service.document(get_platform(request), p, doc_id)
         return _private(
-            render(request, "governance/document.html", p, d=d, can_manage=service.can(p, "manage"))
+            render(
+                request,
+                "governance/document.html",
+                p,
+                d=d,
+                can_manage=service.can(p, "manage", get_platform(request).policy),
+            )
         )
 
     @r.post(BASE + "/dokumenter/{doc_id}")

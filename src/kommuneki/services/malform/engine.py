@@ -48,7 +48,8 @@ def model_card() -> dict:
         "name": MODEL_NAME,
         "version": MODEL_VERSION,
         "service": "malform",
-        "intended_use": "Foreslå om et dokument er på bokmål, nynorsk eller engelsk, så svaret kan gis på riktig målform.",
+        "intended_use": "Foreslå om et dokument er på bokmål, nynorsk eller engelsk, så svaret kan gis på "
+        "riktig målform.",
         "training_data": {
             "description": "Ingen trening: ordlister fra simplemma (Wiktionary-baserte).",
             "rows": 0,

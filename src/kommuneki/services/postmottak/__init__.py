@@ -164,8 +164,10 @@ def spec() -> ServiceSpec:
         },
         register=RegisterFacts(
             aiact_answers={**OWN_SERVICE_ANSWERS, "area": "saksbehandling_arkiv", "individual": "aggregert"},
-            summary_nb="Foreslår om innkommet post skal journalføres, sendes videre til riktig enhet eller slettes.",
-            summary_nn="Foreslår om innkomen post skal journalførast, sendast vidare til rett eining eller slettast.",
+            summary_nb="Foreslår om innkommet post skal journalføres, sendes videre til riktig enhet eller "
+            "slettes.",
+            summary_nn="Foreslår om innkomen post skal journalførast, sendast vidare til rett eining eller "
+            "slettast.",
         ),
         slots=["postmottak.message.side"],
     )

@@ -64,7 +64,8 @@ CATEGORIES: list[Category] = [
             "Søknad om oppføring av fritidsbolig gnr. {gnr}/{bnr}",
         ],
         [
-            "Vedlagt følger søknad om tillatelse til oppføring av {tiltak} på eiendommen gnr {gnr} bnr {bnr}.",
+            "Vedlagt følger søknad om tillatelse til oppføring av {tiltak} på eiendommen gnr {gnr} bnr "
+            "{bnr}.",
             "Vi søker herved om ett-trinns tillatelse for {tiltak} i {adresse}, jf. pbl. § 20-3.",
             "Situasjonsplan, tegninger og gjenpart av nabovarsel ligger ved.",
             "Tiltaket krever dispensasjon fra byggegrensen mot vei, se vedlagt begrunnelse.",
@@ -232,7 +233,8 @@ CATEGORIES: list[Category] = [
             "eInnsyn: nytt innsynskrav",
         ],
         [
-            "Følgende dokumenter er bestilt via eInnsyn:\nSaksnr: {saksnr}\nDokumentnr: {dokno}\nSaksbehandler: ",
+            "Følgende dokumenter er bestilt via eInnsyn:\nSaksnr: {saksnr}\nDokumentnr: "
+            "{dokno}\nSaksbehandler: ",
             "Innsynskravet er sendt fra eInnsyn på vegne av {navn} ({epost}).",
             "Bestiller: {navn}\nE-post: {epost}\nDokument: {dokument}\nJournalpost: {saksnr}-{dokno}",
             "Dette er ei automatisk melding frå eInnsyn. Svar direkte til bestillaren.",
@@ -1029,14 +1031,18 @@ def _sender(rng, fake, cat: Category) -> tuple[str, str, str]:
     if kind == "spam":
         return (
             rng.choice(["Premieavdelingen", "Kundeservice", "Posten Norge", "IT-support", "Mr. Johnson"]),
-            f"{fake.user_name()}@{rng.choice(['mail-secure.biz', 'post-no.xyz', 'win-prize.top', 'gmail.com'])}",
+            fake.user_name()
+            + "@"
+            + rng.choice(["mail-secure.biz", "post-no.xyz", "win-prize.top", "gmail.com"]),
             "",
         )
     if kind == "autoreply":
         name = fake.name()
         return (
             name,
-            f"{name.split(' ')[0].lower().replace('ø', 'o').replace('å', 'a').replace('æ', 'ae')}@{fake.domain_name()}",
+            name.split(" ")[0].lower().replace("ø", "o").replace("å", "a").replace("æ", "ae")
+            + "@"
+            + fake.domain_name(),
             "",
         )
     if kind == "receipt":

@@ -79,7 +79,7 @@ def add_messages(
     innsyn = corpus.generate_category("innsyn", 2, seed=seed) + corpus.generate_category(
         "innsyn_einnsyn", 2, seed=seed
     )
-    for m, days_ago in zip(innsyn, (0, 2, 5, 9)):
+    for m, days_ago in zip(innsyn, (0, 2, 5, 9), strict=False):
         ids.append(
             service.receive(
                 platform,

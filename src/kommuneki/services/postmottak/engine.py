@@ -200,7 +200,8 @@ def propose_title(m: ParsedMessage, innsyn_detected: bool) -> str:
 
 
 def public_title(title: str, sensitive: list[dict[str, Any]]) -> str:
-    """offentligTittel: the title with names and identifiers the shared PII detectors (text.pii) find replaced."""
+    """offentligTittel: the title with the names and identifiers that the shared PII detectors
+    (text.pii) find replaced."""
     spans = [(f.start, f.end) for f in detect(title) if f.type not in ("EPOST",)]
     out = title
     for s, e in sorted(spans, reverse=True):

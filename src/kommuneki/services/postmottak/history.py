@@ -468,7 +468,8 @@ def from_noark(path: Path, *, documents: bool = True) -> History:
                 folder = folders.pop()
                 for row in folder.rows:
                     row.unit = row.unit or folder.unit
-                    # still without a unit: the enclosing mappe (a saksmappe holding an undermappe) may have one
+                    # still without a unit: the enclosing mappe (a saksmappe holding an undermappe)
+                    # may have one
                     (folders[-1].rows if folders and row.unit is None else finished).append(row)
                 if parent is not None:
                     parent.remove(el)
@@ -574,7 +575,8 @@ def _document_text(doc: ET.Element, base: Path) -> str:
 
 def map_units(history: History, units: list[tuple[str, str]]) -> int:
     """Unit labels given by name («Teknisk drift», as archive extracts write them) → the tenant's unit code
-    (``teknisk-drift``), which forwarding uses. Codes and unknown values are kept. Returns how many changed."""
+    (``teknisk-drift``), which forwarding uses. Codes and unknown values are kept. Returns how many
+    changed."""
     lookup: dict[str, str] = {}
     for code, name in units:
         lookup.setdefault(code.casefold(), code)

@@ -54,7 +54,8 @@ def tenant_settings(session: Session, tenant_id: int) -> dict[str, Any]:
 
 
 def update_settings(platform: Platform, tenant_id: int, actor: str, **changes: Any) -> dict[str, Any]:
-    """Change the tenant's postmottak settings (innsyn_days 1–3, domains, sender, smtp, imap, lawful_basis)."""
+    """Change the tenant's postmottak settings (innsyn_days 1–3, domains, sender, smtp, imap,
+    lawful_basis)."""
     allowed = {"innsyn_days", "domains", "sender", "smtp", "imap", "graph", "lawful_basis"}
     unknown = set(changes) - allowed
     if unknown:
@@ -653,7 +654,8 @@ def import_cases(platform: Platform, tenant_id: int, data: bytes, *, actor: str)
     reader = csv.DictReader(io.StringIO(text), delimiter=dialect)
     if not reader.fieldnames or "saksnummer" not in reader.fieldnames or "tittel" not in reader.fieldnames:
         raise InvalidInput(
-            "CSV-filen må ha kolonnene saksnummer og tittel (og gjerne enhet, gnr, bnr, adresse, part, status)."
+            "CSV-filen må ha kolonnene saksnummer og tittel (og gjerne enhet, gnr, bnr, adresse, part, "
+            "status)."
         )
     n = 0
     with platform.db.tenant_session(tenant_id) as session:

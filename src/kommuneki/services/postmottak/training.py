@@ -63,7 +63,7 @@ def evaluate(
     hits: Counter = Counter()
     totals: Counter = Counter()
     fwd, dele = [], []
-    for i, (raw, lab) in enumerate(zip(raws, labels)):
+    for i, (raw, lab) in enumerate(zip(raws, labels, strict=False)):
         t = engine.triage(
             parse_message(raw), model, received=received[i] if received else None, check_sensitive=False
         )
@@ -160,7 +160,8 @@ def model_card(
         "name": model.name,
         "version": model.version,
         "service": "postmottak",
-        "intended_use": "Foreslå om en e-post til postmottaket skal journalføres, videresendes eller slettes, "
+        "intended_use": "Foreslå om en e-post til postmottaket skal journalføres, videresendes eller "
+        "slettes, "
         "hvilken enhet den gjelder og hvilken dokumenttype den har. En person avgjør.",
         "training_data": {
             "description": description
@@ -181,7 +182,8 @@ def model_card(
         "limitations": [
             "Trent på oppdiktet demopost: nøyaktigheten på ekte post er ukjent før modellen trenes og måles "
             "på kommunens egen historikk.",
-            "Ser bare ord og noen hoder, ikke sammenhengen mellom dem; korte meldinger («se vedlegg») er usikre.",
+            "Ser bare ord og noen hoder, ikke sammenhengen mellom dem; korte meldinger («se vedlegg») er "
+            "usikre.",
             "Vedlegg leses bare der det finnes en leser for formatet (PDF, DOCX, OCR leveres av ingest).",
         ]
         + [

@@ -191,7 +191,8 @@ def spec() -> ServiceSpec:
             aiact_answers={**OWN_SERVICE_ANSWERS, "area": "saksbehandling_arkiv", "individual": "aggregert"},
             summary_nb="Finner personopplysninger og taushetsbelagte opplysninger og foreslår hva som skal "
             "skjermes før dokumenter gis ut eller publiseres. En saksbehandler avgjør.",
-            summary_nn="Finn personopplysningar og teiepliktige opplysningar og foreslår kva som skal skjermast "
+            summary_nn="Finn personopplysningar og teiepliktige opplysningar og foreslår kva som skal "
+            "skjermast "
             "før dokument blir gitt ut eller publiserte. Ein saksbehandlar avgjer.",
         ),
         capabilities={"pii.detect": "kommuneki.text.pii:detect"},

@@ -42,7 +42,8 @@ def documents() -> list[tuple[str, str, str]]:
         (
             "faktura-kopi.txt",
             "Kopi av faktura kommunale avgifter",
-            f"Kommunale avgifter 2025\n\nKunde: fødselsnummer {fnr2}. Beløpet trekkes fra konto 1503.12.34567. "
+            f"Kommunale avgifter 2025\n\nKunde: fødselsnummer {fnr2}. "
+            "Beløpet trekkes fra konto 1503.12.34567. "
             "Fakturaen gjelder vann og avløp.",
         ),
         (

@@ -95,10 +95,10 @@ def bootstrap_f2(
     import random
 
     per = []
-    for s, p in zip(sents, pred):
+    for s, p in zip(sents, pred, strict=False):
         gold, ps = set(gold_spans(s)), set(p)
         per.append((len(gold & ps), len(ps), len(gold)))
-    blocks = [tuple(map(sum, zip(*per[i : i + block]))) for i in range(0, len(per), block)]
+    blocks = [tuple(map(sum, zip(*per[i : i + block], strict=False))) for i in range(0, len(per), block)]
     rng = random.Random(seed)
     f2s = []
     for _ in range(rounds):
@@ -116,7 +116,7 @@ def distinct_name_recall(sents: list[list[tuple[str, str]]], pred: list[Iterable
     exactly), and the names with the most missed mentions."""
     found: dict[str, bool] = {}
     missed: Counter = Counter()
-    for s, p in zip(sents, pred):
+    for s, p in zip(sents, pred, strict=False):
         ps = set(p)
         for a, b in gold_spans(s):
             name = " ".join(t for t, _ in s[a:b])

@@ -40,7 +40,7 @@ CONTEXT_WINDOW = 48  # characters before (and a little after) a candidate search
 
 def mod11_check_digit(digits: Iterable[int], weights: Iterable[int]) -> int | None:
     """11 - (weighted sum mod 11); 11 gives 0; 10 means no valid check digit (None)."""
-    s = sum(d * w for d, w in zip(digits, weights))
+    s = sum(d * w for d, w in zip(digits, weights, strict=False))
     k = 11 - s % 11
     if k == 11:
         return 0
@@ -49,7 +49,7 @@ def mod11_check_digit(digits: Iterable[int], weights: Iterable[int]) -> int | No
 
 def k1_remainder(d: list[int]) -> int:
     """Remainder of the k1 control sum including k1 itself (weight 1): 0 under today's rule."""
-    return (sum(x * w for x, w in zip(d[:9], K1_WEIGHTS)) + d[9]) % 11
+    return (sum(x * w for x, w in zip(d[:9], K1_WEIGHTS, strict=False)) + d[9]) % 11
 
 
 def k2_ok(d: list[int]) -> bool:
@@ -741,7 +741,7 @@ def make_person_number(day: int, month: int, yy: int, individ: int, *, remainder
     Pass the day/month already modified (day + 40 for a D-nummer, month + 40 / + 80 for H / Tenor).
     Returns None when no digit gives that remainder (k1 or k2 would be 10)."""
     base = [int(c) for c in f"{day:02d}{month:02d}{yy:02d}{individ:03d}"]
-    s = sum(x * w for x, w in zip(base, K1_WEIGHTS))
+    s = sum(x * w for x, w in zip(base, K1_WEIGHTS, strict=False))
     k1 = (remainder - s) % 11
     if k1 == 10:
         return None

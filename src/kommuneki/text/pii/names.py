@@ -488,7 +488,7 @@ def propagate(
     (``merge_spans``)."""
     n = len(sent_words)
     sources: list[dict[str, tuple[float, str]]] = []
-    for words, spans in zip(sent_words, sent_spans):
+    for words, spans in zip(sent_words, sent_spans, strict=False):
         got: dict[str, tuple[float, str]] = {}
         for a, b, p in spans:
             if b - a < min_source_tokens or p < min_source_score:
@@ -507,7 +507,7 @@ def propagate(
                 if v[0] > whole.get(w, (0.0, ""))[0]:
                     whole[w] = v
     out: list[list[tuple[int, int, float, str]]] = []
-    for i, (words, spans) in enumerate(zip(sent_words, sent_spans)):
+    for i, (words, spans) in enumerate(zip(sent_words, sent_spans, strict=False)):
         if window is None:
             pool = whole
         else:
@@ -658,11 +658,13 @@ class NameModel:
         """Name spans per sentence of a corpus without document marks (NorNE): the document context and the
         propagation step see ``window`` sentences either side; otherwise as ``find``. For measurement."""
         ctx = window_contexts(sent_words, window)
-        tagged = [self.tag_tokens(w, threshold, *c) for w, c in zip(sent_words, ctx)]
+        tagged = [self.tag_tokens(w, threshold, *c) for w, c in zip(sent_words, ctx, strict=False)]
         if self.propagation is None:
             return tagged
         added = propagate(sent_words, tagged, window, self.resources.lexicon, **self.propagation)
-        return [[(a, b, p) for a, b, p, _ in merge_spans(t, ad)] for t, ad in zip(tagged, added)]
+        return [
+            [(a, b, p) for a, b, p, _ in merge_spans(t, ad)] for t, ad in zip(tagged, added, strict=False)
+        ]
 
     def find(self, text: str, threshold: float | None = None) -> list[Finding]:
         toks = tokenize(text)
@@ -672,7 +674,7 @@ class NameModel:
         stats = [sent_stats(w) for w in all_words]
         doc = DocContext.of(stats)
         tagged: list[list[tuple[int, int, float]]] = []
-        for words, own in zip(all_words, stats):
+        for words, own in zip(all_words, stats, strict=False):
             spans: list[tuple[int, int, float]] = []
             if not self.cannot_hold_name(words):
                 for a, b, p in self.tag_tokens(words, threshold, doc, own):
@@ -689,7 +691,7 @@ class NameModel:
         else:
             added = [[] for _ in tagged]
         th = self.threshold if threshold is None else threshold
-        for sent, words, spans, extra in zip(sents, all_words, tagged, added):
+        for sent, words, spans, extra in zip(sents, all_words, tagged, added, strict=False):
             for a, b, p, source in merge_spans(spans, extra) if extra else [(*x, None) for x in spans]:
                 s, e = sent[a][1], sent[b - 1][2]
                 role, role_word = public_role(words, a, b)

@@ -98,7 +98,7 @@ def generate(
     gnr = rng.integers(1, 400, n_dwellings)
     unit = [
         f"{KOMMUNENUMMER}-{a}/{i + 1}" + (f"/{(i % 9) + 1}" if t == "Leilighet" else "")
-        for i, (a, t) in enumerate(zip(gnr, btype))
+        for i, (a, t) in enumerate(zip(gnr, btype, strict=False))
     ]
     dwellings = pd.DataFrame(
         {

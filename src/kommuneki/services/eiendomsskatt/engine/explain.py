@@ -96,9 +96,9 @@ def contributions(
     X = valuation.X
     labels = [group_label(f) for f in model.features]
     groups = list(dict.fromkeys(labels))
-    G = np.zeros((len(model.features), len(groups)))
+    group_matrix = np.zeros((len(model.features), len(groups)))
     for i, lab in enumerate(labels):
-        G[i, groups.index(lab)] = 1.0
+        group_matrix[i, groups.index(lab)] = 1.0
     if method == "path":
         table, root_sum = _path_table(model, groups, labels)
         tree_ix = np.arange(table.shape[0])
@@ -121,16 +121,16 @@ def contributions(
             bias = np.full(len(part), root_sum)
         else:
             raw = model.booster.predict(part, pred_contrib=True, num_threads=threads)
-            bias, phi = raw[:, -1], raw[:, :-1] @ G
+            bias, phi = raw[:, -1], raw[:, :-1] @ group_matrix
         li = valuation.log_index[s : s + chunk]
         log_b = bias + li
         total = phi.sum(axis=1)
-        E = np.exp(log_b + total)
-        B = np.exp(log_b)
+        with_features = np.exp(log_b + total)
+        base_only = np.exp(log_b)
         small = np.abs(total) < 1e-12
-        lm = np.where(small, E, (E - B) / np.where(small, 1.0, total))
+        lm = np.where(small, with_features, (with_features - base_only) / np.where(small, 1.0, total))
         out[s : s + chunk] = phi * lm[:, None]
-        base[s : s + chunk] = B
+        base[s : s + chunk] = base_only
     return Contributions(base=base, groups=groups, kroner=out)
 
 

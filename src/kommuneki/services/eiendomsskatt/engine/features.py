@@ -57,7 +57,7 @@ def fit_price_index(frame: pd.DataFrame, *, trend_months: int = 12, min_sales: i
     groups: dict[int, int] = {}
     starts: list[int] = []
     acc = 0
-    for u, c in zip(uniq, counts):
+    for u, c in zip(uniq, counts, strict=False):
         if not starts or acc >= min_sales:
             starts.append(u)
             acc = 0

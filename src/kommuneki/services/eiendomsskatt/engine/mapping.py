@@ -255,9 +255,9 @@ def canonicalise(df: pd.DataFrame, mapping: Mapping, *, sales: bool) -> Cleaned:
     dup = df.duplicated(keep="first").to_numpy()
     if dup.any():
         first = {}
-        for line, key in zip(lines, map(tuple, df.astype(str).to_numpy())):
+        for line, key in zip(lines, map(tuple, df.astype(str).to_numpy()), strict=False):
             first.setdefault(key, line)
-        for line, key, d in zip(lines, map(tuple, df.astype(str).to_numpy()), dup):
+        for line, key, d in zip(lines, map(tuple, df.astype(str).to_numpy()), dup, strict=False):
             if d:
                 reasons.setdefault(int(line), ("duplicate", f"identisk med linje {first[key]}"))
     keep = ~out.index.isin(list(reasons))
@@ -300,7 +300,8 @@ def reject_off_market(cleaned: Cleaned, mask: pd.Series) -> Cleaned:
         {
             "line": int(line),
             "code": "off_market",
-            "reason": f"pris per m² mer enn {str(OFF_MARKET_FACTOR).replace('.', ',')} ganger unna områdets nivå "
+            "reason": f"pris per m² mer enn {str(OFF_MARKET_FACTOR).replace('.', ',')} ganger unna områdets "
+            f"nivå "
             "(mulig salg mellom nærstående eller feil i data)",
         }
         for line in lines

@@ -96,7 +96,7 @@ def price_bands(price: np.ndarray, edges: np.ndarray | None = None) -> tuple[np.
 
     labels = (
         [f"under {kr(edges[0])}"]
-        + [f"{kr(a)}–{kr(b)}" for a, b in zip(edges[:-1], edges[1:])]
+        + [f"{kr(a)}–{kr(b)}" for a, b in zip(edges[:-1], edges[1:], strict=False)]
         + [f"over {kr(edges[-1])}"]
     )
     return band, labels

@@ -66,7 +66,7 @@ def train_model(sales: Cleaned, *, level: float = 0.8) -> tuple[model_mod.Valuat
     step = max(1, len(late) // 2000)
     study["points"] = [
         [round(float(a)), round(float(b))]
-        for a, b in zip(late["price"].to_numpy()[::step], late["estimate"].to_numpy()[::step])
+        for a, b in zip(late["price"].to_numpy()[::step], late["estimate"].to_numpy()[::step], strict=False)
     ]
     return m, study
 

@@ -119,7 +119,7 @@ def _redact_paragraph(p, pattern: re.Pattern) -> int:
             # because matches are handled right to left
             new[k] = cur[:local_s] + (MARK if first else "") + cur[local_e:]
             first = False
-    for t, value in zip(nodes, new):
+    for t, value in zip(nodes, new, strict=False):
         t.text = value
         if value != value.strip():
             t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
