@@ -160,6 +160,7 @@ class ServiceSpec:
     requires: tuple[str, ...] = ()  # modules that must import for the service to register
     operator_actions: frozenset[str] = frozenset()  # own actions installation IT may do in any tenant
     has_pages: bool = True  # whether /<url_prefix> is its own page (linked from the menu)
+    package_name: str | None = None  # set by ``discover`` from the entry point
     # Overrides of the defaults derived from ``name``, only to keep addresses already published.
     cli_name: str | None = None
     url_prefix: str | None = None
@@ -169,7 +170,8 @@ class ServiceSpec:
 
     @property
     def package(self) -> str:
-        return f"kommuneki.services.{self.name}"
+        """The Python package the service lives in (set from its entry point; built-in by default)."""
+        return self.package_name or f"kommuneki.services.{self.name}"
 
     @property
     def command(self) -> str:
@@ -342,6 +344,8 @@ def discover(group: str = ENTRY_POINT_GROUP) -> ServiceRegistry:
             raise TypeError(f"entry point {entry.name!r} did not give a ServiceSpec")
         if spec.name != entry.name:
             raise ValueError(f"entry point {entry.name!r} names service {spec.name!r}")
+        if spec.package_name is None:
+            spec.package_name = entry.module.rsplit(":", 1)[0]
         problem = _missing_requirement(spec)
         if problem:
             registry.unavailable.append(Unavailable(spec.name, problem))

@@ -217,7 +217,7 @@ def export_tenant(
     }
 
 
-# Our fields -> the Algorithmic Transparency Standard v0.3.1 attributes (see docs/governance.md).
+# Our fields -> the Algorithmic Transparency Standard v0.3.1 attributes (see docs/services/governance.md).
 RISK_CATEGORY = {
     "minimal": "minimal risk",
     "begrenset": "limited risk",

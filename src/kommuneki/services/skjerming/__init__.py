@@ -186,6 +186,12 @@ def spec() -> ServiceSpec:
             "hjemler_version": "Hjemmelversjon",
             "masked": "Maskert",
             "mask": "Maske",
+            "id": "Id",
+            "internet_hjemmel": "Hjemmel på nett",
+            "internet_hjemmel_id": "Hjemmel på nett",
+            "public_role": "Offentlig rolle",
+            "sources": "Kilder",
+            "valid_from": "Gjelder fra",
         },
         register=RegisterFacts(
             aiact_answers={**OWN_SERVICE_ANSWERS, "area": "saksbehandling_arkiv", "individual": "aggregert"},
