@@ -510,7 +510,7 @@ def router() -> APIRouter:
                 offset=max(0, side - 1) * 50,
             )
         except ValueError:
-            raise InvalidInput("Sikkerhet må oppgis som et tall fra 0 til 100.")
+            raise InvalidInput("Sikkerhet må oppgis som et tall fra 0 til 100.") from None
         if alder.startswith("old"):
             f.older_than_hours = float(alder[3:])
         elif alder:
@@ -612,7 +612,7 @@ def router() -> APIRouter:
             until = datetime.fromisoformat(til) if til else None
             item_id = int(element) if element else None
         except ValueError:
-            raise InvalidInput("Ugyldig dato eller elementnummer.")
+            raise InvalidInput("Ugyldig dato eller elementnummer.") from None
         with platform.db.read_session(p.tenant_id) as session:
             rows = [
                 audit_dict(e)

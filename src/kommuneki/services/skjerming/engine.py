@@ -189,7 +189,7 @@ def assess(text: str, findings: list[Finding], *, day: date | None = None) -> As
         f.type in PERSONAL_IDS | LINKABLE - {"PERSON"} for f in findings
     )
     out: list[Assessed] = []
-    for i, f in enumerate(findings):
+    for f in findings:
         linked: list[int] = []
         if f.type == "SAERLIG_KATEGORI":
             context = identifies_person

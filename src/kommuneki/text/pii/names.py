@@ -36,7 +36,8 @@ ROLE_WORDS = frozenset(
     """
 ordfører ordføraren ordføreren varaordfører varaordføreren rådmann rådmannen kommunedirektør kommunedirektøren
 kommunalsjef kommunalsjefen statsråd statsråden statsminister statsministeren minister ministeren
-stortingsrepresentant stortingspresident fylkesordfører fylkesmann fylkesmannen statsforvalter statsforvaltaren
+stortingsrepresentant stortingspresident fylkesordfører fylkesmann fylkesmannen statsforvalter
+statsforvaltaren
 statsforvalteren direktør direktøren generaldirektør sjef sjefen administrerende adm. dir. konsernsjef
 styreleder styreleiar styreleiaren styrelederen leder leiar leiaren lederen nestleder partileder partileiar
 president presidenten visepresident kong kongen dronning dronningen prins prinsesse kronprins kronprinsesse
@@ -51,7 +52,8 @@ PUBLIC_ROLE_WORDS = frozenset(
     """
 ordfører ordføraren ordføreren varaordfører varaordføreren rådmann rådmannen kommunedirektør kommunedirektøren
 kommunalsjef kommunalsjefen statsråd statsråden statsminister statsministeren minister ministeren
-stortingsrepresentant stortingspresident fylkesordfører fylkesmann fylkesmannen statsforvalter statsforvaltaren
+stortingsrepresentant stortingspresident fylkesordfører fylkesmann fylkesmannen statsforvalter
+statsforvaltaren
 statsforvalteren utenriksminister finansminister justisminister helseminister kunnskapsminister
 forsvarsminister kulturminister næringsminister statssekretær statssekretæren riksadvokat sivilombud
 politimester politimesteren biskop biskopen kong kongen dronning dronningen kronprins kronprinsesse

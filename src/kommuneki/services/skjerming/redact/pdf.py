@@ -1,7 +1,8 @@
 """PDF: render every page, paint black boxes over the withheld characters, rebuild the PDF from the
 images. Nothing of the original file survives — not its text layer, fonts, metadata, annotations, form
 fields, attachments or JavaScript — only the painted pixels of the page content (annotations and form
-fields are not rendered: their text is not in the text layer, so it could not be located and painted). A text layer is added back by Tesseract
+fields are not rendered: their text is not in the text layer, so it could not be located and painted).
+A text layer is added back by Tesseract
 reading the redacted images (so it can only hold what is visible), or left out.
 
 Character boxes come from :func:`kommuneki.ingest.pdf.pdf_layout`: PDFium's character boxes for pages
