@@ -38,7 +38,7 @@ def progress(message: str) -> None:
 
 def get_platform(ctx: click.Context):
     """The Platform for this invocation, built once (database upgraded on first use)."""
-    from .core.platform import Platform
+    from .bootstrap import build_platform
 
     root = ctx.find_root()
     root.ensure_object(dict)
@@ -47,7 +47,7 @@ def get_platform(ctx: click.Context):
             settings = load_settings(**root.obj.get("overrides", {}))
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from exc
-        platform = Platform.from_settings(settings)
+        platform = build_platform(settings)  # the registry the commands were mounted from
         platform.upgrade_db()
         root.obj["platform"] = platform
         root.call_on_close(platform.close)

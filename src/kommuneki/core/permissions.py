@@ -124,7 +124,7 @@ class Policy:
 
     def can(self, principal: Principal, action: str, service: str | None = None) -> bool:
         allowed = self.allowed_roles(action, service)
-        if principal.via == "cli" and principal.user_id is None:
+        if principal.at_shell:
             return True  # the one CLI rule: the operator at the server's shell already has the database
         if principal.is_operator and action in self.operator_actions:
             return True
@@ -153,6 +153,11 @@ class Principal:
         if self.user_id is not None:
             return f"user:{self.user_id}"
         return "cli"
+
+    @property
+    def at_shell(self) -> bool:
+        """The operator at the server's shell (the CLI, no signed-in user)."""
+        return self.via == "cli" and self.user_id is None
 
     def can(self, action: str, *, service: str | None = None) -> bool:
         return self.policy.can(self, action, service)

@@ -25,9 +25,6 @@ from . import audit
 ENTRY_POINT_GROUP = "kommuneki.services"
 LEGAL_BASIS_CAPABILITY = "register.legal_basis_for_training"
 
-# The core actions a role can be granted (see core/permissions.py, CORE_RIGHTS).
-REVIEW_ACTIONS = ("queue.read", "suggestion.decide", "item.read")
-
 
 @cache
 def resolve(target: str) -> Any:
@@ -220,10 +217,6 @@ class ServiceSpec:
     def kind(self, name: str) -> SuggestionKind | None:
         return next((k for k in self.kinds if k.name == name), None)
 
-    def reviewer_roles_for(self, action: str) -> frozenset[str] | None:
-        """The narrowing this service applies to a core review action (None: no narrowing)."""
-        return self.reviewer_roles if action in REVIEW_ACTIONS else None
-
 
 @dataclass(frozen=True)
 class Unavailable:
@@ -251,6 +244,11 @@ class ServiceRegistry:
     def register(self, spec: ServiceSpec) -> None:
         if spec.name in self._services:
             raise ValueError(f"service {spec.name!r} registered twice")
+        for relaxation in spec.header_relaxations:
+            if not relaxation.path_prefix.startswith((spec.pages_prefix, spec.api_path)):
+                raise ValueError(
+                    f"{spec.name!r} relaxes headers outside its own routes: {relaxation.path_prefix}"
+                )
         for event in spec.audit_events:
             if not event.name.startswith(spec.event_prefix):
                 raise ValueError(f"audit event {event.name!r} of {spec.name!r} lacks its prefix")
@@ -270,17 +268,9 @@ class ServiceRegistry:
     def names(self) -> list[str]:
         return list(self._services)
 
-    def kind(self, kind_name: str) -> SuggestionKind | None:
-        service = kind_name.split(".", 1)[0]
-        spec = self._services.get(service)
-        return spec.kind(kind_name) if spec else None
-
     def queue_kinds_excluded(self) -> list[str]:
         """Kinds that are recorded but never shown in the review queue."""
         return [k.name for spec in self for k in spec.kinds if not k.in_review_queue]
-
-    def panels_for(self, slot: str) -> list[PanelSpec]:
-        return [panel for spec in self for panel in spec.panels if panel.slot == slot]
 
     def capability(self, name: str) -> Any | None:
         """What some registered service offers under ``name`` (None when no service offers it)."""

@@ -56,8 +56,3 @@ def submit(
         result_url=result_url,
         failure_url=failure_url,
     )
-
-
-def scheduled(platform: Platform) -> list[tuple[str, int]]:
-    """Every declared schedule: (task name, seconds between runs), for the runner that keeps time."""
-    return [(task.name, task.every_s) for spec in platform.registry for task in spec.tasks if task.every_s]

@@ -44,11 +44,7 @@ def security_headers(path: str, registry) -> tuple[str, str]:
     for spec in registry:
         for relaxation in spec.header_relaxations:
             if not path.startswith(relaxation.path_prefix):
-                continue
-            if not relaxation.path_prefix.startswith(
-                spec.pages_prefix
-            ) and not relaxation.path_prefix.startswith(spec.api_path):
-                continue  # a service relaxes only its own routes
+                continue  # the registry refused any prefix outside the service's own routes
             permissions.update(relaxation.permissions_policy)
             directives.update(relaxation.csp)
     policy = ", ".join(f"{name}={value}" for name, value in permissions.items())
