@@ -29,6 +29,9 @@ from kommuneki.core.platform import Platform
 
 PG_ADMIN_URL = os.environ.get("KOMMUNEKI_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Jobs run in a thread of the test process unless a test asks for the task queue (tests/core/test_queue.py
+# starts real worker processes on SQLite, Redis and PostgreSQL brokers).
+os.environ.setdefault("KOMMUNEKI_TASK_QUEUE", "thread")
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 

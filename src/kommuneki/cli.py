@@ -47,25 +47,58 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
 # --- server ---------------------------------------------------------------------------------------
 
 
-@main.command(help="Start webserveren.")
+@main.command(help="Start webserveren (og én arbeider for bakgrunnsjobber, hvis ikke --no-worker).")
 @click.option("--host", default=None, help="Adresse (standard fra KOMMUNEKI_HOST).")
 @click.option("--port", type=int, default=None, help="Port (standard fra KOMMUNEKI_PORT).")
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Ikke start en arbeider ved siden av webserveren (delt installasjon: kjør `kommuneki worker`).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, no_worker: bool) -> None:
     import uvicorn
 
+    from .core.queue import uses_queue
     from .web.app import create_app
+    from .workers import WorkerProcess
 
     platform = get_platform(ctx)
     s = platform.settings
+    worker = None
+    if uses_queue(s) and not no_worker:
+        worker = WorkerProcess(ctx.obj.get("overrides", {}))
+        worker.start()
+        progress("En arbeider for bakgrunnsjobber er startet.")
     progress(f"kommuneki kjører på http://{host or s.host}:{port or s.port}/ (API-dokumentasjon: /docs)")
-    uvicorn.run(
-        create_app(platform=platform),
-        host=host or s.host,
-        port=port or s.port,
-        log_level=s.log_level.lower(),
-        proxy_headers=True,
-    )
+    try:
+        uvicorn.run(
+            create_app(platform=platform),
+            host=host or s.host,
+            port=port or s.port,
+            log_level=s.log_level.lower(),
+            proxy_headers=True,
+        )
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+@main.command(help="Kjør bakgrunnsjobber fra køen (til Ctrl+C; jobber som kjører, blir ferdige).")
+@click.option("--threads", type=int, default=1, show_default=True, help="Jobber samtidig i denne prosessen.")
+@click.pass_context
+@domain_errors
+def worker(ctx: click.Context, threads: int) -> None:
+    import logging
+
+    from .core.queue import Worker, uses_queue
+
+    platform = get_platform(ctx)
+    if not uses_queue(platform.settings):
+        raise InvalidInput("KOMMUNEKI_TASK_QUEUE er «thread»: da finnes ingen kø å hente jobber fra.")
+    logging.basicConfig(level=platform.settings.log_level.upper())
+    progress(f"Arbeideren henter jobber fra køen ({platform.settings.task_queue}).")
+    Worker(platform, threads=threads).run()
 
 
 @main.command(help="Last inn demokommunen (idempotent) og start webserveren.")

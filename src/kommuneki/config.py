@@ -64,6 +64,22 @@ class Settings(BaseSettings):
         "login_window_s before further attempts are refused (HTTP 429).",
     )
     login_window_s: int = Field(900, description="Window for counting failed logins, in seconds.")
+    task_queue: str = Field(
+        "sqlite",
+        description="Where background jobs wait for a worker (docs/adr/0006-task-queue.md): sqlite (a file "
+        "<data_dir>/queue.sqlite3; `kommuneki serve` starts one worker beside the web server), "
+        "redis://host:port/db or postgresql://user@host/db for a shared installation (run `kommuneki "
+        "worker` on each machine), or thread (no queue: a job runs in a thread of the process that "
+        "started it; for tests and one-off commands).",
+    )
+    job_stale_after_s: int = Field(
+        60,
+        description="A running job whose worker has sent no heartbeat for this many seconds is taken "
+        "to have died: it is put back on the queue (at most two retries), then failed with the reason.",
+    )
+    job_retry_delay_s: float = Field(
+        30.0, description="Wait before a died job's first retry, in seconds; doubled for the second."
+    )
     oidc_issuer: str | None = Field(
         None,
         description="OpenID Connect issuer URL (Entra ID: "
@@ -89,6 +105,13 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "KOMMUNEKI_SECRET_KEY is missing or a placeholder. In production mode set it to a long "
                 "random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+            )
+        if self.task_queue not in ("sqlite", "thread") and not self.task_queue.startswith(
+            ("redis://", "rediss://", "unix://", "postgresql://", "postgres://")
+        ):
+            raise ConfigError(
+                f"KOMMUNEKI_TASK_QUEUE={self.task_queue!r} is not a queue: use sqlite, thread, "
+                "redis://host:port/db or postgresql://user@host/db."
             )
         return self
 

@@ -137,7 +137,21 @@ EVENTS: dict[str, EventType] = {
         _e("audit.exported", "The audit log (or part of it) was exported.", "scope", "entries"),
         _e("data.exported", "Data was exported from a service.", "service", "what", "rows"),
         _e("job.started", "A background job was started.", "job_id", "service"),
-        _e("job.finished", "A background job ended (done or failed).", "job_id", "service", "state"),
+        _e(
+            "job.finished",
+            "A background job ended (done, failed or cancelled).",
+            "job_id",
+            "service",
+            "state",
+        ),
+        _e(
+            "job.retried",
+            "A job whose worker stopped was put back on the queue.",
+            "job_id",
+            "service",
+            "attempt",
+        ),
+        _e("job.cancelled", "A user asked for a background job to stop.", "job_id"),
     ]
 }
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from . import audit
+from . import audit, queue
 from .db import utcnow
 from .errors import DomainError, NotFound
 from .models import Job
@@ -42,7 +42,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("kommuneki.jobs")
 
 RUNNING, DONE, FAILED, INTERRUPTED = "running", "done", "failed", "interrupted"
-STATE_LABELS = {RUNNING: "Pågår", DONE: "Ferdig", FAILED: "Feilet", INTERRUPTED: "Avbrutt"}
+QUEUED, CANCELLED = "queued", "cancelled"  # jobs on the task queue (core/queue.py)
+ACTIVE = (QUEUED, RUNNING)
+STATE_LABELS = {
+    QUEUED: "I kø",
+    RUNNING: "Pågår",
+    DONE: "Ferdig",
+    FAILED: "Feilet",
+    INTERRUPTED: "Avbrutt",
+    CANCELLED: "Stoppet av bruker",
+}
 HEARTBEAT_S = 10.0
 STALE_AFTER = timedelta(minutes=2)
 DB_PROGRESS_EVERY_S = 1.0
@@ -176,6 +185,7 @@ def _run(
     shared_db = platform.db.dialect != "sqlite"
     stop = threading.Event()
     last_write = [0.0]
+    last_cancel_check = [time.monotonic()]
 
     def write(**values: Any) -> None:
         try:
@@ -186,6 +196,10 @@ def _run(
 
     def report(fraction: float, message: str | None = None) -> None:
         changed = platform.jobs.update(job_id, fraction, message)
+        if time.monotonic() - last_cancel_check[0] >= 1.0:
+            last_cancel_check[0] = time.monotonic()
+            if queue.cancel_requested(platform, tenant_id, job_id):
+                raise queue.JobCancelled()
         if shared_db and (changed or time.monotonic() - last_write[0] >= DB_PROGRESS_EVERY_S):
             last_write[0] = time.monotonic()
             live = platform.jobs.get(job_id) or {}
@@ -212,6 +226,8 @@ def _run(
                 "result": result,
                 "result_url": url,
             }
+        except queue.JobCancelled:
+            final = {"state": CANCELLED, "error": queue.CANCELLED_MESSAGE}
         except DomainError as exc:
             final = {"state": FAILED, "error": exc.message}
         except Exception:  # noqa: BLE001 - any failure must end the job, not leave it running
@@ -219,7 +235,7 @@ def _run(
             final = {"state": FAILED, "error": INTERNAL_ERROR}
         finally:
             stop.set()
-        if final["state"] == FAILED:
+        if final["state"] in (FAILED, CANCELLED):
             live = platform.jobs.get(job_id) or {}
             final.update(progress=live.get("progress", 0.0), message=live.get("message", ""))
             if failure_url:
@@ -276,6 +292,8 @@ def get(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
     # state before leaving the live set, so "running in the row, not live" then means it is gone.
     live = platform.jobs.get(job_id)
     d = _row(platform, tenant_id, job_id)
+    if d.pop("on_queue"):
+        return _queued(platform, d)
     if d["state"] == RUNNING and live is None:
         live = platform.jobs.get(job_id)  # started after the first look
         if live is None:
@@ -289,9 +307,29 @@ def get(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
             or datetime.now(timezone.utc) - d["updated_at"] > STALE_AFTER
         ):
             d.update(state=INTERRUPTED, error=INTERRUPTED_MESSAGE)
+    return _labelled(d)
+
+
+def _labelled(d: dict[str, Any]) -> dict[str, Any]:
+    d.pop("run_token", None)
     d["updated_at"] = _iso(d["updated_at"])
     d["state_label"] = STATE_LABELS.get(d["state"], d["state"])
+    d["active"] = d["state"] in ACTIVE
     return d
+
+
+def _queued(platform: "Platform", d: dict[str, Any]) -> dict[str, Any]:
+    """A job run by a worker: the row, with the progress its worker last sent (the reaper, not this
+    process, decides when a silent worker has died)."""
+    if d["state"] == RUNNING:
+        seen = platform.task_queue.progress(d["id"])
+        if seen and seen.get("token") == d["run_token"]:
+            d.update(
+                progress=float(seen.get("progress") or 0.0),
+                message=seen.get("message") or d["message"],
+                updated_at=datetime.fromtimestamp(float(seen.get("beat") or 0), timezone.utc),
+            )
+    return _labelled(d)
 
 
 def _row(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
@@ -313,20 +351,24 @@ def _row(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
             "created_at": _iso(job.created_at),
             "updated_at": _aware(job.updated_at),
             "finished_at": _iso(job.finished_at),
+            "on_queue": job.task is not None,
+            "run_token": job.run_token,
+            "attempts": job.attempts,
+            "cancel_requested": bool(job.cancel_requested),
         }
 
 
 def running(platform: "Platform", tenant_id: int, service: str) -> int | None:
-    """The id of a job of ``service`` still running for the tenant (live here, or with a fresh heartbeat
-    on a shared database), or None."""
+    """The id of a job of ``service`` still queued or running for the tenant (live here, on a worker, or
+    with a fresh heartbeat on a shared database), or None."""
     with platform.db.read_session(tenant_id) as session:
         ids = list(
             session.scalars(
-                select(Job.id).where(Job.service == service, Job.state == RUNNING).order_by(Job.id.desc())
+                select(Job.id).where(Job.service == service, Job.state.in_(ACTIVE)).order_by(Job.id.desc())
             )
         )
     for job_id in ids:
-        if get(platform, tenant_id, job_id)["state"] == RUNNING:
+        if get(platform, tenant_id, job_id)["active"]:
             return job_id
     return None
 
@@ -346,19 +388,22 @@ def public_dict(job: dict[str, Any]) -> dict[str, Any]:
             "error",
             "created_at",
             "finished_at",
+            "attempts",
+            "cancel_requested",
         )
     }
 
 
 def wait(platform: "Platform", tenant_id: int, job_id: int, timeout: float = 120.0) -> dict[str, Any]:
     """Block until the job has ended (for tests and the CLI); raises TimeoutError after ``timeout`` s."""
+    # (a job on the task queue is polled: its worker may be on another machine)
     deadline = time.monotonic() + timeout
     live = platform.jobs.get(job_id)
     if live is not None and live["thread"] is not None:
         live["thread"].join(timeout)
     while True:
         job = get(platform, tenant_id, job_id)
-        if job["state"] != RUNNING:
+        if not job["active"]:
             return job
         if time.monotonic() > deadline:
             raise TimeoutError(f"job {job_id} still running after {timeout} s")
@@ -371,3 +416,13 @@ def authorize_job(platform: "Platform", principal: Principal, job: dict[str, Any
     (for eiendomsskatt: the eiendomsskatt office and admin)."""
     spec = platform.registry.get(job["service"])
     authorize(principal, "queue.read", service=spec.name if spec else None, policy=platform.policy)
+
+
+def cancel(platform: "Platform", principal: Principal, job_id: int) -> dict[str, Any]:
+    """Ask for the job to stop (whoever may see it may stop it); returns the job as :func:`get` does.
+    A queued job stops at once; a running one at its next progress step, its work rolled back."""
+    job = get(platform, principal.tenant_id, job_id)
+    authorize_job(platform, principal, job)
+    if job["active"]:
+        queue.cancel(platform, principal.tenant_id, job_id, actor=principal.actor)
+    return get(platform, principal.tenant_id, job_id)

@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, TenantScoped, utcnow
@@ -235,7 +235,8 @@ class Job(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     service: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(20), default="running")  # running | done | failed | interrupted
+    # queued | running | done | failed | cancelled | interrupted
+    state: Mapped[str] = mapped_column(String(20), default="running", index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0–1
     message: Mapped[str] = mapped_column(Text, default="")  # the current step
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -245,6 +246,13 @@ class Job(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)  # heartbeat while running
     finished_at: Mapped[datetime | None] = mapped_column()
+    # on a task queue (core/queue.py): what a worker runs, how often it was tried, which run owns it
+    task: Mapped[str | None] = mapped_column(String(120))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    run_token: Mapped[str | None] = mapped_column(String(64))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    failure_url: Mapped[str | None] = mapped_column(String(500))
 
 
 class ModelVersion(Base):

@@ -3,11 +3,13 @@ the app factory or the CLI and passed to whoever needs them (no module-level glo
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -18,6 +20,9 @@ from .items import BlobStore
 from .jobs import LiveJobs
 from .permissions import Policy
 from .registry import ServiceRegistry, ServiceSpec, discover
+
+if TYPE_CHECKING:
+    from .queue import TaskQueue
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -73,6 +78,13 @@ class Platform:
             registry=registry if registry is not None else discover(),
             installation_id=id_file.read_text().strip(),
         )
+
+    @functools.cached_property
+    def task_queue(self) -> TaskQueue:
+        """The task queue of this installation (``core/queue.py``); made on first use."""
+        from .queue import TaskQueue
+
+        return TaskQueue(self.settings)
 
     @property
     def policy(self) -> Policy:

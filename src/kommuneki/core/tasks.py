@@ -3,9 +3,10 @@
 A service declares its tasks in its spec (``TaskSpec``: a name, a ``"module:function"`` target, a
 Norwegian title, optionally a schedule). It submits one with a JSON-able payload; the platform records a
 job (``/jobber/{id}`` shows its progress) and runs ``target(platform, tenant_id, payload, report)``.
-Today the runner is the in-process thread runner of ``core/jobs.py``; the scale-out issue replaces it with
-worker processes on a task queue behind this same call, without touching a service. Because a payload
-may cross a process boundary then, it must be plain JSON (ids, not objects): :func:`submit` checks that.
+The runner is chosen by the setting ``task_queue``: a worker process on a task queue (``core/queue.py``;
+the default, also in the embedded installation), or — ``thread`` — a thread of the submitting process
+(``core/jobs.py``). Because a payload crosses a process boundary, it must be plain JSON (ids, not
+objects), and ``result_url`` a plain path: :func:`submit` checks both.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import jobs
+from . import jobs, queue
 from .errors import InvalidInput
 from .registry import resolve
 
@@ -40,8 +41,22 @@ def submit(
         json.dumps(payload)
     except (TypeError, ValueError) as exc:
         raise InvalidInput("Oppgaven kan bare få enkle verdier (JSON).") from exc
-    target = resolve(spec.target)
     service = task.split(".", 1)[0]
+    if queue.uses_queue(platform.settings):
+        if callable(result_url):
+            raise ValueError("result_url must be a plain path when jobs run on a task queue")
+        return queue.submit(
+            platform,
+            tenant_id,
+            task=task,
+            service=service,
+            title=spec.title,
+            actor=actor,
+            payload=payload,
+            result_url=result_url,
+            failure_url=failure_url,
+        )
+    target = resolve(spec.target)
 
     def work(report: jobs.Report) -> Any:
         return target(platform, tenant_id, payload, report)

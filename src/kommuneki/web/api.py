@@ -522,6 +522,14 @@ def router() -> APIRouter:
         jobs.authorize_job(platform, p, job)
         return jobs.public_dict(job)
 
+    @r.post(
+        "/jobs/{job_id}/cancel",
+        tags=["jobs"],
+        summary="Stop a queued or running job (a running one stops at its next step, its work rolled back)",
+    )
+    def cancel_job(job_id: int, request: Request, p: Principal = Depends(current_principal)):
+        return jobs.public_dict(jobs.cancel(get_platform(request), p, job_id))
+
     # --- registries ------------------------------------------------------------------------------
     @r.get("/services", tags=["registry"], summary="Registered services and their suggestion kinds")
     def list_services(request: Request, p: Principal = Depends(current_principal)):

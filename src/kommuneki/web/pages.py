@@ -73,6 +73,8 @@ EVENT_LABELS_NB = {
     "data.exported": "Data eksportert",
     "job.started": "Jobb startet",
     "job.finished": "Jobb avsluttet",
+    "job.retried": "Jobb satt i kø igjen",
+    "job.cancelled": "Jobb bedt stoppet",
 }
 EVENT_LABELS = {name: e.description for name, e in audit.EVENTS.items()}
 AGE_CHOICES = {
@@ -692,6 +694,19 @@ def router() -> APIRouter:
         )
         resp.headers["Cache-Control"] = "no-store"
         return resp
+
+    @r.post("/jobber/{job_id:int}/avbryt")
+    def job_cancel(job_id: int, request: Request, p: Principal = Depends(page_principal)):
+        """Stop a queued or running job (a running one stops at its next step; its work is rolled back)."""
+        job = jobs.cancel(get_platform(request), p, job_id)
+        said = (
+            "Jobben er stoppet."
+            if job["state"] == jobs.CANCELLED
+            else "Jobben stopper ved neste steg."
+            if job["active"]
+            else "Jobben var allerede avsluttet."
+        )
+        return redirect(f"/jobber/{job_id}", ("info", said), request)
 
     @r.get("/jobber/{job_id:int}/resultat")
     def job_result(job_id: int, request: Request, p: Principal = Depends(page_principal)):

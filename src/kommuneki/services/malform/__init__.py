@@ -3,7 +3,7 @@ worked example of the service contract)."""
 
 from __future__ import annotations
 
-from ...core.registry import OWN_SERVICE_ANSWERS, RegisterFacts, ServiceSpec, SuggestionKind
+from ...core.registry import OWN_SERVICE_ANSWERS, RegisterFacts, ServiceSpec, SuggestionKind, TaskSpec
 from . import engine
 
 EXPLANATION_SCHEMA = {
@@ -50,6 +50,14 @@ def spec() -> ServiceSpec:
         cards="kommuneki.services.malform.engine:model_cards",
         demo="kommuneki.services.malform.demo:load",
         has_pages=False,
+        # a batch of stored documents, analysed by a worker (the worked example of a queued task)
+        tasks=[
+            TaskSpec(
+                "malform.analyse_batch",
+                "kommuneki.services.malform.service:analyse_batch_task",
+                "Målform for en bunke dokumenter",
+            )
+        ],
         register=RegisterFacts(
             aiact_answers={**OWN_SERVICE_ANSWERS, "area": "saksbehandling_arkiv", "individual": "aggregert"},
             summary_nb="Foreslår om et dokument er skrevet på bokmål, nynorsk eller engelsk, så vi kan svare "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, UploadFile
 
+from ...core import jobs, tasks
+from ...core.errors import InvalidInput
 from ...core.permissions import Principal, authorize
 from ...web.deps import current_principal, read_upload
 from . import service
@@ -23,5 +25,34 @@ def router() -> APIRouter:
             filename=file.filename,
             actor=principal.actor,
         )
+
+    @r.post(
+        "/batches",
+        status_code=202,
+        summary="Store a batch of documents and find their målform in a background job",
+    )
+    async def batch(
+        request: Request, files: list[UploadFile], principal: Principal = Depends(current_principal)
+    ):
+        authorize(principal, "item.create", service="malform")
+        if not files:
+            raise InvalidInput("Send minst ett dokument.")
+        platform = request.app.state.platform
+        stored = []
+        for file in files:  # every file is stored before any is read
+            data = await read_upload(request, file)
+            stored.append(
+                service.store_document(
+                    platform, principal.tenant_id, data, filename=file.filename, actor=principal.actor
+                )
+            )
+        job_id = tasks.submit(
+            platform,
+            principal.tenant_id,
+            service.BATCH_TASK,
+            {"item_ids": stored, "actor": principal.actor},
+            actor=principal.actor,
+        )
+        return {"job": jobs.public_dict(jobs.get(platform, principal.tenant_id, job_id)), "item_ids": stored}
 
     return r

@@ -4,13 +4,15 @@
 // page has an "Oppdater" link instead.
 (function () {
   var root = document.getElementById("jobb");
-  if (!root || root.getAttribute("data-state") !== "running" || !window.fetch) return;
+  var active = {queued: true, running: true};
+  if (!root || !active[root.getAttribute("data-state")] || !window.fetch) return;
   var id = root.getAttribute("data-id");
   var bar = document.getElementById("jobb-fremdrift");
   var percent = document.getElementById("jobb-prosent");
   var step = document.getElementById("jobb-steg");
   var state = document.getElementById("jobb-tilstand");
-  var labels = {running: "Pågår", done: "Ferdig", failed: "Feilet", interrupted: "Avbrutt"};
+  var labels = {queued: "I kø", running: "Pågår", done: "Ferdig", failed: "Feilet", interrupted: "Avbrutt",
+                cancelled: "Stoppet av bruker"};
   var lastMessage = step.textContent;
   var misses = 0;
 
@@ -21,7 +23,7 @@
     percent.textContent = p + " %";
     state.textContent = labels[job.state] || job.state;
     state.className = "status job-" + job.state;
-    if (job.state === "running") {
+    if (active[job.state]) {
       if (job.message && job.message !== lastMessage) {
         lastMessage = job.message;
         step.textContent = job.message;
