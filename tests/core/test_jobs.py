@@ -223,6 +223,8 @@ def test_who_may_see_a_job_api_and_page(platform):
             "error",
             "created_at",
             "finished_at",
+            "attempts",
+            "cancel_requested",
         }
         assert (
             body["state"] == "running" and body["progress"] == 0.25 and body["message"] == "Trener modellen …"

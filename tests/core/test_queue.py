@@ -95,6 +95,9 @@ def queued(request, tmp_path):
             process.kill()
         process.wait(10)
         if process.stderr:
+            said = process.stderr.read().decode(errors="replace")
+            if "Traceback" in said:
+                print(said[-4000:])  # shown with a failing test
             process.stderr.close()
     platform.task_queue.huey.flush()
     platform.close()
@@ -142,7 +145,7 @@ def test_a_worker_process_runs_the_job_and_the_page_shows_its_end(queued):
 
 def test_a_worker_killed_mid_task_is_replaced_and_nothing_is_lost_or_doubled(queued):
     tenant_id = _tenant(queued)
-    ids = _batch(queued, tenant_id, 160, size=40)
+    ids = _batch(queued, tenant_id, 40, size=10)
     job_id = _submit(queued, tenant_id, ids)
     first = queued.start_worker()
     deadline = time.monotonic() + 90

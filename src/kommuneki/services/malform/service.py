@@ -101,7 +101,7 @@ def analyse_batch_task(platform: Platform, tenant_id: int, payload: dict[str, An
             item = session.scalar(
                 select(items.Item)
                 .where(items.Item.id == item_id, items.Item.service == SERVICE)
-                .with_for_update()
+                .with_for_update(of=items.Item)
             )
             if item is None or item.state != "received":
                 skipped += 1
