@@ -321,3 +321,37 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_the_job_page_shows_a_queued_job_and_its_stop_button_stops_it(sqlite_queued):
+    import re
+
+    from kommuneki.core.models import User
+    from kommuneki.web.app import create_app
+    from tests.conftest import login_client
+
+    platform = sqlite_queued
+    tenant_id = _tenant(platform)
+    with platform.db.installation_session() as session:
+        user = accounts.create_user(
+            session, username="kari", password="et-passord-for-ko", actor="t", via="t"
+        )
+    with platform.db.tenant_session(tenant_id) as session:
+        accounts.grant_role(session, tenant_id, session.get(User, user.id), "saksbehandler", actor="test")
+    job_id = _submit(platform, tenant_id, _batch(platform, tenant_id, 1))
+    client = login_client(create_app(platform=platform), "kari", "et-passord-for-ko")
+    try:
+        page = client.get(f"/jobber/{job_id}")
+        assert page.status_code == 200
+        assert "I kø" in page.text and "Venter på en ledig arbeider" in page.text
+        assert "Stopp jobben" in page.text and 'src="/static/jobs.js"' in page.text
+        assert client.get(f"/jobber/{job_id}/avbryt").status_code == 405  # a GET never stops a job
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        stopped = client.post(f"/jobber/{job_id}/avbryt", data={"csrf_token": token}, follow_redirects=True)
+        assert stopped.status_code == 200
+        assert "Jobben er stoppet." in stopped.text and "Stoppet av bruker" in stopped.text
+        assert "Stopp jobben" not in stopped.text
+        api = client.get(f"/api/v1/jobs/{job_id}").json()
+        assert api["state"] == "cancelled" and api["cancel_requested"] is True
+    finally:
+        client.close()
