@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jsonschema
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -100,6 +100,145 @@ def check_value(kind: Any, value: Any, what: str = "Verdien") -> None:
             )
 
 
+def _check_proposal(kind: Any, proposal: Proposal) -> None:
+    if not 0.0 <= proposal.confidence <= 1.0:
+        raise InvalidInput("Sikkerheten må være mellom 0 og 1.")
+    for schema in (EXPLANATION_BASE_SCHEMA, kind.explanation_schema):
+        validator = _validator(schema)
+        if validator.is_valid(proposal.explanation):  # the common case, without collecting errors
+            continue
+        error = jsonschema.exceptions.best_match(validator.iter_errors(proposal.explanation))
+        raise InvalidInput(f"Forklaringen følger ikke skjemaet for {proposal.kind}: {error.message}")
+    check_value(kind, proposal.value, "Den foreslåtte verdien")
+
+
+def suggest_many(
+    session: Session,
+    registry: ServiceRegistry,
+    tenant_id: int,
+    service: str,
+    proposals: list[tuple[Proposal, int | None]],
+    *,
+    actor: str = "system",
+) -> list[int]:
+    """Record many suggestions of one service at once (bulk work: a valuation's review queue): the same
+    rows, supersessions and audit entries as :func:`suggest` one by one, in a few statements. Each
+    proposal is checked as :func:`suggest` checks it. A kind the tenant automates falls back to
+    :func:`suggest` one by one (its decisions need the full path). Returns the ids, in order."""
+    if session.info.get("tenant_id") != tenant_id:
+        raise ValueError("suggest_many needs a session of the same tenant")
+    spec = registry.get(service)
+    if spec is None:
+        raise InvalidInput(f"Ukjent tjeneste: {service}")
+    if not proposals:
+        return []
+    kinds = {}
+    for proposal, _item_id in proposals:
+        kind = kinds.get(proposal.kind) or spec.kind(proposal.kind)
+        if kind is None:
+            raise InvalidInput(f"Tjenesten {service} kjenner ikke forslagstypen {proposal.kind}")
+        kinds[proposal.kind] = kind
+        _check_proposal(kind, proposal)
+    automated = {
+        name
+        for name, kind in kinds.items()
+        if kind.automatable
+        and session.scalar(
+            select(AutomationPolicy.id).where(
+                AutomationPolicy.service == service,
+                AutomationPolicy.kind == name,
+                AutomationPolicy.enabled.is_(True),
+            )
+        )
+        is not None
+    }
+    if automated:
+        return [
+            suggest(session, registry, tenant_id, service, proposal, item_id=item_id, actor=actor).id
+            for proposal, item_id in proposals
+        ]
+    session.flush()
+    item_ids = sorted({item_id for _p, item_id in proposals if item_id is not None})
+    older: dict[tuple[int, str], list[int]] = {}
+    for start in range(0, len(item_ids), 500):
+        part = item_ids[start : start + 500]
+        for sid, item_id, kind_name in session.execute(
+            select(Suggestion.id, Suggestion.item_id, Suggestion.kind).where(
+                Suggestion.item_id.in_(part),
+                Suggestion.service == service,
+                Suggestion.status == SuggestionStatus.PENDING.value,
+            )
+        ):
+            older.setdefault((item_id, kind_name), []).append(sid)
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "item_id": item_id,
+            "service": service,
+            "kind": proposal.kind,
+            "value": proposal.value,
+            "confidence": float(proposal.confidence),
+            "explanation": proposal.explanation,
+            "model_name": proposal.model_name,
+            "model_version": proposal.model_version,
+            "input_hash": proposal.input_hash,
+            "cpu_ms": proposal.cpu_ms,
+        }
+        for proposal, item_id in proposals
+    ]
+    ids: list[int] = []
+    for start in range(0, len(rows), 1000):
+        ids += session.scalars(
+            insert(Suggestion).returning(Suggestion.id, sort_by_parameter_order=True),
+            rows[start : start + 1000],
+        ).all()
+    entries = []
+    superseded = []
+    latest: dict[tuple[int, str], int] = {}
+    for sid, (proposal, item_id) in zip(ids, proposals, strict=True):
+        entries.append(
+            {
+                "event": "suggestion.created",
+                "actor": actor,
+                "subject": ("suggestion", sid),
+                "item_id": item_id,
+                "service": service,
+                "kind": proposal.kind,
+                "model": proposal.model_name,
+                "model_version": proposal.model_version,
+                "input_hash": proposal.input_hash,
+                "confidence": round(float(proposal.confidence), 6),
+                "value_sha256": audit.sha256_text(proposal.value),
+                "explanation_sha256": audit.sha256_text(proposal.explanation),
+                "cpu_ms": round(proposal.cpu_ms, 3),
+            }
+        )
+        if item_id is None:
+            continue
+        key = (item_id, proposal.kind)
+        previous = older.pop(key, [])
+        if key in latest:  # the same item twice in the batch: the later one supersedes the earlier
+            previous.append(latest[key])
+        latest[key] = sid
+        for old_id in previous:
+            superseded.append(
+                {"id": old_id, "status": SuggestionStatus.SUPERSEDED.value, "superseded_by_id": sid}
+            )
+            entries.append(
+                {
+                    "event": "suggestion.superseded",
+                    "actor": actor,
+                    "subject": ("suggestion", old_id),
+                    "item_id": item_id,
+                    "by": sid,
+                }
+            )
+    if superseded:
+        session.execute(update(Suggestion), superseded)
+    audit.record_many(session, tenant_id, entries)
+    return ids
+
+
 def suggest(
     session: Session,
     registry: ServiceRegistry,
@@ -121,11 +260,7 @@ def suggest(
         raise InvalidInput(f"Tjenesten {service} kjenner ikke forslagstypen {proposal.kind}")
     if not 0.0 <= proposal.confidence <= 1.0:
         raise InvalidInput("Sikkerheten må være mellom 0 og 1.")
-    for schema in (EXPLANATION_BASE_SCHEMA, kind.explanation_schema):
-        error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(proposal.explanation))
-        if error is not None:
-            raise InvalidInput(f"Forklaringen følger ikke skjemaet for {proposal.kind}: {error.message}")
-    check_value(kind, proposal.value, "Den foreslåtte verdien")
+    _check_proposal(kind, proposal)
     s = Suggestion(
         tenant_id=tenant_id,
         item_id=item_id,

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 
 from ...core import audit, items, modelreg, suggestions
 from ...core.errors import InvalidInput, NotFound
@@ -370,97 +370,110 @@ def _record(
         )
         session.add(run)
         session.flush()
-        rows, stored = [], 0
+        # plain columns once (not a pandas row lookup per dwelling), rows as dicts written in bulk:
+        # thousands of ORM objects in the session would make every later statement slower
+        unit_ids = frame["unit_id"].astype(str).tolist()
+        building_types = frame["building_type"].astype(str).tolist()
+        area_codes = frame["area_code"].astype(str).tolist()
+        living_areas = frame["living_area"].astype(float).tolist()
+        valuation_day = result.valuation_date.isoformat()
+        rows: list[dict[str, Any]] = []
+        ids: list[int] = []
         for i in range(n):
-            r = frame.iloc[i]
-            e = {
-                **result.explanation(i, comps[i]),
-                "unit_id": str(r["unit_id"]),
-                "valuation_date": result.valuation_date.isoformat(),
-            }
             rows.append(
-                DwellingValuation(
-                    tenant_id=tenant_id,
-                    run_id=run.id,
-                    unit_id=str(r["unit_id"])[:64],
-                    building_type=str(r["building_type"]),
-                    area_code=str(r["area_code"])[:32],
-                    living_area=float(r["living_area"]),
-                    value=float(v.estimate[i]),
-                    lower=float(v.lower[i]),
-                    upper=float(v.upper[i]),
-                    flagged=bool(v.flagged[i]),
-                    flag_reason="; ".join(v.reasons[i]) or None,
-                    explanation=e,
-                )
+                {
+                    "tenant_id": tenant_id,
+                    "run_id": run.id,
+                    "unit_id": unit_ids[i][:64],
+                    "building_type": building_types[i],
+                    "area_code": area_codes[i][:32],
+                    "living_area": living_areas[i],
+                    "value": float(v.estimate[i]),
+                    "lower": float(v.lower[i]),
+                    "upper": float(v.upper[i]),
+                    "flagged": bool(v.flagged[i]),
+                    "flag_reason": "; ".join(v.reasons[i]) or None,
+                    "explanation": {
+                        **result.explanation(i, comps[i]),
+                        "unit_id": unit_ids[i],
+                        "valuation_date": valuation_day,
+                    },
+                }
             )
-            if len(rows) - stored >= STORE_CHUNK or len(rows) == n:
-                session.add_all(rows[stored:])
-                session.flush()
-                stored = len(rows)
+            if len(rows) - len(ids) >= STORE_CHUNK or len(rows) == n:
+                ids += session.scalars(
+                    insert(DwellingValuation).returning(DwellingValuation.id, sort_by_parameter_order=True),
+                    rows[len(ids) :],
+                ).all()
                 progress(
                     0.5 + 0.35 * len(rows) / max(1, n),
                     f"Lagrer verdiene: {_n(len(rows))} av {_n(n)} boliger …",
                 )
-        n_sugg, n_flagged = 0, len(flagged_rows)
+        n_flagged = len(flagged_rows)
         progress(0.85, f"Lager forslag til kontroll for {_n(n_flagged)} flaggede boliger …")
-        for i in flagged_rows:
+        described = frame[
+            ["building_type", "area_code", "living_area", "lot_area", "year_built", "lat", "lon"]
+        ]
+        described = described.iloc[flagged_rows].to_dict("records")
+        arrivals, proposals = [], []
+        for i, facts in zip(flagged_rows, described, strict=True):
             dv = rows[i]
             data = json.dumps(
-                {
-                    "unit_id": dv.unit_id,
-                    "run_id": run.id,
-                    **{
-                        k: _plain(frame.iloc[i][k])
-                        for k in (
-                            "building_type",
-                            "area_code",
-                            "living_area",
-                            "lot_area",
-                            "year_built",
-                            "lat",
-                            "lon",
-                        )
-                    },
-                },
+                {"unit_id": dv["unit_id"], "run_id": run.id, **{k: _plain(x) for k, x in facts.items()}},
                 ensure_ascii=False,
                 sort_keys=True,
             ).encode()
-            item = items.ingest(
-                session,
-                platform.blobs,
-                tenant_id,
-                service=SERVICE,
-                kind="dwelling",
-                data=data,
-                filename=f"{dv.unit_id}.json",
-                external_id=dv.unit_id,
-                source="valuation",
-                content_type="application/json",
-                actor=actor,
-            ).item
-            item.title, item.state = f"Bolig {dv.unit_id}", "analysed"
-            width = (dv.upper - dv.lower) / max(dv.value, 1.0)
-            proposal = suggestions.Proposal(
-                kind=KIND,
-                value={"value": round(dv.value), "unit_id": dv.unit_id},
-                confidence=float(max(0.0, min(1.0, 1.0 - width / 2))),
-                explanation=dv.explanation,
-                model_name=mv.name,
-                model_version=mv.version,
-                input_hash=hashlib.sha256(data).hexdigest(),
-                cpu_ms=cpu_ms_each,
+            arrivals.append(
+                {
+                    "data": data,
+                    "filename": f"{dv['unit_id']}.json",
+                    "external_id": dv["unit_id"],
+                    "title": f"Bolig {dv['unit_id']}",
+                    "state": "analysed",
+                }
             )
-            s = suggestions.suggest(
-                session, platform.registry, tenant_id, SERVICE, proposal, item_id=item.id, actor=actor
-            )
-            dv.suggestion_id = s.id
-            n_sugg += 1
-            if n_sugg % 100 == 0:
-                progress(
-                    0.85 + 0.12 * n_sugg / max(1, n_flagged),
-                    f"Lager forslag til kontroll: {_n(n_sugg)} av {_n(n_flagged)} …",
+            width = (dv["upper"] - dv["lower"]) / max(dv["value"], 1.0)
+            proposals.append(
+                suggestions.Proposal(
+                    kind=KIND,
+                    value={"value": round(dv["value"]), "unit_id": dv["unit_id"]},
+                    confidence=float(max(0.0, min(1.0, 1.0 - width / 2))),
+                    explanation=dv["explanation"],
+                    model_name=mv.name,
+                    model_version=mv.version,
+                    input_hash=hashlib.sha256(data).hexdigest(),
+                    cpu_ms=cpu_ms_each,
                 )
+            )
+        item_ids = items.ingest_many(
+            session,
+            platform.blobs,
+            tenant_id,
+            arrivals,
+            service=SERVICE,
+            kind="dwelling",
+            source="valuation",
+            content_type="application/json",
+            actor=actor,
+        )
+        progress(0.9, f"Lager forslag til kontroll: {_n(n_flagged)} boliger er lagret …")
+        suggestion_ids = suggestions.suggest_many(
+            session,
+            platform.registry,
+            tenant_id,
+            SERVICE,
+            list(zip(proposals, item_ids, strict=True)),
+            actor=actor,
+        )
+        if suggestion_ids:
+            session.execute(
+                update(DwellingValuation),
+                [
+                    {"id": ids[i], "suggestion_id": sid}
+                    for i, sid in zip(flagged_rows, suggestion_ids, strict=True)
+                ],
+            )
+        n_sugg = len(suggestion_ids)
         progress(0.97, "Lagrer kjøringen …")
         for iid in (s_item, d_item):  # a retry after a failed attempt (the editor) clears the failure
             it = session.get(items.Item, iid)
