@@ -168,7 +168,8 @@ def main() -> None:
         print(
             f"{label}: {len(made)} suggestions with items and audit entries in bulk {bulk_s:.1f} s "
             f"({len(made) / bulk_s:,.0f}/s; goal <= 5 s); one by one (baseline, scaled from {args.baseline}) "
-            f"{base_s:.1f} s; ratio bulk/baseline {bulk_s / base_s:.3f}; chain verified: {ok} ({n_entries} entries)"
+            f"{base_s:.1f} s; ratio bulk/baseline {bulk_s / base_s:.3f}; "
+            f"chain verified: {ok} ({n_entries} entries)"
         )
 
 
