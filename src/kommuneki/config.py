@@ -79,6 +79,19 @@ class Settings(BaseSettings):
         description="Claim matched against users' e-mail addresses "
         "(ID-porten gives 'pid' — the fødselsnummer — map users by it instead).",
     )
+    audit_key_file: Path | None = Field(
+        None,
+        description="File holding the audit key that seals every audit entry and checkpoint (made by "
+        "`kommuneki audit new-key`). Must lie outside the data folder. Empty: the log is hash-chained but "
+        "not sealed, and someone who can write the database and the data folder can rewrite it unseen.",
+    )
+    audit_ship_to: str | None = Field(
+        None,
+        description="Where sealed audit checkpoints are shipped after every commit, comma-separated: "
+        "`file:/path` (an absolute path outside the data folder, e.g. another disk or an append-only "
+        "mount), `syslog` (the local /dev/log) or `syslog://host:port` (UDP). Empty: none are shipped, and "
+        "a joint rollback of database and data folder cannot be detected.",
+    )
     log_level: str = Field("INFO", description="Log level for the server and commands (stderr).")
 
     @model_validator(mode="after")
@@ -90,6 +103,24 @@ class Settings(BaseSettings):
                 "KOMMUNEKI_SECRET_KEY is missing or a placeholder. In production mode set it to a long "
                 "random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
             )
+        data_dir = self.data_dir.resolve()
+        if self.audit_key_file is not None and self.audit_key_file.resolve().is_relative_to(data_dir):
+            raise ConfigError(
+                f"KOMMUNEKI_AUDIT_KEY_FILE ({self.audit_key_file}) lies inside the data folder: whoever can "
+                "write the data folder could then forge the audit log. Keep the key elsewhere."
+            )
+        from .core.audit_seal import parse_ship_to
+
+        try:
+            targets = parse_ship_to(self.audit_ship_to)
+        except ValueError as exc:
+            raise ConfigError(f"KOMMUNEKI_AUDIT_SHIP_TO: {exc}") from exc
+        for target in targets:
+            if target.path is not None and target.path.resolve().is_relative_to(data_dir):
+                raise ConfigError(
+                    f"KOMMUNEKI_AUDIT_SHIP_TO ({target.path}) lies inside the data folder: shipped "
+                    "checkpoints must be kept somewhere else to reveal a rollback of the data folder."
+                )
         return self
 
     @property
