@@ -20,6 +20,7 @@ from .cli_support import (
     resolve_tenant_id,
     tenant_option,
 )
+from .config import ConfigError, load_settings
 from .core import accounts, audit, items, modelreg
 from .core.errors import InvalidInput, NotFound
 from .core.models import Item, Tenant, User
@@ -42,6 +43,14 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
     if database_url is not None:
         overrides["database_url"] = database_url
     ctx.obj["overrides"] = overrides
+
+
+def _settings(ctx: click.Context):
+    """The settings alone, for commands that must act before a platform (and its database) exists."""
+    try:
+        return load_settings(**ctx.find_root().obj.get("overrides", {}))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 # --- server ---------------------------------------------------------------------------------------
@@ -76,8 +85,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.pass_context
 @domain_errors
 def demo(ctx: click.Context, no_serve: bool, host: str | None, port: int | None, as_json: bool) -> None:
+    from .core.audit_seal import new_key_file
     from .demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
+    settings = _settings(ctx)
+    if settings.resolved_audit_key_file is None and settings.mode != "production":
+        # the demo seals its audit log too: a key beside (not in) the data folder, found again by every
+        # later command on the same data folder (docs/security.md, "Audit log")
+        key_id = new_key_file(settings.demo_audit_key_file)
+        progress(f"Laget revisjonsnøkkel {key_id} i {settings.demo_audit_key_file}")
     platform = get_platform(ctx)
     summary = load_demo(platform, progress=progress)
     s = platform.settings
@@ -340,13 +356,9 @@ def _verify_file(path: Path, key: bytes | None = None) -> list[audit.VerifyResul
 @click.pass_context
 @domain_errors
 def audit_new_key(ctx, path: Path | None, as_json: bool) -> None:
-    from .config import ConfigError, load_settings
     from .core.audit_seal import AuditKeyError, new_key_file
 
-    try:
-        settings = load_settings(**ctx.find_root().obj.get("overrides", {}))
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    settings = _settings(ctx)
     path = path or settings.audit_key_file
     if path is None:
         raise click.UsageError("Oppgi en fil, eller sett KOMMUNEKI_AUDIT_KEY_FILE.")
@@ -435,6 +447,65 @@ def audit_export(ctx, tenant, since: datetime | None, until: datetime | None, it
         progress(f"Skrev {len(rows)} poster til {output}")
     else:
         sys.stdout.write(text)
+
+
+# --- backup ---------------------------------------------------------------------------------------
+
+
+@main.group(name="backup", help="Sikkerhetskopi og gjenoppretting (docs/operations.md).")
+def backup_group() -> None:
+    pass
+
+
+@backup_group.command(
+    "create", help="Ta sikkerhetskopi av database, blobber, modeller og sjekkpunkter mens systemet kjører."
+)
+@click.argument("folder", type=click.Path(path_type=Path))
+@json_option
+@click.pass_context
+@domain_errors
+def backup_create(ctx, folder: Path, as_json: bool) -> None:
+    from .core.backup import create_backup
+
+    manifest = create_backup(get_platform(ctx), folder, progress=progress)
+    entries = sum(seq for seq, _hash in manifest["heads"].values())
+    emit(
+        {k: manifest[k] for k in ("backup_id", "created_at", "dialect", "heads", "counts")}
+        | {"folder": str(folder)},
+        as_json,
+        f"Sikkerhetskopi {manifest['backup_id']} i {folder}: {len(manifest['files'])} filer, "
+        f"{len(manifest['heads'])} revisjonskjeder med {entries} poster. Revisjonsnøkkelen er ikke med: "
+        "ta vare på den separat.",
+    )
+
+
+@backup_group.command(
+    "restore",
+    help="Gjenopprett en sikkerhetskopi til en ny, tom database og datamappe; kontrollerer filer og "
+    "radtall og registrerer gjenopprettingen i revisjonsloggen.",
+)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@json_option
+@click.pass_context
+@domain_errors
+def backup_restore(ctx, folder: Path, as_json: bool) -> None:
+    from .bootstrap import build_platform
+    from .core.audit_seal import AuditKeyError
+    from .core.backup import restore_backup
+
+    try:
+        summary = restore_backup(folder, _settings(ctx), build_platform, progress=progress)
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    v = summary["verify"]
+    emit(
+        summary,
+        as_json,
+        f"Gjenopprettet sikkerhetskopi {summary['backup_id']} (tatt {summary['backup_at']}); radtallene "
+        f"stemmer. Revisjonsloggen: {v['status']} (kode {v['exit_code']} fra «kommuneki audit verify»).",
+    )
+    if v["status"] == audit.TAMPERED:
+        ctx.exit(1)
 
 
 # --- models ---------------------------------------------------------------------------------------

@@ -133,6 +133,22 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'kommuneki.db').resolve()}"
 
     @property
+    def demo_audit_key_file(self) -> Path:
+        """Where ``kommuneki demo`` makes its audit key: beside the data folder, not in it
+        (``./.kommuneki-audit-data.key`` for ``./data``; .gitignore keeps such files out of git)."""
+        data_dir = self.data_dir.resolve()
+        return data_dir.parent / f".kommuneki-audit-{data_dir.name}.key"
+
+    @property
+    def resolved_audit_key_file(self) -> Path | None:
+        """``audit_key_file``; unset in development and demo mode: the demo's key when it exists."""
+        if self.audit_key_file is not None:
+            return self.audit_key_file
+        if self.mode != "production" and self.demo_audit_key_file.exists():
+            return self.demo_audit_key_file
+        return None
+
+    @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
 

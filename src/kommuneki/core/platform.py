@@ -56,8 +56,9 @@ def alembic_config(url: str, registry: ServiceRegistry | None = None) -> Alembic
 
 def audit_sealing(settings: Settings, installation_id: str) -> Sealing:
     """The audit key (read from ``audit_key_file``) and ship targets of this installation."""
+    key_file = settings.resolved_audit_key_file
     try:
-        key = load_key(settings.audit_key_file) if settings.audit_key_file is not None else None
+        key = load_key(key_file) if key_file is not None else None
     except AuditKeyError as exc:
         raise ConfigError(str(exc)) from exc
     if key is None and settings.mode == "production":
