@@ -94,6 +94,9 @@ def demo(ctx: click.Context, no_serve: bool, host: str | None, port: int | None,
         # later command on the same data folder (docs/security.md, "Audit log")
         key_id = new_key_file(settings.demo_audit_key_file)
         progress(f"Laget revisjonsnøkkel {key_id} i {settings.demo_audit_key_file}")
+        sealed, _failed = _seal_existing(get_platform(ctx))  # a demo folder from before the key
+        if sealed:
+            progress(f"Forseglet eldre poster i {', '.join(sealed)}")
     platform = get_platform(ctx)
     summary = load_demo(platform, progress=progress)
     s = platform.settings
@@ -380,20 +383,9 @@ def audit_new_key(ctx, path: Path | None, as_json: bool) -> None:
     )
 
 
-@audit_group.command(
-    "seal-existing",
-    help="Forsegl kjeder skrevet før revisjonsnøkkelen ble satt: kontrollerer hver kjede og legger til "
-    "én forseglet post (audit.sealed) som dekker alle før den.",
-)
-@json_option
-@click.pass_context
-@domain_errors
-def audit_seal_existing(ctx, as_json: bool) -> None:
-    platform = get_platform(ctx)
-    if platform.db.sealing.key is None:
-        raise InvalidInput(
-            "KOMMUNEKI_AUDIT_KEY_FILE er ikke satt: lag en nøkkel med «kommuneki audit new-key»."
-        )
+def _seal_existing(platform) -> tuple[list[str], list[audit.VerifyResult]]:
+    """Seal every unsealed chain that verifies (links, hashes, checkpoint) with one ``audit.sealed``
+    entry; returns (sealed chains, results of those that did not verify and stay unsealed)."""
     with platform.db.installation_session() as session:
         # links, hashes and checkpoints, not seals: these chains are not sealed yet
         report = audit.verify_installation(session, platform.settings.checkpoint_dir, key=None)
@@ -409,6 +401,24 @@ def audit_seal_existing(ctx, as_json: bool) -> None:
         with platform.db.installation_session(unscoped=True) as session:
             audit.record(session, tenant_id, "audit.sealed", actor="cli", up_to_seq=r.entries)
         sealed.append(r.chain)
+    return sealed, failed
+
+
+@audit_group.command(
+    "seal-existing",
+    help="Forsegl kjeder skrevet før revisjonsnøkkelen ble satt: kontrollerer hver kjede og legger til "
+    "én forseglet post (audit.sealed) som dekker alle før den.",
+)
+@json_option
+@click.pass_context
+@domain_errors
+def audit_seal_existing(ctx, as_json: bool) -> None:
+    platform = get_platform(ctx)
+    if platform.db.sealing.key is None:
+        raise InvalidInput(
+            "KOMMUNEKI_AUDIT_KEY_FILE er ikke satt: lag en nøkkel med «kommuneki audit new-key»."
+        )
+    sealed, failed = _seal_existing(platform)
     for r in failed:
         emit(r.as_dict(), as_json, f"{r.chain}: ikke forseglet, FEIL ved post {r.first_bad_seq}: {r.problem}")
     emit({"sealed": sealed}, as_json, f"Forseglet {len(sealed)} kjeder: {', '.join(sealed) or 'ingen'}.")

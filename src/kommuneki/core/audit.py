@@ -253,13 +253,18 @@ def record(
         prev_hash=head.hash,
     )
     entry.hash = entry_hash(head.hash, _hashed_fields(entry))
-    key = session.info.get(SESSION_KEY)
-    if key is not None:
-        entry.mac = entry_mac(key, entry.hash)
+    entry.mac = entry_seal(session, entry.hash)
     head.seq, head.hash = entry.seq, entry.hash
     session.add(entry)
     session.info.setdefault("audit_heads", {})[chain] = (entry.seq, entry.hash, entry.at)
     return entry
+
+
+def entry_seal(session: Session, hash_: str) -> str | None:
+    """The seal (``AuditEntry.mac``) for an entry hash under the session's audit key, None without one.
+    For code that inserts entries in bulk instead of through :func:`record`: every entry needs it."""
+    key = session.info.get(SESSION_KEY)
+    return entry_mac(key, hash_) if key is not None else None
 
 
 # --- checkpoints outside the database -------------------------------------------------------------
