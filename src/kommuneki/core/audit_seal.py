@@ -84,7 +84,8 @@ def key_id(key: bytes) -> str:
 
 
 def entry_mac(key: bytes, entry_hash: str) -> str:
-    return hmac.new(key, b"entry\n" + entry_hash.encode(), hashlib.sha256).hexdigest()
+    # hmac.digest: OpenSSL's one-shot HMAC, several times faster than building an hmac.HMAC per entry
+    return hmac.digest(key, b"entry\n" + entry_hash.encode(), "sha256").hex()
 
 
 def _canonical(value: Any) -> str:
