@@ -12,6 +12,7 @@ import socket
 import stat
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import delete, select, text, update
 
 from kommuneki.config import ConfigError
@@ -201,24 +202,34 @@ def test_a_forged_shipped_record_is_reported(sealed, outside):
 
 
 def test_an_unsealed_chain_needs_seal_existing(db_url, tmp_path, outside):
-    """Entries written before the key was set: verify refuses them under a key until `seal-existing`
-    appends one sealed entry that vouches for them (its hash chains every earlier one)."""
+    """Entries written before the key was set: verify refuses them under a key (exit 1) until
+    `kommuneki audit seal-existing` appends one sealed entry that vouches for them (its hash chains every
+    earlier one); then exit 0. Through the real commands."""
+    from kommuneki.cli import main
+
     plain = make_platform(tmp_path, db_url)
     tid = _seed(plain, 2)
     plain.close()
     key = outside / "k.key"
-    new_key_file(key)
-    p = make_platform(tmp_path, db_url, audit_key_file=key)
-    try:
-        r = _result(_report(p), f"t{tid}")
-        assert r.status == "tampered" and "chain not sealed" in r.problem
-        with p.db.installation_session(unscoped=True) as s:
-            for chain in sorted(audit.unsealed_chains(s)):
-                tenant = None if chain == audit.INSTALLATION_CHAIN else int(chain[1:])
-                audit.record(s, tenant, "audit.sealed", actor="test", up_to_seq=0)
-        assert _report(p).exit_code == 0
-    finally:
-        p.close()
+    base = ["--data-dir", str(tmp_path), "--database-url", db_url]
+    runner = CliRunner()
+    made = runner.invoke(main, [*base, "audit", "new-key", str(key), "--json"])
+    assert made.exit_code == 0, made.output
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    again = runner.invoke(main, [*base, "audit", "new-key", str(key)])
+    assert again.exit_code != 0 and "finnes allerede" in again.output
+    inside = runner.invoke(main, [*base, "audit", "new-key", str(tmp_path / "k.key")])
+    assert inside.exit_code != 0 and "datamappen" in inside.output
+    env = {"KOMMUNEKI_AUDIT_KEY_FILE": str(key)}
+    before = runner.invoke(main, [*base, "audit", "verify", "--all", "--json"], env=env)
+    assert before.exit_code == 1
+    rows = {r.get("chain"): r for r in map(json.loads, before.stdout.splitlines())}
+    assert "chain not sealed" in rows[f"t{tid}"]["problem"]
+    sealing = runner.invoke(main, [*base, "audit", "seal-existing", "--json"], env=env)
+    assert sealing.exit_code == 0, sealing.output
+    assert set(json.loads(sealing.stdout.splitlines()[-1])["sealed"]) == {"installation", f"t{tid}"}
+    after = runner.invoke(main, [*base, "audit", "verify", "--all"], env=env)
+    assert after.exit_code == 0, after.output
 
 
 def test_a_damaged_checkpoint_never_fails_a_committed_write(db_url, tmp_path, outside):
