@@ -75,6 +75,8 @@ def load_key(path: Path) -> bytes:
         key = b""
     if len(key) != KEY_BYTES:
         raise AuditKeyError(f"{path} er ikke en revisjonsnøkkel laget av «kommuneki audit new-key».")
+    if path.stat().st_mode & 0o007:
+        log.warning("audit key %s can be read by every user on this machine: chmod o-rwx it", path)
     return key
 
 
