@@ -6,8 +6,11 @@ as tampering. SQLite (online backup API) and PostgreSQL (pg_dump of an exported 
 from __future__ import annotations
 
 import json
-import threading
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -49,32 +52,55 @@ def fresh_url(db_url, tmp_path_factory):
         admin.dispose()
 
 
-class Writer(threading.Thread):
-    """Keeps writing (a unit and its audit entry per transaction) until stopped."""
+WRITER = """
+import sys, pathlib
+from kommuneki.config import Settings
+from kommuneki.core import accounts
+from kommuneki.core.platform import Platform
+data, url, key, ship, tenant, progress = sys.argv[1:]
+p = Platform.from_settings(Settings(data_dir=data, database_url=url, audit_key_file=key, audit_ship_to=ship))
+stop, n = pathlib.Path(progress + ".stop"), 0
+while not stop.exists():
+    with p.db.tenant_session(int(tenant)) as s:
+        accounts.create_unit(s, int(tenant), code=f"w-{n}", name="W", email="w@x.test", actor="worker")
+    n += 1
+    pathlib.Path(progress + ".tmp").write_text(str(n))
+    pathlib.Path(progress + ".tmp").replace(progress)
+p.close()
+"""
 
-    def __init__(self, platform, tenant_id):
-        super().__init__(daemon=True)
-        self.platform, self.tenant_id, self.done = platform, tenant_id, 0
-        self.stop, self.errors = threading.Event(), []
 
-    def run(self):
-        while not self.stop.is_set():
-            try:
-                with self.platform.db.tenant_session(self.tenant_id) as s:
-                    accounts.create_unit(
-                        s, self.tenant_id, code=f"w-{self.done}", name="W", email="w@x.test", actor="test"
-                    )
-                self.done += 1
-            except Exception as exc:  # noqa: BLE001 - reported by the test
-                self.errors.append(exc)
-                return
+class Writer:
+    """Another process that keeps committing (a unit and its audit entry per transaction), as a worker
+    does, until told to stop."""
 
-    def wait_for(self, n, timeout=30):
-        deadline = threading.Event()
-        for _ in range(int(timeout * 50)):
-            if self.done >= n or self.errors:
-                return
-            deadline.wait(0.02)
+    def __init__(self, tmp: Path, *args):
+        self.progress = tmp / "writer-progress"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, *map(str, args), str(self.progress)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    @property
+    def done(self) -> int:
+        try:
+            return int(self.progress.read_text())
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def wait_for(self, n: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while self.done < n:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the writer stopped: {self.proc.stderr.read()}")
+            assert time.monotonic() < deadline, f"the writer made {self.done} of {n} writes"
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        Path(str(self.progress) + ".stop").touch()
+        self.proc.wait(30)
+        assert self.proc.returncode == 0, self.proc.stderr.read()
 
 
 def test_backup_while_writing_then_restore_reports_the_gap_as_a_restore(
@@ -87,18 +113,14 @@ def test_backup_while_writing_then_restore_reports_the_gap_as_a_restore(
     with live.db.installation_session() as s:
         tid = accounts.create_tenant(s, slug="drill", name="Drill").id
     blob = live.blobs.put(tid, b"raw e-mail bytes, stored before parsing")
-    writer = Writer(live, tid)
-    writer.start()
+    writer = Writer(outside, tmp_path, db_url, key, f"file:{shipped}", tid)
     try:
         writer.wait_for(5)
         backup = tmp_path_factory.mktemp("backups") / "b1"
         manifest = create_backup(live, backup)
-        after_backup = writer.done
-        writer.wait_for(after_backup + 3)
+        writer.wait_for(writer.done + 3)
     finally:
-        writer.stop.set()
-        writer.join(10)
-    assert not writer.errors, writer.errors
+        writer.stop()
     with live.db.installation_session() as s:
         final_seq = s.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.chain == f"t{tid}"))
         assert _report(s, live).exit_code == 0
