@@ -249,7 +249,13 @@ def test_a_damaged_checkpoint_never_fails_a_committed_write(db_url, tmp_path, ou
         for chain in (f"t{tid}", "installation"):
             (p.settings.checkpoint_dir / f"{chain}.json").write_bytes(b"\x00{ikke json")
         client = login_client(create_app(platform=p), "saksbehandler", DEMO_PASSWORD)
-        client.close()
+        try:
+            # the API's verify reports the damaged file instead of failing with a 500
+            answer = client.get("/api/v1/audit/verify")
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["status"] == "tampered" and "checkpoint damaged" in answer.json()["problem"]
+        finally:
+            client.close()
         with p.db.tenant_session(tid) as s:
             accounts.create_unit(s, tid, code="etter", name="Etter", email="e@x.test", actor="test")
         with p.db.installation_session() as s:
