@@ -20,6 +20,7 @@ from .cli_support import (
     resolve_tenant_id,
     tenant_option,
 )
+from .config import ConfigError, load_settings
 from .core import accounts, audit, items, modelreg
 from .core.errors import InvalidInput, NotFound
 from .core.models import Item, Tenant, User
@@ -42,6 +43,14 @@ def main(ctx: click.Context, data_dir: Path | None, database_url: str | None) ->
     if database_url is not None:
         overrides["database_url"] = database_url
     ctx.obj["overrides"] = overrides
+
+
+def _settings(ctx: click.Context):
+    """The settings alone, for commands that must act before a platform (and its database) exists."""
+    try:
+        return load_settings(**ctx.find_root().obj.get("overrides", {}))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 # --- server ---------------------------------------------------------------------------------------
@@ -109,8 +118,18 @@ def worker(ctx: click.Context, threads: int) -> None:
 @click.pass_context
 @domain_errors
 def demo(ctx: click.Context, no_serve: bool, host: str | None, port: int | None, as_json: bool) -> None:
+    from .core.audit_seal import new_key_file
     from .demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
+    settings = _settings(ctx)
+    if settings.resolved_audit_key_file is None and settings.mode != "production":
+        # the demo seals its audit log too: a key beside (not in) the data folder, found again by every
+        # later command on the same data folder (docs/security.md, "Audit log")
+        key_id = new_key_file(settings.demo_audit_key_file)
+        progress(f"Laget revisjonsnøkkel {key_id} i {settings.demo_audit_key_file}")
+        sealed, _failed = _seal_existing(get_platform(ctx))  # a demo folder from before the key
+        if sealed:
+            progress(f"Forseglet eldre poster i {', '.join(sealed)}")
     platform = get_platform(ctx)
     summary = load_demo(platform, progress=progress)
     s = platform.settings
@@ -287,9 +306,14 @@ def audit_group() -> None:
     pass
 
 
-@audit_group.command("verify", help="Kontroller hash-kjeden. Avslutter med kode 1 og navngir første feil.")
+@audit_group.command(
+    "verify",
+    help="Kontroller hash-kjedene, forseglingene og sjekkpunktene. Avslutter med 0 (intakt), 1 (endret, "
+    "slettet eller forfalsket; første feil navngis) eller 3 (gjenopprettet fra sikkerhetskopi: poster etter "
+    "kopien mangler).",
+)
 @tenant_option
-@click.option("--all", "all_chains", is_flag=True, help="Alle organisasjoner og installasjonskjeden.")
+@click.option("--all", "all_chains", is_flag=True, help="Alle kjeder installasjonen kjenner til.")
 @click.option(
     "--file",
     "file",
@@ -297,40 +321,55 @@ def audit_group() -> None:
     default=None,
     help="Kontroller en eksportert JSONL-fil i stedet for databasen.",
 )
+@click.option(
+    "--shipped",
+    "shipped",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    help="Fil med utsendte sjekkpunkter (standard: filmålene i KOMMUNEKI_AUDIT_SHIP_TO; også en syslog-fil).",
+)
 @json_option
 @click.pass_context
 @domain_errors
-def audit_verify(ctx, tenant, all_chains, file, as_json) -> None:
+def audit_verify(ctx, tenant, all_chains, file, shipped, as_json) -> None:
     import time
 
     start = time.perf_counter()
+    problems: list[str] = []
+    warnings: list[str] = []
     if file is not None:
-        results = _verify_file(file)
+        results = _verify_file(file, get_platform(ctx).db.sealing.key)
+        code = 1 if any(not r.ok for r in results) else 0
     else:
         platform = get_platform(ctx)
         with platform.db.installation_session() as session:
-            if all_chains:
-                chains = [audit.INSTALLATION_CHAIN] + [
-                    audit.chain_for(t.id) for t in accounts.list_tenants(session)
-                ]
-            else:
-                chains = [audit.chain_for(resolve_tenant_id(ctx, tenant))]
-            results = [audit.verify_chain(session, c, platform.settings.checkpoint_dir) for c in chains]
+            chains = None if all_chains else [audit.chain_for(resolve_tenant_id(ctx, tenant))]
+            report = audit.verify_installation(
+                session,
+                platform.settings.checkpoint_dir,
+                chains,
+                shipped_files=list(shipped) or None,
+            )
+        results, problems, warnings, code = report.results, report.problems, report.warnings, report.exit_code
     elapsed = time.perf_counter() - start
-    bad = [r for r in results if not r.ok]
     for r in results:
         d = {**r.as_dict(), "seconds": round(elapsed, 3)}
-        human = (
-            f"{r.chain}: OK, {r.entries} poster"
-            if r.ok
-            else f"{r.chain}: FEIL ved post {r.first_bad_seq}: {r.problem}"
-        )
+        if r.status == audit.OK:
+            human = f"{r.chain}: OK, {r.entries} poster"
+        elif r.status == audit.RESTORED:
+            human = f"{r.chain}: GJENOPPRETTET til post {r.restored_to}: {r.problem}"
+        else:
+            human = f"{r.chain}: FEIL ved post {r.first_bad_seq}: {r.problem}"
         emit(d, as_json, human)
-    if bad:
-        ctx.exit(1)
+    for problem in problems:
+        emit({"installation": True, "ok": False, "problem": problem}, as_json, f"FEIL: {problem}")
+    for warning in warnings:
+        progress(f"Advarsel: {warning}")
+    if code:
+        ctx.exit(code)
 
 
-def _verify_file(path: Path) -> list[audit.VerifyResult]:
+def _verify_file(path: Path, key: bytes | None = None) -> list[audit.VerifyResult]:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     entries = [r for r in rows if "seq" in r]
     if not entries:
@@ -340,7 +379,84 @@ def _verify_file(path: Path) -> list[audit.VerifyResult]:
         by_chain.setdefault(e["chain"], []).append(e)
     # a period export starts mid-chain and an item export has gaps: each entry's hash and every link
     # between consecutive entries are checked
-    return [audit.verify_export(chain, es) for chain, es in by_chain.items()]
+    return [audit.verify_export(chain, es, key=key) for chain, es in by_chain.items()]
+
+
+@audit_group.command(
+    "new-key",
+    help="Lag en ny revisjonsnøkkel (forsegler loggen). Filen må ligge utenfor datamappen; sett "
+    "KOMMUNEKI_AUDIT_KEY_FILE til den.",
+)
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@json_option
+@click.pass_context
+@domain_errors
+def audit_new_key(ctx, path: Path | None, as_json: bool) -> None:
+    from .core.audit_seal import AuditKeyError, new_key_file
+
+    settings = _settings(ctx)
+    path = path or settings.audit_key_file
+    if path is None:
+        raise click.UsageError("Oppgi en fil, eller sett KOMMUNEKI_AUDIT_KEY_FILE.")
+    if path.resolve().is_relative_to(settings.data_dir.resolve()):
+        raise click.ClickException(
+            f"{path} ligger i datamappen ({settings.data_dir}). Legg nøkkelen et annet sted: den som kan "
+            "skrive i datamappen, skal ikke kunne forfalske loggen."
+        )
+    try:
+        kid = new_key_file(path)
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    emit(
+        {"key_file": str(path.resolve()), "key_id": kid},
+        as_json,
+        f"Ny revisjonsnøkkel {kid} i {path.resolve()} (bare eieren kan lese den).\n"
+        f"Sett KOMMUNEKI_AUDIT_KEY_FILE={path.resolve()} og ta vare på en kopi et trygt sted: "
+        "uten nøkkelen kan forseglingene ikke kontrolleres.",
+    )
+
+
+def _seal_existing(platform) -> tuple[list[str], list[audit.VerifyResult]]:
+    """Seal every unsealed chain that verifies (links, hashes, checkpoint) with one ``audit.sealed``
+    entry; returns (sealed chains, results of those that did not verify and stay unsealed)."""
+    with platform.db.installation_session() as session:
+        # links, hashes and checkpoints, not seals: these chains are not sealed yet
+        report = audit.verify_installation(session, platform.settings.checkpoint_dir, key=None)
+        unsealed = audit.unsealed_chains(session)
+    sealed, failed = [], []
+    for r in report.results:
+        if r.chain not in unsealed:
+            continue
+        if not r.ok:
+            failed.append(r)
+            continue
+        tenant_id = None if r.chain == audit.INSTALLATION_CHAIN else int(r.chain[1:])
+        with platform.db.installation_session(unscoped=True) as session:
+            audit.record(session, tenant_id, "audit.sealed", actor="cli", up_to_seq=r.entries)
+        sealed.append(r.chain)
+    return sealed, failed
+
+
+@audit_group.command(
+    "seal-existing",
+    help="Forsegl kjeder skrevet før revisjonsnøkkelen ble satt: kontrollerer hver kjede og legger til "
+    "én forseglet post (audit.sealed) som dekker alle før den.",
+)
+@json_option
+@click.pass_context
+@domain_errors
+def audit_seal_existing(ctx, as_json: bool) -> None:
+    platform = get_platform(ctx)
+    if platform.db.sealing.key is None:
+        raise InvalidInput(
+            "KOMMUNEKI_AUDIT_KEY_FILE er ikke satt: lag en nøkkel med «kommuneki audit new-key»."
+        )
+    sealed, failed = _seal_existing(platform)
+    for r in failed:
+        emit(r.as_dict(), as_json, f"{r.chain}: ikke forseglet, FEIL ved post {r.first_bad_seq}: {r.problem}")
+    emit({"sealed": sealed}, as_json, f"Forseglet {len(sealed)} kjeder: {', '.join(sealed) or 'ingen'}.")
+    if failed:
+        ctx.exit(1)
 
 
 @audit_group.command(
@@ -374,6 +490,65 @@ def audit_export(ctx, tenant, since: datetime | None, until: datetime | None, it
         progress(f"Skrev {len(rows)} poster til {output}")
     else:
         sys.stdout.write(text)
+
+
+# --- backup ---------------------------------------------------------------------------------------
+
+
+@main.group(name="backup", help="Sikkerhetskopi og gjenoppretting (docs/operations.md).")
+def backup_group() -> None:
+    pass
+
+
+@backup_group.command(
+    "create", help="Ta sikkerhetskopi av database, blobber, modeller og sjekkpunkter mens systemet kjører."
+)
+@click.argument("folder", type=click.Path(path_type=Path))
+@json_option
+@click.pass_context
+@domain_errors
+def backup_create(ctx, folder: Path, as_json: bool) -> None:
+    from .core.backup import create_backup
+
+    manifest = create_backup(get_platform(ctx), folder, progress=progress)
+    entries = sum(seq for seq, _hash in manifest["heads"].values())
+    emit(
+        {k: manifest[k] for k in ("backup_id", "created_at", "dialect", "heads", "counts")}
+        | {"folder": str(folder)},
+        as_json,
+        f"Sikkerhetskopi {manifest['backup_id']} i {folder}: {len(manifest['files'])} filer, "
+        f"{len(manifest['heads'])} revisjonskjeder med {entries} poster. Revisjonsnøkkelen er ikke med: "
+        "ta vare på den separat.",
+    )
+
+
+@backup_group.command(
+    "restore",
+    help="Gjenopprett en sikkerhetskopi til en ny, tom database og datamappe; kontrollerer filer og "
+    "radtall og registrerer gjenopprettingen i revisjonsloggen.",
+)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@json_option
+@click.pass_context
+@domain_errors
+def backup_restore(ctx, folder: Path, as_json: bool) -> None:
+    from .bootstrap import build_platform
+    from .core.audit_seal import AuditKeyError
+    from .core.backup import restore_backup
+
+    try:
+        summary = restore_backup(folder, _settings(ctx), build_platform, progress=progress)
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    v = summary["verify"]
+    emit(
+        summary,
+        as_json,
+        f"Gjenopprettet sikkerhetskopi {summary['backup_id']} (tatt {summary['backup_at']}); radtallene "
+        f"stemmer. Revisjonsloggen: {v['status']} (kode {v['exit_code']} fra «kommuneki audit verify»).",
+    )
+    if v["status"] == audit.TAMPERED:
+        ctx.exit(1)
 
 
 # --- models ---------------------------------------------------------------------------------------

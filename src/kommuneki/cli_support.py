@@ -45,9 +45,9 @@ def get_platform(ctx: click.Context):
     if "platform" not in root.obj:
         try:
             settings = load_settings(**root.obj.get("overrides", {}))
-        except ConfigError as exc:
+            platform = build_platform(settings)  # the registry the commands were mounted from
+        except ConfigError as exc:  # also a missing or malformed audit key file
             raise click.ClickException(str(exc)) from exc
-        platform = build_platform(settings)  # the registry the commands were mounted from
         platform.upgrade_db()
         root.obj["platform"] = platform
         root.call_on_close(platform.close)

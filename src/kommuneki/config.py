@@ -95,6 +95,19 @@ class Settings(BaseSettings):
         description="Claim matched against users' e-mail addresses "
         "(ID-porten gives 'pid' — the fødselsnummer — map users by it instead).",
     )
+    audit_key_file: Path | None = Field(
+        None,
+        description="File holding the audit key that seals every audit entry and checkpoint (made by "
+        "`kommuneki audit new-key`). Must lie outside the data folder. Empty: the log is hash-chained but "
+        "not sealed, and someone who can write the database and the data folder can rewrite it unseen.",
+    )
+    audit_ship_to: str | None = Field(
+        None,
+        description="Where sealed audit checkpoints are shipped after every commit, comma-separated: "
+        "`file:/path` (an absolute path outside the data folder, e.g. another disk or an append-only "
+        "mount), `syslog` (the local /dev/log) or `syslog://host:port` (UDP). Empty: none are shipped, and "
+        "a joint rollback of database and data folder cannot be detected.",
+    )
     log_level: str = Field("INFO", description="Log level for the server and commands (stderr).")
 
     @model_validator(mode="after")
@@ -113,6 +126,24 @@ class Settings(BaseSettings):
                 f"KOMMUNEKI_TASK_QUEUE={self.task_queue!r} is not a queue: use sqlite, thread, "
                 "redis://host:port/db or postgresql://user@host/db."
             )
+        data_dir = self.data_dir.resolve()
+        if self.audit_key_file is not None and self.audit_key_file.resolve().is_relative_to(data_dir):
+            raise ConfigError(
+                f"KOMMUNEKI_AUDIT_KEY_FILE ({self.audit_key_file}) lies inside the data folder: whoever can "
+                "write the data folder could then forge the audit log. Keep the key elsewhere."
+            )
+        from .core.audit_seal import parse_ship_to
+
+        try:
+            targets = parse_ship_to(self.audit_ship_to)
+        except ValueError as exc:
+            raise ConfigError(f"KOMMUNEKI_AUDIT_SHIP_TO: {exc}") from exc
+        for target in targets:
+            if target.path is not None and target.path.resolve().is_relative_to(data_dir):
+                raise ConfigError(
+                    f"KOMMUNEKI_AUDIT_SHIP_TO ({target.path}) lies inside the data folder: shipped "
+                    "checkpoints must be kept somewhere else to reveal a rollback of the data folder."
+                )
         return self
 
     @property
@@ -123,6 +154,22 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url[len("postgresql://") :]
             return url
         return f"sqlite:///{(self.data_dir / 'kommuneki.db').resolve()}"
+
+    @property
+    def demo_audit_key_file(self) -> Path:
+        """Where ``kommuneki demo`` makes its audit key: beside the data folder, not in it
+        (``./.kommuneki-audit-data.key`` for ``./data``; .gitignore keeps such files out of git)."""
+        data_dir = self.data_dir.resolve()
+        return data_dir.parent / f".kommuneki-audit-{data_dir.name}.key"
+
+    @property
+    def resolved_audit_key_file(self) -> Path | None:
+        """``audit_key_file``; unset in development and demo mode: the demo's key when it exists."""
+        if self.audit_key_file is not None:
+            return self.audit_key_file
+        if self.mode != "production" and self.demo_audit_key_file.exists():
+            return self.demo_audit_key_file
+        return None
 
     @property
     def blob_dir(self) -> Path:

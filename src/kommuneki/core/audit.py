@@ -15,10 +15,10 @@ registry); :func:`record` refuses an undeclared event or unexpected fields.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
+import hmac
 import json
-import os
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,11 +26,26 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from .audit_seal import (
+    CorruptCheckpoint,
+    ShipTarget,
+    checkpoint_chains,
+    corrupt_checkpoints,
+    entry_mac,
+    read_checkpoint,
+    read_shipped,
+    seal,
+    seal_ok,
+    ship,
+    write_checkpoint,
+)
 from .errors import InvalidInput
 from .models import AuditEntry, AuditHead
+
+log = logging.getLogger("kommuneki.audit")
 
 GENESIS = "0" * 64
 INSTALLATION_CHAIN = "installation"
@@ -152,6 +167,20 @@ EVENTS: dict[str, EventType] = {
             "attempt",
         ),
         _e("job.cancelled", "A user asked for a background job to stop.", "job_id"),
+        _e("audit.chain_started", "A new audit chain was started (its first entry).", "chain"),
+        _e(
+            "audit.sealed",
+            "Entries written before the audit key was set were verified and sealed by this entry.",
+            "up_to_seq",
+        ),
+        _e(
+            "audit.restored",
+            "The installation was restored from a backup; every chain continues from its head at the "
+            "backup (heads: chain -> [seq, hash]).",
+            "backup_id",
+            "backup_at",
+            "heads",
+        ),
     ]
 }
 
@@ -208,6 +237,9 @@ def record(
 
     ``actor`` is ``user:<id>``, ``policy:<id>``, ``token:<id>``, ``system`` or ``cli``. Refuses an
     undeclared event name or fields other than the declared ones (typos must not slip into the log).
+    The entry is sealed with the installation's audit key when the session carries one (the
+    :class:`~kommuneki.core.db.Database` puts it there), and a chain's first entry is registered in the
+    installation chain (``audit.chain_started``) so that a deleted chain shows.
     """
     etype = EVENTS.get(event)
     if etype is None:
@@ -220,6 +252,8 @@ def record(
     if head is None:
         head = AuditHead(chain=chain, seq=0, hash=GENESIS)
         session.add(head)
+        if chain != INSTALLATION_CHAIN:
+            record(session, None, "audit.chain_started", actor=actor, chain=chain)
     entry = AuditEntry(
         chain=chain,
         seq=head.seq + 1,
@@ -233,6 +267,7 @@ def record(
         prev_hash=head.hash,
     )
     entry.hash = entry_hash(head.hash, _hashed_fields(entry))
+    entry.mac = entry_seal(session, entry.hash)
     head.seq, head.hash = entry.seq, entry.hash
     session.add(entry)
     session.info.setdefault("audit_heads", {})[chain] = (entry.seq, entry.hash, entry.at)
@@ -246,12 +281,17 @@ def record_many(session: Session, tenant_id: int | None, entries: list[dict[str,
     written one by one — one hash per entry, in order; returns the number written."""
     if not entries:
         return 0
-    session.flush()  # entries recorded one by one before this call come first in the chain
+    total = len(entries)
     chain = chain_for(tenant_id)
     head = session.get(AuditHead, chain, with_for_update=True)
-    if head is None:
-        head = AuditHead(chain=chain, seq=0, hash=GENESIS)
-        session.add(head)
+    if head is None:  # a new chain: its first entry goes through record (registered as started)
+        first = dict(entries[0])
+        event, actor = first.pop("event"), first.pop("actor")
+        record(session, tenant_id, event, actor=actor, **first)
+        entries = entries[1:]
+        session.flush()
+        head = session.get(AuditHead, chain)
+    session.flush()  # entries recorded one by one before this call come first in the chain
     seq, prev, at = head.seq, head.hash, now_iso()
     rows = []
     for given in entries:
@@ -278,50 +318,82 @@ def record_many(session: Session, tenant_id: int | None, entries: list[dict[str,
             "prev_hash": prev,
         }
         row["hash"] = prev = entry_hash(prev, _hashed_fields(row))
+        row["mac"] = entry_seal(session, prev)
         rows.append(row)
-    session.execute(insert(AuditEntry), rows)
-    head.seq, head.hash = seq, prev
-    session.info.setdefault("audit_heads", {})[chain] = (seq, prev, at)
-    return len(rows)
+    if rows:
+        session.execute(insert(AuditEntry), rows)
+        head.seq, head.hash = seq, prev
+        session.info.setdefault("audit_heads", {})[chain] = (seq, prev, at)
+    return total
+
+
+def entry_seal(session: Session, hash_: str) -> str | None:
+    """The seal (``AuditEntry.mac``) for an entry hash under the session's audit key, None without one.
+    For code that inserts entries in bulk instead of through :func:`record`: every entry needs it."""
+    key = session.info.get(SESSION_KEY)
+    return entry_mac(key, hash_) if key is not None else None
 
 
 # --- checkpoints outside the database -------------------------------------------------------------
 
-
-def _checkpoint_path(checkpoint_dir: Path, chain: str) -> Path:
-    return checkpoint_dir / f"{chain}.json"
-
-
-def write_checkpoint(checkpoint_dir: Path, chain: str, seq: int, hash_: str, at: str) -> None:
-    """Write the chain head unless the file already holds a newer one. Atomic (rename)."""
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    path = _checkpoint_path(checkpoint_dir, chain)
-    with open(checkpoint_dir / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        current = read_checkpoint(checkpoint_dir, chain)
-        if current and current["seq"] >= seq:
-            return
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"chain": chain, "seq": seq, "hash": hash_, "at": at}))
-        os.replace(tmp, path)
+SESSION_KEY = "audit_key"  # session.info: the audit key (bytes) or absent
+SESSION_SEALING = "audit_sealing"  # session.info: the installation's Sealing
 
 
-def read_checkpoint(checkpoint_dir: Path, chain: str) -> dict[str, Any] | None:
-    path = _checkpoint_path(checkpoint_dir, chain)
-    if not path.exists():
-        return None
-    return json.loads(path.read_text())
+@dataclass(frozen=True)
+class Sealing:
+    """What the installation seals and ships with: built by the platform from the settings."""
+
+    key: bytes | None = None
+    ship_to: tuple[ShipTarget, ...] = ()
+    installation_id: str = ""
+
+    @property
+    def shipped_files(self) -> list[Path]:
+        return [t.path for t in self.ship_to if t.kind == "file" and t.path is not None]
+
+    def head_record(self, chain: str, seq: int, hash_: str, at: str) -> dict[str, Any]:
+        rec = {
+            "kind": "head",
+            "installation": self.installation_id,
+            "chain": chain,
+            "seq": seq,
+            "hash": hash_,
+            "at": at,
+        }
+        return seal(self.key, rec) if self.key is not None else rec
+
+    def restore_record(self, heads: dict[str, list], backup_id: str, backup_at: str) -> dict[str, Any]:
+        rec = {
+            "kind": "restore",
+            "installation": self.installation_id,
+            "heads": heads,
+            "backup_id": backup_id,
+            "backup_at": backup_at,
+            "restored_at": now_iso(),
+        }
+        return seal(self.key, rec) if self.key is not None else rec
 
 
-def install_checkpoint_hook(session_factory_or_class, checkpoint_dir: Path) -> None:
-    """After every commit, write the heads of the chains that commit extended."""
+def install_checkpoint_hook(session_factory_or_class, checkpoint_dir: Path, sealing: Sealing | None = None):
+    """After every commit, write (sealed) the heads of the chains that commit extended, and ship them.
+    Nothing here may raise: the write has committed, and a damaged checkpoint file or an unreachable
+    ship target must not turn it into an error for the caller (it is logged, and ``verify`` reports
+    damaged files)."""
+    sealing = sealing or Sealing()
 
     @sa_event.listens_for(session_factory_or_class, "after_commit")
     def _after_commit(session: Session) -> None:
         heads = session.info.pop("audit_heads", None)
-        if heads:
-            for chain, (seq, hash_, at) in heads.items():
-                write_checkpoint(checkpoint_dir, chain, seq, hash_, at)
+        if not heads:
+            return
+        for chain, (seq, hash_, at) in heads.items():
+            try:
+                write_checkpoint(checkpoint_dir, chain, seq, hash_, at, sealing.key)
+            except Exception:  # noqa: BLE001 - see the docstring
+                log.exception("could not write the audit checkpoint of %s (seq %s)", chain, seq)
+            if sealing.ship_to:
+                ship(sealing.ship_to, sealing.head_record(chain, seq, hash_, at))
 
     @sa_event.listens_for(session_factory_or_class, "after_rollback")
     def _after_rollback(session: Session) -> None:
@@ -329,6 +401,9 @@ def install_checkpoint_hook(session_factory_or_class, checkpoint_dir: Path) -> N
 
 
 # --- verification ---------------------------------------------------------------------------------
+
+OK, TAMPERED, RESTORED = "ok", "tampered", "restored"
+EXIT_CODES = {OK: 0, TAMPERED: 1, RESTORED: 3}
 
 
 @dataclass
@@ -339,15 +414,33 @@ class VerifyResult:
     first_bad_seq: int | None = None
     problem: str | None = None
     checkpoint: dict[str, Any] | None = field(default=None)
+    status: str = ""  # ok, tampered or restored; derived from ok when not given
+    warnings: list[str] = field(default_factory=list)
+    restored_to: int | None = None
+    missing: tuple[int, int] | None = None  # (first, last) seq lost in a restore, as far as shipped
+    last_hash: str = GENESIS
+    sealed: int = 0  # entries carrying a valid seal
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            self.status = OK if self.ok else TAMPERED
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "chain": self.chain,
             "ok": self.ok,
+            "status": self.status,
             "entries": self.entries,
             "first_bad_seq": self.first_bad_seq,
             "problem": self.problem,
+            "warnings": self.warnings,
+            "restored_to": self.restored_to,
+            "missing": list(self.missing) if self.missing else None,
         }
+
+
+def _get(e: Any, k: str) -> Any:
+    return e[k] if isinstance(e, dict) else getattr(e, k)
 
 
 def verify_entries(
@@ -357,26 +450,62 @@ def verify_entries(
     *,
     start_prev: str = GENESIS,
     start_seq: int = 1,
+    key: bytes | None = None,
 ) -> VerifyResult:
-    """Check links, hashes and numbering of entries given in ``seq`` order, then the checkpoint."""
+    """Check links, hashes and numbering of entries given in ``seq`` order, then the checkpoint. With
+    ``key``, every entry from the first sealed one on must carry a valid seal, and a chain must end
+    sealed: an entry without one was written (or forged) without the key."""
     prev, expected, count = start_prev, start_seq, 0
-    get = lambda e, k: e[k] if isinstance(e, dict) else getattr(e, k)  # noqa: E731
+    sealed, first_unsealed = 0, None  # first seq of the run of unsealed entries at the end so far
     for e in entries:
-        seq = get(e, "seq")
+        seq = _get(e, "seq")
         if seq != expected:
             problem = "missing entry" if seq > expected else "entry out of order"
             return VerifyResult(
                 chain, False, count, expected, f"{problem}: expected seq {expected}, found {seq}"
             )
-        if get(e, "prev_hash") != prev:
+        if _get(e, "prev_hash") != prev:
             return VerifyResult(
                 chain, False, count, seq, "link broken: prev_hash does not match the previous entry"
             )
-        if entry_hash(prev, _hashed_fields(e)) != get(e, "hash"):
+        if entry_hash(prev, _hashed_fields(e)) != _get(e, "hash"):
             return VerifyResult(
                 chain, False, count, seq, "entry altered: its hash does not match its content"
             )
-        prev, expected, count = get(e, "hash"), expected + 1, count + 1
+        if key is not None:
+            mac = e.get("mac") if isinstance(e, dict) else getattr(e, "mac", None)
+            if mac:
+                if not hmac.compare_digest(mac, entry_mac(key, _get(e, "hash"))):
+                    return VerifyResult(
+                        chain,
+                        False,
+                        count,
+                        seq,
+                        "entry forged: its seal does not match (written without the audit key, or "
+                        "with another key)",
+                    )
+                sealed += 1
+                first_unsealed = None
+            elif sealed:
+                return VerifyResult(
+                    chain,
+                    False,
+                    count,
+                    seq,
+                    "entry forged: not sealed although earlier entries are (written without the audit key)",
+                )
+            elif first_unsealed is None:
+                first_unsealed = seq
+        prev, expected, count = _get(e, "hash"), expected + 1, count + 1
+    if key is not None and first_unsealed is not None:
+        return VerifyResult(
+            chain,
+            False,
+            count,
+            first_unsealed,
+            "chain not sealed: no entry carries a seal of the audit key (written before the key was set? "
+            "then run «kommuneki audit seal-existing»)",
+        )
     if checkpoint:
         last_seq = expected - 1
         if checkpoint["seq"] > last_seq:
@@ -396,7 +525,7 @@ def verify_entries(
                 last_seq,
                 "log rewritten: the last entry's hash differs from the checkpoint",
             )
-    return VerifyResult(chain, True, count, checkpoint=checkpoint)
+    return VerifyResult(chain, True, count, checkpoint=checkpoint, last_hash=prev, sealed=sealed)
 
 
 _ROW_COLUMNS = [
@@ -411,6 +540,7 @@ _ROW_COLUMNS = [
     AuditEntry.data,
     AuditEntry.prev_hash,
     AuditEntry.hash,
+    AuditEntry.mac,
 ]
 
 
@@ -426,12 +556,13 @@ def iter_chain(session: Session, chain: str, batch: int = 5000) -> Iterator[Any]
     yield from session.execute(stmt)
 
 
-def verify_export(chain: str, entries: list[dict[str, Any]]) -> VerifyResult:
+def verify_export(chain: str, entries: list[dict[str, Any]], *, key: bytes | None = None) -> VerifyResult:
     """Verify exported entries (``seq`` order) on their own, without the database. A full or period
     export is one unbroken run: every link is checked, a gap is a missing entry. An export for one item
     (an innsyn request; every entry has the same ``item_id``) holds only that item's entries, with gaps:
     each entry's own hash is checked (it covers its prev_hash), and the links wherever two entries are
-    consecutive. (Removing a whole line from an item export cannot be seen without the database.)"""
+    consecutive. (Removing a whole line from an item export cannot be seen without the database.) With
+    ``key``, an entry's seal, where the export carries one, is checked too."""
     item_ids = {e.get("item_id") for e in entries}
     one_item = len(item_ids) == 1 and None not in item_ids
     prev: dict[str, Any] | None = None
@@ -456,29 +587,334 @@ def verify_export(chain: str, entries: list[dict[str, Any]]) -> VerifyResult:
             return VerifyResult(
                 chain, False, 0, e["seq"], "entry altered: its hash does not match its content"
             )
+        if key is not None and e.get("mac") and not hmac.compare_digest(e["mac"], entry_mac(key, e["hash"])):
+            return VerifyResult(chain, False, 0, e["seq"], "entry forged: its seal does not match")
         prev = e
     return VerifyResult(chain, True, len(entries))
 
 
-def verify_chain(session: Session, chain: str, checkpoint_dir: Path | None) -> VerifyResult:
-    """Verify one chain in the database against its checkpoint file (if any). When the checkpoint is
-    older than the database (a crash between commit and checkpoint), the entry at the checkpoint's seq
-    must still carry the checkpoint's hash."""
-    checkpoint = read_checkpoint(checkpoint_dir, chain) if checkpoint_dir else None
-    result = verify_entries(chain, iter_chain(session, chain), checkpoint)
-    if result.ok and checkpoint and checkpoint["seq"] < result.entries:
-        at = session.scalar(
-            select(AuditEntry.hash).where(AuditEntry.chain == chain, AuditEntry.seq == checkpoint["seq"])
+@dataclass
+class Shipped:
+    """What the shipped records say about one chain, read in the order they were shipped."""
+
+    latest: dict[str, Any] | None = None  # newest head shipped since the last restore
+    restored_to: int | None = None  # the chain's head in the last restore marker
+    missing: list[tuple[int, int]] = field(default_factory=list)  # seqs shipped before a restore, lost
+
+
+@dataclass
+class ShippedLog:
+    chains: dict[str, Shipped] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def get(self, chain: str) -> Shipped | None:
+        return self.chains.get(chain)
+
+
+def read_shipped_log(files: Iterable[Path], key: bytes | None, installation_id: str) -> ShippedLog:
+    """Read shipped head and restore records (of this installation) from files, in order. With a key a
+    record whose seal does not match is a problem (forged), an unsealed one is set aside with a
+    warning (shipped before the key was set)."""
+    out = ShippedLog()
+    for path in files:
+        out.sources.append(str(path))
+        if not path.exists():
+            out.warnings.append(f"shipped checkpoints {path} not found")
+            continue
+        for n, rec in enumerate(read_shipped(path), 1):
+            if rec.get("installation", installation_id) != installation_id:
+                continue
+            if key is not None:
+                if "mac" not in rec:
+                    out.warnings.append(f"{path.name} record {n}: not sealed, ignored")
+                    continue
+                if not seal_ok(key, rec):
+                    out.problems.append(f"{path.name} record {n}: forged (its seal does not match)")
+                    continue
+            if rec["kind"] == "head" and isinstance(rec.get("seq"), int):
+                state = out.chains.setdefault(rec["chain"], Shipped())
+                if state.latest is None or rec["seq"] >= state.latest["seq"]:
+                    state.latest = rec
+            elif rec["kind"] == "restore" and isinstance(rec.get("heads"), dict):
+                for chain, state in out.chains.items():
+                    head = rec["heads"].get(chain)
+                    seq = int(head[0]) if head else 0
+                    if state.latest is not None and state.latest["seq"] > seq:
+                        state.missing.append((seq + 1, state.latest["seq"]))
+                    state.restored_to = seq
+                    state.latest = (
+                        {"chain": chain, "seq": seq, "hash": head[1], "at": rec.get("backup_at")}
+                        if head
+                        else None
+                    )
+                for chain, head in rec["heads"].items():
+                    if chain not in out.chains:
+                        out.chains[chain] = Shipped(
+                            latest={"chain": chain, "seq": int(head[0]), "hash": head[1]},
+                            restored_to=int(head[0]),
+                        )
+    return out
+
+
+def _restores(session: Session) -> list[dict[str, Any]]:
+    """The restore records in the installation chain (``audit.restored``), oldest first."""
+    rows = session.execute(
+        select(AuditEntry.seq, AuditEntry.data)
+        .where(AuditEntry.chain == INSTALLATION_CHAIN, AuditEntry.event == "audit.restored")
+        .order_by(AuditEntry.seq)
+    )
+    out = []
+    for seq, data in rows:
+        try:
+            out.append({"seq": seq, **json.loads(data)})
+        except ValueError:
+            continue  # an altered entry: its hash check reports it
+    return out
+
+
+def _registered_chains(session: Session) -> dict[str, int]:
+    """Chains the installation chain records as started (``audit.chain_started``): name -> entry seq."""
+    rows = session.execute(
+        select(AuditEntry.seq, AuditEntry.data).where(
+            AuditEntry.chain == INSTALLATION_CHAIN, AuditEntry.event == "audit.chain_started"
         )
-        if at != checkpoint["hash"]:
-            return VerifyResult(
-                chain,
-                False,
-                result.entries,
-                checkpoint["seq"],
-                "log rewritten: the entry at the checkpoint's seq has another hash",
+    )
+    out: dict[str, int] = {}
+    for seq, data in rows:
+        try:
+            out.setdefault(json.loads(data).get("chain"), seq)
+        except (ValueError, AttributeError):
+            continue
+    return out
+
+
+def _fail(result: VerifyResult, seq: int | None, problem: str) -> VerifyResult:
+    result.ok, result.status, result.first_bad_seq, result.problem = False, TAMPERED, seq, problem
+    return result
+
+
+_FROM_SESSION = object()
+
+
+def _hash_at(session: Session, chain: str, seq: int) -> str | None:
+    return session.scalar(select(AuditEntry.hash).where(AuditEntry.chain == chain, AuditEntry.seq == seq))
+
+
+def verify_chain(
+    session: Session,
+    chain: str,
+    checkpoint_dir: Path | None,
+    *,
+    key: Any = _FROM_SESSION,
+    shipped: ShippedLog | None = None,
+    registered_at: int | None = None,
+    restores: list[dict[str, Any]] | None = None,
+) -> VerifyResult:
+    """Verify one chain in the database against its checkpoint file (if any), and — when given — its
+    shipped checkpoints and its registration in the installation chain. ``key`` defaults to the
+    session's (the installation's audit key). When the checkpoint is older than the database (a crash
+    between commit and checkpoint), the entry at the checkpoint's seq must still carry its hash.
+
+    The result's status is ``tampered`` (exit 1) for anything the log cannot explain, ``restored``
+    (exit 3) when a documented restore (an ``audit.restored`` entry) set the chain back, naming the
+    entries lost since the last shipped checkpoint, else ``ok``."""
+    if key is _FROM_SESSION:
+        key = session.info.get(SESSION_KEY)
+    sealing: Sealing | None = session.info.get(SESSION_SEALING)
+    if shipped is None and sealing is not None and sealing.shipped_files:
+        shipped = read_shipped_log(sealing.shipped_files, key, sealing.installation_id)
+    if restores is None:
+        restores = _restores(session)
+    checkpoint, damaged = None, None
+    if checkpoint_dir is not None:
+        try:
+            checkpoint = read_checkpoint(checkpoint_dir, chain)
+        except CorruptCheckpoint as exc:
+            damaged = str(exc)
+    if checkpoint is not None and key is not None and not seal_ok(key, checkpoint):
+        forged = checkpoint
+        checkpoint = None
+        result = verify_entries(chain, iter_chain(session, chain), None, key=key)
+        if result.ok:
+            what = "not sealed" if "mac" not in forged else "its seal does not match"
+            return _fail(result, forged.get("seq"), f"checkpoint forged: {what} (the audit key's)")
+        return result
+    result = verify_entries(chain, iter_chain(session, chain), checkpoint, key=key)
+    if not result.ok:
+        return result
+    if damaged:
+        return _fail(result, None, f"checkpoint damaged: {damaged}")
+    for name in corrupt_checkpoints(checkpoint_dir):
+        if name.startswith(f"{chain}.json.corrupt-"):
+            return _fail(
+                result, None, f"checkpoint damaged: a damaged checkpoint file was replaced and kept as {name}"
+            )
+    last = result.entries
+    if checkpoint and checkpoint["seq"] < last:
+        if _hash_at(session, chain, checkpoint["seq"]) != checkpoint["hash"]:
+            return _fail(
+                result, checkpoint["seq"], "log rewritten: the entry at the checkpoint's seq has another hash"
+            )
+    head = session.get(AuditHead, chain)
+    if head is not None and (head.seq, head.hash) != (last, result.last_hash):
+        return _fail(
+            result,
+            min(head.seq, last) + 1,
+            f"log truncated or rewritten: the chain head records seq {head.seq}, the entries end at {last}",
+        )
+    restored = [r for r in restores if chain in (r.get("heads") or {})]
+    state = shipped.get(chain) if shipped else None
+    if state is not None and state.latest is not None:
+        ship_seq, ship_hash = state.latest["seq"], state.latest["hash"]
+        if ship_seq > last:
+            return _fail(
+                result,
+                last + 1,
+                f"log rolled back or truncated: a shipped checkpoint records seq {ship_seq}"
+                f" (at {state.latest.get('at')}), the database ends at {last}, and no restore explains it",
+            )
+        if ship_seq and _hash_at(session, chain, ship_seq) != ship_hash:
+            return _fail(
+                result, ship_seq, "log rewritten: the entry at a shipped checkpoint's seq has another hash"
+            )
+    if registered_at is not None and last == 0:
+        return _fail(
+            result,
+            1,
+            f"chain deleted: the installation chain records it as started (installation entry "
+            f"{registered_at}), the database holds none of its entries",
+        )
+    if key is not None and last and checkpoint is None:
+        return _fail(
+            result,
+            last + 1,
+            f"checkpoint missing: the chain has {last} sealed entries but no checkpoint file; entries after "
+            f"seq {last} may have been removed with it",
+        )
+    if key is None and last:
+        result.warnings.append("not sealed: no audit key is set (KOMMUNEKI_AUDIT_KEY_FILE)")
+    if restored or (restores and state is not None and state.missing):
+        r = restored[-1] if restored else restores[-1]
+        to_seq, to_hash = (r["heads"].get(chain) or [0, GENESIS])[:2]
+        to_seq = int(to_seq)
+        if to_seq and _hash_at(session, chain, to_seq) != to_hash:
+            return _fail(result, to_seq, "log rewritten: the entry a restore started from has another hash")
+        result.status, result.ok, result.restored_to = RESTORED, False, to_seq
+        lost = state.missing[-1] if state and state.missing else None
+        result.missing = lost
+        if lost:
+            result.first_bad_seq = lost[0]
+            result.problem = (
+                f"restored to entry {to_seq}; entries after it since the last shipped checkpoint are "
+                f"missing (seq {lost[0]}–{lost[1]}, backup {r.get('backup_id')})"
+            )
+        elif shipped is None or not shipped.sources:
+            result.problem = (
+                f"restored to entry {to_seq}; entries after it since the backup are missing, how many "
+                f"cannot be told: no shipped checkpoints are configured (KOMMUNEKI_AUDIT_SHIP_TO)"
+            )
+        else:
+            result.problem = (
+                f"restored to entry {to_seq}; no shipped checkpoint lies beyond it "
+                f"(backup {r.get('backup_id')})"
             )
     return result
+
+
+def unsealed_chains(session: Session) -> set[str]:
+    """Chains whose newest entry carries no seal (written before the audit key was set)."""
+    last = (
+        select(AuditEntry.chain, func.max(AuditEntry.seq).label("seq")).group_by(AuditEntry.chain).subquery()
+    )
+    rows = session.execute(
+        select(AuditEntry.chain, AuditEntry.mac).join(
+            last, (AuditEntry.chain == last.c.chain) & (AuditEntry.seq == last.c.seq)
+        )
+    )
+    return {chain for chain, mac in rows if not mac}
+
+
+@dataclass
+class InstallationReport:
+    results: list[VerifyResult]
+    problems: list[str]  # installation-wide: forged shipped records, chains missing from the record
+    warnings: list[str]
+
+    @property
+    def status(self) -> str:
+        if self.problems or any(r.status == TAMPERED for r in self.results):
+            return TAMPERED
+        if any(r.status == RESTORED for r in self.results):
+            return RESTORED
+        return OK
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+
+def verify_installation(
+    session: Session,
+    checkpoint_dir: Path | None,
+    chains: list[str] | None = None,
+    *,
+    shipped_files: list[Path] | None = None,
+    key: Any = _FROM_SESSION,
+) -> InstallationReport:
+    """Verify every chain the installation knows of — in the database (heads, entries, tenants), in the
+    checkpoint folder, in the installation chain's record of started chains and in the shipped
+    checkpoints — or only ``chains``. A chain that the record or a checkpoint names but the database
+    lacks shows as deleted. Uses the session's audit key (unless ``key`` is given) and ship targets."""
+    from .models import Tenant
+
+    if key is _FROM_SESSION:
+        key = session.info.get(SESSION_KEY)
+    sealing: Sealing | None = session.info.get(SESSION_SEALING)
+    files = shipped_files if shipped_files is not None else (sealing.shipped_files if sealing else [])
+    installation_id = sealing.installation_id if sealing else ""
+    shipped = read_shipped_log(files, key, installation_id) if files else ShippedLog()
+    registered = _registered_chains(session)
+    restores = _restores(session)
+    problems = list(shipped.problems)
+    warnings = list(shipped.warnings)
+    if not files:
+        warnings.append(
+            "no shipped checkpoints (KOMMUNEKI_AUDIT_SHIP_TO): a joint rollback of database and data folder "
+            "to an earlier state cannot be detected"
+        )
+    if key is None:
+        warnings.append("no audit key (KOMMUNEKI_AUDIT_KEY_FILE): entries and checkpoints are not sealed")
+    if chains is None:
+        known = {INSTALLATION_CHAIN}
+        known |= set(session.scalars(select(AuditHead.chain)))
+        known |= set(session.scalars(select(AuditEntry.chain).distinct()))
+        tenants = session.scalars(select(Tenant.id).execution_options(include_all_tenants=True))
+        known |= {chain_for(tid) for tid in tenants}
+        known |= checkpoint_chains(checkpoint_dir)
+        known |= set(registered)
+        known |= set(shipped.chains)
+        chains = sorted(known, key=lambda c: (c != INSTALLATION_CHAIN, len(c), c))
+    results = [
+        verify_chain(
+            session,
+            chain,
+            checkpoint_dir,
+            key=key,
+            shipped=shipped,
+            registered_at=registered.get(chain),
+            restores=restores,
+        )
+        for chain in chains
+    ]
+    by_chain = {r.chain: r for r in results}
+    inst = by_chain.get(INSTALLATION_CHAIN)
+    if inst is not None and inst.entries == 0 and any(r.entries for r in results) and key is not None:
+        problems.append(
+            "installation chain deleted: other chains have entries, but the chain that records them is empty"
+        )
+    return InstallationReport(results, problems, warnings)
 
 
 def _utc_iso(value: datetime) -> str:
@@ -532,6 +968,7 @@ def export_rows(entries: Iterable[AuditEntry]) -> Iterator[dict[str, Any]]:
             "data": e.data,
             "prev_hash": e.prev_hash,
             "hash": e.hash,
+            "mac": e.mac,
         }
 
 

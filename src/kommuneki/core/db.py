@@ -91,8 +91,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, info: dict | None = None) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
 def _tenant_tables() -> set[str]:
@@ -157,15 +157,21 @@ def _check_tenant_writes(session: Session, _ctx, _instances) -> None:
 class Database:
     """Holds the engine and hands out sessions; one per process, built by the app factory or CLI."""
 
-    def __init__(self, url: str, checkpoint_dir: Path | None = None):
+    def __init__(self, url: str, checkpoint_dir: Path | None = None, sealing=None):
+        """``sealing`` (an :class:`~kommuneki.core.audit.Sealing`): the audit key and ship targets every
+        session carries, so that ``audit.record`` seals entries and commits ship checkpoints."""
+        from . import audit
+
         self.url = url
         self.engine = make_engine(url)
-        self._sessions = make_sessionmaker(self.engine)
+        self.sealing = sealing or audit.Sealing()
+        info = {audit.SESSION_SEALING: self.sealing}
+        if self.sealing.key is not None:
+            info[audit.SESSION_KEY] = self.sealing.key
+        self._sessions = make_sessionmaker(self.engine, info)
         self.checkpoint_dir = checkpoint_dir
         if checkpoint_dir is not None:
-            from .audit import install_checkpoint_hook
-
-            install_checkpoint_hook(self._sessions, checkpoint_dir)
+            audit.install_checkpoint_hook(self._sessions, checkpoint_dir, self.sealing)
 
     @property
     def dialect(self) -> str:

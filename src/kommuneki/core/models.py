@@ -306,3 +306,5 @@ class AuditEntry(Base):
     data: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed verbatim
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 of ``hash`` under the installation's audit key (core/audit_seal.py); not hashed itself
+    mac: Mapped[str | None] = mapped_column(String(64), default=None)

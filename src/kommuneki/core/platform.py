@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -14,7 +15,9 @@ from typing import TYPE_CHECKING
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
-from ..config import Settings
+from ..config import ConfigError, Settings
+from .audit import Sealing
+from .audit_seal import AuditKeyError, load_key, parse_ship_to
 from .db import Database
 from .items import BlobStore
 from .jobs import LiveJobs
@@ -24,6 +27,7 @@ from .registry import ServiceRegistry, ServiceSpec, discover
 if TYPE_CHECKING:
     from .queue import TaskQueue
 
+log = logging.getLogger("kommuneki")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -55,6 +59,18 @@ def alembic_config(url: str, registry: ServiceRegistry | None = None) -> Alembic
     return cfg
 
 
+def audit_sealing(settings: Settings, installation_id: str) -> Sealing:
+    """The audit key (read from ``audit_key_file``) and ship targets of this installation."""
+    key_file = settings.resolved_audit_key_file
+    try:
+        key = load_key(key_file) if key_file is not None else None
+    except AuditKeyError as exc:
+        raise ConfigError(str(exc)) from exc
+    if key is None and settings.mode == "production":
+        log.warning("KOMMUNEKI_AUDIT_KEY_FILE is not set: the audit log is not sealed (see docs/security.md)")
+    return Sealing(key, tuple(parse_ship_to(settings.audit_ship_to)), installation_id)
+
+
 @dataclass
 class Platform:
     settings: Settings
@@ -67,10 +83,11 @@ class Platform:
     @classmethod
     def from_settings(cls, settings: Settings, registry: ServiceRegistry | None = None) -> "Platform":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.resolved_database_url, checkpoint_dir=settings.checkpoint_dir)
         id_file = settings.data_dir / "installation-id"
         if not id_file.exists():
             id_file.write_text(uuid.uuid4().hex)
+        sealing = audit_sealing(settings, id_file.read_text().strip())
+        db = Database(settings.resolved_database_url, checkpoint_dir=settings.checkpoint_dir, sealing=sealing)
         return cls(
             settings=settings,
             db=db,

@@ -2,14 +2,14 @@
 a cancel request and where a failed job's page links back to
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005_audit_seal
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005_audit_seal"
 branch_labels = None
 depends_on = None
 

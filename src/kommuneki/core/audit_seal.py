@@ -1,0 +1,271 @@
+"""Seals, checkpoints and shipping for the audit chains: what makes the chain head unforgeable by someone
+who can write the database and the data folder (threat model: docs/security.md, "Audit log").
+
+* **Key**: 32 random bytes in a file outside the data folder (``KOMMUNEKI_AUDIT_KEY_FILE``, made by
+  ``kommuneki audit new-key``). Every entry carries ``mac = HMAC-SHA256(key, hash)``; the hash covers the
+  entry's fields and the previous hash, so one valid seal vouches for the whole chain before it. Without
+  the key nobody can append, alter or recompute an entry that verifies.
+* **Checkpoints**: after each commit the head of each chain it extended is written, sealed, to
+  ``<data_dir>/audit-checkpoints/<chain>.json``. A damaged file is kept aside (``.corrupt-<time>``) and
+  reported by ``verify``; writing a checkpoint never fails the commit it follows.
+* **Shipping** (``KOMMUNEKI_AUDIT_SHIP_TO``): the same sealed heads are appended, one JSON object a line,
+  to files elsewhere (another disk, an append-only mount) and/or sent to syslog, so that a joint rollback
+  of database and data folder shows against what was shipped before it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("kommuneki.audit")
+
+KEY_BYTES = 32
+KEY_HEADER = "kommuneki-audit-key v1"
+
+
+class AuditKeyError(RuntimeError):
+    """The audit key file is missing, unreadable or malformed; the message says what to do."""
+
+
+# --- the key --------------------------------------------------------------------------------------------
+
+
+def new_key_file(path: Path) -> str:
+    """Write a new random key to ``path`` (mode 0600, refusing to overwrite). Returns the key id."""
+    path = Path(path)
+    if path.exists():
+        raise AuditKeyError(
+            f"{path} finnes allerede. En ny nøkkel gjør eldre forseglinger ukontrollerbare; "
+            "velg en annen fil eller behold den gamle."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{KEY_HEADER}\n{key.hex()}\n")
+    return key_id(key)
+
+
+def load_key(path: Path) -> bytes:
+    path = Path(path)
+    try:
+        lines = path.read_text().split()
+    except FileNotFoundError as exc:
+        raise AuditKeyError(
+            f"Revisjonsnøkkelen {path} finnes ikke. Lag den med «kommuneki audit new-key» "
+            "(utenfor datamappen) eller rett KOMMUNEKI_AUDIT_KEY_FILE."
+        ) from exc
+    except OSError as exc:
+        raise AuditKeyError(f"Kan ikke lese revisjonsnøkkelen {path}: {exc.strerror}.") from exc
+    try:
+        key = bytes.fromhex(lines[-1])
+    except (ValueError, IndexError):
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise AuditKeyError(f"{path} er ikke en revisjonsnøkkel laget av «kommuneki audit new-key».")
+    if path.stat().st_mode & 0o007:
+        log.warning("audit key %s can be read by every user on this machine: chmod o-rwx it", path)
+    return key
+
+
+def key_id(key: bytes) -> str:
+    """A short public name for a key (not secret: a hash of it)."""
+    return hashlib.sha256(b"kommuneki-audit-key-id\n" + key).hexdigest()[:12]
+
+
+def entry_mac(key: bytes, entry_hash: str) -> str:
+    # hmac.digest: OpenSSL's one-shot HMAC, several times faster than building an hmac.HMAC per entry
+    return hmac.digest(key, b"entry\n" + entry_hash.encode(), "sha256").hex()
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def seal(key: bytes, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with ``key_id`` and ``mac`` over everything else."""
+    body = {k: v for k, v in record.items() if k not in ("mac", "key_id")}
+    body["key_id"] = key_id(key)
+    mac = hmac.new(key, b"record\n" + _canonical(body).encode(), hashlib.sha256).hexdigest()
+    return {**body, "mac": mac}
+
+
+def seal_ok(key: bytes, record: dict[str, Any]) -> bool:
+    mac = record.get("mac")
+    return isinstance(mac, str) and hmac.compare_digest(seal(key, record)["mac"], mac)
+
+
+# --- checkpoints in the data folder ---------------------------------------------------------------------
+
+
+class CorruptCheckpoint(ValueError):
+    """A checkpoint file that is not a checkpoint (damaged, truncated, edited)."""
+
+
+def _checkpoint_path(checkpoint_dir: Path, chain: str) -> Path:
+    return checkpoint_dir / f"{chain}.json"
+
+
+def read_checkpoint(checkpoint_dir: Path, chain: str) -> dict[str, Any] | None:
+    """The checkpoint of ``chain``, None when there is none. Raises :class:`CorruptCheckpoint`."""
+    path = _checkpoint_path(checkpoint_dir, chain)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CorruptCheckpoint(f"{path.name}: kan ikke leses ({exc})") from exc
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise CorruptCheckpoint(f"{path.name}: ikke gyldig JSON") from exc
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("seq"), int)
+        or not isinstance(data.get("hash"), str)
+        or data.get("chain", chain) != chain
+    ):
+        raise CorruptCheckpoint(f"{path.name}: mangler seq/hash eller gjelder en annen kjede")
+    return data
+
+
+def write_checkpoint(
+    checkpoint_dir: Path, chain: str, seq: int, hash_: str, at: str, key: bytes | None = None
+) -> None:
+    """Write the chain head unless the file already holds a newer one. Atomic (rename). A damaged file is
+    moved aside to ``<chain>.json.corrupt-<utc time>`` (for ``verify`` to report) and replaced."""
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    path = _checkpoint_path(checkpoint_dir, chain)
+    with open(checkpoint_dir / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = read_checkpoint(checkpoint_dir, chain)
+        except CorruptCheckpoint as exc:
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+            aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+            os.replace(path, aside)
+            log.error("audit checkpoint damaged, kept as %s and replaced: %s", aside.name, exc)
+            current = None
+        if current and current["seq"] >= seq:
+            return
+        record: dict[str, Any] = {"chain": chain, "seq": seq, "hash": hash_, "at": at}
+        if key is not None:
+            record = seal(key, record)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, path)
+
+
+def corrupt_checkpoints(checkpoint_dir: Path | None) -> list[str]:
+    """Names of damaged checkpoint files kept aside by :func:`write_checkpoint`."""
+    if checkpoint_dir is None or not checkpoint_dir.is_dir():
+        return []
+    return sorted(p.name for p in checkpoint_dir.glob("*.json.corrupt-*"))
+
+
+def checkpoint_chains(checkpoint_dir: Path | None) -> set[str]:
+    if checkpoint_dir is None or not checkpoint_dir.is_dir():
+        return set()
+    return {p.stem for p in checkpoint_dir.glob("*.json")}
+
+
+# --- shipping to another place --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShipTarget:
+    kind: str  # "file" or "syslog"
+    path: Path | None = None
+    address: tuple[str, int] | str | None = None  # (host, port) for UDP, a socket path for local syslog
+
+    def __str__(self) -> str:
+        if self.kind == "file":
+            return f"file:{self.path}"
+        return f"syslog:{self.address}"
+
+
+def parse_ship_to(value: str | None) -> list[ShipTarget]:
+    """``KOMMUNEKI_AUDIT_SHIP_TO``: comma-separated ``file:/path``, ``/path``, ``syslog`` (the local
+    /dev/log) or ``syslog://host:port`` (UDP)."""
+    targets: list[ShipTarget] = []
+    for part in (value or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if part == "syslog":
+            targets.append(ShipTarget("syslog", address="/dev/log"))
+        elif part.startswith("syslog://"):
+            host, _, port = part[len("syslog://") :].rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"syslog-mål må være syslog://vert:port, ikke {part!r}")
+            targets.append(ShipTarget("syslog", address=(host.strip("[]"), int(port))))
+        elif part.startswith("file:") or part.startswith("/"):
+            path = Path(part[len("file:") :] if part.startswith("file:") else part)
+            if not path.is_absolute():
+                raise ValueError(f"filmålet må være en absolutt sti, ikke {part!r}")
+            targets.append(ShipTarget("file", path=path))
+        else:
+            raise ValueError(f"ukjent mål {part!r} (file:/sti, syslog eller syslog://vert:port)")
+    return targets
+
+
+SYSLOG_TAG = "kommuneki-audit"
+
+
+def ship(targets: Iterable[ShipTarget], record: dict[str, Any]) -> None:
+    """Send one sealed record to every target. Never raises: a failure is logged (the commit it follows
+    has already happened) and the next record is shipped as usual."""
+    line = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    for target in targets:
+        try:
+            if target.kind == "file":
+                assert target.path is not None
+                target.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(target.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+                try:
+                    os.write(fd, (line + "\n").encode())
+                finally:
+                    os.close(fd)
+            else:
+                # RFC 3164 framing: <priority>tag: message; facility auth (4), severity notice (5)
+                payload = f"<37>{SYSLOG_TAG}: {line}".encode()
+                if isinstance(target.address, tuple):
+                    with socket.socket(socket.AF_INET6 if ":" in target.address[0] else socket.AF_INET,
+                                       socket.SOCK_DGRAM) as s:  # fmt: skip
+                        s.sendto(payload, target.address)
+                else:
+                    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+                        s.sendto(payload, str(target.address))
+        except Exception as exc:  # noqa: BLE001 - shipping must never undo or fail a committed write
+            log.error("could not ship audit checkpoint to %s: %s", target, exc)
+
+
+def read_shipped(path: Path) -> Iterator[dict[str, Any]]:
+    """Records from a shipped file, or from a syslog file (each line's JSON after the tag), in order.
+    Lines that are not records are skipped; their sealing is checked by the caller."""
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return
+    for line in text.splitlines():
+        start = line.find("{")
+        if start < 0:
+            continue
+        try:
+            record = json.loads(line[start:])
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "kind" in record:
+            yield record

@@ -1,0 +1,312 @@
+"""The sealed audit log (issue 12, "An audit log that cannot be quietly rewritten"): an attacker who can
+write the database and the data folder, but not the audit key nor the shipped checkpoints, cannot
+truncate, delete, forge or rewrite the log unseen; ``verify`` names the first bad entry in each case. A
+damaged checkpoint file is reported and never fails a committed write. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import stat
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, select, text, update
+
+from kommuneki.config import ConfigError
+from kommuneki.core import accounts, audit
+from kommuneki.core.audit_seal import new_key_file, read_shipped
+from kommuneki.core.models import AuditEntry, AuditHead
+from kommuneki.demo import DEMO_PASSWORD
+from tests.conftest import audit_guard_lifted, login_client, make_platform
+
+
+@pytest.fixture
+def outside(tmp_path_factory):
+    """A folder outside the data folder: where the key and the shipped checkpoints live."""
+    return tmp_path_factory.mktemp("outside")
+
+
+@pytest.fixture
+def sealed(db_url, tmp_path, outside):
+    key = outside / ".kommuneki-audit-test.key"
+    new_key_file(key)
+    p = make_platform(tmp_path, db_url, audit_key_file=key, audit_ship_to=f"file:{outside / 'shipped.jsonl'}")
+    yield p
+    p.close()
+
+
+def _seed(platform, n=5, slug="testkommune") -> int:
+    with platform.db.installation_session() as s:
+        t = accounts.create_tenant(s, slug=slug, name=slug.title())
+    with platform.db.tenant_session(t.id) as s:
+        for i in range(n):
+            accounts.create_unit(
+                s, t.id, code=f"e-{i}", name=f"Enhet {i}", email=f"e{i}@x.test", actor="test"
+            )
+    return t.id
+
+
+def _report(platform, **kw):
+    with platform.db.installation_session() as s:
+        return audit.verify_installation(s, platform.settings.checkpoint_dir, **kw)
+
+
+def _result(report, chain):
+    return next(r for r in report.results if r.chain == chain)
+
+
+def _delete_tail(platform, chain, after_seq):
+    """The attacker: remove entries after ``after_seq`` and set the head row back, as a consistent DB."""
+    with platform.db.engine.begin() as conn, audit_guard_lifted(conn):
+        conn.execute(delete(AuditEntry).where(AuditEntry.chain == chain, AuditEntry.seq > after_seq))
+        last = conn.execute(
+            select(AuditEntry.hash).where(AuditEntry.chain == chain, AuditEntry.seq == after_seq)
+        ).scalar()
+        conn.execute(update(AuditHead).where(AuditHead.chain == chain).values(seq=after_seq, hash=last))
+
+
+def test_a_sealed_installation_verifies_and_seals_every_entry(sealed, outside):
+    tid = _seed(sealed)
+    report = _report(sealed)
+    assert report.exit_code == 0, [r.as_dict() for r in report.results] + report.problems
+    assert _result(report, f"t{tid}").sealed == 6
+    with sealed.db.installation_session() as s:
+        assert all(s.scalars(select(AuditEntry.mac)))
+        # the installation chain records the new chain (a deleted chain shows)
+        started = s.scalar(select(AuditEntry.data).where(AuditEntry.event == "audit.chain_started"))
+    assert json.loads(started) == {"chain": f"t{tid}"}
+    checkpoint = json.loads((sealed.settings.checkpoint_dir / f"t{tid}.json").read_text())
+    assert checkpoint["seq"] == 6 and len(checkpoint["mac"]) == 64
+    shipped = list(read_shipped(outside / "shipped.jsonl"))
+    assert {(r["chain"], r["seq"]) for r in shipped} >= {(f"t{tid}", 6), ("installation", 1)}
+
+
+def test_truncated_tail_and_deleted_checkpoint_are_caught(sealed):
+    tid = _seed(sealed)
+    _delete_tail(sealed, f"t{tid}", 4)
+    (sealed.settings.checkpoint_dir / f"t{tid}.json").unlink()
+    # against the shipped checkpoints: a rollback, entries from 5 on gone
+    r = _result(_report(sealed), f"t{tid}")
+    assert r.status == "tampered" and r.first_bad_seq == 5 and "shipped checkpoint records seq 6" in r.problem
+    # with nothing shipped the missing sealed checkpoint alone gives it away
+    r = _result(_report(sealed, shipped_files=[]), f"t{tid}")
+    assert r.status == "tampered" and r.first_bad_seq == 5 and "checkpoint missing" in r.problem
+
+
+def test_a_deleted_tenant_chain_and_its_checkpoint_are_caught(sealed):
+    tid = _seed(sealed)
+    other = _seed(sealed, 1, slug="annen")
+    with sealed.db.engine.begin() as conn, audit_guard_lifted(conn):
+        conn.execute(delete(AuditEntry).where(AuditEntry.chain == f"t{tid}"))
+        conn.execute(delete(AuditHead).where(AuditHead.chain == f"t{tid}"))
+        conn.execute(text("DELETE FROM tenant WHERE id = :id"), {"id": tid})
+    (sealed.settings.checkpoint_dir / f"t{tid}.json").unlink()
+    report = _report(sealed, shipped_files=[])
+    assert report.exit_code == 1
+    gone = _result(report, f"t{tid}")
+    assert gone.first_bad_seq == 1 and "chain deleted" in gone.problem
+    assert _result(report, f"t{other}").ok
+
+
+def test_a_forged_entry_with_a_valid_hash_is_caught(sealed):
+    """The attacker appends an entry whose hash is correct (sha256 is public) and moves the head row and
+    the checkpoint file on to it; they cannot make its seal."""
+    tid = _seed(sealed)
+    chain = f"t{tid}"
+    with sealed.db.installation_session() as s:
+        head = s.get(AuditHead, chain)
+        forged = {
+            "chain": chain,
+            "seq": head.seq + 1,
+            "at": audit.now_iso(),
+            "event": "unit.created",
+            "actor": "user:1",
+            "subject_type": "unit",
+            "subject_id": "99",
+            "item_id": None,
+            "data": audit.canonical_json({"code": "falsk"}),
+        }
+        forged_hash = audit.entry_hash(head.hash, forged)
+    with sealed.db.engine.begin() as conn:
+        conn.execute(
+            AuditEntry.__table__.insert().values(
+                **forged, prev_hash=head.hash, hash=forged_hash, mac="0" * 64
+            )
+        )
+        conn.execute(update(AuditHead).where(AuditHead.chain == chain).values(seq=7, hash=forged_hash))
+    (sealed.settings.checkpoint_dir / f"{chain}.json").write_text(
+        json.dumps({"chain": chain, "seq": 7, "hash": forged_hash, "at": forged["at"]})
+    )
+    r = _result(_report(sealed), chain)
+    assert r.status == "tampered" and r.first_bad_seq == 7 and "entry forged" in r.problem
+
+
+def test_chain_and_checkpoint_rewritten_together_are_caught(sealed):
+    """Entry 3 changed, every later hash recomputed, head row and checkpoint file rewritten to match: a
+    consistent chain, but the seals no longer fit from entry 3 on."""
+    tid = _seed(sealed)
+    chain = f"t{tid}"
+    with sealed.db.installation_session() as s:
+        rows = list(s.scalars(select(AuditEntry).where(AuditEntry.chain == chain).order_by(AuditEntry.seq)))
+        prev, new = rows[1].hash, {}
+        for e in rows[2:]:
+            fields = {k: getattr(e, k) for k in ("chain", "seq", "at", "event", "actor")}
+            fields |= {k: getattr(e, k) for k in ("subject_type", "subject_id", "item_id", "data")}
+            if e.seq == 3:
+                fields["data"] = audit.canonical_json({"code": "omskrevet"})
+            new[e.id] = (fields["data"], prev, audit.entry_hash(prev, fields))
+            prev = new[e.id][2]
+    with sealed.db.engine.begin() as conn, audit_guard_lifted(conn):
+        for entry_id, (data, prev_hash, hash_) in new.items():
+            conn.execute(
+                update(AuditEntry)
+                .where(AuditEntry.id == entry_id)
+                .values(data=data, prev_hash=prev_hash, hash=hash_)
+            )
+        conn.execute(update(AuditHead).where(AuditHead.chain == chain).values(hash=prev))
+    (sealed.settings.checkpoint_dir / f"{chain}.json").write_text(
+        json.dumps({"chain": chain, "seq": 6, "hash": prev, "at": rows[-1].at})
+    )
+    r = _result(_report(sealed, shipped_files=[]), chain)
+    assert r.status == "tampered" and r.first_bad_seq == 3 and "entry forged" in r.problem
+
+
+def test_a_joint_rollback_shows_only_against_shipped_checkpoints(sealed, outside):
+    """Database and data folder set back together to an earlier, validly sealed state (the attacker kept
+    a copy of the old checkpoint): locally consistent, caught against what was shipped before."""
+    tid = _seed(sealed, 2)
+    chain = f"t{tid}"
+    old_checkpoint = (sealed.settings.checkpoint_dir / f"{chain}.json").read_bytes()
+    with sealed.db.tenant_session(tid) as s:
+        accounts.create_unit(s, tid, code="senere", name="Senere", email="s@x.test", actor="test")
+    _delete_tail(sealed, chain, 3)
+    (sealed.settings.checkpoint_dir / f"{chain}.json").write_bytes(old_checkpoint)
+    local = _report(sealed, shipped_files=[])
+    assert local.exit_code == 0  # undetectable without a shipped checkpoint ...
+    assert any("joint rollback" in w for w in local.warnings)  # ... and verify says so
+    r = _result(_report(sealed), chain)
+    assert r.status == "tampered" and r.first_bad_seq == 4 and "rolled back" in r.problem
+
+
+def test_a_forged_shipped_record_is_reported(sealed, outside):
+    tid = _seed(sealed, 1)
+    with open(outside / "shipped.jsonl", "a") as f:
+        forged = {"kind": "head", "chain": f"t{tid}", "seq": 99, "hash": "f" * 64, "mac": "0"}
+        f.write(json.dumps(forged) + "\n")
+    report = _report(sealed)
+    assert report.exit_code == 1 and any("forged" in p for p in report.problems)
+    assert _result(report, f"t{tid}").ok  # the forged record is not taken as the head
+
+
+def test_an_unsealed_chain_needs_seal_existing(db_url, tmp_path, outside):
+    """Entries written before the key was set: verify refuses them under a key (exit 1) until
+    `kommuneki audit seal-existing` appends one sealed entry that vouches for them (its hash chains every
+    earlier one); then exit 0. Through the real commands."""
+    from kommuneki.cli import main
+
+    plain = make_platform(tmp_path, db_url)
+    tid = _seed(plain, 2)
+    plain.close()
+    key = outside / "k.key"
+    base = ["--data-dir", str(tmp_path), "--database-url", db_url]
+    runner = CliRunner()
+    made = runner.invoke(main, [*base, "audit", "new-key", str(key), "--json"])
+    assert made.exit_code == 0, made.output
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    again = runner.invoke(main, [*base, "audit", "new-key", str(key)])
+    assert again.exit_code != 0 and "finnes allerede" in again.output
+    inside = runner.invoke(main, [*base, "audit", "new-key", str(tmp_path / "k.key")])
+    assert inside.exit_code != 0 and "datamappen" in inside.output
+    env = {"KOMMUNEKI_AUDIT_KEY_FILE": str(key)}
+    before = runner.invoke(main, [*base, "audit", "verify", "--all", "--json"], env=env)
+    assert before.exit_code == 1
+    rows = {r.get("chain"): r for r in map(json.loads, before.stdout.splitlines())}
+    assert "chain not sealed" in rows[f"t{tid}"]["problem"]
+    sealing = runner.invoke(main, [*base, "audit", "seal-existing", "--json"], env=env)
+    assert sealing.exit_code == 0, sealing.output
+    assert set(json.loads(sealing.stdout.splitlines()[-1])["sealed"]) == {"installation", f"t{tid}"}
+    after = runner.invoke(main, [*base, "audit", "verify", "--all"], env=env)
+    assert after.exit_code == 0, after.output
+
+
+def test_a_damaged_checkpoint_never_fails_a_committed_write(db_url, tmp_path, outside):
+    """Login (which records auth.login) and a tenant write succeed with a damaged checkpoint file; the
+    file is kept aside, replaced, and verify reports it."""
+    from kommuneki.web.app import create_app
+
+    key = outside / "k.key"
+    new_key_file(key)
+    p = make_platform(tmp_path, db_url, audit_key_file=key)
+    try:
+        tid = _seed(p, 0)
+        with p.db.installation_session() as s:
+            u = accounts.create_user(s, username="saksbehandler", password=DEMO_PASSWORD)
+        with p.db.tenant_session(tid) as s:
+            accounts.grant_role(s, tid, u, "admin", actor="test")
+        for chain in (f"t{tid}", "installation"):
+            (p.settings.checkpoint_dir / f"{chain}.json").write_bytes(b"\x00{ikke json")
+        client = login_client(create_app(platform=p), "saksbehandler", DEMO_PASSWORD)
+        try:
+            # the API's verify reports the damaged file instead of failing with a 500
+            answer = client.get("/api/v1/audit/verify")
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["status"] == "tampered" and "checkpoint damaged" in answer.json()["problem"]
+        finally:
+            client.close()
+        with p.db.tenant_session(tid) as s:
+            accounts.create_unit(s, tid, code="etter", name="Etter", email="e@x.test", actor="test")
+        with p.db.installation_session() as s:
+            events = list(s.scalars(select(AuditEntry.event).where(AuditEntry.chain == f"t{tid}")))
+        assert "auth.login" in events and events[-1] == "unit.created"
+        r = _result(_report(p), f"t{tid}")
+        assert r.status == "tampered" and "checkpoint damaged" in r.problem
+        assert list(p.settings.checkpoint_dir.glob(f"t{tid}.json.corrupt-*"))
+        # a damaged file that no write has replaced yet is reported too, and verify does not crash
+        (p.settings.checkpoint_dir / f"t{tid}.json").write_text("[1, 2")
+        assert "checkpoint damaged" in _result(_report(p), f"t{tid}").problem
+    finally:
+        p.close()
+
+
+def test_checkpoints_are_shipped_to_syslog(db_url, tmp_path, outside):
+    """A real UDP syslog listener on loopback receives the sealed heads; saved to a file (as a syslog
+    server would) they serve `verify --shipped` like a shipped file."""
+    key = outside / "k.key"
+    new_key_file(key)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(5)
+    port = listener.getsockname()[1]
+    p = make_platform(tmp_path, db_url, audit_key_file=key, audit_ship_to=f"syslog://127.0.0.1:{port}")
+    try:
+        tid = _seed(p, 1)
+        lines = []
+        while len(lines) < 3:  # installation chain, t<id> twice (tenant.created, unit.created)
+            lines.append(listener.recv(65536).decode())
+        assert all(line.startswith("<37>kommuneki-audit: {") for line in lines)
+        syslog_file = outside / "syslog.log"
+        syslog_file.write_text("".join(f"Dec  3 14:00:00 host {line}\n" for line in lines))
+        assert _report(p, shipped_files=[syslog_file]).exit_code == 0
+        _delete_tail(p, f"t{tid}", 1)
+        (p.settings.checkpoint_dir / f"t{tid}.json").unlink()
+        r = _result(_report(p, shipped_files=[syslog_file]), f"t{tid}")
+        assert r.first_bad_seq == 2 and "shipped checkpoint records seq 2" in r.problem
+    finally:
+        listener.close()
+        p.close()
+
+
+def test_the_key_must_live_outside_the_data_folder(tmp_path):
+    inside = tmp_path / "secret.key"
+    new_key_file(inside)
+    assert stat.S_IMODE(os.stat(inside).st_mode) == 0o600
+    with pytest.raises(ConfigError, match="inside the data folder"):
+        make_platform(tmp_path, None, audit_key_file=inside)
+    with pytest.raises(ConfigError, match="new-key"):
+        make_platform(tmp_path / "d", None, audit_key_file=tmp_path / "none.key")
+    with pytest.raises(ConfigError, match="inside the data folder"):
+        make_platform(tmp_path, None, audit_ship_to=f"file:{tmp_path / 'x.jsonl'}")
+    shutil.rmtree(tmp_path / "d", ignore_errors=True)
