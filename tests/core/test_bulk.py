@@ -170,3 +170,25 @@ def test_an_automated_kind_goes_the_full_path_and_is_decided(platform):
     with platform.db.read_session(tenant_id) as session:
         assert {session.get(Suggestion, sid).status for sid in ids} == {"accepted"}
     assert _verified(platform, tenant_id)
+
+
+def test_bulk_entries_are_sealed_with_the_audit_key(db_url, tmp_path, tmp_path_factory):
+    from kommuneki.core.audit_seal import new_key_file
+    from tests.conftest import make_platform
+
+    key = tmp_path_factory.mktemp("outside") / ".kommuneki-audit-test.key"
+    new_key_file(key)
+    platform = make_platform(tmp_path, db_url, audit_key_file=key)
+    try:
+        tenant_id = _tenant(platform, "forseglet")  # a new chain: its first entry is a bulk one below
+        _in_bulk(platform, tenant_id)
+        with platform.db.read_session() as session:
+            report = audit.verify_installation(session, platform.settings.checkpoint_dir)
+        assert report.status == "ok", (report.problems, [r.problem for r in report.results])
+        with platform.db.read_session(tenant_id) as session:
+            macs = session.scalars(
+                select(AuditEntry.mac).where(AuditEntry.chain == audit.chain_for(tenant_id))
+            )
+            assert all(macs)
+    finally:
+        platform.close()
