@@ -12,13 +12,9 @@ from .engine import demo
 from .models import ValuationRun
 from .service import set_settings, value_from_files
 
-# The demo queues the first flagged dwellings only (bulk creation of suggestions is slow; issue 15).
-DEMO_SUGGESTIONS = 25
-
-
 def load(platform: Platform, tenant_id: int, progress=lambda _m: None) -> int:
-    """The demo kommune's valuation: generated sales and dwellings, valued at 2025-01-01; flagged ones
-    become review suggestions. Idempotent: does nothing when the tenant already has a run."""
+    """The demo kommune's valuation: generated sales and dwellings, valued at 2025-01-01; every flagged
+    one becomes a review suggestion (written in bulk). Idempotent: does nothing when the tenant already has a run."""
     with platform.db.tenant_session(tenant_id) as session:
         if session.scalar(select(func.count()).select_from(ValuationRun)):
             return 0
@@ -42,6 +38,5 @@ def load(platform: Platform, tenant_id: int, progress=lambda _m: None) -> int:
         actor="demo",
         source="demo",
         valuation_date=date(2025, 1, 1),
-        max_suggestions=DEMO_SUGGESTIONS,
     )
     return res["suggestions"]
