@@ -39,7 +39,9 @@ def check_hashes() -> None:
 def messages(name: str) -> list[bytes]:
     """Each block: header lines, a blank line, the body; built into an RFC 5322 message addressed to the
     kommune's postmottak (so a reply to the kommune's own message has a kommune Message-ID to point at)."""
-    text = "\n".join(ln for ln in (DATA / name).read_text(encoding="utf-8").splitlines() if not ln.startswith("#"))
+    text = "\n".join(
+        ln for ln in (DATA / name).read_text(encoding="utf-8").splitlines() if not ln.startswith("#")
+    )
     out = []
     for block in text.split("\n%%\n"):
         head, _, body = block.strip("\n").partition("\n\n")
