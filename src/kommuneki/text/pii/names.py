@@ -60,7 +60,15 @@ politimester politimesteren biskop biskopen kong kongen dronning dronningen kron
 president presidenten partileder partileiar dommer dommeren dommaren rektor rektoren direktør direktøren
 saksbehandler saksbehandlar saksbehandleren saksbehandlaren enhetsleder einingsleiar avdelingsleder
 virksomhetsleder kommuneoverlege kommuneoverlegen kommuneadvokat byråd byrådsleder fylkesrådmann
+politiker politikar politikeren fylkesleder fylkesleiar gruppeleder gruppeleiar partisekretær
+sentralstyremedlem vararepresentant kommunestyrerepresentant bystyrerepresentant talsperson pressetalsperson
+pressevakt fagdirektør leder leiar lederen leiaren styreleder styreleiar konsernsjef generalsekretær
+spesialrapportør generalsekretæren
 """.split()
+)
+#: Capitalised words the model may take for a name that never are one (not a natural person).
+NOT_PERSONS = frozenset(
+    "gud guds herren herrens".split()
 )  # run-time signal only; ROLE_WORDS above are model features and must match training
 
 SURNAME_SUFFIX = re.compile(
@@ -696,6 +704,8 @@ class NameModel:
         for sent, words, spans, extra in zip(sents, all_words, tagged, added, strict=False):
             for a, b, p, source in merge_spans(spans, extra) if extra else [(*x, None) for x in spans]:
                 s, e = sent[a][1], sent[b - 1][2]
+                if not_a_person(text, s, e):
+                    continue
                 role, role_word = public_role(words, a, b)
                 expl: dict[str, Any] = {
                     "detector": "crf_names",
@@ -723,6 +733,21 @@ class NameModel:
                     expl["role_word"] = role_word
                 out.append(Finding("PERSON", s, e, text[s:e], round(min(1.0, p), 4), expl, public_role=role))
         return out
+
+
+_INITIALS_ONLY = re.compile(r"(?:[A-ZÆØÅ]\.?[\s-]*)+")
+
+
+def not_a_person(text: str, s: int, e: int) -> bool:
+    """Spans that look like a name to the model but cannot be one: a letter or initials alone ("A",
+    "M." in "M. bovis", "§ 3 bokstav A"), the first part of a coordinated compound ("Arbeids- og
+    inkluderingsdepartementet"), and words that never name a person ("Guds")."""
+    span = text[s:e]
+    if _INITIALS_ONLY.fullmatch(span) or span.lower() in NOT_PERSONS:
+        return True
+    if text[e : e + 1] == "-" and re.match(r"-\s+(?:og|eller|,)", text[e : e + 8]):
+        return True
+    return False
 
 
 def public_role(words: Sequence[str], a: int, b: int) -> tuple[bool | None, str | None]:
