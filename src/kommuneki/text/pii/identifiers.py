@@ -451,6 +451,10 @@ class PersonNumberRecognizer(Recognizer):
             "context_words": fnr_words + konto_words,
         }
         account_cue = (kontonr_format and not fnr_words) or (konto_words and not fnr_words)
+        if chk.kind == "FH_NUMMER" and not fnr_words:
+            # an FH-nummer has no date to make it likely; bank registers 8xxx and 9xxx are common, so
+            # without a word for a person number it is an account number
+            account_cue = True
         if chk.valid and chk.kind is not None:
             if account_cue:
                 expl["reason"] = "Består både fødselsnummer- og kontonummerkontrollen; " + (
@@ -460,6 +464,20 @@ class PersonNumberRecognizer(Recognizer):
                 )
                 return {**expl, "type": "KONTONR", "score": 0.95 if konto_words else 0.8}
             only_2032 = not chk.k1_rule_today
+            not_issued = (only_2032 and date.today() < RULE_2032_FROM) or (
+                chk.century is None and chk.kind != "FH_NUMMER"
+            )
+            if not_issued and not fnr_words:
+                # cannot be an issued person number, and it passes the account check (k2): an account
+                expl["reason"] = (
+                    "Består kontonummerkontrollen (mod 11); kan ikke være et tildelt fødselsnummer "
+                    + (
+                        "(kontrollsifrene stemmer bare etter regelen fra 1.1.2032)"
+                        if only_2032
+                        else "(individnummeret koder ikke et århundre)"
+                    )
+                )
+                return {**expl, "type": "KONTONR", "score": 0.6}
             if only_2032 and date.today() < RULE_2032_FROM:
                 expl["rule"] = "2032"
                 expl["reason"] = (
