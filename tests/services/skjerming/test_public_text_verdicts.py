@@ -80,3 +80,12 @@ def test_history_is_not_personal_circumstances():
 def test_case_documents_about_private_persons_keep_their_findings(text, expected):
     got = {x for _t, x in withheld(text)}
     assert all(any(e in g or g in e for g in got) for e in expected), got
+
+
+def test_party_abbreviation_and_compound_role_titles_mark_a_public_role():
+    text = "Anniken Hauglie (H) sa at partiet vil kutte. Visepolitimester Bjørn Vandvik i Oslo uttalte seg."
+    assert withheld(text) == []
+
+
+def test_a_birth_year_does_not_make_a_case_document_history():
+    assert ("SAERLIG_KATEGORI", "demens") in withheld("Ola Hansen (født 1924) har demens og bor alene.")

@@ -191,6 +191,7 @@ _PERSON_REFERENCE = re.compile(
 )
 _YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
 HISTORICAL_BEFORE = 1925
+_BORN = re.compile(r"\b(?:født|fødd|f\.)\s*(?:i\s+|den\s+)?(?:\d{1,2}\.?\s*\w*\s*)?$", re.IGNORECASE)
 
 
 def _sentence_of(text: str, pos: int) -> tuple[int, int]:
@@ -225,7 +226,12 @@ def _historical(text: str, f: Finding) -> bool:
     s = max(text.rfind("\n\n", 0, f.start), -1) + 1
     e = text.find("\n\n", f.end)
     e = len(text) if e < 0 else e
-    years = [int(y) for y in _YEAR.findall(text[s:e])]
+    # a birth year is no event: "Ola (født 1924) har demens" is not history
+    years = [
+        int(m.group(1))
+        for m in _YEAR.finditer(text, s, e)
+        if not _BORN.search(text, max(s, m.start() - 12), m.start())
+    ]
     return bool(years) and max(years) < HISTORICAL_BEFORE
 
 

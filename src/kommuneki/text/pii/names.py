@@ -763,16 +763,41 @@ def not_a_person_tokens(words: Sequence[str], a: int, b: int) -> bool:
     return span.endswith("-") or (len(nxt) == 2 and nxt[0] == "-" and nxt[1].lower() in ("og", "eller"))
 
 
+#: Party abbreviations written after a politician's name in Norwegian news: "Anniken Hauglie (H)".
+PARTY_ABBREVIATIONS = frozenset("H Ap A Frp FrP Sp SV V KrF MDG R Rødt PP INP".split())
+#: Compounds ending in these are role titles too: "visepolitimester", "vaktleder", "partisekretær".
+ROLE_SUFFIXES = (
+    "leder",
+    "leiar",
+    "sjef",
+    "direktør",
+    "ordfører",
+    "politimester",
+    "minister",
+    "representant",
+    "sekretær",
+    "talsperson",
+    "kandidat",
+)
+
+
+def _role_word(low: str) -> bool:
+    return low in PUBLIC_ROLE_WORDS or (len(low) > 7 and low.endswith(ROLE_SUFFIXES))
+
+
 def public_role(words: Sequence[str], a: int, b: int) -> tuple[bool | None, str | None]:
-    """A public-role word just before the name, or right after it in an apposition (", ordfører i X")."""
+    """A public-role word just before the name, or right after it in an apposition (", ordfører i X"),
+    or a party abbreviation in brackets after it ("(H)")."""
     for j in range(max(0, a - 3), a):
         low = words[j].lower()
-        if low in PUBLIC_ROLE_WORDS:
+        if _role_word(low):
             return True, words[j]
+    if b + 2 < len(words) and words[b] == "(" and words[b + 1] in PARTY_ABBREVIATIONS and words[b + 2] == ")":
+        return True, f"({words[b + 1]})"
     if b < len(words) and words[b] in (",", "(", "–", "-"):
         for j in range(b + 1, min(len(words), b + 3)):
             low = words[j].lower()
-            if low in PUBLIC_ROLE_WORDS:
+            if _role_word(low):
                 return True, words[j]
     return None, None
 
