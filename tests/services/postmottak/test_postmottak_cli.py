@@ -42,6 +42,7 @@ def test_triage_json_lines_and_a_failed_input(tmp_path):
     innsyn = next(x for x in ok if x["path"].endswith("innsyn.eml"))["innsyn"]
     assert innsyn == {
         "detected": True,
+        "possible": False,
         "via_einnsyn": False,
         "received": "2025-10-17",
         "deadline": "2025-10-22",

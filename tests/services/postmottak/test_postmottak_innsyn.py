@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from tests.services.postmottak.pm_helpers import make_eml
 
 from kommuneki.core.errors import InvalidInput
+from kommuneki.ingest.email import parse_message
 from kommuneki.services.postmottak import innsyn
 
 
@@ -90,3 +92,112 @@ def test_countdown_states():
 def test_detection(text, sender, detected, via):
     d = innsyn.detect(text, sender)
     assert (d.detected, d.via_einnsyn) == (detected, via)
+
+
+# --- issue 13: requests in plain words, headers, possible requests, the evidence shown -----------------
+
+
+def _detect(subject: str, body: str, **kw) -> innsyn.InnsynDetection:
+    return innsyn.detect_message(parse_message(make_eml(subject, body, **kw)))
+
+
+@pytest.mark.parametrize(
+    "subject, body",
+    [
+        ("Vedtaket", "Hei, kunne jeg fått en kopi av vedtaket dere fattet om skjenketider i vår?"),
+        ("Avtale", "Eg ynskjer å sjå avtalen kommunen skreiv under med vaskefirmaet i fjor."),
+        (
+            "Brev",
+            "Jeg har sett i postjournalen at dere fikk et brev fra Kystverket 3. juni. Kan jeg lese det?",
+        ),
+        ("sak", "ber om å få tilsendt saksdokumentene i sak 25/4411"),
+        ("Fra Arbeidstilsynet", "Arbeidstilsynet ber om å få oversendt referatene fra AMU-møtene i 2025."),
+        ("Spørsmål", "Hvordan får jeg se tegningene til det nye rådhuset?"),
+    ],
+)
+def test_requests_in_plain_words_are_flagged(subject, body):
+    d = _detect(subject, body)
+    assert d.flagged, d.evidence
+    rules = {e["rule"] for e in d.evidence}
+    assert {"ask", "access"} <= rules or "document" in rules
+
+
+@pytest.mark.parametrize(
+    "subject, body, headers, sender",
+    [
+        (
+            "Kurs: behandle innsynskrav",
+            "Lær å behandle krav om innsyn etter offentleglova. Send oss kopi av påmeldingen innen fredag.",
+            {"List-Unsubscribe": "<mailto:av@kurs.test>"},
+            "kurs@kurs.test",
+        ),
+        (
+            "Nyhetsbrev",
+            "Be om kopi av postlisten når eInnsyn er treg: ukens tips om innsyn.",
+            {"Precedence": "bulk"},
+            "tips@presse.test",
+        ),
+        (
+            "Re: Innsynskrav",
+            "Vi viser til kommunens innsynskrav. Vedlagt følger dokumentene i saken.",
+            {"In-Reply-To": "<krav-1@demo.kommune.test>"},
+            "post@direktorat.test",
+        ),
+        (
+            "Svar frå fylket",
+            "Fylkeskommunen gir innsyn i dokumenta de bad om i brev av 2. mai.",
+            {"In-Reply-To": "<k-2@demo.kommune.test>"},
+            "post@fylke.test",
+        ),
+    ],
+)
+def test_newsletters_and_replies_to_the_kommunes_own_requests_are_not_requests(
+    subject, body, headers, sender
+):
+    d = _detect(subject, body, headers=headers, sender=sender)
+    assert not d.flagged, d.evidence
+    assert d.evidence and any(e["weight"] < 0 for e in d.evidence)  # what lowered it is shown
+
+
+def test_a_follow_up_ask_in_a_reply_still_reaches_a_person():
+    d = _detect(
+        "Re: Ditt innsynskrav",
+        "Takk for svaret. Jeg ber i tillegg om vedlegget til brevet som ble holdt tilbake.",
+        headers={"In-Reply-To": "<svar-9@demo.kommune.test>"},
+    )
+    assert d.flagged and not d.detected  # below the automatic threshold: a possible request for a person
+
+
+def test_possible_request_is_guarded_and_proposed_with_deadlines():
+    from kommuneki.services.postmottak import engine
+
+    raw = make_eml(
+        "Re: Kopi",
+        "Takk for svaret. Kunne dere også sende meg vedlegg 2?",
+        headers={"In-Reply-To": "<svar-1@demo.kommune.test>"},
+    )
+    t = engine.triage(parse_message(raw), engine.default_model())
+    assert t.innsyn.possible and not t.innsyn.detected and t.guarded
+    (p,) = [p for p in engine.proposals(t) if p.kind == "postmottak.innsyn"]
+    assert p.value["possible"] is True and p.value["detected"] is False and p.value["deadline"]
+    assert p.explanation["summary"].startswith("Mulig innsynskrav")
+
+
+def test_einnsyn_forward_by_staff_is_a_request():
+    body = (
+        "Videresender.\n-----Opprinnelig melding-----\nFra: no-reply@einnsyn.no\nEmne: Innsynskrav\n"
+        "Saksnr: 2025/77 Dok.nr: 2 Tittel: Avtale om leie"
+    )
+    d = _detect("Fwd: Innsynskrav", body, sender="arkiv@demo.kommune.test")
+    assert d.detected and d.via_einnsyn
+
+
+def test_shown_evidence_is_not_stop_words():
+    from kommuneki.services.postmottak import engine
+    from kommuneki.services.postmottak.textmodel import is_stop_term
+
+    raw = make_eml("Søknad", "Hei, jeg ber om at dere ser på søknaden min om byggetillatelse. Mvh Kari")
+    t = engine.triage(parse_message(raw), engine.default_model())
+    shown = [e["term"] for p in engine.proposals(t) for e in p.explanation["evidence"] if e.get("term")]
+    assert shown and not [w for w in shown if is_stop_term(w)]
+    assert is_stop_term("om") and is_stop_term("ber om") and not is_stop_term("byggetillatelse")

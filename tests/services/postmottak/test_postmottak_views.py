@@ -19,6 +19,10 @@ def test_inbox_message_page_and_log_export(pm_client):
     assert "style=" not in detail.text and "<script" not in detail.text  # CSP: no inline style or script
     log = c.get(f"/postmottak/{pm_id}/logg.json")
     assert log.status_code == 200 and log.json()["logg"][0]["what"] == "mottatt"
+    # exported times are Norwegian local time, with the offset, and the zone is named (issue 13)
+    assert log.json()["tidssone"] == "Europe/Oslo"
+    assert all(e["at"].endswith(("+01:00", "+02:00")) for e in log.json()["logg"])
+    assert "journalfores" not in log.text and "journalføres" in log.text
     xml = c.get(f"/postmottak/{pm_id}/arkivmelding.xml")
     assert xml.status_code == 200 and b"INNSYNSKRAV" in xml.content
 

@@ -102,7 +102,7 @@ CASES = [
     (f"Fødselsnummer: {FNR}.", [("FODSELSNUMMER", FNR)], "valid fnr with context"),
     (f"Søkeren {FNR} møtte.", [("FODSELSNUMMER", FNR)], "valid fnr without context still found"),
     (f"f.nr. {FNR[:6]} {FNR[6:]}", [("FODSELSNUMMER", f"{FNR[:6]} {FNR[6:]}")], "6+5 spaced"),
-    (f"Personnummer {FNR_2032}", [("FODSELSNUMMER", FNR_2032)], "valid only under the 2032 rule"),
+    (f"Personnummer {FNR_2032}", [("MULIG_ID", FNR_2032)], "valid only under the 2032 rule: not issued yet"),
     (f"D-nummer {DNR}", [("D_NUMMER", DNR)], "day + 40"),
     (f"id {HNR}", [("H_NUMMER", HNR)], "month + 40"),
     (f"testperson {TENOR}", [("SYNTETISK_ID", TENOR)], "month + 80"),
@@ -170,7 +170,7 @@ def test_mulig_id_scores_below_half_and_explains():
 def test_explanations_are_structured():
     (f,) = [f for f in detect_identifiers(f"f.nr. {FNR}") if f.type == "FODSELSNUMMER"]
     e = f.explanation
-    assert e["detector"] == "no_person_number" and e["pattern"] == "fnr_6_5"
+    assert e["detector"] == "no_person_number" and e["pattern"] == "digits_11"
     assert e["checks"]["k1_today_rule"] is True and e["rule"] == "today"
     assert "f.nr" in e["context_words"]
     (h,) = [f for f in detect_identifiers(f"{HNR}") if f.type == "H_NUMMER"]
@@ -201,3 +201,85 @@ def test_detect_contract_sorted_and_no_overlaps():
 def test_orgnr_and_kontonr_helpers():
     assert orgnr_ok("974760673") and not orgnr_ok("974760674") and not orgnr_ok("174760673")
     assert kontonr_ok(make_kontonr("1234567890") or make_kontonr("1234567891"))
+
+
+# --- issue 13: context as words, priors, groupings, IBAN, future dates, the 2032 rule ----------------
+
+
+@pytest.mark.parametrize(
+    "text,expected,reason",
+    [
+        (
+            f"Pasienten ble overført til sengepost 3. Fnr. {FNR}.",
+            "FODSELSNUMMER",
+            "'overført' is no account cue",
+        ),
+        (f"Pasienten ble overført, {FNR}.", "FODSELSNUMMER", "'overført' alone is no account cue either"),
+        (f"Hun bor i Bankgata 4, {FNR}.", "FODSELSNUMMER", "a street name holding 'bank' is no account cue"),
+        (f"Søkeren {FNR} møtte opp.", "FODSELSNUMMER", "a valid fødselsnummer in a neutral sentence"),
+        (f"Beløpet overføres til kontoen {FNR}.", "KONTONR", "'kontoen' is a real account cue (lemma)"),
+        (f"Sparebanken har nummer {FNR}.", "KONTONR", "a compound ending in -banken is an account cue"),
+        (f"Beløpet går til {FNR[:4]}.{FNR[4:6]}.{FNR[6:]}.", "KONTONR", "4.2.5 turns it"),
+    ],
+)
+def test_context_cues_are_words_and_priors_favour_fnr(text, expected, reason):
+    assert [t for t, x in types(text) if x.replace(" ", "").replace(".", "") == FNR] == [expected], reason
+
+
+def test_account_groupings_and_iban():
+    konto = "86011117947"
+    for written in (
+        f"{konto[:4]} {konto[4:8]} {konto[8:]}",
+        f"{konto[:3]} {konto[3:6]} {konto[6:9]} {konto[9:]}",
+    ):
+        assert types(f"Beløpet betales til {written}.") == [("KONTONR", written)], written
+    (f,) = resolve_overlaps(detect_identifiers("Betal til NO93 8601 1117 947 innen fredag."))
+    assert (f.type, f.text, f.explanation["detector"]) == ("KONTONR", "NO93 8601 1117 947", "no_iban")
+    assert "mod 97" in f.explanation["reason"]
+    assert not [
+        f
+        for f in detect_identifiers("Betal til NO94 8601 1117 947.")
+        if f.explanation["detector"] == "no_iban"
+    ]
+
+
+@pytest.mark.parametrize(
+    "grouped",
+    [f"{FNR[:2]}.{FNR[2:4]}.{FNR[4:6]} {FNR[6:]}", f"{FNR[:2]} {FNR[2:4]} {FNR[4:6]} {FNR[6:9]} {FNR[9:]}"],
+)
+def test_fodselsnummer_groupings(grouped):
+    assert types(f"f.nr. {grouped}") == [("FODSELSNUMMER", grouped)]
+
+
+def test_future_birth_date_is_not_valid():
+    from datetime import date
+
+    yy = (date.today().year + 1) % 100
+    future = next(n for ind in range(500, 999) if (n := make_person_number(1, 1, yy, ind)))
+    chk = check_person_number(future)
+    assert not chk.valid and any("fremtiden" in n for n in chk.notes)
+    (f,) = resolve_overlaps(detect_identifiers(f"fødselsnummer {future}"))
+    assert f.type == "MULIG_ID" and "fremtiden" in f.explanation["reason"]
+
+
+def test_rule_2032_only_is_mulig_id_with_explanation():
+    (f,) = resolve_overlaps(detect_identifiers(f"f.nr. {FNR_2032}"))
+    assert f.type == "MULIG_ID" and f.score < 0.5
+    assert "2032" in f.explanation["reason"] and f.explanation["rule"] == "2032"
+
+
+def test_random_account_numbers_are_not_person_numbers():
+    """Valid account numbers in a neutral sentence: a person number only when today's k1 rule and a
+    real past birth date hold too (about 1 in 11 of those with a valid date), never under the 2032 rule."""
+    import random
+
+    rng = random.Random(13)
+    typed = []
+    for _ in range(600):
+        n = make_kontonr(f"{rng.randint(1000, 9999)}{rng.randint(0, 999999):06d}")
+        if n:
+            (f,) = resolve_overlaps(detect_identifiers(f"Beløpet på 5 000 kr gjelder {n}.")) or (None,)
+            typed.append((n, f.type if f else None))
+    as_person = [n for n, t in typed if t in ("FODSELSNUMMER", "D_NUMMER", "H_NUMMER", "SYNTETISK_ID")]
+    assert all(check_person_number(n).k1_rule_today for n in as_person)
+    assert len(as_person) / len(typed) < 0.06

@@ -119,8 +119,8 @@ class Triage:
 
     @property
     def guarded(self) -> bool:
-        """Never automatic: an innsyn request or anything sensitive."""
-        return self.innsyn.detected or bool(self.sensitive)
+        """Never automatic: an innsyn request (or a possible one), or anything sensitive."""
+        return self.innsyn.detected or self.innsyn.possible or bool(self.sensitive)
 
     def as_json(self) -> dict[str, Any]:
         """The CLI's object (without ``path``)."""
@@ -143,6 +143,7 @@ class Triage:
             "korrespondansepart": self.korrespondansepart,
             "innsyn": {
                 "detected": self.innsyn.detected,
+                "possible": self.innsyn.possible,
                 "via_einnsyn": self.innsyn.via_einnsyn,
                 "received": self.received.isoformat(),
                 "deadline": d.deadline.isoformat() if d else None,
@@ -216,6 +217,7 @@ def triage(
     received: date | datetime | None = None,
     innsyn_days: int = innsyn.DEFAULT_DAYS,
     check_sensitive: bool = True,
+    own_domains: tuple[str, ...] = (),
 ) -> Triage:
     """Every suggestion for one parsed message. ``received`` is the arrival day (IMAP internal date);
     without it the Date header is used, and without that, today."""
@@ -232,7 +234,7 @@ def triage(
     delete_reason = pred["delete_reason"].value if "delete_reason" in pred and action == "slettes" else None
     if rule is not None:
         action, action_conf, delete_reason = "slettes", rule.confidence, rule.delete_reason
-    found = innsyn.detect(shown, m.sender_address)
+    found = innsyn.detect_message(m, tuple(own_domains))
     unit, unit_conf = pred["unit"].value, pred["unit"].confidence
     dtype, dtype_conf = pred["dokumenttype"].value, pred["dokumenttype"].confidence
     if found.detected and rule is None:
@@ -267,7 +269,7 @@ def triage(
             "korrespondanseparttype": "EA",
         },
         innsyn=found,
-        deadlines=innsyn.deadlines(received, innsyn_days) if found.detected else None,
+        deadlines=innsyn.deadlines(received, innsyn_days) if found.flagged else None,
         received=received,
         sensitive=sensitive,
         sensitive_status=status,
@@ -341,6 +343,9 @@ def proposals(t: Triage) -> list[Proposal]:
     if t.innsyn.detected:
         guards.append("innsyn")
         summary += " Innsynskrav journalføres alltid."
+    elif t.innsyn.possible:
+        guards.append("innsyn")
+        summary += " Kan være et innsynskrav: en person avgjør."
     if t.sensitive:
         guards.append("sensitive")
         summary += " Meldingen har sensitivt innhold og behandles ikke automatisk."
@@ -401,13 +406,20 @@ def proposals(t: Triage) -> list[Proposal]:
                 **common,
             )
         )
-    if t.innsyn.detected and t.deadlines:
+    if t.innsyn.flagged and t.deadlines:
         d = t.deadlines
+        head = (
+            f"Innsynskrav mottatt {d.received:%d.%m.%Y}"
+            if t.innsyn.detected
+            else f"Mulig innsynskrav mottatt {d.received:%d.%m.%Y} (under terskelen for sikker gjenkjenning; "
+            "en person avgjør om det er et krav)"
+        )
         out.append(
             Proposal(
                 kind=KINDS["innsyn"],
                 value={
-                    "detected": True,
+                    "detected": t.innsyn.detected,
+                    "possible": t.innsyn.possible,
                     "via_einnsyn": t.innsyn.via_einnsyn,
                     "received": d.received.isoformat(),
                     "deadline": d.deadline.isoformat(),
@@ -415,7 +427,7 @@ def proposals(t: Triage) -> list[Proposal]:
                 },
                 confidence=round(t.innsyn.score, 4),
                 explanation={
-                    "summary": f"Innsynskrav mottatt {d.received:%d.%m.%Y}: avgjøres innen "
+                    "summary": f"{head}: avgjøres innen "
                     f"{d.deadline:%d.%m.%Y}; uten svar innen {d.deemed_refusal:%d.%m.%Y} regnes "
                     "det som avslag (offl. § 32).",
                     "evidence": [{"type": "pattern", **e} for e in t.innsyn.evidence],

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ...core import audit, items, modelreg, suggestions
-from ...core.clock import local_date, local_today
+from ...core.clock import OSLO, local_date, local_today, to_local
 from ...core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from ...core.models import Decision, ModelVersion, Suggestion, Tenant, Unit
 from ...core.platform import Platform
@@ -225,7 +225,13 @@ def _process_in(
         pm.state, pm.error, item.state = "failed", exc.message, "failed"
         item.meta = {**item.meta, "error": exc.message}
         return {"id": pm.id, "state": "failed", "error": exc.message}
-    t = engine.triage(parsed, model, received=pm.received_at, innsyn_days=int(settings.get("innsyn_days", 3)))
+    t = engine.triage(
+        parsed,
+        model,
+        received=pm.received_at,
+        innsyn_days=int(settings.get("innsyn_days", 3)),
+        own_domains=tuple(tenant_domains(session, tenant_id)),
+    )
     item.title = t.title
     item.text = features_text(parsed)
     item.meta = {
@@ -793,7 +799,7 @@ def _log(session: Session, pm: PostmottakMessage, sugg: list[Suggestion]) -> lis
                 "what": "forslag",
                 "detail": {
                     "type": s.kind,
-                    "verdi": s.value,
+                    "verdi": _readable_value(s.value),
                     "sikkerhet": s.confidence,
                     "hvorfor": s.explanation.get("summary"),
                     "modell": f"{s.model_name} {s.model_version}",
@@ -833,7 +839,7 @@ def _log(session: Session, pm: PostmottakMessage, sugg: list[Suggestion]) -> lis
                 "at": a.at,
                 "what": "utført",
                 "detail": {
-                    "handling": a.action,
+                    "handling": engine.ACTION_LABELS.get(a.action, a.action),
                     "til": a.target,
                     "hvem": a.actor,
                     "automatisk": a.automated,
@@ -844,6 +850,14 @@ def _log(session: Session, pm: PostmottakMessage, sugg: list[Suggestion]) -> lis
     return sorted(
         events, key=lambda e: e["at"].replace(tzinfo=timezone.utc) if e["at"].tzinfo is None else e["at"]
     )
+
+
+def _readable_value(value: Any) -> Any:
+    """A suggestion's value as a person reads it in the log: the action's Norwegian label
+    ("journalføres", not the code "journalfores")."""
+    if isinstance(value, dict) and value.get("action") in engine.ACTION_LABELS:
+        return {**value, "action": engine.ACTION_LABELS[value["action"]]}
+    return value
 
 
 def export_log(
@@ -861,16 +875,16 @@ def export_log(
             item_id=detail["item_id"],
             message=pm_id,
         )
+    # times as a person reads them: Norwegian local time with its UTC offset, and the zone named
+    log = [{**e, "at": to_local(e["at"]).isoformat(timespec="seconds")} for e in detail["log"]]
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=";")
-        w.writerow(["tidspunkt", "hendelse", "detaljer"])
-        for e in detail["log"]:
-            w.writerow(
-                [e["at"].isoformat(), e["what"], json.dumps(e["detail"], ensure_ascii=False, default=str)]
-            )
+        w.writerow([f"tidspunkt ({OSLO.key})", "hendelse", "detaljer"])
+        for e in log:
+            w.writerow([e["at"], e["what"], json.dumps(e["detail"], ensure_ascii=False, default=str)])
         return buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
-    body = {"melding": pm_id, "tittel": detail["title"], "logg": detail["log"]}
+    body = {"melding": pm_id, "tittel": detail["title"], "tidssone": OSLO.key, "logg": log}
     return json.dumps(body, ensure_ascii=False, indent=2, default=str).encode("utf-8"), "application/json"
 
 

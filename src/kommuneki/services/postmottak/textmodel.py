@@ -13,6 +13,7 @@ import io
 import re
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +82,15 @@ class TextModel:
             classes = clf.classes_
             row = coef[0] * (1 if best == 1 else -1) if coef.shape[0] == 1 else coef[best]
             contrib = vals * row[idx]
-            top = np.argsort(-contrib)[:top_terms]
-            terms = [
-                {"term": str(names[idx[i]]), "weight": round(float(contrib[i]), 4)}
-                for i in top
-                if contrib[i] > 0
-            ]
+            # the evidence shown is what carried the decision: terms made only of stop words
+            # ("om", "jeg", "ber om") weigh in the model but say nothing to a reviewer
+            terms = []
+            for i in np.argsort(-contrib):
+                if contrib[i] <= 0 or len(terms) >= top_terms:
+                    break
+                term = str(names[idx[i]])
+                if not is_stop_term(term):
+                    terms.append({"term": term, "weight": round(float(contrib[i]), 4)})
             out[task] = TaskPrediction(
                 value=str(classes[best]),
                 confidence=round(float(proba[best]), 4),
@@ -210,6 +214,37 @@ def borrow_missing(model: TextModel, base: TextModel) -> TextModel:
     )
     model.meta["borrowed"] = {t: f"{base.name} {base.version}" for t in missing}
     return model
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    """Norwegian stop words (the stop-words package's list, bokmål and nynorsk forms) and a few more
+    that letters to a kommune are full of."""
+    from stop_words import get_stop_words
+
+    extra = {
+        "hei",
+        "mvh",
+        "hilsen",
+        "helsing",
+        "takk",
+        "dere",
+        "de",
+        "kan",
+        "få",
+        "ber",
+        "be",
+        "vil",
+        "gjerne",
+    }
+    return frozenset(get_stop_words("norwegian")) | extra
+
+
+def is_stop_term(term: str) -> bool:
+    """A term (one word or a bigram) made only of stop words; header pseudo-words are never stop words."""
+    words = term.lower().split()
+    stop = _stop_words()
+    return bool(words) and all(w in stop for w in words)
 
 
 def highlight_spans(text: str, terms: list[str], limit: int = 5) -> dict[str, list[list[int]]]:

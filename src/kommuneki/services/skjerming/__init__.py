@@ -61,6 +61,9 @@ FINDING_SCHEMA = {
                 "no_person",
                 "not_linked",
                 "not_confidential",
+                "not_tied",
+                "role_activity",
+                "historical",
             ]
         },
         "linked_to": {"type": "array", "items": {"type": "integer"}},

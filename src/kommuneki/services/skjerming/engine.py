@@ -101,9 +101,9 @@ class Assessed:
     finding: Finding
     innsyn: legal.Hjemmel | None
     internett: legal.Hjemmel | None
-    reason: (
-        str  # why: identifier | personal_context | public_role | no_person | not_linked | not_confidential
-    )
+    #: why: identifier | personal_context | public_role | no_person | not_linked | not_confidential |
+    #: not_tied | role_activity | historical
+    reason: str
     linked_to: list[int] = field(default_factory=list)  # indices of the findings that gave the context
 
     def as_dict(self, index: int) -> dict[str, Any]:
@@ -178,6 +178,63 @@ def _sentences_share(text: str, spans: list[tuple[int, int]]) -> float:
     return hit / total
 
 
+#: Categories that describe what a person in a public role does in that role (their party, their
+#: union): not "personlege forhold" for that person. Health, family and the rest still are.
+ROLE_CATEGORIES = {"POLITIKK", "FAGFORENING"}
+#: A sentence that refers to a person without naming them ("hun", "pasienten", "eleven").
+_PERSON_REFERENCE = re.compile(
+    r"\b(?:han|hun|ho|hen|vedkommende|vedkomande|henne|hennes|hans|honom|søker(?:en)?|søkjar(?:en)?|"
+    r"pasient(?:en)?|elev(?:en)?|bruker(?:en)?|brukar(?:en)?|klient(?:en)?|beboer(?:en)?|bebuar(?:en)?|"
+    r"barnet|gutten|jenta|mor|far|moren|faren|foreldrene|foreldra|den\s+ansatte|arbeidstaker(?:en)?|"
+    r"arbeidstakar(?:en)?|parten)\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
+HISTORICAL_BEFORE = 1925
+_BORN = re.compile(r"\b(?:født|fødd|f\.)\s*(?:i\s+|den\s+)?(?:\d{1,2}\.?\s*\w*\s*)?$", re.IGNORECASE)
+
+
+def _sentence_of(text: str, pos: int) -> tuple[int, int]:
+    start = max(
+        text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), text.rfind("! ", 0, pos), text.rfind("? ", 0, pos)
+    )
+    ends = [
+        i
+        for i in (text.find(". ", pos), text.find("\n", pos), text.find("! ", pos), text.find("? ", pos))
+        if i >= 0
+    ]
+    return (start + 1 if start >= 0 else 0), (min(ends) if ends else len(text))
+
+
+_OWN_PREDICATE = re.compile(
+    r"^[^.!?]{0,40}?\b(?:har|hadde|fikk|får|fått|er|var|ble|blir|blitt|lider|lei|led)\b(?:\s+[\wæøå-]+){0,3}\s+$",
+    re.IGNORECASE,
+)
+
+
+def _about_themselves(text: str, person: Finding, term: Finding) -> bool:
+    """The term is said of the person ("X har/fikk/ble ... <term>"), not a subject they speak about in
+    their role ("X uttalte seg om <term>")."""
+    if person.end > term.start:
+        return False
+    between = text[person.end : term.start]
+    return bool(_OWN_PREDICATE.match(between)) and not re.search(r"\bom\b", between)
+
+
+def _historical(text: str, f: Finding) -> bool:
+    """Told as history: the finding's paragraph dates events, and only before 1925."""
+    s = max(text.rfind("\n\n", 0, f.start), -1) + 1
+    e = text.find("\n\n", f.end)
+    e = len(text) if e < 0 else e
+    # a birth year is no event: "Ola (født 1924) har demens" is not history
+    years = [
+        int(m.group(1))
+        for m in _YEAR.finditer(text, s, e)
+        if not _BORN.search(text, max(s, m.start() - 12), m.start())
+    ]
+    return bool(years) and max(years) < HISTORICAL_BEFORE
+
+
 def assess(text: str, findings: list[Finding], *, day: date | None = None) -> Assessment:
     """Propose, for every finding, whether to withhold it from innsyn and from the internet and under
     which hjemmel, and the two document verdicts. ``findings`` must be spans of ``text``."""
@@ -188,20 +245,53 @@ def assess(text: str, findings: list[Finding], *, day: date | None = None) -> As
     identifies_person = bool(private_people) or any(
         f.type in PERSONAL_IDS | LINKABLE - {"PERSON"} for f in findings
     )
+    # A special category counts only when tied to an identifiable natural person: near a private
+    # person's name, an identity number or a contact detail, or in a sentence that refers to a person
+    # ("hun", "pasienten") in a document that identifies one. Organisations are not persons, and a term
+    # with no person is a subject word ("helse" in a law). For a person in a public role, what they do
+    # in that role (party, union) is not personlege forhold; their health or family still is.
+    identifiers_at = [i for i, f in enumerate(findings) if f.type in PERSONAL_IDS | (LINKABLE - {"PERSON"})]
+    public_people = [i for i, f in enumerate(findings) if f.type == "PERSON" and f.public_role]
+    tied: dict[int, tuple[str, list[int]]] = {}
+    for ci in categories:
+        c = findings[ci]
+        near_private = [j for j in private_people if _near(findings[j], c, paras, text)]
+        near_ids = [j for j in identifiers_at if _near(findings[j], c, paras, text)]
+        s0, e0 = _sentence_of(text, c.start)
+        if near_private or near_ids:
+            if _historical(text, c):
+                tied[ci] = ("historical", near_private[:5])
+            else:
+                tied[ci] = ("personal_context", (near_private or near_ids)[:5])
+        elif identifies_person and _PERSON_REFERENCE.search(text[s0:e0]):
+            tied[ci] = ("personal_context", [])
+        else:
+            same_public = [j for j in public_people if _sentence_of(text, findings[j].start)[0] == s0]
+            if same_public and c.category in ROLE_CATEGORIES:
+                tied[ci] = ("role_activity", same_public[:5])
+            elif [j for j in same_public if _about_themselves(text, findings[j], c)]:
+                # "Ordfører Per Hansen har fått kreft": the person's own health, not the role
+                tied[ci] = ("personal_context", same_public[:5])
+            else:
+                tied[ci] = ("not_tied" if identifies_person or findings else "no_person", [])
+    withheld_categories = [ci for ci, (r, _l) in tied.items() if r == "personal_context"]
     out: list[Assessed] = []
-    for f in findings:
+    for i, f in enumerate(findings):
         linked: list[int] = []
         if f.type == "SAERLIG_KATEGORI":
-            context = identifies_person
-            reason = "personal_context" if context else "no_person"
-            linked = [j for j in private_people if _near(findings[j], f, paras, text)][:5]
+            reason, linked = tied[i]
+            context = reason == "personal_context"
+            if reason == "not_tied" and not identifies_person:
+                reason = "no_person"
         elif f.type in LINKABLE:
             if f.type == "PERSON" and f.public_role:
                 context, reason = False, "public_role"
             else:
-                linked = [j for j in categories if _near(f, findings[j], paras, text)][:5]
+                linked = [j for j in withheld_categories if _near(f, findings[j], paras, text)][:5]
                 context = bool(linked)
                 reason = "personal_context" if context else "not_linked"
+                if context and _historical(text, f):
+                    context, reason = False, "historical"
         else:
             context = False
             reason = "identifier" if f.type in PERSONAL_IDS | {"MULIG_ID"} else "not_confidential"

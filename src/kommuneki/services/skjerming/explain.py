@@ -46,6 +46,10 @@ REASON_LABELS = {
     "no_person": "Ingen person er nevnt i nærheten; ikke taushetsbelagt alene.",
     "not_linked": "Ikke knyttet til personlige forhold i dokumentet.",
     "not_confidential": "Ikke taushetsbelagt i seg selv.",
+    "not_tied": "Ikke knyttet til en identifiserbar privatperson i teksten (fvl. § 13 verner personer, "
+    "ikke organisasjoner eller fagord).",
+    "role_activity": "Det personen gjør i en offentlig rolle, er ikke personlige forhold.",
+    "historical": "Gjelder personer i en historisk framstilling (hendelser før 1925).",
 }
 
 

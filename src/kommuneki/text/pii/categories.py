@@ -178,13 +178,86 @@ def _match_terms(text: str, idx: TermIndex) -> list[tuple[int, int, Term, str]]:
     return out
 
 
+#: Terms that name an institution or organisation (the police, a court, a hospital, a church): where a
+#: person is, not what about them. They count only in the same sentence as a person's name, and weakly.
+INSTITUTION_STEMS = (
+    "politi",
+    "tingrett",
+    "lagmannsrett",
+    "domstol",
+    "sykehus",
+    "sjukehus",
+    "kirke",
+    "kyrkje",
+    "menighet",
+    "kyrkjelyd",
+    "trossamfunn",
+    "moské",
+    "synagoge",
+)
+_LAW_WORD = re.compile(
+    r"(?:lov|loven|lova|lovens|lovas|forskrift|forskriften|forskrifta|forskriftens)$", re.I
+)
+_LAW_TITLE = re.compile(
+    r"\b(?:lov|lova|loven|forskrift|forskrifta|forskriften)\s+(?:om|til|for)\b[^.!?\n]*$", re.I
+)
+#: Second words of the municipal unit names written "Helse og omsorg", "Oppvekst og kultur"
+_UNIT_WORDS = frozenset(
+    "omsorg velferd oppvekst kultur levekår rehabilitering mestring familie inkludering utdanning "
+    "teknisk miljø arbeid sosial helse barnevern forebygging habilitering aktivitet".split()
+)
+_ABBREVIATION_DEFINED = re.compile(r"([^()\n]{1,80})\(([A-ZÆØÅ]{2,6})\)")
+
+
+def _inside_a_name(text: str, s: int, e: int, t: Term, how: str, sentence_start: int) -> str | None:
+    """Why a term found here is not the category but part of a name (of a law, a unit, a product), or
+    None. Abbreviations (``exact``) are judged elsewhere."""
+    word = text[s:e]
+    if how == "exact":
+        return None
+    if _LAW_WORD.search(word.split()[-1]) or _LAW_TITLE.search(text[max(sentence_start, s - 60) : s]):
+        return "law_name"
+    if not (word[:1].isupper() and not word.isupper()) or t.term[:1].isupper():
+        return None  # lower case, or an abbreviation in capitals ("ADHD", "KOLS"), or listed capitalised
+    nxt = text[e : e + 40]
+    if re.match(r"-\s*(?:og|eller)\s", nxt) or re.match(r"\s+[A-ZÆØÅ][a-zæøå]+", nxt):
+        # "Helse- og omsorgsdepartementet", "Helse Bergen", "Helse Møre og Romsdal"
+        return "proper_name"
+    m = re.match(r"\s+og\s+([a-zæøå]+)", nxt)
+    if m and m.group(1) in _UNIT_WORDS:
+        return "proper_name"  # a unit: "Helse og omsorg", "Sosial og velferd"
+    return None
+
+
+def _redefined_abbreviations(text: str, idx: TermIndex) -> set[str]:
+    """Abbreviations the text defines as something else: "bisfenol A (BPA)" is not brukerstyrt personlig
+    assistanse. An abbreviation counts as the category only when its definition holds a term of it."""
+    out = set()
+    for m in _ABBREVIATION_DEFINED.finditer(text):
+        abbr = m.group(2)
+        t = idx.exact.get(abbr)
+        if t is None:
+            continue
+        before = m.group(1)
+        if not any(h[2].category == t.category and h[3] != "exact" for h in _match_terms(before, idx)):
+            out.add(abbr)
+    return out
+
+
 def detect_categories(text: str, *, persons: list[Finding] | None = None) -> list[Finding]:
     idx = load_terms()
     persons = sorted(persons or [], key=lambda f: f.start)
-    starts = sentence_spans(text) if persons else [0]
+    starts = sentence_spans(text)
     paras = [0] + [m.end() for m in _PARA_BOUNDARY.finditer(text)] if persons else [0]
+    redefined = _redefined_abbreviations(text, idx) if "(" in text else set()
     out: list[Finding] = []
     for s, e, t, how in _match_terms(text, idx):
+        if how == "exact" and text[s:e] in redefined:
+            continue
+        sentence_start = starts[bisect.bisect_right(starts, s) - 1]
+        if _inside_a_name(text, s, e, t, how, sentence_start):
+            continue
+        institution = text[s:e].lower().startswith(INSTITUTION_STEMS)
         best: tuple[str, int, Finding] | None = None
         if persons:
             sent = bisect.bisect_right(starts, s) - 1
@@ -202,14 +275,17 @@ def detect_categories(text: str, *, persons: list[Finding] | None = None) -> lis
                 if best is None or rank < ((0 if best[0] == "sentence" else 1), best[1]):
                     best = (prox, dist, p)
         prox = best[0] if best else "alone"
-        if (t.strength, prox) not in SCORE:
+        strength = "weak" if institution else t.strength
+        if institution and prox != "sentence":
+            continue  # an institution named with no person in its sentence
+        if (strength, prox) not in SCORE:
             continue  # a weak term alone is not reported
-        score = SCORE[(t.strength, prox)]
+        score = SCORE[(strength, prox)]
         expl: dict[str, Any] = {
             "detector": "term_list",
             "term": t.term,
             "match": how,
-            "strength": t.strength,
+            "strength": strength,
             "legal_basis_hint": t.legal_basis_hint,
             "term_list_version": idx.version,
             "proximity": prox,

@@ -22,6 +22,7 @@ import calendar
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -161,15 +162,22 @@ def check_person_number(number: str) -> PersonNumberCheck:
         # Today's rule encodes the century; under the 2032 rule it does not, so also accept a date valid
         # in another century (that only matters for 29 February).
         candidates = [century] if century is not None else []
-        candidates += [c for c in (2000, 1900, 1800) if c != century]
+        if century is None or not today:
+            candidates += [c for c in (2000, 1900, 1800) if c != century]
         for c in candidates:
             if day <= calendar.monthrange(c + yy, month)[1]:
                 date_valid = True
                 if c == century:
                     birth = f"{c + yy:04d}-{month:02d}-{day:02d}"
+                    if date(c + yy, month, day) > date.today():
+                        date_valid, birth = False, None
+                        notes.append("Fødselsdatoen ligger i fremtiden")
+                        break
                 break
         if century is None:
-            notes.append("Individnummeret koder ikke et århundre etter dagens regel")
+            notes.append(
+                "Individnummeret koder ikke et århundre etter dagens regel: århundret kan ikke bestemmes"
+            )
     return PersonNumberCheck(number, today, rule_2032, k2, kind, date_valid, birth, century, tuple(notes))
 
 
@@ -193,17 +201,52 @@ def _context(text: str, start: int, end: int, before: int = CONTEXT_WINDOW, afte
     return left.lower() + " \x00 " + right.lower()
 
 
+_TOKEN = re.compile(r"[a-zæøåéü0-9]+(?:[./-][a-zæøåéü0-9]+)*")
+
+
 @lru_cache(maxsize=64)
-def _word_rx(words: tuple[str, ...]) -> re.Pattern[str]:
-    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<![a-zæøåéü])(?:{alt})")
+def _cue_index(words: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...], tuple]:
+    """Split a cue list into whole words, compound prefixes ("konto*"), compound suffixes ("*konto")
+    and phrases ("konto nr"); dots at the end of a cue are not part of it ("mob." is "mob")."""
+    exact, prefixes, suffixes, phrases = set(), [], [], []
+    for w in words:
+        w = w.rstrip(".:")
+        if " " in w:
+            phrases.append(tuple(p.rstrip(".:") for p in w.split()))
+        elif w.endswith("*"):
+            prefixes.append(w[:-1])
+        elif w.startswith("*"):
+            suffixes.append(w[1:])
+        else:
+            exact.add(w)
+    return frozenset(exact), tuple(prefixes), tuple(suffixes), tuple(phrases)
+
+
+@lru_cache(maxsize=50_000)
+def _lemmas(token: str) -> frozenset[str]:
+    from .categories import word_forms
+
+    return word_forms(token) if token.isalpha() else frozenset((token,))
 
 
 def _found(ctx: str, words: tuple[str, ...]) -> list[str]:
-    """Context words present in ``ctx`` (each must start a word; compounds after it are fine)."""
+    """Context cues present in ``ctx`` as words: a cue matches a whole word or its Bokmål/Nynorsk lemma
+    ("kontoen" → "konto"), never a part of a longer word ("overført" does not hold "overfør", "Bankgata"
+    does not hold "bank"), unless the cue says so with ``*`` ("konto*", "*konto")."""
     if not words:
         return []
-    return list(dict.fromkeys(m.group() for m in _word_rx(words).finditer(ctx)))
+    exact, prefixes, suffixes, phrases = _cue_index(words)
+    toks = [t.group() for t in _TOKEN.finditer(ctx)]
+    out: list[str] = []
+    for i, t in enumerate(toks):
+        if t in exact or (t.isalpha() and not exact.isdisjoint(_lemmas(t))):
+            out.append(t)
+        elif any(t.startswith(p) for p in prefixes) or any(t.endswith(x) for x in suffixes):
+            out.append(t)
+        for ph in phrases:
+            if tuple(toks[i : i + len(ph)]) == ph:
+                out.append(" ".join(ph))
+    return list(dict.fromkeys(out))
 
 
 class Recognizer:
@@ -261,84 +304,96 @@ class Recognizer:
         return out
 
 
-# Context word lists (lower case; matched as substrings of the window before the candidate).
+# Context cues, matched as words or their lemmas (see ``_found``): "x" a word, "x*" a compound starting
+# with x, "*x" a compound ending in x, "x y" a phrase. A cue that is only a part of a word never counts:
+# "overført" (a patient moved to another unit) is not "overføre til konto", "Bankgata" is not "bank".
 FNR_CONTEXT = (
-    "fødselsnummer",
+    "fødselsnummer*",
     "fødselsnr",
-    "fødselsnumm",
     "f.nr",
     "fnr",
-    "personnummer",
+    "f-nr",
+    "personnummer*",
     "personnr",
     "pers.nr",
     "p.nr",
-    "d-nummer",
+    "d-nummer*",
     "d-nr",
     "dnr",
-    "h-nummer",
-    "fødselsnummeret",
-    "personnummeret",
-    "identitetsnummer",
+    "h-nummer*",
+    "identitetsnummer*",
     "id-nummer",
     "id-nr",
     "fødd",
     "født",
     "ssn",
+    "personid",
+    "person-id",
 )
 KONTO_CONTEXT = (
-    "kontonummer",
+    "kontonummer*",
     "kontonr",
     "konto nr",
     "konto",
-    "bankkonto",
+    "*konto",
     "kto",
-    "kontoen",
-    "innbetal",
-    "utbetal",
-    "overfør",
+    "kto.nr",
+    "innbetale",
+    "innbetaling*",
+    "utbetale",
+    "utbetaling*",
     "iban",
     "bank",
+    "banken",
+    "*bank",
+    "*banken",
 )
 ORG_CONTEXT = (
     "org.nr",
     "org nr",
     "orgnr",
-    "org. nr",
-    "organisasjonsnummer",
+    "org-nr",
+    "organisasjonsnummer*",
     "org.nummer",
-    "foretaksregister",
-    "enhetsregister",
+    "foretaksregister*",
+    "enhetsregister*",
     "mva",
-    "foretaksnummer",
+    "foretaksnummer*",
 )
 PHONE_CONTEXT = (
     "tlf",
-    "telefon",
-    "mobil",
-    "mob.",
+    "telefon*",
+    "mobil*",
+    "mob",
     "ring",
+    "ringe",
     "sms",
-    "tel.",
-    "tel:",
-    "telefonnummer",
+    "tel",
     "telefax",
     "faks",
+    "kontakt*",
     "kontakt",
-    "sentralbord",
+    "sentralbord*",
 )
 GNR_CONTEXT = (
     "gnr",
     "bnr",
-    "gårdsnummer",
-    "bruksnummer",
-    "gards",
-    "matrikkel",
+    "gårdsnummer*",
+    "bruksnummer*",
+    "gards*",
+    "gårds*",
+    "matrikkel*",
     "eiendom",
+    "eiendom*",
+    "eigedom",
+    "eigedom*",
     "tomt",
+    "tomt*",
+    "seksjon*",
     "seksjon",
-    "festenummer",
-    "fnr.",
-    "snr.",
+    "festenummer*",
+    "fnr",
+    "snr",
 )
 
 
@@ -351,42 +406,96 @@ KIND_LABEL = {
 }
 
 
+#: Groupings of 11 digits as people write them. Account numbers: 4.2.5 (the bank's own), 4 4 3 (as in
+#: an IBAN) and 3 3 3 2; fødselsnumre: 6+5, DD.MM.YY 5 and 2 2 2 3 2; or no grouping at all.
+KONTO_GROUPINGS = {(4, 2, 5), (4, 4, 3), (3, 3, 3, 2)}
+FNR_GROUPINGS = {(11,), (6, 5), (2, 2, 2, 5), (2, 2, 2, 3, 2), (6, 3, 2)}
+#: The first day a number valid only under the 2032 rule can have been issued.
+RULE_2032_FROM = date(2032, 1, 1)
+
+
 class PersonNumberRecognizer(Recognizer):
-    """11-digit numbers: fødselsnummer, D-, H-, FH- and synthetic numbers, kontonummer, or MULIG_ID."""
+    """11-digit numbers: fødselsnummer, D-, H-, FH- and synthetic numbers, kontonummer, or MULIG_ID.
+
+    Priors: a number with a valid birth date and both check digits is far more often a fødselsnummer than
+    an account number (a random account number passes k1 one time in eleven and needs a valid date too),
+    so only an account cue word (without a fødselsnummer word) or an account grouping (4.2.5, 4 4 3,
+    3 3 3 2) turns it into ``KONTONR``. A number valid only under the rule that applies from 1.1.2032
+    cannot have been issued before that day: until then it is a ``MULIG_ID``, saying why."""
 
     name = "no_person_number"
     type = "FODSELSNUMMER"
     patterns = (
-        ("kontonr_4_2_5", r"(?P<v>\d(?<![\d.,]\d)(?<!\d[ .]\d)\d{3}[ .]\d{2}[ .]\d{5})(?![ .]?\d)", 0.6),
-        ("fnr_6_5", r"(?P<v>\d(?<![\d.,]\d)(?<!\d[ .-]\d)\d{5}[ -]?\d{5})(?![ .-]?\d)", 0.6),
+        (
+            "digits_11",
+            r"(?P<v>\d(?<![\d.,]\d)(?<!\d[ .-]\d)\d{1,10}(?:[ .-]\d{2,6}){0,4})(?![ .-]?\d)",
+            0.6,
+        ),
     )
 
     def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
         raw = m.group("v")
         number = re.sub(r"\D", "", raw)
+        if len(number) != 11:
+            return None
+        groups = tuple(len(g) for g in re.split(r"[ .-]", raw))
+        kontonr_format = groups in KONTO_GROUPINGS
+        if not kontonr_format and groups not in FNR_GROUPINGS:
+            return None
         chk = check_person_number(number)
         fnr_words = _found(ctx, FNR_CONTEXT)
         konto_words = _found(ctx, KONTO_CONTEXT)
-        kontonr_format = pattern == "kontonr_4_2_5"
         expl: dict[str, Any] = {
             "checks": chk.as_dict(),
-            "format": "4.2.5" if kontonr_format else "6+5",
+            "format": "-".join(map(str, groups)) if len(groups) > 1 else "11",
             "context_words": fnr_words + konto_words,
         }
+        account_cue = (kontonr_format and not fnr_words) or (konto_words and not fnr_words)
+        if chk.kind == "FH_NUMMER" and not fnr_words:
+            # an FH-nummer has no date to make it likely; bank registers 8xxx and 9xxx are common, so
+            # without a word for a person number it is an account number
+            account_cue = True
         if chk.valid and chk.kind is not None:
-            rule = "dagens regel" if chk.k1_rule_today else "regelen fra 1.1.2032"
-            expl["rule"] = "today" if chk.k1_rule_today else "2032"
-            # Decide fødselsnummer vs kontonummer: format and context.
-            if (kontonr_format and not fnr_words) or (konto_words and not fnr_words):
-                expl["reason"] = (
-                    "Består både fødselsnummer- og kontonummerkontrollen; formatet eller "
-                    "sammenhengen tyder på kontonummer"
+            if account_cue:
+                expl["reason"] = "Består både fødselsnummer- og kontonummerkontrollen; " + (
+                    "et ord for konto står ved nummeret"
+                    if konto_words
+                    else "det er skrevet som et kontonummer"
                 )
                 return {**expl, "type": "KONTONR", "score": 0.95 if konto_words else 0.8}
+            only_2032 = not chk.k1_rule_today
+            not_issued = (only_2032 and date.today() < RULE_2032_FROM) or (
+                chk.century is None and chk.kind != "FH_NUMMER"
+            )
+            if not_issued and not fnr_words:
+                # cannot be an issued person number, and it passes the account check (k2): an account
+                expl["reason"] = (
+                    "Består kontonummerkontrollen (mod 11); kan ikke være et tildelt fødselsnummer "
+                    + (
+                        "(kontrollsifrene stemmer bare etter regelen fra 1.1.2032)"
+                        if only_2032
+                        else "(individnummeret koder ikke et århundre)"
+                    )
+                )
+                return {**expl, "type": "KONTONR", "score": 0.6}
+            if only_2032 and date.today() < RULE_2032_FROM:
+                expl["rule"] = "2032"
+                expl["reason"] = (
+                    "Kontrollsifrene stemmer bare etter regelen som gjelder fra 1.1.2032; slike numre "
+                    "kan ikke være tildelt ennå: kanskje et feilskrevet nummer, et kontonummer eller "
+                    "et annet tall"
+                )
+                return {**expl, "type": "MULIG_ID", "score": 0.45 if fnr_words else 0.3}
+            if chk.century is None and chk.kind != "FH_NUMMER" and not only_2032:
+                expl["reason"] = (
+                    "Individnummeret koder ikke et århundre etter dagens regel, så fødselsdatoen kan ikke "
+                    "bestemmes: kanskje et feilskrevet nummer"
+                )
+                return {**expl, "type": "MULIG_ID", "score": 0.4 if fnr_words else 0.3}
+            rule = "dagens regel" if chk.k1_rule_today else "regelen fra 1.1.2032"
+            expl["rule"] = "today" if chk.k1_rule_today else "2032"
             ftype = "H_NUMMER" if chk.kind == "FH_NUMMER" else chk.kind
             base = {"FODSELSNUMMER": 0.9, "D_NUMMER": 0.9, "H_NUMMER": 0.85, "SYNTETISK_ID": 0.85}[ftype]
-            if kontonr_format:
-                base -= 0.2
             expl["reason"] = f"Gyldig {KIND_LABEL[chk.kind]} etter {rule}"
             if konto_words:
                 expl["reason"] += "; består også kontonummerkontrollen (samme vekter som k2)"
@@ -394,9 +503,11 @@ class PersonNumberRecognizer(Recognizer):
         if chk.k2:
             # Passes the kontonummer check but is not a valid person number.
             if fnr_words and not konto_words:
+                why = next(
+                    (n for n in chk.notes if "fremtiden" in n), "kontrollsiffer eller dato stemmer ikke"
+                )
                 expl["reason"] = (
-                    "Står ved et ord for fødselsnummer, men er ikke et gyldig fødselsnummer "
-                    "(kontrollsiffer eller dato stemmer ikke)"
+                    f"Står ved et ord for fødselsnummer, men er ikke et gyldig fødselsnummer ({why})"
                 )
                 return {**expl, "type": "MULIG_ID", "score": 0.4}
             expl["reason"] = "Består kontonummerkontrollen (mod 11)"
@@ -414,6 +525,33 @@ class PersonNumberRecognizer(Recognizer):
         return None
 
 
+def iban_ok(iban: str) -> bool:
+    """ISO 13616 mod-97 check of an IBAN (spaces removed, upper case)."""
+    s = iban[4:] + iban[:4]
+    return int("".join(str(int(c, 36)) for c in s)) % 97 == 1
+
+
+class IbanRecognizer(Recognizer):
+    """Norwegian IBAN: NO + 2 check digits + the 11-digit account number (``NO93 8601 1117 947``)."""
+
+    name = "no_iban"
+    type = "KONTONR"
+    flags = re.IGNORECASE
+    prefilter = r"no\s?\d\d"
+    patterns = (("iban_no", r"(?<![\w])(?P<v>NO\s?\d{2}(?:\s?\d){11})(?![ .-]?\d)", 0.95),)
+
+    def validate(self, text: str, m: re.Match[str], pattern: str, ctx: str) -> dict[str, Any] | None:
+        compact = re.sub(r"\s", "", m.group("v")).upper()
+        account = compact[4:]
+        if not (iban_ok(compact) and kontonr_ok(account)):
+            return None
+        return {
+            "context_words": _found(ctx, KONTO_CONTEXT),
+            "reason": "Norsk IBAN: kontrollsifrene (mod 97) og kontonummerets mod 11 stemmer",
+            "account": account,
+        }
+
+
 class OrgnrRecognizer(Recognizer):
     name = "no_orgnr"
     type = "ORGNR"
@@ -429,7 +567,7 @@ class OrgnrRecognizer(Recognizer):
         if not orgnr_ok(number):
             return None
         words = _found(ctx, ORG_CONTEXT)
-        if not words and re.search(r"(tlf|telefon|mobil)", ctx):
+        if not words and _found(ctx, ("tlf", "telefon*", "mobil*")):
             return None
         return {"checksum": "mod11 ok", "note": "En organisasjon, ikke en person", "context_words": words}
 
@@ -715,6 +853,7 @@ class BirthDateRecognizer(Recognizer):
 
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
+    IbanRecognizer(),
     PersonNumberRecognizer(),
     OrgnrRecognizer(),
     PhoneRecognizer(),
