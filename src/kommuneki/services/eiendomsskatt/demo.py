@@ -12,9 +12,11 @@ from .engine import demo
 from .models import ValuationRun
 from .service import set_settings, value_from_files
 
+
 def load(platform: Platform, tenant_id: int, progress=lambda _m: None) -> int:
     """The demo kommune's valuation: generated sales and dwellings, valued at 2025-01-01; every flagged
-    one becomes a review suggestion (written in bulk). Idempotent: does nothing when the tenant already has a run."""
+    one becomes a review suggestion (written in bulk). Idempotent: does nothing when the tenant already
+    has a run."""
     with platform.db.tenant_session(tenant_id) as session:
         if session.scalar(select(func.count()).select_from(ValuationRun)):
             return 0
