@@ -17,6 +17,7 @@ from ...cli_support import (
     resolve_tenant_id,
     tenant_option,
 )
+from ...core import exports
 from ...core.errors import InvalidInput
 
 LABELS = [
@@ -188,10 +189,11 @@ def value_cmd(
     )
     for j, g in enumerate(r.contributions.groups):
         table[f"kr: {g}"] = r.contributions.kroner[:, j].round()
-    if out.suffix.lower() == ".xlsx":
-        table.to_excel(out, index=False)
+    header, values = list(table.columns), table.astype(object).where(table.notna(), None).values.tolist()
+    if out.suffix.lower() == ".xlsx":  # through core.exports: no unit id can become a live formula
+        out.write_bytes(exports.xlsx_bytes(header, values, sheet="Verdier"))
     else:
-        table.to_csv(out, index=False)
+        out.write_text(exports.csv_text(header, values), encoding="utf-8")
     res = {
         "out": str(out),
         "dwellings": int(len(frame)),
