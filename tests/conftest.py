@@ -342,3 +342,15 @@ def axe_problems(page, axe_js: str) -> list[str]:
             )
             lines.append(f"[{v['impact']}] {v['id']}: {v['help']} ({len(v['nodes'])} node(s)) {targets}")
     return lines
+
+
+def reflow_overflow(page, width: int = 320) -> int:
+    """How many CSS pixels the current page scrolls wider than ``width`` (WCAG 1.4.10 reflow: 0 at
+    320 px; a data table may scroll inside its own container). The viewport is restored afterwards."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": width, "height": 800})
+    try:
+        return int(page.evaluate("() => document.documentElement.scrollWidth")) - width
+    finally:
+        if before:
+            page.set_viewport_size(before)

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from ...core.platform import Platform
 from .engine import demo
 from .models import ValuationRun
-from .service import set_settings, value_from_files
+from .service import approve_run, set_settings, value_from_files
 
-# The demo queues the first flagged dwellings only (bulk creation of suggestions is slow; issue 15).
+# The demo queues the first flagged dwellings only (bulk creation of suggestions is slow; issue 15); a
+# reviewer opens any other flagged dwelling from the overview, which queues it then.
 DEMO_SUGGESTIONS = 25
 
 
@@ -44,4 +45,7 @@ def load(platform: Platform, tenant_id: int, progress=lambda _m: None) -> int:
         valuation_date=date(2025, 1, 1),
         max_suggestions=DEMO_SUGGESTIONS,
     )
+    # the demo's run stands approved, so the demo has a tax list to show; a real run is a draft until
+    # a person approves it on /eiendomsskatt (and a trial upload in the demo stays a draft beside it)
+    approve_run(platform, tenant_id, res["run_id"], actor="demo")
     return res["suggestions"]
