@@ -354,3 +354,31 @@ def reflow_overflow(page, width: int = 320) -> int:
     finally:
         if before:
             page.set_viewport_size(before)
+
+
+def reflow_offenders(page, width: int = 320) -> list[str]:
+    """The elements that reach past ``width`` at that width, or whose text spills out of them past it
+    (tag.class and how far), for a failure message; those inside a scrolling box are not counted."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": width, "height": 800})
+    try:
+        return page.evaluate(
+            """(w) => [...document.querySelectorAll('body *')].filter(e => {
+                 const r = e.getBoundingClientRect();
+                 const spill = getComputedStyle(e).overflowX === 'visible'
+                   ? e.scrollWidth - e.clientWidth : 0;
+                 if (r.right + Math.max(0, spill) <= w + 1) return false;
+                 for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+                   const o = getComputedStyle(p).overflowX;
+                   if (o === 'auto' || o === 'scroll' || o === 'hidden') return false;
+                 }
+                 return true;
+               }).slice(0, 12).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.')
+                 + ' +' + Math.round(e.getBoundingClientRect().right - w) + 'px'
+                 + (e.scrollWidth > e.clientWidth + 1
+                    ? ' (text spills ' + (e.scrollWidth - e.clientWidth) + 'px)' : ''))""",
+            width,
+        )
+    finally:
+        if before:
+            page.set_viewport_size(before)
