@@ -211,7 +211,29 @@ def value_cmd(
     )
 
 
-@group.command("skatteliste", help="Skriv skattelisten for siste verdsetting (CSV eller Excel).")
+@group.command(
+    "godkjenn",
+    help="Godkjenn en verdsetting (et utkast): skattelisten lages fra den. Uten RUN_ID: den nyeste.",
+)
+@click.argument("run_id", type=int, required=False)
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def approve_cmd(ctx: click.Context, run_id: int | None, tenant: str | None, as_json: bool) -> None:
+    import getpass
+
+    from . import service
+
+    platform, tenant_id = get_platform(ctx), resolve_tenant_id(ctx, tenant)
+    if run_id is None:
+        run_id = service.run_summary(platform, tenant_id)["run_id"]
+    res = service.approve_run(platform, tenant_id, run_id, actor=f"cli:{getpass.getuser()}"[:80])
+    text = "allerede godkjent" if res["done"] == "already" else "godkjent; skattelisten lages nå fra den"
+    emit(res, as_json, f"Verdsetting {run_id} er {text}.")
+
+
+@group.command("skatteliste", help="Skriv skattelisten for den godkjente verdsettingen (CSV eller Excel).")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path))
 @tenant_option
 @json_option
