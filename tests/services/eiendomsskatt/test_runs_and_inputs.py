@@ -57,20 +57,55 @@ def kommune(platform):
     return platform, tid, sales, dwellings
 
 
-def test_runs_are_drafts_until_approved_and_a_trial_never_replaces_the_tax_list(kommune):
+def test_runs_are_drafts_until_approved_any_flagged_dwelling_opens_and_no_formula_in_the_tax_list(kommune):
+    from openpyxl import load_workbook
+
     platform, tid, sales, dwellings = kommune
     # decimal commas in a semicolon file (as a Norwegian Excel writes CSV): read, not refused
-    first = _value(platform, tid, sales, dwellings, sep=";")
+    first = _value(platform, tid, sales, dwellings, sep=";", max_suggestions=1)
     assert first["dwellings"] == 150
     with pytest.raises(NotFound, match="Ingen verdsetting er godkjent"):
         service.export_tax_list(platform, tid, "csv", actor="test")
-    assert service.run_summary(platform, tid)["status"] == "draft"
+    summary = service.run_summary(platform, tid)
+    assert summary["status"] == "draft"
+
+    # any flagged dwelling opens for review, not only the one queued at valuation
+    assert summary["flagged_total"] > 1 and len(summary["flagged"]) == summary["flagged_total"]
+    unqueued = [f for f in summary["flagged"] if f["suggestion_id"] is None]
+    assert unqueued, "the cap left flagged dwellings out of the queue"
+    sid = service.queue_dwelling(platform, tid, unqueued[0]["valuation_id"], actor="takst")
+    assert service.queue_dwelling(platform, tid, unqueued[0]["valuation_id"], actor="takst") == sid
+    with platform.db.read_session(tid) as s:
+        sugg = suggestions.get_suggestion(s, sid)
+        assert sugg.status == "pending" and sugg.value["unit_id"] == unqueued[0]["unit_id"]
+        assert sugg.item.title == f"Bolig {unqueued[0]['unit_id']}"
+        not_flagged = s.scalar(
+            select(DwellingValuation.id).where(
+                DwellingValuation.run_id == first["run_id"], DwellingValuation.flagged.is_(False)
+            )
+        )
+        n_before = s.scalar(select(func.count()).select_from(Suggestion))
+    with pytest.raises(InvalidInput, match="ikke flagget"):
+        service.queue_dwelling(platform, tid, not_flagged, actor="takst")
+    with platform.db.read_session(tid) as s:
+        assert s.scalar(select(func.count()).select_from(Suggestion)) == n_before
+
     assert service.approve_run(platform, tid, first["run_id"], actor="takst")["done"] == "approved"
     approved_csv = service.export_tax_list(platform, tid, "csv", actor="test")
+    # the attacker's unit id is text in both exports, never a formula
+    cells = [c for line in approved_csv.decode("utf-8-sig").splitlines() for c in line.split(";")]
+    assert any("HYPERLINK" in c for c in cells)
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+    xlsx = service.export_tax_list(platform, tid, "xlsx", actor="test")
+    sheet = zipfile.ZipFile(io.BytesIO(xlsx)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "<f " not in sheet
+    ws = load_workbook(io.BytesIO(xlsx)).active
+    assert FORMULA in [c.value for c in ws["A"][1:]]  # kept exactly, as text
+    assert all(c.data_type == "s" for c in ws["A"][1:] if c.value == FORMULA)
 
     trial_dwellings = dwellings.copy()
-    trial_dwellings["bra"] = trial_dwellings["bra"] * 2  # a trial: every value changes
-    trial = _value(platform, tid, sales, trial_dwellings)
+    trial_dwellings["bra"] = trial_dwellings["bra"] * 2  # a trial upload: every value changes
+    trial = _value(platform, tid, sales, trial_dwellings, max_suggestions=0)
     summary = service.run_summary(platform, tid)
     assert summary["run_id"] == trial["run_id"] and summary["status"] == "draft"
     assert summary["approved_run_id"] == first["run_id"]
@@ -92,46 +127,6 @@ def test_runs_are_drafts_until_approved_and_a_trial_never_replaces_the_tax_list(
         ).all()
     assert statuses == {first["run_id"]: "superseded", trial["run_id"]: "approved"}
     assert [json.loads(a.data)["run_id"] for a in approvals] == [first["run_id"], trial["run_id"]]
-
-
-def test_any_flagged_dwelling_can_be_opened_for_review_and_the_tax_list_has_no_formula(kommune):
-    from openpyxl import load_workbook
-
-    platform, tid, sales, dwellings = kommune
-    run = _value(platform, tid, sales, dwellings, max_suggestions=1)
-    summary = service.run_summary(platform, tid)
-    assert summary["flagged_total"] > 1 and len(summary["flagged"]) == summary["flagged_total"]
-    unqueued = [f for f in summary["flagged"] if f["suggestion_id"] is None]
-    assert unqueued, "the cap left flagged dwellings out of the queue"
-    sid = service.queue_dwelling(platform, tid, unqueued[0]["valuation_id"], actor="takst")
-    assert service.queue_dwelling(platform, tid, unqueued[0]["valuation_id"], actor="takst") == sid
-    with platform.db.read_session(tid) as s:
-        sugg = suggestions.get_suggestion(s, sid)
-        assert sugg.status == "pending" and sugg.value["unit_id"] == unqueued[0]["unit_id"]
-        assert sugg.item.meta is not None and sugg.item.title == f"Bolig {unqueued[0]['unit_id']}"
-        not_flagged = s.scalar(
-            select(DwellingValuation.id).where(
-                DwellingValuation.run_id == run["run_id"], DwellingValuation.flagged.is_(False)
-            )
-        )
-        n_before = s.scalar(select(func.count()).select_from(Suggestion))
-    with pytest.raises(InvalidInput, match="ikke flagget"):
-        service.queue_dwelling(platform, tid, not_flagged, actor="takst")
-    with platform.db.read_session(tid) as s:
-        assert s.scalar(select(func.count()).select_from(Suggestion)) == n_before
-
-    service.approve_run(platform, tid, run["run_id"], actor="takst")
-    text = service.export_tax_list(platform, tid, "csv", actor="test").decode("utf-8-sig")
-    cells = [c for line in text.splitlines() for c in line.split(";")]
-    assert any("HYPERLINK" in c for c in cells)
-    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
-    xlsx = service.export_tax_list(platform, tid, "xlsx", actor="test")
-    sheet = zipfile.ZipFile(io.BytesIO(xlsx)).read("xl/worksheets/sheet1.xml").decode()
-    assert "<f>" not in sheet and "<f " not in sheet
-    ws = load_workbook(io.BytesIO(xlsx)).active
-    ids = [c.value for c in ws["A"][1:]]
-    assert FORMULA in ids  # kept exactly, as text
-    assert all(c.data_type == "s" for c in ws["A"][1:] if c.value == FORMULA)
 
 
 @pytest.mark.parametrize(
