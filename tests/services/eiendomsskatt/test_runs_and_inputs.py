@@ -173,3 +173,26 @@ def test_a_truncated_xlsx_is_refused_in_norwegian():
     for cut in (100, len(buf.getvalue()) // 2, len(buf.getvalue()) - 30):
         with pytest.raises(InvalidInput, match="Excel-fil"):
             read_table(buf.getvalue()[:cut], "salg.xlsx")
+
+
+def test_cli_value_files_carry_no_formula(tmp_path):
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from kommuneki.cli import main
+
+    sales, dwellings = demo.generate(n_dwellings=60, n_sales=400, seed=12)
+    dwellings.loc[0, "matrikkelenhet"] = FORMULA
+    (tmp_path / "salg.csv").write_bytes(demo.to_csv_bytes(sales))
+    (tmp_path / "boliger.csv").write_bytes(demo.to_csv_bytes(dwellings))
+    (tmp_path / "map.json").write_text(json.dumps(demo.DEMO_MAPPING))
+    for out in ("verdier.csv", "verdier.xlsx"):
+        args = ["--sales", str(tmp_path / "salg.csv"), "--dwellings", str(tmp_path / "boliger.csv")]
+        args += ["--mapping", str(tmp_path / "map.json"), "--out", str(tmp_path / out)]
+        r = CliRunner().invoke(main, ["eiendomsskatt", "value", *args])
+        assert r.exit_code == 0, r.output
+    text = (tmp_path / "verdier.csv").read_text(encoding="utf-8")
+    assert "'" + FORMULA.replace('"', '""') in text and "\n" + FORMULA[:5] not in text
+    ws = load_workbook(tmp_path / "verdier.xlsx").active
+    cell = next(c for c in ws["A"] if c.value == FORMULA)
+    assert cell.data_type == "s" and cell.quotePrefix
