@@ -196,3 +196,32 @@ def test_cli_value_files_carry_no_formula(tmp_path):
     ws = load_workbook(tmp_path / "verdier.xlsx").active
     cell = next(c for c in ws["A"] if c.value == FORMULA)
     assert cell.data_type == "s" and cell.quotePrefix
+
+
+def test_upload_of_a_damaged_xlsx_is_a_norwegian_message_not_a_500(platform):
+    from tests.conftest import login_client
+
+    from kommuneki.core import accounts
+    from kommuneki.core.models import User
+    from kommuneki.demo import DEMO_TENANT, _ensure_tenant
+    from kommuneki.web.app import create_app
+
+    tid = _ensure_tenant(platform, DEMO_TENANT)
+    with platform.db.installation_session() as s:
+        uid = accounts.create_user(s, username="takst2", password="passord-for-test", actor="test").id
+    with platform.db.tenant_session(tid) as s:
+        accounts.grant_role(s, tid, s.get(User, uid), "eiendomsskatt", actor="test")
+    with login_client(create_app(platform=platform), "takst2", "passord-for-test") as c:
+        for sales_name, sales_bytes, message in (
+            ("salg.xlsx", b"PK\x03\x04 skadet", "ikke en gyldig Excel-fil"),
+            ("salg.csv", b"a;b\n1;2;3;4\n", "flere verdier enn overskriftslinjen"),
+        ):
+            r = c.post(
+                "/eiendomsskatt/oppsett",
+                files={
+                    "salg": (sales_name, sales_bytes, "application/octet-stream"),
+                    "boliger": ("boliger.csv", b"lat;lon;bra;\n59,9;10,7;80;\n", "text/csv"),
+                },
+            )
+            assert r.status_code == 200, r.status_code  # after the redirect: the page with the message
+            assert message in r.text and 'class="flash error"' in r.text
