@@ -87,6 +87,10 @@ def test_arkivmelding_download_changes_nothing_and_journalforing_is_an_explicit_
         s.get(PostmottakMessage, other).state = "deleted"
     with pytest.raises(Conflict, match="slettet"):
         service.journalfor(platform, tid, other, actor="test")
+    # the same through the API: refused with 409, and idempotent once done
+    api = c.post(f"/api/v1/postmottak/messages/{other}/journalforing")
+    assert api.status_code == 409 and "slettet" in api.json()["error"]["message"]
+    assert c.post(f"/api/v1/postmottak/messages/{pm_id}/journalforing").json()["done"] == "already"
 
 
 def test_a_changed_unit_must_be_one_of_the_tenants_units(pm_client):

@@ -247,4 +247,15 @@ def router() -> APIRouter:
             request.app.state.platform, principal.tenant_id, pm_id, today=local_today()
         )
 
+    @r.post(
+        "/api/v1/postmottak/messages/{pm_id}/journalforing",
+        tags=["postmottak"],
+        summary="Journalføre a message (after its dokumenttype is decided); returns the arkivmelding's hash",
+    )
+    def api_journalfor(request: Request, pm_id: int, principal: Principal = Depends(current_principal)):
+        authorize(principal, "suggestion.decide", service=SERVICE)
+        return service.journalfor(
+            request.app.state.platform, principal.tenant_id, pm_id, actor=principal.actor
+        )
+
     return r
