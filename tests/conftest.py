@@ -345,3 +345,43 @@ def axe_problems(page, axe_js: str) -> list[str]:
             )
             lines.append(f"[{v['impact']}] {v['id']}: {v['help']} ({len(v['nodes'])} node(s)) {targets}")
     return lines
+
+
+def reflow_overflow(page, width: int = 320) -> int:
+    """How many CSS pixels the current page scrolls wider than ``width`` (WCAG 1.4.10 reflow: 0 at
+    320 px; a data table may scroll inside its own container). The viewport is restored afterwards."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": width, "height": 800})
+    try:
+        return int(page.evaluate("() => document.documentElement.scrollWidth")) - width
+    finally:
+        if before:
+            page.set_viewport_size(before)
+
+
+def reflow_offenders(page, width: int = 320) -> list[str]:
+    """The elements that reach past ``width`` at that width, or whose text spills out of them past it
+    (tag.class and how far), for a failure message; those inside a scrolling box are not counted."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": width, "height": 800})
+    try:
+        return page.evaluate(
+            """(w) => [...document.querySelectorAll('body *')].filter(e => {
+                 const r = e.getBoundingClientRect();
+                 const spill = getComputedStyle(e).overflowX === 'visible'
+                   ? e.scrollWidth - e.clientWidth : 0;
+                 if (r.right + Math.max(0, spill) <= w + 1) return false;
+                 for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+                   const o = getComputedStyle(p).overflowX;
+                   if (o === 'auto' || o === 'scroll' || o === 'hidden') return false;
+                 }
+                 return true;
+               }).slice(0, 12).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.')
+                 + ' +' + Math.round(e.getBoundingClientRect().right - w) + 'px'
+                 + (e.scrollWidth > e.clientWidth + 1
+                    ? ' (text spills ' + (e.scrollWidth - e.clientWidth) + 'px)' : ''))""",
+            width,
+        )
+    finally:
+        if before:
+            page.set_viewport_size(before)

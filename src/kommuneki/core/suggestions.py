@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .db import utcnow
 from .errors import Conflict, InvalidInput, NotFound
-from .models import AutomationPolicy, Decision, Item, Outcome, Suggestion, SuggestionStatus
+from .models import AutomationPolicy, Decision, Item, Outcome, Suggestion, SuggestionStatus, Unit
 from .permissions import Principal, authorize
 from .proposal import Proposal
 from .registry import ServiceRegistry
@@ -265,6 +265,47 @@ def suggest_many(
     return ids
 
 
+# A value-schema property may say where its allowed values come from, beyond a fixed ``enum``:
+# ``{"type": "string", "x-kommuneki-choices": "units"}`` — the code of one of the tenant's active units
+# (``Unit.code``). The decision page shows such a field as a list to choose from, and a changed value
+# outside the list is refused (a unit typed as free text, such as "finnesikke", is never stored).
+CHOICES_KEY = "x-kommuneki-choices"
+
+
+def choice_fields(kind: Any) -> dict[str, str]:
+    """``{field: source}`` for the kind's value fields whose values come from a list (``"units"``)."""
+    props = (getattr(kind, "value_schema", None) or {}).get("properties", {})
+    return {k: p[CHOICES_KEY] for k, p in props.items() if isinstance(p, dict) and CHOICES_KEY in p}
+
+
+def choices(session: Session, source: str) -> list[tuple[str, str]]:
+    """The allowed (value, Norwegian label) pairs of a choice source, in the session's tenant."""
+    if source == "units":
+        return [
+            (code, f"{name} ({code})")
+            for code, name in session.execute(
+                select(Unit.code, Unit.name).where(Unit.active.is_(True)).order_by(Unit.name)
+            )
+        ]
+    raise ValueError(f"unknown choice source {source!r}")
+
+
+def check_choices(session: Session, kind: Any, value: dict[str, Any]) -> None:
+    """Refuse a value whose choice field (a unit) is not one of the tenant's allowed values. ``None``
+    passes where the schema allows null (an action without a unit)."""
+    for key, source in choice_fields(kind).items():
+        v = value.get(key)
+        if v is None:
+            continue
+        allowed = {code for code, _label in choices(session, source)}
+        if v not in allowed:
+            what = "enhet" if source == "units" else "verdi"
+            raise InvalidInput(
+                f"«{v}» er ikke en {what} i organisasjonen. Velg en av dem i listen.",
+                details=[{"field": key}],
+            )
+
+
 def suggest(
     session: Session,
     registry: ServiceRegistry,
@@ -391,6 +432,7 @@ def decide(
         kind = spec.kind(s.kind) if spec else None
         if kind is not None:
             check_value(kind, final_value, "Den endrede verdien")
+            check_choices(session, kind, final_value)
     if out is Outcome.REJECTED and not reason:
         raise InvalidInput("Oppgi en begrunnelse for avvisningen.")
     value = s.value if out is Outcome.ACCEPTED else (final_value if out is Outcome.CHANGED else None)

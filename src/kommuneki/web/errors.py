@@ -64,13 +64,16 @@ def _respond(request: Request, status: int, code: str, message: str, details: li
     if wants_html(request):
         if status == 401:
             return RedirectResponse(f"/logg-inn?neste={request.url.path}", status_code=303)
+        ctx = {"status": status, "message": message, "details": details or []}
+        try:  # the page with its menu for a signed-in user (the error page is part of the site)
+            from .deps import session_principal
+            from .pages import render
+
+            return render(request, "error.html", session_principal(request), status_code=status, **ctx)
+        except Exception:  # the database itself may be what failed: then the plain page
+            log.debug("error page without menu", exc_info=True)
         templates = request.app.state.templates
-        return templates.TemplateResponse(
-            request,
-            "error.html",
-            {"status": status, "message": message, "details": details or []},
-            status_code=status,
-        )
+        return templates.TemplateResponse(request, "error.html", ctx, status_code=status)
     return JSONResponse(error_body(code, message, details), status_code=status)
 
 

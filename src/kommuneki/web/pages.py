@@ -557,8 +557,10 @@ def router() -> APIRouter:
         )
 
     @r.get("/forslag/{suggestion_id}")
-    def suggestion_page(suggestion_id: int, request: Request, p: Principal = Depends(page_principal)):
-        return _suggestion_view(request, p, suggestion_id)
+    def suggestion_page(
+        suggestion_id: int, request: Request, p: Principal = Depends(page_principal), tilbake: str = ""
+    ):
+        return _suggestion_view(request, p, suggestion_id, back=tilbake)
 
     @r.post("/forslag/{suggestion_id}/avgjor")
     async def decide(suggestion_id: int, request: Request, p: Principal = Depends(page_principal)):
@@ -566,6 +568,7 @@ def router() -> APIRouter:
         form = await request.form()
         outcome = str(form.get("outcome", ""))
         reason = str(form.get("reason", ""))
+        back = local_path(str(form.get("tilbake", "")))
         final_value = None
         try:
             if outcome == "changed":
@@ -589,10 +592,17 @@ def router() -> APIRouter:
                 "values": {k[3:]: str(v) for k, v in form.multi_items() if k.startswith("v__")},
             }
             return _suggestion_view(
-                request, p, suggestion_id, sent=sent, error=exc.message, status_code=exc.http_status
+                request,
+                p,
+                suggestion_id,
+                sent=sent,
+                error=exc.message,
+                status_code=exc.http_status,
+                back=back,
             )
         label = OUTCOME_LABELS.get(outcome, outcome).lower()
-        return redirect(f"/forslag/{suggestion_id}", ("ok", f"Forslaget er {label}."), request)
+        target = f"/forslag/{suggestion_id}" + (f"?{urlencode({'tilbake': back})}" if back else "")
+        return redirect(target, ("ok", f"Forslaget er {label}."), request)
 
     # --- audit -----------------------------------------------------------------------------------
     @r.get("/revisjonslogg")
@@ -912,6 +922,15 @@ def router() -> APIRouter:
     return r
 
 
+def local_path(url: str) -> str:
+    """``url`` if it is a path on this site (``/postmottak/12?liste=…``), else "" (never another host:
+    ``//evil.example`` and ``/\\evil`` are refused, so a "Tilbake" link cannot lead away)."""
+    url = (url or "").strip()
+    if not url.startswith("/") or url.startswith(("//", "/\\")) or any(c in url for c in "\r\n\\"):
+        return ""
+    return url[:1000]
+
+
 def _percent(value: str) -> float | None:
     """'85' or '85 %' or '0,85' → 0.85. Raises ValueError on nonsense."""
     v = (value or "").replace("%", "").replace(",", ".").strip()
@@ -932,6 +951,7 @@ def _suggestion_view(
     sent: dict | None = None,
     error: str | None = None,
     status_code: int = 200,
+    back: str = "",
 ):
     platform = get_platform(request)
     with platform.db.read_session(p.tenant_id) as session:
@@ -977,11 +997,15 @@ def _suggestion_view(
             e["actor_name"] = names.get(e["actor"]) or (
                 "automatiseringsregel" if e["actor"].startswith("policy:") else e["actor"]
             )
-    kind = spec.kind(s.kind) if spec else None
+        kind = spec.kind(s.kind) if spec else None
+        choice_lists = {
+            key: suggestions.choices(session, source)
+            for key, source in (suggestions.choice_fields(kind) if kind else {}).items()
+        }
     can_decide = sd["status"] == SuggestionStatus.PENDING.value and p.can(
         "suggestion.decide", service=spec.name if spec else None
     )
-    editable = _editable_fields(sd["value"], kind.value_schema if kind else {})
+    editable = _editable_fields(sd["value"], kind.value_schema if kind else {}, choice_lists)
     if sent:
         for f in editable:
             f["text"] = sent["values"].get(f["key"], f["text"])
@@ -1000,15 +1024,20 @@ def _suggestion_view(
         editable=editable,
         sent=sent or {"outcome": "accepted", "reason": ""},
         form_error=error,
+        back=local_path(back),
     )
 
 
 def _editable_fields(
-    value: dict[str, Any], value_schema: dict[str, Any] | None = None
+    value: dict[str, Any],
+    value_schema: dict[str, Any] | None = None,
+    choice_lists: dict[str, list[tuple[str, str]]] | None = None,
 ) -> list[dict[str, Any]]:
     """The change form's fields: key, current value as text, whether it is JSON, its type name, and the
-    allowed choices where the kind's value schema lists them (``enum``)."""
+    allowed choices where the kind's value schema lists them (``enum``) or names a list of the tenant's
+    (``x-kommuneki-choices``: ``choice_lists`` holds those, read by the caller)."""
     props = (value_schema or {}).get("properties", {})
+    choice_lists = choice_lists or {}
     out = []
     for k, v in (value or {}).items():
         enum = props.get(k, {}).get("enum")
@@ -1017,6 +1046,18 @@ def _editable_fields(
             if enum and all(isinstance(o, str) for o in enum)
             else None
         )
+        if k in choice_lists:
+            options = list(choice_lists[k])
+            if v is not None and all(code != v for code, _l in options):
+                options.insert(0, (str(v), f"{v} (finnes ikke lenger)"))
+            nullable = "null" in (props.get(k, {}).get("type") or [])
+            if nullable:
+                options.insert(0, ("", "Ingen"))
+            f = {"key": k, "text": "" if v is None else str(v), "is_json": False}
+            f["type"] = "str_or_none" if nullable else "str"
+            f["options"] = options
+            out.append(f)
+            continue
         if isinstance(v, bool):
             f = {"key": k, "text": "true" if v else "false", "is_json": False, "type": "bool"}
         elif isinstance(v, (int, float)):
@@ -1058,6 +1099,8 @@ def _coerce(raw: str, type_name: str) -> Any:
             return x
         if type_name == "bool":
             return raw.lower() in ("1", "true", "ja", "on")
+        if type_name == "str_or_none":
+            return raw or None
     except ValueError as exc:
         raise InvalidInput(f"«{raw}» er ikke et gyldig tall.") from exc
     return raw

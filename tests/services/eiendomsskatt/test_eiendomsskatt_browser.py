@@ -7,7 +7,7 @@ work under the app's CSP. A screenshot of each page is saved as /tmp/eiendomsska
 from __future__ import annotations
 
 import pytest
-from tests.conftest import axe_problems, serve_in_thread
+from tests.conftest import axe_problems, reflow_offenders, reflow_overflow, serve_in_thread
 
 from kommuneki.demo import DEMO_PASSWORD
 
@@ -25,6 +25,7 @@ def test_upload_map_value_and_read_the_pages(demo_platform, page, axe_js, tmp_pa
     (tmp_path / "salg.csv").write_bytes(sales)
     (tmp_path / "boliger.csv").write_bytes(dwellings)
     problems: dict[str, list[str]] = {}
+    wide: dict[str, list[str]] = {}
     csp_errors: list[str] = []
 
     def check(name: str) -> None:
@@ -33,6 +34,8 @@ def test_upload_map_value_and_read_the_pages(demo_platform, page, axe_js, tmp_pa
         found = axe_problems(page, axe_js)
         if found:
             problems[name] = found
+        if reflow_overflow(page) > 0:  # WCAG 1.4.10: no wider than 320 px (tables scroll in their box)
+            wide[name] = [f"+{reflow_overflow(page)}px", *reflow_offenders(page)]
 
     with serve_in_thread(demo_platform) as base:
         page.on(
@@ -48,6 +51,13 @@ def test_upload_map_value_and_read_the_pages(demo_platform, page, axe_js, tmp_pa
         page.goto(base + "/eiendomsskatt")
         assert page.get_by_role("heading", name="Salgsforholdsstudie").count() == 1
         check("oversikt")
+        # the demo queued only the first flagged dwellings; any other one opens for review on request
+        page.get_by_role("button", name="Kontroller").first.click()
+        page.wait_for_url("**/forslag/*")
+        assert page.get_by_role("heading", name="Din avgjørelse").count() == 1
+        check("kontroll")
+        page.get_by_role("link", name="← Tilbake").click()
+        page.wait_for_url("**/eiendomsskatt")
 
         page.get_by_label("Salg (CSV eller Excel)").set_input_files(tmp_path / "salg.csv")
         page.get_by_label("Boliger som skal verdsettes (CSV eller Excel)").set_input_files(
@@ -108,14 +118,25 @@ def test_upload_map_value_and_read_the_pages(demo_platform, page, axe_js, tmp_pa
         flash = page.locator(".flash.ok").inner_text()
         assert "200 boliger er verdsatt" in flash, flash
         assert page.get_by_role("link", name="som YAML").count() == 1
+        # the trial is a draft: the tax list still comes from the demo's approved run
+        assert "Dette er et utkast" in page.locator(".es-draft").inner_text()
+        assert "Skattelisten (fra verdsetting 1)" in page.locator("#h-kjoring + ul + div + p").inner_text()
         check("resultat")
 
         # one owner's page of the new run (a flagged one, listed on the overview)
         page.locator("a[href^='/eiendomsskatt/bolig/']").first.click()
         page.wait_for_load_state()
         assert page.get_by_role("heading", name="Slik klager du").count() == 1
+        assert "ikke godkjent" in page.locator(".es-draft").inner_text()
         check("bolig")
+        # a person approves the new run: the tax list comes from it from now on
+        page.goto(base + "/eiendomsskatt")
+        page.get_by_role("button", name="Godkjenn verdsetting 2").click()
+        page.wait_for_load_state()
+        assert "Verdsettingen er godkjent" in page.locator(".flash.ok").inner_text()
+        assert page.locator(".es-draft").count() == 0
     assert problems == {}, "axe-core found serious or critical violations:\n" + "\n".join(
         f"{k}:\n  " + "\n  ".join(v) for k, v in problems.items()
     )
+    assert wide == {}, f"pages wider than 320 px: {wide}"
     assert csp_errors == []

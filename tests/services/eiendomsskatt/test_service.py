@@ -39,6 +39,7 @@ def valued_platform(platform):
         valuation_date=date(2025, 1, 1),
         max_suggestions=5,
     )
+    assert service.approve_run(platform, tid, res["run_id"], actor="test")["done"] == "approved"
     return platform, tid, res, dwellings
 
 

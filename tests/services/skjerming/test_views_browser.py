@@ -66,3 +66,45 @@ def test_upload_review_decide_download_accessible(server, tmp_path, page, axe_js
         page.click("text=Skjermet versjon for innsyn")
     body = Path(info.value.path()).read_text(encoding="utf-8")
     assert FNR not in body and "Saken er avsluttet." in body
+
+
+def test_lagre_without_a_reason_keeps_the_ticks_and_the_error_stands_by_the_field(
+    server, tmp_path, page, axe_js
+):
+    from tests.conftest import reflow_offenders, reflow_overflow
+
+    doc = tmp_path / "notat.txt"
+    doc.write_text(
+        f"Notat\n\nKari Nordmann, fødselsnummer {FNR}, telefon 922 33 444, bor i Storgata 5.",
+        encoding="utf-8",
+    )
+    page.goto(server + "/logg-inn?neste=/skjerming")
+    page.fill("#username", "arkivar")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(server + "/skjerming")
+    assert reflow_overflow(page) <= 0, reflow_offenders(page)
+    page.set_input_files("#fil", str(doc))
+    page.click("text=Finn opplysninger som bør skjermes")
+    page.wait_for_selector("mark.t-fodselsnummer")
+    unticked = page.locator("input[name=innsyn]:not(:checked)")
+    assert unticked.count() >= 1
+    extra = unticked.first.get_attribute("id")
+    page.check(f"#{extra}")
+    ticked = sorted(page.locator("input[name=innsyn]:checked").evaluate_all("els => els.map(e => e.value)"))
+    page.get_by_role("button", name="Lagre avgjørelsen").click()
+    page.wait_for_load_state()
+    # the same ticks as sent, and the error right by the reason field, which points to it
+    assert (
+        sorted(page.locator("input[name=innsyn]:checked").evaluate_all("els => els.map(e => e.value)"))
+        == ticked
+    )
+    error = page.locator("#begrunnelse-feil")
+    assert error.is_visible() and "begrunnelse" in error.inner_text().lower()
+    assert page.locator("#begrunnelse-feil + textarea#begrunnelse").count() == 1
+    assert page.locator("#begrunnelse").get_attribute("aria-describedby") == "begrunnelse-feil"
+    assert axe_problems(page, axe_js) == []
+    assert reflow_overflow(page) <= 0, reflow_offenders(page)
+    page.fill("#begrunnelse", "Telefonnummeret er også privat her.")
+    page.get_by_role("button", name="Lagre avgjørelsen").click()
+    page.wait_for_selector("text=Avgjørelsen er lagret")

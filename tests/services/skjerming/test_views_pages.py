@@ -148,3 +148,33 @@ def test_page_warns_when_the_whole_document_is_withheld(client_factory):
     assert (
         "Hele dokumentet er unntatt fra innsyn" in page and 'id="hele" name="hele" value="1" checked' in page
     )
+
+
+def test_lagre_without_a_reason_keeps_the_form_and_shows_the_error_beside_the_field(client_factory):
+    # issue 13: a change without a reason used to redirect, resetting every checkbox the reviewer had
+    # changed, with the error far above the form
+    c = client_factory("arkivar")
+    text = f"Notat\n\nKari Nordmann, fødselsnummer {FNR}, telefon 922 33 444, bor i Storgata 5."
+    r = c.post(
+        "/skjerming", files={"fil": ("notat.txt", text.encode(), "text/plain")}, follow_redirects=False
+    )
+    url = r.headers["location"]
+    page = c.get(url).text
+    proposed = set(re.findall(r'name="innsyn" value="(\d+)" checked', page))
+    every = set(re.findall(r'name="innsyn" value="(\d+)"', page))
+    assert proposed and every - proposed, "a finding not proposed withheld"
+    # the reviewer ticks every finding and unticks nothing: a change, which needs a reason
+    chosen = sorted(every)
+    r = c.post(url + "/avgjor", data={"innsyn": chosen, "internett": chosen[:1], "begrunnelse": ""})
+    assert r.status_code == 422
+    again = r.text
+    assert set(re.findall(r'name="innsyn" value="(\d+)" checked', again)) == every
+    assert set(re.findall(r'name="internett" value="(\d+)" checked', again)) == set(chosen[:1])
+    # the error stands beside the reason field and the field points to it
+    m = re.search(r'<p class="field-error" role="alert" id="begrunnelse-feil">([^<]+)</p>\s*<textarea', again)
+    assert m and "begrunnelse" in m.group(1).lower()
+    assert 'aria-invalid="true" aria-describedby="begrunnelse-feil"' in again
+    # nothing was decided: the suggestion is still pending, and a reason lets the same choice through
+    assert "Venter på avgjørelse" in again
+    r = c.post(url + "/avgjor", data={"innsyn": chosen, "internett": chosen, "begrunnelse": "Alt skjermes."})
+    assert r.status_code == 200 and "Avgjørelsen er lagret" in r.text

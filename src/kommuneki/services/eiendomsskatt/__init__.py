@@ -90,6 +90,11 @@ AUDIT_EVENTS = [
     AuditEvent(
         "eiendomsskatt.taxlist_exported", "Skatteliste eksportert", ("run_id", "rows", "format", "sha256")
     ),
+    AuditEvent(
+        "eiendomsskatt.run_approved",
+        "Verdsetting godkjent av en person (skattelisten lages fra den)",
+        ("run_id", "replaced_run_ids", "pending_reviews"),
+    ),
 ]
 MODELS = "kommuneki.services.eiendomsskatt.models"
 DEMO = "kommuneki.services.eiendomsskatt.demo:load"

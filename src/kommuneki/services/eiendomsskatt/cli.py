@@ -17,6 +17,7 @@ from ...cli_support import (
     resolve_tenant_id,
     tenant_option,
 )
+from ...core import exports
 from ...core.errors import InvalidInput
 
 LABELS = [
@@ -188,10 +189,11 @@ def value_cmd(
     )
     for j, g in enumerate(r.contributions.groups):
         table[f"kr: {g}"] = r.contributions.kroner[:, j].round()
-    if out.suffix.lower() == ".xlsx":
-        table.to_excel(out, index=False)
+    header, values = list(table.columns), table.astype(object).where(table.notna(), None).values.tolist()
+    if out.suffix.lower() == ".xlsx":  # through core.exports: no unit id can become a live formula
+        out.write_bytes(exports.xlsx_bytes(header, values, sheet="Verdier"))
     else:
-        table.to_csv(out, index=False)
+        out.write_text(exports.csv_text(header, values), encoding="utf-8")
     res = {
         "out": str(out),
         "dwellings": int(len(frame)),
@@ -209,7 +211,29 @@ def value_cmd(
     )
 
 
-@group.command("skatteliste", help="Skriv skattelisten for siste verdsetting (CSV eller Excel).")
+@group.command(
+    "godkjenn",
+    help="Godkjenn en verdsetting (et utkast): skattelisten lages fra den. Uten RUN_ID: den nyeste.",
+)
+@click.argument("run_id", type=int, required=False)
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def approve_cmd(ctx: click.Context, run_id: int | None, tenant: str | None, as_json: bool) -> None:
+    import getpass
+
+    from . import service
+
+    platform, tenant_id = get_platform(ctx), resolve_tenant_id(ctx, tenant)
+    if run_id is None:
+        run_id = service.run_summary(platform, tenant_id)["run_id"]
+    res = service.approve_run(platform, tenant_id, run_id, actor=f"cli:{getpass.getuser()}"[:80])
+    text = "allerede godkjent" if res["done"] == "already" else "godkjent; skattelisten lages nå fra den"
+    emit(res, as_json, f"Verdsetting {run_id} er {text}.")
+
+
+@group.command("skatteliste", help="Skriv skattelisten for den godkjente verdsettingen (CSV eller Excel).")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path))
 @tenant_option
 @json_option

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ...core.platform import Platform
 from .engine import demo
 from .models import ValuationRun
-from .service import set_settings, value_from_files
+from .service import approve_run, set_settings, value_from_files
 
 
 def load(platform: Platform, tenant_id: int, progress=lambda _m: None) -> int:
@@ -41,4 +41,7 @@ def load(platform: Platform, tenant_id: int, progress=lambda _m: None) -> int:
         source="demo",
         valuation_date=date(2025, 1, 1),
     )
+    # the demo's run stands approved, so the demo has a tax list to show; a real run is a draft until
+    # a person approves it on /eiendomsskatt (and a trial upload in the demo stays a draft beside it)
+    approve_run(platform, tenant_id, res["run_id"], actor="demo")
     return res["suggestions"]

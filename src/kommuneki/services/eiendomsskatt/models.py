@@ -22,6 +22,11 @@ class ValuationRun(TenantScoped, Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # draft → approved (by a person; the tax list comes only from the approved run) → superseded (when
+    # a later run is approved). A new run, a trial upload included, is always a draft.
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    approved_by: Mapped[str | None] = mapped_column(String(80))
+    approved_at: Mapped[datetime | None] = mapped_column()
 
 
 class DwellingValuation(TenantScoped, Base):
@@ -40,3 +45,6 @@ class DwellingValuation(TenantScoped, Base):
     flag_reason: Mapped[str | None] = mapped_column(Text)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestion.id", ondelete="SET NULL"))
+    # the dwelling's input row as valued (building type, areas, year, position): what a review item
+    # made later for this dwelling holds (None for runs from before it was kept)
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)

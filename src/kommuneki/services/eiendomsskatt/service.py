@@ -19,8 +19,9 @@ import numpy as np
 from sqlalchemy import func, insert, select, update
 
 from ...core import audit, items, modelreg, suggestions
+from ...core.db import utcnow
 from ...core.errors import InvalidInput, NotFound
-from ...core.models import Decision, Suggestion, Tenant
+from ...core.models import Decision, ModelVersion, Suggestion, Tenant
 from ...core.platform import Platform
 from . import KIND, engine_card
 from .engine import explain, taxlist
@@ -377,6 +378,7 @@ def _record(
         area_codes = frame["area_code"].astype(str).tolist()
         living_areas = frame["living_area"].astype(float).tolist()
         valuation_day = result.valuation_date.isoformat()
+        inputs_of = frame[list(INPUT_FIELDS)].to_dict("records")
         rows: list[dict[str, Any]] = []
         ids: list[int] = []
         for i in range(n):
@@ -393,6 +395,7 @@ def _record(
                     "upper": float(v.upper[i]),
                     "flagged": bool(v.flagged[i]),
                     "flag_reason": "; ".join(v.reasons[i]) or None,
+                    "inputs": {k: _plain(x) for k, x in inputs_of[i].items()},
                     "explanation": {
                         **result.explanation(i, comps[i]),
                         "unit_id": unit_ids[i],
@@ -411,15 +414,11 @@ def _record(
                 )
         n_flagged = len(flagged_rows)
         progress(0.85, f"Lager forslag til kontroll for {_n(n_flagged)} flaggede boliger …")
-        described = frame[
-            ["building_type", "area_code", "living_area", "lot_area", "year_built", "lat", "lon"]
-        ]
-        described = described.iloc[flagged_rows].to_dict("records")
         arrivals, proposals = [], []
-        for i, facts in zip(flagged_rows, described, strict=True):
+        for i in flagged_rows:  # the same item data as _queue_for_review (a dwelling queued later)
             dv = rows[i]
             data = json.dumps(
-                {"unit_id": dv["unit_id"], "run_id": run.id, **{k: _plain(x) for k, x in facts.items()}},
+                {"unit_id": dv["unit_id"], "run_id": run.id, **dv["inputs"]},
                 ensure_ascii=False,
                 sort_keys=True,
             ).encode()
@@ -505,6 +504,83 @@ def _record(
         }
 
 
+INPUT_FIELDS = ("building_type", "area_code", "living_area", "lot_area", "year_built", "lat", "lon")
+
+
+def _queue_for_review(
+    session,
+    platform: Platform,
+    tenant_id: int,
+    run: ValuationRun,
+    dv: DwellingValuation,
+    mv,
+    *,
+    actor,
+    cpu_ms,
+) -> Suggestion:
+    """A review suggestion for one flagged dwelling: its input row stored as an item (raw first), the
+    valuation proposed for a person to accept or change."""
+    inputs = dv.inputs or {
+        "building_type": dv.building_type,
+        "area_code": dv.area_code,
+        "living_area": dv.living_area,
+    }
+    data = json.dumps(
+        {"unit_id": dv.unit_id, "run_id": run.id, **inputs}, ensure_ascii=False, sort_keys=True
+    ).encode()
+    item = items.ingest(
+        session,
+        platform.blobs,
+        tenant_id,
+        service=SERVICE,
+        kind="dwelling",
+        data=data,
+        filename=f"{dv.unit_id}.json",
+        external_id=dv.unit_id,
+        source="valuation",
+        content_type="application/json",
+        actor=actor,
+    ).item
+    item.title, item.state = f"Bolig {dv.unit_id}", "analysed"
+    width = (dv.upper - dv.lower) / max(dv.value, 1.0)
+    proposal = suggestions.Proposal(
+        kind=KIND,
+        value={"value": round(dv.value), "unit_id": dv.unit_id},
+        confidence=float(max(0.0, min(1.0, 1.0 - width / 2))),
+        explanation=dv.explanation,
+        model_name=mv.name,
+        model_version=mv.version,
+        input_hash=hashlib.sha256(data).hexdigest(),
+        cpu_ms=cpu_ms,
+    )
+    s = suggestions.suggest(
+        session, platform.registry, tenant_id, SERVICE, proposal, item_id=item.id, actor=actor
+    )
+    dv.suggestion_id = s.id
+    return s
+
+
+def queue_dwelling(platform: Platform, tenant_id: int, valuation_id: int, *, actor: str) -> int:
+    """Put one flagged dwelling of a run in the review queue (the demo and a capped run queue only the
+    first flagged ones): a reviewer can open any flagged dwelling. Idempotent: the existing
+    suggestion's id when it is queued already."""
+    with platform.db.tenant_session(tenant_id) as session:
+        dv = session.get(DwellingValuation, valuation_id)
+        if dv is None:
+            raise NotFound("Boligen finnes ikke i verdsettingen.")
+        if dv.suggestion_id is not None:
+            return dv.suggestion_id
+        if not dv.flagged:
+            raise InvalidInput("Boligen er ikke flagget for kontroll.")
+        run = session.get(ValuationRun, dv.run_id)
+        if run.status == "superseded":
+            raise InvalidInput("Verdsettingen er erstattet av en nyere; kontroller boligen i den nyeste.")
+        mv = session.get(ModelVersion, run.model_version_id) if run.model_version_id else None
+        if mv is None:
+            raise NotFound("Modellen verdsettingen brukte finnes ikke lenger.")
+        return _queue_for_review(session, platform, tenant_id, run, dv, mv, actor=actor, cpu_ms=0.0).id
+
+
 def _plain(v):
     if isinstance(v, (np.floating, float)):
         return None if np.isnan(v) else float(v)
@@ -514,10 +590,68 @@ def _plain(v):
 
 
 def latest_run(session) -> ValuationRun:
+    """The newest run, draft or approved (what the overview shows first)."""
     run = session.scalar(select(ValuationRun).order_by(ValuationRun.id.desc()).limit(1))
     if run is None:
         raise NotFound("Ingen boliger er verdsatt ennå.")
     return run
+
+
+def approved_run(session) -> ValuationRun:
+    """The run a person approved: the one the tax list and the dwelling pages come from."""
+    run = session.scalar(
+        select(ValuationRun)
+        .where(ValuationRun.status == "approved")
+        .order_by(ValuationRun.id.desc())
+        .limit(1)
+    )
+    if run is None:
+        raise NotFound(
+            "Ingen verdsetting er godkjent ennå. Skattelisten lages bare fra en verdsetting en person har "
+            "godkjent."
+        )
+    return run
+
+
+def _run(session, run_id: int | None) -> ValuationRun:
+    if run_id is None:
+        return latest_run(session)
+    run = session.get(ValuationRun, run_id)
+    if run is None:
+        raise NotFound("Verdsettingen finnes ikke.")
+    return run
+
+
+def approve_run(platform: Platform, tenant_id: int, run_id: int, *, actor: str) -> dict[str, Any]:
+    """A person approves a draft run: from now on the tax list comes from it, and the run approved
+    before it is superseded. A superseded run cannot be approved again (value anew instead)."""
+    with platform.db.tenant_session(tenant_id) as session:
+        run = _run(session, run_id)
+        if run.status == "approved":
+            return {"run_id": run.id, "done": "already"}
+        if run.status != "draft":
+            raise InvalidInput("Bare en verdsetting som er utkast kan godkjennes.")
+        previous = session.scalars(select(ValuationRun).where(ValuationRun.status == "approved")).all()
+        for old in previous:
+            old.status = "superseded"
+        pending = session.scalar(
+            select(func.count())
+            .select_from(DwellingValuation)
+            .join(Suggestion, Suggestion.id == DwellingValuation.suggestion_id)
+            .where(DwellingValuation.run_id == run.id, Suggestion.status == "pending")
+        )
+        run.status, run.approved_by, run.approved_at = "approved", actor, utcnow()
+        audit.record(
+            session,
+            tenant_id,
+            "eiendomsskatt.run_approved",
+            actor=actor,
+            subject=("eiendomsskatt_run", run.id),
+            run_id=run.id,
+            replaced_run_ids=[old.id for old in previous],
+            pending_reviews=int(pending or 0),
+        )
+        return {"run_id": run.id, "done": "approved", "replaced": [old.id for old in previous]}
 
 
 def valuation_status(dv: DwellingValuation, s: Suggestion | None, d: Decision | None) -> tuple[float, str]:
@@ -539,7 +673,7 @@ def tax_rows(
 ) -> tuple[ValuationRun, list[dict[str, Any]], taxlist.TaxSettings]:
     settings = get_settings(platform, tenant_id)
     with platform.db.read_session(tenant_id) as session:
-        run = latest_run(session)
+        run = approved_run(session)  # never a draft: a trial upload does not change the tax list
         sugg = {s.id: s for s in session.scalars(select(Suggestion).where(Suggestion.service == SERVICE))}
         decisions = {
             d.suggestion_id: d
@@ -568,7 +702,7 @@ def tax_rows(
 
 
 def export_tax_list(platform: Platform, tenant_id: int, fmt: str, *, actor: str) -> bytes:
-    """The tax list of the latest run as CSV or Excel; the export is audited by hash."""
+    """The tax list of the approved run as CSV or Excel; the export is audited by hash."""
     if fmt not in ("csv", "xlsx"):
         raise InvalidInput("Format må være csv eller xlsx.")
     run, rows, _s = tax_rows(platform, tenant_id)
@@ -588,11 +722,18 @@ def export_tax_list(platform: Platform, tenant_id: int, fmt: str, *, actor: str)
     return data
 
 
-def dwelling(platform: Platform, tenant_id: int, unit_id: str) -> dict[str, Any]:
-    """One unit's valuation(s) in the latest run, with status, tax and explanation (for the owner's page)."""
+def dwelling(platform: Platform, tenant_id: int, unit_id: str, run_id: int | None = None) -> dict[str, Any]:
+    """One unit's valuation(s) with status, tax and explanation (for the owner's page): in the approved
+    run, or in ``run_id`` (a draft under review); with no approved run, in the latest."""
     settings = get_settings(platform, tenant_id)
     with platform.db.read_session(tenant_id) as session:
-        run = latest_run(session)
+        if run_id is not None:
+            run = _run(session, run_id)
+        else:
+            try:
+                run = approved_run(session)
+            except NotFound:
+                run = latest_run(session)
         dvs = list(
             session.scalars(
                 select(DwellingValuation).where(
@@ -620,6 +761,7 @@ def dwelling(platform: Platform, tenant_id: int, unit_id: str) -> dict[str, Any]
                     "living_area": dv.living_area,
                     "explanation": dv.explanation,
                     "suggestion_id": dv.suggestion_id,
+                    "valuation_id": dv.id,
                     "changed": status.startswith("endret"),
                 }
             )
@@ -644,31 +786,68 @@ def dwelling(platform: Platform, tenant_id: int, unit_id: str) -> dict[str, Any]
             "settings": settings.as_dict(),
             "valuation_date": run.valuation_date.isoformat(),
             "run_id": run.id,
+            "run_status": run.status,
         }
 
 
-def run_summary(platform: Platform, tenant_id: int) -> dict[str, Any]:
+FLAGGED_PAGE = 100
+
+
+def run_summary(
+    platform: Platform, tenant_id: int, run_id: int | None = None, *, page: int = 1
+) -> dict[str, Any]:
+    """A run (the latest when ``run_id`` is None) with its status, the approved run's id, and every
+    flagged dwelling, a page of ``FLAGGED_PAGE`` at a time (each can be opened and queued for review)."""
+    page = max(1, page)
     with platform.db.read_session(tenant_id) as session:
-        run = latest_run(session)
+        run = _run(session, run_id)
+        try:
+            approved = approved_run(session).id
+        except NotFound:
+            approved = None
+        flagged_q = select(DwellingValuation).where(
+            DwellingValuation.run_id == run.id, DwellingValuation.flagged.is_(True)
+        )
+        n_flagged = session.scalar(select(func.count()).select_from(flagged_q.subquery())) or 0
         flagged = list(
             session.scalars(
-                select(DwellingValuation)
-                .where(DwellingValuation.run_id == run.id, DwellingValuation.flagged.is_(True))
-                .order_by(DwellingValuation.id)
-                .limit(200)
+                flagged_q.order_by(DwellingValuation.id).limit(FLAGGED_PAGE).offset((page - 1) * FLAGGED_PAGE)
             )
+        )
+        statuses = dict(
+            session.execute(
+                select(Suggestion.id, Suggestion.status).where(
+                    Suggestion.id.in_([f.suggestion_id for f in flagged if f.suggestion_id] or [-1])
+                )
+            ).all()
+        )
+        pending = session.scalar(
+            select(func.count())
+            .select_from(DwellingValuation)
+            .join(Suggestion, Suggestion.id == DwellingValuation.suggestion_id)
+            .where(DwellingValuation.run_id == run.id, Suggestion.status == "pending")
         )
         return {
             "run_id": run.id,
+            "status": run.status,
+            "approved_by": run.approved_by,
+            "approved_at": run.approved_at.isoformat() if run.approved_at else None,
+            "approved_run_id": approved,
             "valuation_date": run.valuation_date.isoformat(),
             "summary": run.summary,
             "model_version_id": run.model_version_id,
+            "flagged_total": int(n_flagged),
+            "flagged_page": page,
+            "flagged_pages": max(1, (int(n_flagged) + FLAGGED_PAGE - 1) // FLAGGED_PAGE),
+            "pending_reviews": int(pending or 0),
             "flagged": [
                 {
+                    "valuation_id": f.id,
                     "unit_id": f.unit_id,
                     "value": f.value,
                     "reason": f.flag_reason,
                     "suggestion_id": f.suggestion_id,
+                    "suggestion_status": statuses.get(f.suggestion_id),
                 }
                 for f in flagged
             ],

@@ -4,6 +4,8 @@ service function."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import numpy as np
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -146,12 +148,16 @@ def router() -> APIRouter:
     r = APIRouter()
 
     @r.get("/eiendomsskatt", include_in_schema=False)
-    def overview(request: Request, p: Principal = Depends(page_principal)):
+    def overview(
+        request: Request, p: Principal = Depends(page_principal), kjoring: int | None = None, side: int = 1
+    ):
         _office(p)
         platform = get_platform(request)
         try:
-            run = service.run_summary(platform, p.tenant_id)
+            run = service.run_summary(platform, p.tenant_id, kjoring, page=side)
         except DomainError:
+            if kjoring is not None:
+                raise
             run = None
         svg_scatter = svg_bands = ""
         if run:
@@ -171,6 +177,33 @@ def router() -> APIRouter:
                 settings=settings.as_dict(),
             )
         )
+
+    @r.post("/eiendomsskatt/kjoring/{run_id:int}/godkjenn", include_in_schema=False)
+    def approve(run_id: int, request: Request, p: Principal = Depends(page_principal)):
+        """A person approves a draft run: the tax list comes from it from now on."""
+        _office(p)
+        authorize(p, "suggestion.decide", service="eiendomsskatt")
+        try:
+            res = service.approve_run(get_platform(request), p.tenant_id, run_id, actor=p.actor)
+        except DomainError as exc:
+            return redirect(f"/eiendomsskatt?kjoring={run_id}", ("error", exc.message), request)
+        text = (
+            "Verdsettingen var allerede godkjent."
+            if res["done"] == "already"
+            else "Verdsettingen er godkjent. Skattelisten lages nå fra den."
+        )
+        return redirect(f"/eiendomsskatt?kjoring={run_id}", ("ok", text), request)
+
+    @r.post("/eiendomsskatt/kontroll/{valuation_id:int}", include_in_schema=False)
+    def queue_for_review(valuation_id: int, request: Request, p: Principal = Depends(page_principal)):
+        """Open a flagged dwelling that is not yet in the review queue: queued now, then its suggestion."""
+        _office(p)
+        authorize(p, "suggestion.decide", service="eiendomsskatt")
+        try:
+            sid = service.queue_dwelling(get_platform(request), p.tenant_id, valuation_id, actor=p.actor)
+        except DomainError as exc:
+            return redirect("/eiendomsskatt", ("error", exc.message), request)
+        return redirect(f"/forslag/{sid}?{urlencode({'tilbake': '/eiendomsskatt'})}")
 
     @r.post("/eiendomsskatt/innstillinger", include_in_schema=False)
     async def save_settings(
@@ -293,9 +326,11 @@ def router() -> APIRouter:
         )
 
     @r.get("/eiendomsskatt/bolig/{unit_id:path}", include_in_schema=False)
-    def dwelling_page(unit_id: str, request: Request, p: Principal = Depends(page_principal)):
+    def dwelling_page(
+        unit_id: str, request: Request, p: Principal = Depends(page_principal), kjoring: int | None = None
+    ):
         _office(p)
-        d = service.dwelling(get_platform(request), p.tenant_id, unit_id)
+        d = service.dwelling(get_platform(request), p.tenant_id, unit_id, kjoring)
         return _no_store(render(request, "eiendomsskatt/dwelling.html", p, d=d))
 
     @r.get(
@@ -310,7 +345,7 @@ def router() -> APIRouter:
     @r.get(
         "/api/v1/eiendomsskatt/runs/latest",
         tags=["eiendomsskatt"],
-        summary="The latest run and its ratio study",
+        summary="The latest run (draft or approved) and its ratio study",
     )
     def api_run(request: Request, principal: Principal = Depends(current_principal)):
         _office(principal)

@@ -75,10 +75,18 @@ CASE_SCHEMA = {
         },
     },
 }
+# A unit is one of the tenant's units (core: ``x-kommuneki-choices``): the decision page offers them as a
+# list and a changed value naming no unit of the tenant is refused.
+UNIT_CHOICE = {"type": ["string", "null"], "x-kommuneki-choices": "units"}
 ACTION_VALUE = {
     "type": "object",
     "required": ["action"],
-    "properties": {"action": {"enum": ["journalfores", "videresendes", "slettes"]}},
+    "properties": {"action": {"enum": ["journalfores", "videresendes", "slettes"]}, "unit": UNIT_CHOICE},
+}
+UNIT_VALUE = {
+    "type": "object",
+    "required": ["unit"],
+    "properties": {"unit": {"type": "string", "x-kommuneki-choices": "units"}},
 }
 
 MODELS = "kommuneki.services.postmottak.models"
@@ -113,7 +121,7 @@ def spec() -> ServiceSpec:
                 automatable=True,
                 value_schema=ACTION_VALUE,
             ),
-            SuggestionKind("postmottak.unit", "Enhet", SIMPLE_SCHEMA),
+            SuggestionKind("postmottak.unit", "Enhet", SIMPLE_SCHEMA, value_schema=UNIT_VALUE),
             SuggestionKind(
                 "postmottak.dokumenttype", "Dokumenttype og tittel for journalføring", SIMPLE_SCHEMA
             ),
@@ -145,7 +153,7 @@ def spec() -> ServiceSpec:
             ),
             AuditEvent(
                 "postmottak.journalfort",
-                "Arkivmelding laget for en melding",
+                "Melding journalført av en person (arkivmelding laget)",
                 ("message", "arkivmelding_sha256"),
             ),
             AuditEvent(

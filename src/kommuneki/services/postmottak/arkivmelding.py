@@ -9,7 +9,6 @@ and travel beside the XML in the Fiks message; sjekksum is their SHA-256.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import re
@@ -17,6 +16,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ...core import exports
 from ...core.clock import local_date
 
 NS = "https://ks-no.github.io/standarder/fiks-protokoll/fiks-arkiv/arkivmelding/opprett/v1"
@@ -155,7 +155,7 @@ CSV_FIELDS = [
 def csv_rows(jps: list[Journalpost]) -> str:
     """One row per journalpost, for archive systems without Fiks Arkiv (semicolon, UTF-8)."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, delimiter=";")
+    w = exports.csv_dict_writer(buf, CSV_FIELDS, delimiter=";")  # no cell can be a formula
     w.writeheader()
     for jp in jps:
         w.writerow(

@@ -405,21 +405,30 @@ def settings_cmd(
 )
 @click.argument("message_ids", nargs=-1, type=int, required=True)
 @click.option("--csv", "as_csv", is_flag=True, help="CSV for arkivsystemer uten Fiks Arkiv.")
+@click.option(
+    "--journalfor",
+    "record",
+    is_flag=True,
+    help="Marker meldingene som journalført (krever avgjort dokumenttype). Uten: bare les.",
+)
 @tenant_option
 @click.pass_context
 @domain_errors
 def arkivmelding_cmd(
-    ctx: click.Context, message_ids: tuple[int, ...], as_csv: bool, tenant: str | None
+    ctx: click.Context, message_ids: tuple[int, ...], as_csv: bool, record: bool, tenant: str | None
 ) -> None:
     from . import service
 
     platform = get_platform(ctx)
     tenant_id = resolve_tenant_id(ctx, tenant)
+    if record:
+        for mid in message_ids:
+            service.journalfor(platform, tenant_id, mid, actor="cli")
     if as_csv:
         click.echo(service.journal_csv(platform, tenant_id, list(message_ids)), nl=False)
         return
     for mid in message_ids:
-        click.echo(service.arkivmelding_for(platform, tenant_id, mid, actor="cli").decode("utf-8"))
+        click.echo(service.arkivmelding_xml(platform, tenant_id, mid).decode("utf-8"))
 
 
 @group.command("generate", help="Skriv demokorpuset (oppdiktet e-post) som .eml-filer og labels.jsonl.")

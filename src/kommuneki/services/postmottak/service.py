@@ -27,10 +27,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ...core import audit, items, modelreg, suggestions
+from ...core import audit, exports, items, modelreg, suggestions
 from ...core.clock import OSLO, local_date, local_today, to_local
 from ...core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from ...core.models import Decision, ModelVersion, Suggestion, Tenant, Unit
@@ -420,7 +420,7 @@ def execute(
     smtp: forward.SmtpSettings | None = None,
 ) -> dict[str, Any]:
     """Carry out a decided action suggestion: forward by SMTP, or mark deleted. Journalføring is done
-    through :func:`arkivmelding_for` (the archive system receives the message)."""
+    through :func:`journalfor` (after the dokumenttype is decided)."""
     with platform.db.tenant_session(tenant_id) as session:
         s = suggestions.get_suggestion(session, suggestion_id)
         if s.service != SERVICE or s.kind not in ACTION_KINDS:
@@ -602,18 +602,65 @@ def journalpost_for(session: Session, platform: Platform, pm: PostmottakMessage)
     )
 
 
-def arkivmelding_for(platform: Platform, tenant_id: int, pm_id: int, *, actor: str) -> bytes:
-    """The Fiks Arkiv arkivmelding for a message, recorded as journalført in the log."""
+def _message(session: Session, tenant_id: int, pm_id: int) -> PostmottakMessage:
+    pm = session.get(PostmottakMessage, pm_id)
+    if pm is None or pm.tenant_id != tenant_id:
+        raise NotFound("Meldingen finnes ikke.")
+    return pm
+
+
+def arkivmelding_xml(platform: Platform, tenant_id: int, pm_id: int) -> bytes:
+    """The Fiks Arkiv arkivmelding for a message, as it stands now. Reading only: it changes no state and
+    records nothing (journalføring is :func:`journalfor`, an explicit act of a person)."""
+    with platform.db.read_session(tenant_id) as session:
+        return arkivmelding.build(journalpost_for(session, platform, _message(session, tenant_id, pm_id)))
+
+
+def journalfor(platform: Platform, tenant_id: int, pm_id: int, *, actor: str) -> dict[str, Any]:
+    """Journalføre a message: a person has decided its dokumenttype and title (the suggestion is
+    accepted or changed), and the message is neither deleted nor forwarded. Builds the arkivmelding,
+    marks the message journalført and records the arkivmelding's hash in the log. Done once: a second
+    call answers ``already``."""
     with platform.db.tenant_session(tenant_id) as session:
-        pm = session.get(PostmottakMessage, pm_id)
-        if pm is None or pm.tenant_id != tenant_id:
-            raise NotFound("Meldingen finnes ikke.")
+        pm = _message(session, tenant_id, pm_id)
+        if pm.state == "journalfort":
+            return {"message": pm.id, "done": "already"}
+        if pm.state in ("deleted", "forwarded", "failed", "received"):
+            raise Conflict(
+                {
+                    "deleted": "Meldingen er slettet og kan ikke journalføres.",
+                    "forwarded": "Meldingen er videresendt og kan ikke journalføres her.",
+                }.get(pm.state, "Meldingen er ikke ferdig lest inn og kan ikke journalføres ennå.")
+            )
+        s = session.scalar(
+            select(Suggestion)
+            .where(
+                Suggestion.item_id == pm.item_id,
+                Suggestion.kind == engine.KINDS["dokumenttype"],
+                Suggestion.status != "superseded",
+            )
+            .order_by(Suggestion.id.desc())
+            .limit(1)
+        )
+        if s is None:
+            raise Conflict("Meldingen har ikke forslag om journalføring.")
+        if s.status == "pending":
+            raise Conflict(
+                "Avgjør forslaget om dokumenttype og tittel før meldingen journalføres.",
+                details=[{"field": "dokumenttype", "suggestion_id": s.id}],
+            )
+        if s.status == "rejected":
+            raise Conflict(
+                "Forslaget om dokumenttype og tittel er avvist. Endre det (velg «Endre») før meldingen "
+                "journalføres."
+            )
         xml = arkivmelding.build(journalpost_for(session, platform, pm))
         sha = hashlib.sha256(xml).hexdigest()
         pm.state = pm.item.state = "journalfort"
         session.add(
             PostmottakAction(
                 message_id=pm.id,
+                suggestion_id=s.id,
                 action="journalfort",
                 target="arkivmelding",
                 actor=actor,
@@ -630,7 +677,7 @@ def arkivmelding_for(platform: Platform, tenant_id: int, pm_id: int, *, actor: s
             message=pm.id,
             arkivmelding_sha256=sha,
         )
-        return xml
+        return {"message": pm.id, "done": "journalfort", "arkivmelding_sha256": sha}
 
 
 def journal_csv(platform: Platform, tenant_id: int, pm_ids: list[int]) -> str:
@@ -731,6 +778,32 @@ def inbox(
             ).all()
             out.append(_message_dict(pm, sugg, today))
         return out, int(total or 0)
+
+
+def next_message(platform: Platform, tenant_id: int, pm_id: int, *, state: str | None = None) -> int | None:
+    """The message after ``pm_id`` in the inbox's order (innsyn deadlines first, then newest first),
+    among those in ``state`` when given: the "next message" of the message page. Works from the
+    message's place in the order, so a message that has just left the filtered list still has one."""
+    with platform.db.read_session(tenant_id) as session:
+        cur = _message(session, tenant_id, pm_id)
+        pm = PostmottakMessage
+        stmt = select(pm.id)
+        if state:
+            stmt = stmt.where(pm.state == state)
+        if cur.innsyn_deadline is None:
+            stmt = stmt.where(pm.innsyn_deadline.is_(None), pm.id < cur.id)
+        else:
+            d = cur.innsyn_deadline
+            stmt = stmt.where(
+                or_(
+                    pm.innsyn_deadline.is_(None),
+                    pm.innsyn_deadline > d,
+                    and_(pm.innsyn_deadline == d, pm.id < cur.id),
+                )
+            )
+        return session.scalar(
+            stmt.order_by(pm.innsyn_deadline.is_(None), pm.innsyn_deadline, pm.id.desc()).limit(1)
+        )
 
 
 def _message_dict(pm: PostmottakMessage, sugg: list[Suggestion], today: date) -> dict[str, Any]:
@@ -879,7 +952,7 @@ def export_log(
     log = [{**e, "at": to_local(e["at"]).isoformat(timespec="seconds")} for e in detail["log"]]
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.writer(buf, delimiter=";")
+        w = exports.csv_writer(buf, delimiter=";")  # no cell can be a formula
         w.writerow([f"tidspunkt ({OSLO.key})", "hendelse", "detaljer"])
         for e in log:
             w.writerow([e["at"], e["what"], json.dumps(e["detail"], ensure_ascii=False, default=str)])

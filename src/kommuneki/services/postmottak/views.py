@@ -3,11 +3,13 @@ countdown and transparency log (exportable), and a small JSON API. Thin: each ca
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import Response
 
 from ...core.clock import local_today
-from ...core.errors import InvalidInput
+from ...core.errors import Conflict, InvalidInput
 from ...core.permissions import Principal, authorize
 from ...web.deps import current_principal, read_upload
 from . import engine, service
@@ -43,6 +45,17 @@ def segments(text: str, highlights: dict[str, list[list[int]]]) -> list[tuple[st
     return out
 
 
+def list_query(state: str, page: int) -> str:
+    """The inbox's query string (state filter and page) a message page carries, so "Tilbake" returns
+    to the list the clerk came from and "Neste melding" stays in it."""
+    return urlencode({k: v for k, v in (("tilstand", state), ("side", page if page > 1 else "")) if v})
+
+
+def _message_url(pm_id: int, state: str, page: int) -> str:
+    qs = list_query(state if state in STATE_LABELS else "", page)
+    return f"/postmottak/{pm_id}" + (f"?{qs}" if qs else "")
+
+
 def router() -> APIRouter:
     from ...web.pages import page_principal, redirect, render
 
@@ -76,19 +89,31 @@ def router() -> APIRouter:
             state=tilstand,
             page=side,
             pages=max(1, (total + 49) // 50),
+            list_qs=list_query(tilstand, side),
             STATE=STATE_LABELS,
             ACTION=ACTION_LABELS,
             DTYPE=engine.dokumenttype_label,
         )
 
     @r.get("/postmottak/{pm_id}", include_in_schema=False)
-    def message_page(request: Request, pm_id: int, principal: Principal = Depends(page_principal)):
+    def message_page(
+        request: Request,
+        pm_id: int,
+        tilstand: str = "",
+        side: int = 1,
+        principal: Principal = Depends(page_principal),
+    ):
         authorize(
             principal,
             "item.read",
             service=SERVICE,
         )
-        m = service.message_detail(request.app.state.platform, principal.tenant_id, pm_id)
+        platform = request.app.state.platform
+        m = service.message_detail(platform, principal.tenant_id, pm_id)
+        state = tilstand if tilstand in STATE_LABELS else ""
+        list_qs = list_query(state, side)
+        next_id = service.next_message(platform, principal.tenant_id, pm_id, state=state or None)
+        here = f"/postmottak/{pm_id}" + (f"?{list_qs}" if list_qs else "")
         return render(
             request,
             "postmottak/message.html",
@@ -98,11 +123,21 @@ def router() -> APIRouter:
             STATE=STATE_LABELS,
             ACTION=ACTION_LABELS,
             DTYPE=engine.dokumenttype_label,
+            list_url="/postmottak" + (f"?{list_qs}" if list_qs else ""),
+            list_qs=list_qs,
+            next_url=f"/postmottak/{next_id}" + (f"?{list_qs}" if list_qs else "") if next_id else None,
+            back_qs=urlencode({"tilbake": here}),
+            can_journalfore=principal.can("suggestion.decide", service=SERVICE),
         )
 
     @r.post("/postmottak/{pm_id}/utfor/{suggestion_id}", include_in_schema=False)
     def execute_page(
-        request: Request, pm_id: int, suggestion_id: int, principal: Principal = Depends(page_principal)
+        request: Request,
+        pm_id: int,
+        suggestion_id: int,
+        tilstand: str = "",
+        side: int = 1,
+        principal: Principal = Depends(page_principal),
     ):
         authorize(principal, "suggestion.decide", service=SERVICE)
         res = service.execute(
@@ -115,8 +150,33 @@ def router() -> APIRouter:
             "already": "Dette er allerede utført.",
         }.get(res["done"], "Ingenting å utføre.")
         return redirect(
-            f"/postmottak/{pm_id}", ("ok" if res["done"] != "refused" else "error", text), request
+            _message_url(pm_id, tilstand, side),
+            ("ok" if res["done"] != "refused" else "error", text),
+            request,
         )
+
+    @r.post("/postmottak/{pm_id}/journalfor", include_in_schema=False)
+    def journalfor_page(
+        request: Request,
+        pm_id: int,
+        tilstand: str = "",
+        side: int = 1,
+        principal: Principal = Depends(page_principal),
+    ):
+        """Journalføre the message (an explicit act; the arkivmelding download only reads)."""
+        authorize(principal, "suggestion.decide", service=SERVICE)
+        try:
+            res = service.journalfor(
+                request.app.state.platform, principal.tenant_id, pm_id, actor=principal.actor
+            )
+        except Conflict as exc:
+            return redirect(_message_url(pm_id, tilstand, side), ("error", exc.message), request)
+        text = (
+            "Meldingen er allerede journalført."
+            if res["done"] == "already"
+            else "Meldingen er journalført. Last ned arkivmeldingen til arkivsystemet."
+        )
+        return redirect(_message_url(pm_id, tilstand, side), ("ok", text), request)
 
     @r.get("/postmottak/{pm_id}/logg.{fmt}", include_in_schema=False)
     def log_export(request: Request, pm_id: int, fmt: str, principal: Principal = Depends(page_principal)):
@@ -134,10 +194,9 @@ def router() -> APIRouter:
 
     @r.get("/postmottak/{pm_id}/arkivmelding.xml", include_in_schema=False)
     def arkivmelding_export(request: Request, pm_id: int, principal: Principal = Depends(page_principal)):
-        authorize(principal, "item.create", service=SERVICE)
-        xml = service.arkivmelding_for(
-            request.app.state.platform, principal.tenant_id, pm_id, actor=principal.actor
-        )
+        """The arkivmelding as it stands: reading only, no state changes (journalføring is the POST)."""
+        authorize(principal, "item.read", service=SERVICE)
+        xml = service.arkivmelding_xml(request.app.state.platform, principal.tenant_id, pm_id)
         return Response(
             xml,
             media_type="application/xml",
@@ -186,6 +245,17 @@ def router() -> APIRouter:
         authorize(principal, "item.read", service=SERVICE)
         return service.message_detail(
             request.app.state.platform, principal.tenant_id, pm_id, today=local_today()
+        )
+
+    @r.post(
+        "/api/v1/postmottak/messages/{pm_id}/journalforing",
+        tags=["postmottak"],
+        summary="Journalføre a message (after its dokumenttype is decided); returns the arkivmelding's hash",
+    )
+    def api_journalfor(request: Request, pm_id: int, principal: Principal = Depends(current_principal)):
+        authorize(principal, "suggestion.decide", service=SERVICE)
+        return service.journalfor(
+            request.app.state.platform, principal.tenant_id, pm_id, actor=principal.actor
         )
 
     return r

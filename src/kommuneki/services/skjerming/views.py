@@ -211,6 +211,11 @@ def router() -> APIRouter:
 
     @r.get("/skjerming/{item_id}", include_in_schema=False)
     def page_document(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+        return _document_page(request, p, item_id)
+
+    def _document_page(request: Request, p: Principal, item_id: int, sent: dict | None = None, **extra):
+        """The document page; ``sent``: the choices of a refused form, shown again as they were sent
+        (with ``form_error`` beside the field), so nothing the reviewer ticked is lost."""
         v = service.document_view(get_platform(request), p, item_id)
         text = v.item["text"] or ""
         pending = any(s and s["status"] == "pending" for s in (v.innsyn, v.internett))
@@ -227,8 +232,10 @@ def router() -> APIRouter:
                 segments=segments(text, v.findings),
                 findings=v.findings,
                 why={f["index"]: explain.describe(f, v.findings) for f in v.findings},
-                chosen_innsyn=_chosen(v, "innsyn"),
-                chosen_internett=_chosen(v, "internett"),
+                chosen_innsyn=sent["innsyn"] if sent else _chosen(v, "innsyn"),
+                chosen_internett=sent["internett"] if sent else _chosen(v, "internett"),
+                sent=sent,
+                **extra,
                 can_decide=can_decide,
                 present=present,
                 TYPE_LABELS=engine.TYPE_LABELS,
@@ -257,8 +264,12 @@ def router() -> APIRouter:
                 reason=str(form.get("begrunnelse", "")),
                 whole_document=form.get("hele") == "1",
             )
-        except DomainError as exc:
-            return redirect(f"/skjerming/{item_id}", ("error", exc.message), request)
+        except DomainError as exc:  # the form again as sent, the error beside the field (no redirect)
+            sent = {"innsyn": innsyn, "internett": internett, "reason": str(form.get("begrunnelse", ""))}
+            sent["hele"] = form.get("hele") == "1"
+            page = _document_page(request, p, item_id, sent=sent, form_error=exc.message)
+            page.status_code = exc.http_status
+            return page
         return redirect(
             f"/skjerming/{item_id}",
             ("ok", "Avgjørelsen er lagret. Du kan laste ned den skjermede versjonen."),

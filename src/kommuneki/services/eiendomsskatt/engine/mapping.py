@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -144,21 +146,78 @@ def check_date_format(fmt: Any) -> None:
         ) from exc
 
 
+# A number written the Norwegian way: decimal comma, groups of thousands by a space (also no-break and
+# thin space): "59,77226", "-0,5", "4 500 000", "1 234,5". A dot is not read as a group separator (it
+# may be a decimal point), so "1.234,5" stays text.
+_DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,\d+)?")
+
+
+def _decimal_comma_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns whose every value is a number with a decimal comma (or spaces between thousands)
+    become numbers, as a Norwegian spreadsheet means them; any other text column stays as it is."""
+    for c in frame.columns:
+        col = frame[c]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
+            continue
+        values = col.dropna()
+        if not len(values) or not all(isinstance(v, str) for v in values):
+            continue
+        text = values.str.strip()
+        if not text.str.fullmatch(_DECIMAL_COMMA.pattern).all():
+            continue
+        cleaned = col.map(
+            lambda v: (
+                v if not isinstance(v, str) else re.sub(r"[ \u00a0\u202f]", "", v.strip()).replace(",", ".")
+            )
+        )
+        frame[c] = pd.to_numeric(cleaned, errors="coerce")
+    return frame
+
+
 def read_table(data: bytes, filename: str) -> pd.DataFrame:
     """CSV (comma or semicolon) or Excel (.xlsx) into a DataFrame of the source columns (names as text:
-    an Excel header cell may be a number or a date)."""
+    an Excel header cell may be a number or a date). A trailing separator on every line (as some
+    exports write) adds no column and shifts none; numbers with a decimal comma are read as numbers; a
+    file that cannot be read (a damaged .xlsx, not UTF-8, no table) is refused in Norwegian."""
     name = filename.lower()
     try:
         if name.endswith((".xlsx", ".xlsm")):
-            frame = pd.read_excel(io.BytesIO(data), engine="openpyxl")
+            try:
+                frame = pd.read_excel(io.BytesIO(data), engine="openpyxl")
+            except (ValueError, pd.errors.ParserError):
+                raise
+            except Exception as exc:  # zipfile.BadZipFile, KeyError, XML errors from a damaged file
+                raise InvalidInput(
+                    f"{filename}: filen er ikke en gyldig Excel-fil (.xlsx), eller den er skadet. "
+                    "Lagre den på nytt fra regnearket, eller last opp CSV."
+                ) from exc
         else:
             text = data.decode("utf-8-sig")
-            sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-            frame = pd.read_csv(io.StringIO(text), sep=sep, low_memory=False)
+            first = text.split("\n", 1)[0]
+            sep = ";" if first.count(";") > first.count(",") else ","
+            # index_col=False: a separator at the end of each data line must not turn the first column
+            # into the index (pandas' default then silently shifts every value one column left)
+            with warnings.catch_warnings():
+                # a line with more values than the header has names: refused, never cut short silently
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                try:
+                    frame = pd.read_csv(io.StringIO(text), sep=sep, low_memory=False, index_col=False)
+                except pd.errors.ParserWarning as exc:
+                    raise InvalidInput(
+                        f"{filename}: noen linjer har flere verdier enn overskriftslinjen har kolonner. "
+                        "Sjekk skilletegnet («;» eller «,») og at tekst med skilletegn står i anførselstegn."
+                    ) from exc
         frame.columns = [str(c) for c in frame.columns]
-        return frame
+        # a separator at the end of the header line too: an empty, unnamed last column
+        empty_unnamed = [c for c in frame.columns if c.startswith("Unnamed: ") and frame[c].isna().all()]
+        frame = frame.drop(columns=empty_unnamed)
+        if not len(frame.columns):
+            raise InvalidInput(f"{filename}: fant ingen kolonner i filen.")
+        return _decimal_comma_numbers(frame)
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{filename}: filen er ikke UTF-8-tekst.") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InvalidInput(f"{filename}: filen er tom.") from exc
     except (ValueError, pd.errors.ParserError) as exc:
         raise InvalidInput(f"{filename}: kunne ikke lese tabellen ({exc}).") from exc
 

@@ -9,12 +9,12 @@ and no tax.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ....core import exports
 from ....core.errors import InvalidInput
 
 MAX_PROMILLE_DWELLING = 4.0
@@ -156,7 +156,7 @@ def build_tax_list(valuations: list[dict[str, Any]], settings: TaxSettings) -> l
 def to_csv(rows: list[dict[str, Any]]) -> bytes:
     """Semicolon-separated UTF-8 with BOM (opens correctly in a Norwegian Excel), Norwegian headers."""
     buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w = exports.csv_writer(buf, delimiter=";", lineterminator="\r\n")  # no cell can be a formula
     w.writerow([label for _k, label in COLUMNS])
     for r in rows:
         w.writerow([str(r[k]).replace(".", ",") if isinstance(r[k], float) else r[k] for k, _l in COLUMNS])
@@ -164,15 +164,7 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
 
 
 def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Skatteliste"
-    ws.append([label for _k, label in COLUMNS])
-    for r in rows:
-        ws.append([r[k] for k, _l in COLUMNS])
-    ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    """One sheet "Skatteliste"; text is stored as text, never as a formula (``core.exports``)."""
+    return exports.xlsx_bytes(
+        [label for _k, label in COLUMNS], ([r[k] for k, _l in COLUMNS] for r in rows), sheet="Skatteliste"
+    )
