@@ -147,3 +147,16 @@ def test_production_mode_marks_the_cookie_secure_and_sends_hsts(world):
             assert r.headers["strict-transport-security"].startswith("max-age=")
     finally:
         s.mode, s.secret_key = saved
+
+
+def test_every_signed_in_response_says_no_store(world):
+    # the review queue at /, service pages and downloads used to be cacheable (issue 12)
+    c = world.session_client()
+    paths = ["/", "/modeller", "/admin/enheter", f"/api/v1/items/{world.a_objects['item']}/content"]
+    paths += [spec.home_url for spec in world.platform.registry if spec.home_url]
+    for path in paths:
+        r = c.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
+        assert r.headers.get("cache-control") == "no-store", (path, r.status_code)
+    # a bearer token is signed in too; public assets are not personal and may be cached
+    assert world.client("saksbehandler").get("/modeller").headers.get("cache-control") == "no-store"
+    assert "no-store" not in world.client().get("/static/style.css").headers.get("cache-control", "")

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.errors import DomainError, NotAuthenticated
+from .limits import BodyTooLarge
 
 log = logging.getLogger("kommuneki.web")
 
@@ -60,7 +61,8 @@ def wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
 
 
-def _respond(request: Request, status: int, code: str, message: str, details: list | None = None):
+def respond(request: Request, status: int, code: str, message: str, details: list | None = None):
+    """The error in the one shape: JSON for the API and non-browser clients, an HTML page for pages."""
     if wants_html(request):
         if status == 401:
             return RedirectResponse(f"/logg-inn?neste={request.url.path}", status_code=303)
@@ -77,7 +79,7 @@ def _respond(request: Request, status: int, code: str, message: str, details: li
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
-        return _respond(request, exc.http_status, exc.code, exc.message, exc.details)
+        return respond(request, exc.http_status, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -89,17 +91,19 @@ def install(app: FastAPI) -> None:
             }
             for e in exc.errors()
         ]
-        return _respond(request, 422, "invalid_input", "Forespørselen har ugyldige felt.", details)
+        return respond(request, 422, "invalid_input", "Forespørselen har ugyldige felt.", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         code, message = HTTP_CODES.get(exc.status_code, ("http_error", "Feil i forespørselen."))
-        return _respond(request, exc.status_code, code, message)
+        if isinstance(exc, BodyTooLarge):
+            message = exc.detail
+        return respond(request, exc.status_code, code, message)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _respond(request, 500, "internal_error", "Noe gikk galt hos oss. Feilen er logget.")
+        return respond(request, 500, "internal_error", "Noe gikk galt hos oss. Feilen er logget.")
 
 
-__all__ = ["install", "error_body", "NotAuthenticated"]
+__all__ = ["install", "error_body", "respond", "NotAuthenticated"]
