@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from ..core import accounts, audit, items, jobs, modelreg, suggestions
 from ..core.clock import to_local
-from ..core.errors import DomainError, InvalidInput, NotAuthenticated
+from ..core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
 from ..core.models import Item, Role, SuggestionStatus, Tenant, User
 from ..core.permissions import Principal, authorize
 from .api import audit_dict, queue_scope
@@ -730,6 +730,13 @@ def router() -> APIRouter:
         try:
             with platform.db.tenant_session(p.tenant_id) as session:
                 existing = session.scalar(select(User).where(User.username == username.strip().lower()))
+                if existing is not None and not (p.is_operator or accounts.roles_of(session, existing.id)):
+                    # users are installation-wide: a tenant admin reaches only the own tenant's users,
+                    # never another tenant's by name (whose name and e-mail the list would then show)
+                    raise Conflict(
+                        f"Brukernavnet {existing.username} er opptatt. Velg et annet, eller be "
+                        "driftsansvarlig gi en bruker fra en annen organisasjon rolle her."
+                    )
                 u = existing or accounts.create_user(
                     session,
                     username=username,
