@@ -160,3 +160,53 @@ def test_every_signed_in_response_says_no_store(world):
     # a bearer token is signed in too; public assets are not personal and may be cached
     assert world.client("saksbehandler").get("/modeller").headers.get("cache-control") == "no-store"
     assert "no-store" not in world.client().get("/static/style.css").headers.get("cache-control", "")
+
+
+def test_logout_ends_the_session_on_the_server(world):
+    """The cookie of a signed-out session no longer works, even replayed from a copy (issue 12: it
+    worked for up to 8 hours), and sessions live in the database, so every web worker sees the end."""
+    from fastapi.testclient import TestClient
+
+    from kommuneki.core.models import WebSession
+    from kommuneki.web.app import create_app
+
+    c = world.session_client()
+    cookie = c.cookies.get("kommuneki_session")
+    assert c.get("/api/v1/me").status_code == 200
+    # a second worker (its own app over the same database) accepts the cookie while the session is open
+    other_worker = TestClient(create_app(platform=world.platform))
+    other_worker.cookies.set("kommuneki_session", cookie)
+    assert other_worker.get("/api/v1/me").status_code == 200
+    assert c.post("/api/v1/auth/logout").status_code == 200
+    replay = world.client()
+    replay.cookies.set("kommuneki_session", cookie)
+    assert replay.get("/api/v1/me").status_code == 401
+    assert other_worker.get("/api/v1/me").status_code == 401
+    r = replay.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/logg-inn")
+    with world.platform.db.installation_session() as s:
+        ended = s.scalars(select(WebSession).where(WebSession.ended_at.is_not(None))).all()
+    assert ended and all(len(row.token_hash) == 64 for row in ended)  # only a hash of the cookie's id
+    other_worker.close()
+
+
+def test_page_logout_ends_the_session_and_ending_a_users_sessions(world):
+    from kommuneki.core import accounts
+
+    c = world.session_client()
+    cookie = c.cookies.get("kommuneki_session")
+    r = c.post(
+        "/logg-ut",
+        data={"csrf_token": c.headers["X-CSRF-Token"]},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    replay = world.client()
+    replay.cookies.set("kommuneki_session", cookie)
+    assert replay.get("/api/v1/me").status_code == 401
+    # an administrator's "end every session of this user" (core.accounts.end_user_sessions)
+    first, second = world.session_client(), world.session_client()
+    with world.platform.db.installation_session() as s:
+        assert accounts.end_user_sessions(s, world.users["person-a"]) >= 2
+    assert first.get("/api/v1/me").status_code == 401 and second.get("/api/v1/me").status_code == 401

@@ -14,13 +14,13 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
 from .db import utcnow
 from .errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
-from .models import ApiToken, AutomationPolicy, LoginAttempt, Membership, Tenant, Unit, User
+from .models import ApiToken, AutomationPolicy, LoginAttempt, Membership, Tenant, Unit, User, WebSession
 from .permissions import CORE_POLICY, Policy, Principal, units_of
 from .registry import ServiceRegistry
 
@@ -255,6 +255,65 @@ def authenticate(
         )
         raise NotAuthenticated("Feil brukernavn eller passord.")
     return user
+
+
+# --- web sessions ---------------------------------------------------------------------------------
+
+
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def open_web_session(session: Session, user: User, method: str, *, max_age_s: int) -> str:
+    """Start a server-side session for ``user``; returns its id for the (signed) cookie. Sessions that
+    ended or expired more than a day ago are removed on the way."""
+    now = utcnow()
+    session.execute(delete(WebSession).where(WebSession.expires_at < now - timedelta(days=1)))
+    session_id = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            token_hash=_session_hash(session_id),
+            user_id=user.id,
+            method=method,
+            created_at=now,
+            expires_at=now + timedelta(seconds=max_age_s),
+        )
+    )
+    session.flush()
+    return session_id
+
+
+def web_session_user(session: Session, session_id: str | None) -> int | None:
+    """The user of a live session (not ended, not expired), else None."""
+    if not session_id:
+        return None
+    return session.scalar(
+        select(WebSession.user_id).where(
+            WebSession.token_hash == _session_hash(session_id),
+            WebSession.ended_at.is_(None),
+            WebSession.expires_at > utcnow(),
+        )
+    )
+
+
+def end_web_session(session: Session, session_id: str | None) -> None:
+    """End one session on the server (signing out): its cookie no longer signs anyone in."""
+    if session_id:
+        session.execute(
+            update(WebSession)
+            .where(WebSession.token_hash == _session_hash(session_id), WebSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_user_sessions(session: Session, user_id: int) -> int:
+    """End every open session of a user (deactivated, password changed); returns how many."""
+    result = session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    return result.rowcount or 0
 
 
 def record_login(session: Session, tenant_id: int, user: User, method: str) -> None:

@@ -16,7 +16,7 @@ from ..core import accounts, audit, items, jobs, modelreg, suggestions
 from ..core.errors import NotFound
 from ..core.models import Item, Tenant, User
 from ..core.permissions import Principal, authorize
-from .auth import password_login
+from .auth import end_session, password_login
 from .deps import current_principal, get_platform, session_principal
 
 
@@ -161,7 +161,7 @@ def router() -> APIRouter:
             platform = get_platform(request)
             with platform.db.tenant_session(p.tenant_id) as session:
                 audit.record(session, p.tenant_id, "auth.logout", actor=p.actor, subject=("user", p.user_id))
-        request.session.clear()
+        end_session(request)
         return {"ok": True}
 
     @r.get("/me", tags=["auth"], summary="The signed-in principal")

@@ -50,6 +50,10 @@ def session_principal(request: Request) -> Principal | None:
     platform = get_platform(request)
     # a read-only session: on SQLite it does not wait for a long write (a valuation job) to finish
     with platform.db.read_session(tenant_id) as session:
+        # the signed cookie alone is not enough: its server-side session must still be open (signing
+        # out ends it at once, in every worker)
+        if accounts.web_session_user(session, request.session.get("sid")) != user_id:
+            return None
         user = session.get(User, user_id)
         if user is None or not user.is_active:
             return None

@@ -24,7 +24,7 @@ from ..core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
 from ..core.models import Item, Role, SuggestionStatus, Tenant, User
 from ..core.permissions import Principal, authorize
 from .api import audit_dict, queue_scope
-from .auth import password_login, switch_tenant
+from .auth import end_session, password_login, switch_tenant
 from .deps import check_csrf, csrf_token, get_platform, session_principal
 
 STATUS_LABELS = {
@@ -474,7 +474,7 @@ def router() -> APIRouter:
         platform = get_platform(request)
         with platform.db.tenant_session(p.tenant_id) as session:
             audit.record(session, p.tenant_id, "auth.logout", actor=p.actor, subject=("user", p.user_id))
-        request.session.clear()
+        end_session(request)
         return redirect("/logg-inn", ("info", "Du er logget ut."), request)
 
     @r.post("/bytt-organisasjon")
