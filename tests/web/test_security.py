@@ -210,3 +210,64 @@ def test_page_logout_ends_the_session_and_ending_a_users_sessions(world):
     with world.platform.db.installation_session() as s:
         assert accounts.end_user_sessions(s, world.users["person-a"]) >= 2
     assert first.get("/api/v1/me").status_code == 401 and second.get("/api/v1/me").status_code == 401
+
+
+def test_failed_logins_are_limited_per_address_across_usernames(world):
+    """Spraying many user names from one address is limited too (issue 12: only per user and address),
+    counted in the database (login_attempt), so every worker refuses alike."""
+    world.password_user()
+    settings = world.platform.settings
+    saved = settings.login_max_failures_per_address
+    settings.login_max_failures_per_address = 3
+    try:
+        c = world.client()
+        for name in ("spray-1", "spray-2", "person-a"):
+            r = c.post("/api/v1/auth/login", json={"username": name, "password": "feil-passord"})
+            assert r.status_code == 401, r.text
+        # a fourth user name from the same address: refused, even with the right password
+        r = c.post("/api/v1/auth/login", json={"username": "person-a", "password": PASSWORD})
+        assert r.status_code == 429 and "adressen" in r.json()["error"]["message"]
+        with world.platform.db.installation_session() as s:
+            addresses = set(s.scalars(select(LoginAttempt.remote_addr).where(~LoginAttempt.succeeded)))
+        assert addresses == {"testclient"}
+    finally:
+        settings.login_max_failures_per_address = saved
+        with world.platform.db.installation_session() as s:
+            s.execute(delete(LoginAttempt))
+    assert (
+        world.client()
+        .post("/api/v1/auth/login", json={"username": "person-a", "password": PASSWORD})
+        .status_code
+        == 200
+    )
+
+
+def test_an_unknown_user_costs_one_argon2_verification_like_a_known_one(world, monkeypatch):
+    """The login time must not tell whether a user exists (issue 12: 319 ms against 4.5 ms): an
+    unknown user, a user without a password and a wrong password each run one real Argon2
+    verification. Counted, not timed (bench/login_timing.py measures the times)."""
+    from kommuneki.core import accounts
+
+    world.password_user()
+    real = accounts._hasher
+    calls = []
+
+    class CountingHasher:  # the real argon2 hasher, its verifications counted
+        def verify(self, stored, password):
+            calls.append(stored)
+            return real.verify(stored, password)
+
+        def hash(self, password):
+            return real.hash(password)
+
+    monkeypatch.setattr(accounts, "_hasher", CountingHasher())
+    c = world.client()
+    try:
+        for name in ("person-a", "finnes-ikke", "admin-a"):  # admin-a has no password (token user)
+            calls.clear()
+            r = c.post("/api/v1/auth/login", json={"username": name, "password": "feil-passord"})
+            assert r.status_code == 401
+            assert len(calls) == 1 and calls[0].startswith("$argon2"), (name, calls)
+    finally:
+        with world.platform.db.installation_session() as s:
+            s.execute(delete(LoginAttempt))

@@ -87,6 +87,7 @@ def password_login(request: Request, username: str, password: str, tenant_ref: s
                 client_addr(request),
                 max_failures=s.login_max_failures,
                 window_s=s.login_window_s,
+                max_failures_per_address=s.login_max_failures_per_address,
             )
         except NotAuthenticated as exc:
             failure = exc
