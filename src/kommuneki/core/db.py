@@ -38,6 +38,11 @@ NAMING = {
 }
 
 
+# The largest row id every supported database stores (PostgreSQL INTEGER; SQLite's is 2**63 - 1). An id
+# above it names no row: the web layer refuses it before the database is asked.
+MAX_ROW_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -16,6 +16,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.errors import DomainError, NotAuthenticated
@@ -51,6 +52,10 @@ FIELD_MESSAGES = {
     "string_too_long": "Teksten er for lang.",
     "model_attributes_type": "Må være et JSON-objekt.",
 }
+
+
+NUMBER_OUT_OF_RANGE = "Et tall i forespørselen er for stort (eller for lite)."
+RACED = "Noen andre endret dette samtidig. Last siden på nytt og se hva som gjelder nå."
 
 
 def error_body(code: str, message: str, details: list | None = None) -> dict:
@@ -99,6 +104,24 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, BodyTooLarge):
             message = exc.detail
         return respond(request, exc.status_code, code, message)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError):
+        # a number no database column or date can hold (SQLite raises this for an id above 2**63)
+        log.info("number out of range on %s %s: %s", request.method, request.url.path, exc)
+        return respond(request, 422, "invalid_input", NUMBER_OUT_OF_RANGE)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError):
+        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if state == "22003":  # numeric_value_out_of_range (PostgreSQL: an id above 2**31)
+            return respond(request, 422, "invalid_input", NUMBER_OUT_OF_RANGE)
+        if isinstance(exc, IntegrityError) and (state == "23505" or "UNIQUE constraint" in str(exc.orig)):
+            # two requests raced to write the same thing (two people deciding one suggestion at once):
+            # the other one won, and this one's transaction was rolled back whole
+            log.info("unique violation on %s %s: %s", request.method, request.url.path, exc.orig)
+            return respond(request, 409, "conflict", RACED)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -13,19 +13,20 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from ..core import accounts, audit, items, jobs, modelreg, suggestions
 from ..core.clock import to_local
+from ..core.db import MAX_ROW_ID
 from ..core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
 from ..core.models import Item, Role, SuggestionStatus, Tenant, User
 from ..core.permissions import Principal, authorize
 from .api import audit_dict, queue_scope
 from .auth import end_session, password_login, switch_tenant
-from .deps import check_csrf, csrf_token, get_platform, session_principal
+from .deps import RowId, check_csrf, csrf_token, get_platform, session_principal
 
 STATUS_LABELS = {
     "pending": "Venter",
@@ -479,7 +480,9 @@ def router() -> APIRouter:
 
     @r.post("/bytt-organisasjon")
     async def change_tenant(
-        request: Request, tenant_id: int = Form(...), p: Principal = Depends(page_principal)
+        request: Request,
+        tenant_id: int = Form(..., ge=1, le=MAX_ROW_ID),
+        p: Principal = Depends(page_principal),
     ):
         switch_tenant(request, tenant_id)
         return redirect("/", ("info", "Du har byttet organisasjon."), request)
@@ -495,7 +498,7 @@ def router() -> APIRouter:
         min_sikkerhet: str = "",
         maks_sikkerhet: str = "",
         alder: str = "",
-        side: int = 1,
+        side: int = Query(1, ge=1, le=MAX_ROW_ID // 50),
     ):
         authorize(p, "queue.read")
         platform = get_platform(request)
@@ -511,10 +514,16 @@ def router() -> APIRouter:
             )
         except ValueError:
             raise InvalidInput("Sikkerhet må oppgis som et tall fra 0 til 100.") from None
-        if alder.startswith("old"):
-            f.older_than_hours = float(alder[3:])
-        elif alder:
-            f.newer_than_hours = float(alder) if alder.replace(".", "").isdigit() else None
+        try:
+            if alder.startswith("old"):
+                f.older_than_hours = float(alder[3:])
+            elif alder:
+                f.newer_than_hours = float(alder) if alder.replace(".", "").isdigit() else None
+        except ValueError:
+            raise InvalidInput("Alderen må oppgis som et antall timer.") from None
+        for hours in (f.older_than_hours, f.newer_than_hours):
+            if hours is not None and not 0 <= hours <= suggestions.MAX_FILTER_HOURS:
+                raise InvalidInput("Alderen må være et antall timer fra 0 til hundre år.")
         with platform.db.read_session(p.tenant_id) as session:
             rows, total = suggestions.list_queue(session, f, **queue_scope(platform, p))
             rows = [suggestions.suggestion_dict(s, with_decision=False) for s in rows]
@@ -555,11 +564,11 @@ def router() -> APIRouter:
         )
 
     @r.get("/forslag/{suggestion_id}")
-    def suggestion_page(suggestion_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def suggestion_page(suggestion_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         return _suggestion_view(request, p, suggestion_id)
 
     @r.post("/forslag/{suggestion_id}/avgjor")
-    async def decide(suggestion_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def decide(suggestion_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         platform = get_platform(request)
         form = await request.form()
         outcome = str(form.get("outcome", ""))
@@ -673,7 +682,7 @@ def router() -> APIRouter:
 
     # --- background jobs -------------------------------------------------------------------------
     @r.get("/jobber/{job_id:int}")
-    def job_page(job_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def job_page(job_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """A long job's progress: works without JavaScript (the "Oppdater" link); static/jobs.js polls
         the API while it runs and updates the bar and the status line."""
         platform = get_platform(request)
@@ -694,7 +703,7 @@ def router() -> APIRouter:
         return resp
 
     @r.get("/jobber/{job_id:int}/resultat")
-    def job_result(job_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def job_result(job_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """To the finished job's result, with its summary (``result["message"]``) as the page's message."""
         platform = get_platform(request)
         job = jobs.get(platform, p.tenant_id, job_id)
@@ -759,7 +768,7 @@ def router() -> APIRouter:
 
     @r.post("/admin/brukere/{user_id}/roller")
     async def users_grant(
-        user_id: int,
+        user_id: RowId,
         request: Request,
         p: Principal = Depends(page_principal),
         role: str = Form(...),
@@ -826,7 +835,7 @@ def router() -> APIRouter:
 
     @r.post("/admin/enheter/{unit_id}")
     async def units_update(
-        unit_id: int,
+        unit_id: RowId,
         request: Request,
         p: Principal = Depends(page_principal),
         name: str = Form(""),
