@@ -14,7 +14,7 @@ from kommuneki.core.models import Decision
 from tests.core.world import PASSWORD, _user, world  # noqa: F401 - module-scoped fixture
 from tests.web.app_routes import app_routes
 
-HUGE_IDS = [2**31, 2**63, 2**64, -(2**63) - 1]
+HUGE_IDS = [2**31, 2**64]  # above PostgreSQL INTEGER; above SQLite INTEGER
 
 
 def _admin_session(world):
