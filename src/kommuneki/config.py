@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         description="Failed logins per user name and address within "
         "login_window_s before further attempts are refused (HTTP 429).",
     )
+    login_max_failures_per_address: int = Field(
+        20,
+        description="Failed logins from one client address, whatever the user names, within "
+        "login_window_s before further attempts from it are refused (HTTP 429).",
+    )
     login_window_s: int = Field(900, description="Window for counting failed logins, in seconds.")
     task_queue: str = Field(
         "sqlite",

@@ -171,3 +171,110 @@ def test_operator_may_grant_roles_to_any_user(world):
     assert r.status_code == 201, r.text
     r = world.client("operator").delete(f"/api/v1/users/{uid}/roles/leder")
     assert r.status_code == 200, r.text
+
+
+# --- the attack test: every route of the app, every role, an object of every service --------------
+
+# Routes that end the caller's own session: run last would only sign the attacker out.
+SIGN_OUT = {("POST", "/api/v1/auth/logout"), ("POST", "/logg-ut")}
+OBJECT_IDS = {"item_id": "item.read", "suggestion_id": "queue.read"}
+
+
+@pytest.fixture
+def denied_checks(monkeypatch):
+    """Every (action, service) that ``authorize`` refused during a request, read from the real policy:
+    a recording wrapper around Policy.can that keeps its answer."""
+    import sys
+
+    real_can = Policy.can
+    denied: list[tuple[str, str | None]] = []
+
+    def recording_can(self, principal, action, service=None):
+        allowed = real_can(self, principal, action, service)
+        if not allowed and sys._getframe(1).f_code.co_name == "authorize":
+            denied.append((action, service))
+        return allowed
+
+    monkeypatch.setattr(Policy, "can", recording_can)
+    return denied
+
+
+def _role_session(world, role: str):
+    from tests.core.world import PASSWORD, _user
+
+    name = f"pw-{role}"
+    if name not in world.users:
+        world.users[name] = _user(world.platform, world.a, name, [role], password=PASSWORD)
+    return world.session_client(name)
+
+
+def _data_leaked(method: str, response, marker: bytes) -> bool:
+    """A read that answers 2xx hands the object out (its metadata, if not its text); a write that
+    answers 2xx with the object's text in it does too."""
+    if not 200 <= response.status_code < 300:
+        return False
+    return method == "GET" or marker in response.content
+
+
+@pytest.fixture(scope="module", params=["sqlite"])
+def attack_world(request, tmp_path_factory):
+    """Its own world, on SQLite only: the sweep is long, and the isolation and rights tests above run
+    the same routes on both databases."""
+    from tests.core.world import _module_platform, build_world
+
+    w = build_world(_module_platform(request, tmp_path_factory))
+    yield w
+    w.close()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_for_every_role_against_every_service_follows_the_rights_table(
+    attack_world, role, denied_checks
+):
+    """Every route of the app (the OpenAPI operations and every page, core and every service's), signed
+    in with the session cookie as each role, with the ids in its path filled by an item (and a
+    suggestion) of each service in turn. Expected from the merged rights table:
+
+    * whenever the route asks the policy and is refused, the answer is a refusal (403 in the error shape
+      for the API; 403 or a redirect for a page), never the object;
+    * an object of service S is never handed to a role the table does not let read S (``item.read`` for
+      items, ``queue.read`` for suggestions): no 2xx carrying the object's marker text.
+    """
+    from tests.web.app_routes import app_routes
+
+    world = attack_world
+    c = _role_session(world, role)
+    objects = {}
+    for spec in world.platform.registry:
+        marker = f"MARKOR-{spec.name}-{role}-{next(_n)}".encode()
+        objects[spec.name] = (world.new_item(world.a, marker, service=spec.name), marker)
+    suggestion_marker = f"Eg skriv nynorsk, MARKOR-forslag-{role}-{next(_n)}"
+    suggestion = world.new_suggestion(world.a, suggestion_marker)
+    mismatches = []
+    routes = [r for r in app_routes(world.app) if (r.method, r.path) not in SIGN_OUT]
+    assert len(routes) > 60  # the API and the pages of the core and every service
+    for route in routes:
+        services = list(objects) if any(p in route.id_params for p in OBJECT_IDS) else [None]
+        for service in services:
+            item, marker = objects[service] if service else (objects["malform"][0], b"\x00none")
+            path = route.fill(item_id=item, suggestion_id=suggestion, id=1)
+            denied_checks.clear()
+            kwargs = {} if route.method == "GET" else {"json": {}}
+            headers = {"Accept": "application/json" if route.path.startswith("/api/") else "text/html"}
+            r = c.request(route.method, path, headers=headers, follow_redirects=False, **kwargs)
+            where = (route.method, path, service)
+            if r.status_code >= 500:
+                mismatches.append((*where, "server error", r.status_code))
+            if denied_checks:
+                refused = r.status_code == 403 or (not path.startswith("/api/") and r.status_code == 303)
+                if not refused:
+                    mismatches.append((*where, f"refused {denied_checks} but answered", r.status_code))
+                elif path.startswith("/api/") and not _forbidden(r):
+                    mismatches.append((*where, "refusal not in the error shape", r.text[:120]))
+            if service and "item_id" in route.id_params and not _allowed(role, "item.read", service):
+                if _data_leaked(route.method, r, marker):
+                    mismatches.append((*where, "item of a service the role may not read", r.status_code))
+            if "suggestion_id" in route.id_params and not _allowed(role, "queue.read", "malform"):
+                if _data_leaked(route.method, r, b"MARKOR-forslag"):
+                    mismatches.append((*where, "suggestion the role may not read", r.status_code))
+    assert not mismatches, mismatches

@@ -147,3 +147,127 @@ def test_production_mode_marks_the_cookie_secure_and_sends_hsts(world):
             assert r.headers["strict-transport-security"].startswith("max-age=")
     finally:
         s.mode, s.secret_key = saved
+
+
+def test_every_signed_in_response_says_no_store(world):
+    # the review queue at /, service pages and downloads used to be cacheable (issue 12)
+    c = world.session_client()
+    paths = ["/", "/modeller", "/admin/enheter", f"/api/v1/items/{world.a_objects['item']}/content"]
+    paths += [spec.home_url for spec in world.platform.registry if spec.home_url]
+    for path in paths:
+        r = c.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
+        assert r.headers.get("cache-control") == "no-store", (path, r.status_code)
+    # a bearer token is signed in too; public assets are not personal and may be cached
+    assert world.client("saksbehandler").get("/modeller").headers.get("cache-control") == "no-store"
+    assert "no-store" not in world.client().get("/static/style.css").headers.get("cache-control", "")
+
+
+def test_logout_ends_the_session_on_the_server(world):
+    """The cookie of a signed-out session no longer works, even replayed from a copy (issue 12: it
+    worked for up to 8 hours), and sessions live in the database, so every web worker sees the end."""
+    from fastapi.testclient import TestClient
+
+    from kommuneki.core.models import WebSession
+    from kommuneki.web.app import create_app
+
+    c = world.session_client()
+    cookie = c.cookies.get("kommuneki_session")
+    assert c.get("/api/v1/me").status_code == 200
+    # a second worker (its own app over the same database) accepts the cookie while the session is open
+    other_worker = TestClient(create_app(platform=world.platform))
+    other_worker.cookies.set("kommuneki_session", cookie)
+    assert other_worker.get("/api/v1/me").status_code == 200
+    assert c.post("/api/v1/auth/logout").status_code == 200
+    replay = world.client()
+    replay.cookies.set("kommuneki_session", cookie)
+    assert replay.get("/api/v1/me").status_code == 401
+    assert other_worker.get("/api/v1/me").status_code == 401
+    r = replay.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/logg-inn")
+    with world.platform.db.installation_session() as s:
+        ended = s.scalars(select(WebSession).where(WebSession.ended_at.is_not(None))).all()
+    assert ended and all(len(row.token_hash) == 64 for row in ended)  # only a hash of the cookie's id
+    other_worker.close()
+
+
+def test_page_logout_ends_the_session_and_ending_a_users_sessions(world):
+    from kommuneki.core import accounts
+
+    c = world.session_client()
+    cookie = c.cookies.get("kommuneki_session")
+    r = c.post(
+        "/logg-ut",
+        data={"csrf_token": c.headers["X-CSRF-Token"]},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    replay = world.client()
+    replay.cookies.set("kommuneki_session", cookie)
+    assert replay.get("/api/v1/me").status_code == 401
+    # an administrator's "end every session of this user" (core.accounts.end_user_sessions)
+    first, second = world.session_client(), world.session_client()
+    with world.platform.db.installation_session() as s:
+        assert accounts.end_user_sessions(s, world.users["person-a"]) >= 2
+    assert first.get("/api/v1/me").status_code == 401 and second.get("/api/v1/me").status_code == 401
+
+
+def test_failed_logins_are_limited_per_address_across_usernames(world):
+    """Spraying many user names from one address is limited too (issue 12: only per user and address),
+    counted in the database (login_attempt), so every worker refuses alike."""
+    world.password_user()
+    settings = world.platform.settings
+    saved = settings.login_max_failures_per_address
+    settings.login_max_failures_per_address = 3
+    try:
+        c = world.client()
+        for name in ("spray-1", "spray-2", "person-a"):
+            r = c.post("/api/v1/auth/login", json={"username": name, "password": "feil-passord"})
+            assert r.status_code == 401, r.text
+        # a fourth user name from the same address: refused, even with the right password
+        r = c.post("/api/v1/auth/login", json={"username": "person-a", "password": PASSWORD})
+        assert r.status_code == 429 and "adressen" in r.json()["error"]["message"]
+        with world.platform.db.installation_session() as s:
+            addresses = set(s.scalars(select(LoginAttempt.remote_addr).where(~LoginAttempt.succeeded)))
+        assert addresses == {"testclient"}
+    finally:
+        settings.login_max_failures_per_address = saved
+        with world.platform.db.installation_session() as s:
+            s.execute(delete(LoginAttempt))
+    assert (
+        world.client()
+        .post("/api/v1/auth/login", json={"username": "person-a", "password": PASSWORD})
+        .status_code
+        == 200
+    )
+
+
+def test_an_unknown_user_costs_one_argon2_verification_like_a_known_one(world, monkeypatch):
+    """The login time must not tell whether a user exists (issue 12: 319 ms against 4.5 ms): an
+    unknown user, a user without a password and a wrong password each run one real Argon2
+    verification. Counted, not timed (bench/login_timing.py measures the times)."""
+    from kommuneki.core import accounts
+
+    world.password_user()
+    real = accounts._hasher
+    calls = []
+
+    class CountingHasher:  # the real argon2 hasher, its verifications counted
+        def verify(self, stored, password):
+            calls.append(stored)
+            return real.verify(stored, password)
+
+        def hash(self, password):
+            return real.hash(password)
+
+    monkeypatch.setattr(accounts, "_hasher", CountingHasher())
+    c = world.client()
+    try:
+        for name in ("person-a", "finnes-ikke", "admin-a"):  # admin-a has no password (token user)
+            calls.clear()
+            r = c.post("/api/v1/auth/login", json={"username": name, "password": "feil-passord"})
+            assert r.status_code == 401
+            assert len(calls) == 1 and calls[0].startswith("$argon2"), (name, calls)
+    finally:
+        with world.platform.db.installation_session() as s:
+            s.execute(delete(LoginAttempt))

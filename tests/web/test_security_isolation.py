@@ -206,3 +206,41 @@ def test_ui_admin_cannot_grant_roles_to_another_tenants_user(world):
     users = {u["username"] for u in c.get("/api/v1/users").json()["items"]}
     assert "sb-b" not in users
     _b_untouched(world)
+
+
+def test_ui_admin_cannot_find_another_tenants_user_by_name(world):
+    """The new-user form with the username of a user who exists only in tenant B: refused, no role is
+    granted, and B's user's name and e-mail never show in A's list (issue 12: a nabo user then showed in
+    demo's list). The installation operator may still bring an existing user into the tenant."""
+    from kommuneki.core import accounts
+    from kommuneki.core.models import User
+    from tests.core.world import PASSWORD, _user
+
+    if "admin-pw" not in world.users:
+        world.users["admin-pw"] = _user(world.platform, world.a, "admin-pw", ["admin"], password=PASSWORD)
+    with world.platform.db.installation_session() as s:
+        nabo = s.get(User, world.users["sb-b"])
+        nabo.full_name, nabo.email = "Nina Nabo", "nina.nabo@beta.test"
+    c = world.session_client("admin-pw")
+    html = {"Accept": "text/html"}
+    r = c.post(
+        "/admin/brukere",
+        data={"username": "sb-b", "role": "saksbehandler", "csrf_token": c.headers["X-CSRF-Token"]},
+        headers=html,
+    )
+    assert r.status_code == 200 and "opptatt" in r.text  # the flash on the list page it redirects to
+    assert "Nina Nabo" not in r.text and "nina.nabo@beta.test" not in r.text
+    with world.platform.db.tenant_session(world.a) as s:
+        assert accounts.roles_of(s, world.users["sb-b"]) == frozenset()
+    page = c.get("/admin/brukere", headers=html).text
+    assert "Nina Nabo" not in page and "nina.nabo@beta.test" not in page
+    # a user of A's own gets the role through the same form
+    r = c.post(
+        "/admin/brukere",
+        data={"username": "leder-a", "role": "arkivar", "csrf_token": c.headers["X-CSRF-Token"]},
+        headers=html,
+    )
+    assert r.status_code == 200
+    with world.platform.db.tenant_session(world.a) as s:
+        assert "arkivar" in accounts.roles_of(s, world.users["leder"])
+    _b_untouched(world)

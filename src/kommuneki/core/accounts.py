@@ -14,13 +14,13 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
 from .db import utcnow
 from .errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
-from .models import ApiToken, AutomationPolicy, LoginAttempt, Membership, Tenant, Unit, User
+from .models import ApiToken, AutomationPolicy, LoginAttempt, Membership, Tenant, Unit, User, WebSession
 from .permissions import CORE_POLICY, Policy, Principal, units_of
 from .registry import ServiceRegistry
 
@@ -37,11 +37,23 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_dummy_hash: str | None = None
+
+
+def _unknown_user_hash() -> str:
+    """An Argon2 hash (same parameters as real ones) of a random password nobody knows: checked when
+    there is no user or no password, so that signing in as an unknown user costs what a known one
+    does and the time taken does not tell whether the user exists."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(32))
+    return _dummy_hash
+
+
 def check_password(stored: str | None, password: str) -> bool:
-    if not stored:
-        return False
     try:
-        return _hasher.verify(stored, password)
+        # a full verification either way: no user (or no password) is not answered any faster
+        return _hasher.verify(stored or _unknown_user_hash(), password) and bool(stored)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -216,32 +228,64 @@ def user_tenants(session: Session, user: User) -> list[Tenant]:
 
 
 def check_rate_limit(
-    session: Session, username: str, remote_addr: str, *, max_failures: int, window_s: int
+    session: Session,
+    username: str,
+    remote_addr: str,
+    *,
+    max_failures: int,
+    window_s: int,
+    max_failures_per_address: int | None = None,
 ) -> None:
+    """Refuse (429) after ``max_failures`` failed logins for one user name from one address, or
+    ``max_failures_per_address`` from one address whatever the user names (password spraying), within
+    the window. Counted in the database, so every web worker sees the same count."""
     since = utcnow() - timedelta(seconds=window_s)
-    failures = session.scalar(
+    failed_from_address = (
         select(func.count())
         .select_from(LoginAttempt)
         .where(
-            LoginAttempt.username == username.lower(),
             LoginAttempt.remote_addr == remote_addr,
             LoginAttempt.succeeded.is_(False),
             LoginAttempt.at >= since,
         )
     )
+    failures = session.scalar(failed_from_address.where(LoginAttempt.username == username.lower()))
     if failures >= max_failures:
         raise TooManyRequests("For mange mislykkede innlogginger. Vent et kvarter og prøv igjen.")
+    if (
+        max_failures_per_address is not None
+        and session.scalar(failed_from_address) >= max_failures_per_address
+    ):
+        raise TooManyRequests(
+            "For mange mislykkede innlogginger fra denne adressen. Vent et kvarter og prøv igjen."
+        )
 
 
 def authenticate(
-    session: Session, username: str, password: str, remote_addr: str, *, max_failures: int, window_s: int
+    session: Session,
+    username: str,
+    password: str,
+    remote_addr: str,
+    *,
+    max_failures: int,
+    window_s: int,
+    max_failures_per_address: int | None = None,
 ) -> User:
-    """Check a local password. Records the attempt; raises NotAuthenticated (same message whether the
-    user exists or not) or TooManyRequests."""
+    """Check a local password. Records the attempt; raises NotAuthenticated (same message, and the same
+    Argon2 work, whether the user exists or not) or TooManyRequests."""
     username = (username or "").strip().lower()
-    check_rate_limit(session, username, remote_addr, max_failures=max_failures, window_s=window_s)
+    check_rate_limit(
+        session,
+        username,
+        remote_addr,
+        max_failures=max_failures,
+        window_s=window_s,
+        max_failures_per_address=max_failures_per_address,
+    )
     user = session.scalar(select(User).where(User.username == username))
-    ok = user is not None and user.is_active and check_password(user.password_hash, password or "")
+    known = user is not None and user.is_active
+    password_ok = check_password(user.password_hash if known else None, password or "")
+    ok = known and password_ok
     session.add(LoginAttempt(username=username, remote_addr=remote_addr, succeeded=ok))
     if not ok:
         audit.record(
@@ -255,6 +299,65 @@ def authenticate(
         )
         raise NotAuthenticated("Feil brukernavn eller passord.")
     return user
+
+
+# --- web sessions ---------------------------------------------------------------------------------
+
+
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def open_web_session(session: Session, user: User, method: str, *, max_age_s: int) -> str:
+    """Start a server-side session for ``user``; returns its id for the (signed) cookie. Sessions that
+    ended or expired more than a day ago are removed on the way."""
+    now = utcnow()
+    session.execute(delete(WebSession).where(WebSession.expires_at < now - timedelta(days=1)))
+    session_id = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            token_hash=_session_hash(session_id),
+            user_id=user.id,
+            method=method,
+            created_at=now,
+            expires_at=now + timedelta(seconds=max_age_s),
+        )
+    )
+    session.flush()
+    return session_id
+
+
+def web_session_user(session: Session, session_id: str | None) -> int | None:
+    """The user of a live session (not ended, not expired), else None."""
+    if not session_id:
+        return None
+    return session.scalar(
+        select(WebSession.user_id).where(
+            WebSession.token_hash == _session_hash(session_id),
+            WebSession.ended_at.is_(None),
+            WebSession.expires_at > utcnow(),
+        )
+    )
+
+
+def end_web_session(session: Session, session_id: str | None) -> None:
+    """End one session on the server (signing out): its cookie no longer signs anyone in."""
+    if session_id:
+        session.execute(
+            update(WebSession)
+            .where(WebSession.token_hash == _session_hash(session_id), WebSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_user_sessions(session: Session, user_id: int) -> int:
+    """End every open session of a user (deactivated, password changed); returns how many."""
+    result = session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    return result.rowcount or 0
 
 
 def record_login(session: Session, tenant_id: int, user: User, method: str) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -38,13 +38,45 @@ NAMING = {
 }
 
 
+# The largest row id every supported database stores (PostgreSQL INTEGER; SQLite's is 2**63 - 1). An id
+# above it names no row: the web layer refuses it before the database is asked.
+MAX_ROW_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UTCDateTime(TypeDecorator):
+    """A point in time, stored as UTC and always read back aware (tzinfo UTC), on every database.
+
+    SQLite has no time zone type: SQLAlchemy would store an aware value's wall-clock time without its
+    offset and read it back naive, so 23:30+01:00 came back as 23:30 "UTC" (an innsyn deadline a working
+    day late). Values are converted to UTC before they are stored; a naive value is taken to be UTC
+    already (what ``utcnow`` and every earlier row hold)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"UTCDateTime needs a datetime, not {type(value).__name__}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc) if dialect.name != "sqlite" else value
+        utc = value.astimezone(timezone.utc)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict: JSON, list: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map = {dict: JSON, list: JSON, datetime: UTCDateTime()}
 
 
 class TenantScoped:

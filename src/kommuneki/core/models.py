@@ -110,11 +110,28 @@ class ApiToken(TenantScoped, Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
 
+class WebSession(Base):
+    """A signed-in browser session, kept on the server so that signing out (or an administrator) ends
+    it at once, in every web worker. The cookie carries a random id; only its SHA-256 is stored."""
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(20))  # password | oidc
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
 class LoginAttempt(Base):
     """Kept in the database so that several web workers share the rate limit."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_lookup", "username", "remote_addr", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempt_lookup", "username", "remote_addr", "at"),
+        Index("ix_login_attempt_address", "remote_addr", "at"),  # failures per address, any username
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(150))
     remote_addr: Mapped[str] = mapped_column(String(64))

@@ -414,7 +414,7 @@ def decide(
 ) -> Decision:
     """A person settles a pending suggestion: accepted (the value as proposed), changed (a new value,
     with a reason) or rejected (with a reason)."""
-    s = get_suggestion(session, suggestion_id)
+    s = get_suggestion(session, suggestion_id, for_update=True)
     spec = registry.get(s.service)
     authorize(principal, "suggestion.decide", service=spec.name if spec else None, policy=registry.policy)
     try:
@@ -488,12 +488,20 @@ def _settle(
     return d
 
 
-def get_suggestion(session: Session, suggestion_id: int) -> Suggestion:
-    s = session.get(Suggestion, suggestion_id)
+def get_suggestion(session: Session, suggestion_id: int, *, for_update: bool = False) -> Suggestion:
+    """``for_update``: lock the row until the transaction ends (PostgreSQL), so that two people deciding
+    the same suggestion at once are settled one after the other: the second sees it decided (409)."""
+    if for_update:  # SELECT ... FOR UPDATE, read afresh even when the row is in the identity map
+        s = session.get(Suggestion, suggestion_id, with_for_update=True, populate_existing=True)
+    else:
+        s = session.get(Suggestion, suggestion_id)
     # session.get may return an identity-map hit without the tenant filter: check explicitly
     if s is None or s.tenant_id != session.info.get("tenant_id", s.tenant_id):
         raise NotFound("Forslaget finnes ikke.")
     return s
+
+
+MAX_FILTER_HOURS = 100 * 366 * 24  # a century
 
 
 @dataclass
@@ -531,10 +539,16 @@ def _filtered(stmt: Select, f: QueueFilter, now: datetime) -> Select:
         stmt = stmt.where(Suggestion.confidence >= f.min_confidence)
     if f.max_confidence is not None:
         stmt = stmt.where(Suggestion.confidence <= f.max_confidence)
+    # an age beyond a century reaches every suggestion there is; clamped, so that a huge filter (or
+    # infinity) is not a date arithmetic overflow
     if f.older_than_hours is not None:
-        stmt = stmt.where(Suggestion.created_at <= now - timedelta(hours=f.older_than_hours))
+        stmt = stmt.where(
+            Suggestion.created_at <= now - timedelta(hours=min(f.older_than_hours, MAX_FILTER_HOURS))
+        )
     if f.newer_than_hours is not None:
-        stmt = stmt.where(Suggestion.created_at >= now - timedelta(hours=f.newer_than_hours))
+        stmt = stmt.where(
+            Suggestion.created_at >= now - timedelta(hours=min(f.newer_than_hours, MAX_FILTER_HOURS))
+        )
     return stmt
 
 

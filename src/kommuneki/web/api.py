@@ -13,11 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from ..core import accounts, audit, items, jobs, modelreg, suggestions
+from ..core.db import MAX_ROW_ID
 from ..core.errors import NotFound
 from ..core.models import Item, Tenant, User
 from ..core.permissions import Principal, authorize
-from .auth import password_login
-from .deps import current_principal, get_platform, session_principal
+from ..core.suggestions import MAX_FILTER_HOURS
+from .auth import end_session, password_login
+from .deps import MAX_COUNT, RowId, current_principal, get_platform, session_principal
 
 
 class Strict(BaseModel):
@@ -161,7 +163,7 @@ def router() -> APIRouter:
             platform = get_platform(request)
             with platform.db.tenant_session(p.tenant_id) as session:
                 audit.record(session, p.tenant_id, "auth.logout", actor=p.actor, subject=("user", p.user_id))
-        request.session.clear()
+        end_session(request)
         return {"ok": True}
 
     @r.get("/me", tags=["auth"], summary="The signed-in principal")
@@ -188,10 +190,10 @@ def router() -> APIRouter:
         status: str = Query("pending", description="pending, accepted, changed, rejected, superseded or all"),
         min_confidence: float | None = Query(None, ge=0, le=1),
         max_confidence: float | None = Query(None, ge=0, le=1),
-        older_than_hours: float | None = Query(None, ge=0),
-        newer_than_hours: float | None = Query(None, ge=0),
+        older_than_hours: float | None = Query(None, ge=0, le=MAX_FILTER_HOURS),
+        newer_than_hours: float | None = Query(None, ge=0, le=MAX_FILTER_HOURS),
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_COUNT),
     ):
         authorize(p, "queue.read")
         platform = get_platform(request)
@@ -219,7 +221,7 @@ def router() -> APIRouter:
             )
 
     @r.get("/suggestions/{suggestion_id}", tags=["suggestions"], summary="One suggestion with its input")
-    def get_suggestion(suggestion_id: int, request: Request, p: Principal = Depends(current_principal)):
+    def get_suggestion(suggestion_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         platform = get_platform(request)
         with platform.db.tenant_session(p.tenant_id) as session:
             s = suggestions.get_suggestion(session, suggestion_id)
@@ -237,7 +239,7 @@ def router() -> APIRouter:
         summary="Accept, change or reject a suggestion",
     )
     def decide(
-        suggestion_id: int, body: DecisionIn, request: Request, p: Principal = Depends(current_principal)
+        suggestion_id: RowId, body: DecisionIn, request: Request, p: Principal = Depends(current_principal)
     ):
         platform = get_platform(request)
         with platform.db.tenant_session(p.tenant_id) as session:
@@ -260,7 +262,7 @@ def router() -> APIRouter:
 
     # --- items -----------------------------------------------------------------------------------
     @r.get("/items/{item_id}", tags=["items"], summary="An item's extracted text and metadata")
-    def get_item(item_id: int, request: Request, p: Principal = Depends(current_principal)):
+    def get_item(item_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         authorize(p, "item.read")
         platform = get_platform(request)
         with platform.db.tenant_session(p.tenant_id) as session:
@@ -271,7 +273,7 @@ def router() -> APIRouter:
             return item_dict(i)
 
     @r.get("/items/{item_id}/content", tags=["items"], summary="An item's raw bytes")
-    def get_item_content(item_id: int, request: Request, p: Principal = Depends(current_principal)):
+    def get_item_content(item_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         authorize(p, "item.read")
         platform = get_platform(request)
         with platform.db.tenant_session(p.tenant_id) as session:
@@ -288,7 +290,9 @@ def router() -> APIRouter:
         tags=["items"],
         summary="Remove an item's content (GDPR erasure or kassasjon)",
     )
-    def erase_item(item_id: int, body: EraseIn, request: Request, p: Principal = Depends(current_principal)):
+    def erase_item(
+        item_id: RowId, body: EraseIn, request: Request, p: Principal = Depends(current_principal)
+    ):
         authorize(p, "item.erase" if body.reason == "erasure" else "item.dispose")
         platform = get_platform(request)
         with platform.db.tenant_session(p.tenant_id) as session:
@@ -305,11 +309,11 @@ def router() -> APIRouter:
         p: Principal = Depends(current_principal),
         event: str | None = None,
         actor: str | None = None,
-        item_id: int | None = None,
+        item_id: int | None = Query(None, ge=1, le=MAX_ROW_ID),
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = Query(100, ge=1, le=1000),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_COUNT),
     ):
         authorize(p, "audit.read")
         platform = get_platform(request)
@@ -332,7 +336,7 @@ def router() -> APIRouter:
     def export_audit(
         request: Request,
         p: Principal = Depends(current_principal),
-        item_id: int | None = None,
+        item_id: int | None = Query(None, ge=1, le=MAX_ROW_ID),
         since: datetime | None = None,
         until: datetime | None = None,
     ):
@@ -397,7 +401,7 @@ def router() -> APIRouter:
             return _user_dict(u, body.roles)
 
     @r.post("/users/{user_id}/roles", tags=["admin"], status_code=201, summary="Grant a role")
-    def grant(user_id: int, body: RoleIn, request: Request, p: Principal = Depends(current_principal)):
+    def grant(user_id: RowId, body: RoleIn, request: Request, p: Principal = Depends(current_principal)):
         authorize(p, "users.manage")
         platform = get_platform(request)
         with platform.db.tenant_session(p.tenant_id) as session:
@@ -408,7 +412,7 @@ def router() -> APIRouter:
             return _user_dict(u, sorted(accounts.roles_of(session, u.id)))
 
     @r.delete("/users/{user_id}/roles/{role}", tags=["admin"], summary="Revoke a role")
-    def revoke(user_id: int, role: str, request: Request, p: Principal = Depends(current_principal)):
+    def revoke(user_id: RowId, role: str, request: Request, p: Principal = Depends(current_principal)):
         authorize(p, "users.manage")
         platform = get_platform(request)
         with platform.db.tenant_session(p.tenant_id) as session:
@@ -431,7 +435,7 @@ def router() -> APIRouter:
 
     @r.patch("/units/{unit_id}", tags=["admin"], summary="Change a unit")
     def patch_unit(
-        unit_id: int, body: UnitPatch, request: Request, p: Principal = Depends(current_principal)
+        unit_id: RowId, body: UnitPatch, request: Request, p: Principal = Depends(current_principal)
     ):
         authorize(p, "units.manage")
         platform = get_platform(request)
@@ -505,7 +509,7 @@ def router() -> APIRouter:
             return {"id": row.id, "prefix": row.prefix, "token": secret}
 
     @r.delete("/tokens/{token_id}", tags=["admin"], summary="Revoke an API token")
-    def revoke_token(token_id: int, request: Request, p: Principal = Depends(current_principal)):
+    def revoke_token(token_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         authorize(p, "tokens.manage")
         platform = get_platform(request)
         with platform.db.tenant_session(p.tenant_id) as session:
@@ -516,7 +520,7 @@ def router() -> APIRouter:
     @r.get(
         "/jobs/{job_id}", tags=["jobs"], summary="A background job's state and progress (poll while running)"
     )
-    def get_job(job_id: int, request: Request, p: Principal = Depends(current_principal)):
+    def get_job(job_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         platform = get_platform(request)
         job = jobs.get(platform, p.tenant_id, job_id)
         jobs.authorize_job(platform, p, job)

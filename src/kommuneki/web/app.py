@@ -15,6 +15,7 @@ from ..config import load_settings
 from ..core.platform import Platform
 from . import api, docs, errors, pages
 from .auth import oidc_router
+from .limits import BodySizeLimit
 
 HERE = Path(__file__).resolve().parent
 CSP_DIRECTIVES = {
@@ -78,15 +79,14 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     pages.configure_templates(app.state.templates, platform)
 
-    @app.middleware("http")
-    async def limits_and_headers(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_upload_bytes + 64 * 1024:
-            from fastapi.responses import JSONResponse
+    # counts the body as it arrives: holds for chunked bodies, which send no Content-Length. Added
+    # first, so that it sits inside the header middleware below: its error is raised in the route's own
+    # task (where FastAPI hands it to the error handlers), not in that middleware's task group.
+    app.add_middleware(BodySizeLimit, settings=settings)
 
-            return JSONResponse(
-                errors.error_body("payload_too_large", "Forespørselen er for stor."), status_code=413
-            )
+    @app.middleware("http")
+    async def security_response_headers(request: Request, call_next):
+        signed_in_before = bool(request.session.get("user_id")) or "authorization" in request.headers
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -98,7 +98,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         )
         if settings.mode == "production":
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.url.path.startswith(("/api", "/forslag", "/revisjonslogg", "/admin")):
+        signed_in = signed_in_before or bool(request.session.get("user_id"))
+        if (signed_in or request.url.path.startswith("/api")) and not request.url.path.startswith("/static/"):
+            # nothing a signed-in user sees (pages, downloads, API answers) is kept by a browser or proxy
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -47,13 +47,32 @@ def start_session(request: Request, user: User, method: str, tenant_ref: str | N
                 else tenants[0]
             )
             accounts.record_login(session, chosen.id, user, method)
+            session_id = accounts.open_web_session(
+                session, user, method, max_age_s=platform.settings.session_max_age_s
+            )
     if not tenants:
         raise Forbidden("Brukeren har ingen rolle i noen organisasjon. Kontakt administrator.")
     request.session.clear()  # new session id material after login: no fixation
     request.session.update(
-        {"user_id": user.id, "tenant_id": chosen.id, "csrf": secrets.token_urlsafe(32), "method": method}
+        {
+            "user_id": user.id,
+            "tenant_id": chosen.id,
+            "sid": session_id,  # the server-side session (core.accounts.open_web_session)
+            "csrf": secrets.token_urlsafe(32),
+            "method": method,
+        }
     )
     return chosen.id
+
+
+def end_session(request: Request) -> None:
+    """Sign out: end the session on the server (its cookie, even a copy kept elsewhere, no longer signs
+    anyone in) and clear the cookie."""
+    session_id = request.session.get("sid")
+    if session_id:
+        with get_platform(request).db.installation_session() as session:
+            accounts.end_web_session(session, session_id)
+    request.session.clear()
 
 
 def password_login(request: Request, username: str, password: str, tenant_ref: str | None = None) -> int:
@@ -68,6 +87,7 @@ def password_login(request: Request, username: str, password: str, tenant_ref: s
                 client_addr(request),
                 max_failures=s.login_max_failures,
                 window_s=s.login_window_s,
+                max_failures_per_address=s.login_max_failures_per_address,
             )
         except NotAuthenticated as exc:
             failure = exc

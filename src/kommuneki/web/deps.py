@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Annotated
 
-from fastapi import Request, UploadFile
+from fastapi import Path, Request, UploadFile
 from sqlalchemy import select
 
 from ..core import accounts
+from ..core.db import MAX_ROW_ID
 from ..core.errors import Forbidden, NotAuthenticated, PayloadTooLarge
 from ..core.models import Membership, User
 from ..core.permissions import Principal, units_of
 from ..core.platform import Platform
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# A row id in a path: positive and within what every supported database stores, so that a huge id is a
+# 422 in Norwegian instead of an overflow inside the database driver (a 500).
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Id (1 til 2147483647)")]
+# offsets and other counts in a query: within the same range
+MAX_COUNT = MAX_ROW_ID
 
 
 def get_platform(request: Request) -> Platform:
@@ -50,6 +57,10 @@ def session_principal(request: Request) -> Principal | None:
     platform = get_platform(request)
     # a read-only session: on SQLite it does not wait for a long write (a valuation job) to finish
     with platform.db.read_session(tenant_id) as session:
+        # the signed cookie alone is not enough: its server-side session must still be open (signing
+        # out ends it at once, in every worker)
+        if accounts.web_session_user(session, request.session.get("sid")) != user_id:
+            return None
         user = session.get(User, user_id)
         if user is None or not user.is_active:
             return None

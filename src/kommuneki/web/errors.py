@@ -16,9 +16,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.errors import DomainError, NotAuthenticated
+from .limits import BodyTooLarge
 
 log = logging.getLogger("kommuneki.web")
 
@@ -52,6 +54,10 @@ FIELD_MESSAGES = {
 }
 
 
+NUMBER_OUT_OF_RANGE = "Et tall i forespørselen er for stort (eller for lite)."
+RACED = "Noen andre endret dette samtidig. Last siden på nytt og se hva som gjelder nå."
+
+
 def error_body(code: str, message: str, details: list | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or []}}
 
@@ -60,7 +66,8 @@ def wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
 
 
-def _respond(request: Request, status: int, code: str, message: str, details: list | None = None):
+def respond(request: Request, status: int, code: str, message: str, details: list | None = None):
+    """The error in the one shape: JSON for the API and non-browser clients, an HTML page for pages."""
     if wants_html(request):
         if status == 401:
             return RedirectResponse(f"/logg-inn?neste={request.url.path}", status_code=303)
@@ -80,7 +87,7 @@ def _respond(request: Request, status: int, code: str, message: str, details: li
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
-        return _respond(request, exc.http_status, exc.code, exc.message, exc.details)
+        return respond(request, exc.http_status, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -92,17 +99,37 @@ def install(app: FastAPI) -> None:
             }
             for e in exc.errors()
         ]
-        return _respond(request, 422, "invalid_input", "Forespørselen har ugyldige felt.", details)
+        return respond(request, 422, "invalid_input", "Forespørselen har ugyldige felt.", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         code, message = HTTP_CODES.get(exc.status_code, ("http_error", "Feil i forespørselen."))
-        return _respond(request, exc.status_code, code, message)
+        if isinstance(exc, BodyTooLarge):
+            message = exc.detail
+        return respond(request, exc.status_code, code, message)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError):
+        # a number no database column or date can hold (SQLite raises this for an id above 2**63)
+        log.info("number out of range on %s %s: %s", request.method, request.url.path, exc)
+        return respond(request, 422, "invalid_input", NUMBER_OUT_OF_RANGE)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError):
+        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if state == "22003":  # numeric_value_out_of_range (PostgreSQL: an id above 2**31)
+            return respond(request, 422, "invalid_input", NUMBER_OUT_OF_RANGE)
+        if isinstance(exc, IntegrityError) and (state == "23505" or "UNIQUE constraint" in str(exc.orig)):
+            # two requests raced to write the same thing (two people deciding one suggestion at once):
+            # the other one won, and this one's transaction was rolled back whole
+            log.info("unique violation on %s %s: %s", request.method, request.url.path, exc.orig)
+            return respond(request, 409, "conflict", RACED)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _respond(request, 500, "internal_error", "Noe gikk galt hos oss. Feilen er logget.")
+        return respond(request, 500, "internal_error", "Noe gikk galt hos oss. Feilen er logget.")
 
 
-__all__ = ["install", "error_body", "NotAuthenticated"]
+__all__ = ["install", "error_body", "respond", "NotAuthenticated"]

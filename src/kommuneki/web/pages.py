@@ -13,19 +13,20 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from ..core import accounts, audit, items, jobs, modelreg, suggestions
 from ..core.clock import to_local
-from ..core.errors import DomainError, InvalidInput, NotAuthenticated
+from ..core.db import MAX_ROW_ID
+from ..core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
 from ..core.models import Item, Role, SuggestionStatus, Tenant, User
 from ..core.permissions import Principal, authorize
 from .api import audit_dict, queue_scope
-from .auth import password_login, switch_tenant
-from .deps import check_csrf, csrf_token, get_platform, session_principal
+from .auth import end_session, password_login, switch_tenant
+from .deps import RowId, check_csrf, csrf_token, get_platform, session_principal
 
 STATUS_LABELS = {
     "pending": "Venter",
@@ -476,12 +477,14 @@ def router() -> APIRouter:
         platform = get_platform(request)
         with platform.db.tenant_session(p.tenant_id) as session:
             audit.record(session, p.tenant_id, "auth.logout", actor=p.actor, subject=("user", p.user_id))
-        request.session.clear()
+        end_session(request)
         return redirect("/logg-inn", ("info", "Du er logget ut."), request)
 
     @r.post("/bytt-organisasjon")
     async def change_tenant(
-        request: Request, tenant_id: int = Form(...), p: Principal = Depends(page_principal)
+        request: Request,
+        tenant_id: int = Form(..., ge=1, le=MAX_ROW_ID),
+        p: Principal = Depends(page_principal),
     ):
         switch_tenant(request, tenant_id)
         return redirect("/", ("info", "Du har byttet organisasjon."), request)
@@ -497,7 +500,7 @@ def router() -> APIRouter:
         min_sikkerhet: str = "",
         maks_sikkerhet: str = "",
         alder: str = "",
-        side: int = 1,
+        side: int = Query(1, ge=1, le=MAX_ROW_ID // 50),
     ):
         authorize(p, "queue.read")
         platform = get_platform(request)
@@ -513,10 +516,16 @@ def router() -> APIRouter:
             )
         except ValueError:
             raise InvalidInput("Sikkerhet må oppgis som et tall fra 0 til 100.") from None
-        if alder.startswith("old"):
-            f.older_than_hours = float(alder[3:])
-        elif alder:
-            f.newer_than_hours = float(alder) if alder.replace(".", "").isdigit() else None
+        try:
+            if alder.startswith("old"):
+                f.older_than_hours = float(alder[3:])
+            elif alder:
+                f.newer_than_hours = float(alder) if alder.replace(".", "").isdigit() else None
+        except ValueError:
+            raise InvalidInput("Alderen må oppgis som et antall timer.") from None
+        for hours in (f.older_than_hours, f.newer_than_hours):
+            if hours is not None and not 0 <= hours <= suggestions.MAX_FILTER_HOURS:
+                raise InvalidInput("Alderen må være et antall timer fra 0 til hundre år.")
         with platform.db.read_session(p.tenant_id) as session:
             rows, total = suggestions.list_queue(session, f, **queue_scope(platform, p))
             rows = [suggestions.suggestion_dict(s, with_decision=False) for s in rows]
@@ -558,12 +567,12 @@ def router() -> APIRouter:
 
     @r.get("/forslag/{suggestion_id}")
     def suggestion_page(
-        suggestion_id: int, request: Request, p: Principal = Depends(page_principal), tilbake: str = ""
+        suggestion_id: RowId, request: Request, p: Principal = Depends(page_principal), tilbake: str = ""
     ):
         return _suggestion_view(request, p, suggestion_id, back=tilbake)
 
     @r.post("/forslag/{suggestion_id}/avgjor")
-    async def decide(suggestion_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def decide(suggestion_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         platform = get_platform(request)
         form = await request.form()
         outcome = str(form.get("outcome", ""))
@@ -685,7 +694,7 @@ def router() -> APIRouter:
 
     # --- background jobs -------------------------------------------------------------------------
     @r.get("/jobber/{job_id:int}")
-    def job_page(job_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def job_page(job_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """A long job's progress: works without JavaScript (the "Oppdater" link); static/jobs.js polls
         the API while it runs and updates the bar and the status line."""
         platform = get_platform(request)
@@ -706,7 +715,7 @@ def router() -> APIRouter:
         return resp
 
     @r.post("/jobber/{job_id:int}/avbryt")
-    def job_cancel(job_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def job_cancel(job_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """Stop a queued or running job (a running one stops at its next step; its work is rolled back)."""
         job = jobs.cancel(get_platform(request), p, job_id)
         said = (
@@ -719,7 +728,7 @@ def router() -> APIRouter:
         return redirect(f"/jobber/{job_id}", ("info", said), request)
 
     @r.get("/jobber/{job_id:int}/resultat")
-    def job_result(job_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def job_result(job_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """To the finished job's result, with its summary (``result["message"]``) as the page's message."""
         platform = get_platform(request)
         job = jobs.get(platform, p.tenant_id, job_id)
@@ -755,6 +764,13 @@ def router() -> APIRouter:
         try:
             with platform.db.tenant_session(p.tenant_id) as session:
                 existing = session.scalar(select(User).where(User.username == username.strip().lower()))
+                if existing is not None and not (p.is_operator or accounts.roles_of(session, existing.id)):
+                    # users are installation-wide: a tenant admin reaches only the own tenant's users,
+                    # never another tenant's by name (whose name and e-mail the list would then show)
+                    raise Conflict(
+                        f"Brukernavnet {existing.username} er opptatt. Velg et annet, eller be "
+                        "driftsansvarlig gi en bruker fra en annen organisasjon rolle her."
+                    )
                 u = existing or accounts.create_user(
                     session,
                     username=username,
@@ -777,7 +793,7 @@ def router() -> APIRouter:
 
     @r.post("/admin/brukere/{user_id}/roller")
     async def users_grant(
-        user_id: int,
+        user_id: RowId,
         request: Request,
         p: Principal = Depends(page_principal),
         role: str = Form(...),
@@ -844,7 +860,7 @@ def router() -> APIRouter:
 
     @r.post("/admin/enheter/{unit_id}")
     async def units_update(
-        unit_id: int,
+        unit_id: RowId,
         request: Request,
         p: Principal = Depends(page_principal),
         name: str = Form(""),

@@ -1,14 +1,14 @@
 """audit_entry.mac: each entry's seal (HMAC of its hash under the installation's audit key)
 
 Revision ID: 0005_audit_seal
-Revises: 0004
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_audit_seal"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
