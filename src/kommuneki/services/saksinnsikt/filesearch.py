@@ -66,14 +66,19 @@ class EmbeddingCache:
     def key(text: str) -> str:
         return hashlib.sha256(f"{dense.MODEL_NAME}\n{text}".encode()).hexdigest()
 
-    def vectors(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        keys = [self.key(t) for t in texts]
+    def cached(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """The vectors already stored for ``keys``."""
         found: dict[str, np.ndarray] = {}
         if self._db is not None:
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
                 q = f"SELECT key, vector FROM embedding WHERE key IN ({','.join('?' * len(chunk))})"
                 found.update((k, dense.from_bytes(v)) for k, v in self._db.execute(q, chunk))
+        return found
+
+    def vectors(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        keys = [self.key(t) for t in texts]
+        found = self.cached(keys)
         missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
         for i in range(0, len(missing), 256):
             batch = missing[i : i + 256]
