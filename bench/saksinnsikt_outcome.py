@@ -50,7 +50,8 @@ def main() -> None:
         base = sum(r["outcome"] == majority for r in rows) / len(rows)
         acc = right / len(rows)
         print(
-            f"{name}: {len(rows)} vedtak; outcome accuracy {acc:.3f} (baseline «always {majority}» {base:.3f}, "
+            f"{name}: {len(rows)} vedtak; outcome accuracy {acc:.3f} "
+            f"(baseline «always {majority}» {base:.3f}, "
             f"ratio {acc / base:.2f}); no outcome found {none}; first hjemmel exact {hj / len(rows):.3f}"
         )
         print(

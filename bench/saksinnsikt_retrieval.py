@@ -149,7 +149,8 @@ def main() -> None:
     lengths = [len(t) for *_, t in passages]
     print(f"NorQuAD validation: {len(questions)} questions with a verifiable span, {len(contexts)} contexts")
     print(
-        f"passages: {own} from NorQuAD + {len(chosen)} Lovtidend distractors (of {len(law)}) = {len(passages)}; "
+        f"passages: {own} from NorQuAD + {len(chosen)} Lovtidend distractors (of {len(law)}) "
+        f"= {len(passages)}; "
         f"length mean {statistics.mean(lengths):.0f}, median {statistics.median(lengths):.0f}, "
         f"max {max(lengths)} chars"
     )
@@ -242,7 +243,8 @@ def main() -> None:
                 f"answered {given:.3f}"
             )
         print(
-            f"BM25 query: median {statistics.median(bm25_ms):.2f} ms, p95 {np.percentile(bm25_ms, 95):.2f} ms "
+            f"BM25 query: median {statistics.median(bm25_ms):.2f} ms, "
+            f"p95 {np.percentile(bm25_ms, 95):.2f} ms "
             f"over {len(passages)} passages (loaded machine)"
         )
         if dense_ms:
@@ -262,7 +264,8 @@ def main() -> None:
             ranks_all.append(next((r for r, (i, _) in enumerate(hits) if is_hit(i, q)), None))
         m = metrics(ranks_all)
         print(
-            f"\nBM25 with all {len(law)} Lovtidend passages ({len(all_texts)} in all, built in {build:.1f} s), "
+            f"\nBM25 with all {len(law)} Lovtidend passages ({len(all_texts)} in all, "
+            f"built in {build:.1f} s), "
             "heldout: " + " ".join(f"{k} {v:.3f}" for k, v in m.items())
         )
 

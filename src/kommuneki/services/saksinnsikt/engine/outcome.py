@@ -48,7 +48,8 @@ GRANTED = re.compile(
     r"\b(innvilg\w*|godkjenn\w*|godkjent|imøtekomm\w*|tildel\w*|fritar|fritas)\b"
     r"|\b(gis|gir|gitt|vert gitt|blir gitt)\b[^.]{0,60}\b(dispensasjon|tillatelse|løyve|samtykke|innsyn|"
     r"ferdigattest|bevilling|skjenkebevilling|stønad|plass|fritak|garanti)"
-    r"|\b(tas|takast|blir tatt)\s+til\s+føl(ge|gje)\b|\bfår\b[^.]{0,40}\b(plass|innsyn|stønad|spesialundervisning)\b"
+    r"|\b(tas|takast|blir tatt)\s+til\s+føl(ge|gje)\b"
+    r"|\bfår\b[^.]{0,40}\b(plass|innsyn|stønad|spesialundervisning)\b"
     r"|\b\w*(tillatelse|løyve|bevilling|dispensasjon|samtykke)\s+(er\s+|blir\s+|vert\s+)?(gis|gitt)\b"
     r"|\boppheves\b",
     _I,
