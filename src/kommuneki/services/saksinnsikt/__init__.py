@@ -3,10 +3,19 @@ cases were decided — extractive (never invented), honouring tilgangsrestriksjo
 
 from __future__ import annotations
 
-from ...core.registry import OWN_SERVICE_ANSWERS, AuditEvent, RegisterFacts, ServiceSpec, SuggestionKind
+from ...core.registry import (
+    OWN_SERVICE_ANSWERS,
+    AuditEvent,
+    PanelSpec,
+    RegisterFacts,
+    ServiceSpec,
+    SuggestionKind,
+    TaskSpec,
+)
 
 ANSWER_KIND = "saksinnsikt.answer"
 OUTCOME_KIND = "saksinnsikt.outcome"
+SIMILAR_KIND = "saksinnsikt.similar"
 
 _CITATION = {
     "type": "object",
@@ -75,6 +84,20 @@ def spec() -> ServiceSpec:
                 },
             ),
             SuggestionKind(
+                name=SIMILAR_KIND,
+                title="Like saker",
+                explanation_schema=ANSWER_EXPLANATION,
+                in_review_queue=False,
+                value_schema={
+                    "type": "object",
+                    "required": ["ai_generated", "document_ids"],
+                    "properties": {
+                        "ai_generated": {"type": "boolean"},
+                        "document_ids": {"type": "array", "items": {"type": "integer"}},
+                    },
+                },
+            ),
+            SuggestionKind(
                 name=OUTCOME_KIND,
                 title="Utfall av vedtak",
                 explanation_schema=OUTCOME_EXPLANATION,
@@ -121,7 +144,20 @@ def spec() -> ServiceSpec:
             "passage_id": "Avsnitt",
             "rule": "Regel",
         },
-        tasks=[],
+        panels=[
+            PanelSpec(
+                slot="postmottak.message.side",
+                render="kommuneki.services.saksinnsikt.views:similar_panel",
+                title="Like saker (saksinnsikt)",
+            )
+        ],
+        tasks=[
+            TaskSpec(
+                name="saksinnsikt.embed",
+                target="kommuneki.services.saksinnsikt.service:embed_task",
+                title="Saksinnsikt: beregner vektorer for søk på betydning",
+            )
+        ],
         extra="saksinnsikt",
         requires=("bm25s", "Stemmer"),
         register=RegisterFacts(

@@ -30,10 +30,12 @@ from ...core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from ...core.permissions import Principal
 from ...core.platform import Platform
 from ...core.proposal import Proposal
-from . import ANSWER_KIND, noark
+from . import ANSWER_KIND, OUTCOME_KIND, SIMILAR_KIND, noark
 from .documents import files_in, read_text
 from .engine import dense
 from .engine.answer import NO_ANSWER
+from .engine.outcome import LABELS as OUTCOME_LABELS
+from .engine.outcome import derive_outcome
 from .engine.passages import split_passages
 from .engine.search import Corpus, QueryError, check_query
 from .models import SaksDocument, SaksGrant, SaksPassage
@@ -209,7 +211,99 @@ def index_document(
             variant_passages=len(variant),
             changed=changed,
         )
+        if doc.outcome is None and _is_vedtak(meta, text.text):
+            _suggest_outcome(platform, session, tenant_id, doc, item_id, text.text, actor)
     return "indexed"
+
+
+VEDTAK_TYPES = ("vedtak", "avgjørelse", "enkeltvedtak")
+
+
+def _is_vedtak(meta: dict[str, Any], text: str) -> bool:
+    dtype = (meta.get("dokumenttype") or "").casefold()
+    return any(t in dtype for t in VEDTAK_TYPES) or text.lstrip()[:200].casefold().startswith("vedtak")
+
+
+def _suggest_outcome(platform, session, tenant_id, doc: SaksDocument, item_id: int, text: str, actor: str):
+    """The outcome the vedtak's text states, as a suggestion with its evidence span (never a fact: the
+    document's ``outcome`` field is filled only from the extract or by a person)."""
+    found = derive_outcome(text)
+    if found is None:
+        return
+    doc.outcome_evidence = {
+        "suggested": found.outcome,
+        "start": found.start,
+        "end": found.end,
+        "hjemmel": found.hjemmel,
+    }
+    suggestions.suggest(
+        session,
+        platform.registry,
+        tenant_id,
+        SERVICE,
+        Proposal(
+            kind=OUTCOME_KIND,
+            value={"outcome": found.outcome},
+            confidence=found.confidence,
+            explanation={
+                "summary": f"Teksten sier at søknaden er {OUTCOME_LABELS[found.outcome].lower()}.",
+                "evidence": [{"type": "span", "start": found.start, "end": found.end, "rule": found.rule}],
+                "hjemmel": found.hjemmel,
+            },
+            model_name="saksinnsikt-utfall-regler",
+            model_version="1",
+            input_hash=hashlib.sha256(text.encode()).hexdigest(),
+            cpu_ms=0.0,
+        ),
+        item_id=item_id,
+        actor=actor,
+    )
+
+
+# --- dense embeddings: a background task -------------------------------------------------------------
+
+EMBED_TASK = "saksinnsikt.embed"
+EMBED_BATCH = 16
+
+
+def pending_embeddings(platform: Platform, tenant_id: int) -> int:
+    with platform.db.tenant_session(tenant_id) as session:
+        return session.scalar(select(func.count(SaksPassage.id)).where(SaksPassage.embedding.is_(None)))
+
+
+def submit_embedding(platform: Platform, tenant_id: int, *, actor: str) -> int | None:
+    """Start the embedding task when passages lack vectors (BM25 answers meanwhile); the job's id."""
+    if not pending_embeddings(platform, tenant_id):
+        return None
+    from ...core import tasks
+
+    return tasks.submit(platform, tenant_id, EMBED_TASK, {}, actor=actor, result_url="/saksinnsikt")
+
+
+def embed_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
+    """Embed every passage without a vector, a batch per transaction (short write locks; a stopped job
+    loses at most one batch and is simply started again)."""
+    total = pending_embeddings(platform, tenant_id)
+    done = 0
+    while True:
+        with platform.db.tenant_session(tenant_id) as session:
+            rows = session.execute(
+                select(SaksPassage.id, SaksPassage.text)
+                .where(SaksPassage.embedding.is_(None))
+                .order_by(SaksPassage.id)
+                .limit(EMBED_BATCH)
+            ).all()
+        if not rows:
+            break
+        vectors = dense.embed_passages([r.text for r in rows])
+        with platform.db.tenant_session(tenant_id) as session:
+            for r, v in zip(rows, vectors, strict=True):
+                p = session.get(SaksPassage, r.id)
+                if p is not None and p.text == r.text:  # not replaced meanwhile
+                    p.embedding = dense.to_bytes(v)
+        done += len(rows)
+        report(min(1.0, done / max(total, 1)), f"{done} av {total} avsnitt har fått vektorer")
+    return {"embedded": done, "message": f"{done} avsnitt har fått vektorer."}
 
 
 def import_folder(
@@ -381,7 +475,7 @@ def tenant_index(platform: Platform, session: Session) -> TenantIndex:
                 "saksnummer": d.saksnummer,
                 "dokumenttype": d.dokumenttype,
                 "date": d.document_date,
-                "outcome": d.outcome,
+                "outcome": d.outcome or (d.outcome_evidence or {}).get("suggested"),
             }
             for d in session.scalars(select(SaksDocument))
         }
@@ -606,6 +700,156 @@ def search(
             "no_answer": NO_ANSWER if answer and found is None else None,
             "ai_generated": False,
         }
+
+
+SIMILAR_CAVEAT = (
+    "Tidligere praksis er ikke gjeldende rett: like saker er beslutningsstøtte, og hver sak må vurderes "
+    "etter regelverket og sine egne fakta."
+)
+SIMILAR_QUERY_CHARS = 4000
+
+
+def similar_cases(
+    platform: Platform,
+    principal: Principal,
+    *,
+    text: str | None = None,
+    document_id: int | None = None,
+    k: int = 12,
+    record: bool = False,
+) -> dict[str, Any]:
+    """The earlier cases most like ``text`` (or a stored document), among the cases the principal may
+    read, grouped by outcome with counts, each with its decisive passage and hjemmel — decision support,
+    not the law. ``record``: store the list as a suggestion (API/POST only; a page panel on a GET never
+    writes)."""
+    from collections import Counter
+
+    with platform.db.tenant_session(principal.tenant_id) as session:
+        own_case = None
+        if document_id is not None:
+            view = document_view(platform, principal, document_id, None)
+            text = view["text"]
+            own_case = view["document"]["saksnummer"] or f"dokument-{document_id}"
+        if not text or not text.strip():
+            raise InvalidInput("Det er ingen tekst å finne like saker for.")
+        index = tenant_index(platform, session)
+        grants = grants_of(session, principal)
+        mask = readable_mask(index, principal, grants, Filters())
+        scores = index.corpus.lexical.scores(text[:SIMILAR_QUERY_CHARS])
+        scores = np.where(mask, scores, 0.0)
+        best: dict[str, tuple[float, int]] = {}  # case -> (score, passage index)
+        for i in np.flatnonzero(scores > 0):
+            doc = index.docs[int(index.document_ids[i])]
+            case = doc["saksnummer"] or f"dokument-{int(index.document_ids[i])}"
+            if case == own_case or doc["outcome"] is None:
+                continue
+            if case not in best or scores[i] > best[case][0]:
+                best[case] = (float(scores[i]), int(i))
+        top = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:k]
+        cases = []
+        for case, (score, i) in top:
+            doc_id = int(index.document_ids[i])
+            variant = int(index.variants[i])
+            case_docs = session.scalars(
+                select(SaksDocument).where(SaksDocument.saksnummer == case)
+                if not case.startswith("dokument-")
+                else select(SaksDocument).where(SaksDocument.id == doc_id)
+            ).all()
+            decisive = next((d for d in case_docs if d.outcome_evidence), None) or session.get(
+                SaksDocument, doc_id
+            )
+            outcome = decisive.outcome or (decisive.outcome_evidence or {}).get("suggested")
+            evidence = None
+            ev = decisive.outcome_evidence or {}
+            readable = {
+                "unit_code": decisive.unit_code,
+                "code": decisive.tilgangsrestriksjon,
+                "has_public": decisive.public_item_id is not None,
+            }
+            if ev.get("start") is not None and allowed_variant(principal, readable, grants) == 1:
+                item = session.get(items.Item, decisive.item_id)
+                if item is not None and item.text:
+                    evidence = {
+                        "text": item.text[ev["start"] : ev["end"]],
+                        "url": f"/saksinnsikt/dokument/{decisive.id}?fra={ev['start']}&til={ev['end']}"
+                        + _passage_param(session, decisive.id, ev["start"], ev["end"]),
+                    }
+            pid = int(index.passage_ids[i])
+            cases.append(
+                {
+                    "saksnummer": None if case.startswith("dokument-") else case,
+                    "document": _doc_view(session.get(SaksDocument, doc_id), variant),
+                    "score": round(score, 6),
+                    "outcome": outcome,
+                    "outcome_suggested": decisive.outcome is None,
+                    "hjemmel": ev.get("hjemmel"),
+                    "passage": {
+                        "id": pid,
+                        "text": index.corpus.texts[i],
+                        "url": f"/saksinnsikt/dokument/{doc_id}?passasje={pid}",
+                    },
+                    "decisive": evidence,
+                }
+            )
+        counts = Counter(c["outcome"] for c in cases)
+        summary = f"{len(cases)} like saker" + (
+            ": " + ", ".join(f"{n} {OUTCOME_LABELS[o].lower()}" for o, n in counts.most_common())
+            if cases
+            else ""
+        )
+        out = {"summary": summary, "counts": dict(counts), "cases": cases, "caveat": SIMILAR_CAVEAT}
+        if record:
+            query_hash = hashlib.sha256(text.encode()).hexdigest()
+            recorded = suggestions.suggest(
+                session,
+                platform.registry,
+                principal.tenant_id,
+                SERVICE,
+                Proposal(
+                    kind=SIMILAR_KIND,
+                    value={
+                        "ai_generated": False,
+                        "document_ids": sorted({c["document"]["id"] for c in cases}),
+                    },
+                    confidence=0.5 if cases else 0.0,
+                    explanation={
+                        "summary": summary,
+                        "evidence": [
+                            {
+                                "type": "citation",
+                                "document_id": c["document"]["id"],
+                                "passage_id": c["passage"]["id"],
+                                "score": c["score"],
+                            }
+                            for c in cases
+                        ],
+                        "query_sha256": query_hash,
+                        "method": "bm25",
+                    },
+                    model_name=MODEL_NAME,
+                    model_version=MODEL_VERSION,
+                    input_hash=query_hash,
+                    cpu_ms=0.0,
+                ),
+                actor=principal.actor,
+            )
+            out["suggestion_id"] = recorded.id
+        return out
+
+
+def _passage_param(session: Session, document_id: int, start: int, end: int) -> str:
+    p = session.scalar(
+        select(SaksPassage.id)
+        .where(
+            SaksPassage.document_id == document_id,
+            SaksPassage.variant == "full",
+            SaksPassage.start <= start,
+            SaksPassage.end >= end,
+        )
+        .order_by(SaksPassage.seq)
+        .limit(1)
+    )
+    return f"&passasje={p}" if p else ""
 
 
 def mark_useful(platform: Platform, principal: Principal, suggestion_id: int, useful: bool) -> None:

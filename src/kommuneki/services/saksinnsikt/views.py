@@ -30,6 +30,36 @@ def highlight(text: str, start: int | None, end: int | None) -> list[tuple[str, 
     return [(text[:start], False), (text[start:end], True), (text[end:], False)]
 
 
+def similar_panel(request: Request, principal: Principal, context: dict) -> str | None:
+    """The «like saker» panel on a postmottak message page (a GET: nothing is recorded)."""
+    from ...core import items as core_items
+    from ...core.errors import DomainError
+
+    platform = request.app.state.platform
+    if not principal.can("saksinnsikt.search", service=SERVICE) or not context.get("item_id"):
+        return None
+    with platform.db.tenant_session(principal.tenant_id) as session:
+        item = session.get(core_items.Item, context["item_id"])
+        if item is None or not item.text:
+            return None
+        try:
+            core_items.authorize_read(principal, item, platform.registry)
+        except DomainError:
+            return None
+        text = item.text
+    found = service.similar_cases(platform, principal, text=text, k=12)
+    if not found["cases"]:
+        return None
+    template = request.app.state.templates.get_template("saksinnsikt/_similar.html")
+    return template.render(similar=found, OUTCOME=OUTCOME_LABELS)
+
+
+class SimilarRequest(BaseModel):
+    text: str | None = Field(default=None, description="Teksten i den nye saken (søknad, melding)")
+    document_id: int | None = None
+    k: int = 12
+
+
 class SearchRequest(BaseModel):
     query: str = Field(description="Spørsmålet eller søkeordene (høyst 2000 tegn)")
     k: int = 10
@@ -97,6 +127,17 @@ def router() -> APIRouter:
         form = await request.form()
         service.mark_useful(request.app.state.platform, principal, suggestion_id, form.get("nyttig") == "ja")
         return redirect("/saksinnsikt", ("ok", "Takk! Vurderingen er lagret."), request)
+
+    @r.get("/saksinnsikt/sak", include_in_schema=False)
+    def case_page(request: Request, dokument: int, principal: Principal = Depends(page_principal)):
+        """A stored document's case and the earlier cases most like it (nothing recorded on a GET)."""
+        authorize(principal, "saksinnsikt.search", service=SERVICE)
+        platform = request.app.state.platform
+        view = service.document_view(platform, principal, dokument, None)
+        found = service.similar_cases(platform, principal, document_id=dokument)
+        return render(
+            request, "saksinnsikt/case.html", principal, v=view, similar=found, OUTCOME=OUTCOME_LABELS
+        )
 
     @r.get("/saksinnsikt/dokument/{document_id}", include_in_schema=False)
     def document_page(
