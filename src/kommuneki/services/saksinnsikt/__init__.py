@@ -117,6 +117,7 @@ def spec() -> ServiceSpec:
             "saksinnsikt.grant": frozenset({"arkivar", "admin"}),
         },
         models="kommuneki.services.saksinnsikt.models",
+        item_read_rule="kommuneki.services.saksinnsikt.service:may_read_item",
         router="kommuneki.services.saksinnsikt.views:router",
         cli="kommuneki.services.saksinnsikt.cli:group",
         cards="kommuneki.services.saksinnsikt.service:model_cards",

@@ -142,9 +142,11 @@ def index_document(
     with platform.db.tenant_session(tenant_id) as session:
         item = session.get(items.Item, item_id)
         item.text, item.title, item.state = text.text, meta.get("tittel") or filename, "indexed"
+        item.unit_code = meta.get("unit_code")
         if public_item_id is not None:
             pub = session.get(items.Item, public_item_id)
             pub.text, pub.title, pub.state = public_text.text, meta.get("offentlig_tittel"), "indexed"
+            pub.unit_code = meta.get("unit_code")
         doc = session.scalar(select(SaksDocument).where(SaksDocument.external_id == external_id))
         changed = doc is not None
         if doc is None:
@@ -910,6 +912,34 @@ def original(platform: Platform, principal: Principal, document_id: int) -> tupl
         if item.blob is None or item.content_removed_at is not None:
             raise NotFound("Originalen er ikke lenger lagret.")
         return platform.blobs.get(principal.tenant_id, item.blob.sha256), item.filename or "dokument"
+
+
+def may_read_item(principal: Principal, item: items.Item) -> bool:
+    """The service's item-read rule for the generic routes (``/api/v1/items/*``, the queue, the suggestion
+    page): an indexed document's item only for a reader of its full text, its public variant's item for
+    any reader of the document."""
+    from sqlalchemy import or_
+    from sqlalchemy.orm import object_session
+
+    if principal.at_shell:
+        return True
+    session = object_session(item)
+    if session is None:
+        return False
+    doc = session.scalar(
+        select(SaksDocument).where(
+            or_(SaksDocument.item_id == item.id, SaksDocument.public_item_id == item.id)
+        )
+    )
+    if doc is None:
+        return not item.external_id or not item.external_id.startswith("noark:")
+    fields = {
+        "unit_code": doc.unit_code,
+        "code": doc.tilgangsrestriksjon,
+        "has_public": doc.public_item_id is not None,
+    }
+    variant = allowed_variant(principal, fields, grants_of(session, principal))
+    return variant == 1 if item.id == doc.item_id else variant in (1, 2)
 
 
 def require_search(principal: Principal) -> None:
