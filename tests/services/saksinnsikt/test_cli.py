@@ -83,3 +83,35 @@ def test_no_readable_document_or_a_wrong_option_exits_2_with_one_line(tmp_path):
     for bad in (["--k", "0"], ["--k", "ti"], ["--method", "magisk"]):
         r = _run([str(docs), "--queries", str(q), *bad])
         assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_index_ask_similar_and_grant_against_a_stored_index(tmp_path, extract_dir):
+    import os
+
+    from tests.conftest import make_platform
+
+    from kommuneki.core import accounts
+
+    data = tmp_path / "data"
+    p = make_platform(data)
+    p.upgrade_db()
+    with p.db.installation_session() as s:
+        accounts.create_tenant(s, slug="cli", name="CLI kommune", kommunenummer="9992", actor="t")
+        accounts.create_user(s, username="kari", password="passord-for-test", actor="t")
+    p.close()
+    env = {k: None for k in os.environ if k.startswith("KOMMUNEKI_")}
+
+    def run(*args):
+        return CliRunner(env=env).invoke(kommuneki_cli, ["--data-dir", str(data), "saksinnsikt", *args])
+
+    r = run("index", str(extract_dir), "--no-embed", "--tenant", "cli", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["indexed"] == 3 and out["pending_embeddings"] > 0 and "mangler" in r.stderr
+    r = run("ask", "Kan garasjen bygges nær nabogrensen?", "--method", "bm25", "--tenant", "cli", "--json")
+    answer = json.loads(r.stdout)["answer"]
+    assert r.exit_code == 0 and "nabogrensen" in answer["text"] and answer["ai_generated"] is False
+    r = run("similar", str(answer["document_id"]), "--tenant", "cli")
+    assert r.exit_code == 0 and "like saker" in r.stdout
+    assert run("grant", "kari", "13", "--tenant", "cli").exit_code == 0
+    assert run("grant", "ingen", "13", "--tenant", "cli").exit_code == 2
