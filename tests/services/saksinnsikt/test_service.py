@@ -165,3 +165,24 @@ def test_new_and_changed_documents_are_searchable_at_once_and_erasure_reaches_th
         service.document_view(platform, user, hit["document"]["id"], None)
     shell = cli_principal(tid)
     assert service.search(platform, shell, "skjenkebevillingen", method="bm25")["results"] == []
+
+
+def test_a_new_document_goes_into_the_delta_segment_without_rebuilding_the_main_one(sak_tenant, tmp_path):
+    platform, tid, make_user = sak_tenant
+    user = make_user("delta")
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Kommunestyret vedtok budsjettet for skolene.", encoding="utf-8")
+    service.import_folder(platform, tid, folder, actor="test")
+    assert service.search(platform, user, "budsjettet", method="bm25")["results"]
+    with platform.db.tenant_session(tid) as s:
+        main = service.tenant_index(platform, s).segments[0]
+    (folder / "b.txt").write_text("Brannvesenet øvde på redning fra høyblokk.", encoding="utf-8")
+    service.import_folder(platform, tid, folder, actor="test")
+    assert (
+        "Brannvesenet"
+        in service.search(platform, user, "redning høyblokk", method="bm25")["results"][0]["text"]
+    )
+    with platform.db.tenant_session(tid) as s:
+        index = service.tenant_index(platform, s)
+    assert index.segments[0] is main and len(index.segments) == 2

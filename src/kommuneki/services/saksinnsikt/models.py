@@ -69,7 +69,12 @@ class SaksDocument(TenantScoped, Base):
 
 class SaksPassage(TenantScoped, Base):
     __tablename__ = "saksinnsikt_passage"
-    __table_args__ = (Index("ix_saksinnsikt_passage_document", "document_id", "variant", "seq"),)
+    # ids are never reused (SQLite AUTOINCREMENT; PostgreSQL sequences never reuse): the in-memory index
+    # tells new passages from old ones by id (ADR 0005)
+    __table_args__ = (
+        Index("ix_saksinnsikt_passage_document", "document_id", "variant", "seq"),
+        {"sqlite_autoincrement": True},
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("saksinnsikt_document.id", ondelete="CASCADE"))
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)

@@ -418,16 +418,69 @@ def grants_of(session: Session, principal: Principal) -> frozenset[str]:
 VARIANT_CODES = {"full": 1, "public": 2}
 
 
+#: The delta segment is folded into a new main segment when it grows past this share of the main one
+#: (or past DELTA_MIN passages, whichever is larger).
+DELTA_SHARE = 0.2
+DELTA_MIN = 5000
+
+
+@dataclass
+class Segment:
+    """Passages indexed together: ``ids`` in passage-id order, and their Corpus (BM25 + vectors)."""
+
+    ids: np.ndarray
+    corpus: Corpus
+
+
 @dataclass
 class TenantIndex:
+    """A tenant's passages in memory: a large main segment and a small delta segment of what was added
+    since it was built (rebuilt in well under a second), with tombstones for passages removed. A change
+    is searchable at its commit: the next query sees the new signature and rebuilds only the delta (ADR
+    0005). Global positions run over main, then delta."""
+
     signature: tuple[Any, ...]
+    segments: list[Segment]
     passage_ids: np.ndarray
     document_ids: np.ndarray  # per passage
     variants: np.ndarray  # per passage: 1 full, 2 public
     starts: list[int]
+    live: np.ndarray  # False for a passage removed since its segment was built
     docs: dict[int, dict[str, Any]]  # document id -> access and filter fields
-    corpus: Corpus
     vector_signature: tuple[Any, ...] = ()
+
+    def _offsets(self) -> list[int]:
+        out, at = [], 0
+        for seg in self.segments:
+            out.append(at)
+            at += len(seg.ids)
+        return out
+
+    def text(self, i: int) -> str:
+        for seg, at in zip(self.segments, self._offsets(), strict=True):
+            if i < at + len(seg.ids):
+                return seg.corpus.texts[i - at]
+        raise IndexError(i)
+
+    def search(self, query: str, *, k: int, method: str, mask: np.ndarray) -> list[Any]:
+        hits = []
+        for seg, at in zip(self.segments, self._offsets(), strict=True):
+            part = mask[at : at + len(seg.ids)]
+            for h in seg.corpus.search(query, k=k, method=method, mask=part):
+                hits.append(type(h)(h.index + at, h.score))
+        hits.sort(key=lambda h: (-h.score, int(self.passage_ids[h.index])))
+        return hits[:k]
+
+    def answer(self, query: str, hits: list[Any]):
+        from .engine.answer import extract_answer
+
+        main = max(self.segments, key=lambda seg: len(seg.ids)).corpus
+        ranked = [(self.text(h.index), self.starts[h.index]) for h in hits]
+        return extract_answer(query, ranked, main.lexical.idf)
+
+    def lexical_scores(self, text: str) -> np.ndarray:
+        parts = [seg.corpus.lexical.scores(text) for seg in self.segments]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
 def _indexes(platform: Platform) -> tuple[dict[int, TenantIndex], threading.Lock]:
@@ -448,6 +501,16 @@ def _vector_signature(session: Session) -> tuple[Any, ...]:
     return (session.scalar(select(func.count(SaksPassage.id)).where(SaksPassage.embedding.is_not(None))),)
 
 
+def _segment(session: Session, ids: list[int]) -> Segment:
+    texts: dict[int, str] = {}
+    for i in range(0, len(ids), 5000):
+        chunk = ids[i : i + 5000]
+        texts.update(
+            session.execute(select(SaksPassage.id, SaksPassage.text).where(SaksPassage.id.in_(chunk))).all()
+        )
+    return Segment(np.array(ids, dtype=np.int64), Corpus([texts[i] for i in ids]))
+
+
 def tenant_index(platform: Platform, session: Session) -> TenantIndex:
     tenant_id = session.info["tenant_id"]
     cache, lock = _indexes(platform)
@@ -457,43 +520,53 @@ def tenant_index(platform: Platform, session: Session) -> TenantIndex:
         current = cache.get(tenant_id)
         if current is not None and current.signature == sig:
             if current.vector_signature != vsig:
-                current.corpus.set_vectors(_vectors(session, current.passage_ids))
+                for seg in current.segments:
+                    seg.corpus.set_vectors(_vectors(session, seg.ids))
                 current.vector_signature = vsig
             return current
         rows = session.execute(
-            select(
-                SaksPassage.id,
-                SaksPassage.document_id,
-                SaksPassage.variant,
-                SaksPassage.start,
-                SaksPassage.text,
-            ).order_by(SaksPassage.id)
+            select(SaksPassage.id, SaksPassage.document_id, SaksPassage.variant, SaksPassage.start).order_by(
+                SaksPassage.id
+            )
         ).all()
-        docs = {
-            d.id: {
-                "unit_code": d.unit_code,
-                "code": d.tilgangsrestriksjon,
-                "has_public": d.public_item_id is not None,
-                "saksnummer": d.saksnummer,
-                "dokumenttype": d.dokumenttype,
-                "date": d.document_date,
-                "outcome": d.outcome or (d.outcome_evidence or {}).get("suggested"),
-            }
-            for d in session.scalars(select(SaksDocument))
-        }
-        ids = np.array([r.id for r in rows], dtype=np.int64)
-        corpus = Corpus([r.text for r in rows])
+        fields = {r.id: r for r in rows}
+        main: Segment | None = current.segments[0] if current is not None else None
+        old_delta = current.segments[1] if current is not None and len(current.segments) > 1 else None
+        known = set(main.ids.tolist()) if main is not None else set()
+        delta_ids = [r.id for r in rows if r.id not in known]
+        if main is None or len(delta_ids) > max(DELTA_MIN, DELTA_SHARE * len(main.ids)):
+            main = _segment(session, [r.id for r in rows])
+            segments = [main]
+        else:
+            same = old_delta is not None and old_delta.ids.tolist() == delta_ids
+            delta = old_delta if same else (_segment(session, delta_ids) if delta_ids else None)
+            segments = [main] + ([delta] if delta is not None else [])
+        ids = np.concatenate([seg.ids for seg in segments]) if segments else np.zeros(0, np.int64)
+        present = [fields.get(int(i)) for i in ids]
         index = TenantIndex(
             signature=sig,
+            segments=segments,
             passage_ids=ids,
-            document_ids=np.array([r.document_id for r in rows], dtype=np.int64),
-            variants=np.array([VARIANT_CODES.get(r.variant, 0) for r in rows], dtype=np.int8),
-            starts=[r.start for r in rows],
-            docs=docs,
-            corpus=corpus,
+            document_ids=np.array([r.document_id if r else -1 for r in present], dtype=np.int64),
+            variants=np.array([VARIANT_CODES.get(r.variant, 0) if r else 0 for r in present], dtype=np.int8),
+            starts=[r.start if r else 0 for r in present],
+            live=np.array([r is not None for r in present], dtype=bool),
+            docs={
+                d.id: {
+                    "unit_code": d.unit_code,
+                    "code": d.tilgangsrestriksjon,
+                    "has_public": d.public_item_id is not None,
+                    "saksnummer": d.saksnummer,
+                    "dokumenttype": d.dokumenttype,
+                    "date": d.document_date,
+                    "outcome": d.outcome or (d.outcome_evidence or {}).get("suggested"),
+                }
+                for d in session.scalars(select(SaksDocument))
+            },
         )
         if vsig[0]:
-            corpus.set_vectors(_vectors(session, ids))
+            for seg in segments:
+                seg.corpus.set_vectors(_vectors(session, seg.ids))
         index.vector_signature = vsig
         cache[tenant_id] = index
         return index
@@ -551,7 +624,7 @@ def readable_mask(
         for doc_id, doc in index.docs.items()
     }
     per_passage = np.array([allowed.get(int(d), 0) for d in index.document_ids], dtype=np.int8)
-    return (per_passage == index.variants) & (per_passage > 0)
+    return (per_passage == index.variants) & (per_passage > 0) & index.live
 
 
 # --- search and answers ------------------------------------------------------------------------------
@@ -604,7 +677,7 @@ def search(
         grants = grants_of(session, principal)
         mask = readable_mask(index, principal, grants, filters)
         try:
-            hits = index.corpus.search(query, k=k, method=method, mask=mask)
+            hits = index.search(query, k=k, method=method, mask=mask)
         except QueryError as exc:
             raise InvalidInput(str(exc)) from None
         pids = [int(index.passage_ids[h.index]) for h in hits]
@@ -630,7 +703,7 @@ def search(
         found = None
         a = None
         if answer and hits:
-            a = index.corpus.answer(query, hits, [index.starts[h.index] for h in hits])
+            a = index.answer(query, hits)
             if a is not None:
                 r = results[a.passage]
                 found = {
@@ -737,7 +810,7 @@ def similar_cases(
         index = tenant_index(platform, session)
         grants = grants_of(session, principal)
         mask = readable_mask(index, principal, grants, Filters())
-        scores = index.corpus.lexical.scores(text[:SIMILAR_QUERY_CHARS])
+        scores = index.lexical_scores(text[:SIMILAR_QUERY_CHARS])
         scores = np.where(mask, scores, 0.0)
         best: dict[str, tuple[float, int]] = {}  # case -> (score, passage index)
         for i in np.flatnonzero(scores > 0):
@@ -787,7 +860,7 @@ def similar_cases(
                     "hjemmel": ev.get("hjemmel"),
                     "passage": {
                         "id": pid,
-                        "text": index.corpus.texts[i],
+                        "text": index.text(int(i)),
                         "url": f"/saksinnsikt/dokument/{doc_id}?passasje={pid}",
                     },
                     "decisive": evidence,

@@ -119,6 +119,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_saksinnsikt_passage")),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         "ix_saksinnsikt_passage_document",
