@@ -264,6 +264,30 @@ def main() -> None:
                 f"p95 {np.percentile(dense_ms, 95):.1f} ms"
             )
 
+    nynorsk_file = ROOT / "src" / "kommuneki" / "services" / "saksinnsikt" / "data" / "norquad_nynorsk.jsonl"
+    by_id = {q["id"]: q for q in questions}
+    rewrites = [json.loads(x) for x in nynorsk_file.read_text(encoding="utf-8").splitlines() if x.strip()]
+    pairs = [(by_id[r["id"]], r["question"]) for r in rewrites if r["id"] in by_id]
+    print(f"\n== nynorsk: {len(pairs)} held-out questions rewritten by hand in nynorsk, bokmål passages ==")
+    for method in ("bm25", "dense", "hybrid"):
+        if method != "bm25" and vectors is None:
+            continue
+        found = {"bokmål": [], "nynorsk": []}
+        for q, nn in pairs:
+            for label, text in (("bokmål", q["q"]), ("nynorsk", nn)):
+                lex = top_k(lexical.scores(text), 100)
+                if method == "bm25":
+                    hits = lex
+                else:
+                    den = dense.top(vectors, dense.embed_query(text), 100)
+                    hits = den if method == "dense" else fusion.rrf(lex, den, 100)
+                found[label].append(next((r for r, (i, _) in enumerate(hits) if is_hit(i, q)), None))
+        nb, nn_ = metrics(found["bokmål"]), metrics(found["nynorsk"])
+        print(
+            f"{method:7} R@10 nynorsk {nn_['R@10']:.3f} vs the same questions in bokmål {nb['R@10']:.3f} "
+            f"(ratio {nn_['R@10'] / nb['R@10']:.3f}); R@5 {nn_['R@5']:.3f} vs {nb['R@5']:.3f}"
+        )
+
     if args.all_distractors:
         all_texts = [t for *_, t in passages[:own]] + [p.text for p in law]
         t0 = time.perf_counter()

@@ -111,11 +111,6 @@ def spec() -> ServiceSpec:
                 },
             ),
         ],
-        rights={
-            "saksinnsikt.search": frozenset({"saksbehandler", "arkivar", "leder", "admin"}),
-            "saksinnsikt.index": frozenset({"arkivar", "admin"}),
-            "saksinnsikt.grant": frozenset({"arkivar", "admin"}),
-        },
         models="kommuneki.services.saksinnsikt.models",
         item_read_rule="kommuneki.services.saksinnsikt.service:may_read_item",
         router="kommuneki.services.saksinnsikt.views:router",

@@ -1016,7 +1016,7 @@ def may_read_item(principal: Principal, item: items.Item) -> bool:
 
 
 def require_search(principal: Principal) -> None:
-    if not principal.can("saksinnsikt.search", service=SERVICE):
+    if not principal.can("item.read", service=SERVICE):
         raise Forbidden("Du har ikke tilgang til saksinnsikt.")
 
 

@@ -36,7 +36,7 @@ def similar_panel(request: Request, principal: Principal, context: dict) -> str 
     from ...core.errors import DomainError
 
     platform = request.app.state.platform
-    if not principal.can("saksinnsikt.search", service=SERVICE) or not context.get("item_id"):
+    if not principal.can("item.read", service=SERVICE) or not context.get("item_id"):
         return None
     with platform.db.tenant_session(principal.tenant_id) as session:
         item = session.get(core_items.Item, context["item_id"])
@@ -91,14 +91,14 @@ def router() -> APIRouter:
 
     @r.get("/saksinnsikt", include_in_schema=False)
     def search_page(request: Request, principal: Principal = Depends(page_principal)):
-        authorize(principal, "saksinnsikt.search", service=SERVICE)
+        authorize(principal, "item.read", service=SERVICE)
         return render(
             request, "saksinnsikt/search.html", principal, form={}, res=None, OUTCOME=OUTCOME_LABELS
         )
 
     @r.post("/saksinnsikt", include_in_schema=False)
     async def search_post(request: Request, principal: Principal = Depends(page_principal)):
-        authorize(principal, "saksinnsikt.search", service=SERVICE)
+        authorize(principal, "item.read", service=SERVICE)
         form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
         method = form.get("metode", "hybrid")
         if method not in METHODS:
@@ -131,7 +131,7 @@ def router() -> APIRouter:
     @r.get("/saksinnsikt/sak", include_in_schema=False)
     def case_page(request: Request, dokument: int, principal: Principal = Depends(page_principal)):
         """A stored document's case and the earlier cases most like it (nothing recorded on a GET)."""
-        authorize(principal, "saksinnsikt.search", service=SERVICE)
+        authorize(principal, "item.read", service=SERVICE)
         platform = request.app.state.platform
         view = service.document_view(platform, principal, dokument, None)
         found = service.similar_cases(platform, principal, document_id=dokument)
@@ -148,7 +148,7 @@ def router() -> APIRouter:
         til: int | None = None,
         principal: Principal = Depends(page_principal),
     ):
-        authorize(principal, "saksinnsikt.search", service=SERVICE)
+        authorize(principal, "item.read", service=SERVICE)
         view = service.document_view(request.app.state.platform, principal, document_id, passasje)
         p = view["passage"]
         start, end = (p["start"], p["end"]) if p else (None, None)
@@ -165,7 +165,7 @@ def router() -> APIRouter:
 
     @r.get("/saksinnsikt/dokument/{document_id}/original", include_in_schema=False)
     def original_download(request: Request, document_id: int, principal: Principal = Depends(page_principal)):
-        authorize(principal, "saksinnsikt.search", service=SERVICE)
+        authorize(principal, "item.read", service=SERVICE)
         data, filename = service.original(request.app.state.platform, principal, document_id)
         safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename)
         return Response(
@@ -179,7 +179,7 @@ def router() -> APIRouter:
         summary="Search the tenant's documents; extractive answer with citations",
     )
     def api_search(body: SearchRequest, request: Request, principal: Principal = Depends(current_principal)):
-        authorize(principal, "saksinnsikt.search", service=SERVICE)
+        authorize(principal, "item.read", service=SERVICE)
         if body.method not in METHODS:
             raise InvalidInput("Ukjent metode (bruk hybrid, bm25 eller dense).")
         return service.search(
@@ -207,7 +207,7 @@ def router() -> APIRouter:
         passage: int | None = None,
         principal: Principal = Depends(current_principal),
     ):
-        authorize(principal, "saksinnsikt.search", service=SERVICE)
+        authorize(principal, "item.read", service=SERVICE)
         return service.document_view(request.app.state.platform, principal, document_id, passage)
 
     return r
