@@ -296,7 +296,7 @@ def main() -> None:
         ranks_all = []
         for q in parts["heldout"]:
             hits = top_k(big.scores(q["q"]), 10)
-            ranks_all.append(next((r for r, (i, _) in enumerate(hits) if is_hit(i, q)), None))
+            ranks_all.append(next((r for r, (i, _) in enumerate(hits) if i < own and is_hit(i, q)), None))
         m = metrics(ranks_all)
         print(
             f"\nBM25 with all {len(law)} Lovtidend passages ({len(all_texts)} in all, "
