@@ -94,3 +94,25 @@ def test_restricted_text_never_reaches_pages_or_the_api_without_the_grant(web):
     assert "Hansen" in full.text
     original = granted.get(f"/saksinnsikt/dokument/{doc_id}/original")
     assert original.status_code == 200 and SECRET.encode() in original.content
+
+
+def test_similar_cases_panel_on_the_postmottak_message_page(sak_tenant, tmp_path):
+    from email.message import EmailMessage
+
+    from kommuneki.core import registry
+
+    from .test_cases import _folder
+
+    platform, tid, make_user = sak_tenant
+    service.import_folder(platform, tid, _folder(tmp_path), actor="test")
+    make_user("pm-sak", role="arkivar")
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "kari@example.test", "postmottak@kommune.test", "Søknad"
+    msg.set_content("Jeg søker om dispensasjon for garasje nær nabogrensen.")
+    take_in = registry.resolve("kommuneki.services.postmottak.service:take_in")
+    pm = take_in(platform, tid, bytes(msg), source="test", actor="test")
+    with login_client(create_app(platform=platform), "pm-sak", "passord-for-test") as c:
+        page = c.get(f"/postmottak/{pm['id']}")
+    assert page.status_code == 200
+    assert "Like saker (saksinnsikt)" in page.text and "3 like saker: 2 innvilget, 1 avslått" in page.text
+    assert "ikke gjeldende rett" in page.text
