@@ -74,6 +74,12 @@ def test_a_restricted_passage_never_reaches_a_user_without_the_grant(sak_tenant,
     full = service.search(platform, granted, question, method="bm25", answer=True)
     assert SECRET in _texts(full)
     assert "Hansen" in full["answer"]["text"]
+    # the granted user's recorded answer, readable by others through the suggestion routes, does not
+    # even name the restricted document; the audit entry (audit readers only) does
+    with platform.db.tenant_session(tid) as s:
+        recorded = s.get(Suggestion, full["suggestion_id"])
+        assert doc_id not in recorded.value["document_ids"]
+        assert all(e["document_id"] != doc_id for e in recorded.explanation["evidence"])
 
     # nothing of it in the audit log or the recorded suggestions (hash, ids and scores only)
     with platform.db.tenant_session(tid) as s:

@@ -717,6 +717,10 @@ def search(
                     "ai_generated": False,
                 }
         query_hash = hashlib.sha256(query.encode()).hexdigest()
+        # The recorded suggestion may be read by anyone who reads the service's suggestions: it cites only
+        # documents every reader of the service may read, and says nothing of the others (not even how
+        # many). The audit entry below holds every id and score (audit readers only).
+        shared = [r for r in results if _open_to_all(index.docs[r["document"]["id"]])]
         evidence = [
             {
                 "type": "citation",
@@ -725,13 +729,9 @@ def search(
                 "score": r["score"],
                 "page": r["page"],
             }
-            for r in results
+            for r in shared
         ]
-        summary = (
-            f"Svar funnet i {len(results)} avsnitt."
-            if found
-            else (f"{len(results)} avsnitt funnet." if results else "Ingen treff.")
-        )
+        summary = "Svar funnet." if found else ("Treff funnet." if results else "Ingen treff.")
         if answer and not found:
             summary = NO_ANSWER
         recorded = suggestions.suggest(
@@ -741,7 +741,7 @@ def search(
             SERVICE,
             Proposal(
                 kind=ANSWER_KIND,
-                value={"ai_generated": False, "document_ids": doc_ids},
+                value={"ai_generated": False, "document_ids": sorted({r["document"]["id"] for r in shared})},
                 confidence=min(1.0, max(0.0, a.coverage)) if found is not None else 0.0,
                 explanation={
                     "summary": summary,
@@ -874,6 +874,7 @@ def similar_cases(
         )
         out = {"summary": summary, "counts": dict(counts), "cases": cases, "caveat": SIMILAR_CAVEAT}
         if record:
+            shared = [c for c in cases if _open_to_all(index.docs[c["document"]["id"]])]
             query_hash = hashlib.sha256(text.encode()).hexdigest()
             recorded = suggestions.suggest(
                 session,
@@ -884,11 +885,11 @@ def similar_cases(
                     kind=SIMILAR_KIND,
                     value={
                         "ai_generated": False,
-                        "document_ids": sorted({c["document"]["id"] for c in cases}),
+                        "document_ids": sorted({c["document"]["id"] for c in shared}),
                     },
                     confidence=0.5 if cases else 0.0,
                     explanation={
-                        "summary": summary,
+                        "summary": f"{len(shared)} like saker uten tilgangsbegrensning.",
                         "evidence": [
                             {
                                 "type": "citation",
@@ -896,7 +897,7 @@ def similar_cases(
                                 "passage_id": c["passage"]["id"],
                                 "score": c["score"],
                             }
-                            for c in cases
+                            for c in shared
                         ],
                         "query_sha256": query_hash,
                         "method": "bm25",
@@ -925,6 +926,10 @@ def _passage_param(session: Session, document_id: int, start: int, end: int) -> 
         .limit(1)
     )
     return f"&passasje={p}" if p else ""
+
+
+def _open_to_all(doc: dict[str, Any]) -> bool:
+    return not doc.get("code") and not doc.get("unit_code")
 
 
 def mark_useful(platform: Platform, principal: Principal, suggestion_id: int, useful: bool) -> None:
