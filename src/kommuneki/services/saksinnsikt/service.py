@@ -140,82 +140,221 @@ def index_document(
         else None
     )
     with platform.db.tenant_session(tenant_id) as session:
-        item = session.get(items.Item, item_id)
-        item.text, item.title, item.state = text.text, meta.get("tittel") or filename, "indexed"
-        item.unit_code = meta.get("unit_code")
-        if public_item_id is not None:
-            pub = session.get(items.Item, public_item_id)
-            pub.text, pub.title, pub.state = public_text.text, meta.get("offentlig_tittel"), "indexed"
-            pub.unit_code = meta.get("unit_code")
-        doc = session.scalar(select(SaksDocument).where(SaksDocument.external_id == external_id))
-        changed = doc is not None
-        if doc is None:
-            doc = SaksDocument(external_id=external_id, item_id=item_id, source=source)
-            session.add(doc)
-        else:
-            session.query(SaksPassage).filter(SaksPassage.document_id == doc.id).delete()
-            doc.item_id = item_id
-        hidden = list(skjerming.metadata) if skjerming else []
-        doc.public_item_id = public_item_id
-        doc.title = meta.get("dokument_tittel") or meta.get("tittel") or filename
-        doc.public_title = meta.get("offentlig_tittel")
-        doc.saksnummer = meta.get("saksnummer")
-        doc.journalpost = meta.get("journalpost")
-        doc.dokumenttype = meta.get("dokumenttype")
-        doc.document_date = (meta.get("dokumentets_dato") or meta.get("journaldato") or "")[:10] or None
-        doc.parties = meta.get("parter") or []
-        doc.klassifikasjon = meta.get("klassifikasjon")
-        doc.unit_code = meta.get("unit_code")
-        doc.tilgangsrestriksjon = skjerming.tilgangsrestriksjon if skjerming else None
-        doc.skjermingshjemmel = skjerming.skjermingshjemmel if skjerming else None
-        doc.hidden_fields = hidden
-        doc.outcome = meta.get("outcome")
-        doc.page_starts = text.page_starts
-        doc.sha256 = sha
-        session.flush()
-        full = split_passages(text.text, text.page_starts)
-        session.add_all(
-            SaksPassage(
-                document_id=doc.id,
-                item_id=item_id,
-                variant="full",
-                seq=p.seq,
-                start=p.start,
-                end=p.end,
-                page=p.page,
-                text=p.text,
-            )
-            for p in full
-        )
-        variant = split_passages(public_text.text, public_text.page_starts) if public_text else []
-        session.add_all(
-            SaksPassage(
-                document_id=doc.id,
-                item_id=public_item_id,
-                variant="public",
-                seq=p.seq,
-                start=p.start,
-                end=p.end,
-                page=p.page,
-                text=p.text,
-            )
-            for p in variant
-        )
-        audit.record(
+        _write_document(
+            platform,
             session,
             tenant_id,
-            "saksinnsikt.indexed",
+            item_id,
+            public_item_id,
+            text,
+            public_text,
+            filename=filename,
+            external_id=external_id,
             actor=actor,
-            subject=("saksinnsikt_document", doc.id),
-            item_id=item_id,
-            document_id=doc.id,
-            passages=len(full),
-            variant_passages=len(variant),
-            changed=changed,
+            source=source,
+            meta=meta,
+            skjerming=skjerming,
+            sha=sha,
         )
-        if doc.outcome is None and _is_vedtak(meta, text.text):
-            _suggest_outcome(platform, session, tenant_id, doc, item_id, text.text, actor)
     return "indexed"
+
+
+BATCH_DOCUMENTS = 50
+
+
+def index_batch(
+    platform: Platform, tenant_id: int, docs: list[dict[str, Any]], *, actor: str, source: str = "folder"
+) -> list[Any]:
+    """Index many documents with few transactions: the arrivals (bytes on disk first, then the item
+    rows) in one, failed extractions marked in one, and every document, passage and audit entry in one.
+    Each entry of ``docs`` holds ``data``, ``filename``, ``external_id`` and optionally ``meta``,
+    ``skjerming``, ``public_data``, ``public_filename``. Returns per document ``"indexed"``,
+    ``"unchanged"`` or the DomainError that kept it out; one bad file never stops the rest (should the
+    shared write fail, each document is written on its own)."""
+    results: list[Any] = [None] * len(docs)
+    todo = []
+    with platform.db.tenant_session(tenant_id) as session:
+        for n, d in enumerate(docs):
+            sha = hashlib.sha256(d["data"] + b"\0" + (d.get("public_data") or b"")).hexdigest()
+            existing = session.scalar(
+                select(SaksDocument).where(SaksDocument.external_id == d["external_id"])
+            )
+            if existing is not None and existing.sha256 == sha:
+                results[n] = "unchanged"
+                continue
+            ids = []
+            for data, name, ext in (
+                (d["data"], d["filename"], d["external_id"]),
+                (
+                    d.get("public_data"),
+                    d.get("public_filename") or d["filename"],
+                    f"{d['external_id']}#offentlig",
+                ),
+            ):
+                if data is None:
+                    ids.append(None)
+                    continue
+                arrival = items.ingest(
+                    session,
+                    platform.blobs,
+                    tenant_id,
+                    service=SERVICE,
+                    kind="document",
+                    data=data,
+                    filename=name,
+                    external_id=ext,
+                    source=source,
+                    actor=actor,
+                )
+                session.flush()
+                ids.append(arrival.item.id)
+            todo.append((n, d, sha, ids[0], ids[1]))
+    ready, failed = [], []
+    for n, d, sha, item_id, public_id in todo:
+        try:
+            text = read_text(d["data"], d["filename"])
+            public = (
+                read_text(d["public_data"], d.get("public_filename") or d["filename"]) if public_id else None
+            )
+        except DomainError as exc:
+            results[n] = exc
+            failed.append((item_id, exc.message))
+            continue
+        ready.append((n, d, sha, item_id, public_id, text, public))
+    if failed:
+        with platform.db.tenant_session(tenant_id) as session:
+            for item_id, message in failed:
+                item = session.get(items.Item, item_id)
+                item.state, item.meta = "failed", {**item.meta, "error": message}
+
+    def write(session, entry) -> None:
+        n, d, sha, item_id, public_id, text, public = entry
+        _write_document(
+            platform,
+            session,
+            tenant_id,
+            item_id,
+            public_id,
+            text,
+            public,
+            filename=d["filename"],
+            external_id=d["external_id"],
+            actor=actor,
+            source=source,
+            meta=d.get("meta") or {},
+            skjerming=d.get("skjerming"),
+            sha=sha,
+        )
+        results[n] = "indexed"
+
+    try:
+        with platform.db.tenant_session(tenant_id) as session:
+            for entry in ready:
+                write(session, entry)
+    except Exception:  # noqa: BLE001 - one document's problem must not stop the others: write each alone
+        for entry in ready:
+            try:
+                with platform.db.tenant_session(tenant_id) as session:
+                    write(session, entry)
+            except DomainError as exc:
+                results[entry[0]] = exc
+    return results
+
+
+def _write_document(
+    platform: Platform,
+    session: Session,
+    tenant_id: int,
+    item_id: int,
+    public_item_id: int | None,
+    text: Any,
+    public_text: Any,
+    *,
+    filename: str,
+    external_id: str,
+    actor: str,
+    source: str,
+    meta: dict[str, Any],
+    skjerming: noark.Skjerming | None,
+    sha: str,
+) -> None:
+    """The document row, its passages, its audit entry and an outcome suggestion, in the caller's
+    transaction."""
+    item = session.get(items.Item, item_id)
+    item.text, item.title, item.state = text.text, meta.get("tittel") or filename, "indexed"
+    item.unit_code = meta.get("unit_code")
+    if public_item_id is not None:
+        pub = session.get(items.Item, public_item_id)
+        pub.text, pub.title, pub.state = public_text.text, meta.get("offentlig_tittel"), "indexed"
+        pub.unit_code = meta.get("unit_code")
+    doc = session.scalar(select(SaksDocument).where(SaksDocument.external_id == external_id))
+    changed = doc is not None
+    if doc is None:
+        doc = SaksDocument(external_id=external_id, item_id=item_id, source=source)
+        session.add(doc)
+    else:
+        session.query(SaksPassage).filter(SaksPassage.document_id == doc.id).delete()
+        doc.item_id = item_id
+    hidden = list(skjerming.metadata) if skjerming else []
+    doc.public_item_id = public_item_id
+    doc.title = meta.get("dokument_tittel") or meta.get("tittel") or filename
+    doc.public_title = meta.get("offentlig_tittel")
+    doc.saksnummer = meta.get("saksnummer")
+    doc.journalpost = meta.get("journalpost")
+    doc.dokumenttype = meta.get("dokumenttype")
+    doc.document_date = (meta.get("dokumentets_dato") or meta.get("journaldato") or "")[:10] or None
+    doc.parties = meta.get("parter") or []
+    doc.klassifikasjon = meta.get("klassifikasjon")
+    doc.unit_code = meta.get("unit_code")
+    doc.tilgangsrestriksjon = skjerming.tilgangsrestriksjon if skjerming else None
+    doc.skjermingshjemmel = skjerming.skjermingshjemmel if skjerming else None
+    doc.hidden_fields = hidden
+    doc.outcome = meta.get("outcome")
+    doc.page_starts = text.page_starts
+    doc.sha256 = sha
+    session.flush()
+    full = split_passages(text.text, text.page_starts)
+    session.add_all(
+        SaksPassage(
+            document_id=doc.id,
+            item_id=item_id,
+            variant="full",
+            seq=p.seq,
+            start=p.start,
+            end=p.end,
+            page=p.page,
+            text=p.text,
+        )
+        for p in full
+    )
+    variant = split_passages(public_text.text, public_text.page_starts) if public_text else []
+    session.add_all(
+        SaksPassage(
+            document_id=doc.id,
+            item_id=public_item_id,
+            variant="public",
+            seq=p.seq,
+            start=p.start,
+            end=p.end,
+            page=p.page,
+            text=p.text,
+        )
+        for p in variant
+    )
+    audit.record(
+        session,
+        tenant_id,
+        "saksinnsikt.indexed",
+        actor=actor,
+        subject=("saksinnsikt_document", doc.id),
+        item_id=item_id,
+        document_id=doc.id,
+        passages=len(full),
+        variant_passages=len(variant),
+        changed=changed,
+    )
+    if doc.outcome is None and _is_vedtak(meta, text.text):
+        _suggest_outcome(platform, session, tenant_id, doc, item_id, text.text, actor)
 
 
 VEDTAK_TYPES = ("vedtak", "avgjørelse", "enkeltvedtak")
@@ -310,62 +449,78 @@ def embed_task(platform: Platform, tenant_id: int, payload: dict[str, Any], repo
 
 def import_folder(
     platform: Platform, tenant_id: int, folder: Path, *, actor: str, unit_code: str | None = None
-):
-    """Every .txt/.pdf/.docx/.eml/.msg under ``folder``; one bad file never stops the rest."""
+) -> ImportReport:
+    """Every .txt/.pdf/.docx/.eml/.msg under ``folder``, in batches of :data:`BATCH_DOCUMENTS`; one bad
+    file never stops the rest."""
     report = ImportReport()
     files, skipped = files_in([folder])
     report.problems.extend(skipped)
-    for path, _shown in files:
-        rel = path.relative_to(folder).as_posix() if folder.is_dir() else path.name
-        try:
-            status = index_document(
-                platform,
-                tenant_id,
-                path.read_bytes(),
-                filename=path.name,
-                external_id=f"file:{rel}",
-                actor=actor,
-                meta={"unit_code": unit_code} if unit_code else None,
+    for i in range(0, len(files), BATCH_DOCUMENTS):
+        batch, labels = [], []
+        for path, _shown in files[i : i + BATCH_DOCUMENTS]:
+            rel = path.relative_to(folder).as_posix() if folder.is_dir() else path.name
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                report.failed += 1
+                report.problems.append(f"{rel}: kunne ikke leses ({exc.strerror or exc}).")
+                continue
+            batch.append(
+                {
+                    "data": data,
+                    "filename": path.name,
+                    "external_id": f"file:{rel}",
+                    "meta": {"unit_code": unit_code} if unit_code else None,
+                }
             )
-        except (DomainError, OSError) as exc:
-            report.failed += 1
-            report.problems.append(f"{rel}: {getattr(exc, 'message', None) or exc}")
-            continue
-        setattr(report, status, getattr(report, status) + 1)
+            labels.append(rel)
+        for rel, result in zip(labels, index_batch(platform, tenant_id, batch, actor=actor), strict=True):
+            _count(report, rel, result)
     return report
 
 
+def _count(report: ImportReport, label: str, result: Any) -> None:
+    if isinstance(result, DomainError):
+        report.failed += 1
+        report.problems.append(f"{label}: {result.message}")
+    else:
+        setattr(report, result, getattr(report, result) + 1)
+
+
 def import_noark(platform: Platform, tenant_id: int, path: Path, *, actor: str) -> ImportReport:
-    """A Noark 5 arkivuttrekk: each dokumentbeskrivelse with its metadata and inherited skjerming."""
+    """A Noark 5 arkivuttrekk: each dokumentbeskrivelse with its metadata and inherited skjerming, in
+    batches of :data:`BATCH_DOCUMENTS`."""
     extract = noark.read_extract(path)
     report = ImportReport(problems=list(extract.problems))
-    for doc in extract.documents:
-        try:
-            public = doc.public_file.read_bytes() if doc.public_file else None
+    for i in range(0, len(extract.documents), BATCH_DOCUMENTS):
+        batch, labels = [], []
+        for doc in extract.documents[i : i + BATCH_DOCUMENTS]:
+            label = f"journalpost {doc.meta.get('journalpost', doc.external_id)}"
+            try:
+                data = doc.file.read_bytes()
+                public = doc.public_file.read_bytes() if doc.public_file else None
+            except OSError as exc:
+                report.failed += 1
+                report.problems.append(f"{label}: dokumentfilen kunne ikke leses ({exc.strerror or exc}).")
+                continue
             meta = dict(doc.meta)
             if meta.get("unit"):
                 meta["unit_code"] = _unit_code(meta["unit"])
-            status = index_document(
-                platform,
-                tenant_id,
-                doc.file.read_bytes(),
-                filename=doc.filename,
-                external_id=doc.external_id,
-                actor=actor,
-                source="noark",
-                meta=meta,
-                skjerming=doc.skjerming,
-                public_data=public,
-                public_filename=doc.public_file.name if doc.public_file else None,
+            batch.append(
+                {
+                    "data": data,
+                    "filename": doc.filename,
+                    "external_id": doc.external_id,
+                    "meta": meta,
+                    "skjerming": doc.skjerming,
+                    "public_data": public,
+                    "public_filename": doc.public_file.name if doc.public_file else None,
+                }
             )
-        except (DomainError, OSError) as exc:
-            report.failed += 1
-            report.problems.append(
-                f"journalpost {doc.meta.get('journalpost', doc.external_id)}: "
-                f"{getattr(exc, 'message', None) or exc}"
-            )
-            continue
-        setattr(report, status, getattr(report, status) + 1)
+            labels.append(label)
+        results = index_batch(platform, tenant_id, batch, actor=actor, source="noark")
+        for label, result in zip(labels, results, strict=True):
+            _count(report, label, result)
     return report
 
 
