@@ -872,6 +872,9 @@ def search(
                     "ai_generated": False,
                 }
         query_hash = hashlib.sha256(query.encode()).hexdigest()
+        # what actually ran: without vectors yet, hybrid and dense fall back to BM25
+        vectors = any(seg.corpus.has_vector.any() for seg in index.segments)
+        used = method if vectors else "bm25"
         # The recorded suggestion may be read by anyone who reads the service's suggestions: it cites only
         # documents every reader of the service may read, and says nothing of the others (not even how
         # many). The audit entry below holds every id and score (audit readers only).
@@ -902,7 +905,7 @@ def search(
                     "summary": summary,
                     "evidence": evidence,
                     "query_sha256": query_hash,
-                    "method": method,
+                    "method": used,
                     "answered": found is not None,
                 },
                 model_name=MODEL_NAME,
@@ -921,7 +924,7 @@ def search(
             query_sha256=query_hash,
             document_ids=doc_ids,
             scores=[r["score"] for r in results],
-            method=method,
+            method=used,
         )
         return {
             "suggestion_id": recorded.id,
@@ -929,6 +932,7 @@ def search(
             "answer": found,
             "no_answer": NO_ANSWER if answer and found is None else None,
             "ai_generated": False,
+            "method": used,
         }
 
 
