@@ -13,6 +13,7 @@ def spec() -> ServiceSpec:
         description="Prognose for fravær per enhet og forslag til ekstravakter som dekker "
         "minimumsbemanningen.",
         has_pages=False,
+        cli="kommuneki.services.bemanning.cli:group",
         register=RegisterFacts(
             aiact_answers={**OWN_SERVICE_ANSWERS, "area": "arbeid", "individual": "aggregert"},
             summary_nb="Lager prognoser for sykefravær per enhet i helse og omsorg og foreslår hvor mange "

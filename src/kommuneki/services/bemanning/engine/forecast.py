@@ -65,6 +65,7 @@ class Forecast:
     q10: np.ndarray
     q50: np.ndarray
     q90: np.ndarray
+    variance: np.ndarray  # of the day's absence, for the staffing proposal
     errors: dict[str, tuple[str, str]] = field(default_factory=dict)  # unit -> (code, Norwegian message)
     warnings: dict[str, list[str]] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
@@ -436,9 +437,20 @@ def forecast(
     var_future = coef[0] * mean_future + coef[1] * mean_future**2 + coef[2] * mean_future**2 * hh / 56.0
     q10, q50, q90 = quantiles(mean_future, var_future)
     shape = (n_units, horizon)
-    expected_m, q10_m, q50_m, q90_m = (np.zeros(shape) for _ in range(4))
-    for target_m, values in ((expected_m, mean_future), (q10_m, q10), (q50_m, q50), (q90_m, q90)):
+    expected_m, q10_m, q50_m, q90_m, var_m = (np.zeros(shape) for _ in range(5))
+    pairs = ((expected_m, mean_future), (q10_m, q10), (q50_m, q50), (q90_m, q90), (var_m, var_future))
+    for target_m, values in pairs:
         target_m[uu, hh - 1] = values
     return Forecast(
-        list(history.units), history.end, horizon, expected_m, q10_m, q50_m, q90_m, errors, warnings, info
+        list(history.units),
+        history.end,
+        horizon,
+        expected_m,
+        q10_m,
+        q50_m,
+        q90_m,
+        var_m,
+        errors,
+        warnings,
+        info,
     )
