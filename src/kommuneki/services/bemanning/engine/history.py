@@ -140,9 +140,8 @@ def read_history(data: bytes, mapping: dict[str, str] | None = None) -> History:
     for line_no, row in enumerate(reader, start=2):
         if not row or all(not cell.strip() for cell in row):
             continue
-        try:
-            cells = {c: row[i] for c, i in index.items()}
-        except IndexError:
+        cells = {c: (row[i] if i < len(row) else "") for c, i in index.items()}
+        if any(index[c] >= len(row) for c in REQUIRED):
             errors.append(f"Linje {line_no}: for få kolonner.")
             continue
         unit = cells["unit"].strip()
