@@ -222,11 +222,11 @@ def _prepare(history: History, horizon: int, ili_weekly, school, config: Config)
     choice = np.argmin(errors, axis=0) if counts.any() else np.full(y.shape[0], len(config.alphas) // 2)
     levels = all_levels[choice, np.arange(y.shape[0]), :].astype(float)
     staff = history.staff
-    size = (
-        np.nanmedian(np.where(np.isfinite(staff), staff, np.nan), axis=1)
-        if np.isfinite(staff).any()
-        else None
-    )
+    size = None
+    if np.isfinite(staff).any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a unit without staff numbers
+            size = np.nanmedian(staff, axis=1)
     windows = Windows(y)
     year_level = windows.mean(np.arange(len(y)), np.full(len(y), n_days - 1), 365)
     log_size = (
