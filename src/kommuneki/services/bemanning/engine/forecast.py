@@ -47,6 +47,7 @@ class Config:
     holdout_days: int = 42
     min_rows_for_gbm: int = 1500
     blend: float = 0.5  # weight of LightGBM in the blend (the rest ETS)
+    residual: bool = False  # LightGBM learns the correction to ETS instead of the level
     n_estimators: int = 250
     learning_rate: float = 0.05
     num_leaves: int = 31
@@ -419,15 +420,16 @@ def forecast(
             verbose=-1,
         )
         if fit.sum() >= config.min_rows_for_gbm:
-            model.fit(X[fit], target[fit] / scale[fit])
+            offset, offset_future = (ets, ets_future) if config.residual else (0.0 * ets, 0.0 * ets_future)
+            model.fit(X[fit], (target[fit] - offset[fit]) / scale[fit])
             blend = config.blend
-            mean_future = (
-                blend * np.maximum(model.predict(X_future), 0) * scale_future + (1 - blend) * ets_future
-            )
+
+            def gbm(rows, row_scale, row_offset):
+                return np.maximum(model.predict(rows) * row_scale + row_offset, 0)
+
+            mean_future = blend * gbm(X_future, scale_future, offset_future) + (1 - blend) * ets_future
             if held.sum() >= 50:
-                mu_held = (
-                    blend * np.maximum(model.predict(X[held]), 0) * scale[held] + (1 - blend) * ets[held]
-                )
+                mu_held = blend * gbm(X[held], scale[held], offset[held]) + (1 - blend) * ets[held]
                 holdout = (mu_held, target[held] - mu_held, rh[held])
             info = {"model": "ets+lightgbm", "rows": int(fit.sum()), "holdout_rows": int(held.sum())}
     if holdout is None and rows is not None and len(rows[0]) >= 20:
