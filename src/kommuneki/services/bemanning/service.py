@@ -105,6 +105,7 @@ def forecast_task(platform: Platform, tenant_id: int, payload: dict[str, Any], r
         if source is None:
             raise NotFound("Opplastingen finnes ikke.")
         data = platform.blobs.get(tenant_id, source.sha256)
+        small_units = set((source.meta or {}).get("below_min_group") or [])
         minimum_item = (
             session.get(Item, payload["minimum_item_id"]) if payload.get("minimum_item_id") else None
         )
@@ -138,7 +139,13 @@ def forecast_task(platform: Platform, tenant_id: int, payload: dict[str, Any], r
             observed = history.absent[u, -HISTORY_SHOWN:]
             days = history.days[-HISTORY_SHOWN:]
             item = _unit_item(session, platform, tenant_id, unit, source.id, payload["actor"])
-            warning = fc.warnings.get(unit, [])
+            warning = list(fc.warnings.get(unit, []))
+            if unit in small_units:
+                warning.append(
+                    f"Færre enn {settings.min_group} personer med fravær i perioden "
+                    "(minste gruppestørrelse): tallene kan peke ut enkeltpersoner. Vis dem bare samlet "
+                    "eller med forsiktighet."
+                )
             value = {
                 "unit": unit,
                 "origin": fc.origin.isoformat(),
@@ -292,3 +299,39 @@ def unit_view(
         if found[FORECAST_KIND] is None:
             raise InvalidInput("Enheten har ingen prognose.")
         return {"unit": item.title, "forecast": found[FORECAST_KIND], "staffing": found[STAFFING_KIND]}
+
+
+def import_absence_records(
+    platform: Platform, tenant_id: int, data: bytes, *, filename: str | None, actor: str
+) -> dict[str, Any]:
+    """Absence records (person, unit, from, to, type) → daily counts per unit, stored as the aggregated
+    history. The raw file and the pseudonyms are never stored (ADR 0009): only the counts are. Units with
+    fewer distinct persons than the minimum group size are named in the result and get a warning."""
+    from .engine.records import import_records
+
+    settings = get_settings(platform, tenant_id)
+    counts = import_records(data)
+    del data
+    small = sorted(u for u, n in counts.units.items() if n < settings.min_group)
+    with platform.db.tenant_session(tenant_id) as session:
+        arrival = items.ingest(
+            session,
+            platform.blobs,
+            tenant_id,
+            service=SERVICE,
+            kind="absence_counts",
+            data=counts.csv,
+            filename="fravaer-per-enhet.csv",
+            source="absence_records",
+            actor=actor,
+            meta={
+                "from_absence_records": True,
+                "rows": counts.rows,
+                "counted_rows": counts.counted_rows,
+                "planned_rows": counts.planned_rows,
+                "merged_spells": counts.merged_spells,
+                "below_min_group": small,
+            },
+        )
+        item_id = arrival.item.id
+    return {"history": item_id, "minimum": None, "below_min_group": small, "units": len(counts.units)}

@@ -74,6 +74,31 @@ def router() -> APIRouter:
         )
         return redirect(f"/jobber/{job_id}")
 
+    @r.post("/bemanning/fravaer", include_in_schema=False)
+    async def upload_records(request: Request, p: Principal = Depends(page_principal)):
+        """Absence records (person, unit, from, to, type): counted per unit and day in memory; only the
+        counts are stored, never the file or any person (ADR 0009)."""
+        authorize(p, "bemanning.plan", service="bemanning")
+        platform = get_platform(request)
+        form = await request.form()
+        try:
+            data = await _file(request, form, "fravaer")
+            if data is None:
+                raise InvalidInput("Velg en fil med fraværsperioder.")
+            ids = service.import_absence_records(platform, p.tenant_id, data, filename=None, actor=p.actor)
+        except DomainError as exc:
+            return redirect("/bemanning", ("error", exc.message), request)
+        job_id = tasks.submit(
+            platform,
+            p.tenant_id,
+            service.FORECAST_TASK,
+            {"history_item_id": ids["history"], "minimum_item_id": None, "actor": p.actor},
+            actor=p.actor,
+            result_url="/bemanning",
+            failure_url="/bemanning",
+        )
+        return redirect(f"/jobber/{job_id}")
+
     @r.get("/bemanning/enhet/{item_id:int}", include_in_schema=False)
     def unit_page(item_id: int, request: Request, p: Principal = Depends(page_principal)):
         authorize(p, "bemanning.read", service="bemanning")
