@@ -99,6 +99,14 @@ def test_upload_forecast_and_the_leaders_own_unit(clients):
     )
     assert decided.status_code == 200
     assert "Avgjort" in leader.get(f"/bemanning/enhet/{item_id}").text
+    # the track record: a rolling-origin backtest as a background job, shown on her unit's page
+    started = leader.post(
+        f"/bemanning/enhet/{item_id}/tilbakeblikk", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert _finish(leader, started)["state"] == "done"
+    assert re.search(
+        r"Siste 12 uker: bom med i snitt \d+,\d personer", leader.get(f"/bemanning/enhet/{item_id}").text
+    )
     # another unit's page is not hers; other roles do not see bemanning
     others = leader.get("/api/v1/bemanning/units").json()["units"]
     assert [u["forecast"]["value"]["unit"] for u in others] == ["Enhet 0001"]

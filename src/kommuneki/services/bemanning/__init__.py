@@ -104,6 +104,11 @@ def spec() -> ServiceSpec:
         settings="kommuneki.services.bemanning.service:Settings",
         tasks=[
             TaskSpec(FORECAST_TASK, "kommuneki.services.bemanning.service:forecast_task", "Fraværsprognose"),
+            TaskSpec(
+                "bemanning.backtest",
+                "kommuneki.services.bemanning.service:backtest_task",
+                "Tilbakeblikk på prognosene",
+            ),
         ],
         explanation_labels={
             "model": "Modell",

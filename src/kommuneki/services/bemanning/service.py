@@ -335,3 +335,51 @@ def import_absence_records(
         )
         item_id = arrival.item.id
     return {"history": item_id, "minimum": None, "below_min_group": small, "units": len(counts.units)}
+
+
+BACKTEST_TASK = "bemanning.backtest"
+
+
+def backtest_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
+    """The background task behind *Kjør tilbakeblikk*: rolling-origin backtest on the stored history; the
+    track record per unit (aggregate scores only) is kept on the history's item."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from .engine.backtest import backtest
+
+    with platform.db.tenant_session(tenant_id) as session:
+        source = session.get(Item, payload["history_item_id"])
+        if source is None or source.service != SERVICE:
+            raise NotFound("Opplastingen finnes ikke.")
+        data = platform.blobs.get(tenant_id, source.sha256)
+    history = read_history(data)
+    path = ili.default_path()
+    weekly = ili.read_weekly(path) if path else None
+    rows = backtest(
+        history, origins=payload.get("origins", 12), horizon=28, ili_weekly=weekly, seed=0, progress=report
+    )
+    with platform.db.tenant_session(tenant_id) as session:
+        source = session.get(Item, payload["history_item_id"])
+        source.meta = {**source.meta, "track_record": {row["unit"]: row for row in rows}}
+        flag_modified(source, "meta")
+    done = sum("error" not in row for row in rows)
+    return {"units": done, "message": f"Tilbakeblikk for {done} enheter."}
+
+
+def track_record(platform: Platform, tenant_id: int, item_id: int) -> dict[str, Any] | None:
+    """The unit's backtest row, if a backtest has run on the history its forecast came from."""
+    with platform.db.read_session(tenant_id) as session:
+        item = session.get(Item, item_id)
+        source = session.get(Item, (item.meta or {}).get("source_item_id")) if item else None
+        if source is None:
+            return None
+        return ((source.meta or {}).get("track_record") or {}).get(item.title)
+
+
+def source_of(platform: Platform, tenant_id: int, item_id: int, units: frozenset[str] | None) -> int:
+    """The history item a unit's forecast came from (the unit must be the principal's)."""
+    with platform.db.read_session(tenant_id) as session:
+        item = session.get(Item, item_id)
+        if item is None or item.service != SERVICE or (units is not None and item.unit_code not in units):
+            raise NotFound("Enheten finnes ikke, eller du har ikke tilgang til den.")
+        return int(item.meta["source_item_id"])

@@ -105,7 +105,27 @@ def router() -> APIRouter:
         view = service.unit_view(get_platform(request), p.tenant_id, item_id, p.units)
         staffing = view["staffing"]["value"] if view["staffing"] else None
         svg = plots.forecast_plot(view["forecast"]["value"], staffing)
-        return _no_store(render(request, "bemanning/unit.html", p, view=view, svg=svg))
+        record = service.track_record(get_platform(request), p.tenant_id, item_id)
+        return _no_store(
+            render(request, "bemanning/unit.html", p, view=view, svg=svg, record=record, item_id=item_id)
+        )
+
+    @r.post("/bemanning/enhet/{item_id:int}/tilbakeblikk", include_in_schema=False)
+    async def run_backtest(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+        """The rolling-origin backtest on the history this unit's forecast came from, as a background job."""
+        authorize(p, "bemanning.plan", service="bemanning")
+        platform = get_platform(request)
+        source_id = service.source_of(platform, p.tenant_id, item_id, p.units)
+        job_id = tasks.submit(
+            platform,
+            p.tenant_id,
+            service.BACKTEST_TASK,
+            {"history_item_id": source_id, "origins": 12, "actor": p.actor},
+            actor=p.actor,
+            result_url=f"/bemanning/enhet/{item_id}",
+            failure_url=f"/bemanning/enhet/{item_id}",
+        )
+        return redirect(f"/jobber/{job_id}")
 
     @r.post(
         "/api/v1/bemanning/forecast",
