@@ -46,7 +46,8 @@ class Config:
     max_rows: int = 250_000
     holdout_days: int = 42
     min_rows_for_gbm: int = 1500
-    blend: float = 0.5  # weight of LightGBM in the blend (the rest ETS)
+    # weight of LightGBM in the blend (the rest ETS); None: chosen per unit size on the held-out weeks
+    blend: float | None = None
     residual: bool = False  # LightGBM learns the correction to ETS instead of the level
     n_estimators: int = 250
     learning_rate: float = 0.05
@@ -56,6 +57,8 @@ class Config:
 
 
 CONFIG = Config()
+SIZE_EDGES = (3.0, 10.0)  # a unit's yearly mean absence (persons per day): small, middle, large
+BLEND_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 @dataclass
@@ -398,7 +401,11 @@ def forecast(
     rows = _training_rows(p, ok_units, config, rng)
     mean_future = ets_future.copy()
     holdout = None
-    if rows is not None and len(rows[0]) >= config.min_rows_for_gbm and config.blend > 0:
+    if (
+        rows is not None
+        and len(rows[0]) >= config.min_rows_for_gbm
+        and (config.blend is None or config.blend > 0)
+    ):
         import lightgbm as lgb
 
         ru, ro, rh = rows
@@ -422,16 +429,38 @@ def forecast(
         if fit.sum() >= config.min_rows_for_gbm:
             offset, offset_future = (ets, ets_future) if config.residual else (0.0 * ets, 0.0 * ets_future)
             model.fit(X[fit], (target[fit] - offset[fit]) / scale[fit])
-            blend = config.blend
 
             def gbm(rows, row_scale, row_offset):
                 return np.maximum(model.predict(rows) * row_scale + row_offset, 0)
 
-            mean_future = blend * gbm(X_future, scale_future, offset_future) + (1 - blend) * ets_future
+            gbm_future = gbm(X_future, scale_future, offset_future)
+            gbm_held = gbm(X[held], scale[held], offset[held]) if held.any() else np.zeros(0)
+            weight_future = np.full(len(uu), config.blend if config.blend is not None else 0.5)
+            weight_held = np.full(int(held.sum()), weight_future[0] if len(weight_future) else 0.5)
+            chosen = {}
+            if config.blend is None and held.sum() >= 50:
+                # the blend weight per unit size, chosen on the held-out weeks of this tenant's own history
+                bins_held = np.digitize(scale[held], SIZE_EDGES)
+                bins_future = np.digitize(scale_future, SIZE_EDGES)
+                for b in range(len(SIZE_EDGES) + 1):
+                    in_bin = bins_held == b
+                    if in_bin.sum() < 30:
+                        continue
+                    truth, e, g = target[held][in_bin], ets[held][in_bin], gbm_held[in_bin]
+                    bin_errors = [np.abs(w * g + (1 - w) * e - truth).mean() for w in BLEND_GRID]
+                    chosen[b] = BLEND_GRID[int(np.argmin(bin_errors))]
+                    weight_future[bins_future == b] = chosen[b]
+                    weight_held[in_bin] = chosen[b]
+            mean_future = weight_future * gbm_future + (1 - weight_future) * ets_future
             if held.sum() >= 50:
-                mu_held = blend * gbm(X[held], scale[held], offset[held]) + (1 - blend) * ets[held]
+                mu_held = weight_held * gbm_held + (1 - weight_held) * ets[held]
                 holdout = (mu_held, target[held] - mu_held, rh[held])
-            info = {"model": "ets+lightgbm", "rows": int(fit.sum()), "holdout_rows": int(held.sum())}
+            info = {
+                "model": "ets+lightgbm",
+                "rows": int(fit.sum()),
+                "holdout_rows": int(held.sum()),
+                "blend_by_size": {int(k): v for k, v in chosen.items()},
+            }
     if holdout is None and rows is not None and len(rows[0]) >= 20:
         ru, ro, rh = rows
         _, _, ets = _features(p, ru, ro, rh)
