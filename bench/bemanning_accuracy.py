@@ -24,7 +24,13 @@ import time
 import numpy as np
 
 from kommuneki.services.bemanning.engine import generator, ili
-from kommuneki.services.bemanning.engine.forecast import Config, forecast, moving_average, seasonal_naive
+from kommuneki.services.bemanning.engine.forecast import (
+    CONFIG,
+    Config,
+    forecast,
+    moving_average,
+    seasonal_naive,
+)
 from kommuneki.services.bemanning.engine.history import History
 
 START, END = dt.date(2022, 1, 3), dt.date(2026, 4, 30)
@@ -40,10 +46,10 @@ def generated(args, weekly) -> None:
     n_days = y.shape[1]
     origins = [n_days - 1 - H - 28 * k for k in range(args.origins)]
     configs = {
-        "ets": Config(blend=0.0),
         "lightgbm": Config(blend=1.0),
         "blend 0.5": Config(blend=0.5),
-        "blend (shipped)": Config(),
+        "blend by size": Config(),
+        "shipped (ETS)": CONFIG,
     }
     err = {k: [] for k in ["seasonal naive", "moving average 28", "oracle", *configs]}
     cover, within1 = [], []
@@ -63,7 +69,7 @@ def generated(args, weekly) -> None:
         for name, config in configs.items():
             fc = forecast(hist, H, ili_weekly=weekly, seed=0, config=config)
             err[name].append(np.abs(fc.q50 - truth))
-            if name == "blend (shipped)":
+            if name == "shipped (ETS)":
                 cover.append((truth >= fc.q10) & (truth <= fc.q90))
                 within1.append(np.abs(fc.q50 - truth) <= 1)
         print(
@@ -94,11 +100,11 @@ def generated(args, weekly) -> None:
             )
         print(f"{name:<20}" + "".join(f"{c:>26}" for c in cells))
     print(
-        "80 % interval coverage (blend): "
+        "80 % interval coverage (shipped): "
         + ", ".join(f"{g} {cover_all[m].mean():.1%}" for g, m in groups.items())
     )
     print(
-        "within one person (blend):     "
+        "within one person (shipped):     "
         + ", ".join(f"{g} {within_all[m].mean():.1%}" for g, m in groups.items())
     )
 

@@ -59,7 +59,7 @@ def _finish(client, response, timeout=120.0):
 
 
 def test_upload_forecast_and_the_leaders_own_unit(clients):
-    units = generator.generate(3, dt.date(2024, 6, 3), dt.date(2025, 11, 30), seed=5, staff=[30, 60, 12])
+    units = generator.generate(3, dt.date(2024, 9, 2), dt.date(2025, 11, 30), seed=5, staff=[30, 60, 12])
     leader = clients("leder1")
     token = leader.headers["X-CSRF-Token"]
     bad = leader.post(
@@ -101,11 +101,13 @@ def test_upload_forecast_and_the_leaders_own_unit(clients):
     assert "Avgjort" in leader.get(f"/bemanning/enhet/{item_id}").text
     # the track record: a rolling-origin backtest as a background job, shown on her unit's page
     started = leader.post(
-        f"/bemanning/enhet/{item_id}/tilbakeblikk", data={"csrf_token": token}, follow_redirects=False
+        f"/bemanning/enhet/{item_id}/tilbakeblikk",
+        data={"csrf_token": token, "uker": "3"},
+        follow_redirects=False,
     )
     assert _finish(leader, started)["state"] == "done"
     assert re.search(
-        r"Siste 12 uker: bom med i snitt \d+,\d personer", leader.get(f"/bemanning/enhet/{item_id}").text
+        r"Siste 3 uker: bom med i snitt \d+,\d personer", leader.get(f"/bemanning/enhet/{item_id}").text
     )
     # another unit's page is not hers; other roles do not see bemanning
     others = leader.get("/api/v1/bemanning/units").json()["units"]

@@ -116,11 +116,16 @@ def router() -> APIRouter:
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
         source_id = service.source_of(platform, p.tenant_id, item_id, p.units)
+        form = await request.form()
+        try:
+            origins = min(max(int(form.get("uker") or 12), 1), 52)
+        except ValueError:
+            origins = 12
         job_id = tasks.submit(
             platform,
             p.tenant_id,
             service.BACKTEST_TASK,
-            {"history_item_id": source_id, "origins": 12, "actor": p.actor},
+            {"history_item_id": source_id, "origins": origins, "actor": p.actor},
             actor=p.actor,
             result_url=f"/bemanning/enhet/{item_id}",
             failure_url=f"/bemanning/enhet/{item_id}",
