@@ -1,10 +1,9 @@
 """Bemanning speed: forecasting N units × 8 weeks from a cold process, including reading the CSV and
-training (the exact configuration the accuracy figures came from: ``forecast.CONFIG``).
-
-Model: the shipped configuration (``forecast.CONFIG``: ETS, NB quantiles). Data: the frozen generator
-(v1), N units of 8–300 staff, two years of daily counts (2024-05-01 … 2026-04-30). Baseline measured in the same run: a cold process that reads the same file and makes the
-seasonal-naive forecast. Goal (issue 17): 1,000 units ≤ 30 s on 2 cores. Timings on a shared machine
-are an upper bound.
+training, with the exact configuration the accuracy figures came from (``forecast.CONFIG``: ETS, NB
+quantiles). Data: the frozen generator (v1), N units of 8–300 staff, two years of daily counts
+(2024-05-01 … 2026-04-30). Baseline measured in the same run: a cold process that reads the same file
+and makes the seasonal-naive forecast. Goal (issue 17): 1,000 units ≤ 30 s on 2 cores. Timings on a
+shared machine are an upper bound.
 
     .venv/bin/python bench/bemanning_speed.py [--units 1000]
 """
