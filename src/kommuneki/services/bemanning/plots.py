@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-W, H, PAD_L, PAD_R, PAD_T, PAD_B = 720, 340, 52, 16, 40, 44
+W, H, PAD_L, PAD_R, PAD_T, PAD_B = 720, 360, 52, 16, 60, 44
 
 
 def forecast_plot(value: dict, staffing: dict | None = None) -> str:
@@ -51,8 +51,9 @@ def forecast_plot(value: dict, staffing: dict | None = None) -> str:
         if extra.get(day):
             bar = y(0) - y(extra[day])
             body.append(
-                f'<rect x="{x(start + i) - 3:.1f}" y="{y(extra[day]):.1f}" width="6" height="{bar:.1f}" '
-                f'fill="#7a4b00"><title>{escape(day)}: {extra[day]} ekstravakter</title></rect>'
+                f'<rect x="{x(start + i) - 1.5:.1f}" y="{y(extra[day]):.1f}" width="3" height="{bar:.1f}" '
+                f'fill="#7a4b00" fill-opacity="0.7">'
+                f"<title>{escape(day)}: {extra[day]} ekstravakter</title></rect>"
             )
     points = [f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(hist) if v is not None]
     body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#222" stroke-width="1.5"/>')
@@ -84,11 +85,17 @@ def forecast_plot(value: dict, staffing: dict | None = None) -> str:
     if tolerated:
         legend.append(("#b3261e", "2 3", "Fravær enheten tåler (planlagt minus minimum, prikket)"))
     for k, (colour, dash, label) in enumerate(legend):
-        lx = PAD_L + k * 230
+        lx, ly = PAD_L, 12 + 14 * k
         body.append(
-            f'<line x1="{lx}" y1="14" x2="{lx + 24}" y2="14" stroke="{colour}" stroke-width="2.5"'
+            f'<line x1="{lx}" y1="{ly}" x2="{lx + 24}" y2="{ly}" stroke="{colour}" stroke-width="2.5"'
             + (f' stroke-dasharray="{dash}"' if dash else "")
-            + f'/><text x="{lx + 30}" y="18" font-size="11" fill="#222">{escape(label)}</text>'
+            + f'/><text x="{lx + 30}" y="{ly + 4}" font-size="11" fill="#222">{escape(label)}</text>'
+        )
+    if extra:
+        body.append(
+            f'<rect x="{PAD_L + 380}" y="8" width="3" height="10" fill="#7a4b00"/>'
+            f'<text x="{PAD_L + 390}" y="16" font-size="11" fill="#222">'
+            "Foreslåtte ekstravakter (søyler)</text>"
         )
     unit = escape(value["unit"])
     desc = (
