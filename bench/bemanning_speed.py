@@ -1,0 +1,68 @@
+"""Bemanning speed: forecasting N units × 8 weeks from a cold process, including reading the CSV and
+training, with the exact configuration the accuracy figures came from (``forecast.CONFIG``: ETS, NB
+quantiles). Data: the frozen generator (v1), N units of 8–300 staff, two years of daily counts
+(2024-05-01 … 2026-04-30). Baseline measured in the same run: a cold process that reads the same file
+and makes the seasonal-naive forecast. Goal (issue 17): 1,000 units ≤ 30 s on 2 cores. Timings on a
+shared machine are an upper bound.
+
+    .venv/bin/python bench/bemanning_speed.py [--units 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kommuneki.services.bemanning.engine import generator, ili
+
+NAIVE = (
+    "import sys; from kommuneki.services.bemanning.engine.history import read_history;"
+    "from kommuneki.services.bemanning.engine.forecast import seasonal_naive;"
+    "h = read_history(open(sys.argv[1], 'rb').read()); seasonal_naive(h.absent, h.absent.shape[1] - 1, 56)"
+)
+
+
+def timed(cmd: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=1000)
+    args = parser.parse_args()
+    start, end = dt.date(2024, 5, 1), dt.date(2026, 4, 30)
+    path = ili.default_path()
+    daily = ili.daily_filled(ili.read_weekly(path), start, end) if path else None
+    units = generator.generate(args.units, start, end, seed=3, ili_daily=daily)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "history.csv"
+        csv.write_text(generator.to_csv(units))
+        cli = [
+            sys.executable,
+            "-m",
+            "kommuneki",
+            "bemanning",
+            "forecast",
+            "--history",
+            str(csv),
+            "--horizon",
+            "56",
+            "--json",
+        ] + (["--ili", str(path)] if path else [])
+        model = timed(cli)
+        naive = timed([sys.executable, "-c", NAIVE, str(csv)])
+    print(f"{args.units} units × 56 days, 2 years of history (generated data), cold process:")
+    print(f"  model (shipped forecast.CONFIG, NB quantiles): {model:.1f} s")
+    print(f"  baseline (read + seasonal naive):            {naive:.1f} s   ratio {model / naive:.1f}×")
+    print(f"  goal 30 s for 1,000 units: {model / 30 * 1000 / args.units:.2f}× the goal (scaled linearly)")
+
+
+if __name__ == "__main__":
+    main()

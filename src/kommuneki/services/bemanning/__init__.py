@@ -1,0 +1,140 @@
+"""Bemanning: forecasts unplanned absence per unit (never per person) and proposes the extra shifts
+that keep the minimum staffing — a suggestion the unit leader settles."""
+
+from __future__ import annotations
+
+from ...core.registry import OWN_SERVICE_ANSWERS, RegisterFacts, ServiceSpec, SuggestionKind, TaskSpec
+
+FORECAST_KIND = "bemanning.prognose"
+FORECAST_TASK = "bemanning.forecast"
+STAFFING_KIND = "bemanning.ekstravakter"
+PLANNERS = frozenset({"leder", "admin"})
+
+_SERIES = {"type": "array", "items": {"type": "number"}}
+FORECAST_VALUE = {
+    "type": "object",
+    "required": ["unit", "origin", "dates", "expected", "q10", "q50", "q90"],
+    "properties": {
+        "unit": {"type": "string"},
+        "origin": {"type": "string"},
+        "dates": {"type": "array", "items": {"type": "string"}},
+        "expected": _SERIES,
+        "q10": _SERIES,
+        "q50": _SERIES,
+        "q90": _SERIES,
+        "history": {"type": "object"},
+        "warnings": {"type": "array", "items": {"type": "string"}},
+    },
+}
+STAFFING_VALUE = {
+    "type": "object",
+    "required": ["unit", "probability", "rows", "extra_shifts"],
+    "properties": {
+        "unit": {"type": "string"},
+        "probability": {"type": "number"},
+        "rows": {"type": "array", "items": {"type": "object"}},
+        "extra_shifts": {"type": "integer", "minimum": 0},
+    },
+}
+FORECAST_EXPLANATION = {
+    "type": "object",
+    "properties": {
+        "evidence": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "model"],
+                "properties": {
+                    "type": {"const": "model"},
+                    "model": {"type": "string"},
+                    "warnings": {"type": "array"},
+                },
+            },
+        }
+    },
+}
+STAFFING_EXPLANATION = {
+    "type": "object",
+    "properties": {
+        "evidence": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "shifts", "extra_shifts"],
+                "properties": {
+                    "type": {"const": "shift_plan"},
+                    "shifts": {"type": "integer"},
+                    "extra_shifts": {"type": "integer"},
+                },
+            },
+        }
+    },
+}
+
+
+def spec() -> ServiceSpec:
+    return ServiceSpec(
+        name="bemanning",
+        title="Bemanning",
+        description="Prognose for fravær per enhet og forslag til ekstravakter som dekker "
+        "minimumsbemanningen.",
+        kinds=[
+            SuggestionKind(
+                name=FORECAST_KIND,
+                title="Fraværsprognose for en enhet",
+                explanation_schema=FORECAST_EXPLANATION,
+                value_schema=FORECAST_VALUE,
+                in_review_queue=False,
+            ),
+            SuggestionKind(
+                name=STAFFING_KIND,
+                title="Forslag til ekstravakter",
+                explanation_schema=STAFFING_EXPLANATION,
+                value_schema=STAFFING_VALUE,
+            ),
+        ],
+        rights={
+            "bemanning.read": PLANNERS | {"ki-ansvarlig", "personvernombud"},
+            "bemanning.plan": PLANNERS,
+        },
+        reviewer_roles=PLANNERS,
+        router="kommuneki.services.bemanning.views:router",
+        cli="kommuneki.services.bemanning.cli:group",
+        cards="kommuneki.services.bemanning.engine.card:model_cards",
+        settings="kommuneki.services.bemanning.service:Settings",
+        tasks=[
+            TaskSpec(FORECAST_TASK, "kommuneki.services.bemanning.service:forecast_task", "Fraværsprognose"),
+            TaskSpec(
+                "bemanning.backtest",
+                "kommuneki.services.bemanning.service:backtest_task",
+                "Tilbakeblikk på prognosene",
+            ),
+        ],
+        explanation_labels={
+            "model": "Modell",
+            "warnings": "Merknader",
+            "shifts": "Vakter",
+            "extra_shifts": "Ekstravakter",
+            "unit": "Enhet",
+            "origin": "Prognose fra",
+            "dates": "Datoer",
+            "expected": "Forventet fravær",
+            "q10": "10 %-kvantil",
+            "q50": "Median",
+            "q90": "90 %-kvantil",
+            "history": "Historikk",
+            "probability": "Sannsynlighet",
+            "rows": "Vakter",
+        },
+        register=RegisterFacts(
+            aiact_answers={**OWN_SERVICE_ANSWERS, "area": "arbeid", "individual": "aggregert"},
+            summary_nb="Lager prognoser for sykefravær per enhet i helse og omsorg og foreslår hvor mange "
+            "ekstravakter som bør bestilles tidlig. Aldri om enkeltpersoner: ingen poeng, lister eller "
+            "prognoser per ansatt, så det vurderer eller overvåker ikke arbeidstakere (ikke vedlegg III "
+            "nr. 4 i KI-forordningen). Enhetslederen avgjør.",
+            summary_nn="Lagar prognosar for sjukefråvær per eining i helse og omsorg og føreslår kor mange "
+            "ekstravakter som bør bestillast tidleg. Aldri om enkeltpersonar: ingen poeng, lister eller "
+            "prognosar per tilsett, så det vurderer eller overvakar ikkje arbeidstakarar (ikkje vedlegg III "
+            "nr. 4 i KI-forordninga). Einingsleiaren avgjer.",
+        ),
+    )

@@ -1,0 +1,128 @@
+"""`kommuneki bemanning forecast|backtest|plan`: batch and independent measurement, with no database.
+
+Only JSON on stdout with --json (one object per line); progress on stderr. Exit 1 if any unit failed,
+2 if the file or the mapping is invalid.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ...cli_support import domain_errors, emit, json_option, progress
+from .engine import calendar_no, ili
+from .engine.backtest import backtest
+from .engine.forecast import forecast
+from .engine.history import parse_mapping, read_history
+from .engine.plan import plan, read_minimum
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _inputs(history: Path, mapping: Path | None, school_holidays: Path | None, ili_file: Path | None):
+    parsed_mapping = parse_mapping(mapping.read_bytes()) if mapping else None
+    hist = read_history(history.read_bytes(), parsed_mapping)
+    school = calendar_no.parse_school_holidays(school_holidays.read_bytes()) if school_holidays else None
+    weekly = ili.read_weekly(ili_file) if ili_file else None
+    return hist, school, weekly
+
+
+def _common(fn):
+    fn = click.option(
+        "--ili", "ili_file", type=FILE, default=None, help="Ukentlig ILI-rate (ECDC), valgfri."
+    )(fn)
+    fn = click.option("--seed", default=0, show_default=True, type=int)(fn)
+    fn = click.option(
+        "--school-holidays", type=FILE, default=None, help="Skolerute (CSV fra,til eller ICS)."
+    )(fn)
+    fn = click.option("--horizon", default=28, show_default=True, type=click.IntRange(1, 56))(fn)
+    fn = click.option(
+        "--mapping", type=FILE, default=None, help="Kolonneoppsett (JSON/YAML) for en eksport."
+    )(fn)
+    fn = click.option("--history", required=True, type=FILE, help="CSV: date,unit,absent[,staff].")(fn)
+    return fn
+
+
+@click.group(name="bemanning", help="Bemanning: fraværsprognose per enhet og forslag til ekstravakter.")
+def group() -> None:
+    pass
+
+
+@group.command("forecast", help="Prognose for fravær per enhet og dag (D+1 … D+horisont). Lagrer ingenting.")
+@_common
+@json_option
+@domain_errors
+def forecast_cmd(history, mapping, horizon, school_holidays, seed, ili_file, as_json) -> None:
+    hist, school, weekly = _inputs(history, mapping, school_holidays, ili_file)
+    progress(f"Trener på {len(hist.units)} enheter, {hist.start} – {hist.end} …")
+    result = forecast(hist, horizon, ili_weekly=weekly, school=school, seed=seed)
+    for row in result.rows():
+        emit(row, as_json, _human(row))
+    if result.errors:
+        sys.exit(1)
+
+
+@group.command("backtest", help="Tilbakeblikk: treffsikkerhet per enhet mot sesongnaiv og glidende snitt.")
+@_common
+@click.option("--origins", default=12, show_default=True, type=click.IntRange(1, 104))
+@json_option
+@domain_errors
+def backtest_cmd(history, mapping, horizon, school_holidays, seed, ili_file, origins, as_json) -> None:
+    hist, school, weekly = _inputs(history, mapping, school_holidays, ili_file)
+    rows = backtest(
+        hist,
+        origins=origins,
+        horizon=horizon,
+        ili_weekly=weekly,
+        school=school,
+        seed=seed,
+        progress=lambda f, m: progress(m),
+    )
+    for row in rows:
+        emit(row, as_json, None)
+    if any("error" in row for row in rows):
+        sys.exit(1)
+
+
+@group.command("plan", help="Forslag til ekstravakter per enhet, dag og vakt, så minimumsbemanningen holder.")
+@_common
+@click.option("--minimum", required=True, type=FILE, help="CSV: unit,shift,minimum[,planned][,weekday].")
+@click.option("--probability", default=0.9, show_default=True, type=float)
+@click.option(
+    "--early-cost", default=1.0, show_default=True, type=float, help="Kostnad per vakt bestilt tidlig."
+)
+@click.option(
+    "--late-cost", default=1.5, show_default=True, type=float, help="Kostnad per vakt bestilt sent."
+)
+@json_option
+@domain_errors
+def plan_cmd(
+    history,
+    mapping,
+    horizon,
+    school_holidays,
+    seed,
+    ili_file,
+    minimum,
+    probability,
+    early_cost,
+    late_cost,
+    as_json,
+) -> None:
+    hist, school, weekly = _inputs(history, mapping, school_holidays, ili_file)
+    rules = read_minimum(minimum.read_bytes())
+    result = forecast(hist, horizon, ili_weekly=weekly, school=school, seed=seed)
+    rows = plan(result, rules, probability=probability, early_cost=early_cost, late_cost=late_cost)
+    for row in rows:
+        emit(row, as_json, None)
+    if any("error" in row for row in rows):
+        sys.exit(1)
+
+
+def _human(row: dict) -> str:
+    if "error" in row:
+        return f"{row['unit']}: FEIL: {row['error']}"
+    text = f"{row['unit']} {row['date']}: {row['expected']:.1f} ({row['q10']:.0f}–{row['q90']:.0f})"
+    return text + (f"  [{row['warning']}]" if "warning" in row else "")

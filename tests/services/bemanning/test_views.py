@@ -1,0 +1,128 @@
+"""The page flow on a real database (SQLite and PostgreSQL): a unit leader uploads counts, the forecast
+runs as a background job, she sees her own unit only, with the plot and the proposal she decides on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+
+import pytest
+
+from kommuneki.services.bemanning.engine import generator
+
+PASSWORD = "et-passord-for-test"
+MINIMUM = b"unit,shift,minimum,planned\nEnhet 0001,dag,6,8\nEnhet 0001,natt,2,2\nEnhet 0002,dag,12,14\n"
+
+
+@pytest.fixture
+def clients(platform):
+    from tests.conftest import login_client
+
+    from kommuneki.core import accounts
+    from kommuneki.core.models import User
+    from kommuneki.demo import DEMO_TENANT, _ensure_tenant
+    from kommuneki.web.app import create_app
+
+    tid = _ensure_tenant(platform, DEMO_TENANT)
+    with platform.db.installation_session() as session:
+        ids = {
+            n: accounts.create_user(session, username=n, password=PASSWORD, actor="test", via="test").id
+            for n in ("leder1", "arkivar")
+        }
+    with platform.db.tenant_session(tid) as session:
+        membership = accounts.grant_role(
+            session, tid, session.get(User, ids["leder1"]), "leder", actor="test"
+        )
+        membership.units = ["enhet-0001"]
+        accounts.grant_role(session, tid, session.get(User, ids["arkivar"]), "arkivar", actor="test")
+    app = create_app(platform=platform)
+    made = []
+
+    def make(username):
+        c = login_client(app, username, PASSWORD)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+def _finish(client, response, timeout=120.0):
+    job_id = int(re.search(r"/jobber/(\d+)$", response.headers["location"]).group(1))
+    deadline = time.monotonic() + timeout
+    while (job := client.get(f"/api/v1/jobs/{job_id}").json())["state"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return job
+
+
+def test_upload_forecast_and_the_leaders_own_unit(clients):
+    units = generator.generate(3, dt.date(2024, 9, 2), dt.date(2025, 11, 30), seed=5, staff=[30, 60, 12])
+    leader = clients("leder1")
+    token = leader.headers["X-CSRF-Token"]
+    bad = leader.post(
+        "/bemanning/prognose",
+        data={"csrf_token": token},
+        files={"historikk": ("f.csv", b"date,unit,absent\n2025-01-01,A,mange\n")},
+        follow_redirects=True,
+    )
+    assert "ingenting er lest" in bad.text
+    started = leader.post(
+        "/bemanning/prognose",
+        data={"csrf_token": token},
+        files={
+            "historikk": ("fravaer.csv", generator.to_csv(units).encode()),
+            "minimum": ("min.csv", MINIMUM),
+        },
+        follow_redirects=False,
+    )
+    assert started.status_code == 303
+    job = _finish(leader, started)
+    assert job["state"] == "done", job
+    overview = leader.get("/bemanning")
+    assert "Enhet 0001" in overview.text and "Enhet 0002" not in overview.text  # her own unit only
+    item_id = int(re.search(r"/bemanning/enhet/(\d+)", overview.text).group(1))
+    page = leader.get(f"/bemanning/enhet/{item_id}")
+    assert page.status_code == 200
+    assert "<svg" in page.text and '<title id="bm-t">Fraværsprognose for Enhet 0001' in page.text
+    assert "Forslag til ekstravakter" in page.text and "natt" in page.text
+    # the forecast is recorded but never a queue item; the staffing proposal is, for her to decide
+    kinds = {row["kind"] for row in leader.get("/api/v1/suggestions?limit=200").json()["items"]}
+    assert "bemanning.ekstravakter" in kinds and "bemanning.prognose" not in kinds
+    staffing_id = int(re.search(r'href="/forslag/(\d+)"', page.text).group(1))
+    decided = leader.post(
+        f"/forslag/{staffing_id}/avgjor",
+        data={"csrf_token": token, "outcome": "accepted"},
+        follow_redirects=True,
+    )
+    assert decided.status_code == 200
+    assert "Avgjort" in leader.get(f"/bemanning/enhet/{item_id}").text
+    # the track record: a rolling-origin backtest as a background job, shown on her unit's page
+    started = leader.post(
+        f"/bemanning/enhet/{item_id}/tilbakeblikk",
+        data={"csrf_token": token, "uker": "3"},
+        follow_redirects=False,
+    )
+    assert _finish(leader, started)["state"] == "done"
+    assert re.search(
+        r"Siste 3 uker: bom med i snitt \d+,\d personer", leader.get(f"/bemanning/enhet/{item_id}").text
+    )
+    # another unit's page is not hers; other roles do not see bemanning
+    others = leader.get("/api/v1/bemanning/units").json()["units"]
+    assert [u["forecast"]["value"]["unit"] for u in others] == ["Enhet 0001"]
+    assert clients("arkivar").get("/bemanning").status_code == 403
+
+
+def test_the_api_forecast_is_not_stored(clients, platform):
+    units = generator.generate(2, dt.date(2025, 1, 6), dt.date(2025, 9, 30), seed=2, staff=[20, 40])
+    leader = clients("leder1")
+    r = leader.post(
+        "/api/v1/bemanning/forecast?horizon=7", files={"history": ("h.csv", generator.to_csv(units).encode())}
+    )
+    assert r.status_code == 200, r.text
+    rows = r.json()["rows"]
+    assert len(rows) == 14 and all(row["q10"] <= row["q50"] <= row["q90"] for row in rows)
+    bad = leader.post("/api/v1/bemanning/forecast", files={"history": ("h.csv", b"x,y\n1,2\n")})
+    assert bad.status_code == 422 and "mangler kolonnene" in bad.text
