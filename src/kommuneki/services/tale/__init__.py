@@ -122,7 +122,6 @@ def spec() -> ServiceSpec:
                 grants=frozenset({"queue.read", "item.create", "item.read", "suggestion.decide"}),
             )
         ],
-        rights={"tale.record": frozenset({ROLE})},
         reviewer_roles=frozenset({ROLE}),
         item_read_rule="kommuneki.services.tale.service:may_read",
         router="kommuneki.services.tale.views:router",

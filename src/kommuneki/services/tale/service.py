@@ -63,6 +63,14 @@ def _own_item(session, principal: Principal, item_id: int) -> Item:
     return item
 
 
+def authorize_use(principal: Principal) -> None:
+    """Who may record and review dictations: the roles that may read this service's queue (its reviewer
+    roles, ``helsepersonell``; admin always) and create items. What each may *read* is then only their own
+    (:func:`may_read`)."""
+    authorize(principal, "queue.read", service=SERVICE)
+    authorize(principal, "item.create", service=SERVICE)
+
+
 # --- settings ----------------------------------------------------------------------------------
 
 
@@ -121,7 +129,7 @@ def store_recording(
     source: str = "upload",
 ) -> int:
     """Store the recording as an item owned by the recorder (raw bytes first); returns its id."""
-    authorize(principal, "tale.record", service=SERVICE)
+    authorize_use(principal)
     if principal.user_id is None:
         raise Forbidden("Bare en innlogget person kan ta opp diktat.")
     if basis not in BASES:

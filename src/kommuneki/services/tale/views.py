@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from ...core.errors import DomainError, NotFound
-from ...core.permissions import Principal, authorize
+from ...core.permissions import Principal
 from ...web.deps import current_principal, get_platform, read_upload
 from ...web.pages import page_principal, redirect, render
 from . import service
@@ -25,7 +25,7 @@ def _no_store(resp):
 
 
 def _user(p: Principal) -> None:
-    authorize(p, "tale.record", service=service.SERVICE)
+    service.authorize_use(p)
 
 
 async def _upload(request: Request, p: Principal, file, basis: str, source: str) -> int:

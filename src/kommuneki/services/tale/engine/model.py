@@ -130,6 +130,9 @@ def locate(model_dir: Path | None, cache_dir: Path) -> ModelInfo:
     path = Path(model_dir)
     if not (path / "model.bin").is_file() or not (path / "config.json").is_file():
         raise ModelMissing(f"Fant ingen CTranslate2-modell (model.bin og config.json) i {path}.")
+    sha = _cached_sha256(path / "model.bin")
+    if sha == DEFAULT_MODEL_SHA256:  # the default model, assembled elsewhere
+        return ModelInfo(DEFAULT_MODEL_NAME, path, sha)
     name = path.name
     meta = path / "kommuneki-model.json"  # optional: {"name": "nb-whisper-small-ct2"}
     if meta.is_file():
@@ -137,4 +140,4 @@ def locate(model_dir: Path | None, cache_dir: Path) -> ModelInfo:
             name = str(json.loads(meta.read_text(encoding="utf-8")).get("name") or name)
         except (ValueError, OSError):
             pass
-    return ModelInfo(name, path, _cached_sha256(path / "model.bin"))
+    return ModelInfo(name, path, sha)
