@@ -130,6 +130,14 @@ def spec() -> ServiceSpec:
         audit_events=AUDIT_EVENTS,
         tasks=[
             TaskSpec(TRANSCRIBE_TASK, "kommuneki.services.tale.service:transcribe_task", "Transkribering"),
+            # hourly deletion per the tenant's rules; until the platform runs schedules, cron runs
+            # `kommuneki tale retention` (docs/services/tale.md)
+            TaskSpec(
+                RETENTION_TASK,
+                "kommuneki.services.tale.service:retention_task",
+                "Sletting av diktat etter reglene",
+                every_s=3600,
+            ),
         ],
         explanation_labels={
             "low_confidence_words": "Usikre ord",
@@ -145,6 +153,8 @@ def spec() -> ServiceSpec:
                 csp={"media-src": "'self' blob:"},
             ),
         ],
+        settings="kommuneki.services.tale.settings:TaleSettings",
+        metrics="kommuneki.services.tale.service:metrics",
         register=RegisterFacts(
             aiact_answers={
                 **OWN_SERVICE_ANSWERS,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ...cli_support import json_option, progress
+from ...cli_support import json_option, progress, tenant_option
 
 
 @click.group(name="tale", help="Tale til tekst for dokumentasjon i helse og omsorg.")
@@ -183,3 +183,80 @@ def _fail(obj: dict, as_json: bool, exit_code: int) -> None:
     else:
         click.echo(f"Feil: {obj['error']}", err=True)
     sys.exit(exit_code)
+
+
+@group.command(
+    "retention", help="Slett diktat etter organisasjonens regler (kjør hver time, f.eks. fra cron)."
+)
+@tenant_option
+@json_option
+@click.pass_context
+def retention(ctx: click.Context, tenant: str | None, as_json: bool) -> None:
+    from ...cli_support import emit, get_platform, resolve_tenant_id
+    from . import service
+
+    platform = get_platform(ctx)
+    counts = service.apply_retention(platform, resolve_tenant_id(ctx, tenant))
+    emit(
+        counts,
+        as_json,
+        f"Slettet {counts['after_export']} etter eksport og {counts['retention']} etter fristen.",
+    )
+
+
+@group.command(
+    "settings", help="Vis eller endre innstillingene for tale (språk, mal, ordliste, modell, frister)."
+)
+@tenant_option
+@click.option("--language", type=click.Choice(["no", "nn"]), default=None, help="Språk i diktat.")
+@click.option(
+    "--template", type=click.Choice(["hjemmetjenesten", "fritekst"]), default=None, help="Notatmal."
+)
+@click.option(
+    "--vocabulary",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Ordliste (ett uttrykk per linje) som erstatter den lagrede.",
+)
+@click.option(
+    "--model", "model_dir", default=None, help="Modellmappe (CTranslate2); «-» for standardmodellen."
+)
+@click.option("--delete-after-export-days", type=int, default=None, help="Dager etter eksport før sletting.")
+@click.option("--retention-days", type=int, default=None, help="Dager før alt slettes.")
+@json_option
+@click.pass_context
+def settings_command(
+    ctx, tenant, language, template, vocabulary, model_dir, delete_after_export_days, retention_days, as_json
+) -> None:
+    from pydantic import ValidationError
+
+    from ...cli_support import emit, get_platform, resolve_tenant_id
+    from . import service
+
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    current = service.get_settings(platform, tenant_id).model_dump()
+    changes = {
+        "language": language,
+        "template": template,
+        "vocabulary": read_vocabulary(vocabulary) if vocabulary else None,
+        "model_dir": (None if model_dir == "-" else model_dir)
+        if model_dir is not None
+        else current["model_dir"],
+        "delete_after_export_days": delete_after_export_days,
+        "retention_days": retention_days,
+    }
+    merged = {**current, **{k: v for k, v in changes.items() if v is not None or k == "model_dir"}}
+    if merged != current:
+        if merged["model_dir"]:
+            from .engine.model import ModelMissing, locate
+
+            try:
+                locate(Path(merged["model_dir"]), platform.settings.data_dir / "tale-models")
+            except ModelMissing as exc:
+                raise click.ClickException(str(exc)) from exc
+        try:
+            current = service.set_settings(platform, tenant_id, merged, actor="cli").model_dump()
+        except ValidationError as exc:
+            raise click.ClickException(f"Ugyldig innstilling: {exc.errors()[0]['msg']}") from exc
+    emit(current, as_json)

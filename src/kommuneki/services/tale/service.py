@@ -80,11 +80,17 @@ def get_settings(platform: Platform, tenant_id: int) -> TaleSettings:
         return TaleSettings.model_validate((t.settings or {}).get(SERVICE) or {})
 
 
-def set_settings(platform: Platform, tenant_id: int, raw: dict[str, Any]) -> TaleSettings:
+def set_settings(
+    platform: Platform, tenant_id: int, raw: dict[str, Any], *, actor: str = "system"
+) -> TaleSettings:
+    """Validate and store the tenant's settings; audited with the names of the fields that changed."""
     s = TaleSettings.model_validate(raw)
     with platform.db.tenant_session(tenant_id) as session:
         t = session.get(Tenant, tenant_id)
+        before = TaleSettings.model_validate((t.settings or {}).get(SERVICE) or {}).model_dump()
         t.settings = {**(t.settings or {}), SERVICE: s.model_dump()}
+        changed = sorted(k for k, v in s.model_dump().items() if before.get(k) != v)
+        audit.record(session, tenant_id, "tale.settings_changed", actor=actor, fields=changed)
     return s
 
 
@@ -586,3 +592,28 @@ def retention_task(platform: Platform, tenant_id: int, payload: dict[str, Any], 
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+def metrics(session, tenant_id: int) -> list[dict[str, Any]]:
+    """Monitoring for the KI-register: per model, how much people corrected the drafts (the mean word
+    error rate between draft and approved note, from the audit log — it outlives the notes)."""
+    from ...core.models import AuditEntry
+
+    rows = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.chain == audit.chain_for(tenant_id), AuditEntry.event == "tale.approved"
+        )
+    ).all()
+    per_model: dict[str, list[float]] = {}
+    for entry in rows:
+        data = json.loads(entry.data)
+        per_model.setdefault(str(data.get("model")), []).append(float(data.get("wer") or 0.0))
+    return [
+        {
+            "name": "Retting av utkast (ordfeilrate utkast → godkjent notat)",
+            "model": model,
+            "value": round(sum(values) / len(values), 4),
+            "count": len(values),
+        }
+        for model, values in sorted(per_model.items())
+    ]
