@@ -93,6 +93,7 @@ AUDIT_EVENTS = [
         "Opptak, transkripsjon eller notat slettet (bare sjekksummer)",
         ("recording", "what", "reason", "sha256"),
     ),
+    AuditEvent("tale.settings_changed", "Innstillinger for tale endret (navn på feltene)", ("fields",)),
     AuditEvent(
         "tale.colleague_set", "Kollega med lesetilgang satt for et opptak", ("recording", "colleague")
     ),
