@@ -140,3 +140,10 @@ def transcriber_sha(platform, tenant_id):
 def rec_sha(platform, tenant_id, item_id):
     with platform.db.read_session(tenant_id) as session:
         return session.get(Item, item_id).sha256
+
+
+def test_third_parties_identifiers_are_flagged_before_export():
+    found = service.identifiers_to_check("Datteren Kari Nordmann ringte fra 912 34 567.")
+    assert {"type": "navn", "text": "Kari Nordmann"} in found
+    assert {"type": "telefonnummer", "text": "912 34 567"} in found
+    assert service.identifiers_to_check("Sov godt i natt.") == []

@@ -366,7 +366,15 @@ def recording(platform: Platform, principal: Principal, item_id: int) -> dict[st
         item = _own_item(session, principal, item_id)
         s = _pending(session, item_id)
         meta = item.meta or {}
+        approved = meta.get("approved")
+        if approved:
+            to_check = identifiers_to_check(note_text(approved["sections"]))
+        elif s is not None and s.status == "pending":
+            to_check = identifiers_to_check(note_text(s.value.get("sections", [])))
+        else:
+            to_check = []
         return {
+            "to_check": to_check,
             "id": item.id,
             "state": item.state,
             "received_at": item.received_at,
@@ -382,6 +390,32 @@ def recording(platform: Platform, principal: Principal, item_id: int) -> dict[st
             "low_word_probability": settings.low_word_probability,
             "exported_at": meta.get("exported_at"),
         }
+
+
+PII_LABELS = {
+    "FODSELSNUMMER": "fødselsnummer",
+    "D_NUMMER": "D-nummer",
+    "H_NUMMER": "H-nummer",
+    "TELEFON": "telefonnummer",
+    "EPOST": "e-postadresse",
+    "ADRESSE": "adresse",
+    "KONTONR": "kontonummer",
+    "PERSON": "navn",
+    "FODSELSDATO": "fødselsdato",
+    "MULIG_ID": "mulig identifikator",
+}
+
+
+def identifiers_to_check(text: str) -> list[dict[str, Any]]:
+    """What skjerming's detectors (``text.pii``) find in a note before export: names, fødselsnummer,
+    phone numbers, addresses — a third party's must not go into the patient's journal unchecked.
+    Shown to the recorder only; never logged."""
+    from ...text.pii import detect
+
+    if not text.strip():
+        return []
+    found = detect(text, names=True, categories=False)
+    return [{"type": PII_LABELS.get(f.type, f.type.lower()), "text": text[f.start : f.end]} for f in found]
 
 
 def audio(platform: Platform, principal: Principal, item_id: int) -> tuple[bytes, str]:
