@@ -94,3 +94,21 @@ def test_guards_drop_loops_and_credits_and_flag_doubt():
     assert reason is None and flags == ["low_confidence"]  # doubt is flagged, not dropped
     assert repeats_within("og så og så og så og så")
     assert not repeats_within("ja, ja, ja")
+
+
+def test_a_video_without_sound_says_so(tmp_path):
+    import av
+
+    path = tmp_path / "film.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(10):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 20, dtype=np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    with pytest.raises(audio_engine.AudioError) as err:
+        list(audio_engine.chunks(path))
+    assert err.value.code == "no_audio" and "lydspor" in err.value.message
