@@ -90,6 +90,8 @@ def test_guards_drop_loops_and_credits_and_flag_doubt():
     assert judge("Teksting av Nicolai Winther", -0.3, 0.1, 1.2, None)[1] == "known_hallucination"
     assert judge("Han sov godt.", -0.2, 0.1, 1.1, "Han sov godt.")[1] == "repeats_previous"
     assert judge("Nå er det noe.", -0.9, 0.8, 1.1, None, mean_word_probability=0.3)[1] == "no_speech"
+    loop = "Imovane, Fjellheim bofellesskap, " * 4  # hot words echoed after the speech ended
+    assert judge(loop, -0.26, 0.7, 3.1, None)[1] == "loop"
     flags, reason = judge("Blodtrykket var høyt.", -1.3, 0.1, 1.1, None)
     assert reason is None and flags == ["low_confidence"]  # doubt is flagged, not dropped
     assert repeats_within("og så og så og så og så")

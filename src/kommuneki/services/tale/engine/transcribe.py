@@ -6,7 +6,9 @@ beam 5, Silero VAD (inside faster-whisper) so that silence and noise never reach
 timestamps and probabilities, and no conditioning on the previous window (a loop cannot feed itself).
 
 Guards on every segment (:func:`judge`): a segment is *dropped* when Whisper itself says it is most likely
-not speech and it has a low probability, when it repeats the segment before it, or when it is one of the
+not speech and it has a low probability, when it loops (a repeated phrase that also compresses too well
+or is likely not speech — seen with hot words echoed after the speech ends), when it repeats the segment
+before it, or when it is one of the
 phrases Whisper is known to invent on silence (subtitle credits); it is *flagged* — kept, and shown for
 review — when its average log-probability is low, it repeats a phrase within itself, or its text
 compresses too well (a sign of a loop). Nothing that may be speech is silently removed.
@@ -166,6 +168,8 @@ def judge(
         return flags, "empty"
     if "no_speech" in flags and "low_confidence" in flags:
         return flags, "no_speech"
+    if "repetition" in flags and ("high_compression" in flags or "no_speech" in flags):
+        return flags, "loop"  # a phrase said over and over that compresses well or is likely not speech
     if previous is not None and normal == _normal(previous):
         return flags, "repeats_previous"
     if any(normal.startswith(_normal(p)) or p in text.lower() for p in KNOWN_HALLUCINATIONS):
