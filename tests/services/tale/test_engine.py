@@ -114,3 +114,13 @@ def test_a_video_without_sound_says_so(tmp_path):
     with pytest.raises(audio_engine.AudioError) as err:
         list(audio_engine.chunks(path))
     assert err.value.code == "no_audio" and "lydspor" in err.value.message
+
+
+def test_noise_has_a_flat_spectrum_and_speech_has_not(speech):
+    from kommuneki.services.tale.engine.transcribe import NOISE_FLATNESS, spectral_flatness
+
+    voice = np.concatenate([c.samples for c in audio_engine.chunks(speech / "norwegian-medium-8s.mp3")])
+    noise = np.random.default_rng(7).normal(0, 0.1, len(voice)).astype(np.float32)
+    assert spectral_flatness(noise) > NOISE_FLATNESS > spectral_flatness(voice)
+    assert spectral_flatness(voice + noise * (voice.std() / 0.1)) < NOISE_FLATNESS  # speech at 0 dB SNR
+    assert spectral_flatness(np.zeros(16000, dtype=np.float32)) == 0.0
