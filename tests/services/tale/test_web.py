@@ -121,6 +121,7 @@ def test_upload_review_approve_and_who_may_read(site, speech):
     assert export.status_code == 200 and export.text == "Observasjon:\nStortingets møte er lovlig satt.\n"
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # headers do not depend on the database
 def test_only_the_recording_page_may_use_the_microphone(site):
     _platform, _tenant_id, _ids, clients = site
     nurse = clients["sykepleier"]
