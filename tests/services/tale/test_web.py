@@ -96,9 +96,16 @@ def test_upload_review_approve_and_who_may_read(site, speech):
             if queue.status_code == 200
             else True
         )
-    service.set_colleague(
-        platform, service_principal(platform, tenant_id, ids["sykepleier"]), item_id, ids["kollega"]
+    refused = nurse.post(
+        f"/tale/opptak/{item_id}/kollega",
+        data={"csrf_token": _csrf(nurse, f"/tale/opptak/{item_id}"), "brukernavn": "leder"},
     )
+    assert "Fant ingen kollega" in refused.text  # leder does not use the service: not a colleague here
+    nurse.post(
+        f"/tale/opptak/{item_id}/kollega",
+        data={"csrf_token": _csrf(nurse, f"/tale/opptak/{item_id}"), "brukernavn": "kollega"},
+    )
+
     assert f"/tale/opptak/{item_id}" in readable("kollega")
     assert readable("annen") == []
 
@@ -133,9 +140,3 @@ def test_only_the_recording_page_may_use_the_microphone(site):
     assert "microphone=()" in home.headers["permissions-policy"]
     assert "blob:" not in home.headers["content-security-policy"]
     assert clients["leder"].get("/tale/opptak/ny").status_code == 403
-
-
-def service_principal(platform, tenant_id, user_id):
-    from kommuneki.core.permissions import Principal
-
-    return Principal(user_id=user_id, tenant_id=tenant_id, roles=frozenset({ROLE}), policy=platform.policy)

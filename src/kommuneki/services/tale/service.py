@@ -574,6 +574,31 @@ def set_colleague(
         )
 
 
+def set_colleague_by_username(platform: Platform, principal: Principal, item_id: int, username: str) -> None:
+    """Name the one colleague who may read this recording: a user of this tenant who may use the service
+    (its reviewer role). An empty name removes the colleague."""
+    from ...core.models import Membership, User
+
+    username = (username or "").strip().lower()
+    if not username:
+        set_colleague(platform, principal, item_id, None)
+        return
+    with platform.db.read_session(principal.tenant_id) as session:
+        rows = session.execute(
+            select(User.id, Membership.role)
+            .join(Membership, Membership.user_id == User.id)
+            .where(User.username == username)
+        ).all()
+    allowed = platform.policy.allowed_roles("queue.read", SERVICE)
+    ids = {uid for uid, role in rows if role in allowed}
+    if not ids:
+        raise InvalidInput("Fant ingen kollega med det brukernavnet som bruker tale til tekst her.")
+    colleague = ids.pop()
+    if colleague == principal.user_id:
+        raise InvalidInput("Du har allerede tilgang til ditt eget opptak.")
+    set_colleague(platform, principal, item_id, colleague)
+
+
 def apply_retention(platform: Platform, tenant_id: int, now=None) -> dict[str, int]:
     """Delete per the tenant's rules: transcript and note ``delete_after_export_days`` after export,
     everything after ``retention_days``. Every deletion is audited with hashes only."""

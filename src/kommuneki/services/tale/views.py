@@ -118,6 +118,18 @@ def router() -> APIRouter:
             f"/tale/opptak/{item_id}", ("ok", "Notatet er godkjent og lyden er slettet."), request
         )
 
+    @r.post("/tale/opptak/{item_id}/kollega", include_in_schema=False)
+    async def colleague(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+        service.authorize_use(p)
+        form = await request.form()
+        try:
+            service.set_colleague_by_username(
+                get_platform(request), p, item_id, str(form.get("brukernavn") or "")
+            )
+        except DomainError as exc:
+            return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
+        return redirect(f"/tale/opptak/{item_id}", ("ok", "Tilgangen for kollega er lagret."), request)
+
     @r.post("/tale/opptak/{item_id}/eksport", include_in_schema=False)
     async def export(item_id: int, request: Request, p: Principal = Depends(page_principal)):
         _user(p)
