@@ -1,0 +1,176 @@
+"""Tale pages and API: the recorder's own list, upload (works without JavaScript), recording in the
+browser, the review page (transcript with uncertain words marked, audio by segment, the note to correct
+and approve), and the exports. Thin: every route calls one service function. No GET changes state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi.responses import FileResponse, Response
+
+from ...core.errors import DomainError, NotFound
+from ...core.permissions import Principal
+from ...web.deps import current_principal, get_platform, read_upload
+from ...web.pages import page_principal, redirect, render
+from . import service
+
+STATIC = Path(__file__).resolve().parent / "static"
+STATIC_FILES = {"record.js": "text/javascript", "review.js": "text/javascript", "tale.css": "text/css"}
+
+
+def _no_store(resp):
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _user(p: Principal) -> None:
+    service.authorize_use(p)
+
+
+async def _upload(request: Request, p: Principal, file, basis: str, source: str) -> int:
+    data = await read_upload(request, file)
+    return service.store_recording(
+        get_platform(request),
+        p,
+        data,
+        filename=file.filename,
+        content_type=file.content_type or "",
+        basis=basis,
+        source=source,
+    )
+
+
+def router() -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/tale/static/{name}", include_in_schema=False)
+    def static(name: str):
+        if name not in STATIC_FILES:
+            raise NotFound("Fant ikke filen.")
+        return FileResponse(STATIC / name, media_type=STATIC_FILES[name])
+
+    @r.get("/tale", include_in_schema=False)
+    def home(request: Request, p: Principal = Depends(page_principal)):
+        _user(p)
+        platform = get_platform(request)
+        return _no_store(
+            render(
+                request,
+                "tale/home.html",
+                p,
+                recordings=service.my_recordings(platform, p),
+                bases=service.BASES,
+            )
+        )
+
+    @r.get("/tale/opptak/ny", include_in_schema=False)
+    def record_page(request: Request, p: Principal = Depends(page_principal)):
+        _user(p)
+        return _no_store(render(request, "tale/record.html", p, bases=service.BASES))
+
+    @r.post("/tale/opptak", include_in_schema=False)
+    async def upload(request: Request, p: Principal = Depends(page_principal)):
+        """Upload (a form post; works without JavaScript) or the recorder's upload from the browser."""
+        _user(p)
+        form = await request.form()
+        file = form.get("lyd")
+        if file is None or isinstance(file, str) or not file.filename:
+            return redirect("/tale", ("error", "Velg en lydfil."), request)
+        try:
+            item_id = await _upload(
+                request,
+                p,
+                file,
+                str(form.get("grunnlag") or "dokumentasjonsplikt"),
+                "browser" if form.get("kilde") == "nettleser" else "upload",
+            )
+            job_id = service.start_transcription(get_platform(request), p, item_id)
+        except DomainError as exc:
+            return redirect("/tale", ("error", exc.message), request)
+        if request.headers.get("accept", "").startswith("application/json"):
+            return {"item_id": item_id, "job_id": job_id, "job_url": f"/jobber/{job_id}"}
+        return redirect(f"/jobber/{job_id}")
+
+    @r.get("/tale/opptak/{item_id}", include_in_schema=False)
+    def review(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+        _user(p)
+        rec = service.recording(get_platform(request), p, item_id)
+        text = service.note_text(rec["approved"]["sections"]) if rec.get("approved") else ""
+        return _no_store(render(request, "tale/review.html", p, rec=rec, export_text=text))
+
+    @r.get("/tale/opptak/{item_id}/lyd", include_in_schema=False)
+    def audio(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+        _user(p)
+        data, media = service.audio(get_platform(request), p, item_id)
+        return _no_store(Response(data, media_type=media or "application/octet-stream"))
+
+    @r.post("/tale/opptak/{item_id}/godkjenn", include_in_schema=False)
+    async def approve(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+        _user(p)
+        form = await request.form()
+        texts = {str(k)[len("seksjon:") :]: str(v) for k, v in form.items() if str(k).startswith("seksjon:")}
+        try:
+            service.approve(get_platform(request), p, item_id, texts)
+        except DomainError as exc:
+            return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
+        return redirect(
+            f"/tale/opptak/{item_id}", ("ok", "Notatet er godkjent og lyden er slettet."), request
+        )
+
+    @r.post("/tale/opptak/{item_id}/kollega", include_in_schema=False)
+    async def colleague(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+        service.authorize_use(p)
+        form = await request.form()
+        try:
+            service.set_colleague_by_username(
+                get_platform(request), p, item_id, str(form.get("brukernavn") or "")
+            )
+        except DomainError as exc:
+            return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
+        return redirect(f"/tale/opptak/{item_id}", ("ok", "Tilgangen for kollega er lagret."), request)
+
+    @r.post("/tale/opptak/{item_id}/eksport", include_in_schema=False)
+    async def export(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+        _user(p)
+        form = await request.form()
+        try:
+            body, media, name = service.export(get_platform(request), p, item_id, str(form.get("format")))
+        except DomainError as exc:
+            return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
+        return _no_store(
+            Response(
+                body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            )
+        )
+
+    # --- API --------------------------------------------------------------------------------------
+
+    @r.post(
+        "/api/v1/tale/recordings",
+        status_code=202,
+        tags=["tale"],
+        summary="Store a recording and start its transcription (a background job)",
+    )
+    async def api_upload(
+        request: Request,
+        file: UploadFile,
+        basis: str = "dokumentasjonsplikt",
+        principal: Principal = Depends(current_principal),
+    ):
+        _user(principal)
+        item_id = await _upload(request, principal, file, basis, "api")
+        job_id = service.start_transcription(get_platform(request), principal, item_id)
+        return {"item_id": item_id, "job_id": job_id, "job": f"/api/v1/jobs/{job_id}"}
+
+    @r.get(
+        "/api/v1/tale/recordings/{item_id}",
+        tags=["tale"],
+        summary="A recording's transcript and note (the recorder and the named colleague only)",
+    )
+    def api_get(item_id: int, request: Request, principal: Principal = Depends(current_principal)):
+        _user(principal)
+        rec = service.recording(get_platform(request), principal, item_id)
+        return {k: v for k, v in rec.items() if k != "received_at"} | {"received_at": str(rec["received_at"])}
+
+    return r
