@@ -380,6 +380,12 @@ def source_of(platform: Platform, tenant_id: int, item_id: int, units: frozenset
     """The history item a unit's forecast came from (the unit must be the principal's)."""
     with platform.db.read_session(tenant_id) as session:
         item = session.get(Item, item_id)
-        if item is None or item.service != SERVICE or (units is not None and item.unit_code not in units):
+        source = (item.meta or {}).get("source_item_id") if item is not None else None
+        if (
+            item is None
+            or item.service != SERVICE
+            or source is None  # not a unit's forecast (an uploaded history, say)
+            or (units is not None and item.unit_code not in units)
+        ):
             raise NotFound("Enheten finnes ikke, eller du har ikke tilgang til den.")
-        return int(item.meta["source_item_id"])
+        return int(source)
