@@ -124,6 +124,11 @@ def _write_atomic(folder: Path, name: str, data: bytes) -> Path:
     return target
 
 
+def _redacted_line(r: dict) -> str:
+    verified = ", verifisert fjernet" if r["redaction"].get("verified") else ""
+    return f"{r['path']} → {r['output']} ({len(r['withheld'])} skjermet{verified})"
+
+
 @group.command(
     "redact",
     help="Lag skjermede versjoner etter forslaget og skriv en rapport (skjerming-rapport.json) i --out.",
@@ -197,9 +202,7 @@ def redact_cmd(
         return rec
 
     try:
-        runner.run(
-            expand(paths), one, lambda r: f"{r['path']} → {r['output']} ({len(r['withheld'])} skjermet)"
-        )
+        runner.run(expand(paths), one, _redacted_line)
     finally:
         if report:
             _write_atomic(

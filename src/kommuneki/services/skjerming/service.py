@@ -10,7 +10,7 @@ verdicts commits together with its audit entries.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from kommuneki.text.pii import detect
 
 from ...core import audit, items, suggestions
 from ...core.errors import Conflict, DomainError, InvalidInput, NotFound
-from ...core.models import Item, Suggestion, SuggestionStatus
+from ...core.models import AuditEntry, Item, Suggestion, SuggestionStatus
 from ...core.permissions import Principal, authorize
 from ...core.platform import Platform
 from ...ingest import extract
@@ -111,6 +111,8 @@ class DocumentView:
     innsyn: dict[str, Any] | None
     internett: dict[str, Any] | None
     tittel: dict[str, Any] | None
+    #: per scope, the last redacted file handed out (only ever after its verification): when, how many
+    verified: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _latest(session, item_id: int, kind: str) -> Suggestion | None:
@@ -161,7 +163,30 @@ def document_view(platform: Platform, principal: Principal, item_id: int) -> Doc
             "received_at": item.received_at,
             "removed": item.content_removed_reason,
         }
-    return DocumentView(info, findings, out["innsyn"], out["internett"], out["tittel"])
+        verified = _verified(session, principal.tenant_id, item.id)
+    return DocumentView(info, findings, out["innsyn"], out["internett"], out["tittel"], verified)
+
+
+def _verified(session, tenant_id: int, item_id: int) -> dict[str, dict[str, Any]]:
+    """The latest verified redaction per scope, from the audit log (read only)."""
+    import json
+
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.chain == audit.chain_for(tenant_id),
+            AuditEntry.item_id == item_id,
+            AuditEntry.event == "skjerming.redacted",
+        )
+        .order_by(AuditEntry.seq.desc())
+        .limit(50)
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        data = json.loads(row.data)
+        if data.get("verified") and data.get("scope") not in out:
+            out[data["scope"]] = {"at": row.at, "withheld": data.get("withheld", 0)}
+    return out
 
 
 def list_documents(platform: Platform, principal: Principal, limit: int = 50) -> list[dict[str, Any]]:
@@ -299,6 +324,7 @@ def redacted_file(
             decided=decided,
             withheld=len(spans),
             output_sha256=hashlib.sha256(result.data).hexdigest(),
+            verified=bool(result.report.get("verified")),
         )
         result.report = {**result.report, "decided": decided, "withheld": len(spans)}
         return result

@@ -60,11 +60,17 @@ def redact(
     *,
     fmt: str | None = None,
     text_layer: bool = True,
+    max_unpacked: int | None = None,
 ) -> Redacted:
     """Redact ``data`` (a file in any supported format) at ``spans`` of its extracted ``text``.
     Plain text and e-mail come back as plain text; DOCX as DOCX; PDF as a rebuilt, image-based PDF
-    (with an OCR text layer when ``text_layer`` and Tesseract is installed)."""
+    (with an OCR text layer when ``text_layer`` and Tesseract is installed).
+
+    Every result is checked by :func:`.verify.verify` before it is returned: a file from which a withheld
+    string or any fødselsnummer can still be read raises :class:`.verify.RedactionNotVerified`. The
+    report's ``verified`` is then true: only after that may a page or the CLI say "verifisert fjernet"."""
     from ....ingest import sniff_format
+    from .verify import verify
 
     spans = check_spans(text, spans)
     fmt = fmt or sniff_format(data, filename)
@@ -73,18 +79,22 @@ def redact(
         from .pdf import redact_pdf
 
         out, report = redact_pdf(data, text, spans, text_layer=text_layer)
-        return Redacted(out, f"{stem}-skjermet.pdf", "application/pdf", report)
+        report["verification"] = verify(out, "pdf", withheld_strings(text, spans))
+        return Redacted(out, f"{stem}-skjermet.pdf", "application/pdf", {**report, "verified": True})
     if fmt == "docx":
         from .docx import redact_docx
 
-        out, report = redact_docx(data, text, spans)
+        out, report = redact_docx(data, text, spans, max_unpacked=max_unpacked)
+        report["verification"] = verify(out, "docx", withheld_strings(text, spans))
         return Redacted(
             out,
             f"{stem}-skjermet.docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            report,
+            {**report, "verified": True},
         )
     from .txt import redact_text
 
     redacted, report = redact_text(text, spans)
-    return Redacted(redacted.encode("utf-8"), f"{stem}-skjermet.txt", "text/plain; charset=utf-8", report)
+    out = redacted.encode("utf-8")
+    report["verification"] = verify(out, "text", withheld_strings(text, spans))
+    return Redacted(out, f"{stem}-skjermet.txt", "text/plain; charset=utf-8", {**report, "verified": True})
