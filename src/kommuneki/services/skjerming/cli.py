@@ -178,7 +178,8 @@ def redact_cmd(
         chosen = assessment.withheld(scope)
         spans = [(a.finding.start, a.finding.end) for _i, a in chosen]
         result = redact(data, name or "stdin.txt", text, spans, text_layer=not no_text_layer)
-        target = _write_atomic(out_dir, result.filename, result.data)
+        target = out_dir / result.filename
+        result.save_as(target)
         # the report sits beside the redacted files: types, offsets and hjemler only, never the text
         rec = {
             "path": p,

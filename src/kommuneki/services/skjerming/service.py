@@ -9,7 +9,6 @@ verdicts commits together with its audit entries.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -323,7 +322,7 @@ def redacted_file(
             suggestion_id=s.id,
             decided=decided,
             withheld=len(spans),
-            output_sha256=hashlib.sha256(result.data).hexdigest(),
+            output_sha256=result.sha256(),
             verified=bool(result.report.get("verified")),
         )
         result.report = {**result.report, "decided": decided, "withheld": len(spans)}

@@ -7,8 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
 
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
@@ -32,13 +33,19 @@ class DecisionBody(BaseModel):
 
 
 def _download(result) -> Response:
-    return Response(
-        result.data,
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(result.filename)}",
+        "Cache-Control": "no-store",
+    }
+    if result.path is None:
+        return Response(result.data, media_type=result.content_type, headers=headers)
+    # a rebuilt PDF on disk: streamed, never read into memory whole (opened now, so it outlives result)
+    f = result.open()
+    return StreamingResponse(
+        iter(lambda: f.read(1 << 20), b""),
         media_type=result.content_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(result.filename)}",
-            "Cache-Control": "no-store",
-        },
+        headers=headers,
+        background=BackgroundTask(f.close),
     )
 
 

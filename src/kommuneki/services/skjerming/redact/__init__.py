@@ -9,9 +9,15 @@ comments — contains any withheld string.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import os
 import re
-from dataclasses import dataclass, field
-from typing import Any
+import tempfile
+import weakref
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from ....core.errors import InvalidInput
 
@@ -21,12 +27,60 @@ MARK = "[skjermet]"
 MIN_SWEEP_CHARS = 3
 
 
-@dataclass
 class Redacted:
-    data: bytes
-    filename: str
-    content_type: str
-    report: dict[str, Any] = field(default_factory=dict)
+    """A redacted file: in memory (``data``), or — a rebuilt PDF, which can be hundreds of megabytes — in
+    a temporary file (``path``) that lives as long as this object. ``data`` reads such a file on first
+    use; :meth:`open`, :meth:`sha256` and :meth:`save_as` stream it."""
+
+    def __init__(
+        self,
+        data: bytes | None,
+        filename: str,
+        content_type: str,
+        report: dict[str, Any] | None = None,
+        *,
+        path: str | None = None,
+    ):
+        self._data, self.filename, self.content_type = data, filename, content_type
+        self.report = report or {}
+        self.path = path
+        if path is not None:
+            weakref.finalize(self, _unlink, path)
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            with open(self.path, "rb") as f:
+                self._data = f.read()
+        return self._data
+
+    def open(self) -> BinaryIO:
+        return open(self.path, "rb") if self._data is None else io.BytesIO(self._data)
+
+    def chunks(self, size: int = 1 << 20):
+        with self.open() as f:
+            while chunk := f.read(size):
+                yield chunk
+
+    def sha256(self) -> str:
+        h = hashlib.sha256()
+        for chunk in self.chunks():
+            h.update(chunk)
+        return h.hexdigest()
+
+    def save_as(self, target: Path) -> None:
+        """Write to ``target`` atomically (a temporary file beside it, then a rename)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".skjerming-")
+        with os.fdopen(fd, "wb") as f:
+            for chunk in self.chunks():
+                f.write(chunk)
+        os.replace(tmp, target)
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def withheld_strings(text: str, spans: list[tuple[int, int]]) -> list[str]:
@@ -78,9 +132,13 @@ def redact(
     if fmt == "pdf":
         from .pdf import redact_pdf
 
-        out, report = redact_pdf(data, text, spans, text_layer=text_layer)
-        report["verification"] = verify(out, "pdf", withheld_strings(text, spans))
-        return Redacted(out, f"{stem}-skjermet.pdf", "application/pdf", {**report, "verified": True})
+        fd, path = tempfile.mkstemp(prefix="kommuneki-skjermet-", suffix=".pdf")
+        result = Redacted(None, f"{stem}-skjermet.pdf", "application/pdf", path=path)
+        with os.fdopen(fd, "w+b") as out:
+            report = redact_pdf(data, text, spans, text_layer=text_layer, out=out)
+        report["verification"] = verify(path, "pdf", withheld_strings(text, spans))
+        result.report = {**report, "verified": True}
+        return result
     if fmt == "docx":
         from .docx import redact_docx
 

@@ -16,6 +16,7 @@ with the string shortened (the log and the page must not become the leak).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zipfile
@@ -116,33 +117,56 @@ def docx_views(data: bytes) -> Iterator[tuple[str, str]]:
                 yield f"{name} (attributter)", values
 
 
-def pdf_views(data: bytes) -> Iterator[tuple[str, str]]:
-    """Page text, information dictionary, XMP, annotations, form fields and attachments (pypdf)."""
+PDF_PAGES_PER_READER = 50
+
+
+def pdf_views(data: bytes | str) -> Iterator[tuple[str, str]]:
+    """Page text, information dictionary, XMP, annotations, form fields and attachments (pypdf). ``data``
+    is the file's bytes or its path (read through an open file, not into memory). A fresh reader every
+    :data:`PDF_PAGES_PER_READER` pages, the old one collected: pypdf keeps every object it has resolved,
+    in reference cycles, so one reader over 2,000 pages would hold all their images."""
+    import gc
+
     from pypdf import PdfReader
 
-    reader = PdfReader(io.BytesIO(data))
-    yield "metadata", str(reader.metadata or {})
-    xmp = reader.xmp_metadata
-    if xmp is not None:
-        yield "XMP-metadata", xmp.stream.get_data().decode("utf-8", "replace")
-    for number, page in enumerate(reader.pages, 1):
-        yield f"side {number}", page.extract_text() or ""
-        annots = page.get("/Annots")
-        if annots:
-            yield f"merknader på side {number}", "\n".join(str(a.get_object()) for a in annots)
-    fields = reader.get_fields() or {}
-    if fields:
-        yield "skjemafelt", "\n".join(f"{k}\n{v}" for k, v in fields.items())
-    for name, contents in reader.attachments.items():
-        yield f"vedlegg {name}", name + "\n" + "\n".join(c.decode("utf-8", "replace") for c in contents)
+    with contextlib.ExitStack() as stack:
+
+        def fresh() -> PdfReader:
+            stream = io.BytesIO(data) if isinstance(data, bytes) else stack.enter_context(open(data, "rb"))
+            return PdfReader(stream)
+
+        reader = fresh()
+        pages = len(reader.pages)
+        yield "metadata", str(reader.metadata or {})
+        xmp = reader.xmp_metadata
+        if xmp is not None:
+            yield "XMP-metadata", xmp.stream.get_data().decode("utf-8", "replace")
+        fields = reader.get_fields() or {}
+        if fields:
+            yield "skjemafelt", "\n".join(f"{k}\n{v}" for k, v in fields.items())
+        for name, contents in reader.attachments.items():
+            yield f"vedlegg {name}", name + "\n" + "\n".join(c.decode("utf-8", "replace") for c in contents)
+        for index in range(pages):
+            if index and index % PDF_PAGES_PER_READER == 0:
+                del reader
+                gc.collect()
+                reader = fresh()
+            page = reader.pages[index]
+            number = index + 1
+            yield f"side {number}", page.extract_text() or ""
+            annots = page.get("/Annots")
+            if annots:
+                yield f"merknader på side {number}", "\n".join(str(a.get_object()) for a in annots)
+            del page
 
 
 VIEWS = {"text": text_views, "docx": docx_views, "pdf": pdf_views}
 
 
-def verify(data: bytes, fmt: str, strings: list[str]) -> dict:
+def verify(data: bytes | str, fmt: str, strings: list[str]) -> dict:
     """Raise :class:`RedactionNotVerified` (Norwegian, naming what remained where) unless nothing of
-    ``strings`` and no person number can be read from ``data``. Returns a report for the caller."""
+    ``strings`` and no person number can be read from ``data`` (bytes; a PDF also as a path). Returns
+    a report for the caller."""
     try:
         remaining = find_remaining(VIEWS[fmt](data), strings)
     except DomainError:
