@@ -28,6 +28,13 @@ def _max_bytes() -> int:
         raise click.ClickException(str(exc)) from exc
 
 
+def _docx_max_unpacked() -> int:
+    try:
+        return load_settings().docx_max_unpacked_bytes
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def expand(paths: tuple[str, ...]) -> list[str]:
     """Files as given; folders walked (supported suffixes, sorted); ``-`` for stdin."""
     out: list[str] = []
@@ -95,12 +102,12 @@ def scan(
     tenant: str | None,
 ) -> None:
     runner = FileRunner(ctx, as_json=as_json)
-    limit = _max_bytes()
+    limit, unpacked = _max_bytes(), _docx_max_unpacked()
 
     def analyse(p: str) -> dict:
         data, name = read_input(p, limit)
         if tenant is None:
-            text = extract(data, name, max_bytes=limit).text
+            text = extract(data, name, max_bytes=limit, docx_max_unpacked=unpacked).text
             return engine.scan_record(p, text, service.analyse_text(text), with_text=with_text)
         platform, tenant_id = runner.platform_and_tenant(tenant)
         r = service.screen_document(
@@ -162,12 +169,12 @@ def redact_cmd(
     tenant: str | None,
 ) -> None:
     runner = FileRunner(ctx, as_json=as_json)
-    limit = _max_bytes()
+    limit, unpacked = _max_bytes(), _docx_max_unpacked()
     report: list[dict] = []
 
     def one(p: str) -> dict:
         data, name = read_input(p, limit)
-        text = extract(data, name, max_bytes=limit).text
+        text = extract(data, name, max_bytes=limit, docx_max_unpacked=unpacked).text
         assessment = service.analyse_text(text)
         recorded = None
         if tenant is not None:
@@ -177,7 +184,9 @@ def redact_cmd(
             )["item_id"]
         chosen = assessment.withheld(scope)
         spans = [(a.finding.start, a.finding.end) for _i, a in chosen]
-        result = redact(data, name or "stdin.txt", text, spans, text_layer=not no_text_layer)
+        result = redact(
+            data, name or "stdin.txt", text, spans, text_layer=not no_text_layer, max_unpacked=unpacked
+        )
         target = out_dir / result.filename
         result.save_as(target)
         # the report sits beside the redacted files: types, offsets and hjemler only, never the text

@@ -63,7 +63,12 @@ def screen_document(
     with platform.db.tenant_session(tenant_id) as session:
         item = session.get(Item, item_id)
         try:
-            extracted = extract(data, filename, max_bytes=platform.settings.max_upload_bytes)
+            extracted = extract(
+                data,
+                filename,
+                max_bytes=platform.settings.max_upload_bytes,
+                docx_max_unpacked=platform.settings.docx_max_unpacked_bytes,
+            )
         except DomainError as exc:
             item.state = "failed"
             item.meta = {**item.meta, "error": exc.message, "error_code": exc.code}
@@ -310,7 +315,14 @@ def redacted_file(
             value = s.decision.final_value
         data = items.read_content(session, platform.blobs, item)
         spans = sorted(_spans(value))
-        result = redact(data, item.filename, item.text, spans, text_layer=text_layer)
+        result = redact(
+            data,
+            item.filename,
+            item.text,
+            spans,
+            text_layer=text_layer,
+            max_unpacked=platform.settings.docx_max_unpacked_bytes,
+        )
         audit.record(
             session,
             principal.tenant_id,
