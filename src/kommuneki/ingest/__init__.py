@@ -11,10 +11,14 @@ To add a format: write ``ingest/<format>.py`` with a function ``(data, filename)
 from __future__ import annotations
 
 import codecs
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.errors import InvalidInput, PayloadTooLarge
+from ..core.errors import DomainError, InvalidInput, PayloadTooLarge
+
+log = logging.getLogger("kommuneki.ingest")
+FORMAT_NAMES = {"text": "tekst", "pdf": "PDF", "docx": "Word (DOCX)", "email": "e-post"}
 
 
 @dataclass
@@ -155,6 +159,17 @@ def extract(
     if not data or not data.strip():
         raise InvalidInput("Filen er tom.")
     fmt = sniff_format(data, filename, content_type)
-    if fmt == "docx":
-        return READERS[fmt](data, filename, docx_max_unpacked=docx_max_unpacked)
-    return READERS[fmt](data, filename)
+    try:
+        if fmt == "docx":
+            return READERS[fmt](data, filename, docx_max_unpacked=docx_max_unpacked)
+        return READERS[fmt](data, filename)
+    except (DomainError, MemoryError):
+        raise
+    except RecursionError as exc:
+        raise InvalidInput(f"«{filename or 'Filen'}» er for dypt nøstet til å leses.") from exc
+    except Exception as exc:  # a library's own failure on a damaged file: never a 500 or a traceback
+        log.warning("unreadable %s file %r: %r", fmt, filename, exc)
+        raise InvalidInput(
+            f"«{filename or 'Filen'}» er skadet eller har en form som ikke kan leses "
+            f"({FORMAT_NAMES.get(fmt, fmt)}; {type(exc).__name__})."
+        ) from exc
