@@ -57,6 +57,16 @@ def open_pdf(data: bytes):
     return doc
 
 
+def load_page(doc, index: int):
+    """Page ``index`` of an open document; a page PDFium cannot load is refused in Norwegian."""
+    import pypdfium2 as pdfium
+
+    try:
+        return doc[index]
+    except pdfium.PdfiumError as exc:
+        raise InvalidInput(f"Side {index + 1} i PDF-en er skadet og kan ikke leses.") from exc
+
+
 def capped_dpi(page, dpi: int, *, number: int, min_dpi: int = MIN_DPI) -> int:
     """``dpi``, lowered so that the rendered page stays within :data:`MAX_PAGE_PIXELS`; refuses (in
     Norwegian) a page so large that even ``min_dpi`` would exceed it."""
@@ -150,7 +160,7 @@ def pdf_layout(data: bytes, *, ocr: bool = True, boxes: bool = True) -> PdfLayou
         pages = []
         pos = 0
         for index in range(len(doc)):
-            page = doc[index]
+            page = load_page(doc, index)
             width, height = page.get_size()
             text, page_boxes, method = page_text(page, index, ocr=ocr)
             page.close()

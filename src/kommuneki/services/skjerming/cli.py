@@ -103,6 +103,7 @@ def scan(
 ) -> None:
     runner = FileRunner(ctx, as_json=as_json)
     limit, unpacked = _max_bytes(), _docx_max_unpacked()
+    pending_done: list[int] = []  # documents an interrupted run left received: screened first, once
 
     def analyse(p: str) -> dict:
         data, name = read_input(p, limit)
@@ -110,8 +111,17 @@ def scan(
             text = extract(data, name, max_bytes=limit, docx_max_unpacked=unpacked).text
             return engine.scan_record(p, text, service.analyse_text(text), with_text=with_text)
         platform, tenant_id = runner.platform_and_tenant(tenant)
+        if not pending_done:
+            pending_done.append(service.screen_pending(platform, tenant_id, actor="cli"))
         r = service.screen_document(
-            platform, tenant_id, data, filename=name, actor="cli", source="cli", title=title
+            platform,
+            tenant_id,
+            data,
+            filename=name,
+            actor="cli",
+            source="cli",
+            title=title,
+            dedupe_content=True,  # a re-run (after kill -9 or not) records nothing twice
         )
         r["path"] = p
         if not with_text:

@@ -9,6 +9,7 @@ verdicts commits together with its audit entries.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,9 +44,40 @@ def screen_document(
     actor: str,
     source: str = "upload",
     title: str | None = None,
+    dedupe_content: bool = False,
 ) -> dict[str, Any]:
     """Store, screen and propose. Returns the item id, both verdicts, the findings and the suggestions.
-    Raises the extraction error after recording it on the stored item."""
+    Raises the extraction error after recording it on the stored item.
+
+    With ``dedupe_content`` (CLI batches, which may be run again after a kill -9), bytes this tenant's
+    skjerming already holds are not stored again: an item left ``received`` is screened now; one
+    already screened is reported as it stands (``already_taken_in``), with nothing recorded twice."""
+    if dedupe_content:
+        with platform.db.read_session(tenant_id) as session:
+            existing = session.scalar(
+                select(Item)
+                .where(
+                    Item.tenant_id == tenant_id,
+                    Item.service == SERVICE,
+                    Item.sha256 == hashlib.sha256(data).hexdigest(),
+                    Item.content_removed_at.is_(None),
+                )
+                .order_by(Item.id)
+                .limit(1)
+            )
+            if existing is not None:
+                state, text, meta, item_id = existing.state, existing.text, existing.meta or {}, existing.id
+        if existing is not None and state == "received":
+            return _screen(platform, tenant_id, item_id, data, filename=filename, actor=actor, title=title)
+        if existing is not None and state == "failed":
+            raise InvalidInput(meta.get("error") or "Dokumentet kunne ikke leses.")
+        if existing is not None:
+            return {
+                "item_id": item_id,
+                **engine.scan_record(filename or f"element {item_id}", text, analyse_text(text)),
+                "suggestions": {},
+                "already_taken_in": True,
+            }
     with platform.db.tenant_session(tenant_id) as session:
         arrival = items.ingest(
             session,
@@ -59,6 +91,38 @@ def screen_document(
             actor=actor,
         )
         item_id = arrival.item.id
+    return _screen(platform, tenant_id, item_id, data, filename=filename, actor=actor, title=title)
+
+
+def screen_pending(platform: Platform, tenant_id: int, *, actor: str) -> int:
+    """Screen every document left ``received`` (a run killed between storing and screening)."""
+    with platform.db.read_session(tenant_id) as session:
+        left = [
+            (i.id, i.filename, i.title)
+            for i in session.scalars(
+                select(Item).where(Item.service == SERVICE, Item.state == "received").order_by(Item.id)
+            )
+        ]
+    for item_id, filename, title in left:
+        with platform.db.read_session(tenant_id) as session:
+            data = items.read_content(session, platform.blobs, session.get(Item, item_id))
+        try:
+            _screen(platform, tenant_id, item_id, data, filename=filename, actor=actor, title=title)
+        except DomainError:
+            pass  # recorded on the item as failed
+    return len(left)
+
+
+def _screen(
+    platform: Platform,
+    tenant_id: int,
+    item_id: int,
+    data: bytes,
+    *,
+    filename: str | None,
+    actor: str,
+    title: str | None,
+) -> dict[str, Any]:
     failure: DomainError | None = None
     with platform.db.tenant_session(tenant_id) as session:
         item = session.get(Item, item_id)

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from ....core.errors import InvalidInput
 from ....ingest import ocr
-from ....ingest.pdf import capped_dpi, open_pdf, page_text, pdf_layout, render
+from ....ingest.pdf import capped_dpi, load_page, open_pdf, page_text, pdf_layout, render
 from . import sweep_pattern, withheld_strings
 
 DPI = 200
@@ -187,7 +187,7 @@ def redact_pdf(
     try:
         writer = StreamingImagePdf(out)
         for index, info in enumerate(layout.pages):
-            page = doc[index]
+            page = load_page(doc, index)
             start, end = info["start"], info["end"]
             local = [
                 (max(s, start) - start, min(e, end) - start) for s, e in all_spans if s < end and e > start
