@@ -150,7 +150,14 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
     name = filename.lower()
     try:
         if name.endswith((".xlsx", ".xlsm")):
-            frame = pd.read_excel(io.BytesIO(data), engine="openpyxl")
+            try:
+                frame = pd.read_excel(io.BytesIO(data), engine="openpyxl")
+            except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
+                raise
+            except Exception as exc:  # a damaged workbook: zip, XML or openpyxl's own errors
+                raise InvalidInput(
+                    f"{filename}: regnearket er skadet og kan ikke leses ({type(exc).__name__})."
+                ) from exc
         else:
             text = data.decode("utf-8-sig")
             sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
