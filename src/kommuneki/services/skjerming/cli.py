@@ -190,7 +190,7 @@ def redact_cmd(
         if tenant is not None:
             platform, tenant_id = runner.platform_and_tenant(tenant)
             recorded = service.screen_document(
-                platform, tenant_id, data, filename=name, actor="cli", source="cli"
+                platform, tenant_id, data, filename=name, actor="cli", source="cli", dedupe_content=True
             )["item_id"]
         chosen = assessment.withheld(scope)
         spans = [(a.finding.start, a.finding.end) for _i, a in chosen]
