@@ -109,12 +109,14 @@ def main() -> None:
         took = time.perf_counter() - t
         runs = [int(m) for m in re.findall(r"#(\d+)\s", r.stderr)]
         execs = max(runs) if runs else 0
-        rates[name] = execs / took if took else 0.0
+        speeds = [int(m) for m in re.findall(r"exec/s: (\d+)", r.stderr)]
+        rates[name] = float(speeds[-1]) if speeds else (execs / took if took else 0.0)  # libFuzzer's own
         findings = sorted(p.name for p in args.out.glob(f"{name}-*"))
         base = rates.get("email") or rates[name]
         print(
-            f"{name:14s} {execs:8d} runs in {took:5.0f} s ({rates[name]:7.1f}/s, {rates[name] / base:.2f}× "
-            f"e-mail), exit {r.returncode}, findings: {findings or 'none'}"
+            f"{name:14s} {execs:8d} runs, {took:5.0f} s with start-up "
+            f"({rates[name]:7.1f}/s, {rates[name] / base:.2f}× e-mail), exit {r.returncode}, "
+            f"findings: {findings or 'none'}"
         )
 
 
