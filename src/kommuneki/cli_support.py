@@ -3,7 +3,8 @@
 * ``--json`` puts only JSON on stdout (one object per line for streams); progress, logs and warnings go
   to stderr.
 * ``--tenant`` picks the tenant by slug, kommunenummer or id (default: the only one, or ``demo``).
-* A failed input gives its own JSON line with an ``error`` field; the exit code is 1 if any input failed.
+* A failed input gives its own JSON line with an ``error`` field — an unexpected exception too (logged
+  with its traceback on stderr): one bad input never stops a batch; the exit code is 1 if any failed.
 * Domain errors end the command with a readable Norwegian message (exit 2), never a traceback.
 """
 
@@ -94,6 +95,22 @@ class FileRunner:
                     },
                     self.as_json,
                     f"{inp}: FEIL: {exc.strerror or exc}",
+                )
+            except (KeyboardInterrupt, MemoryError):
+                raise
+            except Exception as exc:  # one bad input never stops the batch (nor hides the others)
+                self.failed += 1
+                import logging
+
+                logging.getLogger("kommuneki.cli").exception("unexpected error on %s", inp)
+                emit(
+                    {
+                        "input": str(inp),
+                        "error": f"Uventet feil ved behandling av filen ({type(exc).__name__}).",
+                        "code": "unexpected_error",
+                    },
+                    self.as_json,
+                    f"{inp}: FEIL: uventet feil ({type(exc).__name__})",
                 )
             else:
                 emit(result, self.as_json, human(result))

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         25 * 1024 * 1024, description="Largest accepted request body or upload, in bytes."
     )
+    docx_max_unpacked_bytes: int = Field(
+        50 * 1024 * 1024,
+        description="Largest total uncompressed size of a Word file (DOCX), all zip members together, "
+        "in bytes. Larger files are refused (possible zip bomb).",
+    )
     session_max_age_s: int = Field(8 * 3600, description="How long a login session lasts, in seconds.")
     login_max_failures: int = Field(
         5,

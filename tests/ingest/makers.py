@@ -272,3 +272,79 @@ def extract_everything_docx(data: bytes) -> str:
             parts.append(raw)
             parts.append(re.sub(r"<[^>]+>", "", raw))
     return "\n".join(parts)
+
+
+WML_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+
+
+def docx_from_xml(
+    body: str,
+    *,
+    footnotes: str | None = None,
+    endnotes: str | None = None,
+    comments: str | None = None,
+    header: str | None = None,
+    app_xml: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> bytes:
+    """A minimal DOCX written by hand: ``body`` is the inside of ``w:body``; the other parts are the
+    inside of their root elements (``w:footnotes``, ``w:endnotes``, ``w:comments``, ``w:hdr``).
+    ``app_xml`` replaces docProps/app.xml verbatim (DOCTYPEs and all); ``extra`` adds members as is."""
+    ns = f'xmlns:w="{W_NS}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {"word/document.xml": f"<w:document {ns}><w:body>{body}</w:body></w:document>"}
+    overrides = [("word/document.xml", "document.main+xml")]
+    rels = []
+    for name, root, kind, inner in (
+        ("footnotes", "footnotes", "footnotes+xml", footnotes),
+        ("endnotes", "endnotes", "endnotes+xml", endnotes),
+        ("comments", "comments", "comments+xml", comments),
+        ("header1", "hdr", "header+xml", header),
+    ):
+        if inner is None:
+            continue
+        parts[f"word/{name}.xml"] = f"<w:{root} {ns}>{inner}</w:{root}>"
+        overrides.append((f"word/{name}.xml", kind))
+        rtype = {"header1": "header"}.get(name, name)
+        rels.append(f'<Relationship Id="rId{len(rels) + 1}" Type="{rel}/{rtype}" Target="{name}.xml"/>')
+    ct = "".join(f'<Override PartName="/{n}" ContentType="{WML_CT}{k}"/>' for n, k in overrides) + (
+        '<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.extended-properties+xml"/>'
+        if app_xml is not None
+        else ""
+    )
+    members = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.'
+            'openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            f'ContentType="application/xml"/>{ct}</Types>'
+        ),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+            'Target="word/document.xml"/></Relationships>'
+        ),
+        "word/_rels/document.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships">{"".join(rels)}</Relationships>'
+        ),
+        **parts,
+    }
+    if app_xml is not None:
+        members["docProps/app.xml"] = app_xml
+    members.update(extra or {})
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in members.items():
+            z.writestr(name, content)
+    return out.getvalue()
+
+
+def wp(*runs: str) -> str:
+    """A paragraph from run contents given as XML (``<w:t>…</w:t>``, ``<w:br/>``, ``<w:tab/>``)."""
+    return "<w:p>" + "".join(f"<w:r>{r}</w:r>" for r in runs) + "</w:p>"
+
+
+def wt(text: str) -> str:
+    return f'<w:t xml:space="preserve">{text}</w:t>'

@@ -11,10 +11,14 @@ To add a format: write ``ingest/<format>.py`` with a function ``(data, filename)
 from __future__ import annotations
 
 import codecs
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.errors import InvalidInput, PayloadTooLarge
+from ..core.errors import DomainError, InvalidInput, PayloadTooLarge
+
+log = logging.getLogger("kommuneki.ingest")
+FORMAT_NAMES = {"text": "tekst", "pdf": "PDF", "docx": "Word (DOCX)", "email": "e-post"}
 
 
 @dataclass
@@ -69,23 +73,23 @@ def decode_text(data: bytes) -> str:
     return str(best)
 
 
-def _text(data: bytes, filename: str | None) -> Extracted:
+def _text(data: bytes, filename: str | None, **_limits) -> Extracted:
     return Extracted(decode_text(data), {"format": "text"})
 
 
-def _pdf(data: bytes, filename: str | None) -> Extracted:
+def _pdf(data: bytes, filename: str | None, **_limits) -> Extracted:
     from .pdf import extract_pdf
 
     return extract_pdf(data)
 
 
-def _docx(data: bytes, filename: str | None) -> Extracted:
-    from .docx import extract_docx
+def _docx(data: bytes, filename: str | None, *, docx_max_unpacked: int | None = None) -> Extracted:
+    from .docx import MAX_UNPACKED, extract_docx
 
-    return extract_docx(data)
+    return extract_docx(data, max_unpacked=docx_max_unpacked or MAX_UNPACKED)
 
 
-def _email(data: bytes, filename: str | None) -> Extracted:
+def _email(data: bytes, filename: str | None, **_limits) -> Extracted:
     from .email import extract_message
 
     return extract_message(data, filename)
@@ -137,10 +141,16 @@ def sniff_format(data: bytes, filename: str | None = None, content_type: str | N
 
 
 def extract(
-    data: bytes, filename: str | None = None, content_type: str | None = None, *, max_bytes: int | None = None
+    data: bytes,
+    filename: str | None = None,
+    content_type: str | None = None,
+    *,
+    max_bytes: int | None = None,
+    docx_max_unpacked: int | None = None,
 ) -> Extracted:
     """Extract text from a supported format (plain text, PDF with OCR of scanned pages, DOCX, e-mail).
-    Raises InvalidInput naming what is wrong with the file, or PayloadTooLarge above ``max_bytes``."""
+    Raises InvalidInput naming what is wrong with the file, or PayloadTooLarge above ``max_bytes`` (or,
+    for a DOCX, above ``docx_max_unpacked`` bytes unpacked; default 50 MB)."""
     if max_bytes is not None and len(data) > max_bytes:
         raise PayloadTooLarge(
             f"Filen er for stor ({len(data) // (1024 * 1024)} MB; grensen er "
@@ -149,4 +159,17 @@ def extract(
     if not data or not data.strip():
         raise InvalidInput("Filen er tom.")
     fmt = sniff_format(data, filename, content_type)
-    return READERS[fmt](data, filename)
+    try:
+        if fmt == "docx":
+            return READERS[fmt](data, filename, docx_max_unpacked=docx_max_unpacked)
+        return READERS[fmt](data, filename)
+    except (DomainError, MemoryError):
+        raise
+    except RecursionError as exc:
+        raise InvalidInput(f"«{filename or 'Filen'}» er for dypt nøstet til å leses.") from exc
+    except Exception as exc:  # a library's own failure on a damaged file: never a 500 or a traceback
+        log.warning("unreadable %s file %r: %r", fmt, filename, exc)
+        raise InvalidInput(
+            f"«{filename or 'Filen'}» er skadet eller har en form som ikke kan leses "
+            f"({FORMAT_NAMES.get(fmt, fmt)}; {type(exc).__name__})."
+        ) from exc

@@ -18,6 +18,7 @@ flagged as a possible extraction bomb.
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
 import email.utils
 import io
@@ -82,6 +83,49 @@ class ParsedMessage:
         """Subject, body and attachment text: what the models read."""
         parts = [self.subject, self.body] + [a.text for a in self.attachments if a.text]
         return "\n\n".join(p for p in parts if p)
+
+
+def _header_text(value: Any) -> str:
+    """A header as a str: with compat32, a header holding raw 8-bit bytes comes back as an
+    ``email.header.Header`` (which has no ``lower``), not a str."""
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):
+        return _decode_header_value(value)
+    return str(value)
+
+
+def _filename(part: Message) -> str:
+    """The attachment's name from Content-Disposition ``filename`` or Content-Type ``name``: RFC 2231
+    and RFC 2047 decoded, raw 8-bit names (``filename=ciële.txt``) repaired; '' when there is none or it
+    cannot be read."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        try:
+            raw = part.get_param(param, header=header)
+        except (AttributeError, TypeError, ValueError, LookupError, UnicodeError):
+            raw = None
+        if isinstance(raw, tuple):  # RFC 2231
+            try:
+                raw = email.utils.collapse_rfc2231_value(raw)
+            except (LookupError, UnicodeError, TypeError, ValueError):
+                raw = raw[2] if len(raw) > 2 else None
+        if isinstance(raw, email.header.Header) or (isinstance(raw, str) and "\ufffd" in raw):
+            raw = _raw_param(part, header, param) or str(raw)
+        if raw:
+            name = _decode_header_value(raw).replace("\x00", "").strip()
+            return name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
+    return ""
+
+
+def _raw_param(part: Message, header: str, param: str) -> str | None:
+    """A parameter read off the header as it came (8-bit bytes as surrogate escapes), for names the
+    email package could only give as replacement characters."""
+    for key, value in part.raw_items():
+        if key.lower() == header and isinstance(value, str):
+            m = re.search(rf'(?:^|;)\s*{param}\s*=\s*(?:"([^"]*)"|([^;\s]*))', value, re.I)
+            if m:
+                return m.group(1) if m.group(1) is not None else m.group(2)
+    return None
 
 
 def _decode_header_value(raw: Any) -> str:
@@ -226,8 +270,8 @@ def _parse(data: bytes, depth: int = 0) -> ParsedMessage:
     html: list[str] = []
     for part in _leaves(msg):
         ctype = part.get_content_type()
-        disposition = (part.get("Content-Disposition") or "").lower()
-        filename = part.get_filename()
+        disposition = _header_text(part.get("Content-Disposition")).lower()
+        filename = _filename(part)
         if (
             ctype == "message/rfc822"
             or (filename and "attachment" in disposition)
@@ -242,11 +286,8 @@ def _parse(data: bytes, depth: int = 0) -> ParsedMessage:
                 )
             else:
                 raw = part.get_payload(decode=True) or b""
-            raw_name = part.get_param("filename", header="content-disposition") or part.get_param("name")
-            if isinstance(raw_name, tuple):  # RFC 2231
-                raw_name = email.utils.collapse_rfc2231_value(raw_name)
             att = Attachment(
-                filename=_decode_header_value(raw_name or filename or "melding.eml"),
+                filename=filename or "melding.eml",
                 content_type=ctype,
                 data=raw,
             )
@@ -332,9 +373,39 @@ def _msg_prop_in(ole, storage: str, prop: str) -> str | None:
 def parse_message(data: bytes, filename: str | None = None) -> ParsedMessage:
     """Parse an .eml or .msg message (detected by content, not by name). Raises InvalidInput for
     input that is not a message; repairs and records everything else in ``defects``."""
-    if data[:8] == OLE_MAGIC:
-        return parse_msg(data)
-    return _parse(data)
+    try:
+        if data[:8] == OLE_MAGIC:
+            return _without_nul(parse_msg(data))
+        return _without_nul(_parse(data))
+    except (InvalidInput, MemoryError):
+        raise
+    except Exception as exc:  # the parsers of the standard library and olefile fail in many ways
+        raise InvalidInput(
+            f"E-posten er skadet og kan ikke leses ({type(exc).__name__}). Den er lagret som den kom."
+        ) from exc
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+def _without_nul(parsed: ParsedMessage) -> ParsedMessage:
+    """NUL characters dropped from every text field: no database text column takes them (PostgreSQL
+    refuses), and no reader needs them. The raw bytes keep them."""
+    for name, value in vars(parsed).items():
+        if name != "attachments":
+            setattr(parsed, name, _clean(value))
+    for att in parsed.attachments:
+        att.filename = _clean(att.filename)
+        if isinstance(getattr(att, "text", None), str):
+            att.text = _clean(att.text)
+    return parsed
 
 
 _MBOX_FROM = re.compile(rb"^From [^\r\n]*\r?\n", re.M)

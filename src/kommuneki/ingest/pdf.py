@@ -18,6 +18,9 @@ from . import Extracted
 MIN_TEXT_CHARS = 16
 OCR_DPI = 300
 MAX_PAGES = 2000
+#: Most pixels one rendered page may have; a larger page is rendered at a lower resolution, or refused.
+MAX_PAGE_PIXELS = 50_000_000
+MIN_DPI = 50
 PAGE_SEPARATOR = "\n\n"
 
 Box = tuple[int, float, float, float, float]  # page index, x0, y0, x1, y1 (points, bottom-left origin)
@@ -44,13 +47,43 @@ def open_pdf(data: bytes):
                 "passord og prøv igjen."
             ) from exc
         raise InvalidInput("PDF-en er skadet og kan ikke leses.") from exc
-    if len(doc) == 0:
+    pages = len(doc)  # read before closing: a closed document has no length
+    if pages == 0:
         doc.close()
         raise InvalidInput("PDF-en har ingen sider.")
-    if len(doc) > MAX_PAGES:
+    if pages > MAX_PAGES:
         doc.close()
-        raise InvalidInput(f"PDF-en har for mange sider ({len(doc)}; grensen er {MAX_PAGES}).")
+        raise InvalidInput(f"PDF-en har for mange sider ({pages}; grensen er {MAX_PAGES}).")
     return doc
+
+
+def load_page(doc, index: int):
+    """Page ``index`` of an open document; a page PDFium cannot load is refused in Norwegian."""
+    import pypdfium2 as pdfium
+
+    try:
+        return doc[index]
+    except pdfium.PdfiumError as exc:
+        raise InvalidInput(f"Side {index + 1} i PDF-en er skadet og kan ikke leses.") from exc
+
+
+def capped_dpi(page, dpi: int, *, number: int, min_dpi: int = MIN_DPI) -> int:
+    """``dpi``, lowered so that the rendered page stays within :data:`MAX_PAGE_PIXELS`; refuses (in
+    Norwegian) a page so large that even ``min_dpi`` would exceed it."""
+    import math
+
+    width, height = page.get_size()
+    pixels = (width * dpi / 72) * (height * dpi / 72)
+    if pixels <= MAX_PAGE_PIXELS:
+        return dpi
+    lowered = int(dpi * math.sqrt(MAX_PAGE_PIXELS / pixels))
+    if lowered < min_dpi:
+        raise InvalidInput(
+            f"Side {number} er for stor til å gjengis "
+            f"({width / 72 * 2.54:.0f} × {height / 72 * 2.54:.0f} cm; "
+            f"grensen er {MAX_PAGE_PIXELS // 1_000_000} megapiksler ved minst {min_dpi} dpi)."
+        )
+    return lowered
 
 
 def _text_layer(page, page_index: int) -> tuple[str, list[Box | None]]:
@@ -86,10 +119,40 @@ def render(page, dpi: int, *, annotations: bool = True):
     )
 
 
-def pdf_layout(data: bytes, *, ocr: bool = True) -> PdfLayout:
-    """Text and character boxes of every page. Scanned pages go through OCR when ``ocr`` is true."""
+def page_text(page, index: int, *, ocr: bool = True) -> tuple[str, list[Box | None], str]:
+    """The text of one page, a box for every character, and how it was read (text, ocr or no-ocr)."""
     from . import ocr as ocr_mod
 
+    height = page.get_size()[1]
+    text, boxes = _text_layer(page, index)
+    method = "text"
+    if len(text.strip()) < MIN_TEXT_CHARS and ocr and not ocr_mod.available():
+        method = "no-ocr"
+    elif len(text.strip()) < MIN_TEXT_CHARS and ocr:
+        dpi = capped_dpi(page, OCR_DPI, number=index + 1, min_dpi=100)
+        image = render(page, dpi)
+        result = ocr_mod.recognise(image, dpi=dpi)
+        del image
+        if len(result.text.strip()) >= len(text.strip()):
+            scale = 72 / dpi
+            text = result.text
+            boxes = [
+                None
+                if b is None
+                else (index, b[0] * scale, height - b[3] * scale, b[2] * scale, height - b[1] * scale)
+                for b in result.boxes
+            ]
+            method = "ocr"
+    return text, boxes, method
+
+
+def pdf_layout(data: bytes, *, ocr: bool = True, boxes: bool = True) -> PdfLayout:
+    """Text and character boxes of every page. Scanned pages go through OCR when ``ocr`` is true.
+
+    ``boxes=False`` keeps no box for text-layer pages (a 2,000-page document has millions of
+    characters; the redactor asks each page again for the boxes it paints) but keeps them for OCR pages
+    in ``pages[i]["boxes"]`` (reading a page again by OCR would cost far more than keeping them)."""
+    keep_boxes = boxes
     doc = open_pdf(data)
     try:
         texts: list[str] = []
@@ -97,42 +160,29 @@ def pdf_layout(data: bytes, *, ocr: bool = True) -> PdfLayout:
         pages = []
         pos = 0
         for index in range(len(doc)):
-            page = doc[index]
+            page = load_page(doc, index)
             width, height = page.get_size()
-            text, boxes = _text_layer(page, index)
-            method = "text"
-            if len(text.strip()) < MIN_TEXT_CHARS and ocr and not ocr_mod.available():
-                method = "no-ocr"
-            elif len(text.strip()) < MIN_TEXT_CHARS and ocr:
-                image = render(page, OCR_DPI)
-                result = ocr_mod.recognise(image, dpi=OCR_DPI)
-                if len(result.text.strip()) >= len(text.strip()):
-                    scale = 72 / OCR_DPI
-                    text = result.text
-                    boxes = [
-                        None
-                        if b is None
-                        else (index, b[0] * scale, height - b[3] * scale, b[2] * scale, height - b[1] * scale)
-                        for b in result.boxes
-                    ]
-                    method = "ocr"
+            text, page_boxes, method = page_text(page, index, ocr=ocr)
             page.close()
             if index:
                 texts.append(PAGE_SEPARATOR)
-                all_boxes.extend([None] * len(PAGE_SEPARATOR))
+                if keep_boxes:
+                    all_boxes.extend([None] * len(PAGE_SEPARATOR))
                 pos += len(PAGE_SEPARATOR)
             texts.append(text)
-            all_boxes.extend(boxes)
-            pages.append(
-                {
-                    "page": index + 1,
-                    "start": pos,
-                    "end": pos + len(text),
-                    "method": method,
-                    "width": width,
-                    "height": height,
-                }
-            )
+            info = {
+                "page": index + 1,
+                "start": pos,
+                "end": pos + len(text),
+                "method": method,
+                "width": width,
+                "height": height,
+            }
+            if keep_boxes:
+                all_boxes.extend(page_boxes)
+            elif method == "ocr":
+                info["boxes"] = page_boxes
+            pages.append(info)
             pos += len(text)
         metadata = {k: v for k, v in doc.get_metadata_dict(skip_empty=True).items()}
         return PdfLayout("".join(texts), all_boxes, pages, metadata)
@@ -141,7 +191,7 @@ def pdf_layout(data: bytes, *, ocr: bool = True) -> PdfLayout:
 
 
 def extract_pdf(data: bytes) -> Extracted:
-    layout = pdf_layout(data)
+    layout = pdf_layout(data, boxes=False)
     if not layout.text.strip():
         if any(p["method"] == "no-ocr" for p in layout.pages):
             raise InvalidInput(

@@ -92,6 +92,7 @@ def test_page_upload_review_decide_download(client_factory):
     d = c.get(url + "/skjermet?til=innsyn")
     assert d.status_code == 200 and "attachment" in d.headers["content-disposition"]
     assert FNR not in d.text and "Saken er avsluttet." in d.text
+    assert "innsyn: verifisert fjernet (1 opplysninger" in c.get(url).text
 
 
 def test_page_bad_file_flashes_error(client_factory):

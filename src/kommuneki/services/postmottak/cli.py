@@ -128,10 +128,22 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenan
 
     runner = FileRunner(ctx, as_json=as_json)
     platform, tenant_id = runner.platform_and_tenant(tenant)
+    # messages an earlier run stored but did not get to process (killed, crashed) go first
+    pending = service.process_pending(platform, tenant_id, actor="cli")
+    if pending:
+        progress(f"{pending} melding(er) fra en avbrutt kjøring behandlet.")
 
     def one(path: Path) -> dict:
         results = [
-            service.take_in(platform, tenant_id, raw, source="cli", actor="cli", filename=Path(name).name)
+            service.take_in(
+                platform,
+                tenant_id,
+                raw,
+                source="cli",
+                actor="cli",
+                filename=Path(name).name,
+                dedupe_content=True,  # a re-run (after kill -9 or not) takes nothing in twice
+            )
             for name, raw in _messages(path)
         ]
         return {
@@ -142,6 +154,7 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenan
                     "state": r["state"],
                     "error": r.get("error"),
                     "action": (r.get("triage") or {}).get("action"),
+                    "already_taken_in": r.get("already_taken_in", False),
                 }
                 for r in results
             ],

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from ...core import audit, exports, items, modelreg, suggestions
 from ...core.clock import OSLO, local_date, local_today, to_local
 from ...core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from ...core.models import Decision, ModelVersion, Suggestion, Tenant, Unit
+from ...core.models import Decision, Item, ModelVersion, Suggestion, Tenant, Unit
 from ...core.platform import Platform
 from ...core.suggestions import Proposal
 from ...ingest.email import parse_message
@@ -122,10 +122,29 @@ def receive(
     remote_id: str | None = None,
     received_at: datetime | None = None,
     filename: str | None = None,
+    dedupe_content: bool = False,
 ) -> tuple[int, bool]:
     """Store a message and record its arrival. Returns (postmottak message id, new). A mailbox message
-    already taken in (same mailbox and remote id) returns the existing row and stores nothing."""
+    already taken in (same mailbox and remote id) returns the existing row and stores nothing; so does,
+    with ``dedupe_content``, a message whose bytes this tenant's postmottak already holds (a file
+    import run again, after a kill -9 or not)."""
     with platform.db.tenant_session(tenant_id) as session:
+        if dedupe_content:
+            sha = hashlib.sha256(raw).hexdigest()
+            existing = session.scalar(
+                select(PostmottakMessage.id)
+                .join(Item, Item.id == PostmottakMessage.item_id)
+                .where(
+                    Item.tenant_id == tenant_id,
+                    Item.service == SERVICE,
+                    Item.sha256 == sha,
+                    Item.content_removed_at.is_(None),
+                )
+                .order_by(PostmottakMessage.id)
+                .limit(1)
+            )
+            if existing is not None:
+                return existing, False
         if mailbox and remote_id:
             existing = session.scalar(
                 select(PostmottakMessage.id).where(
@@ -134,14 +153,8 @@ def receive(
             )
             if existing is not None:
                 return existing, False
-        message_id = None
-        try:
-            parsed = parse_message(raw)
-            message_id = parsed.message_id
-            # a file or upload has no mailbox arrival time: the Date header says when it was sent
-            received_at = received_at or parsed.date
-        except DomainError:
-            pass  # stored anyway; processing records why it cannot be read
+        # the raw bytes are stored and committed first, always: whatever the parser makes of them
+        # comes after, in a second transaction
         arrival = items.ingest(
             session,
             platform.blobs,
@@ -150,7 +163,6 @@ def receive(
             kind="message",
             data=raw,
             source=source,
-            external_id=message_id,
             filename=filename,
             content_type="message/rfc822",
             received_at=received_at,
@@ -161,12 +173,25 @@ def receive(
             item_id=arrival.item.id,
             mailbox=mailbox,
             remote_id=remote_id,
-            message_id=(message_id or "")[:500] or None,
+            message_id=None,
             received_at=received_at or arrival.item.received_at,
         )
         session.add(pm)
         session.flush()
-        return pm.id, True
+        pm_id = pm.id
+    try:
+        parsed = parse_message(raw)
+    except DomainError:
+        return pm_id, True  # stored anyway; processing records why it cannot be read
+    with platform.db.tenant_session(tenant_id) as session:
+        pm = session.get(PostmottakMessage, pm_id)
+        item = session.get(Item, pm.item_id)
+        item.external_id = parsed.message_id
+        pm.message_id = (parsed.message_id or "")[:500] or None
+        # a file or upload has no mailbox arrival time: the Date header says when it was sent
+        if received_at is None and parsed.date is not None:
+            item.received_at = pm.received_at = parsed.date
+    return pm_id, True
 
 
 def process(platform: Platform, tenant_id: int, pm_id: int, *, actor: str = "system") -> dict[str, Any]:
@@ -367,12 +392,23 @@ def take_in(
     actor: str,
     filename: str | None = None,
     received_at: datetime | None = None,
+    dedupe_content: bool = False,
 ) -> dict[str, Any]:
-    """Receive and process one message from a file or upload."""
-    pm_id, _ = receive(
-        platform, tenant_id, raw, source=source, actor=actor, filename=filename, received_at=received_at
+    """Receive and process one message from a file or upload. With ``dedupe_content`` (file imports),
+    bytes already taken in are not stored again: the existing message is processed if it was left
+    ``received`` (a run killed between storing and processing), else reported as it stands."""
+    pm_id, new = receive(
+        platform,
+        tenant_id,
+        raw,
+        source=source,
+        actor=actor,
+        filename=filename,
+        received_at=received_at,
+        dedupe_content=dedupe_content,
     )
-    return process(platform, tenant_id, pm_id, actor=actor)
+    result = process(platform, tenant_id, pm_id, actor=actor)
+    return {**result, "already_taken_in": not new}
 
 
 def poll(

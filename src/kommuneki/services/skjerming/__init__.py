@@ -129,8 +129,8 @@ VERDICT_VALUE_SCHEMA = {
 AUDIT_EVENTS = [
     AuditEvent(
         "skjerming.redacted",
-        "Skjermet versjon av et dokument laget",
-        ("scope", "suggestion_id", "decided", "withheld", "output_sha256"),
+        "Skjermet versjon av et dokument laget og verifisert fjernet (uavhengig uttrekk av utfilen)",
+        ("scope", "suggestion_id", "decided", "withheld", "output_sha256", "verified"),
     ),
 ]
 MODELS = None  # skjerming keeps its state in core items and suggestions

@@ -28,6 +28,13 @@ def _max_bytes() -> int:
         raise click.ClickException(str(exc)) from exc
 
 
+def _docx_max_unpacked() -> int:
+    try:
+        return load_settings().docx_max_unpacked_bytes
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def expand(paths: tuple[str, ...]) -> list[str]:
     """Files as given; folders walked (supported suffixes, sorted); ``-`` for stdin."""
     out: list[str] = []
@@ -95,16 +102,26 @@ def scan(
     tenant: str | None,
 ) -> None:
     runner = FileRunner(ctx, as_json=as_json)
-    limit = _max_bytes()
+    limit, unpacked = _max_bytes(), _docx_max_unpacked()
+    pending_done: list[int] = []  # documents an interrupted run left received: screened first, once
 
     def analyse(p: str) -> dict:
         data, name = read_input(p, limit)
         if tenant is None:
-            text = extract(data, name, max_bytes=limit).text
+            text = extract(data, name, max_bytes=limit, docx_max_unpacked=unpacked).text
             return engine.scan_record(p, text, service.analyse_text(text), with_text=with_text)
         platform, tenant_id = runner.platform_and_tenant(tenant)
+        if not pending_done:
+            pending_done.append(service.screen_pending(platform, tenant_id, actor="cli"))
         r = service.screen_document(
-            platform, tenant_id, data, filename=name, actor="cli", source="cli", title=title
+            platform,
+            tenant_id,
+            data,
+            filename=name,
+            actor="cli",
+            source="cli",
+            title=title,
+            dedupe_content=True,  # a re-run (after kill -9 or not) records nothing twice
         )
         r["path"] = p
         if not with_text:
@@ -122,6 +139,11 @@ def _write_atomic(folder: Path, name: str, data: bytes) -> Path:
     target = folder / name
     os.replace(tmp, target)
     return target
+
+
+def _redacted_line(r: dict) -> str:
+    verified = ", verifisert fjernet" if r["redaction"].get("verified") else ""
+    return f"{r['path']} → {r['output']} ({len(r['withheld'])} skjermet{verified})"
 
 
 @group.command(
@@ -157,23 +179,26 @@ def redact_cmd(
     tenant: str | None,
 ) -> None:
     runner = FileRunner(ctx, as_json=as_json)
-    limit = _max_bytes()
+    limit, unpacked = _max_bytes(), _docx_max_unpacked()
     report: list[dict] = []
 
     def one(p: str) -> dict:
         data, name = read_input(p, limit)
-        text = extract(data, name, max_bytes=limit).text
+        text = extract(data, name, max_bytes=limit, docx_max_unpacked=unpacked).text
         assessment = service.analyse_text(text)
         recorded = None
         if tenant is not None:
             platform, tenant_id = runner.platform_and_tenant(tenant)
             recorded = service.screen_document(
-                platform, tenant_id, data, filename=name, actor="cli", source="cli"
+                platform, tenant_id, data, filename=name, actor="cli", source="cli", dedupe_content=True
             )["item_id"]
         chosen = assessment.withheld(scope)
         spans = [(a.finding.start, a.finding.end) for _i, a in chosen]
-        result = redact(data, name or "stdin.txt", text, spans, text_layer=not no_text_layer)
-        target = _write_atomic(out_dir, result.filename, result.data)
+        result = redact(
+            data, name or "stdin.txt", text, spans, text_layer=not no_text_layer, max_unpacked=unpacked
+        )
+        target = out_dir / result.filename
+        result.save_as(target)
         # the report sits beside the redacted files: types, offsets and hjemler only, never the text
         rec = {
             "path": p,
@@ -197,9 +222,7 @@ def redact_cmd(
         return rec
 
     try:
-        runner.run(
-            expand(paths), one, lambda r: f"{r['path']} → {r['output']} ({len(r['withheld'])} skjermet)"
-        )
+        runner.run(expand(paths), one, _redacted_line)
     finally:
         if report:
             _write_atomic(

@@ -10,7 +10,7 @@ verdicts commits together with its audit entries.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from kommuneki.text.pii import detect
 
 from ...core import audit, items, suggestions
 from ...core.errors import Conflict, DomainError, InvalidInput, NotFound
-from ...core.models import Item, Suggestion, SuggestionStatus
+from ...core.models import AuditEntry, Item, Suggestion, SuggestionStatus
 from ...core.permissions import Principal, authorize
 from ...core.platform import Platform
 from ...ingest import extract
@@ -44,9 +44,40 @@ def screen_document(
     actor: str,
     source: str = "upload",
     title: str | None = None,
+    dedupe_content: bool = False,
 ) -> dict[str, Any]:
     """Store, screen and propose. Returns the item id, both verdicts, the findings and the suggestions.
-    Raises the extraction error after recording it on the stored item."""
+    Raises the extraction error after recording it on the stored item.
+
+    With ``dedupe_content`` (CLI batches, which may be run again after a kill -9), bytes this tenant's
+    skjerming already holds are not stored again: an item left ``received`` is screened now; one
+    already screened is reported as it stands (``already_taken_in``), with nothing recorded twice."""
+    if dedupe_content:
+        with platform.db.read_session(tenant_id) as session:
+            existing = session.scalar(
+                select(Item)
+                .where(
+                    Item.tenant_id == tenant_id,
+                    Item.service == SERVICE,
+                    Item.sha256 == hashlib.sha256(data).hexdigest(),
+                    Item.content_removed_at.is_(None),
+                )
+                .order_by(Item.id)
+                .limit(1)
+            )
+            if existing is not None:
+                state, text, meta, item_id = existing.state, existing.text, existing.meta or {}, existing.id
+        if existing is not None and state == "received":
+            return _screen(platform, tenant_id, item_id, data, filename=filename, actor=actor, title=title)
+        if existing is not None and state == "failed":
+            raise InvalidInput(meta.get("error") or "Dokumentet kunne ikke leses.")
+        if existing is not None:
+            return {
+                "item_id": item_id,
+                **engine.scan_record(filename or f"element {item_id}", text, analyse_text(text)),
+                "suggestions": {},
+                "already_taken_in": True,
+            }
     with platform.db.tenant_session(tenant_id) as session:
         arrival = items.ingest(
             session,
@@ -60,11 +91,48 @@ def screen_document(
             actor=actor,
         )
         item_id = arrival.item.id
+    return _screen(platform, tenant_id, item_id, data, filename=filename, actor=actor, title=title)
+
+
+def screen_pending(platform: Platform, tenant_id: int, *, actor: str) -> int:
+    """Screen every document left ``received`` (a run killed between storing and screening)."""
+    with platform.db.read_session(tenant_id) as session:
+        left = [
+            (i.id, i.filename, i.title)
+            for i in session.scalars(
+                select(Item).where(Item.service == SERVICE, Item.state == "received").order_by(Item.id)
+            )
+        ]
+    for item_id, filename, title in left:
+        with platform.db.read_session(tenant_id) as session:
+            data = items.read_content(session, platform.blobs, session.get(Item, item_id))
+        try:
+            _screen(platform, tenant_id, item_id, data, filename=filename, actor=actor, title=title)
+        except DomainError:
+            pass  # recorded on the item as failed
+    return len(left)
+
+
+def _screen(
+    platform: Platform,
+    tenant_id: int,
+    item_id: int,
+    data: bytes,
+    *,
+    filename: str | None,
+    actor: str,
+    title: str | None,
+) -> dict[str, Any]:
     failure: DomainError | None = None
     with platform.db.tenant_session(tenant_id) as session:
         item = session.get(Item, item_id)
         try:
-            extracted = extract(data, filename, max_bytes=platform.settings.max_upload_bytes)
+            extracted = extract(
+                data,
+                filename,
+                max_bytes=platform.settings.max_upload_bytes,
+                docx_max_unpacked=platform.settings.docx_max_unpacked_bytes,
+            )
         except DomainError as exc:
             item.state = "failed"
             item.meta = {**item.meta, "error": exc.message, "error_code": exc.code}
@@ -111,6 +179,8 @@ class DocumentView:
     innsyn: dict[str, Any] | None
     internett: dict[str, Any] | None
     tittel: dict[str, Any] | None
+    #: per scope, the last redacted file handed out (only ever after its verification): when, how many
+    verified: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _latest(session, item_id: int, kind: str) -> Suggestion | None:
@@ -161,7 +231,30 @@ def document_view(platform: Platform, principal: Principal, item_id: int) -> Doc
             "received_at": item.received_at,
             "removed": item.content_removed_reason,
         }
-    return DocumentView(info, findings, out["innsyn"], out["internett"], out["tittel"])
+        verified = _verified(session, principal.tenant_id, item.id)
+    return DocumentView(info, findings, out["innsyn"], out["internett"], out["tittel"], verified)
+
+
+def _verified(session, tenant_id: int, item_id: int) -> dict[str, dict[str, Any]]:
+    """The latest verified redaction per scope, from the audit log (read only)."""
+    import json
+
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.chain == audit.chain_for(tenant_id),
+            AuditEntry.item_id == item_id,
+            AuditEntry.event == "skjerming.redacted",
+        )
+        .order_by(AuditEntry.seq.desc())
+        .limit(50)
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        data = json.loads(row.data)
+        if data.get("verified") and data.get("scope") not in out:
+            out[data["scope"]] = {"at": row.at, "withheld": data.get("withheld", 0)}
+    return out
 
 
 def list_documents(platform: Platform, principal: Principal, limit: int = 50) -> list[dict[str, Any]]:
@@ -286,7 +379,14 @@ def redacted_file(
             value = s.decision.final_value
         data = items.read_content(session, platform.blobs, item)
         spans = sorted(_spans(value))
-        result = redact(data, item.filename, item.text, spans, text_layer=text_layer)
+        result = redact(
+            data,
+            item.filename,
+            item.text,
+            spans,
+            text_layer=text_layer,
+            max_unpacked=platform.settings.docx_max_unpacked_bytes,
+        )
         audit.record(
             session,
             principal.tenant_id,
@@ -298,7 +398,8 @@ def redacted_file(
             suggestion_id=s.id,
             decided=decided,
             withheld=len(spans),
-            output_sha256=hashlib.sha256(result.data).hexdigest(),
+            output_sha256=result.sha256(),
+            verified=bool(result.report.get("verified")),
         )
         result.report = {**result.report, "decided": decided, "withheld": len(spans)}
         return result

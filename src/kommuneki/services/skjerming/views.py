@@ -1,5 +1,9 @@
 """Skjerming HTTP routes: the JSON API under /api/v1/skjerming and the pages under /skjerming. Thin:
-each handler authorizes, calls one service function and renders or returns the result."""
+each handler authorizes, calls one service function and renders or returns the result.
+
+Handlers that do database or CPU work are plain ``def`` (FastAPI runs them in its thread pool); the two
+that must ``await`` a form hand their service call to the thread pool. So a long screening or redaction
+never stops the server answering others (``/healthz`` included)."""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
-from ...core.errors import DomainError, InvalidInput
+from ...core.errors import DomainError, InvalidInput, PayloadTooLarge
 from ...core.permissions import Principal, authorize
 from ...web.deps import current_principal, get_platform, read_upload
 from ...web.pages import page_principal, redirect, render
@@ -32,14 +38,30 @@ class DecisionBody(BaseModel):
 
 
 def _download(result) -> Response:
-    return Response(
-        result.data,
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(result.filename)}",
+        "Cache-Control": "no-store",
+    }
+    if result.path is None:
+        return Response(result.data, media_type=result.content_type, headers=headers)
+    # a rebuilt PDF on disk: streamed, never read into memory whole (opened now, so it outlives result)
+    f = result.open()
+    return StreamingResponse(
+        iter(lambda: f.read(1 << 20), b""),
         media_type=result.content_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(result.filename)}",
-            "Cache-Control": "no-store",
-        },
+        headers=headers,
+        background=BackgroundTask(f.close),
     )
+
+
+def _read_upload(request: Request, file: UploadFile) -> bytes:
+    """The upload's bytes, read synchronously (for plain ``def`` routes, which run in the thread pool:
+    their database and CPU work never blocks the event loop)."""
+    limit = get_platform(request).settings.max_upload_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"Filen er for stor (grense {limit // (1024 * 1024)} MB).")
+    return data
 
 
 def _no_store(response):
@@ -84,14 +106,14 @@ def router() -> APIRouter:
         tags=["skjerming"],
         summary="Store a document, find what to withhold, and record the innsyn and internet proposals",
     )
-    async def api_scan(
+    def api_scan(
         request: Request,
         file: UploadFile,
         title: str | None = None,
         principal: Principal = Depends(current_principal),
     ):
         authorize(principal, "item.create", service=service.SERVICE)
-        data = await read_upload(request, file)
+        data = _read_upload(request, file)
         return service.screen_document(
             get_platform(request),
             principal.tenant_id,
@@ -154,14 +176,14 @@ def router() -> APIRouter:
         tags=["skjerming"],
         summary="Store a document, screen it, and return the redacted file per the proposal",
     )
-    async def api_redact(
+    def api_redact(
         request: Request,
         file: UploadFile,
         scope: str = "innsyn",
         principal: Principal = Depends(current_principal),
     ):
         authorize(principal, "item.create", service=service.SERVICE)
-        data = await read_upload(request, file)
+        data = _read_upload(request, file)
         platform = get_platform(request)
         screened = service.screen_document(
             platform, principal.tenant_id, data, filename=file.filename, actor=principal.actor, source="api"
@@ -193,7 +215,9 @@ def router() -> APIRouter:
             return redirect("/skjerming", ("error", "Velg en fil å laste opp."), request)
         try:
             data = await read_upload(request, file)
-            result = service.screen_document(
+            # the screening is synchronous database and CPU work: off the event loop
+            result = await run_in_threadpool(
+                service.screen_document,
                 get_platform(request),
                 p.tenant_id,
                 data,
@@ -255,7 +279,8 @@ def router() -> APIRouter:
         except ValueError:
             return redirect(f"/skjerming/{item_id}", ("error", "Ugyldig valg av funn."), request)
         try:
-            service.decide_findings(
+            await run_in_threadpool(
+                service.decide_findings,
                 get_platform(request),
                 p,
                 item_id,

@@ -184,7 +184,7 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
         if name.endswith((".xlsx", ".xlsm")):
             try:
                 frame = pd.read_excel(io.BytesIO(data), engine="openpyxl")
-            except (ValueError, pd.errors.ParserError):
+            except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
                 raise
             except Exception as exc:  # zipfile.BadZipFile, KeyError, XML errors from a damaged file
                 raise InvalidInput(

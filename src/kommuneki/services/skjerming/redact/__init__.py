@@ -9,9 +9,15 @@ comments — contains any withheld string.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import os
 import re
-from dataclasses import dataclass, field
-from typing import Any
+import tempfile
+import weakref
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from ....core.errors import InvalidInput
 
@@ -21,12 +27,60 @@ MARK = "[skjermet]"
 MIN_SWEEP_CHARS = 3
 
 
-@dataclass
 class Redacted:
-    data: bytes
-    filename: str
-    content_type: str
-    report: dict[str, Any] = field(default_factory=dict)
+    """A redacted file: in memory (``data``), or — a rebuilt PDF, which can be hundreds of megabytes — in
+    a temporary file (``path``) that lives as long as this object. ``data`` reads such a file on first
+    use; :meth:`open`, :meth:`sha256` and :meth:`save_as` stream it."""
+
+    def __init__(
+        self,
+        data: bytes | None,
+        filename: str,
+        content_type: str,
+        report: dict[str, Any] | None = None,
+        *,
+        path: str | None = None,
+    ):
+        self._data, self.filename, self.content_type = data, filename, content_type
+        self.report = report or {}
+        self.path = path
+        if path is not None:
+            weakref.finalize(self, _unlink, path)
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            with open(self.path, "rb") as f:
+                self._data = f.read()
+        return self._data
+
+    def open(self) -> BinaryIO:
+        return open(self.path, "rb") if self._data is None else io.BytesIO(self._data)
+
+    def chunks(self, size: int = 1 << 20):
+        with self.open() as f:
+            while chunk := f.read(size):
+                yield chunk
+
+    def sha256(self) -> str:
+        h = hashlib.sha256()
+        for chunk in self.chunks():
+            h.update(chunk)
+        return h.hexdigest()
+
+    def save_as(self, target: Path) -> None:
+        """Write to ``target`` atomically (a temporary file beside it, then a rename)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".skjerming-")
+        with os.fdopen(fd, "wb") as f:
+            for chunk in self.chunks():
+                f.write(chunk)
+        os.replace(tmp, target)
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def withheld_strings(text: str, spans: list[tuple[int, int]]) -> list[str]:
@@ -60,11 +114,17 @@ def redact(
     *,
     fmt: str | None = None,
     text_layer: bool = True,
+    max_unpacked: int | None = None,
 ) -> Redacted:
     """Redact ``data`` (a file in any supported format) at ``spans`` of its extracted ``text``.
     Plain text and e-mail come back as plain text; DOCX as DOCX; PDF as a rebuilt, image-based PDF
-    (with an OCR text layer when ``text_layer`` and Tesseract is installed)."""
+    (with an OCR text layer when ``text_layer`` and Tesseract is installed).
+
+    Every result is checked by :func:`.verify.verify` before it is returned: a file from which a withheld
+    string or any fødselsnummer can still be read raises :class:`.verify.RedactionNotVerified`. The
+    report's ``verified`` is then true: only after that may a page or the CLI say "verifisert fjernet"."""
     from ....ingest import sniff_format
+    from .verify import verify
 
     spans = check_spans(text, spans)
     fmt = fmt or sniff_format(data, filename)
@@ -72,19 +132,27 @@ def redact(
     if fmt == "pdf":
         from .pdf import redact_pdf
 
-        out, report = redact_pdf(data, text, spans, text_layer=text_layer)
-        return Redacted(out, f"{stem}-skjermet.pdf", "application/pdf", report)
+        fd, path = tempfile.mkstemp(prefix="kommuneki-skjermet-", suffix=".pdf")
+        result = Redacted(None, f"{stem}-skjermet.pdf", "application/pdf", path=path)
+        with os.fdopen(fd, "w+b") as out:
+            report = redact_pdf(data, text, spans, text_layer=text_layer, out=out)
+        report["verification"] = verify(path, "pdf", withheld_strings(text, spans))
+        result.report = {**report, "verified": True}
+        return result
     if fmt == "docx":
         from .docx import redact_docx
 
-        out, report = redact_docx(data, text, spans)
+        out, report = redact_docx(data, text, spans, max_unpacked=max_unpacked)
+        report["verification"] = verify(out, "docx", withheld_strings(text, spans))
         return Redacted(
             out,
             f"{stem}-skjermet.docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            report,
+            {**report, "verified": True},
         )
     from .txt import redact_text
 
     redacted, report = redact_text(text, spans)
-    return Redacted(redacted.encode("utf-8"), f"{stem}-skjermet.txt", "text/plain; charset=utf-8", report)
+    out = redacted.encode("utf-8")
+    report["verification"] = verify(out, "text", withheld_strings(text, spans))
+    return Redacted(out, f"{stem}-skjermet.txt", "text/plain; charset=utf-8", {**report, "verified": True})
