@@ -23,6 +23,15 @@ from .conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
+# Boxes that scroll sideways (content wider than the box) must be reachable and named: a keyboard user
+# scrolls them once focused, and a screen reader says what they hold (a region with a label).
+SCROLLING_BOXES_WITHOUT_A_NAME = """() => [...document.querySelectorAll('body *')].filter(e => {
+    const o = getComputedStyle(e).overflowX;
+    if (!(o === 'auto' || o === 'scroll') || e.scrollWidth <= e.clientWidth + 1) return false;
+    const named = e.getAttribute('aria-label') || e.getAttribute('aria-labelledby');
+    return !(e.getAttribute('role') === 'region' && named && e.tabIndex === 0);
+  }).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'))"""
+
 
 def _start_demo_job(platform) -> tuple[int, threading.Event]:
     """A real background job in the demo tenant, held at 40 % until the returned event is set."""
@@ -49,6 +58,7 @@ def _start_demo_job(platform) -> tuple[int, threading.Event]:
 def test_core_and_register_pages_reflow_at_320_px(demo_platform, page, axe_js):
     problems: dict[str, list[str]] = {}
     wide: dict[str, list[str]] = {}
+    boxes: dict[str, list[str]] = {}
     ARTIFACTS.mkdir(exist_ok=True)
     job_id, go = _start_demo_job(demo_platform)
 
@@ -64,6 +74,9 @@ def test_core_and_register_pages_reflow_at_320_px(demo_platform, page, axe_js):
         if overflow > 0:
             wide[name] = [f"+{overflow}px", *reflow_offenders(page)]
         page.set_viewport_size({"width": 320, "height": 800})
+        unlabelled = page.evaluate(SCROLLING_BOXES_WITHOUT_A_NAME)
+        if unlabelled:
+            boxes[name] = unlabelled
         found = axe_problems(page, axe_js)
         if found:
             problems[name] = found
@@ -79,6 +92,7 @@ def test_core_and_register_pages_reflow_at_320_px(demo_platform, page, axe_js):
 
             check("queue", "/")
             check("queue-all", "/?status=all")
+            check("queue-empty", "/?min_sikkerhet=100&maks_sikkerhet=100&status=rejected")
             # one suggestion of each service that has any: each renders its explanation its own way
             seen = 0
             for spec in demo_platform.registry:
@@ -108,7 +122,9 @@ def test_core_and_register_pages_reflow_at_320_px(demo_platform, page, axe_js):
             check("register-questionnaire", system + "/klassifisering")
             check("register-monitoring", system + "/overvaking")
             check("register-public", "/innsyn/ki/demo")
+            check("error-404", "/forslag/999999")
     finally:
         go.set()
     assert wide == {}, f"pages wider than 320 px (the elements that reach past): {wide}"
+    assert boxes == {}, f"boxes that scroll sideways at 320 px but are no focusable, named region: {boxes}"
     assert problems == {}, "axe-core at 320 px:\n" + "\n".join(f"{k}: {v}" for k, v in problems.items())
