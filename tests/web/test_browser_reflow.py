@@ -1,6 +1,7 @@
 """Reflow at 320 px (WCAG 1.4.10, AA) on the core pages and the KI-register, in a real headless Chromium
-over the demo (issue 13): the review queue, a suggestion of each service, the audit log, the admin pages,
-the models page, a background job's page, and the register's pages (the public transparency page too).
+over the demo (issue 13): the login page, the review queue, a suggestion of each service, the audit log,
+the admin pages, the models page, a background job's page, the register's pages (the public
+transparency page in bokmål and nynorsk too) and an error page.
 
 At 320 CSS px wide no page may scroll sideways; a data table may scroll inside its own box (a focusable,
 labelled ``.table-scroll`` region), as 1.4.10 allows for two-dimensional content. axe-core runs on each
@@ -84,7 +85,7 @@ def test_core_and_register_pages_reflow_at_320_px(demo_platform, page, axe_js):
 
     try:
         with serve_in_thread(demo_platform) as base:
-            page.goto(base + "/logg-inn")
+            check("login", "/logg-inn")
             page.get_by_label("Brukernavn").fill("admin")
             page.get_by_label("Passord").fill(DEMO_PASSWORD)
             page.get_by_role("button", name="Logg inn", exact=True).click()
@@ -122,6 +123,7 @@ def test_core_and_register_pages_reflow_at_320_px(demo_platform, page, axe_js):
             check("register-questionnaire", system + "/klassifisering")
             check("register-monitoring", system + "/overvaking")
             check("register-public", "/innsyn/ki/demo")
+            check("register-public-nynorsk", "/innsyn/ki/nabo")  # the neighbour tenant writes nynorsk
             check("error-404", "/forslag/999999")
     finally:
         go.set()
