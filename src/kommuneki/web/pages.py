@@ -709,7 +709,8 @@ def router() -> APIRouter:
             job=job,
             percent=round(job["progress"] * 100),
             back=back,
-            service_title=spec.title if spec else job["service"],
+            # a service without pages of its own (målform) sends the user back to the overview
+            service_title=spec.title if spec and spec.home_url else "oversikten",
         )
         resp.headers["Cache-Control"] = "no-store"
         return resp
