@@ -516,8 +516,7 @@ def router() -> APIRouter:
         elif alder:
             f.newer_than_hours = float(alder) if alder.replace(".", "").isdigit() else None
         with platform.db.read_session(p.tenant_id) as session:
-            rows, total = suggestions.list_queue(session, f, **queue_scope(platform, p))
-            rows = [suggestions.suggestion_dict(s, with_decision=False) for s in rows]
+            rows, total = suggestions.queue_listing(session, f, **queue_scope(platform, p))
             item_ids = {r["item_id"] for r in rows if r["item_id"]}
             titles = (
                 {
