@@ -268,8 +268,12 @@ class _EventLabels:
         return event.description if event else default
 
 
-def _label(key: Any) -> str:
+def _label(key: Any, service_labels: dict[str, str] | None = None) -> str:
+    """The Norwegian label of a field: a service's own (``ServiceSpec.explanation_labels``), the core's,
+    else the key made readable."""
     k = str(key)
+    if service_labels and k in service_labels:
+        return service_labels[k]
     return FIELD_LABELS.get(k, k.replace("_", " ").capitalize())
 
 
@@ -371,12 +375,13 @@ def configure_templates(templates: Jinja2Templates, platform) -> None:
     env.tests["is_records"] = lambda v: (
         isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
     )
+    service_labels = platform.registry.explanation_labels()
     env.filters.update(
         age=_age,
         dt=_dt,
         pct=_pct,
         jsonpretty=_jsonpretty,
-        label=_label,
+        label=lambda key: _label(key, service_labels),
         vlabel=_vlabel,
         num=_num,
         confidence=_confidence,
