@@ -217,3 +217,32 @@ def test_two_worker_processes_start_the_due_retention_once_per_tenant(tmp_path, 
         platform.task_queue.huey.flush()
         platform.close()
     assert "Traceback" not in said, said[-4000:]
+
+
+def test_the_retention_job_page_is_for_those_who_may_read_the_audit_log(scheduled):
+    from kommuneki.core.models import User
+    from kommuneki.web.app import create_app
+    from tests.conftest import login_client
+
+    platform = scheduled
+    (tenant_id,) = _tenants(platform, 1)
+    schedule.run_due(platform)
+    _run_queued(platform)
+    (job,) = _jobs(platform)
+    app = create_app(platform=platform)
+    pages = {}
+    for role in ("arkivar", "saksbehandler"):
+        with platform.db.installation_session() as session:
+            user = accounts.create_user(session, username=role, password=f"passord-for-{role}", actor="t")
+        with platform.db.tenant_session(tenant_id) as session:
+            accounts.grant_role(session, tenant_id, session.get(User, user.id), role, actor="test")
+        client = login_client(app, role, f"passord-for-{role}")
+        try:
+            pages[role] = client.get(f"/jobber/{job.id}")
+        finally:
+            client.close()
+    assert pages["arkivar"].status_code == 200
+    assert "Sletting etter oppbevaringsreglene" in pages["arkivar"].text
+    assert "Fjernet innholdet i 0 elementer." in pages["arkivar"].text
+    assert "Tilbake til forsiden" in pages["arkivar"].text
+    assert pages["saksbehandler"].status_code == 403

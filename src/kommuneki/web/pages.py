@@ -709,7 +709,7 @@ def router() -> APIRouter:
             job=job,
             percent=round(job["progress"] * 100),
             back=back,
-            service_title=spec.title if spec else job["service"],
+            service_title=spec.title if spec else "forsiden" if job["service"] == "core" else job["service"],
         )
         resp.headers["Cache-Control"] = "no-store"
         return resp
