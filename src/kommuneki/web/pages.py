@@ -527,8 +527,7 @@ def router() -> APIRouter:
             if hours is not None and not 0 <= hours <= suggestions.MAX_FILTER_HOURS:
                 raise InvalidInput("Alderen må være et antall timer fra 0 til hundre år.")
         with platform.db.read_session(p.tenant_id) as session:
-            rows, total = suggestions.list_queue(session, f, **queue_scope(platform, p))
-            rows = [suggestions.suggestion_dict(s, with_decision=False) for s in rows]
+            rows, total = suggestions.queue_listing(session, f, **queue_scope(platform, p))
             item_ids = {r["item_id"] for r in rows if r["item_id"]}
             titles = (
                 {
@@ -709,7 +708,8 @@ def router() -> APIRouter:
             job=job,
             percent=round(job["progress"] * 100),
             back=back,
-            service_title=spec.title if spec else "forsiden" if job["service"] == "core" else job["service"],
+            # a service without pages of its own (målform) sends the user back to the overview
+            service_title=spec.title if spec and spec.home_url else "oversikten",
         )
         resp.headers["Cache-Control"] = "no-store"
         return resp

@@ -1,15 +1,15 @@
 """scheduled jobs: which run of its task's schedule a job is (per tenant), unique, so that several workers
 checking the schedule at once start it only once
 
-Revision ID: 0007_job_schedule
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_job_schedule"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
