@@ -33,6 +33,16 @@ def scheduled(db_url, tmp_path):
     platform.close()
 
 
+@pytest.fixture
+def sqlite_scheduled(tmp_path, sqlite_template):
+    shutil.copy(sqlite_template, tmp_path / "kommuneki.db")
+    platform = make_platform(tmp_path, task_queue="sqlite")
+    platform.task_queue.huey.flush()
+    yield platform
+    platform.task_queue.huey.flush()
+    platform.close()
+
+
 def _tenants(platform, n: int = 2) -> list[int]:
     with platform.db.installation_session() as session:
         return [
@@ -71,8 +81,9 @@ def test_a_due_task_is_started_once_per_tenant_then_not_while_active_nor_before_
     again = schedule.run_due(platform, now=utcnow() + 2 * DAY)
     assert again["started"] == 0 and again["active"] >= len(tenant_ids)
     assert len(_jobs(platform)) == len(tenant_ids)
+    assert again["resent"] == counts["started"]  # (waited two days: its message is sent again)
 
-    assert set(_run_queued(platform)) == {"done"}
+    assert sorted(set(_run_queued(platform))) == ["done", "skipped"]  # the second message is a no-op
     assert schedule.run_due(platform)["started"] == 0  # done, but its day has not passed
     assert len(_jobs(platform)) == len(tenant_ids)
 
@@ -122,6 +133,21 @@ def test_two_workers_that_see_the_same_due_run_start_it_once(scheduled):
     assert [schedule.start(platform, due) for due in stale] == [None] * len(stale)
     assert [j.schedule_run for j in _jobs(platform)] == [1, 2] * len(tenant_ids)
     _run_queued(platform)
+
+
+def test_a_scheduled_job_whose_message_was_lost_is_sent_again_after_an_interval(scheduled):
+    platform = scheduled
+    _tenants(platform)
+    started = schedule.run_due(platform)["started"]
+    platform.task_queue.huey.flush()  # the messages are lost; the rows stay queued
+    assert schedule.run_due(platform)["resent"] == 0  # not yet: it may only be waiting for a worker
+    later = utcnow() + DAY
+    counts = schedule.run_due(platform, now=later)
+    assert counts["resent"] == started and counts["started"] == 0 and counts["active"] == started
+    assert schedule.run_due(platform, now=later)["resent"] == 0  # once per interval, by one worker
+    assert platform.task_queue.pending() == started
+    assert set(_run_queued(platform)) == {"done"}
+    assert {j.schedule_run for j in _jobs(platform)} == {1}
 
 
 def test_the_schedule_survives_a_restart_because_it_is_read_from_the_job_table(scheduled, tmp_path):
@@ -219,12 +245,12 @@ def test_two_worker_processes_start_the_due_retention_once_per_tenant(tmp_path, 
     assert "Traceback" not in said, said[-4000:]
 
 
-def test_the_retention_job_page_is_for_those_who_may_read_the_audit_log(scheduled):
+def test_the_retention_job_page_is_for_those_who_may_read_the_audit_log(sqlite_scheduled):
     from kommuneki.core.models import User
     from kommuneki.web.app import create_app
     from tests.conftest import login_client
 
-    platform = scheduled
+    platform = sqlite_scheduled
     (tenant_id,) = _tenants(platform, 1)
     schedule.run_due(platform)
     _run_queued(platform)

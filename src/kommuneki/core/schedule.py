@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from . import queue
 from .db import utcnow
@@ -118,10 +118,45 @@ def start(platform: Platform, due: Due) -> int | None:
     )
 
 
+def resend_waiting(platform: Platform, *, now: datetime | None = None) -> int:
+    """Put a scheduled job that has waited ``queued`` for a whole interval on the queue again: its message
+    may be lost (a broker flushed by hand), and a queued job holds its schedule back. A duplicate message
+    is harmless (a run starts only by claiming the row). The UPDATE of ``updated_at`` on the still-queued
+    row decides which worker resends, and when the next resend may come."""
+    now = now or utcnow()
+    every = {t.name: t.every_s for t in scheduled(platform)}
+    if not every:
+        return 0
+    with platform.db.read_session(unscoped=True) as session:
+        waiting = session.execute(
+            select(Job.id, Job.tenant_id, Job.task, Job.updated_at).where(
+                Job.state == queue.QUEUED, Job.schedule_run.is_not(None), Job.task.in_(list(every))
+            )
+        ).all()
+    resent = 0
+    for job_id, tenant_id, task, updated_at in waiting:
+        if (now - updated_at).total_seconds() < every[task]:
+            continue
+        with platform.db.tenant_session(tenant_id) as session:
+            claimed = session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state == queue.QUEUED, Job.updated_at == updated_at)
+                .values(updated_at=now)
+            ).rowcount
+        if claimed:
+            platform.task_queue.enqueue(job_id, tenant_id)
+            resent += 1
+            log.warning(
+                "job %s (%s) waited a whole interval in the queue; its message is sent again", job_id, task
+            )
+    return resent
+
+
 def run_due(platform: Platform, *, now: datetime | None = None) -> dict[str, int]:
-    """Start every scheduled task that is due, for every tenant. Safe in every worker at once."""
+    """Start every scheduled task that is due, for every tenant (and resend what waited a whole interval:
+    :func:`resend_waiting`). Safe in every worker at once."""
     due, counts = plan(platform, now=now)
-    counts.update(started=0, taken=0)
+    counts.update(started=0, taken=0, resent=resend_waiting(platform, now=now))
     for item in due:
         try:
             job_id = start(platform, item)
