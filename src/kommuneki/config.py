@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     job_retry_delay_s: float = Field(
         30.0, description="Wait before a died job's first retry, in seconds; doubled for the second."
     )
+    schedule_check_s: float = Field(
+        60.0,
+        description="How often every worker checks which scheduled tasks (TaskSpec.every_s: retention, "
+        "mailbox polling) are due, in seconds; the finest schedule there is.",
+    )
     oidc_issuer: str | None = Field(
         None,
         description="OpenID Connect issuer URL (Entra ID: "

@@ -38,6 +38,7 @@ def _parts(spec):
     named += (
         list(spec.capabilities.values()) + [t.target for t in spec.tasks] + [p.render for p in spec.panels]
     )
+    named += [t.schedule_if for t in spec.tasks]
     return [target for target in named if target]
 
 

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -24,9 +24,12 @@ from sqlalchemy.orm import Session
 from . import audit
 from .db import utcnow
 from .errors import Forbidden, InvalidInput, NotFound
-from .models import Blob, Item, Suggestion
+from .models import Blob, Item, Suggestion, Tenant
 from .permissions import Principal, authorize
 from .registry import ServiceRegistry, resolve
+
+if TYPE_CHECKING:
+    from .platform import Platform
 
 REMOVAL_REASONS = ("retention", "erasure", "kassasjon")
 
@@ -332,6 +335,18 @@ def apply_retention(
             remove_content(session, store, item, reason="retention", actor="system")
             removed += 1
     return removed
+
+
+def retention_task(platform: Platform, tenant_id: int, payload: dict, report) -> dict:
+    """The scheduled task ``core.retention`` (daily, every tenant): :func:`apply_retention` with the
+    tenant's rules, as ``kommuneki retention apply`` does. One transaction: a run stopped half-way
+    removes nothing, and the next run does it all (an item already removed is not touched again)."""
+    report(0.1, "Fjerner innhold som har passert oppbevaringstiden")
+    with platform.db.tenant_session(tenant_id) as session:
+        tenant = session.get(Tenant, tenant_id)
+        rules = (tenant.settings or {}).get("retention", {}) if tenant else {}
+        removed = apply_retention(session, platform.blobs, tenant_id, rules)
+    return {"message": f"Fjernet innholdet i {removed} elementer.", "removed": removed, "rules": rules}
 
 
 def authorize_read(principal: Principal, item: Item, registry: ServiceRegistry) -> None:

@@ -413,7 +413,11 @@ def wait(platform: "Platform", tenant_id: int, job_id: int, timeout: float = 120
 def authorize_job(platform: "Platform", principal: Principal, job: dict[str, Any]) -> None:
     """Who may see a job: users of its tenant who may use its service — the roles that may read the
     service's queue (``ServiceSpec.reviewer_roles``), the same check that shows the service in the menu
-    (for eiendomsskatt: the eiendomsskatt office and admin)."""
+    (for eiendomsskatt: the eiendomsskatt office and admin). A job of the core itself (scheduled
+    retention) is for those who may read the audit log, where its removals are recorded."""
+    if job["service"] == "core":
+        authorize(principal, "audit.read", policy=platform.policy)
+        return
     spec = platform.registry.get(job["service"])
     authorize(principal, "queue.read", service=spec.name if spec else None, policy=platform.policy)
 

@@ -251,6 +251,8 @@ class Job(TenantScoped, Base):
     that runs it and written here at the end (and along the way on PostgreSQL)."""
 
     __tablename__ = "job"
+    # a scheduled task's n-th run for the tenant is one row only: the lock several workers insert against
+    __table_args__ = (UniqueConstraint("tenant_id", "task", "schedule_run", name="uq_job_schedule_run"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     service: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
@@ -272,6 +274,8 @@ class Job(TenantScoped, Base):
     run_token: Mapped[str | None] = mapped_column(String(64))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     failure_url: Mapped[str | None] = mapped_column(String(500))
+    # a run the scheduler started (core/schedule.py): 1, 2, 3 … per (tenant, task); None for a user's job
+    schedule_run: Mapped[int | None] = mapped_column(Integer)
 
 
 class ModelVersion(Base):

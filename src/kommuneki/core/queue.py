@@ -38,6 +38,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from . import audit
 from .db import utcnow
@@ -173,8 +174,50 @@ def submit(
     payload: dict[str, Any],
     result_url: str | None,
     failure_url: str | None,
+    schedule_run: int | None = None,
+) -> int | None:
+    """Record a queued job and put it on the queue; returns the job's id at once. ``schedule_run``: the
+    scheduler's n-th run of the task for the tenant (core/schedule.py); the row is unique, so when another
+    worker has already inserted that run this records nothing, sends nothing and returns None."""
+    try:
+        job_id = _insert_job(
+            platform,
+            tenant_id,
+            task=task,
+            service=service,
+            title=title,
+            actor=actor,
+            payload=payload,
+            result_url=result_url,
+            failure_url=failure_url,
+            schedule_run=schedule_run,
+        )
+    except IntegrityError:
+        if schedule_run is None:
+            raise
+        log.info("%s run %s for tenant %s: started by another worker", task, schedule_run, tenant_id)
+        return None
+    try:
+        platform.task_queue.enqueue(job_id, tenant_id)
+    except Exception:  # noqa: BLE001 - the job must not stay queued for a message that never went
+        log.exception("job %s: could not be put on the queue", job_id)
+        _end(platform, tenant_id, job_id, None, actor, service, {"state": FAILED, "error": QUEUE_DOWN})
+    return job_id
+
+
+def _insert_job(
+    platform: Platform,
+    tenant_id: int,
+    *,
+    task: str,
+    service: str,
+    title: str,
+    actor: str,
+    payload: dict[str, Any],
+    result_url: str | None,
+    failure_url: str | None,
+    schedule_run: int | None,
 ) -> int:
-    """Record a queued job and put it on the queue; returns the job's id at once."""
     with platform.db.tenant_session(tenant_id) as session:
         job = Job(
             tenant_id=tenant_id,
@@ -189,6 +232,7 @@ def submit(
             task=task,
             payload=payload,
             attempts=0,
+            schedule_run=schedule_run,
         )
         session.add(job)
         session.flush()
@@ -201,13 +245,7 @@ def submit(
             job_id=job.id,
             service=service,
         )
-        job_id = job.id
-    try:
-        platform.task_queue.enqueue(job_id, tenant_id)
-    except Exception:  # noqa: BLE001 - the job must not stay queued for a message that never went
-        log.exception("job %s: could not be put on the queue", job_id)
-        _end(platform, tenant_id, job_id, None, actor, service, {"state": FAILED, "error": QUEUE_DOWN})
-    return job_id
+        return job.id
 
 
 def run_job(platform: Platform, queue: TaskQueue, job_id: int, tenant_id: int) -> str:
@@ -441,7 +479,8 @@ def _epoch(value: datetime | None) -> float:
 
 
 class Worker:
-    """One worker process: Huey's consumer running queued jobs, plus a reaper thread."""
+    """One worker process: Huey's consumer running queued jobs, plus a reaper thread and a scheduler
+    thread (``core/schedule.py``: starts the declared tasks with ``every_s`` when they are due)."""
 
     def __init__(self, platform: Platform, *, threads: int = 1) -> None:
         self.platform = platform
@@ -458,6 +497,18 @@ class Worker:
             except Exception:  # noqa: BLE001 - the next round tries again
                 log.exception("reaper round failed")
 
+    def _schedule(self) -> None:
+        # its own thread, not a Huey periodic task: that would wait in the queue behind a long job
+        from . import schedule
+
+        while True:
+            try:
+                schedule.run_due(self.platform)
+            except Exception:  # noqa: BLE001 - the next round tries again
+                log.exception("scheduler round failed")
+            if self._stop.wait(self.platform.settings.schedule_check_s):
+                return
+
     def run(self) -> None:
         """Run until SIGINT (graceful: running jobs finish) or SIGTERM."""
         try:
@@ -466,6 +517,7 @@ class Worker:
             log.exception("first reaper round failed")
         thread = threading.Thread(target=self._reaper, name="kommuneki-reaper", daemon=True)
         thread.start()
+        threading.Thread(target=self._schedule, name="kommuneki-scheduler", daemon=True).start()
         try:
             self.queue.consumer(self.threads).run()
         finally:

@@ -76,7 +76,21 @@ class TaskSpec:
     name: str  # "<service>.<task>"
     target: str  # "module:function" taking (platform, tenant_id, payload, progress)
     title: str  # Norwegian, shown on the job page
-    every_s: int | None = None  # a schedule: run for every tenant this often
+    every_s: int | None = None  # a schedule: run for every tenant this often (core/schedule.py; ≥ 60 s)
+    # with a schedule: "module:function" (platform, tenant_id) -> bool, whether to run it for the tenant
+    # now (e.g. only where a mailbox is set up); None: for every tenant
+    schedule_if: str | None = None
+
+
+# The core's own tasks (job service "core"); the services' come from their specs.
+CORE_TASKS = (
+    TaskSpec(
+        "core.retention",
+        "kommuneki.core.items:retention_task",
+        "Sletting etter oppbevaringsreglene",
+        every_s=86_400,
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -285,8 +299,12 @@ class ServiceRegistry:
         answer = self.capability(LEGAL_BASIS_CAPABILITY)
         return answer(session, tenant_id, service) if answer else None
 
+    def tasks(self) -> list[TaskSpec]:
+        """Every declared task: the core's and each registered service's."""
+        return [*CORE_TASKS, *(t for spec in self for t in spec.tasks)]
+
     def task(self, name: str) -> TaskSpec | None:
-        return next((t for spec in self for t in spec.tasks if t.name == name), None)
+        return next((t for t in self.tasks() if t.name == name), None)
 
     def explanation_labels(self) -> dict[str, str]:
         labels: dict[str, str] = {}

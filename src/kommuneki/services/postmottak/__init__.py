@@ -9,7 +9,14 @@ document, innsyn requests, sensitive mail — is ``postmottak.action`` and alway
 
 from __future__ import annotations
 
-from ...core.registry import OWN_SERVICE_ANSWERS, AuditEvent, RegisterFacts, ServiceSpec, SuggestionKind
+from ...core.registry import (
+    OWN_SERVICE_ANSWERS,
+    AuditEvent,
+    RegisterFacts,
+    ServiceSpec,
+    SuggestionKind,
+    TaskSpec,
+)
 
 TERM = {
     "type": "object",
@@ -178,6 +185,16 @@ def spec() -> ServiceSpec:
             "slettast.",
         ),
         slots=["postmottak.message.side"],
+        tasks=[
+            # the mailbox, polled every minute by the workers for each tenant with one set up
+            TaskSpec(
+                "postmottak.poll",
+                "kommuneki.services.postmottak.service:poll_task",
+                "Henting av e-post fra postkassen",
+                every_s=60,
+                schedule_if="kommuneki.services.postmottak.service:mailbox_configured",
+            )
+        ],
     )
 
 

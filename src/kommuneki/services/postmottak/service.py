@@ -437,6 +437,41 @@ def poll(
     return {"received": received, "processed_pending": process_pending(platform, tenant_id, actor=actor)}
 
 
+def mailbox_configured(platform: Platform, tenant_id: int) -> bool:
+    """Whether the tenant has an IMAP mailbox set up (``imap.host``): the schedule of :func:`poll_task`."""
+    with platform.db.read_session(tenant_id) as session:
+        return bool((tenant_settings(session, tenant_id).get("imap") or {}).get("host"))
+
+
+def poll_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
+    """The scheduled task ``postmottak.poll`` (what ``kommuneki postmottak watch --once`` does): take in
+    the tenant's IMAP mailbox (settings ``imap``; the password, or an XOAUTH2 token, from the environment
+    variable the settings name, by default ``POSTMOTTAK_IMAP_PASSWORD``) and process what is pending."""
+    from .mailbox.imap import ImapSettings, ImapSource
+
+    with platform.db.read_session(tenant_id) as session:
+        cfg = tenant_settings(session, tenant_id).get("imap") or {}
+    if not cfg.get("host"):
+        raise InvalidInput("Ingen IMAP-postkasse er satt opp (innstillingen imap.host).")
+    token_env = cfg.get("oauth2_token_env")
+    settings = ImapSettings(
+        host=cfg["host"],
+        port=int(cfg.get("port", 993)),
+        username=cfg.get("username", ""),
+        folder=cfg.get("folder", "INBOX"),
+        ssl=bool(cfg.get("ssl", True)),
+        password=os.environ.get(cfg.get("password_env") or "POSTMOTTAK_IMAP_PASSWORD"),
+        oauth2_token=os.environ.get(token_env) if token_env else None,
+    )
+    report(0.05, "Henter nye meldinger fra postkassen")
+    with ImapSource(settings) as source:
+        result = poll(platform, tenant_id, source, mailbox=settings.mailbox_name, actor="system")
+    return {
+        "message": f"{result['received']} nye meldinger, {result['processed_pending']} ventende behandlet.",
+        **result,
+    }
+
+
 # --- acting on decisions ------------------------------------------------------------------------------
 
 
