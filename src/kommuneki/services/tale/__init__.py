@@ -131,8 +131,8 @@ def spec() -> ServiceSpec:
         audit_events=AUDIT_EVENTS,
         tasks=[
             TaskSpec(TRANSCRIBE_TASK, "kommuneki.services.tale.service:transcribe_task", "Transkribering"),
-            # hourly deletion per the tenant's rules; until the platform runs schedules, cron runs
-            # `kommuneki tale retention` (docs/services/tale.md)
+            # hourly deletion per the tenant's rules, scheduled by the workers (core/schedule.py);
+            # `kommuneki tale retention` runs it by hand (docs/services/tale.md)
             TaskSpec(
                 RETENTION_TASK,
                 "kommuneki.services.tale.service:retention_task",

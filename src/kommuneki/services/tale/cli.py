@@ -186,7 +186,7 @@ def _fail(obj: dict, as_json: bool, exit_code: int) -> None:
 
 
 @group.command(
-    "retention", help="Slett diktat etter organisasjonens regler (kjør hver time, f.eks. fra cron)."
+    "retention", help="Slett diktat etter organisasjonens regler nå (arbeideren gjør det hver time)."
 )
 @tenant_option
 @json_option
