@@ -215,6 +215,27 @@ def _governance(platform, o: TenantObjects, tag: str) -> None:
     # the register's entry of one of kommuneki's own services: it has a monitoring page as well
     o.ids["governance", "system_id"] = _own_system(platform, o.tenant_id)
     o.ids["governance", "doc_id"] = doc["id"]
+    # an open alert, as monitoring writes one when a threshold is passed (raising a real one needs weeks
+    # of decisions; tests/services/governance/test_monitoring.py does that)
+    from kommuneki.core.db import utcnow
+    from kommuneki.services.governance.models import KiAlert
+
+    with platform.db.tenant_session(o.tenant_id) as s:
+        now = utcnow()
+        alert = KiAlert(
+            tenant_id=o.tenant_id,
+            system_id=o.ids["governance", "system_id"],
+            model_version="test 1",
+            metric="override_rate",
+            value=0.5,
+            threshold=0.3,
+            window_from=now,
+            window_to=now,
+            volume=40,
+        )
+        s.add(alert)
+        s.flush()
+        o.ids["governance", "alert_id"] = alert.id
     o.markers["governance"] = marker.encode()
 
 
