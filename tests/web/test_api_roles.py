@@ -272,6 +272,17 @@ def attack_world(request, tmp_path_factory):
     w.close()
 
 
+def _audit_count(world, tenant_id: int) -> int:
+    from sqlalchemy import func, select
+
+    from kommuneki.core.models import AuditEntry
+
+    with world.platform.db.read_session(tenant_id) as s:
+        return s.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.chain == f"t{tenant_id}")
+        )
+
+
 def _targets(route, role, world, a_items, unfilled):
     """(tenant, service, values for the path, marker) for each object the route is tried against: on
     the core's item and suggestion routes an object of every service; on a service's own routes that
@@ -340,6 +351,7 @@ def test_every_route_for_every_role_against_every_service_follows_the_rights_tab
     routes = [r for r in app_routes(world.app) if (r.method, r.path) not in SIGN_OUT]
     assert len(routes) > 60  # the API and the pages of the core and every service
     tried, unfilled = 0, set()
+    b_changes_before = _audit_count(world, world.b)
     for route in routes:
         for tenant, service, values, marker in _targets(route, role, world, a_items, unfilled):
             path = route.fill(**values)
@@ -387,3 +399,6 @@ def test_every_route_for_every_role_against_every_service_follows_the_rights_tab
     assert tried > len(routes)  # ids were filled with objects of each service and both tenants
     assert not unfilled, f"path ids with no object of their service: {sorted(unfilled)}"
     assert not mismatches, "\n".join(map(repr, mismatches))
+    # every change is audited in its tenant's chain, in the same transaction: nothing A's user did
+    # (a page's redirect after a POST on B's object included) changed anything in B
+    assert _audit_count(world, world.b) == b_changes_before
