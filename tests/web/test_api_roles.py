@@ -311,6 +311,11 @@ def _targets(route, role, world, a_items, unfilled):
                     out.append((tenant, service, {**base, "suggestion_id": sid}, objs.markers.get(service)))
         else:
             out.append((tenant, owner, base, objs.markers.get(owner)))
+            if tenant == "A" and "item_id" in params:
+                # a service's own item route given another service's item of the same tenant
+                for item, svc in objs.item_service.items():
+                    if svc != owner:
+                        out.append(("A-other", svc, {**base, "item_id": item}, objs.markers.get(svc)))
     return out
 
 
@@ -334,6 +339,8 @@ def test_every_route_for_every_role_against_every_service_follows_the_rights_tab
       really reached the object), unless the service's item-read rule narrows it (tale, saksinnsikt);
     * another tenant's object is never found: never 2xx, its text never in the answer, a read refused
       or 404;
+    * a service's own item route given another service's item hands out neither its text nor, to a
+      role that may not read that service, anything;
     * never a 5xx.
     """
     from tests.web.app_routes import app_routes
@@ -372,6 +379,16 @@ def test_every_route_for_every_role_against_every_service_follows_the_rights_tab
                 elif api and not _forbidden(r):
                     mismatches.append((*where, "refusal not in the error shape", r.text[:120]))
             if not route.id_params:
+                continue
+            if tenant == "A-other":
+                # another service's item through this service's route: not its object, never handed out
+                if ok and (
+                    (marker and marker in r.content)
+                    or (route.method == "GET" and not _may_read(role, "item.read", service))
+                ):
+                    mismatches.append(
+                        (*where, f"{service} item through {_owner(route)}'s route", r.status_code)
+                    )
                 continue
             if tenant == "B":
                 if ok:
