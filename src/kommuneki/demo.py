@@ -24,6 +24,8 @@ DEMO_USERS = [
     {"username": "leder", "full_name": "Lise Leder", "roles": ["leder"]},
     {"username": "takst", "full_name": "Tore Takst", "roles": ["eiendomsskatt"]},
     {"username": "personvern", "full_name": "Pia Personvernombud", "roles": ["personvernombud"]},
+    # a nurse in hjemmetjenesten (tale's role; granted only where tale is installed)
+    {"username": "sykepleier", "full_name": "Siri Sykepleier", "roles": ["helsepersonell"]},
 ]
 
 # The typical units of a Norwegian kommune (documented in docs/demo.md).
@@ -103,10 +105,11 @@ def load_demo(platform: Platform, progress: Callable[[str], None] = lambda _m: N
     with platform.db.tenant_session(tenant_id) as session:
         for u in DEMO_USERS:
             user = session.get(User, ids[u["username"]])
+            known = platform.policy.roles()
             for role in u["roles"]:
-                accounts.grant_role(
-                    session, tenant_id, user, role, actor="demo", known_roles=platform.policy.roles()
-                )
+                if role not in known:  # a role of a service this installation does not have
+                    continue
+                accounts.grant_role(session, tenant_id, user, role, actor="demo", known_roles=known)
         existing = {u.code for u in accounts.list_units(session)}
         for code, name, email, desc in DEMO_UNITS:
             if code not in existing:

@@ -42,6 +42,19 @@ def _redis_up() -> bool:
         return False
 
 
+def _broker_database() -> str:
+    """A PostgreSQL database for the queue's tables (made once; Huey creates its tables in it)."""
+    import psycopg
+
+    from tests.conftest import PG_ADMIN_URL
+
+    name = "kommuneki_test_broker"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
 @pytest.fixture(params=["sqlite", "redis", "postgresql"])
 def queued(request, tmp_path):
     """A platform whose jobs go on a task queue: SQLite database and SQLite broker (embedded), or a
@@ -64,8 +77,8 @@ def queued(request, tmp_path):
                 "apt install redis-server (or set KOMMUNEKI_TEST_REDIS)",
             )
             task_queue = REDIS_URL
-        else:
-            task_queue = pg.replace("postgresql+psycopg://", "postgresql://")
+        else:  # a database of its own: the broker's huey_* tables are not the platform's schema
+            task_queue = _broker_database()
     platform = make_platform(
         tmp_path, database_url, task_queue=task_queue, job_stale_after_s=STALE_S, job_retry_delay_s=0.5
     )

@@ -420,3 +420,33 @@ def test_api_refuses_automation_for_non_automatable_kind(env):
         assert r.status_code == 200 and r.json()["enabled"] is True
         r = c.put("/api/v1/policies/testtjeneste/ukjent", json={"enabled": True, "threshold": 0.9})
         assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize(
+    "queue_filter",
+    [
+        suggestions.QueueFilter(limit=3),
+        suggestions.QueueFilter(limit=2, offset=3),
+        suggestions.QueueFilter(min_confidence=0.5, kind="sortering"),
+        suggestions.QueueFilter(status="all", max_confidence=0.55),
+    ],
+    ids=["first-page", "second-page", "confidence-and-kind", "all-statuses"],
+)
+def test_queue_listing_reads_the_same_rows_as_the_entities(env, queue_filter):
+    """queue_listing reads columns, not entities: same rows, order, total and tenant scope as list_queue."""
+    platform, t, principal = env
+    other = fresh_tenant(platform)
+    _suggest(platform, other, proposal(confidence=0.9))  # another tenant's: never listed here
+    ids = [_suggest(platform, t, proposal(confidence=c)) for c in (0.3, 0.5, 0.6, 0.8, 0.9, 0.4)]
+    _decide(platform, t, principal, ids[2], outcome="accepted")
+    with platform.db.read_session(t) as s:
+        entities, total = suggestions.list_queue(s, queue_filter)
+        rows, listed_total = suggestions.queue_listing(s, queue_filter)
+    expected = [suggestions.suggestion_dict(e, with_decision=False) for e in entities]
+    assert rows == expected and listed_total == total
+    assert {r["id"] for r in rows} <= set(ids)
+    everything = suggestions.QueueFilter(**{**vars(queue_filter), "limit": 500, "offset": 0})
+    with platform.db.read_session(t) as s:
+        assert total == len(suggestions.queue_listing(s, everything)[0])
+    if queue_filter.status == "pending" and not queue_filter.min_confidence:
+        assert total == 5  # six suggested, one accepted

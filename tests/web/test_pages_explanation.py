@@ -135,3 +135,22 @@ def test_a_kind_may_render_its_explanation_with_its_own_partial(world):
     assert ">Utdrag</th>" in html and ">Fra tegn</th>" in html  # the shared evidence macro, reused
     # the generic renderer is not used for this kind
     assert "<dt>Rule</dt>" not in html
+
+
+def test_the_label_filter_uses_each_services_own_labels(tmp_path, sqlite_template):
+    import shutil
+
+    from kommuneki.core.registry import discover
+    from kommuneki.web.app import create_app
+
+    shutil.copy(sqlite_template, tmp_path / "kommuneki.db")
+    platform = Platform.from_settings(Settings(data_dir=tmp_path), registry=discover())
+    try:
+        app = create_app(platform=platform)
+        label = app.state.templates.env.filters["label"]
+        assert label("unit_id") == "Eiendom"  # eiendomsskatt's own label, not «Unit id»
+        assert label("flag_reasons") == "Hvorfor kontrollere"
+        assert label("type") == "Type"  # the core's
+        assert label("noe_ukjent") == "Noe ukjent"
+    finally:
+        platform.close()

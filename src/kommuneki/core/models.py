@@ -190,7 +190,9 @@ class Suggestion(TenantScoped, Base):
 
     __tablename__ = "suggestion"
     __table_args__ = (
-        Index("ix_suggestion_queue", "tenant_id", "status", "created_at"),
+        # the queue: filtered by status, ordered by age, and counted with the service and kind filters
+        # from this index alone (no table reads for 10,000 pending suggestions); migration 0007
+        Index("ix_suggestion_queue_scope", "tenant_id", "status", "created_at", "id", "service", "kind"),
         Index("ix_suggestion_service_kind", "tenant_id", "service", "kind"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -209,16 +209,9 @@ def router() -> APIRouter:
             offset=offset,
         )
         with platform.db.read_session(p.tenant_id) as session:
-            rows, total = suggestions.list_queue(session, f, **queue_scope(platform, p))
-            # plain JSON values already: skip FastAPI's jsonable_encoder (9 ms of a 24 ms request for 50)
-            return JSONResponse(
-                {
-                    "total": total,
-                    "limit": limit,
-                    "offset": offset,
-                    "items": [suggestions.suggestion_dict(s, with_decision=False) for s in rows],
-                }
-            )
+            rows, total = suggestions.queue_listing(session, f, **queue_scope(platform, p))
+        # plain JSON values already: skip FastAPI's jsonable_encoder (9 ms of a 24 ms request for 50)
+        return JSONResponse({"total": total, "limit": limit, "offset": offset, "items": rows})
 
     @r.get("/suggestions/{suggestion_id}", tags=["suggestions"], summary="One suggestion with its input")
     def get_suggestion(suggestion_id: RowId, request: Request, p: Principal = Depends(current_principal)):

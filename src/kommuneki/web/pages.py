@@ -268,8 +268,12 @@ class _EventLabels:
         return event.description if event else default
 
 
-def _label(key: Any) -> str:
+def _label(key: Any, service_labels: dict[str, str] | None = None) -> str:
+    """The Norwegian label of a field: a service's own (``ServiceSpec.explanation_labels``), the core's,
+    else the key made readable."""
     k = str(key)
+    if service_labels and k in service_labels:
+        return service_labels[k]
     return FIELD_LABELS.get(k, k.replace("_", " ").capitalize())
 
 
@@ -371,12 +375,13 @@ def configure_templates(templates: Jinja2Templates, platform) -> None:
     env.tests["is_records"] = lambda v: (
         isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
     )
+    service_labels = platform.registry.explanation_labels()
     env.filters.update(
         age=_age,
         dt=_dt,
         pct=_pct,
         jsonpretty=_jsonpretty,
-        label=_label,
+        label=lambda key: _label(key, service_labels),
         vlabel=_vlabel,
         num=_num,
         confidence=_confidence,
@@ -527,8 +532,7 @@ def router() -> APIRouter:
             if hours is not None and not 0 <= hours <= suggestions.MAX_FILTER_HOURS:
                 raise InvalidInput("Alderen må være et antall timer fra 0 til hundre år.")
         with platform.db.read_session(p.tenant_id) as session:
-            rows, total = suggestions.list_queue(session, f, **queue_scope(platform, p))
-            rows = [suggestions.suggestion_dict(s, with_decision=False) for s in rows]
+            rows, total = suggestions.queue_listing(session, f, **queue_scope(platform, p))
             item_ids = {r["item_id"] for r in rows if r["item_id"]}
             titles = (
                 {
@@ -709,7 +713,8 @@ def router() -> APIRouter:
             job=job,
             percent=round(job["progress"] * 100),
             back=back,
-            service_title=spec.title if spec else job["service"],
+            # a service without pages of its own (målform) sends the user back to the overview
+            service_title=spec.title if spec and spec.home_url else "oversikten",
         )
         resp.headers["Cache-Control"] = "no-store"
         return resp

@@ -51,8 +51,9 @@ def test_upload_map_value_and_read_the_pages(demo_platform, page, axe_js, tmp_pa
         page.goto(base + "/eiendomsskatt")
         assert page.get_by_role("heading", name="Salgsforholdsstudie").count() == 1
         check("oversikt")
-        # the demo queued only the first flagged dwellings; any other one opens for review on request
-        page.get_by_role("button", name="Kontroller").first.click()
+        # the demo queues every flagged dwelling: each opens for review from the overview (a dwelling
+        # not queued gets a «Kontroller» button instead: tests/services/eiendomsskatt/test_runs_and_inputs.py)
+        page.get_by_role("link", name="Behandle").first.click()
         page.wait_for_url("**/forslag/*")
         assert page.get_by_role("heading", name="Din avgjørelse").count() == 1
         check("kontroll")

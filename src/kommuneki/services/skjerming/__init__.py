@@ -195,6 +195,7 @@ def spec() -> ServiceSpec:
             "public_role": "Offentlig rolle",
             "sources": "Kilder",
             "valid_from": "Gjelder fra",
+            "withheld": "Skjermes",
         },
         register=RegisterFacts(
             aiact_answers={**OWN_SERVICE_ANSWERS, "area": "saksbehandling_arkiv", "individual": "aggregert"},
