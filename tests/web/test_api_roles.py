@@ -111,6 +111,13 @@ def _allowed(role: str | None, action: str, service: str | None = None) -> bool:
     return role in POLICY.allowed_roles(action, service)
 
 
+def _may_read(role: str, right: str, service: str) -> bool:
+    """Whether the table lets ``role`` read ``service``'s objects: the core's right narrowed to the
+    service, or the service's own read right where it has one (bemanning.read: the aggregates)."""
+    own = f"{service}.read"
+    return _allowed(role, right, service) or (own in POLICY.rights and _allowed(role, own))
+
+
 def _forbidden(response) -> bool:
     return (
         response.status_code == 403
@@ -137,7 +144,7 @@ def test_role_rights_match_the_merged_rights_table(world, role):
                 mismatches.append((action, "expected 2xx", r.status_code, r.text[:200]))
         elif not _forbidden(r):
             mismatches.append((action, "expected 403", r.status_code, r.text[:200]))
-    assert not mismatches, mismatches
+    assert not mismatches, "\n".join(map(repr, mismatches))
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -159,7 +166,7 @@ def test_generic_item_routes_apply_each_services_reviewer_roles(world, role):
                 continue
             if allowed != ok or (not allowed and not _forbidden(r)):
                 mismatches.append((spec.name, path, "allowed" if allowed else "forbidden", r.status_code))
-    assert not mismatches, mismatches
+    assert not mismatches, "\n".join(map(repr, mismatches))
 
 
 def test_the_shared_inbox_is_closed_to_roles_postmottak_does_not_name(world):
@@ -232,15 +239,84 @@ def _data_leaked(method: str, response, marker: bytes) -> bool:
     return method == "GET" or marker in response.content
 
 
+def _owner(route) -> str:
+    """The service whose router holds the route, or "core"."""
+    module = route.route.endpoint.__module__
+    return module.split(".")[2] if module.startswith("kommuneki.services.") else "core"
+
+
 @pytest.fixture(scope="module", params=["sqlite"])
 def attack_world(request, tmp_path_factory):
     """Its own world, on SQLite only: the sweep is long, and the isolation and rights tests above run
-    the same routes on both databases."""
-    from tests.core.world import _module_platform, build_world
+    the same routes on both databases. Every service's objects in both tenants (tests/web/service_objects):
+    A's are the signed-in user's, B's another kommune's."""
+    from tests.core.world import PASSWORD, _module_platform, _user, build_world
+    from tests.web.service_objects import build
 
     w = build_world(_module_platform(request, tmp_path_factory))
+    w.users["pw-helsepersonell"] = _user(
+        w.platform, w.a, "pw-helsepersonell", ["helsepersonell"], password=PASSWORD
+    )
+    recorder_b = _user(w.platform, w.b, "tale-b", ["helsepersonell"])
+    w.objects = {"A": build(w, w.a, "a", w.users["pw-helsepersonell"]), "B": build(w, w.b, "b", recorder_b)}
+    for objs in w.objects.values():  # a pending suggestion of every service that has a review kind
+        missing = [
+            spec.name for spec in w.platform.registry if spec.kinds and not objs.suggestions.get(spec.name)
+        ]
+        assert not missing, f"no pending suggestion of {missing}"
+    w.b_item_pairs = {
+        spec.name: (w.new_item(w.b, f"MARKOR-b-{spec.name}".encode(), service=spec.name), b"MARKOR-b-")
+        for spec in w.platform.registry
+    }
     yield w
     w.close()
+
+
+def _audit_count(world, tenant_id: int) -> int:
+    from sqlalchemy import func, select
+
+    from kommuneki.core.models import AuditEntry
+
+    with world.platform.db.read_session(tenant_id) as s:
+        return s.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.chain == f"t{tenant_id}")
+        )
+
+
+def _targets(route, role, world, a_items, unfilled):
+    """(tenant, service, values for the path, marker) for each object the route is tried against: on
+    the core's item and suggestion routes an object of every service; on a service's own routes that
+    service's objects; always one of the signed-in user's tenant (A) and one of another tenant (B)."""
+    owner = _owner(route)
+    params = route.id_params
+    if not params:
+        return [("A", None, {}, None)]
+    out = []
+    for tenant in ("A", "B"):
+        objs = world.objects[tenant]
+        base = {p: objs.value(owner, p) for p in params if objs.value(owner, p) is not None}
+        own = {"item_id", "suggestion_id"} if owner == "core" else set()
+        unfilled.update((route.method, route.path, p) for p in params if p not in base and p not in own)
+        base["fmt"] = "json"  # a format every {fmt} route with an id knows (logg.json, eksport/json)
+        if owner == "core" and "item_id" in params:
+            # a plain item of every service, and the items the services' own code made (a message, a
+            # screened document, a recording, a sales file, a unit's forecast, an indexed document)
+            pairs = [*(a_items if tenant == "A" else world.b_item_pairs).items()]
+            pairs += [(svc, (item, objs.markers.get(svc))) for item, svc in objs.item_service.items()]
+            for service, (item, marker) in pairs:
+                out.append((tenant, service, {**base, "item_id": item}, marker))
+        elif owner == "core" and "suggestion_id" in params:
+            for service, sid in objs.suggestions.items():
+                if sid is not None:
+                    out.append((tenant, service, {**base, "suggestion_id": sid}, objs.markers.get(service)))
+        else:
+            out.append((tenant, owner, base, objs.markers.get(owner)))
+            if tenant == "A" and "item_id" in params:
+                # a service's own item route given another service's item of the same tenant
+                for item, svc in objs.item_service.items():
+                    if svc != owner:
+                        out.append(("A-other", svc, {**base, "item_id": item}, objs.markers.get(svc)))
+    return out
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -248,49 +324,98 @@ def test_every_route_for_every_role_against_every_service_follows_the_rights_tab
     attack_world, role, denied_checks
 ):
     """Every route of the app (the OpenAPI operations and every page, core and every service's), signed
-    in with the session cookie as each role, with the ids in its path filled by an item (and a
-    suggestion) of each service in turn. Expected from the merged rights table:
+    in with the session cookie as each role, with each id in its path filled by a real object of the
+    right service: on the core's item and suggestion routes an item (a pending suggestion) of every
+    service, on a service's own routes that service's message, document, run, valuation, dwelling,
+    recording, unit or system — one of the user's own tenant and one of another tenant. Expected from the
+    merged rights table:
 
     * whenever the route asks the policy and is refused, the answer is a refusal (403 in the error shape
       for the API; 403 or a redirect for a page), never the object;
     * an object of service S is never handed to a role the table does not let read S (``item.read`` for
-      items, ``queue.read`` for suggestions): no 2xx carrying the object's marker text.
+      items and the service's objects, ``queue.read`` for suggestions): no 2xx read, no 2xx carrying its
+      text;
+    * a read of the user's own tenant's object that the policy let through finds it (no 404: the sweep
+      really reached the object), unless the service's item-read rule narrows it (tale, saksinnsikt);
+    * another tenant's object is never found: never 2xx, its text never in the answer, a read refused
+      or 404;
+    * a service's own item route given another service's item hands out neither its text nor, to a
+      role that may not read that service, anything;
+    * never a 5xx.
     """
     from tests.web.app_routes import app_routes
 
     world = attack_world
     c = _role_session(world, role)
-    objects = {}
+    a_items = {}
     for spec in world.platform.registry:
         marker = f"MARKOR-{spec.name}-{role}-{next(_n)}".encode()
-        objects[spec.name] = (world.new_item(world.a, marker, service=spec.name), marker)
-    suggestion_marker = f"Eg skriv nynorsk, MARKOR-forslag-{role}-{next(_n)}"
-    suggestion = world.new_suggestion(world.a, suggestion_marker)
+        a_items[spec.name] = (world.new_item(world.a, marker, service=spec.name), marker)
+    narrowed = {spec.name for spec in world.platform.registry if spec.item_read_rule is not None}
+    has_items = {spec.name for spec in world.platform.registry if spec.kinds}
+    b_markers = [*world.objects["B"].markers.values(), b"MARKOR-b-"]
     mismatches = []
     routes = [r for r in app_routes(world.app) if (r.method, r.path) not in SIGN_OUT]
     assert len(routes) > 60  # the API and the pages of the core and every service
+    tried, unfilled = 0, set()
+    b_changes_before = _audit_count(world, world.b)
     for route in routes:
-        services = list(objects) if any(p in route.id_params for p in OBJECT_IDS) else [None]
-        for service in services:
-            item, marker = objects[service] if service else (objects["malform"][0], b"\x00none")
-            path = route.fill(item_id=item, suggestion_id=suggestion, id=1)
+        for tenant, service, values, marker in _targets(route, role, world, a_items, unfilled):
+            path = route.fill(**values)
             denied_checks.clear()
             kwargs = {} if route.method == "GET" else {"json": {}}
-            headers = {"Accept": "application/json" if route.path.startswith("/api/") else "text/html"}
+            api = route.path.startswith("/api/")
+            headers = {"Accept": "application/json" if api else "text/html"}
             r = c.request(route.method, path, headers=headers, follow_redirects=False, **kwargs)
-            where = (route.method, path, service)
+            tried += 1
+            where = (route.method, path, tenant, service)
+            ok = 200 <= r.status_code < 300
             if r.status_code >= 500:
                 mismatches.append((*where, "server error", r.status_code))
             if denied_checks:
-                refused = r.status_code == 403 or (not path.startswith("/api/") and r.status_code == 303)
+                refused = r.status_code == 403 or (not api and r.status_code == 303)
                 if not refused:
                     mismatches.append((*where, f"refused {denied_checks} but answered", r.status_code))
-                elif path.startswith("/api/") and not _forbidden(r):
+                elif api and not _forbidden(r):
                     mismatches.append((*where, "refusal not in the error shape", r.text[:120]))
-            if service and "item_id" in route.id_params and not _allowed(role, "item.read", service):
-                if _data_leaked(route.method, r, marker):
-                    mismatches.append((*where, "item of a service the role may not read", r.status_code))
-            if "suggestion_id" in route.id_params and not _allowed(role, "queue.read", "malform"):
-                if _data_leaked(route.method, r, b"MARKOR-forslag"):
-                    mismatches.append((*where, "suggestion the role may not read", r.status_code))
-    assert not mismatches, mismatches
+            if not route.id_params:
+                continue
+            if tenant == "A-other":
+                # another service's item through this service's route: not its object, never handed out
+                if ok and (
+                    (marker and marker in r.content)
+                    or (route.method == "GET" and not _may_read(role, "item.read", service))
+                ):
+                    mismatches.append(
+                        (*where, f"{service} item through {_owner(route)}'s route", r.status_code)
+                    )
+                continue
+            if tenant == "B":
+                if ok:
+                    mismatches.append((*where, "another tenant's object", r.status_code))
+                if any(m in r.content for m in b_markers):
+                    mismatches.append((*where, "another tenant's text in the answer", r.status_code))
+                if route.method == "GET" and not denied_checks and r.status_code not in (403, 404):
+                    mismatches.append((*where, "another tenant's object not refused", r.status_code))
+                continue
+            suggestion_route = _owner(route) == "core" and "suggestion_id" in route.id_params
+            right = "queue.read" if suggestion_route else "item.read"
+            if service in has_items and not _may_read(role, right, service):
+                if _data_leaked(route.method, r, marker or b"\x00none"):
+                    mismatches.append(
+                        (*where, f"object of a service the role may not read ({right})", r.status_code)
+                    )
+            if (
+                route.method == "GET"
+                and not denied_checks
+                and r.status_code == 404
+                and service not in narrowed
+                and (service not in has_items or _may_read(role, right, service))
+            ):
+                mismatches.append((*where, "own tenant's object not found", r.text[:120]))
+    assert tried > len(routes)  # ids were filled with objects of each service and both tenants
+    assert not unfilled, f"path ids with no object of their service: {sorted(unfilled)}"
+    assert not mismatches, "\n".join(map(repr, mismatches))
+    # every change is audited in its tenant's chain, in the same transaction: nothing A's user did
+    # (a page's redirect after a POST on B's object included) changed anything in B
+    assert _audit_count(world, world.b) == b_changes_before

@@ -37,6 +37,23 @@ def test_saksbehandler_without_audit_export_cannot_export_log(pm_client):
     assert c.get(f"/postmottak/{r.json()['id']}/logg.json").status_code == 403
 
 
+def test_personvernombud_with_audit_export_cannot_export_a_messages_log(pm_client):
+    # the log holds the message's title, suggested values and decision reasons: the personvernombud
+    # exports the audit log (ids and hashes) but may not read the inbox (found by the attack sweep,
+    # tests/web/test_api_roles.py)
+    arkivar = pm_client("arkivar")
+    raw = make_eml("Innsynskrav fra Kari Nordmann", "Jeg ber om innsyn.", message_id="<pvo@x>")
+    pm_id = arkivar.post(
+        "/api/v1/postmottak/messages", files={"file": ("a.eml", raw, "message/rfc822")}
+    ).json()["id"]
+    pvo = pm_client("personvernombud")
+    for fmt in ("json", "csv"):
+        r = pvo.get(f"/postmottak/{pm_id}/logg.{fmt}")
+        assert r.status_code == 403 and "Kari Nordmann" not in r.text
+    assert pvo.get("/api/v1/audit/export").status_code == 200  # its own right stays
+    assert arkivar.get(f"/postmottak/{pm_id}/logg.json").status_code == 200
+
+
 def test_demo_loader_fills_a_living_inbox_once(tenant):
     from kommuneki.services.postmottak import demo, service
 

@@ -180,7 +180,10 @@ def router() -> APIRouter:
 
     @r.get("/postmottak/{pm_id}/logg.{fmt}", include_in_schema=False)
     def log_export(request: Request, pm_id: int, fmt: str, principal: Principal = Depends(page_principal)):
+        # the log holds the message's title, the suggested values and the decisions' reasons: also a
+        # reader of postmottak's items (the personvernombud exports the audit log, not the inbox)
         authorize(principal, "audit.export")
+        authorize(principal, "item.read", service=SERVICE)
         if fmt not in ("json", "csv"):
             raise InvalidInput("Format må være json eller csv.")
         body, ctype = service.export_log(
