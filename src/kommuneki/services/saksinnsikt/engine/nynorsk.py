@@ -2,7 +2,7 @@
 
 Snowball's Norwegian stemmer is written for bokmål, so a nynorsk question («Korleis er nattogtilbodet i
 dag?») misses passages that say «nattogtilbudet». BM25 therefore also reads the question's bokmål
-translation by Apertium's nno→nob pair (Debian ``apertium-nno-nob``, GPL-3.0, run as a separate program,
+translation by Apertium's nno→nob pair (Debian ``apertium-nno-nob``, GPL-2.0+, run as a separate program,
 nothing linked): the translation's stems that the question lacks are added to it, so a bokmål question,
 which Apertium leaves as it is, is scored as before.
 
