@@ -114,3 +114,15 @@ def test_without_apertium_the_question_is_searched_as_written(tmp_path):
     missing = Translator(tmp_path / "no-such-pair")
     assert not missing.available()
     assert missing.to_bokmal("Korleis er nattogtilbodet i dag?") is None
+
+
+def test_a_broken_translator_gives_the_question_as_written_and_logs(tmp_path, caplog):
+    _need_apertium()
+    from kommuneki.services.saksinnsikt.engine.nynorsk import Translator
+
+    (tmp_path / "nno-nob.autobil.bin").write_bytes(b"not a transducer")
+    broken = Translator(tmp_path)
+    assert broken.available()
+    assert broken.to_bokmal("Korleis er nattogtilbodet i dag?") is None
+    assert "translation failed" in caplog.text
+    broken.close()
