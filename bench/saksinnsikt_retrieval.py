@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from kommuneki.services.saksinnsikt.engine import dense, fusion  # noqa: E402
+from kommuneki.services.saksinnsikt.engine import dense, fusion, nynorsk  # noqa: E402
 from kommuneki.services.saksinnsikt.engine.answer import extract_answer  # noqa: E402
 from kommuneki.services.saksinnsikt.engine.lexical import LexicalIndex, top_k  # noqa: E402
 from kommuneki.services.saksinnsikt.engine.passages import sentences, split_passages  # noqa: E402
@@ -287,6 +287,20 @@ def main() -> None:
             f"{method:7} R@10 nynorsk {nn_['R@10']:.3f} vs the same questions in bokmål {nb['R@10']:.3f} "
             f"(ratio {nn_['R@10'] / nb['R@10']:.3f}); R@5 {nn_['R@5']:.3f} vs {nb['R@5']:.3f}"
         )
+        if method == "bm25":
+            plain = LexicalIndex(texts, translate_queries=False)
+            untranslated = metrics(
+                [
+                    next((r for r, (i, _) in enumerate(top_k(plain.scores(nn), 100)) if is_hit(i, q)), None)
+                    for q, nn in pairs
+                ]
+            )
+            print(
+                f"bm25    without the nynorsk→bokmål translation (baseline, same run): R@10 nynorsk "
+                f"{untranslated['R@10']:.3f}, R@5 {untranslated['R@5']:.3f}; ratio with / without R@10 "
+                f"{nn_['R@10'] / untranslated['R@10']:.3f} (Apertium "
+                f"{'on' if nynorsk.available() else 'NOT INSTALLED: both runs are the same'})"
+            )
 
     if args.all_distractors:
         all_texts = [t for *_, t in passages[:own]] + [p.text for p in law]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.conftest import require
 
 from kommuneki.services.saksinnsikt.engine import fusion
 from kommuneki.services.saksinnsikt.engine.answer import extract_answer
@@ -77,3 +78,51 @@ def test_rrf_is_deterministic_and_rewards_agreement():
 def test_empty_or_huge_queries_are_refused_in_norwegian(query):
     with pytest.raises(QueryError, match="Spørsmålet"):
         Corpus(["tekst"]).search(query)
+
+
+def _need_apertium():
+    from kommuneki.services.saksinnsikt.engine import nynorsk
+
+    require(nynorsk.available(), "Apertium nno→nob", "apt install apertium-nno-nob")
+
+
+def test_a_nynorsk_question_finds_the_bokmal_passage_through_its_translation():
+    _need_apertium()
+    from kommuneki.services.saksinnsikt.engine import nynorsk
+
+    assert "Hvordan" in nynorsk.to_bokmal("Korleis er nattogtilbodet i dag?")
+    texts = [
+        "Nattogtilbudet i dag er begrenset til to avganger i uken mellom Oslo og Bergen.",
+        "I dag har kommunen vedtatt ny plan for kollektivtrafikk, og hver dag går det busser i sentrum.",
+    ]
+    question = "Korleis er nattogtilbodet i dag?"
+    assert LexicalIndex(texts, translate_queries=False).top(question, 2)[0][0] == 1  # only «dag» matches
+    assert LexicalIndex(texts).top(question, 2)[0][0] == 0
+
+
+def test_a_bokmal_question_is_never_translated_and_scores_as_before():
+    from kommuneki.services.saksinnsikt.engine.lexical import looks_nynorsk, query_tokens
+
+    question = "Hvordan er nattogtilbudet i dag?"
+    assert not looks_nynorsk(question)
+    assert query_tokens(question) == query_tokens(question, translate=False) == tokens(question)
+
+
+def test_without_apertium_the_question_is_searched_as_written(tmp_path):
+    from kommuneki.services.saksinnsikt.engine.nynorsk import Translator
+
+    missing = Translator(tmp_path / "no-such-pair")
+    assert not missing.available()
+    assert missing.to_bokmal("Korleis er nattogtilbodet i dag?") is None
+
+
+def test_a_broken_translator_gives_the_question_as_written_and_logs(tmp_path, caplog):
+    _need_apertium()
+    from kommuneki.services.saksinnsikt.engine.nynorsk import Translator
+
+    (tmp_path / "nno-nob.autobil.bin").write_bytes(b"not a transducer")
+    broken = Translator(tmp_path)
+    assert broken.available()
+    assert broken.to_bokmal("Korleis er nattogtilbodet i dag?") is None
+    assert "translation failed" in caplog.text
+    broken.close()

@@ -42,12 +42,47 @@ def tokens(text: str) -> list[str]:
     return _stemmer().stemWords(words)
 
 
-class LexicalIndex:
-    """BM25 (Lucene variant, k1 1.2, b 0.75) over a fixed list of texts."""
+# Function words written only in nynorsk: a query holding one is also read in bokmål translation (a
+# bokmål query is never sent through the nynorsk→bokmål translator, which would alter some of its words).
+NYNORSK_MARKERS = frozenset(
+    "ikkje kva korleis kvar kven kvifor eg ein eit frå dei deira vart vert vere vore berre mykje "
+    "noko nokon nokre desse òg sjølv eigen eigne".split()
+)
 
-    def __init__(self, texts: list[str]) -> None:
+
+def looks_nynorsk(text: str) -> bool:
+    return any(w in NYNORSK_MARKERS for w in _WORD.findall(unicodedata.normalize("NFC", text).casefold()))
+
+
+def query_tokens(query: str, *, translate: bool = True) -> list[str]:
+    """The query's tokens, and (``translate``, for a query that :func:`looks_nynorsk`) the stems of its
+    bokmål translation that it lacks, so a nynorsk question also matches bokmål passages
+    (:mod:`.nynorsk`; without Apertium: the tokens)."""
+    own = tokens(query)
+    if not translate or not looks_nynorsk(query):
+        return own
+    from . import nynorsk
+
+    bokmal = nynorsk.to_bokmal(query)
+    if not bokmal:
+        return own
+    seen = set(own)
+    extra = []
+    for t in tokens(bokmal):
+        if t not in seen:
+            seen.add(t)
+            extra.append(t)
+    return own + extra
+
+
+class LexicalIndex:
+    """BM25 (Lucene variant, k1 1.2, b 0.75) over a fixed list of texts. ``translate_queries``: a query
+    is also read in its bokmål translation (:func:`query_tokens`)."""
+
+    def __init__(self, texts: list[str], *, translate_queries: bool = True) -> None:
         import bm25s
 
+        self.translate_queries = translate_queries
         self.size = len(texts)
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         corpus = [tokens(t) or ["\u2205"] for t in texts]
@@ -57,8 +92,10 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for ``query`` (0 where no query word occurs)."""
-        q = tokens(query)
-        if not self.size or not q:
+        if not self.size:
+            return np.zeros(self.size, dtype=np.float32)
+        q = query_tokens(query, translate=self.translate_queries)
+        if not q:
             return np.zeros(self.size, dtype=np.float32)
         vocab = self._bm25.vocab_dict
         ids = [vocab[t] for t in q if t in vocab]
