@@ -6,6 +6,7 @@ installation runs ``kommuneki serve --no-worker`` and ``kommuneki worker`` separ
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -21,11 +22,12 @@ STOP_TIMEOUT_S = 15.0
 
 class WorkerProcess:
     def __init__(self, overrides: dict[str, Any] | None = None) -> None:
-        self.args = [sys.executable, "-m", "kommuneki"]
+        self.args = [sys.executable, "-m", "kommuneki", "worker"]
+        # the server's command-line overrides go to the child as settings in its environment, not as
+        # arguments: a database URL may hold a password, and arguments are visible to every local user
+        self.env = dict(os.environ)
         for key, value in (overrides or {}).items():
-            option = "--" + key.replace("_", "-")
-            self.args += [option, str(value) if not isinstance(value, Path) else str(value)]
-        self.args.append("worker")
+            self.env[f"KOMMUNEKI_{key.upper()}"] = str(value.resolve() if isinstance(value, Path) else value)
         self.process: subprocess.Popen | None = None
         self._stopping = threading.Event()
         self._watch: threading.Thread | None = None
@@ -36,7 +38,7 @@ class WorkerProcess:
         self._watch.start()
 
     def _spawn(self) -> None:
-        self.process = subprocess.Popen(self.args)
+        self.process = subprocess.Popen(self.args, env=self.env)
 
     def _watch_loop(self) -> None:
         while not self._stopping.is_set():
