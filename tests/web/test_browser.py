@@ -108,7 +108,7 @@ def test_case_officer_works_the_queue_and_the_archivist_finds_the_decisions(page
     # the archivist finds the three decisions in the audit log
     login(page, base, "arkivar")
     page.get_by_role("link", name="Revisjonslogg").click()
-    page.get_by_label("Hendelse").select_option("decision.made")
+    page.get_by_label("Hendelse", exact=True).select_option("decision.made")
     page.get_by_label("Aktør").fill(f"user:{live_server.user_id('saksbehandler')}")
     page.get_by_role("button", name="Søk").click()
     rows = page.locator("table.audit tbody tr")
