@@ -19,7 +19,6 @@ started it, while the user watches its progress on ``/jobber/{id}``.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -32,7 +31,7 @@ from sqlalchemy import select, update
 
 from . import audit, queue
 from .db import utcnow
-from .errors import DomainError, NotFound
+from .errors import NotFound
 from .models import Job
 from .permissions import Principal, authorize
 
@@ -56,11 +55,8 @@ HEARTBEAT_S = 10.0
 STALE_AFTER = timedelta(minutes=2)
 DB_PROGRESS_EVERY_S = 1.0
 STARTING = "Starter …"
-FINISHED = "Ferdig."
-INTERNAL_ERROR = (
-    "Jobben stoppet på grunn av en intern feil. Feilen er logget. Prøv igjen, og kontakt "
-    "den som drifter tjenesten hvis det skjer igjen."
-)
+FINISHED = queue.FINISHED
+INTERNAL_ERROR = queue.INTERNAL_ERROR
 INTERRUPTED_MESSAGE = "Jobben ble avbrutt (tjenesten ble startet på nytt). Start den igjen."
 
 Report = Callable[[float, str | None], None]
@@ -215,26 +211,11 @@ def _run(
         beat.start()
     try:
         try:
-            result = json.loads(json.dumps(fn(report), default=str))
-            url = result_url(result) if callable(result_url) else result_url
-            # a result with a "message" (a Norwegian summary) says it as the job's last step
-            said = result.get("message") if isinstance(result, dict) else None
-            final = {
-                "state": DONE,
-                "progress": 1.0,
-                "message": said if isinstance(said, str) and said else FINISHED,
-                "result": result,
-                "result_url": url,
-            }
-        except queue.JobCancelled:
-            final = {"state": CANCELLED, "error": queue.CANCELLED_MESSAGE}
-        except DomainError as exc:
-            final = {"state": FAILED, "error": exc.message}
-        except Exception:  # noqa: BLE001 - any failure must end the job, not leave it running
-            log.exception("job %s (%s) failed", job_id, service)
-            final = {"state": FAILED, "error": INTERNAL_ERROR}
+            final = queue.job_outcome(lambda: fn(report), job_id=job_id, service=service)
         finally:
             stop.set()
+        if final["state"] == DONE:
+            final["result_url"] = result_url(final["result"]) if callable(result_url) else result_url
         if final["state"] in (FAILED, CANCELLED):
             live = platform.jobs.get(job_id) or {}
             final.update(progress=live.get("progress", 0.0), message=live.get("message", ""))

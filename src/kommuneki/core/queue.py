@@ -34,6 +34,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +71,7 @@ RETRYING = "Arbeideren stoppet. Prøver igjen (forsøk {n} av {total}) …"
 QUEUE_DOWN = (
     "Køen for bakgrunnsjobber svarer ikke. Prøv igjen om litt, eller kontakt den som drifter tjenesten."
 )
+FINISHED = "Ferdig."
 INTERNAL_ERROR = (
     "Jobben stoppet på grunn av en intern feil. Feilen er logget. Prøv igjen, og kontakt "
     "den som drifter tjenesten hvis det skjer igjen."
@@ -300,30 +302,22 @@ def run_job(platform: Platform, queue: TaskQueue, job_id: int, tenant_id: int) -
     send()
     beat = threading.Thread(target=heartbeat, name=f"kommuneki-job-{job_id}-heartbeat", daemon=True)
     beat.start()
-    try:
+
+    def call() -> Any:
         spec = platform.registry.task(spec_name or "")
         if spec is None:
             raise DomainError("Oppgaven finnes ikke lenger i denne installasjonen.")
-        target = resolve(spec.target)
-        result = json.loads(json.dumps(target(platform, tenant_id, payload, report), default=str))
-        said = result.get("message") if isinstance(result, dict) else None
-        final: dict[str, Any] = {
-            "state": DONE,
-            "progress": 1.0,
-            "message": said if isinstance(said, str) and said else "Ferdig.",
-            "result": result,
-            "result_url": result_url,
-        }
-    except JobCancelled:
-        final = {"state": CANCELLED, "message": CANCELLED_MESSAGE, "error": CANCELLED_MESSAGE}
-    except DomainError as exc:
-        final = {"state": FAILED, "error": exc.message}
-    except Exception:  # noqa: BLE001 - any failure must end the job, not leave it running
-        log.exception("job %s (%s) failed", job_id, service)
-        final = {"state": FAILED, "error": INTERNAL_ERROR}
+        return resolve(spec.target)(platform, tenant_id, payload, report)
+
+    try:
+        final = job_outcome(call, job_id=job_id, service=service)
     finally:
         stop.set()
         beat.join(HEARTBEAT_S + 2)
+    if final["state"] == DONE:
+        final["result_url"] = result_url
+    elif final["state"] == CANCELLED:
+        final["message"] = CANCELLED_MESSAGE
     if final["state"] in (FAILED, CANCELLED):
         final.setdefault("progress", state["progress"])
         final.setdefault("message", state["message"])
@@ -332,6 +326,29 @@ def run_job(platform: Platform, queue: TaskQueue, job_id: int, tenant_id: int) -
     _end(platform, tenant_id, job_id, token, actor, service, final)
     queue.forget(job_id)
     return final["state"]
+
+
+def job_outcome(call: Callable[[], Any], *, job_id: int, service: str) -> dict[str, Any]:
+    """Run a job's work and say how it ended — the one place for both runners (this queue's workers and
+    ``core/jobs.py``'s threads): ``done`` with the JSON-able result (a result ``message``, a Norwegian
+    summary, becomes the last step), ``cancelled``, or ``failed`` with a Norwegian error (a
+    :class:`DomainError`'s own message; for anything else a plain one, with the traceback in the log)."""
+    try:
+        result = json.loads(json.dumps(call(), default=str))
+    except JobCancelled:
+        return {"state": CANCELLED, "error": CANCELLED_MESSAGE}
+    except DomainError as exc:
+        return {"state": FAILED, "error": exc.message}
+    except Exception:  # noqa: BLE001 - any failure must end the job, not leave it running
+        log.exception("job %s (%s) failed", job_id, service)
+        return {"state": FAILED, "error": INTERNAL_ERROR}
+    said = result.get("message") if isinstance(result, dict) else None
+    return {
+        "state": DONE,
+        "progress": 1.0,
+        "message": said if isinstance(said, str) and said else FINISHED,
+        "result": result,
+    }
 
 
 def _end(
