@@ -35,11 +35,12 @@ def test_healthz_answers_during_a_large_redaction(tmp_path):
         user_id = user.id
     with platform.db.tenant_session(tenant_id) as s:
         accounts.grant_role(s, tenant_id, s.get(User, user_id), "arkivar", actor="test")
-    # about 75 KB of letters, each with a fødselsnummer: seconds of detection, redaction, verification
+    # about 450 KB of letters, each with a fødselsnummer: seconds of detection, redaction and verification
+    # even on a fast machine, so that the probe below is sent while the redaction is still running
     letter = (
         f"Søknad fra klient med fødselsnummer {FNR} om støtte til bolig. " + "Saken gjelder tiltak. " * 30
     )
-    big = ("\n\n".join(letter for _ in range(100))).encode("utf-8")
+    big = ("\n\n".join(letter for _ in range(600))).encode("utf-8")
     with serve_in_thread(platform) as base, httpx.Client(base_url=base, timeout=600) as client:
         r = client.post("/api/v1/auth/login", json={"username": "arkivar", "password": PASSWORD})
         assert r.status_code == 200, r.text
