@@ -171,39 +171,48 @@ class Arrivals:
         """Extract, analyse and suggest for one stored item, in one transaction. An item that is no
         longer ``received`` (done by an earlier or a parallel run) is left as it is."""
         with self.platform.db.tenant_session(self.tenant_id) as session:
-            item = session.scalar(
-                select(Item).where(Item.id == item_id, Item.service == self.service).with_for_update(of=Item)
-            )
-            if item is None:
-                return Outcome(label or f"element {item_id}", None, "missing", new=False)
-            label = label or item.filename or f"element {item.id}"
-            if item.state != RECEIVED:
-                return self._as_it_stands(item, label)
-            if data is None:
-                data = items.read_content(session, self.platform.blobs, item)
-            try:
-                extracted = self.extract(data, item)
-                analysis = self.analyse(session, item, extracted)
-            except DomainError as exc:
-                return self._fail(session, item, exc, label)
-            item.state = self.done_state
-            recorded = [
-                suggestions.suggestion_dict(
-                    suggestions.suggest(
-                        session,
-                        self.platform.registry,
-                        self.tenant_id,
-                        self.service,
-                        proposal,
-                        item_id=item.id,
-                        actor=self.actor,
-                    )
+            return self._process_in(session, item_id, label, data)
+
+    def process_together(self, item_ids: Iterable[int]) -> list[Outcome]:
+        """Several stored items in one transaction (bulk loads: fewer commits). If the transaction
+        fails, every item in it stays ``received`` and is processed by the next run."""
+        with self.platform.db.tenant_session(self.tenant_id) as session:
+            return [self._process_in(session, item_id, None, None) for item_id in item_ids]
+
+    def _process_in(self, session: Session, item_id: int, label: str | None, data: bytes | None) -> Outcome:
+        item = session.scalar(
+            select(Item).where(Item.id == item_id, Item.service == self.service).with_for_update(of=Item)
+        )
+        if item is None:
+            return Outcome(label or f"element {item_id}", None, "missing", new=False)
+        label = label or item.filename or f"element {item.id}"
+        if item.state != RECEIVED:
+            return self._as_it_stands(item, label)
+        if data is None:
+            data = items.read_content(session, self.platform.blobs, item)
+        try:
+            extracted = self.extract(data, item)
+            analysis = self.analyse(session, item, extracted)
+        except DomainError as exc:
+            return self._fail(session, item, exc, label)
+        item.state = self.done_state
+        recorded = [
+            suggestions.suggestion_dict(
+                suggestions.suggest(
+                    session,
+                    self.platform.registry,
+                    self.tenant_id,
+                    self.service,
+                    proposal,
+                    item_id=item.id,
+                    actor=self.actor,
                 )
-                for proposal in analysis.proposals
-            ]
-            return Outcome(
-                label, item.id, item.state, processed=True, suggestions=recorded, result=analysis.result
             )
+            for proposal in analysis.proposals
+        ]
+        return Outcome(
+            label, item.id, item.state, processed=True, suggestions=recorded, result=analysis.result
+        )
 
     def _fail(self, session: Session, item: Item, exc: DomainError, label: str) -> Outcome:
         """The bytes stay; the item says why they could not be read. Anything the failed steps wrote
