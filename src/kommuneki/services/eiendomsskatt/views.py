@@ -17,7 +17,7 @@ from ...web.deps import current_principal, get_platform, read_upload
 from ...web.pages import page_principal, redirect, render
 from . import plots, service
 from .engine import mapping_editor as editor
-from .engine.mapping import BUILDING_TYPES, REQUIRED_SALES, Mapping, parse_mapping, read_table
+from .engine.mapping import Mapping, parse_mapping, read_table
 
 
 def _office(p: Principal) -> None:
@@ -66,7 +66,6 @@ def _editor_page(
             if draft
             else editor.guess(columns, sales)
         )
-    outcome = outcome or editor.Outcome(None, {}, [])
     return _no_store(
         render(
             request,
@@ -74,17 +73,9 @@ def _editor_page(
             p,
             status_code=status_code,
             f=f,
-            columns=columns,
-            choices=choices,
-            errors=outcome.errors,
-            missing=outcome.missing,
+            m=editor.editor_context(columns, choices, outcome),
             n_sales=len(sales),
             n_dwellings=len(dwellings),
-            labels=editor.FIELD_LABELS,
-            required=REQUIRED_SALES,
-            colnames={f"felt_{c.index}": c.name for c in columns},
-            types=BUILDING_TYPES,
-            type_labels=editor.TYPE_LABELS,
         )
     )
 
