@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from ...core import tasks
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import RowId, current_principal, get_platform, read_upload
-from ...web.pages import page_principal, redirect, render
+from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.rendering import redirect, render
 from . import plots, service
 from .engine import columns
 from .engine.forecast import forecast
