@@ -147,7 +147,7 @@ def _arrivals(
             context = (
                 tenant_settings(session, tenant_id),
                 current_model(session, tenant_id),
-                _case_index(session, tenant_id),
+                _case_index(session, platform, tenant_id),
             )
             session.info["postmottak.context"] = context
         pm = session.scalar(select(PostmottakMessage).where(PostmottakMessage.item_id == item.id))
@@ -337,30 +337,29 @@ def _triage_in(
     )
 
 
-_CASE_INDEXES: dict[tuple, "caselink.CaseIndex"] = {}
+CASE_INDEX_CACHE = "postmottak.case_index"
+CASE_INDEX_MAX_TENANTS = 64  # one index per tenant; the least recently used tenant's goes first
 
 
-def _case_index(session: Session, tenant_id: int) -> caselink.CaseIndex:
-    """The tenant's open cases as an index, rebuilt only when the cases change."""
-    key = (
-        platform_key := id(session.bind),
-        tenant_id,
-        *session.execute(
+def _case_index(session: Session, platform: Platform, tenant_id: int) -> caselink.CaseIndex:
+    """The tenant's open cases as an index, kept in the platform's cache (``core/cache.py``) and rebuilt
+    only when the cases change: the version is the open cases' count, highest id and newest import."""
+    version = tuple(
+        session.execute(
             select(func.count(), func.max(PostmottakCase.id), func.max(PostmottakCase.imported_at)).where(
                 PostmottakCase.status != "avsluttet"
             )
-        ).one(),
+        ).one()
     )
-    index = _CASE_INDEXES.get(key)
-    if index is None:
+
+    def build() -> caselink.CaseIndex:
         rows = session.scalars(select(PostmottakCase).where(PostmottakCase.status != "avsluttet")).all()
-        index = caselink.CaseIndex(
+        return caselink.CaseIndex(
             [caselink.Case(r.saksnummer, r.title, r.unit, r.gnr, r.bnr, r.address, r.party) for r in rows]
         )
-        for k in [k for k in _CASE_INDEXES if k[:2] == (platform_key, tenant_id)]:
-            del _CASE_INDEXES[k]
-        _CASE_INDEXES[key] = index
-    return index
+
+    cache = platform.caches.get(CASE_INDEX_CACHE, max_entries=CASE_INDEX_MAX_TENANTS)
+    return cache.get_or_build(tenant_id, "open_cases", version, build)
 
 
 def features_text(parsed) -> str:
