@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from kommuneki.text.pii import detect
 
-from ...core import audit, items, suggestions
+from ...core import audit, items, suggestions, tasks
 from ...core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ...core.models import AuditEntry, Item, Suggestion, SuggestionStatus
 from ...core.permissions import Principal, authorize
@@ -122,10 +122,18 @@ def _screen(
     filename: str | None,
     actor: str,
     title: str | None,
-) -> dict[str, Any]:
+    only_received: bool = False,
+) -> dict[str, Any] | None:
+    """Screen one stored item (one transaction). ``only_received``: None, with nothing written, when the
+    item is no longer ``received`` (an earlier run of a batch chunk screened it)."""
     failure: DomainError | None = None
     with platform.db.tenant_session(tenant_id) as session:
-        item = session.get(Item, item_id)
+        if only_received:
+            item = session.scalar(select(Item).where(Item.id == item_id).with_for_update(of=Item))
+            if item is None or item.service != SERVICE or item.state != "received":
+                return None
+        else:
+            item = session.get(Item, item_id)
         try:
             extracted = extract(
                 data,
@@ -168,6 +176,109 @@ def _screen(
                 "suggestions": recorded,
             }
     raise failure
+
+
+BATCH_TASK = "skjerming.screen_batch"
+BATCH_CHUNK = 10  # documents per queue task: a worker's death costs at most this many screenings
+
+
+def store_document(
+    platform: Platform,
+    tenant_id: int,
+    data: bytes,
+    *,
+    filename: str | None,
+    actor: str,
+    source: str = "batch",
+) -> int:
+    """Store a document of a batch (raw bytes, item ``received``, audit entry; committed) without screening
+    it: a worker screens it (:func:`screen_batch_task`). Returns the item id."""
+    with platform.db.tenant_session(tenant_id) as session:
+        return items.ingest(
+            session,
+            platform.blobs,
+            tenant_id,
+            service=SERVICE,
+            kind="document",
+            data=data,
+            filename=filename,
+            source=source,
+            actor=actor,
+        ).item.id
+
+
+def submit_batch(platform: Platform, tenant_id: int, item_ids: list[int], *, actor: str) -> int:
+    """Screen stored documents on the workers, :data:`BATCH_CHUNK` per queue task; the batch job's id."""
+    return tasks.submit_chunks(
+        platform,
+        tenant_id,
+        BATCH_TASK,
+        tasks.chunked(item_ids, size=BATCH_CHUNK, actor=actor),
+        actor=actor,
+        result_url="/skjerming",
+        failure_url="/skjerming",
+    )
+
+
+def screen_batch_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
+    """One chunk of a screening batch (``core.tasks.submit_chunks``): screen each of its stored items that
+    is still ``received``, one transaction per item, so a chunk run again after its worker died only does
+    what is left — no document gets its suggestions twice. A document that cannot be read is marked
+    ``failed`` with the reason and the chunk goes on."""
+    item_ids = [int(i) for i in payload.get("item_ids", [])]
+    actor = str(payload.get("actor") or "system")
+    screened = failed = skipped = found = 0
+    for n, item_id in enumerate(item_ids, start=1):
+        data = None
+        with platform.db.read_session(tenant_id) as session:
+            item = session.get(Item, item_id)
+            todo = item is not None and item.service == SERVICE and item.state == "received"
+            if todo:
+                filename, title = item.filename, item.title
+                try:
+                    data = items.read_content(session, platform.blobs, item)
+                except DomainError:  # its content is gone: this one is not screened, the rest are
+                    failed += 1
+        if not todo:
+            skipped += 1
+        elif data is not None:
+            try:
+                result = _screen(
+                    platform,
+                    tenant_id,
+                    item_id,
+                    data,
+                    filename=filename,
+                    actor=actor,
+                    title=title,
+                    only_received=True,
+                )
+            except DomainError:
+                failed += 1  # recorded on the item
+            else:
+                if result is None:
+                    skipped += 1
+                else:
+                    screened += 1
+                    found += len(result["findings"])
+        report(n / len(item_ids), f"Dokument {n} av {len(item_ids)}")
+    return {"screened": screened, "failed": failed, "skipped": skipped, "findings": found}
+
+
+def merge_batch(platform: Platform, tenant_id: int, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """A screening batch's result, from its chunks'."""
+    total = {
+        k: sum(int((r or {}).get(k) or 0) for r in results)
+        for k in ("screened", "failed", "skipped", "findings")
+    }
+    return {
+        **total,
+        "chunks": len(results),
+        "message": (
+            f"{total['screened']} dokumenter gjennomgått ({total['findings']} funn), "
+            f"{total['failed']} kunne ikke leses, {total['skipped']} var gjort fra før."
+        ),
+    }
 
 
 @dataclass
