@@ -433,7 +433,8 @@ def prune(
     """Delete the tenant's job rows that ended more than ``finished_days`` (done, cancelled) or
     ``failed_days`` (failed, interrupted) ago — a batch with its chunks, never a chunk of a batch that is
     kept. The latest scheduled run of each task is kept whatever its age (the schedule counts from it).
-    Returns the rows deleted per kind (a batch's chunks included). Runs in the caller's transaction (``core.retention``)."""
+    Returns the rows deleted per kind (a batch's chunks included). Runs in the caller's transaction
+    (``core.retention``)."""
     days = {**JOB_RETENTION_DEFAULTS, **{k: v for k, v in rules.items() if k in JOB_RETENTION_DEFAULTS}}
     for key, value in days.items():
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

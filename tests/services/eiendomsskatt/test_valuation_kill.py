@@ -26,7 +26,7 @@ def _count(platform, tenant_id, model, *where) -> int:
         return session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-@pytest.mark.parametrize("queued", ["sqlite", "redis"], indirect=True)
+@pytest.mark.parametrize("queued", ["redis"], indirect=True)
 def test_a_valuation_whose_worker_is_killed_is_run_again_once(queued):
     from kommuneki.demo import DEMO_TENANT, _ensure_tenant
 

@@ -20,7 +20,7 @@ from kommuneki.demo import DEMO_UNITS
 from kommuneki.services.postmottak import service
 from kommuneki.services.postmottak.models import PostmottakMessage
 
-N = 30
+N = 20
 
 
 def _count(platform, tenant_id, model, *where) -> int:
