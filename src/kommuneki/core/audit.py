@@ -151,7 +151,13 @@ EVENTS: dict[str, EventType] = {
         ),
         _e("audit.exported", "The audit log (or part of it) was exported.", "scope", "entries"),
         _e("data.exported", "Data was exported from a service.", "service", "what", "rows"),
-        _e("job.started", "A background job was started.", "job_id", "service"),
+        _e(
+            "job.started",
+            "A background job was started (a batch: with its number of chunks).",
+            "job_id",
+            "service",
+            "chunks",
+        ),
         _e(
             "job.finished",
             "A background job ended (done, failed or cancelled).",
@@ -161,10 +167,11 @@ EVENTS: dict[str, EventType] = {
         ),
         _e(
             "job.retried",
-            "A job whose worker stopped was put back on the queue.",
+            "A job whose worker stopped (or a batch's chunk that failed) was put back on the queue.",
             "job_id",
             "service",
             "attempt",
+            "batch",
         ),
         _e("job.cancelled", "A user asked for a background job to stop.", "job_id"),
         _e("audit.chain_started", "A new audit chain was started (its first entry).", "chain"),
