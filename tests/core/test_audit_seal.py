@@ -310,3 +310,35 @@ def test_the_key_must_live_outside_the_data_folder(tmp_path):
     with pytest.raises(ConfigError, match="inside the data folder"):
         make_platform(tmp_path, None, audit_ship_to=f"file:{tmp_path / 'x.jsonl'}")
     shutil.rmtree(tmp_path / "d", ignore_errors=True)
+
+
+def test_a_failing_ship_target_is_retried_and_never_fails_a_write(db_url, tmp_path, outside):
+    """Issue 12: a shipped checkpoint that a target did not take was only logged, and lost. Now it
+    waits in the data folder (``audit-ship-spool``) and goes out, in order and before the next one, at
+    the next commit that ships: the writes themselves commit as usual while the target is down."""
+    from kommuneki.core.audit_seal import pending
+
+    key = outside / "k.key"
+    new_key_file(key)
+    blocker = outside / "remote"
+    blocker.write_text("not a folder: the target's mount is missing")
+    shipped = blocker / "shipped.jsonl"
+    p = make_platform(tmp_path, db_url, audit_key_file=key, audit_ship_to=f"file:{shipped}")
+    try:
+        tid = _seed(p, 3)  # tenant.created and three units: every write commits
+        with p.db.tenant_session(tid) as s:
+            assert len(accounts.list_units(s)) == 3
+        spool = p.db.sealing.spool_dir
+        waiting = pending(spool, p.db.sealing.ship_to)
+        assert list(waiting.values()) == [3]  # one head per commit: the tenant's creation, the units
+        blocker.unlink()
+        blocker.mkdir()  # the target is back
+        with p.db.tenant_session(tid) as s:
+            accounts.create_unit(s, tid, code="e-9", name="Enhet 9", email="e9@x.test", actor="test")
+        assert pending(spool, p.db.sealing.ship_to) == {}
+        records = list(read_shipped(shipped))
+        seqs = [r["seq"] for r in records if r["chain"] == f"t{tid}"]
+        assert seqs == [1, 4, 5]  # the waiting ones first, in order, then the new one
+        assert _report(p, shipped_files=[shipped]).exit_code == 0
+    finally:
+        p.close()

@@ -347,6 +347,7 @@ class Sealing:
     key: bytes | None = None
     ship_to: tuple[ShipTarget, ...] = ()
     installation_id: str = ""
+    spool_dir: Path | None = None  # records a target did not take wait here (audit_seal.ship)
 
     @property
     def shipped_files(self) -> list[Path]:
@@ -393,7 +394,7 @@ def install_checkpoint_hook(session_factory_or_class, checkpoint_dir: Path, seal
             except Exception:  # noqa: BLE001 - see the docstring
                 log.exception("could not write the audit checkpoint of %s (seq %s)", chain, seq)
             if sealing.ship_to:
-                ship(sealing.ship_to, sealing.head_record(chain, seq, hash_, at))
+                ship(sealing.ship_to, sealing.head_record(chain, seq, hash_, at), sealing.spool_dir)
 
     @sa_event.listens_for(session_factory_or_class, "after_rollback")
     def _after_rollback(session: Session) -> None:

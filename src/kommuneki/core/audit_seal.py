@@ -224,32 +224,104 @@ def parse_ship_to(value: str | None) -> list[ShipTarget]:
 SYSLOG_TAG = "kommuneki-audit"
 
 
-def ship(targets: Iterable[ShipTarget], record: dict[str, Any]) -> None:
-    """Send one sealed record to every target. Never raises: a failure is logged (the commit it follows
-    has already happened) and the next record is shipped as usual."""
+SPOOL_MAX_LINES = 100_000  # about 30 MB of heads: weeks of an unreachable target at a busy kommune
+
+
+def _send(target: ShipTarget, line: str) -> None:
+    """Deliver one line to one target, or raise. Never waits: a syslog socket whose reader is behind
+    raises instead of blocking the commit that follows."""
+    if target.kind == "file":
+        assert target.path is not None
+        target.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        try:
+            os.write(fd, (line + "\n").encode())
+        finally:
+            os.close(fd)
+        return
+    # RFC 3164 framing: <priority>tag: message; facility auth (4), severity notice (5)
+    payload = f"<37>{SYSLOG_TAG}: {line}".encode()
+    if isinstance(target.address, tuple):
+        family = socket.AF_INET6 if ":" in target.address[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
+            s.setblocking(False)
+            s.sendto(payload, target.address)
+    else:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.setblocking(False)
+            s.sendto(payload, str(target.address))
+
+
+def spool_path(spool_dir: Path, target: ShipTarget) -> Path:
+    """Where the records a target has not taken yet wait (one file per target, in order)."""
+    name = hashlib.sha256(str(target).encode()).hexdigest()[:16]
+    return spool_dir / f"{name}.jsonl"
+
+
+def pending(spool_dir: Path | None, targets: Iterable[ShipTarget]) -> dict[str, int]:
+    """Records waiting per target (its ``str``), for ``verify`` and the operator."""
+    if spool_dir is None:
+        return {}
+    out = {}
+    for target in targets:
+        path = spool_path(spool_dir, target)
+        if path.exists():
+            out[str(target)] = sum(1 for line in path.read_text().splitlines() if line.strip())
+    return out
+
+
+def ship(targets: Iterable[ShipTarget], record: dict[str, Any], spool_dir: Path | None = None) -> None:
+    """Send one sealed record to every target. Never raises and never waits: a failure is logged (the
+    commit it follows has already happened). With ``spool_dir``, a record a target did not take is kept
+    there and sent again, in order and before the new one, with every later record, until the target
+    takes it (retried shipping); without it, the failed record is only logged."""
     line = json.dumps(record, sort_keys=True, separators=(",", ":"))
     for target in targets:
         try:
-            if target.kind == "file":
-                assert target.path is not None
-                target.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(target.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
-                try:
-                    os.write(fd, (line + "\n").encode())
-                finally:
-                    os.close(fd)
+            if spool_dir is None:
+                _send(target, line)
             else:
-                # RFC 3164 framing: <priority>tag: message; facility auth (4), severity notice (5)
-                payload = f"<37>{SYSLOG_TAG}: {line}".encode()
-                if isinstance(target.address, tuple):
-                    with socket.socket(socket.AF_INET6 if ":" in target.address[0] else socket.AF_INET,
-                                       socket.SOCK_DGRAM) as s:  # fmt: skip
-                        s.sendto(payload, target.address)
-                else:
-                    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
-                        s.sendto(payload, str(target.address))
+                _ship_spooled(spool_dir, target, line)
         except Exception as exc:  # noqa: BLE001 - shipping must never undo or fail a committed write
             log.error("could not ship audit checkpoint to %s: %s", target, exc)
+
+
+def _ship_spooled(spool_dir: Path, target: ShipTarget, line: str) -> None:
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    path = spool_path(spool_dir, target)
+    with open(spool_dir / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        waiting = [x for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+        queue = [*waiting, line]
+        sent = 0
+        error: Exception | None = None
+        for item in queue:
+            try:
+                _send(target, item)
+            except Exception as exc:  # noqa: BLE001 - kept for the next try
+                error = exc
+                break
+            sent += 1
+        rest = queue[sent:]
+        if len(rest) > SPOOL_MAX_LINES:
+            log.error(
+                "audit ship spool for %s over %d records: the oldest are dropped", target, SPOOL_MAX_LINES
+            )
+            rest = rest[-SPOOL_MAX_LINES:]
+        if rest:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text("\n".join(rest) + "\n")
+            os.replace(tmp, path)
+            log.error(
+                "could not ship audit checkpoint to %s (%d waiting, retried with the next): %s",
+                target,
+                len(rest),
+                error,
+            )
+        elif path.exists():
+            path.unlink()
+            if waiting:
+                log.info("shipped %d waiting audit checkpoints to %s", len(waiting), target)
 
 
 def read_shipped(path: Path) -> Iterator[dict[str, Any]]:

@@ -262,7 +262,9 @@ def restore_backup(
         # restore (back to the backup's heads), then the heads that follow from here
         if sealing.ship_to:
             ship(
-                sealing.ship_to, sealing.restore_record(heads, manifest["backup_id"], manifest["created_at"])
+                sealing.ship_to,
+                sealing.restore_record(heads, manifest["backup_id"], manifest["created_at"]),
+                sealing.spool_dir,
             )
         for chain, (seq, hash_) in heads.items():
             write_checkpoint(platform.settings.checkpoint_dir, chain, seq, hash_, manifest["created_at"], key)

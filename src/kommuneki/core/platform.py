@@ -68,7 +68,12 @@ def audit_sealing(settings: Settings, installation_id: str) -> Sealing:
         raise ConfigError(str(exc)) from exc
     if key is None and settings.mode == "production":
         log.warning("KOMMUNEKI_AUDIT_KEY_FILE is not set: the audit log is not sealed (see docs/security.md)")
-    return Sealing(key, tuple(parse_ship_to(settings.audit_ship_to)), installation_id)
+    return Sealing(
+        key,
+        tuple(parse_ship_to(settings.audit_ship_to)),
+        installation_id,
+        spool_dir=settings.data_dir / "audit-ship-spool",
+    )
 
 
 @dataclass
