@@ -342,3 +342,32 @@ def test_a_failing_ship_target_is_retried_and_never_fails_a_write(db_url, tmp_pa
         assert _report(p, shipped_files=[shipped]).exit_code == 0
     finally:
         p.close()
+
+
+def test_production_refuses_to_start_without_an_audit_key_unless_told(tmp_path, outside):
+    """Issue 12: production mode without a key only logged a warning, and the audit log ran unsealed.
+    Now the platform does not start, with a Norwegian message saying how to make a key; a trial
+    installation may say so explicitly (KOMMUNEKI_AUDIT_ALLOW_UNSEALED)."""
+    import secrets
+
+    from kommuneki.cli import main
+
+    prod = {"mode": "production", "secret_key": secrets.token_urlsafe(48)}
+    with pytest.raises(ConfigError, match="Produksjonsmodus krever en revisjonsnøkkel.*audit new-key"):
+        make_platform(tmp_path / "a", None, **prod)
+    p = make_platform(tmp_path / "b", None, audit_allow_unsealed=True, **prod)
+    assert p.db.sealing.key is None
+    p.close()
+    key = outside / "prod.key"
+    new_key_file(key)
+    p = make_platform(tmp_path / "c", None, audit_key_file=key, **prod)
+    assert p.db.sealing.key is not None
+    p.close()
+    # making the key needs no platform: it works in production before a key exists
+    r = CliRunner().invoke(
+        main,
+        ["--data-dir", str(tmp_path / "d"), "audit", "new-key", str(outside / "new.key")],
+        env={"KOMMUNEKI_MODE": "production", "KOMMUNEKI_SECRET_KEY": prod["secret_key"]},
+    )
+    assert r.exit_code == 0, r.output
+    assert (outside / "new.key").exists()

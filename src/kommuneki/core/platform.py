@@ -59,6 +59,14 @@ def alembic_config(url: str, registry: ServiceRegistry | None = None) -> Alembic
     return cfg
 
 
+UNSEALED_IN_PRODUCTION = (
+    "Produksjonsmodus krever en revisjonsnøkkel: uten den kan den som kan skrive i databasen og "
+    "datamappen, skrive om revisjonsloggen uten at det vises. Lag en med «kommuneki audit new-key FIL» "
+    "(utenfor datamappen) og sett KOMMUNEKI_AUDIT_KEY_FILE=FIL. For en prøveinstallasjon uten forsegling: "
+    "KOMMUNEKI_AUDIT_ALLOW_UNSEALED=true."
+)
+
+
 def audit_sealing(settings: Settings, installation_id: str) -> Sealing:
     """The audit key (read from ``audit_key_file``) and ship targets of this installation."""
     key_file = settings.resolved_audit_key_file
@@ -67,6 +75,8 @@ def audit_sealing(settings: Settings, installation_id: str) -> Sealing:
     except AuditKeyError as exc:
         raise ConfigError(str(exc)) from exc
     if key is None and settings.mode == "production":
+        if not settings.audit_allow_unsealed:
+            raise ConfigError(UNSEALED_IN_PRODUCTION)
         log.warning("KOMMUNEKI_AUDIT_KEY_FILE is not set: the audit log is not sealed (see docs/security.md)")
     return Sealing(
         key,
