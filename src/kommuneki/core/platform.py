@@ -18,6 +18,7 @@ from alembic.config import Config as AlembicConfig
 from ..config import ConfigError, Settings
 from .audit import Sealing
 from .audit_seal import AuditKeyError, load_key, parse_ship_to
+from .cache import Caches
 from .db import Database
 from .items import BlobStore
 from .jobs import LiveJobs
@@ -94,6 +95,7 @@ class Platform:
     registry: ServiceRegistry
     installation_id: str = field(default="")
     jobs: LiveJobs = field(default_factory=LiveJobs)  # background jobs running in this process
+    caches: Caches = field(default_factory=Caches)  # bounded, locked, per tenant (core/cache.py)
 
     @classmethod
     def from_settings(cls, settings: Settings, registry: ServiceRegistry | None = None) -> "Platform":

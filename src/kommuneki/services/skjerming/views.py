@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ...core.errors import DomainError, InvalidInput, PayloadTooLarge
 from ...core.permissions import Principal, authorize
-from ...web.deps import RowId, current_principal, get_platform, read_upload
-from ...web.pages import page_principal, redirect, render
+from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.rendering import redirect, render
 from . import engine, explain, service
 
 TYPE_CLASSES = {t: "t-" + t.lower().replace("_", "-") for t in engine.TYPE_LABELS}
