@@ -371,3 +371,78 @@ def test_production_refuses_to_start_without_an_audit_key_unless_told(tmp_path, 
     )
     assert r.exit_code == 0, r.output
     assert (outside / "new.key").exists()
+
+
+def test_rotating_the_key_keeps_old_entries_verifiable_and_the_old_key_read_only(db_url, tmp_path, outside):
+    """`kommuneki audit rotate-key`: a new key seals from then on; the old one stays in the key file,
+    retired at every chain's head, so everything it sealed still verifies (entries, checkpoints, shipped
+    heads) and nothing it seals after the rotation does (a leaked old key cannot extend a chain). The
+    rotation is itself an entry, sealed with the new key and endorsed by the old."""
+    from kommuneki.cli import main
+    from kommuneki.core.audit_seal import endorsement, key_id, load_key, load_retired
+
+    key = outside / "rotate.key"
+    new_key_file(key)
+    shipped = outside / "rotate-shipped.jsonl"
+    settings = {"audit_key_file": key, "audit_ship_to": f"file:{shipped}"}
+    p = make_platform(tmp_path, db_url, **settings)
+    try:
+        tid = _seed(p, 2)
+    finally:
+        p.close()
+    old = load_key(key)
+    r = CliRunner().invoke(
+        main,
+        ["--data-dir", str(tmp_path), "--database-url", db_url, "audit", "rotate-key", "--json"],
+        env={"KOMMUNEKI_AUDIT_KEY_FILE": str(key), "KOMMUNEKI_AUDIT_SHIP_TO": f"file:{shipped}"},
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout.splitlines()[-1])
+    new = load_key(key)
+    assert out["old_key_id"] == key_id(old) != out["new_key_id"] == key_id(new)
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    (retired,) = load_retired(key)
+    assert retired.key == old and retired.heads[f"t{tid}"] == 3  # tenant.created + two units
+    p = make_platform(tmp_path, db_url, **settings)
+    try:
+        with p.db.tenant_session(tid) as s:  # sealed with the new key
+            accounts.create_unit(s, tid, code="etter", name="Etter", email="etter@x.test", actor="test")
+        assert _report(p, shipped_files=[shipped]).exit_code == 0  # old and new seals, old checkpoints
+        with p.db.installation_session() as s:
+            entry = s.scalar(select(AuditEntry).where(AuditEntry.event == "audit.key_rotated"))
+            data = json.loads(entry.data)
+        assert entry.mac == audit.entry_mac(new, entry.hash)
+        assert data["endorsement"] == endorsement(old, new, data["heads"])
+        # someone holding the old key appends to the chain after the rotation: reported, by seq
+        chain = f"t{tid}"
+        with p.db.installation_session() as s:
+            head = s.get(AuditHead, chain)
+            forged = {
+                "chain": chain,
+                "seq": head.seq + 1,
+                "at": audit.now_iso(),
+                "event": "unit.created",
+                "actor": "user:1",
+                "subject_type": "unit",
+                "subject_id": "99",
+                "item_id": None,
+                "data": audit.canonical_json({"code": "falsk"}),
+            }
+            forged_hash = audit.entry_hash(head.hash, forged)
+        with p.db.engine.begin() as conn:
+            conn.execute(
+                AuditEntry.__table__.insert().values(
+                    **forged, prev_hash=head.hash, hash=forged_hash, mac=audit.entry_mac(old, forged_hash)
+                )
+            )
+            conn.execute(
+                update(AuditHead).where(AuditHead.chain == chain).values(seq=forged["seq"], hash=forged_hash)
+            )
+        from kommuneki.core.audit_seal import write_checkpoint
+
+        write_checkpoint(p.settings.checkpoint_dir, chain, forged["seq"], forged_hash, forged["at"], old)
+        res = _result(_report(p), chain)
+        assert not res.ok and res.first_bad_seq == forged["seq"]
+        assert "retired key" in res.problem and key_id(old) in res.problem
+    finally:
+        p.close()

@@ -33,6 +33,7 @@ log = logging.getLogger("kommuneki.audit")
 
 KEY_BYTES = 32
 KEY_HEADER = "kommuneki-audit-key v1"
+KEY_HEADER_V2 = "kommuneki-audit-key v2"  # with retired keys (rotate_key_file)
 
 
 class AuditKeyError(RuntimeError):
@@ -78,6 +79,96 @@ def load_key(path: Path) -> bytes:
     if path.stat().st_mode & 0o007:
         log.warning("audit key %s can be read by every user on this machine: chmod o-rwx it", path)
     return key
+
+
+@dataclass(frozen=True)
+class RetiredKey:
+    """A key replaced by ``kommuneki audit rotate-key``: kept in the key file, read-only. It vouches
+    for what it sealed before the rotation (each chain up to ``heads[chain]``) and for nothing after."""
+
+    key: bytes
+    heads: dict[str, int]
+
+
+def load_retired(path: Path | None) -> tuple[RetiredKey, ...]:
+    """The retired keys of a key file, oldest first (``retired <hex> <heads as JSON>`` lines)."""
+    if path is None:
+        return ()
+    out = []
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("retired "):
+            _, hexkey, heads = line.split(" ", 2)
+            out.append(
+                RetiredKey(bytes.fromhex(hexkey), {str(k): int(v) for k, v in json.loads(heads).items()})
+            )
+    return tuple(out)
+
+
+def rotate_key_file(path: Path, heads: dict[str, int]) -> tuple[bytes, bytes]:
+    """Replace the key of ``path`` by a new random one; the old one stays in the file, retired at
+    ``heads`` (each chain's last seq). Atomic (a new file renamed over the old, mode 0600). Returns
+    (old key, new key)."""
+    path = Path(path)
+    old = load_key(path)
+    kept = [line for line in path.read_text().splitlines() if line.startswith("retired ")]
+    kept.append(f"retired {old.hex()} {json.dumps(heads, sort_keys=True, separators=(',', ':'))}")
+    new = secrets.token_bytes(KEY_BYTES)
+    tmp = path.with_name(path.name + ".rotating")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join([KEY_HEADER_V2, *kept, new.hex()]) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return old, new
+
+
+def endorsement(old: bytes, new: bytes, heads: dict[str, int]) -> str:
+    """The old key's word that the new key follows it at ``heads`` (kept in the rotation entry)."""
+    body = f"rotate\n{key_id(new)}\n{json.dumps(heads, sort_keys=True, separators=(',', ':'))}"
+    return hmac.new(old, body.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The key that seals now and the retired ones, for verifying."""
+
+    current: bytes
+    retired: tuple[RetiredKey, ...] = ()
+
+    def entry_problem(self, chain: str, seq: int, hash_: str, mac: str) -> str | None:
+        """None when ``mac`` is a valid seal of the entry; else what is wrong with it."""
+        if hmac.compare_digest(mac, entry_mac(self.current, hash_)):
+            return None
+        for r in self.retired:
+            if hmac.compare_digest(mac, entry_mac(r.key, hash_)):
+                last = r.heads.get(chain, 0)
+                if seq <= last:
+                    return None
+                return (
+                    f"entry forged: sealed with the retired key {key_id(r.key)} after it was rotated "
+                    f"(it sealed this chain up to seq {last})"
+                )
+        return "entry forged: its seal does not match (written without the audit key, or with another key)"
+
+    def record_ok(self, record: dict[str, Any]) -> bool:
+        """A sealed checkpoint or shipped record: by the current key, or by a retired one for a head no
+        later than where that key was retired."""
+        kid = record.get("key_id")
+        if kid == key_id(self.current):
+            return seal_ok(self.current, record)
+        for r in self.retired:
+            if kid == key_id(r.key):
+                if not seal_ok(r.key, record):
+                    return False
+                seq = record.get("seq")
+                return not isinstance(seq, int) or seq <= r.heads.get(str(record.get("chain")), 0)
+        return False
+
+
+def as_keyring(key: "bytes | Keyring | None") -> "Keyring | None":
+    return key if key is None or isinstance(key, Keyring) else Keyring(key)
 
 
 def key_id(key: bytes) -> str:

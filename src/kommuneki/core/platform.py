@@ -17,7 +17,7 @@ from alembic.config import Config as AlembicConfig
 
 from ..config import ConfigError, Settings
 from .audit import Sealing
-from .audit_seal import AuditKeyError, load_key, parse_ship_to
+from .audit_seal import AuditKeyError, load_key, load_retired, parse_ship_to
 from .cache import Caches
 from .db import Database
 from .items import BlobStore
@@ -73,6 +73,7 @@ def audit_sealing(settings: Settings, installation_id: str) -> Sealing:
     key_file = settings.resolved_audit_key_file
     try:
         key = load_key(key_file) if key_file is not None else None
+        retired = load_retired(key_file) if key is not None else ()
     except AuditKeyError as exc:
         raise ConfigError(str(exc)) from exc
     if key is None and settings.mode == "production":
@@ -84,6 +85,7 @@ def audit_sealing(settings: Settings, installation_id: str) -> Sealing:
         tuple(parse_ship_to(settings.audit_ship_to)),
         installation_id,
         spool_dir=settings.data_dir / "audit-ship-spool",
+        retired=retired,
     )
 
 
