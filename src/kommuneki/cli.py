@@ -496,6 +496,42 @@ def _seal_existing(platform) -> tuple[list[str], list[audit.VerifyResult]]:
 
 
 @audit_group.command(
+    "rotate-key",
+    help="Bytt revisjonsnøkkel: en ny nøkkel forsegler fra nå av; den gamle blir i nøkkelfilen, bare for "
+    "kontroll av det den forseglet før byttet. Stopp server og arbeidere først.",
+)
+@json_option
+@click.pass_context
+@domain_errors
+def audit_rotate_key(ctx, as_json: bool) -> None:
+    platform = get_platform(ctx)
+    key_file = platform.settings.resolved_audit_key_file
+    if platform.db.sealing.key is None or key_file is None:
+        raise InvalidInput(
+            "KOMMUNEKI_AUDIT_KEY_FILE er ikke satt: lag en nøkkel med «kommuneki audit new-key»."
+        )
+    with platform.db.installation_session() as session:
+        before = audit.verify_installation(session, platform.settings.checkpoint_dir)
+    if before.exit_code == 1:
+        raise InvalidInput(
+            "Revisjonsloggen består ikke kontrollen («kommuneki audit verify --all»): nøkkelen byttes ikke, "
+            "for da ville den nye nøkkelen gå god for en endret logg."
+        )
+    rotation = audit.rotate_key(platform.db, key_file)
+    ctx.find_root().obj.pop("platform").close()
+    platform = get_platform(ctx)  # seals with the new key from here on
+    with platform.db.installation_session() as session:
+        audit.record(session, None, "audit.key_rotated", actor="cli", **rotation)
+    emit(
+        {k: rotation[k] for k in ("old_key_id", "new_key_id")} | {"chains": len(rotation["heads"])},
+        as_json,
+        f"Ny revisjonsnøkkel {rotation['new_key_id']} i {key_file}; den gamle ({rotation['old_key_id']}) "
+        f"kontrollerer bare {len(rotation['heads'])} kjeder fram til byttet. Ta en ny sikker kopi av "
+        "nøkkelfilen.",
+    )
+
+
+@audit_group.command(
     "seal-existing",
     help="Forsegl kjeder skrevet før revisjonsnøkkelen ble satt: kontrollerer hver kjede og legger til "
     "én forseglet post (audit.sealed) som dekker alle før den.",

@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         "mount), `syslog` (the local /dev/log) or `syslog://host:port` (UDP). Empty: none are shipped, and "
         "a joint rollback of database and data folder cannot be detected.",
     )
+    audit_allow_unsealed: bool = Field(
+        False,
+        description="Production mode only: start without `KOMMUNEKI_AUDIT_KEY_FILE`, the audit log then "
+        "unsealed (anyone who can write the database and the data folder can rewrite it). For a trial "
+        "installation; without this flag production mode refuses to start without a key.",
+    )
     log_level: str = Field("INFO", description="Log level for the server and commands (stderr).")
 
     @model_validator(mode="after")
