@@ -23,5 +23,5 @@ def get_job(job_id: RowId, request: Request, principal: Principal = Depends(curr
     "/jobs/{job_id}/cancel",
     summary="Stop a queued or running job (a running one stops at its next step, its work rolled back)",
 )
-def cancel_job(job_id: int, request: Request, principal: Principal = Depends(current_principal)):
+def cancel_job(job_id: RowId, request: Request, principal: Principal = Depends(current_principal)):
     return jobs.public_dict(jobs.cancel(get_platform(request), principal, job_id))

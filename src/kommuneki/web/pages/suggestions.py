@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from ...core import audit, items, suggestions
 from ...core.errors import DomainError, InvalidInput
@@ -41,16 +42,20 @@ async def decide(suggestion_id: RowId, request: Request, principal: Principal = 
     try:
         if outcome == "changed":
             final_value = _changed_value(form)
-        with platform.db.tenant_session(principal.tenant_id) as session:
-            suggestions.decide(
-                session,
-                platform.registry,
-                principal,
-                suggestion_id,
-                outcome=outcome,
-                final_value=final_value,
-                reason=reason,
-            )
+
+        def decide_in_database() -> None:
+            with platform.db.tenant_session(principal.tenant_id) as session:
+                suggestions.decide(
+                    session,
+                    platform.registry,
+                    principal,
+                    suggestion_id,
+                    outcome=outcome,
+                    final_value=final_value,
+                    reason=reason,
+                )
+
+        await run_in_threadpool(decide_in_database)  # off the event loop
     except DomainError as exc:
         # show the form again as it was sent, with the error beside it: a redirect would reset the
         # chosen outcome to "accept", and the next click could accept by mistake
