@@ -160,6 +160,9 @@ class ServiceSpec:
     cards: str | None = None  # "module:function" () -> list of model cards
     audit_events: list[AuditEvent] = field(default_factory=list)
     explanation_labels: dict[str, str] = field(default_factory=dict)  # explanation key -> Norwegian
+    # "module:function" () -> {value key: {code: Norwegian}}: how the pages show its codes (``partial``,
+    # ``FODSELSNUMMER``, a hjemmel id) in a suggestion's value and explanation
+    value_labels: str | None = None
     register: RegisterFacts | None = None
     capabilities: dict[str, str] = field(default_factory=dict)  # what it offers others: name -> target
     tasks: list[TaskSpec] = field(default_factory=list)
@@ -313,6 +316,16 @@ class ServiceRegistry:
         labels: dict[str, str] = {}
         for spec in self:
             labels.update(spec.explanation_labels)
+        return labels
+
+    def value_labels(self) -> dict[str, dict[str, str]]:
+        """Every service's labels for the codes in its values, merged per key
+        (``ServiceSpec.value_labels``)."""
+        labels: dict[str, dict[str, str]] = {}
+        for spec in self:
+            if spec.value_labels:
+                for key, codes in resolve(spec.value_labels)().items():
+                    labels.setdefault(key, {}).update(codes)
         return labels
 
     def model_modules(self) -> list[str]:
