@@ -454,7 +454,7 @@ def _esc(s: str) -> str:
 # picks by CSS) has its own geometry, larger type, fewer axis labels and the legend below, so that its
 # text is still about 12 px when the chart is 280 px wide (a 320 px screen).
 WIDE = {"w": 640, "h": 240, "left": 44, "bottom": 36, "top": 12, "right": 110, "font": 11, "labels": 8}
-NARROW = {"w": 340, "h": 300, "left": 52, "bottom": 84, "top": 12, "right": 14, "font": 15}
+NARROW = {"w": 340, "h": 300, "left": 52, "bottom": 84, "top": 12, "right": 14, "font": 15, "labels": 4}
 
 
 def _open_svg(svg_id: str, title: str, desc: str, geometry: dict[str, int], narrow: bool) -> list[str]:
