@@ -591,20 +591,24 @@ def settle_batch(platform: Platform, tenant_id: int, parent_id: int | None) -> s
             parent.service,
             parent.created_by,
         )
-        rows = session.execute(
-            select(Job.chunk, Job.state, Job.result, Job.error, Job.attempts)
-            .where(Job.parent_id == parent_id)
-            .order_by(Job.chunk)
-        ).all()
+        # counts only (a batch of thousands of chunks is settled after each one); results at the end
+        by_state: dict[str, int] = dict(
+            session.execute(
+                select(Job.state, func.count()).where(Job.parent_id == parent_id).group_by(Job.state)
+            ).all()
+        )
+        first = None
+        if by_state.get(FAILED):
+            first = session.execute(
+                select(Job.chunk, Job.error, Job.attempts)
+                .where(Job.parent_id == parent_id, Job.state == FAILED)
+                .order_by(Job.chunk)
+                .limit(1)
+            ).one()
     if parent_state not in (QUEUED, RUNNING):
         return parent_state
-    by_state: dict[str, int] = {}
-    for row in rows:
-        by_state[row.state] = by_state.get(row.state, 0) + 1
     done = by_state.get(DONE, 0)
-    failed = [row for row in rows if row.state == FAILED]
-    if failed:
-        first = failed[0]
+    if first is not None:
         reason = CHUNK_FAILED.format(
             i=(first.chunk or 0) + 1, n=n, attempts=first.attempts, error=first.error or INTERNAL_ERROR
         )
@@ -627,7 +631,10 @@ def settle_batch(platform: Platform, tenant_id: int, parent_id: int | None) -> s
             "progress": done / n,
         }
     else:
-        results = [row.result for row in rows]
+        with platform.db.read_session(tenant_id) as session:
+            results = list(
+                session.scalars(select(Job.result).where(Job.parent_id == parent_id).order_by(Job.chunk))
+            )
 
         def merged() -> Any:
             spec = platform.registry.task(task or "")
@@ -689,18 +696,17 @@ def _fail_batch(platform: Platform, tenant_id: int, parent_id: int, reason: str,
 def batch_progress(platform: Platform, tenant_id: int, parent_id: int, chunks: int) -> tuple[float, str]:
     """A running batch's progress now: the chunks done, plus what its running chunks' workers last sent."""
     with platform.db.read_session(tenant_id) as session:
-        rows = session.execute(
-            select(Job.id, Job.state, Job.run_token).where(
-                Job.parent_id == parent_id, Job.state.in_((DONE, RUNNING))
-            )
+        done = session.scalar(
+            select(func.count()).select_from(Job).where(Job.parent_id == parent_id, Job.state == DONE)
+        )
+        running = session.execute(
+            select(Job.id, Job.run_token).where(Job.parent_id == parent_id, Job.state == RUNNING)
         ).all()
-    done = sum(1 for row in rows if row.state == DONE)
     partial = 0.0
-    for row in rows:
-        if row.state == RUNNING:
-            seen = platform.task_queue.progress(row.id) or {}
-            if seen.get("token") == row.run_token:
-                partial += float(seen.get("progress") or 0.0)
+    for row in running:
+        seen = platform.task_queue.progress(row.id) or {}
+        if seen.get("token") == row.run_token:
+            partial += float(seen.get("progress") or 0.0)
     n = max(1, chunks)
     return min(1.0, (done + partial) / n), CHUNKS_DONE.format(done=done, n=n)
 
