@@ -6,7 +6,8 @@ Two transactions per message, on purpose:
    mailbox's ``remote_id``, unique per tenant) commit together. A crash before this commit loses nothing
    — the mailbox still holds the message and the next poll takes it; after it, the message is never
    taken in again.
-2. ``process``: parse, triage, suggestions, state ``triaged`` commit together. A crash before this
+2. ``process``: parse, triage, suggestions, state ``triaged`` commit together (both steps are the
+   platform's arrival pipeline, :mod:`kommuneki.core.arrival`). A crash before this
    commit leaves the row ``received``; ``process_pending`` picks it up. A crash after it cannot process
    it twice, because only ``received`` rows are processed.
 
@@ -31,6 +32,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ...core import audit, exports, items, modelreg, suggestions
+from ...core.arrival import Analysis, Arrivals, Incoming
 from ...core.clock import OSLO, local_date, local_today, to_local
 from ...core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from ...core.models import Decision, Item, ModelVersion, Suggestion, Tenant, Unit
@@ -111,6 +113,69 @@ def current_model(session: Session, tenant_id: int) -> TextModel:
 # --- arrival -------------------------------------------------------------------------------------------
 
 
+def _arrivals(
+    platform: Platform,
+    tenant_id: int,
+    *,
+    actor: str,
+    mailbox: str | None = None,
+    remote_id: str | None = None,
+) -> Arrivals:
+    """The platform's arrival pipeline for messages: the ``postmottak_message`` row (with the mailbox's
+    remote id) commits with the item; processing parses, triages and proposes; a message that cannot be
+    read is ``failed`` on both rows."""
+
+    def stored(session: Session, item: Item, incoming: Incoming) -> None:
+        session.add(
+            PostmottakMessage(
+                item_id=item.id,
+                mailbox=mailbox,
+                remote_id=remote_id,
+                message_id=None,
+                received_at=incoming.received_at or item.received_at,
+            )
+        )
+        session.flush()
+
+    def read(data: bytes, item: Item):
+        return parse_message(data, item.filename)
+
+    def triage(session: Session, item: Item, parsed) -> Analysis:
+        # the tenant's settings, model and case index: loaded once per transaction
+        context = session.info.get("postmottak.context")
+        if context is None:
+            context = (
+                tenant_settings(session, tenant_id),
+                current_model(session, tenant_id),
+                _case_index(session, platform, tenant_id),
+            )
+            session.info["postmottak.context"] = context
+        pm = session.scalar(select(PostmottakMessage).where(PostmottakMessage.item_id == item.id))
+        return _triage_in(session, tenant_id, pm, item, parsed, *context)
+
+    def failed(session: Session, item: Item, exc: DomainError) -> None:
+        pm = session.scalar(select(PostmottakMessage).where(PostmottakMessage.item_id == item.id))
+        pm.state, pm.error = "failed", exc.message
+
+    return Arrivals(
+        platform,
+        tenant_id,
+        service=SERVICE,
+        kind="message",
+        extract=read,
+        analyse=triage,
+        done_state="triaged",
+        actor=actor,
+        content_type="message/rfc822",
+        on_stored=stored,
+        on_failed=failed,
+    )
+
+
+def _pm_of(session: Session, item_id: int) -> PostmottakMessage:
+    return session.scalar(select(PostmottakMessage).where(PostmottakMessage.item_id == item_id))
+
+
 def receive(
     platform: Platform,
     tenant_id: int,
@@ -124,61 +189,38 @@ def receive(
     filename: str | None = None,
     dedupe_content: bool = False,
 ) -> tuple[int, bool]:
-    """Store a message and record its arrival. Returns (postmottak message id, new). A mailbox message
-    already taken in (same mailbox and remote id) returns the existing row and stores nothing; so does,
-    with ``dedupe_content``, a message whose bytes this tenant's postmottak already holds (a file
-    import run again, after a kill -9 or not)."""
-    with platform.db.tenant_session(tenant_id) as session:
-        if dedupe_content:
-            sha = hashlib.sha256(raw).hexdigest()
-            existing = session.scalar(
-                select(PostmottakMessage.id)
-                .join(Item, Item.id == PostmottakMessage.item_id)
-                .where(
-                    Item.tenant_id == tenant_id,
-                    Item.service == SERVICE,
-                    Item.sha256 == sha,
-                    Item.content_removed_at.is_(None),
-                )
-                .order_by(PostmottakMessage.id)
-                .limit(1)
-            )
-            if existing is not None:
-                return existing, False
-        if mailbox and remote_id:
+    """Store a message and record its arrival (the arrival pipeline's first step). Returns (postmottak
+    message id, new). A mailbox message already taken in (same mailbox and remote id) returns the
+    existing row and stores nothing; so does, with ``dedupe_content``, a message whose bytes this
+    tenant's postmottak already holds (a file import run again, after a kill -9 or not)."""
+    pipeline = _arrivals(platform, tenant_id, actor=actor, mailbox=mailbox, remote_id=remote_id)
+    if dedupe_content:
+        found = pipeline.existing(raw)
+        if found is not None:
+            with platform.db.read_session(tenant_id) as session:
+                return _pm_of(session, found[0]).id, False
+    if mailbox and remote_id:
+        with platform.db.read_session(tenant_id) as session:
             existing = session.scalar(
                 select(PostmottakMessage.id).where(
                     PostmottakMessage.mailbox == mailbox, PostmottakMessage.remote_id == remote_id
                 )
             )
-            if existing is not None:
-                return existing, False
-        # the raw bytes are stored and committed first, always: whatever the parser makes of them
-        # comes after, in a second transaction
-        arrival = items.ingest(
-            session,
-            platform.blobs,
-            tenant_id,
-            service=SERVICE,
-            kind="message",
-            data=raw,
-            source=source,
+        if existing is not None:
+            return existing, False
+    # the raw bytes are stored and committed first, always: whatever the parser makes of them
+    # comes after, in a second transaction
+    item_id = pipeline.store(
+        Incoming(
+            raw,
             filename=filename,
-            content_type="message/rfc822",
+            source=source,
             received_at=received_at,
-            actor=actor,
             meta={"mailbox": mailbox} if mailbox else None,
         )
-        pm = PostmottakMessage(
-            item_id=arrival.item.id,
-            mailbox=mailbox,
-            remote_id=remote_id,
-            message_id=None,
-            received_at=received_at or arrival.item.received_at,
-        )
-        session.add(pm)
-        session.flush()
-        pm_id = pm.id
+    )
+    with platform.db.read_session(tenant_id) as session:
+        pm_id = _pm_of(session, item_id).id
     try:
         parsed = parse_message(raw)
     except DomainError:
@@ -206,19 +248,32 @@ def process_batch(
 ) -> list[dict[str, Any]]:
     """Like :func:`process` for several messages in one transaction (bulk loads: fewer commits). If the
     transaction fails, every message in it stays ``received`` and is processed by the next run."""
+    with platform.db.read_session(tenant_id) as session:
+        rows = {
+            pm_id: (item_id, state)
+            for pm_id, item_id, state in session.execute(
+                select(PostmottakMessage.id, PostmottakMessage.item_id, PostmottakMessage.state).where(
+                    PostmottakMessage.id.in_(pm_ids)
+                )
+            )
+        }
+    if any(pm_id not in rows for pm_id in pm_ids):
+        raise NotFound("Meldingen finnes ikke.")
+    outcomes = _arrivals(platform, tenant_id, actor=actor).process_together(rows[i][0] for i in pm_ids)
+    out: list[dict[str, Any]] = []
     automated: list[int] = []
-    out = []
-    with platform.db.tenant_session(tenant_id) as session:
-        settings = tenant_settings(session, tenant_id)
-        model = current_model(session, tenant_id)
-        index = _case_index(session, platform, tenant_id)
-        for pm_id in pm_ids:
-            pm = session.get(PostmottakMessage, pm_id)
-            if pm is None or pm.tenant_id != tenant_id:
-                raise NotFound("Meldingen finnes ikke.")
-            summary = _process_in(session, platform, tenant_id, pm, settings, model, index, actor)
-            automated += summary.pop("_automated", [])
-            out.append(summary)
+    for pm_id, outcome in zip(pm_ids, outcomes, strict=True):
+        if not outcome.processed:
+            out.append({"id": pm_id, "state": rows[pm_id][1], "skipped": True})
+        elif outcome.failed:
+            out.append({"id": pm_id, "state": "failed", "error": outcome.error})
+        else:
+            out.append({**outcome.result, "suggestions": [s["id"] for s in outcome.suggestions]})
+            automated += [
+                s["id"]
+                for s in outcome.suggestions
+                if s["status"] == "accepted" and s["kind"] in ACTION_KINDS
+            ]
     for sid in automated:
         try:
             result = execute(platform, tenant_id, sid, actor="system")
@@ -230,26 +285,16 @@ def process_batch(
     return out
 
 
-def _process_in(
+def _triage_in(
     session: Session,
-    platform: Platform,
     tenant_id: int,
     pm: PostmottakMessage,
+    item: Item,
+    parsed,
     settings: dict[str, Any],
     model: TextModel,
     index: "caselink.CaseIndex",
-    actor: str,
-) -> dict[str, Any]:
-    if pm.state != "received":
-        return {"id": pm.id, "state": pm.state, "skipped": True}
-    item = pm.item
-    raw = items.read_content(session, platform.blobs, item)
-    try:
-        parsed = parse_message(raw, item.filename)
-    except DomainError as exc:
-        pm.state, pm.error, item.state = "failed", exc.message, "failed"
-        item.meta = {**item.meta, "error": exc.message}
-        return {"id": pm.id, "state": "failed", "error": exc.message}
+) -> Analysis:
     t = engine.triage(
         parsed,
         model,
@@ -275,24 +320,21 @@ def _process_in(
         cases = _case_proposal(index, t, parsed)
         if cases is not None:
             props.append(cases)
-    created = [
-        suggestions.suggest(session, platform.registry, tenant_id, SERVICE, p, item_id=item.id, actor=actor)
-        for p in props
-    ]
-    pm.state, item.state = "triaged", "triaged"
+    pm.state = "triaged"
     pm.action, pm.unit = props[0].value.get("action"), t.unit
     pm.sensitive = bool(t.sensitive)
     if t.deadlines and item.duplicate_of_id is None:
         pm.innsyn_deadline, pm.deemed_refusal = t.deadlines.deadline, t.deadlines.deemed_refusal
-    return {
-        "id": pm.id,
-        "item_id": item.id,
-        "state": "triaged",
-        "suggestions": [s.id for s in created],
-        "triage": t.as_json(),
-        "duplicate_of": item.duplicate_of_id,
-        "_automated": [s.id for s in created if s.status == "accepted" and s.kind in ACTION_KINDS],
-    }
+    return Analysis(
+        props,
+        {
+            "id": pm.id,
+            "item_id": item.id,
+            "state": "triaged",
+            "triage": t.as_json(),
+            "duplicate_of": item.duplicate_of_id,
+        },
+    )
 
 
 CASE_INDEX_CACHE = "postmottak.case_index"
