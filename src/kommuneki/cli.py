@@ -221,6 +221,41 @@ def tenant_list(ctx, as_json) -> None:
         emit(r, as_json, f"{r['id']:>4}  {r['slug']:<20} {r['kommunenummer'] or '----'}  {r['name']}")
 
 
+@tenant.command(
+    "sessions",
+    help="Kortere grenser for innlogging i organisasjonen enn installasjonens "
+    "(KOMMUNEKI_SESSION_IDLE_S og KOMMUNEKI_SESSION_MAX_AGE_S). Uten valg: vis gjeldende grenser.",
+)
+@click.option(
+    "--idle-minutes", type=int, default=None, help="Logg ut etter så mange minutter uten aktivitet."
+)
+@click.option("--max-hours", type=int, default=None, help="Logg ut senest så mange timer etter innlogging.")
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def tenant_sessions(ctx, idle_minutes, max_hours, tenant, as_json) -> None:
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    s = platform.settings
+    with platform.db.tenant_session(tenant_id) as session:
+        if idle_minutes is not None or max_hours is not None:
+            accounts.set_session_limits(
+                session, tenant_id, idle_minutes=idle_minutes, max_hours=max_hours, actor="cli"
+            )
+        t = session.get(Tenant, tenant_id)
+        idle, age = accounts.session_limits(
+            t.settings, idle_s=s.session_idle_s, max_age_s=s.session_max_age_s
+        )
+    out = {"tenant_id": tenant_id, "idle_s": idle, "max_age_s": age}
+    emit(
+        out,
+        as_json,
+        f"Utlogging etter {idle // 60} minutter uten aktivitet, "
+        f"senest {age / 3600:g} timer etter innlogging.",
+    )
+
+
 @main.group(help="Brukere.")
 def user() -> None:
     pass

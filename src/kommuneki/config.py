@@ -62,7 +62,12 @@ class Settings(BaseSettings):
         description="Largest total uncompressed size of a Word file (DOCX), all zip members together, "
         "in bytes. Larger files are refused (possible zip bomb).",
     )
-    session_max_age_s: int = Field(8 * 3600, description="How long a login session lasts, in seconds.")
+    session_max_age_s: int = Field(
+        8 * 3600, description="How long a login session lasts at most after sign-in, in seconds."
+    )
+    session_idle_s: int = Field(
+        30 * 60, description="A login session ends after this many seconds without a request from it."
+    )
     login_max_failures: int = Field(
         5,
         description="Failed logins per user name and address within "

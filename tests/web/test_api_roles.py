@@ -196,6 +196,53 @@ def test_operator_may_grant_roles_to_any_user(world):
     assert r.status_code == 200, r.text
 
 
+# --- ids in paths: every route checks its own ---------------------------------------------------
+
+BAD_IDS = {"0": 422, "-1": 422, str(2**31): 422, str(2**63): 422, str(10**30): 422, "abc": 422, "1.5": 422}
+
+
+def test_every_id_in_a_path_is_checked_by_its_route(world):
+    """Every row id in every route's path (the core's and every service's, API and pages) is declared
+    as a row id: a non-integer, zero, a negative or an id beyond what the databases hold is a 422 in
+    Norwegian naming the parameter, before the route does anything — never a 500, never a 404 that only
+    the database's "not found" produced (an id of 2**31 used to reach SQLite and come back 404, and on
+    PostgreSQL the driver's overflow), never 2xx. A path converter ({x:int}) that does not match a value
+    is a 404 of the router (no route), which is fine."""
+    from tests.web.app_routes import app_routes
+
+    c = _role_session(world, "admin")
+    mismatches, tried = [], 0
+    for route in app_routes(world.app):
+        if (route.method, route.path) in SIGN_OUT:
+            continue
+        ints = [
+            p.name
+            for p in route.route.dependant.path_params
+            if p.name in route.id_params and p.field_info.annotation is int
+        ]
+        for name in ints:
+            converter = f"{{{name}:int}}" in route.path
+            for value, expected in BAD_IDS.items():
+                if converter and not value.isdigit():
+                    expected = 404  # the router finds no route: not this route's business
+                path = route.fill(**{"id": 1, "fmt": "json", name: value})
+                api = route.path.startswith("/api/")
+                headers = {"Accept": "application/json" if api else "text/html"}
+                kwargs = {} if route.method == "GET" else {"json": {}}
+                r = c.request(route.method, path, headers=headers, follow_redirects=False, **kwargs)
+                tried += 1
+                if r.status_code != expected:
+                    mismatches.append((route.method, path, name, r.status_code, r.text[:120]))
+                elif expected == 422 and api:
+                    fields = [d["field"] for d in r.json()["error"]["details"]]
+                    if f"path.{name}" not in fields:
+                        mismatches.append((route.method, path, name, "not named", fields))
+                elif expected == 422 and "Forespørselen har ugyldige felt" not in r.text:
+                    mismatches.append((route.method, path, name, "no Norwegian message", r.text[:120]))
+    assert tried > 200  # every service's id routes, seven bad values each
+    assert not mismatches, "\n".join(map(repr, mismatches))
+
+
 # --- the attack test: every route of the app, every role, an object of every service --------------
 
 # Routes that end the caller's own session: run last would only sign the attacker out.

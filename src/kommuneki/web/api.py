@@ -524,7 +524,7 @@ def router() -> APIRouter:
         tags=["jobs"],
         summary="Stop a queued or running job (a running one stops at its next step, its work rolled back)",
     )
-    def cancel_job(job_id: int, request: Request, p: Principal = Depends(current_principal)):
+    def cancel_job(job_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         return jobs.public_dict(jobs.cancel(get_platform(request), p, job_id))
 
     # --- registries ------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ def start_session(request: Request, user: User, method: str, tenant_ref: str | N
             "sid": session_id,  # the server-side session (core.accounts.open_web_session)
             "csrf": secrets.token_urlsafe(32),
             "method": method,
+            "seen": accounts.now_ts(),  # last activity, for the idle timeout (web.deps.session_principal)
         }
     )
     return chosen.id

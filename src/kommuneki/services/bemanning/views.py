@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from ...core import tasks
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import current_principal, get_platform, read_upload
+from ...web.deps import RowId, current_principal, get_platform, read_upload
 from ...web.pages import page_principal, redirect, render
 from . import plots, service
 from .engine import columns
@@ -202,7 +202,7 @@ def router() -> APIRouter:
         return start_forecast(request, p, ids["history"], None)
 
     @r.get("/bemanning/enhet/{item_id:int}", include_in_schema=False)
-    def unit_page(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def unit_page(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         authorize(p, "bemanning.read", service="bemanning")
         view = service.unit_view(get_platform(request), p.tenant_id, item_id, p.units)
         staffing = view["staffing"]["value"] if view["staffing"] else None
@@ -213,7 +213,7 @@ def router() -> APIRouter:
         )
 
     @r.post("/bemanning/enhet/{item_id:int}/tilbakeblikk", include_in_schema=False)
-    async def run_backtest(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def run_backtest(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """The rolling-origin backtest on the history this unit's forecast came from, as a background job."""
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from ...core import jobs, tasks
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import current_principal, get_platform, read_upload
+from ...web.deps import RowId, current_principal, get_platform, read_upload
 from ...web.pages import page_principal, redirect, render
 from . import plots, service
 from .engine import mapping_editor as editor
@@ -170,7 +170,7 @@ def router() -> APIRouter:
         )
 
     @r.post("/eiendomsskatt/kjoring/{run_id:int}/godkjenn", include_in_schema=False)
-    def approve(run_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def approve(run_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """A person approves a draft run: the tax list comes from it from now on."""
         _office(p)
         authorize(p, "suggestion.decide", service="eiendomsskatt")
@@ -186,7 +186,7 @@ def router() -> APIRouter:
         return redirect(f"/eiendomsskatt?kjoring={run_id}", ("ok", text), request)
 
     @r.post("/eiendomsskatt/kontroll/{valuation_id:int}", include_in_schema=False)
-    def queue_for_review(valuation_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def queue_for_review(valuation_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """Open a flagged dwelling that is not yet in the review queue: queued now, then its suggestion."""
         _office(p)
         authorize(p, "suggestion.decide", service="eiendomsskatt")
@@ -250,7 +250,7 @@ def router() -> APIRouter:
         return redirect(f"/eiendomsskatt/oppsett/{sales_id}")
 
     @r.get("/eiendomsskatt/oppsett/{item_id:int}", include_in_schema=False)
-    def mapping_editor(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def mapping_editor(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         _office(p)
         try:
             return _editor_page(request, p, _editor_data(request, p, item_id))
@@ -258,7 +258,7 @@ def router() -> APIRouter:
             return redirect("/eiendomsskatt", ("error", exc.message), request)
 
     @r.post("/eiendomsskatt/oppsett/{item_id:int}", include_in_schema=False)
-    async def mapping_editor_submit(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def mapping_editor_submit(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """Check the choices; then value with them, or send the mapping as a JSON or YAML file."""
         _office(p)
         authorize(p, "item.create", service="eiendomsskatt")

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from kommuneki.core.errors import DomainError, InvalidInput
 from kommuneki.core.permissions import Principal
-from kommuneki.web.deps import current_principal, get_platform
+from kommuneki.web.deps import RowId, current_principal, get_platform
 from kommuneki.web.pages import page_principal, redirect, render
 
 from . import aiact, monitoring, public, register, service
@@ -98,7 +98,7 @@ def router() -> APIRouter:
         return redirect(f"{BASE}/{s['id']}", ("ok", f"{s['name']} er lagt til i registeret."), request)
 
     @r.get(BASE + "/{system_id}")
-    def system_page(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def system_page(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         sd = service.detail(get_platform(request), p, system_id)
         return _private(
             render(
@@ -113,7 +113,7 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/{system_id}")
-    async def system_update(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def system_update(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         form = await request.form()
         try:
@@ -124,7 +124,7 @@ def router() -> APIRouter:
         return redirect(f"{BASE}/{system_id}", ("ok", msg), request)
 
     @r.post(BASE + "/{system_id}/treningsgrunnlag")
-    async def training_basis(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def training_basis(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "training_basis")
         form = await request.form()
         platform = get_platform(request)
@@ -139,7 +139,7 @@ def router() -> APIRouter:
 
     # --- AI Act questionnaire --------------------------------------------------------------------
     @r.get(BASE + "/{system_id}/klassifisering")
-    def questionnaire(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def questionnaire(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         sd = service.detail(get_platform(request), p, system_id)
         last = sd["assessments"][0] if sd["assessments"] else None
         rules = aiact.load_rules()
@@ -161,7 +161,9 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/{system_id}/klassifisering")
-    async def questionnaire_submit(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def questionnaire_submit(
+        system_id: RowId, request: Request, p: Principal = Depends(page_principal)
+    ):
         service.authorize(p, "manage")
         form = await request.form()
         try:
@@ -175,7 +177,7 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/{system_id}/klassifisering/pa-nytt")
-    async def questionnaire_rerun(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def questionnaire_rerun(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         try:
             a = service.rerun_assessment(get_platform(request), p, system_id)
@@ -189,7 +191,7 @@ def router() -> APIRouter:
 
     # --- monitoring ------------------------------------------------------------------------------
     @r.get(BASE + "/{system_id}/overvaking")
-    def monitoring_page(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def monitoring_page(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         report = service.monitoring_report(get_platform(request), p, system_id)
         charts = []
         for i, v in enumerate(report["versions"]):
@@ -223,7 +225,7 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/{system_id}/terskler")
-    async def thresholds(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def thresholds(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         form = await request.form()
         try:
@@ -250,7 +252,7 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/varsler/{alert_id}/lukk")
-    async def alert_resolve(alert_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def alert_resolve(alert_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         form = await request.form()
         back = str(form.get("tilbake", BASE))
@@ -263,7 +265,7 @@ def router() -> APIRouter:
 
     # --- DPIA and ROS ----------------------------------------------------------------------------
     @r.post(BASE + "/{system_id}/dokumenter")
-    async def document_generate(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def document_generate(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         form = await request.form()
         try:
@@ -277,7 +279,7 @@ def router() -> APIRouter:
         )
 
     @r.get(BASE + "/dokumenter/{doc_id}")
-    def document_page(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def document_page(doc_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         d = service.document(get_platform(request), p, doc_id)
         return _private(
             render(
@@ -290,7 +292,7 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/dokumenter/{doc_id}")
-    async def document_save(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def document_save(doc_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         form = await request.form()
         platform = get_platform(request)
@@ -305,7 +307,7 @@ def router() -> APIRouter:
         )
 
     @r.get(BASE + "/dokumenter/{doc_id}/eksport/{fmt}")
-    def document_export(doc_id: int, fmt: str, request: Request, p: Principal = Depends(page_principal)):
+    def document_export(doc_id: RowId, fmt: str, request: Request, p: Principal = Depends(page_principal)):
         data, media, filename = service.export_document(get_platform(request), p, doc_id, fmt)
         return Response(
             data,
@@ -322,7 +324,7 @@ def router() -> APIRouter:
         return service.overview(get_platform(request), p)
 
     @api.get("/systems/{system_id}", summary="One register entry with its history, assessments and documents")
-    def api_system(system_id: int, request: Request, p: Principal = Depends(current_principal)):
+    def api_system(system_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         return service.detail(get_platform(request), p, system_id)
 
     @api.post("/systems", status_code=201, summary="Add an external AI system to the register")
@@ -340,7 +342,7 @@ def router() -> APIRouter:
         status_code=201,
         summary="Run the AI Act questionnaire (answers: question id → answer)",
     )
-    async def api_assess(system_id: int, request: Request, p: Principal = Depends(current_principal)):
+    async def api_assess(system_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         try:
             answers = await request.json()
         except ValueError as exc:
@@ -350,7 +352,7 @@ def router() -> APIRouter:
         return service.run_assessment(get_platform(request), p, system_id, answers)
 
     @api.get("/systems/{system_id}/monitoring", summary="Monitoring figures per model version")
-    def api_monitoring(system_id: int, request: Request, p: Principal = Depends(current_principal)):
+    def api_monitoring(system_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         return service.monitoring_report(get_platform(request), p, system_id)
 
     root = APIRouter()

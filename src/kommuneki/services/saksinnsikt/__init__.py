@@ -131,6 +131,11 @@ def spec() -> ServiceSpec:
             AuditEvent(
                 "saksinnsikt.revoked", "Tilgang til skjermede dokumenter fjernet", ("user_id", "code")
             ),
+            AuditEvent(
+                "saksinnsikt.settings_changed",
+                "Innstillinger for saksinnsikt endret (navn på feltene)",
+                ("fields",),
+            ),
         ],
         explanation_labels={
             "query_sha256": "Spørsmålets hash",
@@ -154,6 +159,7 @@ def spec() -> ServiceSpec:
                 title="Saksinnsikt: beregner vektorer for søk på betydning",
             )
         ],
+        settings="kommuneki.services.saksinnsikt.settings:SaksinnsiktSettings",
         extra="saksinnsikt",
         requires=("bm25s", "Stemmer"),
         register=RegisterFacts(

@@ -16,6 +16,7 @@ ranking — unit membership, tilgangsrestriksjon grants, and the public variant 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,23 +28,27 @@ from sqlalchemy.orm import Session
 
 from ...core import audit, items, suggestions
 from ...core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from ...core.models import Tenant
 from ...core.permissions import Principal
 from ...core.platform import Platform
 from ...core.proposal import Proposal
-from . import ANSWER_KIND, OUTCOME_KIND, SIMILAR_KIND, noark
+from . import ANSWER_KIND, OUTCOME_KIND, SIMILAR_KIND, llm, noark
 from .documents import files_in, read_text
-from .engine import dense
+from .engine import dense, generative
 from .engine.answer import NO_ANSWER
+from .engine.generative import ServerConfig
 from .engine.outcome import LABELS as OUTCOME_LABELS
 from .engine.outcome import derive_outcome
 from .engine.passages import split_passages
 from .engine.search import Corpus, QueryError, check_query
 from .models import SaksDocument, SaksGrant, SaksPassage
+from .settings import SaksinnsiktSettings
 
 SERVICE = "saksinnsikt"
 MODEL_NAME = "saksinnsikt-bm25-e5"
 MODEL_VERSION = "1"
 SKJERMET_TITLE = "Skjermet dokument"
+log = logging.getLogger(__name__)
 
 
 # --- indexing ----------------------------------------------------------------------------------------
@@ -815,6 +820,7 @@ def search(
     method: str = "hybrid",
     filters: Filters | None = None,
     answer: bool = False,
+    generate: bool = True,
 ) -> dict[str, Any]:
     """Results the principal may read, best first, each with its citation; with ``answer`` the extractive
     answer (or the Norwegian «not found»). Records the search as a suggestion of kind
@@ -871,7 +877,6 @@ def search(
                     "url": f"{r['url']}&fra={a.start}&til={a.end}",
                     "ai_generated": False,
                 }
-        query_hash = hashlib.sha256(query.encode()).hexdigest()
         # what actually ran: without vectors yet, hybrid and dense fall back to BM25
         vectors = any(seg.corpus.has_vector.any() for seg in index.segments)
         used = method if vectors else "bm25"
@@ -879,19 +884,29 @@ def search(
         # documents every reader of the service may read, and says nothing of the others (not even how
         # many). The audit entry below holds every id and score (audit readers only).
         shared = [r for r in results if _open_to_all(index.docs[r["document"]["id"]])]
-        evidence = [
-            {
-                "type": "citation",
-                "document_id": r["document"]["id"],
-                "passage_id": r["passage_id"],
-                "score": r["score"],
-                "page": r["page"],
-            }
-            for r in shared
-        ]
-        summary = "Svar funnet." if found else ("Treff funnet." if results else "Ingen treff.")
-        if answer and not found:
-            summary = NO_ANSWER
+        server = get_settings(session, principal.tenant_id).server() if answer and generate else None
+
+    # The tenant's own language model, outside any transaction (it may take seconds): only the passages
+    # the principal may read (the results above) are sent.
+    generated = _generated_answer(server, query, results) if server is not None and results else None
+    ai_generated = bool(generated and generated.get("sentences"))
+
+    query_hash = hashlib.sha256(query.encode()).hexdigest()
+    evidence = [
+        {
+            "type": "citation",
+            "document_id": r["document"]["id"],
+            "passage_id": r["passage_id"],
+            "score": r["score"],
+            "page": r["page"],
+        }
+        for r in shared
+    ]
+    answered = found is not None or ai_generated
+    summary = "Svar funnet." if answered else ("Treff funnet." if results else "Ingen treff.")
+    if answer and not answered:
+        summary = NO_ANSWER
+    with platform.db.tenant_session(principal.tenant_id) as session:
         recorded = suggestions.suggest(
             session,
             platform.registry,
@@ -899,14 +914,17 @@ def search(
             SERVICE,
             Proposal(
                 kind=ANSWER_KIND,
-                value={"ai_generated": False, "document_ids": sorted({r["document"]["id"] for r in shared})},
+                value={
+                    "ai_generated": ai_generated,
+                    "document_ids": sorted({r["document"]["id"] for r in shared}),
+                },
                 confidence=min(1.0, max(0.0, a.coverage)) if found is not None else 0.0,
                 explanation={
                     "summary": summary,
                     "evidence": evidence,
                     "query_sha256": query_hash,
                     "method": used,
-                    "answered": found is not None,
+                    "answered": answered,
                 },
                 model_name=MODEL_NAME,
                 model_version=MODEL_VERSION,
@@ -930,10 +948,72 @@ def search(
             "suggestion_id": recorded.id,
             "results": results,
             "answer": found,
-            "no_answer": NO_ANSWER if answer and found is None else None,
-            "ai_generated": False,
+            "generated": generated,
+            "no_answer": NO_ANSWER if answer and not answered else None,
+            "ai_generated": ai_generated,
             "method": used,
         }
+
+
+# --- generated answers (the tenant's own server; off unless configured) ------------------------------
+
+
+def get_settings(session: Session, tenant_id: int) -> SaksinnsiktSettings:
+    t = session.get(Tenant, tenant_id)
+    return SaksinnsiktSettings.model_validate(((t.settings if t else None) or {}).get(SERVICE) or {})
+
+
+def set_settings(
+    platform: Platform, tenant_id: int, raw: dict[str, Any], *, actor: str = "system"
+) -> SaksinnsiktSettings:
+    """Validate and store the tenant's settings; audited with the names of the fields that changed."""
+    try:
+        s = SaksinnsiktSettings.model_validate(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"Ugyldige innstillinger for saksinnsikt: {exc}") from None
+    with platform.db.tenant_session(tenant_id) as session:
+        t = session.get(Tenant, tenant_id)
+        before = get_settings(session, tenant_id).model_dump()
+        t.settings = {**(t.settings or {}), SERVICE: s.model_dump()}
+        changed = sorted(k for k, v in s.model_dump().items() if before.get(k) != v)
+        audit.record(session, tenant_id, "saksinnsikt.settings_changed", actor=actor, fields=changed)
+    return s
+
+
+def _generated_answer(server: ServerConfig, query: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ask the tenant's server with the readable passages numbered 1..n; keep only the sentences whose
+    citation, words, numbers and names the cited passage supports. A failure is logged (never the query)
+    and said in Norwegian; the extractive answer stands."""
+    sent = results[: max(1, server.passages)]
+    try:
+        g = llm.generate(server, query, [r["text"] for r in sent])
+    except llm.GenerationError as exc:
+        log.warning("saksinnsikt: generated answer failed: %s", exc)
+        return {"ai_generated": False, "error": f"{exc} Svaret under er hentet direkte fra dokumentene."}
+
+    def cite(n: int) -> dict[str, Any]:
+        r = sent[n - 1]
+        return {
+            "n": n,
+            "passage_id": r["passage_id"],
+            "document_id": r["document"]["id"],
+            "page": r["page"],
+            "url": r["url"],
+        }
+
+    kept = [{"text": s.text, "citations": [cite(n) for n in dict.fromkeys(s.citations)]} for s in g.kept]
+    dropped = [{"reason": s.reason} for s in g.sentences if not s.kept]
+    if dropped:
+        log.info("saksinnsikt: %d generated sentence(s) dropped by the checks", len(dropped))
+    return {
+        "ai_generated": bool(kept),
+        "label": generative.AI_LABEL,
+        "model": server.model,
+        "text": " ".join(s["text"] for s in kept),
+        "sentences": kept,
+        "dropped": dropped,
+        "no_answer": None if kept else NO_ANSWER,
+    }
 
 
 SIMILAR_CAVEAT = (

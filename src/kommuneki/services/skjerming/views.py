@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...core.errors import DomainError, InvalidInput, PayloadTooLarge
 from ...core.permissions import Principal, authorize
-from ...web.deps import current_principal, get_platform, read_upload
+from ...web.deps import RowId, current_principal, get_platform, read_upload
 from ...web.pages import page_principal, redirect, render
 from . import engine, explain, service
 
@@ -129,7 +129,7 @@ def router() -> APIRouter:
         tags=["skjerming"],
         summary="A screened document: findings and the current suggestions",
     )
-    def api_document(item_id: int, request: Request, principal: Principal = Depends(current_principal)):
+    def api_document(item_id: RowId, request: Request, principal: Principal = Depends(current_principal)):
         v = service.document_view(get_platform(request), principal, item_id)
         item = {k: v.item[k] for k in ("id", "filename", "title", "state", "meta", "received_at")}
         return {
@@ -146,7 +146,10 @@ def router() -> APIRouter:
         summary="Settle both verdicts with the findings to withhold (the chosen set is the final value)",
     )
     def api_decide(
-        item_id: int, body: DecisionBody, request: Request, principal: Principal = Depends(current_principal)
+        item_id: RowId,
+        body: DecisionBody,
+        request: Request,
+        principal: Principal = Depends(current_principal),
     ):
         return service.decide_findings(
             get_platform(request),
@@ -164,7 +167,7 @@ def router() -> APIRouter:
         summary="The redacted file (decided set if decided, else the proposal)",
     )
     def api_redacted(
-        item_id: int,
+        item_id: RowId,
         request: Request,
         scope: str = "innsyn",
         principal: Principal = Depends(current_principal),
@@ -234,7 +237,7 @@ def router() -> APIRouter:
         )
 
     @r.get("/skjerming/{item_id}", include_in_schema=False)
-    def page_document(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def page_document(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         return _document_page(request, p, item_id)
 
     def _document_page(request: Request, p: Principal, item_id: int, sent: dict | None = None, **extra):
@@ -271,7 +274,7 @@ def router() -> APIRouter:
         )
 
     @r.post("/skjerming/{item_id}/avgjor", include_in_schema=False)
-    async def page_decide(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def page_decide(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         form = await request.form()
         try:
             innsyn = {int(x) for x in form.getlist("innsyn")}
@@ -303,7 +306,7 @@ def router() -> APIRouter:
 
     @r.get("/skjerming/{item_id}/skjermet", include_in_schema=False)
     def page_download(
-        item_id: int, request: Request, p: Principal = Depends(page_principal), til: str = "innsyn"
+        item_id: RowId, request: Request, p: Principal = Depends(page_principal), til: str = "innsyn"
     ):
         if til not in service.SCOPES:
             raise InvalidInput("Velg innsyn eller internett.")
