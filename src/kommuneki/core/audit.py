@@ -9,8 +9,12 @@
   caught by :func:`verify` even though every remaining link is consistent.
 * Entries hold ids, codes and hashes — never names, numbers or text from an item.
 
-Event names are stable and declared in :data:`EVENTS` (services add theirs through the service
-registry); :func:`record` refuses an undeclared event or unexpected fields.
+Event names are stable and declared: the core's in :data:`CORE_EVENTS`, each service's in its
+``ServiceSpec.audit_events``. The registry builds one read-only catalogue of both (:func:`catalogue`,
+``ServiceRegistry.audit_events``), the platform's :class:`~kommuneki.core.db.Database` hands it to every
+session, and :func:`record` refuses an event that catalogue does not declare, or unexpected fields.
+Nothing is added to a process-wide table at registration, so two platforms in one process (two
+registries) each know their own services' events.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -62,136 +67,150 @@ def _e(name: str, description: str, *fields: str) -> EventType:
     return EventType(name, description, tuple(fields))
 
 
-EVENTS: dict[str, EventType] = {
-    e.name: e
-    for e in [
-        _e("auth.login", "A user signed in.", "method"),
-        _e(
-            "auth.login_failed",
-            "A sign-in failed. The user name is kept only as a hash.",
-            "method",
-            "reason",
-            "username_sha256",
-        ),
-        _e("auth.logout", "A user signed out."),
-        _e("tenant.created", "A tenant was created.", "kommunenummer"),
-        _e("tenant.updated", "Tenant settings changed.", "fields"),
-        _e("user.added", "A user account was created.", "via"),
-        _e("user.updated", "A user account changed.", "fields"),
-        _e("role.granted", "A role was granted to a user in this tenant.", "role"),
-        _e("role.revoked", "A role was taken from a user in this tenant.", "role"),
-        _e("unit.created", "A unit (enhet) was created.", "code"),
-        _e("unit.updated", "A unit (enhet) changed.", "code", "fields"),
-        _e("token.created", "An API token was created.", "prefix"),
-        _e("token.revoked", "An API token was revoked.", "prefix"),
-        _e("policy.changed", "An automation policy changed.", "service", "kind", "enabled", "threshold"),
-        _e(
-            "item.received",
-            "An item arrived and its raw bytes were stored.",
-            "service",
-            "kind",
-            "sha256",
-            "duplicate_of",
-            "source",
-        ),
-        _e(
-            "item.content_removed",
-            "An item's content was removed (retention, GDPR erasure or kassasjon).",
-            "reason",
-            "sha256",
-            "blob_deleted",
-        ),
-        _e(
-            "suggestion.created",
-            "A model made a suggestion.",
-            "service",
-            "kind",
-            "model",
-            "model_version",
-            "input_hash",
-            "confidence",
-            "value_sha256",
-            "explanation_sha256",
-            "cpu_ms",
-        ),
-        _e("suggestion.superseded", "A newer suggestion replaced a pending one.", "by"),
-        _e(
-            "decision.made",
-            "A person or an automation policy settled a suggestion.",
-            "suggestion_id",
-            "outcome",
-            "final_value_sha256",
-            "reason_sha256",
-            "automated",
-            "policy_id",
-        ),
-        _e(
-            "model.registered",
-            "A model version was registered.",
-            "service",
-            "name",
-            "version",
-            "artifact_sha256",
-        ),
-        _e(
-            "model.exported",
-            "A model version was exported as a package.",
-            "name",
-            "version",
-            "package_sha256",
-            "lawful_basis_sha256",
-        ),
-        _e(
-            "model.imported",
-            "A model version was imported from a package.",
-            "name",
-            "version",
-            "package_sha256",
-            "origin_installation",
-        ),
-        _e("audit.exported", "The audit log (or part of it) was exported.", "scope", "entries"),
-        _e("data.exported", "Data was exported from a service.", "service", "what", "rows"),
-        _e("job.started", "A background job was started.", "job_id", "service"),
-        _e(
-            "job.finished",
-            "A background job ended (done, failed or cancelled).",
-            "job_id",
-            "service",
-            "state",
-        ),
-        _e(
-            "job.retried",
-            "A job whose worker stopped was put back on the queue.",
-            "job_id",
-            "service",
-            "attempt",
-        ),
-        _e("job.cancelled", "A user asked for a background job to stop.", "job_id"),
-        _e("audit.chain_started", "A new audit chain was started (its first entry).", "chain"),
-        _e(
-            "audit.sealed",
-            "Entries written before the audit key was set were verified and sealed by this entry.",
-            "up_to_seq",
-        ),
-        _e(
-            "audit.restored",
-            "The installation was restored from a backup; every chain continues from its head at the "
-            "backup (heads: chain -> [seq, hash]).",
-            "backup_id",
-            "backup_at",
-            "heads",
-        ),
-    ]
-}
+CORE_EVENTS: Mapping[str, EventType] = MappingProxyType(
+    {
+        e.name: e
+        for e in [
+            _e("auth.login", "A user signed in.", "method"),
+            _e(
+                "auth.login_failed",
+                "A sign-in failed. The user name is kept only as a hash.",
+                "method",
+                "reason",
+                "username_sha256",
+            ),
+            _e("auth.logout", "A user signed out."),
+            _e("tenant.created", "A tenant was created.", "kommunenummer"),
+            _e("tenant.updated", "Tenant settings changed.", "fields"),
+            _e("user.added", "A user account was created.", "via"),
+            _e("user.updated", "A user account changed.", "fields"),
+            _e("role.granted", "A role was granted to a user in this tenant.", "role"),
+            _e("role.revoked", "A role was taken from a user in this tenant.", "role"),
+            _e("unit.created", "A unit (enhet) was created.", "code"),
+            _e("unit.updated", "A unit (enhet) changed.", "code", "fields"),
+            _e("token.created", "An API token was created.", "prefix"),
+            _e("token.revoked", "An API token was revoked.", "prefix"),
+            _e("policy.changed", "An automation policy changed.", "service", "kind", "enabled", "threshold"),
+            _e(
+                "item.received",
+                "An item arrived and its raw bytes were stored.",
+                "service",
+                "kind",
+                "sha256",
+                "duplicate_of",
+                "source",
+            ),
+            _e(
+                "item.content_removed",
+                "An item's content was removed (retention, GDPR erasure or kassasjon).",
+                "reason",
+                "sha256",
+                "blob_deleted",
+            ),
+            _e(
+                "suggestion.created",
+                "A model made a suggestion.",
+                "service",
+                "kind",
+                "model",
+                "model_version",
+                "input_hash",
+                "confidence",
+                "value_sha256",
+                "explanation_sha256",
+                "cpu_ms",
+            ),
+            _e("suggestion.superseded", "A newer suggestion replaced a pending one.", "by"),
+            _e(
+                "decision.made",
+                "A person or an automation policy settled a suggestion.",
+                "suggestion_id",
+                "outcome",
+                "final_value_sha256",
+                "reason_sha256",
+                "automated",
+                "policy_id",
+            ),
+            _e(
+                "model.registered",
+                "A model version was registered.",
+                "service",
+                "name",
+                "version",
+                "artifact_sha256",
+            ),
+            _e(
+                "model.exported",
+                "A model version was exported as a package.",
+                "name",
+                "version",
+                "package_sha256",
+                "lawful_basis_sha256",
+            ),
+            _e(
+                "model.imported",
+                "A model version was imported from a package.",
+                "name",
+                "version",
+                "package_sha256",
+                "origin_installation",
+            ),
+            _e("audit.exported", "The audit log (or part of it) was exported.", "scope", "entries"),
+            _e("data.exported", "Data was exported from a service.", "service", "what", "rows"),
+            _e("job.started", "A background job was started.", "job_id", "service"),
+            _e(
+                "job.finished",
+                "A background job ended (done, failed or cancelled).",
+                "job_id",
+                "service",
+                "state",
+            ),
+            _e(
+                "job.retried",
+                "A job whose worker stopped was put back on the queue.",
+                "job_id",
+                "service",
+                "attempt",
+            ),
+            _e("job.cancelled", "A user asked for a background job to stop.", "job_id"),
+            _e("audit.chain_started", "A new audit chain was started (its first entry).", "chain"),
+            _e(
+                "audit.sealed",
+                "Entries written before the audit key was set were verified and sealed by this entry.",
+                "up_to_seq",
+            ),
+            _e(
+                "audit.restored",
+                "The installation was restored from a backup; every chain continues from its head at the "
+                "backup (heads: chain -> [seq, hash]).",
+                "backup_id",
+                "backup_at",
+                "heads",
+            ),
+        ]
+    }
+)
+#: The core's events (read-only). What a session accepts is its platform's catalogue: :func:`events_of`.
+EVENTS = CORE_EVENTS
+SESSION_EVENTS = "audit_events"  # session.info key: the catalogue of the platform the session belongs to
 
 
-def register_event(name: str, description: str, *fields: str) -> None:
-    """Declare a service's own event type. Called from a service's registration."""
-    existing = EVENTS.get(name)
-    new = EventType(name, description, tuple(fields))
-    if existing and existing != new:
-        raise ValueError(f"audit event {name!r} declared twice with different fields")
-    EVENTS[name] = new
+def catalogue(events: Iterable[EventType]) -> Mapping[str, EventType]:
+    """The core's events and ``events`` as one read-only catalogue. The same event declared twice alike
+    is one entry (building it again gives the same catalogue); declared with another description or
+    other fields, it is an error."""
+    found = dict(CORE_EVENTS)
+    for event in events:
+        existing = found.get(event.name)
+        if existing is not None and existing != event:
+            raise ValueError(f"audit event {event.name!r} declared twice with different fields")
+        found[event.name] = event
+    return MappingProxyType(found)
+
+
+def events_of(session: Session) -> Mapping[str, EventType]:
+    """The event catalogue a session records against: its platform's, else the core's alone."""
+    return session.info.get(SESSION_EVENTS) or CORE_EVENTS
 
 
 def chain_for(tenant_id: int | None) -> str:
@@ -241,7 +260,7 @@ def record(
     :class:`~kommuneki.core.db.Database` puts it there), and a chain's first entry is registered in the
     installation chain (``audit.chain_started``) so that a deleted chain shows.
     """
-    etype = EVENTS.get(event)
+    etype = events_of(session).get(event)
     if etype is None:
         raise ValueError(f"undeclared audit event {event!r}")
     unexpected = set(data) - set(etype.fields)
@@ -298,7 +317,7 @@ def record_many(session: Session, tenant_id: int | None, entries: list[dict[str,
         data = dict(given)
         event, actor = data.pop("event"), data.pop("actor")
         subject, item_id = data.pop("subject", None), data.pop("item_id", None)
-        etype = EVENTS.get(event)
+        etype = events_of(session).get(event)
         if etype is None:
             raise ValueError(f"undeclared audit event {event!r}")
         unexpected = set(data) - set(etype.fields)

@@ -259,12 +259,16 @@ def _num(value: Any, key: Any = None) -> str:
 
 
 class _EventLabels:
-    """Norwegian label of an audit event, read when rendering (services register events at start-up)."""
+    """Norwegian label of an audit event: the core's from EVENT_LABELS_NB, a service's from the platform's
+    event catalogue (``registry.audit_events``)."""
+
+    def __init__(self, events) -> None:
+        self.events = events
 
     def get(self, name: str, default: str = "") -> str:
         if name in EVENT_LABELS_NB:
             return EVENT_LABELS_NB[name]
-        event = audit.EVENTS.get(name)
+        event = self.events.get(name)
         return event.description if event else default
 
 
@@ -391,7 +395,7 @@ def configure_templates(templates: Jinja2Templates, platform) -> None:
         STATUS_LABELS=STATUS_LABELS,
         OUTCOME_LABELS=OUTCOME_LABELS,
         ROLE_LABELS=ROLE_LABELS,
-        EVENT_LABELS=_EventLabels(),
+        EVENT_LABELS=_EventLabels(platform.registry.audit_events),
         registry=platform.registry,
         oidc_enabled=bool(platform.settings.oidc_issuer),
         oidc_label=platform.settings.oidc_label,
@@ -689,7 +693,7 @@ def router() -> APIRouter:
             filters=filters,
             verified=verified,
             export_qs=export_qs,
-            event_names=sorted(audit.EVENTS),
+            event_names=sorted(get_platform(request).registry.audit_events),
             actor_names=names,
             can_export=p.can("audit.export"),
             next_qs=urlencode({**{k: v for k, v in filters.items() if v}, "side": side + 1}),
