@@ -67,9 +67,16 @@ class Part:
 @dataclass(frozen=True)
 class Dokumentobjekt:
     referanse: str  # referanseDokumentfil as written
-    path: Path | None  # resolved inside the extract's folder; None when it points outside
+    base: Path = field(repr=False)  # the extract's folder (resolved)
     variantformat: str = ""
     format: str = ""
+
+    @property
+    def path(self) -> Path | None:
+        """The file, resolved (symbolic links followed) inside the extract's folder; None when the
+        reference points outside it (``..``, an absolute path elsewhere, a link out). Resolved when
+        asked for, not while reading: most readers want one file of a registrering, if any."""
+        return _inside(self.base, self.referanse)
 
     @property
     def is_public_variant(self) -> bool:
@@ -283,7 +290,7 @@ def _dokument(el: ET.Element, base: Path) -> Dokument:
         objekter=[
             Dokumentobjekt(
                 referanse=_text(obj, "referanseDokumentfil"),
-                path=_inside(base, _text(obj, "referanseDokumentfil")),
+                base=base,
                 variantformat=_text(obj, "variantformat"),
                 format=_text(obj, "format"),
             )

@@ -129,6 +129,16 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
+async def page_principal(request: Request) -> Principal:
+    """Like :func:`current_principal`, but pages use only the session cookie (CSRF checked on POST)."""
+    principal = session_principal(request)
+    if principal is None:
+        raise NotAuthenticated("Du må logge inn.")
+    if request.method == "POST":
+        await check_csrf(request)
+    return principal
+
+
 async def read_upload(request: Request, file: UploadFile) -> bytes:
     limit = get_platform(request).settings.max_upload_bytes
     data = await file.read(limit + 1)

@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from ...core import tasks
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import RowId, current_principal, get_platform, read_upload
-from ...web.pages import page_principal, redirect, render
+from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.rendering import redirect, render
 from . import plots, service
 from .engine import columns
 from .engine.forecast import forecast
@@ -119,7 +119,7 @@ def router() -> APIRouter:
         )
 
     @r.get("/bemanning/oppsett/{item_id:int}", include_in_schema=False)
-    def history_editor(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def history_editor(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """The column editor for a stored history upload (guessed, or the mapping saved with it)."""
         authorize(p, "bemanning.plan", service="bemanning")
         upload = service.uploaded_history(get_platform(request), p.tenant_id, item_id)
@@ -128,7 +128,7 @@ def router() -> APIRouter:
         return history_page(request, p, upload, editor, minimum if minimum.isdigit() else "")
 
     @r.post("/bemanning/oppsett/{item_id:int}", include_in_schema=False)
-    async def history_editor_submit(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def history_editor_submit(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """Check the choices; save them with the upload and forecast, or show the errors beside them."""
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)

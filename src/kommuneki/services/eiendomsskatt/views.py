@@ -13,8 +13,9 @@ from fastapi.responses import Response
 from ...core import jobs, tasks
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import RowId, current_principal, get_platform, read_upload
-from ...web.pages import page_principal, redirect, render
+from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.forms import form_action
+from ...web.rendering import redirect, render
 from . import plots, service
 from .engine import mapping_editor as editor
 from .engine.mapping import Mapping, parse_mapping, read_table
@@ -174,27 +175,24 @@ def router() -> APIRouter:
         """A person approves a draft run: the tax list comes from it from now on."""
         _office(p)
         authorize(p, "suggestion.decide", service="eiendomsskatt")
-        try:
+        with form_action(request, f"/eiendomsskatt?kjoring={run_id}") as action:
             res = service.approve_run(get_platform(request), p.tenant_id, run_id, actor=p.actor)
-        except DomainError as exc:
-            return redirect(f"/eiendomsskatt?kjoring={run_id}", ("error", exc.message), request)
-        text = (
-            "Verdsettingen var allerede godkjent."
-            if res["done"] == "already"
-            else "Verdsettingen er godkjent. Skattelisten lages nå fra den."
-        )
-        return redirect(f"/eiendomsskatt?kjoring={run_id}", ("ok", text), request)
+            action.done(
+                "Verdsettingen var allerede godkjent."
+                if res["done"] == "already"
+                else "Verdsettingen er godkjent. Skattelisten lages nå fra den."
+            )
+        return action.response
 
     @r.post("/eiendomsskatt/kontroll/{valuation_id:int}", include_in_schema=False)
     def queue_for_review(valuation_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """Open a flagged dwelling that is not yet in the review queue: queued now, then its suggestion."""
         _office(p)
         authorize(p, "suggestion.decide", service="eiendomsskatt")
-        try:
+        with form_action(request, "/eiendomsskatt") as action:
             sid = service.queue_dwelling(get_platform(request), p.tenant_id, valuation_id, actor=p.actor)
-        except DomainError as exc:
-            return redirect("/eiendomsskatt", ("error", exc.message), request)
-        return redirect(f"/forslag/{sid}?{urlencode({'tilbake': '/eiendomsskatt'})}")
+            action.done(None, to=f"/forslag/{sid}?{urlencode({'tilbake': '/eiendomsskatt'})}")
+        return action.response
 
     @r.post("/eiendomsskatt/innstillinger", include_in_schema=False)
     async def save_settings(
@@ -213,11 +211,10 @@ def router() -> APIRouter:
             "bunnfradrag": bunnfradrag.replace(" ", "") or 0,
             "valuation_date": valuation_date or current["valuation_date"],
         }
-        try:
+        with form_action(request, "/eiendomsskatt") as action:
             service.set_settings(platform, p.tenant_id, raw, actor=p.actor)
-        except DomainError as exc:
-            return redirect("/eiendomsskatt", ("error", exc.message), request)
-        return redirect("/eiendomsskatt", ("ok", "Innstillingene er lagret."), request)
+            action.done("Innstillingene er lagret.")
+        return action.response
 
     @r.post("/eiendomsskatt/verdsett", include_in_schema=False)
     async def upload_and_value(request: Request, p: Principal = Depends(page_principal)):

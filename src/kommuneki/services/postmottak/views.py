@@ -57,7 +57,8 @@ def _message_url(pm_id: int, state: str, page: int) -> str:
 
 
 def router() -> APIRouter:
-    from ...web.pages import page_principal, redirect, render
+    from ...web.deps import page_principal
+    from ...web.rendering import redirect, render
 
     r = APIRouter()
 

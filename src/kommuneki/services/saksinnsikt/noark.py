@@ -102,12 +102,13 @@ def _registrering(reg: noark5.Registrering, out: NoarkExtract) -> None:
         public: Path | None = None
         missing: list[str] = []
         for obj in doc.objekter:
-            if obj.path is None or not obj.path.is_file():
+            path = obj.path
+            if path is None or not path.is_file():
                 missing.append(obj.referanse or "(uten filreferanse)")
             elif obj.is_public_variant:
-                public = public or obj.path
+                public = public or path
             else:
-                main = main or obj.path
+                main = main or path
         if main is None and public is None:
             what = ", ".join(missing) if missing else "ingen dokumentobjekt"
             out.problems.append(

@@ -85,7 +85,8 @@ def _filters(sak: str, dokumenttype: str, utfall: str, fra: str, til: str) -> se
 
 
 def router() -> APIRouter:
-    from ...web.pages import page_principal, redirect, render
+    from ...web.deps import page_principal
+    from ...web.rendering import redirect, render
 
     r = APIRouter()
 

@@ -11,8 +11,8 @@ from fastapi.responses import FileResponse, Response
 
 from ...core.errors import DomainError, NotFound
 from ...core.permissions import Principal
-from ...web.deps import RowId, current_principal, get_platform, read_upload
-from ...web.pages import page_principal, redirect, render
+from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.rendering import redirect, render
 from . import service
 
 STATIC = Path(__file__).resolve().parent / "static"
