@@ -251,6 +251,7 @@ class ServiceRegistry:
         self._services: dict[str, ServiceSpec] = {}
         self.unavailable: list[Unavailable] = []
         self._policy: Any = None
+        self._events = audit.CORE_EVENTS
 
     @property
     def policy(self) -> Any:
@@ -272,9 +273,24 @@ class ServiceRegistry:
         for event in spec.audit_events:
             if not event.name.startswith(spec.event_prefix):
                 raise ValueError(f"audit event {event.name!r} of {spec.name!r} lacks its prefix")
-            audit.register_event(event.name, event.description, *event.fields)
+        events = audit.catalogue(self._event_types([*self, spec]))  # a conflict refuses the service
         self._services[spec.name] = spec
         self._policy = None
+        self._events = events
+
+    @staticmethod
+    def _event_types(specs: list[ServiceSpec]) -> list[audit.EventType]:
+        return [
+            audit.EventType(e.name, e.description, tuple(e.fields))
+            for spec in specs
+            for e in spec.audit_events
+        ]
+
+    @property
+    def audit_events(self) -> Any:
+        """The audit event catalogue: the core's events and every registered service's (read-only,
+        built when a service registers; nothing process-wide is changed)."""
+        return self._events
 
     def get(self, name: str) -> ServiceSpec | None:
         return self._services.get(name)

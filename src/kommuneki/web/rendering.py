@@ -210,7 +210,7 @@ def configure_templates(templates: Jinja2Templates, platform) -> None:
         STATUS_LABELS=STATUS_LABELS,
         OUTCOME_LABELS=OUTCOME_LABELS,
         ROLE_LABELS=ROLE_LABELS,
-        EVENT_LABELS=EventLabels(),
+        EVENT_LABELS=EventLabels(platform.registry.audit_events),
         registry=platform.registry,
         oidc_enabled=bool(platform.settings.oidc_issuer),
         oidc_label=platform.settings.oidc_label,

@@ -16,7 +16,7 @@ from ...web.rendering import redirect, render
 from . import plots, service
 from .engine import columns
 from .engine.forecast import forecast
-from .engine.history import read_history
+from .engine.history import parse_mapping, read_history
 
 # The shared column editor's switches (web/templates/macros/column_mapping.html) for the two uploads.
 HISTORY_EDITOR = {"what": "filen", "date_label": "Datoformat for datoene"}
@@ -241,6 +241,7 @@ def router() -> APIRouter:
     async def api_forecast(
         request: Request,
         history: UploadFile,
+        mapping: UploadFile | None = None,
         horizon: int = 28,
         seed: int = 0,
         principal: Principal = Depends(current_principal),
@@ -249,7 +250,8 @@ def router() -> APIRouter:
         if not 1 <= horizon <= 56:
             raise InvalidInput("Horisonten må være mellom 1 og 56 dager.")
         data = await read_upload(request, history)
-        return {"rows": forecast(read_history(data), horizon, seed=seed).rows()}
+        columns = parse_mapping(await read_upload(request, mapping)) if mapping is not None else None
+        return {"rows": forecast(read_history(data, columns), horizon, seed=seed).rows()}
 
     @r.get(
         "/api/v1/bemanning/units", summary="The newest forecast and staffing proposal per unit you may see"
