@@ -100,6 +100,7 @@ def spec() -> ServiceSpec:
         reviewer_roles=PLANNERS,
         router="kommuneki.services.bemanning.views:router",
         cli="kommuneki.services.bemanning.cli:group",
+        demo="kommuneki.services.bemanning.demo:load",
         cards="kommuneki.services.bemanning.engine.card:model_cards",
         settings="kommuneki.services.bemanning.service:Settings",
         tasks=[
