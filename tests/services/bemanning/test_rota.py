@@ -209,3 +209,14 @@ def test_cli_rota_repair(tmp_path):
         ["bemanning", "rota-repair", "--rota", str(path), "--day", "i morgen", "--shift", "natt", "--json"],
     )
     assert bad.exit_code == 2 and "ikke en dato" in json.loads(bad.output)["error"]
+
+
+def test_the_register_assesses_the_rota_repair_on_its_own():
+    from kommuneki.services.bemanning import ROTA_REPAIR_FACTS, spec
+
+    facts = spec().register
+    assert (
+        "vedlegg III nr. 4 bokstav b" in facts.summary_nb
+        and "vedlegg III nr. 4 bokstav b" in facts.summary_nn
+    )
+    assert "no absence data" in ROTA_REPAIR_FACTS["inputs"] and "unranked" in ROTA_REPAIR_FACTS["output"]
