@@ -200,6 +200,7 @@ class Database:
         info = {audit.SESSION_SEALING: self.sealing}
         if self.sealing.key is not None:
             info[audit.SESSION_KEY] = self.sealing.key
+            info[audit.SESSION_KEYRING] = self.sealing.keyring
         self._sessions = make_sessionmaker(self.engine, info)
         self.checkpoint_dir = checkpoint_dir
         if checkpoint_dir is not None:

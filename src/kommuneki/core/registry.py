@@ -80,6 +80,9 @@ class TaskSpec:
     # with a schedule: "module:function" (platform, tenant_id) -> bool, whether to run it for the tenant
     # now (e.g. only where a mailbox is set up); None: for every tenant
     schedule_if: str | None = None
+    # a batch of chunks (``core.tasks.submit_chunks``): "module:function" (platform, tenant_id, results)
+    # -> dict, the batch's result from its chunks' results in order; None: their numbers summed
+    merge: str | None = None
 
 
 # The core's own tasks (job service "core"); the services' come from their specs.
