@@ -201,6 +201,31 @@ def router() -> APIRouter:
             return redirect("/bemanning", ("error", exc.message), request)
         return start_forecast(request, p, ids["history"], None)
 
+    @r.post("/bemanning/turnus", include_in_schema=False)
+    async def rota_repair(request: Request, p: Principal = Depends(page_principal)):
+        """Who may take an extra shift under arbeidsmiljøloven, from the rota alone (nothing decided)."""
+        authorize(p, "bemanning.plan", service="bemanning")
+        platform = get_platform(request)
+        form = await request.form()
+        try:
+            data = await _file(request, form, "turnus")
+            if data is None:
+                raise InvalidInput("Velg en turnusfil (person,date,shift,from,to).")
+            result = service.rota_repair(
+                platform,
+                p.tenant_id,
+                data,
+                day=str(form.get("dag") or ""),
+                shift=str(form.get("vakt") or "").strip(),
+                arrangement=str(form.get("ordning") or "turnus"),
+                agreement=str(form.get("avtale") or "ingen"),
+                filename=form["turnus"].filename,
+                actor=p.actor,
+            )
+        except DomainError as exc:
+            return redirect("/bemanning", ("error", exc.message), request)
+        return _no_store(render(request, "bemanning/rota.html", p, result=result))
+
     @r.get("/bemanning/enhet/{item_id:int}", include_in_schema=False)
     def unit_page(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         authorize(p, "bemanning.read", service="bemanning")
