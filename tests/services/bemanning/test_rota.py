@@ -201,7 +201,7 @@ def test_cli_rota_repair(tmp_path):
         main, ["bemanning", "rota-repair", "--rota", str(path), "--day", day(3), "--shift", "natt", "--json"]
     )
     row = json.loads(result.output.strip().splitlines()[-1])
-    assert set(row) >= {"day", "shift", "start", "end", "eligible", "blocked", "message"}
+    assert set(row) >= {"day", "shift", "start", "end", "label", "eligible", "blocked", "message"}
     assert row["day"] == day(3) and row["start"] == f"{day(3)}T21:45"
     assert result.exit_code == (0 if row["eligible"] else 1)
     bad = runner.invoke(

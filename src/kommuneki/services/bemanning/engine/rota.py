@@ -422,6 +422,7 @@ def eligible(rota: Rota, extra: Shift, lim: Limits) -> dict:
         "shift": extra.name,
         "start": extra.start.isoformat(timespec="minutes"),
         "end": extra.end.isoformat(timespec="minutes"),
+        "label": f"{shift} {day}",
         "eligible": ok,
         "blocked": blocked,
         "message": message,
