@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `kommuneki serve` listens on.")
     port: int = Field(8000, description="Port `kommuneki serve` listens on.")
+    web_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Web server processes `kommuneki serve` starts behind one address (a shared "
+        "installation on PostgreSQL; sessions, login limits, CSRF and jobs live in the database).",
+    )
     max_upload_bytes: int = Field(
         25 * 1024 * 1024, description="Largest accepted request body or upload, in bytes."
     )
@@ -127,6 +134,12 @@ class Settings(BaseSettings):
         "`file:/path` (an absolute path outside the data folder, e.g. another disk or an append-only "
         "mount), `syslog` (the local /dev/log) or `syslog://host:port` (UDP). Empty: none are shipped, and "
         "a joint rollback of database and data folder cannot be detected.",
+    )
+    audit_allow_unsealed: bool = Field(
+        False,
+        description="Production mode only: start without `KOMMUNEKI_AUDIT_KEY_FILE`, the audit log then "
+        "unsealed (anyone who can write the database and the data folder can rewrite it). For a trial "
+        "installation; without this flag production mode refuses to start without a key.",
     )
     log_level: str = Field("INFO", description="Log level for the server and commands (stderr).")
 

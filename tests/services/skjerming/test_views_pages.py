@@ -181,6 +181,31 @@ def test_lagre_without_a_reason_keeps_the_form_and_shows_the_error_beside_the_fi
     assert r.status_code == 200 and "Avgjørelsen er lagret" in r.text
 
 
+def test_the_generic_suggestion_page_shows_the_proposal_in_words_not_codes(client_factory):
+    """The shared /forslag page shows skjerming's values through the spec's value labels: the decision
+    (``partial`` → «delvis unntatt»), finding types (``FODSELSNUMMER`` → «Fødselsnummer») and hjemmel ids
+    by their titles — in the proposal, and as the change form's choices."""
+    from kommuneki.services.skjerming import engine, legal
+
+    c = client_factory("arkivar")
+    r = c.post(
+        "/api/v1/skjerming/documents",
+        files={"file": ("ord.docx", make_docx(body=[TEXT]), "application/octet-stream")},
+    )
+    item = r.json()["item_id"]
+    innsyn = c.get(f"/api/v1/skjerming/documents/{item}").json()["innsyn"]
+    assert innsyn["value"]["decision"] == "partial"
+    hjemmel_ids = {span["hjemmel"] for span in innsyn["value"]["withheld"]}
+    page = c.get(f"/forslag/{innsyn['id']}", headers={"accept": "text/html"}).text
+    proposed = re.search(r'<dd class="proposed">(.*?)</dd>', page, re.S).group(1)
+    assert engine.DECISION_LABELS["partial"] in proposed and "partial" not in proposed
+    assert "Fødselsnummer" in proposed and "FODSELSNUMMER" not in proposed
+    for hid in hjemmel_ids:
+        assert legal.by_id(hid).label in proposed and hid not in proposed
+    choices = re.search(r'<select id="v-decision".*?</select>', page, re.S).group(0)
+    assert '<option value="partial" selected>delvis unntatt</option>' in choices
+
+
 def _wait_job(c, job_id: int) -> dict:
     import time
 

@@ -454,7 +454,7 @@ def _esc(s: str) -> str:
 # picks by CSS) has its own geometry, larger type, fewer axis labels and the legend below, so that its
 # text is still about 12 px when the chart is 280 px wide (a 320 px screen).
 WIDE = {"w": 640, "h": 240, "left": 44, "bottom": 36, "top": 12, "right": 110, "font": 11, "labels": 8}
-NARROW = {"w": 340, "h": 300, "left": 52, "bottom": 84, "top": 12, "right": 14, "font": 15}
+NARROW = {"w": 340, "h": 300, "left": 52, "bottom": 84, "top": 12, "right": 14, "font": 15, "labels": 4}
 
 
 def _open_svg(svg_id: str, title: str, desc: str, geometry: dict[str, int], narrow: bool) -> list[str]:
@@ -501,7 +501,7 @@ def timeline_svg(
             f'<text x="{left - 6}" y="{y(v) + lift:.1f}" text-anchor="end" font-size="{font}" '
             f'fill="#4a5360">{round(v * 100)} %</text>'
         )
-    step = max(1, n // g["labels"])
+    step = max(1, n // WIDE["labels"])  # the wide drawing: about 8 period labels
     shown = {0, (n - 1) // 2, n - 1} if narrow else {i for i in range(n) if i % step == 0} | {n - 1}
     axis_y = top + ph + font + 6 if narrow else h - 12
     for i, period in enumerate(timeline):

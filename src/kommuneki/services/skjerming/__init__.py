@@ -182,6 +182,7 @@ def spec() -> ServiceSpec:
         demo=DEMO,
         cards="kommuneki.services.skjerming:model_cards",
         audit_events=AUDIT_EVENTS,
+        value_labels="kommuneki.services.skjerming.explain:value_labels",
         explanation_labels={
             "verdict": "Utfall",
             "scope": "Omfang",
