@@ -119,6 +119,7 @@ def main() -> None:
     if busy:
         print(f"B during A's batch: n={len(busy)} p50 {statistics.median(busy):.3f} s, p95 {p95(busy):.3f} s")
         print(f"ratio p95 busy / idle: {p95(busy) / p95(idle):.2f}  (goal ≤ 2, and p95 < 5 s)")
+        print(f"ratio p50 busy / idle: {statistics.median(busy) / statistics.median(idle):.2f}")
 
 
 if __name__ == "__main__":

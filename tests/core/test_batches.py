@@ -211,3 +211,22 @@ def test_a_worker_killed_mid_chunk_is_replaced_and_no_document_is_lost_or_double
     # the killed chunk was put back (on a loaded machine a slow heartbeat may add a retry: harmless, as
     # the counts above show)
     assert _count(queued, tenant_id, AuditEntry, AuditEntry.event == "job.retried") >= 1
+
+
+def test_a_message_is_a_turn_the_worker_runs_the_fairest_job_of_the_job_table(sqlite_queued):
+    platform = sqlite_queued
+    a, b = _tenant(platform, "ka"), _tenant(platform, "kb")
+    a_batch = tasks.submit_chunks(
+        platform, a, skjerming.BATCH_TASK, tasks.chunked(_documents(platform, a, 3), size=1), actor="test"
+    )
+    b_batch = skjerming.submit_batch(platform, b, _documents(platform, b, 1), actor="test")
+    order = []
+    while platform.task_queue.huey.dequeue() is not None:  # each message: one claim
+        claimed = queue.claim_next(platform)
+        if claimed is None:
+            continue
+        order.append((claimed.tenant_id, claimed.parent_id))
+        with platform.db.tenant_session(claimed.tenant_id) as session:  # as if it ran and ended
+            session.get(Job, claimed.job_id).state = "done"
+    # A's first chunk (the oldest job), then B (never served), then the rest of A
+    assert order == [(a, a_batch), (b, b_batch), (a, a_batch), (a, a_batch)]
