@@ -216,20 +216,33 @@ def main() -> None:
         have = cache.cached(keys)
     # the widest corpus whose passages are all embedded
     scopes = [
-        ("all passages", list(range(len(passages))), list(parts)),
-        ("NorQuAD passages only (no distractors)", list(range(own)), list(parts)),
+        ("all passages", list(range(len(passages))), parts),
+        ("NorQuAD passages only (no distractors)", list(range(own)), parts),
         (
             "the held-out half's own contexts only (no distractors)",
             [i for i in range(own) if passages[i][0] in heldout_cids],
-            ["heldout"],
+            {"heldout": parts["heldout"]},
         ),
     ]
     scope = next(((n, idx, ps) for n, idx, ps in scopes if all(keys[i] in have for i in idx)), None)
     if scope is None:
+        # the held-out questions whose own context is wholly embedded, over every embedded NorQuAD passage
+        done_cids = {
+            cid for cid in heldout_cids if all(keys[i] in have for i in range(own) if passages[i][0] == cid)
+        }
+        pool = [i for i in range(own) if keys[i] in have]
+        qs = [q for q in parts["heldout"] if q["cid"] in done_cids]
         print(
             f"dense: {len(have)}/{len(keys)} passages embedded, not yet every passage of the held-out "
-            f"half's contexts; run again to finish (cached in {args.cache})"
+            f"half's contexts (cached in {args.cache}; run again to finish)"
         )
+        if qs:
+            scope = (
+                f"the NorQuAD passages embedded so far (no distractors; {len(done_cids)} of the "
+                f"{len(heldout_cids)} held-out contexts whole)",
+                pool,
+                {"heldout": qs},
+            )
 
     def evaluate(pool: list[int], lexical_index, vectors, qs) -> dict:
         pool_texts = [texts[i] for i in pool]
@@ -313,11 +326,11 @@ def main() -> None:
         scope_lexical = (
             lexical if len(scope_pool) == len(passages) else LexicalIndex([texts[i] for i in scope_pool])
         )
-        for name in scope_parts:
+        for name, qs in scope_parts.items():
             report(
-                f"{name} half: {len(parts[name])} questions, BM25 / dense / hybrid side by side over "
+                f"{name} half: {len(qs)} questions, BM25 / dense / hybrid side by side over "
                 f"{scope_name}: {len(scope_pool)} passages",
-                evaluate(scope_pool, scope_lexical, vectors, parts[name]),
+                evaluate(scope_pool, scope_lexical, vectors, qs),
             )
 
     nynorsk_file = ROOT / "src" / "kommuneki" / "services" / "saksinnsikt" / "data" / "norquad_nynorsk.jsonl"
@@ -332,7 +345,11 @@ def main() -> None:
         pool = everything if method == "bm25" else scope_pool
         lex_index = lexical if method == "bm25" else scope_lexical
         found = {"bokmål": [], "nynorsk": []}
-        for q, nn in pairs:
+        scoped = {q["id"] for qs in scope_parts.values() for q in qs} if scope is not None else set()
+        in_scope = pairs if method == "bm25" else [(q, nn) for q, nn in pairs if q["id"] in scoped]
+        if not in_scope:
+            continue
+        for q, nn in in_scope:
             for label, text in (("bokmål", q["q"]), ("nynorsk", nn)):
                 lex = top_k(lex_index.scores(text), 100)
                 if method == "bm25":
@@ -343,7 +360,8 @@ def main() -> None:
                 found[label].append(next((r for r, (i, _) in enumerate(hits) if is_hit(pool[i], q)), None))
         nb, nn_ = metrics(found["bokmål"]), metrics(found["nynorsk"])
         print(
-            f"{method:7} R@10 nynorsk {nn_['R@10']:.3f} vs the same questions in bokmål {nb['R@10']:.3f} "
+            f"{method:7} ({len(in_scope)} questions) R@10 nynorsk {nn_['R@10']:.3f} vs the same questions "
+            f"in bokmål {nb['R@10']:.3f} "
             f"(ratio {nn_['R@10'] / nb['R@10']:.3f}); R@5 {nn_['R@5']:.3f} vs {nb['R@5']:.3f}"
         )
         if method == "bm25":

@@ -11,7 +11,10 @@ in its own process so that the peak resident memory (ru_maxrss) is its own; the 
 apart. Prints real-time factor (processing seconds / audio seconds), peak MB and pipeline/baseline
 ratios. Not part of pass/fail. On this project's shared 2-core machine timings are noisy: say so.
 
-Run:  .venv/bin/python bench/tale_speed.py [--minutes 1 5] [--model DIR] [--threads 2]
+--decode-only measures the audio decoding alone (the baseline's decode_audio of the whole file vs the
+pipeline's chunks): the part of the memory that grows with the file's length, cheap at 30 minutes.
+
+Run:  .venv/bin/python bench/tale_speed.py [--minutes 1 5 30] [--model DIR] [--threads 2] [--decode-only]
 """
 
 from __future__ import annotations
@@ -63,6 +66,31 @@ def worker(variant: str, audio: str, model_dir: str | None, threads: int) -> Non
     from kommuneki.services.tale.engine.model import locate
     from kommuneki.services.tale.engine.transcribe import Transcriber
 
+    if variant.endswith("-decode"):  # the audio decoding alone: what holds the samples in memory
+        t1 = time.perf_counter()
+        if variant == "baseline-decode":
+            from faster_whisper.audio import decode_audio
+
+            duration = len(decode_audio(audio)) / 16000
+        else:
+            from kommuneki.services.tale.engine.audio import chunks
+
+            duration = sum(c.duration for c in chunks(audio))
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            json.dumps(
+                {
+                    "variant": variant,
+                    "seconds": time.perf_counter() - t1,
+                    "audio_s": duration,
+                    "load_s": 0.0,
+                    "peak_mb": peak_mb,
+                    "words": 0,
+                    "model": "-",
+                }
+            )
+        )
+        return
     t0 = time.perf_counter()
     info = locate(Path(model_dir) if model_dir else None, ROOT / "data" / "tale-models")
     if variant == "baseline":
@@ -106,6 +134,11 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--decode-only",
+        action="store_true",
+        help="time and peak memory of the audio decoding alone (whole file vs chunks), no model",
+    )
     args = ap.parse_args()
     if args.worker:
         worker(args.worker[0], args.worker[1], args.model, args.threads)
@@ -118,7 +151,8 @@ def main() -> None:
     for minutes in args.minutes:
         audio = make_audio(minutes, folder)
         rows = {}
-        for variant in ("baseline", "pipeline"):
+        variants = ("baseline-decode", "pipeline-decode") if args.decode_only else ("baseline", "pipeline")
+        for variant in variants:
             cmd = [sys.executable, __file__, "--worker", variant, str(audio), "--threads", str(args.threads)]
             if args.model:
                 cmd += ["--model", args.model]
@@ -131,7 +165,7 @@ def main() -> None:
             r["rtf"] = r["seconds"] / r["audio_s"]
             cells = f"{r['rtf']:>6.3f} {r['peak_mb']:>8.0f} {r['words']:>6} {r['load_s']:>6.2f}"
             print(f"{minutes:>5g} {variant:<9} {cells}")
-        b, p = rows["baseline"], rows["pipeline"]
+        b, p = rows[variants[0]], rows[variants[1]]
         ratios = f"time {p['rtf'] / b['rtf']:.2f}x  memory {p['peak_mb'] / b['peak_mb']:.2f}x"
         print(f"{minutes:>5g} ratio     {ratios}  (model {p['model']})")
 

@@ -64,25 +64,48 @@ def _settings(ctx: click.Context):
     is_flag=True,
     help="Ikke start en arbeider ved siden av webserveren (delt installasjon: kjør `kommuneki worker`).",
 )
+@click.option(
+    "--web-workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Antall webprosesser bak samme adresse (standard fra KOMMUNEKI_WEB_WORKERS, 1). Flere enn én "
+    "hører til en delt installasjon på PostgreSQL.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, no_worker: bool) -> None:
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, no_worker: bool, web_workers: int | None
+) -> None:
+    import os
+
     import uvicorn
 
     from .core.queue import uses_queue
     from .web.app import create_app
-    from .workers import WorkerProcess
+    from .workers import WorkerProcess, settings_environment
 
-    platform = get_platform(ctx)
+    platform = get_platform(ctx)  # the database is upgraded here, once, before any web process starts
     s = platform.settings
+    web_workers = web_workers or s.web_workers
     worker = None
     if uses_queue(s) and not no_worker:
         worker = WorkerProcess(ctx.obj.get("overrides", {}))
         worker.start()
         progress("En arbeider for bakgrunnsjobber er startet.")
     progress(f"kommuneki kjører på http://{host or s.host}:{port or s.port}/ (API-dokumentasjon: /docs)")
+    if web_workers > 1 and s.database_url is None:
+        progress("Merk: flere webprosesser deler én SQLite-fil; bruk PostgreSQL i en delt installasjon.")
     try:
+        if web_workers == 1:
+            app: object = create_app(platform=platform)
+        else:
+            # each web process builds its own platform from the settings (uvicorn starts them with
+            # ``spawn``): the command line's overrides go to them through the environment
+            os.environ.update(settings_environment(ctx.obj.get("overrides", {})))
+            app = "kommuneki.web.app:create_app"
         uvicorn.run(
-            create_app(platform=platform),
+            app,
+            factory=web_workers > 1,
+            workers=web_workers if web_workers > 1 else None,
             host=host or s.host,
             port=port or s.port,
             log_level=s.log_level.lower(),

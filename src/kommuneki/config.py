@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `kommuneki serve` listens on.")
     port: int = Field(8000, description="Port `kommuneki serve` listens on.")
+    web_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Web server processes `kommuneki serve` starts behind one address (a shared "
+        "installation on PostgreSQL; sessions, login limits, CSRF and jobs live in the database).",
+    )
     max_upload_bytes: int = Field(
         25 * 1024 * 1024, description="Largest accepted request body or upload, in bytes."
     )

@@ -51,6 +51,7 @@ def test_one_bad_input_is_marked_failed_and_the_batch_goes_on(mplatform):
     outcomes = _pipeline(platform, t).run(batch)
     assert [o.state for o in outcomes] == ["analysed", "failed", "failed", "analysed"]
     assert [o.label for o in outcomes] == ["inn/a.txt", "skannet.pdf", "tom.txt", "b.txt"]
+    assert all(o.new and o.processed for o in outcomes)  # every one stored, even the empty file
     good, broken, empty, other = outcomes
     assert good.result == {"chars": len(GOOD.decode())} and good.suggestions[0]["kind"] == engine.KIND
     assert "PDF" in broken.error and broken.error_code == "invalid_input"
@@ -91,7 +92,7 @@ def test_what_a_killed_run_left_received_is_processed_once(mplatform):
     outcome = pipeline.take_in(Incoming(GOOD, filename="0.txt"), dedupe_content=True)
     assert (outcome.item_id, outcome.new, outcome.processed) == (left[0], False, True)
     done = pipeline.process_pending()
-    assert [(o.item_id, o.state) for o in done] == [(left[1], "analysed")]
+    assert [(o.item_id, o.state, o.new) for o in done] == [(left[1], "analysed", False)]
     assert pipeline.process_pending() == [] and pipeline.pending() == []
     skipped = pipeline.process_many(left)  # a batch task run again
     assert [o.processed for o in skipped] == [False, False]

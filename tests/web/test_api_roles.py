@@ -75,6 +75,8 @@ def _request(world, action: str):
         return "GET", "/api/v1/policies", {}
     if action == "tokens.manage":
         return "GET", "/api/v1/tokens", {}
+    if action == "tenant.manage":
+        return "GET", "/api/v1/settings", {}
     if action == "models.read":
         return "GET", "/api/v1/models", {}
     if action == "governance.read":
@@ -91,14 +93,13 @@ def _request(world, action: str):
     return None
 
 
-# Actions with no API route: model registration/export/import and tenant creation are operator work on
-# the server (CLI); the eiendomsskattekontor's pages and the training basis form are cookie-only pages
+# Actions with no API route: model registration/export/import are operator work on the server (CLI);
+# the eiendomsskattekontor's pages and the training basis form are cookie-only pages
 # (tests/services/eiendomsskatt/test_views.py and tests/services/governance/test_web.py sign in there);
 # so are bemanning's forecast upload and backtest (tests/services/bemanning sign in there).
 # Listed here so that a new action in the merged table without a mapping above fails the test.
 NO_API_ROUTE = {
     "models.manage",
-    "tenant.manage",
     "eiendomsskatt.office",
     "governance.training_basis",
     "bemanning.plan",

@@ -74,7 +74,7 @@ class Outcome:
     label: str
     item_id: int | None
     state: str  # the item's state now: received, failed, or the service's done state
-    new: bool = True  # stored by this call (False: the same bytes were already there)
+    new: bool = False  # stored by this call (take_in; False: stored before, or the same bytes held)
     processed: bool = False  # processed by this call
     error: str | None = None
     error_code: str | None = None
@@ -90,17 +90,6 @@ class Outcome:
         """Raise the Norwegian error of a failed input (the extractor's own, when this call read it)."""
         if self.failed:
             raise self.exception or InvalidInput(self.error or "Dokumentet kunne ikke leses.")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "item_id": self.item_id,
-            "state": self.state,
-            "new": self.new,
-            "processed": self.processed,
-            "error": self.error,
-            "suggestions": self.suggestions,
-        }
 
 
 class Arrivals:
@@ -184,7 +173,7 @@ class Arrivals:
             select(Item).where(Item.id == item_id, Item.service == self.service).with_for_update(of=Item)
         )
         if item is None:
-            return Outcome(label or f"element {item_id}", None, "missing", new=False)
+            return Outcome(label or f"element {item_id}", None, "missing")
         label = label or item.filename or f"element {item.id}"
         if item.state != RECEIVED:
             return self._as_it_stands(item, label)
@@ -229,9 +218,7 @@ class Arrivals:
     @staticmethod
     def _as_it_stands(item: Item, label: str) -> Outcome:
         meta = item.meta or {}
-        return Outcome(
-            label, item.id, item.state, new=False, error=meta.get("error"), error_code=meta.get("error_code")
-        )
+        return Outcome(label, item.id, item.state, error=meta.get("error"), error_code=meta.get("error_code"))
 
     # --- whole arrivals ---------------------------------------------------------------------------------
 
@@ -248,10 +235,11 @@ class Arrivals:
                 else:
                     with self.platform.db.read_session(self.tenant_id) as session:
                         outcome = self._as_it_stands(session.get(Item, item_id), label)
-                outcome.new = False
                 return outcome
         item_id = self.store(incoming)
-        return self.process(item_id, label=label, data=incoming.data)
+        outcome = self.process(item_id, label=label, data=incoming.data)
+        outcome.new = True
+        return outcome
 
     def run(self, incomings: Iterable[Incoming], *, dedupe_content: bool = False) -> list[Outcome]:
         """Every input in turn; one that cannot be stored or read is a failed outcome, never the end of
@@ -266,7 +254,6 @@ class Arrivals:
                         incoming.label or incoming.filename or "dokument",
                         None,
                         FAILED,
-                        new=False,
                         error=exc.message,
                         error_code=exc.code,
                         exception=exc,

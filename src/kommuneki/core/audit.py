@@ -9,8 +9,12 @@
   caught by :func:`verify` even though every remaining link is consistent.
 * Entries hold ids, codes and hashes — never names, numbers or text from an item.
 
-Event names are stable and declared in :data:`EVENTS` (services add theirs through the service
-registry); :func:`record` refuses an undeclared event or unexpected fields.
+Event names are stable and declared: the core's in :data:`CORE_EVENTS`, each service's in its
+``ServiceSpec.audit_events``. The registry builds one read-only catalogue of both (:func:`catalogue`,
+``ServiceRegistry.audit_events``), the platform's :class:`~kommuneki.core.db.Database` hands it to every
+session, and :func:`record` refuses an event that catalogue does not declare, or unexpected fields.
+Nothing is added to a process-wide table at registration, so two platforms in one process (two
+registries) each know their own services' events.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -63,7 +68,7 @@ def _e(name: str, description: str, *fields: str) -> EventType:
     return EventType(name, description, tuple(fields))
 
 
-EVENTS: dict[str, EventType] = {
+_CORE: dict[str, EventType] = {
     e.name: e
     for e in [
         _e("auth.login", "A user signed in.", "method"),
@@ -152,7 +157,13 @@ EVENTS: dict[str, EventType] = {
         ),
         _e("audit.exported", "The audit log (or part of it) was exported.", "scope", "entries"),
         _e("data.exported", "Data was exported from a service.", "service", "what", "rows"),
-        _e("job.started", "A background job was started.", "job_id", "service"),
+        _e(
+            "job.started",
+            "A background job was started (a batch: with its number of chunks).",
+            "job_id",
+            "service",
+            "chunks",
+        ),
         _e(
             "job.finished",
             "A background job ended (done, failed or cancelled).",
@@ -162,10 +173,11 @@ EVENTS: dict[str, EventType] = {
         ),
         _e(
             "job.retried",
-            "A job whose worker stopped was put back on the queue.",
+            "A job whose worker stopped (or a batch's chunk that failed) was put back on the queue.",
             "job_id",
             "service",
             "attempt",
+            "batch",
         ),
         _e("job.cancelled", "A user asked for a background job to stop.", "job_id"),
         _e("audit.chain_started", "A new audit chain was started (its first entry).", "chain"),
@@ -196,13 +208,28 @@ EVENTS: dict[str, EventType] = {
 }
 
 
-def register_event(name: str, description: str, *fields: str) -> None:
-    """Declare a service's own event type. Called from a service's registration."""
-    existing = EVENTS.get(name)
-    new = EventType(name, description, tuple(fields))
-    if existing and existing != new:
-        raise ValueError(f"audit event {name!r} declared twice with different fields")
-    EVENTS[name] = new
+CORE_EVENTS: Mapping[str, EventType] = MappingProxyType(_CORE)
+#: The core's events (read-only). What a session accepts is its platform's catalogue: :func:`events_of`.
+EVENTS = CORE_EVENTS
+SESSION_EVENTS = "audit_events"  # session.info key: the catalogue of the platform the session belongs to
+
+
+def catalogue(events: Iterable[EventType]) -> Mapping[str, EventType]:
+    """The core's events and ``events`` as one read-only catalogue. The same event declared twice alike
+    is one entry (building it again gives the same catalogue); declared with another description or
+    other fields, it is an error."""
+    found = dict(CORE_EVENTS)
+    for event in events:
+        existing = found.get(event.name)
+        if existing is not None and existing != event:
+            raise ValueError(f"audit event {event.name!r} declared twice with different fields")
+        found[event.name] = event
+    return MappingProxyType(found)
+
+
+def events_of(session: Session) -> Mapping[str, EventType]:
+    """The event catalogue a session records against: its platform's, else the core's alone."""
+    return session.info.get(SESSION_EVENTS) or CORE_EVENTS
 
 
 def chain_for(tenant_id: int | None) -> str:
@@ -252,7 +279,7 @@ def record(
     :class:`~kommuneki.core.db.Database` puts it there), and a chain's first entry is registered in the
     installation chain (``audit.chain_started``) so that a deleted chain shows.
     """
-    etype = EVENTS.get(event)
+    etype = events_of(session).get(event)
     if etype is None:
         raise ValueError(f"undeclared audit event {event!r}")
     unexpected = set(data) - set(etype.fields)
@@ -309,7 +336,7 @@ def record_many(session: Session, tenant_id: int | None, entries: list[dict[str,
         data = dict(given)
         event, actor = data.pop("event"), data.pop("actor")
         subject, item_id = data.pop("subject", None), data.pop("item_id", None)
-        etype = EVENTS.get(event)
+        etype = events_of(session).get(event)
         if etype is None:
             raise ValueError(f"undeclared audit event {event!r}")
         unexpected = set(data) - set(etype.fields)

@@ -106,12 +106,18 @@ class Platform:
         if not id_file.exists():
             id_file.write_text(uuid.uuid4().hex)
         sealing = audit_sealing(settings, id_file.read_text().strip())
-        db = Database(settings.resolved_database_url, checkpoint_dir=settings.checkpoint_dir, sealing=sealing)
+        registry = registry if registry is not None else discover()
+        db = Database(
+            settings.resolved_database_url,
+            checkpoint_dir=settings.checkpoint_dir,
+            sealing=sealing,
+            audit_events=registry.audit_events,
+        )
         return cls(
             settings=settings,
             db=db,
             blobs=BlobStore(settings.blob_dir),
-            registry=registry if registry is not None else discover(),
+            registry=registry,
             installation_id=id_file.read_text().strip(),
         )
 

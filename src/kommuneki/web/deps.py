@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Path, Request, UploadFile
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from ..core import accounts
 from ..core.db import MAX_ROW_ID
@@ -111,16 +112,21 @@ def _end_timed_out(request: Request, ended: str, idle_s: int, max_age_s: int) ->
     request.session["flash"] = {"kind": "info", "text": message}
 
 
+def _token_principal(request: Request, token: str) -> Principal:
+    platform = get_platform(request)
+    with platform.db.installation_session(unscoped=True) as session:
+        return accounts.principal_for_token(session, token, policy=platform.policy)
+
+
 async def current_principal(request: Request) -> Principal:
-    """Bearer API token, or the session cookie (then CSRF is checked on writes)."""
+    """Bearer API token, or the session cookie (then CSRF is checked on writes). The database lookups
+    run in the thread pool, not on the event loop: one slow database must not stall every request."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        platform = get_platform(request)
-        with platform.db.installation_session(unscoped=True) as session:
-            principal = accounts.principal_for_token(session, auth[7:].strip(), policy=platform.policy)
+        principal = await run_in_threadpool(_token_principal, request, auth[7:].strip())
         request.state.principal = principal
         return principal
-    principal = session_principal(request)
+    principal = await run_in_threadpool(session_principal, request)
     if principal is None:
         raise NotAuthenticated("Du må logge inn.")
     if request.method not in SAFE_METHODS:
@@ -131,7 +137,7 @@ async def current_principal(request: Request) -> Principal:
 
 async def page_principal(request: Request) -> Principal:
     """Like :func:`current_principal`, but pages use only the session cookie (CSRF checked on POST)."""
-    principal = session_principal(request)
+    principal = await run_in_threadpool(session_principal, request)
     if principal is None:
         raise NotAuthenticated("Du må logge inn.")
     if request.method == "POST":

@@ -3,6 +3,8 @@ explanations and values use. Data only; ``web/rendering.py`` puts them into the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core import audit
 
 STATUS_LABELS = {
@@ -174,10 +176,14 @@ CONFIDENCE_LEVELS = ((0.85, "high", "høy"), (0.6, "medium", "middels"), (0.0, "
 
 
 class EventLabels:
-    """Norwegian label of an audit event, read when rendering (services register events at start-up)."""
+    """Norwegian label of an audit event: the core's from EVENT_LABELS_NB, a service's from the platform's
+    event catalogue (``registry.audit_events``)."""
+
+    def __init__(self, events: Any = None) -> None:
+        self.events = events if events is not None else audit.CORE_EVENTS
 
     def get(self, name: str, default: str = "") -> str:
         if name in EVENT_LABELS_NB:
             return EVENT_LABELS_NB[name]
-        event = audit.EVENTS.get(name)
+        event = self.events.get(name)
         return event.description if event else default

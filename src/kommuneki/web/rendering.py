@@ -93,10 +93,12 @@ def _label(key: Any, service_labels: dict[str, str] | None = None) -> str:
     return FIELD_LABELS.get(k, k.replace("_", " ").capitalize())
 
 
-def value_label(value: Any, key: Any = None) -> Any:
-    """A known code shown in Norwegian (``nb`` under ``language`` → ``bokmål``), else the value."""
+def value_label(value: Any, key: Any = None, service_labels: dict[str, dict[str, str]] | None = None) -> Any:
+    """A known code shown in Norwegian (``nb`` under ``language`` → ``bokmål``; a service's own codes from
+    ``ServiceSpec.value_labels``: ``partial`` under ``decision`` → ``delvis unntatt``), else the value."""
     if isinstance(value, str):
-        return VALUE_LABELS.get(str(key), {}).get(value, value)
+        own = (service_labels or {}).get(str(key), {})
+        return own.get(value) or VALUE_LABELS.get(str(key), {}).get(value, value)
     return value
 
 
@@ -192,13 +194,14 @@ def configure_templates(templates: Jinja2Templates, platform) -> None:
         isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
     )
     service_labels = platform.registry.explanation_labels()
+    service_values = platform.registry.value_labels()
     env.filters.update(
         age=_age,
         dt=_dt,
         pct=_pct,
         jsonpretty=_jsonpretty,
         label=lambda key: _label(key, service_labels),
-        vlabel=value_label,
+        vlabel=lambda value, key=None: value_label(value, key, service_values),
         num=_num,
         confidence=_confidence,
         waited_hours=_waited_hours,
@@ -207,7 +210,7 @@ def configure_templates(templates: Jinja2Templates, platform) -> None:
         STATUS_LABELS=STATUS_LABELS,
         OUTCOME_LABELS=OUTCOME_LABELS,
         ROLE_LABELS=ROLE_LABELS,
-        EVENT_LABELS=EventLabels(),
+        EVENT_LABELS=EventLabels(platform.registry.audit_events),
         registry=platform.registry,
         oidc_enabled=bool(platform.settings.oidc_issuer),
         oidc_label=platform.settings.oidc_label,

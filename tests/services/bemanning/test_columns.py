@@ -219,3 +219,23 @@ def test_the_history_upload_set_up_column_by_column(leader, platform):
     assert "Enhet 0001" in client.get("/bemanning").text
     again = client.get(url)  # the saved mapping is shown the next time
     assert _form(again.text)["felt_1"] == "unit"
+
+
+def test_the_api_forecast_reads_an_export_with_a_mapping_file(leader):
+    client, _tid = leader
+    units = generator.generate(1, dt.date(2025, 1, 6), dt.date(2025, 6, 30), seed=2, staff=[20])
+    rows = generator.to_csv(units).splitlines()[1:]
+    export = "Dag;Avd;Syke\n" + "\n".join(
+        f"{d[8:10]}.{d[5:7]}.{d[:4]};{u};{a}" for d, u, a, *_ in (r.split(",") for r in rows)
+    )
+    files = {"history": ("h.csv", export.encode())}
+    bad = client.post("/api/v1/bemanning/forecast?horizon=7", files=files)
+    assert bad.status_code == 422 and "mangler kolonnene unit" in bad.text
+    mapping = b'{"date": "Dag", "unit": "Avd", "absent": "Syke", "date_format": "%d.%m.%Y"}'
+    r = client.post("/api/v1/bemanning/forecast?horizon=7", files={**files, "mapping": ("m.json", mapping)})
+    assert r.status_code == 200, r.text
+    assert [row["date"] for row in r.json()["rows"]][:2] == ["2025-07-01", "2025-07-02"]
+    wrong = client.post(
+        "/api/v1/bemanning/forecast", files={**files, "mapping": ("m.json", b'{"farge": "Dag"}')}
+    )
+    assert wrong.status_code == 422 and "Ukjente felt i kolonneoppsettet: farge" in wrong.text

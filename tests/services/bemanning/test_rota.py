@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("ortools", reason="the rota repair needs OR-Tools: pip install -e '.[bemanning]'")
 
-from kommuneki.services.bemanning.engine import rota as rota_engine  # noqa: E402
+from kommuneki.services.bemanning.engine import rota as rr  # noqa: E402
 from kommuneki.services.bemanning.engine.errors import InputError  # noqa: E402
 
 MON = dt.date(2026, 3, 9)  # a Monday
@@ -20,19 +20,19 @@ def day(k: int) -> str:
     return (MON + dt.timedelta(days=k)).isoformat()
 
 
-def rota_of(*rows: tuple) -> rota_engine.Rota:
+def rota_of(*rows: tuple) -> rr.Rota:
     """Rows (person, day offset, shift, from, to[, extra]); Kari is always in the rota."""
     lines = ["person,date,shift,from,to,extra"]
     for row in rows:
         person, k, name, a, b, *extra = row
         lines.append(f"{person},{day(k)},{name},{a},{b},{extra[0] if extra else ''}")
-    return rota_engine.read_rota("\n".join(lines).encode())
+    return rr.read_rota("\n".join(lines).encode())
 
 
-def extra(k: int, a: str, b: str, name: str = "ekstra") -> rota_engine.Shift:
+def extra(k: int, a: str, b: str, name: str = "ekstra") -> rr.Shift:
     start = dt.datetime.combine(MON + dt.timedelta(days=k), dt.time.fromisoformat(a))
     end = dt.datetime.combine(MON + dt.timedelta(days=k), dt.time.fromisoformat(b))
-    return rota_engine.Shift("", name, start, end if end > start else end + dt.timedelta(days=1))
+    return rr.Shift("", name, start, end if end > start else end + dt.timedelta(days=1))
 
 
 # a four-hour shift every day of the week but Thursday, and on the Sundays and Mondays either side: the
@@ -124,34 +124,32 @@ CASES = [
 @pytest.mark.parametrize(("rule", "rows", "shift", "setting", "breaks"), CASES)
 def test_each_rule(rule, rows, shift, setting, breaks):
     rota = rota_of(*rows, ("Kari", 27, "dag", "07:00", "15:00"), ("Ola", 27, "dag", "07:00", "15:00"))
-    broken = rota_engine.check(rota, "Kari", shift, rota_engine.limits(*setting))
+    broken = rr.check(rota, "Kari", shift, rr.limits(*setting))
     assert (rule in broken) is breaks, broken
 
 
 @pytest.mark.parametrize(("rule", "rows", "shift", "setting", "breaks"), CASES)
 def test_cp_sat_agrees_with_the_check(rule, rows, shift, setting, breaks):
     rota = rota_of(*rows, ("Kari", 27, "dag", "07:00", "15:00"), ("Ola", 27, "dag", "07:00", "15:00"))
-    lim = rota_engine.limits(*setting)
-    taken = rota_engine.repair(rota, [shift], lim, persons=["Kari"], time_limit_s=5)["assignment"]
-    assert bool(taken) is (not rota_engine.check(rota, "Kari", shift, lim))
+    lim = rr.limits(*setting)
+    taken = rr.repair(rota, [shift], lim, persons=["Kari"], time_limit_s=5)["assignment"]
+    assert bool(taken) is (not rr.check(rota, "Kari", shift, lim))
 
 
 def test_every_rule_has_a_law_reference_and_a_case():
-    assert {r.id for r in rota_engine.RULES} == {c[0] for c in CASES}
-    assert all(r.law.startswith("aml. § 10-") for r in rota_engine.RULES if r.id != "opptatt")
+    assert {r.id for r in rr.RULES} == {c[0] for c in CASES}
+    assert all(r.law.startswith("aml. § 10-") for r in rr.RULES if r.id != "opptatt")
 
 
 def test_two_open_shifts_for_one_person_keep_the_rest_between_them():
     # each alone is fine for Kari; together they leave 9 hours' rest, so one is left for someone else
     rota = rota_of(("Kari", 10, "dag", "07:00", "15:00"), ("Ola", 10, "dag", "07:00", "15:00"))
     shifts = [extra(2, "14:30", "22:00"), extra(3, "07:00", "15:00")]
-    lim = rota_engine.limits()
-    assert not rota_engine.check(rota, "Kari", shifts[0], lim) and not rota_engine.check(
-        rota, "Kari", shifts[1], lim
-    )
-    result = rota_engine.repair(rota, shifts, lim, persons=["Kari"])
+    lim = rr.limits()
+    assert not rr.check(rota, "Kari", shifts[0], lim) and not rr.check(rota, "Kari", shifts[1], lim)
+    result = rr.repair(rota, shifts, lim, persons=["Kari"])
     assert result["status"] == "OPTIMAL" and len(result["assignment"]) == 1
-    both = rota_engine.repair(rota, shifts, lim)
+    both = rr.repair(rota, shifts, lim)
     assert len(both["assignment"]) == 2 and len(set(both["assignment"].values())) == 2
 
 
@@ -161,43 +159,34 @@ def test_an_infeasible_day_is_explained_in_norwegian():
         ("Ola", 5, "dag", "07:30", "15:30"),
         ("Per", 5, "kveld", "14:30", "22:00"),
     )
-    result = rota_engine.eligible(rota, extra(5, "21:45", "07:15", "natt"), rota_engine.limits())
+    result = rr.eligible(rota, extra(5, "21:45", "07:15", "natt"), rr.limits())
     assert result["eligible"] == []
     assert result["message"].startswith("Ingen ledig med nok hviletid før nattvakt 14.3.")
     assert "aml. § 10-8 (1)" in result["message"] and "1 er allerede på vakt da" in result["message"]
 
 
 def test_generated_rota_lists_eligible_persons_unranked():
-    rota = rota_engine.read_rota(rota_engine.generate_rota(12, 2, seed=4))
-    result = rota_engine.eligible(
-        rota,
-        rota_engine.open_shift(rota, rota.first_day + dt.timedelta(days=3), "natt"),
-        rota_engine.limits(),
+    rota = rr.read_rota(rr.generate_rota(12, 2, seed=4))
+    result = rr.eligible(
+        rota, rr.open_shift(rota, rota.first_day + dt.timedelta(days=3), "natt"), rr.limits()
     )
     assert result["eligible"] == [p for p in rota.persons if p in result["eligible"]]  # the rota's order
     assert len(result["eligible"]) + sum(
         1
         for p in rota.persons
-        if rota_engine.check(
-            rota,
-            p,
-            rota_engine.open_shift(rota, rota.first_day + dt.timedelta(days=3), "natt"),
-            rota_engine.limits(),
-        )
+        if rr.check(rota, p, rr.open_shift(rota, rota.first_day + dt.timedelta(days=3), "natt"), rr.limits())
     ) == len(rota.persons)
 
 
 def test_bad_rota_rows_are_named():
     with pytest.raises(InputError) as exc:
-        rota_engine.read_rota(
-            b"person,date,shift,from,to\nKari,2026-03-09,dag,07:00,15:00\nOla,9. mars,dag,7,15\n"
-        )
+        rr.read_rota(b"person,date,shift,from,to\nKari,2026-03-09,dag,07:00,15:00\nOla,9. mars,dag,7,15\n")
     assert "Linje 3" in exc.value.message
     with pytest.raises(InputError, match="mangler kolonnen"):
-        rota_engine.read_rota(b"person,date,shift\nKari,2026-03-09,dag\n")
-    rota = rota_engine.read_rota(b"person,date,shift,from,to\nKari,2026-03-09,dag,07:00,15:00\n")
+        rr.read_rota(b"person,date,shift\nKari,2026-03-09,dag\n")
+    rota = rr.read_rota(b"person,date,shift,from,to\nKari,2026-03-09,dag,07:00,15:00\n")
     with pytest.raises(InputError, match="finnes ikke i turnusen"):
-        rota_engine.open_shift(rota, MON, "natt")
+        rr.open_shift(rota, MON, "natt")
 
 
 def test_cli_rota_repair(tmp_path):
@@ -206,7 +195,7 @@ def test_cli_rota_repair(tmp_path):
     from kommuneki.cli import main
 
     path = tmp_path / "turnus.csv"
-    path.write_bytes(rota_engine.generate_rota(10, 2, seed=2, start=MON))
+    path.write_bytes(rr.generate_rota(10, 2, seed=2, start=MON))
     runner = CliRunner()
     result = runner.invoke(
         main, ["bemanning", "rota-repair", "--rota", str(path), "--day", day(3), "--shift", "natt", "--json"]
@@ -220,3 +209,14 @@ def test_cli_rota_repair(tmp_path):
         ["bemanning", "rota-repair", "--rota", str(path), "--day", "i morgen", "--shift", "natt", "--json"],
     )
     assert bad.exit_code == 2 and "ikke en dato" in json.loads(bad.output)["error"]
+
+
+def test_the_register_assesses_the_rota_repair_on_its_own():
+    from kommuneki.services.bemanning import ROTA_REPAIR_FACTS, spec
+
+    facts = spec().register
+    assert (
+        "vedlegg III nr. 4 bokstav b" in facts.summary_nb
+        and "vedlegg III nr. 4 bokstav b" in facts.summary_nn
+    )
+    assert "no absence data" in ROTA_REPAIR_FACTS["inputs"] and "unranked" in ROTA_REPAIR_FACTS["output"]

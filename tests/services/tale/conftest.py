@@ -53,3 +53,16 @@ def sox():
         subprocess.run(["sox", *args], check=True, capture_output=True)
 
     return run
+
+
+@pytest.fixture
+def three_hour_file(sox, tmp_path) -> Path:
+    """3 hours of 8 kHz FLAC, made in seconds: a 2 s tone, then digital silence (no dither), which FLAC
+    stores in almost nothing (under 1 MB)."""
+    path = tmp_path / "tre-timer.flac"
+    sox(
+        "-D", "-n", "-r", "8000", "-c", "1", "-b", "16", str(path),
+        "synth", "2", "sine", "300", "vol", "0.1", "pad", "0", "10798",
+    )  # fmt: skip
+    assert path.stat().st_size < 1_000_000
+    return path

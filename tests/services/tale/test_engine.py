@@ -123,3 +123,70 @@ def test_noise_has_a_flat_spectrum_and_speech_has_not(speech):
     assert spectral_flatness(noise) > NOISE_FLATNESS > spectral_flatness(voice)
     assert spectral_flatness(voice + noise * (voice.std() / 0.1)) < NOISE_FLATNESS  # speech at 0 dB SNR
     assert spectral_flatness(np.zeros(16000, dtype=np.float32)) == 0.0
+
+
+def test_a_video_with_sound_is_transcribed_from_its_audio_track(transcriber, speech, tmp_path):
+    import av
+
+    voice = np.concatenate([c.samples for c in audio_engine.chunks(speech / "norwegian-medium-8s.mp3")])
+    path = tmp_path / "film.mp4"
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("mpeg4", rate=5)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound = out.add_stream("aac", rate=16000, layout="mono")
+        for i in range(40):  # 8 s of picture
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 5, dtype=np.uint8), format="rgb24")
+            for packet in video.encode(frame):
+                out.mux(packet)
+        pcm = (np.clip(voice, -1, 1) * 32767).astype(np.int16)
+        for start in range(0, len(pcm), 1024):
+            frame = av.AudioFrame.from_ndarray(pcm[None, start : start + 1024], format="s16", layout="mono")
+            frame.sample_rate = 16000
+            for packet in sound.encode(frame):
+                out.mux(packet)
+        for stream in (video, sound):
+            for packet in stream.encode():
+                out.mux(packet)
+    t = transcriber.transcribe(path)
+    assert t.words and 7.0 < t.duration < 9.0
+
+
+def test_a_three_hour_file_comes_in_bounded_chunks(three_hour_file):
+    """Generated cheaply (a 2 s tone, then digital silence, 8 kHz FLAC: under 1 MB): the container says 3
+    hours, and the decoder hands on five-minute chunks without reading the rest (the service's job
+    reports progress per chunk and can be stopped between them: tests/services/tale/test_service.py)."""
+    path = three_hour_file
+    assert abs(audio_engine.probe_duration(path) - 10800) < 1
+    stream = audio_engine.chunks(path)
+    first, second = next(stream), next(stream)
+    stream.close()  # nothing more is decoded
+    assert 295 <= first.duration <= 300 and 295 <= second.duration <= 300
+    assert second.offset == first.duration and first.samples.dtype == np.float32
+
+
+def test_vocabulary_is_matched_by_sound_only_where_something_like_it_was_said():
+    from kommuneki.services.tale.engine import vocabulary as vocab
+    from kommuneki.services.tale.engine.transcribe import Segment, Word, apply_vocabulary
+
+    terms = vocab.terms(["Paracet", "Selo-Zok", "Granly sykehjem", "Furix", "# a comment", "Lyngåsen bo- og"])
+    assert [t.text for t in terms] == ["Paracet", "Selo-Zok", "Granly sykehjem", "Furix", "Lyngåsen bo- og"]
+    assert vocab.sound_key("Paracet") == vocab.sound_key("parasett") == "paraset"
+
+    def segment(text: str, p: float) -> Segment:
+        words = [Word(w, i * 0.5, i * 0.5 + 0.4, p) for i, w in enumerate(text.split())]
+        return Segment(0.0, 5.0, text, -0.5, 0.1, 1.2, [], words)
+
+    s = segment("Vi ga to parasett, og han tok Selo sok og flyttet til Granli sykehjem.", 0.4)
+    assert apply_vocabulary(s, terms) == 3
+    assert s.text == "Vi ga to Paracet, og han tok Selo-Zok og flyttet til Granly sykehjem."
+    zok = [w for w in s.words if w.word == "Selo-Zok"][0]
+    assert (zok.start, zok.end, zok.probability) == (3.5, 4.4, 0.4)  # the words' times, still uncertain
+    # confident words that only look a little like a term stay (fikk/Furix, for/Furix, parasoll/Paracet)
+    sure = segment("Han fikk for lite mat og en parasoll i dag.", 0.95)
+    assert apply_vocabulary(sure, terms) == 0 and sure.text == "Han fikk for lite mat og en parasoll i dag."
+    # nothing like a term: nothing written, however uncertain
+    unsure = segment("Hun sov godt i natt og spiste frokost.", 0.2)
+    assert apply_vocabulary(unsure, terms) == 0
+    # near exact spelling is fixed even when Whisper was sure of it
+    spelled = segment("Vi ga Furiks i dag.", 0.99)
+    assert apply_vocabulary(spelled, terms) == 1 and spelled.text == "Vi ga Furix i dag."

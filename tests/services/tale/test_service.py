@@ -116,6 +116,31 @@ def test_a_bad_file_is_kept_and_the_job_fails_in_norwegian(tale_platform):
         assert item.state == "failed" and item.meta["error_code"] == "unreadable" and item.blob_id
 
 
+def test_a_three_hour_recording_runs_in_chunks_with_progress_and_can_be_stopped(
+    tale_platform, three_hour_file
+):
+    """Never a hung job: a 3-hour file is transcribed chunk by chunk, the job page says how far it has
+    come («… av 181 min»), and a stop between two chunks ends it as cancelled; the recording stays stored."""
+    import time
+
+    platform, tenant_id, people = tale_platform
+    nurse = people["sykepleier"]
+    item_id = service.store_recording(platform, nurse, three_hour_file.read_bytes(), filename="lang.flac")
+    job_id = service.start_transcription(platform, nurse, item_id)
+    seen = ""
+    while "av 181 min" not in seen:  # the first five-minute chunk is done
+        job = jobs.get(platform, tenant_id, job_id)
+        assert job["active"], job  # still running: neither failed nor finished three hours already
+        seen = job.get("message") or ""
+        time.sleep(0.2)
+    jobs.cancel(platform, nurse, job_id)
+    job = jobs.wait(platform, tenant_id, job_id, timeout=600)
+    assert job["state"] == "cancelled", job
+    with platform.db.read_session(tenant_id) as session:
+        item = session.get(Item, item_id)
+        assert item.blob_id and item.state != "transcribed"
+
+
 def test_everything_goes_after_the_retention_days(tale_platform, speech):
     platform, tenant_id, people = tale_platform
     item_id = service.store_recording(platform, people["sykepleier"], b"RIFF..." * 10, filename="a.wav")

@@ -140,3 +140,70 @@ def test_only_the_recording_page_may_use_the_microphone(site):
     assert "microphone=()" in home.headers["permissions-policy"]
     assert "blob:" not in home.headers["content-security-policy"]
     assert clients["leder"].get("/tale/opptak/ny").status_code == 403
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # page text does not depend on the database
+def test_pages_follow_the_tenants_malform(site):
+    from kommuneki.core.models import Tenant
+    from kommuneki.services.tale import texts
+
+    platform, tenant_id, _ids, clients = site
+    nurse = clients["sykepleier"]
+    assert 'lang="nb"' in nurse.get("/tale").text and "Mine opptak" in nurse.get("/tale").text
+    with platform.db.installation_session() as session:
+        session.get(Tenant, tenant_id).malform = "nynorsk"
+    home, record = nurse.get("/tale").text, nurse.get("/tale/opptak/ny").text
+    assert '<div lang="nn">' in home and "Opptaka mine" in home and "Dokumentasjonsplikta" in home
+    assert "Mine opptak" not in home
+    assert '<div lang="nn">' in record and "Mikrofonen verkar berre" in record
+    assert 'data-no-mic="Fekk ikkje tilgang' in record  # the recorder script's messages too
+    empty = nurse.post("/tale/opptak", data={"csrf_token": _csrf(nurse, "/tale")}, follow_redirects=True)
+    assert "Vel ei lydfil." in empty.text
+    assert set(texts.TEXTS["bokmal"]) == set(texts.TEXTS["nynorsk"])
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_review_page_in_nynorsk_has_no_bokmal_words_of_its_own(platform):
+    """The review template rendered with a transcribed recording, as the page does, in nynorsk: none of
+    the bokmål page words is left (the transcript itself is what was said)."""
+    from kommuneki.services.tale import texts
+    from kommuneki.web.app import create_app
+
+    env = create_app(platform=platform).state.templates.env
+    rec = {
+        "id": 7,
+        "received_at": None,
+        "basis": service.BASES["dokumentasjonsplikt"],
+        "basis_key": "dokumentasjonsplikt",
+        "state": "transcribed",
+        "audio": True,
+        "own": True,
+        "removed": False,
+        "low_word_probability": 0.5,
+        "transcript": {
+            "model": {"name": "whisper-base", "sha256": "ab" * 32},
+            "language": "nn",
+            "duration": 12.0,
+            "dropped_segments": 1,
+            "segments": [{"start": 0.0, "end": 3.0, "text": "Ho sov godt.", "flags": ["low_confidence"]}],
+            "words": [{"word": "Ho", "start": 0.0, "end": 0.5, "probability": 0.3}],
+        },
+        "suggestion": {
+            "status": "pending",
+            "explanation": {"summary": ""},
+            "value": {"sections": [{"name": "Observasjon", "text": "Ho sov godt."}]},
+        },
+        "note": {"fields": [{"type": "puls", "value": 70, "unit": "/min", "text": "puls sytti"}]},
+        "to_check": [{"type": "fødselsnummer", "text": "x"}],
+        "approved": None,
+    }
+    html = env.get_template("tale/review.html").render(
+        rec=rec, t=texts.texts("nynorsk"), bases=texts.bases("nynorsk", service.BASES), csrf_token="x"
+    )
+    assert '<div lang="nn">' in html
+    html = html.split('<div lang="nn">', 1)[1].split("<script", 1)[0]  # the page's own part
+    assert "låg tryggleik" in html and "Spel av" in html
+    assert "Dokumentasjonsplikta" in html and "Berre" not in html  # the recorder may approve
+    for bokmal in ("ikke", "Bare", "slettes", "Sannsynlighet", "funnet", "Brukernavn", "lav sikkerhet"):
+        found = re.search(rf"\b{bokmal}\b", re.sub(r"<[^>]+>", " ", html))
+        assert found is None, found.string[max(0, found.start() - 60) : found.end() + 20]

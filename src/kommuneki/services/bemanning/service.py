@@ -448,3 +448,48 @@ def source_of(platform: Platform, tenant_id: int, item_id: int, units: frozenset
         ):
             raise NotFound("Enheten finnes ikke, eller du har ikke tilgang til den.")
         return int(source)
+
+
+def rota_repair(
+    platform: Platform,
+    tenant_id: int,
+    data: bytes,
+    *,
+    day: str,
+    shift: str,
+    arrangement: str,
+    agreement: str,
+    filename: str | None,
+    actor: str,
+) -> dict[str, Any]:
+    """Who may take an extra shift, from the rota alone (engine/rota.py). The rota is stored first, as
+    every input is; the answer is computed, shown and not stored (nothing is decided here)."""
+    import datetime as dt
+
+    from .engine import rota as rota_engine
+
+    with platform.db.tenant_session(tenant_id) as session:
+        items.ingest(
+            session,
+            platform.blobs,
+            tenant_id,
+            service=SERVICE,
+            kind="rota",
+            data=data,
+            filename=filename or "turnus.csv",
+            source="upload",
+            actor=actor,
+        )
+    try:
+        when = dt.date.fromisoformat(day)
+    except ValueError as exc:
+        raise InvalidInput(f"«{day}» er ikke en dato (ÅÅÅÅ-MM-DD).") from exc
+    parsed = rota_engine.read_rota(data)
+    extra = rota_engine.open_shift(parsed, when, shift)
+    result = rota_engine.eligible(parsed, extra, rota_engine.limits(arrangement, agreement))
+    result["rules"] = [
+        {"id": r.id, "law": r.law, "text": r.text, "count": result["blocked"].get(r.id, 0)}
+        for r in rota_engine.RULES
+    ]
+    result["arrangement"], result["agreement"] = arrangement, agreement
+    return result

@@ -16,7 +16,7 @@ from ...web.rendering import redirect, render
 from . import plots, service
 from .engine import columns
 from .engine.forecast import forecast
-from .engine.history import read_history
+from .engine.history import parse_mapping, read_history
 
 # The shared column editor's switches (web/templates/macros/column_mapping.html) for the two uploads.
 HISTORY_EDITOR = {"what": "filen", "date_label": "Datoformat for datoene"}
@@ -201,6 +201,31 @@ def router() -> APIRouter:
             return redirect("/bemanning", ("error", exc.message), request)
         return start_forecast(request, p, ids["history"], None)
 
+    @r.post("/bemanning/turnus", include_in_schema=False)
+    async def rota_repair(request: Request, p: Principal = Depends(page_principal)):
+        """Who may take an extra shift under arbeidsmiljøloven, from the rota alone (nothing decided)."""
+        authorize(p, "bemanning.plan", service="bemanning")
+        platform = get_platform(request)
+        form = await request.form()
+        try:
+            data = await _file(request, form, "turnus")
+            if data is None:
+                raise InvalidInput("Velg en turnusfil (person,date,shift,from,to).")
+            result = service.rota_repair(
+                platform,
+                p.tenant_id,
+                data,
+                day=str(form.get("dag") or ""),
+                shift=str(form.get("vakt") or "").strip(),
+                arrangement=str(form.get("ordning") or "turnus"),
+                agreement=str(form.get("avtale") or "ingen"),
+                filename=form["turnus"].filename,
+                actor=p.actor,
+            )
+        except DomainError as exc:
+            return redirect("/bemanning", ("error", exc.message), request)
+        return _no_store(render(request, "bemanning/rota.html", p, result=result))
+
     @r.get("/bemanning/enhet/{item_id:int}", include_in_schema=False)
     def unit_page(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         authorize(p, "bemanning.read", service="bemanning")
@@ -241,6 +266,7 @@ def router() -> APIRouter:
     async def api_forecast(
         request: Request,
         history: UploadFile,
+        mapping: UploadFile | None = None,
         horizon: int = 28,
         seed: int = 0,
         principal: Principal = Depends(current_principal),
@@ -249,7 +275,8 @@ def router() -> APIRouter:
         if not 1 <= horizon <= 56:
             raise InvalidInput("Horisonten må være mellom 1 og 56 dager.")
         data = await read_upload(request, history)
-        return {"rows": forecast(read_history(data), horizon, seed=seed).rows()}
+        columns = parse_mapping(await read_upload(request, mapping)) if mapping is not None else None
+        return {"rows": forecast(read_history(data, columns), horizon, seed=seed).rows()}
 
     @r.get(
         "/api/v1/bemanning/units", summary="The newest forecast and staffing proposal per unit you may see"

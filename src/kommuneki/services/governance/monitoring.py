@@ -501,7 +501,7 @@ def timeline_svg(
             f'<text x="{left - 6}" y="{y(v) + lift:.1f}" text-anchor="end" font-size="{font}" '
             f'fill="#4a5360">{round(v * 100)} %</text>'
         )
-    step = max(1, n // g["labels"])
+    step = max(1, n // WIDE["labels"])  # the wide drawing: about 8 period labels
     shown = {0, (n - 1) // 2, n - 1} if narrow else {i for i in range(n) if i % step == 0} | {n - 1}
     axis_y = top + ph + font + 6 if narrow else h - 12
     for i, period in enumerate(timeline):

@@ -792,6 +792,48 @@ def journalfor(platform: Platform, tenant_id: int, pm_id: int, *, actor: str) ->
         return {"message": pm.id, "done": "journalfort", "arkivmelding_sha256": sha}
 
 
+def journalforte_meldinger(
+    session: Session, platform: Platform, tenant_id: int, *, after_id: int = 0, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The capability ``archive.journalforte_meldinger``: messages journalført here, in the order they
+    were journalført (``seq``, the journalføring's own id, greater than ``after_id``; at most ``limit``),
+    each with its item (the stored original and its text) and the journalpost's metadata as decided. A
+    message whose content was erased is left out."""
+    rows = session.execute(
+        select(PostmottakMessage, PostmottakAction.id)
+        .join(PostmottakAction, PostmottakAction.message_id == PostmottakMessage.id)
+        .where(
+            PostmottakAction.action == "journalfort",
+            PostmottakAction.id > after_id,
+            PostmottakMessage.state == "journalfort",
+        )
+        .order_by(PostmottakAction.id)
+        .limit(limit)
+    ).all()
+    out = []
+    for pm, seq in rows:
+        if pm.item.content_removed_at is not None or not pm.item.text:
+            continue
+        jp = journalpost_for(session, platform, pm)
+        out.append(
+            {
+                "seq": seq,
+                "id": pm.id,
+                "item_id": pm.item_id,
+                "text": pm.item.text,
+                "tittel": jp.tittel,
+                "offentlig_tittel": jp.offentlig_tittel,
+                "dokumenttype": jp.dokumenttype_beskrivelse,
+                "saksnummer": jp.saksnummer,
+                "journaldato": jp.mottatt.date().isoformat(),
+                "avsender": jp.avsender_navn or None,
+                "skjermet": jp.skjermet,
+                "unit": pm.unit,
+            }
+        )
+    return out
+
+
 def journal_csv(platform: Platform, tenant_id: int, pm_ids: list[int]) -> str:
     with platform.db.tenant_session(tenant_id) as session:
         jps = []

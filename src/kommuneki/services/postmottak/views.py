@@ -3,10 +3,12 @@ countdown and transparency log (exportable), and a small JSON API. Thin: each ca
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from ...core.clock import local_today
 from ...core.errors import Conflict, InvalidInput
@@ -219,13 +221,16 @@ def router() -> APIRouter:
     ):
         authorize(principal, "item.create", service=SERVICE)
         data = await read_upload(request, file)
-        return service.take_in(
-            request.app.state.platform,
-            principal.tenant_id,
-            data,
-            source="api",
-            actor=principal.actor,
-            filename=file.filename,
+        return await run_in_threadpool(  # storing and triage off the event loop
+            partial(
+                service.take_in,
+                request.app.state.platform,
+                principal.tenant_id,
+                data,
+                source="api",
+                actor=principal.actor,
+                filename=file.filename,
+            )
         )
 
     @r.get("/api/v1/postmottak/messages", tags=["postmottak"], summary="The inbox with suggestions")

@@ -200,6 +200,30 @@ def settings_command(
     emit(current, as_json, f"Genererte svar: {state}.")
 
 
+@group.command("journalposter", help="Legg meldinger journalført i postmottak inn i søket nå.")
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def journalposter(ctx, tenant: str | None, as_json: bool):
+    from . import service
+
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    report = service.import_journalforte(platform, tenant_id, actor="cli")
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    if report.indexed:
+        service.embed_task(platform, tenant_id, {}, lambda *_: None)
+    emit(
+        report.as_dict(),
+        as_json,
+        f"{report.indexed} journalførte meldinger lagt inn, {report.unchanged} fra før.",
+    )
+    if report.failed:
+        ctx.exit(1)
+
+
 @group.command("similar", help="Like saker for et lagret dokument, gruppert etter utfall.")
 @click.argument("document_id", type=int)
 @tenant_option

@@ -33,7 +33,7 @@ from ...core.permissions import Principal
 from ...core.platform import Platform
 from ...core.proposal import Proposal
 from . import ANSWER_KIND, OUTCOME_KIND, SIMILAR_KIND, llm, noark
-from .documents import files_in, read_text
+from .documents import DocumentText, files_in, read_text
 from .engine import dense, generative
 from .engine.answer import NO_ANSWER
 from .engine.generative import ServerConfig
@@ -282,12 +282,15 @@ def _write_document(
     meta: dict[str, Any],
     skjerming: noark.Skjerming | None,
     sha: str,
+    own_item: bool = True,
 ) -> None:
     """The document row, its passages, its audit entry and an outcome suggestion, in the caller's
-    transaction."""
-    item = session.get(items.Item, item_id)
-    item.text, item.title, item.state = text.text, meta.get("tittel") or filename, "indexed"
-    item.unit_code = meta.get("unit_code")
+    transaction. ``own_item`` False: the item is another service's (a journalført message) and is left
+    as it is; its passages still carry its id, so erasing it erases them."""
+    if own_item:
+        item = session.get(items.Item, item_id)
+        item.text, item.title, item.state = text.text, meta.get("tittel") or filename, "indexed"
+        item.unit_code = meta.get("unit_code")
     if public_item_id is not None:
         pub = session.get(items.Item, public_item_id)
         pub.text, pub.title, pub.state = public_text.text, meta.get("offentlig_tittel"), "indexed"
@@ -358,7 +361,7 @@ def _write_document(
         variant_passages=len(variant),
         changed=changed,
     )
-    if doc.outcome is None and _is_vedtak(meta, text.text):
+    if own_item and doc.outcome is None and _is_vedtak(meta, text.text):
         _suggest_outcome(platform, session, tenant_id, doc, item_id, text.text, actor)
 
 
@@ -450,6 +453,105 @@ def embed_task(platform: Platform, tenant_id: int, payload: dict[str, Any], repo
         done += len(rows)
         report(min(1.0, done / max(total, 1)), f"{done} av {total} avsnitt har fått vektorer")
     return {"embedded": done, "message": f"{done} avsnitt har fått vektorer."}
+
+
+JOURNAL_CAPABILITY = "archive.journalforte_meldinger"
+JOURNAL_SOURCE = "postmottak"
+JOURNAL_RESTRICTION = "skjermet"  # the code a journalført message marked skjermet is restricted by
+
+
+def _journal_after(session: Session) -> int:
+    """The last journalføring (its ``seq``) already indexed from the journal source (0 for none); the
+    external id is ``postmottak:<seq>:<message id>``."""
+    known = session.scalars(select(SaksDocument.external_id).where(SaksDocument.source == JOURNAL_SOURCE))
+    seqs = [e.split(":")[1] for e in known if e.count(":") == 2]
+    return max((int(q) for q in seqs if q.isdigit()), default=0)
+
+
+def journal_pending(platform: Platform, tenant_id: int) -> bool:
+    """The schedule's condition: some service offers journalførte messages and one is not indexed yet
+    (so a tenant with nothing new gets no job row every minute)."""
+    offer = platform.registry.capability(JOURNAL_CAPABILITY)
+    if offer is None:
+        return False
+    with platform.db.read_session(tenant_id) as session:
+        return bool(offer(session, platform, tenant_id, after_id=_journal_after(session), limit=1))
+
+
+def import_journalforte(platform: Platform, tenant_id: int, *, actor: str) -> ImportReport:
+    """Index the messages journalført since the last run, through the capability a service (postmottak)
+    declares — saksinnsikt knows only the capability's name and the dicts it returns. Each message's
+    own item is the document's item (no copy: erasing it erases its passages); its text is what the
+    service extracted. A message marked skjermet is restricted to the code
+    :data:`JOURNAL_RESTRICTION` (tittel and avsender hidden; offentlig tittel shown)."""
+    report = ImportReport()
+    offer = platform.registry.capability(JOURNAL_CAPABILITY)
+    if offer is None:
+        report.problems.append(
+            "Ingen tjeneste tilbyr journalførte meldinger (postmottak er ikke installert)."
+        )
+        return report
+    with platform.db.tenant_session(tenant_id) as session:
+        after = _journal_after(session)
+    while True:
+        with platform.db.tenant_session(tenant_id) as session:
+            batch = offer(session, platform, tenant_id, after_id=after, limit=BATCH_DOCUMENTS)
+        if not batch:
+            break
+        after = max(m["seq"] for m in batch)
+        for m in batch:
+            external_id = f"{JOURNAL_SOURCE}:{m['seq']}:{m['id']}"
+            try:
+                with platform.db.tenant_session(tenant_id) as session:
+                    if session.scalar(select(SaksDocument.id).where(SaksDocument.external_id == external_id)):
+                        report.unchanged += 1
+                        continue
+                    skjerming = (
+                        noark.Skjerming(
+                            JOURNAL_RESTRICTION, "", ["tittel", "korrespondansepart"], "", "melding"
+                        )
+                        if m.get("skjermet")
+                        else None
+                    )
+                    meta = {
+                        "tittel": m.get("tittel"),
+                        "offentlig_tittel": m.get("offentlig_tittel"),
+                        "dokumenttype": m.get("dokumenttype"),
+                        "saksnummer": m.get("saksnummer"),
+                        "journaldato": m.get("journaldato"),
+                        "parter": [{"navn": m["avsender"], "type": "Avsender"}] if m.get("avsender") else [],
+                        "unit_code": m.get("unit"),
+                    }
+                    _write_document(
+                        platform,
+                        session,
+                        tenant_id,
+                        m["item_id"],
+                        None,
+                        DocumentText(m["text"]),
+                        None,
+                        filename="melding.eml",
+                        external_id=external_id,
+                        actor=actor,
+                        source=JOURNAL_SOURCE,
+                        meta=meta,
+                        skjerming=skjerming,
+                        sha=hashlib.sha256(m["text"].encode()).hexdigest(),
+                        own_item=False,
+                    )
+                report.indexed += 1
+            except DomainError as exc:
+                report.failed += 1
+                report.problems.append(f"Melding {m['id']}: {exc.message}")
+    return report
+
+
+def journal_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
+    """The scheduled pull of journalførte messages; then their vectors, in the same job."""
+    result = import_journalforte(platform, tenant_id, actor="system")
+    if result.indexed and pending_embeddings(platform, tenant_id):
+        embed_task(platform, tenant_id, {}, report)
+    return {**result.as_dict(), "message": f"{result.indexed} journalførte meldinger lagt inn i søket."}
 
 
 def import_folder(

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from kommuneki.text.pii import detect
 
-from ...core import audit, items, suggestions
+from ...core import audit, items, suggestions, tasks
 from ...core.arrival import Analysis, Arrivals, Incoming
-from ...core.errors import Conflict, InvalidInput, NotFound
+from ...core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ...core.models import AuditEntry, Item, Suggestion, SuggestionStatus
 from ...core.permissions import Principal, authorize
 from ...core.platform import Platform
@@ -120,6 +120,78 @@ def screen_pending(platform: Platform, tenant_id: int, *, actor: str) -> int:
     """Screen every document left ``received`` (a run killed between storing and screening); one that
     cannot be read is recorded on its item as failed."""
     return len(arrivals(platform, tenant_id, actor=actor).process_pending())
+
+
+BATCH_TASK = "skjerming.screen_batch"
+BATCH_CHUNK = 10  # documents per queue task: a worker's death costs at most this many screenings
+
+
+def store_document(
+    platform: Platform,
+    tenant_id: int,
+    data: bytes,
+    *,
+    filename: str | None,
+    actor: str,
+    source: str = "batch",
+) -> int:
+    """Store a document of a batch (raw bytes, item ``received``, audit entry; committed) without screening
+    it: a worker screens it (:func:`screen_batch_task`). Returns the item id."""
+    return arrivals(platform, tenant_id, actor=actor).store(Incoming(data, filename=filename, source=source))
+
+
+def submit_batch(platform: Platform, tenant_id: int, item_ids: list[int], *, actor: str) -> int:
+    """Screen stored documents on the workers, :data:`BATCH_CHUNK` per queue task; the batch job's id."""
+    return tasks.submit_chunks(
+        platform,
+        tenant_id,
+        BATCH_TASK,
+        tasks.chunked(item_ids, size=BATCH_CHUNK, actor=actor),
+        actor=actor,
+        result_url="/skjerming",
+        failure_url="/skjerming",
+    )
+
+
+def screen_batch_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
+    """One chunk of a screening batch (``core.tasks.submit_chunks``): screen each of its stored items that
+    is still ``received``, one transaction per item, so a chunk run again after its worker died only does
+    what is left — no document gets its suggestions twice. A document that cannot be read is marked
+    ``failed`` with the reason and the chunk goes on."""
+    item_ids = [int(i) for i in payload.get("item_ids", [])]
+    pipeline = arrivals(platform, tenant_id, actor=str(payload.get("actor") or "system"))
+    screened = failed = skipped = found = 0
+    for n, item_id in enumerate(item_ids, start=1):
+        try:
+            outcome = pipeline.process(item_id)
+        except DomainError:  # its content is gone: this one is not screened, the rest are
+            failed += 1
+        else:
+            if not outcome.processed:
+                skipped += 1  # screened (or failed) by an earlier run, or not skjerming's
+            elif outcome.failed:
+                failed += 1  # recorded on the item
+            else:
+                screened += 1
+                found += len(outcome.result.get("findings") or [])
+        report(n / len(item_ids), f"Dokument {n} av {len(item_ids)}")
+    return {"screened": screened, "failed": failed, "skipped": skipped, "findings": found}
+
+
+def merge_batch(platform: Platform, tenant_id: int, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """A screening batch's result, from its chunks'."""
+    total = {
+        k: sum(int((r or {}).get(k) or 0) for r in results)
+        for k in ("screened", "failed", "skipped", "findings")
+    }
+    return {
+        **total,
+        "chunks": len(results),
+        "message": (
+            f"{total['screened']} dokumenter gjennomgått ({total['findings']} funn), "
+            f"{total['failed']} kunne ikke leses, {total['skipped']} var gjort fra før."
+        ),
+    }
 
 
 @dataclass

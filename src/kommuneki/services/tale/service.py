@@ -80,6 +80,13 @@ def get_settings(platform: Platform, tenant_id: int) -> TaleSettings:
         return TaleSettings.model_validate((t.settings or {}).get(SERVICE) or {})
 
 
+def malform(platform: Platform, tenant_id: int) -> str:
+    """The tenant's målform (``bokmal`` or ``nynorsk``): the tale pages' text follows it."""
+    with platform.db.read_session(tenant_id) as session:
+        t = session.get(Tenant, tenant_id)
+        return (t.malform if t is not None else None) or "bokmal"
+
+
 def set_settings(
     platform: Platform, tenant_id: int, raw: dict[str, Any], *, actor: str = "system"
 ) -> TaleSettings:
@@ -386,6 +393,7 @@ def recording(platform: Platform, principal: Principal, item_id: int) -> dict[st
             "approved": meta.get("approved"),
             "error": meta.get("error"),
             "basis": BASES.get(meta.get("basis", ""), ""),
+            "basis_key": meta.get("basis", ""),
             "suggestion": suggestions.suggestion_dict(s) if s else None,
             "low_word_probability": settings.low_word_probability,
             "exported_at": meta.get("exported_at"),

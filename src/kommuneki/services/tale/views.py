@@ -13,7 +13,7 @@ from ...core.errors import DomainError, NotFound
 from ...core.permissions import Principal
 from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
 from ...web.rendering import redirect, render
-from . import service
+from . import service, texts
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_FILES = {"record.js": "text/javascript", "review.js": "text/javascript", "tale.css": "text/css"}
@@ -26,6 +26,12 @@ def _no_store(resp):
 
 def _user(p: Principal) -> None:
     service.authorize_use(p)
+
+
+def _words(request: Request, p: Principal) -> dict:
+    """The page text and the recording bases in the tenant's målform."""
+    m = service.malform(get_platform(request), p.tenant_id)
+    return {"t": texts.texts(m), "bases": texts.bases(m, service.BASES)}
 
 
 async def _upload(request: Request, p: Principal, file, basis: str, source: str) -> int:
@@ -60,14 +66,14 @@ def router() -> APIRouter:
                 "tale/home.html",
                 p,
                 recordings=service.my_recordings(platform, p),
-                bases=service.BASES,
+                **_words(request, p),
             )
         )
 
     @r.get("/tale/opptak/ny", include_in_schema=False)
     def record_page(request: Request, p: Principal = Depends(page_principal)):
         _user(p)
-        return _no_store(render(request, "tale/record.html", p, bases=service.BASES))
+        return _no_store(render(request, "tale/record.html", p, **_words(request, p)))
 
     @r.post("/tale/opptak", include_in_schema=False)
     async def upload(request: Request, p: Principal = Depends(page_principal)):
@@ -76,7 +82,7 @@ def router() -> APIRouter:
         form = await request.form()
         file = form.get("lyd")
         if file is None or isinstance(file, str) or not file.filename:
-            return redirect("/tale", ("error", "Velg en lydfil."), request)
+            return redirect("/tale", ("error", _words(request, p)["t"]["flash_choose_file"]), request)
         try:
             item_id = await _upload(
                 request,
@@ -97,7 +103,9 @@ def router() -> APIRouter:
         _user(p)
         rec = service.recording(get_platform(request), p, item_id)
         text = service.note_text(rec["approved"]["sections"]) if rec.get("approved") else ""
-        return _no_store(render(request, "tale/review.html", p, rec=rec, export_text=text))
+        return _no_store(
+            render(request, "tale/review.html", p, rec=rec, export_text=text, **_words(request, p))
+        )
 
     @r.get("/tale/opptak/{item_id}/lyd", include_in_schema=False)
     def audio(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
@@ -114,9 +122,7 @@ def router() -> APIRouter:
             service.approve(get_platform(request), p, item_id, texts)
         except DomainError as exc:
             return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
-        return redirect(
-            f"/tale/opptak/{item_id}", ("ok", "Notatet er godkjent og lyden er slettet."), request
-        )
+        return redirect(f"/tale/opptak/{item_id}", ("ok", _words(request, p)["t"]["flash_approved"]), request)
 
     @r.post("/tale/opptak/{item_id}/kollega", include_in_schema=False)
     async def colleague(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
@@ -128,7 +134,8 @@ def router() -> APIRouter:
             )
         except DomainError as exc:
             return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
-        return redirect(f"/tale/opptak/{item_id}", ("ok", "Tilgangen for kollega er lagret."), request)
+        done = _words(request, p)["t"]["flash_colleague"]
+        return redirect(f"/tale/opptak/{item_id}", ("ok", done), request)
 
     @r.post("/tale/opptak/{item_id}/eksport", include_in_schema=False)
     async def export(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, audit, auth, items, jobs, registry, suggestions
+from . import admin, audit, auth, items, jobs, registry, settings, suggestions
 
 router = APIRouter(prefix="/api/v1")
-for _area in (auth, suggestions, items, audit, admin, jobs, registry):
+for _area in (auth, suggestions, items, audit, admin, settings, jobs, registry):
     router.include_router(_area.router)

@@ -34,7 +34,7 @@ def users_page(request: Request, principal: Principal = Depends(page_principal))
 
 
 @router.post("/admin/brukere")
-async def users_create(
+def users_create(
     request: Request,
     principal: Principal = Depends(page_principal),
     username: str = Form(""),
@@ -79,7 +79,7 @@ async def users_create(
 
 
 @router.post("/admin/brukere/{user_id}/roller")
-async def users_grant(
+def users_grant(
     user_id: RowId,
     request: Request,
     principal: Principal = Depends(page_principal),
@@ -119,7 +119,7 @@ def units_page(request: Request, principal: Principal = Depends(page_principal))
 
 
 @router.post("/admin/enheter")
-async def units_create(
+def units_create(
     request: Request,
     principal: Principal = Depends(page_principal),
     code: str = Form(""),
@@ -145,7 +145,7 @@ async def units_create(
 
 
 @router.post("/admin/enheter/{unit_id}")
-async def units_update(
+def units_update(
     unit_id: RowId,
     request: Request,
     principal: Principal = Depends(page_principal),
@@ -187,7 +187,7 @@ def policies_page(request: Request, principal: Principal = Depends(page_principa
 
 
 @router.post("/admin/automatisering")
-async def policies_update(
+def policies_update(
     request: Request,
     principal: Principal = Depends(page_principal),
     service: str = Form(...),

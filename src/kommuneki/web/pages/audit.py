@@ -88,7 +88,7 @@ def audit_page(
         filters=filters,
         verified=verified,
         export_qs=export_qs,
-        event_names=sorted(audit.EVENTS),
+        event_names=sorted(get_platform(request).registry.audit_events),
         actor_names=names,
         can_export=principal.can("audit.export"),
         next_qs=urlencode({**{k: v for k, v in filters.items() if v}, "side": side + 1}),

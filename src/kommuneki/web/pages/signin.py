@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
+from starlette.concurrency import run_in_threadpool
 
 from ...core import audit
 from ...core.db import MAX_ROW_ID
@@ -25,8 +26,8 @@ def login_form(request: Request, neste: str = "/"):
 @router.post("/logg-inn")
 async def login(request: Request, username: str = Form(""), password: str = Form(""), neste: str = Form("/")):
     await check_csrf(request)
-    try:
-        password_login(request, username, password)
+    try:  # Argon2 and the database in the thread pool, not on the event loop
+        await run_in_threadpool(password_login, request, username, password)
     except DomainError as exc:
         return render(
             request,
@@ -41,7 +42,7 @@ async def login(request: Request, username: str = Form(""), password: str = Form
 
 
 @router.post("/logg-ut")
-async def logout(request: Request, principal: Principal = Depends(page_principal)):
+def logout(request: Request, principal: Principal = Depends(page_principal)):
     platform = get_platform(request)
     with platform.db.tenant_session(principal.tenant_id) as session:
         audit.record(
@@ -56,7 +57,7 @@ async def logout(request: Request, principal: Principal = Depends(page_principal
 
 
 @router.post("/bytt-organisasjon")
-async def change_tenant(
+def change_tenant(
     request: Request,
     tenant_id: int = Form(..., ge=1, le=MAX_ROW_ID),
     principal: Principal = Depends(page_principal),

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from ...core import audit, items, suggestions
 from ...core.errors import DomainError, InvalidInput
@@ -41,16 +42,20 @@ async def decide(suggestion_id: RowId, request: Request, principal: Principal = 
     try:
         if outcome == "changed":
             final_value = _changed_value(form)
-        with platform.db.tenant_session(principal.tenant_id) as session:
-            suggestions.decide(
-                session,
-                platform.registry,
-                principal,
-                suggestion_id,
-                outcome=outcome,
-                final_value=final_value,
-                reason=reason,
-            )
+
+        def decide_in_database() -> None:
+            with platform.db.tenant_session(principal.tenant_id) as session:
+                suggestions.decide(
+                    session,
+                    platform.registry,
+                    principal,
+                    suggestion_id,
+                    outcome=outcome,
+                    final_value=final_value,
+                    reason=reason,
+                )
+
+        await run_in_threadpool(decide_in_database)  # off the event loop
     except DomainError as exc:
         # show the form again as it was sent, with the error beside it: a redirect would reset the
         # chosen outcome to "accept", and the next click could accept by mistake
@@ -137,7 +142,9 @@ def _suggestion_view(
     can_decide = sd["status"] == SuggestionStatus.PENDING.value and principal.can(
         "suggestion.decide", service=spec.name if spec else None
     )
-    editable = _editable_fields(sd["value"], kind.value_schema if kind else {}, choice_lists)
+    editable = _editable_fields(
+        sd["value"], kind.value_schema if kind else {}, choice_lists, platform.registry.value_labels()
+    )
     if sent:
         for f in editable:
             f["text"] = sent["values"].get(f["key"], f["text"])
@@ -164,6 +171,7 @@ def _editable_fields(
     value: dict[str, Any],
     value_schema: dict[str, Any] | None = None,
     choice_lists: dict[str, list[tuple[str, str]]] | None = None,
+    value_labels: dict[str, dict[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """The change form's fields: key, current value as text, whether it is JSON, its type name, and the
     allowed choices where the kind's value schema lists them (``enum``) or names a list of the tenant's
@@ -174,7 +182,7 @@ def _editable_fields(
     for k, v in (value or {}).items():
         enum = props.get(k, {}).get("enum")
         options = (
-            [(str(o), str(value_label(o, k))) for o in enum]
+            [(str(o), str(value_label(o, k, value_labels))) for o in enum]
             if enum and all(isinstance(o, str) for o in enum)
             else None
         )

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from . import vocabulary as vocab
 from .audio import SAMPLE_RATE, Chunk, chunks, probe_duration
 from .model import ModelInfo
 
@@ -218,14 +219,58 @@ def vocabulary_prompt(terms: Iterable[str]) -> str | None:
     return prompt
 
 
+def apply_vocabulary(segment: Segment, terms: list[vocab.Term]) -> int:
+    """Replace runs of words that sound like a vocabulary term by the term (times kept, the lowest
+    probability of the words kept so that the review page marks it); the segment's text follows its
+    words. Returns how many replacements were made."""
+    if not segment.words:
+        return 0
+    found = vocab.match([w.word for w in segment.words], [w.probability for w in segment.words], terms)
+    if not found:
+        return 0
+    words, pos = [], 0
+    originals = [w.word for w in segment.words]
+    for i, j, term in found:
+        words.extend(segment.words[pos:i])
+        run = segment.words[i:j]
+        words.append(
+            Word(
+                vocab.replaced_text(originals, i, j, term),
+                run[0].start,
+                run[-1].end,
+                min(w.probability for w in run),
+            )
+        )
+        pos = j
+    words.extend(segment.words[pos:])
+    segment.words = words
+    segment.text = " ".join(w.word for w in words)
+    return len(found)
+
+
 class Transcriber:
     """One loaded model; :meth:`transcribe` may be called from several threads (one at a time)."""
 
-    def __init__(self, model: ModelInfo, *, cpu_threads: int = 0, compute_type: str = "int8"):
+    def __init__(
+        self,
+        model: ModelInfo,
+        *,
+        cpu_threads: int = 0,
+        compute_type: str = "int8",
+        vocabulary_mode: str = "match",
+        overrides: dict[str, Any] | None = None,
+    ):
+        """``vocabulary_mode``: ``match`` (the default: the terms are matched by sound after decoding,
+        :mod:`.vocabulary`), ``hotwords`` (Whisper's hot words, which write terms where none was said) or
+        ``both``. ``overrides``: decoding options for the bench to compare (not used by the service)."""
         from faster_whisper import WhisperModel
 
+        if vocabulary_mode not in ("match", "hotwords", "both"):
+            raise ValueError("vocabulary_mode must be match, hotwords or both")
         self.model = model
         self.compute_type = compute_type
+        self.vocabulary_mode = vocabulary_mode
+        self.overrides = dict(overrides or {})
         self._whisper = WhisperModel(
             str(model.path), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads
         )
@@ -234,6 +279,7 @@ class Transcriber:
     def decode_options(self, language: str, vocabulary: Iterable[str] = ()) -> dict[str, Any]:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {LANGUAGES}")
+        hotwords = vocabulary_prompt(vocabulary) if self.vocabulary_mode != "match" else None
         return {
             "language": language,
             "task": "transcribe",
@@ -246,8 +292,8 @@ class Transcriber:
             "compression_ratio_threshold": HIGH_COMPRESSION,
             "log_prob_threshold": LOW_AVG_LOGPROB,
             "no_speech_threshold": NO_SPEECH_PROB,
-            "hotwords": vocabulary_prompt(vocabulary),
-        }
+            "hotwords": hotwords,
+        } | self.overrides
 
     def transcribe(
         self,
@@ -260,7 +306,9 @@ class Transcriber:
     ) -> Transcript:
         """Transcribe a file (path or binary file object). ``progress(done_s, total_s)`` after each
         segment (``total_s`` may be 0 when the container does not say). Raises ``AudioError``."""
+        vocabulary = [t.strip() for t in vocabulary if t and t.strip() and not t.strip().startswith("#")]
         options = self.decode_options(language, vocabulary)
+        matchable = vocab.terms(vocabulary) if self.vocabulary_mode != "hotwords" else []
         total = probe_duration(source) or 0.0
         kept: list[Segment] = []
         dropped, duration = 0, 0.0
@@ -272,8 +320,12 @@ class Transcriber:
                 dropped += more_dropped
                 if progress:
                     progress(duration, max(total, duration))
+        if matchable:
+            for segment in kept:
+                apply_vocabulary(segment, matchable)
         settings = {k: v for k, v in options.items() if k != "hotwords"}
-        settings["vocabulary_terms"] = len([t for t in vocabulary if t and t.strip()])
+        settings["vocabulary_terms"] = len(vocabulary)
+        settings["vocabulary_mode"] = self.vocabulary_mode
         settings["compute_type"] = self.compute_type
         return Transcript(language, round(duration, 3), self.model, kept, dropped, settings)
 

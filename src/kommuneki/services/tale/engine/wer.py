@@ -1,5 +1,7 @@
-"""Word and character error rates with one stated normalisation (lower case, punctuation removed,
-whitespace collapsed; numbers compared as written — digits and number words differ)."""
+"""Word and character error rates with one stated normalisation, applied to reference and hypothesis
+alike: lower case; numbers spoken as words read as digits (:mod:`.numbers`: «hundre og førti» → «140»,
+«åtte komma to» → «8,2»), so that «klokka åtte» and «klokka 8» are the same; punctuation and hyphens
+removed (a decimal comma too: «8,2» and «8.2» both become «8 2»); whitespace collapsed."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 
 
 def normalise(text: str) -> str:
-    return " ".join(_PUNCT.sub(" ", text.lower()).split())
+    from .numbers import normalise as numbers_as_digits
+
+    return " ".join(_PUNCT.sub(" ", numbers_as_digits(text.lower()).text).split())
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:

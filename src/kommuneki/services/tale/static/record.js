@@ -12,7 +12,8 @@
   var DB = "kommuneki-tale", STORE = "opptak", KEY = "siste";
   var recorder = null, parts = [], pending = null;
 
-  function say(text) { statusLine.textContent = text; }
+  var text = form.dataset;  // the page's own words, in the tenant's målform
+  function say(line) { statusLine.textContent = line; }
 
   if (!window.isSecureContext) {
     document.getElementById("tale-insecure").hidden = false;
@@ -50,7 +51,7 @@
   }
 
   stored().then(function (blob) {
-    if (blob) { ready(blob); say("Et opptak som ikke er sendt, ligger i nettleseren. Trykk «Send til utskrift»."); }
+    if (blob) { ready(blob); say(text.unsent); }
   }).catch(function () {});
 
   start.addEventListener("click", function () {
@@ -63,14 +64,14 @@
         var blob = new Blob(parts, { type: recorder.mimeType || "audio/webm" });
         keep(blob).catch(function () {}).then(function () {
           ready(blob);
-          say("Opptaket er lagret i nettleseren. Lytt gjennom, og send det til utskrift.");
+          say(text.saved);
         });
       };
       recorder.start(1000);
       start.disabled = true; stop.disabled = false; send.disabled = true;
-      say("Tar opp …");
+      say(text.recording);
     }).catch(function () {
-      say("Fikk ikke tilgang til mikrofonen. Tillat mikrofon i nettleseren, eller last opp en lydfil.");
+      say(text.noMic);
     });
   });
 
@@ -85,7 +86,7 @@
     var ext = (pending.type.indexOf("ogg") >= 0) ? "ogg" : (pending.type.indexOf("mp4") >= 0 ? "m4a" : "webm");
     data.append("lyd", pending, "opptak." + ext);
     send.disabled = true;
-    say("Sender …");
+    say(text.sending);
     fetch(form.action, { method: "POST", body: data, headers: { "Accept": "application/json" },
                          credentials: "same-origin" })
       .then(function (r) {
@@ -98,7 +99,7 @@
       })
       .catch(function () {
         send.disabled = false;
-        say("Sendingen feilet. Opptaket er fortsatt lagret i nettleseren: prøv igjen når du har nett.");
+        say(text.failed);
       });
   });
 })();
