@@ -400,7 +400,11 @@ def _targets(route, role, world, a_items, unfilled):
     out = []
     for tenant in ("A", "B"):
         objs = world.objects[tenant]
-        base = {p: objs.value(owner, p) for p in params if objs.value(owner, p) is not None}
+        base = {
+            p: objs.value(owner, p, route.path)
+            for p in params
+            if objs.value(owner, p, route.path) is not None
+        }
         own = {"item_id", "suggestion_id"} if owner == "core" else set()
         unfilled.update((route.method, route.path, p) for p in params if p not in base and p not in own)
         base["fmt"] = "json"  # a format every {fmt} route with an id knows (logg.json, eksport/json)
