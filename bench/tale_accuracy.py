@@ -7,7 +7,9 @@
    synthesised with espeak-ng (Norwegian voice), transcribed without and with the vocabulary VOCABULARY.
    Reports WER and the share of vocabulary terms written correctly. espeak-ng's voice is far from human
    speech, so absolute WERs are high; the with/without ratio is the figure. A term counts as right only
-   in the sentence that says it; a term written where it was not said counts as an insertion.
+   in the sentence that says it; a term written where it was not said counts as an insertion. Since
+   issue 16's fix the pipeline matches the vocabulary by sound after decoding (engine/vocabulary.py)
+   instead of Whisper's hot words; the longer, frozen dev/held-out set is bench/tale_wer.py.
 3. Hallucination: words emitted on 10 minutes of generated silence, white and pink noise and a swept,
    trembling tone (music-like), 2.5 minutes each (goal 0).
 
