@@ -16,6 +16,8 @@ from kommuneki.core.db import utcnow
 from kommuneki.core.errors import Conflict, Forbidden
 from kommuneki.core.models import AuditEntry, Item, Suggestion, User
 from kommuneki.core.permissions import Principal
+from kommuneki.services.governance import register
+from kommuneki.services.governance import service as governance
 from kommuneki.services.tale import ROLE, service
 
 
@@ -76,6 +78,14 @@ def test_record_transcribe_review_approve_export_delete(tale_platform, speech):
         platform, nurse, item_id, {"Observasjon": corrected, "Tiltak": "", "Evaluering": ""}
     )
     assert out["changed"] and 0 < out["wer"] <= 1.5
+    # the KI-register's monitoring shows tale's own figure (ServiceSpec.metrics) beside the decisions'
+    with platform.db.tenant_session(tenant_id) as session:
+        systems = register.sync_own_services(session, platform.registry, tenant_id)
+        entry_id = next(system.id for system in systems if system.service == "tale")
+    report = governance.monitoring_report(platform, people["admin"], entry_id)
+    (metric,) = report["service_metrics"]
+    assert metric["name"].startswith("Retting av utkast") and metric["count"] == 1
+    assert metric["value"] == round(out["wer"], 4) and metric["model"]
     with pytest.raises(Conflict):
         service.approve(platform, nurse, item_id, {"Observasjon": corrected})
     with pytest.raises(Exception, match="slettet"):

@@ -13,6 +13,7 @@ from kommuneki.core.errors import Forbidden, InvalidInput, NotFound
 from kommuneki.core.models import Tenant
 from kommuneki.core.permissions import Policy, Principal
 from kommuneki.core.platform import Platform
+from kommuneki.core.registry import resolve
 
 from . import aiact, documents, dpia, fria, monitoring, register, ros
 from .models import KiAssessment, KiSystem
@@ -278,7 +279,27 @@ def monitoring_report(
             },
         }
         report["alerts"] = [alert_dict(a) for a in monitoring.open_alerts(session, system.id)]
+        report["service_metrics"] = service_metrics(platform, session, system.service, principal.tenant_id)
     return report
+
+
+def service_metrics(platform: Platform, session, service_name: str, tenant_id: int) -> list[dict[str, Any]]:
+    """The monitoring figures a service computes from its own tables (``ServiceSpec.metrics``, e.g.
+    tale's correction rate), shown beside the decision-based ones. Each is ``{"name", "value"}`` with
+    optional ``"model"`` and ``"count"``; a service without any gives an empty list."""
+    spec = platform.registry.get(service_name)
+    if spec is None or not spec.metrics:
+        return []
+    rows = resolve(spec.metrics)(session, tenant_id)
+    return [
+        {
+            "name": str(row["name"]),
+            "value": row["value"],
+            "model": row.get("model"),
+            "count": row.get("count"),
+        }
+        for row in rows
+    ]
 
 
 def check_alerts(platform: Platform, principal: Principal) -> list[dict[str, Any]]:
