@@ -323,3 +323,14 @@ def test_tenant_user_token_audit_workflow(tmp_path):
     # the human-readable form names the first bad entry too
     r = cli("audit", "verify", "--file", tmp_path / "forged.jsonl", data_dir=d)
     assert r.exit_code == 1 and "post 2" in r.stdout
+
+
+def test_tenant_sessions_shortens_the_limits_and_refuses_nonsense(tmp_path):
+    d = tmp_path / "data"
+    assert cli("tenant", "create", "--slug", "alfa", "--name", "Alfa kommune", data_dir=d).exit_code == 0
+    r = cli("tenant", "sessions", "--tenant", "alfa", "--json", data_dir=d)
+    assert json_lines(r.stdout) == [{"tenant_id": 1, "idle_s": 1800, "max_age_s": 28800}]
+    r = cli("tenant", "sessions", "--tenant", "alfa", "--idle-minutes", "10", "--max-hours", "4", data_dir=d)
+    assert r.exit_code == 0 and "10 minutter uten aktivitet, senest 4 timer" in r.stdout, r.output
+    r = cli("tenant", "sessions", "--tenant", "alfa", "--idle-minutes", "0", "--json", data_dir=d)
+    assert r.exit_code == 2 and "1 til 1440" in json_lines(r.stdout)[0]["error"]

@@ -64,25 +64,48 @@ def _settings(ctx: click.Context):
     is_flag=True,
     help="Ikke start en arbeider ved siden av webserveren (delt installasjon: kjør `kommuneki worker`).",
 )
+@click.option(
+    "--web-workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Antall webprosesser bak samme adresse (standard fra KOMMUNEKI_WEB_WORKERS, 1). Flere enn én "
+    "hører til en delt installasjon på PostgreSQL.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, no_worker: bool) -> None:
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, no_worker: bool, web_workers: int | None
+) -> None:
+    import os
+
     import uvicorn
 
     from .core.queue import uses_queue
     from .web.app import create_app
-    from .workers import WorkerProcess
+    from .workers import WorkerProcess, settings_environment
 
-    platform = get_platform(ctx)
+    platform = get_platform(ctx)  # the database is upgraded here, once, before any web process starts
     s = platform.settings
+    web_workers = web_workers or s.web_workers
     worker = None
     if uses_queue(s) and not no_worker:
         worker = WorkerProcess(ctx.obj.get("overrides", {}))
         worker.start()
         progress("En arbeider for bakgrunnsjobber er startet.")
     progress(f"kommuneki kjører på http://{host or s.host}:{port or s.port}/ (API-dokumentasjon: /docs)")
+    if web_workers > 1 and s.database_url is None:
+        progress("Merk: flere webprosesser deler én SQLite-fil; bruk PostgreSQL i en delt installasjon.")
     try:
+        if web_workers == 1:
+            app: object = create_app(platform=platform)
+        else:
+            # each web process builds its own platform from the settings (uvicorn starts them with
+            # ``spawn``): the command line's overrides go to them through the environment
+            os.environ.update(settings_environment(ctx.obj.get("overrides", {})))
+            app = "kommuneki.web.app:create_app"
         uvicorn.run(
-            create_app(platform=platform),
+            app,
+            factory=web_workers > 1,
+            workers=web_workers if web_workers > 1 else None,
             host=host or s.host,
             port=port or s.port,
             log_level=s.log_level.lower(),
@@ -219,6 +242,41 @@ def tenant_list(ctx, as_json) -> None:
         rows = [_tenant_dict(t) for t in accounts.list_tenants(session)]
     for r in rows:
         emit(r, as_json, f"{r['id']:>4}  {r['slug']:<20} {r['kommunenummer'] or '----'}  {r['name']}")
+
+
+@tenant.command(
+    "sessions",
+    help="Kortere grenser for innlogging i organisasjonen enn installasjonens "
+    "(KOMMUNEKI_SESSION_IDLE_S og KOMMUNEKI_SESSION_MAX_AGE_S). Uten valg: vis gjeldende grenser.",
+)
+@click.option(
+    "--idle-minutes", type=int, default=None, help="Logg ut etter så mange minutter uten aktivitet."
+)
+@click.option("--max-hours", type=int, default=None, help="Logg ut senest så mange timer etter innlogging.")
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def tenant_sessions(ctx, idle_minutes, max_hours, tenant, as_json) -> None:
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    s = platform.settings
+    with platform.db.tenant_session(tenant_id) as session:
+        if idle_minutes is not None or max_hours is not None:
+            accounts.set_session_limits(
+                session, tenant_id, idle_minutes=idle_minutes, max_hours=max_hours, actor="cli"
+            )
+        t = session.get(Tenant, tenant_id)
+        idle, age = accounts.session_limits(
+            t.settings, idle_s=s.session_idle_s, max_age_s=s.session_max_age_s
+        )
+    out = {"tenant_id": tenant_id, "idle_s": idle, "max_age_s": age}
+    emit(
+        out,
+        as_json,
+        f"Utlogging etter {idle // 60} minutter uten aktivitet, "
+        f"senest {age / 3600:g} timer etter innlogging.",
+    )
 
 
 @main.group(help="Brukere.")
@@ -435,6 +493,42 @@ def _seal_existing(platform) -> tuple[list[str], list[audit.VerifyResult]]:
             audit.record(session, tenant_id, "audit.sealed", actor="cli", up_to_seq=r.entries)
         sealed.append(r.chain)
     return sealed, failed
+
+
+@audit_group.command(
+    "rotate-key",
+    help="Bytt revisjonsnøkkel: en ny nøkkel forsegler fra nå av; den gamle blir i nøkkelfilen, bare for "
+    "kontroll av det den forseglet før byttet. Stopp server og arbeidere først.",
+)
+@json_option
+@click.pass_context
+@domain_errors
+def audit_rotate_key(ctx, as_json: bool) -> None:
+    platform = get_platform(ctx)
+    key_file = platform.settings.resolved_audit_key_file
+    if platform.db.sealing.key is None or key_file is None:
+        raise InvalidInput(
+            "KOMMUNEKI_AUDIT_KEY_FILE er ikke satt: lag en nøkkel med «kommuneki audit new-key»."
+        )
+    with platform.db.installation_session() as session:
+        before = audit.verify_installation(session, platform.settings.checkpoint_dir)
+    if before.exit_code == 1:
+        raise InvalidInput(
+            "Revisjonsloggen består ikke kontrollen («kommuneki audit verify --all»): nøkkelen byttes ikke, "
+            "for da ville den nye nøkkelen gå god for en endret logg."
+        )
+    rotation = audit.rotate_key(platform.db, key_file)
+    ctx.find_root().obj.pop("platform").close()
+    platform = get_platform(ctx)  # seals with the new key from here on
+    with platform.db.installation_session() as session:
+        audit.record(session, None, "audit.key_rotated", actor="cli", **rotation)
+    emit(
+        {k: rotation[k] for k in ("old_key_id", "new_key_id")} | {"chains": len(rotation["heads"])},
+        as_json,
+        f"Ny revisjonsnøkkel {rotation['new_key_id']} i {key_file}; den gamle ({rotation['old_key_id']}) "
+        f"kontrollerer bare {len(rotation['heads'])} kjeder fram til byttet. Ta en ny sikker kopi av "
+        "nøkkelfilen.",
+    )
 
 
 @audit_group.command(

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `kommuneki serve` listens on.")
     port: int = Field(8000, description="Port `kommuneki serve` listens on.")
+    web_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Web server processes `kommuneki serve` starts behind one address (a shared "
+        "installation on PostgreSQL; sessions, login limits, CSRF and jobs live in the database).",
+    )
     max_upload_bytes: int = Field(
         25 * 1024 * 1024, description="Largest accepted request body or upload, in bytes."
     )
@@ -62,7 +69,12 @@ class Settings(BaseSettings):
         description="Largest total uncompressed size of a Word file (DOCX), all zip members together, "
         "in bytes. Larger files are refused (possible zip bomb).",
     )
-    session_max_age_s: int = Field(8 * 3600, description="How long a login session lasts, in seconds.")
+    session_max_age_s: int = Field(
+        8 * 3600, description="How long a login session lasts at most after sign-in, in seconds."
+    )
+    session_idle_s: int = Field(
+        30 * 60, description="A login session ends after this many seconds without a request from it."
+    )
     login_max_failures: int = Field(
         5,
         description="Failed logins per user name and address within "
@@ -122,6 +134,12 @@ class Settings(BaseSettings):
         "`file:/path` (an absolute path outside the data folder, e.g. another disk or an append-only "
         "mount), `syslog` (the local /dev/log) or `syslog://host:port` (UDP). Empty: none are shipped, and "
         "a joint rollback of database and data folder cannot be detected.",
+    )
+    audit_allow_unsealed: bool = Field(
+        False,
+        description="Production mode only: start without `KOMMUNEKI_AUDIT_KEY_FILE`, the audit log then "
+        "unsealed (anyone who can write the database and the data folder can rewrite it). For a trial "
+        "installation; without this flag production mode refuses to start without a key.",
     )
     log_level: str = Field("INFO", description="Log level for the server and commands (stderr).")
 

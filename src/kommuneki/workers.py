@@ -20,14 +20,21 @@ RESTART_AFTER_S = 2.0
 STOP_TIMEOUT_S = 15.0
 
 
+def settings_environment(overrides: dict[str, Any] | None) -> dict[str, str]:
+    """The command line's setting overrides as ``KOMMUNEKI_*`` environment variables, for a child
+    process (a worker, or the web server processes of ``serve --web-workers``). Settings travel in the
+    environment, not as arguments: a database URL may hold a password, and arguments are visible to
+    every local user."""
+    return {
+        f"KOMMUNEKI_{key.upper()}": str(value.resolve() if isinstance(value, Path) else value)
+        for key, value in (overrides or {}).items()
+    }
+
+
 class WorkerProcess:
     def __init__(self, overrides: dict[str, Any] | None = None) -> None:
         self.args = [sys.executable, "-m", "kommuneki", "worker"]
-        # the server's command-line overrides go to the child as settings in its environment, not as
-        # arguments: a database URL may hold a password, and arguments are visible to every local user
-        self.env = dict(os.environ)
-        for key, value in (overrides or {}).items():
-            self.env[f"KOMMUNEKI_{key.upper()}"] = str(value.resolve() if isinstance(value, Path) else value)
+        self.env = {**os.environ, **settings_environment(overrides)}
         self.process: subprocess.Popen | None = None
         self._stopping = threading.Event()
         self._watch: threading.Thread | None = None

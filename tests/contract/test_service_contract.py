@@ -97,7 +97,7 @@ def test_names_agree(spec):
 
 @pytest.mark.parametrize("spec", SPECS, ids=NAMES)
 def test_schemas_compile_and_explanation_keys_have_labels(spec):
-    from kommuneki.web.pages import FIELD_LABELS
+    from kommuneki.web.labels import FIELD_LABELS
 
     # summary and evidence are the explanation's frame, rendered as such (not as labelled fields)
     labels = set(FIELD_LABELS) | set(REGISTRY.explanation_labels()) | {"summary", "evidence"}

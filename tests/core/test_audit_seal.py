@@ -310,3 +310,139 @@ def test_the_key_must_live_outside_the_data_folder(tmp_path):
     with pytest.raises(ConfigError, match="inside the data folder"):
         make_platform(tmp_path, None, audit_ship_to=f"file:{tmp_path / 'x.jsonl'}")
     shutil.rmtree(tmp_path / "d", ignore_errors=True)
+
+
+def test_a_failing_ship_target_is_retried_and_never_fails_a_write(db_url, tmp_path, outside):
+    """Issue 12: a shipped checkpoint that a target did not take was only logged, and lost. Now it
+    waits in the data folder (``audit-ship-spool``) and goes out, in order and before the next one, at
+    the next commit that ships: the writes themselves commit as usual while the target is down."""
+    from kommuneki.core.audit_seal import pending
+
+    key = outside / "k.key"
+    new_key_file(key)
+    blocker = outside / "remote"
+    blocker.write_text("not a folder: the target's mount is missing")
+    shipped = blocker / "shipped.jsonl"
+    p = make_platform(tmp_path, db_url, audit_key_file=key, audit_ship_to=f"file:{shipped}")
+    try:
+        tid = _seed(p, 3)  # tenant.created and three units: every write commits
+        with p.db.tenant_session(tid) as s:
+            assert len(accounts.list_units(s)) == 3
+        spool = p.db.sealing.spool_dir
+        waiting = pending(spool, p.db.sealing.ship_to)
+        assert list(waiting.values()) == [3]  # one head per commit: the tenant's creation, the units
+        blocker.unlink()
+        blocker.mkdir()  # the target is back
+        with p.db.tenant_session(tid) as s:
+            accounts.create_unit(s, tid, code="e-9", name="Enhet 9", email="e9@x.test", actor="test")
+        assert pending(spool, p.db.sealing.ship_to) == {}
+        records = list(read_shipped(shipped))
+        seqs = [r["seq"] for r in records if r["chain"] == f"t{tid}"]
+        assert seqs == [1, 4, 5]  # the waiting ones first, in order, then the new one
+        assert _report(p, shipped_files=[shipped]).exit_code == 0
+    finally:
+        p.close()
+
+
+def test_production_refuses_to_start_without_an_audit_key_unless_told(tmp_path, outside):
+    """Issue 12: production mode without a key only logged a warning, and the audit log ran unsealed.
+    Now the platform does not start, with a Norwegian message saying how to make a key; a trial
+    installation may say so explicitly (KOMMUNEKI_AUDIT_ALLOW_UNSEALED)."""
+    import secrets
+
+    from kommuneki.cli import main
+
+    prod = {"mode": "production", "secret_key": secrets.token_urlsafe(48)}
+    with pytest.raises(ConfigError, match="Produksjonsmodus krever en revisjonsnøkkel.*audit new-key"):
+        make_platform(tmp_path / "a", None, **prod)
+    p = make_platform(tmp_path / "b", None, audit_allow_unsealed=True, **prod)
+    assert p.db.sealing.key is None
+    p.close()
+    key = outside / "prod.key"
+    new_key_file(key)
+    p = make_platform(tmp_path / "c", None, audit_key_file=key, **prod)
+    assert p.db.sealing.key is not None
+    p.close()
+    # making the key needs no platform: it works in production before a key exists
+    r = CliRunner().invoke(
+        main,
+        ["--data-dir", str(tmp_path / "d"), "audit", "new-key", str(outside / "new.key")],
+        env={"KOMMUNEKI_MODE": "production", "KOMMUNEKI_SECRET_KEY": prod["secret_key"]},
+    )
+    assert r.exit_code == 0, r.output
+    assert (outside / "new.key").exists()
+
+
+def test_rotating_the_key_keeps_old_entries_verifiable_and_the_old_key_read_only(db_url, tmp_path, outside):
+    """`kommuneki audit rotate-key`: a new key seals from then on; the old one stays in the key file,
+    retired at every chain's head, so everything it sealed still verifies (entries, checkpoints, shipped
+    heads) and nothing it seals after the rotation does (a leaked old key cannot extend a chain). The
+    rotation is itself an entry, sealed with the new key and endorsed by the old."""
+    from kommuneki.cli import main
+    from kommuneki.core.audit_seal import endorsement, key_id, load_key, load_retired
+
+    key = outside / "rotate.key"
+    new_key_file(key)
+    shipped = outside / "rotate-shipped.jsonl"
+    settings = {"audit_key_file": key, "audit_ship_to": f"file:{shipped}"}
+    p = make_platform(tmp_path, db_url, **settings)
+    try:
+        tid = _seed(p, 2)
+    finally:
+        p.close()
+    old = load_key(key)
+    r = CliRunner().invoke(
+        main,
+        ["--data-dir", str(tmp_path), "--database-url", db_url, "audit", "rotate-key", "--json"],
+        env={"KOMMUNEKI_AUDIT_KEY_FILE": str(key), "KOMMUNEKI_AUDIT_SHIP_TO": f"file:{shipped}"},
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout.splitlines()[-1])
+    new = load_key(key)
+    assert out["old_key_id"] == key_id(old) != out["new_key_id"] == key_id(new)
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    (retired,) = load_retired(key)
+    assert retired.key == old and retired.heads[f"t{tid}"] == 3  # tenant.created + two units
+    p = make_platform(tmp_path, db_url, **settings)
+    try:
+        with p.db.tenant_session(tid) as s:  # sealed with the new key
+            accounts.create_unit(s, tid, code="etter", name="Etter", email="etter@x.test", actor="test")
+        assert _report(p, shipped_files=[shipped]).exit_code == 0  # old and new seals, old checkpoints
+        with p.db.installation_session() as s:
+            entry = s.scalar(select(AuditEntry).where(AuditEntry.event == "audit.key_rotated"))
+            data = json.loads(entry.data)
+        assert entry.mac == audit.entry_mac(new, entry.hash)
+        assert data["endorsement"] == endorsement(old, new, data["heads"])
+        # someone holding the old key appends to the chain after the rotation: reported, by seq
+        chain = f"t{tid}"
+        with p.db.installation_session() as s:
+            head = s.get(AuditHead, chain)
+            forged = {
+                "chain": chain,
+                "seq": head.seq + 1,
+                "at": audit.now_iso(),
+                "event": "unit.created",
+                "actor": "user:1",
+                "subject_type": "unit",
+                "subject_id": "99",
+                "item_id": None,
+                "data": audit.canonical_json({"code": "falsk"}),
+            }
+            forged_hash = audit.entry_hash(head.hash, forged)
+        with p.db.engine.begin() as conn:
+            conn.execute(
+                AuditEntry.__table__.insert().values(
+                    **forged, prev_hash=head.hash, hash=forged_hash, mac=audit.entry_mac(old, forged_hash)
+                )
+            )
+            conn.execute(
+                update(AuditHead).where(AuditHead.chain == chain).values(seq=forged["seq"], hash=forged_hash)
+            )
+        from kommuneki.core.audit_seal import write_checkpoint
+
+        write_checkpoint(p.settings.checkpoint_dir, chain, forged["seq"], forged_hash, forged["at"], old)
+        res = _result(_report(p), chain)
+        assert not res.ok and res.first_bad_seq == forged["seq"]
+        assert "retired key" in res.problem and key_id(old) in res.problem
+    finally:
+        p.close()

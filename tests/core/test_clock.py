@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from kommuneki.core.clock import local_date, to_local
-from kommuneki.web.pages import _dt
+from kommuneki.web.rendering import _dt
 
 
 @pytest.mark.parametrize(

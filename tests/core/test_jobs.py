@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from kommuneki.core import accounts, audit, jobs
 from kommuneki.core.db import utcnow
@@ -293,3 +294,53 @@ def test_a_job_that_finishes_between_the_two_reads_is_not_shown_as_interrupted(p
     finally:
         jobs._row = real_row
     assert got["state"] == "done" and got["message"] == "Ferdig her."
+
+
+def _old_job(session, tenant_id: int, state: str, days: float, **extra) -> int:
+    at = utcnow() - timedelta(days=days)
+    job = Job(
+        tenant_id=tenant_id,
+        service="core",
+        title="Gammel jobb",
+        state=state,
+        created_by="system",
+        created_at=at,
+        updated_at=at,
+        finished_at=None if state in ("queued", "running") else at,
+        **extra,
+    )
+    session.add(job)
+    session.flush()
+    return job.id
+
+
+def test_the_daily_retention_prunes_old_finished_jobs_and_keeps_failed_ones_longer(platform):
+    from kommuneki.core.items import retention_task
+    from kommuneki.core.models import Tenant
+
+    a, b = _tenants(platform)
+    with platform.db.tenant_session(a) as session:
+        old_poll = _old_job(session, a, "done", 40, task="postmottak.poll", schedule_run=1)
+        last_poll = _old_job(session, a, "done", 39, task="postmottak.poll", schedule_run=2)  # kept: latest
+        new_done = _old_job(session, a, "done", 2)
+        old_cancelled = _old_job(session, a, "cancelled", 31)
+        failed_40 = _old_job(session, a, "failed", 40)  # failed: 180 days by default
+        failed_200 = _old_job(session, a, "failed", 200)
+        running = _old_job(session, a, "running", 40)
+        batch = _old_job(session, a, "done", 35, chunks=2)
+        chunks = [_old_job(session, a, "done", 35, parent_id=batch, chunk=i) for i in range(2)]
+    with platform.db.tenant_session(b) as session:
+        other = _old_job(session, b, "done", 40)
+        session.get(Tenant, b).settings = {"job_retention": {"finished_days": 60}}
+    result = retention_task(platform, a, {}, lambda *_: None)
+    assert result["jobs_pruned"] == {"finished": 5, "failed": 1}  # the batch with its two chunks
+    with platform.db.read_session(a) as session:
+        left = set(session.scalars(select(Job.id)))
+    assert left == {last_poll, new_done, failed_40, running}
+    assert not {old_poll, old_cancelled, failed_200, batch, *chunks} & left
+    assert retention_task(platform, b, {}, lambda *_: None)["jobs_pruned"] == {"finished": 0, "failed": 0}
+    with platform.db.read_session(b) as session:
+        assert set(session.scalars(select(Job.id))) == {other}  # its own 60 days
+    with platform.db.tenant_session(a) as session:
+        with pytest.raises(InvalidInput, match="helt antall dager"):
+            jobs.prune(session, a, {"failed_days": 0})

@@ -71,7 +71,7 @@ class LiveServer:
 
         from kommuneki.core import audit
         from kommuneki.core.models import Tenant
-        from kommuneki.web.api import audit_dict
+        from kommuneki.web.shapes import audit_dict
 
         with self.platform.db.installation_session(unscoped=True) as session:
             tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant)) if tenant else None

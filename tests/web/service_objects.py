@@ -27,13 +27,15 @@ from kommuneki.core.proposal import Proposal
 @dataclass
 class TenantObjects:
     tenant_id: int
-    ids: dict[tuple[str, str], Any] = field(default_factory=dict)  # (owner, param) -> id
+    ids: dict[tuple, Any] = field(default_factory=dict)  # (owner, param[, route path]) -> id
     markers: dict[str, bytes] = field(default_factory=dict)  # owner -> text in its objects
     suggestions: dict[str, int] = field(default_factory=dict)  # service -> a pending suggestion
     item_service: dict[int, str] = field(default_factory=dict)  # item id -> its service
 
-    def value(self, owner: str, param: str) -> Any:
-        return self.ids.get((owner, param), self.ids.get(("core", param)))
+    def value(self, owner: str, param: str, path: str | None = None) -> Any:
+        """The object for ``param`` on ``owner``'s routes; a route that takes another kind of object
+        under the same name has its own entry, keyed (owner, param, route path)."""
+        return self.ids.get((owner, param, path), self.ids.get((owner, param), self.ids.get(("core", param))))
 
 
 def _pending(platform, tenant_id: int, service: str, item_ids: list[int] | None = None) -> int | None:
@@ -201,6 +203,9 @@ def _bemanning(platform, o: TenantObjects, tag: str) -> None:
             .limit(1)
         )
     o.ids["bemanning", "item_id"] = unit_item
+    # the column editor takes the uploaded history itself, not a unit's aggregate
+    o.ids["bemanning", "item_id", "/bemanning/oppsett/{item_id:int}"] = ids["history"]
+    o.item_service[ids["history"]] = "bemanning"
     o.item_service[unit_item] = "bemanning"
     o.suggestions["bemanning"] = _pending(platform, o.tenant_id, "bemanning", [unit_item])
 

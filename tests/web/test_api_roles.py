@@ -75,6 +75,8 @@ def _request(world, action: str):
         return "GET", "/api/v1/policies", {}
     if action == "tokens.manage":
         return "GET", "/api/v1/tokens", {}
+    if action == "tenant.manage":
+        return "GET", "/api/v1/settings", {}
     if action == "models.read":
         return "GET", "/api/v1/models", {}
     if action == "governance.read":
@@ -91,14 +93,13 @@ def _request(world, action: str):
     return None
 
 
-# Actions with no API route: model registration/export/import and tenant creation are operator work on
-# the server (CLI); the eiendomsskattekontor's pages and the training basis form are cookie-only pages
+# Actions with no API route: model registration/export/import are operator work on the server (CLI);
+# the eiendomsskattekontor's pages and the training basis form are cookie-only pages
 # (tests/services/eiendomsskatt/test_views.py and tests/services/governance/test_web.py sign in there);
 # so are bemanning's forecast upload and backtest (tests/services/bemanning sign in there).
 # Listed here so that a new action in the merged table without a mapping above fails the test.
 NO_API_ROUTE = {
     "models.manage",
-    "tenant.manage",
     "eiendomsskatt.office",
     "governance.training_basis",
     "bemanning.plan",
@@ -181,6 +182,16 @@ def test_the_shared_inbox_is_closed_to_roles_postmottak_does_not_name(world):
     assert not _allowed("leder", "item.read", "postmottak")
 
 
+def test_the_postgresql_sweep_sees_every_right_granted_and_refused():
+    chosen = _covering_roles()
+    assert 1 < len(chosen) < len(ROLES)
+    for action in POLICY.rights:
+        for svc in [None, *(spec.name for spec in discover())]:
+            allowed = POLICY.allowed_roles(action, svc)
+            assert not allowed or set(chosen) & set(allowed), (action, svc)
+            assert not set(ROLES) - set(allowed) or set(chosen) - set(allowed), (action, svc)
+
+
 def test_every_role_is_covered():
     # the core's roles and every service's own roles are all in the merged table
     assert {"saksbehandler", "arkivar", "leder", "personvernombud", "ki-ansvarlig", "admin"} <= set(ROLES)
@@ -194,6 +205,53 @@ def test_operator_may_grant_roles_to_any_user(world):
     assert r.status_code == 201, r.text
     r = world.client("operator").delete(f"/api/v1/users/{uid}/roles/leder")
     assert r.status_code == 200, r.text
+
+
+# --- ids in paths: every route checks its own ---------------------------------------------------
+
+BAD_IDS = {"0": 422, "-1": 422, str(2**31): 422, str(2**63): 422, str(10**30): 422, "abc": 422, "1.5": 422}
+
+
+def test_every_id_in_a_path_is_checked_by_its_route(world):
+    """Every row id in every route's path (the core's and every service's, API and pages) is declared
+    as a row id: a non-integer, zero, a negative or an id beyond what the databases hold is a 422 in
+    Norwegian naming the parameter, before the route does anything — never a 500, never a 404 that only
+    the database's "not found" produced (an id of 2**31 used to reach SQLite and come back 404, and on
+    PostgreSQL the driver's overflow), never 2xx. A path converter ({x:int}) that does not match a value
+    is a 404 of the router (no route), which is fine."""
+    from tests.web.app_routes import app_routes
+
+    c = _role_session(world, "admin")
+    mismatches, tried = [], 0
+    for route in app_routes(world.app):
+        if (route.method, route.path) in SIGN_OUT:
+            continue
+        ints = [
+            p.name
+            for p in route.route.dependant.path_params
+            if p.name in route.id_params and p.field_info.annotation is int
+        ]
+        for name in ints:
+            converter = f"{{{name}:int}}" in route.path
+            for value, expected in BAD_IDS.items():
+                if converter and not value.isdigit():
+                    expected = 404  # the router finds no route: not this route's business
+                path = route.fill(**{"id": 1, "fmt": "json", name: value})
+                api = route.path.startswith("/api/")
+                headers = {"Accept": "application/json" if api else "text/html"}
+                kwargs = {} if route.method == "GET" else {"json": {}}
+                r = c.request(route.method, path, headers=headers, follow_redirects=False, **kwargs)
+                tried += 1
+                if r.status_code != expected:
+                    mismatches.append((route.method, path, name, r.status_code, r.text[:120]))
+                elif expected == 422 and api:
+                    fields = [d["field"] for d in r.json()["error"]["details"]]
+                    if f"path.{name}" not in fields:
+                        mismatches.append((route.method, path, name, "not named", fields))
+                elif expected == 422 and "Forespørselen har ugyldige felt" not in r.text:
+                    mismatches.append((route.method, path, name, "no Norwegian message", r.text[:120]))
+    assert tried > 200  # every service's id routes, seven bad values each
+    assert not mismatches, "\n".join(map(repr, mismatches))
 
 
 # --- the attack test: every route of the app, every role, an object of every service --------------
@@ -245,11 +303,31 @@ def _owner(route) -> str:
     return module.split(".")[2] if module.startswith("kommuneki.services.") else "core"
 
 
-@pytest.fixture(scope="module", params=["sqlite"])
+def _covering_roles() -> list[str]:
+    """The fewest roles (greedy) such that for every distinct set of roles a right of the merged table
+    allows (per action and service), one chosen role has it and one lacks it: the sweep over these
+    roles sees every right both granted and refused. Read from the table, so a new service's roles
+    take part without editing this file."""
+    services = [None, *(spec.name for spec in discover())]
+    sets = {frozenset(POLICY.allowed_roles(a, svc)) for a in POLICY.rights for svc in services}
+    need = {("in", s) for s in sets if s} | {("out", s) for s in sets if set(ROLES) - s}
+    chosen: list[str] = []
+    while need:
+        best = max(ROLES, key=lambda r: sum((r in s) == (k == "in") for k, s in need))
+        chosen.append(best)
+        need = {(k, s) for k, s in need if (best in s) != (k == "in")}
+    return chosen
+
+
+# every role on SQLite; on PostgreSQL the roles that see every right granted and refused (the sweep
+# takes about a minute per role on the CI machine)
+SWEEP = [("sqlite", role) for role in ROLES] + [("postgresql", role) for role in _covering_roles()]
+
+
+@pytest.fixture(scope="module")
 def attack_world(request, tmp_path_factory):
-    """Its own world, on SQLite only: the sweep is long, and the isolation and rights tests above run
-    the same routes on both databases. Every service's objects in both tenants (tests/web/service_objects):
-    A's are the signed-in user's, B's another kommune's."""
+    """Its own world per database (the sweep's parameters name it). Every service's objects in both
+    tenants (tests/web/service_objects): A's are the signed-in user's, B's another kommune's."""
     from tests.core.world import PASSWORD, _module_platform, _user, build_world
     from tests.web.service_objects import build
 
@@ -268,8 +346,36 @@ def attack_world(request, tmp_path_factory):
         spec.name: (w.new_item(w.b, f"MARKOR-b-{spec.name}".encode(), service=spec.name), b"MARKOR-b-")
         for spec in w.platform.registry
     }
+    w.forms = _page_forms(w)
     yield w
     w.close()
+
+
+# Page POSTs whose valid form is not sent: signing in is public (no authorization to reach), and a
+# valid form would count as failed logins against the sweep's own address; the tenant switch's form
+# shows only to a user with roles in two tenants, and switching into another tenant is refused by
+# membership, not by a right (tests/web/test_security_isolation.py tries it).
+NO_VALID_FORM = {("POST", "/logg-inn"), ("POST", "/bytt-organisasjon")}
+
+
+def _page_forms(world) -> dict:
+    """A body that passes validation for each page POST route, read from the forms the pages show to a
+    user with every role (tests/web/page_forms.py), filled with the own tenant's objects."""
+    from tests.core.world import PASSWORD, _user
+    from tests.web.app_routes import app_routes
+    from tests.web.page_forms import harvest
+
+    world.users["pw-alle"] = _user(world.platform, world.a, "pw-alle", list(ROLES), password=PASSWORD)
+    c = world.session_client("pw-alle")
+    routes = app_routes(world.app)
+    pages = []
+    for route in routes:
+        if route.method == "GET" and not route.path.startswith("/api/"):
+            for tenant, _service, values, _marker in _targets(route, "pw-alle", world, {}, set()):
+                if tenant == "A":
+                    pages.append(route.fill(**values))
+    posts = [r for r in routes if r.method == "POST" and not r.path.startswith("/api/")]
+    return harvest(c, pages, posts)
 
 
 def _audit_count(world, tenant_id: int) -> int:
@@ -294,7 +400,11 @@ def _targets(route, role, world, a_items, unfilled):
     out = []
     for tenant in ("A", "B"):
         objs = world.objects[tenant]
-        base = {p: objs.value(owner, p) for p in params if objs.value(owner, p) is not None}
+        base = {
+            p: objs.value(owner, p, route.path)
+            for p in params
+            if objs.value(owner, p, route.path) is not None
+        }
         own = {"item_id", "suggestion_id"} if owner == "core" else set()
         unfilled.update((route.method, route.path, p) for p in params if p not in base and p not in own)
         base["fmt"] = "json"  # a format every {fmt} route with an id knows (logg.json, eksport/json)
@@ -319,7 +429,9 @@ def _targets(route, role, world, a_items, unfilled):
     return out
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("attack_world", "role"), SWEEP, indirect=["attack_world"], ids=[f"{db}-{r}" for db, r in SWEEP]
+)
 def test_every_route_for_every_role_against_every_service_follows_the_rights_table(
     attack_world, role, denied_checks
 ):
@@ -357,7 +469,7 @@ def test_every_route_for_every_role_against_every_service_follows_the_rights_tab
     mismatches = []
     routes = [r for r in app_routes(world.app) if (r.method, r.path) not in SIGN_OUT]
     assert len(routes) > 60  # the API and the pages of the core and every service
-    tried, unfilled = 0, set()
+    tried, unfilled, unharvested, reached, valid_forms = 0, set(), set(), set(), 0
     b_changes_before = _audit_count(world, world.b)
     for route in routes:
         for tenant, service, values, marker in _targets(route, role, world, a_items, unfilled):
@@ -368,6 +480,29 @@ def test_every_route_for_every_role_against_every_service_follows_the_rights_tab
             headers = {"Accept": "application/json" if api else "text/html"}
             r = c.request(route.method, path, headers=headers, follow_redirects=False, **kwargs)
             tried += 1
+            key = (route.method, route.path)
+            if (
+                not api
+                and route.method == "POST"
+                and not denied_checks
+                and r.status_code in (400, 422)
+                and key not in NO_VALID_FORM
+            ):
+                # the form's validation refused the empty body before the route asked the policy:
+                # again with the form the page shows, so that what refuses (or not) is the route itself
+                if key not in world.forms:
+                    unharvested.add(key)
+                else:
+                    r = c.request(
+                        route.method,
+                        path,
+                        headers=headers,
+                        follow_redirects=False,
+                        **world.forms[key].request_kwargs(),
+                    )
+                    valid_forms += 1
+                    if denied_checks:
+                        reached.add(key)
             where = (route.method, path, tenant, service)
             ok = 200 <= r.status_code < 300
             if r.status_code >= 500:
@@ -416,6 +551,13 @@ def test_every_route_for_every_role_against_every_service_follows_the_rights_tab
     assert tried > len(routes)  # ids were filled with objects of each service and both tenants
     assert not unfilled, f"path ids with no object of their service: {sorted(unfilled)}"
     assert not mismatches, "\n".join(map(repr, mismatches))
+    assert not unharvested, (
+        f"page POSTs refused by validation with no form on any page: {sorted(unharvested)}"
+    )
+    print(
+        f"{role}: {tried} requests, {valid_forms} again with the page's form, {len(reached)} routes "
+        f"where only the valid form reached the refusing authorization check: {sorted(reached)}"
+    )
     # every change is audited in its tenant's chain, in the same transaction: nothing A's user did
     # (a page's redirect after a POST on B's object included) changed anything in B
     assert _audit_count(world, world.b) == b_changes_before

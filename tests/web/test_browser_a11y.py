@@ -48,6 +48,11 @@ def test_every_page_has_no_serious_accessibility_violation(page, live_server, ax
     check("users", "/admin/brukere")
     check("units", "/admin/enheter")
     check("automation", "/admin/automatisering")
+    check("settings", "/admin/innstillinger")
+    page.locator("#bemanning-horizon").fill("3")
+    page.locator("#bemanning button[type=submit]").click()
+    assert page.locator("#bemanning-horizon-error").inner_text() == "Må være minst 7."
+    check("settings-refused")
     check("models", "/modeller")
     check("error-404-suggestion", "/forslag/999999")
     check("error-404-page", "/finnes-ikke")

@@ -1,7 +1,7 @@
 """Reflow at 320 px (WCAG 1.4.10, AA) on the core pages and the KI-register, in a real headless Chromium
 over the demo (issue 13): the login page, the review queue, a suggestion of each service, the audit log,
-the admin pages, the models page, a background job's page, the register's pages (the public
-transparency page in bokmål and nynorsk too) and an error page.
+the admin pages (the tenant settings with a refused value too), the models page, a background job's
+page, the register's pages (the public transparency page in bokmål and nynorsk too) and an error page.
 
 At 320 CSS px wide no page may scroll sideways; a data table may scroll inside its own box (a focusable,
 labelled ``.table-scroll`` region), as 1.4.10 allows for two-dimensional content. axe-core runs on each
@@ -32,6 +32,15 @@ SCROLLING_BOXES_WITHOUT_A_NAME = """() => [...document.querySelectorAll('body *'
     const named = e.getAttribute('aria-label') || e.getAttribute('aria-labelledby');
     return !(e.getAttribute('role') === 'region' && named && e.tabIndex === 0);
   }).map(e => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'))"""
+
+
+# The size in CSS px at which each visible chart text is drawn: its font size times the SVG's scale.
+CHART_TEXT_PX = """() => [...document.querySelectorAll('svg.chart')]
+  .filter(svg => svg.getClientRects().length)
+  .flatMap(svg => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return [...svg.querySelectorAll('text')].map(t => parseFloat(t.getAttribute('font-size')) * scale);
+  })"""
 
 
 def _start_demo_job(platform) -> tuple[int, threading.Event]:
@@ -92,6 +101,17 @@ def test_core_and_register_pages_reflow_at_320_px(demo_platform, page, axe_js):
             page.wait_for_url(base + "/")
 
             check("queue", "/")
+            # the menu folds into «Meny» at 320 px and opens without script
+            page.set_viewport_size({"width": 320, "height": 800})
+            audit_link = page.get_by_role("link", name="Revisjonslogg", exact=True)
+            assert page.get_by_text("Meny", exact=True).is_visible() and audit_link.count() == 0
+            page.locator("details.menu-narrow > summary").click()
+            menu = page.get_by_role("navigation", name="Hovedmeny")
+            assert menu.count() == 1 and menu.get_by_role("link", name="Revisjonslogg").is_visible()
+            check("queue-menu-open")
+            page.set_viewport_size({"width": 1280, "height": 900})
+            assert page.locator("details.menu-narrow").is_hidden()
+            assert menu.count() == 1 and menu.get_by_role("link", name="Revisjonslogg").is_visible()
             check("queue-all", "/?status=all")
             check("queue-empty", "/?min_sikkerhet=100&maks_sikkerhet=100&status=rejected")
             # one suggestion of each service that has any: each renders its explanation its own way
@@ -107,6 +127,12 @@ def test_core_and_register_pages_reflow_at_320_px(demo_platform, page, axe_js):
             check("users", "/admin/brukere")
             check("units", "/admin/enheter")
             check("policies", "/admin/automatisering")
+            check("settings", "/admin/innstillinger")
+            # a refused value: the form again, the message beside the field (at 320 px too)
+            page.locator("#bemanning-horizon").fill("100")
+            page.locator("#bemanning button[type=submit]").click()
+            assert page.locator("#bemanning-horizon-error").inner_text() == "Kan ikke være mer enn 56."
+            check("settings-refused")
             check("models", "/modeller")
             check("job-running", f"/jobber/{job_id}")
             go.set()
@@ -122,6 +148,11 @@ def test_core_and_register_pages_reflow_at_320_px(demo_platform, page, axe_js):
             check("register-document")
             check("register-questionnaire", system + "/klassifisering")
             check("register-monitoring", system + "/overvaking")
+            page.set_viewport_size({"width": 320, "height": 800})
+            sizes = page.evaluate(CHART_TEXT_PX)
+            assert sizes and min(sizes) >= 11, f"chart text smaller than 11 px at 320 px: {sorted(sizes)[:5]}"
+            page.set_viewport_size({"width": 1280, "height": 900})
+            assert min(page.evaluate(CHART_TEXT_PX)) >= 11
             check("register-public", "/innsyn/ki/demo")
             check("register-public-nynorsk", "/innsyn/ki/nabo")  # the neighbour tenant writes nynorsk
             check("error-404", "/forslag/999999")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kommuneki.core.errors import InvalidInput
-from kommuneki.web.pages import _coerce
+from kommuneki.web.pages.suggestions import _coerce
 
 
 @pytest.mark.parametrize("raw, expected", [("1,5", 1.5), ("2000000", 2_000_000.0), ("-0.25", -0.25)])

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from kommuneki.core import accounts, audit
 from kommuneki.core.models import User
-from kommuneki.web.api import audit_dict
+from kommuneki.web.shapes import audit_dict
 
 from ..conftest import make_platform
 from .conftest import OIDC_CLIENT_ID, OIDC_CLIENT_SECRET

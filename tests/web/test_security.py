@@ -3,10 +3,11 @@ rate limiting, security headers and session cookie flags."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import delete, select
 
 from kommuneki.core import audit
-from kommuneki.core.models import ApiToken, LoginAttempt, Unit
+from kommuneki.core.models import ApiToken, LoginAttempt, Tenant, Unit
 from tests.core.world import PASSWORD, world  # noqa: F401 - module-scoped fixture
 
 
@@ -271,3 +272,89 @@ def test_an_unknown_user_costs_one_argon2_verification_like_a_known_one(world, m
     finally:
         with world.platform.db.installation_session() as s:
             s.execute(delete(LoginAttempt))
+
+
+# --- idle timeout and the absolute limit ------------------------------------------------------------
+
+
+class _Clock:
+    """The time the sign-in code reads (core.accounts.utcnow), moved by the test: a real clock would
+    need the test to wait half an hour."""
+
+    def __init__(self, monkeypatch):
+        from kommuneki.core import accounts
+        from kommuneki.core.db import utcnow
+
+        self.now = utcnow()
+        monkeypatch.setattr(accounts, "utcnow", lambda: self.now)
+
+    def forward(self, **delta) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+def _signed_out_page(c) -> str:
+    r = c.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/logg-inn"), r.status_code
+    page = c.get(r.headers["location"], headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "Logg inn" in page.text
+    return page.text
+
+
+def test_an_idle_session_ends_and_the_sign_in_page_says_why(world, monkeypatch):
+    """Issue 12: a session had no idle timeout (a browser left open at a shared desk stayed signed in
+    for 8 hours). Now 30 minutes without a request end it (KOMMUNEKI_SESSION_IDLE_S); activity keeps
+    it alive; an older copy of the cookie is idle by its own last activity; the sign-in page says why."""
+    clock = _Clock(monkeypatch)
+    c = world.session_client()
+    at_sign_in = c.cookies.get("kommuneki_session")
+    for _ in range(4):  # a request every 20 minutes keeps the session for more than an hour
+        clock.forward(minutes=20)
+        assert c.get("/api/v1/me").status_code == 200
+    copy = world.client()  # the cookie as it was at sign-in: its last activity was 80 minutes ago
+    copy.cookies.set("kommuneki_session", at_sign_in)
+    r = copy.get("/api/v1/me")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "not_authenticated"
+    assert c.get("/api/v1/me").status_code == 200  # the copy did not end the live session
+    clock.forward(minutes=31)
+    text = _signed_out_page(c)
+    assert "du ikke hadde gjort noe på 30 minutter" in text
+    assert c.get("/api/v1/me").status_code == 401  # the cookie was cleared, and a copy is idle too
+    clock.forward(minutes=-31)  # even back inside the window: signed out stays signed out
+    assert c.get("/api/v1/me").status_code == 401
+
+
+def test_a_session_ends_at_its_absolute_limit_however_busy(world, monkeypatch):
+    clock = _Clock(monkeypatch)
+    c = world.session_client()
+    for _ in range(8 * 3 - 1):  # a request every 20 minutes, just short of 8 hours
+        clock.forward(minutes=20)
+        assert c.get("/api/v1/me").status_code == 200
+    clock.forward(minutes=20)
+    assert "innloggingen varer høyst 8 timer" in _signed_out_page(c)
+
+
+def test_a_tenant_may_shorten_the_session_limits_never_lengthen_them(world, monkeypatch):
+    from kommuneki.core import accounts
+    from kommuneki.core.errors import InvalidInput
+
+    clock = _Clock(monkeypatch)
+    try:
+        with world.platform.db.tenant_session(world.a) as s:
+            accounts.set_session_limits(s, world.a, idle_minutes=10, max_hours=None, actor="test")
+        c = world.session_client()
+        clock.forward(minutes=9)
+        assert c.get("/api/v1/me").status_code == 200
+        clock.forward(minutes=11)
+        assert "gjort noe på 10 minutter" in _signed_out_page(c)
+        with world.platform.db.tenant_session(world.a) as s:  # longer than the operator's: not taken
+            accounts.set_session_limits(s, world.a, idle_minutes=600, max_hours=48, actor="test")
+            tenant_settings = s.get(Tenant, world.a).settings
+        assert accounts.session_limits(tenant_settings, idle_s=1800, max_age_s=8 * 3600) == (1800, 8 * 3600)
+        with world.platform.db.tenant_session(world.a) as s:
+            with pytest.raises(InvalidInput):
+                accounts.set_session_limits(s, world.a, idle_minutes=0, max_hours=None, actor="test")
+    finally:
+        with world.platform.db.tenant_session(world.a) as s:
+            accounts.set_session_limits(s, world.a, idle_minutes=None, max_hours=None, actor="test")

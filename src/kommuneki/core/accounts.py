@@ -340,6 +340,70 @@ def web_session_user(session: Session, session_id: str | None) -> int | None:
     )
 
 
+SESSION_IDLE = "Du ble logget ut fordi du ikke hadde gjort noe på {minutes} minutter. Logg inn igjen."
+SESSION_EXPIRED = "Du ble logget ut fordi innloggingen varer høyst {hours} timer. Logg inn igjen."
+
+
+def now_ts() -> float:
+    """Now, as seconds since the epoch: what a session's cookie keeps as its last activity."""
+    return utcnow().timestamp()
+
+
+def session_limits(tenant_settings: dict | None, *, idle_s: int, max_age_s: int) -> tuple[int, int]:
+    """(idle, absolute) limits in seconds for a tenant's sessions. The operator's settings are the
+    ceiling; a tenant may shorten them (``tenant.settings["sessions"]``: ``idle_minutes``,
+    ``max_hours``), never lengthen them."""
+    own = (tenant_settings or {}).get("sessions") or {}
+    idle = idle_s
+    if isinstance(own.get("idle_minutes"), int) and own["idle_minutes"] > 0:
+        idle = min(idle, own["idle_minutes"] * 60)
+    age = max_age_s
+    if isinstance(own.get("max_hours"), int) and own["max_hours"] > 0:
+        age = min(age, own["max_hours"] * 3600)
+    return idle, age
+
+
+def set_session_limits(
+    session: Session, tenant_id: int, *, idle_minutes: int | None, max_hours: int | None, actor: str
+) -> dict:
+    """A tenant's own (shorter) session limits; ``None`` leaves one at the operator's setting."""
+    for value, label in ((idle_minutes, "Minutter uten aktivitet"), (max_hours, "Timer")):
+        if value is not None and not 1 <= value <= 24 * 60:
+            raise InvalidInput(f"{label} må være et heltall fra 1 til 1440.")
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("Organisasjonen finnes ikke.")
+    sessions = {k: v for k, v in (("idle_minutes", idle_minutes), ("max_hours", max_hours)) if v is not None}
+    tenant.settings = {**(tenant.settings or {}), "sessions": sessions}
+    audit.record(
+        session, tenant_id, "tenant.updated", actor=actor, subject=("tenant", tenant_id), fields=["sessions"]
+    )
+    return sessions
+
+
+def check_web_session(
+    session: Session, session_id: str | None, *, last_seen: float | None, idle_s: int, max_age_s: int
+) -> tuple[int | None, str | None]:
+    """(user id, None) for a live session; (None, "idle" | "expired") for one that has been left
+    ``idle_s`` seconds since the last request (``last_seen``, from the signed cookie) or has lasted
+    ``max_age_s`` since sign-in; (None, None) for no open session (signed out, unknown)."""
+    if not session_id:
+        return None, None
+    row = session.execute(
+        select(WebSession.user_id, WebSession.created_at, WebSession.expires_at).where(
+            WebSession.token_hash == _session_hash(session_id), WebSession.ended_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None, None
+    now = utcnow()
+    if row.expires_at <= now or row.created_at <= now - timedelta(seconds=max_age_s):
+        return None, "expired"
+    if last_seen is None or now.timestamp() - last_seen > idle_s:
+        return None, "idle"
+    return row.user_id, None
+
+
 def end_web_session(session: Session, session_id: str | None) -> None:
     """End one session on the server (signing out): its cookie no longer signs anyone in."""
     if session_id:

@@ -9,20 +9,24 @@
   caught by :func:`verify` even though every remaining link is consistent.
 * Entries hold ids, codes and hashes — never names, numbers or text from an item.
 
-Event names are stable and declared in :data:`EVENTS` (services add theirs through the service
-registry); :func:`record` refuses an undeclared event or unexpected fields.
+Event names are stable and declared: the core's in :data:`CORE_EVENTS`, each service's in its
+``ServiceSpec.audit_events``. The registry builds one read-only catalogue of both (:func:`catalogue`,
+``ServiceRegistry.audit_events``), the platform's :class:`~kommuneki.core.db.Database` hands it to every
+session, and :func:`record` refuses an event that catalogue does not declare, or unexpected fields.
+Nothing is added to a process-wide table at registration, so two platforms in one process (two
+registries) each know their own services' events.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -31,14 +35,16 @@ from sqlalchemy.orm import Session
 
 from .audit_seal import (
     CorruptCheckpoint,
+    Keyring,
+    RetiredKey,
     ShipTarget,
+    as_keyring,
     checkpoint_chains,
     corrupt_checkpoints,
     entry_mac,
     read_checkpoint,
     read_shipped,
     seal,
-    seal_ok,
     ship,
     write_checkpoint,
 )
@@ -62,7 +68,7 @@ def _e(name: str, description: str, *fields: str) -> EventType:
     return EventType(name, description, tuple(fields))
 
 
-EVENTS: dict[str, EventType] = {
+_CORE: dict[str, EventType] = {
     e.name: e
     for e in [
         _e("auth.login", "A user signed in.", "method"),
@@ -151,7 +157,13 @@ EVENTS: dict[str, EventType] = {
         ),
         _e("audit.exported", "The audit log (or part of it) was exported.", "scope", "entries"),
         _e("data.exported", "Data was exported from a service.", "service", "what", "rows"),
-        _e("job.started", "A background job was started.", "job_id", "service"),
+        _e(
+            "job.started",
+            "A background job was started (a batch: with its number of chunks).",
+            "job_id",
+            "service",
+            "chunks",
+        ),
         _e(
             "job.finished",
             "A background job ended (done, failed or cancelled).",
@@ -161,10 +173,11 @@ EVENTS: dict[str, EventType] = {
         ),
         _e(
             "job.retried",
-            "A job whose worker stopped was put back on the queue.",
+            "A job whose worker stopped (or a batch's chunk that failed) was put back on the queue.",
             "job_id",
             "service",
             "attempt",
+            "batch",
         ),
         _e("job.cancelled", "A user asked for a background job to stop.", "job_id"),
         _e("audit.chain_started", "A new audit chain was started (its first entry).", "chain"),
@@ -172,6 +185,16 @@ EVENTS: dict[str, EventType] = {
             "audit.sealed",
             "Entries written before the audit key was set were verified and sealed by this entry.",
             "up_to_seq",
+        ),
+        _e(
+            "audit.key_rotated",
+            "The audit key was replaced (kommuneki audit rotate-key); the old key stays, read-only, and "
+            "vouches only for each chain up to its head at the rotation (heads: chain -> seq). "
+            "endorsement: the old key's HMAC over the new key's id and the heads.",
+            "old_key_id",
+            "new_key_id",
+            "heads",
+            "endorsement",
         ),
         _e(
             "audit.restored",
@@ -185,13 +208,28 @@ EVENTS: dict[str, EventType] = {
 }
 
 
-def register_event(name: str, description: str, *fields: str) -> None:
-    """Declare a service's own event type. Called from a service's registration."""
-    existing = EVENTS.get(name)
-    new = EventType(name, description, tuple(fields))
-    if existing and existing != new:
-        raise ValueError(f"audit event {name!r} declared twice with different fields")
-    EVENTS[name] = new
+CORE_EVENTS: Mapping[str, EventType] = MappingProxyType(_CORE)
+#: The core's events (read-only). What a session accepts is its platform's catalogue: :func:`events_of`.
+EVENTS = CORE_EVENTS
+SESSION_EVENTS = "audit_events"  # session.info key: the catalogue of the platform the session belongs to
+
+
+def catalogue(events: Iterable[EventType]) -> Mapping[str, EventType]:
+    """The core's events and ``events`` as one read-only catalogue. The same event declared twice alike
+    is one entry (building it again gives the same catalogue); declared with another description or
+    other fields, it is an error."""
+    found = dict(CORE_EVENTS)
+    for event in events:
+        existing = found.get(event.name)
+        if existing is not None and existing != event:
+            raise ValueError(f"audit event {event.name!r} declared twice with different fields")
+        found[event.name] = event
+    return MappingProxyType(found)
+
+
+def events_of(session: Session) -> Mapping[str, EventType]:
+    """The event catalogue a session records against: its platform's, else the core's alone."""
+    return session.info.get(SESSION_EVENTS) or CORE_EVENTS
 
 
 def chain_for(tenant_id: int | None) -> str:
@@ -241,7 +279,7 @@ def record(
     :class:`~kommuneki.core.db.Database` puts it there), and a chain's first entry is registered in the
     installation chain (``audit.chain_started``) so that a deleted chain shows.
     """
-    etype = EVENTS.get(event)
+    etype = events_of(session).get(event)
     if etype is None:
         raise ValueError(f"undeclared audit event {event!r}")
     unexpected = set(data) - set(etype.fields)
@@ -298,7 +336,7 @@ def record_many(session: Session, tenant_id: int | None, entries: list[dict[str,
         data = dict(given)
         event, actor = data.pop("event"), data.pop("actor")
         subject, item_id = data.pop("subject", None), data.pop("item_id", None)
-        etype = EVENTS.get(event)
+        etype = events_of(session).get(event)
         if etype is None:
             raise ValueError(f"undeclared audit event {event!r}")
         unexpected = set(data) - set(etype.fields)
@@ -337,6 +375,7 @@ def entry_seal(session: Session, hash_: str) -> str | None:
 # --- checkpoints outside the database -------------------------------------------------------------
 
 SESSION_KEY = "audit_key"  # session.info: the audit key (bytes) or absent
+SESSION_KEYRING = "audit_keyring"  # session.info: the key and the retired ones (verifying), or absent
 SESSION_SEALING = "audit_sealing"  # session.info: the installation's Sealing
 
 
@@ -347,6 +386,12 @@ class Sealing:
     key: bytes | None = None
     ship_to: tuple[ShipTarget, ...] = ()
     installation_id: str = ""
+    spool_dir: Path | None = None  # records a target did not take wait here (audit_seal.ship)
+    retired: tuple[RetiredKey, ...] = ()  # keys replaced by rotate-key: verify only
+
+    @property
+    def keyring(self) -> Keyring | None:
+        return Keyring(self.key, self.retired) if self.key is not None else None
 
     @property
     def shipped_files(self) -> list[Path]:
@@ -393,7 +438,7 @@ def install_checkpoint_hook(session_factory_or_class, checkpoint_dir: Path, seal
             except Exception:  # noqa: BLE001 - see the docstring
                 log.exception("could not write the audit checkpoint of %s (seq %s)", chain, seq)
             if sealing.ship_to:
-                ship(sealing.ship_to, sealing.head_record(chain, seq, hash_, at))
+                ship(sealing.ship_to, sealing.head_record(chain, seq, hash_, at), sealing.spool_dir)
 
     @sa_event.listens_for(session_factory_or_class, "after_rollback")
     def _after_rollback(session: Session) -> None:
@@ -475,15 +520,9 @@ def verify_entries(
         if key is not None:
             mac = e.get("mac") if isinstance(e, dict) else getattr(e, "mac", None)
             if mac:
-                if not hmac.compare_digest(mac, entry_mac(key, _get(e, "hash"))):
-                    return VerifyResult(
-                        chain,
-                        False,
-                        count,
-                        seq,
-                        "entry forged: its seal does not match (written without the audit key, or "
-                        "with another key)",
-                    )
+                problem = as_keyring(key).entry_problem(chain, seq, _get(e, "hash"), mac)
+                if problem:
+                    return VerifyResult(chain, False, count, seq, problem)
                 sealed += 1
                 first_unsealed = None
             elif sealed:
@@ -587,8 +626,10 @@ def verify_export(chain: str, entries: list[dict[str, Any]], *, key: bytes | Non
             return VerifyResult(
                 chain, False, 0, e["seq"], "entry altered: its hash does not match its content"
             )
-        if key is not None and e.get("mac") and not hmac.compare_digest(e["mac"], entry_mac(key, e["hash"])):
-            return VerifyResult(chain, False, 0, e["seq"], "entry forged: its seal does not match")
+        if key is not None and e.get("mac"):
+            problem = as_keyring(key).entry_problem(chain, e["seq"], e["hash"], e["mac"])
+            if problem:
+                return VerifyResult(chain, False, 0, e["seq"], problem)
         prev = e
     return VerifyResult(chain, True, len(entries))
 
@@ -630,7 +671,7 @@ def read_shipped_log(files: Iterable[Path], key: bytes | None, installation_id: 
                 if "mac" not in rec:
                     out.warnings.append(f"{path.name} record {n}: not sealed, ignored")
                     continue
-                if not seal_ok(key, rec):
+                if not as_keyring(key).record_ok(rec):
                     out.problems.append(f"{path.name} record {n}: forged (its seal does not match)")
                     continue
             if rec["kind"] == "head" and isinstance(rec.get("seq"), int):
@@ -721,7 +762,7 @@ def verify_chain(
     (exit 3) when a documented restore (an ``audit.restored`` entry) set the chain back, naming the
     entries lost since the last shipped checkpoint, else ``ok``."""
     if key is _FROM_SESSION:
-        key = session.info.get(SESSION_KEY)
+        key = session.info.get(SESSION_KEYRING) or session.info.get(SESSION_KEY)
     sealing: Sealing | None = session.info.get(SESSION_SEALING)
     if shipped is None and sealing is not None and sealing.shipped_files:
         shipped = read_shipped_log(sealing.shipped_files, key, sealing.installation_id)
@@ -733,7 +774,7 @@ def verify_chain(
             checkpoint = read_checkpoint(checkpoint_dir, chain)
         except CorruptCheckpoint as exc:
             damaged = str(exc)
-    if checkpoint is not None and key is not None and not seal_ok(key, checkpoint):
+    if checkpoint is not None and key is not None and not as_keyring(key).record_ok(checkpoint):
         forged = checkpoint
         checkpoint = None
         result = verify_entries(chain, iter_chain(session, chain), None, key=key)
@@ -870,7 +911,7 @@ def verify_installation(
     from .models import Tenant
 
     if key is _FROM_SESSION:
-        key = session.info.get(SESSION_KEY)
+        key = session.info.get(SESSION_KEYRING) or session.info.get(SESSION_KEY)
     sealing: Sealing | None = session.info.get(SESSION_SEALING)
     files = shipped_files if shipped_files is not None else (sealing.shipped_files if sealing else [])
     installation_id = sealing.installation_id if sealing else ""
@@ -1013,3 +1054,22 @@ def insert_only_guard(dialect: str) -> tuple[list[str], list[str]]:
             ],
         )
     return [], []
+
+
+def rotate_key(database, key_file: Path) -> dict[str, Any]:
+    """Replace the installation's audit key: the old one is retired in the key file at every chain's
+    current head (it verifies what it sealed, and nothing after). Returns what the rotation entry
+    records; the caller writes that entry with a platform that seals with the new key. Run with the
+    server and workers stopped: an entry sealed with the old key after this is reported as forged."""
+    from .audit_seal import endorsement, key_id, rotate_key_file
+
+    with database.installation_session(unscoped=True) as session:
+        rows = session.execute(select(AuditEntry.chain, func.max(AuditEntry.seq)).group_by(AuditEntry.chain))
+        heads = {chain: int(seq) for chain, seq in rows}
+    old, new = rotate_key_file(key_file, heads)
+    return {
+        "old_key_id": key_id(old),
+        "new_key_id": key_id(new),
+        "heads": heads,
+        "endorsement": endorsement(old, new, heads),
+    }

@@ -33,6 +33,7 @@ log = logging.getLogger("kommuneki.audit")
 
 KEY_BYTES = 32
 KEY_HEADER = "kommuneki-audit-key v1"
+KEY_HEADER_V2 = "kommuneki-audit-key v2"  # with retired keys (rotate_key_file)
 
 
 class AuditKeyError(RuntimeError):
@@ -78,6 +79,96 @@ def load_key(path: Path) -> bytes:
     if path.stat().st_mode & 0o007:
         log.warning("audit key %s can be read by every user on this machine: chmod o-rwx it", path)
     return key
+
+
+@dataclass(frozen=True)
+class RetiredKey:
+    """A key replaced by ``kommuneki audit rotate-key``: kept in the key file, read-only. It vouches
+    for what it sealed before the rotation (each chain up to ``heads[chain]``) and for nothing after."""
+
+    key: bytes
+    heads: dict[str, int]
+
+
+def load_retired(path: Path | None) -> tuple[RetiredKey, ...]:
+    """The retired keys of a key file, oldest first (``retired <hex> <heads as JSON>`` lines)."""
+    if path is None:
+        return ()
+    out = []
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("retired "):
+            _, hexkey, heads = line.split(" ", 2)
+            out.append(
+                RetiredKey(bytes.fromhex(hexkey), {str(k): int(v) for k, v in json.loads(heads).items()})
+            )
+    return tuple(out)
+
+
+def rotate_key_file(path: Path, heads: dict[str, int]) -> tuple[bytes, bytes]:
+    """Replace the key of ``path`` by a new random one; the old one stays in the file, retired at
+    ``heads`` (each chain's last seq). Atomic (a new file renamed over the old, mode 0600). Returns
+    (old key, new key)."""
+    path = Path(path)
+    old = load_key(path)
+    kept = [line for line in path.read_text().splitlines() if line.startswith("retired ")]
+    kept.append(f"retired {old.hex()} {json.dumps(heads, sort_keys=True, separators=(',', ':'))}")
+    new = secrets.token_bytes(KEY_BYTES)
+    tmp = path.with_name(path.name + ".rotating")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join([KEY_HEADER_V2, *kept, new.hex()]) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return old, new
+
+
+def endorsement(old: bytes, new: bytes, heads: dict[str, int]) -> str:
+    """The old key's word that the new key follows it at ``heads`` (kept in the rotation entry)."""
+    body = f"rotate\n{key_id(new)}\n{json.dumps(heads, sort_keys=True, separators=(',', ':'))}"
+    return hmac.new(old, body.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The key that seals now and the retired ones, for verifying."""
+
+    current: bytes
+    retired: tuple[RetiredKey, ...] = ()
+
+    def entry_problem(self, chain: str, seq: int, hash_: str, mac: str) -> str | None:
+        """None when ``mac`` is a valid seal of the entry; else what is wrong with it."""
+        if hmac.compare_digest(mac, entry_mac(self.current, hash_)):
+            return None
+        for r in self.retired:
+            if hmac.compare_digest(mac, entry_mac(r.key, hash_)):
+                last = r.heads.get(chain, 0)
+                if seq <= last:
+                    return None
+                return (
+                    f"entry forged: sealed with the retired key {key_id(r.key)} after it was rotated "
+                    f"(it sealed this chain up to seq {last})"
+                )
+        return "entry forged: its seal does not match (written without the audit key, or with another key)"
+
+    def record_ok(self, record: dict[str, Any]) -> bool:
+        """A sealed checkpoint or shipped record: by the current key, or by a retired one for a head no
+        later than where that key was retired."""
+        kid = record.get("key_id")
+        if kid == key_id(self.current):
+            return seal_ok(self.current, record)
+        for r in self.retired:
+            if kid == key_id(r.key):
+                if not seal_ok(r.key, record):
+                    return False
+                seq = record.get("seq")
+                return not isinstance(seq, int) or seq <= r.heads.get(str(record.get("chain")), 0)
+        return False
+
+
+def as_keyring(key: "bytes | Keyring | None") -> "Keyring | None":
+    return key if key is None or isinstance(key, Keyring) else Keyring(key)
 
 
 def key_id(key: bytes) -> str:
@@ -224,32 +315,104 @@ def parse_ship_to(value: str | None) -> list[ShipTarget]:
 SYSLOG_TAG = "kommuneki-audit"
 
 
-def ship(targets: Iterable[ShipTarget], record: dict[str, Any]) -> None:
-    """Send one sealed record to every target. Never raises: a failure is logged (the commit it follows
-    has already happened) and the next record is shipped as usual."""
+SPOOL_MAX_LINES = 100_000  # about 30 MB of heads: weeks of an unreachable target at a busy kommune
+
+
+def _send(target: ShipTarget, line: str) -> None:
+    """Deliver one line to one target, or raise. Never waits: a syslog socket whose reader is behind
+    raises instead of blocking the commit that follows."""
+    if target.kind == "file":
+        assert target.path is not None
+        target.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        try:
+            os.write(fd, (line + "\n").encode())
+        finally:
+            os.close(fd)
+        return
+    # RFC 3164 framing: <priority>tag: message; facility auth (4), severity notice (5)
+    payload = f"<37>{SYSLOG_TAG}: {line}".encode()
+    if isinstance(target.address, tuple):
+        family = socket.AF_INET6 if ":" in target.address[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
+            s.setblocking(False)
+            s.sendto(payload, target.address)
+    else:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.setblocking(False)
+            s.sendto(payload, str(target.address))
+
+
+def spool_path(spool_dir: Path, target: ShipTarget) -> Path:
+    """Where the records a target has not taken yet wait (one file per target, in order)."""
+    name = hashlib.sha256(str(target).encode()).hexdigest()[:16]
+    return spool_dir / f"{name}.jsonl"
+
+
+def pending(spool_dir: Path | None, targets: Iterable[ShipTarget]) -> dict[str, int]:
+    """Records waiting per target (its ``str``), for ``verify`` and the operator."""
+    if spool_dir is None:
+        return {}
+    out = {}
+    for target in targets:
+        path = spool_path(spool_dir, target)
+        if path.exists():
+            out[str(target)] = sum(1 for line in path.read_text().splitlines() if line.strip())
+    return out
+
+
+def ship(targets: Iterable[ShipTarget], record: dict[str, Any], spool_dir: Path | None = None) -> None:
+    """Send one sealed record to every target. Never raises and never waits: a failure is logged (the
+    commit it follows has already happened). With ``spool_dir``, a record a target did not take is kept
+    there and sent again, in order and before the new one, with every later record, until the target
+    takes it (retried shipping); without it, the failed record is only logged."""
     line = json.dumps(record, sort_keys=True, separators=(",", ":"))
     for target in targets:
         try:
-            if target.kind == "file":
-                assert target.path is not None
-                target.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(target.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
-                try:
-                    os.write(fd, (line + "\n").encode())
-                finally:
-                    os.close(fd)
+            if spool_dir is None:
+                _send(target, line)
             else:
-                # RFC 3164 framing: <priority>tag: message; facility auth (4), severity notice (5)
-                payload = f"<37>{SYSLOG_TAG}: {line}".encode()
-                if isinstance(target.address, tuple):
-                    with socket.socket(socket.AF_INET6 if ":" in target.address[0] else socket.AF_INET,
-                                       socket.SOCK_DGRAM) as s:  # fmt: skip
-                        s.sendto(payload, target.address)
-                else:
-                    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
-                        s.sendto(payload, str(target.address))
+                _ship_spooled(spool_dir, target, line)
         except Exception as exc:  # noqa: BLE001 - shipping must never undo or fail a committed write
             log.error("could not ship audit checkpoint to %s: %s", target, exc)
+
+
+def _ship_spooled(spool_dir: Path, target: ShipTarget, line: str) -> None:
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    path = spool_path(spool_dir, target)
+    with open(spool_dir / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        waiting = [x for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+        queue = [*waiting, line]
+        sent = 0
+        error: Exception | None = None
+        for item in queue:
+            try:
+                _send(target, item)
+            except Exception as exc:  # noqa: BLE001 - kept for the next try
+                error = exc
+                break
+            sent += 1
+        rest = queue[sent:]
+        if len(rest) > SPOOL_MAX_LINES:
+            log.error(
+                "audit ship spool for %s over %d records: the oldest are dropped", target, SPOOL_MAX_LINES
+            )
+            rest = rest[-SPOOL_MAX_LINES:]
+        if rest:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text("\n".join(rest) + "\n")
+            os.replace(tmp, path)
+            log.error(
+                "could not ship audit checkpoint to %s (%d waiting, retried with the next): %s",
+                target,
+                len(rest),
+                error,
+            )
+        elif path.exists():
+            path.unlink()
+            if waiting:
+                log.info("shipped %d waiting audit checkpoints to %s", len(waiting), target)
 
 
 def read_shipped(path: Path) -> Iterator[dict[str, Any]]:

@@ -36,7 +36,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, make_url
 
 from . import audit
-from .audit_seal import seal, seal_ok, ship, write_checkpoint
+from .audit_seal import Keyring, as_keyring, seal, ship, write_checkpoint
 from .errors import Conflict, InvalidInput
 
 FORMAT = 1
@@ -158,14 +158,14 @@ def create_backup(platform, out: Path, progress: Callable[[str], None] = lambda 
     return manifest
 
 
-def read_manifest(backup: Path, key: bytes | None) -> dict[str, Any]:
+def read_manifest(backup: Path, key: "bytes | Keyring | None") -> dict[str, Any]:
     try:
         manifest = json.loads((Path(backup) / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
         raise InvalidInput(f"{backup} er ikke en sikkerhetskopi fra «kommuneki backup create».") from exc
     if manifest.get("format") != FORMAT:
         raise InvalidInput(f"Ukjent format på sikkerhetskopien: {manifest.get('format')}.")
-    if key is not None and not seal_ok(key, manifest):
+    if key is not None and not as_keyring(key).record_ok(manifest):
         raise InvalidInput(
             "Sikkerhetskopiens manifest er ikke forseglet med denne revisjonsnøkkelen (endret, eller en "
             "annen installasjons nøkkel)."
@@ -202,12 +202,13 @@ def restore_backup(
 ) -> dict[str, Any]:
     """Restore ``backup`` into the fresh database and data folder of ``settings``; ``build_platform``
     makes the platform afterwards (migrations newer than the backup are applied). Returns a summary."""
-    from .audit_seal import load_key
+    from .audit_seal import Keyring, load_key, load_retired
 
     backup = Path(backup)
     key_file = settings.resolved_audit_key_file
     key = load_key(key_file) if key_file is not None else None
-    manifest = read_manifest(backup, key)
+    # a backup made before a key rotation is sealed with the (now retired) key it was made with
+    manifest = read_manifest(backup, Keyring(key, load_retired(key_file)) if key is not None else None)
     _target_is_fresh(settings)
     url = settings.resolved_database_url
     dialect = make_url(url).get_backend_name()
@@ -262,7 +263,9 @@ def restore_backup(
         # restore (back to the backup's heads), then the heads that follow from here
         if sealing.ship_to:
             ship(
-                sealing.ship_to, sealing.restore_record(heads, manifest["backup_id"], manifest["created_at"])
+                sealing.ship_to,
+                sealing.restore_record(heads, manifest["backup_id"], manifest["created_at"]),
+                sealing.spool_dir,
             )
         for chain, (seq, hash_) in heads.items():
             write_checkpoint(platform.settings.checkpoint_dir, chain, seq, hash_, manifest["created_at"], key)

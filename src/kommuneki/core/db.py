@@ -189,17 +189,20 @@ def _check_tenant_writes(session: Session, _ctx, _instances) -> None:
 class Database:
     """Holds the engine and hands out sessions; one per process, built by the app factory or CLI."""
 
-    def __init__(self, url: str, checkpoint_dir: Path | None = None, sealing=None):
+    def __init__(self, url: str, checkpoint_dir: Path | None = None, sealing=None, audit_events=None):
         """``sealing`` (an :class:`~kommuneki.core.audit.Sealing`): the audit key and ship targets every
-        session carries, so that ``audit.record`` seals entries and commits ship checkpoints."""
+        session carries, so that ``audit.record`` seals entries and commits ship checkpoints.
+        ``audit_events``: the registry's event catalogue every session records against (the core's
+        events alone when not given)."""
         from . import audit
 
         self.url = url
         self.engine = make_engine(url)
         self.sealing = sealing or audit.Sealing()
-        info = {audit.SESSION_SEALING: self.sealing}
+        info = {audit.SESSION_SEALING: self.sealing, audit.SESSION_EVENTS: audit_events or audit.CORE_EVENTS}
         if self.sealing.key is not None:
             info[audit.SESSION_KEY] = self.sealing.key
+            info[audit.SESSION_KEYRING] = self.sealing.keyring
         self._sessions = make_sessionmaker(self.engine, info)
         self.checkpoint_dir = checkpoint_dir
         if checkpoint_dir is not None:

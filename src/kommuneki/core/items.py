@@ -344,9 +344,20 @@ def retention_task(platform: Platform, tenant_id: int, payload: dict, report) ->
     report(0.1, "Fjerner innhold som har passert oppbevaringstiden")
     with platform.db.tenant_session(tenant_id) as session:
         tenant = session.get(Tenant, tenant_id)
-        rules = (tenant.settings or {}).get("retention", {}) if tenant else {}
+        settings = (tenant.settings or {}) if tenant else {}
+        rules = settings.get("retention", {})
         removed = apply_retention(session, platform.blobs, tenant_id, rules)
-    return {"message": f"Fjernet innholdet i {removed} elementer.", "removed": removed, "rules": rules}
+    report(0.6, "Sletter gamle, avsluttede bakgrunnsjobber")
+    from . import jobs
+
+    with platform.db.tenant_session(tenant_id) as session:
+        pruned = jobs.prune(session, tenant_id, settings.get("job_retention") or {})
+    return {
+        "message": f"Fjernet innholdet i {removed} elementer og slettet {sum(pruned.values())} gamle jobber.",
+        "removed": removed,
+        "rules": rules,
+        "jobs_pruned": pruned,
+    }
 
 
 def authorize_read(principal: Principal, item: Item, registry: ServiceRegistry) -> None:

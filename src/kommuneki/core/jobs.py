@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from . import audit, queue
 from .db import utcnow
-from .errors import NotFound
+from .errors import InvalidInput, NotFound
 from .models import Job
 from .permissions import Principal, authorize
 
@@ -274,7 +275,7 @@ def get(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
     live = platform.jobs.get(job_id)
     d = _row(platform, tenant_id, job_id)
     if d.pop("on_queue"):
-        return _queued(platform, d)
+        return _queued(platform, tenant_id, d)
     if d["state"] == RUNNING and live is None:
         live = platform.jobs.get(job_id)  # started after the first look
         if live is None:
@@ -299,10 +300,12 @@ def _labelled(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def _queued(platform: "Platform", d: dict[str, Any]) -> dict[str, Any]:
+def _queued(platform: "Platform", tenant_id: int, d: dict[str, Any]) -> dict[str, Any]:
     """A job run by a worker: the row, with the progress its worker last sent (the reaper, not this
     process, decides when a silent worker has died)."""
-    if d["state"] == RUNNING:
+    if d["state"] == RUNNING and d["chunks"]:  # a batch: its chunks done, and the running ones' progress
+        d["progress"], d["message"] = queue.batch_progress(platform, tenant_id, d["id"], d["chunks"])
+    elif d["state"] == RUNNING:
         seen = platform.task_queue.progress(d["id"])
         if seen and seen.get("token") == d["run_token"]:
             d.update(
@@ -336,6 +339,8 @@ def _row(platform: "Platform", tenant_id: int, job_id: int) -> dict[str, Any]:
             "run_token": job.run_token,
             "attempts": job.attempts,
             "cancel_requested": bool(job.cancel_requested),
+            "chunks": job.chunks,
+            "parent_id": job.parent_id,
         }
 
 
@@ -411,3 +416,53 @@ def cancel(platform: "Platform", principal: Principal, job_id: int) -> dict[str,
     if job["active"]:
         queue.cancel(platform, principal.tenant_id, job_id, actor=principal.actor)
     return get(platform, principal.tenant_id, job_id)
+
+
+# Finished job rows kept (days after they ended), per tenant setting ``job_retention``:
+# ``{"finished_days": 30, "failed_days": 180}``. The minute-by-minute mailbox polls would otherwise add
+# 1,440 rows a day per tenant; failed jobs stay longer (someone may still look for why). The audit
+# entries of every job stay (the audit log is never pruned).
+JOB_RETENTION_DEFAULTS = {"finished_days": 30, "failed_days": 180}
+FAILED_STATES = ("failed", INTERRUPTED)
+FINISHED_STATES = ("done", CANCELLED)
+
+
+def prune(
+    session: Session, tenant_id: int, rules: dict[str, Any], *, now: datetime | None = None
+) -> dict[str, int]:
+    """Delete the tenant's job rows that ended more than ``finished_days`` (done, cancelled) or
+    ``failed_days`` (failed, interrupted) ago — a batch with its chunks, never a chunk of a batch that is
+    kept. The latest scheduled run of each task is kept whatever its age (the schedule counts from it).
+    Returns the rows deleted per kind (a batch's chunks included). Runs in the caller's transaction
+    (``core.retention``)."""
+    days = {**JOB_RETENTION_DEFAULTS, **{k: v for k, v in rules.items() if k in JOB_RETENTION_DEFAULTS}}
+    for key, value in days.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InvalidInput(f"job_retention.{key} må være et helt antall dager (minst 1).")
+    now = now or utcnow()
+    latest_scheduled = (
+        select(func.max(Job.id))
+        .where(Job.tenant_id == tenant_id, Job.schedule_run.is_not(None))
+        .group_by(Job.task)
+    )
+    counts = {}
+    for kind, states, key in (
+        ("finished", FINISHED_STATES, "finished_days"),
+        ("failed", FAILED_STATES, "failed_days"),
+    ):
+        old = select(Job.id).where(
+            Job.tenant_id == tenant_id,
+            Job.parent_id.is_(None),  # a chunk goes with its batch
+            Job.state.in_(states),
+            Job.finished_at.is_not(None),
+            Job.finished_at < now - timedelta(days=days[key]),
+            Job.id.not_in(latest_scheduled),
+        )
+        ids = list(session.scalars(old))
+        n = 0
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            n += session.execute(delete(Job).where(Job.parent_id.in_(part))).rowcount
+            n += session.execute(delete(Job).where(Job.id.in_(part))).rowcount
+        counts[kind] = n
+    return counts

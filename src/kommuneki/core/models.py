@@ -252,7 +252,11 @@ class Job(TenantScoped, Base):
 
     __tablename__ = "job"
     # a scheduled task's n-th run for the tenant is one row only: the lock several workers insert against
-    __table_args__ = (UniqueConstraint("tenant_id", "task", "schedule_run", name="uq_job_schedule_run"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "task", "schedule_run", name="uq_job_schedule_run"),
+        Index("ix_job_tenant_started", "tenant_id", "started_at"),  # the tenant a worker served last
+        Index("ix_job_finished_at", "finished_at"),  # pruning old finished jobs (core.retention)
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     service: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
@@ -276,6 +280,15 @@ class Job(TenantScoped, Base):
     failure_url: Mapped[str | None] = mapped_column(String(500))
     # a run the scheduler started (core/schedule.py): 1, 2, 3 … per (tenant, task); None for a user's job
     schedule_run: Mapped[int | None] = mapped_column(Integer)
+    # a batch of chunk tasks (core.tasks.submit_chunks): the batch row has ``chunks`` (how many) and is
+    # never run itself; each chunk is a job row of its own with ``parent_id`` and ``chunk`` (0, 1, …)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("job.id", ondelete="CASCADE", name="fk_job_parent_id"), index=True
+    )
+    chunk: Mapped[int | None] = mapped_column(Integer)
+    chunks: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column()  # the latest claim by a worker
+    not_before: Mapped[datetime | None] = mapped_column()  # a retried job waits until then
 
 
 class ModelVersion(Base):

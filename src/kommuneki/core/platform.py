@@ -17,7 +17,8 @@ from alembic.config import Config as AlembicConfig
 
 from ..config import ConfigError, Settings
 from .audit import Sealing
-from .audit_seal import AuditKeyError, load_key, parse_ship_to
+from .audit_seal import AuditKeyError, load_key, load_retired, parse_ship_to
+from .cache import Caches
 from .db import Database
 from .items import BlobStore
 from .jobs import LiveJobs
@@ -59,16 +60,33 @@ def alembic_config(url: str, registry: ServiceRegistry | None = None) -> Alembic
     return cfg
 
 
+UNSEALED_IN_PRODUCTION = (
+    "Produksjonsmodus krever en revisjonsnøkkel: uten den kan den som kan skrive i databasen og "
+    "datamappen, skrive om revisjonsloggen uten at det vises. Lag en med «kommuneki audit new-key FIL» "
+    "(utenfor datamappen) og sett KOMMUNEKI_AUDIT_KEY_FILE=FIL. For en prøveinstallasjon uten forsegling: "
+    "KOMMUNEKI_AUDIT_ALLOW_UNSEALED=true."
+)
+
+
 def audit_sealing(settings: Settings, installation_id: str) -> Sealing:
     """The audit key (read from ``audit_key_file``) and ship targets of this installation."""
     key_file = settings.resolved_audit_key_file
     try:
         key = load_key(key_file) if key_file is not None else None
+        retired = load_retired(key_file) if key is not None else ()
     except AuditKeyError as exc:
         raise ConfigError(str(exc)) from exc
     if key is None and settings.mode == "production":
+        if not settings.audit_allow_unsealed:
+            raise ConfigError(UNSEALED_IN_PRODUCTION)
         log.warning("KOMMUNEKI_AUDIT_KEY_FILE is not set: the audit log is not sealed (see docs/security.md)")
-    return Sealing(key, tuple(parse_ship_to(settings.audit_ship_to)), installation_id)
+    return Sealing(
+        key,
+        tuple(parse_ship_to(settings.audit_ship_to)),
+        installation_id,
+        spool_dir=settings.data_dir / "audit-ship-spool",
+        retired=retired,
+    )
 
 
 @dataclass
@@ -79,6 +97,7 @@ class Platform:
     registry: ServiceRegistry
     installation_id: str = field(default="")
     jobs: LiveJobs = field(default_factory=LiveJobs)  # background jobs running in this process
+    caches: Caches = field(default_factory=Caches)  # bounded, locked, per tenant (core/cache.py)
 
     @classmethod
     def from_settings(cls, settings: Settings, registry: ServiceRegistry | None = None) -> "Platform":
@@ -87,12 +106,18 @@ class Platform:
         if not id_file.exists():
             id_file.write_text(uuid.uuid4().hex)
         sealing = audit_sealing(settings, id_file.read_text().strip())
-        db = Database(settings.resolved_database_url, checkpoint_dir=settings.checkpoint_dir, sealing=sealing)
+        registry = registry if registry is not None else discover()
+        db = Database(
+            settings.resolved_database_url,
+            checkpoint_dir=settings.checkpoint_dir,
+            sealing=sealing,
+            audit_events=registry.audit_events,
+        )
         return cls(
             settings=settings,
             db=db,
             blobs=BlobStore(settings.blob_dir),
-            registry=registry if registry is not None else discover(),
+            registry=registry,
             installation_id=id_file.read_text().strip(),
         )
 

@@ -35,10 +35,11 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import audit
@@ -207,6 +208,81 @@ def submit(
     return job_id
 
 
+def submit_chunks(
+    platform: Platform,
+    tenant_id: int,
+    *,
+    task: str,
+    service: str,
+    title: str,
+    actor: str,
+    chunks: list[dict[str, Any]],
+    result_url: str | None,
+    failure_url: str | None,
+) -> int:
+    """Record a batch: one job row for the whole (``chunks`` = how many; never run itself, its progress is
+    the share of chunks done) and one queued job row per chunk (``parent_id``, ``chunk``), each put on
+    the queue as a task of its own. Returns the batch job's id (``/jobber/{id}``)."""
+    if not chunks:
+        raise ValueError("a batch needs at least one chunk")
+    n = len(chunks)
+    with platform.db.tenant_session(tenant_id) as session:
+        parent = Job(
+            tenant_id=tenant_id,
+            service=service,
+            title=title,
+            state=QUEUED,
+            progress=0.0,
+            message=WAITING,
+            result_url=result_url,
+            failure_url=failure_url,
+            created_by=actor,
+            task=task,
+            payload={"chunks": n},
+            attempts=0,
+            chunks=n,
+        )
+        session.add(parent)
+        session.flush()
+        children = [
+            Job(
+                tenant_id=tenant_id,
+                service=service,
+                title=f"{title} (del {i + 1} av {n})",
+                state=QUEUED,
+                progress=0.0,
+                message=WAITING,
+                created_by=actor,
+                task=task,
+                payload=payload,
+                attempts=0,
+                parent_id=parent.id,
+                chunk=i,
+            )
+            for i, payload in enumerate(chunks)
+        ]
+        session.add_all(children)
+        session.flush()
+        audit.record(
+            session,
+            tenant_id,
+            "job.started",
+            actor=actor,
+            subject=("job", parent.id),
+            job_id=parent.id,
+            service=service,
+            chunks=n,
+        )
+        parent_id, child_ids = parent.id, [c.id for c in children]
+    try:
+        for child_id in child_ids:
+            platform.task_queue.enqueue(child_id, tenant_id)
+    except Exception:  # noqa: BLE001 - the batch must not stay queued for messages that never went
+        log.exception("batch %s: could not be put on the queue", parent_id)
+        _fail_batch(platform, tenant_id, parent_id, QUEUE_DOWN, actor=actor)
+    return parent_id
+
+
 def _insert_job(
     platform: Platform,
     tenant_id: int,
@@ -251,21 +327,16 @@ def _insert_job(
 
 
 def run_job(platform: Platform, queue: TaskQueue, job_id: int, tenant_id: int) -> str:
-    """Run one queued job in this worker; returns the state it ended in (or "skipped")."""
-    token = secrets.token_hex(16)
-    with platform.db.tenant_session(tenant_id) as session:
-        claimed = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.state == QUEUED, Job.cancel_requested.is_(False))
-            .values(state=RUNNING, run_token=token, attempts=Job.attempts + 1, updated_at=utcnow())
-        ).rowcount
-        job = session.get(Job, job_id) if claimed else None
-        if job is not None:
-            spec_name, payload, service, actor = job.task, job.payload or {}, job.service, job.created_by
-            result_url, failure_url = job.result_url, job.failure_url
-    if not claimed:
-        log.info("job %s: not queued any more (taken, cancelled or done); message skipped", job_id)
+    """Run one queued job in this worker — the fairest runnable one (:func:`claim_next`), which is not
+    always the one the message named (that one keeps its place in the job table and is run by a later
+    message); returns the state the run ended in, or "skipped" when nothing was runnable."""
+    claimed = claim_next(platform)
+    if claimed is None:
+        log.info("message for job %s: no job runnable now (taken, cancelled or done); skipped", job_id)
         return "skipped"
+    job_id, tenant_id, token = claimed.job_id, claimed.tenant_id, claimed.token
+    spec_name, payload, service, actor = claimed.task, claimed.payload, claimed.service, claimed.actor
+    result_url, failure_url = claimed.result_url, claimed.failure_url
 
     state = {"progress": 0.0, "message": "Starter …"}
     lock = threading.Lock()
@@ -314,6 +385,10 @@ def run_job(platform: Platform, queue: TaskQueue, job_id: int, tenant_id: int) -
     finally:
         stop.set()
         beat.join(HEARTBEAT_S + 2)
+    if claimed.parent_id is not None:  # a chunk: retried on failure, then its batch settled
+        outcome = _end_chunk(platform, queue, claimed, final)
+        queue.forget(job_id)
+        return outcome
     if final["state"] == DONE:
         final["result_url"] = result_url
     elif final["state"] == CANCELLED:
@@ -326,6 +401,314 @@ def run_job(platform: Platform, queue: TaskQueue, job_id: int, tenant_id: int) -
     _end(platform, tenant_id, job_id, token, actor, service, final)
     queue.forget(job_id)
     return final["state"]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    job_id: int
+    tenant_id: int
+    token: str
+    task: str | None
+    payload: dict[str, Any]
+    service: str
+    actor: str
+    result_url: str | None
+    failure_url: str | None
+    parent_id: int | None
+    chunk: int | None
+    attempts: int
+
+
+def _runnable(now: datetime) -> tuple[Any, ...]:
+    # a batch row is never run itself; a retried job waits for its time (its delayed message is sent
+    # for a moment after the row's time, so it finds the job runnable)
+    return (
+        Job.state == QUEUED,
+        Job.task.is_not(None),
+        Job.chunks.is_(None),
+        Job.cancel_requested.is_(False),
+        or_(Job.not_before.is_(None), Job.not_before <= now),
+    )
+
+
+def fair_order(platform: Platform, *, now: datetime | None = None) -> list[tuple[int, int]]:
+    """The runnable jobs a worker should try, best first, one per tenant: ``(tenant_id, job_id)`` of each
+    tenant's oldest runnable job, the tenants ordered by fewest jobs running now, then by the longest
+    since a worker last started one of theirs (a tenant never served comes first). So one tenant's batch
+    of a thousand chunks holds at most one worker thread at a time while another tenant waits: the
+    other's single job is next whenever a chunk ends — per-tenant round robin, read from the job table."""
+    now = now or utcnow()
+    with platform.db.read_session(unscoped=True) as session:
+        heads = session.execute(
+            select(Job.tenant_id, func.min(Job.id)).where(*_runnable(now)).group_by(Job.tenant_id)
+        ).all()
+        if not heads:
+            return []
+        tenants = [t for t, _ in heads]
+        running = dict(
+            session.execute(
+                select(Job.tenant_id, func.count())
+                .where(
+                    Job.state == RUNNING,
+                    Job.task.is_not(None),
+                    Job.chunks.is_(None),
+                    Job.tenant_id.in_(tenants),
+                )
+                .group_by(Job.tenant_id)
+            ).all()
+        )
+        last = dict(
+            session.execute(
+                select(Job.tenant_id, func.max(Job.started_at))
+                .where(Job.tenant_id.in_(tenants), Job.started_at.is_not(None))
+                .group_by(Job.tenant_id)
+            ).all()
+        )
+    heads.sort(key=lambda h: (running.get(h[0], 0), _epoch(last.get(h[0])), h[1]))
+    return [(t, j) for t, j in heads]
+
+
+def claim_next(platform: Platform, *, now: datetime | None = None) -> Claimed | None:
+    """Claim the fairest runnable job (:func:`fair_order`) for this worker: ``queued`` → ``running`` with
+    a fresh run token, one conditional UPDATE, so two workers never claim the same row (the loser tries
+    the next candidate). None when nothing is runnable."""
+    for _round in range(5):
+        candidates = fair_order(platform, now=now)
+        if not candidates:
+            return None
+        for tenant_id, job_id in candidates:
+            claimed = _claim(platform, tenant_id, job_id)
+            if claimed is not None:
+                return claimed
+    return None
+
+
+def _claim(platform: Platform, tenant_id: int, job_id: int) -> Claimed | None:
+    token = secrets.token_hex(16)
+    with platform.db.tenant_session(tenant_id) as session:
+        now = utcnow()
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == QUEUED, Job.cancel_requested.is_(False))
+            .values(
+                state=RUNNING,
+                run_token=token,
+                attempts=Job.attempts + 1,
+                updated_at=now,
+                started_at=now,
+                not_before=None,
+            )
+        ).rowcount
+        if not claimed:
+            return None
+        job = session.get(Job, job_id)
+        if job.parent_id is not None:  # the batch is running once its first chunk is
+            session.execute(
+                update(Job)
+                .where(Job.id == job.parent_id, Job.state == QUEUED)
+                .values(state=RUNNING, started_at=now, updated_at=now, message="Starter …")
+            )
+        return Claimed(
+            job_id=job.id,
+            tenant_id=tenant_id,
+            token=token,
+            task=job.task,
+            payload=job.payload or {},
+            service=job.service,
+            actor=job.created_by,
+            result_url=job.result_url,
+            failure_url=job.failure_url,
+            parent_id=job.parent_id,
+            chunk=job.chunk,
+            attempts=job.attempts,
+        )
+
+
+# --- batches of chunk tasks ---------------------------------------------------------------------------
+
+CHUNK_FAILED = "Del {i} av {n} stoppet etter {attempts} forsøk: {error}"
+CHUNKS_DONE = "{done} av {n} deler ferdig"
+
+
+def _end_chunk(platform: Platform, queue: TaskQueue, claimed: Claimed, final: dict[str, Any]) -> str:
+    """A chunk's end: done or cancelled as it is; a failure is retried (with backoff, the same
+    :data:`MAX_ATTEMPTS` runs in all as a worker's death) before it fails its batch with the reason."""
+    state = final["state"]
+    if state == FAILED and claimed.attempts < MAX_ATTEMPTS:
+        delay = retry_delay_s(platform.settings, claimed.attempts)
+        with platform.db.tenant_session(claimed.tenant_id) as session:
+            retried = session.execute(
+                update(Job)
+                .where(Job.id == claimed.job_id, Job.run_token == claimed.token)
+                .values(
+                    state=QUEUED,
+                    run_token=None,
+                    error=final.get("error"),
+                    message=RETRYING.format(n=claimed.attempts + 1, total=MAX_ATTEMPTS),
+                    not_before=utcnow() + timedelta(seconds=delay),
+                    updated_at=utcnow(),
+                )
+            ).rowcount
+            if retried:
+                audit.record(
+                    session,
+                    claimed.tenant_id,
+                    "job.retried",
+                    actor="system",
+                    subject=("job", claimed.job_id),
+                    job_id=claimed.job_id,
+                    service=claimed.service,
+                    attempt=claimed.attempts + 1,
+                    batch=claimed.parent_id,
+                )
+        if retried:
+            queue.enqueue(claimed.job_id, claimed.tenant_id, delay=delay)
+            return QUEUED
+        return "skipped"
+    if state == CANCELLED:
+        final["message"] = CANCELLED_MESSAGE
+    _end(platform, claimed.tenant_id, claimed.job_id, claimed.token, None, claimed.service, final)
+    settle_batch(platform, claimed.tenant_id, claimed.parent_id)
+    return state
+
+
+def settle_batch(platform: Platform, tenant_id: int, parent_id: int | None) -> str | None:
+    """After a chunk ended: the batch's progress, and — once every chunk has ended — its own end: done
+    (the chunks' results merged: ``TaskSpec.merge``, else numbers summed), failed with the first failed
+    chunk's reason (the chunks not yet run are cancelled at once), or cancelled. Each chunk's end commits
+    before this reads, so of two chunks ending at once at least the later one sees both. Returns the
+    batch's state."""
+    if parent_id is None:
+        return None
+    with platform.db.read_session(tenant_id) as session:
+        parent = session.get(Job, parent_id)
+        if parent is None:
+            return None
+        n, parent_state, task, service, actor = (
+            parent.chunks or 0,
+            parent.state,
+            parent.task,
+            parent.service,
+            parent.created_by,
+        )
+        # counts only (a batch of thousands of chunks is settled after each one); results at the end
+        by_state: dict[str, int] = dict(
+            session.execute(
+                select(Job.state, func.count()).where(Job.parent_id == parent_id).group_by(Job.state)
+            ).all()
+        )
+        first = None
+        if by_state.get(FAILED):
+            first = session.execute(
+                select(Job.chunk, Job.error, Job.attempts)
+                .where(Job.parent_id == parent_id, Job.state == FAILED)
+                .order_by(Job.chunk)
+                .limit(1)
+            ).one()
+    if parent_state not in (QUEUED, RUNNING):
+        return parent_state
+    done = by_state.get(DONE, 0)
+    if first is not None:
+        reason = CHUNK_FAILED.format(
+            i=(first.chunk or 0) + 1, n=n, attempts=first.attempts, error=first.error or INTERNAL_ERROR
+        )
+        _fail_batch(platform, tenant_id, parent_id, reason, actor=actor)
+        return FAILED
+    ended = done + by_state.get(CANCELLED, 0)
+    if ended < n:
+        with platform.db.tenant_session(tenant_id) as session:
+            session.execute(
+                update(Job)
+                .where(Job.id == parent_id, Job.state.in_((QUEUED, RUNNING)))
+                .values(progress=done / n, message=CHUNKS_DONE.format(done=done, n=n), updated_at=utcnow())
+            )
+        return RUNNING
+    if by_state.get(CANCELLED):
+        final: dict[str, Any] = {
+            "state": CANCELLED,
+            "error": CANCELLED_MESSAGE,
+            "message": CANCELLED_MESSAGE,
+            "progress": done / n,
+        }
+    else:
+        with platform.db.read_session(tenant_id) as session:
+            results = list(
+                session.scalars(select(Job.result).where(Job.parent_id == parent_id).order_by(Job.chunk))
+            )
+
+        def merged() -> Any:
+            spec = platform.registry.task(task or "")
+            if spec is not None and spec.merge:
+                return resolve(spec.merge)(platform, tenant_id, results)
+            return merge_results(results)
+
+        final = job_outcome(merged, job_id=parent_id, service=service)
+        if final["state"] == DONE:
+            with platform.db.read_session(tenant_id) as session:
+                final["result_url"] = session.scalar(select(Job.result_url).where(Job.id == parent_id))
+    _end(platform, tenant_id, parent_id, None, actor, service, final, batch=True)
+    return final["state"]
+
+
+def merge_results(results: list[Any]) -> dict[str, Any]:
+    """The default result of a batch: every number its chunks returned, summed by key (a chunk's
+    ``message`` is its own; the batch's last step is "Ferdig."), and ``chunks``: how many."""
+    out: dict[str, Any] = {}
+    for result in results:
+        if not isinstance(result, dict):
+            continue
+        for key, value in result.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[key] = out.get(key, 0) + value
+    out["chunks"] = len(results)
+    return out
+
+
+def _fail_batch(platform: Platform, tenant_id: int, parent_id: int, reason: str, *, actor: str) -> None:
+    """Fail a batch with the reason and cancel its chunks not yet run (a running one stops at its next
+    step)."""
+    with platform.db.tenant_session(tenant_id) as session:
+        now = utcnow()
+        session.execute(
+            update(Job)
+            .where(Job.parent_id == parent_id, Job.state == QUEUED)
+            .values(
+                state=CANCELLED,
+                cancel_requested=True,
+                error=CANCELLED_MESSAGE,
+                message=CANCELLED_MESSAGE,
+                updated_at=now,
+                finished_at=now,
+            )
+        )
+        session.execute(
+            update(Job).where(Job.parent_id == parent_id, Job.state == RUNNING).values(cancel_requested=True)
+        )
+        service, failure_url = session.execute(
+            select(Job.service, Job.failure_url).where(Job.id == parent_id)
+        ).one()
+    final = {"state": FAILED, "error": reason}
+    if failure_url:
+        final["result_url"] = failure_url
+    _end(platform, tenant_id, parent_id, None, actor, service, final, batch=True)
+
+
+def batch_progress(platform: Platform, tenant_id: int, parent_id: int, chunks: int) -> tuple[float, str]:
+    """A running batch's progress now: the chunks done, plus what its running chunks' workers last sent."""
+    with platform.db.read_session(tenant_id) as session:
+        done = session.scalar(
+            select(func.count()).select_from(Job).where(Job.parent_id == parent_id, Job.state == DONE)
+        )
+        running = session.execute(
+            select(Job.id, Job.run_token).where(Job.parent_id == parent_id, Job.state == RUNNING)
+        ).all()
+    partial = 0.0
+    for row in running:
+        seen = platform.task_queue.progress(row.id) or {}
+        if seen.get("token") == row.run_token:
+            partial += float(seen.get("progress") or 0.0)
+    n = max(1, chunks)
+    return min(1.0, (done + partial) / n), CHUNKS_DONE.format(done=done, n=n)
 
 
 def job_outcome(call: Callable[[], Any], *, job_id: int, service: str) -> dict[str, Any]:
@@ -356,24 +739,31 @@ def _end(
     tenant_id: int,
     job_id: int,
     token: str | None,
-    actor: str,
+    actor: str | None,
     service: str,
     final: dict[str, Any],
+    *,
+    batch: bool = False,
 ) -> bool:
-    """Write a job's end, if this run still owns it (``token``; None: the job was never claimed)."""
+    """Write a job's end, if this run still owns it (``token``; None: the job was never claimed; with
+    ``batch``: a batch row, still queued or running). ``actor`` None: a chunk, whose end is not audited
+    (its batch's is)."""
     for attempt in range(3):
         try:
             with platform.db.tenant_session(tenant_id) as session:
                 now = utcnow()
-                owned = (
-                    (Job.run_token == token) if token is not None else (Job.state == QUEUED)
-                )  # None: a job never claimed (its message could not be sent)
+                if batch:
+                    owned = Job.state.in_((QUEUED, RUNNING))
+                elif token is not None:
+                    owned = Job.run_token == token
+                else:  # a job never claimed (its message could not be sent)
+                    owned = Job.state == QUEUED
                 done = session.execute(
                     update(Job)
                     .where(Job.id == job_id, owned)
                     .values(**final, updated_at=now, finished_at=now)
                 ).rowcount
-                if done:
+                if done and actor is not None:
                     audit.record(
                         session,
                         tenant_id,
@@ -397,14 +787,34 @@ def cancel_requested(platform: Platform, tenant_id: int, job_id: int) -> bool:
 
 
 def cancel(platform: Platform, tenant_id: int, job_id: int, *, actor: str) -> str:
-    """Ask for a job to stop. A queued job is cancelled at once; a running one stops at its next progress
-    call (its task's transaction rolls back). Returns the job's state after the request."""
+    """Ask for a job to stop. A queued job is cancelled at once; a running one at its next progress
+    call (its task's transaction rolls back). A batch: its chunks not yet run are cancelled at once, a
+    running chunk stops at its next step, and the batch ends cancelled when no chunk runs any more.
+    Returns the job's state after the request."""
     with platform.db.tenant_session(tenant_id) as session:
         job = session.get(Job, job_id)
         if job is None or job.state not in (QUEUED, RUNNING):
             return job.state if job is not None else "unknown"
         job.cancel_requested = True
-        if job.state == QUEUED:
+        is_batch = job.chunks is not None
+        if is_batch:
+            now = utcnow()
+            session.execute(
+                update(Job)
+                .where(Job.parent_id == job_id, Job.state == QUEUED)
+                .values(
+                    state=CANCELLED,
+                    cancel_requested=True,
+                    error=CANCELLED_MESSAGE,
+                    message=CANCELLED_MESSAGE,
+                    updated_at=now,
+                    finished_at=now,
+                )
+            )
+            session.execute(
+                update(Job).where(Job.parent_id == job_id, Job.state == RUNNING).values(cancel_requested=True)
+            )
+        elif job.state == QUEUED:
             now = utcnow()
             job.state, job.error, job.message = CANCELLED, CANCELLED_MESSAGE, CANCELLED_MESSAGE
             job.updated_at = job.finished_at = now
@@ -419,7 +829,10 @@ def cancel(platform: Platform, tenant_id: int, job_id: int, *, actor: str) -> st
                 state=CANCELLED,
             )
         audit.record(session, tenant_id, "job.cancelled", actor=actor, subject=("job", job_id), job_id=job_id)
-        return job.state
+        state = job.state
+    if is_batch:
+        return settle_batch(platform, tenant_id, job_id) or state
+    return state
 
 
 def retry_delay_s(settings: Settings, attempts: int) -> float:
@@ -436,11 +849,11 @@ def reap(platform: Platform, queue: TaskQueue, *, now: float | None = None) -> d
     counts = {"retried": 0, "failed": 0}
     with platform.db.read_session(unscoped=True) as session:
         running = session.execute(
-            select(Job.id, Job.tenant_id, Job.run_token, Job.attempts, Job.updated_at, Job.service).where(
-                Job.state == RUNNING, Job.task.is_not(None)
-            )
+            select(
+                Job.id, Job.tenant_id, Job.run_token, Job.attempts, Job.updated_at, Job.service, Job.parent_id
+            ).where(Job.state == RUNNING, Job.task.is_not(None), Job.chunks.is_(None))
         ).all()
-    for job_id, tenant_id, token, attempts, updated_at, service in running:
+    for job_id, tenant_id, token, attempts, updated_at, service, parent_id in running:
         seen = queue.progress(job_id)
         if seen and seen.get("token") == token:
             last_beat = float(seen.get("beat") or 0)
@@ -449,10 +862,12 @@ def reap(platform: Platform, queue: TaskQueue, *, now: float | None = None) -> d
         if now - last_beat <= stale_after:
             continue
         if attempts < MAX_ATTEMPTS:
+            delay = retry_delay_s(platform.settings, attempts)
             values = {
                 "state": QUEUED,
                 "run_token": None,
                 "message": RETRYING.format(n=attempts + 1, total=MAX_ATTEMPTS),
+                "not_before": utcnow() + timedelta(seconds=delay),
             }
             event, state = "job.retried", QUEUED
         else:
@@ -471,18 +886,22 @@ def reap(platform: Platform, queue: TaskQueue, *, now: float | None = None) -> d
             ).rowcount
             if not changed:
                 continue
-            fields = {"job_id": job_id, "service": service}
+            fields: dict[str, Any] = {"job_id": job_id, "service": service}
+            if parent_id is not None:
+                fields["batch"] = parent_id
             if event == "job.finished":
                 fields["state"] = state
             else:
                 fields["attempt"] = attempts + 1
-            audit.record(session, tenant_id, event, actor="system", subject=("job", job_id), **fields)
+            if event == "job.retried" or parent_id is None:  # a chunk's end is its batch's to record
+                audit.record(session, tenant_id, event, actor="system", subject=("job", job_id), **fields)
         if state == QUEUED:
-            queue.enqueue(job_id, tenant_id, delay=retry_delay_s(platform.settings, attempts))
+            queue.enqueue(job_id, tenant_id, delay=delay)
             counts["retried"] += 1
         else:
             queue.forget(job_id)
             counts["failed"] += 1
+            settle_batch(platform, tenant_id, parent_id)
         log.warning("job %s: worker stopped beating; %s", job_id, "retried" if state == QUEUED else "failed")
     return counts
 

@@ -80,6 +80,9 @@ class TaskSpec:
     # with a schedule: "module:function" (platform, tenant_id) -> bool, whether to run it for the tenant
     # now (e.g. only where a mailbox is set up); None: for every tenant
     schedule_if: str | None = None
+    # a batch of chunks (``core.tasks.submit_chunks``): "module:function" (platform, tenant_id, results)
+    # -> dict, the batch's result from its chunks' results in order; None: their numbers summed
+    merge: str | None = None
 
 
 # The core's own tasks (job service "core"); the services' come from their specs.
@@ -157,6 +160,9 @@ class ServiceSpec:
     cards: str | None = None  # "module:function" () -> list of model cards
     audit_events: list[AuditEvent] = field(default_factory=list)
     explanation_labels: dict[str, str] = field(default_factory=dict)  # explanation key -> Norwegian
+    # "module:function" () -> {value key: {code: Norwegian}}: how the pages show its codes (``partial``,
+    # ``FODSELSNUMMER``, a hjemmel id) in a suggestion's value and explanation
+    value_labels: str | None = None
     register: RegisterFacts | None = None
     capabilities: dict[str, str] = field(default_factory=dict)  # what it offers others: name -> target
     tasks: list[TaskSpec] = field(default_factory=list)
@@ -245,6 +251,7 @@ class ServiceRegistry:
         self._services: dict[str, ServiceSpec] = {}
         self.unavailable: list[Unavailable] = []
         self._policy: Any = None
+        self._events = audit.CORE_EVENTS
 
     @property
     def policy(self) -> Any:
@@ -266,9 +273,24 @@ class ServiceRegistry:
         for event in spec.audit_events:
             if not event.name.startswith(spec.event_prefix):
                 raise ValueError(f"audit event {event.name!r} of {spec.name!r} lacks its prefix")
-            audit.register_event(event.name, event.description, *event.fields)
+        events = audit.catalogue(self._event_types([*self, spec]))  # a conflict refuses the service
         self._services[spec.name] = spec
         self._policy = None
+        self._events = events
+
+    @staticmethod
+    def _event_types(specs: list[ServiceSpec]) -> list[audit.EventType]:
+        return [
+            audit.EventType(e.name, e.description, tuple(e.fields))
+            for spec in specs
+            for e in spec.audit_events
+        ]
+
+    @property
+    def audit_events(self) -> Any:
+        """The audit event catalogue: the core's events and every registered service's (read-only,
+        built when a service registers; nothing process-wide is changed)."""
+        return self._events
 
     def get(self, name: str) -> ServiceSpec | None:
         return self._services.get(name)
@@ -310,6 +332,16 @@ class ServiceRegistry:
         labels: dict[str, str] = {}
         for spec in self:
             labels.update(spec.explanation_labels)
+        return labels
+
+    def value_labels(self) -> dict[str, dict[str, str]]:
+        """Every service's labels for the codes in its values, merged per key
+        (``ServiceSpec.value_labels``)."""
+        labels: dict[str, dict[str, str]] = {}
+        for spec in self:
+            if spec.value_labels:
+                for key, codes in resolve(spec.value_labels)().items():
+                    labels.setdefault(key, {}).update(codes)
         return labels
 
     def model_modules(self) -> list[str]:

@@ -16,6 +16,7 @@ from ..core.platform import Platform
 from . import api, docs, errors, pages
 from .auth import oidc_router
 from .limits import BodySizeLimit
+from .rendering import configure_templates
 
 HERE = Path(__file__).resolve().parent
 CSP_DIRECTIVES = {
@@ -77,7 +78,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     )
     app.state.platform = platform
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
-    pages.configure_templates(app.state.templates, platform)
+    configure_templates(app.state.templates, platform)
 
     # counts the body as it arrives: holds for chunked bodies, which send no Content-Length. Added
     # first, so that it sits inside the header middleware below: its error is raised in the route's own
@@ -115,14 +116,14 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     errors.install(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     docs.install(app)
-    app.include_router(api.router())
+    app.include_router(api.router)
     oidc = oidc_router(platform)
     if oidc is not None:
         app.include_router(oidc)
     for spec in platform.registry:
         if spec.router_factory is not None:
             app.include_router(spec.router_factory())
-    app.include_router(pages.router())
+    app.include_router(pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

@@ -18,6 +18,7 @@ from ..core import accounts, audit
 from ..core.errors import Forbidden, NotAuthenticated
 from ..core.models import User
 from .deps import get_platform
+from .rendering import render
 
 
 def client_addr(request: Request) -> str:
@@ -60,6 +61,7 @@ def start_session(request: Request, user: User, method: str, tenant_ref: str | N
             "sid": session_id,  # the server-side session (core.accounts.open_web_session)
             "csrf": secrets.token_urlsafe(32),
             "method": method,
+            "seen": accounts.now_ts(),  # last activity, for the idle timeout (web.deps.session_principal)
         }
     )
     return chosen.id
@@ -126,8 +128,6 @@ def _refuse(platform, request: Request, reason: str, key: str, message: str):
             reason=reason,
             username_sha256=hashlib.sha256(key.encode()).hexdigest(),
         )
-    from .pages import render  # late: pages imports this module
-
     return render(request, "login.html", status_code=403, error=message, next="/")
 
 
@@ -198,8 +198,6 @@ def oidc_router(platform) -> APIRouter | None:
         try:
             start_session(request, user, "oidc")
         except Forbidden as exc:  # known, but no role in any tenant (already recorded)
-            from .pages import render
-
             return render(request, "login.html", status_code=403, error=exc.message, next="/")
         return RedirectResponse("/", status_code=303)
 

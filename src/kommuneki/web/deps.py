@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import Path, Request, UploadFile
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from ..core import accounts
 from ..core.db import MAX_ROW_ID
 from ..core.errors import Forbidden, NotAuthenticated, PayloadTooLarge
-from ..core.models import Membership, User
+from ..core.models import Membership, Tenant, User
 from ..core.permissions import Principal, units_of
 from ..core.platform import Platform
 
@@ -55,12 +56,29 @@ def session_principal(request: Request) -> Principal | None:
     if not user_id or not tenant_id:
         return None
     platform = get_platform(request)
+    settings = platform.settings
     # a read-only session: on SQLite it does not wait for a long write (a valuation job) to finish
     with platform.db.read_session(tenant_id) as session:
+        tenant = session.get(Tenant, tenant_id)
+        idle_s, max_age_s = accounts.session_limits(
+            tenant.settings if tenant else None,
+            idle_s=settings.session_idle_s,
+            max_age_s=settings.session_max_age_s,
+        )
         # the signed cookie alone is not enough: its server-side session must still be open (signing
-        # out ends it at once, in every worker)
-        if accounts.web_session_user(session, request.session.get("sid")) != user_id:
+        # out ends it at once, in every worker), not left idle, not older than the absolute limit
+        live, ended = accounts.check_web_session(
+            session,
+            request.session.get("sid"),
+            last_seen=request.session.get("seen"),
+            idle_s=idle_s,
+            max_age_s=max_age_s,
+        )
+        if live != user_id:
+            if ended:
+                _end_timed_out(request, ended, idle_s, max_age_s)
             return None
+        request.session["seen"] = accounts.now_ts()  # the cookie is signed: a client cannot move it
         user = session.get(User, user_id)
         if user is None or not user.is_active:
             return None
@@ -80,21 +98,50 @@ def session_principal(request: Request) -> Principal | None:
         )
 
 
+def _end_timed_out(request: Request, ended: str, idle_s: int, max_age_s: int) -> None:
+    """A session left idle (or past its absolute limit) is refused and its cookie cleared; the sign-in
+    page then says why (a flash in the fresh session). Idleness is read from the signed cookie's last
+    activity, so every copy of an idle cookie stays refused without a write here (a copy cannot be
+    moved forward: the cookie is signed); the absolute limit is the server's (``web_session``)."""
+    message = (
+        accounts.SESSION_IDLE.format(minutes=max(1, idle_s // 60))
+        if ended == "idle"
+        else accounts.SESSION_EXPIRED.format(hours=max(1, max_age_s // 3600))
+    )
+    request.session.clear()
+    request.session["flash"] = {"kind": "info", "text": message}
+
+
+def _token_principal(request: Request, token: str) -> Principal:
+    platform = get_platform(request)
+    with platform.db.installation_session(unscoped=True) as session:
+        return accounts.principal_for_token(session, token, policy=platform.policy)
+
+
 async def current_principal(request: Request) -> Principal:
-    """Bearer API token, or the session cookie (then CSRF is checked on writes)."""
+    """Bearer API token, or the session cookie (then CSRF is checked on writes). The database lookups
+    run in the thread pool, not on the event loop: one slow database must not stall every request."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        platform = get_platform(request)
-        with platform.db.installation_session(unscoped=True) as session:
-            principal = accounts.principal_for_token(session, auth[7:].strip(), policy=platform.policy)
+        principal = await run_in_threadpool(_token_principal, request, auth[7:].strip())
         request.state.principal = principal
         return principal
-    principal = session_principal(request)
+    principal = await run_in_threadpool(session_principal, request)
     if principal is None:
         raise NotAuthenticated("Du må logge inn.")
     if request.method not in SAFE_METHODS:
         await check_csrf(request)
     request.state.principal = principal
+    return principal
+
+
+async def page_principal(request: Request) -> Principal:
+    """Like :func:`current_principal`, but pages use only the session cookie (CSRF checked on POST)."""
+    principal = await run_in_threadpool(session_principal, request)
+    if principal is None:
+        raise NotAuthenticated("Du må logge inn.")
+    if request.method == "POST":
+        await check_csrf(request)
     return principal
 
 

@@ -20,7 +20,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.errors import DomainError, NotAuthenticated
+from .deps import session_principal
 from .limits import BodyTooLarge
+from .rendering import render
 
 log = logging.getLogger("kommuneki.web")
 
@@ -73,9 +75,6 @@ def respond(request: Request, status: int, code: str, message: str, details: lis
             return RedirectResponse(f"/logg-inn?neste={request.url.path}", status_code=303)
         ctx = {"status": status, "message": message, "details": details or []}
         try:  # the page with its menu for a signed-in user (the error page is part of the site)
-            from .deps import session_principal
-            from .pages import render
-
             return render(request, "error.html", session_principal(request), status_code=status, **ctx)
         except Exception:  # the database itself may be what failed: then the plain page
             log.debug("error page without menu", exc_info=True)

@@ -65,5 +65,21 @@ def test_upload_follow_the_job_and_read_the_unit(platform, page, axe_js, tmp_pat
         page.set_viewport_size({"width": 320, "height": 800})
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
         check("enhet-320")
+        # the rota repair section and its answer page, at 320 px too
+        from kommuneki.services.bemanning.engine import rota as rota_engine
+
+        (tmp_path / "turnus.csv").write_bytes(
+            rota_engine.generate_rota(8, 2, seed=3, start=dt.date(2026, 3, 9))
+        )
+        page.goto(base + "/bemanning")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        page.get_by_label("Turnus (CSV)").set_input_files(tmp_path / "turnus.csv")
+        page.get_by_label("Dag").fill("2026-03-12")
+        page.get_by_label("Vakt (navnet i turnusen, f.eks. natt)").fill("kveld")
+        page.get_by_role("button", name="Finn hvem som kan", exact=True).click()
+        page.wait_for_url("**/bemanning/turnus")
+        assert page.get_by_role("heading", name="Hvorfor andre ikke kan").count() == 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        check("turnus-320")
     assert not problems, problems
     assert not csp_errors, csp_errors

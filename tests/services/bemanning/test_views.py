@@ -126,3 +126,54 @@ def test_the_api_forecast_is_not_stored(clients, platform):
     assert len(rows) == 14 and all(row["q10"] <= row["q50"] <= row["q90"] for row in rows)
     bad = leader.post("/api/v1/bemanning/forecast", files={"history": ("h.csv", b"x,y\n1,2\n")})
     assert bad.status_code == 422 and "mangler kolonnene" in bad.text
+
+
+def test_rota_repair_page_lists_who_may_take_the_shift(clients, platform):
+    pytest.importorskip("ortools", reason="the rota repair needs OR-Tools: pip install -e '.[bemanning]'")
+    from sqlalchemy import select
+
+    from kommuneki.core.models import Item
+    from kommuneki.services.bemanning.engine import rota as rr
+
+    data = rr.generate_rota(8, 2, seed=3, start=dt.date(2026, 3, 9))
+    leader = clients("leder1")
+    token = leader.headers["X-CSRF-Token"]
+    overview = leader.get("/bemanning").text
+    assert overview.count('id="h-turnus"') == 1 and "<title>Bemanning – kommuneki</title>" in overview
+    page = leader.post(
+        "/bemanning/turnus",
+        data={
+            "csrf_token": token,
+            "dag": "2026-03-12",
+            "vakt": "kveld",
+            "ordning": "turnus",
+            "avtale": "ingen",
+        },
+        files={"turnus": ("turnus.csv", data)},
+    )
+    assert page.status_code == 200
+    expected = rr.eligible(
+        rr.read_rota(data), rr.open_shift(rr.read_rota(data), dt.date(2026, 3, 12), "kveld"), rr.limits()
+    )
+    assert expected["message"] in page.text.replace("&#39;", "'")
+    for name in expected["eligible"]:
+        assert f"<li>{name}</li>" in page.text
+    assert "aml. § 10-8 (1)" in page.text
+    with platform.db.read_session(unscoped=True) as session:  # the rota is stored first, like every input
+        assert (
+            session.scalar(select(Item).where(Item.service == "bemanning", Item.kind == "rota")) is not None
+        )
+    bad = leader.post(
+        "/bemanning/turnus",
+        data={"csrf_token": token, "dag": "2026-03-12", "vakt": "seinvakt"},
+        files={"turnus": ("turnus.csv", data)},
+        follow_redirects=True,
+    )
+    assert "finnes ikke i turnusen" in bad.text
+    arkivar = clients("arkivar")
+    denied = arkivar.post(
+        "/bemanning/turnus",
+        data={"csrf_token": arkivar.headers["X-CSRF-Token"], "dag": "2026-03-12", "vakt": "kveld"},
+        files={"turnus": ("turnus.csv", data)},
+    )
+    assert denied.status_code == 403

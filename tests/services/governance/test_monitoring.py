@@ -191,3 +191,11 @@ def test_plots_are_svg_without_inline_style_or_script():
         assert not re.search(r"\sstyle=", s) and "<script" not in s
     assert svg.count("<polyline") == 3 and "2026-U03" in svg
     assert cal.count("<rect") == 1  # the empty band draws no bar
+    # the narrow drawings (shown on small screens): larger type, three period labels, the legend below
+    narrow = monitoring.timeline_svg(tl, svg_id="xn", title="Utfall", narrow=True)
+    narrow_cal = monitoring.calibration_svg(bands, svg_id="cn", title="Kalibrering", narrow=True)
+    for s in (narrow, narrow_cal):
+        assert 'class="chart chart-narrow"' in s and 'viewBox="0 0 340 ' in s and 'font-size="15"' in s
+    assert 'class="chart chart-wide"' in svg and 'font-size="11"' in svg
+    assert narrow.count("<polyline") == 3 and narrow.count(">2026-U0") == 3
+    assert narrow_cal.count("<rect") == 1

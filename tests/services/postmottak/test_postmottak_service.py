@@ -204,6 +204,29 @@ def test_cases_import_and_link_by_saksnummer(tenant):
     assert "ugyldig saksnummer" in str(exc.value)
 
 
+def test_the_case_index_lives_in_the_platform_cache_and_is_rebuilt_when_cases_change(tenant):
+    platform, tid = tenant
+    header = "saksnummer;tittel;enhet;gnr;bnr;adresse;part;status\n"
+    service.import_cases(
+        platform, tid, (header + "2025/2001;Tilbygg;byggesak;1;2;Vei 1;A;åpen\n").encode(), actor="t"
+    )
+    cache = platform.caches.get(service.CASE_INDEX_CACHE)
+    for n in (1, 2):
+        raw = make_eml("Sak", f"Gjelder sak 2025/2001 ({n}).", message_id=f"<ci-{n}@x>")
+        service.take_in(platform, tid, raw, source="test", actor="test")
+    assert cache.keys() == [(tid, "open_cases")]
+    assert cache.stats.builds == 1 and cache.stats.hits >= 1
+    # a new case changes the version: the next message sees it, from a rebuilt index
+    service.import_cases(
+        platform, tid, (header + "2025/2002;Garasje;byggesak;3;4;Vei 2;B;åpen\n").encode(), actor="t"
+    )
+    raw = make_eml("Garasje", "Spørsmål om sak 2025/2002.", message_id="<ci-3@x>")
+    r = service.take_in(platform, tid, raw, source="test", actor="test")
+    assert _kinds(platform, tid, r["item_id"])["postmottak.case"][0] == {"saksnummer": "2025/2002"}
+    assert cache.stats.builds == 2
+    assert len(cache) == 1
+
+
 def test_training_on_own_mail_needs_a_recorded_legal_basis_then_registers_a_model(tenant):
     from kommuneki.core.errors import Forbidden
     from kommuneki.services.postmottak import corpus

@@ -115,3 +115,12 @@ def test_index_ask_similar_and_grant_against_a_stored_index(tmp_path, extract_di
     assert r.exit_code == 0 and "like saker" in r.stdout
     assert run("grant", "kari", "13", "--tenant", "cli").exit_code == 0
     assert run("grant", "ingen", "13", "--tenant", "cli").exit_code == 2
+    r = run("settings", "--tenant", "cli")
+    assert r.exit_code == 0 and "Genererte svar: av." in r.stdout  # off by default
+    r = run(
+        "settings", "--llm-url", "http://10.0.0.5:8000/v1", "--llm-model", "m", "--tenant", "cli", "--json"
+    )
+    assert r.exit_code == 0 and json.loads(r.stdout)["llm_url"] == "http://10.0.0.5:8000/v1"
+    assert run("settings", "--llm-url", "ftp://x/v1", "--tenant", "cli").exit_code != 0
+    r = run("settings", "--llm-off", "--tenant", "cli", "--json")
+    assert json.loads(r.stdout)["llm_url"] is None and json.loads(r.stdout)["llm_model"] == "m"

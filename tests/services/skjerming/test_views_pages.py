@@ -179,3 +179,68 @@ def test_lagre_without_a_reason_keeps_the_form_and_shows_the_error_beside_the_fi
     assert "Venter på avgjørelse" in again
     r = c.post(url + "/avgjor", data={"innsyn": chosen, "internett": chosen, "begrunnelse": "Alt skjermes."})
     assert r.status_code == 200 and "Avgjørelsen er lagret" in r.text
+
+
+def test_the_generic_suggestion_page_shows_the_proposal_in_words_not_codes(client_factory):
+    """The shared /forslag page shows skjerming's values through the spec's value labels: the decision
+    (``partial`` → «delvis unntatt»), finding types (``FODSELSNUMMER`` → «Fødselsnummer») and hjemmel ids
+    by their titles — in the proposal, and as the change form's choices."""
+    from kommuneki.services.skjerming import engine, legal
+
+    c = client_factory("arkivar")
+    r = c.post(
+        "/api/v1/skjerming/documents",
+        files={"file": ("ord.docx", make_docx(body=[TEXT]), "application/octet-stream")},
+    )
+    item = r.json()["item_id"]
+    innsyn = c.get(f"/api/v1/skjerming/documents/{item}").json()["innsyn"]
+    assert innsyn["value"]["decision"] == "partial"
+    hjemmel_ids = {span["hjemmel"] for span in innsyn["value"]["withheld"]}
+    page = c.get(f"/forslag/{innsyn['id']}", headers={"accept": "text/html"}).text
+    proposed = re.search(r'<dd class="proposed">(.*?)</dd>', page, re.S).group(1)
+    assert engine.DECISION_LABELS["partial"] in proposed and "partial" not in proposed
+    assert "Fødselsnummer" in proposed and "FODSELSNUMMER" not in proposed
+    for hid in hjemmel_ids:
+        assert legal.by_id(hid).label in proposed and hid not in proposed
+    choices = re.search(r'<select id="v-decision".*?</select>', page, re.S).group(0)
+    assert '<option value="partial" selected>delvis unntatt</option>' in choices
+
+
+def _wait_job(c, job_id: int) -> dict:
+    import time
+
+    deadline = time.monotonic() + 60
+    while (job := c.get(f"/api/v1/jobs/{job_id}").json())["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    return job
+
+
+def test_several_files_are_one_batch_screened_in_the_background_with_a_job_page(client_factory):
+    c = client_factory("arkivar")
+    files = [
+        ("fil", ("a.txt", TEXT.encode(), "text/plain")),
+        ("fil", ("b.txt", (TEXT + " Ny sak.").encode(), "text/plain")),
+        ("fil", ("tom.txt", b"", "text/plain")),  # stored, then failed with its reason; the others go on
+    ]
+    r = c.post("/skjerming", files=files, follow_redirects=False)
+    assert r.status_code == 303
+    m = re.search(r"/jobber/(\d+)$", r.headers["location"])
+    assert m, r.headers["location"]
+    page = c.get(r.headers["location"])
+    assert page.status_code == 200 and "Skjerming av en bunke dokumenter" in page.text
+    assert "3 dokumenter er lagret og gjennomgås i bakgrunnen." in page.text
+    job = _wait_job(c, int(m.group(1)))
+    assert job["state"] == "done" and job["message"].startswith("2 dokumenter gjennomgått"), job
+    assert "1 kunne ikke leses" in job["message"]
+    listing = c.get("/skjerming").text
+    assert "a.txt" in listing and "b.txt" in listing
+
+    api = c.post(
+        "/api/v1/skjerming/batches",
+        files=[("files", ("c.txt", (TEXT + " Tredje.").encode(), "text/plain"))],
+    )
+    assert api.status_code == 202, api.text
+    body = api.json()
+    assert body["job_url"] == f"/jobber/{body['job_id']}" and len(body["item_ids"]) == 1
+    assert _wait_job(c, body["job_id"])["state"] == "done"

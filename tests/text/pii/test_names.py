@@ -9,27 +9,25 @@ import jsonschema
 import pytest
 
 from kommuneki.core.modelreg import MODEL_CARD_SCHEMA
-from kommuneki.text.pii import MODEL_NAME, MODEL_VERSION, detect, model_card
-from kommuneki.text.pii import evaluation as E
-from kommuneki.text.pii import names as N
+from kommuneki.text.pii import MODEL_NAME, MODEL_VERSION, detect, evaluation, model_card, names
 from tests.conftest import SHARED, require
 
 
 @pytest.fixture(scope="module")
 def model():
-    require(N.MODEL_PATH.exists(), "the shipped name model", "run scripts/train_names.py")
-    m = N.get_model()
+    require(names.MODEL_PATH.exists(), "the shipped name model", "run scripts/train_names.py")
+    m = names.get_model()
     assert m is not None
     return m
 
 
 def test_tokenize_offsets_and_initials():
     text = "Sven O. Høiby og ordfører Kari Nordmann-Hansen, f.eks. i dag. Dr. Olsen kom."
-    toks = N.tokenize(text)
+    toks = names.tokenize(text)
     assert all(text[s:e] == w for w, s, e in toks)
     words = [w for w, _, _ in toks]
     assert "O." in words and "Nordmann-Hansen" in words and "f.eks." in words and "Dr." in words
-    sents = N.sentences(toks, text)
+    sents = names.sentences(toks, text)
     assert [w for w, _, _ in sents[1]][:2] == ["Dr.", "Olsen"]
 
 
@@ -91,10 +89,10 @@ def test_import_is_light():
 def test_norne_dev_sample(model):
     path = SHARED / "data" / "norne" / "nob" / "dev.tsv"
     require(path.exists(), "NorNE", "../shared/data/norne")
-    sents = E.read_conll(path)[:300]
+    sents = evaluation.read_conll(path)[:300]
     pred = iter(model.tag_corpus([[t for t, _ in s] for s in sents]))
-    m = E.metrics(E.count(sents, lambda w: N.iter_names(next(pred))))
-    base = E.metrics(E.count(sents, E.capitalisation_baseline))
+    m = evaluation.metrics(evaluation.count(sents, lambda w: names.iter_names(next(pred))))
+    base = evaluation.metrics(evaluation.count(sents, evaluation.capitalisation_baseline))
     assert m["gold"] > 50
     assert m["exact"]["f2"] > base["exact"]["f2"] + 0.1, (m, base)
 
@@ -106,15 +104,17 @@ def test_propagate_marks_a_later_mention_of_a_found_name():
         ["Det", "regnet", "."],
     ]
     tagged = [[(0, 2, 0.9)], [], []]
-    added = N.propagate(words, tagged, None, frozenset({"det"}))
+    added = names.propagate(words, tagged, None, frozenset({"det"}))
     assert added[0] == []
     assert added[1] == [(0, 1, pytest.approx(0.72), "Kari Viken"), (4, 5, pytest.approx(0.72), "Kari Viken")]
     assert added[2] == []
     # Only names of two tokens or more give their forms when asked; a window limits "the document".
-    assert N.propagate(words, [[(0, 1, 0.9)], [], []], None, None, min_source_tokens=2) == [[], [], []]
+    assert names.propagate(words, [[(0, 1, 0.9)], [], []], None, None, min_source_tokens=2) == [[], [], []]
     far = [["Kari", "Viken", "."], ["x"], ["x"], ["Viken", "."]]
-    assert N.propagate(far, [[(0, 2, 0.9)], [], [], []], 1)[3] == []
-    assert N.propagate(far, [[(0, 2, 0.9)], [], [], []], 3)[3] == [(0, 1, pytest.approx(0.72), "Kari Viken")]
+    assert names.propagate(far, [[(0, 2, 0.9)], [], [], []], 1)[3] == []
+    assert names.propagate(far, [[(0, 2, 0.9)], [], [], []], 3)[3] == [
+        (0, 1, pytest.approx(0.72), "Kari Viken")
+    ]
 
 
 def test_propagate_skips_a_common_word_at_sentence_start_and_extends_touching_spans():
@@ -123,11 +123,11 @@ def test_propagate_skips_a_common_word_at_sentence_start_and_extends_touching_sp
         ["Strand", "var", "stengt", "."],
         ["Eva", "Strand", "kom", "."],
     ]
-    added = N.propagate(words, [[(2, 4, 0.9)], [], [(0, 1, 0.6)]], None, frozenset({"strand"}))
+    added = names.propagate(words, [[(2, 4, 0.9)], [], [(0, 1, 0.6)]], None, frozenset({"strand"}))
     assert added[1] == []  # "Strand" first in the sentence and a common word
     assert added[2] == [(1, 2, pytest.approx(0.72), "Eva Strand")]
-    assert N.merge_spans([(0, 1, 0.6)], added[2]) == [(0, 2, 0.6, None)]  # one name, the tagged score
-    assert N.merge_spans([(3, 4, 0.6)], added[2]) == [
+    assert names.merge_spans([(0, 1, 0.6)], added[2]) == [(0, 2, 0.6, None)]  # one name, the tagged score
+    assert names.merge_spans([(3, 4, 0.6)], added[2]) == [
         (1, 2, pytest.approx(0.72), "Eva Strand"),
         (3, 4, 0.6, None),
     ]

@@ -72,6 +72,22 @@ STAFFING_EXPLANATION = {
 }
 
 
+# The optional rota repair (engine/rota.py), assessed on its own against annex III point 4(b) of the AI Act
+# ("allocate tasks based on individual behaviour or personal traits or characteristics", decisions affecting
+# terms of work-related relationships, monitoring and evaluating workers). The facts the assessment rests on:
+ROTA_REPAIR_FACTS = {
+    "inputs": "the rota only: named shifts and their hours per person; no absence data, no absence types, "
+    "no performance, behaviour or personal traits",
+    "method": "the working-time rules of arbeidsmiljøloven §§ 10-4, 10-5, 10-6 and 10-8 as data, checked per "
+    "person; OR-Tools CP-SAT for several open shifts (rule-based optimisation, nothing learnt from data)",
+    "output": "every person who may lawfully take the shift, unranked (in the rota's order), and why the "
+    "others may not; nothing stored, nothing decided",
+    "decision": "the unit leader asks whom she chooses; the list is not an order",
+    "assessment": "not annex III point 4(b): tasks are not allocated on individual behaviour or personal "
+    "traits, nobody is monitored or evaluated, and the terms of work are not decided by the tool",
+}
+
+
 def spec() -> ServiceSpec:
     return ServiceSpec(
         name="bemanning",
@@ -100,6 +116,7 @@ def spec() -> ServiceSpec:
         reviewer_roles=PLANNERS,
         router="kommuneki.services.bemanning.views:router",
         cli="kommuneki.services.bemanning.cli:group",
+        demo="kommuneki.services.bemanning.demo:load",
         cards="kommuneki.services.bemanning.engine.card:model_cards",
         settings="kommuneki.services.bemanning.service:Settings",
         tasks=[
@@ -131,10 +148,16 @@ def spec() -> ServiceSpec:
             summary_nb="Lager prognoser for sykefravær per enhet i helse og omsorg og foreslår hvor mange "
             "ekstravakter som bør bestilles tidlig. Aldri om enkeltpersoner: ingen poeng, lister eller "
             "prognoser per ansatt, så det vurderer eller overvåker ikke arbeidstakere (ikke vedlegg III "
-            "nr. 4 i KI-forordningen). Enhetslederen avgjør.",
+            "nr. 4 i KI-forordningen). Enhetslederen avgjør. Turnusreparasjonen (hvem kan ta en "
+            "ekstravakt) er vurdert for seg mot vedlegg III nr. 4 bokstav b: den bruker bare turnusen og "
+            "arbeidsmiljølovens regler for arbeidstid, viser alle som lovlig kan ta vakten uten "
+            "rangering, og fordeler ikke oppgaver etter atferd eller personlige egenskaper; lederen velger.",
             summary_nn="Lagar prognosar for sjukefråvær per eining i helse og omsorg og føreslår kor mange "
             "ekstravakter som bør bestillast tidleg. Aldri om enkeltpersonar: ingen poeng, lister eller "
             "prognosar per tilsett, så det vurderer eller overvakar ikkje arbeidstakarar (ikkje vedlegg III "
-            "nr. 4 i KI-forordninga). Einingsleiaren avgjer.",
+            "nr. 4 i KI-forordninga). Einingsleiaren avgjer. Turnusreparasjonen (kven kan ta ei "
+            "ekstravakt) er vurdert for seg mot vedlegg III nr. 4 bokstav b: han brukar berre turnusen og "
+            "arbeidsmiljølova sine reglar for arbeidstid, viser alle som lovleg kan ta vakta utan "
+            "rangering, og fordeler ikkje oppgåver etter åtferd eller personlege eigenskapar; leiaren vel.",
         ),
     )

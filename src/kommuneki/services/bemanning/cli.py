@@ -1,4 +1,5 @@
-"""`kommuneki bemanning forecast|backtest|plan`: batch and independent measurement, with no database.
+"""`kommuneki bemanning forecast|backtest|plan|rota-repair`: batch and independent measurement, with no
+database.
 
 Only JSON on stdout with --json (one object per line); progress on stderr. Exit 1 if any unit failed,
 2 if the file or the mapping is invalid.
@@ -118,6 +119,51 @@ def plan_cmd(
     for row in rows:
         emit(row, as_json, None)
     if any("error" in row for row in rows):
+        sys.exit(1)
+
+
+@group.command(
+    "rota-repair",
+    help="Hvem kan ta en ekstravakt etter arbeidsmiljøloven, bare ut fra turnusen (ikke rangert).",
+)
+@click.option("--rota", required=True, type=FILE, help="CSV: person,date,shift,from,to.")
+@click.option("--day", required=True, help="Dagen for vakten (ÅÅÅÅ-MM-DD).")
+@click.option("--shift", "shift_name", required=True, help="Vaktnavnet i turnusen, f.eks. natt.")
+@click.option(
+    "--ordning",
+    default="turnus",
+    show_default=True,
+    type=click.Choice(["vanlig", "turnus", "helkontinuerlig"]),
+    help="Arbeidstidsordning (aml. § 10-4): 40, 38 eller 36 timer i uka.",
+)
+@click.option(
+    "--avtale",
+    default="ingen",
+    show_default=True,
+    type=click.Choice(["ingen", "individuell", "tillitsvalgte"]),
+    help="Avtale om gjennomsnittsberegning og overtid (aml. §§ 10-5 og 10-6).",
+)
+@json_option
+@domain_errors
+def rota_repair_cmd(rota, day, shift_name, ordning, avtale, as_json) -> None:
+    import datetime as dt
+
+    from .engine import rota as rota_engine
+    from .engine.errors import InputError
+
+    try:
+        when = dt.date.fromisoformat(day)
+    except ValueError as exc:
+        raise InputError(f"«{day}» er ikke en dato (ÅÅÅÅ-MM-DD).") from exc
+    parsed = rota_engine.read_rota(rota.read_bytes())
+    extra = rota_engine.open_shift(parsed, when, shift_name)
+    result = rota_engine.eligible(parsed, extra, rota_engine.limits(ordning, avtale))
+    emit(
+        result,
+        as_json,
+        result["message"] + ("\n" + "\n".join(result["eligible"]) if result["eligible"] else ""),
+    )
+    if not result["eligible"]:
         sys.exit(1)
 
 

@@ -22,6 +22,7 @@ from ...core.errors import DomainError, InvalidInput, NotFound
 from ...core.models import Item, Suggestion, Unit
 from ...core.platform import Platform
 from ...core.proposal import Proposal
+from ...ingest.tabular import excel_as_csv, is_excel
 from .engine import ili
 from .engine.forecast import MODEL_NAME, MODEL_VERSION, forecast
 from .engine.history import read_history
@@ -60,9 +61,12 @@ def store_upload(
     *,
     filename: str | None,
     actor: str,
+    mapping: dict[str, Any] | None = None,
+    check: bool = True,
 ) -> dict[str, int | None]:
-    """Store the history (and the minimum file) first; then check that they can be read (a file that
-    cannot is kept, marked failed, and the Norwegian error raised)."""
+    """Store the history (and the minimum file) first; then check that they can be read with the column
+    mapping given, if any (a file that cannot is kept, marked failed, and the Norwegian error raised).
+    ``check=False`` only stores them, for the column editor (:func:`set_history_mapping`)."""
     ids: dict[str, int | None] = {"history": None, "minimum": None}
     with platform.db.tenant_session(tenant_id) as session:
         for key, data, kind in (
@@ -81,10 +85,13 @@ def store_upload(
                 filename=filename if key == "history" else "minimum.csv",
                 source="upload",
                 actor=actor,
+                meta={"mapping": mapping} if key == "history" and mapping else None,
             )
             ids[key] = arrival.item.id
+    if not check:
+        return ids
     try:
-        read_history(history)
+        read_history(_table_text(history, filename), mapping)
         if minimum is not None:
             read_minimum(minimum)
     except DomainError as exc:
@@ -97,6 +104,52 @@ def store_upload(
     return ids
 
 
+def _table_text(data: bytes, filename: str | None) -> bytes:
+    """An uploaded history as CSV: an Excel sheet is converted in memory (the stored bytes stay as sent)."""
+    return excel_as_csv(data, filename or "") if is_excel(filename) else data
+
+
+def _stored_history(session, platform: Platform, tenant_id: int, item: Item) -> tuple[bytes, dict | None]:
+    """The stored history's bytes as CSV and the column mapping saved with it."""
+    data = platform.blobs.get(tenant_id, item.sha256)
+    return _table_text(data, item.filename), (item.meta or {}).get("mapping")
+
+
+def uploaded_history(platform: Platform, tenant_id: int, item_id: int) -> dict[str, Any]:
+    """A stored history upload for the column editor: its bytes (as CSV), file name and saved mapping."""
+    with platform.db.read_session(tenant_id) as session:
+        item = session.get(Item, item_id)
+        if (
+            item is None
+            or item.service != SERVICE
+            or item.kind != "absence_counts"
+            or item.source != "upload"
+        ):
+            raise NotFound("Opplastingen finnes ikke.")
+        data, mapping = _stored_history(session, platform, tenant_id, item)
+        return {
+            "item_id": item.id,
+            "data": data,
+            "filename": item.filename or "fravaer.csv",
+            "mapping": mapping,
+        }
+
+
+def set_history_mapping(
+    platform: Platform, tenant_id: int, item_id: int, mapping: dict[str, Any], *, actor: str
+) -> None:
+    """Save the column editor's mapping with a stored history, after reading the file with it (a Norwegian
+    error when it still cannot be read); the upload is then ready to forecast."""
+    data = uploaded_history(platform, tenant_id, item_id)["data"]
+    read_history(data, mapping)
+    with platform.db.tenant_session(tenant_id) as session:
+        item = session.get(Item, item_id)
+        meta = {k: v for k, v in (item.meta or {}).items() if k != "error"}
+        item.meta = {**meta, "mapping": mapping}
+        if item.state == "failed":
+            item.state = "received"
+
+
 def forecast_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
     """The background task: forecast every unit of a stored upload and record the suggestions."""
     settings = get_settings(platform, tenant_id)
@@ -104,14 +157,14 @@ def forecast_task(platform: Platform, tenant_id: int, payload: dict[str, Any], r
         source = session.get(Item, payload["history_item_id"])
         if source is None:
             raise NotFound("Opplastingen finnes ikke.")
-        data = platform.blobs.get(tenant_id, source.sha256)
+        data, mapping = _stored_history(session, platform, tenant_id, source)
         small_units = set((source.meta or {}).get("below_min_group") or [])
         minimum_item = (
             session.get(Item, payload["minimum_item_id"]) if payload.get("minimum_item_id") else None
         )
         minimum = platform.blobs.get(tenant_id, minimum_item.sha256) if minimum_item else None
     report(0.05, "Leser fraværstallene")
-    history = read_history(data)
+    history = read_history(data, mapping)
     path = ili.default_path()
     weekly = ili.read_weekly(path) if path else None
     report(0.15, f"Trener modellen på {len(history.units)} enheter")
@@ -302,7 +355,13 @@ def unit_view(
 
 
 def import_absence_records(
-    platform: Platform, tenant_id: int, data: bytes, *, filename: str | None, actor: str
+    platform: Platform,
+    tenant_id: int,
+    data: bytes,
+    *,
+    filename: str | None,
+    actor: str,
+    mapping: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Absence records (person, unit, from, to, type) → daily counts per unit, stored as the aggregated
     history. The raw file and the pseudonyms are never stored (ADR 0009): only the counts are. Units with
@@ -310,7 +369,7 @@ def import_absence_records(
     from .engine.records import import_records
 
     settings = get_settings(platform, tenant_id)
-    counts = import_records(data)
+    counts = import_records(data, mapping, filename=filename)
     del data
     small = sorted(u for u, n in counts.units.items() if n < settings.min_group)
     with platform.db.tenant_session(tenant_id) as session:
@@ -351,8 +410,8 @@ def backtest_task(platform: Platform, tenant_id: int, payload: dict[str, Any], r
         source = session.get(Item, payload["history_item_id"])
         if source is None or source.service != SERVICE:
             raise NotFound("Opplastingen finnes ikke.")
-        data = platform.blobs.get(tenant_id, source.sha256)
-    history = read_history(data)
+        data, mapping = _stored_history(session, platform, tenant_id, source)
+    history = read_history(data, mapping)
     path = ili.default_path()
     weekly = ili.read_weekly(path) if path else None
     rows = backtest(
@@ -389,3 +448,48 @@ def source_of(platform: Platform, tenant_id: int, item_id: int, units: frozenset
         ):
             raise NotFound("Enheten finnes ikke, eller du har ikke tilgang til den.")
         return int(source)
+
+
+def rota_repair(
+    platform: Platform,
+    tenant_id: int,
+    data: bytes,
+    *,
+    day: str,
+    shift: str,
+    arrangement: str,
+    agreement: str,
+    filename: str | None,
+    actor: str,
+) -> dict[str, Any]:
+    """Who may take an extra shift, from the rota alone (engine/rota.py). The rota is stored first, as
+    every input is; the answer is computed, shown and not stored (nothing is decided here)."""
+    import datetime as dt
+
+    from .engine import rota as rota_engine
+
+    with platform.db.tenant_session(tenant_id) as session:
+        items.ingest(
+            session,
+            platform.blobs,
+            tenant_id,
+            service=SERVICE,
+            kind="rota",
+            data=data,
+            filename=filename or "turnus.csv",
+            source="upload",
+            actor=actor,
+        )
+    try:
+        when = dt.date.fromisoformat(day)
+    except ValueError as exc:
+        raise InvalidInput(f"«{day}» er ikke en dato (ÅÅÅÅ-MM-DD).") from exc
+    parsed = rota_engine.read_rota(data)
+    extra = rota_engine.open_shift(parsed, when, shift)
+    result = rota_engine.eligible(parsed, extra, rota_engine.limits(arrangement, agreement))
+    result["rules"] = [
+        {"id": r.id, "law": r.law, "text": r.text, "count": result["blocked"].get(r.id, 0)}
+        for r in rota_engine.RULES
+    ]
+    result["arrangement"], result["agreement"] = arrangement, agreement
+    return result

@@ -11,11 +11,23 @@ from fastapi.responses import Response
 from ...core import tasks
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import current_principal, get_platform, read_upload
-from ...web.pages import page_principal, redirect, render
+from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.rendering import redirect, render
 from . import plots, service
+from .engine import columns
 from .engine.forecast import forecast
-from .engine.history import read_history
+from .engine.history import parse_mapping, read_history
+
+# The shared column editor's switches (web/templates/macros/column_mapping.html) for the two uploads.
+HISTORY_EDITOR = {"what": "filen", "date_label": "Datoformat for datoene"}
+RECORDS_EDITOR = {
+    "what": "fraværsfilen",
+    "samples": False,  # a column may hold persons: no values from the file on the page
+    "value_legend": "Fraværstyper i kolonnen «{name}»",
+    "value_hint": "Velg hva hver fraværstype i filen er. Planlagt fravær (ferie, permisjon) telles ikke.",
+    "value_label": "Fraværstype for «{value}»",
+    "date_label": "Datoformat for fra- og til-datoene",
+}
 
 
 def _no_store(resp: Response) -> Response:
@@ -48,59 +60,174 @@ def router() -> APIRouter:
             )
         )
 
+    def start_forecast(request: Request, p: Principal, history_id: int, minimum_id: int | None):
+        job_id = tasks.submit(
+            get_platform(request),
+            p.tenant_id,
+            service.FORECAST_TASK,
+            {"history_item_id": history_id, "minimum_item_id": minimum_id, "actor": p.actor},
+            actor=p.actor,
+            result_url="/bemanning",
+            failure_url="/bemanning",
+        )
+        return redirect(f"/jobber/{job_id}")
+
     @r.post("/bemanning/prognose", include_in_schema=False)
     async def upload(request: Request, p: Principal = Depends(page_principal)):
+        """The aggregated history (and the minimum staffing), stored first; then the forecast job, or
+        with «Sett opp kolonnene» the column editor for the stored file."""
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
         form = await request.form()
+        editor_first = form.get("handling") == "oppsett"
         try:
             history = await _file(request, form, "historikk")
             if history is None:
                 raise InvalidInput("Velg en fil med fraværstall (date,unit,absent[,staff]).")
             minimum = await _file(request, form, "minimum")
             ids = service.store_upload(
-                platform, p.tenant_id, history, minimum, filename=form["historikk"].filename, actor=p.actor
+                platform,
+                p.tenant_id,
+                history,
+                minimum,
+                filename=form["historikk"].filename,
+                actor=p.actor,
+                check=not editor_first,
             )
         except DomainError as exc:
             return redirect("/bemanning", ("error", exc.message), request)
-        job_id = tasks.submit(
-            platform,
-            p.tenant_id,
-            service.FORECAST_TASK,
-            {"history_item_id": ids["history"], "minimum_item_id": ids["minimum"], "actor": p.actor},
-            actor=p.actor,
-            result_url="/bemanning",
-            failure_url="/bemanning",
+        if editor_first:
+            query = f"?minimum={ids['minimum']}" if ids["minimum"] else ""
+            return redirect(f"/bemanning/oppsett/{ids['history']}{query}")
+        return start_forecast(request, p, ids["history"], ids["minimum"])
+
+    def history_page(request: Request, p: Principal, upload: dict, editor, minimum: str, status_code=200):
+        return _no_store(
+            render(
+                request,
+                "bemanning/mapping.html",
+                p,
+                status_code=status_code,
+                m=editor.context(**HISTORY_EDITOR),
+                rows=editor.rows,
+                filename=upload["filename"],
+                action=f"/bemanning/oppsett/{upload['item_id']}",
+                records=False,
+                minimum=minimum,
+                signature=editor.signature,
+            )
         )
-        return redirect(f"/jobber/{job_id}")
+
+    @r.get("/bemanning/oppsett/{item_id:int}", include_in_schema=False)
+    def history_editor(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+        """The column editor for a stored history upload (guessed, or the mapping saved with it)."""
+        authorize(p, "bemanning.plan", service="bemanning")
+        upload = service.uploaded_history(get_platform(request), p.tenant_id, item_id)
+        editor = columns.history_editor(upload["data"], upload["filename"], mapping=upload["mapping"])
+        minimum = request.query_params.get("minimum", "")
+        return history_page(request, p, upload, editor, minimum if minimum.isdigit() else "")
+
+    @r.post("/bemanning/oppsett/{item_id:int}", include_in_schema=False)
+    async def history_editor_submit(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+        """Check the choices; save them with the upload and forecast, or show the errors beside them."""
+        authorize(p, "bemanning.plan", service="bemanning")
+        platform = get_platform(request)
+        form = await request.form()
+        upload = service.uploaded_history(platform, p.tenant_id, item_id)
+        editor = columns.history_editor(upload["data"], upload["filename"], form=form)
+        minimum = str(form.get("minimum") or "")
+        minimum = minimum if minimum.isdigit() else ""
+        if editor.mapping is None:
+            return history_page(request, p, upload, editor, minimum, status_code=422)
+        try:
+            service.set_history_mapping(platform, p.tenant_id, item_id, editor.mapping, actor=p.actor)
+        except DomainError as exc:
+            editor.outcome.errors[""] = exc.message
+            editor.outcome.mapping = None
+            return history_page(request, p, upload, editor, minimum, status_code=422)
+        return start_forecast(request, p, item_id, int(minimum) if minimum else None)
 
     @r.post("/bemanning/fravaer", include_in_schema=False)
     async def upload_records(request: Request, p: Principal = Depends(page_principal)):
         """Absence records (person, unit, from, to, type): counted per unit and day in memory; only the
-        counts are stored, never the file or any person (ADR 0009)."""
+        counts are stored, never the file or any person (ADR 0009). The columns are found by their
+        usual names; when that fails, or with «Sett opp kolonnene», the column editor is shown for this
+        file (no values from it except the absence types) and the file must be chosen again: it was
+        not kept."""
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
         form = await request.form()
+        upload = form.get("fravaer")
+        filename = upload.filename if upload is not None and not isinstance(upload, str) else None
         try:
             data = await _file(request, form, "fravaer")
             if data is None:
                 raise InvalidInput("Velg en fil med fraværsperioder.")
-            ids = service.import_absence_records(platform, p.tenant_id, data, filename=None, actor=p.actor)
+            sent_again = "kolonner" in form
+            editor = columns.records_editor(data, filename or "fravaer.csv", form if sent_again else None)
+            other_layout = sent_again and form.get("kolonner") != editor.signature
+            if (
+                editor.mapping is None
+                or other_layout
+                or (form.get("handling") == "oppsett" and not sent_again)
+            ):
+                del data
+                return _no_store(
+                    render(
+                        request,
+                        "bemanning/mapping.html",
+                        p,
+                        status_code=422 if editor.mapping is None else 200,
+                        m=editor.context(**RECORDS_EDITOR),
+                        rows=editor.rows,
+                        filename=filename,
+                        action="/bemanning/fravaer",
+                        records=True,
+                        minimum="",
+                        signature=editor.signature,
+                        notice=(
+                            "Denne filen har andre kolonner enn den forrige. "
+                            "Kontroller oppsettet og velg filen igjen."
+                            if other_layout
+                            else ""
+                        ),
+                    )
+                )
+            ids = service.import_absence_records(
+                platform, p.tenant_id, data, filename=filename, actor=p.actor, mapping=editor.mapping
+            )
+            del data
         except DomainError as exc:
             return redirect("/bemanning", ("error", exc.message), request)
-        job_id = tasks.submit(
-            platform,
-            p.tenant_id,
-            service.FORECAST_TASK,
-            {"history_item_id": ids["history"], "minimum_item_id": None, "actor": p.actor},
-            actor=p.actor,
-            result_url="/bemanning",
-            failure_url="/bemanning",
-        )
-        return redirect(f"/jobber/{job_id}")
+        return start_forecast(request, p, ids["history"], None)
+
+    @r.post("/bemanning/turnus", include_in_schema=False)
+    async def rota_repair(request: Request, p: Principal = Depends(page_principal)):
+        """Who may take an extra shift under arbeidsmiljøloven, from the rota alone (nothing decided)."""
+        authorize(p, "bemanning.plan", service="bemanning")
+        platform = get_platform(request)
+        form = await request.form()
+        try:
+            data = await _file(request, form, "turnus")
+            if data is None:
+                raise InvalidInput("Velg en turnusfil (person,date,shift,from,to).")
+            result = service.rota_repair(
+                platform,
+                p.tenant_id,
+                data,
+                day=str(form.get("dag") or ""),
+                shift=str(form.get("vakt") or "").strip(),
+                arrangement=str(form.get("ordning") or "turnus"),
+                agreement=str(form.get("avtale") or "ingen"),
+                filename=form["turnus"].filename,
+                actor=p.actor,
+            )
+        except DomainError as exc:
+            return redirect("/bemanning", ("error", exc.message), request)
+        return _no_store(render(request, "bemanning/rota.html", p, result=result))
 
     @r.get("/bemanning/enhet/{item_id:int}", include_in_schema=False)
-    def unit_page(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def unit_page(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         authorize(p, "bemanning.read", service="bemanning")
         view = service.unit_view(get_platform(request), p.tenant_id, item_id, p.units)
         staffing = view["staffing"]["value"] if view["staffing"] else None
@@ -111,7 +238,7 @@ def router() -> APIRouter:
         )
 
     @r.post("/bemanning/enhet/{item_id:int}/tilbakeblikk", include_in_schema=False)
-    async def run_backtest(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def run_backtest(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """The rolling-origin backtest on the history this unit's forecast came from, as a background job."""
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
@@ -139,6 +266,7 @@ def router() -> APIRouter:
     async def api_forecast(
         request: Request,
         history: UploadFile,
+        mapping: UploadFile | None = None,
         horizon: int = 28,
         seed: int = 0,
         principal: Principal = Depends(current_principal),
@@ -147,7 +275,8 @@ def router() -> APIRouter:
         if not 1 <= horizon <= 56:
             raise InvalidInput("Horisonten må være mellom 1 og 56 dager.")
         data = await read_upload(request, history)
-        return {"rows": forecast(read_history(data), horizon, seed=seed).rows()}
+        columns = parse_mapping(await read_upload(request, mapping)) if mapping is not None else None
+        return {"rows": forecast(read_history(data, columns), horizon, seed=seed).rows()}
 
     @r.get(
         "/api/v1/bemanning/units", summary="The newest forecast and staffing proposal per unit you may see"

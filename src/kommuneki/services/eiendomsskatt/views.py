@@ -13,11 +13,12 @@ from fastapi.responses import Response
 from ...core import jobs, tasks
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import current_principal, get_platform, read_upload
-from ...web.pages import page_principal, redirect, render
+from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.forms import form_action
+from ...web.rendering import redirect, render
 from . import plots, service
 from .engine import mapping_editor as editor
-from .engine.mapping import BUILDING_TYPES, REQUIRED_SALES, Mapping, parse_mapping, read_table
+from .engine.mapping import Mapping, parse_mapping, read_table
 
 
 def _office(p: Principal) -> None:
@@ -66,7 +67,6 @@ def _editor_page(
             if draft
             else editor.guess(columns, sales)
         )
-    outcome = outcome or editor.Outcome(None, {}, [])
     return _no_store(
         render(
             request,
@@ -74,17 +74,9 @@ def _editor_page(
             p,
             status_code=status_code,
             f=f,
-            columns=columns,
-            choices=choices,
-            errors=outcome.errors,
-            missing=outcome.missing,
+            m=editor.editor_context(columns, choices, outcome),
             n_sales=len(sales),
             n_dwellings=len(dwellings),
-            labels=editor.FIELD_LABELS,
-            required=REQUIRED_SALES,
-            colnames={f"felt_{c.index}": c.name for c in columns},
-            types=BUILDING_TYPES,
-            type_labels=editor.TYPE_LABELS,
         )
     )
 
@@ -179,31 +171,28 @@ def router() -> APIRouter:
         )
 
     @r.post("/eiendomsskatt/kjoring/{run_id:int}/godkjenn", include_in_schema=False)
-    def approve(run_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def approve(run_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """A person approves a draft run: the tax list comes from it from now on."""
         _office(p)
         authorize(p, "suggestion.decide", service="eiendomsskatt")
-        try:
+        with form_action(request, f"/eiendomsskatt?kjoring={run_id}") as action:
             res = service.approve_run(get_platform(request), p.tenant_id, run_id, actor=p.actor)
-        except DomainError as exc:
-            return redirect(f"/eiendomsskatt?kjoring={run_id}", ("error", exc.message), request)
-        text = (
-            "Verdsettingen var allerede godkjent."
-            if res["done"] == "already"
-            else "Verdsettingen er godkjent. Skattelisten lages nå fra den."
-        )
-        return redirect(f"/eiendomsskatt?kjoring={run_id}", ("ok", text), request)
+            action.done(
+                "Verdsettingen var allerede godkjent."
+                if res["done"] == "already"
+                else "Verdsettingen er godkjent. Skattelisten lages nå fra den."
+            )
+        return action.response
 
     @r.post("/eiendomsskatt/kontroll/{valuation_id:int}", include_in_schema=False)
-    def queue_for_review(valuation_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def queue_for_review(valuation_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """Open a flagged dwelling that is not yet in the review queue: queued now, then its suggestion."""
         _office(p)
         authorize(p, "suggestion.decide", service="eiendomsskatt")
-        try:
+        with form_action(request, "/eiendomsskatt") as action:
             sid = service.queue_dwelling(get_platform(request), p.tenant_id, valuation_id, actor=p.actor)
-        except DomainError as exc:
-            return redirect("/eiendomsskatt", ("error", exc.message), request)
-        return redirect(f"/forslag/{sid}?{urlencode({'tilbake': '/eiendomsskatt'})}")
+            action.done(None, to=f"/forslag/{sid}?{urlencode({'tilbake': '/eiendomsskatt'})}")
+        return action.response
 
     @r.post("/eiendomsskatt/innstillinger", include_in_schema=False)
     async def save_settings(
@@ -222,11 +211,10 @@ def router() -> APIRouter:
             "bunnfradrag": bunnfradrag.replace(" ", "") or 0,
             "valuation_date": valuation_date or current["valuation_date"],
         }
-        try:
+        with form_action(request, "/eiendomsskatt") as action:
             service.set_settings(platform, p.tenant_id, raw, actor=p.actor)
-        except DomainError as exc:
-            return redirect("/eiendomsskatt", ("error", exc.message), request)
-        return redirect("/eiendomsskatt", ("ok", "Innstillingene er lagret."), request)
+            action.done("Innstillingene er lagret.")
+        return action.response
 
     @r.post("/eiendomsskatt/verdsett", include_in_schema=False)
     async def upload_and_value(request: Request, p: Principal = Depends(page_principal)):
@@ -259,7 +247,7 @@ def router() -> APIRouter:
         return redirect(f"/eiendomsskatt/oppsett/{sales_id}")
 
     @r.get("/eiendomsskatt/oppsett/{item_id:int}", include_in_schema=False)
-    def mapping_editor(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def mapping_editor(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         _office(p)
         try:
             return _editor_page(request, p, _editor_data(request, p, item_id))
@@ -267,7 +255,7 @@ def router() -> APIRouter:
             return redirect("/eiendomsskatt", ("error", exc.message), request)
 
     @r.post("/eiendomsskatt/oppsett/{item_id:int}", include_in_schema=False)
-    async def mapping_editor_submit(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def mapping_editor_submit(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         """Check the choices; then value with them, or send the mapping as a JSON or YAML file."""
         _office(p)
         authorize(p, "item.create", service="eiendomsskatt")

@@ -450,15 +450,37 @@ def _esc(s: str) -> str:
     return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
+# Two drawings of each chart: the wide one beside the tables; the narrow one (shown below 40em, the page
+# picks by CSS) has its own geometry, larger type, fewer axis labels and the legend below, so that its
+# text is still about 12 px when the chart is 280 px wide (a 320 px screen).
+WIDE = {"w": 640, "h": 240, "left": 44, "bottom": 36, "top": 12, "right": 110, "font": 11, "labels": 8}
+NARROW = {"w": 340, "h": 300, "left": 52, "bottom": 84, "top": 12, "right": 14, "font": 15, "labels": 4}
+
+
+def _open_svg(svg_id: str, title: str, desc: str, geometry: dict[str, int], narrow: bool) -> list[str]:
+    klass = "chart chart-narrow" if narrow else "chart chart-wide"
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {geometry["w"]} {geometry["h"]}" '
+        f'class="{klass}" role="img" aria-labelledby="{svg_id}-t {svg_id}-d">',
+        f'<title id="{svg_id}-t">{_esc(title)}</title>',
+        f'<desc id="{svg_id}-d">{_esc(desc)}</desc>',
+    ]
+
+
 def timeline_svg(
     timeline: list[dict[str, Any]],
     *,
     svg_id: str,
     title: str,
     series: tuple[str, ...] = ("accepted", "changed", "rejected"),
+    narrow: bool = False,
 ) -> str:
     """Lines of shares (0–100 %) per period. Returns an SVG element with a title and description."""
-    w, h, left, bottom, top, right = 640, 240, 44, 36, 12, 110
+    g = NARROW if narrow else WIDE
+    w, h, left, bottom, top, right, font = (
+        g[k] for k in ("w", "h", "left", "bottom", "top", "right", "font")
+    )
+    lift = 4 if not narrow else round(font / 3)  # from a text's baseline to its middle
     pw, ph = w - left - right, h - top - bottom
     n = len(timeline)
 
@@ -468,30 +490,29 @@ def timeline_svg(
     def y(v: float) -> float:
         return top + ph * (1 - v)
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="chart" role="img" '
-        f'aria-labelledby="{svg_id}-t {svg_id}-d">',
-        f'<title id="{svg_id}-t">{_esc(title)}</title>',
-        f'<desc id="{svg_id}-d">Andeler per uke, {n} perioder. Tallene står også i tabellen under.</desc>',
-    ]
-    for v in (0, 0.25, 0.5, 0.75, 1):
+    desc = f"Andeler per uke, {n} perioder. Tallene står også i tabellen under."
+    parts = _open_svg(svg_id, title, desc, g, narrow)
+    for v in (0, 0.5, 1) if narrow else (0, 0.25, 0.5, 0.75, 1):
         parts.append(
             f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#c9cfd6" '
             f'stroke-width="1" class="grid"/>'
         )
         parts.append(
-            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" '
+            f'<text x="{left - 6}" y="{y(v) + lift:.1f}" text-anchor="end" font-size="{font}" '
             f'fill="#4a5360">{round(v * 100)} %</text>'
         )
-    step = max(1, n // 8)
-    for i, p in enumerate(timeline):
-        if i % step == 0 or i == n - 1:
+    step = max(1, n // WIDE["labels"])  # the wide drawing: about 8 period labels
+    shown = {0, (n - 1) // 2, n - 1} if narrow else {i for i in range(n) if i % step == 0} | {n - 1}
+    axis_y = top + ph + font + 6 if narrow else h - 12
+    for i, period in enumerate(timeline):
+        if i in shown:
+            anchor = "end" if narrow and i == n - 1 and n > 1 else "middle"
             parts.append(
-                f'<text x="{x(i):.1f}" y="{h - 12}" text-anchor="middle" font-size="11" '
-                f'fill="#4a5360">{_esc(p["period"])}</text>'
+                f'<text x="{x(i):.1f}" y="{axis_y:.1f}" text-anchor="{anchor}" font-size="{font}" '
+                f'fill="#4a5360">{_esc(period["period"])}</text>'
             )
     for k, key in enumerate(series):
-        pts = [(x(i), y(p[key])) for i, p in enumerate(timeline) if p.get(key) is not None]
+        pts = [(x(i), y(point[key])) for i, point in enumerate(timeline) if point.get(key) is not None]
         colour = SERIES_COLOURS[key]
         if len(pts) > 1:
             path = " ".join(f"{a:.1f},{b:.1f}" for a, b in pts)
@@ -501,58 +522,72 @@ def timeline_svg(
             )
         for a, b in pts:
             parts.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" fill="{colour}" class="series-{key}"/>')
-        ly = top + 14 + k * 18
+        if narrow:  # the legend in rows below the axis
+            lx, ly = left + (k % 2) * (pw / 2), axis_y + font + 10 + (k // 2) * (font + 8)
+        else:  # the legend beside the plot
+            lx, ly = left + pw + 12, top + 14 + k * 18
         parts.append(
-            f'<line x1="{left + pw + 12}" x2="{left + pw + 30}" y1="{ly - 4}" y2="{ly - 4}" '
+            f'<line x1="{lx:.1f}" x2="{lx + 18:.1f}" y1="{ly - lift}" y2="{ly - lift}" '
             f'stroke="{colour}" stroke-width="3"/>'
         )
         parts.append(
-            f'<text x="{left + pw + 34}" y="{ly}" font-size="12" fill="#1b1f24">'
+            f'<text x="{lx + 22:.1f}" y="{ly:.1f}" font-size="{font + 1}" fill="#1b1f24">'
             f"{_esc(SERIES_LABELS[key])}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def calibration_svg(bands: list[dict[str, Any]], *, svg_id: str, title: str) -> str:
+def calibration_svg(bands: list[dict[str, Any]], *, svg_id: str, title: str, narrow: bool = False) -> str:
     """Bars: the accepted share per confidence band; a dashed diagonal marks perfect calibration."""
-    w, h, left, bottom, top = 640, 240, 44, 36, 12
-    pw, ph = w - left - 20, h - top - bottom
+    g = NARROW if narrow else WIDE
+    w, h, left, top, font = g["w"], g["h"] - (40 if narrow else 0), g["left"], g["top"], g["font"]
+    bottom = font * 2 + 10 if narrow else g["bottom"]
+    pw, ph = w - left - (g["right"] if narrow else 20), h - top - bottom
     n = len(bands)
     bw = pw / n
+    geometry = {**g, "h": h}
+    lift = 4 if not narrow else round(font / 3)
 
     def y(v: float) -> float:
         return top + ph * (1 - v)
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="chart" role="img" '
-        f'aria-labelledby="{svg_id}-t {svg_id}-d">',
-        f'<title id="{svg_id}-t">{_esc(title)}</title>',
-        f'<desc id="{svg_id}-d">Andel godtatte forslag per sikkerhetsintervall. Tallene står også i '
-        f"tabellen under.</desc>",
-    ]
+    desc = "Andel godtatte forslag per sikkerhetsintervall. Tallene står også i tabellen under."
+    parts = _open_svg(svg_id, title, desc, geometry, narrow)
     for v in (0, 0.5, 1):
         parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#c9cfd6"/>')
         parts.append(
-            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" '
+            f'<text x="{left - 6}" y="{y(v) + lift:.1f}" text-anchor="end" font-size="{font}" '
             f'fill="#4a5360">{round(v * 100)} %</text>'
         )
-    for i, b in enumerate(bands):
-        x0 = left + i * bw + 4
-        if b["accepted"] is not None:
+    # on a narrow drawing each band is labelled by its lower bound (50, 60 …), every other one if crowded
+    step = 1 if not narrow else max(1, -(-n * 3 // 10))
+    for i, band in enumerate(bands):
+        x0 = left + i * bw + (4 if not narrow else 2)
+        width = bw - (8 if not narrow else 4)
+        if band["accepted"] is not None:
             parts.append(
-                f'<rect x="{x0:.1f}" y="{y(b["accepted"]):.1f}" width="{bw - 8:.1f}" '
-                f'height="{ph * b["accepted"]:.1f}" fill="#0b4f8a" class="bar"/>'
+                f'<rect x="{x0:.1f}" y="{y(band["accepted"]):.1f}" width="{width:.1f}" '
+                f'height="{ph * band["accepted"]:.1f}" fill="#0b4f8a" class="bar"/>'
             )
+            if not narrow:  # the counts are in the table under the chart
+                parts.append(
+                    f'<text x="{x0 + width / 2:.1f}" y="{y(band["accepted"]) - 4:.1f}" '
+                    f'text-anchor="middle" font-size="{font}" fill="#1b1f24">n={band["decided"]}</text>'
+                )
+        if i % step == 0:
+            label = band["band"] if not narrow else f"{round(band['low'] * 100)}"
             parts.append(
-                f'<text x="{x0 + (bw - 8) / 2:.1f}" y="{y(b["accepted"]) - 4:.1f}" text-anchor="middle" '
-                f'font-size="11" fill="#1b1f24">n={b["decided"]}</text>'
+                f'<text x="{x0 + width / 2:.1f}" y="{top + ph + font + 6 if narrow else h - 12:.1f}" '
+                f'text-anchor="middle" '
+                f'font-size="{font}" fill="#4a5360">{_esc(label)}</text>'
             )
+    if narrow:
         parts.append(
-            f'<text x="{x0 + (bw - 8) / 2:.1f}" y="{h - 12}" text-anchor="middle" font-size="11" '
-            f'fill="#4a5360">{_esc(b["band"])}</text>'
+            f'<text x="{left + pw / 2:.1f}" y="{top + ph + 2 * font + 12:.1f}" text-anchor="middle" '
+            f'font-size="{font}" fill="#4a5360">Sikkerhet fra (%)</text>'
         )
-    mids = [(left + i * bw + bw / 2, y(min(1.0, b["low"] + 0.05))) for i, b in enumerate(bands)]
+    mids = [(left + i * bw + bw / 2, y(min(1.0, band["low"] + 0.05))) for i, band in enumerate(bands)]
     parts.append(
         '<polyline points="'
         + " ".join(f"{a:.1f},{c:.1f}" for a, c in mids)

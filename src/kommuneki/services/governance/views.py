@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from kommuneki.core.errors import DomainError, InvalidInput
+from kommuneki.core.errors import InvalidInput
 from kommuneki.core.permissions import Principal
-from kommuneki.web.deps import current_principal, get_platform
-from kommuneki.web.pages import page_principal, redirect, render
+from kommuneki.web.deps import RowId, current_principal, get_platform, page_principal
+from kommuneki.web.forms import form_action
+from kommuneki.web.rendering import redirect, render
 
 from . import aiact, monitoring, public, register, service
 from .models import STATUSES
@@ -91,14 +92,13 @@ def router() -> APIRouter:
     async def new_submit(request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         form = await request.form()
-        try:
+        with form_action(request, BASE + "/ny") as action:
             s = service.add_external(get_platform(request), p, _fields(form))
-        except DomainError as exc:
-            return redirect(BASE + "/ny", ("error", exc.message), request)
-        return redirect(f"{BASE}/{s['id']}", ("ok", f"{s['name']} er lagt til i registeret."), request)
+            action.done(f"{s['name']} er lagt til i registeret.", to=f"{BASE}/{s['id']}")
+        return action.response
 
     @r.get(BASE + "/{system_id}")
-    def system_page(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def system_page(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         sd = service.detail(get_platform(request), p, system_id)
         return _private(
             render(
@@ -113,33 +113,30 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/{system_id}")
-    async def system_update(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def system_update(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         form = await request.form()
-        try:
+        with form_action(request, f"{BASE}/{system_id}") as action:
             changed = service.update(get_platform(request), p, system_id, _fields(form))
-        except DomainError as exc:
-            return redirect(f"{BASE}/{system_id}", ("error", exc.message), request)
-        msg = "Registeret er oppdatert." if changed else "Ingen endringer."
-        return redirect(f"{BASE}/{system_id}", ("ok", msg), request)
+            action.done("Registeret er oppdatert." if changed else "Ingen endringer.")
+        return action.response
 
     @r.post(BASE + "/{system_id}/treningsgrunnlag")
-    async def training_basis(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def training_basis(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "training_basis")
         form = await request.form()
         platform = get_platform(request)
-        try:
+        with form_action(request, f"{BASE}/{system_id}") as action:
             sd = service.detail(platform, p, system_id)
             if not sd["service"]:
                 raise InvalidInput("Grunnlag for trening gjelder bare kommunekis egne tjenester.")
             service.set_training_basis(platform, p, sd["service"], str(form.get("basis", "")))
-        except DomainError as exc:
-            return redirect(f"{BASE}/{system_id}", ("error", exc.message), request)
-        return redirect(f"{BASE}/{system_id}", ("ok", "Grunnlaget for trening er lagret."), request)
+            action.done("Grunnlaget for trening er lagret.")
+        return action.response
 
     # --- AI Act questionnaire --------------------------------------------------------------------
     @r.get(BASE + "/{system_id}/klassifisering")
-    def questionnaire(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def questionnaire(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         sd = service.detail(get_platform(request), p, system_id)
         last = sd["assessments"][0] if sd["assessments"] else None
         rules = aiact.load_rules()
@@ -161,56 +158,59 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/{system_id}/klassifisering")
-    async def questionnaire_submit(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def questionnaire_submit(
+        system_id: RowId, request: Request, p: Principal = Depends(page_principal)
+    ):
         service.authorize(p, "manage")
         form = await request.form()
-        try:
+        with form_action(request, f"{BASE}/{system_id}/klassifisering") as action:
             a = service.run_assessment(get_platform(request), p, system_id, _answers(form))
-        except DomainError as exc:
-            return redirect(f"{BASE}/{system_id}/klassifisering", ("error", exc.message), request)
-        return redirect(
-            f"{BASE}/{system_id}/klassifisering#resultat",
-            ("ok", f"Klassifisert: {a['result']['risk_label']}."),
-            request,
-        )
+            action.done(
+                f"Klassifisert: {a['result']['risk_label']}.",
+                to=f"{BASE}/{system_id}/klassifisering#resultat",
+            )
+        return action.response
 
     @r.post(BASE + "/{system_id}/klassifisering/pa-nytt")
-    async def questionnaire_rerun(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def questionnaire_rerun(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
-        try:
+        with form_action(request, f"{BASE}/{system_id}/klassifisering") as action:
             a = service.rerun_assessment(get_platform(request), p, system_id)
-        except DomainError as exc:
-            return redirect(f"{BASE}/{system_id}/klassifisering", ("error", exc.message), request)
-        return redirect(
-            f"{BASE}/{system_id}/klassifisering#resultat",
-            ("ok", f"Kjørt på nytt mot gjeldende regler: {a['result']['risk_label']}."),
-            request,
-        )
+            action.done(
+                f"Kjørt på nytt mot gjeldende regler: {a['result']['risk_label']}.",
+                to=f"{BASE}/{system_id}/klassifisering#resultat",
+            )
+        return action.response
 
     # --- monitoring ------------------------------------------------------------------------------
     @r.get(BASE + "/{system_id}/overvaking")
-    def monitoring_page(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def monitoring_page(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         report = service.monitoring_report(get_platform(request), p, system_id)
         charts = []
         for i, v in enumerate(report["versions"]):
-            charts.append(
-                {
-                    "timeline": monitoring.timeline_svg(
-                        v["timeline"], svg_id=f"tl{i}", title=f"Utfall per uke for {v['model']}"
-                    ),
-                    "override": monitoring.timeline_svg(
-                        v["timeline"],
-                        svg_id=f"ov{i}",
-                        series=("override_rate", "automated"),
-                        title=f"Overstyrt og automatisk andel per uke for {v['model']}",
-                    ),
-                    "calibration": monitoring.calibration_svg(
-                        v["calibration"],
-                        svg_id=f"cal{i}",
-                        title=f"Andel godtatt per sikkerhetsintervall for {v['model']}",
-                    ),
-                }
-            )
+            chart = {}
+            # each chart drawn twice: wide, and narrow for small screens (the stylesheet shows one)
+            for narrow, suffix in ((False, ""), (True, "_narrow")):
+                chart["timeline" + suffix] = monitoring.timeline_svg(
+                    v["timeline"],
+                    svg_id=f"tl{i}{suffix}",
+                    title=f"Utfall per uke for {v['model']}",
+                    narrow=narrow,
+                )
+                chart["override" + suffix] = monitoring.timeline_svg(
+                    v["timeline"],
+                    svg_id=f"ov{i}{suffix}",
+                    series=("override_rate", "automated"),
+                    title=f"Overstyrt og automatisk andel per uke for {v['model']}",
+                    narrow=narrow,
+                )
+                chart["calibration" + suffix] = monitoring.calibration_svg(
+                    v["calibration"],
+                    svg_id=f"cal{i}{suffix}",
+                    title=f"Andel godtatt per sikkerhetsintervall for {v['model']}",
+                    narrow=narrow,
+                )
+            charts.append(chart)
         return _private(
             render(
                 request,
@@ -223,19 +223,19 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/{system_id}/terskler")
-    async def thresholds(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def thresholds(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         form = await request.form()
-        try:
-            override = float(str(form.get("override", "")).replace(",", ".").replace("%", "").strip()) / 100
-            drift = float(str(form.get("drift", "")).replace(",", ".").strip())
-        except ValueError:
-            return redirect(f"{BASE}/{system_id}/overvaking", ("error", "Tersklene må være tall."), request)
-        try:
+        with form_action(request, f"{BASE}/{system_id}/overvaking") as action:
+            try:
+                override = float(str(form.get("override", "")).replace(",", ".").replace("%", "").strip())
+                override /= 100
+                drift = float(str(form.get("drift", "")).replace(",", ".").strip())
+            except ValueError:
+                raise InvalidInput("Tersklene må være tall.") from None
             service.set_thresholds(get_platform(request), p, system_id, override=override, drift=drift)
-        except DomainError as exc:
-            return redirect(f"{BASE}/{system_id}/overvaking", ("error", exc.message), request)
-        return redirect(f"{BASE}/{system_id}/overvaking", ("ok", "Tersklene er lagret."), request)
+            action.done("Tersklene er lagret.")
+        return action.response
 
     @r.post(BASE + "/varsler/sjekk")
     async def alerts_check(request: Request, p: Principal = Depends(page_principal)):
@@ -250,34 +250,30 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/varsler/{alert_id}/lukk")
-    async def alert_resolve(alert_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def alert_resolve(alert_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         form = await request.form()
         back = str(form.get("tilbake", BASE))
         back = back if back.startswith(BASE) else BASE
-        try:
+        with form_action(request, back) as action:
             service.resolve_alert(get_platform(request), p, alert_id)
-        except DomainError as exc:
-            return redirect(back, ("error", exc.message), request)
-        return redirect(back, ("ok", "Varselet er merket som behandlet."), request)
+            action.done("Varselet er merket som behandlet.")
+        return action.response
 
     # --- DPIA and ROS ----------------------------------------------------------------------------
     @r.post(BASE + "/{system_id}/dokumenter")
-    async def document_generate(system_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def document_generate(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         form = await request.form()
-        try:
+        with form_action(request, f"{BASE}/{system_id}") as action:
             doc = service.generate_document(
                 get_platform(request), p, system_id, str(form.get("doc_type", ""))
             )
-        except DomainError as exc:
-            return redirect(f"{BASE}/{system_id}", ("error", exc.message), request)
-        return redirect(
-            f"{BASE}/dokumenter/{doc['id']}", ("ok", f"Versjon {doc['version']} er klar."), request
-        )
+            action.done(f"Versjon {doc['version']} er klar.", to=f"{BASE}/dokumenter/{doc['id']}")
+        return action.response
 
     @r.get(BASE + "/dokumenter/{doc_id}")
-    def document_page(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def document_page(doc_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         d = service.document(get_platform(request), p, doc_id)
         return _private(
             render(
@@ -290,22 +286,19 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/dokumenter/{doc_id}")
-    async def document_save(doc_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def document_save(doc_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         form = await request.form()
         platform = get_platform(request)
-        try:
+        with form_action(request, f"{BASE}/dokumenter/{doc_id}") as action:
             d = service.document(platform, p, doc_id)
             answers = {t["id"]: str(form.get(f"todo__{t['id']}", "")) for t in d["todos"]}
             new = service.generate_document(platform, p, d["system_id"], d["doc_type"], answers=answers)
-        except DomainError as exc:
-            return redirect(f"{BASE}/dokumenter/{doc_id}", ("error", exc.message), request)
-        return redirect(
-            f"{BASE}/dokumenter/{new['id']}", ("ok", f"Lagret som versjon {new['version']}."), request
-        )
+            action.done(f"Lagret som versjon {new['version']}.", to=f"{BASE}/dokumenter/{new['id']}")
+        return action.response
 
     @r.get(BASE + "/dokumenter/{doc_id}/eksport/{fmt}")
-    def document_export(doc_id: int, fmt: str, request: Request, p: Principal = Depends(page_principal)):
+    def document_export(doc_id: RowId, fmt: str, request: Request, p: Principal = Depends(page_principal)):
         data, media, filename = service.export_document(get_platform(request), p, doc_id, fmt)
         return Response(
             data,
@@ -322,7 +315,7 @@ def router() -> APIRouter:
         return service.overview(get_platform(request), p)
 
     @api.get("/systems/{system_id}", summary="One register entry with its history, assessments and documents")
-    def api_system(system_id: int, request: Request, p: Principal = Depends(current_principal)):
+    def api_system(system_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         return service.detail(get_platform(request), p, system_id)
 
     @api.post("/systems", status_code=201, summary="Add an external AI system to the register")
@@ -340,7 +333,7 @@ def router() -> APIRouter:
         status_code=201,
         summary="Run the AI Act questionnaire (answers: question id → answer)",
     )
-    async def api_assess(system_id: int, request: Request, p: Principal = Depends(current_principal)):
+    async def api_assess(system_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         try:
             answers = await request.json()
         except ValueError as exc:
@@ -350,7 +343,7 @@ def router() -> APIRouter:
         return service.run_assessment(get_platform(request), p, system_id, answers)
 
     @api.get("/systems/{system_id}/monitoring", summary="Monitoring figures per model version")
-    def api_monitoring(system_id: int, request: Request, p: Principal = Depends(current_principal)):
+    def api_monitoring(system_id: RowId, request: Request, p: Principal = Depends(current_principal)):
         return service.monitoring_report(get_platform(request), p, system_id)
 
     root = APIRouter()

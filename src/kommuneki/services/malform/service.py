@@ -1,4 +1,5 @@
-"""Målform orchestration: store the document, extract its text, record the suggestion.
+"""Målform orchestration, on the platform's arrival pipeline (:mod:`kommuneki.core.arrival`): store the
+document, extract its text, record the suggestion.
 
 Two transactions on purpose: the arrival (raw bytes + item row + audit entry) commits first, so a file
 that cannot be read is still kept, marked ``failed`` with the reason, and nothing that arrived is lost.
@@ -8,16 +9,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
-from ...core import items, suggestions
-from ...core.errors import DomainError, InvalidInput
+from ...core.arrival import Analysis, Arrivals, Incoming
+from ...core.errors import InvalidInput
+from ...core.models import Item
 from ...core.platform import Platform
-from ...ingest import extract
+from ...ingest import Extracted, extract
 from . import engine
 
 SERVICE = "malform"
 BATCH_TASK = "malform.analyse_batch"
+
+
+def _extract(data: bytes, item: Item) -> Extracted:
+    return extract(data, item.filename)
+
+
+def _analyse(session, item: Item, extracted: Extracted) -> Analysis:
+    item.text, item.title = extracted.text, item.filename
+    item.meta = {**item.meta, **extracted.meta}
+    return Analysis([engine.suggest_malform(extracted.text)])
+
+
+def arrivals(platform: Platform, tenant_id: int, *, actor: str) -> Arrivals:
+    return Arrivals(
+        platform,
+        tenant_id,
+        service=SERVICE,
+        kind="document",
+        extract=_extract,
+        analyse=_analyse,
+        done_state="analysed",
+        actor=actor,
+    )
 
 
 def analyse_document(
@@ -30,61 +53,18 @@ def analyse_document(
     source: str = "upload",
 ) -> dict[str, Any]:
     """Returns the suggestion as a dict. Raises the extraction error after recording it on the item."""
-    with platform.db.tenant_session(tenant_id) as session:
-        arrival = items.ingest(
-            session,
-            platform.blobs,
-            tenant_id,
-            service=SERVICE,
-            kind="document",
-            data=data,
-            filename=filename,
-            source=source,
-            actor=actor,
-        )
-        item_id = arrival.item.id
-    with platform.db.tenant_session(tenant_id) as session:
-        item = session.get(items.Item, item_id)
-        try:
-            extracted = extract(data, filename)
-        except DomainError as exc:
-            item.state = "failed"
-            item.meta = {**item.meta, "error": exc.message}
-            failure = exc
-        else:
-            failure = None
-            item.text, item.title, item.state = extracted.text, filename, "analysed"
-            item.meta = {**item.meta, **extracted.meta}
-            s = suggestions.suggest(
-                session,
-                platform.registry,
-                tenant_id,
-                SERVICE,
-                engine.suggest_malform(extracted.text),
-                item_id=item.id,
-                actor=actor,
-            )
-            return suggestions.suggestion_dict(s)
-    raise failure
+    outcome = arrivals(platform, tenant_id, actor=actor).take_in(
+        Incoming(data, filename=filename, source=source)
+    )
+    outcome.raise_if_failed()
+    return outcome.suggestions[0]
 
 
 def store_document(
     platform: Platform, tenant_id: int, data: bytes, *, filename: str | None, actor: str
 ) -> int:
     """Store one document of a batch (raw bytes and a ``received`` item); returns the item's id."""
-    with platform.db.tenant_session(tenant_id) as session:
-        arrival = items.ingest(
-            session,
-            platform.blobs,
-            tenant_id,
-            service=SERVICE,
-            kind="document",
-            data=data,
-            filename=filename,
-            source="batch",
-            actor=actor,
-        )
-        return arrival.item.id
+    return arrivals(platform, tenant_id, actor=actor).store(Incoming(data, filename=filename, source="batch"))
 
 
 def analyse_batch_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
@@ -94,39 +74,13 @@ def analyse_batch_task(platform: Platform, tenant_id: int, payload: dict[str, An
     item_ids = [int(i) for i in payload.get("item_ids", [])]
     if not item_ids:
         raise InvalidInput("Bunken har ingen dokumenter.")
-    analysed = failed = skipped = 0
     report(0.0, f"Finner målform for {len(item_ids)} dokumenter …")
-    for n, item_id in enumerate(item_ids, start=1):
-        with platform.db.tenant_session(tenant_id) as session:
-            item = session.scalar(
-                select(items.Item)
-                .where(items.Item.id == item_id, items.Item.service == SERVICE)
-                .with_for_update(of=items.Item)
-            )
-            if item is None or item.state != "received":
-                skipped += 1
-            else:
-                data = platform.blobs.get(tenant_id, item.sha256)
-                try:
-                    extracted = extract(data, item.filename)
-                except DomainError as exc:
-                    item.state = "failed"
-                    item.meta = {**item.meta, "error": exc.message}
-                    failed += 1
-                else:
-                    item.text, item.title, item.state = extracted.text, item.filename, "analysed"
-                    item.meta = {**item.meta, **extracted.meta}
-                    suggestions.suggest(
-                        session,
-                        platform.registry,
-                        tenant_id,
-                        SERVICE,
-                        engine.suggest_malform(extracted.text),
-                        item_id=item.id,
-                        actor=payload.get("actor", "system"),
-                    )
-                    analysed += 1
-        report(n / len(item_ids), f"Dokument {n} av {len(item_ids)}")
+    outcomes = arrivals(platform, tenant_id, actor=payload.get("actor", "system")).process_many(
+        item_ids, lambda n, total: report(n / total, f"Dokument {n} av {total}")
+    )
+    analysed = sum(1 for o in outcomes if o.processed and not o.failed)
+    failed = sum(1 for o in outcomes if o.processed and o.failed)
+    skipped = len(outcomes) - analysed - failed
     return {
         "analysed": analysed,
         "failed": failed,

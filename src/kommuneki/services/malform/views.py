@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Depends, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from ...core import jobs, tasks
 from ...core.errors import InvalidInput
@@ -18,12 +21,17 @@ def router() -> APIRouter:
     async def analyse(request: Request, file: UploadFile, principal: Principal = Depends(current_principal)):
         authorize(principal, "item.create", service="malform")
         data = await read_upload(request, file)
-        return service.analyse_document(
-            request.app.state.platform,
-            principal.tenant_id,
-            data,
-            filename=file.filename,
-            actor=principal.actor,
+        # the upload is read on the event loop; the database and the model run in the thread pool, so
+        # that one document does not hold up every other request
+        return await run_in_threadpool(
+            partial(
+                service.analyse_document,
+                request.app.state.platform,
+                principal.tenant_id,
+                data,
+                filename=file.filename,
+                actor=principal.actor,
+            )
         )
 
     @r.post(
@@ -38,21 +46,27 @@ def router() -> APIRouter:
         if not files:
             raise InvalidInput("Send minst ett dokument.")
         platform = request.app.state.platform
-        stored = []
-        for file in files:  # every file is stored before any is read
-            data = await read_upload(request, file)
-            stored.append(
+        uploads = [(file.filename, await read_upload(request, file)) for file in files]
+
+        def store_and_submit() -> dict:
+            stored = [  # every file is stored before any is read
                 service.store_document(
-                    platform, principal.tenant_id, data, filename=file.filename, actor=principal.actor
+                    platform, principal.tenant_id, data, filename=filename, actor=principal.actor
                 )
+                for filename, data in uploads
+            ]
+            job_id = tasks.submit(
+                platform,
+                principal.tenant_id,
+                service.BATCH_TASK,
+                {"item_ids": stored, "actor": principal.actor},
+                actor=principal.actor,
             )
-        job_id = tasks.submit(
-            platform,
-            principal.tenant_id,
-            service.BATCH_TASK,
-            {"item_ids": stored, "actor": principal.actor},
-            actor=principal.actor,
-        )
-        return {"job": jobs.public_dict(jobs.get(platform, principal.tenant_id, job_id)), "item_ids": stored}
+            return {
+                "job": jobs.public_dict(jobs.get(platform, principal.tenant_id, job_id)),
+                "item_ids": stored,
+            }
+
+        return await run_in_threadpool(store_and_submit)
 
     return r

@@ -140,6 +140,9 @@ def spec() -> ServiceSpec:
         cli="kommuneki.services.postmottak.cli:group",
         models=MODELS,
         demo=DEMO,
+        capabilities={
+            "archive.journalforte_meldinger": "kommuneki.services.postmottak.service:journalforte_meldinger"
+        },
         cards="kommuneki.services.postmottak:model_cards",
         audit_events=[
             AuditEvent(

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -30,12 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import DomainError, InvalidInput
+from ...ingest import noark5
 from ...ingest.email import parse_message, split_mbox
 from . import engine
 
 MESSAGE_SUFFIXES = (".eml", ".msg", ".mbox")
-NOARK_NS = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
-_N = f"{{{NOARK_NS}}}"
+NOARK_NS = noark5.NOARK_NS
 #: Documents of a journalpost whose text is read (through kommuneki.ingest).
 DOCUMENT_SUFFIXES = (".txt", ".pdf", ".docx")
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
@@ -352,136 +351,24 @@ def _csv_row(out: History, row: list[str], col: dict[str, int], width: int, base
 # --- Noark 5 arkivuttrekk ------------------------------------------------------------------------------
 
 
-@dataclass
-class _Row:
-    ident: str
-    subject: str
-    sender: str
-    body: str
-    when: date | None
-    unit: str | None
-    dokumenttype: str | None
-
-
-@dataclass
-class _Folder:
-    unit: str | None = None
-    rows: list[_Row] = field(default_factory=list)
-
-
-def _text(el: ET.Element | None, name: str) -> str:
-    if el is None:
-        return ""
-    child = el.find(_N + name)
-    return " ".join((child.text or "").split()) if child is not None else ""
-
-
-def _date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def _refuse_doctype(path: Path) -> None:
-    """Refuse a DOCTYPE or ENTITY declaration (entity expansion, external entities). The XML parser itself
-    reads the prolog, in any encoding and after comments of any length, and stops at the root element."""
-    from xml.parsers import expat
-
-    class _Prolog(Exception):
-        pass
-
-    found: list[bool] = []
-
-    def doctype(*_args) -> None:
-        found.append(True)
-        raise _Prolog
-
-    def root(*_args) -> None:
-        raise _Prolog
-
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = doctype
-    parser.EntityDeclHandler = doctype
-    parser.StartElementHandler = root
-    try:
-        with open(path, "rb") as f:
-            while chunk := f.read(65536):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-    except _Prolog:
-        pass
-    except expat.ExpatError:
-        pass  # not well-formed: the reader that follows says so in Norwegian
-    if found:
-        raise InvalidInput(
-            f"{path.name}: XML-filen har en DOCTYPE-deklarasjon. Et Noark 5-uttrekk har ingen, "
-            "og slike filer leses ikke av sikkerhetshensyn."
-        )
-
-
 def from_noark(path: Path, *, documents: bool = True) -> History:
-    """Incoming journalposts of a Noark 5 (v5.0) arkivstruktur.xml, streamed (``iterparse``): each
-    registrering is read when it ends and then dropped, so the size of the extract does not matter.
+    """Incoming journalposts of a Noark 5 (v5.0) arkivstruktur.xml, read by the one Noark reader
+    (:mod:`kommuneki.ingest.noark5`, streamed, DOCTYPE and broken XML refused):
 
     * only journalposts of journalposttype «Inngående dokument» (or the Fiks code I), not «Utgår»;
     * action ``journalfores``;
     * unit: ``administrativEnhet`` of the journalpost (directly, as some exports write it, else its
       korrespondansepart of type «Intern mottaker», else any korrespondansepart's), else the nearest
-      enclosing saksmappe's — which in the schema comes after the mappe's registreringer, so the rows of a
-      mappe wait until the mappe ends;
+      enclosing mappe's that has one;
     * dokumenttype: the hoveddokument's ``dokumenttype`` through :func:`fiks_dokumenttype`;
     * text: tittel as subject, the sender korrespondansepart as From and at the end of the body, and the
       text of the hoveddokument's file (``referanseDokumentfil``, relative to the XML) when it is a
       readable .txt/.pdf/.docx inside the extract; a missing or unreadable file is counted, not fatal.
     """
-    _refuse_doctype(path)
-    base = path.resolve().parent
     out = History()
     counts: Counter = Counter()
-    finished: list[_Row] = []
-    stack: list[ET.Element] = []
-    folders: list[_Folder] = []
-    try:
-        for event, el in ET.iterparse(path, events=("start", "end")):
-            if event == "start":
-                if not stack and el.tag != _N + "arkiv":
-                    raise InvalidInput(
-                        f"{path.name}: ikke et Noark 5-arkivuttrekk (arkivstruktur.xml med "
-                        f"rotelementet arkiv i navnerommet {NOARK_NS})."
-                    )
-                stack.append(el)
-                if el.tag == _N + "mappe":
-                    folders.append(_Folder())
-                continue
-            stack.pop()
-            parent = stack[-1] if stack else None
-            if el.tag == _N + "administrativEnhet" and parent is not None and parent.tag == _N + "mappe":
-                folders[-1].unit = " ".join((el.text or "").split()) or None
-            elif el.tag == _N + "registrering":
-                row = _journalpost(el, base, documents, counts, out)
-                if row is not None:
-                    (folders[-1].rows if folders else finished).append(row)
-                if parent is not None:
-                    parent.remove(el)
-            elif el.tag == _N + "mappe":
-                folder = folders.pop()
-                for row in folder.rows:
-                    row.unit = row.unit or folder.unit
-                    # still without a unit: the enclosing mappe (a saksmappe holding an undermappe)
-                    # may have one
-                    (folders[-1].rows if folders and row.unit is None else finished).append(row)
-                if parent is not None:
-                    parent.remove(el)
-    except ET.ParseError as exc:
-        raise InvalidInput(f"{path.name}: ikke gyldig XML ({exc}).") from None
-    for row in finished:
-        if row.unit is None:
-            counts["no_unit"] += 1
-        out.add(
-            message_bytes(row.subject, row.sender, row.body, row.when),
-            label("journalfores", row.unit, row.dokumenttype),
-        )
+    for reg in noark5.read(path):
+        _journalpost(reg, documents, counts, out)
     if counts["not_incoming"]:
         out.notes.append(
             f"{path.name}: {counts['not_incoming']} journalposter som ikke er inngående, ble ikke brukt."
@@ -504,66 +391,52 @@ def from_noark(path: Path, *, documents: bool = True) -> History:
     return out
 
 
-def _journalpost(el: ET.Element, base: Path, documents: bool, counts: Counter, out: History) -> _Row | None:
-    kind = _text(el, "journalposttype")
-    if not kind:
-        return None  # a registrering that is no journalpost (arkivnotat, møteregistrering)
-    if kind.casefold() not in INCOMING:
+def _journalpost(reg: noark5.Registrering, documents: bool, counts: Counter, out: History) -> None:
+    if not reg.journalposttype:
+        return  # a registrering that is no journalpost (arkivnotat, møteregistrering)
+    if reg.journalposttype.casefold() not in INCOMING:
         counts["not_incoming"] += 1
-        return None
-    if _text(el, "journalstatus").casefold() in CANCELLED:
+        return
+    if reg.journalstatus.casefold() in CANCELLED:
         counts["cancelled"] += 1
-        return None
-    ident = (
-        f"{_text(el, 'journalaar')}/{_text(el, 'journalsekvensnummer')}".strip("/")
-        or _text(el, "systemID")
-        or "uten nummer"
-    )
-    title = _text(el, "tittel")
-    if not title:
+        return
+    ident = f"{reg.journalaar}/{reg.journalsekvensnummer}".strip("/") or reg.system_id or "uten nummer"
+    if not reg.tittel:
         out.problems.append(f"journalpost {ident}: mangler tittel, ble ikke brukt.")
-        return None
-    parts = el.findall(_N + "korrespondansepart")
-    sender = next(
-        (p for p in parts if _text(p, "korrespondanseparttype").casefold() in SENDER_TYPES),
-        parts[0] if parts else None,
-    )
-    name, addr = _text(sender, "korrespondansepartNavn"), _text(sender, "epostadresse")
-    internal = [p for p in parts if _text(p, "korrespondanseparttype").casefold() in INTERNAL_RECIPIENT_TYPES]
+        return
+    parts = [p for p in reg.parter if p.element == "korrespondansepart"]
+    sender = next((p for p in parts if p.type.casefold() in SENDER_TYPES), parts[0] if parts else None)
+    name, addr = (sender.navn, sender.epostadresse) if sender else ("", "")
+    internal = [p for p in parts if p.type.casefold() in INTERNAL_RECIPIENT_TYPES]
     unit = (
-        _text(el, "administrativEnhet")
-        or next((u for u in (_text(p, "administrativEnhet") for p in internal + parts) if u), "")
+        reg.administrativ_enhet
+        or next((p.administrativ_enhet for p in internal + parts if p.administrativ_enhet), "")
+        or reg.from_mappe("administrativ_enhet")
         or None
     )
-    docs = el.findall(_N + "dokumentbeskrivelse")
-    main = next(
-        (d for d in docs if _text(d, "tilknyttetRegistreringSom").casefold() in ("hoveddokument", "h")),
-        docs[0] if docs else None,
-    )
+    if unit is None:
+        counts["no_unit"] += 1
+    main = reg.hoveddokument()
     text = ""
     if documents and main is not None:
-        text = _document_text(main, base)
+        text = _document_text(main)
         if not text:
             counts["no_document"] += 1
     body = "\n\n".join(p for p in (text, name) if p)
-    return _Row(
-        ident=ident,
-        subject=title,
-        sender=formataddr((name, addr)) if addr else name,
-        body=body,
-        when=_date(_text(el, "mottattDato")) or _date(_text(el, "journaldato")),
-        unit=unit,
-        dokumenttype=fiks_dokumenttype(_text(main, "dokumenttype")),
+    out.add(
+        message_bytes(
+            reg.tittel, formataddr((name, addr)) if addr else name, body, reg.mottatt_dato or reg.journaldato
+        ),
+        label("journalfores", unit, fiks_dokumenttype(main.dokumenttype if main else None)),
     )
 
 
-def _document_text(doc: ET.Element, base: Path) -> str:
+def _document_text(doc: noark5.Dokument) -> str:
     """Text of the first readable file of the dokumentbeskrivelse (inside the extract's folder)."""
     from ...ingest import extract
 
-    for obj in doc.findall(_N + "dokumentobjekt"):
-        ref = _text(obj, "referanseDokumentfil")
-        p = _inside(base, ref) if ref else None
+    for obj in doc.objekter:
+        p = obj.path
         if p is None or p.suffix.lower() not in DOCUMENT_SUFFIXES or not p.is_file():
             continue
         try:

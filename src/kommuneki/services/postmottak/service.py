@@ -6,7 +6,8 @@ Two transactions per message, on purpose:
    mailbox's ``remote_id``, unique per tenant) commit together. A crash before this commit loses nothing
    — the mailbox still holds the message and the next poll takes it; after it, the message is never
    taken in again.
-2. ``process``: parse, triage, suggestions, state ``triaged`` commit together. A crash before this
+2. ``process``: parse, triage, suggestions, state ``triaged`` commit together (both steps are the
+   platform's arrival pipeline, :mod:`kommuneki.core.arrival`). A crash before this
    commit leaves the row ``received``; ``process_pending`` picks it up. A crash after it cannot process
    it twice, because only ``received`` rows are processed.
 
@@ -31,6 +32,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ...core import audit, exports, items, modelreg, suggestions
+from ...core.arrival import Analysis, Arrivals, Incoming
 from ...core.clock import OSLO, local_date, local_today, to_local
 from ...core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from ...core.models import Decision, Item, ModelVersion, Suggestion, Tenant, Unit
@@ -111,6 +113,69 @@ def current_model(session: Session, tenant_id: int) -> TextModel:
 # --- arrival -------------------------------------------------------------------------------------------
 
 
+def _arrivals(
+    platform: Platform,
+    tenant_id: int,
+    *,
+    actor: str,
+    mailbox: str | None = None,
+    remote_id: str | None = None,
+) -> Arrivals:
+    """The platform's arrival pipeline for messages: the ``postmottak_message`` row (with the mailbox's
+    remote id) commits with the item; processing parses, triages and proposes; a message that cannot be
+    read is ``failed`` on both rows."""
+
+    def stored(session: Session, item: Item, incoming: Incoming) -> None:
+        session.add(
+            PostmottakMessage(
+                item_id=item.id,
+                mailbox=mailbox,
+                remote_id=remote_id,
+                message_id=None,
+                received_at=incoming.received_at or item.received_at,
+            )
+        )
+        session.flush()
+
+    def read(data: bytes, item: Item):
+        return parse_message(data, item.filename)
+
+    def triage(session: Session, item: Item, parsed) -> Analysis:
+        # the tenant's settings, model and case index: loaded once per transaction
+        context = session.info.get("postmottak.context")
+        if context is None:
+            context = (
+                tenant_settings(session, tenant_id),
+                current_model(session, tenant_id),
+                _case_index(session, platform, tenant_id),
+            )
+            session.info["postmottak.context"] = context
+        pm = session.scalar(select(PostmottakMessage).where(PostmottakMessage.item_id == item.id))
+        return _triage_in(session, tenant_id, pm, item, parsed, *context)
+
+    def failed(session: Session, item: Item, exc: DomainError) -> None:
+        pm = session.scalar(select(PostmottakMessage).where(PostmottakMessage.item_id == item.id))
+        pm.state, pm.error = "failed", exc.message
+
+    return Arrivals(
+        platform,
+        tenant_id,
+        service=SERVICE,
+        kind="message",
+        extract=read,
+        analyse=triage,
+        done_state="triaged",
+        actor=actor,
+        content_type="message/rfc822",
+        on_stored=stored,
+        on_failed=failed,
+    )
+
+
+def _pm_of(session: Session, item_id: int) -> PostmottakMessage:
+    return session.scalar(select(PostmottakMessage).where(PostmottakMessage.item_id == item_id))
+
+
 def receive(
     platform: Platform,
     tenant_id: int,
@@ -124,61 +189,38 @@ def receive(
     filename: str | None = None,
     dedupe_content: bool = False,
 ) -> tuple[int, bool]:
-    """Store a message and record its arrival. Returns (postmottak message id, new). A mailbox message
-    already taken in (same mailbox and remote id) returns the existing row and stores nothing; so does,
-    with ``dedupe_content``, a message whose bytes this tenant's postmottak already holds (a file
-    import run again, after a kill -9 or not)."""
-    with platform.db.tenant_session(tenant_id) as session:
-        if dedupe_content:
-            sha = hashlib.sha256(raw).hexdigest()
-            existing = session.scalar(
-                select(PostmottakMessage.id)
-                .join(Item, Item.id == PostmottakMessage.item_id)
-                .where(
-                    Item.tenant_id == tenant_id,
-                    Item.service == SERVICE,
-                    Item.sha256 == sha,
-                    Item.content_removed_at.is_(None),
-                )
-                .order_by(PostmottakMessage.id)
-                .limit(1)
-            )
-            if existing is not None:
-                return existing, False
-        if mailbox and remote_id:
+    """Store a message and record its arrival (the arrival pipeline's first step). Returns (postmottak
+    message id, new). A mailbox message already taken in (same mailbox and remote id) returns the
+    existing row and stores nothing; so does, with ``dedupe_content``, a message whose bytes this
+    tenant's postmottak already holds (a file import run again, after a kill -9 or not)."""
+    pipeline = _arrivals(platform, tenant_id, actor=actor, mailbox=mailbox, remote_id=remote_id)
+    if dedupe_content:
+        found = pipeline.existing(raw)
+        if found is not None:
+            with platform.db.read_session(tenant_id) as session:
+                return _pm_of(session, found[0]).id, False
+    if mailbox and remote_id:
+        with platform.db.read_session(tenant_id) as session:
             existing = session.scalar(
                 select(PostmottakMessage.id).where(
                     PostmottakMessage.mailbox == mailbox, PostmottakMessage.remote_id == remote_id
                 )
             )
-            if existing is not None:
-                return existing, False
-        # the raw bytes are stored and committed first, always: whatever the parser makes of them
-        # comes after, in a second transaction
-        arrival = items.ingest(
-            session,
-            platform.blobs,
-            tenant_id,
-            service=SERVICE,
-            kind="message",
-            data=raw,
-            source=source,
+        if existing is not None:
+            return existing, False
+    # the raw bytes are stored and committed first, always: whatever the parser makes of them
+    # comes after, in a second transaction
+    item_id = pipeline.store(
+        Incoming(
+            raw,
             filename=filename,
-            content_type="message/rfc822",
+            source=source,
             received_at=received_at,
-            actor=actor,
             meta={"mailbox": mailbox} if mailbox else None,
         )
-        pm = PostmottakMessage(
-            item_id=arrival.item.id,
-            mailbox=mailbox,
-            remote_id=remote_id,
-            message_id=None,
-            received_at=received_at or arrival.item.received_at,
-        )
-        session.add(pm)
-        session.flush()
-        pm_id = pm.id
+    )
+    with platform.db.read_session(tenant_id) as session:
+        pm_id = _pm_of(session, item_id).id
     try:
         parsed = parse_message(raw)
     except DomainError:
@@ -206,19 +248,32 @@ def process_batch(
 ) -> list[dict[str, Any]]:
     """Like :func:`process` for several messages in one transaction (bulk loads: fewer commits). If the
     transaction fails, every message in it stays ``received`` and is processed by the next run."""
+    with platform.db.read_session(tenant_id) as session:
+        rows = {
+            pm_id: (item_id, state)
+            for pm_id, item_id, state in session.execute(
+                select(PostmottakMessage.id, PostmottakMessage.item_id, PostmottakMessage.state).where(
+                    PostmottakMessage.id.in_(pm_ids)
+                )
+            )
+        }
+    if any(pm_id not in rows for pm_id in pm_ids):
+        raise NotFound("Meldingen finnes ikke.")
+    outcomes = _arrivals(platform, tenant_id, actor=actor).process_together(rows[i][0] for i in pm_ids)
+    out: list[dict[str, Any]] = []
     automated: list[int] = []
-    out = []
-    with platform.db.tenant_session(tenant_id) as session:
-        settings = tenant_settings(session, tenant_id)
-        model = current_model(session, tenant_id)
-        index = _case_index(session, tenant_id)
-        for pm_id in pm_ids:
-            pm = session.get(PostmottakMessage, pm_id)
-            if pm is None or pm.tenant_id != tenant_id:
-                raise NotFound("Meldingen finnes ikke.")
-            summary = _process_in(session, platform, tenant_id, pm, settings, model, index, actor)
-            automated += summary.pop("_automated", [])
-            out.append(summary)
+    for pm_id, outcome in zip(pm_ids, outcomes, strict=True):
+        if not outcome.processed:
+            out.append({"id": pm_id, "state": rows[pm_id][1], "skipped": True})
+        elif outcome.failed:
+            out.append({"id": pm_id, "state": "failed", "error": outcome.error})
+        else:
+            out.append({**outcome.result, "suggestions": [s["id"] for s in outcome.suggestions]})
+            automated += [
+                s["id"]
+                for s in outcome.suggestions
+                if s["status"] == "accepted" and s["kind"] in ACTION_KINDS
+            ]
     for sid in automated:
         try:
             result = execute(platform, tenant_id, sid, actor="system")
@@ -230,26 +285,16 @@ def process_batch(
     return out
 
 
-def _process_in(
+def _triage_in(
     session: Session,
-    platform: Platform,
     tenant_id: int,
     pm: PostmottakMessage,
+    item: Item,
+    parsed,
     settings: dict[str, Any],
     model: TextModel,
     index: "caselink.CaseIndex",
-    actor: str,
-) -> dict[str, Any]:
-    if pm.state != "received":
-        return {"id": pm.id, "state": pm.state, "skipped": True}
-    item = pm.item
-    raw = items.read_content(session, platform.blobs, item)
-    try:
-        parsed = parse_message(raw, item.filename)
-    except DomainError as exc:
-        pm.state, pm.error, item.state = "failed", exc.message, "failed"
-        item.meta = {**item.meta, "error": exc.message}
-        return {"id": pm.id, "state": "failed", "error": exc.message}
+) -> Analysis:
     t = engine.triage(
         parsed,
         model,
@@ -275,50 +320,46 @@ def _process_in(
         cases = _case_proposal(index, t, parsed)
         if cases is not None:
             props.append(cases)
-    created = [
-        suggestions.suggest(session, platform.registry, tenant_id, SERVICE, p, item_id=item.id, actor=actor)
-        for p in props
-    ]
-    pm.state, item.state = "triaged", "triaged"
+    pm.state = "triaged"
     pm.action, pm.unit = props[0].value.get("action"), t.unit
     pm.sensitive = bool(t.sensitive)
     if t.deadlines and item.duplicate_of_id is None:
         pm.innsyn_deadline, pm.deemed_refusal = t.deadlines.deadline, t.deadlines.deemed_refusal
-    return {
-        "id": pm.id,
-        "item_id": item.id,
-        "state": "triaged",
-        "suggestions": [s.id for s in created],
-        "triage": t.as_json(),
-        "duplicate_of": item.duplicate_of_id,
-        "_automated": [s.id for s in created if s.status == "accepted" and s.kind in ACTION_KINDS],
-    }
+    return Analysis(
+        props,
+        {
+            "id": pm.id,
+            "item_id": item.id,
+            "state": "triaged",
+            "triage": t.as_json(),
+            "duplicate_of": item.duplicate_of_id,
+        },
+    )
 
 
-_CASE_INDEXES: dict[tuple, "caselink.CaseIndex"] = {}
+CASE_INDEX_CACHE = "postmottak.case_index"
+CASE_INDEX_MAX_TENANTS = 64  # one index per tenant; the least recently used tenant's goes first
 
 
-def _case_index(session: Session, tenant_id: int) -> caselink.CaseIndex:
-    """The tenant's open cases as an index, rebuilt only when the cases change."""
-    key = (
-        platform_key := id(session.bind),
-        tenant_id,
-        *session.execute(
+def _case_index(session: Session, platform: Platform, tenant_id: int) -> caselink.CaseIndex:
+    """The tenant's open cases as an index, kept in the platform's cache (``core/cache.py``) and rebuilt
+    only when the cases change: the version is the open cases' count, highest id and newest import."""
+    version = tuple(
+        session.execute(
             select(func.count(), func.max(PostmottakCase.id), func.max(PostmottakCase.imported_at)).where(
                 PostmottakCase.status != "avsluttet"
             )
-        ).one(),
+        ).one()
     )
-    index = _CASE_INDEXES.get(key)
-    if index is None:
+
+    def build() -> caselink.CaseIndex:
         rows = session.scalars(select(PostmottakCase).where(PostmottakCase.status != "avsluttet")).all()
-        index = caselink.CaseIndex(
+        return caselink.CaseIndex(
             [caselink.Case(r.saksnummer, r.title, r.unit, r.gnr, r.bnr, r.address, r.party) for r in rows]
         )
-        for k in [k for k in _CASE_INDEXES if k[:2] == (platform_key, tenant_id)]:
-            del _CASE_INDEXES[k]
-        _CASE_INDEXES[key] = index
-    return index
+
+    cache = platform.caches.get(CASE_INDEX_CACHE, max_entries=CASE_INDEX_MAX_TENANTS)
+    return cache.get_or_build(tenant_id, "open_cases", version, build)
 
 
 def features_text(parsed) -> str:
@@ -749,6 +790,48 @@ def journalfor(platform: Platform, tenant_id: int, pm_id: int, *, actor: str) ->
             arkivmelding_sha256=sha,
         )
         return {"message": pm.id, "done": "journalfort", "arkivmelding_sha256": sha}
+
+
+def journalforte_meldinger(
+    session: Session, platform: Platform, tenant_id: int, *, after_id: int = 0, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The capability ``archive.journalforte_meldinger``: messages journalført here, in the order they
+    were journalført (``seq``, the journalføring's own id, greater than ``after_id``; at most ``limit``),
+    each with its item (the stored original and its text) and the journalpost's metadata as decided. A
+    message whose content was erased is left out."""
+    rows = session.execute(
+        select(PostmottakMessage, PostmottakAction.id)
+        .join(PostmottakAction, PostmottakAction.message_id == PostmottakMessage.id)
+        .where(
+            PostmottakAction.action == "journalfort",
+            PostmottakAction.id > after_id,
+            PostmottakMessage.state == "journalfort",
+        )
+        .order_by(PostmottakAction.id)
+        .limit(limit)
+    ).all()
+    out = []
+    for pm, seq in rows:
+        if pm.item.content_removed_at is not None or not pm.item.text:
+            continue
+        jp = journalpost_for(session, platform, pm)
+        out.append(
+            {
+                "seq": seq,
+                "id": pm.id,
+                "item_id": pm.item_id,
+                "text": pm.item.text,
+                "tittel": jp.tittel,
+                "offentlig_tittel": jp.offentlig_tittel,
+                "dokumenttype": jp.dokumenttype_beskrivelse,
+                "saksnummer": jp.saksnummer,
+                "journaldato": jp.mottatt.date().isoformat(),
+                "avsender": jp.avsender_navn or None,
+                "skjermet": jp.skjermet,
+                "unit": pm.unit,
+            }
+        )
+    return out
 
 
 def journal_csv(platform: Platform, tenant_id: int, pm_ids: list[int]) -> str:

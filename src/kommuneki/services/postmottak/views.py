@@ -3,15 +3,17 @@ countdown and transparency log (exportable), and a small JSON API. Thin: each ca
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from ...core.clock import local_today
 from ...core.errors import Conflict, InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import current_principal, read_upload
+from ...web.deps import RowId, current_principal, read_upload
 from . import engine, service
 from .engine import SERVICE
 
@@ -57,7 +59,8 @@ def _message_url(pm_id: int, state: str, page: int) -> str:
 
 
 def router() -> APIRouter:
-    from ...web.pages import page_principal, redirect, render
+    from ...web.deps import page_principal
+    from ...web.rendering import redirect, render
 
     r = APIRouter()
 
@@ -98,7 +101,7 @@ def router() -> APIRouter:
     @r.get("/postmottak/{pm_id}", include_in_schema=False)
     def message_page(
         request: Request,
-        pm_id: int,
+        pm_id: RowId,
         tilstand: str = "",
         side: int = 1,
         principal: Principal = Depends(page_principal),
@@ -133,8 +136,8 @@ def router() -> APIRouter:
     @r.post("/postmottak/{pm_id}/utfor/{suggestion_id}", include_in_schema=False)
     def execute_page(
         request: Request,
-        pm_id: int,
-        suggestion_id: int,
+        pm_id: RowId,
+        suggestion_id: RowId,
         tilstand: str = "",
         side: int = 1,
         principal: Principal = Depends(page_principal),
@@ -158,7 +161,7 @@ def router() -> APIRouter:
     @r.post("/postmottak/{pm_id}/journalfor", include_in_schema=False)
     def journalfor_page(
         request: Request,
-        pm_id: int,
+        pm_id: RowId,
         tilstand: str = "",
         side: int = 1,
         principal: Principal = Depends(page_principal),
@@ -179,7 +182,7 @@ def router() -> APIRouter:
         return redirect(_message_url(pm_id, tilstand, side), ("ok", text), request)
 
     @r.get("/postmottak/{pm_id}/logg.{fmt}", include_in_schema=False)
-    def log_export(request: Request, pm_id: int, fmt: str, principal: Principal = Depends(page_principal)):
+    def log_export(request: Request, pm_id: RowId, fmt: str, principal: Principal = Depends(page_principal)):
         # the log holds the message's title, the suggested values and the decisions' reasons: also a
         # reader of postmottak's items (the personvernombud exports the audit log, not the inbox)
         authorize(principal, "audit.export")
@@ -196,7 +199,7 @@ def router() -> APIRouter:
         )
 
     @r.get("/postmottak/{pm_id}/arkivmelding.xml", include_in_schema=False)
-    def arkivmelding_export(request: Request, pm_id: int, principal: Principal = Depends(page_principal)):
+    def arkivmelding_export(request: Request, pm_id: RowId, principal: Principal = Depends(page_principal)):
         """The arkivmelding as it stands: reading only, no state changes (journalføring is the POST)."""
         authorize(principal, "item.read", service=SERVICE)
         xml = service.arkivmelding_xml(request.app.state.platform, principal.tenant_id, pm_id)
@@ -218,13 +221,16 @@ def router() -> APIRouter:
     ):
         authorize(principal, "item.create", service=SERVICE)
         data = await read_upload(request, file)
-        return service.take_in(
-            request.app.state.platform,
-            principal.tenant_id,
-            data,
-            source="api",
-            actor=principal.actor,
-            filename=file.filename,
+        return await run_in_threadpool(  # storing and triage off the event loop
+            partial(
+                service.take_in,
+                request.app.state.platform,
+                principal.tenant_id,
+                data,
+                source="api",
+                actor=principal.actor,
+                filename=file.filename,
+            )
         )
 
     @r.get("/api/v1/postmottak/messages", tags=["postmottak"], summary="The inbox with suggestions")
@@ -244,7 +250,7 @@ def router() -> APIRouter:
         return {"total": total, "items": rows}
 
     @r.get("/api/v1/postmottak/messages/{pm_id}", tags=["postmottak"], summary="One message with its log")
-    def api_message(request: Request, pm_id: int, principal: Principal = Depends(current_principal)):
+    def api_message(request: Request, pm_id: RowId, principal: Principal = Depends(current_principal)):
         authorize(principal, "item.read", service=SERVICE)
         return service.message_detail(
             request.app.state.platform, principal.tenant_id, pm_id, today=local_today()
@@ -255,7 +261,7 @@ def router() -> APIRouter:
         tags=["postmottak"],
         summary="Journalføre a message (after its dokumenttype is decided); returns the arkivmelding's hash",
     )
-    def api_journalfor(request: Request, pm_id: int, principal: Principal = Depends(current_principal)):
+    def api_journalfor(request: Request, pm_id: RowId, principal: Principal = Depends(current_principal)):
         authorize(principal, "suggestion.decide", service=SERVICE)
         return service.journalfor(
             request.app.state.platform, principal.tenant_id, pm_id, actor=principal.actor

@@ -131,6 +131,11 @@ def spec() -> ServiceSpec:
             AuditEvent(
                 "saksinnsikt.revoked", "Tilgang til skjermede dokumenter fjernet", ("user_id", "code")
             ),
+            AuditEvent(
+                "saksinnsikt.settings_changed",
+                "Innstillinger for saksinnsikt endret (navn på feltene)",
+                ("fields",),
+            ),
         ],
         explanation_labels={
             "query_sha256": "Spørsmålets hash",
@@ -152,17 +157,30 @@ def spec() -> ServiceSpec:
                 name="saksinnsikt.embed",
                 target="kommuneki.services.saksinnsikt.service:embed_task",
                 title="Saksinnsikt: beregner vektorer for søk på betydning",
-            )
+            ),
+            # journalførte messages through the capability postmottak declares: checked every minute, a job
+            # only where one is new
+            TaskSpec(
+                name="saksinnsikt.journalforte",
+                target="kommuneki.services.saksinnsikt.service:journal_task",
+                title="Saksinnsikt: legger journalførte meldinger inn i søket",
+                every_s=60,
+                schedule_if="kommuneki.services.saksinnsikt.service:journal_pending",
+            ),
         ],
+        settings="kommuneki.services.saksinnsikt.settings:SaksinnsiktSettings",
         extra="saksinnsikt",
         requires=("bm25s", "Stemmer"),
         register=RegisterFacts(
             aiact_answers={**OWN_SERVICE_ANSWERS, "area": "saksbehandling_arkiv", "individual": "aggregert"},
             summary_nb="Finner avsnitt i kommunens egne dokumenter som svarer på saksbehandlerens spørsmål, "
             "med kildehenvisning til avsnittet, og viser hvordan like saker ble avgjort før. Svarene er "
-            "utdrag fra dokumentene, ikke generert tekst.",
+            "utdrag fra dokumentene. Bare der kommunen har satt opp sin egen språkmodell, kommer også et "
+            "KI-generert svar, merket som det, der hver setning er kontrollert mot avsnittet den viser til.",
             summary_nn="Finn avsnitt i kommunen sine eigne dokument som svarar på spørsmålet til "
             "saksbehandlaren, med kjeldetilvising til avsnittet, og viser korleis like saker vart avgjorde "
-            "før. Svara er utdrag frå dokumenta, ikkje generert tekst.",
+            "før. Svara er utdrag frå dokumenta. Berre der kommunen har sett opp sin eigen språkmodell, kjem "
+            "det òg eit KI-generert svar, merkt som det, der kvar setning er kontrollert mot avsnittet ho "
+            "viser til.",
         ),
     )

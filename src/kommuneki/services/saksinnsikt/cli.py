@@ -133,7 +133,95 @@ def ask(ctx, question: str, k: int, method: str, tenant: str | None, as_json: bo
         if a
         else res["no_answer"]
     )
+    g = res.get("generated")
+    if g and g.get("error"):
+        human = f"{g['error']}\n{human}"
+    elif g:
+        cited = " ".join(
+            s["text"] + "".join(f" [dokument {c['document_id']}, side {c['page']}]" for c in s["citations"])
+            for s in g["sentences"]
+        )
+        human = f"KI-generert svar ({g['model']}): {cited or g['no_answer']}\n\nUtdrag: {human}"
     emit(res, as_json, human)
+
+
+@group.command(
+    "settings", help="Vis eller endre innstillingene (kommunens egen språkmodell for genererte svar)."
+)
+@click.option("--llm-url", default=None, help="Adressen til en OpenAI-kompatibel tjener, slutter på /v1.")
+@click.option("--llm-model", default=None, help="Modellnavnet på tjeneren.")
+@click.option("--llm-timeout", default=None, type=float, help="Sekunder å vente på svar (1–120).")
+@click.option("--llm-passages", default=None, type=int, help="Antall avsnitt modellen får se (1–10).")
+@click.option("--llm-api-key-env", default=None, help="Miljøvariabel som holder nøkkelen (lagres ikke).")
+@click.option(
+    "--llm-allow-public", type=bool, default=None, help="true: tillat en tjener med offentlig adresse."
+)
+@click.option("--llm-off", is_flag=True, help="Slå av genererte svar.")
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def settings_command(
+    ctx,
+    llm_url,
+    llm_model,
+    llm_timeout,
+    llm_passages,
+    llm_api_key_env,
+    llm_allow_public,
+    llm_off,
+    tenant,
+    as_json,
+):
+    from . import service
+
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    with platform.db.read_session(tenant_id) as session:
+        current = service.get_settings(session, tenant_id).model_dump()
+    changes = {
+        "llm_url": llm_url,
+        "llm_model": llm_model,
+        "llm_timeout_s": llm_timeout,
+        "llm_passages": llm_passages,
+        "llm_api_key_env": llm_api_key_env,
+        "llm_allow_public": llm_allow_public,
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if llm_off:
+        changes["llm_url"] = None
+    if changes:
+        current = service.set_settings(platform, tenant_id, {**current, **changes}, actor="cli").model_dump()
+    state = (
+        f"på ({current['llm_url']}, modell {current['llm_model'] or 'default'})"
+        if current["llm_url"]
+        else "av"
+    )
+    emit(current, as_json, f"Genererte svar: {state}.")
+
+
+@group.command("journalposter", help="Legg meldinger journalført i postmottak inn i søket nå.")
+@tenant_option
+@json_option
+@click.pass_context
+@domain_errors
+def journalposter(ctx, tenant: str | None, as_json: bool):
+    from . import service
+
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    report = service.import_journalforte(platform, tenant_id, actor="cli")
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    if report.indexed:
+        service.embed_task(platform, tenant_id, {}, lambda *_: None)
+    emit(
+        report.as_dict(),
+        as_json,
+        f"{report.indexed} journalførte meldinger lagt inn, {report.unchanged} fra før.",
+    )
+    if report.failed:
+        ctx.exit(1)
 
 
 @group.command("similar", help="Like saker for et lagret dokument, gruppert etter utfall.")

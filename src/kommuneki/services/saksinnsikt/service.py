@@ -16,6 +16,7 @@ ranking — unit membership, tilgangsrestriksjon grants, and the public variant 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,23 +28,27 @@ from sqlalchemy.orm import Session
 
 from ...core import audit, items, suggestions
 from ...core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from ...core.models import Tenant
 from ...core.permissions import Principal
 from ...core.platform import Platform
 from ...core.proposal import Proposal
-from . import ANSWER_KIND, OUTCOME_KIND, SIMILAR_KIND, noark
-from .documents import files_in, read_text
-from .engine import dense
+from . import ANSWER_KIND, OUTCOME_KIND, SIMILAR_KIND, llm, noark
+from .documents import DocumentText, files_in, read_text
+from .engine import dense, generative
 from .engine.answer import NO_ANSWER
+from .engine.generative import ServerConfig
 from .engine.outcome import LABELS as OUTCOME_LABELS
 from .engine.outcome import derive_outcome
 from .engine.passages import split_passages
 from .engine.search import Corpus, QueryError, check_query
 from .models import SaksDocument, SaksGrant, SaksPassage
+from .settings import SaksinnsiktSettings
 
 SERVICE = "saksinnsikt"
 MODEL_NAME = "saksinnsikt-bm25-e5"
 MODEL_VERSION = "1"
 SKJERMET_TITLE = "Skjermet dokument"
+log = logging.getLogger(__name__)
 
 
 # --- indexing ----------------------------------------------------------------------------------------
@@ -277,12 +282,15 @@ def _write_document(
     meta: dict[str, Any],
     skjerming: noark.Skjerming | None,
     sha: str,
+    own_item: bool = True,
 ) -> None:
     """The document row, its passages, its audit entry and an outcome suggestion, in the caller's
-    transaction."""
-    item = session.get(items.Item, item_id)
-    item.text, item.title, item.state = text.text, meta.get("tittel") or filename, "indexed"
-    item.unit_code = meta.get("unit_code")
+    transaction. ``own_item`` False: the item is another service's (a journalført message) and is left
+    as it is; its passages still carry its id, so erasing it erases them."""
+    if own_item:
+        item = session.get(items.Item, item_id)
+        item.text, item.title, item.state = text.text, meta.get("tittel") or filename, "indexed"
+        item.unit_code = meta.get("unit_code")
     if public_item_id is not None:
         pub = session.get(items.Item, public_item_id)
         pub.text, pub.title, pub.state = public_text.text, meta.get("offentlig_tittel"), "indexed"
@@ -353,7 +361,7 @@ def _write_document(
         variant_passages=len(variant),
         changed=changed,
     )
-    if doc.outcome is None and _is_vedtak(meta, text.text):
+    if own_item and doc.outcome is None and _is_vedtak(meta, text.text):
         _suggest_outcome(platform, session, tenant_id, doc, item_id, text.text, actor)
 
 
@@ -445,6 +453,105 @@ def embed_task(platform: Platform, tenant_id: int, payload: dict[str, Any], repo
         done += len(rows)
         report(min(1.0, done / max(total, 1)), f"{done} av {total} avsnitt har fått vektorer")
     return {"embedded": done, "message": f"{done} avsnitt har fått vektorer."}
+
+
+JOURNAL_CAPABILITY = "archive.journalforte_meldinger"
+JOURNAL_SOURCE = "postmottak"
+JOURNAL_RESTRICTION = "skjermet"  # the code a journalført message marked skjermet is restricted by
+
+
+def _journal_after(session: Session) -> int:
+    """The last journalføring (its ``seq``) already indexed from the journal source (0 for none); the
+    external id is ``postmottak:<seq>:<message id>``."""
+    known = session.scalars(select(SaksDocument.external_id).where(SaksDocument.source == JOURNAL_SOURCE))
+    seqs = [e.split(":")[1] for e in known if e.count(":") == 2]
+    return max((int(q) for q in seqs if q.isdigit()), default=0)
+
+
+def journal_pending(platform: Platform, tenant_id: int) -> bool:
+    """The schedule's condition: some service offers journalførte messages and one is not indexed yet
+    (so a tenant with nothing new gets no job row every minute)."""
+    offer = platform.registry.capability(JOURNAL_CAPABILITY)
+    if offer is None:
+        return False
+    with platform.db.read_session(tenant_id) as session:
+        return bool(offer(session, platform, tenant_id, after_id=_journal_after(session), limit=1))
+
+
+def import_journalforte(platform: Platform, tenant_id: int, *, actor: str) -> ImportReport:
+    """Index the messages journalført since the last run, through the capability a service (postmottak)
+    declares — saksinnsikt knows only the capability's name and the dicts it returns. Each message's
+    own item is the document's item (no copy: erasing it erases its passages); its text is what the
+    service extracted. A message marked skjermet is restricted to the code
+    :data:`JOURNAL_RESTRICTION` (tittel and avsender hidden; offentlig tittel shown)."""
+    report = ImportReport()
+    offer = platform.registry.capability(JOURNAL_CAPABILITY)
+    if offer is None:
+        report.problems.append(
+            "Ingen tjeneste tilbyr journalførte meldinger (postmottak er ikke installert)."
+        )
+        return report
+    with platform.db.tenant_session(tenant_id) as session:
+        after = _journal_after(session)
+    while True:
+        with platform.db.tenant_session(tenant_id) as session:
+            batch = offer(session, platform, tenant_id, after_id=after, limit=BATCH_DOCUMENTS)
+        if not batch:
+            break
+        after = max(m["seq"] for m in batch)
+        for m in batch:
+            external_id = f"{JOURNAL_SOURCE}:{m['seq']}:{m['id']}"
+            try:
+                with platform.db.tenant_session(tenant_id) as session:
+                    if session.scalar(select(SaksDocument.id).where(SaksDocument.external_id == external_id)):
+                        report.unchanged += 1
+                        continue
+                    skjerming = (
+                        noark.Skjerming(
+                            JOURNAL_RESTRICTION, "", ["tittel", "korrespondansepart"], "", "melding"
+                        )
+                        if m.get("skjermet")
+                        else None
+                    )
+                    meta = {
+                        "tittel": m.get("tittel"),
+                        "offentlig_tittel": m.get("offentlig_tittel"),
+                        "dokumenttype": m.get("dokumenttype"),
+                        "saksnummer": m.get("saksnummer"),
+                        "journaldato": m.get("journaldato"),
+                        "parter": [{"navn": m["avsender"], "type": "Avsender"}] if m.get("avsender") else [],
+                        "unit_code": m.get("unit"),
+                    }
+                    _write_document(
+                        platform,
+                        session,
+                        tenant_id,
+                        m["item_id"],
+                        None,
+                        DocumentText(m["text"]),
+                        None,
+                        filename="melding.eml",
+                        external_id=external_id,
+                        actor=actor,
+                        source=JOURNAL_SOURCE,
+                        meta=meta,
+                        skjerming=skjerming,
+                        sha=hashlib.sha256(m["text"].encode()).hexdigest(),
+                        own_item=False,
+                    )
+                report.indexed += 1
+            except DomainError as exc:
+                report.failed += 1
+                report.problems.append(f"Melding {m['id']}: {exc.message}")
+    return report
+
+
+def journal_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
+    """The scheduled pull of journalførte messages; then their vectors, in the same job."""
+    result = import_journalforte(platform, tenant_id, actor="system")
+    if result.indexed and pending_embeddings(platform, tenant_id):
+        embed_task(platform, tenant_id, {}, report)
+    return {**result.as_dict(), "message": f"{result.indexed} journalførte meldinger lagt inn i søket."}
 
 
 def import_folder(
@@ -815,6 +922,7 @@ def search(
     method: str = "hybrid",
     filters: Filters | None = None,
     answer: bool = False,
+    generate: bool = True,
 ) -> dict[str, Any]:
     """Results the principal may read, best first, each with its citation; with ``answer`` the extractive
     answer (or the Norwegian «not found»). Records the search as a suggestion of kind
@@ -871,7 +979,6 @@ def search(
                     "url": f"{r['url']}&fra={a.start}&til={a.end}",
                     "ai_generated": False,
                 }
-        query_hash = hashlib.sha256(query.encode()).hexdigest()
         # what actually ran: without vectors yet, hybrid and dense fall back to BM25
         vectors = any(seg.corpus.has_vector.any() for seg in index.segments)
         used = method if vectors else "bm25"
@@ -879,19 +986,29 @@ def search(
         # documents every reader of the service may read, and says nothing of the others (not even how
         # many). The audit entry below holds every id and score (audit readers only).
         shared = [r for r in results if _open_to_all(index.docs[r["document"]["id"]])]
-        evidence = [
-            {
-                "type": "citation",
-                "document_id": r["document"]["id"],
-                "passage_id": r["passage_id"],
-                "score": r["score"],
-                "page": r["page"],
-            }
-            for r in shared
-        ]
-        summary = "Svar funnet." if found else ("Treff funnet." if results else "Ingen treff.")
-        if answer and not found:
-            summary = NO_ANSWER
+        server = get_settings(session, principal.tenant_id).server() if answer and generate else None
+
+    # The tenant's own language model, outside any transaction (it may take seconds): only the passages
+    # the principal may read (the results above) are sent.
+    generated = _generated_answer(server, query, results) if server is not None and results else None
+    ai_generated = bool(generated and generated.get("sentences"))
+
+    query_hash = hashlib.sha256(query.encode()).hexdigest()
+    evidence = [
+        {
+            "type": "citation",
+            "document_id": r["document"]["id"],
+            "passage_id": r["passage_id"],
+            "score": r["score"],
+            "page": r["page"],
+        }
+        for r in shared
+    ]
+    answered = found is not None or ai_generated
+    summary = "Svar funnet." if answered else ("Treff funnet." if results else "Ingen treff.")
+    if answer and not answered:
+        summary = NO_ANSWER
+    with platform.db.tenant_session(principal.tenant_id) as session:
         recorded = suggestions.suggest(
             session,
             platform.registry,
@@ -899,14 +1016,17 @@ def search(
             SERVICE,
             Proposal(
                 kind=ANSWER_KIND,
-                value={"ai_generated": False, "document_ids": sorted({r["document"]["id"] for r in shared})},
+                value={
+                    "ai_generated": ai_generated,
+                    "document_ids": sorted({r["document"]["id"] for r in shared}),
+                },
                 confidence=min(1.0, max(0.0, a.coverage)) if found is not None else 0.0,
                 explanation={
                     "summary": summary,
                     "evidence": evidence,
                     "query_sha256": query_hash,
                     "method": used,
-                    "answered": found is not None,
+                    "answered": answered,
                 },
                 model_name=MODEL_NAME,
                 model_version=MODEL_VERSION,
@@ -930,10 +1050,72 @@ def search(
             "suggestion_id": recorded.id,
             "results": results,
             "answer": found,
-            "no_answer": NO_ANSWER if answer and found is None else None,
-            "ai_generated": False,
+            "generated": generated,
+            "no_answer": NO_ANSWER if answer and not answered else None,
+            "ai_generated": ai_generated,
             "method": used,
         }
+
+
+# --- generated answers (the tenant's own server; off unless configured) ------------------------------
+
+
+def get_settings(session: Session, tenant_id: int) -> SaksinnsiktSettings:
+    t = session.get(Tenant, tenant_id)
+    return SaksinnsiktSettings.model_validate(((t.settings if t else None) or {}).get(SERVICE) or {})
+
+
+def set_settings(
+    platform: Platform, tenant_id: int, raw: dict[str, Any], *, actor: str = "system"
+) -> SaksinnsiktSettings:
+    """Validate and store the tenant's settings; audited with the names of the fields that changed."""
+    try:
+        s = SaksinnsiktSettings.model_validate(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"Ugyldige innstillinger for saksinnsikt: {exc}") from None
+    with platform.db.tenant_session(tenant_id) as session:
+        t = session.get(Tenant, tenant_id)
+        before = get_settings(session, tenant_id).model_dump()
+        t.settings = {**(t.settings or {}), SERVICE: s.model_dump()}
+        changed = sorted(k for k, v in s.model_dump().items() if before.get(k) != v)
+        audit.record(session, tenant_id, "saksinnsikt.settings_changed", actor=actor, fields=changed)
+    return s
+
+
+def _generated_answer(server: ServerConfig, query: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ask the tenant's server with the readable passages numbered 1..n; keep only the sentences whose
+    citation, words, numbers and names the cited passage supports. A failure is logged (never the query)
+    and said in Norwegian; the extractive answer stands."""
+    sent = results[: max(1, server.passages)]
+    try:
+        g = llm.generate(server, query, [r["text"] for r in sent])
+    except llm.GenerationError as exc:
+        log.warning("saksinnsikt: generated answer failed: %s", exc)
+        return {"ai_generated": False, "error": f"{exc} Svaret under er hentet direkte fra dokumentene."}
+
+    def cite(n: int) -> dict[str, Any]:
+        r = sent[n - 1]
+        return {
+            "n": n,
+            "passage_id": r["passage_id"],
+            "document_id": r["document"]["id"],
+            "page": r["page"],
+            "url": r["url"],
+        }
+
+    kept = [{"text": s.text, "citations": [cite(n) for n in dict.fromkeys(s.citations)]} for s in g.kept]
+    dropped = [{"reason": s.reason} for s in g.sentences if not s.kept]
+    if dropped:
+        log.info("saksinnsikt: %d generated sentence(s) dropped by the checks", len(dropped))
+    return {
+        "ai_generated": bool(kept),
+        "label": generative.AI_LABEL,
+        "model": server.model,
+        "text": " ".join(s["text"] for s in kept),
+        "sentences": kept,
+        "dropped": dropped,
+        "no_answer": None if kept else NO_ANSWER,
+    }
 
 
 SIMILAR_CAVEAT = (

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from ...core.errors import InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import current_principal
+from ...web.deps import RowId, current_principal
 from . import service
 from .engine.search import METHODS
 
@@ -85,7 +85,8 @@ def _filters(sak: str, dokumenttype: str, utfall: str, fra: str, til: str) -> se
 
 
 def router() -> APIRouter:
-    from ...web.pages import page_principal, redirect, render
+    from ...web.deps import page_principal
+    from ...web.rendering import redirect, render
 
     r = APIRouter()
 
@@ -123,7 +124,9 @@ def router() -> APIRouter:
         )
 
     @r.post("/saksinnsikt/svar/{suggestion_id}/vurdering", include_in_schema=False)
-    async def mark_page(request: Request, suggestion_id: int, principal: Principal = Depends(page_principal)):
+    async def mark_page(
+        request: Request, suggestion_id: RowId, principal: Principal = Depends(page_principal)
+    ):
         form = await request.form()
         service.mark_useful(request.app.state.platform, principal, suggestion_id, form.get("nyttig") == "ja")
         return redirect("/saksinnsikt", ("ok", "Takk! Vurderingen er lagret."), request)
@@ -142,7 +145,7 @@ def router() -> APIRouter:
     @r.get("/saksinnsikt/dokument/{document_id}", include_in_schema=False)
     def document_page(
         request: Request,
-        document_id: int,
+        document_id: RowId,
         passasje: int | None = None,
         fra: int | None = None,
         til: int | None = None,
@@ -164,7 +167,9 @@ def router() -> APIRouter:
         )
 
     @r.get("/saksinnsikt/dokument/{document_id}/original", include_in_schema=False)
-    def original_download(request: Request, document_id: int, principal: Principal = Depends(page_principal)):
+    def original_download(
+        request: Request, document_id: RowId, principal: Principal = Depends(page_principal)
+    ):
         authorize(principal, "item.read", service=SERVICE)
         data, filename = service.original(request.app.state.platform, principal, document_id)
         safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename)
@@ -202,7 +207,7 @@ def router() -> APIRouter:
         "/api/v1/saksinnsikt/documents/{document_id}", summary="A document's text as the caller may read it"
     )
     def api_document(
-        document_id: int,
+        document_id: RowId,
         request: Request,
         passage: int | None = None,
         principal: Principal = Depends(current_principal),

@@ -4,7 +4,14 @@ versions that really remove the text (plain text, DOCX, PDF)."""
 
 from __future__ import annotations
 
-from ...core.registry import OWN_SERVICE_ANSWERS, AuditEvent, RegisterFacts, ServiceSpec, SuggestionKind
+from ...core.registry import (
+    OWN_SERVICE_ANSWERS,
+    AuditEvent,
+    RegisterFacts,
+    ServiceSpec,
+    SuggestionKind,
+    TaskSpec,
+)
 
 _HJEMMEL_REF = {"type": ["string", "null"]}
 FINDING_SCHEMA = {
@@ -175,6 +182,7 @@ def spec() -> ServiceSpec:
         demo=DEMO,
         cards="kommuneki.services.skjerming:model_cards",
         audit_events=AUDIT_EVENTS,
+        value_labels="kommuneki.services.skjerming.explain:value_labels",
         explanation_labels={
             "verdict": "Utfall",
             "scope": "Omfang",
@@ -206,6 +214,15 @@ def spec() -> ServiceSpec:
             "før dokument blir gitt ut eller publiserte. Ein saksbehandlar avgjer.",
         ),
         capabilities={"pii.detect": "kommuneki.text.pii:detect"},
+        # a batch of stored documents, screened on the workers in chunks (core.tasks.submit_chunks)
+        tasks=[
+            TaskSpec(
+                "skjerming.screen_batch",
+                "kommuneki.services.skjerming.service:screen_batch_task",
+                "Skjerming av en bunke dokumenter",
+                merge="kommuneki.services.skjerming.service:merge_batch",
+            )
+        ],
     )
 
 

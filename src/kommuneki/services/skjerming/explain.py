@@ -112,3 +112,20 @@ def proposal_because(f: dict[str, Any], findings: list[dict[str, Any]]) -> str:
 def describe(f: dict[str, Any], findings: list[dict[str, Any]]) -> str:
     """Both sentences: what was found and why it is proposed withheld or not."""
     return " ".join(x for x in (found_because(f), proposal_because(f, findings)) if x)
+
+
+def value_labels() -> dict[str, dict[str, str]]:
+    """How the pages show skjerming's codes (``ServiceSpec.value_labels``): the decision, the finding
+    types and categories, and each hjemmel id by its title (``offl-13-fvl-13-1-1`` → «Taushetsplikt …»)."""
+    from . import engine, legal
+
+    hjemler = {h.id: h.label for h in legal.load()[1]}
+    return {
+        "decision": dict(engine.DECISION_LABELS),
+        "verdict": dict(engine.DECISION_LABELS),
+        "type": dict(engine.TYPE_LABELS),
+        "category": dict(engine.CATEGORY_LABELS),
+        "reason": dict(REASON_LABELS),
+        **{key: hjemler for key in ("hjemmel", "hjemmel_id", "whole_document_hjemmel")},
+        **{key: hjemler for key in ("internet_hjemmel", "internet_hjemmel_id")},
+    }

@@ -9,7 +9,6 @@ verdicts commits together with its audit entries.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,12 +16,13 @@ from sqlalchemy import select
 
 from kommuneki.text.pii import detect
 
-from ...core import audit, items, suggestions
+from ...core import audit, items, suggestions, tasks
+from ...core.arrival import Analysis, Arrivals, Incoming
 from ...core.errors import Conflict, DomainError, InvalidInput, NotFound
 from ...core.models import AuditEntry, Item, Suggestion, SuggestionStatus
 from ...core.permissions import Principal, authorize
 from ...core.platform import Platform
-from ...ingest import extract
+from ...ingest import Extracted, extract
 from . import engine
 from .redact import Redacted, redact
 
@@ -33,6 +33,50 @@ SCOPES = {"innsyn": engine.KIND_INNSYN, "internett": engine.KIND_INTERNETT}
 def analyse_text(text: str, *, names: bool = True) -> engine.Assessment:
     """Detection + proposal for a text (no database)."""
     return engine.assess(text, detect(text, names=names))
+
+
+def arrivals(platform: Platform, tenant_id: int, *, actor: str, title: str | None = None) -> Arrivals:
+    """The platform's arrival pipeline with skjerming's extraction (the upload and DOCX limits of the
+    installation) and screening. ``title``: a journal title to propose a public title for."""
+
+    def read(data: bytes, item: Item) -> Extracted:
+        return extract(
+            data,
+            item.filename,
+            max_bytes=platform.settings.max_upload_bytes,
+            docx_max_unpacked=platform.settings.docx_max_unpacked_bytes,
+        )
+
+    def screen(session, item: Item, extracted: Extracted) -> Analysis:
+        text = extracted.text
+        assessment = analyse_text(text)
+        item.text, item.title = text, title or item.title or item.filename
+        item.meta = {
+            **item.meta,
+            **{k: v for k, v in extracted.meta.items() if k != "title"},
+            "skjerming": {
+                "decision": assessment.decision,
+                "internet": assessment.internet,
+                "findings": len(assessment.findings),
+            },
+        }
+        proposals = list(engine.proposals(text, assessment))
+        if title:
+            proposals.append(engine.propose_title(title, detect(title)))
+        return Analysis(
+            proposals, engine.scan_record(item.filename or f"element {item.id}", text, assessment)
+        )
+
+    return Arrivals(
+        platform,
+        tenant_id,
+        service=SERVICE,
+        kind="document",
+        extract=read,
+        analyse=screen,
+        done_state="screened",
+        actor=actor,
+    )
 
 
 def screen_document(
@@ -52,122 +96,102 @@ def screen_document(
     With ``dedupe_content`` (CLI batches, which may be run again after a kill -9), bytes this tenant's
     skjerming already holds are not stored again: an item left ``received`` is screened now; one
     already screened is reported as it stands (``already_taken_in``), with nothing recorded twice."""
-    if dedupe_content:
+    outcome = arrivals(platform, tenant_id, actor=actor, title=title).take_in(
+        Incoming(data, filename=filename, source=source), dedupe_content=dedupe_content
+    )
+    outcome.raise_if_failed()
+    if not outcome.processed:  # screened before: reported as it stands, nothing recorded
         with platform.db.read_session(tenant_id) as session:
-            existing = session.scalar(
-                select(Item)
-                .where(
-                    Item.tenant_id == tenant_id,
-                    Item.service == SERVICE,
-                    Item.sha256 == hashlib.sha256(data).hexdigest(),
-                    Item.content_removed_at.is_(None),
-                )
-                .order_by(Item.id)
-                .limit(1)
-            )
-            if existing is not None:
-                state, text, meta, item_id = existing.state, existing.text, existing.meta or {}, existing.id
-        if existing is not None and state == "received":
-            return _screen(platform, tenant_id, item_id, data, filename=filename, actor=actor, title=title)
-        if existing is not None and state == "failed":
-            raise InvalidInput(meta.get("error") or "Dokumentet kunne ikke leses.")
-        if existing is not None:
-            return {
-                "item_id": item_id,
-                **engine.scan_record(filename or f"element {item_id}", text, analyse_text(text)),
-                "suggestions": {},
-                "already_taken_in": True,
-            }
-    with platform.db.tenant_session(tenant_id) as session:
-        arrival = items.ingest(
-            session,
-            platform.blobs,
-            tenant_id,
-            service=SERVICE,
-            kind="document",
-            data=data,
-            filename=filename,
-            source=source,
-            actor=actor,
-        )
-        item_id = arrival.item.id
-    return _screen(platform, tenant_id, item_id, data, filename=filename, actor=actor, title=title)
+            text = session.get(Item, outcome.item_id).text or ""
+        return {
+            "item_id": outcome.item_id,
+            **engine.scan_record(filename or f"element {outcome.item_id}", text, analyse_text(text)),
+            "suggestions": {},
+            "already_taken_in": True,
+        }
+    return {
+        "item_id": outcome.item_id,
+        **outcome.result,
+        "suggestions": {s["kind"]: s for s in outcome.suggestions},
+    }
 
 
 def screen_pending(platform: Platform, tenant_id: int, *, actor: str) -> int:
-    """Screen every document left ``received`` (a run killed between storing and screening)."""
-    with platform.db.read_session(tenant_id) as session:
-        left = [
-            (i.id, i.filename, i.title)
-            for i in session.scalars(
-                select(Item).where(Item.service == SERVICE, Item.state == "received").order_by(Item.id)
-            )
-        ]
-    for item_id, filename, title in left:
-        with platform.db.read_session(tenant_id) as session:
-            data = items.read_content(session, platform.blobs, session.get(Item, item_id))
-        try:
-            _screen(platform, tenant_id, item_id, data, filename=filename, actor=actor, title=title)
-        except DomainError:
-            pass  # recorded on the item as failed
-    return len(left)
+    """Screen every document left ``received`` (a run killed between storing and screening); one that
+    cannot be read is recorded on its item as failed."""
+    return len(arrivals(platform, tenant_id, actor=actor).process_pending())
 
 
-def _screen(
+BATCH_TASK = "skjerming.screen_batch"
+BATCH_CHUNK = 10  # documents per queue task: a worker's death costs at most this many screenings
+
+
+def store_document(
     platform: Platform,
     tenant_id: int,
-    item_id: int,
     data: bytes,
     *,
     filename: str | None,
     actor: str,
-    title: str | None,
-) -> dict[str, Any]:
-    failure: DomainError | None = None
-    with platform.db.tenant_session(tenant_id) as session:
-        item = session.get(Item, item_id)
+    source: str = "batch",
+) -> int:
+    """Store a document of a batch (raw bytes, item ``received``, audit entry; committed) without screening
+    it: a worker screens it (:func:`screen_batch_task`). Returns the item id."""
+    return arrivals(platform, tenant_id, actor=actor).store(Incoming(data, filename=filename, source=source))
+
+
+def submit_batch(platform: Platform, tenant_id: int, item_ids: list[int], *, actor: str) -> int:
+    """Screen stored documents on the workers, :data:`BATCH_CHUNK` per queue task; the batch job's id."""
+    return tasks.submit_chunks(
+        platform,
+        tenant_id,
+        BATCH_TASK,
+        tasks.chunked(item_ids, size=BATCH_CHUNK, actor=actor),
+        actor=actor,
+        result_url="/skjerming",
+        failure_url="/skjerming",
+    )
+
+
+def screen_batch_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
+    """One chunk of a screening batch (``core.tasks.submit_chunks``): screen each of its stored items that
+    is still ``received``, one transaction per item, so a chunk run again after its worker died only does
+    what is left — no document gets its suggestions twice. A document that cannot be read is marked
+    ``failed`` with the reason and the chunk goes on."""
+    item_ids = [int(i) for i in payload.get("item_ids", [])]
+    pipeline = arrivals(platform, tenant_id, actor=str(payload.get("actor") or "system"))
+    screened = failed = skipped = found = 0
+    for n, item_id in enumerate(item_ids, start=1):
         try:
-            extracted = extract(
-                data,
-                filename,
-                max_bytes=platform.settings.max_upload_bytes,
-                docx_max_unpacked=platform.settings.docx_max_unpacked_bytes,
-            )
-        except DomainError as exc:
-            item.state = "failed"
-            item.meta = {**item.meta, "error": exc.message, "error_code": exc.code}
-            failure = exc
+            outcome = pipeline.process(item_id)
+        except DomainError:  # its content is gone: this one is not screened, the rest are
+            failed += 1
         else:
-            text = extracted.text
-            assessment = analyse_text(text)
-            item.text, item.title, item.state = text, title or filename, "screened"
-            item.meta = {
-                **item.meta,
-                **{k: v for k, v in extracted.meta.items() if k != "title"},
-                "skjerming": {
-                    "decision": assessment.decision,
-                    "internet": assessment.internet,
-                    "findings": len(assessment.findings),
-                },
-            }
-            recorded = {}
-            for proposal in engine.proposals(text, assessment):
-                s = suggestions.suggest(
-                    session, platform.registry, tenant_id, SERVICE, proposal, item_id=item.id, actor=actor
-                )
-                recorded[proposal.kind] = suggestions.suggestion_dict(s)
-            if title:
-                tp = engine.propose_title(title, detect(title))
-                s = suggestions.suggest(
-                    session, platform.registry, tenant_id, SERVICE, tp, item_id=item.id, actor=actor
-                )
-                recorded[tp.kind] = suggestions.suggestion_dict(s)
-            return {
-                "item_id": item.id,
-                **engine.scan_record(filename or f"element {item.id}", text, assessment),
-                "suggestions": recorded,
-            }
-    raise failure
+            if not outcome.processed:
+                skipped += 1  # screened (or failed) by an earlier run, or not skjerming's
+            elif outcome.failed:
+                failed += 1  # recorded on the item
+            else:
+                screened += 1
+                found += len(outcome.result.get("findings") or [])
+        report(n / len(item_ids), f"Dokument {n} av {len(item_ids)}")
+    return {"screened": screened, "failed": failed, "skipped": skipped, "findings": found}
+
+
+def merge_batch(platform: Platform, tenant_id: int, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """A screening batch's result, from its chunks'."""
+    total = {
+        k: sum(int((r or {}).get(k) or 0) for r in results)
+        for k in ("screened", "failed", "skipped", "findings")
+    }
+    return {
+        **total,
+        "chunks": len(results),
+        "message": (
+            f"{total['screened']} dokumenter gjennomgått ({total['findings']} funn), "
+            f"{total['failed']} kunne ikke leses, {total['skipped']} var gjort fra før."
+        ),
+    }
 
 
 @dataclass

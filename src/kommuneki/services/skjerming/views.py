@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ...core.errors import DomainError, InvalidInput, PayloadTooLarge
 from ...core.permissions import Principal, authorize
-from ...web.deps import current_principal, get_platform, read_upload
-from ...web.pages import page_principal, redirect, render
+from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.rendering import redirect, render
 from . import engine, explain, service
 
 TYPE_CLASSES = {t: "t-" + t.lower().replace("_", "-") for t in engine.TYPE_LABELS}
@@ -129,7 +129,7 @@ def router() -> APIRouter:
         tags=["skjerming"],
         summary="A screened document: findings and the current suggestions",
     )
-    def api_document(item_id: int, request: Request, principal: Principal = Depends(current_principal)):
+    def api_document(item_id: RowId, request: Request, principal: Principal = Depends(current_principal)):
         v = service.document_view(get_platform(request), principal, item_id)
         item = {k: v.item[k] for k in ("id", "filename", "title", "state", "meta", "received_at")}
         return {
@@ -146,7 +146,10 @@ def router() -> APIRouter:
         summary="Settle both verdicts with the findings to withhold (the chosen set is the final value)",
     )
     def api_decide(
-        item_id: int, body: DecisionBody, request: Request, principal: Principal = Depends(current_principal)
+        item_id: RowId,
+        body: DecisionBody,
+        request: Request,
+        principal: Principal = Depends(current_principal),
     ):
         return service.decide_findings(
             get_platform(request),
@@ -164,7 +167,7 @@ def router() -> APIRouter:
         summary="The redacted file (decided set if decided, else the proposal)",
     )
     def api_redacted(
-        item_id: int,
+        item_id: RowId,
         request: Request,
         scope: str = "innsyn",
         principal: Principal = Depends(current_principal),
@@ -209,10 +212,13 @@ def router() -> APIRouter:
     async def page_upload(request: Request, p: Principal = Depends(page_principal)):
         authorize(p, "item.create", service=service.SERVICE)
         form = await request.form()
-        file = form.get("fil")
+        files = [f for f in form.getlist("fil") if not isinstance(f, str) and f.filename]
         title = str(form.get("tittel") or "").strip() or None
-        if file is None or isinstance(file, str) or not file.filename:
+        if not files:
             return redirect("/skjerming", ("error", "Velg en fil å laste opp."), request)
+        if len(files) > 1:  # a batch: stored now, screened on the workers, progress on the job page
+            return await _upload_batch(request, p, files)
+        file = files[0]
         try:
             data = await read_upload(request, file)
             # the screening is synchronous database and CPU work: off the event loop
@@ -233,8 +239,68 @@ def router() -> APIRouter:
             f"/skjerming/{result['item_id']}", ("ok", f"Dokumentet er gjennomgått: {n} funn."), request
         )
 
+    async def _upload_batch(request: Request, p: Principal, files: list) -> Response:
+        platform = get_platform(request)
+        stored: list[int] = []
+        refused: list[str] = []
+        for file in files:  # one bad file never stops the others
+            try:
+                data = await read_upload(request, file)
+                stored.append(
+                    await run_in_threadpool(
+                        service.store_document,
+                        platform,
+                        p.tenant_id,
+                        data,
+                        filename=file.filename,
+                        actor=p.actor,
+                        source="upload",
+                    )
+                )
+            except DomainError as exc:
+                refused.append(f"{file.filename}: {exc.message}")
+        if not stored:
+            return redirect("/skjerming", ("error", " ".join(refused)), request)
+        job_id = await run_in_threadpool(service.submit_batch, platform, p.tenant_id, stored, actor=p.actor)
+        said = f"{len(stored)} dokumenter er lagret og gjennomgås i bakgrunnen."
+        if refused:
+            said += " Ikke lagret: " + " ".join(refused)
+        return redirect(f"/jobber/{job_id}", ("ok", said), request)
+
+    @r.post(
+        "/api/v1/skjerming/batches",
+        status_code=202,
+        tags=["skjerming"],
+        summary="Store several documents and screen them in the background (a batch job)",
+    )
+    def api_batch(
+        request: Request, files: list[UploadFile], principal: Principal = Depends(current_principal)
+    ):
+        authorize(principal, "item.create", service=service.SERVICE)
+        platform = get_platform(request)
+        stored, refused = [], []
+        for file in files:
+            try:
+                data = _read_upload(request, file)
+                stored.append(
+                    service.store_document(
+                        platform,
+                        principal.tenant_id,
+                        data,
+                        filename=file.filename,
+                        actor=principal.actor,
+                        source="api",
+                    )
+                )
+            except DomainError as exc:
+                refused.append({"filename": file.filename, "error": exc.message})
+        if not stored:
+            raise InvalidInput("Ingen av filene kunne lagres.")
+        job_id = service.submit_batch(platform, principal.tenant_id, stored, actor=principal.actor)
+        return {"job_id": job_id, "job_url": f"/jobber/{job_id}", "item_ids": stored, "refused": refused}
+
     @r.get("/skjerming/{item_id}", include_in_schema=False)
-    def page_document(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def page_document(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         return _document_page(request, p, item_id)
 
     def _document_page(request: Request, p: Principal, item_id: int, sent: dict | None = None, **extra):
@@ -271,7 +337,7 @@ def router() -> APIRouter:
         )
 
     @r.post("/skjerming/{item_id}/avgjor", include_in_schema=False)
-    async def page_decide(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def page_decide(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         form = await request.form()
         try:
             innsyn = {int(x) for x in form.getlist("innsyn")}
@@ -303,7 +369,7 @@ def router() -> APIRouter:
 
     @r.get("/skjerming/{item_id}/skjermet", include_in_schema=False)
     def page_download(
-        item_id: int, request: Request, p: Principal = Depends(page_principal), til: str = "innsyn"
+        item_id: RowId, request: Request, p: Principal = Depends(page_principal), til: str = "innsyn"
     ):
         if til not in service.SCOPES:
             raise InvalidInput("Velg innsyn eller internett.")

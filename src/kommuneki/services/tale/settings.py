@@ -14,7 +14,9 @@ class TaleSettings(BaseModel):
         default_factory=list, title="Ordliste (legemidler, stedsnavn, enheter) som hjelper modellen"
     )
     model_dir: str | None = Field(
-        None, title="Modellmappe (CTranslate2) satt av driftsansvarlig; tom: Whisper base"
+        None,
+        title="Modellmappe (CTranslate2) satt av driftsansvarlig; tom: Whisper base",
+        json_schema_extra={"x-kommuneki-operator": True},  # a folder on the server: the operator's
     )
     delete_after_export_days: int = Field(2, ge=0, le=30, title="Slett tekst og notat dager etter eksport")
     retention_days: int = Field(7, ge=1, le=90, title="Slett alt etter så mange dager")

@@ -11,8 +11,8 @@ from fastapi.responses import FileResponse, Response
 
 from ...core.errors import DomainError, NotFound
 from ...core.permissions import Principal
-from ...web.deps import current_principal, get_platform, read_upload
-from ...web.pages import page_principal, redirect, render
+from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.rendering import redirect, render
 from . import service, texts
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -99,7 +99,7 @@ def router() -> APIRouter:
         return redirect(f"/jobber/{job_id}")
 
     @r.get("/tale/opptak/{item_id}", include_in_schema=False)
-    def review(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def review(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         _user(p)
         rec = service.recording(get_platform(request), p, item_id)
         text = service.note_text(rec["approved"]["sections"]) if rec.get("approved") else ""
@@ -108,13 +108,13 @@ def router() -> APIRouter:
         )
 
     @r.get("/tale/opptak/{item_id}/lyd", include_in_schema=False)
-    def audio(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    def audio(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         _user(p)
         data, media = service.audio(get_platform(request), p, item_id)
         return _no_store(Response(data, media_type=media or "application/octet-stream"))
 
     @r.post("/tale/opptak/{item_id}/godkjenn", include_in_schema=False)
-    async def approve(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def approve(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         _user(p)
         form = await request.form()
         texts = {str(k)[len("seksjon:") :]: str(v) for k, v in form.items() if str(k).startswith("seksjon:")}
@@ -125,7 +125,7 @@ def router() -> APIRouter:
         return redirect(f"/tale/opptak/{item_id}", ("ok", _words(request, p)["t"]["flash_approved"]), request)
 
     @r.post("/tale/opptak/{item_id}/kollega", include_in_schema=False)
-    async def colleague(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def colleague(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize_use(p)
         form = await request.form()
         try:
@@ -138,7 +138,7 @@ def router() -> APIRouter:
         return redirect(f"/tale/opptak/{item_id}", ("ok", done), request)
 
     @r.post("/tale/opptak/{item_id}/eksport", include_in_schema=False)
-    async def export(item_id: int, request: Request, p: Principal = Depends(page_principal)):
+    async def export(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         _user(p)
         form = await request.form()
         try:
@@ -175,7 +175,7 @@ def router() -> APIRouter:
         tags=["tale"],
         summary="A recording's transcript and note (the recorder and the named colleague only)",
     )
-    def api_get(item_id: int, request: Request, principal: Principal = Depends(current_principal)):
+    def api_get(item_id: RowId, request: Request, principal: Principal = Depends(current_principal)):
         _user(principal)
         rec = service.recording(get_platform(request), principal, item_id)
         return {k: v for k, v in rec.items() if k != "received_at"} | {"received_at": str(rec["received_at"])}

@@ -31,9 +31,10 @@ def model_card() -> dict:
             "note": "Målt på genererte data, ikke virkelige tall: se docs/services/bemanning.md og "
             "bench/bemanning_accuracy.py. Hver organisasjon ser modellens treffsikkerhet på egne data i "
             "tilbakeblikket.",
-            "blend": "LightGBM-vekt per enhetsstørrelse, valgt på de siste ukene av egen historikk"
-            if CONFIG.blend is None
-            else CONFIG.blend,
+            "model": "Lineær modell per horisont, felles for kommunens enheter; kvantiler fra modellens egne "
+            "restfeil (konform)"
+            if CONFIG.model == "direct"
+            else "ETS",
         },
         "limitations": [
             "Små enheter (under minste gruppestørrelse) gir brede intervaller og vises med en advarsel.",

@@ -11,24 +11,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
+from ....core.errors import InvalidInput
+from ....ingest.tabular_mapping import EXCEL_SERIAL, Schema, parse_mapping_text, resolve
 from .errors import InputError
+from .schemas import HISTORY
 
-COLUMNS = ("date", "unit", "absent", "staff")
-REQUIRED = ("date", "unit", "absent")
-ALIASES = {
-    "date": {"date", "dato", "dag"},
-    "unit": {"unit", "enhet", "avdeling"},
-    "absent": {"absent", "fravær", "fravaer", "fraværende", "syke"},
-    "staff": {"staff", "ansatte", "bemanning", "planlagt"},
-}
+COLUMNS = HISTORY.names  # date, unit, absent, staff
+REQUIRED = HISTORY.required  # date, unit, absent
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_ERRORS_SHOWN = 20
 
@@ -58,34 +55,24 @@ class History:
         )
 
 
-def parse_mapping(data: bytes) -> dict[str, str]:
-    """A mapping file: JSON (or YAML) object from our column names to the export's headers."""
+def parse_mapping(data: bytes, schema: Schema = HISTORY) -> dict[str, Any]:
+    """A mapping file of the shared format (``engine/schemas.py``): JSON or YAML, field → the export's
+    column, optionally ``date_format`` (and ``type_values`` for the absence records)."""
     text = data.decode("utf-8-sig", errors="replace")
     try:
-        mapping = json.loads(text)
-    except ValueError:
-        import yaml
-
-        try:
-            mapping = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError("Kolonneoppsettet er verken gyldig JSON eller YAML.") from exc
-    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-        raise InputError("Kolonneoppsettet må være et objekt fra våre kolonnenavn til kolonnene i filen.")
-    unknown = sorted(set(mapping) - set(COLUMNS))
-    if unknown:
-        raise InputError(
-            f"Ukjente felt i kolonneoppsettet: {', '.join(unknown)} (kjente: {', '.join(COLUMNS)})."
-        )
-    return mapping
+        return schema.validate(parse_mapping_text(text))
+    except InvalidInput as exc:
+        raise InputError(exc.message) from exc
 
 
 @lru_cache(maxsize=65536)  # a history repeats each date once per unit
-def _parse_date(raw: str) -> dt.date:
+def _parse_date(raw: str, date_format: str | None = None) -> dt.date:
     raw = raw.strip()
-    if re.fullmatch(r"\d{5}(\.0+)?", raw):  # an Excel serial date (days since 1899-12-30)
+    if re.fullmatch(EXCEL_SERIAL, raw):  # an Excel serial date (days since 1899-12-30)
         return EXCEL_EPOCH + dt.timedelta(days=int(float(raw)))
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+    for fmt in (
+        (date_format,) if date_format else ("%Y-%m-%d", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+    ):
         try:
             return dt.datetime.strptime(raw, fmt).date()
         except ValueError:
@@ -100,7 +87,9 @@ def _parse_number(raw: str) -> float:
     return value
 
 
-def read_history(data: bytes, mapping: dict[str, str] | None = None) -> History:
+def read_history(data: bytes, mapping: dict[str, Any] | None = None) -> History:
+    """The aggregated history; ``mapping`` (the shared format, :data:`schemas.HISTORY`) names the
+    export's columns and optionally the ``date_format``; without it the usual names are found."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -114,29 +103,17 @@ def read_history(data: bytes, mapping: dict[str, str] | None = None) -> History:
         separator = "\t"
     reader = csv.reader(io.StringIO(text), delimiter=separator)
     header = [h.strip() for h in next(reader)]
-    lowered = {h.lower(): i for i, h in enumerate(header)}
-    index: dict[str, int] = {}
-    for column in COLUMNS:
-        if mapping and column in mapping:
-            name = mapping[column]
-            if name.lower() not in lowered:
-                raise InputError(
-                    f"Kolonneoppsettet peker på «{name}» for {column}, men filen har ingen slik kolonne "
-                    f"(kolonner: {', '.join(header)})."
-                )
-            index[column] = lowered[name.lower()]
-            continue
-        for alias in ALIASES[column]:
-            if alias in lowered:
-                index[column] = lowered[alias]
-                break
-    missing = [c for c in REQUIRED if c not in index]
+    try:
+        index, missing = resolve(HISTORY, header, mapping)
+    except InvalidInput as exc:
+        raise InputError(exc.message) from exc
     if missing:
         raise InputError(
             f"Filen mangler kolonnene {', '.join(missing)}. Første linje må være date,unit,absent[,staff] "
             "eller filen må ha et kolonneoppsett."
         )
-    fast = _read_fast(text, separator, index)
+    date_format = (mapping or {}).get("date_format") or None
+    fast = _read_fast(text, separator, index) if date_format in (None, "%Y-%m-%d") else None
     if fast is not None:
         return fast
     errors: list[str] = []
@@ -154,7 +131,7 @@ def read_history(data: bytes, mapping: dict[str, str] | None = None) -> History:
             errors.append(f"Linje {line_no}: enhet mangler.")
             continue
         try:
-            day = _parse_date(cells["date"])
+            day = _parse_date(cells["date"], date_format)
         except ValueError:
             errors.append(f"Linje {line_no}: «{cells['date']}» er ikke en dato (ÅÅÅÅ-MM-DD).")
             continue

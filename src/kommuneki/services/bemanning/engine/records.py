@@ -21,11 +21,18 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
+from ....core.errors import InvalidInput
+from ....ingest.tabular import excel_as_csv, is_excel
+from ....ingest.tabular_mapping import EXCEL_SERIAL, resolve
 from .errors import InputError
 from .history import _parse_date
+from .schemas import PLANNED as PLANNED_TYPE
+from .schemas import RECORDS, TYPE_FIELD
 
 UNPLANNED = {
     "egenmeldt": "egenmeldt",
@@ -39,13 +46,6 @@ UNPLANNED = {
     "barns sykdom": "sykt_barn",
 }
 PLANNED = {"ferie", "permisjon", "avspasering", "kurs", "foreldrepermisjon"}
-FIELDS = {
-    "person": ("person", "ansatt", "ansattnr", "ansattnummer", "navn"),
-    "unit": ("unit", "enhet", "avdeling"),
-    "from": ("from", "fra", "fra dato", "fom"),
-    "to": ("to", "til", "til dato", "tom"),
-    "type": ("type", "fraværstype", "fravaerstype", "årsak"),
-}
 
 
 @dataclass
@@ -62,8 +62,20 @@ class Counts:
     end: dt.date
 
 
-def import_records(data: bytes, mapping: dict[str, str] | None = None) -> Counts:
+def import_records(
+    data: bytes, mapping: dict[str, Any] | None = None, *, filename: str | None = None
+) -> Counts:
+    """Count an export's unplanned absence per unit and day. ``mapping`` is a column mapping of the
+    records schema (``engine/schemas.py``: field → column, ``date_format``, ``type_values``); without
+    one, the usual column names are found. CSV, or Excel when ``filename`` ends in .xlsx (converted in
+    memory). Every bad row is named and then nothing is imported."""
     key = secrets.token_bytes(32)  # in memory only; dropped when this function returns
+    mapping = mapping or {}
+    if is_excel(filename):
+        try:
+            data = excel_as_csv(data, filename or "")
+        except InvalidInput as exc:
+            raise InputError(exc.message) from exc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -73,26 +85,17 @@ def import_records(data: bytes, mapping: dict[str, str] | None = None) -> Counts
         raise InputError("Fraværsfilen er tom.")
     sep = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=sep)
-    header = [h.strip().lower() for h in next(reader)]
-    index = {}
-    for field, aliases in FIELDS.items():
-        wanted = (mapping or {}).get(field)
-        if wanted is not None:
-            if wanted.strip().lower() not in header:
-                raise InputError(
-                    f"Kolonneoppsettet peker på «{wanted}» for {field}, men filen har ingen slik kolonne."
-                )
-            index[field] = header.index(wanted.strip().lower())
-            continue
-        for alias in aliases:
-            if alias in header:
-                index[field] = header.index(alias)
-                break
-    missing = [f for f in FIELDS if f not in index]
+    header = [h.strip() for h in next(reader)]
+    try:
+        index, missing = resolve(RECORDS, header, mapping)
+    except InvalidInput as exc:
+        raise InputError(exc.message) from exc
     if missing:
         raise InputError(
             f"Fraværsfilen mangler kolonnene {', '.join(missing)} (person, unit, from, to, type)."
         )
+    type_values = {str(k).strip(): v for k, v in (mapping.get(TYPE_FIELD.mapping_key) or {}).items()}
+    date_format = mapping.get("date_format") or None
     spells: dict[tuple[str, bytes], list[tuple[dt.date, dt.date]]] = {}
     errors: list[str] = []
     rows = planned = 0
@@ -103,17 +106,18 @@ def import_records(data: bytes, mapping: dict[str, str] | None = None) -> Counts
         if max(index.values()) >= len(row):
             errors.append(f"Linje {n}: for få kolonner.")
             continue
-        kind = row[index["type"]].strip().lower()
-        if kind in PLANNED:
+        kind = _absence_type(row[index["type"]], type_values)
+        if kind == PLANNED_TYPE:
             planned += 1
             continue
-        if kind not in UNPLANNED:
+        if kind is None:
             errors.append(f"Linje {n}: ukjent fraværstype «{row[index['type']].strip()}».")
             continue
         try:
-            start, end = _parse_date(row[index["from"]]), _parse_date(row[index["to"]] or row[index["from"]])
+            start = _date(row[index["from"]], date_format)
+            end = _date(row[index["to"]] or row[index["from"]], date_format)
         except ValueError:
-            errors.append(f"Linje {n}: fra- og til-dato må være datoer (ÅÅÅÅ-MM-DD).")
+            errors.append(f"Linje {n}: fra- og til-dato må være datoer ({_date_hint(date_format)}).")
             continue
         if end < start:
             errors.append(f"Linje {n}: til-dato er før fra-dato.")
@@ -168,6 +172,27 @@ def import_records(data: bytes, mapping: dict[str, str] | None = None) -> Counts
         first_day,
         last_day,
     )
+
+
+def _absence_type(raw: str, type_values: dict[str, str]) -> str | None:
+    """Our type for a row's value: the mapping's ``type_values`` first, then the usual names."""
+    value = raw.strip()
+    if value in type_values:
+        return type_values[value] if type_values[value] in TYPE_FIELD.values else None
+    kind = value.lower()
+    if kind in PLANNED:
+        return PLANNED_TYPE
+    return UNPLANNED.get(kind)
+
+
+def _date(raw: str, date_format: str | None) -> dt.date:
+    if date_format and not re.fullmatch(EXCEL_SERIAL, raw.strip()):
+        return dt.datetime.strptime(raw.strip(), date_format).date()
+    return _parse_date(raw)
+
+
+def _date_hint(date_format: str | None) -> str:
+    return f"formatet {date_format}" if date_format else "ÅÅÅÅ-MM-DD"
 
 
 def _csv_cell(value: str) -> str:

@@ -8,14 +8,13 @@ feature columns whose increase must never lower the value, e.g. a quality grade)
 that is neither mapped, ignored nor textual becomes a model feature.
 
 Cleaning never drops a row silently: every excluded row is returned with its line number and reason.
+
+Reading the file (CSV/Excel, decimal comma) and the mapping file's text are the shared tabular ingest
+(``kommuneki.ingest.tabular`` and ``tabular_mapping``); the rules of *this* mapping stay here.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import re
-import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,6 +24,10 @@ import numpy as np
 import pandas as pd
 
 from ....core.errors import InvalidInput
+from ....ingest.tabular import check_date_format, parse_dates
+from ....ingest.tabular import read_table as read_table  # the shared readers, where they were before
+from ....ingest.tabular import read_table_file as read_table_file
+from ....ingest.tabular_mapping import parse_mapping_text
 
 CANONICAL = (
     "unit_id",
@@ -118,113 +121,8 @@ def load_mapping(path: Path | str | None) -> Mapping:
 
 
 def parse_mapping(text: str, name: str = "") -> Mapping:
-    if not text.strip():
-        return Mapping()
-    try:
-        raw = json.loads(text) if name.endswith(".json") or text.lstrip().startswith("{") else None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"Kolonneoppsettet er ikke gyldig JSON: {exc.msg} (linje {exc.lineno}).") from exc
-    if raw is None:
-        import yaml
-
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InvalidInput(f"Kolonneoppsettet er ikke gyldig YAML: {exc}") from exc
-    return Mapping.from_dict(raw or {})
-
-
-def check_date_format(fmt: Any) -> None:
-    """Refuse a date format that strftime/pandas cannot use ("%d.%m.%Q", a trailing "%")."""
-    if not isinstance(fmt, str) or not fmt.strip():
-        raise InvalidInput("date_format må være et datoformat som %d.%m.%Y.")
-    try:
-        pd.to_datetime(pd.Series(["2024-01-01"]), format=fmt, errors="coerce")
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(
-            f"Datoformatet «{fmt}» er ugyldig ({exc}). Bruk for eksempel %d.%m.%Y eller %Y-%m-%d."
-        ) from exc
-
-
-# A number written the Norwegian way: decimal comma, groups of thousands by a space (also no-break and
-# thin space): "59,77226", "-0,5", "4 500 000", "1 234,5". A dot is not read as a group separator (it
-# may be a decimal point), so "1.234,5" stays text.
-_DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,\d+)?")
-
-
-def _decimal_comma_numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns whose every value is a number with a decimal comma (or spaces between thousands)
-    become numbers, as a Norwegian spreadsheet means them; any other text column stays as it is."""
-    for c in frame.columns:
-        col = frame[c]
-        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
-            continue
-        values = col.dropna()
-        if not len(values) or not all(isinstance(v, str) for v in values):
-            continue
-        text = values.str.strip()
-        if not text.str.fullmatch(_DECIMAL_COMMA.pattern).all():
-            continue
-        cleaned = col.map(
-            lambda v: (
-                v if not isinstance(v, str) else re.sub(r"[ \u00a0\u202f]", "", v.strip()).replace(",", ".")
-            )
-        )
-        frame[c] = pd.to_numeric(cleaned, errors="coerce")
-    return frame
-
-
-def read_table(data: bytes, filename: str) -> pd.DataFrame:
-    """CSV (comma or semicolon) or Excel (.xlsx) into a DataFrame of the source columns (names as text:
-    an Excel header cell may be a number or a date). A trailing separator on every line (as some
-    exports write) adds no column and shifts none; numbers with a decimal comma are read as numbers; a
-    file that cannot be read (a damaged .xlsx, not UTF-8, no table) is refused in Norwegian."""
-    name = filename.lower()
-    try:
-        if name.endswith((".xlsx", ".xlsm")):
-            try:
-                frame = pd.read_excel(io.BytesIO(data), engine="openpyxl")
-            except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
-                raise
-            except Exception as exc:  # zipfile.BadZipFile, KeyError, XML errors from a damaged file
-                raise InvalidInput(
-                    f"{filename}: filen er ikke en gyldig Excel-fil (.xlsx), eller den er skadet. "
-                    "Lagre den på nytt fra regnearket, eller last opp CSV."
-                ) from exc
-        else:
-            text = data.decode("utf-8-sig")
-            first = text.split("\n", 1)[0]
-            sep = ";" if first.count(";") > first.count(",") else ","
-            # index_col=False: a separator at the end of each data line must not turn the first column
-            # into the index (pandas' default then silently shifts every value one column left)
-            with warnings.catch_warnings():
-                # a line with more values than the header has names: refused, never cut short silently
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                try:
-                    frame = pd.read_csv(io.StringIO(text), sep=sep, low_memory=False, index_col=False)
-                except pd.errors.ParserWarning as exc:
-                    raise InvalidInput(
-                        f"{filename}: noen linjer har flere verdier enn overskriftslinjen har kolonner. "
-                        "Sjekk skilletegnet («;» eller «,») og at tekst med skilletegn står i anførselstegn."
-                    ) from exc
-        frame.columns = [str(c) for c in frame.columns]
-        # a separator at the end of the header line too: an empty, unnamed last column
-        empty_unnamed = [c for c in frame.columns if c.startswith("Unnamed: ") and frame[c].isna().all()]
-        frame = frame.drop(columns=empty_unnamed)
-        if not len(frame.columns):
-            raise InvalidInput(f"{filename}: fant ingen kolonner i filen.")
-        return _decimal_comma_numbers(frame)
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{filename}: filen er ikke UTF-8-tekst.") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise InvalidInput(f"{filename}: filen er tom.") from exc
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise InvalidInput(f"{filename}: kunne ikke lese tabellen ({exc}).") from exc
-
-
-def read_table_file(path: Path | str) -> pd.DataFrame:
-    path = Path(path)
-    return read_table(path.read_bytes(), path.name)
+    """A mapping file's text (JSON or YAML) as a checked :class:`Mapping`."""
+    return Mapping.from_dict(parse_mapping_text(text, name) or {})
 
 
 @dataclass
@@ -239,12 +137,6 @@ class Cleaned:
         for r in self.rejected:
             out[r["code"]] = out.get(r["code"], 0) + 1
         return out
-
-
-def _parse_dates(s: pd.Series, fmt: str | None) -> pd.Series:
-    if fmt:
-        return pd.to_datetime(s.astype(str), format=fmt, errors="coerce")
-    return pd.to_datetime(s.astype(str), errors="coerce", format="mixed")
 
 
 def canonicalise(df: pd.DataFrame, mapping: Mapping, *, sales: bool) -> Cleaned:
@@ -266,7 +158,7 @@ def canonicalise(df: pd.DataFrame, mapping: Mapping, *, sales: bool) -> Cleaned:
     for c in features:
         out[f"x_{c}"] = pd.to_numeric(df[c], errors="coerce").to_numpy()
     if sales:
-        out["sale_date"] = _parse_dates(out["sale_date"], mapping.date_format).to_numpy()
+        out["sale_date"] = parse_dates(out["sale_date"], mapping.date_format).to_numpy()
         out["price"] = pd.to_numeric(out["price"], errors="coerce")
     factor = SQFT_TO_M2 if mapping.area_unit == "sqft" else 1.0
     for c in ("living_area", "lot_area", "lat", "lon", "year_built"):

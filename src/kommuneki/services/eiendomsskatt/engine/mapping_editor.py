@@ -1,24 +1,31 @@
-"""The column-by-column mapping editor, without the web: describe the columns of an uploaded sales
-table, guess which canonical field each one holds, and turn the officer's choices back into a mapping
-object (the same JSON/YAML a mapping file holds), with an error next to each choice that cannot work.
+"""The column-by-column mapping editor for the sales and dwellings tables: eiendomsskatt's target schema
+for the shared editor (:mod:`kommuneki.ingest.tabular_mapping`), plus what only this service checks
+against the data (the dwellings file has the columns the valuation needs) and its own options (area
+unit, monotone features, ignored columns).
 
 The rules of the mapping itself (known keys, area units, building types) stay in
-:meth:`mapping.Mapping.from_dict`; this module only adds what an editor can check against the data
-(required fields chosen, no field chosen twice, numbers where numbers are needed, readable dates, the
-dwellings file has the columns the valuation needs).
+:meth:`mapping.Mapping.from_dict`.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from ....core.errors import InvalidInput
-from .mapping import BUILDING_TYPES, CANONICAL, REQUIRED_DWELLINGS, REQUIRED_SALES, Mapping, check_date_format
+from ....ingest import tabular_mapping as tm
+from ....ingest.tabular import DATE_FORMATS as DATE_FORMATS
+from ....ingest.tabular import guess_date_format as guess_date_format
+from ....ingest.tabular import normalise as normalise
+from ....ingest.tabular_mapping import FEATURE as FEATURE
+from ....ingest.tabular_mapping import IGNORE as IGNORE
+from ....ingest.tabular_mapping import MIN_READABLE as MIN_READABLE
+from ....ingest.tabular_mapping import SAMPLE_ROWS as SAMPLE_ROWS
+from ....ingest.tabular_mapping import Outcome as Outcome
+from ....ingest.tabular_mapping import dump as dump
+from .mapping import BUILDING_TYPES, CANONICAL, REQUIRED_DWELLINGS, REQUIRED_SALES, Mapping
 
 # Norwegian labels for the canonical fields, in the order the select lists them.
 FIELD_LABELS = {
@@ -41,22 +48,8 @@ TYPE_LABELS = {
     "fritidsbolig": "Fritidsbolig",
     "annet": "Annet",
 }
-FEATURE, IGNORE = "", "ignore"  # the two choices that are not canonical fields
 NUMERIC_FIELDS = ("price", "lat", "lon", "living_area", "lot_area", "year_built")
-DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%d.%m.%Y",
-    "%d/%m/%Y",
-    "%Y%m%dT%H%M%S",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-    "%d.%m.%y",
-    "%m/%d/%Y",
-    "%Y%m%d",
-)
 MAX_TYPE_VALUES = 30  # a column with more distinct values is not a building type column
-SAMPLE_ROWS = 2000  # rows looked at for the checks against the data
-MIN_READABLE = 0.8  # share of non-empty values that must parse as numbers / dates
 
 # Column names (normalised: lower case, æøå spelt out, other characters as "_") that usually hold each
 # field, best first. An exact canonical name always wins.
@@ -228,261 +221,139 @@ CODE_PREFIX = {
 }
 
 
-def normalise(name: Any) -> str:
-    s = str(name).strip().lower()
-    for a, b in (("æ", "ae"), ("ø", "o"), ("å", "aa")):
-        s = s.replace(a, b)
-    return re.sub(r"[^a-z0-9]+", "_", s).strip("_")
-
-
-def guess_fields(columns: list[str]) -> dict[str, str]:
-    """Column → canonical field (or ``""``): exact canonical names first, then the synonyms in order;
-    each field is given to at most one column."""
-    candidates: list[tuple[int, int, str, str]] = []  # (rank, column position, column, field)
-    for pos, col in enumerate(columns):
-        n = normalise(col)
-        for f in CANONICAL:
-            if n == f:
-                candidates.append((0, pos, col, f))
-            elif n in SYNONYMS[f]:
-                candidates.append((1 + SYNONYMS[f].index(n), pos, col, f))
-    out = {c: FEATURE for c in columns}
-    taken: set[str] = set()
-    for _rank, _pos, col, f in sorted(candidates):
-        if f not in taken and out[col] == FEATURE:
-            out[col], taken = f, taken | {f}
-    return out
-
-
-def guess_type(value: str) -> str:
-    """A source building type value → canonical type (``annet`` when nothing fits)."""
-    n = normalise(value)
-    for t in BUILDING_TYPES:
-        if n == t:
-            return t
-    for t, names in TYPE_SYNONYMS.items():
-        if n in names:
-            return t
-    code = n.removesuffix("_0")
+def _code_type(value: str) -> str:
+    """A matrikkel bygningstype code (111, "121.0") → canonical type, else ``annet``."""
+    code = normalise(value).removesuffix("_0")
     if code.isdigit() and len(code) == 3:
         return CODE_PREFIX.get(code[:2], "annet")
     return "annet"
 
 
-def guess_date_format(values: list[str]) -> str:
-    """The first known format that reads every sample value; ``""`` (automatic) when none does."""
-    if not values:
-        return ""
-    for fmt in DATE_FORMATS:
-        if pd.to_datetime(pd.Series(values), format=fmt, errors="coerce").notna().all():
-            return fmt
-    return ""
+_KINDS = {"sale_date": "date", "building_type": "category", **{f: "number" for f in NUMERIC_FIELDS}}
+SCHEMA = tm.Schema(
+    name="eiendomsskatt.sales",
+    fields=tuple(
+        tm.Field(
+            name,
+            FIELD_LABELS[name],
+            kind=_KINDS.get(name, "text"),
+            required=name in REQUIRED_SALES,
+            synonyms=SYNONYMS[name],
+            plural="salgsdatoene" if name == "sale_date" else "",
+            categories=(
+                tuple(tm.Category(t, TYPE_LABELS[t], TYPE_SYNONYMS.get(t, ())) for t in BUILDING_TYPES)
+                if name == "building_type"
+                else ()
+            ),
+            fallback="annet" if name == "building_type" else "",
+            guess_value=_code_type if name == "building_type" else None,
+        )
+        for name in CANONICAL
+    ),
+    options=("area_unit", "ignore", "monotone_increasing"),
+)
+BUILDING_TYPE = SCHEMA.field("building_type")
 
 
-def _as_text(s: pd.Series) -> pd.Series:
-    """Values as the cleaning step sees them for building types (``str(v)``), empty ones dropped."""
-    return s.map(lambda v: None if pd.isna(v) else str(v)).dropna()
+def guess_fields(columns: list[str]) -> dict[str, str]:
+    """Column → canonical field (or ``""``): exact canonical names first, then the synonyms in order;
+    each field is given to at most one column."""
+    return tm.guess_fields(SCHEMA, columns)
+
+
+def guess_type(value: str) -> str:
+    """A source building type value → canonical type (``annet`` when nothing fits)."""
+    return BUILDING_TYPE.guess(value)
 
 
 @dataclass
-class Column:
-    index: int
-    name: str
-    numeric: bool
-    samples: list[str]
-    in_dwellings: bool
-    type_values: list[tuple[str, int]] = field(default_factory=list)  # (value, count), only if few
+class Column(tm.Column):
+    """A sales column; ``present`` says whether the dwellings file has it."""
+
+    @property
+    def in_dwellings(self) -> bool:
+        return self.present
+
+    @property
+    def type_values(self) -> list[tuple[str, int]]:
+        return self.values
 
 
 def describe(sales: pd.DataFrame, dwellings: pd.DataFrame | None = None) -> list[Column]:
     """One entry per sales column: up to three distinct example values, whether it is numeric, whether
     the dwellings file has it, and its distinct values when there are few (a building type column)."""
-    out = []
-    for i, col in enumerate(sales.columns):
-        text = _as_text(sales[col])
-        samples = [v if len(v) <= 40 else v[:39] + "…" for v in list(dict.fromkeys(text.head(200)))[:3]]
-        counts = text.value_counts()
-        values = (
-            sorted(((str(v), int(n)) for v, n in counts.items()), key=lambda x: x[0])
-            if 0 < len(counts) <= MAX_TYPE_VALUES
-            else []
-        )
-        out.append(
-            Column(
-                index=i,
-                name=str(col),
-                numeric=pd.api.types.is_numeric_dtype(sales[col]),
-                samples=samples,
-                in_dwellings=dwellings is None or col in dwellings.columns,
-                type_values=values,
-            )
-        )
-    return out
+    return [Column(**vars(c)) for c in tm.describe(sales, other=dwellings)]
 
 
 @dataclass
-class Choices:
-    """What the editor shows and the officer changes: a choice per column, the options, and for each
-    column with few values the building type of each value."""
+class Choices(tm.Choices):
+    """The shared choices plus this service's options: monotone feature columns and the area unit."""
 
-    fields: dict[int, str]  # column index → canonical field, "" (feature) or "ignore"
-    monotone: set[int]
-    date_format: str
-    area_unit: str
-    type_values: dict[int, dict[str, str]]  # column index → source value → canonical type
+    monotone: set[int] = field(default_factory=set)
+    area_unit: str = "m2"
+
+    @property
+    def type_values(self) -> dict[int, dict[str, str]]:
+        """Column index → source value → canonical building type."""
+        return self.value_maps
 
 
 def guess(columns: list[Column], sales: pd.DataFrame) -> Choices:
     """The editor's first proposal for a table it has not seen before."""
-    fields = guess_fields([c.name for c in columns])
-    by_name = {c.name: c for c in columns}
-    date_col = next((c for c, f in fields.items() if f == "sale_date"), None)
-    if date_col is not None:
-        fmt = guess_date_format(_as_text(sales[date_col]).head(50).tolist())
-    else:  # no column named like a date: the format of the first text column that reads as dates
-        fmt = next(
-            (
-                f
-                for c in columns
-                if not c.numeric
-                if (f := guess_date_format(_as_text(sales[c.name]).head(50).tolist()))
-            ),
-            "",
-        )
-    area_col = next((c for c, f in fields.items() if f == "living_area"), None)
+    base = tm.guess(SCHEMA, columns, sales)
+    area_col = next((c.name for c in columns if base.fields.get(c.index) == "living_area"), None)
     unit = "sqft" if area_col is not None and "sqft" in normalise(area_col) else "m2"
-    return Choices(
-        fields={by_name[c].index: f for c, f in fields.items()},
-        monotone=set(),
-        date_format=fmt,
-        area_unit=unit,
-        type_values={
-            c.index: {v: guess_type(v) for v, _n in c.type_values} for c in columns if c.type_values
-        },
-    )
+    return Choices(base.fields, base.date_format, base.value_maps, monotone=set(), area_unit=unit)
 
 
 def from_mapping(columns: list[Column], sales: pd.DataFrame, mapping: Mapping) -> Choices:
     """The choices an existing mapping makes for these columns (to edit a mapping file)."""
-    base = guess(columns, sales)
-    by_source = {src: f for f, src in mapping.columns.items()}
-    fields = {
-        c.index: by_source.get(c.name, IGNORE if c.name in mapping.ignore else FEATURE) for c in columns
-    }
-    tv = {
-        i: {v: mapping.building_type_values.get(v, g) for v, g in vals.items()}
-        for i, vals in base.type_values.items()
-    }
+    base = tm.from_mapping(SCHEMA, columns, sales, mapping.to_dict())
     return Choices(
-        fields=fields,
+        base.fields,
+        base.date_format,
+        base.value_maps,
         monotone={c.index for c in columns if c.name in mapping.monotone_increasing},
-        date_format=mapping.date_format or "",
         area_unit=mapping.area_unit,
-        type_values=tv,
     )
 
 
 def from_form(columns: list[Column], form: dict[str, str]) -> Choices:
     """Read the editor's form: ``felt_<i>``, ``stigende_<i>``, ``type_<i>_<j>``, ``date_format``,
     ``area_unit``."""
-    fields = {c.index: str(form.get(f"felt_{c.index}", FEATURE)) for c in columns}
-    tv = {
-        c.index: {v: str(form.get(f"type_{c.index}_{j}", "annet")) for j, (v, _n) in enumerate(c.type_values)}
-        for c in columns
-        if c.type_values
-    }
+    base = tm.from_form(SCHEMA, columns, form)
     return Choices(
-        fields=fields,
+        base.fields,
+        base.date_format,
+        base.value_maps,
         monotone={c.index for c in columns if form.get(f"stigende_{c.index}")},
-        date_format=str(form.get("date_format", "")).strip(),
         area_unit=str(form.get("area_unit", "m2")),
-        type_values=tv,
     )
-
-
-@dataclass
-class Outcome:
-    mapping: dict[str, Any] | None  # the mapping object, when there is no error
-    errors: dict[str, str]  # form field id ("felt_3", "date_format") or "" (the whole form) → message
-    missing: list[str]  # required canonical fields no column was chosen for
-
-
-def _label(f: str) -> str:
-    return FIELD_LABELS.get(f, f)
 
 
 def build(
     columns: list[Column], choices: Choices, sales: pd.DataFrame, dwellings: pd.DataFrame | None = None
 ) -> Outcome:
     """The mapping object for these choices, or the errors (in Norwegian) that stop it."""
-    errors: dict[str, str] = {}
-    by_field: dict[str, list[Column]] = {}
-    for c in columns:
-        f = choices.fields.get(c.index, FEATURE)
-        if f not in (FEATURE, IGNORE) and f not in CANONICAL:
-            errors[f"felt_{c.index}"] = f"Ukjent valg for kolonnen «{c.name}»."
-        elif f not in (FEATURE, IGNORE):
-            by_field.setdefault(f, []).append(c)
-    for f, cols in by_field.items():
-        if len(cols) > 1:
-            names = ", ".join(f"«{c.name}»" for c in cols)
-            for c in cols:
-                errors[f"felt_{c.index}"] = (
-                    f"{_label(f)} er valgt for flere kolonner ({names}). Velg det for bare én kolonne."
-                )
-    missing = [f for f in REQUIRED_SALES if f not in by_field]
-    sample = sales.head(SAMPLE_ROWS)
-    for f, cols in by_field.items():
-        if len(cols) != 1:
-            continue
-        c = cols[0]
-        values = sample[c.name].dropna()
-        if f in NUMERIC_FIELDS and len(values):
-            bad = values[pd.to_numeric(values, errors="coerce").isna()]
-            if len(bad) > (1 - MIN_READABLE) * len(values):
-                errors.setdefault(
-                    f"felt_{c.index}",
-                    f"Kolonnen «{c.name}» har ikke tall (for eksempel "
-                    f"«{bad.iloc[0]}»), så den kan ikke være {_label(f).lower()}.",
-                )
-        if f == "sale_date" and len(values):
-            text = values.astype(str)
-            fmt = choices.date_format or None
-            if fmt:
-                try:
-                    check_date_format(fmt)  # "%d.%m.%Q", a trailing "%": not a format at all
-                except InvalidInput as exc:
-                    errors["date_format"] = exc.message
-                    continue
-            parsed = (
-                pd.to_datetime(text, format=fmt, errors="coerce")
-                if fmt
-                else pd.to_datetime(text, format="mixed", errors="coerce")
-            )
-            if parsed.notna().mean() < MIN_READABLE:
-                example = text[parsed.isna()].iloc[0]
-                if fmt:
-                    errors["date_format"] = (
-                        f"Datoformatet «{fmt}» passer ikke til salgsdatoene i kolonnen "
-                        f"«{c.name}» (for eksempel «{example}»)."
-                    )
-                else:
-                    errors["date_format"] = (
-                        f"Salgsdatoene i kolonnen «{c.name}» kunne ikke leses (for eksempel "
-                        f"«{example}»). Oppgi datoformatet."
-                    )
-        if dwellings is not None and f in REQUIRED_DWELLINGS and c.name not in dwellings.columns:
+
+    def dwellings_have(schema_field: tm.Field, column: tm.Column, errors: dict[str, str]) -> None:
+        if (
+            dwellings is not None
+            and schema_field.name in REQUIRED_DWELLINGS
+            and column.name not in dwellings.columns
+        ):
             errors.setdefault(
-                f"felt_{c.index}",
-                f"Boligfilen har ikke kolonnen «{c.name}», som trengs for {_label(f).lower()}.",
+                f"felt_{column.index}",
+                f"Boligfilen har ikke kolonnen «{column.name}», som trengs for {schema_field.label.lower()}.",
             )
-    raw: dict[str, Any] = {f: cols[0].name for f in CANONICAL if (cols := by_field.get(f))}
+
+    chosen, errors, missing = tm.check(SCHEMA, columns, choices, sales, extra=dwellings_have)
+    raw: dict[str, Any] = {f: chosen[f] for f in CANONICAL if f in chosen}
     if choices.date_format:
         raw["date_format"] = choices.date_format
     raw["area_unit"] = choices.area_unit
-    bt = by_field.get("building_type")
-    if bt and len(bt) == 1 and bt[0].index in choices.type_values:
-        raw["building_type_values"] = dict(choices.type_values[bt[0].index])
+    if BUILDING_TYPE.mapping_key in chosen:
+        raw[BUILDING_TYPE.mapping_key] = chosen[BUILDING_TYPE.mapping_key]
     ignore = [c.name for c in columns if choices.fields.get(c.index) == IGNORE]
     if ignore:
         raw["ignore"] = ignore
@@ -498,12 +369,28 @@ def build(
     return Outcome(raw, {}, [])
 
 
-def dump(mapping: dict[str, Any], fmt: str) -> str:
-    """The mapping as a file for ``--mapping`` (JSON or YAML)."""
-    if fmt == "json":
-        return json.dumps(mapping, ensure_ascii=False, indent=2) + "\n"
-    if fmt == "yaml":
-        import yaml
-
-        return yaml.safe_dump(mapping, allow_unicode=True, sort_keys=False)
-    raise InvalidInput("Format må være json eller yaml.")
+def editor_context(columns: list[Column], choices: Choices, outcome: Outcome | None = None) -> dict[str, Any]:
+    """What the shared ``column_mapping`` macro needs for the sales table."""
+    return tm.editor_context(
+        SCHEMA,
+        columns,
+        choices,
+        outcome,
+        what="salgsfilen",
+        present_header="Finnes i boligfilen",
+        unmapped_numeric="Egenskap i modellen",
+        unmapped_text="Ikke brukt",
+        offer_ignore=True,
+        flag={
+            "name": "stigende",
+            "header": "Høyere tall gir aldri lavere verdi (egenskaper)",
+            "label": "Høyere «{name}» gir aldri lavere verdi",
+            "checked": choices.monotone,
+        },
+        value_legend="Bygningstyper i kolonnen «{name}»",
+        value_hint=(
+            "Brukes når kolonnen er valgt som bygningstype: velg hvilken bygningstype hver verdi i filen er."
+        ),
+        value_label="Bygningstype for «{value}»",
+        date_label="Datoformat for salgsdatoen",
+    )

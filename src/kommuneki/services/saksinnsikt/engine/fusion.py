@@ -1,8 +1,8 @@
 """Fusing BM25 and dense rankings: reciprocal-rank fusion with weights (Cormack et al. 2009).
 
 Rank-based, so the two scales (BM25's unbounded sums, cosine similarities) need no calibration. The
-weights are the service's tuned defaults (see ``bench/saksinnsikt_retrieval.py``, tuned on the first half
-of NorQuAD validation only).
+weights are equal and were not tuned (``bench/saksinnsikt_retrieval.py`` reports them beside the fixed
+30 / 70 weighting of the issue's anchor).
 """
 
 from __future__ import annotations

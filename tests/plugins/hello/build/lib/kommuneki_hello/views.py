@@ -3,8 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from kommuneki.core.permissions import Principal, authorize
-from kommuneki.web.deps import current_principal
-from kommuneki.web.pages import page_principal, render
+from kommuneki.web.deps import current_principal, page_principal
+from kommuneki.web.rendering import render
 
 
 def router() -> APIRouter:

@@ -1,0 +1,52 @@
+"""Saksinnsikt's tenant settings (``tenant.settings["saksinnsikt"]``), with defaults and Norwegian labels.
+
+Generated answers are off unless the tenant names its own OpenAI-compatible server (vLLM, llama.cpp,
+Ollama). The key, if the server wants one, is never stored here: the setting names an environment
+variable of the installation that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, Field, field_validator
+
+from .engine.generative import ServerConfig
+
+
+class SaksinnsiktSettings(BaseModel):
+    llm_url: str | None = Field(
+        None,
+        title="Adresse til kommunens egen språkmodell (OpenAI-kompatibel, slutter på /v1); tom: av",
+    )
+    llm_model: str = Field("", title="Modellnavn på tjeneren")
+    llm_timeout_s: float = Field(20.0, ge=1.0, le=120.0, title="Vent høyst så mange sekunder på svar")
+    llm_passages: int = Field(5, ge=1, le=10, title="Antall avsnitt modellen får se")
+    llm_api_key_env: str | None = Field(
+        None, title="Miljøvariabel på serveren som holder nøkkelen (nøkkelen lagres ikke her)"
+    )
+    llm_allow_public: bool = Field(
+        False, title="Tillat en tjener med offentlig adresse (standard: bare kommunens eget nett)"
+    )
+
+    @field_validator("llm_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("Adressen må begynne med http:// eller https://")
+        return value
+
+    def server(self) -> ServerConfig | None:
+        """The server to ask, or None when generated answers are off."""
+        if not self.llm_url:
+            return None
+        key = os.environ.get(self.llm_api_key_env) if self.llm_api_key_env else None
+        return ServerConfig(
+            url=self.llm_url,
+            model=self.llm_model or "default",
+            timeout_s=self.llm_timeout_s,
+            api_key=key or None,
+            allow_public=self.llm_allow_public,
+            passages=self.llm_passages,
+        )
