@@ -174,7 +174,7 @@ def main() -> None:
     d = Path(tempfile.mkdtemp(prefix="kprof-"))
     if not args.postgres:
         print("== SQLite")
-        p = Platform.from_settings(Settings(data_dir=d))
+        p = Platform.from_settings(Settings(data_dir=d, log_level="WARNING"))
         try:
             run(p, args)
         finally:
@@ -186,14 +186,17 @@ def main() -> None:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     print("== PostgreSQL")
-    p = Platform.from_settings(Settings(data_dir=d, database_url=args.postgres.rsplit("/", 1)[0] + f"/{name}"))
+    url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
+    p = Platform.from_settings(Settings(data_dir=d, log_level="WARNING", database_url=url))
     try:
         run(p, args)
     finally:
         p.close()
         shutil.rmtree(d, ignore_errors=True)
         with admin.connect() as conn:
-            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(
+                text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 

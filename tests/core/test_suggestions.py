@@ -468,7 +468,7 @@ def test_queue_listing_body_is_the_listing_as_json(env, queue_filter):
     platform, t, principal = env
     other = fresh_tenant(platform)
     _suggest(platform, other, proposal(confidence=0.9))  # another tenant's: never listed here
-    explanation = {"summary": "Ærlig «sitat» – ø/å \\ \"", "evidence": [{"rule": "brøyting", "w": [1, 2.5]}]}
+    explanation = {"summary": 'Ærlig «sitat» – ø/å \\ "', "evidence": [{"rule": "brøyting", "w": [1, 2.5]}]}
     ids = [_suggest(platform, t, proposal(confidence=c, explanation=explanation)) for c in (0.3, 0.5, 0.6)]
     ids += [_suggest(platform, t, proposal(confidence=c), item_id=_item(platform, t)) for c in (0.8, 0.4)]
     _decide(platform, t, principal, ids[2], outcome="accepted")

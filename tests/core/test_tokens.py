@@ -20,7 +20,10 @@ def token_env(mplatform):
     platform = mplatform
     t = fresh_tenant(platform)
     with platform.db.installation_session() as s:
-        u = accounts.create_user(s, username=f"tok-{t}", password=None, full_name="Token Bruker", actor="test").id
+        user = accounts.create_user(
+            s, username=f"tok-{t}", password=None, full_name="Token Bruker", actor="test"
+        )
+        u = user.id
     with platform.db.tenant_session(t) as s:
         accounts.grant_role(s, t, s.get(User, u), "saksbehandler", actor="test")
         accounts.grant_role(s, t, s.get(User, u), "leder", actor="test").units = ["helse", "skole"]

@@ -510,23 +510,17 @@ def _principal_from_token_rows(rows: list[Any], policy: Policy) -> Principal:
     token_id, tenant_id, _revoked, _last, user_id, is_active, is_operator, full_name, username = rows[0][:9]
     if not is_active:
         raise NotAuthenticated("Brukeren bak nøkkelen er deaktivert.")
-    memberships = [r for r in rows if r[9] is not None]
-    units: frozenset[str] | None = frozenset()
-    for r in memberships:
-        if r[10] is None:
-            units = None
-            break
-        units = units | set(r[10])
+    memberships = [r for r in rows if r.role is not None]  # the outer join's row of a user without roles
     return Principal(
         user_id=user_id,
         tenant_id=tenant_id,
-        roles=frozenset(r[9] for r in memberships),
+        roles=frozenset(r.role for r in memberships),
         is_operator=is_operator,
         via="token",
         token_id=token_id,
         display_name=full_name or username,
         policy=policy,
-        units=units,
+        units=units_of(memberships),
     )
 
 
