@@ -450,3 +450,35 @@ def test_queue_listing_reads_the_same_rows_as_the_entities(env, queue_filter):
         assert total == len(suggestions.queue_listing(s, everything)[0])
     if queue_filter.status == "pending" and not queue_filter.min_confidence:
         assert total == 5  # six suggested, one accepted
+
+
+@pytest.mark.parametrize(
+    "queue_filter",
+    [
+        suggestions.QueueFilter(limit=3),
+        suggestions.QueueFilter(limit=2, offset=3),
+        suggestions.QueueFilter(min_confidence=0.5, kind="sortering"),
+        suggestions.QueueFilter(status="all", max_confidence=0.55),
+    ],
+    ids=["first-page", "second-page", "confidence-and-kind", "all-statuses"],
+)
+def test_queue_listing_body_is_the_listing_as_json(env, queue_filter):
+    """The API's body splices value and explanation in as stored JSON text: parsed back, it is exactly
+    queue_listing's rows and total (non-ASCII text, nested lists, a null item), tenant scope kept."""
+    platform, t, principal = env
+    other = fresh_tenant(platform)
+    _suggest(platform, other, proposal(confidence=0.9))  # another tenant's: never listed here
+    explanation = {"summary": 'Ærlig «sitat» – ø/å \\ "', "evidence": [{"rule": "brøyting", "w": [1, 2.5]}]}
+    ids = [_suggest(platform, t, proposal(confidence=c, explanation=explanation)) for c in (0.3, 0.5, 0.6)]
+    ids += [_suggest(platform, t, proposal(confidence=c), item_id=_item(platform, t)) for c in (0.8, 0.4)]
+    _decide(platform, t, principal, ids[2], outcome="accepted")
+    with platform.db.read_session(t) as s:
+        rows, total = suggestions.queue_listing(s, queue_filter)
+        body = suggestions.queue_listing_body(s, queue_filter)
+    assert json.loads(body) == {
+        "total": total,
+        "limit": queue_filter.limit,
+        "offset": queue_filter.offset,
+        "items": rows,
+    }
+    assert rows  # every filter above lists something

@@ -470,45 +470,108 @@ def revoke_token(session: Session, tenant_id: int, token_id: int, *, actor: str)
         )
 
 
-def principal_for_token(session: Session, token: str, *, policy: Policy = CORE_POLICY) -> Principal:
-    """Resolve a bearer token across tenants (unscoped session). Raises NotAuthenticated."""
-    if not token.startswith(TOKEN_PREFIX):
-        raise NotAuthenticated("Ugyldig API-nøkkel.")
-    row = session.scalar(
-        select(ApiToken)
+# how stale ``ApiToken.last_used_at`` may get before a request writes it again: it says "in use around
+# then" (shown on the token list, kept for an operator's clean-up), not a log of requests — the audit log
+# records what a token did. A write on every request would make every API read a write transaction.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def _token_rows(session: Session, token: str) -> list[Any]:
+    """The token, its user and the user's memberships in the token's tenant: one statement of plain
+    rows (no ORM entities; an outer join, so a user without a role still resolves)."""
+    return session.execute(
+        select(
+            ApiToken.id,
+            ApiToken.tenant_id,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+            User.id,
+            User.is_active,
+            User.is_operator,
+            User.full_name,
+            User.username,
+            Membership.role,
+            Membership.units,
+        )
+        .select_from(ApiToken)
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(
+            Membership,
+            (Membership.user_id == ApiToken.user_id) & (Membership.tenant_id == ApiToken.tenant_id),
+        )
         .where(ApiToken.token_hash == _token_hash(token))
         .execution_options(include_all_tenants=True)
-    )
-    if row is None or row.revoked_at is not None:
+    ).all()
+
+
+def _principal_from_token_rows(rows: list[Any], policy: Policy) -> Principal:
+    if not rows or rows[0][2] is not None:
         raise NotAuthenticated("Ugyldig eller tilbakekalt API-nøkkel.")
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    token_id, tenant_id, _revoked, _last, user_id, is_active, is_operator, full_name, username = rows[0][:9]
+    if not is_active:
         raise NotAuthenticated("Brukeren bak nøkkelen er deaktivert.")
-    now = utcnow()
-    last = row.last_used_at
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=now.tzinfo)
-    if last is None or now - last > timedelta(minutes=1):  # not a write on every request
-        row.last_used_at = now
-    memberships = list(
-        session.scalars(
-            select(Membership)
-            .where(Membership.user_id == user.id, Membership.tenant_id == row.tenant_id)
-            .execution_options(include_all_tenants=True)
-        )
-    )
-    roles = frozenset(m.role for m in memberships)
+    memberships = [r for r in rows if r.role is not None]  # the outer join's row of a user without roles
     return Principal(
-        user_id=user.id,
-        tenant_id=row.tenant_id,
-        roles=roles,
-        is_operator=user.is_operator,
+        user_id=user_id,
+        tenant_id=tenant_id,
+        roles=frozenset(r.role for r in memberships),
+        is_operator=is_operator,
         via="token",
-        token_id=row.id,
-        display_name=user.full_name or user.username,
+        token_id=token_id,
+        display_name=full_name or username,
         policy=policy,
         units=units_of(memberships),
     )
+
+
+def _token_stale(last_used_at, now) -> bool:
+    if last_used_at is None:
+        return True
+    if last_used_at.tzinfo is None:
+        last_used_at = last_used_at.replace(tzinfo=now.tzinfo)
+    return now - last_used_at > TOKEN_TOUCH_INTERVAL
+
+
+def authenticate_token(db, token: str, *, policy: Policy = CORE_POLICY) -> Principal:
+    """Resolve a bearer token across tenants for one request. Raises NotAuthenticated.
+
+    The lookup is one statement in a read-only session (on SQLite no write lock, so API reads never
+    queue behind a long write). ``last_used_at`` is written in a short write transaction of its own only
+    when it is older than :data:`TOKEN_TOUCH_INTERVAL` — at most once per token every five minutes, and
+    the update is conditional, so several web workers do not all write it. Revoking a token or a role,
+    or deactivating the user, takes effect on the next request (nothing is cached)."""
+    if not token.startswith(TOKEN_PREFIX):
+        raise NotAuthenticated("Ugyldig API-nøkkel.")
+    with db.read_session(unscoped=True) as session:
+        rows = _token_rows(session, token)
+    principal = _principal_from_token_rows(rows, policy)
+    now = utcnow()
+    if _token_stale(rows[0][3], now):
+        with db.installation_session(unscoped=True) as session:
+            session.execute(
+                update(ApiToken)
+                .where(
+                    ApiToken.id == principal.token_id,
+                    (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at < now - TOKEN_TOUCH_INTERVAL),
+                )
+                .values(last_used_at=now)
+                .execution_options(include_all_tenants=True, synchronize_session=False)
+            )
+    return principal
+
+
+def principal_for_token(session: Session, token: str, *, policy: Policy = CORE_POLICY) -> Principal:
+    """Like :func:`authenticate_token`, in a session the caller holds (a write session: a stale
+    ``last_used_at`` is written in it). Raises NotAuthenticated."""
+    if not token.startswith(TOKEN_PREFIX):
+        raise NotAuthenticated("Ugyldig API-nøkkel.")
+    rows = _token_rows(session, token)
+    principal = _principal_from_token_rows(rows, policy)
+    now = utcnow()
+    if _token_stale(rows[0][3], now):
+        row = session.get(ApiToken, principal.token_id, execution_options={"include_all_tenants": True})
+        row.last_used_at = now
+    return principal
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

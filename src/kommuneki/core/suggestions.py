@@ -16,7 +16,7 @@ from typing import Any
 
 import fastjsonschema
 import jsonschema
-from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import Select, Text, cast, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -639,6 +639,46 @@ def queue_listing(
         d["created_at"] = d["created_at"].isoformat() if d["created_at"] else None
         out.append(d)
     return out, _queue_total(session, base)
+
+
+# the queue row's scalar columns; ``value`` and ``explanation`` are read as their stored JSON text
+_SCALAR_COLUMNS = tuple(c for c in _LISTED_COLUMNS if c.key not in ("value", "explanation"))
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+def queue_listing_body(
+    session: Session,
+    f: QueueFilter,
+    *,
+    services: list[str] | None = None,
+    excluded_kinds: list[str] | None = None,
+    units: frozenset[str] | None = None,
+) -> bytes:
+    """The API's queue answer ``{"total", "limit", "offset", "items"}`` as JSON bytes, its items equal to
+    :func:`queue_listing`'s rows. ``value`` and ``explanation`` are spliced in as the JSON text the
+    database holds (``CAST(... AS TEXT)``): 50 explanations are neither parsed into Python objects nor
+    encoded again. Same filters, order, count and tenant scope as :func:`queue_listing`."""
+    base = _queue_statement(f, services, excluded_kinds, units)
+    rows = session.execute(
+        base.with_only_columns(
+            *_SCALAR_COLUMNS, cast(Suggestion.value, Text), cast(Suggestion.explanation, Text)
+        )
+        .order_by(Suggestion.created_at, Suggestion.id)
+        .limit(f.limit)
+        .offset(f.offset)
+    ).all()
+    names = [c.key for c in _SCALAR_COLUMNS]
+    created = names.index("created_at")
+    items = []
+    for row in rows:
+        scalars = list(row[: len(names)])
+        if scalars[created] is not None:
+            scalars[created] = scalars[created].isoformat()
+        head = _encode(dict(zip(names, scalars, strict=True)))
+        value, explanation = row[len(names)], row[len(names) + 1]
+        items.append(f'{head[:-1]},"value":{value or "null"},"explanation":{explanation or "null"}}}')
+    total = _queue_total(session, base)
+    return f'{{"total":{total},"limit":{f.limit},"offset":{f.offset},"items":[{",".join(items)}]}}'.encode()
 
 
 def suggestion_dict(s: Suggestion, *, with_decision: bool = True) -> dict[str, Any]:

@@ -114,24 +114,33 @@ def _end_timed_out(request: Request, ended: str, idle_s: int, max_age_s: int) ->
 
 def _token_principal(request: Request, token: str) -> Principal:
     platform = get_platform(request)
-    with platform.db.installation_session(unscoped=True) as session:
-        return accounts.principal_for_token(session, token, policy=platform.policy)
+    return accounts.authenticate_token(platform.db, token, policy=platform.policy)
+
+
+def _is_bearer(request: Request) -> bool:
+    return request.headers.get("authorization", "").lower().startswith("bearer ")
+
+
+def resolve_principal(request: Request) -> Principal:
+    """The bearer API token's or the session cookie's principal (blocking: database lookups; call it
+    from a worker thread). CSRF is not checked here: :func:`current_principal` does that for writes."""
+    auth = request.headers.get("authorization", "")
+    if _is_bearer(request):
+        principal = _token_principal(request, auth[7:].strip())
+    else:
+        principal = session_principal(request)
+        if principal is None:
+            raise NotAuthenticated("Du må logge inn.")
+    request.state.principal = principal
+    return principal
 
 
 async def current_principal(request: Request) -> Principal:
     """Bearer API token, or the session cookie (then CSRF is checked on writes). The database lookups
     run in the thread pool, not on the event loop: one slow database must not stall every request."""
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        principal = await run_in_threadpool(_token_principal, request, auth[7:].strip())
-        request.state.principal = principal
-        return principal
-    principal = await run_in_threadpool(session_principal, request)
-    if principal is None:
-        raise NotAuthenticated("Du må logge inn.")
-    if request.method not in SAFE_METHODS:
+    principal = await run_in_threadpool(resolve_principal, request)
+    if not _is_bearer(request) and request.method not in SAFE_METHODS:
         await check_csrf(request)
-    request.state.principal = principal
     return principal
 
 
