@@ -182,3 +182,29 @@ def test_an_operator_only_field_is_read_only_for_the_tenant_admin(client_factory
     r = drift.put("/api/v1/settings/tale", json={"model_dir": "/srv/modeller/whisper"})
     assert r.status_code == 200 and r.json()["changed"] == ["model_dir"]
     assert _stored(demo_platform, "tale")["language"] == "nn"  # the rest stayed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"llm_url": "https://angriper.example/v1"},
+        {"llm_api_key_env": "KOMMUNEKI_LLM_KEY_X"},
+        {"llm_allow_public": True},
+        {"llm_timeout_s": 60},
+    ],
+)
+def test_a_tenant_admin_cannot_point_generated_answers_at_a_server_or_a_secret(client_factory, change):
+    """Where saksinnsikt's language model is, which environment variable it gets as its key and how long a
+    search waits are the operator's (a tenant admin could otherwise send the server's secrets, e.g. the
+    database URL, to a server of her own); the key's variable must be one named for it."""
+    client = client_factory("admin")
+    r = client.put("/api/v1/settings/saksinnsikt", json=change)
+    assert r.status_code == 403 and "driftsansvarlig" in r.json()["error"]["message"]
+
+
+def test_the_key_variable_of_generated_answers_must_be_one_made_for_it():
+    from kommuneki.services.saksinnsikt.settings import SaksinnsiktSettings
+
+    with pytest.raises(ValueError, match="KOMMUNEKI_LLM_KEY"):
+        SaksinnsiktSettings(llm_api_key_env="KOMMUNEKI_DATABASE_URL")
+    assert SaksinnsiktSettings(llm_api_key_env="KOMMUNEKI_LLM_KEY_VLLM").llm_api_key_env

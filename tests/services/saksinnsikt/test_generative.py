@@ -161,8 +161,8 @@ def test_off_by_default_then_a_supported_answer_kept_cited_and_marked_ai_generat
     assert res["generated"] is None and res["ai_generated"] is False and res["answer"]
     assert server.requests == []  # not configured: nothing asked
     server.serve("supported")
-    monkeypatch.setenv("SAKSINNSIKT_TEST_KEY", "hemmelig-nokkel")
-    _configure(platform, tid, server.url, llm_api_key_env="SAKSINNSIKT_TEST_KEY")
+    monkeypatch.setenv("KOMMUNEKI_LLM_KEY_TEST", "hemmelig-nokkel")
+    _configure(platform, tid, server.url, llm_api_key_env="KOMMUNEKI_LLM_KEY_TEST")
     res = _ask(platform, reader)
     assert res["results"][0]["text"] == OPEN_VEDTAK  # the reply's [1] is this passage
     g = res["generated"]

@@ -44,6 +44,9 @@ def check_address(config: ServerConfig) -> None:
         raise GenerationError(f"Fant ikke språkmodelltjeneren {parts.hostname}.") from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if address.is_link_local or address.is_multicast or address.is_unspecified:
+            # e.g. 169.254.169.254, a cloud's metadata service: never a language model
+            raise GenerationError(f"Adressen til språkmodelltjeneren {parts.hostname} kan ikke brukes.")
         if address.is_global:
             raise GenerationError(
                 f"Språkmodelltjeneren {parts.hostname} har en offentlig adresse. Bare en tjener i "

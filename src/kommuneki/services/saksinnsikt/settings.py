@@ -8,26 +8,49 @@ variable of the installation that holds it.
 from __future__ import annotations
 
 import os
+import re
 
 from pydantic import BaseModel, Field, field_validator
 
 from .engine.generative import ServerConfig
+
+#: Where the server is, which key it gets and how long a search may wait are the operator's: a tenant
+#: admin who could set them could send the server's own secrets (any environment variable) or requests into
+#: the server's network to an address of her choosing (an attacker review found it).
+OPERATOR = {"x-kommuneki-operator": True}
+#: The key's environment variable must be one made for it, never e.g. the database URL or the secret key.
+KEY_ENV_PREFIX = "KOMMUNEKI_LLM_KEY"
 
 
 class SaksinnsiktSettings(BaseModel):
     llm_url: str | None = Field(
         None,
         title="Adresse til kommunens egen språkmodell (OpenAI-kompatibel, slutter på /v1); tom: av",
+        json_schema_extra=OPERATOR,
     )
     llm_model: str = Field("", title="Modellnavn på tjeneren")
-    llm_timeout_s: float = Field(20.0, ge=1.0, le=120.0, title="Vent høyst så mange sekunder på svar")
+    llm_timeout_s: float = Field(
+        20.0, ge=1.0, le=60.0, title="Vent høyst så mange sekunder på svar", json_schema_extra=OPERATOR
+    )
     llm_passages: int = Field(5, ge=1, le=10, title="Antall avsnitt modellen får se")
     llm_api_key_env: str | None = Field(
-        None, title="Miljøvariabel på serveren som holder nøkkelen (nøkkelen lagres ikke her)"
+        None,
+        title=f"Miljøvariabel på serveren som holder nøkkelen ({KEY_ENV_PREFIX}…; nøkkelen lagres ikke her)",
+        json_schema_extra=OPERATOR,
     )
     llm_allow_public: bool = Field(
-        False, title="Tillat en tjener med offentlig adresse (standard: bare kommunens eget nett)"
+        False,
+        title="Tillat en tjener med offentlig adresse (standard: bare kommunens eget nett)",
+        json_schema_extra=OPERATOR,
     )
+
+    @field_validator("llm_api_key_env")
+    @classmethod
+    def _key_env(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not re.fullmatch(KEY_ENV_PREFIX + r"[A-Z0-9_]*", value):
+            raise ValueError(f"Navnet må begynne med {KEY_ENV_PREFIX} (store bokstaver, sifre og _).")
+        return value
 
     @field_validator("llm_url")
     @classmethod
