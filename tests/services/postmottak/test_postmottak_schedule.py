@@ -80,7 +80,9 @@ def test_the_mailbox_is_polled_by_the_schedule_for_each_tenant_that_has_one(
             raw = make_eml(f"Hull i veien {i}", "Det er et stort hull i veien.", message_id=f"<h{i}@x>")
             assert m.append("INBOX", "", imaplib.Time2Internaldate(time.time()), raw)[0] == "OK"
 
-    assert schedule.run_due(platform)["not_applicable"] == 1  # the tenant without a mailbox
+    # the tenant without a mailbox is not polled (other services' schedules may not apply either: the
+    # count is over every scheduled task, so the polls themselves are checked below)
+    assert schedule.run_due(platform)["not_applicable"] >= 1
     assert [(j.tenant_id, j.schedule_run, j.state) for j in _polls(platform)] == [(with_mailbox, 1, "queued")]
     assert without not in {j.tenant_id for j in _polls(platform)}
     assert set(_run_queued(platform)) == {"done"}
