@@ -664,26 +664,31 @@ def merge_results(results: list[Any]) -> dict[str, Any]:
     return out
 
 
+def _cancel_chunks(session, parent_id: int) -> None:
+    """A batch's chunks not yet run are cancelled at once; a running one stops at its next step."""
+    now = utcnow()
+    session.execute(
+        update(Job)
+        .where(Job.parent_id == parent_id, Job.state == QUEUED)
+        .values(
+            state=CANCELLED,
+            cancel_requested=True,
+            error=CANCELLED_MESSAGE,
+            message=CANCELLED_MESSAGE,
+            updated_at=now,
+            finished_at=now,
+        )
+    )
+    session.execute(
+        update(Job).where(Job.parent_id == parent_id, Job.state == RUNNING).values(cancel_requested=True)
+    )
+
+
 def _fail_batch(platform: Platform, tenant_id: int, parent_id: int, reason: str, *, actor: str) -> None:
     """Fail a batch with the reason and cancel its chunks not yet run (a running one stops at its next
     step)."""
     with platform.db.tenant_session(tenant_id) as session:
-        now = utcnow()
-        session.execute(
-            update(Job)
-            .where(Job.parent_id == parent_id, Job.state == QUEUED)
-            .values(
-                state=CANCELLED,
-                cancel_requested=True,
-                error=CANCELLED_MESSAGE,
-                message=CANCELLED_MESSAGE,
-                updated_at=now,
-                finished_at=now,
-            )
-        )
-        session.execute(
-            update(Job).where(Job.parent_id == parent_id, Job.state == RUNNING).values(cancel_requested=True)
-        )
+        _cancel_chunks(session, parent_id)
         service, failure_url = session.execute(
             select(Job.service, Job.failure_url).where(Job.id == parent_id)
         ).one()
@@ -798,22 +803,7 @@ def cancel(platform: Platform, tenant_id: int, job_id: int, *, actor: str) -> st
         job.cancel_requested = True
         is_batch = job.chunks is not None
         if is_batch:
-            now = utcnow()
-            session.execute(
-                update(Job)
-                .where(Job.parent_id == job_id, Job.state == QUEUED)
-                .values(
-                    state=CANCELLED,
-                    cancel_requested=True,
-                    error=CANCELLED_MESSAGE,
-                    message=CANCELLED_MESSAGE,
-                    updated_at=now,
-                    finished_at=now,
-                )
-            )
-            session.execute(
-                update(Job).where(Job.parent_id == job_id, Job.state == RUNNING).values(cancel_requested=True)
-            )
+            _cancel_chunks(session, job_id)
         elif job.state == QUEUED:
             now = utcnow()
             job.state, job.error, job.message = CANCELLED, CANCELLED_MESSAGE, CANCELLED_MESSAGE
