@@ -120,6 +120,61 @@ def tables() -> None:
     write("xlsx", "doctype-and-no-styles.xlsx", out.getvalue())
 
 
+def _xlsx_with(parts: dict[str, bytes]) -> bytes:
+    """A small valid workbook with some of its parts replaced (or added)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["bruksenhet", "pris"])
+    ws.append(["H0101", "tekst"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, parts.pop(info.filename, src.read(info.filename)))
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def hostile_tables() -> None:
+    """Attacker-shaped tables (issue 12's review of the tabular readers): each is refused in Norwegian
+    before openpyxl or pandas spends memory on it."""
+    pad = b" " * (150 * 1024 * 1024)
+    sheet = f'<?xml version="1.0"?><worksheet xmlns="{SHEET_NS}"><sheetData/>'.encode() + pad + b"</worksheet>"
+    write("xlsx", "bomb-150mb-sheet.xlsx", _xlsx_with({"xl/worksheets/sheet1.xml": sheet}))
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        f'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><sst xmlns="{SHEET_NS}" count="1" uniqueCount="1">'
+        "<si><t>&c;</t></si></sst>"
+    )
+    write("xlsx", "doctype-shared-strings.xlsx", _xlsx_with({"xl/sharedStrings.xml": laughs.encode()}))
+    xxe = (
+        '<?xml version="1.0"?><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+        f'<workbook xmlns="{SHEET_NS}"><sheets>&x;</sheets></workbook>'
+    )
+    write("xlsx", "xxe-workbook.xlsx", _xlsx_with({"xl/workbook.xml": xxe.encode()}))
+    strings = b"".join(b"<si><t>a</t></si>" for _ in range(2_100_000))
+    sst = f'<?xml version="1.0"?><sst xmlns="{SHEET_NS}">'.encode() + strings + b"</sst>"
+    write("xlsx", "many-shared-strings.xlsx", _xlsx_with({"xl/sharedStrings.xml": sst}))
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["bruksenhet", "pris"])
+    ws.append(['=WEBSERVICE("http://127.0.0.1:9/")', '=HYPERLINK("http://127.0.0.1:9/","klikk")'])
+    ws.append(["H0102", "=1+1"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    write("xlsx", "formulas.xlsx", buf.getvalue())
+
+
 def noark() -> None:
     ns = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
     jp = (
@@ -152,4 +207,5 @@ if __name__ == "__main__":
     docx()
     pdf()
     tables()
+    hostile_tables()
     noark()
