@@ -147,7 +147,9 @@ def hostile_tables() -> None:
     """Attacker-shaped tables (issue 12's review of the tabular readers): each is refused in Norwegian
     before openpyxl or pandas spends memory on it."""
     pad = b" " * (150 * 1024 * 1024)
-    sheet = f'<?xml version="1.0"?><worksheet xmlns="{SHEET_NS}"><sheetData/>'.encode() + pad + b"</worksheet>"
+    sheet = (
+        f'<?xml version="1.0"?><worksheet xmlns="{SHEET_NS}"><sheetData/>'.encode() + pad + b"</worksheet>"
+    )
     write("xlsx", "bomb-150mb-sheet.xlsx", _xlsx_with({"xl/worksheets/sheet1.xml": sheet}))
     laughs = (
         '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
