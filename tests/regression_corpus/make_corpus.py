@@ -177,6 +177,44 @@ def hostile_tables() -> None:
     write("xlsx", "formulas.xlsx", buf.getvalue())
 
 
+def _mka(seconds: float, stated_s: float | None = None) -> bytes:
+    """A Matroska file of a 440 Hz tone (16 kHz mono PCM); ``stated_s``: the length its header claims."""
+    import struct
+
+    import av
+    import numpy as np
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="matroska") as out:
+        stream = out.add_stream("pcm_s16le", rate=16000, layout="mono")
+        n = int(16000 * seconds)
+        tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 16000) * 32767).astype(np.int16).reshape(1, -1)
+        for i in range(0, n, 1600):
+            frame = av.AudioFrame.from_ndarray(tone[:, i : i + 1600], format="s16", layout="mono")
+            frame.rate, frame.pts = 16000, i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    data = buf.getvalue()
+    if stated_s is not None:  # the Segment's Duration element (ID 0x4489, an 8-byte float, in ms)
+        at = data.index(b"\x44\x89\x88") + 3
+        data = data[:at] + struct.pack(">d", stated_s * 1000.0) + data[at + 8 :]
+    return data
+
+
+def audio() -> None:
+    """Hostile audio for tale (issue 12): a 1-second file that claims 10 hours, a 3-second one that
+    claims 1 second, a file cut off mid-stream, and a PDF named like an MP3."""
+    write("audio", "claims-10-hours.mka", _mka(1.0, stated_s=36000))
+    write("audio", "claims-1-second-is-3.mka", _mka(3.0, stated_s=1))
+    whole = _mka(2.0)
+    write("audio", "truncated.mka", whole[: len(whole) // 2])
+    write(
+        "audio", "pdf-named.mp3", b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+
+
 def noark() -> None:
     ns = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
     jp = (
@@ -210,4 +248,5 @@ if __name__ == "__main__":
     pdf()
     tables()
     hostile_tables()
+    audio()
     noark()
