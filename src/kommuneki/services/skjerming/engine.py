@@ -101,8 +101,8 @@ class Assessed:
     finding: Finding
     innsyn: legal.Hjemmel | None
     internett: legal.Hjemmel | None
-    #: why: identifier | personal_context | public_role | no_person | not_linked | not_confidential |
-    #: not_tied | role_activity | historical
+    #: why: identifier | personal_context | public_role | alminnelig_kjent | no_person | not_linked |
+    #: not_confidential | not_tied | role_activity | historical | no_membership | group | role_title
     reason: str
     linked_to: list[int] = field(default_factory=list)  # indices of the findings that gave the context
 
@@ -194,6 +194,58 @@ HISTORICAL_BEFORE = 1925
 _BORN = re.compile(r"\b(?:født|fødd|f\.)\s*(?:i\s+|den\s+)?(?:\d{1,2}\.?\s*\w*\s*)?$", re.IGNORECASE)
 
 
+#: Weak political and union terms (a party's name, "parti", "politisk", "forbundet") name an organisation
+#: or a subject; they reveal a private person's political opinion or union membership only where the
+#: sentence ties the person to them: membership, a vote, support, a candidacy.
+_MEMBERSHIP = re.compile(
+    r"\b(?:medlem\w*|innmeld\w*|meldt\w*|meld(?:e|te|er|a)\s+seg|stemt[ea]?|stemmer|stemme|røyst\w*|"
+    r"sympatis\w*|tilhører|tilhøyrer|tilhørighet|aktiv|engasjert|kandidat\w*|nominert|verv|"
+    r"tillitsvalgt\w*|tillitsvald\w*|kontingent\w*|organisert|fagorganisert|partifelle\w*)\b",
+    re.IGNORECASE,
+)
+#: Terms that are themselves the tie ("tillitsvalgt": the person holds a union office).
+_SELF_TYING = re.compile(r"^(?:hoved|hovud)?tillitsval", re.IGNORECASE)
+#: Categories of groups of people: a plural ("jøder", "katolikkene", "jødiske innbyggere") speaks of a
+#: group, not of an identifiable person — unless it is said of named people ("foreldrene er muslimer").
+GROUP_CATEGORIES = {"RELIGION", "ETNISITET"}
+_PLURAL_NOUN = re.compile(r"\w{3,}(?:er|ere|erne|ene|ane|ar|arne)$", re.IGNORECASE)
+_ADJECTIVE_E = re.compile(r"\w{3,}(?:iske|ske|e)$", re.IGNORECASE)
+_PREDICATE_BEFORE = re.compile(
+    r"\b(?:er|var|ble|blei|blir|vert|vart|som|begge|alle\s+tre)\s+(?:\w+\s+){0,2}$", re.IGNORECASE
+)
+
+
+def _group_plural(text: str, f: Finding) -> bool:
+    """The term names a group of people: a plural noun, or an adjective before a plural noun, not said
+    of someone ("foreldrene er muslimer" is about two identifiable people)."""
+    if f.category not in GROUP_CATEGORIES or " " in f.text:
+        return False
+    word = f.text
+    if _PREDICATE_BEFORE.search(text[max(0, f.start - 40) : f.start]):
+        return False
+    if _PLURAL_NOUN.fullmatch(word):
+        return True
+    nxt = re.match(r"\s+(\w+)", text[f.end : f.end + 40])
+    return bool(_ADJECTIVE_E.fullmatch(word) and nxt and _PLURAL_NOUN.fullmatch(nxt.group(1)))
+
+
+def _needs_membership(f: Finding) -> bool:
+    return (
+        f.category in ROLE_CATEGORIES
+        and f.explanation.get("strength") == "weak"
+        and not _SELF_TYING.match(f.text)
+    )
+
+
+def _role_title(text: str, c: Finding, people: list[Finding]) -> bool:
+    """The term is the title of the person right after it ("lege Ove Talsnes"): their profession."""
+    for p in people:
+        if p.start >= c.end and not text[c.end : p.start].strip() and p.public_role:
+            word = str(p.explanation.get("role_word") or "")
+            return word.lower() == c.text.lower()
+    return False
+
+
 def _sentence_of(text: str, pos: int) -> tuple[int, int]:
     start = max(
         text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), text.rfind("! ", 0, pos), text.rfind("? ", 0, pos)
@@ -253,12 +305,19 @@ def assess(text: str, findings: list[Finding], *, day: date | None = None) -> As
     identifiers_at = [i for i, f in enumerate(findings) if f.type in PERSONAL_IDS | (LINKABLE - {"PERSON"})]
     public_people = [i for i, f in enumerate(findings) if f.type == "PERSON" and f.public_role]
     tied: dict[int, tuple[str, list[int]]] = {}
+    people = [f for f in findings if f.type == "PERSON"]
     for ci in categories:
         c = findings[ci]
         near_private = [j for j in private_people if _near(findings[j], c, paras, text)]
         near_ids = [j for j in identifiers_at if _near(findings[j], c, paras, text)]
         s0, e0 = _sentence_of(text, c.start)
-        if near_private or near_ids:
+        if _role_title(text, c, people):
+            tied[ci] = ("role_title", [])
+        elif _group_plural(text, c):
+            tied[ci] = ("group", [])
+        elif _needs_membership(c) and not _MEMBERSHIP.search(text, s0, e0):
+            tied[ci] = ("no_membership", [])
+        elif near_private or near_ids:
             if _historical(text, c):
                 tied[ci] = ("historical", near_private[:5])
             else:
@@ -286,6 +345,8 @@ def assess(text: str, findings: list[Finding], *, day: date | None = None) -> As
         elif f.type in LINKABLE:
             if f.type == "PERSON" and f.public_role:
                 context, reason = False, "public_role"
+                if f.explanation.get("public_role_source") in ("well_known", "press", "kommune_list"):
+                    reason = "alminnelig_kjent"
             else:
                 linked = [j for j in withheld_categories if _near(f, findings[j], paras, text)][:5]
                 context = bool(linked)
