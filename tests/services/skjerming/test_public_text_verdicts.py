@@ -152,3 +152,33 @@ def test_news_paragraph_with_public_people_is_not_withheld_whole():
     )
     a = engine.assess(text, detect(text))
     assert a.decision != "withhold"
+
+
+@pytest.mark.parametrize(
+    "text, term",
+    [
+        ("Det ble fattet akuttvedtak for Erna Solberg, som ble plassert i beredskapshjem.", "akuttvedtak"),
+        ("Siv Jensen har fått diagnosen depresjon.", "depresjon"),
+    ],
+)
+def test_a_name_on_the_well_known_list_with_personal_circumstances_is_withheld(text, term):
+    """A list name may be a namesake: released only when nothing personal is tied to it."""
+    got = withheld(text)
+    assert any(t == "PERSON" for t, _x in got), got
+    assert ("SAERLIG_KATEGORI", term) in got
+
+
+def test_the_kommunes_own_names_are_withheld_with_personal_circumstances():
+    text = "Kari Nordmann er sykmeldt med depresjon."
+    a = engine.assess(text, detect(text, public_names=["Kari Nordmann"]))
+    assert ("PERSON", "Kari Nordmann") in [(x.finding.type, x.finding.text) for _i, x in a.withheld("innsyn")]
+    text = "Kari Nordmann orienterte kommunestyret om budsjettet."
+    a = engine.assess(text, detect(text, public_names=["Kari Nordmann"]))
+    assert a.withheld("innsyn") == [] and a.findings[0].reason == "alminnelig_kjent"
+
+
+@pytest.mark.parametrize(
+    "singular", ["Jon Moe er asylsøker og bor i kommunen.", "Asylsøker Jon Moe bor her."]
+)
+def test_a_singular_ending_in_er_is_no_group(singular):
+    assert "group" not in reasons(singular).values()

@@ -50,8 +50,8 @@ REASON_LABELS = {
     "ikke organisasjoner eller fagord).",
     "role_activity": "Det personen gjør i en offentlig rolle, er ikke personlige forhold.",
     "historical": "Gjelder personer i en historisk framstilling (hendelser før 1925).",
-    "alminnelig_kjent": "Navnet er alminnelig kjent (fvl. § 13 a nr. 3) og foreslås ikke skjermet; "
-    "personens egne helseforhold, familieforhold o.l. vurderes likevel for seg. Du kan skjerme det.",
+    "alminnelig_kjent": "Navnet er alminnelig kjent (fvl. § 13 a nr. 3), og ingen personlige forhold er "
+    "knyttet til det her; det foreslås ikke skjermet. Du kan likevel skjerme det.",
     "no_membership": "Partiet, forbundet eller ordet er nevnt, men teksten sier ikke at en privatperson er "
     "medlem, stemmer eller har et politisk syn.",
     "group": "Gjelder en gruppe mennesker, ikke en identifiserbar person.",

@@ -113,6 +113,7 @@ def mark_public(text: str, found: list[Finding], public_names: Iterable[str] = (
                     "same_person",
                     f"Samme person som «{p.text}», nevnt i en offentlig rolle i dokumentet",
                     same_person_as=p.text,
+                    public_via=p.explanation.get("public_role_source") or "role_word",
                 )
                 break
     return out
