@@ -177,7 +177,9 @@ def test_entries_appended_without_the_head_are_caught(platform):
         }
         appended_hash = audit.entry_hash(last.hash, appended)
     with platform.db.engine.begin() as conn:
-        conn.execute(AuditEntry.__table__.insert().values(**appended, prev_hash=last.hash, hash=appended_hash))
+        conn.execute(
+            AuditEntry.__table__.insert().values(**appended, prev_hash=last.hash, hash=appended_hash)
+        )
     r = _verify(platform, tid)
     assert not r.ok and r.first_bad_seq == 7 and "appended" in r.problem
 
