@@ -177,3 +177,17 @@ def test_rota_repair_page_lists_who_may_take_the_shift(clients, platform):
         files={"turnus": ("turnus.csv", data)},
     )
     assert denied.status_code == 403
+
+
+def test_a_hostile_rota_on_the_page_is_a_norwegian_error_never_a_500(clients):
+    pytest.importorskip("ortools", reason="the rota repair needs OR-Tools: pip install -e '.[bemanning]'")
+    leader = clients("leder1")
+    form = {"csrf_token": leader.headers["X-CSRF-Token"], "dag": "9999-12-31", "vakt": "natt"}
+    for data in (
+        b'person,date,shift,from,to\nKari,2026-03-09,dag,07:00,15:00\n"' + b"x" * 200_000 + b'",1,2,3,4\n',
+        b"person,date,shift,from,to\nKari,9999-12-31,natt,22:00,07:00\n",
+        b"person,date,shift,from,to\nKari,9999-12-25,natt,22:00,07:00\n",
+    ):
+        page = leader.post("/bemanning/turnus", data=form, files={"turnus": ("turnus.csv", data)})
+        assert page.status_code == 200, page.text[:300]  # the overview again, with the error
+        assert "altfor lang" in page.text or "år 9999" in page.text

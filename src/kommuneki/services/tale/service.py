@@ -26,7 +26,7 @@ from ...core.platform import Platform
 from ...core.proposal import Proposal
 from . import KIND, TRANSCRIBE_TASK
 from .engine import note as note_engine
-from .engine.audio import AudioError
+from .engine.audio import MAX_AUDIO_S, TOO_LONG, AudioError  # MAX_AUDIO_S: longer ones are refused
 from .engine.model import ModelMissing, locate
 from .engine.transcribe import Transcriber
 from .engine.wer import word_error_rate
@@ -39,7 +39,6 @@ BASES = {
     "nr. 2 bokstav h)",
     "samtykke": "Samtykke fra pasienten (pasientens egen stemme er med i opptaket)",
 }
-MAX_AUDIO_S = 4 * 3600  # longer recordings are refused with a message (a dictation is minutes)
 _model_lock = threading.Lock()
 
 
@@ -216,7 +215,7 @@ def transcribe_task(platform: Platform, tenant_id: int, payload: dict[str, Any],
 
     def progress(done: float, total: float) -> None:
         if total > MAX_AUDIO_S:
-            raise AudioError("Opptaket er lengre enn fire timer. Del det opp og last opp delene.", "too_long")
+            raise AudioError(TOO_LONG, "too_long")
         if total:
             minutes = int(done // 60)
             report(

@@ -65,6 +65,11 @@ DAILY_REST_H = 11.0  # § 10-8 (1)
 WEEKLY_REST_H = 35.0  # § 10-8 (2)
 TOTAL_WEEK_H = 48.0  # § 10-6 (8) (averaging over 8 weeks not used: a 4-week rota cannot show it)
 
+# Bounds on one rota file (the check walks every week of the rota for every person): a year is far more
+# than a rota plans, and 100,000 shifts are some 1,800 people over eight weeks.
+MAX_ROTA_DAYS = 366
+MAX_ROTA_SHIFTS = 100_000
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -215,6 +220,16 @@ def read_rota(data: bytes) -> Rota:
     sample = text[:2000]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return _read_rows(reader, delimiter)
+    except csv.Error as exc:  # a field over the csv module's limit (128 KB), an unclosed quote at the end
+        raise InputError(
+            f"Turnusfilen kan ikke leses som CSV (linje {reader.line_num}): en verdi er altfor lang, "
+            "eller et anførselstegn er ikke lukket."
+        ) from exc
+
+
+def _read_rows(reader, delimiter: str) -> Rota:
     header = [h.strip().lower() for h in next(reader, [])]
     aliases = {
         "person": {"person", "ansatt", "navn"},
@@ -237,9 +252,16 @@ def read_rota(data: bytes) -> Rota:
     errors: list[str] = []
     shifts: dict[str, list[Shift]] = {}
     usual: dict[str, dict[tuple[dt.time, dt.time], int]] = {}
+    count = 0
     for n, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
+        count += 1
+        if count > MAX_ROTA_SHIFTS:
+            raise InputError(
+                f"Turnusfilen har mer enn {MAX_ROTA_SHIFTS // 1000} 000 vakter; del den opp (for "
+                "eksempel per enhet)."
+            )
         try:
             person = row[index["person"]].strip()
             day = _date(row[index["date"]])
@@ -261,6 +283,9 @@ def read_rota(data: bytes) -> Rota:
         start = dt.datetime.combine(day, a)
         end = dt.datetime.combine(day, b)
         if end <= start:
+            if day == dt.date.max:
+                errors.append(f"Linje {n}: vakten slutter etter år 9999.")
+                continue
             end += dt.timedelta(days=1)
         extra = flag in {"1", "ja", "yes", "true", "x"}
         shifts.setdefault(person, []).append(Shift(person, name, start, end, extra))
@@ -274,8 +299,15 @@ def read_rota(data: bytes) -> Rota:
     for person in shifts:
         shifts[person].sort(key=lambda s: s.start)
     days = [s.start.date() for lst in shifts.values() for s in lst]
+    first, last = min(days), max(days)
+    if (last - first).days >= MAX_ROTA_DAYS:
+        raise InputError(
+            f"Turnusfilen dekker {(last - first).days + 1} dager ({first.isoformat()} til "
+            f"{last.isoformat()}); en turnus kan dekke høyst {MAX_ROTA_DAYS} dager. Sjekk datoene, "
+            "eller del filen opp."
+        )
     templates = {name: max(c, key=c.get) for name, c in usual.items()}
-    return Rota(list(shifts), shifts, templates, min(days), max(days))
+    return Rota(list(shifts), shifts, templates, first, last)
 
 
 def open_shift(rota: Rota, day: dt.date, name: str, start: dt.time | None = None, end: dt.time | None = None):
@@ -288,6 +320,8 @@ def open_shift(rota: Rota, day: dt.date, name: str, start: dt.time | None = None
     a = dt.datetime.combine(day, start)
     b = dt.datetime.combine(day, end)
     if b <= a:
+        if day == dt.date.max:
+            raise InputError("Vakten ville slutte etter år 9999. Velg en annen dag.")
         b += dt.timedelta(days=1)
     return Shift("", name, a, b)
 
