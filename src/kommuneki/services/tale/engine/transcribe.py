@@ -35,6 +35,7 @@ LOW_AVG_LOGPROB = -1.0  # Whisper's own fallback threshold, here a review flag
 LOW_WORD_PROBABILITY = 0.5  # words below are highlighted on the review page
 NO_SPEECH_PROB = 0.6
 HIGH_COMPRESSION = 2.4
+SAMPLING_SEED = 16  # for a temperature fallback (sampling), so that a transcript can be made again
 FLAGS = ("low_confidence", "repetition", "high_compression", "no_speech")
 # What Whisper emits on silence, learned from subtitle credits in its training data (lower case).
 KNOWN_HALLUCINATIONS = (
@@ -333,6 +334,10 @@ class Transcriber:
         return Transcript(language, round(duration, 3), self.model, kept, dropped, settings)
 
     def _chunk(self, chunk: Chunk, options, kept_before, progress, total) -> tuple[list[Segment], int]:
+        if isinstance(options.get("temperature"), list | tuple):
+            import ctranslate2
+
+            ctranslate2.set_random_seed(SAMPLING_SEED)  # a fallback samples: the same file, the same text
         segments, _info = self._whisper.transcribe(chunk.samples, **options)
         kept: list[Segment] = []
         dropped = 0
