@@ -488,6 +488,13 @@ def _get(e: Any, k: str) -> Any:
     return e[k] if isinstance(e, dict) else getattr(e, k)
 
 
+def _json_or_none(text: Any) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return None
+
+
 def verify_entries(
     chain: str,
     entries: Iterable[AuditEntry | dict[str, Any]],
@@ -521,6 +528,8 @@ def verify_entries(
             mac = e.get("mac") if isinstance(e, dict) else getattr(e, "mac", None)
             if mac:
                 problem = as_keyring(key).entry_problem(chain, seq, _get(e, "hash"), mac)
+                if problem is None and _get(e, "event") == "audit.key_rotated":
+                    problem = as_keyring(key).rotation_problem(_json_or_none(_get(e, "data")))
                 if problem:
                     return VerifyResult(chain, False, count, seq, problem)
                 sealed += 1
@@ -625,6 +634,8 @@ def verify_export(chain: str, entries: list[dict[str, Any]], *, key: bytes | Non
             )
         if key is not None and e.get("mac"):
             problem = as_keyring(key).entry_problem(chain, e["seq"], e["hash"], e["mac"])
+            if problem is None and e.get("event") == "audit.key_rotated":
+                problem = as_keyring(key).rotation_problem(_json_or_none(e.get("data")))
             if problem:
                 return VerifyResult(chain, False, 0, e["seq"], problem)
         prev = e
