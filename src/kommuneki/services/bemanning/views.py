@@ -61,12 +61,19 @@ def router() -> APIRouter:
             )
         )
 
-    def start_forecast(request: Request, p: Principal, history_id: int, minimum_id: int | None):
+    def start_forecast(
+        request: Request, p: Principal, history_id: int, minimum_id: int | None, rota_id: int | None = None
+    ):
         job_id = tasks.submit(
             get_platform(request),
             p.tenant_id,
             service.FORECAST_TASK,
-            {"history_item_id": history_id, "minimum_item_id": minimum_id, "actor": p.actor},
+            {
+                "history_item_id": history_id,
+                "minimum_item_id": minimum_id,
+                "rota_item_id": rota_id,
+                "actor": p.actor,
+            },
             actor=p.actor,
             result_url="/bemanning",
             failure_url="/bemanning",
@@ -89,6 +96,7 @@ def router() -> APIRouter:
             if history is None:
                 raise InvalidInput("Velg en fil med fraværstall (date,unit,absent[,staff]).")
             minimum = _file(request, form, "minimum")
+            rota = _file(request, form, "turnus")
             ids = service.store_upload(
                 platform,
                 p.tenant_id,
@@ -97,15 +105,23 @@ def router() -> APIRouter:
                 filename=form["historikk"].filename,
                 actor=p.actor,
                 check=not editor_first,
+                rota=rota,
+                rota_filename=form["turnus"].filename if rota is not None else None,
             )
         except DomainError as exc:
             return redirect("/bemanning", ("error", exc.message), request)
         if editor_first:
-            query = f"?minimum={ids['minimum']}" if ids["minimum"] else ""
-            return redirect(f"/bemanning/oppsett/{ids['history']}{query}")
-        return start_forecast(request, p, ids["history"], ids["minimum"])
+            query = "&".join(
+                f"{key}={ids[name]}"
+                for key, name in (("minimum", "minimum"), ("turnus", "rota"))
+                if ids[name]
+            )
+            return redirect(f"/bemanning/oppsett/{ids['history']}" + (f"?{query}" if query else ""))
+        return start_forecast(request, p, ids["history"], ids["minimum"], ids["rota"])
 
-    def history_page(request: Request, p: Principal, upload: dict, editor, minimum: str, status_code=200):
+    def history_page(
+        request: Request, p: Principal, upload: dict, editor, minimum: str, status_code=200, rota: str = ""
+    ):
         return _no_store(
             render(
                 request,
@@ -118,6 +134,7 @@ def router() -> APIRouter:
                 action=f"/bemanning/oppsett/{upload['item_id']}",
                 records=False,
                 minimum=minimum,
+                rota=rota,
                 signature=editor.signature,
             )
         )
@@ -129,7 +146,15 @@ def router() -> APIRouter:
         upload = service.uploaded_history(get_platform(request), p.tenant_id, item_id)
         editor = columns.history_editor(upload["data"], upload["filename"], mapping=upload["mapping"])
         minimum = request.query_params.get("minimum", "")
-        return history_page(request, p, upload, editor, minimum if minimum.isdigit() else "")
+        rota = request.query_params.get("turnus", "")
+        return history_page(
+            request,
+            p,
+            upload,
+            editor,
+            minimum if minimum.isdigit() else "",
+            rota=rota if rota.isdigit() else "",
+        )
 
     @r.post("/bemanning/oppsett/{item_id:int}", include_in_schema=False)
     def history_editor_submit(
@@ -145,15 +170,19 @@ def router() -> APIRouter:
         editor = columns.history_editor(upload["data"], upload["filename"], form=form)
         minimum = str(form.get("minimum") or "")
         minimum = minimum if minimum.isdigit() else ""
+        rota = str(form.get("turnus") or "")
+        rota = rota if rota.isdigit() else ""
         if editor.mapping is None:
-            return history_page(request, p, upload, editor, minimum, status_code=422)
+            return history_page(request, p, upload, editor, minimum, status_code=422, rota=rota)
         try:
             service.set_history_mapping(platform, p.tenant_id, item_id, editor.mapping, actor=p.actor)
         except DomainError as exc:
             editor.outcome.errors[""] = exc.message
             editor.outcome.mapping = None
-            return history_page(request, p, upload, editor, minimum, status_code=422)
-        return start_forecast(request, p, item_id, int(minimum) if minimum else None)
+            return history_page(request, p, upload, editor, minimum, status_code=422, rota=rota)
+        return start_forecast(
+            request, p, item_id, int(minimum) if minimum else None, int(rota) if rota else None
+        )
 
     @r.post("/bemanning/fravaer", include_in_schema=False)
     def upload_records(
@@ -250,6 +279,32 @@ def router() -> APIRouter:
         return _no_store(
             render(request, "bemanning/unit.html", p, view=view, svg=svg, record=record, item_id=item_id)
         )
+
+    def _csv(data: str, name: str) -> Response:
+        return _no_store(
+            Response(
+                data.encode("utf-8"),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        )
+
+    @r.get("/bemanning/ekstravakter.csv", include_in_schema=False)
+    def export_all(request: Request, p: Principal = Depends(page_principal)):
+        """The decided staffing proposals of every unit the principal may see, as CSV (formula-safe)."""
+        authorize(p, "bemanning.read", service="bemanning")
+        return _csv(
+            service.decided_proposals_csv(get_platform(request), p.tenant_id, p.units), "ekstravakter.csv"
+        )
+
+    @r.get("/bemanning/enhet/{item_id:int}/ekstravakter.csv", include_in_schema=False)
+    def export_unit(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+        """One unit's decided staffing proposal as CSV (formula-safe)."""
+        authorize(p, "bemanning.read", service="bemanning")
+        platform = get_platform(request)
+        service.unit_view(platform, p.tenant_id, item_id, p.units)  # her own unit, or not found
+        data = service.decided_proposals_csv(platform, p.tenant_id, p.units, item_id)
+        return _csv(data, f"ekstravakter-{item_id}.csv")
 
     @r.post("/bemanning/enhet/{item_id:int}/tilbakeblikk", include_in_schema=False)
     def run_backtest(
