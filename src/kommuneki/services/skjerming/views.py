@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
@@ -328,6 +328,7 @@ def router() -> APIRouter:
                 **extra,
                 can_decide=can_decide,
                 present=present,
+                background=service.redacts_in_background(get_platform(request), p, item_id),
                 TYPE_LABELS=engine.TYPE_LABELS,
                 TYPE_CLASSES=TYPE_CLASSES,
                 CATEGORY_LABELS=engine.CATEGORY_LABELS,
@@ -373,6 +374,67 @@ def router() -> APIRouter:
     ):
         if til not in service.SCOPES:
             raise InvalidInput("Velg innsyn eller internett.")
-        return _download(service.redacted_file(get_platform(request), p, item_id, til))
+        platform = get_platform(request)
+        if service.redacts_in_background(platform, p, item_id):  # a GET starts no job: the page's form does
+            return redirect(
+                f"/skjerming/{item_id}#h-last-ned",
+                ("info", "Dokumentet er stort: lag den skjermede versjonen i bakgrunnen med knappen under."),
+                request,
+            )
+        return _download(service.redacted_file(platform, p, item_id, til))
+
+    @r.post("/skjerming/{item_id}/skjermet", include_in_schema=False)
+    def page_redact_in_background(
+        item_id: RowId, request: Request, p: Principal = Depends(page_principal), til: str = Form("innsyn")
+    ):
+        """A large document's redacted file, made and verified on a worker; the job page links to it."""
+        try:
+            job_id = service.submit_redaction(get_platform(request), p, item_id, til)
+        except DomainError as exc:
+            return redirect(f"/skjerming/{item_id}", ("error", exc.message), request)
+        return redirect(f"/jobber/{job_id}")
+
+    @r.get("/skjerming/{item_id}/skjermet/ferdig", include_in_schema=False)
+    def page_download_made(
+        item_id: RowId, request: Request, p: Principal = Depends(page_principal), til: str = "innsyn"
+    ):
+        """The file the newest finished background redaction of this document made (the job's result)."""
+        try:
+            made = service.redaction_of_job(get_platform(request), p, item_id, til)
+        except DomainError as exc:
+            return redirect(f"/skjerming/{item_id}#h-last-ned", ("error", exc.message), request)
+        return _download(made)
+
+    @r.post(
+        "/api/v1/skjerming/documents/{item_id}/redactions",
+        status_code=202,
+        tags=["skjerming"],
+        summary="Make the redacted file on a worker (for large documents); download it from the job's result",
+    )
+    def api_redact_in_background(
+        item_id: RowId,
+        request: Request,
+        scope: str = "innsyn",
+        principal: Principal = Depends(current_principal),
+    ):
+        job_id = service.submit_redaction(get_platform(request), principal, item_id, scope)
+        return {
+            "job_id": job_id,
+            "job_url": f"/jobber/{job_id}",
+            "download": f"/api/v1/skjerming/documents/{item_id}/redactions/latest?scope={scope}",
+        }
+
+    @r.get(
+        "/api/v1/skjerming/documents/{item_id}/redactions/latest",
+        tags=["skjerming"],
+        summary="The redacted file the newest finished background redaction made",
+    )
+    def api_redaction_made(
+        item_id: RowId,
+        request: Request,
+        scope: str = "innsyn",
+        principal: Principal = Depends(current_principal),
+    ):
+        return _download(service.redaction_of_job(get_platform(request), principal, item_id, scope))
 
     return r
