@@ -12,6 +12,7 @@ from ...core import tasks
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
 from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.forms import form_action
 from ...web.rendering import redirect, render
 from . import plots, service
 from .engine import columns
@@ -80,7 +81,7 @@ def router() -> APIRouter:
         platform = get_platform(request)
         form = await request.form()
         editor_first = form.get("handling") == "oppsett"
-        try:
+        with form_action(request, "/bemanning") as action:
             history = await _file(request, form, "historikk")
             if history is None:
                 raise InvalidInput("Velg en fil med fraværstall (date,unit,absent[,staff]).")
@@ -94,12 +95,11 @@ def router() -> APIRouter:
                 actor=p.actor,
                 check=not editor_first,
             )
-        except DomainError as exc:
-            return redirect("/bemanning", ("error", exc.message), request)
-        if editor_first:
-            query = f"?minimum={ids['minimum']}" if ids["minimum"] else ""
-            return redirect(f"/bemanning/oppsett/{ids['history']}{query}")
-        return start_forecast(request, p, ids["history"], ids["minimum"])
+            if editor_first:
+                query = f"?minimum={ids['minimum']}" if ids["minimum"] else ""
+                return redirect(f"/bemanning/oppsett/{ids['history']}{query}")
+            return start_forecast(request, p, ids["history"], ids["minimum"])
+        return action.response
 
     def history_page(request: Request, p: Principal, upload: dict, editor, minimum: str, status_code=200):
         return _no_store(
@@ -139,12 +139,16 @@ def router() -> APIRouter:
         minimum = minimum if minimum.isdigit() else ""
         if editor.mapping is None:
             return history_page(request, p, upload, editor, minimum, status_code=422)
-        try:
-            service.set_history_mapping(platform, p.tenant_id, item_id, editor.mapping, actor=p.actor)
-        except DomainError as exc:
+
+        def show_again(exc: DomainError) -> Response:  # the choices as sent, the refusal above them
             editor.outcome.errors[""] = exc.message
             editor.outcome.mapping = None
             return history_page(request, p, upload, editor, minimum, status_code=422)
+
+        with form_action(request, f"/bemanning/oppsett/{item_id}", show_again=show_again) as action:
+            service.set_history_mapping(platform, p.tenant_id, item_id, editor.mapping, actor=p.actor)
+        if action.failed:
+            return action.response
         return start_forecast(request, p, item_id, int(minimum) if minimum else None)
 
     @r.post("/bemanning/fravaer", include_in_schema=False)
@@ -159,7 +163,7 @@ def router() -> APIRouter:
         form = await request.form()
         upload = form.get("fravaer")
         filename = upload.filename if upload is not None and not isinstance(upload, str) else None
-        try:
+        with form_action(request, "/bemanning") as action:
             data = await _file(request, form, "fravaer")
             if data is None:
                 raise InvalidInput("Velg en fil med fraværsperioder.")
@@ -197,9 +201,8 @@ def router() -> APIRouter:
                 platform, p.tenant_id, data, filename=filename, actor=p.actor, mapping=editor.mapping
             )
             del data
-        except DomainError as exc:
-            return redirect("/bemanning", ("error", exc.message), request)
-        return start_forecast(request, p, ids["history"], None)
+            return start_forecast(request, p, ids["history"], None)
+        return action.response
 
     @r.post("/bemanning/turnus", include_in_schema=False)
     async def rota_repair(request: Request, p: Principal = Depends(page_principal)):
@@ -207,7 +210,7 @@ def router() -> APIRouter:
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
         form = await request.form()
-        try:
+        with form_action(request, "/bemanning") as action:
             data = await _file(request, form, "turnus")
             if data is None:
                 raise InvalidInput("Velg en turnusfil (person,date,shift,from,to).")
@@ -222,9 +225,8 @@ def router() -> APIRouter:
                 filename=form["turnus"].filename,
                 actor=p.actor,
             )
-        except DomainError as exc:
-            return redirect("/bemanning", ("error", exc.message), request)
-        return _no_store(render(request, "bemanning/rota.html", p, result=result))
+            return _no_store(render(request, "bemanning/rota.html", p, result=result))
+        return action.response
 
     @r.get("/bemanning/enhet/{item_id:int}", include_in_schema=False)
     def unit_page(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):

@@ -223,12 +223,12 @@ def router() -> APIRouter:
         _office(p)
         authorize(p, "item.create", service="eiendomsskatt")
         form = await request.form()
-        try:
+        with form_action(request, "/eiendomsskatt") as action:
             files, mapping_text, mapping_name = await _uploads(request, form)
             mapping = parse_mapping(mapping_text, mapping_name).to_dict()
             sales_id = await _store(request, p, files, mapping)
-        except DomainError as exc:
-            return redirect("/eiendomsskatt", ("error", exc.message), request)
+        if action.failed:
+            return action.response
         return _start_valuation(request, p, sales_id, mapping)
 
     @r.post("/eiendomsskatt/oppsett", include_in_schema=False)
@@ -238,13 +238,12 @@ def router() -> APIRouter:
         _office(p)
         authorize(p, "item.create", service="eiendomsskatt")
         form = await request.form()
-        try:
+        with form_action(request, "/eiendomsskatt") as action:
             files, mapping_text, mapping_name = await _uploads(request, form)
             draft = parse_mapping(mapping_text, mapping_name).to_dict() if mapping_text.strip() else None
             sales_id = await _store(request, p, files, draft)
-        except DomainError as exc:
-            return redirect("/eiendomsskatt", ("error", exc.message), request)
-        return redirect(f"/eiendomsskatt/oppsett/{sales_id}")
+            action.done(None, to=f"/eiendomsskatt/oppsett/{sales_id}")
+        return action.response
 
     @r.get("/eiendomsskatt/oppsett/{item_id:int}", include_in_schema=False)
     def mapping_editor(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
