@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from ...core import items, suggestions
+from ...core.arrival import Arrivals, Incoming
 from ...core.errors import DomainError, InvalidInput, NotFound
 from ...core.models import Item, Suggestion, Unit
 from ...core.platform import Platform
@@ -67,27 +68,20 @@ def store_upload(
     """Store the history (and the minimum file) first; then check that they can be read with the column
     mapping given, if any (a file that cannot is kept, marked failed, and the Norwegian error raised).
     ``check=False`` only stores them, for the column editor (:func:`set_history_mapping`)."""
-    ids: dict[str, int | None] = {"history": None, "minimum": None}
-    with platform.db.tenant_session(tenant_id) as session:
-        for key, data, kind in (
-            ("history", history, "absence_counts"),
-            ("minimum", minimum, "minimum_staffing"),
-        ):
-            if data is None:
-                continue
-            arrival = items.ingest(
-                session,
-                platform.blobs,
-                tenant_id,
-                service=SERVICE,
-                kind=kind,
-                data=data,
-                filename=filename if key == "history" else "minimum.csv",
-                source="upload",
-                actor=actor,
-                meta={"mapping": mapping} if key == "history" and mapping else None,
-            )
-            ids[key] = arrival.item.id
+    incoming = [
+        Incoming(
+            history,
+            filename=filename,
+            source="upload",
+            kind="absence_counts",
+            meta={"mapping": mapping} if mapping else None,
+        )
+    ]
+    if minimum is not None:
+        incoming.append(Incoming(minimum, filename="minimum.csv", source="upload", kind="minimum_staffing"))
+    pipeline = uploads(platform, tenant_id, actor=actor)
+    stored = pipeline.store_together(incoming)
+    ids: dict[str, int | None] = {"history": stored[0], "minimum": stored[1] if minimum is not None else None}
     if not check:
         return ids
     try:
@@ -95,13 +89,17 @@ def store_upload(
         if minimum is not None:
             read_minimum(minimum)
     except DomainError as exc:
-        with platform.db.tenant_session(tenant_id) as session:
-            for item_id in ids.values():
-                if item_id is not None:
-                    item = session.get(Item, item_id)
-                    item.state, item.meta = "failed", {**item.meta, "error": exc.message}
+        pipeline.mark_failed(stored, exc)
         raise
     return ids
+
+
+def uploads(platform: Platform, tenant_id: int, *, actor: str) -> Arrivals:
+    """Bemanning's arrival pipeline (``core/arrival.py``), storing and marking only: the aggregated history
+    and the minimum staffing arrive as one (one transaction), are checked, and feed forecast runs that
+    may be repeated (another column mapping, a backtest), so there is no process-once step. The absence
+    import is not on it: that file holds persons and is never stored (ADR 0009)."""
+    return Arrivals(platform, tenant_id, service=SERVICE, kind="absence_counts", actor=actor)
 
 
 def _table_text(data: bytes, filename: str | None) -> bytes:
