@@ -109,6 +109,21 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch", type=int, default=400, help="documents in the målform batch (0: none)")
     ap.add_argument("--idle", type=int, default=20, help="messages sent one at a time for the baseline")
+    ap.add_argument(
+        "--screening",
+        type=int,
+        default=400,
+        help="letters in the archive screening batch (skjerming; 0: none)",
+    )
+    ap.add_argument(
+        "--valuation", type=int, default=20000, help="dwellings in the valuation run (eiendomsskatt; 0: none)"
+    )
+    ap.add_argument(
+        "--side-wait",
+        type=float,
+        default=300,
+        help="seconds to wait after the load for the batch work to end",
+    )
     args = ap.parse_args()
 
     name = f"kommuneki_sim_{uuid.uuid4().hex[:8]}"
@@ -206,6 +221,18 @@ def main() -> None:
             print(f"batch of {args.batch} documents submitted: {sent.status_code}")
         else:
             batch_job = None
+        # tenants are made in order on a fresh database: the first three get the batch work
+        side_jobs = {"malform": (1, batch_job)}
+        if args.screening:
+            screening_tenant = 2 if args.tenants >= 2 else 1
+            job = _submit_screening(base, tokens[screening_tenant - 1], args.screening)
+            side_jobs["skjerming"] = (screening_tenant, job)
+        if args.valuation:
+            valuation_tenant = 3 if args.tenants >= 3 else 1
+            side_jobs["eiendomsskatt"] = (
+                valuation_tenant,
+                _submit_valuation(platform, valuation_tenant, args.valuation),
+            )
 
         pids = [p.pid for p in processes]
         cpu_before = tree_cpu_seconds(pids)
@@ -261,12 +288,7 @@ def main() -> None:
                     usage[row["service"]] = (n + row["suggestions"], seconds + row["cpu_seconds"])
         for service, (n, seconds) in sorted(usage.items()):
             print(f"/api/v1/usage {service}: {n} suggestions, {seconds / max(1, n) * 1000:.1f} ms CPU each")
-        if batch_job is not None:
-            with httpx.Client(base_url=base, timeout=60) as client:
-                job = client.get(
-                    f"/api/v1/jobs/{batch_job}", headers={"Authorization": f"Bearer {tokens[0]}"}
-                )
-            print(f"batch job: {job.json().get('state')} ({job.json().get('message', '')})")
+        _report_side_jobs(platform, side_jobs, args.side_wait)
         grown, made = size_after - size_before, max(1, suggestions_after - suggestions_before)
         print(
             f"database: {size_after / 1e6:.1f} MB; grew {grown / 1e6:.1f} MB during the load with {made} "
@@ -293,6 +315,88 @@ def main() -> None:
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def _submit_screening(base: str, token: str, n: int) -> int | None:
+    """An archive screening beside the load: ``n`` one-page letters with names and identifiers
+    (bench/skjerming_speed.py's generator) sent as one skjerming batch to the second tenant."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from skjerming_speed import make_letters
+
+    files = [
+        ("files", (f"brev-{i}.txt", text.encode(), "text/plain")) for i, text in enumerate(make_letters(n, 7))
+    ]
+    sent = httpx.post(
+        f"{base}/api/v1/skjerming/batches",
+        files=files,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=600,
+    )
+    print(f"screening batch of {n} letters submitted: {sent.status_code}")
+    return sent.json()["job_id"] if sent.status_code == 202 else None
+
+
+def _submit_valuation(platform, tenant_id: int, n: int) -> int:
+    """A valuation run beside the load: ``n`` generated dwellings (and as many sales) stored for the
+    third tenant and valued on the queue workers, as the page's «Verdsett boligene» does."""
+    import json as json_module
+
+    from kommuneki.core import tasks
+    from kommuneki.services.eiendomsskatt import service as valuation
+    from kommuneki.services.eiendomsskatt.engine import demo as valuation_demo
+
+    sales, dwellings = valuation_demo.generate(n_dwellings=n, n_sales=n, seed=3)
+    valuation.set_settings(
+        platform,
+        tenant_id,
+        {"promille": 2.0, "bunnfradrag": 200_000, "valuation_date": "2025-01-01", "exemptions": {}},
+        actor="bench",
+    )
+    mapping = json_module.loads(json_module.dumps(valuation_demo.DEMO_MAPPING))
+    sales_id, _ = valuation.store_files(
+        platform,
+        tenant_id,
+        sales=valuation_demo.to_csv_bytes(sales),
+        sales_name="salg.csv",
+        dwellings=valuation_demo.to_csv_bytes(dwellings),
+        dwellings_name="boliger.csv",
+        actor="bench",
+        mapping=mapping,
+    )
+    job_id = tasks.submit(
+        platform,
+        tenant_id,
+        valuation.VALUATION_TASK,
+        {"sales_item_id": sales_id, "mapping": mapping, "actor": "bench"},
+        actor="bench",
+    )
+    print(f"valuation of {n} dwellings submitted (job {job_id})")
+    return job_id
+
+
+def _report_side_jobs(platform, side_jobs: dict, wait_s: float) -> None:
+    """The batch work's state once it has ended (or ``wait_s`` after the load), and the time each took."""
+    from kommuneki.core.models import Job
+
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        running = 0
+        for tenant_id, job_id in side_jobs.values():
+            if job_id is not None:
+                with platform.db.tenant_session(tenant_id) as session:
+                    running += session.get(Job, job_id).finished_at is None
+        if not running:
+            break
+        time.sleep(5)
+    for service, (tenant_id, job_id) in side_jobs.items():
+        if job_id is None:
+            continue
+        with platform.db.tenant_session(tenant_id) as session:
+            job = session.get(Job, job_id)
+            took = ""
+            if job.finished_at and (job.started_at or job.created_at):
+                took = f", {(job.finished_at - (job.started_at or job.created_at)).total_seconds():.0f} s"
+            print(f"{service} batch job {job_id}: {job.state}{took} ({job.message or ''})")
 
 
 def _healthy(base: str) -> bool:

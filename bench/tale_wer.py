@@ -128,6 +128,18 @@ def term_counts(refs: list[str], hyps: list[str], terms: list[str]) -> tuple[int
     return hits, said_n, inserted
 
 
+def breakdown(refs: list[str], hyps: list[str]) -> str:
+    """Where the errors are: substitutions, deletions and insertions over all notes (normalised as the
+    WER is), and each note's WER."""
+    import jiwer
+
+    from kommuneki.services.tale.engine.wer import normalise, word_error_rate
+
+    out = jiwer.process_words([normalise(r) for r in refs], [normalise(h) or "∅" for h in hyps])
+    per_note = " ".join(f"{word_error_rate(r, h):.2f}" for r, h in zip(refs, hyps, strict=True))
+    return f"S {out.substitutions} D {out.deletions} I {out.insertions} H {out.hits}; per note {per_note}"
+
+
 def cached(args, variant: str, path: Path, options: dict, make):
     """``make()``, or its result from an earlier run on the same audio, model and decoding options
     (--cache: decoding is deterministic; the vocabulary matching after it always runs again)."""
@@ -160,6 +172,14 @@ def main() -> None:
     ap.add_argument("--hotwords", action="store_true", help="also the vocabulary as Whisper's hot words")
     ap.add_argument("--cache", default=None, help="keep decoded transcripts here between runs")
     ap.add_argument("--only", nargs="+", default=None, help="run only these variants")
+    ap.add_argument("--breakdown", action="store_true", help="substitutions, deletions, insertions")
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads for decoding (default 1)")
+    ap.add_argument(
+        "--set",
+        dest="overrides",
+        default=None,
+        help="decoding options for the pipeline, as JSON (e.g. '{\"beam_size\": 1}'), to compare settings",
+    )
     args = ap.parse_args()
     check_frozen()
     from faster_whisper import WhisperModel
@@ -170,12 +190,22 @@ def main() -> None:
     from kommuneki.services.tale.engine.wer import char_error_rate, word_error_rate
 
     info = locate(Path(args.model) if args.model else None, ROOT / "data" / "tale-models")
-    pipeline = Transcriber(info, cpu_threads=2)
-    hotwords = Transcriber(info, cpu_threads=2, vocabulary_mode="hotwords") if args.hotwords else None
-    baseline = WhisperModel(str(info.path), device="cpu", compute_type="int8", cpu_threads=2)
+    import json
+
+    overrides = json.loads(args.overrides) if args.overrides else None
+    threads = args.threads
+    pipeline = Transcriber(info, cpu_threads=threads, overrides=overrides)
+    hotwords = (
+        Transcriber(info, cpu_threads=threads, vocabulary_mode="hotwords", overrides=overrides)
+        if args.hotwords
+        else None
+    )
+    baseline = WhisperModel(str(info.path), device="cpu", compute_type="int8", cpu_threads=threads)
     terms = vocabulary()
     matchable = vocab.terms(terms)
     print(f"model {info.name} sha256 {info.sha256[:12]}…; vocabulary {len(terms)} terms")
+    if overrides:
+        print(f"pipeline decoding overrides: {json.dumps(overrides, ensure_ascii=False)}")
     CACHE.mkdir(exist_ok=True)
     parts = ["dev", "heldout"] if args.part == "both" else [args.part]
     for part in parts if not args.human else []:
@@ -199,7 +229,11 @@ def main() -> None:
                 if variant == "baseline":
                     texts.append(
                         cached(
-                            args, variant, path, model_key, lambda path=path: baseline_text(baseline, path)
+                            args,
+                            variant,
+                            path,
+                            {"model": info.sha256},  # the baseline's call does not change with --set
+                            lambda path=path: baseline_text(baseline, path),
                         )
                     )
                 elif variant == "pipeline":
@@ -232,6 +266,8 @@ def main() -> None:
                 f"false insertions {inserted}  RTF {took / seconds:.3f}",
                 flush=True,
             )
+            if args.breakdown:
+                print("    " + breakdown(refs, texts), flush=True)
             if args.show:
                 for i, t in enumerate(texts):
                     print(f"    [{i}] {t}", flush=True)

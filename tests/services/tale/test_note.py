@@ -23,6 +23,25 @@ def test_spoken_numbers_are_read(spoken, digits):
     assert normalise(spoken).text == digits
 
 
+@pytest.mark.parametrize(
+    ("reference", "hypothesis", "same"),
+    [
+        ("Blodtrykket var hundre og førti over nitti.", "Blodtrykket var 140/90", True),
+        ("Vi kom klokka åtte.", "vi kom kl. 8", True),
+        ("Hun fikk Imovane klokka ett.", "Hun fikk imovane klokken 1.", True),
+        ("Temperaturen var trettisju komma to.", "Temperaturen var 37,2", True),
+        ("Vi ga en Paracet.", "Vi ga 1 Paracet.", False),  # «en» alone is the article, not a number
+        ("Han gikk over veien.", "Han gikk / veien.", False),  # «over» only between two numbers
+        ("Vi kom klokka åtte.", "Vi kom klokka 9.", False),
+    ],
+)
+def test_the_wer_normalisation_is_the_stated_one_on_both_sides(reference, hypothesis, same):
+    from kommuneki.services.tale.engine.wer import normalise, word_error_rate
+
+    assert (normalise(reference) == normalise(hypothesis)) is same
+    assert (word_error_rate(reference, hypothesis) == 0.0) is same
+
+
 def test_headings_commands_and_fields():
     t = (
         "Pasienten sov godt i natt. Blodtrykk hundre og førti over nitti, puls åttiåtte. "

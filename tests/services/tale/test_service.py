@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from kommuneki.core import accounts, jobs
 from kommuneki.core.db import utcnow
-from kommuneki.core.errors import Conflict, Forbidden
-from kommuneki.core.models import AuditEntry, Item, Suggestion, User
+from kommuneki.core.errors import Conflict, Forbidden, InvalidInput
+from kommuneki.core.models import AuditEntry, Item, Suggestion, Tenant, User
 from kommuneki.core.permissions import Principal
 from kommuneki.services.governance import register
 from kommuneki.services.governance import service as governance
@@ -124,6 +124,50 @@ def test_a_bad_file_is_kept_and_the_job_fails_in_norwegian(tale_platform):
     with platform.db.read_session(tenant_id) as session:
         item = session.get(Item, item_id)
         assert item.state == "failed" and item.meta["error_code"] == "unreadable" and item.blob_id
+
+
+def test_a_nynorsk_tenant_gets_the_services_errors_in_nynorsk(tale_platform, tmp_path):
+    """What a nurse sees when something is refused or fails — on a page, in the API, on the failed job
+    and on the recording — follows the tenant's målform, as the pages do."""
+    platform, tenant_id, people = tale_platform
+    nurse = people["sykepleier"]
+    with platform.db.tenant_session(tenant_id) as session:
+        session.get(Tenant, tenant_id).malform = "nynorsk"
+    with pytest.raises(InvalidInput) as err:
+        service.store_recording(platform, nurse, b"", filename="x.wav")
+    assert err.value.message == "Lydfila er tom."
+    item_id = service.store_recording(platform, nurse, b"dette er ikke lyd" * 40, filename="x.m4a")
+    for who in ("leder", "admin"):
+        with pytest.raises(Forbidden) as err:
+            service.recording(platform, people[who], item_id)
+        assert err.value.message.startswith("Berre den som tok opp")
+    with pytest.raises(Conflict) as err:
+        service.export(platform, nurse, item_id, "txt")
+    assert err.value.message == "Notatet må godkjennast før det blir eksportert."
+    with pytest.raises(Conflict) as err:
+        service.approve(platform, nurse, item_id, {})
+    assert "allereie" in err.value.message and "ikkje" in err.value.message
+    with pytest.raises(InvalidInput) as err:
+        service.set_colleague_by_username(platform, nurse, item_id, "finst-ikkje")
+    assert err.value.message.startswith("Fann ingen kollega")
+    job = jobs.wait(platform, tenant_id, service.start_transcription(platform, nurse, item_id), timeout=120)
+    said = "Fila kunne ikkje lesast som lyd. Bruk WAV, MP3, M4A, OGG/Opus eller WebM."
+    assert job["state"] == "failed" and job["error"] == said
+    with platform.db.read_session(tenant_id) as session:
+        assert session.get(Item, item_id).meta["error"] == said
+    # a model folder that holds no model: the nurse is told whom to tell, in nynorsk
+    with platform.db.tenant_session(tenant_id) as session:
+        t = session.get(Tenant, tenant_id)
+        t.settings = {**t.settings, "tale": {**t.settings["tale"], "model_dir": str(tmp_path)}}
+    ok = service.store_recording(platform, nurse, b"RIFF" * 100, filename="y.wav")
+    job = jobs.wait(platform, tenant_id, service.start_transcription(platform, nurse, ok), timeout=120)
+    assert job["state"] == "failed" and job["error"].startswith("Fann ingen talemodell")
+    # the same tenant in bokmål again
+    with platform.db.tenant_session(tenant_id) as session:
+        session.get(Tenant, tenant_id).malform = "bokmal"
+    with pytest.raises(Conflict) as err:
+        service.export(platform, nurse, item_id, "txt")
+    assert err.value.message == "Notatet må godkjennes før det eksporteres."
 
 
 def test_a_three_hour_recording_runs_in_chunks_with_progress_and_can_be_stopped(

@@ -162,6 +162,38 @@ def test_pages_follow_the_tenants_malform(site):
     assert set(texts.TEXTS["bokmal"]) == set(texts.TEXTS["nynorsk"])
 
 
+def test_every_error_message_the_engine_and_service_raise_has_both_malformer():
+    """The service's and the engine's refusals (what a nurse may see) are in the catalogue in bokmål and
+    nynorsk: every ``AudioError`` text the engine raises, and every code a ``ModelMissing`` carries."""
+    import ast
+    from pathlib import Path
+
+    from kommuneki.services.tale import texts
+
+    assert set(texts.ERRORS["bokmal"]) == set(texts.ERRORS["nynorsk"])
+    room = Path(texts.__file__).parent
+    audio_texts, model_codes = [], []
+    for path in (room / "engine" / "audio.py", room / "service.py", room / "engine" / "model.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "AudioError":
+                if isinstance(node.args[0], ast.Constant):
+                    audio_texts.append(node.args[0].value)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ModelMissing":
+                model_codes.append(node.args[1].value)
+    assert len(audio_texts) >= 5 and len(model_codes) == 5
+    for message in audio_texts:
+        nynorsk = texts.audio_error("nynorsk", message)
+        assert nynorsk != message and texts.audio_error("bokmal", message) == message, message
+    for code in model_codes:
+        assert code in texts.MODEL_ERRORS
+        assert texts.model_error("nynorsk", code) != texts.model_error("bokmal", code)
+    for key, bokmal in texts.ERRORS["bokmal"].items():  # the nynorsk text has no bokmål forms
+        nynorsk = texts.ERRORS["nynorsk"][key]
+        for word in ("ikke", "fant", "bare", "filen", "noe", "lydfilen", "allerede", "fra", "lager"):
+            assert word not in nynorsk.lower().replace(",", " ").split(), (key, nynorsk)
+        assert bokmal.count("{") == nynorsk.count("{"), key
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_review_page_in_nynorsk_has_no_bokmal_words_of_its_own(platform):
     """The review template rendered with a transcribed recording, as the page does, in nynorsk: none of

@@ -27,11 +27,12 @@ from ...core.platform import Platform
 from ...core.proposal import Proposal
 from . import KIND, TRANSCRIBE_TASK
 from .engine import note as note_engine
-from .engine.audio import AudioError
+from .engine.audio import MAX_AUDIO_S, AudioError  # MAX_AUDIO_S: longer ones are refused
 from .engine.model import ModelMissing, locate
 from .engine.transcribe import Transcriber
 from .engine.wer import word_error_rate
 from .settings import TaleSettings
+from .texts import audio_error, error, model_error
 
 SERVICE = "tale"
 BASES = {
@@ -40,7 +41,6 @@ BASES = {
     "nr. 2 bokstav h)",
     "samtykke": "Samtykke fra pasienten (pasientens egen stemme er med i opptaket)",
 }
-MAX_AUDIO_S = 4 * 3600  # longer recordings are refused with a message (a dictation is minutes)
 _model_lock = threading.Lock()
 
 
@@ -58,10 +58,16 @@ def may_read(principal: Principal, item: Item) -> bool:
 def _own_item(session, principal: Principal, item_id: int) -> Item:
     item = session.get(Item, item_id)
     if item is None or item.service != SERVICE:
-        raise NotFound("Fant ikke opptaket.")
+        raise NotFound(error(_malform_in(session, principal.tenant_id), "not_found"))
     if not may_read(principal, item):
-        raise Forbidden("Bare den som tok opp (og en navngitt kollega) kan lese dette opptaket.")
+        raise Forbidden(error(_malform_in(session, principal.tenant_id), "not_yours"))
     return item
+
+
+def _malform_in(session, tenant_id: int) -> str:
+    """The tenant's målform read in an open session (for a message in it)."""
+    t = session.get(Tenant, tenant_id)
+    return (t.malform if t is not None else None) or "bokmal"
 
 
 def authorize_use(principal: Principal) -> None:
@@ -114,8 +120,9 @@ def _transcriber(path: str, sha256: str, name: str) -> Transcriber:
     return Transcriber(ModelInfo(name, Path(path), sha256))
 
 
-def transcriber(platform: Platform, settings: TaleSettings) -> Transcriber:
-    """The loaded model for a tenant (loaded once per process and model; hash checked at every load)."""
+def transcriber(platform: Platform, settings: TaleSettings, tenant_id: int | None = None) -> Transcriber:
+    """The loaded model for a tenant (loaded once per process and model; hash checked at every load).
+    ``tenant_id``: whose målform a missing model is reported in."""
     from pathlib import Path
 
     try:
@@ -124,7 +131,8 @@ def transcriber(platform: Platform, settings: TaleSettings) -> Transcriber:
             platform.settings.data_dir / "tale-models",
         )
     except ModelMissing as exc:
-        raise InvalidInput(str(exc)) from exc
+        m = malform(platform, tenant_id) if tenant_id is not None else "bokmal"
+        raise InvalidInput(model_error(m, exc.code)) from exc
     with _model_lock:
         return _transcriber(str(info.path), info.sha256, info.name)
 
@@ -144,12 +152,11 @@ def store_recording(
 ) -> int:
     """Store the recording as an item owned by the recorder (raw bytes first); returns its id."""
     authorize_use(principal)
-    if principal.user_id is None:
-        raise Forbidden("Bare en innlogget person kan ta opp diktat.")
-    if basis not in BASES:
-        raise InvalidInput("Velg grunnlag for opptaket.")
-    if not data:
-        raise InvalidInput("Lydfilen er tom.")
+    if principal.user_id is None or basis not in BASES or not data:
+        m = malform(platform, principal.tenant_id)
+        if principal.user_id is None:
+            raise Forbidden(error(m, "login_needed"))
+        raise InvalidInput(error(m, "choose_basis" if basis not in BASES else "empty"))
     settings = get_settings(platform, principal.tenant_id)
 
     def recorded(session, item: Item, _incoming: Incoming) -> None:  # in the arrival's transaction
@@ -181,12 +188,12 @@ def store_recording(
 
 
 class UnreadableAudio(InvalidInput):
-    """A recording the transcriber cannot read, with the audio reader's own stable code (``unreadable``,
-    ``too_long``), kept on the failed item."""
+    """A recording the transcriber cannot read: the message in the tenant's målform, and the audio
+    reader's own stable code (``unreadable``, ``too_long``) kept on the failed item."""
 
-    def __init__(self, error: AudioError):
-        super().__init__(error.message)
-        self.code = error.code
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 def recordings(
@@ -202,23 +209,26 @@ def recordings(
     """Tale's arrival pipeline (``core/arrival.py``): a recording is stored as an ``audio`` item; with the
     loaded ``model`` it is transcribed before the processing transaction (``extract_first``: minutes of
     audio hold no lock), then the note is structured and its suggestion recorded, or the item marked
-    ``failed`` with the reader's code. ``actor`` is who the failure is audited as."""
+    ``failed`` with the reader's code. ``actor`` is who the failure is audited as; ``report`` hears the
+    progress (the task's)."""
+    m = malform(platform, tenant_id) if model is not None else "bokmal"
+
+    def say(fraction: float, message: str) -> None:
+        if report is not None:
+            report(fraction, message)
 
     def transcribe(data: bytes, item: Item):
         def progress(done: float, total: float) -> None:
             if total > MAX_AUDIO_S:
-                raise AudioError(
-                    "Opptaket er lengre enn fire timer. Del det opp og last opp delene.", "too_long"
-                )
-            if total and report is not None:
+                raise AudioError(error(m, "too_long"), "too_long")
+            if total:
                 minutes = int(done // 60)
-                report(
+                say(
                     0.05 + 0.9 * min(done / total, 1.0),
-                    f"Transkriberer: {minutes} av {int(total // 60) + 1} min",
+                    error(m, "progress_minutes", done=minutes, total=int(total // 60) + 1),
                 )
 
-        if report is not None:
-            report(0.05, "Transkriberer")
+        say(0.05, error(m, "progress_transcribing"))
         try:
             return model.transcribe(
                 io.BytesIO(data),
@@ -227,11 +237,10 @@ def recordings(
                 progress=progress,
             )
         except AudioError as exc:
-            raise UnreadableAudio(exc) from exc
+            raise UnreadableAudio(audio_error(m, exc.message), exc.code) from exc
 
     def structure(session, item: Item, transcript) -> Analysis:
-        if report is not None:
-            report(0.96, "Lager notatet")
+        say(0.96, error(m, "progress_note"))
         template = (item.meta or {}).get("template", settings.template)
         note = note_engine.structure(transcript.text, template, settings.vocabulary)
         flagged = [s for s in transcript.segments if s.flags]
@@ -268,9 +277,9 @@ def recordings(
             },
             confidence=_confidence(transcript),
             explanation={
-                "summary": "Utkast fra diktat: les og rett før du godkjenner."
-                + (f" {len(low_words)} usikre ord er merket." if low_words else "")
-                + (f" {len(flagged)} avsnitt er merket til kontroll." if flagged else ""),
+                "summary": error(m, "summary")
+                + (error(m, "summary_words", n=len(low_words)) if low_words else "")
+                + (error(m, "summary_segments", n=len(flagged)) if flagged else ""),
                 "evidence": [
                     {"type": "segment", "start": s.start, "end": s.end, "flags": s.flags} for s in flagged
                 ],
@@ -332,19 +341,20 @@ def transcribe_task(platform: Platform, tenant_id: int, payload: dict[str, Any],
     """The background task: transcribe the stored recording, structure the note, record the suggestion."""
     item_id, actor = int(payload["item_id"]), str(payload.get("actor") or "system")
     settings = get_settings(platform, tenant_id)
-    report(0.02, "Laster talemodellen")
-    model = transcriber(platform, settings)  # a missing model fails the job, not the recording
+    m = malform(platform, tenant_id)
+    report(0.02, error(m, "progress_loading"))
+    model = transcriber(platform, settings, tenant_id)  # a missing model fails the job, not the recording
     pipeline = recordings(platform, tenant_id, actor=actor, model=model, settings=settings, report=report)
     outcome = pipeline.process(item_id)
     if outcome.item_id is None:
-        raise NotFound("Fant ikke opptaket.")
-    outcome.raise_if_failed()  # the job fails with the reader's Norwegian message; the bytes stay
+        raise NotFound(error(m, "not_found"))
+    outcome.raise_if_failed()  # the job fails with the reader's message in the tenant's målform
     with platform.db.read_session(tenant_id) as session:  # this run's suggestion, or an earlier run's
         suggestion_id = session.scalar(
             select(Suggestion.id).where(Suggestion.item_id == item_id).order_by(Suggestion.id.desc()).limit(1)
         )
     return {
-        "message": "Diktatet er skrevet ut. Les og rett notatet.",
+        "message": error(m, "done"),
         "item_id": item_id,
         "suggestion_id": suggestion_id,
     }
@@ -465,7 +475,7 @@ def audio(platform: Platform, principal: Principal, item_id: int) -> tuple[bytes
     with platform.db.read_session(principal.tenant_id) as session:
         item = _own_item(session, principal, item_id)
         if (item.meta or {}).get("audio_deleted") or item.content_removed_at is not None:
-            raise NotFound("Lyden er slettet.")
+            raise NotFound(error(_malform_in(session, principal.tenant_id), "audio_deleted"))
         blob = session.get(Blob, item.blob_id)
         return items.read_content(session, platform.blobs, item), blob.content_type if blob else "audio/*"
 
@@ -483,17 +493,17 @@ def approve(platform: Platform, principal: Principal, item_id: int, texts: dict[
     with platform.db.tenant_session(principal.tenant_id) as session:
         item = _own_item(session, principal, item_id)
         if item.owner_user_id != principal.user_id:
-            raise Forbidden("Bare den som tok opp kan godkjenne notatet.")
+            raise Forbidden(error(_malform_in(session, principal.tenant_id), "approve_own"))
         s = _pending(session, item_id)
         if s is None or s.status != "pending":
-            raise Conflict("Notatet er allerede godkjent, eller ikke skrevet ut ennå.")
+            raise Conflict(error(_malform_in(session, principal.tenant_id), "not_pending"))
         draft = s.value["sections"]
         final = [
             {"name": d["name"], "text": (texts.get(d["name"], d["text"]) or "").replace("\r\n", "\n").strip()}
             for d in draft
         ]
         if not any(f["text"] for f in final):
-            raise InvalidInput("Notatet er tomt. Skriv inn teksten eller forkast opptaket.")
+            raise InvalidInput(error(_malform_in(session, principal.tenant_id), "empty_note"))
         draft_text, final_text = note_text(draft), note_text(final)
         wer = word_error_rate(draft_text, final_text)
         changed = draft_text != final_text
@@ -561,12 +571,12 @@ def export(platform: Platform, principal: Principal, item_id: int, fmt: str) -> 
     from .engine.export import as_fhir, as_json, as_text
 
     if fmt not in ("txt", "json", "fhir"):
-        raise InvalidInput("Ukjent format.")
+        raise InvalidInput(error(malform(platform, principal.tenant_id), "unknown_format"))
     with platform.db.tenant_session(principal.tenant_id) as session:
         item = _own_item(session, principal, item_id)
         approved = (item.meta or {}).get("approved")
         if not approved:
-            raise Conflict("Notatet må godkjennes før det eksporteres.")
+            raise Conflict(error(_malform_in(session, principal.tenant_id), "approve_first"))
         sections = approved["sections"]
         body, media, name = {
             "txt": lambda: (as_text(sections), "text/plain; charset=utf-8", f"notat-{item_id}.txt"),
@@ -603,7 +613,7 @@ def set_colleague(
     with platform.db.tenant_session(principal.tenant_id) as session:
         item = _own_item(session, principal, item_id)
         if item.owner_user_id != principal.user_id:
-            raise Forbidden("Bare den som tok opp kan gi en kollega tilgang.")
+            raise Forbidden(error(_malform_in(session, principal.tenant_id), "colleague_own"))
         item.meta = {**item.meta, "colleague_user_id": colleague_user_id}
         audit.record(
             session,
@@ -635,10 +645,10 @@ def set_colleague_by_username(platform: Platform, principal: Principal, item_id:
     allowed = platform.policy.allowed_roles("queue.read", SERVICE)
     ids = {uid for uid, role in rows if role in allowed}
     if not ids:
-        raise InvalidInput("Fant ingen kollega med det brukernavnet som bruker tale til tekst her.")
+        raise InvalidInput(error(malform(platform, principal.tenant_id), "no_colleague"))
     colleague = ids.pop()
     if colleague == principal.user_id:
-        raise InvalidInput("Du har allerede tilgang til ditt eget opptak.")
+        raise InvalidInput(error(malform(platform, principal.tenant_id), "self_colleague"))
     set_colleague(platform, principal, item_id, colleague)
 
 

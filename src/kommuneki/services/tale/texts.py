@@ -1,6 +1,9 @@
 """Page text of the tale pages in the tenant's målform (``Tenant.malform``: bokmål or nynorsk), as the
 KI register's public page does (``governance.public.TEXTS``). Every key exists in both; a test checks it.
-The service's error messages (``DomainError``) stay in bokmål."""
+The service's error messages (``DomainError``, what a nurse sees on a page, in the API or on a failed job)
+and the job's progress text follow it too (:data:`ERRORS`, :func:`error`); the engine's own messages
+(``AudioError``, ``ModelMissing``, bokmål, also printed by the CLI) are translated by their text or code
+(:func:`audio_error`, :func:`model_error`)."""
 
 from __future__ import annotations
 
@@ -213,3 +216,101 @@ def texts(malform: str | None) -> dict[str, str]:
 
 def bases(malform: str | None, bokmal: dict[str, str]) -> dict[str, Any]:
     return BASES_NN if malform == "nynorsk" else bokmal
+
+
+ERRORS: dict[str, dict[str, str]] = {
+    "bokmal": {
+        "not_found": "Fant ikke opptaket.",
+        "not_yours": "Bare den som tok opp (og en navngitt kollega) kan lese dette opptaket.",
+        "login_needed": "Bare en innlogget person kan ta opp diktat.",
+        "choose_basis": "Velg grunnlag for opptaket.",
+        "empty": "Lydfilen er tom.",
+        "unreadable_formats": "Filen kunne ikke leses som lyd. Bruk WAV, MP3, M4A, OGG/Opus eller WebM.",
+        "unreadable": "Filen kunne ikke leses som lyd.",
+        "no_track": "Filen har ikke noe lydspor.",
+        "no_sound": "Filen inneholder ingen lyd som kunne leses.",
+        "too_long": "Opptaket er lengre enn fire timer. Del det opp og last opp delene.",
+        "audio_deleted": "Lyden er slettet.",
+        "approve_own": "Bare den som tok opp kan godkjenne notatet.",
+        "not_pending": "Notatet er allerede godkjent, eller ikke skrevet ut ennå.",
+        "empty_note": "Notatet er tomt. Skriv inn teksten eller forkast opptaket.",
+        "unknown_format": "Ukjent format.",
+        "approve_first": "Notatet må godkjennes før det eksporteres.",
+        "colleague_own": "Bare den som tok opp kan gi en kollega tilgang.",
+        "no_colleague": "Fant ingen kollega med det brukernavnet som bruker tale til tekst her.",
+        "self_colleague": "Du har allerede tilgang til ditt eget opptak.",
+        "model_not_installed": "Talemodellen er ikke installert. Si fra til driftsansvarlig.",
+        "model_incomplete": "Talemodellen er ufullstendig. Si fra til driftsansvarlig.",
+        "model_checksum": "Talemodellen har feil sjekksum (SHA-256) og blir ikke brukt. Si fra til "
+        "driftsansvarlig.",
+        "model_not_found": "Fant ingen talemodell i mappen kommunen har valgt. Si fra til driftsansvarlig.",
+        "progress_loading": "Laster talemodellen",
+        "progress_transcribing": "Transkriberer",
+        "progress_minutes": "Transkriberer: {done} av {total} min",
+        "progress_note": "Lager notatet",
+        "done": "Diktatet er skrevet ut. Les og rett notatet.",
+        "summary": "Utkast fra diktat: les og rett før du godkjenner.",
+        "summary_words": " {n} usikre ord er merket.",
+        "summary_segments": " {n} avsnitt er merket til kontroll.",
+    },
+    "nynorsk": {
+        "not_found": "Fann ikkje opptaket.",
+        "not_yours": "Berre den som tok opp (og ein namngitt kollega) kan lese dette opptaket.",
+        "login_needed": "Berre ein innlogga person kan ta opp diktat.",
+        "choose_basis": "Vel grunnlag for opptaket.",
+        "empty": "Lydfila er tom.",
+        "unreadable_formats": "Fila kunne ikkje lesast som lyd. Bruk WAV, MP3, M4A, OGG/Opus eller WebM.",
+        "unreadable": "Fila kunne ikkje lesast som lyd.",
+        "no_track": "Fila har ikkje noko lydspor.",
+        "no_sound": "Fila inneheld ingen lyd som kunne lesast.",
+        "too_long": "Opptaket er lengre enn fire timar. Del det opp og last opp delane.",
+        "audio_deleted": "Lyden er sletta.",
+        "approve_own": "Berre den som tok opp kan godkjenne notatet.",
+        "not_pending": "Notatet er allereie godkjent, eller ikkje skrive ut enno.",
+        "empty_note": "Notatet er tomt. Skriv inn teksten eller forkast opptaket.",
+        "unknown_format": "Ukjent format.",
+        "approve_first": "Notatet må godkjennast før det blir eksportert.",
+        "colleague_own": "Berre den som tok opp kan gi ein kollega tilgang.",
+        "no_colleague": "Fann ingen kollega med det brukarnamnet som brukar tale til tekst her.",
+        "self_colleague": "Du har allereie tilgang til ditt eige opptak.",
+        "model_not_installed": "Talemodellen er ikkje installert. Sei frå til driftsansvarleg.",
+        "model_incomplete": "Talemodellen er ufullstendig. Sei frå til driftsansvarleg.",
+        "model_checksum": "Talemodellen har feil sjekksum (SHA-256) og blir ikkje brukt. Sei frå til "
+        "driftsansvarleg.",
+        "model_not_found": "Fann ingen talemodell i mappa kommunen har valt. Sei frå til driftsansvarleg.",
+        "progress_loading": "Lastar talemodellen",
+        "progress_transcribing": "Transkriberer",
+        "progress_minutes": "Transkriberer: {done} av {total} min",
+        "progress_note": "Lagar notatet",
+        "done": "Diktatet er skrive ut. Les og rett notatet.",
+        "summary": "Utkast frå diktat: les og rett før du godkjenner.",
+        "summary_words": " {n} usikre ord er merkte.",
+        "summary_segments": " {n} avsnitt er merkte til kontroll.",
+    },
+}
+_KEY_OF_BOKMAL = {text: key for key, text in ERRORS["bokmal"].items()}
+
+
+def error(malform: str | None, key: str, **values: Any) -> str:
+    """A message of the service in the tenant's målform."""
+    return ERRORS["nynorsk" if malform == "nynorsk" else "bokmal"][key].format(**values)
+
+
+def audio_error(malform: str | None, message: str) -> str:
+    """The engine's ``AudioError`` message (bokmål) in the tenant's målform; an unknown one as it is."""
+    key = _KEY_OF_BOKMAL.get(message)
+    return error(malform, key) if key else message
+
+
+# ``ModelMissing.code`` → message: what a nurse sees is that the model cannot be used and whom to tell;
+# the operator's detail (paths, the pip command) stays in the CLI's and the settings' bokmål message
+MODEL_ERRORS = {
+    "not_installed": "model_not_installed",
+    "incomplete": "model_incomplete",
+    "checksum": "model_checksum",
+    "not_found": "model_not_found",
+}
+
+
+def model_error(malform: str | None, code: str) -> str:
+    return error(malform, MODEL_ERRORS.get(code, "model_not_found"))

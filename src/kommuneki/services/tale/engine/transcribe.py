@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import vocabulary as vocab
-from .audio import SAMPLE_RATE, Chunk, chunks, probe_duration
+from .audio import MAX_AUDIO_S, SAMPLE_RATE, Chunk, chunks, probe_duration
 from .model import ModelInfo
 
 LANGUAGES = ("no", "nn")
@@ -35,6 +35,7 @@ LOW_AVG_LOGPROB = -1.0  # Whisper's own fallback threshold, here a review flag
 LOW_WORD_PROBABILITY = 0.5  # words below are highlighted on the review page
 NO_SPEECH_PROB = 0.6
 HIGH_COMPRESSION = 2.4
+SAMPLING_SEED = 16  # for a temperature fallback (sampling), so that a transcript can be made again
 FLAGS = ("low_confidence", "repetition", "high_compression", "no_speech")
 # What Whisper emits on silence, learned from subtitle credits in its training data (lower case).
 KNOWN_HALLUCINATIONS = (
@@ -303,9 +304,12 @@ class Transcriber:
         vocabulary: Iterable[str] = (),
         progress: Callable[[float, float], None] | None = None,
         chunk_s: float = 300.0,
+        max_s: float | None = MAX_AUDIO_S,
     ) -> Transcript:
         """Transcribe a file (path or binary file object). ``progress(done_s, total_s)`` after each
-        segment (``total_s`` may be 0 when the container does not say). Raises ``AudioError``."""
+        segment (``total_s`` may be 0 when the container does not say). Raises ``AudioError``, also
+        (``too_long``) for a recording over ``max_s`` seconds, before any of it is transcribed when the
+        file says how long it is."""
         vocabulary = [t.strip() for t in vocabulary if t and t.strip() and not t.strip().startswith("#")]
         options = self.decode_options(language, vocabulary)
         matchable = vocab.terms(vocabulary) if self.vocabulary_mode != "hotwords" else []
@@ -313,7 +317,7 @@ class Transcriber:
         kept: list[Segment] = []
         dropped, duration = 0, 0.0
         with self._lock:
-            for chunk in chunks(source, chunk_s=chunk_s):
+            for chunk in chunks(source, chunk_s=chunk_s, max_s=max_s):
                 duration = chunk.offset + chunk.duration
                 more_kept, more_dropped = self._chunk(chunk, options, kept, progress, total)
                 kept.extend(more_kept)
@@ -330,6 +334,10 @@ class Transcriber:
         return Transcript(language, round(duration, 3), self.model, kept, dropped, settings)
 
     def _chunk(self, chunk: Chunk, options, kept_before, progress, total) -> tuple[list[Segment], int]:
+        if isinstance(options.get("temperature"), list | tuple):
+            import ctranslate2
+
+            ctranslate2.set_random_seed(SAMPLING_SEED)  # a fallback samples: the same file, the same text
         segments, _info = self._whisper.transcribe(chunk.samples, **options)
         kept: list[Segment] = []
         dropped = 0
