@@ -155,3 +155,68 @@ def test_period_query_compares_in_utc(platform):
         assert (
             len(list(audit.query(s, tid, since=(now - timedelta(minutes=30)).astimezone(timezone.utc)))) == 2
         )
+
+
+def test_entries_appended_without_the_head_are_caught(platform):
+    """Verification reads up to the chain head; entries beyond it that no head accounts for (written
+    straight into the table, the head row left alone) are reported, not skipped."""
+    tid = _seed(platform)
+    chain = audit.chain_for(tid)
+    with platform.db.installation_session() as s:
+        last = s.scalars(select(AuditEntry).where(AuditEntry.chain == chain, AuditEntry.seq == 6)).one()
+        appended = {
+            "chain": chain,
+            "seq": 7,
+            "at": audit.now_iso(),
+            "event": "unit.created",
+            "actor": "user:1",
+            "subject_type": "unit",
+            "subject_id": "99",
+            "item_id": None,
+            "data": audit.canonical_json({"code": "lagt-til"}),
+        }
+        appended_hash = audit.entry_hash(last.hash, appended)
+    with platform.db.engine.begin() as conn:
+        conn.execute(
+            AuditEntry.__table__.insert().values(**appended, prev_hash=last.hash, hash=appended_hash)
+        )
+    r = _verify(platform, tid)
+    assert not r.ok and r.first_bad_seq == 7 and "appended" in r.problem
+
+
+def test_verifying_a_chain_while_it_is_written_is_not_tampering(platform):
+    """A live installation: entries commit while `audit verify` reads the chain. Each verification
+    covers the chain up to its head as first read and reports it intact; the write that commits
+    meanwhile is neither half-seen nor taken for tampering (PostgreSQL reads each statement in its own
+    snapshot). Before the fix the head was read after the entries and a commit between the two was
+    reported as «log truncated or rewritten»."""
+    import threading
+
+    tid = _seed(platform, n=1)
+    with platform.db.tenant_session(tid) as s:
+        for i in range(2000):
+            audit.record(s, tid, "suggestion.superseded", actor="test", subject=("suggestion", i), by=i + 1)
+    stop = threading.Event()
+    written = []
+
+    def writer():
+        i = 0
+        while not stop.is_set():
+            with platform.db.tenant_session(tid) as s:
+                audit.record(s, tid, "suggestion.superseded", actor="test", subject=("suggestion", i), by=i)
+            written.append(i)
+            i += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    results = []
+    try:
+        while len(written) < 10 and len(results) < 200:
+            results.append(_verify(platform, tid))
+    finally:
+        stop.set()
+        thread.join()
+    assert all(r.ok for r in results), [r.problem for r in results if not r.ok]
+    # the chain grew between verifications: writes committed while it was being read
+    assert len({r.entries for r in results}) > 1
+    assert _verify(platform, tid).entries == 2002 + len(written)

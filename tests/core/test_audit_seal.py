@@ -446,3 +446,72 @@ def test_rotating_the_key_keeps_old_entries_verifiable_and_the_old_key_read_only
         assert "retired key" in res.problem and key_id(old) in res.problem
     finally:
         p.close()
+
+
+def test_a_forged_rotation_entry_is_reported_as_tampering(db_url, tmp_path, outside):
+    """`audit verify` checks the old key's endorsement in every `audit.key_rotated` entry: an entry that
+    claims a rotation, sealed with the current key (someone who holds it, or runs code as the service)
+    but not endorsed by the old key, is named as tampering; the real rotation entry verifies."""
+    from kommuneki.cli import main
+    from kommuneki.core.audit_seal import key_id, load_key
+
+    key = outside / "rotate-forged.key"
+    new_key_file(key)
+    p = make_platform(tmp_path, db_url, audit_key_file=key)
+    try:
+        _seed(p, 1)
+    finally:
+        p.close()
+    old = load_key(key)
+    r = CliRunner().invoke(
+        main,
+        ["--data-dir", str(tmp_path), "--database-url", db_url, "audit", "rotate-key", "--json"],
+        env={"KOMMUNEKI_AUDIT_KEY_FILE": str(key)},
+    )
+    assert r.exit_code == 0, r.output
+    new = load_key(key)
+    p = make_platform(tmp_path, db_url, audit_key_file=key)
+    try:
+        assert _report(p).exit_code == 0  # the real rotation entry: endorsed by the old key
+        with p.db.installation_session() as s:
+            real = json.loads(
+                s.scalar(select(AuditEntry).where(AuditEntry.event == "audit.key_rotated")).data
+            )
+            head = s.get(AuditHead, "installation")
+            claimed = {**real, "endorsement": "0" * 64}  # a rotation the old key never endorsed
+            forged = {
+                "chain": "installation",
+                "seq": head.seq + 1,
+                "at": audit.now_iso(),
+                "event": "audit.key_rotated",
+                "actor": "cli",
+                "subject_type": None,
+                "subject_id": None,
+                "item_id": None,
+                "data": audit.canonical_json(claimed),
+            }
+            forged_hash = audit.entry_hash(head.hash, forged)
+        with p.db.engine.begin() as conn:
+            conn.execute(
+                AuditEntry.__table__.insert().values(
+                    **forged, prev_hash=head.hash, hash=forged_hash, mac=audit.entry_mac(new, forged_hash)
+                )
+            )
+            conn.execute(
+                update(AuditHead)
+                .where(AuditHead.chain == "installation")
+                .values(seq=forged["seq"], hash=forged_hash)
+            )
+        from kommuneki.core.audit_seal import write_checkpoint
+
+        write_checkpoint(
+            p.settings.checkpoint_dir, "installation", forged["seq"], forged_hash, forged["at"], new
+        )
+        report = _report(p)
+        assert report.exit_code == 1
+        res = _result(report, "installation")
+        assert not res.ok and res.first_bad_seq == forged["seq"]
+        assert "rotation forged" in res.problem and "endorse" in res.problem
+        assert key_id(old) == real["old_key_id"]
+    finally:
+        p.close()

@@ -120,6 +120,101 @@ def tables() -> None:
     write("xlsx", "doctype-and-no-styles.xlsx", out.getvalue())
 
 
+def _xlsx_with(parts: dict[str, bytes]) -> bytes:
+    """A small valid workbook with some of its parts replaced (or added)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["bruksenhet", "pris"])
+    ws.append(["H0101", "tekst"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, parts.pop(info.filename, src.read(info.filename)))
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def hostile_tables() -> None:
+    """Attacker-shaped tables (issue 12's review of the tabular readers): each is refused in Norwegian
+    before openpyxl or pandas spends memory on it."""
+    pad = b" " * (150 * 1024 * 1024)
+    sheet = (
+        f'<?xml version="1.0"?><worksheet xmlns="{SHEET_NS}"><sheetData/>'.encode() + pad + b"</worksheet>"
+    )
+    write("xlsx", "bomb-150mb-sheet.xlsx", _xlsx_with({"xl/worksheets/sheet1.xml": sheet}))
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        f'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><sst xmlns="{SHEET_NS}" count="1" uniqueCount="1">'
+        "<si><t>&c;</t></si></sst>"
+    )
+    write("xlsx", "doctype-shared-strings.xlsx", _xlsx_with({"xl/sharedStrings.xml": laughs.encode()}))
+    xxe = (
+        '<?xml version="1.0"?><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+        f'<workbook xmlns="{SHEET_NS}"><sheets>&x;</sheets></workbook>'
+    )
+    write("xlsx", "xxe-workbook.xlsx", _xlsx_with({"xl/workbook.xml": xxe.encode()}))
+    strings = b"".join(b"<si><t>a</t></si>" for _ in range(2_100_000))
+    sst = f'<?xml version="1.0"?><sst xmlns="{SHEET_NS}">'.encode() + strings + b"</sst>"
+    write("xlsx", "many-shared-strings.xlsx", _xlsx_with({"xl/sharedStrings.xml": sst}))
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["bruksenhet", "pris"])
+    ws.append(['=WEBSERVICE("http://127.0.0.1:9/")', '=HYPERLINK("http://127.0.0.1:9/","klikk")'])
+    ws.append(["H0102", "=1+1"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    write("xlsx", "formulas.xlsx", buf.getvalue())
+
+
+def _mka(seconds: float, stated_s: float | None = None) -> bytes:
+    """A Matroska file of a 440 Hz tone (16 kHz mono PCM); ``stated_s``: the length its header claims."""
+    import struct
+
+    import av
+    import numpy as np
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="matroska") as out:
+        stream = out.add_stream("pcm_s16le", rate=16000, layout="mono")
+        n = int(16000 * seconds)
+        tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 16000) * 32767).astype(np.int16).reshape(1, -1)
+        for i in range(0, n, 1600):
+            frame = av.AudioFrame.from_ndarray(tone[:, i : i + 1600], format="s16", layout="mono")
+            frame.rate, frame.pts = 16000, i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    data = buf.getvalue()
+    if stated_s is not None:  # the Segment's Duration element (ID 0x4489, an 8-byte float, in ms)
+        at = data.index(b"\x44\x89\x88") + 3
+        data = data[:at] + struct.pack(">d", stated_s * 1000.0) + data[at + 8 :]
+    return data
+
+
+def audio() -> None:
+    """Hostile audio for tale (issue 12): a 1-second file that claims 10 hours, a 3-second one that
+    claims 1 second, a file cut off mid-stream, and a PDF named like an MP3."""
+    write("audio", "claims-10-hours.mka", _mka(1.0, stated_s=36000))
+    write("audio", "claims-1-second-is-3.mka", _mka(3.0, stated_s=1))
+    whole = _mka(2.0)
+    write("audio", "truncated.mka", whole[: len(whole) // 2])
+    write(
+        "audio", "pdf-named.mp3", b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+
+
 def noark() -> None:
     ns = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
     jp = (
@@ -152,4 +247,6 @@ if __name__ == "__main__":
     docx()
     pdf()
     tables()
+    hostile_tables()
+    audio()
     noark()

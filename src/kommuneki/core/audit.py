@@ -488,6 +488,13 @@ def _get(e: Any, k: str) -> Any:
     return e[k] if isinstance(e, dict) else getattr(e, k)
 
 
+def _json_or_none(text: Any) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return None
+
+
 def verify_entries(
     chain: str,
     entries: Iterable[AuditEntry | dict[str, Any]],
@@ -521,6 +528,8 @@ def verify_entries(
             mac = e.get("mac") if isinstance(e, dict) else getattr(e, "mac", None)
             if mac:
                 problem = as_keyring(key).entry_problem(chain, seq, _get(e, "hash"), mac)
+                if problem is None and _get(e, "event") == "audit.key_rotated":
+                    problem = as_keyring(key).rotation_problem(_json_or_none(_get(e, "data")))
                 if problem:
                     return VerifyResult(chain, False, count, seq, problem)
                 sealed += 1
@@ -583,16 +592,13 @@ _ROW_COLUMNS = [
 ]
 
 
-def iter_chain(session: Session, chain: str, batch: int = 5000) -> Iterator[Any]:
+def iter_chain(session: Session, chain: str, batch: int = 5000, *, upto: int | None = None) -> Iterator[Any]:
     """Plain rows (attribute access like entries), not ORM objects: verification reads every entry,
-    and building ORM objects cost several times the hashing itself."""
-    stmt = (
-        select(*_ROW_COLUMNS)
-        .where(AuditEntry.chain == chain)
-        .order_by(AuditEntry.seq)
-        .execution_options(yield_per=batch)
-    )
-    yield from session.execute(stmt)
+    and building ORM objects cost several times the hashing itself. ``upto``: the last seq to read."""
+    stmt = select(*_ROW_COLUMNS).where(AuditEntry.chain == chain)
+    if upto is not None:
+        stmt = stmt.where(AuditEntry.seq <= upto)
+    yield from session.execute(stmt.order_by(AuditEntry.seq).execution_options(yield_per=batch))
 
 
 def verify_export(chain: str, entries: list[dict[str, Any]], *, key: bytes | None = None) -> VerifyResult:
@@ -628,6 +634,8 @@ def verify_export(chain: str, entries: list[dict[str, Any]], *, key: bytes | Non
             )
         if key is not None and e.get("mac"):
             problem = as_keyring(key).entry_problem(chain, e["seq"], e["hash"], e["mac"])
+            if problem is None and e.get("event") == "audit.key_rotated":
+                problem = as_keyring(key).rotation_problem(_json_or_none(e.get("data")))
             if problem:
                 return VerifyResult(chain, False, 0, e["seq"], problem)
         prev = e
@@ -774,17 +782,35 @@ def verify_chain(
             checkpoint = read_checkpoint(checkpoint_dir, chain)
         except CorruptCheckpoint as exc:
             damaged = str(exc)
+    # the head is read before the entries, and the entries are verified up to it: a write that commits
+    # while the chain is read (a live installation) is neither half-seen nor taken for tampering, on
+    # PostgreSQL (each statement its own snapshot) or SQLite. Entries beyond it are checked below.
+    head = session.get(AuditHead, chain)
+    upto = head.seq if head is not None else None
     if checkpoint is not None and key is not None and not as_keyring(key).record_ok(checkpoint):
         forged = checkpoint
         checkpoint = None
-        result = verify_entries(chain, iter_chain(session, chain), None, key=key)
+        result = verify_entries(chain, iter_chain(session, chain, upto=upto), None, key=key)
         if result.ok:
             what = "not sealed" if "mac" not in forged else "its seal does not match"
             return _fail(result, forged.get("seq"), f"checkpoint forged: {what} (the audit key's)")
         return result
-    result = verify_entries(chain, iter_chain(session, chain), checkpoint, key=key)
+    result = verify_entries(chain, iter_chain(session, chain, upto=upto), checkpoint, key=key)
     if not result.ok:
         return result
+    if upto is not None:
+        beyond = session.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.chain == chain))
+        if beyond is not None and beyond > upto:
+            # entries after the head as first read: a write committed since (the head, updated in the
+            # same transaction, has moved at least that far) — or entries appended without the head
+            now = session.scalar(select(AuditHead.seq).where(AuditHead.chain == chain))
+            if now is None or now < beyond:
+                return _fail(
+                    result,
+                    (now or upto) + 1,
+                    f"log appended to: entries up to seq {beyond} exist, the chain head records seq "
+                    f"{now if now is not None else upto}",
+                )
     if damaged:
         return _fail(result, None, f"checkpoint damaged: {damaged}")
     for name in corrupt_checkpoints(checkpoint_dir):
@@ -798,7 +824,6 @@ def verify_chain(
             return _fail(
                 result, checkpoint["seq"], "log rewritten: the entry at the checkpoint's seq has another hash"
             )
-    head = session.get(AuditHead, chain)
     if head is not None and (head.seq, head.hash) != (last, result.last_hash):
         return _fail(
             result,

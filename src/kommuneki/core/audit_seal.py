@@ -152,6 +152,38 @@ class Keyring:
                 )
         return "entry forged: its seal does not match (written without the audit key, or with another key)"
 
+    def rotation_problem(self, data: dict[str, Any]) -> str | None:
+        """None when a rotation entry (``audit.key_rotated``) carries the old key's word for the new key
+        at the heads the old key was retired at; else what is wrong with it. Someone who holds the
+        current key can seal an entry, but cannot make the endorsement without the old key."""
+        if not isinstance(data, dict):
+            return "rotation forged: the entry does not say which keys it rotated"
+        old = next((r for r in self.retired if key_id(r.key) == data.get("old_key_id")), None)
+        if old is None:
+            return (
+                f"rotation forged: its old key {data.get('old_key_id')} is not a retired key of the key file"
+            )
+        heads = data.get("heads")
+        try:
+            same = {str(k): int(v) for k, v in heads.items()} == old.heads
+        except (AttributeError, TypeError, ValueError):
+            same = False
+        if not same:
+            return "rotation forged: its heads are not those the old key was retired at"
+        new = next(
+            (
+                k
+                for k in (self.current, *(r.key for r in self.retired))
+                if key_id(k) == data.get("new_key_id")
+            ),
+            None,
+        )
+        if new is None or new == old.key:
+            return f"rotation forged: its new key {data.get('new_key_id')} is not in the key file"
+        if not hmac.compare_digest(str(data.get("endorsement") or ""), endorsement(old.key, new, old.heads)):
+            return "rotation forged: the old key did not endorse it (the endorsement does not match)"
+        return None
+
     def record_ok(self, record: dict[str, Any]) -> bool:
         """A sealed checkpoint or shipped record: by the current key, or by a retired one for a head no
         later than where that key was retired."""

@@ -55,3 +55,21 @@ class TooManyRequests(DomainError):
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"
     http_status = 413
+
+
+def log_safe_traceback(exc: BaseException) -> str:
+    """A failure as a log may keep it: each exception of the chain by its type, with where it was raised
+    (file, line, function and the line of code), never its message or arguments, which may quote a
+    document, a transcript or a person's data (a ``KeyError`` of a name, a parser's error with the
+    offending text). Used wherever the platform logs a failure it does not expect (a job, a 500)."""
+    import traceback
+
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(parts) < 8:
+        seen.add(id(current))
+        frames = "".join(traceback.format_list(traceback.extract_tb(current.__traceback__)))
+        parts.append(f"{type(current).__module__}.{type(current).__qualname__} (message left out)\n{frames}")
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return "\ncaused by or during: ".join(parts)

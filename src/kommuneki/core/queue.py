@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import audit
 from .db import utcnow
-from .errors import DomainError
+from .errors import DomainError, log_safe_traceback
 from .models import Job
 from .registry import resolve
 
@@ -727,8 +727,9 @@ def job_outcome(call: Callable[[], Any], *, job_id: int, service: str) -> dict[s
         return {"state": CANCELLED, "error": CANCELLED_MESSAGE}
     except DomainError as exc:
         return {"state": FAILED, "error": exc.message}
-    except Exception:  # noqa: BLE001 - any failure must end the job, not leave it running
-        log.exception("job %s (%s) failed", job_id, service)
+    except Exception as exc:  # noqa: BLE001 - any failure must end the job, not leave it running
+        # never the message: it may quote the document, transcript or personal data the job worked on
+        log.error("job %s (%s) failed: %s", job_id, service, log_safe_traceback(exc))
         return {"state": FAILED, "error": INTERNAL_ERROR}
     said = result.get("message") if isinstance(result, dict) else None
     return {

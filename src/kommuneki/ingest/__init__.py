@@ -168,7 +168,8 @@ def extract(
     except RecursionError as exc:
         raise InvalidInput(f"«{filename or 'Filen'}» er for dypt nøstet til å leses.") from exc
     except Exception as exc:  # a library's own failure on a damaged file: never a 500 or a traceback
-        log.warning("unreadable %s file %r: %r", fmt, filename, exc)
+        # the type only: a file's name and a library's message may quote personal data
+        log.warning("unreadable %s file: %s", fmt, type(exc).__name__)
         raise InvalidInput(
             f"«{filename or 'Filen'}» er skadet eller har en form som ikke kan leses "
             f"({FORMAT_NAMES.get(fmt, fmt)}; {type(exc).__name__})."

@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import re
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,15 @@ DATE_FORMATS = (
     "%Y%m%d",
 )
 EXCEL_FORMATS = (".xlsx", ".xlsm")
+
+# Bounds on what one table may cost, checked before pandas or openpyxl sees the file (an attacker's
+# .xlsx is a zip: a bomb, a DOCTYPE with entities in a part, millions of shared strings).
+MAX_TABLE_BYTES = 100 * 1024 * 1024  # a CSV file, or an .xlsx unpacked (all members together)
+MAX_XLSX_MEMBERS = 10_000
+MAX_XLSX_RATIO = 200  # uncompressed / compressed, all members together (above 10 MB unpacked)
+MAX_SHARED_STRINGS = 2_000_000  # <si> entries of the shared string table
+MAX_ROWS = 1_000_000  # data rows of one table (a large kommune has some 400,000 dwellings)
+MAX_LINE_CHARS = 1_000_000  # one line of a CSV file
 
 # A number written the Norwegian way: decimal comma, groups of thousands by a space (also no-break and
 # thin space): "59,77226", "-0,5", "4 500 000", "1 234,5". A dot is not read as a group separator (it
@@ -114,8 +125,11 @@ def read_table(data: bytes, filename: str, *, as_text: bool = False) -> pd.DataF
     name = filename.lower()
     try:
         if name.endswith(EXCEL_FORMATS):
+            check_xlsx(data, filename)
             try:
-                frame = pd.read_excel(io.BytesIO(data), engine="openpyxl", dtype=str if as_text else None)
+                frame = pd.read_excel(
+                    io.BytesIO(data), engine="openpyxl", dtype=str if as_text else None, nrows=MAX_ROWS + 1
+                )
             except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
                 raise
             except Exception as exc:  # zipfile.BadZipFile, KeyError, XML errors from a damaged file
@@ -124,6 +138,7 @@ def read_table(data: bytes, filename: str, *, as_text: bool = False) -> pd.DataF
                     "Lagre den på nytt fra regnearket, eller last opp CSV."
                 ) from exc
         else:
+            check_csv_size(data, filename)
             text = data.decode("utf-8-sig")
             first = text.split("\n", 1)[0]
             sep = ";" if first.count(";") > first.count(",") else ","
@@ -138,6 +153,7 @@ def read_table(data: bytes, filename: str, *, as_text: bool = False) -> pd.DataF
                         sep=sep,
                         low_memory=False,
                         index_col=False,
+                        nrows=MAX_ROWS + 1,
                         **({"dtype": str, "keep_default_na": False} if as_text else {}),
                     )
                 except pd.errors.ParserWarning as exc:
@@ -145,6 +161,8 @@ def read_table(data: bytes, filename: str, *, as_text: bool = False) -> pd.DataF
                         f"{filename}: noen linjer har flere verdier enn overskriftslinjen har kolonner. "
                         "Sjekk skilletegnet («;» eller «,») og at tekst med skilletegn står i anførselstegn."
                     ) from exc
+        if len(frame) > MAX_ROWS:
+            raise _too_many_rows(filename)
         frame.columns = [str(c) for c in frame.columns]
         # a separator at the end of the header line too: an empty, unnamed last column
         empty_unnamed = [
@@ -162,6 +180,117 @@ def read_table(data: bytes, filename: str, *, as_text: bool = False) -> pd.DataF
         raise InvalidInput(f"{filename}: filen er tom.") from exc
     except (ValueError, pd.errors.ParserError) as exc:
         raise InvalidInput(f"{filename}: kunne ikke lese tabellen ({exc}).") from exc
+
+
+def check_csv_size(data: bytes, filename: str) -> None:
+    """Refuse a CSV file over :data:`MAX_TABLE_BYTES`, or with a line over :data:`MAX_LINE_CHARS` bytes
+    (no table has such a line; pandas would hold it several times over)."""
+    if len(data) > MAX_TABLE_BYTES:
+        raise InvalidInput(
+            f"{filename}: filen er større enn {MAX_TABLE_BYTES // (1024 * 1024)} MB og blir ikke lest. "
+            "Del den opp i flere filer."
+        )
+    if data.count(b"\n") > MAX_ROWS + 2:  # the header, MAX_ROWS rows and a last newline or blank line
+        raise _too_many_rows(filename)
+    if len(data) <= MAX_LINE_CHARS:
+        return
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        if end - start > MAX_LINE_CHARS:
+            line = data.count(b"\n", 0, start) + 1
+            raise InvalidInput(
+                f"{filename}: linje {line} er lengre enn {MAX_LINE_CHARS // 1_000_000} million tegn. "
+                "Det er ikke en tabell vi kan lese."
+            )
+        start = end + 1
+
+
+def check_xlsx(data: bytes, filename: str) -> None:
+    """Refuse an .xlsx that would cost too much to open, before openpyxl opens it: a damaged zip, too
+    many members, more than :data:`MAX_TABLE_BYTES` unpacked (declared sizes first, then the bytes
+    actually read, member by member, never all held at once), a zip bomb by ratio, a DOCTYPE in any XML
+    part (Excel never writes one; it is how entity expansion and external entities get in), or more than
+    :data:`MAX_SHARED_STRINGS` shared strings."""
+    damaged = InvalidInput(
+        f"{filename}: filen er ikke en gyldig Excel-fil (.xlsx), eller den er skadet. "
+        "Lagre den på nytt fra regnearket, eller last opp CSV."
+    )
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise damaged from exc
+    if len(infos) > MAX_XLSX_MEMBERS:
+        raise InvalidInput(
+            f"{filename}: Excel-filen har unormalt mange deler og blir ikke åpnet (mulig zip-bombe)."
+        )
+    declared = sum(i.file_size for i in infos)
+    packed = max(1, sum(i.compress_size for i in infos))
+    too_large = InvalidInput(
+        f"{filename}: Excel-filen pakker seg ut til mer enn {MAX_TABLE_BYTES // (1024 * 1024)} MB og blir "
+        "ikke åpnet (mulig zip-bombe). Del den opp, eller last opp CSV."
+    )
+    if declared > MAX_TABLE_BYTES or (declared > MAX_XLSX_RATIO * packed and declared > 10 * 1024 * 1024):
+        raise too_large
+    total = 0
+    try:
+        for info in infos:
+            if info.is_dir():
+                continue
+            xml = info.filename.endswith((".xml", ".rels", ".vml"))
+            shared = info.filename.lower().endswith("sharedstrings.xml")
+            sheet = info.filename.lower().startswith("xl/worksheets/")
+            head, strings, rows, tail = b"", 0, 0, b""
+            with z.open(info) as f:
+                while chunk := f.read(1024 * 1024):
+                    total += len(chunk)
+                    if total > MAX_TABLE_BYTES:
+                        raise too_large
+                    if xml and len(head) < 65536:
+                        head += chunk[: 65536 - len(head)]
+                    window = tail + chunk  # a tag cut between two chunks is counted once
+                    if shared:
+                        strings += sum(window.count(t) - tail.count(t) for t in (b"<si>", b"<si "))
+                    if sheet:
+                        rows += sum(window.count(t) - tail.count(t) for t in (b"<row>", b"<row "))
+                        if rows > MAX_ROWS + 1:  # the header row and MAX_ROWS data rows
+                            raise _too_many_rows(filename)
+                    tail = chunk[-5:]
+                    if strings > MAX_SHARED_STRINGS:
+                        raise InvalidInput(
+                            f"{filename}: Excel-filen har mer enn {MAX_SHARED_STRINGS // 1_000_000} "
+                            "millioner tekstverdier og blir ikke åpnet. Del den opp, eller last opp CSV."
+                        )
+            if xml and _has_doctype(head):
+                raise InvalidInput(
+                    f"{filename}: Excel-filen har en DTD-deklarasjon (DOCTYPE) i «{info.filename}», noe "
+                    "Excel aldri skriver. Den blir ikke åpnet (mulig angrep med eksterne entiteter eller "
+                    "entitetsløkker)."
+                )
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        ValueError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
+        raise damaged from exc
+
+
+def _too_many_rows(filename: str) -> InvalidInput:
+    return InvalidInput(
+        f"{filename}: tabellen har mer enn {MAX_ROWS // 1_000_000} million rader og blir ikke lest. "
+        "Del den opp i flere filer."
+    )
+
+
+def _has_doctype(head: bytes) -> bool:
+    upper = head.upper()
+    return b"<!DOCTYPE" in upper or b"<\x00!\x00D\x00O\x00C\x00T\x00Y\x00P\x00E" in upper
 
 
 def read_table_file(path: Path | str) -> pd.DataFrame:

@@ -9,10 +9,11 @@ from typing import Annotated
 from fastapi import Path, Request, UploadFile
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from ..core import accounts
 from ..core.db import MAX_ROW_ID
-from ..core.errors import Forbidden, NotAuthenticated, PayloadTooLarge
+from ..core.errors import Forbidden, InvalidInput, NotAuthenticated, PayloadTooLarge
 from ..core.models import Membership, Tenant, User
 from ..core.permissions import Principal, units_of
 from ..core.platform import Platform
@@ -157,6 +158,33 @@ async def page_principal(request: Request) -> Principal:
 async def read_upload(request: Request, file: UploadFile) -> bytes:
     limit = get_platform(request).settings.max_upload_bytes
     data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"Filen er for stor (grense {limit // (1024 * 1024)} MB).")
+    return data
+
+
+async def page_form(request: Request) -> FormData:
+    """The request's form, parsed on the event loop, for a plain ``def`` route (``form: FormData =
+    Depends(page_form)``): FastAPI runs such a route in its thread pool, so the database and CPU work
+    after the form never blocks the event loop. Starlette keeps the parsed form on the request, so the
+    CSRF check and the route read it once. Its files are spooled: ``file.file.read()`` in the route."""
+    return await request.form()
+
+
+async def json_body(request: Request) -> object:
+    """The request's JSON body, parsed on the event loop, for a plain ``def`` route; invalid JSON is
+    refused in Norwegian."""
+    try:
+        return await request.json()
+    except ValueError as exc:
+        raise InvalidInput("Ugyldig JSON.") from exc
+
+
+def read_upload_sync(request: Request, file) -> bytes:
+    """An uploaded file's bytes, read in a plain ``def`` route (the thread pool), within the upload
+    limit."""
+    limit = get_platform(request).settings.max_upload_bytes
+    data = file.file.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(f"Filen er for stor (grense {limit // (1024 * 1024)} MB).")
     return data

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..core.errors import DomainError, NotAuthenticated
+from ..core.errors import DomainError, NotAuthenticated, log_safe_traceback
 from .deps import session_principal
 from .limits import BodyTooLarge
 from .rendering import render
@@ -127,7 +127,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        log.error(  # never the message: it may quote what the request carried
+            "unexpected error on %s %s: %s", request.method, request.url.path, log_safe_traceback(exc)
+        )
         return respond(request, 500, "internal_error", "Noe gikk galt hos oss. Feilen er logget.")
 
 

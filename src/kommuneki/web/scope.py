@@ -21,8 +21,16 @@ def reviewable_services(platform, principal: Principal) -> list[str] | None:
 
 def queue_scope(platform, principal: Principal) -> dict[str, Any]:
     """What the shared review queue shows ``principal``: services, kinds, units (``list_queue``'s filters)."""
-    return {
-        "services": reviewable_services(platform, principal),
-        "excluded_kinds": platform.registry.queue_kinds_excluded(),
-        "units": principal.units,
-    }
+    services = reviewable_services(platform, principal)
+    excluded = platform.registry.queue_kinds_excluded()
+    if services is not None:
+        # a kind of a service the queue does not list is out already: no ``kind NOT IN`` test per row
+        listed = set(services)
+        excluded = [
+            k.name
+            for spec in platform.registry
+            if spec.name in listed
+            for k in spec.kinds
+            if k.name in excluded
+        ]
+    return {"services": services, "excluded_kinds": excluded, "units": principal.units}

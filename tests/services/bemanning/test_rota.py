@@ -220,3 +220,44 @@ def test_the_register_assesses_the_rota_repair_on_its_own():
         and "vedlegg III nr. 4 bokstav b" in facts.summary_nn
     )
     assert "no absence data" in ROTA_REPAIR_FACTS["inputs"] and "unranked" in ROTA_REPAIR_FACTS["output"]
+
+
+# --- issue 12: an attacker's rota file ---------------------------------------------------------------
+
+
+def test_a_rota_field_over_the_csv_limit_is_refused_in_norwegian():
+    # the csv module refuses a field over 128 KB with csv.Error, which was a 500 on the page
+    data = (
+        b"person,date,shift,from,to\nKari,2026-03-09,dag,07:00,15:00\n"
+        + b'"'
+        + b"x" * 200_000
+        + b'",1,2,3,4\n'
+    )
+    with pytest.raises(InputError) as err:
+        rr.read_rota(data)
+    assert "altfor lang" in err.value.message and "linje" in err.value.message
+
+
+def test_a_rota_over_ten_thousand_years_is_refused_rather_than_walked_week_by_week():
+    # two rows 9,999 years apart: the check walked all 521,000 weeks for every person (a hang)
+    data = b"person,date,shift,from,to\n" + b"".join(
+        b"P%d,0001-01-01,dag,07:00,15:00\nP%d,9999-12-30,dag,07:00,15:00\n" % (i, i) for i in range(50)
+    )
+    with pytest.raises(InputError) as err:
+        rr.read_rota(data)
+    assert "3652058 dager" in err.value.message and f"høyst {rr.MAX_ROTA_DAYS} dager" in err.value.message
+
+
+def test_a_night_shift_on_the_last_day_of_the_calendar_is_a_norwegian_error_not_an_overflow():
+    with pytest.raises(InputError) as err:
+        rr.read_rota(b"person,date,shift,from,to\nKari,9999-12-31,natt,22:00,07:00\n")
+    assert "Linje 2" in err.value.message and "år 9999" in err.value.message
+    rota = rr.read_rota(b"person,date,shift,from,to\nKari,9999-12-25,natt,22:00,07:00\n")
+    with pytest.raises(InputError, match="år 9999"):
+        rr.open_shift(rota, dt.date.max, "natt")
+
+
+def test_more_shifts_than_the_bound_are_refused():
+    row = b"Kari,2026-03-09,dag,07:00,15:00\n"
+    with pytest.raises(InputError, match="vakter; del den opp"):
+        rr.read_rota(b"person,date,shift,from,to\n" + row * (rr.MAX_ROTA_SHIFTS + 1))

@@ -177,3 +177,75 @@ def test_rota_repair_page_lists_who_may_take_the_shift(clients, platform):
         files={"turnus": ("turnus.csv", data)},
     )
     assert denied.status_code == 403
+
+
+def test_a_hostile_rota_on_the_page_is_a_norwegian_error_never_a_500(clients):
+    pytest.importorskip("ortools", reason="the rota repair needs OR-Tools: pip install -e '.[bemanning]'")
+    leader = clients("leder1")
+    form = {"csrf_token": leader.headers["X-CSRF-Token"], "dag": "9999-12-31", "vakt": "natt"}
+    for data in (
+        b'person,date,shift,from,to\nKari,2026-03-09,dag,07:00,15:00\n"' + b"x" * 200_000 + b'",1,2,3,4\n',
+        b"person,date,shift,from,to\nKari,9999-12-31,natt,22:00,07:00\n",
+        b"person,date,shift,from,to\nKari,9999-12-25,natt,22:00,07:00\n",
+    ):
+        page = leader.post("/bemanning/turnus", data=form, files={"turnus": ("turnus.csv", data)})
+        assert page.status_code == 200, page.text[:300]  # the overview again, with the error
+        assert "altfor lang" in page.text or "år 9999" in page.text
+
+
+def test_planned_staff_from_a_rota_upload_and_the_decided_proposal_as_csv(clients):
+    """The rota export gives the planned staff per shift; the decided proposal is exported as CSV that no
+    spreadsheet runs as a formula (the unit's name starts with «=»), with counts only, never a person."""
+    units = generator.generate(1, dt.date(2024, 9, 2), dt.date(2025, 11, 30), seed=8, staff=[40])
+    history = generator.to_csv(units).replace("Enhet 0001", "=Enhet 0001").encode()
+    first = dt.date(2025, 12, 1)
+    rota = "ansatt;dato;vakt;fra;til;enhet\n" + "".join(
+        f"{name};{first + dt.timedelta(days=i)};dag;07:00;15:00;=Enhet 0001\n"
+        for i in range(3)
+        for name in ("Kari Nordmann", "Ola Hansen")
+    )
+    leader = clients("leder1")
+    token = leader.headers["X-CSRF-Token"]
+    started = leader.post(
+        "/bemanning/prognose",
+        data={"csrf_token": token},
+        files={
+            "historikk": ("fravaer.csv", history),
+            "minimum": ("min.csv", b"unit,shift,minimum,planned\n=Enhet 0001,dag,4,6\n"),
+            "turnus": ("turnus.csv", rota.encode()),
+        },
+        follow_redirects=False,
+    )
+    assert started.status_code == 303, started.text
+    assert _finish(leader, started)["state"] == "done"
+    overview = leader.get("/bemanning").text
+    item_id = int(re.search(r"/bemanning/enhet/(\d+)", overview).group(1))
+    staffing = leader.get("/api/v1/bemanning/units").json()["units"][0]["staffing"]["value"]
+    by_day = {r["date"]: r for r in staffing["rows"]}
+    assert by_day[first.isoformat()]["planned"] == 2 and by_day[first.isoformat()]["planned_from"] == "turnus"
+    assert by_day[first.isoformat()]["extra_shifts"] >= 2  # two planned against a minimum of four
+    later = (first + dt.timedelta(days=5)).isoformat()
+    assert by_day[later]["planned"] == 6 and by_day[later]["planned_from"] == "minimumsfil"
+    undecided = leader.get(f"/bemanning/enhet/{item_id}/ekstravakter.csv")
+    assert undecided.status_code == 200 and undecided.text.strip().count("\n") == 0  # the header only
+    page = leader.get(f"/bemanning/enhet/{item_id}").text
+    staffing_id = int(re.search(r'href="/forslag/(\d+)"', page).group(1))
+    leader.post(
+        f"/forslag/{staffing_id}/avgjor",
+        data={"csrf_token": token, "outcome": "accepted"},
+        follow_redirects=True,
+    )
+    assert f"/bemanning/enhet/{item_id}/ekstravakter.csv" in leader.get(f"/bemanning/enhet/{item_id}").text
+    export = leader.get(f"/bemanning/enhet/{item_id}/ekstravakter.csv")
+    assert export.headers["content-type"].startswith("text/csv")
+    assert "attachment" in export.headers["content-disposition"]
+    lines = export.text.strip().splitlines()
+    assert lines[0].startswith("unit,date,shift,minimum,planned,planned_from")
+    assert len(lines) == 1 + len(staffing["rows"])
+    assert all(line.startswith("'=Enhet 0001,") for line in lines[1:])  # formula-safe
+    cells = lines[1].split(",")
+    assert cells[1] == first.isoformat() and cells[4] == "2" and cells[5] == "turnus"
+    assert int(cells[8]) == by_day[first.isoformat()]["extra_shifts"] and cells[10] == "accepted"
+    assert "Kari" not in export.text and "Ola" not in export.text
+    assert leader.get("/bemanning/ekstravakter.csv").text == export.text  # all her units: this one
+    assert clients("arkivar").get("/bemanning/ekstravakter.csv").status_code == 403

@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 from tests.conftest import login_client
@@ -43,7 +45,7 @@ class RecordedServer:
     """An OpenAI-compatible endpoint on 127.0.0.1 that answers with a recorded body (or a status, or
     after a delay) and keeps every request it got."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.reply: bytes = b""
         self.status = 200
         self.delay_s = 0.0
@@ -54,7 +56,12 @@ class RecordedServer:
             def do_POST(self):  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 outer.requests.append(
-                    {"path": self.path, "json": json.loads(body), "auth": self.headers.get("Authorization")}
+                    {
+                        "path": self.path,
+                        "json": json.loads(body),
+                        "auth": self.headers.get("Authorization"),
+                        "host": self.headers.get("Host"),
+                    }
                 )
                 if outer.delay_s:
                     time.sleep(outer.delay_s)
@@ -70,7 +77,7 @@ class RecordedServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -249,6 +256,39 @@ def test_server_slow_down_broken_or_public_gives_the_extract_and_a_norwegian_mes
         llm.check_address(generative.ServerConfig(url="file:///etc/passwd", model="x"))
     with pytest.raises(InvalidInput, match="http"):
         service.set_settings(platform, tid, {"llm_url": "ftp://llm.local/v1"}, actor="test")
+
+
+def test_dns_rebinding_cannot_move_the_call_to_another_address(llm_server, monkeypatch):
+    """The host is resolved once: a resolver that answers 127.0.0.1 for the check and then another
+    address (here 127.0.0.2, standing in for a metadata service or another internal server) is never
+    asked again; the call goes to the checked address, with the configured host in the Host header."""
+    port = llm_server.httpd.server_address[1]
+    llm_server.serve("supported")
+    other = RecordedServer("127.0.0.2", port)  # what the second answer would reach
+    other.reply = json.dumps({"choices": [{"message": {"content": "fra feil tjener"}}]}).encode()
+    real = socket.getaddrinfo
+    answers = []
+
+    def rebinding(host, *args, **kwargs):
+        if host != "llm.kommune.test":
+            return real(host, *args, **kwargs)
+        answers.append(host)
+        address = "127.0.0.1" if len(answers) == 1 else "127.0.0.2"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, args[0] if args else port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    try:
+        config = generative.ServerConfig(url=f"http://llm.kommune.test:{port}/v1", model="x", timeout_s=5)
+        reply = llm.complete(config, [{"role": "user", "content": "hei"}])
+    finally:
+        other.close()
+    assert reply != "fra feil tjener" and not other.requests
+    assert answers == ["llm.kommune.test"]  # resolved once, by the check
+    assert llm_server.requests[-1]["host"] == f"llm.kommune.test:{port}"
+    # the pinned transport reaches nothing but the checked host
+    pinned = llm.pinned_transport("llm.kommune.test", ["127.0.0.1"])
+    with httpx.Client(transport=pinned, trust_env=False) as client, pytest.raises(httpx.ConnectError):
+        client.get(f"http://127.0.0.2:{port}/")
 
 
 def test_the_page_marks_the_generated_answer(gen):

@@ -190,3 +190,36 @@ def test_vocabulary_is_matched_by_sound_only_where_something_like_it_was_said():
     # near exact spelling is fixed even when Whisper was sure of it
     spelled = segment("Vi ga Furiks i dag.", 0.99)
     assert apply_vocabulary(spelled, terms) == 1 and spelled.text == "Vi ga Furix i dag."
+
+
+# --- issue 12: hostile audio (tests/regression_corpus/audio, made by make_corpus.py) -------------------
+
+AUDIO_CORPUS = __import__("pathlib").Path(__file__).resolve().parents[2] / "regression_corpus" / "audio"
+
+
+def test_a_small_file_that_claims_ten_hours_is_refused_before_anything_is_decoded():
+    path = AUDIO_CORPUS / "claims-10-hours.mka"
+    assert audio_engine.probe_duration(path) == pytest.approx(36000)
+    produced = audio_engine.chunks(path)
+    with pytest.raises(audio_engine.AudioError) as err:
+        next(produced)  # before the first chunk: no model time is spent on it
+    assert err.value.code == "too_long" and "fire timer" in err.value.message
+    # without a limit (an operator's own choice) the one second it holds is read
+    assert sum(c.duration for c in audio_engine.chunks(path, max_s=None)) == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_file_longer_than_it_claims_is_stopped_when_the_sound_passes_the_limit():
+    path = AUDIO_CORPUS / "claims-1-second-is-3.mka"
+    assert audio_engine.probe_duration(path) == pytest.approx(1.0)
+    with pytest.raises(audio_engine.AudioError) as err:
+        list(audio_engine.chunks(path, chunk_s=1.0, max_s=2.0))
+    assert err.value.code == "too_long"
+    assert sum(c.duration for c in audio_engine.chunks(path, max_s=4.0)) == pytest.approx(3.0, abs=0.05)
+
+
+def test_a_file_cut_off_mid_stream_gives_what_it_holds_and_a_pdf_named_mp3_is_refused():
+    kept = list(audio_engine.chunks(AUDIO_CORPUS / "truncated.mka"))
+    assert 0.2 < sum(c.duration for c in kept) < 2.0
+    with pytest.raises(audio_engine.AudioError) as err:
+        list(audio_engine.chunks(AUDIO_CORPUS / "pdf-named.mp3"))
+    assert err.value.code in ("unreadable", "no_audio") and err.value.message

@@ -92,6 +92,16 @@ def backtest_cmd(history, mapping, horizon, school_holidays, seed, ili_file, ori
 @click.option("--minimum", required=True, type=FILE, help="CSV: unit,shift,minimum[,planned][,weekday].")
 @click.option("--probability", default=0.9, show_default=True, type=float)
 @click.option(
+    "--rota",
+    "rota_file",
+    type=FILE,
+    default=None,
+    help="Turnuseksport (CSV/Excel: person,date,shift,from,to,unit): planlagt bemanning per vakt.",
+)
+@click.option(
+    "--rota-mapping", type=FILE, default=None, help="Kolonneoppsett (JSON/YAML) for turnuseksporten."
+)
+@click.option(
     "--early-cost", default=1.0, show_default=True, type=float, help="Kostnad per vakt bestilt tidlig."
 )
 @click.option(
@@ -108,14 +118,30 @@ def plan_cmd(
     ili_file,
     minimum,
     probability,
+    rota_file,
+    rota_mapping,
     early_cost,
     late_cost,
     as_json,
 ) -> None:
+    from .engine import rota as rota_engine
+
     hist, school, weekly = _inputs(history, mapping, school_holidays, ili_file)
     rules = read_minimum(minimum.read_bytes())
+    staff = None
+    if rota_file is not None:
+        parsed_mapping = rota_engine.parse_rota_mapping(rota_mapping.read_bytes()) if rota_mapping else None
+        parsed = rota_engine.read_rota(rota_file.read_bytes(), parsed_mapping, rota_file.name)
+        staff = rota_engine.planned_staff(parsed)
     result = forecast(hist, horizon, ili_weekly=weekly, school=school, seed=seed)
-    rows = plan(result, rules, probability=probability, early_cost=early_cost, late_cost=late_cost)
+    rows = plan(
+        result,
+        rules,
+        probability=probability,
+        early_cost=early_cost,
+        late_cost=late_cost,
+        planned_staff=staff,
+    )
     for row in rows:
         emit(row, as_json, None)
     if any("error" in row for row in rows):
@@ -126,7 +152,9 @@ def plan_cmd(
     "rota-repair",
     help="Hvem kan ta en ekstravakt etter arbeidsmiljøloven, bare ut fra turnusen (ikke rangert).",
 )
-@click.option("--rota", required=True, type=FILE, help="CSV: person,date,shift,from,to.")
+@click.option("--rota", required=True, type=FILE, help="CSV/Excel: person,date,shift,from,to[,unit].")
+@click.option("--mapping", type=FILE, default=None, help="Kolonneoppsett (JSON/YAML) for turnuseksporten.")
+@click.option("--unit", default=None, help="Bare vaktene i denne enheten (turnusens unit-kolonne).")
 @click.option("--day", required=True, help="Dagen for vakten (ÅÅÅÅ-MM-DD).")
 @click.option("--shift", "shift_name", required=True, help="Vaktnavnet i turnusen, f.eks. natt.")
 @click.option(
@@ -145,7 +173,7 @@ def plan_cmd(
 )
 @json_option
 @domain_errors
-def rota_repair_cmd(rota, day, shift_name, ordning, avtale, as_json) -> None:
+def rota_repair_cmd(rota, mapping, unit, day, shift_name, ordning, avtale, as_json) -> None:
     import datetime as dt
 
     from .engine import rota as rota_engine
@@ -155,7 +183,10 @@ def rota_repair_cmd(rota, day, shift_name, ordning, avtale, as_json) -> None:
         when = dt.date.fromisoformat(day)
     except ValueError as exc:
         raise InputError(f"«{day}» er ikke en dato (ÅÅÅÅ-MM-DD).") from exc
-    parsed = rota_engine.read_rota(rota.read_bytes())
+    parsed_mapping = rota_engine.parse_rota_mapping(mapping.read_bytes()) if mapping else None
+    parsed = rota_engine.read_rota(rota.read_bytes(), parsed_mapping, rota.name)
+    if unit:
+        parsed = rota_engine.for_unit(parsed, unit)
     extra = rota_engine.open_shift(parsed, when, shift_name)
     result = rota_engine.eligible(parsed, extra, rota_engine.limits(ordning, avtale))
     emit(

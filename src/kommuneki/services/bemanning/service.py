@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from ...core import items, suggestions
+from ...core.arrival import Arrivals, Incoming
 from ...core.errors import DomainError, InvalidInput, NotFound
 from ...core.models import Item, Suggestion, Unit
 from ...core.platform import Platform
@@ -63,45 +64,59 @@ def store_upload(
     actor: str,
     mapping: dict[str, Any] | None = None,
     check: bool = True,
+    rota: bytes | None = None,
+    rota_filename: str | None = None,
 ) -> dict[str, int | None]:
-    """Store the history (and the minimum file) first; then check that they can be read with the column
-    mapping given, if any (a file that cannot is kept, marked failed, and the Norwegian error raised).
-    ``check=False`` only stores them, for the column editor (:func:`set_history_mapping`)."""
-    ids: dict[str, int | None] = {"history": None, "minimum": None}
-    with platform.db.tenant_session(tenant_id) as session:
-        for key, data, kind in (
-            ("history", history, "absence_counts"),
-            ("minimum", minimum, "minimum_staffing"),
-        ):
-            if data is None:
-                continue
-            arrival = items.ingest(
-                session,
-                platform.blobs,
-                tenant_id,
-                service=SERVICE,
-                kind=kind,
-                data=data,
-                filename=filename if key == "history" else "minimum.csv",
-                source="upload",
-                actor=actor,
-                meta={"mapping": mapping} if key == "history" and mapping else None,
-            )
-            ids[key] = arrival.item.id
+    """Store the history (and the minimum file, and the rota export the planned staff is read from) first;
+    then check that they can be read with the column mapping given, if any (a file that cannot is kept,
+    marked failed, and the Norwegian error raised). ``check=False`` only stores them, for the column
+    editor (:func:`set_history_mapping`)."""
+    ids: dict[str, int | None] = {"history": None, "minimum": None, "rota": None}
+    names = {"history": filename, "minimum": "minimum.csv", "rota": rota_filename or "turnus.csv"}
+    parts = [
+        (key, Incoming(data, filename=names[key], source="upload", kind=kind, meta=meta))
+        for key, data, kind, meta in (
+            ("history", history, "absence_counts", {"mapping": mapping} if mapping else None),
+            ("minimum", minimum, "minimum_staffing", None),
+            ("rota", rota, "rota", None),
+        )
+        if data is not None
+    ]
+    pipeline = uploads(platform, tenant_id, actor=actor)
+    stored = pipeline.store_together(incoming for _key, incoming in parts)  # one arrival, all or none
+    ids.update({key: item_id for (key, _in), item_id in zip(parts, stored, strict=True)})
     if not check:
         return ids
     try:
         read_history(_table_text(history, filename), mapping)
         if minimum is not None:
             read_minimum(minimum)
+        if rota is not None:
+            if minimum is None:
+                raise InvalidInput(
+                    "Turnusen gir planlagt bemanning per vakt, men minimumsbemanningen mangler: last opp "
+                    "den også."
+                )
+            planned_from_rota(rota, names["rota"])
     except DomainError as exc:
-        with platform.db.tenant_session(tenant_id) as session:
-            for item_id in ids.values():
-                if item_id is not None:
-                    item = session.get(Item, item_id)
-                    item.state, item.meta = "failed", {**item.meta, "error": exc.message}
+        pipeline.mark_failed(stored, exc)
         raise
     return ids
+
+
+def uploads(platform: Platform, tenant_id: int, *, actor: str) -> Arrivals:
+    """Bemanning's arrival pipeline (``core/arrival.py``), storing and marking only: the aggregated history,
+    the minimum staffing and the rota export arrive as one (one transaction), are checked, and feed
+    forecast runs that may be repeated (another column mapping, a backtest), so there is no process-once
+    step. The absence import is not on it: that file holds persons and is never stored (ADR 0009)."""
+    return Arrivals(platform, tenant_id, service=SERVICE, kind="absence_counts", actor=actor)
+
+
+def planned_from_rota(data: bytes, filename: str | None) -> dict:
+    """The planned staff per (unit, day, shift) from a rota export (engine/rota.py)."""
+    from .engine import rota as rota_engine
+
+    return rota_engine.planned_staff(rota_engine.read_rota(data, None, filename or "turnus.csv"))
 
 
 def _table_text(data: bytes, filename: str | None) -> bytes:
@@ -163,6 +178,8 @@ def forecast_task(platform: Platform, tenant_id: int, payload: dict[str, Any], r
             session.get(Item, payload["minimum_item_id"]) if payload.get("minimum_item_id") else None
         )
         minimum = platform.blobs.get(tenant_id, minimum_item.sha256) if minimum_item else None
+        rota_item = session.get(Item, payload["rota_item_id"]) if payload.get("rota_item_id") else None
+        rota = (platform.blobs.get(tenant_id, rota_item.sha256), rota_item.filename) if rota_item else None
     report(0.05, "Leser fraværstallene")
     history = read_history(data, mapping)
     path = ili.default_path()
@@ -179,6 +196,7 @@ def forecast_task(platform: Platform, tenant_id: int, payload: dict[str, Any], r
             probability=settings.probability,
             early_cost=settings.early_cost,
             late_cost=settings.late_cost,
+            planned_staff=planned_from_rota(*rota) if rota else None,
         ):
             proposal_rows.setdefault(row["unit"], []).append(row)
     cpu_ms = (time.process_time() - start) * 1000 / max(len(history.units), 1)
@@ -484,7 +502,7 @@ def rota_repair(
         when = dt.date.fromisoformat(day)
     except ValueError as exc:
         raise InvalidInput(f"«{day}» er ikke en dato (ÅÅÅÅ-MM-DD).") from exc
-    parsed = rota_engine.read_rota(data)
+    parsed = rota_engine.read_rota(data, None, filename or "turnus.csv")
     extra = rota_engine.open_shift(parsed, when, shift)
     result = rota_engine.eligible(parsed, extra, rota_engine.limits(arrangement, agreement))
     result["rules"] = [
@@ -493,3 +511,70 @@ def rota_repair(
     ]
     result["arrangement"], result["agreement"] = arrangement, agreement
     return result
+
+
+EXPORT_COLUMNS = (
+    "unit",
+    "date",
+    "shift",
+    "minimum",
+    "planned",
+    "planned_from",
+    "expected_absent",
+    "expected_shortfall",
+    "extra_shifts",
+    "p_minimum_met",
+    "outcome",
+    "decided_at",
+)
+
+
+def decided_proposals_csv(
+    platform: Platform, tenant_id: int, units: frozenset[str] | None, item_id: int | None = None
+) -> str:
+    """The decided staffing proposals as CSV (one row per unit, day and shift; the leader's final value
+    where she changed it), for the units the principal may see, or one unit's item. Proposals not decided
+    yet and rejected ones are left out: the export is what was decided to book. Cells go through
+    ``core.exports`` (a unit name cannot become a formula). Counts per unit only, never a person."""
+    from ...core.exports import csv_text
+
+    rows: list[list[Any]] = []
+    with platform.db.read_session(tenant_id) as session:
+        query = (
+            select(Suggestion, Item.unit_code)
+            .join(Item, Suggestion.item_id == Item.id)
+            .where(Suggestion.service == SERVICE, Suggestion.kind == STAFFING_KIND)
+            .order_by(Suggestion.id)
+        )
+        if item_id is not None:
+            query = query.where(Suggestion.item_id == item_id)
+        newest: dict[str, Suggestion] = {}
+        for s, code in session.execute(query):
+            if units is not None and code not in units:
+                continue
+            if s.decision is None:
+                continue
+            newest[s.value.get("unit", code)] = s  # the newest decided proposal per unit
+        for s in newest.values():
+            d = s.decision
+            if d.outcome not in ("accepted", "changed") or not isinstance(d.final_value, dict):
+                continue
+            decided_at = d.decided_at.isoformat() if d.decided_at else ""
+            for row in d.final_value.get("rows") or []:
+                rows.append(
+                    [
+                        row.get("unit", s.value.get("unit")),
+                        row.get("date"),
+                        row.get("shift"),
+                        row.get("minimum"),
+                        row.get("planned"),
+                        row.get("planned_from", ""),
+                        row.get("expected_absent"),
+                        row.get("expected_shortfall"),
+                        row.get("extra_shifts"),
+                        row.get("p_minimum_met"),
+                        d.outcome,
+                        decided_at,
+                    ]
+                )
+    return csv_text(EXPORT_COLUMNS, rows)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from ...core import tasks
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.deps import RowId, current_principal, get_platform, page_form, page_principal, read_upload_sync
+from ...web.forms import form_action
 from ...web.rendering import redirect, render
 from . import plots, service
 from .engine import columns
@@ -35,11 +37,11 @@ def _no_store(resp: Response) -> Response:
     return resp
 
 
-async def _file(request: Request, form, key: str) -> bytes | None:
+def _file(request: Request, form, key: str) -> bytes | None:
     f = form.get(key)
     if f is None or isinstance(f, str) or not f.filename:
         return None
-    return await read_upload(request, f)
+    return read_upload_sync(request, f)
 
 
 def router() -> APIRouter:
@@ -60,12 +62,19 @@ def router() -> APIRouter:
             )
         )
 
-    def start_forecast(request: Request, p: Principal, history_id: int, minimum_id: int | None):
+    def start_forecast(
+        request: Request, p: Principal, history_id: int, minimum_id: int | None, rota_id: int | None = None
+    ):
         job_id = tasks.submit(
             get_platform(request),
             p.tenant_id,
             service.FORECAST_TASK,
-            {"history_item_id": history_id, "minimum_item_id": minimum_id, "actor": p.actor},
+            {
+                "history_item_id": history_id,
+                "minimum_item_id": minimum_id,
+                "rota_item_id": rota_id,
+                "actor": p.actor,
+            },
             actor=p.actor,
             result_url="/bemanning",
             failure_url="/bemanning",
@@ -73,18 +82,22 @@ def router() -> APIRouter:
         return redirect(f"/jobber/{job_id}")
 
     @r.post("/bemanning/prognose", include_in_schema=False)
-    async def upload(request: Request, p: Principal = Depends(page_principal)):
+    def upload(
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         """The aggregated history (and the minimum staffing), stored first; then the forecast job, or
         with «Sett opp kolonnene» the column editor for the stored file."""
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
-        form = await request.form()
         editor_first = form.get("handling") == "oppsett"
-        try:
-            history = await _file(request, form, "historikk")
+        with form_action(request, "/bemanning") as action:
+            history = _file(request, form, "historikk")
             if history is None:
                 raise InvalidInput("Velg en fil med fraværstall (date,unit,absent[,staff]).")
-            minimum = await _file(request, form, "minimum")
+            minimum = _file(request, form, "minimum")
+            rota = _file(request, form, "turnus")
             ids = service.store_upload(
                 platform,
                 p.tenant_id,
@@ -93,15 +106,23 @@ def router() -> APIRouter:
                 filename=form["historikk"].filename,
                 actor=p.actor,
                 check=not editor_first,
+                rota=rota,
+                rota_filename=form["turnus"].filename if rota is not None else None,
             )
-        except DomainError as exc:
-            return redirect("/bemanning", ("error", exc.message), request)
+        if action.failed:
+            return action.response
         if editor_first:
-            query = f"?minimum={ids['minimum']}" if ids["minimum"] else ""
-            return redirect(f"/bemanning/oppsett/{ids['history']}{query}")
-        return start_forecast(request, p, ids["history"], ids["minimum"])
+            query = "&".join(
+                f"{key}={ids[name]}"
+                for key, name in (("minimum", "minimum"), ("turnus", "rota"))
+                if ids[name]
+            )
+            return redirect(f"/bemanning/oppsett/{ids['history']}" + (f"?{query}" if query else ""))
+        return start_forecast(request, p, ids["history"], ids["minimum"], ids["rota"])
 
-    def history_page(request: Request, p: Principal, upload: dict, editor, minimum: str, status_code=200):
+    def history_page(
+        request: Request, p: Principal, upload: dict, editor, minimum: str, status_code=200, rota: str = ""
+    ):
         return _no_store(
             render(
                 request,
@@ -114,6 +135,7 @@ def router() -> APIRouter:
                 action=f"/bemanning/oppsett/{upload['item_id']}",
                 records=False,
                 minimum=minimum,
+                rota=rota,
                 signature=editor.signature,
             )
         )
@@ -125,30 +147,54 @@ def router() -> APIRouter:
         upload = service.uploaded_history(get_platform(request), p.tenant_id, item_id)
         editor = columns.history_editor(upload["data"], upload["filename"], mapping=upload["mapping"])
         minimum = request.query_params.get("minimum", "")
-        return history_page(request, p, upload, editor, minimum if minimum.isdigit() else "")
+        rota = request.query_params.get("turnus", "")
+        return history_page(
+            request,
+            p,
+            upload,
+            editor,
+            minimum if minimum.isdigit() else "",
+            rota=rota if rota.isdigit() else "",
+        )
 
     @r.post("/bemanning/oppsett/{item_id:int}", include_in_schema=False)
-    async def history_editor_submit(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def history_editor_submit(
+        item_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         """Check the choices; save them with the upload and forecast, or show the errors beside them."""
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
-        form = await request.form()
         upload = service.uploaded_history(platform, p.tenant_id, item_id)
         editor = columns.history_editor(upload["data"], upload["filename"], form=form)
         minimum = str(form.get("minimum") or "")
         minimum = minimum if minimum.isdigit() else ""
+        rota = str(form.get("turnus") or "")
+        rota = rota if rota.isdigit() else ""
         if editor.mapping is None:
-            return history_page(request, p, upload, editor, minimum, status_code=422)
-        try:
-            service.set_history_mapping(platform, p.tenant_id, item_id, editor.mapping, actor=p.actor)
-        except DomainError as exc:
+            return history_page(request, p, upload, editor, minimum, status_code=422, rota=rota)
+
+        def show_again(exc: DomainError) -> Response:  # the choices as sent, the refusal above them
             editor.outcome.errors[""] = exc.message
             editor.outcome.mapping = None
-            return history_page(request, p, upload, editor, minimum, status_code=422)
-        return start_forecast(request, p, item_id, int(minimum) if minimum else None)
+            return history_page(request, p, upload, editor, minimum, status_code=422, rota=rota)
+
+        with form_action(request, f"/bemanning/oppsett/{item_id}", show_again=show_again) as action:
+            service.set_history_mapping(platform, p.tenant_id, item_id, editor.mapping, actor=p.actor)
+        if action.failed:
+            return action.response
+        return start_forecast(
+            request, p, item_id, int(minimum) if minimum else None, int(rota) if rota else None
+        )
 
     @r.post("/bemanning/fravaer", include_in_schema=False)
-    async def upload_records(request: Request, p: Principal = Depends(page_principal)):
+    def upload_records(
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         """Absence records (person, unit, from, to, type): counted per unit and day in memory; only the
         counts are stored, never the file or any person (ADR 0009). The columns are found by their
         usual names; when that fails, or with «Sett opp kolonnene», the column editor is shown for this
@@ -156,11 +202,10 @@ def router() -> APIRouter:
         not kept."""
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
-        form = await request.form()
         upload = form.get("fravaer")
         filename = upload.filename if upload is not None and not isinstance(upload, str) else None
-        try:
-            data = await _file(request, form, "fravaer")
+        with form_action(request, "/bemanning") as action:
+            data = _file(request, form, "fravaer")
             if data is None:
                 raise InvalidInput("Velg en fil med fraværsperioder.")
             sent_again = "kolonner" in form
@@ -197,18 +242,21 @@ def router() -> APIRouter:
                 platform, p.tenant_id, data, filename=filename, actor=p.actor, mapping=editor.mapping
             )
             del data
-        except DomainError as exc:
-            return redirect("/bemanning", ("error", exc.message), request)
+        if action.failed:
+            return action.response
         return start_forecast(request, p, ids["history"], None)
 
     @r.post("/bemanning/turnus", include_in_schema=False)
-    async def rota_repair(request: Request, p: Principal = Depends(page_principal)):
+    def rota_repair(
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         """Who may take an extra shift under arbeidsmiljøloven, from the rota alone (nothing decided)."""
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
-        form = await request.form()
-        try:
-            data = await _file(request, form, "turnus")
+        with form_action(request, "/bemanning") as action:
+            data = _file(request, form, "turnus")
             if data is None:
                 raise InvalidInput("Velg en turnusfil (person,date,shift,from,to).")
             result = service.rota_repair(
@@ -222,8 +270,8 @@ def router() -> APIRouter:
                 filename=form["turnus"].filename,
                 actor=p.actor,
             )
-        except DomainError as exc:
-            return redirect("/bemanning", ("error", exc.message), request)
+        if action.failed:
+            return action.response
         return _no_store(render(request, "bemanning/rota.html", p, result=result))
 
     @r.get("/bemanning/enhet/{item_id:int}", include_in_schema=False)
@@ -237,13 +285,43 @@ def router() -> APIRouter:
             render(request, "bemanning/unit.html", p, view=view, svg=svg, record=record, item_id=item_id)
         )
 
+    def _csv(data: str, name: str) -> Response:
+        return _no_store(
+            Response(
+                data.encode("utf-8"),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        )
+
+    @r.get("/bemanning/ekstravakter.csv", include_in_schema=False)
+    def export_all(request: Request, p: Principal = Depends(page_principal)):
+        """The decided staffing proposals of every unit the principal may see, as CSV (formula-safe)."""
+        authorize(p, "bemanning.read", service="bemanning")
+        return _csv(
+            service.decided_proposals_csv(get_platform(request), p.tenant_id, p.units), "ekstravakter.csv"
+        )
+
+    @r.get("/bemanning/enhet/{item_id:int}/ekstravakter.csv", include_in_schema=False)
+    def export_unit(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+        """One unit's decided staffing proposal as CSV (formula-safe)."""
+        authorize(p, "bemanning.read", service="bemanning")
+        platform = get_platform(request)
+        service.unit_view(platform, p.tenant_id, item_id, p.units)  # her own unit, or not found
+        data = service.decided_proposals_csv(platform, p.tenant_id, p.units, item_id)
+        return _csv(data, f"ekstravakter-{item_id}.csv")
+
     @r.post("/bemanning/enhet/{item_id:int}/tilbakeblikk", include_in_schema=False)
-    async def run_backtest(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def run_backtest(
+        item_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         """The rolling-origin backtest on the history this unit's forecast came from, as a background job."""
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
         source_id = service.source_of(platform, p.tenant_id, item_id, p.units)
-        form = await request.form()
         try:
             origins = min(max(int(form.get("uker") or 12), 1), 52)
         except ValueError:
@@ -263,7 +341,7 @@ def router() -> APIRouter:
         "/api/v1/bemanning/forecast",
         summary="Forecast absence per unit from an uploaded history (not stored)",
     )
-    async def api_forecast(
+    def api_forecast(
         request: Request,
         history: UploadFile,
         mapping: UploadFile | None = None,
@@ -274,8 +352,8 @@ def router() -> APIRouter:
         authorize(principal, "bemanning.read", service="bemanning")
         if not 1 <= horizon <= 56:
             raise InvalidInput("Horisonten må være mellom 1 og 56 dager.")
-        data = await read_upload(request, history)
-        columns = parse_mapping(await read_upload(request, mapping)) if mapping is not None else None
+        data = read_upload_sync(request, history)
+        columns = parse_mapping(read_upload_sync(request, mapping)) if mapping is not None else None
         return {"rows": forecast(read_history(data, columns), horizon, seed=seed).rows()}
 
     @r.get(

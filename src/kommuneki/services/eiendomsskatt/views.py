@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 import numpy as np
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from ...core import jobs, tasks
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.deps import RowId, current_principal, get_platform, page_form, page_principal, read_upload_sync
 from ...web.forms import form_action
 from ...web.rendering import redirect, render
 from . import plots, service
@@ -30,7 +31,7 @@ def _no_store(resp):
     return resp
 
 
-async def _uploads(request: Request, form) -> tuple[dict, str, str]:
+def _uploads(request: Request, form) -> tuple[dict, str, str]:
     """The sales and dwellings uploads of the form on /eiendomsskatt, and the mapping given as a file
     or as text (may be empty). Raises InvalidInput with a message for the page."""
     files = {}
@@ -43,7 +44,7 @@ async def _uploads(request: Request, form) -> tuple[dict, str, str]:
     mf = form.get("oppsett")
     if mf is not None and not isinstance(mf, str) and mf.filename:
         try:
-            mapping_text, mapping_name = (await read_upload(request, mf)).decode("utf-8"), mf.filename
+            mapping_text, mapping_name = read_upload_sync(request, mf).decode("utf-8"), mf.filename
         except UnicodeDecodeError as exc:
             raise InvalidInput("Kolonneoppsettet må være UTF-8-tekst (JSON eller YAML).") from exc
     return files, mapping_text, mapping_name
@@ -90,14 +91,14 @@ def _editor_data(request: Request, p: Principal, item_id: int):
     return f, sales, dwellings, editor.describe(sales, dwellings)
 
 
-async def _store(request: Request, p: Principal, files: dict, mapping: dict | None) -> int:
+def _store(request: Request, p: Principal, files: dict, mapping: dict | None) -> int:
     """Store the uploaded sales and dwellings files (raw first) with the mapping; the sales item's id."""
     sales_id, _d = service.store_files(
         get_platform(request),
         p.tenant_id,
-        sales=await read_upload(request, files["salg"]),
+        sales=read_upload_sync(request, files["salg"]),
         sales_name=files["salg"].filename,
-        dwellings=await read_upload(request, files["boliger"]),
+        dwellings=read_upload_sync(request, files["boliger"]),
         dwellings_name=files["boliger"].filename,
         actor=p.actor,
         source="upload",
@@ -195,7 +196,7 @@ def router() -> APIRouter:
         return action.response
 
     @r.post("/eiendomsskatt/innstillinger", include_in_schema=False)
-    async def save_settings(
+    def save_settings(
         request: Request,
         p: Principal = Depends(page_principal),
         promille: str = Form(""),
@@ -217,34 +218,35 @@ def router() -> APIRouter:
         return action.response
 
     @r.post("/eiendomsskatt/verdsett", include_in_schema=False)
-    async def upload_and_value(request: Request, p: Principal = Depends(page_principal)):
+    def upload_and_value(
+        request: Request, p: Principal = Depends(page_principal), form: FormData = Depends(page_form)
+    ):
         """Sales, dwellings and a mapping (file or text) in: the mapping is checked and the files stored
         at once; the valuation runs as a background job, and the browser goes to its progress page."""
         _office(p)
         authorize(p, "item.create", service="eiendomsskatt")
-        form = await request.form()
-        try:
-            files, mapping_text, mapping_name = await _uploads(request, form)
+        with form_action(request, "/eiendomsskatt") as action:
+            files, mapping_text, mapping_name = _uploads(request, form)
             mapping = parse_mapping(mapping_text, mapping_name).to_dict()
-            sales_id = await _store(request, p, files, mapping)
-        except DomainError as exc:
-            return redirect("/eiendomsskatt", ("error", exc.message), request)
+            sales_id = _store(request, p, files, mapping)
+        if action.failed:
+            return action.response
         return _start_valuation(request, p, sales_id, mapping)
 
     @r.post("/eiendomsskatt/oppsett", include_in_schema=False)
-    async def upload_for_editor(request: Request, p: Principal = Depends(page_principal)):
+    def upload_for_editor(
+        request: Request, p: Principal = Depends(page_principal), form: FormData = Depends(page_form)
+    ):
         """The same upload, stored first; then the column-by-column editor (prefilled from the mapping
         file or text when one was given, else guessed from the column names)."""
         _office(p)
         authorize(p, "item.create", service="eiendomsskatt")
-        form = await request.form()
-        try:
-            files, mapping_text, mapping_name = await _uploads(request, form)
+        with form_action(request, "/eiendomsskatt") as action:
+            files, mapping_text, mapping_name = _uploads(request, form)
             draft = parse_mapping(mapping_text, mapping_name).to_dict() if mapping_text.strip() else None
-            sales_id = await _store(request, p, files, draft)
-        except DomainError as exc:
-            return redirect("/eiendomsskatt", ("error", exc.message), request)
-        return redirect(f"/eiendomsskatt/oppsett/{sales_id}")
+            sales_id = _store(request, p, files, draft)
+            action.done(None, to=f"/eiendomsskatt/oppsett/{sales_id}")
+        return action.response
 
     @r.get("/eiendomsskatt/oppsett/{item_id:int}", include_in_schema=False)
     def mapping_editor(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
@@ -255,11 +257,16 @@ def router() -> APIRouter:
             return redirect("/eiendomsskatt", ("error", exc.message), request)
 
     @r.post("/eiendomsskatt/oppsett/{item_id:int}", include_in_schema=False)
-    async def mapping_editor_submit(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def mapping_editor_submit(
+        item_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        sent: FormData = Depends(page_form),
+    ):
         """Check the choices; then value with them, or send the mapping as a JSON or YAML file."""
         _office(p)
         authorize(p, "item.create", service="eiendomsskatt")
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        form = {k: v for k, v in sent.items() if isinstance(v, str)}
         try:
             data = _editor_data(request, p, item_id)
         except InvalidInput as exc:

@@ -7,10 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import FormData
 
 from kommuneki.core.errors import InvalidInput
 from kommuneki.core.permissions import Principal
-from kommuneki.web.deps import RowId, current_principal, get_platform, page_principal
+from kommuneki.web.deps import RowId, current_principal, get_platform, json_body, page_form, page_principal
 from kommuneki.web.forms import form_action
 from kommuneki.web.rendering import redirect, render
 
@@ -89,9 +90,10 @@ def router() -> APIRouter:
         return _private(render(request, "governance/new.html", p, statuses=STATUSES))
 
     @r.post(BASE + "/ny")
-    async def new_submit(request: Request, p: Principal = Depends(page_principal)):
+    def new_submit(
+        request: Request, p: Principal = Depends(page_principal), form: FormData = Depends(page_form)
+    ):
         service.authorize(p, "manage")
-        form = await request.form()
         with form_action(request, BASE + "/ny") as action:
             s = service.add_external(get_platform(request), p, _fields(form))
             action.done(f"{s['name']} er lagt til i registeret.", to=f"{BASE}/{s['id']}")
@@ -113,18 +115,26 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/{system_id}")
-    async def system_update(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def system_update(
+        system_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         service.authorize(p, "manage")
-        form = await request.form()
         with form_action(request, f"{BASE}/{system_id}") as action:
             changed = service.update(get_platform(request), p, system_id, _fields(form))
             action.done("Registeret er oppdatert." if changed else "Ingen endringer.")
         return action.response
 
     @r.post(BASE + "/{system_id}/treningsgrunnlag")
-    async def training_basis(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def training_basis(
+        system_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         service.authorize(p, "training_basis")
-        form = await request.form()
         platform = get_platform(request)
         with form_action(request, f"{BASE}/{system_id}") as action:
             sd = service.detail(platform, p, system_id)
@@ -158,11 +168,13 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/{system_id}/klassifisering")
-    async def questionnaire_submit(
-        system_id: RowId, request: Request, p: Principal = Depends(page_principal)
+    def questionnaire_submit(
+        system_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
     ):
         service.authorize(p, "manage")
-        form = await request.form()
         with form_action(request, f"{BASE}/{system_id}/klassifisering") as action:
             a = service.run_assessment(get_platform(request), p, system_id, _answers(form))
             action.done(
@@ -172,7 +184,7 @@ def router() -> APIRouter:
         return action.response
 
     @r.post(BASE + "/{system_id}/klassifisering/pa-nytt")
-    async def questionnaire_rerun(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def questionnaire_rerun(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
         service.authorize(p, "manage")
         with form_action(request, f"{BASE}/{system_id}/klassifisering") as action:
             a = service.rerun_assessment(get_platform(request), p, system_id)
@@ -223,9 +235,13 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/{system_id}/terskler")
-    async def thresholds(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def thresholds(
+        system_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         service.authorize(p, "manage")
-        form = await request.form()
         with form_action(request, f"{BASE}/{system_id}/overvaking") as action:
             try:
                 override = float(str(form.get("override", "")).replace(",", ".").replace("%", "").strip())
@@ -238,7 +254,7 @@ def router() -> APIRouter:
         return action.response
 
     @r.post(BASE + "/varsler/sjekk")
-    async def alerts_check(request: Request, p: Principal = Depends(page_principal)):
+    def alerts_check(request: Request, p: Principal = Depends(page_principal)):
         alerts = service.check_alerts(get_platform(request), p)
         return redirect(
             BASE,
@@ -250,9 +266,13 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/varsler/{alert_id}/lukk")
-    async def alert_resolve(alert_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def alert_resolve(
+        alert_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         service.authorize(p, "manage")
-        form = await request.form()
         back = str(form.get("tilbake", BASE))
         back = back if back.startswith(BASE) else BASE
         with form_action(request, back) as action:
@@ -262,9 +282,13 @@ def router() -> APIRouter:
 
     # --- DPIA and ROS ----------------------------------------------------------------------------
     @r.post(BASE + "/{system_id}/dokumenter")
-    async def document_generate(system_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def document_generate(
+        system_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         service.authorize(p, "manage")
-        form = await request.form()
         with form_action(request, f"{BASE}/{system_id}") as action:
             doc = service.generate_document(
                 get_platform(request), p, system_id, str(form.get("doc_type", ""))
@@ -286,9 +310,13 @@ def router() -> APIRouter:
         )
 
     @r.post(BASE + "/dokumenter/{doc_id}")
-    async def document_save(doc_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def document_save(
+        doc_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         service.authorize(p, "manage")
-        form = await request.form()
         platform = get_platform(request)
         with form_action(request, f"{BASE}/dokumenter/{doc_id}") as action:
             d = service.document(platform, p, doc_id)
@@ -319,11 +347,7 @@ def router() -> APIRouter:
         return service.detail(get_platform(request), p, system_id)
 
     @api.post("/systems", status_code=201, summary="Add an external AI system to the register")
-    async def api_add(request: Request, p: Principal = Depends(current_principal)):
-        try:
-            fields = await request.json()
-        except ValueError as exc:
-            raise InvalidInput("Ugyldig JSON.") from exc
+    def api_add(request: Request, p: Principal = Depends(current_principal), fields=Depends(json_body)):
         if not isinstance(fields, dict):
             raise InvalidInput("Feltene må være et JSON-objekt.")
         return service.add_external(get_platform(request), p, fields)
@@ -333,11 +357,12 @@ def router() -> APIRouter:
         status_code=201,
         summary="Run the AI Act questionnaire (answers: question id → answer)",
     )
-    async def api_assess(system_id: RowId, request: Request, p: Principal = Depends(current_principal)):
-        try:
-            answers = await request.json()
-        except ValueError as exc:
-            raise InvalidInput("Ugyldig JSON.") from exc
+    def api_assess(
+        system_id: RowId,
+        request: Request,
+        p: Principal = Depends(current_principal),
+        answers=Depends(json_body),
+    ):
         if not isinstance(answers, dict):
             raise InvalidInput("Svarene må være et JSON-objekt.")
         return service.run_assessment(get_platform(request), p, system_id, answers)

@@ -4,6 +4,12 @@ the prompt and the checks of the reply are ``engine.generative``.
 Nothing talks to an external service by default: the server is configured per tenant (off without it),
 an address outside the kommune's own network (one that resolves to a public IP) is refused unless the
 operator allows it, redirects are not followed, and the whole call has one deadline.
+
+The host is resolved once, by :func:`check_address`, and the call connects to the addresses that were
+checked (:class:`PinnedTransport`), so a DNS server that answers differently the second time (DNS
+rebinding: a harmless address for the check, then 169.254.169.254 or another internal service for the
+connection) cannot move the call. The Host header and, for https, the TLS server name and the
+certificate check stay the configured host's.
 """
 
 from __future__ import annotations
@@ -29,14 +35,15 @@ class GenerationError(Exception):
 # --- the server --------------------------------------------------------------------------------------
 
 
-def check_address(config: ServerConfig) -> None:
+def check_address(config: ServerConfig) -> list[str] | None:
     """Refuse a URL that is not http(s), or (unless ``allow_public``) whose host resolves to a public
-    address: the default is the kommune's own network only."""
+    address: the default is the kommune's own network only. Returns the addresses that were checked,
+    for the call to connect to (None with ``allow_public``: any address the host has may be used)."""
     parts = urlsplit(config.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise GenerationError("Adressen til språkmodellen må begynne med http:// eller https://.")
     if config.allow_public:
-        return
+        return None
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
@@ -52,6 +59,52 @@ def check_address(config: ServerConfig) -> None:
                 f"Språkmodelltjeneren {parts.hostname} har en offentlig adresse. Bare en tjener i "
                 "kommunens eget nett brukes, med mindre driftsansvarlig har tillatt noe annet."
             )
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise GenerationError(f"Fant ikke språkmodelltjeneren {parts.hostname}.")
+    return addresses
+
+
+def pinned_transport(host: str, addresses: list[str]):
+    """An httpx transport that connects only to ``addresses`` (checked by :func:`check_address`) for
+    ``host``, and to nothing else; name resolution is not asked again. TLS still names and verifies
+    ``host`` (httpcore passes the URL's host as the server name), and the Host header is the URL's."""
+    import httpcore
+    import httpx
+
+    checked_host = host.strip("[]").lower()
+
+    class PinnedBackend(httpcore.NetworkBackend):
+        def __init__(self) -> None:
+            self._inner = httpcore.SyncBackend()
+
+        def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+            if host.strip("[]").lower() != checked_host:
+                raise httpcore.ConnectError(f"not the checked host: {host}")
+            failure: Exception | None = None
+            for address in addresses:
+                try:
+                    return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+                except httpcore.ConnectError as exc:
+                    failure = exc
+            raise failure or httpcore.ConnectError("no address")
+
+        def connect_unix_socket(self, path, timeout=None, socket_options=None):
+            raise httpcore.ConnectError("unix sockets are not used")
+
+        def sleep(self, seconds: float) -> None:
+            self._inner.sleep(seconds)
+
+    class PinnedTransport(httpx.HTTPTransport):
+        def __init__(self) -> None:
+            super().__init__(trust_env=False)
+            self._pool = httpcore.ConnectionPool(
+                ssl_context=httpx.create_ssl_context(trust_env=False),
+                max_connections=1,
+                network_backend=PinnedBackend(),
+            )
+
+    return PinnedTransport()
 
 
 def complete(config: ServerConfig, messages: list[dict[str, str]]) -> str:
@@ -59,7 +112,10 @@ def complete(config: ServerConfig, messages: list[dict[str, str]]) -> str:
     waiting and reading); no redirects are followed and no proxy from the environment is used."""
     import httpx
 
-    check_address(config)
+    addresses = check_address(config)
+    transport = (
+        None if addresses is None else pinned_transport(urlsplit(config.url).hostname or "", addresses)
+    )
     deadline = time.monotonic() + config.timeout_s
     headers = {"Content-Type": "application/json"}
     if config.api_key:
@@ -76,7 +132,10 @@ def complete(config: ServerConfig, messages: list[dict[str, str]]) -> str:
     try:
         with (
             httpx.Client(
-                timeout=httpx.Timeout(config.timeout_s), follow_redirects=False, trust_env=False
+                timeout=httpx.Timeout(config.timeout_s),
+                follow_redirects=False,
+                trust_env=False,
+                transport=transport,
             ) as client,
             client.stream("POST", endpoint, json=body, headers=headers) as r,
         ):

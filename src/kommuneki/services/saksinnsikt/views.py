@@ -7,10 +7,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.datastructures import FormData
 
 from ...core.errors import InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import RowId, current_principal
+from ...web.deps import RowId, current_principal, page_form
 from . import service
 from .engine.search import METHODS
 
@@ -98,9 +99,11 @@ def router() -> APIRouter:
         )
 
     @r.post("/saksinnsikt", include_in_schema=False)
-    async def search_post(request: Request, principal: Principal = Depends(page_principal)):
+    def search_post(
+        request: Request, principal: Principal = Depends(page_principal), sent: FormData = Depends(page_form)
+    ):
         authorize(principal, "item.read", service=SERVICE)
-        form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+        form = {k: str(v) for k, v in sent.items() if k != "csrf_token"}
         method = form.get("metode", "hybrid")
         if method not in METHODS:
             raise InvalidInput("Ukjent metode.")
@@ -124,10 +127,12 @@ def router() -> APIRouter:
         )
 
     @r.post("/saksinnsikt/svar/{suggestion_id}/vurdering", include_in_schema=False)
-    async def mark_page(
-        request: Request, suggestion_id: RowId, principal: Principal = Depends(page_principal)
+    def mark_page(
+        request: Request,
+        suggestion_id: RowId,
+        principal: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
     ):
-        form = await request.form()
         service.mark_useful(request.app.state.platform, principal, suggestion_id, form.get("nyttig") == "ja")
         return redirect("/saksinnsikt", ("ok", "Takk! Vurderingen er lagret."), request)
 

@@ -28,6 +28,7 @@ from typing import Any
 from kommuneki.text.pii import MODEL_NAME as DETECT_MODEL_NAME
 from kommuneki.text.pii import MODEL_VERSION as DETECT_MODEL_VERSION
 from kommuneki.text.pii import Finding
+from kommuneki.text.pii.categories import word_forms
 
 from ...core.proposal import Proposal
 from . import legal
@@ -101,8 +102,8 @@ class Assessed:
     finding: Finding
     innsyn: legal.Hjemmel | None
     internett: legal.Hjemmel | None
-    #: why: identifier | personal_context | public_role | no_person | not_linked | not_confidential |
-    #: not_tied | role_activity | historical
+    #: why: identifier | personal_context | public_role | alminnelig_kjent | no_person | not_linked |
+    #: not_confidential | not_tied | role_activity | historical | no_membership | group | role_title
     reason: str
     linked_to: list[int] = field(default_factory=list)  # indices of the findings that gave the context
 
@@ -194,6 +195,82 @@ HISTORICAL_BEFORE = 1925
 _BORN = re.compile(r"\b(?:født|fødd|f\.)\s*(?:i\s+|den\s+)?(?:\d{1,2}\.?\s*\w*\s*)?$", re.IGNORECASE)
 
 
+#: Weak political and union terms (a party's name, "parti", "politisk", "forbundet") name an organisation
+#: or a subject; they reveal a private person's political opinion or union membership only where the
+#: sentence ties the person to them: membership, a vote, support, a candidacy.
+_MEMBERSHIP = re.compile(
+    r"\b(?:medlem\w*|innmeld\w*|meldt\w*|meld(?:e|te|er|a)\s+seg|stemt[ea]?|stemmer|stemme|røyst\w*|"
+    r"sympatis\w*|tilhører|tilhøyrer|tilhørighet|aktiv|engasjert|kandidat\w*|nominert|verv|"
+    r"tillitsvalgt\w*|tillitsvald\w*|kontingent\w*|organisert|fagorganisert|partifelle\w*|"
+    r"engasjement\w*|representer\w*|representant\w*|\w*kandidat\w*|valgt|stilte|stiller|"
+    r"(?:sitt|sin|sine|hans|hennes|deres)\s+politiske?)\b",
+    re.IGNORECASE,
+)
+#: Terms that are themselves the tie ("tillitsvalgt": the person holds a union office).
+_SELF_TYING = re.compile(r"^(?:hoved|hovud)?tillitsval", re.IGNORECASE)
+#: Categories of groups of people: a plural ("jøder", "katolikkene", "jødiske innbyggere") speaks of a
+#: group, not of an identifiable person — unless it is said of named people ("foreldrene er muslimer").
+GROUP_CATEGORIES = {"RELIGION", "ETNISITET"}
+_PLURAL_ENDING = re.compile(r"\w{3,}(?:er|ere|erne|ene|ane|ar|arne)$", re.IGNORECASE)
+_ADJECTIVE_E = re.compile(r"\w{3,}e$", re.IGNORECASE)
+
+
+def _plural_noun(word: str) -> bool:
+    """A plural noun: a plural ending and a shorter lemma it starts with ("jøder" → "jøde", "katolikker"
+    → "katolikk"); "asylsøker" and "innvandrer" are their own lemma, so singular."""
+    if not _PLURAL_ENDING.fullmatch(word):
+        return False
+    low = word.lower()
+    return any(len(f) < len(low) and low.startswith(f) for f in word_forms(low))
+
+
+_PREDICATE_BEFORE = re.compile(
+    r"\b(?:er|var|ble|blei|blir|vert|vart|som|begge|alle\s+tre)\s+(?:\w+\s+){0,2}$", re.IGNORECASE
+)
+
+
+def _group_plural(text: str, f: Finding) -> bool:
+    """The term names a group of people: a plural noun, or an adjective before a plural noun, not said
+    of someone ("foreldrene er muslimer" is about two identifiable people)."""
+    if f.category not in GROUP_CATEGORIES or " " in f.text:
+        return False
+    word = f.text
+    if _PREDICATE_BEFORE.search(text[max(0, f.start - 40) : f.start]):
+        return False
+    if _plural_noun(word):
+        return True
+    nxt = re.match(r"\s+(\w+)", text[f.end : f.end + 40])
+    return bool(_ADJECTIVE_E.fullmatch(word) and nxt and _plural_noun(nxt.group(1)))
+
+
+#: Public only because the name is on a list: a private namesake is possible.
+LIST_SOURCES = {"well_known", "kommune_list"}
+
+
+def _known_from_list(f: Finding) -> bool:
+    e = f.explanation
+    return bool(f.public_role) and (
+        e.get("public_role_source") in LIST_SOURCES or e.get("public_via") in LIST_SOURCES
+    )
+
+
+def _needs_membership(f: Finding) -> bool:
+    return (
+        f.category in ROLE_CATEGORIES
+        and f.explanation.get("strength") == "weak"
+        and not _SELF_TYING.match(f.text)
+    )
+
+
+def _role_title(text: str, c: Finding, people: list[Finding]) -> bool:
+    """The term is the title of the person right after it ("lege Ove Talsnes"): their profession."""
+    for p in people:
+        if p.start >= c.end and not text[c.end : p.start].strip() and p.public_role:
+            word = str(p.explanation.get("role_word") or "")
+            return word.lower() == c.text.lower()
+    return False
+
+
 def _sentence_of(text: str, pos: int) -> tuple[int, int]:
     start = max(
         text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), text.rfind("! ", 0, pos), text.rfind("? ", 0, pos)
@@ -241,7 +318,12 @@ def assess(text: str, findings: list[Finding], *, day: date | None = None) -> As
     day = day or date.today()
     paras = _paragraph_index(text)
     categories = [i for i, f in enumerate(findings) if f.type == "SAERLIG_KATEGORI"]
-    private_people = [i for i, f in enumerate(findings) if f.type == "PERSON" and not f.public_role]
+    # a name known only from a list (well-known persons, the kommune's own list) may be a namesake: it is
+    # released only when no personal circumstance is tied to it, so it ties categories like a private name
+    known_only = {i for i, f in enumerate(findings) if f.type == "PERSON" and _known_from_list(f)}
+    private_people = [
+        i for i, f in enumerate(findings) if f.type == "PERSON" and (not f.public_role or i in known_only)
+    ]
     identifies_person = bool(private_people) or any(
         f.type in PERSONAL_IDS | LINKABLE - {"PERSON"} for f in findings
     )
@@ -253,12 +335,23 @@ def assess(text: str, findings: list[Finding], *, day: date | None = None) -> As
     identifiers_at = [i for i, f in enumerate(findings) if f.type in PERSONAL_IDS | (LINKABLE - {"PERSON"})]
     public_people = [i for i, f in enumerate(findings) if f.type == "PERSON" and f.public_role]
     tied: dict[int, tuple[str, list[int]]] = {}
+    people = [f for f in findings if f.type == "PERSON"]
     for ci in categories:
         c = findings[ci]
-        near_private = [j for j in private_people if _near(findings[j], c, paras, text)]
+        near_private = [
+            j
+            for j in private_people
+            if _near(findings[j], c, paras, text) and not (j in known_only and c.category in ROLE_CATEGORIES)
+        ]
         near_ids = [j for j in identifiers_at if _near(findings[j], c, paras, text)]
         s0, e0 = _sentence_of(text, c.start)
-        if near_private or near_ids:
+        if _role_title(text, c, people):
+            tied[ci] = ("role_title", [])
+        elif _group_plural(text, c):
+            tied[ci] = ("group", [])
+        elif _needs_membership(c) and not _MEMBERSHIP.search(text, s0, e0):
+            tied[ci] = ("no_membership", [])
+        elif near_private or near_ids:
             if _historical(text, c):
                 tied[ci] = ("historical", near_private[:5])
             else:
@@ -284,8 +377,14 @@ def assess(text: str, findings: list[Finding], *, day: date | None = None) -> As
             if reason == "not_tied" and not identifies_person:
                 reason = "no_person"
         elif f.type in LINKABLE:
-            if f.type == "PERSON" and f.public_role:
+            if f.type == "PERSON" and f.public_role and i not in known_only:
                 context, reason = False, "public_role"
+                if f.explanation.get("public_role_source") == "press":
+                    reason = "alminnelig_kjent"
+            elif i in known_only:
+                linked = [j for j in withheld_categories if _near(f, findings[j], paras, text)][:5]
+                context = bool(linked)
+                reason = "personal_context" if context else "alminnelig_kjent"
             else:
                 linked = [j for j in withheld_categories if _near(f, findings[j], paras, text)][:5]
                 context = bool(linked)

@@ -50,6 +50,13 @@ REASON_LABELS = {
     "ikke organisasjoner eller fagord).",
     "role_activity": "Det personen gjør i en offentlig rolle, er ikke personlige forhold.",
     "historical": "Gjelder personer i en historisk framstilling (hendelser før 1925).",
+    "alminnelig_kjent": "Navnet er alminnelig kjent (fvl. § 13 a nr. 3), og ingen personlige forhold er "
+    "knyttet til det her; det foreslås ikke skjermet. Du kan likevel skjerme det.",
+    "no_membership": "Partiet, forbundet eller ordet er nevnt, men teksten sier ikke at en privatperson er "
+    "medlem, stemmer eller har et politisk syn.",
+    "group": "Gjelder en gruppe mennesker, ikke en identifiserbar person.",
+    "role_title": "Ordet er yrkestittelen til personen som nevnes rett etter, ikke en opplysning om "
+    "personlige forhold.",
 }
 
 
@@ -67,10 +74,13 @@ def found_because(f: dict[str, Any]) -> str:
     det = e.get("detector", "")
     if det.startswith("crf_names"):
         if e.get("same_name_as"):
-            return f"Samme navn som «{e['same_name_as']}» et annet sted i dokumentet."
+            s = f"Samme navn som «{e['same_name_as']}» et annet sted i dokumentet"
+            return s + (f"; {e['public_reason']}." if e.get("public_reason") else ".")
         s = f"Navnemodellen: sannsynlighet {_pct(e.get('probability', f.get('score', 0)))}"
         if e.get("role_word"):
             s += f"; rolleordet «{e['role_word']}» står ved navnet"
+        if e.get("public_reason"):
+            s += f"; {e['public_reason']}"
         return s + "."
     if det == "term_list":
         cat = CATEGORY_LABELS.get(f.get("category") or "", "særlige kategorier")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from ...core.errors import DomainError, InvalidInput, PayloadTooLarge
 from ...core.permissions import Principal, authorize
 from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.forms import form_action
 from ...web.rendering import redirect, render
 from . import engine, explain, service
 
@@ -219,7 +220,7 @@ def router() -> APIRouter:
         if len(files) > 1:  # a batch: stored now, screened on the workers, progress on the job page
             return await _upload_batch(request, p, files)
         file = files[0]
-        try:
+        with form_action(request, "/skjerming", error_prefix=f"{file.filename}: ") as action:
             data = await read_upload(request, file)
             # the screening is synchronous database and CPU work: off the event loop
             result = await run_in_threadpool(
@@ -232,12 +233,9 @@ def router() -> APIRouter:
                 source="upload",
                 title=title,
             )
-        except DomainError as exc:
-            return redirect("/skjerming", ("error", f"{file.filename}: {exc.message}"), request)
-        n = len(result["findings"])
-        return redirect(
-            f"/skjerming/{result['item_id']}", ("ok", f"Dokumentet er gjennomgått: {n} funn."), request
-        )
+            n = len(result["findings"])
+            action.done(f"Dokumentet er gjennomgått: {n} funn.", to=f"/skjerming/{result['item_id']}")
+        return action.response
 
     async def _upload_batch(request: Request, p: Principal, files: list) -> Response:
         platform = get_platform(request)
@@ -328,6 +326,7 @@ def router() -> APIRouter:
                 **extra,
                 can_decide=can_decide,
                 present=present,
+                background=service.redacts_in_background(get_platform(request), p, item_id),
                 TYPE_LABELS=engine.TYPE_LABELS,
                 TYPE_CLASSES=TYPE_CLASSES,
                 CATEGORY_LABELS=engine.CATEGORY_LABELS,
@@ -344,7 +343,15 @@ def router() -> APIRouter:
             internett = {int(x) for x in form.getlist("internett")}
         except ValueError:
             return redirect(f"/skjerming/{item_id}", ("error", "Ugyldig valg av funn."), request)
-        try:
+
+        def show_again(exc: DomainError) -> Response:  # the form as sent, the error beside the field
+            sent = {"innsyn": innsyn, "internett": internett, "reason": str(form.get("begrunnelse", ""))}
+            sent["hele"] = form.get("hele") == "1"
+            page = _document_page(request, p, item_id, sent=sent, form_error=exc.message)
+            page.status_code = exc.http_status
+            return page
+
+        with form_action(request, f"/skjerming/{item_id}", show_again=show_again) as action:
             await run_in_threadpool(
                 service.decide_findings,
                 get_platform(request),
@@ -355,17 +362,8 @@ def router() -> APIRouter:
                 reason=str(form.get("begrunnelse", "")),
                 whole_document=form.get("hele") == "1",
             )
-        except DomainError as exc:  # the form again as sent, the error beside the field (no redirect)
-            sent = {"innsyn": innsyn, "internett": internett, "reason": str(form.get("begrunnelse", ""))}
-            sent["hele"] = form.get("hele") == "1"
-            page = _document_page(request, p, item_id, sent=sent, form_error=exc.message)
-            page.status_code = exc.http_status
-            return page
-        return redirect(
-            f"/skjerming/{item_id}",
-            ("ok", "Avgjørelsen er lagret. Du kan laste ned den skjermede versjonen."),
-            request,
-        )
+            action.done("Avgjørelsen er lagret. Du kan laste ned den skjermede versjonen.")
+        return action.response
 
     @r.get("/skjerming/{item_id}/skjermet", include_in_schema=False)
     def page_download(
@@ -373,6 +371,67 @@ def router() -> APIRouter:
     ):
         if til not in service.SCOPES:
             raise InvalidInput("Velg innsyn eller internett.")
-        return _download(service.redacted_file(get_platform(request), p, item_id, til))
+        platform = get_platform(request)
+        if service.redacts_in_background(platform, p, item_id):  # a GET starts no job: the page's form does
+            return redirect(
+                f"/skjerming/{item_id}#h-last-ned",
+                ("info", "Dokumentet er stort: lag den skjermede versjonen i bakgrunnen med knappen under."),
+                request,
+            )
+        return _download(service.redacted_file(platform, p, item_id, til))
+
+    @r.post("/skjerming/{item_id}/skjermet", include_in_schema=False)
+    def page_redact_in_background(
+        item_id: RowId, request: Request, p: Principal = Depends(page_principal), til: str = Form("innsyn")
+    ):
+        """A large document's redacted file, made and verified on a worker; the job page links to it."""
+        try:
+            job_id = service.submit_redaction(get_platform(request), p, item_id, til)
+        except DomainError as exc:
+            return redirect(f"/skjerming/{item_id}", ("error", exc.message), request)
+        return redirect(f"/jobber/{job_id}")
+
+    @r.get("/skjerming/{item_id}/skjermet/ferdig", include_in_schema=False)
+    def page_download_made(
+        item_id: RowId, request: Request, p: Principal = Depends(page_principal), til: str = "innsyn"
+    ):
+        """The file the newest finished background redaction of this document made (the job's result)."""
+        try:
+            made = service.redaction_of_job(get_platform(request), p, item_id, til)
+        except DomainError as exc:
+            return redirect(f"/skjerming/{item_id}#h-last-ned", ("error", exc.message), request)
+        return _download(made)
+
+    @r.post(
+        "/api/v1/skjerming/documents/{item_id}/redactions",
+        status_code=202,
+        tags=["skjerming"],
+        summary="Make the redacted file on a worker (for large documents); download it from the job's result",
+    )
+    def api_redact_in_background(
+        item_id: RowId,
+        request: Request,
+        scope: str = "innsyn",
+        principal: Principal = Depends(current_principal),
+    ):
+        job_id = service.submit_redaction(get_platform(request), principal, item_id, scope)
+        return {
+            "job_id": job_id,
+            "job_url": f"/jobber/{job_id}",
+            "download": f"/api/v1/skjerming/documents/{item_id}/redactions/latest?scope={scope}",
+        }
+
+    @r.get(
+        "/api/v1/skjerming/documents/{item_id}/redactions/latest",
+        tags=["skjerming"],
+        summary="The redacted file the newest finished background redaction made",
+    )
+    def api_redaction_made(
+        item_id: RowId,
+        request: Request,
+        scope: str = "innsyn",
+        principal: Principal = Depends(current_principal),
+    ):
+        return _download(service.redaction_of_job(get_platform(request), principal, item_id, scope))
 
     return r

@@ -8,10 +8,12 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import FileResponse, Response
+from starlette.datastructures import FormData
 
-from ...core.errors import DomainError, NotFound
+from ...core.errors import NotFound
 from ...core.permissions import Principal
-from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.deps import RowId, current_principal, get_platform, page_form, page_principal, read_upload_sync
+from ...web.forms import form_action
 from ...web.rendering import redirect, render
 from . import service, texts
 
@@ -34,8 +36,8 @@ def _words(request: Request, p: Principal) -> dict:
     return {"t": texts.texts(m), "bases": texts.bases(m, service.BASES)}
 
 
-async def _upload(request: Request, p: Principal, file, basis: str, source: str) -> int:
-    data = await read_upload(request, file)
+def _upload(request: Request, p: Principal, file, basis: str, source: str) -> int:
+    data = read_upload_sync(request, file)
     return service.store_recording(
         get_platform(request),
         p,
@@ -76,15 +78,14 @@ def router() -> APIRouter:
         return _no_store(render(request, "tale/record.html", p, **_words(request, p)))
 
     @r.post("/tale/opptak", include_in_schema=False)
-    async def upload(request: Request, p: Principal = Depends(page_principal)):
+    def upload(request: Request, p: Principal = Depends(page_principal), form: FormData = Depends(page_form)):
         """Upload (a form post; works without JavaScript) or the recorder's upload from the browser."""
         _user(p)
-        form = await request.form()
         file = form.get("lyd")
         if file is None or isinstance(file, str) or not file.filename:
             return redirect("/tale", ("error", _words(request, p)["t"]["flash_choose_file"]), request)
-        try:
-            item_id = await _upload(
+        with form_action(request, "/tale") as action:
+            item_id = _upload(
                 request,
                 p,
                 file,
@@ -92,11 +93,10 @@ def router() -> APIRouter:
                 "browser" if form.get("kilde") == "nettleser" else "upload",
             )
             job_id = service.start_transcription(get_platform(request), p, item_id)
-        except DomainError as exc:
-            return redirect("/tale", ("error", exc.message), request)
-        if request.headers.get("accept", "").startswith("application/json"):
-            return {"item_id": item_id, "job_id": job_id, "job_url": f"/jobber/{job_id}"}
-        return redirect(f"/jobber/{job_id}")
+            if request.headers.get("accept", "").startswith("application/json"):
+                return {"item_id": item_id, "job_id": job_id, "job_url": f"/jobber/{job_id}"}
+            action.done(None, to=f"/jobber/{job_id}")
+        return action.response
 
     @r.get("/tale/opptak/{item_id}", include_in_schema=False)
     def review(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
@@ -114,42 +114,50 @@ def router() -> APIRouter:
         return _no_store(Response(data, media_type=media or "application/octet-stream"))
 
     @r.post("/tale/opptak/{item_id}/godkjenn", include_in_schema=False)
-    async def approve(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def approve(
+        item_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         _user(p)
-        form = await request.form()
         texts = {str(k)[len("seksjon:") :]: str(v) for k, v in form.items() if str(k).startswith("seksjon:")}
-        try:
+        with form_action(request, f"/tale/opptak/{item_id}") as action:
             service.approve(get_platform(request), p, item_id, texts)
-        except DomainError as exc:
-            return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
-        return redirect(f"/tale/opptak/{item_id}", ("ok", _words(request, p)["t"]["flash_approved"]), request)
+            action.done(_words(request, p)["t"]["flash_approved"])
+        return action.response
 
     @r.post("/tale/opptak/{item_id}/kollega", include_in_schema=False)
-    async def colleague(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def colleague(
+        item_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         service.authorize_use(p)
-        form = await request.form()
-        try:
+        with form_action(request, f"/tale/opptak/{item_id}") as action:
             service.set_colleague_by_username(
                 get_platform(request), p, item_id, str(form.get("brukernavn") or "")
             )
-        except DomainError as exc:
-            return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
-        done = _words(request, p)["t"]["flash_colleague"]
-        return redirect(f"/tale/opptak/{item_id}", ("ok", done), request)
+            action.done(_words(request, p)["t"]["flash_colleague"])
+        return action.response
 
     @r.post("/tale/opptak/{item_id}/eksport", include_in_schema=False)
-    async def export(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
+    def export(
+        item_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         _user(p)
-        form = await request.form()
-        try:
+        with form_action(request, f"/tale/opptak/{item_id}") as action:
             body, media, name = service.export(get_platform(request), p, item_id, str(form.get("format")))
-        except DomainError as exc:
-            return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
-        return _no_store(
-            Response(
-                body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            return _no_store(
+                Response(
+                    body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+                )
             )
-        )
+        return action.response
 
     # --- API --------------------------------------------------------------------------------------
 
@@ -159,14 +167,14 @@ def router() -> APIRouter:
         tags=["tale"],
         summary="Store a recording and start its transcription (a background job)",
     )
-    async def api_upload(
+    def api_upload(
         request: Request,
         file: UploadFile,
         basis: str = "dokumentasjonsplikt",
         principal: Principal = Depends(current_principal),
     ):
         _user(principal)
-        item_id = await _upload(request, principal, file, basis, "api")
+        item_id = _upload(request, principal, file, basis, "api")
         job_id = service.start_transcription(get_platform(request), principal, item_id)
         return {"item_id": item_id, "job_id": job_id, "job": f"/api/v1/jobs/{job_id}"}
 

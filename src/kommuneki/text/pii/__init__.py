@@ -6,6 +6,8 @@ Importing this package is light: the name model is loaded lazily on first use an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .finding import CATEGORIES, TYPES, Finding
 from .identifiers import detect_identifiers
 
@@ -57,14 +59,17 @@ def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     return sorted(kept, key=lambda f: (f.start, f.end))
 
 
-def detect(text: str, *, names: bool = True, categories: bool = True) -> list[Finding]:
-    """All detectors on ``text``; findings sorted by start with overlaps resolved."""
+def detect(
+    text: str, *, names: bool = True, categories: bool = True, public_names: Iterable[str] = ()
+) -> list[Finding]:
+    """All detectors on ``text``; findings sorted by start with overlaps resolved. ``public_names``: names
+    the kommune publishes itself (its politicians, its staff): alminnelig kjent, so marked public."""
     found = detect_identifiers(text)
     persons: list[Finding] = []
     if names:
         from .names import detect_names
 
-        persons = detect_names(text)
+        persons = detect_names(text, public_names)
         found.extend(persons)
     found = resolve_overlaps(found)
     if categories:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +50,14 @@ from .names_lexicon import (
     ROLE_WORDS,
     SURNAME_SUFFIX,
     build_lexicon,
+    is_place,
     load_lexicon,
     not_a_person,
     not_a_person_tokens,
     public_role,
 )
 from .names_propagation import PROPAGATE_FACTOR, propagate
+from .names_public import mark_public
 
 __all__ = [
     "ABBREVIATIONS",
@@ -82,8 +84,10 @@ __all__ = [
     "build_lexicon",
     "detect_names",
     "get_model",
+    "is_place",
     "iter_names",
     "load_lexicon",
+    "mark_public",
     "merge_spans",
     "model_card",
     "not_a_person",
@@ -216,7 +220,9 @@ class NameModel:
             for w, t in zip(sent_words, tagged, strict=False)
         ]
 
-    def find(self, text: str, threshold: float | None = None) -> list[Finding]:
+    def find(
+        self, text: str, threshold: float | None = None, public_names: Iterable[str] = ()
+    ) -> list[Finding]:
         toks = tokenize(text)
         out: list[Finding] = []
         sents = sentences(toks, text)
@@ -272,7 +278,8 @@ class NameModel:
                 if role_word:
                     expl["role_word"] = role_word
                 out.append(Finding("PERSON", s, e, text[s:e], round(min(1.0, p), 4), expl, public_role=role))
-        return out
+        # document-level public signals: well-known persons, statements to the press, the same person
+        return mark_public(text, out, public_names)
 
 
 _model: NameModel | None = None
@@ -290,9 +297,9 @@ def get_model() -> NameModel | None:
     return _model
 
 
-def detect_names(text: str) -> list[Finding]:
+def detect_names(text: str, public_names: Iterable[str] = ()) -> list[Finding]:
     model = get_model()
-    return model.find(text) if model is not None else []
+    return model.find(text, public_names=public_names) if model is not None else []
 
 
 def model_card() -> dict[str, Any]:

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
 LEXICON_PATH = DATA / "lexicon_nb_nn.txt.gz"
+#: Place and country names (issue 13), built by scripts/build_public_lists.py: not person names.
+PLACES_PATH = DATA / "places.txt"
+#: Names of well-known public persons (fvl. § 13 a nr. 3), built by scripts/build_public_lists.py.
+PUBLIC_PERSONS_PATH = DATA / "public_persons.txt"
 
 # Role words: before a name they signal a person acting in a public role (a signal, not a rule).
 ROLE_WORDS = frozenset(
@@ -45,6 +50,17 @@ politiker politikar politikeren fylkesleder fylkesleiar gruppeleder gruppeleiar 
 sentralstyremedlem vararepresentant kommunestyrerepresentant bystyrerepresentant talsperson pressetalsperson
 pressevakt fagdirektør leder leiar lederen leiaren styreleder styreleiar konsernsjef generalsekretær
 spesialrapportør generalsekretæren
+diktator diktatoren statsoverhode
+""".split()
+)
+#: Titles that mark a role only right before the name ("lege Ove Talsnes", "politiadvokat Kari Berg"):
+#: three words before ("fastlegen bekrefter at Marte …") they say who wrote, not who the name is.
+TITLE_WORDS = frozenset(
+    """
+kaptein kapteinen aktor aktoren politiadvokat politiadvokaten statsadvokat statsadvokaten forsvarer
+forsvareren bistandsadvokat advokat advokaten lensmann lensmannen lege legen fastlege fastlegen overlege
+overlegen psykolog psykologen psykiater psykiateren sykepleier sjukepleiar jordmor helsesykepleier
+helsesøster fysioterapeut ergoterapeut tannlege seniorrådgiver seniorrådgjevar
 """.split()
 )
 #: Capitalised words the model may take for a name that never are one (not a natural person).
@@ -88,9 +104,10 @@ _INITIALS_ONLY = re.compile(r"(?:[A-ZÆØÅ]\.?[\s-]*)+")
 def not_a_person(text: str, s: int, e: int) -> bool:
     """Spans that look like a name to the model but cannot be one: a letter or initials alone ("A",
     "M." in "M. bovis", "§ 3 bokstav A"), the first part of a coordinated compound ("Arbeids- og
-    inkluderingsdepartementet"), and words that never name a person ("Guds")."""
+    inkluderingsdepartementet"), words that never name a person ("Guds"), and place and country names
+    ("Ungarns", "Baltikum"; the list leaves out forms that are also first names or surnames)."""
     span = text[s:e]
-    if _INITIALS_ONLY.fullmatch(span) or span.lower() in NOT_PERSONS:
+    if _INITIALS_ONLY.fullmatch(span) or span.lower() in NOT_PERSONS or is_place(span):
         return True
     if text[e : e + 1] == "-" and re.match(r"-\s+(?:og|eller|,)", text[e : e + 8]):
         return True
@@ -100,7 +117,7 @@ def not_a_person(text: str, s: int, e: int) -> bool:
 def not_a_person_tokens(words: Sequence[str], a: int, b: int) -> bool:
     """``not_a_person`` on tokens (a tokenised corpus has no character offsets)."""
     span = " ".join(words[a:b])
-    if _INITIALS_ONLY.fullmatch(span) or span.lower() in NOT_PERSONS:
+    if _INITIALS_ONLY.fullmatch(span) or span.lower() in NOT_PERSONS or is_place(span):
         return True
     nxt = words[b : b + 2]
     return span.endswith("-") or (len(nxt) == 2 and nxt[0] == "-" and nxt[1].lower() in ("og", "eller"))
@@ -122,10 +139,42 @@ ROLE_SUFFIXES = (
     "talsperson",
     "kandidat",
 )
+#: Definite endings stripped before the suffix test: "partilederen", "avdelingsleiaren".
+_DEFINITE = ("en", "a", "n")
 
 
 def _role_word(low: str) -> bool:
-    return low in PUBLIC_ROLE_WORDS or (len(low) > 7 and low.endswith(ROLE_SUFFIXES))
+    if low in PUBLIC_ROLE_WORDS:
+        return True
+    if len(low) <= 7:
+        return False
+    return low.endswith(ROLE_SUFFIXES) or any(
+        low.endswith(d) and low[: -len(d)].endswith(ROLE_SUFFIXES) for d in _DEFINITE
+    )
+
+
+@lru_cache(maxsize=1)
+def places() -> frozenset[str]:
+    return _read_list(PLACES_PATH)
+
+
+@lru_cache(maxsize=1)
+def public_persons() -> frozenset[str]:
+    return _read_list(PUBLIC_PERSONS_PATH)
+
+
+def _read_list(path: Path) -> frozenset[str]:
+    if not path.exists():
+        return frozenset()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(x.strip() for x in lines if x.strip() and not x.startswith("#"))
+
+
+def is_place(span: str) -> bool:
+    """A place or country name ("Ungarn"), also in the genitive ("Ungarns", "Norges")."""
+    span = " ".join(span.split())
+    p = places()
+    return span in p or (len(span) > 3 and span[-1] == "s" and span[:-1] in p)
 
 
 def public_role(words: Sequence[str], a: int, b: int) -> tuple[bool | None, str | None]:
@@ -133,13 +182,13 @@ def public_role(words: Sequence[str], a: int, b: int) -> tuple[bool | None, str 
     or a party abbreviation in brackets after it ("(H)")."""
     for j in range(max(0, a - 3), a):
         low = words[j].lower()
-        if _role_word(low):
+        if _role_word(low) or (j == a - 1 and low in TITLE_WORDS):
             return True, words[j]
     if b + 2 < len(words) and words[b] == "(" and words[b + 1] in PARTY_ABBREVIATIONS and words[b + 2] == ")":
         return True, f"({words[b + 1]})"
     if b < len(words) and words[b] in (",", "(", "–", "-"):
         for j in range(b + 1, min(len(words), b + 3)):
             low = words[j].lower()
-            if _role_word(low):
+            if _role_word(low) or low in TITLE_WORDS:
                 return True, words[j]
     return None, None

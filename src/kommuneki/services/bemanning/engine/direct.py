@@ -35,6 +35,31 @@ MU_EDGES = np.array([0.5, 1.5, 3.0, 6.0, 12.0, 25.0])
 MIN_BIN = 200  # residuals needed in a (level, horizon week) group; fewer: the pooled residuals
 
 
+@dataclass(frozen=True)
+class Options:
+    """What the direct model may use beyond version 2's features, all off in the shipped model. Each was
+    measured on the development seeds 101–102 (bench/bemanning_accuracy.py's generator): ``kommune``
+    helped large units over 6 origins (Nov–Apr: 0.810× → 0.796× seasonal naive) but hurt them over the
+    bench's 3 origins (Feb–Apr: 0.820× → 0.845×), so it did not earn its place; the others did nothing or
+    worse (below). Kept so that they stay measurable."""
+
+    # the kommune's recent level against its yearly level, over the windows of days back below (all the
+    # tenant's units pooled: the shock they share, an influenza wave or the season, seen without the
+    # ILI series' reporting lag); the features are also times 1/√(level+1) like the unit's own
+    kommune: bool = False
+    kommune_windows: tuple[tuple[int, int], ...] = ((0, 6), (7, 13), (14, 27))  # wider (0–2, 28–55): worse
+    loading: bool = False  # the kommune's shock times the unit's own slope on it: worse (0.796 → 0.799×)
+    minima: bool = False  # the fewest absent in the last 7 and 14 days (spells under way): no change
+    ili_season: bool = False  # the ILI rate usual for the target week, published weeks only: worse
+    ets: bool = False  # the ETS forecast for the target day, in the unit's scale: no change
+    size_squared: bool = False  # the features also times 1/(level+1): no change
+    harmonics: int = 1  # of the target day's season; 2 or 3: no change or worse
+    ridge: float = 1.0  # 10: no change
+
+
+V2 = Options()  # version 2's features; version 3 (shipped) has the same, on three years of origins
+
+
 @dataclass
 class DirectFit:
     mean: np.ndarray  # ok units × horizon
@@ -45,7 +70,7 @@ class DirectFit:
     rows: int  # training rows at h = 1
 
 
-def _origin_features(y, windows, u, o, ili, ili_median):
+def _origin_features(y, windows, u, o, ili, ili_median, opts: Options = V2, extra=None):
     level = np.maximum(np.nan_to_num(windows.mean(u, o, 365)), 0.25)
     m28 = windows.mean(u, o, 28)
     m28 = np.where(np.isfinite(m28), m28, level)
@@ -57,27 +82,73 @@ def _origin_features(y, windows, u, o, ili, ili_median):
         end = o - a
         m = windows.mean(u, np.maximum(end, 0), b - a + 1)
         cols.append(np.where((end >= 0) & np.isfinite(m), m, level) / level)
+    if opts.minima:
+        for width in (7, 14):
+            stack = np.stack(
+                [np.where(o - k >= 0, y[u, np.maximum(o - k, 0)], np.nan) for k in range(width)], 1
+            )
+            low = np.nanmin(np.where(np.isfinite(stack), stack, np.inf), 1)
+            cols.append(np.where(np.isfinite(low), low, m28) / level)
+    if opts.kommune and extra is not None:
+        for series in extra["kommune"]:
+            cols.append(series[o])
+        if opts.loading:
+            for series in extra["kommune"]:
+                cols.append(series[o] * extra["loading"][u])
     x = np.column_stack(cols)
-    x = np.column_stack([x, x * (1.0 / np.sqrt(level + 1.0))[:, None]])
+    parts = [x, x * (1.0 / np.sqrt(level + 1.0))[:, None]]
+    if opts.size_squared:
+        parts.append(x * (1.0 / (level + 1.0))[:, None])
+    x = np.column_stack(parts)
     known, before = ili[o], ili[np.maximum(o - 14, 0)]
     rel = np.where(np.isfinite(known), known / ili_median - 1, 0.0)
     change = np.where(np.isfinite(known) & np.isfinite(before), (known - before) / ili_median, 0.0)
     return np.column_stack([x, rel, change]), level
 
 
-def _target_features(cal, t):
+def kommune_ratios(y: np.ndarray, windows, units: np.ndarray, spans) -> list[np.ndarray]:
+    """Per day: the kommune's absence over the trailing windows against its usual level — the sum over
+    the units of their mean absence in the window over the sum of their yearly levels, minus one (the
+    shock all units share now: an influenza wave, the season). Days before any number: 0."""
+    n_days = y.shape[1]
+    if len(units) == 0:
+        return [np.zeros(n_days) for _ in spans]
+    days = np.arange(n_days)
+    uu = np.repeat(units, n_days)
+    dd = np.tile(days, len(units))
+    level = np.nan_to_num(windows.mean(uu, dd, 365)).reshape(len(units), n_days)
+    out = []
+    for a, b in spans:
+        end = np.maximum(dd - a, 0)
+        m = windows.mean(uu, end, b - a + 1).reshape(len(units), n_days)
+        ok = np.isfinite(m) & (dd.reshape(len(units), n_days) - a >= 0)
+        normal = np.where(ok, level, 0.0).sum(0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(normal > 0, np.where(ok, m, 0.0).sum(0) / np.maximum(normal, 1e-9) - 1, 0.0)
+        out.append(ratio)
+    return out
+
+
+def _target_features(cal, t, extra=None, u=None, o=None, level=None, opts: Options = V2):
     doy = cal["day_of_year"][t]
-    return np.column_stack(
-        [
-            cal["holiday"][t],
-            cal["holiday_near"][t],
-            cal["fellesferie"][t],
-            cal["christmas"][t],
-            cal["school_holiday"][t],
-            np.sin(2 * np.pi * doy / 365.25),
-            np.cos(2 * np.pi * doy / 365.25),
-        ]
-    )
+    cols = [
+        cal["holiday"][t],
+        cal["holiday_near"][t],
+        cal["fellesferie"][t],
+        cal["christmas"][t],
+        cal["school_holiday"][t],
+        np.sin(2 * np.pi * doy / 365.25),
+        np.cos(2 * np.pi * doy / 365.25),
+    ]
+    for k in range(2, opts.harmonics + 1):
+        cols += [np.sin(2 * np.pi * k * doy / 365.25), np.cos(2 * np.pi * k * doy / 365.25)]
+    if opts.ili_season and extra is not None:
+        season = extra["ili_season"]
+        cols.append(season[t])
+        cols.append(extra["ili_excess"][o] * (1 + season[t]))
+    if opts.ets and extra is not None:
+        cols.append(extra["ets"](u, o, t) / level)
+    return np.column_stack(cols)
 
 
 def fit_direct(*args, **kwargs) -> DirectFit | None:
@@ -100,8 +171,10 @@ def _fit_direct(
     horizon: int,
     *,
     train_days: int = 730,
-    ridge: float = 1.0,
     min_rows: int = 200,
+    opts: Options = V2,
+    ili_season: np.ndarray | None = None,
+    ets=None,
 ) -> DirectFit | None:
     n_days = y.shape[1]
     origin = n_days - 1
@@ -111,11 +184,13 @@ def _fit_direct(
     origins = np.arange(origin - 7, max(origin - train_days, 27), -7)
     if len(origins) == 0 or len(ok_units) == 0:
         return None
+    extra = _extra(y, windows, ili, ili_median, ok_units, opts, ili_season, ets)
     uu, oo = (a.ravel() for a in np.meshgrid(ok_units, origins, indexing="ij"))
     keep = windows.count(uu, oo, 28) >= 7  # a unit with no numbers around the origin teaches nothing
     uu, oo = uu[keep], oo[keep]
-    x_origin, level = _origin_features(y, windows, uu, oo, ili, ili_median)
-    x_now, level_now = _origin_features(y, windows, ok_units, np.full(len(ok_units), origin), ili, ili_median)
+    x_origin, level = _origin_features(y, windows, uu, oo, ili, ili_median, opts, extra)
+    now = np.full(len(ok_units), origin)
+    x_now, level_now = _origin_features(y, windows, ok_units, now, ili, ili_median, opts, extra)
     mean = np.zeros((len(ok_units), horizon))
     fitted, actual, hs = [], [], []
     rows_h1 = 0
@@ -128,14 +203,16 @@ def _fit_direct(
             rows_h1 = n
         if n < min_rows:
             return None
-        x = np.column_stack([x_origin[ok], _target_features(cal, t[ok])])
+        x = np.column_stack(
+            [x_origin[ok], _target_features(cal, t[ok], extra, uu[ok], oo[ok], level[ok], opts)]
+        )
         target = y[uu[ok], t[ok]] / level[ok]
         weighted = x * level[ok][:, None]
-        gram = x.T @ weighted + ridge * np.eye(x.shape[1])
-        gram[0, 0] -= ridge  # the intercept is not shrunk
+        gram = x.T @ weighted + opts.ridge * np.eye(x.shape[1])
+        gram[0, 0] -= opts.ridge  # the intercept is not shrunk
         beta = np.linalg.solve(gram, weighted.T @ target)
         future = np.column_stack(
-            [x_now, np.repeat(_target_features(cal, np.array([origin + h])), len(ok_units), 0)]
+            [x_now, _target_features(cal, now + h, extra, ok_units, now, level_now, opts)]
         )
         mean[:, h - 1] = np.maximum(future @ beta * level_now, 0.0)
         fitted.append(np.maximum(x @ beta * level[ok], 0.0))
@@ -143,6 +220,51 @@ def _fit_direct(
         hs.append(np.full(n, h))
     q10, q50, q90, var = conformal(np.concatenate(fitted), np.concatenate(actual), np.concatenate(hs), mean)
     return DirectFit(mean, q10, q50, q90, var, rows_h1)
+
+
+def loadings(y: np.ndarray, windows, units: np.ndarray, shrink: float = 0.5) -> np.ndarray:
+    """Per unit (indexed by unit row): how strongly its 28-day level moves with the kommune's, the slope of
+    its ratio on the kommune's over weekly points of the last two years, shrunk towards 1."""
+    n_days = y.shape[1]
+    out = np.ones(y.shape[0])
+    points = np.arange(n_days - 1, max(n_days - 730, 364), -7)
+    if len(units) == 0 or len(points) < 8:
+        return out
+    k = kommune_ratios(y, windows, units, ((0, 27),))[0][points]
+    uu = np.repeat(units, len(points))
+    pp = np.tile(points, len(units))
+    level = np.nan_to_num(windows.mean(uu, pp, 365))
+    m = windows.mean(uu, pp, 28)
+    r = np.where(np.isfinite(m) & (level > 0), m / np.maximum(level, 1e-9) - 1, 0.0).reshape(len(units), -1)
+    kk = float((k**2).sum())
+    if kk <= 0:
+        return out
+    out[units] = ((r * k[None, :]).sum(1) + shrink * kk) / ((1 + shrink) * kk)
+    return out
+
+
+def _extra(y, windows, ili, ili_median, ok_units, opts: Options, ili_season, ets) -> dict:
+    extra: dict = {}
+    if opts.kommune:
+        extra["kommune"] = kommune_ratios(y, windows, ok_units, opts.kommune_windows)
+        if opts.loading:
+            extra["loading"] = loadings(y, windows, ok_units)
+    if opts.ili_season:
+        n = len(ili)
+        season = ili_season[:n] if ili_season is not None else np.full(n, np.nan)
+        rel = np.where(np.isfinite(season), season / ili_median - 1, 0.0)
+        extra["ili_season"] = rel
+        # the excess of the latest published week over what is usual for that week (one week's lag: the
+        # rate known at o is that of the week 8–14 days back)
+        back = np.maximum(np.arange(n) - 11, 0)
+        usual = season[back]
+        ok = np.isfinite(ili) & np.isfinite(usual) & (usual > 0)
+        extra["ili_excess"] = np.where(ok, ili / np.where(ok, usual, 1.0) - 1, 0.0)
+    if opts.ets and ets is not None:
+        extra["ets"] = ets
+    elif opts.ets:
+        raise ValueError("Options.ets needs the ETS forecast")
+    return extra
 
 
 def conformal(fitted, actual, h, mean, probs=(0.1, 0.5, 0.9)):

@@ -90,3 +90,15 @@ def synthetic_daily(start: dt.date, end: dt.date) -> np.ndarray:
         distance = min(abs(week - 6), 52 - abs(week - 6))
         out[i] = 15 + 75 * np.exp(-((distance / 5.0) ** 2))
     return out
+
+
+def usual_for_week(weekly: dict[dt.date, float], days: list[dt.date], by: dt.date) -> np.ndarray:
+    """For each day, the mean rate of its ISO week in the other seasons, from the weeks published by
+    ``by`` (the forecast origin; one week's lag) — what is usual for the time of year, known at the
+    origin. NaN where no such week was published."""
+    published_by: dict[int, list[float]] = {}
+    for monday, rate in weekly.items():
+        if monday + dt.timedelta(days=7 + REPORTING_LAG_DAYS) <= by:
+            published_by.setdefault(monday.isocalendar()[1], []).append(rate)
+    means = {week: float(np.mean(rates)) for week, rates in published_by.items()}
+    return np.array([means.get(d.isocalendar()[1], np.nan) for d in days])

@@ -11,12 +11,18 @@ cost — and the k that minimises it (the newsvendor rule: the quantile 1 − ea
 
 This is a greedy per shift (each shift covered on its own); there is no coupling between shifts to
 optimise, so it is exact for this model. Rota repair with named persons (CP-SAT) is a separate,
-optional part that is not built yet.
+optional part (``engine/rota.py``).
+
+The planned staff on a shift comes from the rota export where one is given (``planned``: the persons on
+that shift that day in that unit, from :func:`rota.planned_staff`; a day the rota covers with nobody on
+the shift is 0 planned), else from the minimum file's ``planned`` column, else the shift is planned at its
+minimum. Each row says which (``planned_from``: ``turnus``, ``minimumsfil`` or ``minimum``).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass
 
@@ -115,8 +121,10 @@ def plan(
     probability: float = 0.9,
     early_cost: float = 1.0,
     late_cost: float = 1.5,
+    planned_staff: dict[tuple[str, dt.date, str], int] | None = None,
 ) -> list[dict]:
-    """One row per unit, day and shift (units in forecast order, dates ascending, shifts as in the file)."""
+    """One row per unit, day and shift (units in forecast order, dates ascending, shifts as in the file).
+    ``planned_staff``: (unit, day, shift in lower case) → persons planned, from a rota export."""
     if not 0.5 <= probability < 1:
         raise InputError("Sannsynligheten må være mellom 0,5 og 0,99.")
     by_unit: dict[str, list[ShiftRule]] = {}
@@ -125,6 +133,17 @@ def plan(
     unknown = sorted(set(by_unit) - set(fc.units))
     if unknown:
         raise InputError(f"Minimumsfilen nevner enheter som ikke er i historikken: {', '.join(unknown)}.")
+    rota_days: dict[str, set[dt.date]] = {}
+    rota_unit: dict[str, str] = {}  # the forecast's unit name in lower case -> the rota's spelling
+    for rota_name, day, _shift_name in planned_staff or {}:
+        rota_days.setdefault(rota_name.strip().lower(), set()).add(day)
+        rota_unit[rota_name.strip().lower()] = rota_name
+    if planned_staff is not None:
+        covered = {u.strip().lower() for u in by_unit} & set(rota_days)
+        if not covered:
+            raise InputError(
+                "Turnusen har ingen vakter i enhetene i minimumsfilen (enhetsnavnene må være like)."
+            )
     out = []
     for u, unit in enumerate(fc.units):
         if unit not in by_unit:
@@ -139,10 +158,21 @@ def plan(
             for rule in today:  # a weekday-specific rule overrides the every-day one
                 if rule.shift not in shifts or rule.weekday is not None:
                     shifts[rule.shift] = rule
-            planned_total = sum((r.planned if r.planned is not None else r.minimum) for r in shifts.values())
+            key = unit.strip().lower()
+            from_rota = day in rota_days.get(key, ())
+            planned_of: dict[str, tuple[int, str]] = {}
+            for rule in shifts.values():
+                if from_rota:
+                    count = (planned_staff or {}).get((rota_unit[key], day, rule.shift.lower()), 0)
+                    planned_of[rule.shift] = (count, "turnus")
+                elif rule.planned is not None:
+                    planned_of[rule.shift] = (rule.planned, "minimumsfil")
+                else:
+                    planned_of[rule.shift] = (rule.minimum, "minimum")
+            planned_total = sum(n for n, _ in planned_of.values())
             mu, var = float(fc.expected[u, h]), float(fc.variance[u, h])
             for rule in shifts.values():
-                planned = rule.planned if rule.planned is not None else rule.minimum
+                planned, source = planned_of[rule.shift]
                 share = planned / planned_total if planned_total else 0.0
                 out.append(
                     {
@@ -151,6 +181,7 @@ def plan(
                         "shift": rule.shift,
                         "minimum": rule.minimum,
                         "planned": planned,
+                        "planned_from": source,
                         **_shift(
                             mu * share,
                             share**2 * var + share * (1 - share) * mu,

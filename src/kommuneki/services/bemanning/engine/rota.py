@@ -27,7 +27,11 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from ....core.errors import InvalidInput
+from ....ingest.tabular import excel_as_csv, is_excel
+from ....ingest.tabular_mapping import EXCEL_SERIAL, parse_mapping_text, resolve
 from .errors import InputError
+from .schemas import ROTA
 
 MINUTE = dt.timedelta(minutes=1)
 
@@ -64,6 +68,11 @@ AGREEMENTS = {
 DAILY_REST_H = 11.0  # § 10-8 (1)
 WEEKLY_REST_H = 35.0  # § 10-8 (2)
 TOTAL_WEEK_H = 48.0  # § 10-6 (8) (averaging over 8 weeks not used: a 4-week rota cannot show it)
+
+# Bounds on one rota file (the check walks every week of the rota for every person): a year is far more
+# than a rota plans, and 100,000 shifts are some 1,800 people over eight weeks.
+MAX_ROTA_DAYS = 366
+MAX_ROTA_SHIFTS = 100_000
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,7 @@ class Shift:
     start: dt.datetime
     end: dt.datetime
     extra: bool = False  # an extra shift already booked (overtime or merarbeid, not normal hours)
+    unit: str = ""  # the unit the shift is worked in, where the rota export says
 
     @property
     def hours(self) -> float:
@@ -143,6 +153,7 @@ class Rota:
     first_day: dt.date
     last_day: dt.date
     warnings: list[str] = field(default_factory=list)
+    has_units: bool = False  # the export has a unit column
 
     @property
     def weeks(self) -> list[dt.date]:
@@ -188,9 +199,14 @@ def limits(arrangement: str = "turnus", agreement: str = "ingen") -> Limits:
 # --- reading -----------------------------------------------------------------------------------------
 
 
-def _date(text: str) -> dt.date:
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def _date(text: str, date_format: str | None = None) -> dt.date:
     text = text.strip()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+    if re.fullmatch(EXCEL_SERIAL, text):  # an Excel serial date
+        return EXCEL_EPOCH + dt.timedelta(days=int(float(text)))
+    for fmt in (date_format,) if date_format else ("%Y-%m-%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S"):
         try:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
@@ -199,60 +215,88 @@ def _date(text: str) -> dt.date:
 
 
 def _time(text: str) -> dt.time:
-    m = re.fullmatch(r"(\d{1,2})[:.](\d{2})", text.strip())
+    m = re.fullmatch(r"(\d{1,2})[:.](\d{2})(?:[:.]00)?", text.strip())  # Excel gives 07:00:00
     if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
         raise ValueError(text)
     hour, minute = int(m.group(1)), int(m.group(2))
     return dt.time(0, 0) if hour == 24 and minute == 0 else dt.time(hour, minute)
 
 
-def read_rota(data: bytes) -> Rota:
-    """A rota as CSV ``person,date,shift,from,to[,extra]`` (also ``ansatt,dato,vakt,fra,til[,ekstra]``;
-    comma or semicolon; UTF-8, BOM allowed; ``extra`` ja/nei marks an extra shift already booked, which
-    counts towards overtime rather than normal hours). A shift whose end is not after its start ends the
+def parse_rota_mapping(data: bytes) -> dict:
+    """A column mapping for a rota export (the shared format, schema :data:`schemas.ROTA`)."""
+    try:
+        return ROTA.validate(parse_mapping_text(data.decode("utf-8-sig", errors="replace")))
+    except InvalidInput as exc:
+        raise InputError(exc.message) from exc
+
+
+def read_rota(data: bytes, mapping: dict | None = None, filename: str = "turnus.csv") -> Rota:
+    """A rota export: CSV ``person,date,shift,from,to[,unit][,extra]`` (also
+    ``ansatt,dato,vakt,fra,til[,enhet][,ekstra]``; comma or semicolon; UTF-8, BOM allowed), or Excel, or
+    an export with other column names through the shared column mapping (``mapping``: field → column,
+    optionally ``date_format``; schema :data:`schemas.ROTA`). ``extra`` ja/nei marks an extra shift
+    already booked, which counts towards overtime rather than normal hours; ``unit`` says where the shift
+    is worked (needed for the planned staff per unit). A shift whose end is not after its start ends the
     next day. Every bad row is named, in Norwegian, and the file is then refused whole."""
+    if is_excel(filename):
+        try:
+            data = excel_as_csv(data, filename)
+        except InvalidInput as exc:
+            raise InputError(exc.message) from exc
     text = data.decode("utf-8-sig", errors="replace")
     sample = text[:2000]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader, [])]
-    aliases = {
-        "person": {"person", "ansatt", "navn"},
-        "date": {"date", "dato"},
-        "shift": {"shift", "vakt"},
-        "from": {"from", "fra", "start"},
-        "to": {"to", "til", "slutt"},
-    }
-    optional = {"extra": {"extra", "ekstra", "ekstravakt"}}
-    index = {}
-    for key, names in optional.items():
-        found = [i for i, h in enumerate(header) if h in names]
-        if found:
-            index[key] = found[0]
-    for key, names in aliases.items():
-        found = [i for i, h in enumerate(header) if h in names]
-        if not found:
-            raise InputError(f"Turnusfilen mangler kolonnen «{key}» (person,date,shift,from,to).")
-        index[key] = found[0]
+    try:
+        return _read_rows(reader, mapping)
+    except csv.Error as exc:  # a field over the csv module's limit (128 KB), an unclosed quote at the end
+        raise InputError(
+            f"Turnusfilen kan ikke leses som CSV (linje {reader.line_num}): en verdi er altfor lang, "
+            "eller et anførselstegn er ikke lukket."
+        ) from exc
+
+
+def _read_rows(reader, mapping: dict | None) -> Rota:
+    header = [h.strip() for h in next(reader, [])]
+    try:
+        index, missing = resolve(ROTA, header, mapping)
+    except InvalidInput as exc:
+        raise InputError(exc.message) from exc
+    if missing:
+        raise InputError(
+            f"Turnusfilen mangler kolonnen «{missing[0]}» (person,date,shift,from,to), "
+            "eller den trenger et kolonneoppsett."
+        )
+    date_format = (mapping or {}).get("date_format") or None
     errors: list[str] = []
     shifts: dict[str, list[Shift]] = {}
     usual: dict[str, dict[tuple[dt.time, dt.time], int]] = {}
+
+    def cell(row: list[str], key: str) -> str:
+        return row[index[key]].strip() if key in index and len(row) > index[key] else ""
+
+    count = 0
     for n, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
+        if not any(c.strip() for c in row):
             continue
+        count += 1
+        if count > MAX_ROTA_SHIFTS:
+            raise InputError(
+                f"Turnusfilen har mer enn {MAX_ROTA_SHIFTS // 1000} 000 vakter; del den opp (for "
+                "eksempel per enhet)."
+            )
         try:
             person = row[index["person"]].strip()
-            day = _date(row[index["date"]])
+            day = _date(row[index["date"]], date_format)
             name = row[index["shift"]].strip()
             a, b = _time(row[index["from"]]), _time(row[index["to"]])
-            flag = (
-                row[index["extra"]].strip().lower() if "extra" in index and len(row) > index["extra"] else ""
-            )
+            flag = cell(row, "extra").lower()
             if flag not in {"", "0", "nei", "no", "false", "1", "ja", "yes", "true", "x"}:
                 raise ValueError(flag)
         except (IndexError, ValueError):
             errors.append(
-                f"Linje {n}: «{delimiter.join(row)}» er ikke person, dato, vakt, fra og til (TT:MM)."
+                f"Linje {n}: er ikke person, dato, vakt, fra og til (TT:MM)"
+                + (" og ekstra (ja/nei)." if "extra" in index else ".")
             )
             continue
         if not person or not name:
@@ -261,9 +305,12 @@ def read_rota(data: bytes) -> Rota:
         start = dt.datetime.combine(day, a)
         end = dt.datetime.combine(day, b)
         if end <= start:
+            if day == dt.date.max:
+                errors.append(f"Linje {n}: vakten slutter etter år 9999.")
+                continue
             end += dt.timedelta(days=1)
         extra = flag in {"1", "ja", "yes", "true", "x"}
-        shifts.setdefault(person, []).append(Shift(person, name, start, end, extra))
+        shifts.setdefault(person, []).append(Shift(person, name, start, end, extra, cell(row, "unit")))
         counts = usual.setdefault(name.lower(), {})
         counts[(a, b)] = counts.get((a, b), 0) + 1
     if errors:
@@ -274,8 +321,48 @@ def read_rota(data: bytes) -> Rota:
     for person in shifts:
         shifts[person].sort(key=lambda s: s.start)
     days = [s.start.date() for lst in shifts.values() for s in lst]
+    first, last = min(days), max(days)
+    if (last - first).days >= MAX_ROTA_DAYS:
+        raise InputError(
+            f"Turnusfilen dekker {(last - first).days + 1} dager ({first.isoformat()} til "
+            f"{last.isoformat()}); en turnus kan dekke høyst {MAX_ROTA_DAYS} dager. Sjekk datoene, "
+            "eller del filen opp."
+        )
     templates = {name: max(c, key=c.get) for name, c in usual.items()}
-    return Rota(list(shifts), shifts, templates, min(days), max(days))
+    return Rota(list(shifts), shifts, templates, first, last, has_units="unit" in index)
+
+
+def for_unit(rota: Rota, unit: str) -> Rota:
+    """The rota for the repair of one unit: the persons who work shifts there, with all their shifts (in
+    other units too — the rest and hours rules count every shift a person works)."""
+    wanted = unit.strip().lower()
+    persons = [p for p in rota.persons if any(s.unit.strip().lower() == wanted for s in rota.shifts[p])]
+    if not persons:
+        raise InputError(f"Turnusen har ingen vakter i enheten «{unit}».")
+    return Rota(
+        persons,
+        {p: rota.shifts[p] for p in persons},
+        rota.templates,
+        rota.first_day,
+        rota.last_day,
+        has_units=True,
+    )
+
+
+def planned_staff(rota: Rota) -> dict[tuple[str, dt.date, str], int]:
+    """The planned staff per (unit, day, shift name in lower case) — the persons on that shift, extra
+    shifts already booked included (they are there). Needs the rota's ``unit`` column."""
+    if not rota.has_units:
+        raise InputError(
+            "Turnusen har ingen kolonne for enhet (unit/enhet): planlagt bemanning per enhet kan ikke "
+            "leses. Legg til kolonnen, eller velg den i kolonneoppsettet."
+        )
+    out: dict[tuple[str, dt.date, str], int] = {}
+    for lst in rota.shifts.values():
+        for s in lst:
+            key = (s.unit, s.start.date(), s.name.lower())
+            out[key] = out.get(key, 0) + 1
+    return out
 
 
 def open_shift(rota: Rota, day: dt.date, name: str, start: dt.time | None = None, end: dt.time | None = None):
@@ -288,6 +375,8 @@ def open_shift(rota: Rota, day: dt.date, name: str, start: dt.time | None = None
     a = dt.datetime.combine(day, start)
     b = dt.datetime.combine(day, end)
     if b <= a:
+        if day == dt.date.max:
+            raise InputError("Vakten ville slutte etter år 9999. Velg en annen dag.")
         b += dt.timedelta(days=1)
     return Shift("", name, a, b)
 

@@ -1,6 +1,8 @@
-"""The target schemas of bemanning's two tables, for the shared column mapping and editor
-(:mod:`kommuneki.ingest.tabular_mapping`): the aggregated history ``date,unit,absent[,staff]`` and the
-absence records ``person,unit,from,to,type`` of an HR or rota export.
+"""The target schemas of bemanning's tables, for the shared column mapping and editor
+(:mod:`kommuneki.ingest.tabular_mapping`): the aggregated history ``date,unit,absent[,staff]``, the
+absence records ``person,unit,from,to,type`` of an HR or rota export, and the rota export
+``person,date,shift,from,to[,unit][,extra]`` (planned shifts per person; the staffing proposal counts the
+planned staff per unit, day and shift from it, and the rota repair reads the same file).
 
 A mapping file for either is the shared format: field → the export's column, an optional
 ``date_format`` (strftime, e.g. ``%d.%m.%Y``; without it ISO dates, ``dd.mm.yyyy`` and Excel serial
@@ -84,3 +86,18 @@ RECORDS = Schema(
     examples=False,  # a column may hold persons: no value of the file in a message
 )
 TYPE_FIELD = RECORDS.field("type")
+
+ROTA = Schema(
+    name="bemanning.rota",
+    fields=(
+        Field("person", "Person (ansattnummer eller navn)", required=True, synonyms=("ansatt", "navn")),
+        Field("date", "Dato", kind="date", required=True, synonyms=("dato", "dag"), plural="datoene"),
+        Field("shift", "Vakt (navnet i turnusen)", required=True, synonyms=("vakt", "vaktkode", "vakttype")),
+        Field("from", "Fra klokkeslett", required=True, synonyms=("fra", "start", "fra_kl")),
+        Field("to", "Til klokkeslett", required=True, synonyms=("til", "slutt", "til_kl")),
+        Field("unit", "Enhet", synonyms=("enhet", "avdeling", "arbeidssted")),
+        Field("extra", "Ekstravakt (ja/nei)", synonyms=("ekstra", "ekstravakt")),
+    ),
+    excel_dates=True,
+    examples=False,  # a column holds persons: no value of the file in a message
+)

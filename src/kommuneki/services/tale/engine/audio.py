@@ -16,6 +16,7 @@ from typing import BinaryIO
 import numpy as np
 
 SAMPLE_RATE = 16_000
+MAX_AUDIO_S = 4 * 3600  # longer recordings are refused (a dictation is minutes)
 CUT_WINDOW_S = 5.0  # the cut is placed in the last seconds of a chunk, where it is quietest
 CUT_FRAME_S = 0.05
 
@@ -54,6 +55,14 @@ def probe_duration(source: str | Path | BinaryIO) -> float | None:
     return None
 
 
+def _stated_duration(container, stream) -> float | None:
+    if container.duration:
+        return container.duration / 1_000_000
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return None
+
+
 def _rewound(source):
     if hasattr(source, "seek"):
         source.seek(0)
@@ -72,10 +81,18 @@ def _quiet_cut(samples: np.ndarray, earliest: int) -> int:
     return earliest + int(np.argmin(energy)) * frame
 
 
-def chunks(source: str | Path | BinaryIO, chunk_s: float = 300.0) -> Iterator[Chunk]:
+TOO_LONG = "Opptaket er lengre enn fire timer. Del det opp og last opp delene."
+
+
+def chunks(
+    source: str | Path | BinaryIO, chunk_s: float = 300.0, *, max_s: float | None = MAX_AUDIO_S
+) -> Iterator[Chunk]:
     """Decode ``source`` and yield chunks of about ``chunk_s`` seconds (the last one shorter).
 
-    Raises :class:`AudioError` for an empty, corrupt or unsupported file, or one without sound.
+    Raises :class:`AudioError` for an empty, corrupt or unsupported file, or one without sound, and
+    (code ``too_long``) for one longer than ``max_s`` seconds: refused before decoding when the container
+    says so, and when the decoded sound passes ``max_s`` for a file that says less or nothing (None: no
+    limit).
     """
     import av
 
@@ -95,6 +112,10 @@ def chunks(source: str | Path | BinaryIO, chunk_s: float = 300.0) -> Iterator[Ch
         stream = next(iter(container.streams.audio), None)
         if stream is None:
             raise AudioError("Filen har ikke noe lydspor.", "no_audio")
+        stated = _stated_duration(container, stream)
+        if max_s is not None and stated is not None and stated > max_s:
+            raise AudioError(TOO_LONG, "too_long")
+        most = None if max_s is None else int(max_s * SAMPLE_RATE)
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         pending: list[np.ndarray] = []
         pending_len, offset, decoded_any = 0, 0, False
@@ -119,6 +140,8 @@ def chunks(source: str | Path | BinaryIO, chunk_s: float = 300.0) -> Iterator[Ch
             decoded_any = True
             pending.append(array.astype(np.float32) / 32768.0)
             pending_len += len(array)
+            if most is not None and offset + pending_len > most:  # longer than the file said
+                raise AudioError(TOO_LONG, "too_long")
             while pending_len >= limit:
                 buffer = np.concatenate(pending)
                 cut = _quiet_cut(buffer[:limit], max(limit - window, limit // 2))

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import vocabulary as vocab
-from .audio import SAMPLE_RATE, Chunk, chunks, probe_duration
+from .audio import MAX_AUDIO_S, SAMPLE_RATE, Chunk, chunks, probe_duration
 from .model import ModelInfo
 
 LANGUAGES = ("no", "nn")
@@ -313,9 +313,12 @@ class Transcriber:
         vocabulary: Iterable[str] = (),
         progress: Callable[[float, float], None] | None = None,
         chunk_s: float = 300.0,
+        max_s: float | None = MAX_AUDIO_S,
     ) -> Transcript:
         """Transcribe a file (path or binary file object). ``progress(done_s, total_s)`` after each
-        segment (``total_s`` may be 0 when the container does not say). Raises ``AudioError``."""
+        segment (``total_s`` may be 0 when the container does not say). Raises ``AudioError``, also
+        (``too_long``) for a recording over ``max_s`` seconds, before any of it is transcribed when the
+        file says how long it is."""
         vocabulary = [t.strip() for t in vocabulary if t and t.strip() and not t.strip().startswith("#")]
         options = self.decode_options(language, vocabulary)
         matchable = vocab.terms(vocabulary) if self.vocabulary_mode != "hotwords" else []
@@ -323,7 +326,7 @@ class Transcriber:
         kept: list[Segment] = []
         dropped, duration = 0, 0.0
         with self._lock:
-            for chunk in chunks(source, chunk_s=chunk_s):
+            for chunk in chunks(source, chunk_s=chunk_s, max_s=max_s):
                 duration = chunk.offset + chunk.duration
                 more_kept, more_dropped = self._chunk(chunk, options, kept, progress, total)
                 kept.extend(more_kept)
