@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from ...core.errors import DomainError, InvalidInput, PayloadTooLarge
 from ...core.permissions import Principal, authorize
 from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.forms import form_action
 from ...web.rendering import redirect, render
 from . import engine, explain, service
 
@@ -219,7 +220,7 @@ def router() -> APIRouter:
         if len(files) > 1:  # a batch: stored now, screened on the workers, progress on the job page
             return await _upload_batch(request, p, files)
         file = files[0]
-        try:
+        with form_action(request, "/skjerming", error_prefix=f"{file.filename}: ") as action:
             data = await read_upload(request, file)
             # the screening is synchronous database and CPU work: off the event loop
             result = await run_in_threadpool(
@@ -232,12 +233,9 @@ def router() -> APIRouter:
                 source="upload",
                 title=title,
             )
-        except DomainError as exc:
-            return redirect("/skjerming", ("error", f"{file.filename}: {exc.message}"), request)
-        n = len(result["findings"])
-        return redirect(
-            f"/skjerming/{result['item_id']}", ("ok", f"Dokumentet er gjennomgått: {n} funn."), request
-        )
+            n = len(result["findings"])
+            action.done(f"Dokumentet er gjennomgått: {n} funn.", to=f"/skjerming/{result['item_id']}")
+        return action.response
 
     async def _upload_batch(request: Request, p: Principal, files: list) -> Response:
         platform = get_platform(request)
@@ -345,7 +343,15 @@ def router() -> APIRouter:
             internett = {int(x) for x in form.getlist("internett")}
         except ValueError:
             return redirect(f"/skjerming/{item_id}", ("error", "Ugyldig valg av funn."), request)
-        try:
+
+        def show_again(exc: DomainError) -> Response:  # the form as sent, the error beside the field
+            sent = {"innsyn": innsyn, "internett": internett, "reason": str(form.get("begrunnelse", ""))}
+            sent["hele"] = form.get("hele") == "1"
+            page = _document_page(request, p, item_id, sent=sent, form_error=exc.message)
+            page.status_code = exc.http_status
+            return page
+
+        with form_action(request, f"/skjerming/{item_id}", show_again=show_again) as action:
             await run_in_threadpool(
                 service.decide_findings,
                 get_platform(request),
@@ -356,17 +362,8 @@ def router() -> APIRouter:
                 reason=str(form.get("begrunnelse", "")),
                 whole_document=form.get("hele") == "1",
             )
-        except DomainError as exc:  # the form again as sent, the error beside the field (no redirect)
-            sent = {"innsyn": innsyn, "internett": internett, "reason": str(form.get("begrunnelse", ""))}
-            sent["hele"] = form.get("hele") == "1"
-            page = _document_page(request, p, item_id, sent=sent, form_error=exc.message)
-            page.status_code = exc.http_status
-            return page
-        return redirect(
-            f"/skjerming/{item_id}",
-            ("ok", "Avgjørelsen er lagret. Du kan laste ned den skjermede versjonen."),
-            request,
-        )
+            action.done("Avgjørelsen er lagret. Du kan laste ned den skjermede versjonen.")
+        return action.response
 
     @r.get("/skjerming/{item_id}/skjermet", include_in_schema=False)
     def page_download(

@@ -30,6 +30,7 @@ from ....ingest.docx import (
     Budget,
     Package,
     W,
+    is_xml_name,
     layout,
     parse_xml,
     read_docx,
@@ -86,6 +87,62 @@ def _dropped_parts(pkg: Package) -> set[str]:
         posixpath.join(posixpath.dirname(n), "_rels", posixpath.basename(n) + ".rels") for n in set(drop)
     }
     return drop & set(pkg.names)
+
+
+ALT_CHUNK = f"{RT}/aFChunk"
+# elements that show a dropped binary part: removed whole with it
+SHOWS_PART = (f"{W}drawing", f"{W}pict", f"{W}object", f"{W}altChunk")
+
+
+def _binary_parts(pkg: Package) -> set[str]:
+    """The parts no screening reads, removed from the output: every member that is not XML (images,
+    embedded packages such as an .xlsx or .docx in ``word/embeddings/``, OLE objects, fonts, media) and
+    every altChunk (HTML, RTF or text that Word imports into the document when it opens it), with
+    their own relationships."""
+    out = {n for n in pkg.names if not is_xml_name(n, pkg.content_types.get(n, ""))}
+    for rels_name in [n for n in pkg.names if n.endswith(".rels")]:
+        for rel in pkg.relationships(_rels_source(rels_name)):
+            if rel["type"] == ALT_CHUNK and rel["external"] != "True":
+                out.add(rel["target"])
+    out |= {posixpath.join(posixpath.dirname(n), "_rels", posixpath.basename(n) + ".rels") for n in set(out)}
+    return out & set(pkg.names)
+
+
+def _dropped_rel_ids(pkg: Package, dropped: set[str]) -> dict[str, set[str]]:
+    """Per source part, the ids of its relationships to a dropped part."""
+    out: dict[str, set[str]] = {}
+    for rels_name in [n for n in pkg.names if n.endswith(".rels") and n not in dropped]:
+        source = _rels_source(rels_name)
+        folder = posixpath.dirname(source)
+        for rel in parse_xml(pkg.blobs[rels_name], rels_name).iter(f"{{{REL_NS}}}Relationship"):
+            target = rel.get("Target") or ""
+            if rel.get("TargetMode") == "External":
+                continue
+            resolved = posixpath.normpath(
+                target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            )
+            if resolved in dropped and rel.get("Id"):
+                out.setdefault(source, set()).add(rel.get("Id"))
+    return out
+
+
+def _remove_references(root, ids: set[str]) -> int:
+    """Remove what shows a dropped part (the drawing, picture, object or altChunk whose ``r:`` attribute
+    names one of ``ids``); any other such attribute is removed. Returns how many elements went."""
+    n = 0
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None and el is not root:
+            continue
+        for attr, value in list(el.attrib.items()):
+            if not attr.startswith(f"{{{RT}}}") or value not in ids:
+                continue
+            shown = el if el.tag in SHOWS_PART else next((a for a in el.iterancestors(*SHOWS_PART)), None)
+            if shown is not None and shown.getparent() is not None:
+                shown.getparent().remove(shown)
+                n += 1
+                break
+            del el.attrib[attr]
+    return n
 
 
 def _intervals(text: str, pattern: re.Pattern | None, spans: list[tuple[int, int]]) -> list[list[int]]:
@@ -240,7 +297,12 @@ def redact_docx(
         "metadata_cleared": True,
     }
     dropped = _dropped_parts(pkg)
+    binary = _binary_parts(pkg) - dropped
+    dropped |= binary
     report["parts_dropped"] = len(dropped)
+    report["binary_parts_removed"] = len(binary)
+    report["binary_references_removed"] = 0
+    dropped_ids = _dropped_rel_ids(pkg, dropped)
     # spans: offsets into the stripped text → offsets into each part's laid-out text
     global_spans = [(s + doc.lead, e + doc.lead) for s, e in spans]
     offset = 0
@@ -257,6 +319,8 @@ def redact_docx(
             continue
         root = doc.roots[name]
         report["replacements"] += _redact_part(pieces, _intervals(part_text, pattern, local))
+        if name in dropped_ids:
+            report["binary_references_removed"] += _remove_references(root, dropped_ids[name])
         if pattern is not None:
             report["replacements"] += _sweep_element_tree(root, pattern)
         budget.check()
@@ -269,6 +333,8 @@ def redact_docx(
             continue
         root = parse_xml(pkg.blobs[name], name)
         ctype = pkg.content_types.get(name, "")
+        if name in dropped_ids:
+            report["binary_references_removed"] += _remove_references(root, dropped_ids[name])
         if name.endswith(".rels"):
             report["replacements"] += _clean_rels(root, dropped, _rels_source(name), pattern)
         elif name == "[Content_Types].xml":

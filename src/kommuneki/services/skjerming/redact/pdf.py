@@ -161,6 +161,25 @@ def _is_gray(image) -> bool:
     return ImageChops.difference(r, g).getbbox() is None and ImageChops.difference(g, b).getbbox() is None
 
 
+def _device_box(
+    box: tuple[float, float, float, float], width: float, height: float, rotation: int, scale: float
+) -> list[float]:
+    """A character box in page space (points, origin at the bottom left, before /Rotate) as the pixel
+    rectangle it covers on the page rendered at ``scale`` pixels per point with its /Rotate (clockwise)
+    applied, padded by :data:`PAD_PT`. A rotated content matrix needs nothing here: PDFium gives the
+    box in page space already."""
+    x0, y0, x1, y1 = box[0] - PAD_PT, box[1] - PAD_PT, box[2] + PAD_PT, box[3] + PAD_PT
+    if rotation == 90:
+        left, top, right, bottom = y0, x0, y1, x1
+    elif rotation == 180:
+        left, top, right, bottom = width - x1, y0, width - x0, y1
+    elif rotation == 270:
+        left, top, right, bottom = height - y1, width - x1, height - y0, width - x0
+    else:
+        left, top, right, bottom = x0, height - y1, x1, height - y0
+    return [left * scale, top * scale, right * scale, bottom * scale]
+
+
 def redact_pdf(
     data: bytes,
     text: str,
@@ -205,21 +224,16 @@ def redact_pdf(
             page_dpi = capped_dpi(page, dpi, number=index + 1)
             if page_dpi != dpi:
                 lowered.append(index + 1)
-            height = page.get_size()[1]
+            width, height = page.get_size()  # as shown: /Rotate 90 or 270 swaps them
+            rotation = page.get_rotation() % 360
+            if rotation in (90, 270):
+                width, height = height, width  # the page's own (unrotated) size, where the boxes are
             image = render(page, page_dpi, annotations=False)
             page.close()
             scale = page_dpi / 72
             draw = ImageDraw.Draw(image)
-            for x0, y0, x1, y1 in boxes:
-                draw.rectangle(
-                    [
-                        (x0 - PAD_PT) * scale,
-                        (height - y1 - PAD_PT) * scale,
-                        (x1 + PAD_PT) * scale,
-                        (height - y0 + PAD_PT) * scale,
-                    ],
-                    fill="black",
-                )
+            for box in boxes:
+                draw.rectangle(_device_box(box, width, height, rotation, scale), fill="black")
                 painted += 1
             del draw
             gray = _is_gray(image)

@@ -102,19 +102,32 @@ def _xml_view(root) -> tuple[str, str]:
     return "".join(chunks), "\n".join(values)
 
 
-def docx_views(data: bytes) -> Iterator[tuple[str, str]]:
-    """Every member of the zip: its name, and for XML parts their text and attribute values."""
+def docx_views(data: bytes, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, str]]:
+    """Every member of the zip: its name, and for XML parts their text and attribute values; an
+    embedded package (an .xlsx or .docx inside ``word/embeddings/``) is opened and read the same way
+    (two levels deep), and every other binary part (an image, an OLE object, an altChunk) is read as
+    its raw bytes, as Latin-1 and as UTF-16, so a number stored in it as text is found."""
     from ....ingest.docx import parse_xml
 
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         names = z.namelist()
-        yield "delnavnene", "\n".join(names)
+        yield f"{prefix}delnavnene", "\n".join(names)
         for name in names:
             raw = z.read(name)
+            where = f"{prefix}{name}"
             if name.endswith((".xml", ".rels")) or raw.lstrip()[:5] == b"<?xml":
-                text, values = _xml_view(parse_xml(raw, name))
-                yield name, text
-                yield f"{name} (attributter)", values
+                text, values = _xml_view(parse_xml(raw, where))
+                yield where, text
+                yield f"{where} (attributter)", values
+            elif raw[:4] == b"PK\x03\x04" and depth < 2:
+                yield from docx_views(raw, f"{where} → ", depth + 1)
+            elif raw:
+                yield f"{where} (binær)", raw.decode("latin-1")
+                yield f"{where} (binær, UTF-16)", raw[: len(raw) // 2 * 2].decode("utf-16-le", "replace")
+                yield (
+                    f"{where} (binær, UTF-16, forskjøvet)",
+                    raw[1 : 1 + (len(raw) - 1) // 2 * 2].decode("utf-16-le", "replace"),
+                )
 
 
 PDF_PAGES_PER_READER = 50
