@@ -44,6 +44,14 @@ from .models import PostmottakAction, PostmottakCase, PostmottakMessage
 from .textmodel import TextModel
 
 SERVICE = engine.SERVICE
+# what was done, as the transparency log says it (the action rows keep their codes)
+DONE_LABELS = {
+    "forwarded": "videresendt",
+    "deleted": "slettet",
+    "journalfort": "journalført",
+    "forward_refused": "videresending stanset",
+    "forward_failed": "videresending feilet (venter på en person)",
+}
 ACTION_KINDS = (engine.KINDS["action"], engine.KINDS["forward"], engine.KINDS["delete"])
 
 
@@ -1112,7 +1120,7 @@ def _log(session: Session, pm: PostmottakMessage, sugg: list[Suggestion]) -> lis
                 "at": a.at,
                 "what": "utført",
                 "detail": {
-                    "handling": engine.ACTION_LABELS.get(a.action, a.action),
+                    "handling": DONE_LABELS.get(a.action, a.action),
                     "til": a.target,
                     "hvem": a.actor,
                     "automatisk": a.automated,

@@ -1,9 +1,9 @@
 """Skjerming HTTP routes: the JSON API under /api/v1/skjerming and the pages under /skjerming. Thin:
 each handler authorizes, calls one service function and renders or returns the result.
 
-Handlers that do database or CPU work are plain ``def`` (FastAPI runs them in its thread pool); the two
-that must ``await`` a form hand their service call to the thread pool. So a long screening or redaction
-never stops the server answering others (``/healthz`` included)."""
+Every handler is a plain ``def`` (FastAPI runs it in its thread pool; a form comes through
+``web.deps.page_form``), so a long screening or redaction never stops the server answering others
+(``/healthz`` included)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from ...core.errors import DomainError, InvalidInput, PayloadTooLarge
 from ...core.permissions import Principal, authorize
-from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.deps import RowId, current_principal, get_platform, page_form, page_principal
 from ...web.forms import form_action
 from ...web.rendering import redirect, render
 from . import engine, explain, service
@@ -210,21 +210,20 @@ def router() -> APIRouter:
         )
 
     @r.post("/skjerming", include_in_schema=False)
-    async def page_upload(request: Request, p: Principal = Depends(page_principal)):
+    def page_upload(
+        request: Request, p: Principal = Depends(page_principal), form: FormData = Depends(page_form)
+    ):
         authorize(p, "item.create", service=service.SERVICE)
-        form = await request.form()
         files = [f for f in form.getlist("fil") if not isinstance(f, str) and f.filename]
         title = str(form.get("tittel") or "").strip() or None
         if not files:
             return redirect("/skjerming", ("error", "Velg en fil å laste opp."), request)
         if len(files) > 1:  # a batch: stored now, screened on the workers, progress on the job page
-            return await _upload_batch(request, p, files)
+            return _upload_batch(request, p, files)
         file = files[0]
         with form_action(request, "/skjerming", error_prefix=f"{file.filename}: ") as action:
-            data = await read_upload(request, file)
-            # the screening is synchronous database and CPU work: off the event loop
-            result = await run_in_threadpool(
-                service.screen_document,
+            data = _read_upload(request, file)
+            result = service.screen_document(
                 get_platform(request),
                 p.tenant_id,
                 data,
@@ -237,29 +236,23 @@ def router() -> APIRouter:
             action.done(f"Dokumentet er gjennomgått: {n} funn.", to=f"/skjerming/{result['item_id']}")
         return action.response
 
-    async def _upload_batch(request: Request, p: Principal, files: list) -> Response:
+    def _upload_batch(request: Request, p: Principal, files: list) -> Response:
         platform = get_platform(request)
         stored: list[int] = []
         refused: list[str] = []
         for file in files:  # one bad file never stops the others
             try:
-                data = await read_upload(request, file)
+                data = _read_upload(request, file)
                 stored.append(
-                    await run_in_threadpool(
-                        service.store_document,
-                        platform,
-                        p.tenant_id,
-                        data,
-                        filename=file.filename,
-                        actor=p.actor,
-                        source="upload",
+                    service.store_document(
+                        platform, p.tenant_id, data, filename=file.filename, actor=p.actor, source="upload"
                     )
                 )
             except DomainError as exc:
                 refused.append(f"{file.filename}: {exc.message}")
         if not stored:
             return redirect("/skjerming", ("error", " ".join(refused)), request)
-        job_id = await run_in_threadpool(service.submit_batch, platform, p.tenant_id, stored, actor=p.actor)
+        job_id = service.submit_batch(platform, p.tenant_id, stored, actor=p.actor)
         said = f"{len(stored)} dokumenter er lagret og gjennomgås i bakgrunnen."
         if refused:
             said += " Ikke lagret: " + " ".join(refused)
@@ -336,8 +329,12 @@ def router() -> APIRouter:
         )
 
     @r.post("/skjerming/{item_id}/avgjor", include_in_schema=False)
-    async def page_decide(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
-        form = await request.form()
+    def page_decide(
+        item_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         try:
             innsyn = {int(x) for x in form.getlist("innsyn")}
             internett = {int(x) for x in form.getlist("internett")}
@@ -352,8 +349,7 @@ def router() -> APIRouter:
             return page
 
         with form_action(request, f"/skjerming/{item_id}", show_again=show_again) as action:
-            await run_in_threadpool(
-                service.decide_findings,
+            service.decide_findings(
                 get_platform(request),
                 p,
                 item_id,
