@@ -78,3 +78,34 @@ def test_the_redaction_job_runs_on_a_real_worker(queued):
     made = service.redaction_of_job(platform, who, screened["item_id"], "innsyn")
     assert FNR.encode() not in made.data and b"Saken er avsluttet." in made.data
     assert made.sha256() == job["result"]["sha256"]
+
+
+def test_erasure_reaches_the_redacted_file_kept_for_download(client_factory, monkeypatch):
+    """The file a worker keeps for download is a copy of the document: once the document's content is
+    erased, the hourly sweep deletes it (and a day after it was made, in any case); the download then
+    says it is gone. A file the sweep keeps (document alive, made just now) stays."""
+    c = client_factory("arkivar")
+    url = _decided(c)
+    monkeypatch.setattr(service, "BACKGROUND_BYTES", 10)
+    r = c.post(url + "/skjermet", data={"til": "innsyn"}, follow_redirects=False)
+    job_id = int(r.headers["location"].rsplit("/", 1)[1])
+    platform = c.app.state.platform
+    with platform.db.read_session(unscoped=True) as s:
+        tenant_id = s.get(Job, job_id).tenant_id
+    job = jobs.wait(platform, tenant_id, job_id)
+    kept = platform.blobs.path(tenant_id, job["result"]["sha256"])
+    assert kept.exists()
+    assert service.sweep_redacted_task(platform, tenant_id, {}, lambda *_: None)["removed"] == 0
+    assert kept.exists()
+
+    item_id = int(url.rsplit("/", 1)[1])
+    from kommuneki.core import items
+    from kommuneki.core.models import Item
+
+    with platform.db.tenant_session(tenant_id) as s:
+        items.remove_content(s, platform.blobs, s.get(Item, item_id), reason="erasure", actor="test")
+    assert service.sweep_redacted_task(platform, tenant_id, {}, lambda *_: None)["removed"] == 1
+    assert not kept.exists()
+    with platform.db.read_session(tenant_id) as s:
+        assert s.get(Job, job_id).result["file_removed"] == "document removed"
+    assert service.sweep_redacted_task(platform, tenant_id, {}, lambda *_: None)["removed"] == 0

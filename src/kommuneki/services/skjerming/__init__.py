@@ -228,6 +228,13 @@ def spec() -> ServiceSpec:
                 "kommuneki.services.skjerming.service:redact_task",
                 "Skjermet versjon av et stort dokument",  # service.REDACT_TITLE
             ),
+            # hourly: those redacted files deleted once their document is erased, or after a day
+            TaskSpec(
+                "skjerming.sweep_redacted",
+                "kommuneki.services.skjerming.service:sweep_redacted_task",
+                "Sletting av skjermede filer som ikke trengs lenger",
+                every_s=3600,
+            ),
         ],
     )
 

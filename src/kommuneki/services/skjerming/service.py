@@ -518,6 +518,57 @@ def redact_task(platform: Platform, tenant_id: int, payload: dict[str, Any], rep
     }
 
 
+#: how long a redacted file made on a worker is kept for its download (it can be made again)
+KEEP_REDACTED_HOURS = 24
+SWEEP_TASK = "skjerming.sweep_redacted"
+
+
+def sweep_redacted_task(
+    platform: Platform, tenant_id: int, payload: dict[str, Any], report
+) -> dict[str, Any]:
+    """The hourly task ``skjerming.sweep_redacted``: delete the redacted files that workers keep for
+    download (:func:`redact_task`) once their document's content is removed (GDPR erasure, retention,
+    kassasjon) or after :data:`KEEP_REDACTED_HOURS` — they are copies of the document and must not
+    outlive it. A file whose hash is also a live item's stored bytes is left to that item. The job's
+    result then says the file is gone (the download asks for a new one). Idempotent."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from ...core.db import utcnow
+    from ...core.models import Blob, Job
+
+    cutoff = utcnow() - timedelta(hours=float(payload.get("keep_hours", KEEP_REDACTED_HOURS)))
+    removed = 0
+    with platform.db.tenant_session(tenant_id) as session:
+        done = session.scalars(
+            select(Job).where(Job.service == SERVICE, Job.title == REDACT_TITLE, Job.state == "done")
+        ).all()
+        for job in done:
+            res = job.result
+            if not (isinstance(res, dict) and res.get("task") == REDACT_TASK and res.get("sha256")):
+                continue
+            item = session.get(Item, int(res.get("item_id") or 0))
+            finished = _naive(job.finished_at) if job.finished_at else None
+            if (
+                item is not None
+                and item.content_removed_at is None
+                and (finished is None or finished > _naive(cutoff))
+            ):
+                continue
+            shared = session.scalar(
+                select(func.count())
+                .select_from(Blob)
+                .where(Blob.sha256 == res["sha256"], Blob.removed_at.is_(None))
+            )
+            if not shared:
+                platform.blobs.delete(tenant_id, res["sha256"])
+            why = "document removed" if item is None or item.content_removed_at is not None else "expired"
+            job.result = {**res, "sha256": None, "file_removed": why}
+            removed += 1
+    return {"message": f"{removed} skjermede filer er slettet.", "removed": removed}
+
+
 def _latest_id(platform: Platform, tenant_id: int, item_id: int, scope: str) -> int | None:
     with platform.db.read_session(tenant_id) as session:
         s = _latest(session, item_id, SCOPES[scope])
@@ -570,6 +621,8 @@ def redaction_of_job(platform: Platform, principal: Principal, item_id: int, sco
         )
     if stale:
         raise Conflict("Avgjørelsen er endret etter at den skjermede filen ble laget. Lag den på nytt.")
+    if not res.get("sha256"):
+        raise NotFound("Den skjermede filen er slettet. Lag den på nytt.")
     path = platform.blobs.path(principal.tenant_id, res["sha256"])
     if not path.exists():
         raise NotFound("Den skjermede filen finnes ikke lenger. Lag den på nytt.")
