@@ -56,6 +56,15 @@ def _workbook(parts: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> b
     return out.getvalue()
 
 
+def test_a_zip_of_an_unknown_version_is_a_damaged_file_not_a_crash():
+    # found by bench/fuzz_parsers.py (atheris, a mutation of small.xlsx): zipfile raised
+    # NotImplementedError("zip file version 19.7") while opening it
+    data = (CORPUS / "xlsx" / "zip-version-19-7.xlsx").read_bytes()
+    with pytest.raises(InvalidInput) as err:
+        tabular.read_table(data, "salg.xlsx")
+    assert "skadet" in err.value.message
+
+
 def test_more_shared_strings_than_the_bound_are_refused_even_when_they_compress_poorly():
     strings = b"".join(b"<si><t>%d</t></si>" % i for i in range(tabular.MAX_SHARED_STRINGS + 1))
     sst = f'<?xml version="1.0"?><sst xmlns="{SHEET_NS}">'.encode() + strings + b"</sst>"

@@ -156,7 +156,7 @@ def read_package(data: bytes, *, max_unpacked: int = MAX_UNPACKED, budget: Budge
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         infos = z.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
         raise InvalidInput("Word-filen (DOCX) er skadet og kan ikke leses.") from exc
     if len(infos) > MAX_MEMBERS:
         raise InvalidInput("Word-filen har unormalt mange deler og blir ikke åpnet (mulig zip-bombe).")
