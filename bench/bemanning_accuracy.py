@@ -11,8 +11,9 @@ Real part: the weekly ILI rates (5 age groups as 5 "units", one value per Monday
 unknown), horizon 28 days (4 weekly values), rolling origins over 2025–2026; MAE of the model against the
 last-week naive forecast.
 
-The shipped model's settings (engine/direct.py) were chosen on seeds 101 and 102; report on other seeds
-(7 and 8 in docs/services/bemanning.md).
+The shipped model's settings (engine/direct.py) were chosen on seeds 101 and 102 (the development
+seeds); report on other seeds (7 and 8 in docs/services/bemanning.md). "direct v2 (before)" is the direct
+model as shipped before (model version 2), measured in the same run.
 
     .venv/bin/python bench/bemanning_accuracy.py [--units 120] [--origins 3] [--seed 7] [--skip-lightgbm]
 """
@@ -27,6 +28,7 @@ import time
 import numpy as np
 
 from kommuneki.services.bemanning.engine import generator, ili
+from kommuneki.services.bemanning.engine.direct import V2
 from kommuneki.services.bemanning.engine.forecast import (
     CONFIG,
     ETS,
@@ -54,12 +56,13 @@ def generated(args, weekly) -> None:
         "blend 0.5": Config(blend=0.5),
         "blend by size": Config(),
         "ETS": ETS,
+        "direct v2 (before)": Config(model="direct", blend=0.0, direct=V2, train_days=730),
         "shipped (direct)": CONFIG,
     }
     if args.skip_lightgbm:
-        configs = {k: v for k, v in configs.items() if k in ("ETS", "shipped (direct)")}
+        configs = {k: v for k, v in configs.items() if k in ("ETS", "direct v2 (before)", "shipped (direct)")}
     err = {k: [] for k in ["seasonal naive", "moving average 28", "oracle", *configs]}
-    cover, within1, cover_ets = [], [], []
+    cover, within1, cover_ets, cover_v2 = [], [], [], []
     started = time.time()
     for origin in origins:
         hist = History(
@@ -81,6 +84,8 @@ def generated(args, weekly) -> None:
                 within1.append(np.abs(fc.q50 - truth) <= 1)
             if name == "ETS":
                 cover_ets.append((truth >= fc.q10) & (truth <= fc.q90))
+            if name == "direct v2 (before)":
+                cover_v2.append((truth >= fc.q10) & (truth <= fc.q90))
         print(
             f"  origin {START + dt.timedelta(days=origin)} done ({time.time() - started:.0f} s)",
             file=sys.stderr,
@@ -113,6 +118,11 @@ def generated(args, weekly) -> None:
     print(
         "80 % interval coverage (ETS, NB):  "
         + ", ".join(f"{g} {ets_cover[m].mean():.1%}" for g, m in groups.items())
+    )
+    v2_cover = np.concatenate(cover_v2, axis=1)
+    print(
+        "80 % interval coverage (v2):      "
+        + ", ".join(f"{g} {v2_cover[m].mean():.1%}" for g, m in groups.items())
     )
     print(
         "80 % interval coverage (shipped): "

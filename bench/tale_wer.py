@@ -26,7 +26,9 @@ A vocabulary term counts as right in a note that says it when it appears in the 
 insertion when it appears in the transcript of a note that does not say it. --human also counts the
 vocabulary terms written on the real speeches in ../shared/data/speech (which say none of them).
 
-Run:  nice -n 10 .venv/bin/python bench/tale_wer.py [--part heldout|dev|both] [--human] [--model DIR]
+Run:  nice -n 19 .venv/bin/python bench/tale_wer.py [--part heldout|dev|both] [--human] [--model DIR]
+      [--cache DIR] [--breakdown] [--threads N (default 1)] [--set JSON (pipeline decoding options on
+      top of the shipped ones, e.g. '{"beam_size": 10}'; the baseline call never changes)]
 Needs Debian espeak-ng and sox.
 """
 

@@ -5,6 +5,8 @@ input. The service is målform's (a real registered service), with extractors wr
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from sqlalchemy import func, select
 
@@ -120,3 +122,83 @@ def test_a_bug_is_not_bad_input_and_a_failed_analysis_keeps_nothing(mplatform):
     with platform.db.read_session(t) as session:
         item = session.get(Item, item_id)
         assert item.state == "failed" and item.text is None and item.meta["error"] == failed.error
+
+
+def test_inputs_that_arrive_together_are_stored_in_one_transaction_and_linked(mplatform):
+    platform, t = mplatform, fresh_tenant(mplatform)
+    pipeline = Arrivals(platform, t, service="malform", kind="document", actor="test")  # stores only
+
+    def link(session, stored):
+        first, second = stored
+        first.meta = {**first.meta, "partner": second.id}
+
+    ids = pipeline.store_together(
+        [Incoming(GOOD, filename="a.txt"), Incoming(BROKEN_PDF, filename="b.pdf", kind="vedlegg")], link=link
+    )
+    with platform.db.read_session(t) as session:
+        first, second = (session.get(Item, item_id) for item_id in ids)
+        assert first.meta["partner"] == second.id and (first.kind, second.kind) == ("document", "vedlegg")
+        assert items.read_content(session, platform.blobs, second) == BROKEN_PDF  # stored, never read
+    with pytest.raises(TypeError):  # a store-only pipeline has nothing to process with
+        pipeline.process(ids[0])
+    # what a run over both could not read: both failed with the reason, the bytes kept
+    pipeline.mark_failed(ids, InvalidInput("Filene kunne ikke leses som tabeller."))
+    with platform.db.read_session(t) as session:
+        for item_id in ids:
+            item = session.get(Item, item_id)
+            assert item.state == "failed" and item.meta["error"] == "Filene kunne ikke leses som tabeller."
+    assert pipeline.pending() == []
+
+
+def test_a_slow_extraction_runs_first_and_a_parallel_run_that_finished_first_wins(mplatform):
+    platform, t = mplatform, fresh_tenant(mplatform)
+    seen = []
+
+    def slow_extract(data, item):
+        seen.append(item.id)
+        if len(seen) == 1:  # while this run reads, another run processes the same item
+            assert _pipeline(platform, t).process(item.id).processed
+        return extract(data, item.filename)
+
+    pipeline = _pipeline(platform, t, extract=slow_extract, extract_first=True)
+    item_id = pipeline.store(Incoming(GOOD, filename="a.txt"))
+    late = pipeline.process(item_id)
+    assert (late.processed, late.state) == (False, "analysed")  # nothing recorded twice
+    assert _count(platform, t, Suggestion) == 1
+    broken = pipeline.store(Incoming(BROKEN_PDF, filename="b.pdf"))
+    failed = pipeline.process(broken)
+    assert failed.state == "failed" and "PDF" in failed.error and seen == [item_id, broken]
+    assert pipeline.process(broken).processed is False  # a re-run leaves it as it stands
+
+
+def test_a_shared_write_that_fails_is_done_again_one_item_at_a_time(mplatform):
+    platform, t = mplatform, fresh_tenant(mplatform)
+    tries = []
+
+    def refuses_in_company(session, item, extracted):
+        tries.append(item.id)
+        if session.info.get("shared") and item.filename == "b.txt":
+            raise RuntimeError("the shared write cannot take this one")
+        session.info["shared"] = True
+        return _analyse(session, item, extracted)
+
+    pipeline = _pipeline(platform, t, analyse=refuses_in_company)
+    ids = pipeline.store_together([Incoming(GOOD, filename="a.txt"), Incoming(OTHER, filename="b.txt")])
+    with pytest.raises(RuntimeError):
+        pipeline.process_together(ids)
+    assert pipeline.pending() == ids  # rolled back together: both still received
+    outcomes = pipeline.process_together(ids, data={ids[0]: GOOD}, retry_alone=True)
+    assert [o.state for o in outcomes] == ["analysed", "analysed"]
+    assert _count(platform, t, Suggestion) == 2
+
+
+def test_what_a_killed_import_left_received_is_found_by_external_id_and_content(mplatform):
+    platform, t = mplatform, fresh_tenant(mplatform)
+    pipeline = _pipeline(platform, t)
+    left = pipeline.store(Incoming(GOOD, filename="a.txt", external_id="file:a.txt"))
+    done = pipeline.take_in(Incoming(OTHER, filename="b.txt", external_id="file:b.txt"))
+    sha = hashlib.sha256(GOOD).hexdigest()
+    assert pipeline.left_received(["file:a.txt", "file:b.txt", "file:c.txt"]) == {("file:a.txt", sha): left}
+    assert pipeline.existing(GOOD, external_id="file:a.txt", state="received") == (left, "received")
+    assert pipeline.existing(OTHER, external_id="file:b.txt", state="received") is None
+    assert done.state == "analysed"

@@ -1,10 +1,13 @@
-"""Page forms: ``form_action``, the one way a page POST does its work and redirects with a message;
-reading a percentage; keeping a "Tilbake" link on this site."""
+"""Page forms: ``form_action``, the one way a page POST does its work and redirects with a message (or,
+for a form whose refusal must keep what was typed, shows the form again with the error beside the
+field); reading a percentage; keeping a "Tilbake" link on this site."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import Response
 
 from ..core.errors import DomainError
 from .rendering import redirect
@@ -16,12 +19,27 @@ class FormAction:
     error's Norwegian message; ``action.done(message, to=...)`` says where success goes (default
     ``back``) and with what message. The route ends with ``return action.response``.
 
-    A route may also ``return`` a response of its own from inside the block (a job page, a file)."""
+    A route may also ``return`` a response of its own from inside the block (a job page, a file).
 
-    def __init__(self, request: Request, back: str, *, error_prefix: str = "") -> None:
+    ``show_again``: a refusal is not a redirect but this page, the form as it was sent with the error
+    beside the field (a redirect would lose what was typed or ticked); it is called with the error and
+    returns the response. ``catch``: the errors that are the user's (default every DomainError); any
+    other propagates to the error page."""
+
+    def __init__(
+        self,
+        request: Request,
+        back: str,
+        *,
+        error_prefix: str = "",
+        show_again: Callable[[DomainError], Response] | None = None,
+        catch: type[DomainError] = DomainError,
+    ) -> None:
         self.request = request
         self.back = back
         self.error_prefix = error_prefix
+        self.show_again = show_again
+        self.catch = catch
         self.error: DomainError | None = None
         self._target = back
         self._flash: tuple[str, str] | None = None
@@ -35,9 +53,9 @@ class FormAction:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc is not None and isinstance(exc, DomainError):
+        if exc is not None and isinstance(exc, self.catch):
             self.error = exc
-            return True  # handled: the response is the redirect back with the message
+            return True  # handled: the response is the redirect back with the message, or the form again
         return False
 
     @property
@@ -45,16 +63,25 @@ class FormAction:
         return self.error is not None
 
     @property
-    def response(self) -> RedirectResponse:
+    def response(self) -> Response:
+        if self.error is not None and self.show_again is not None:
+            return self.show_again(self.error)
         if self.error is not None:
             return redirect(self.back, ("error", self.error_prefix + self.error.message), self.request)
         return redirect(self._target, self._flash, self.request)
 
 
-def form_action(request: Request, back: str, *, error_prefix: str = "") -> FormAction:
+def form_action(
+    request: Request,
+    back: str,
+    *,
+    error_prefix: str = "",
+    show_again: Callable[[DomainError], Response] | None = None,
+    catch: type[DomainError] = DomainError,
+) -> FormAction:
     """``with form_action(request, "/admin/enheter") as action: ...; action.done("Lagret.")`` then
     ``return action.response`` (see :class:`FormAction`)."""
-    return FormAction(request, back, error_prefix=error_prefix)
+    return FormAction(request, back, error_prefix=error_prefix, show_again=show_again, catch=catch)
 
 
 def local_path(url: str) -> str:

@@ -153,3 +153,15 @@ def test_cli_plan_with_a_rota_and_rota_repair_on_the_same_file(tmp_path, generat
         + ["--rota-mapping", str(bad), "--json"],
     )
     assert run.exit_code == 2 and "Avdeling" in json.loads(run.stdout)["error"]
+
+
+def test_a_bad_row_is_named_by_its_line_without_its_values():
+    # a rota holds persons: the message names the line, never a value from it; nothing is read half
+    data = (
+        b"ansatt,dato,vakt,fra,til,enhet\n"
+        b"Kari Nordmann,2025-07-01,dag,07:00,15:00,A\nOla Hansen,1. juli,dag,7,15,A\n"
+    )
+    with pytest.raises(InputError) as exc:
+        rr.read_rota(data)
+    assert "Linje 3" in exc.value.message and "Linje 2" not in exc.value.message
+    assert "Ola" not in exc.value.message and "Kari" not in exc.value.message

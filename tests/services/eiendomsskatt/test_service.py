@@ -120,3 +120,37 @@ def test_too_few_sales_is_a_clear_error_and_the_files_are_kept(platform):
     with platform.db.tenant_session(tid) as session:
         kept = list(session.scalars(select(Item).where(Item.service == "eiendomsskatt")))
         assert {i.kind for i in kept} == {"sales", "dwellings"} and all(i.state == "failed" for i in kept)
+
+
+def test_an_upload_is_stored_as_one_linked_pair_before_anything_reads_it(platform):
+    """On the arrival pipeline (storing and marking): the two files arrive as one, stored before they
+    are read; a valuation that cannot read them marks both failed, the bytes kept exactly."""
+    from kommuneki.core import items
+    from kommuneki.core.errors import InvalidInput
+    from kommuneki.core.models import Item
+    from kommuneki.demo import DEMO_TENANT, _ensure_tenant
+
+    tid = _ensure_tenant(platform, DEMO_TENANT)
+    garbage = b"\x00\x01 dette er ingen tabell \xff"
+    sales_id, dwellings_id = service.store_files(
+        platform,
+        tid,
+        sales=garbage,
+        sales_name="salg.csv",
+        dwellings=b"unit_id\n1\n",
+        dwellings_name="boliger.csv",
+        actor="test",
+        mapping=demo.DEMO_MAPPING,
+    )
+    with platform.db.read_session(tid) as session:
+        sales, dwellings = session.get(Item, sales_id), session.get(Item, dwellings_id)
+        assert (sales.kind, dwellings.kind) == ("sales", "dwellings") and sales_id < dwellings_id
+        assert sales.meta["dwellings_item_id"] == dwellings_id and sales.meta["mapping"] == demo.DEMO_MAPPING
+        assert sales.state == dwellings.state == "received"
+    with pytest.raises(InvalidInput):
+        service.value_uploaded(platform, tid, sales_id, demo.DEMO_MAPPING, actor="test")
+    with platform.db.read_session(tid) as session:
+        for item_id in (sales_id, dwellings_id):
+            item = session.get(Item, item_id)
+            assert item.state == "failed" and item.meta["error"]
+        assert items.read_content(session, platform.blobs, session.get(Item, sales_id)) == garbage

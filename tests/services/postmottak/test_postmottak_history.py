@@ -13,9 +13,11 @@ from xml.sax.saxutils import escape
 import pytest
 from click.testing import CliRunner
 from pm_helpers import make_eml
+from sqlalchemy import select
 from tests.conftest import SHARED, require
 
 from kommuneki.cli import main
+from kommuneki.core.models import Item, ModelVersion
 from kommuneki.ingest.email import parse_message
 from kommuneki.services.postmottak import corpus, engine, features, history, service, training
 from kommuneki.services.postmottak.textmodel import TextModel
@@ -488,8 +490,27 @@ def test_train_from_csv_and_noark_export_through_the_cli(tenant, tmp_path):
     with platform.db.tenant_session(tid) as s:
         assert service.current_model(s, tid).version == mv["version"]
 
+    # the same history as one folder, handed to a worker: zipped, stored, trained by the task
+    # ``postmottak.train`` (here a thread of the CLI, which waits for it; a queue's worker elsewhere)
+    submitted = _cli(platform, "train", str(src), "--tenant", "pmtest", "--submit", "--wait", "--json")
+    assert submitted.exit_code == 0, submitted.output
+    out = json.loads(submitted.stdout)
+    job, trained = out["job"], out["result"]
+    assert job["state"] == "done" and trained["messages"] == 150 and trained["left_out"] == 1
+    assert trained["version"] != mv["version"] and trained["already"] is False
+    with platform.db.tenant_session(tid) as s:
+        assert service.current_model(s, tid).version == trained["version"]
+        stored = s.scalars(select(Item).where(Item.kind == service.HISTORY_KIND)).all()
+    assert [i.filename for i in stored] == ["historikk.zip"]
+    # a run again (its worker died after registering) registers nothing twice
+    payload = {"item_ids": [stored[0].id], "version": trained["version"], "actor": "cli"}
+    again = service.train_task(platform, tid, payload, lambda *a: None)
+    assert again["already"] is True and again["version"] == trained["version"]
+    with platform.db.tenant_session(tid) as s:
+        assert len(s.scalars(select(ModelVersion).where(ModelVersion.tenant_id == tid)).all()) == 3
+
     evaluated = _cli(platform, "evaluate", str(src / "behandlet.csv"), "--tenant", "pmtest", "--json")
     assert evaluated.exit_code == 0, evaluated.output
     result = json.loads(evaluated.stdout)
-    assert result["model"]["version"] == mv["version"] and result["n"] == 90
+    assert result["model"]["version"] == trained["version"] and result["n"] == 90  # the newest, in use
     assert 0 <= result["accuracy"]["action"] <= 1

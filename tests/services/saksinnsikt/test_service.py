@@ -192,3 +192,45 @@ def test_a_new_document_goes_into_the_delta_segment_without_rebuilding_the_main_
     with platform.db.tenant_session(tid) as s:
         index = service.tenant_index(platform, s)
     assert index.segments[0] is main and len(index.segments) == 2
+
+
+def test_a_folder_import_stores_before_reading_one_bad_file_never_stops_it_and_a_killed_run_ends_once(
+    sak_tenant, tmp_path
+):
+    """On the arrival pipeline: every file is stored before it is read; a broken one is kept as a
+    failed item with its bytes and reason while the others are indexed; what a killed run stored and
+    never indexed is indexed from that very item by the next run (not stored again)."""
+    from kommuneki.core.arrival import Incoming
+
+    platform, tid, make_user = sak_tenant
+    folder = tmp_path / "arkiv"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Vegvesenet varslet stenging av fylkesveien i mars.", encoding="utf-8")
+    broken = b"%PDF-1.7 \x00\x01 ikke en ekte pdf"
+    (folder / "skannet.pdf").write_bytes(broken)
+    (folder / "c.txt").write_text("Bibliotekets nye åpningstider gjelder fra august.", encoding="utf-8")
+    report = service.import_folder(platform, tid, folder, actor="test")
+    assert (report.indexed, report.failed) == (2, 1) and "skannet.pdf" in report.problems[0]
+    with platform.db.read_session(tid) as s:
+        kept = s.scalars(select(Item).where(Item.external_id == "file:skannet.pdf")).one()
+        assert kept.state == "failed" and kept.meta["error"] and kept.text is None
+        assert items.read_content(s, platform.blobs, kept) == broken
+        received = select(AuditEntry).where(
+            AuditEntry.item_id == kept.id, AuditEntry.event == "item.received"
+        )
+        assert s.scalar(received) is not None
+
+    # a run killed after storing d.txt: its item is committed, nothing read
+    late = "Kommunen kjøper inn nye brøytebiler til vinteren.".encode()
+    left = service.documents(platform, tid, actor="test").store(
+        Incoming(late, filename="d.txt", source="folder", external_id="file:d.txt")
+    )
+    (folder / "d.txt").write_bytes(late)
+    again = service.import_folder(platform, tid, folder, actor="test")
+    assert (again.indexed, again.unchanged, again.failed) == (1, 2, 1)
+    with platform.db.read_session(tid) as s:
+        assert s.scalars(select(Item.id).where(Item.external_id == "file:d.txt")).all() == [left]
+        doc = s.scalars(select(SaksDocument).where(SaksDocument.external_id == "file:d.txt")).one()
+        assert doc.item_id == left and s.get(Item, left).state == "indexed"
+    hits = service.search(platform, make_user("broyting"), "brøytebiler", method="bm25")["results"]
+    assert hits and hits[0]["document"]["id"] == doc.id

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from ...core import items, suggestions
+from ...core.arrival import Arrivals, Incoming
 from ...core.errors import DomainError, InvalidInput, NotFound
 from ...core.models import Item, Suggestion, Unit
 from ...core.platform import Platform
@@ -72,27 +73,18 @@ def store_upload(
     editor (:func:`set_history_mapping`)."""
     ids: dict[str, int | None] = {"history": None, "minimum": None, "rota": None}
     names = {"history": filename, "minimum": "minimum.csv", "rota": rota_filename or "turnus.csv"}
-    with platform.db.tenant_session(tenant_id) as session:
-        for key, data, kind in (
-            ("history", history, "absence_counts"),
-            ("minimum", minimum, "minimum_staffing"),
-            ("rota", rota, "rota"),
-        ):
-            if data is None:
-                continue
-            arrival = items.ingest(
-                session,
-                platform.blobs,
-                tenant_id,
-                service=SERVICE,
-                kind=kind,
-                data=data,
-                filename=names[key],
-                source="upload",
-                actor=actor,
-                meta={"mapping": mapping} if key == "history" and mapping else None,
-            )
-            ids[key] = arrival.item.id
+    parts = [
+        (key, Incoming(data, filename=names[key], source="upload", kind=kind, meta=meta))
+        for key, data, kind, meta in (
+            ("history", history, "absence_counts", {"mapping": mapping} if mapping else None),
+            ("minimum", minimum, "minimum_staffing", None),
+            ("rota", rota, "rota", None),
+        )
+        if data is not None
+    ]
+    pipeline = uploads(platform, tenant_id, actor=actor)
+    stored = pipeline.store_together(incoming for _key, incoming in parts)  # one arrival, all or none
+    ids.update({key: item_id for (key, _in), item_id in zip(parts, stored, strict=True)})
     if not check:
         return ids
     try:
@@ -107,13 +99,17 @@ def store_upload(
                 )
             planned_from_rota(rota, names["rota"])
     except DomainError as exc:
-        with platform.db.tenant_session(tenant_id) as session:
-            for item_id in ids.values():
-                if item_id is not None:
-                    item = session.get(Item, item_id)
-                    item.state, item.meta = "failed", {**item.meta, "error": exc.message}
+        pipeline.mark_failed(stored, exc)
         raise
     return ids
+
+
+def uploads(platform: Platform, tenant_id: int, *, actor: str) -> Arrivals:
+    """Bemanning's arrival pipeline (``core/arrival.py``), storing and marking only: the aggregated history,
+    the minimum staffing and the rota export arrive as one (one transaction), are checked, and feed
+    forecast runs that may be repeated (another column mapping, a backtest), so there is no process-once
+    step. The absence import is not on it: that file holds persons and is never stored (ADR 0009)."""
+    return Arrivals(platform, tenant_id, service=SERVICE, kind="absence_counts", actor=actor)
 
 
 def planned_from_rota(data: bytes, filename: str | None) -> dict:

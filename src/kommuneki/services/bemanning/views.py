@@ -13,6 +13,7 @@ from ...core import tasks
 from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
 from ...web.deps import RowId, current_principal, get_platform, page_form, page_principal, read_upload_sync
+from ...web.forms import form_action
 from ...web.rendering import redirect, render
 from . import plots, service
 from .engine import columns
@@ -91,7 +92,7 @@ def router() -> APIRouter:
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
         editor_first = form.get("handling") == "oppsett"
-        try:
+        with form_action(request, "/bemanning") as action:
             history = _file(request, form, "historikk")
             if history is None:
                 raise InvalidInput("Velg en fil med fraværstall (date,unit,absent[,staff]).")
@@ -108,8 +109,8 @@ def router() -> APIRouter:
                 rota=rota,
                 rota_filename=form["turnus"].filename if rota is not None else None,
             )
-        except DomainError as exc:
-            return redirect("/bemanning", ("error", exc.message), request)
+        if action.failed:
+            return action.response
         if editor_first:
             query = "&".join(
                 f"{key}={ids[name]}"
@@ -174,12 +175,16 @@ def router() -> APIRouter:
         rota = rota if rota.isdigit() else ""
         if editor.mapping is None:
             return history_page(request, p, upload, editor, minimum, status_code=422, rota=rota)
-        try:
-            service.set_history_mapping(platform, p.tenant_id, item_id, editor.mapping, actor=p.actor)
-        except DomainError as exc:
+
+        def show_again(exc: DomainError) -> Response:  # the choices as sent, the refusal above them
             editor.outcome.errors[""] = exc.message
             editor.outcome.mapping = None
             return history_page(request, p, upload, editor, minimum, status_code=422, rota=rota)
+
+        with form_action(request, f"/bemanning/oppsett/{item_id}", show_again=show_again) as action:
+            service.set_history_mapping(platform, p.tenant_id, item_id, editor.mapping, actor=p.actor)
+        if action.failed:
+            return action.response
         return start_forecast(
             request, p, item_id, int(minimum) if minimum else None, int(rota) if rota else None
         )
@@ -199,7 +204,7 @@ def router() -> APIRouter:
         platform = get_platform(request)
         upload = form.get("fravaer")
         filename = upload.filename if upload is not None and not isinstance(upload, str) else None
-        try:
+        with form_action(request, "/bemanning") as action:
             data = _file(request, form, "fravaer")
             if data is None:
                 raise InvalidInput("Velg en fil med fraværsperioder.")
@@ -237,8 +242,8 @@ def router() -> APIRouter:
                 platform, p.tenant_id, data, filename=filename, actor=p.actor, mapping=editor.mapping
             )
             del data
-        except DomainError as exc:
-            return redirect("/bemanning", ("error", exc.message), request)
+        if action.failed:
+            return action.response
         return start_forecast(request, p, ids["history"], None)
 
     @r.post("/bemanning/turnus", include_in_schema=False)
@@ -250,7 +255,7 @@ def router() -> APIRouter:
         """Who may take an extra shift under arbeidsmiljøloven, from the rota alone (nothing decided)."""
         authorize(p, "bemanning.plan", service="bemanning")
         platform = get_platform(request)
-        try:
+        with form_action(request, "/bemanning") as action:
             data = _file(request, form, "turnus")
             if data is None:
                 raise InvalidInput("Velg en turnusfil (person,date,shift,from,to).")
@@ -265,8 +270,8 @@ def router() -> APIRouter:
                 filename=form["turnus"].filename,
                 actor=p.actor,
             )
-        except DomainError as exc:
-            return redirect("/bemanning", ("error", exc.message), request)
+        if action.failed:
+            return action.response
         return _no_store(render(request, "bemanning/rota.html", p, result=result))
 
     @r.get("/bemanning/enhet/{item_id:int}", include_in_schema=False)

@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import func, insert, select, update
 
 from ...core import audit, items, modelreg, suggestions
+from ...core.arrival import Arrivals, Incoming
 from ...core.db import utcnow
 from ...core.errors import InvalidInput, NotFound
 from ...core.models import Decision, ModelVersion, Suggestion, Tenant
@@ -125,31 +126,27 @@ def store_files(
     """Record the arrival of a sales file and a dwellings file (committed before any processing).
     The sales item points at its dwellings item, and keeps a draft ``mapping`` for the editor if given.
     Returns (sales item id, dwellings item id)."""
-    with platform.db.tenant_session(tenant_id) as session:
-        s = items.ingest(
-            session,
-            platform.blobs,
-            tenant_id,
-            service=SERVICE,
-            kind="sales",
-            data=sales,
-            filename=sales_name,
-            source=source,
-            actor=actor,
-        ).item
-        d_item = items.ingest(
-            session,
-            platform.blobs,
-            tenant_id,
-            service=SERVICE,
-            kind="dwellings",
-            data=dwellings,
-            filename=dwellings_name,
-            source=source,
-            actor=actor,
-        ).item.id
-        s.meta = {**(s.meta or {}), "dwellings_item_id": d_item, **({"mapping": mapping} if mapping else {})}
-        return s.id, d_item
+
+    def link(_session, stored: list[items.Item]) -> None:
+        s, d = stored
+        s.meta = {**(s.meta or {}), "dwellings_item_id": d.id, **({"mapping": mapping} if mapping else {})}
+
+    s_item, d_item = uploads(platform, tenant_id, actor=actor).store_together(
+        [
+            Incoming(sales, filename=sales_name, source=source, kind="sales"),
+            Incoming(dwellings, filename=dwellings_name, source=source, kind="dwellings"),
+        ],
+        link=link,
+    )
+    return s_item, d_item
+
+
+def uploads(platform: Platform, tenant_id: int, *, actor: str) -> Arrivals:
+    """Eiendomsskatt's arrival pipeline (``core/arrival.py``), storing and marking only: a sales file and
+    its dwellings file arrive as one (one transaction, the sales item pointing at its dwellings item);
+    the valuation reads them later as one run, which may be repeated with another column mapping, so
+    it is not the pipeline's process-once step. A run that cannot read them marks both ``failed``."""
+    return Arrivals(platform, tenant_id, service=SERVICE, kind="sales", actor=actor)
 
 
 def uploaded_files(platform: Platform, tenant_id: int, sales_item_id: int) -> dict[str, Any]:
@@ -275,10 +272,7 @@ def _value(
                 progress=progress,
             )
     except InvalidInput as exc:
-        with platform.db.tenant_session(tenant_id) as session:
-            for iid in (s_item, d_item):
-                it = session.get(items.Item, iid)
-                it.state, it.meta = "failed", {**it.meta, "error": exc.message}
+        uploads(platform, tenant_id, actor=actor).mark_failed([s_item, d_item], exc)
         raise
     return _record(
         platform,

@@ -225,12 +225,12 @@ def router() -> APIRouter:
         at once; the valuation runs as a background job, and the browser goes to its progress page."""
         _office(p)
         authorize(p, "item.create", service="eiendomsskatt")
-        try:
+        with form_action(request, "/eiendomsskatt") as action:
             files, mapping_text, mapping_name = _uploads(request, form)
             mapping = parse_mapping(mapping_text, mapping_name).to_dict()
             sales_id = _store(request, p, files, mapping)
-        except DomainError as exc:
-            return redirect("/eiendomsskatt", ("error", exc.message), request)
+        if action.failed:
+            return action.response
         return _start_valuation(request, p, sales_id, mapping)
 
     @r.post("/eiendomsskatt/oppsett", include_in_schema=False)
@@ -241,13 +241,12 @@ def router() -> APIRouter:
         file or text when one was given, else guessed from the column names)."""
         _office(p)
         authorize(p, "item.create", service="eiendomsskatt")
-        try:
+        with form_action(request, "/eiendomsskatt") as action:
             files, mapping_text, mapping_name = _uploads(request, form)
             draft = parse_mapping(mapping_text, mapping_name).to_dict() if mapping_text.strip() else None
             sales_id = _store(request, p, files, draft)
-        except DomainError as exc:
-            return redirect("/eiendomsskatt", ("error", exc.message), request)
-        return redirect(f"/eiendomsskatt/oppsett/{sales_id}")
+            action.done(None, to=f"/eiendomsskatt/oppsett/{sales_id}")
+        return action.response
 
     @r.get("/eiendomsskatt/oppsett/{item_id:int}", include_in_schema=False)
     def mapping_editor(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):

@@ -196,7 +196,20 @@ def spec() -> ServiceSpec:
                 "Henting av e-post fra postkassen",
                 every_s=60,
                 schedule_if="kommuneki.services.postmottak.service:mailbox_configured",
-            )
+            ),
+            # an import of message files: stored at once, triaged on the workers, a chunk per queue task
+            TaskSpec(
+                "postmottak.import",
+                "kommuneki.services.postmottak.service:import_task",
+                "Import av e-post til postmottaket",
+                merge="kommuneki.services.postmottak.service:merge_import",
+            ),
+            # training the tenant's model on its handled mail (stored history items)
+            TaskSpec(
+                "postmottak.train",
+                "kommuneki.services.postmottak.service:train_task",
+                "Trening av postmottakets modell på egen historikk",
+            ),
         ],
     )
 

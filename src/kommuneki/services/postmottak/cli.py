@@ -25,6 +25,13 @@ from ...ingest.email import parse_message, split_mbox
 from . import engine
 
 MESSAGE_SUFFIXES = (".eml", ".msg", ".mbox")
+SUBMIT = click.option(
+    "--submit",
+    is_flag=True,
+    help="Kjør arbeidet på arbeiderne (køen) i stedet for i denne prosessen; skriver jobbens nummer "
+    "(fremdrift på /jobber/<nummer>).",
+)
+WAIT = click.option("--wait", "wait", is_flag=True, help="Med --submit: vent til jobben er ferdig.")
 
 
 @click.group(name="postmottak", help="Postmottak: journalføres, videresendes eller slettes.")
@@ -122,10 +129,17 @@ def triage_cmd(
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @json_option
 @tenant_option
+@SUBMIT
+@WAIT
 @click.pass_context
-def import_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenant: str | None) -> None:
+def import_cmd(
+    ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenant: str | None, submit: bool, wait: bool
+) -> None:
     from . import service
 
+    if submit:
+        _submit_import(ctx, paths, as_json, tenant, wait)
+        return
     runner = FileRunner(ctx, as_json=as_json)
     platform, tenant_id = runner.platform_and_tenant(tenant)
     # messages an earlier run stored but did not get to process (killed, crashed) go first
@@ -161,6 +175,48 @@ def import_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenan
         }
 
     runner.run(expand(paths), one, lambda r: f"{r['path']}: {len(r['messages'])} melding(er) tatt inn")
+
+
+def _job_out(
+    ctx: click.Context, platform, tenant_id: int, job_id: int, as_json: bool, wait: bool, extra: dict
+):
+    """Print a submitted job (and with ``wait``, or without a queue, wait for its end: a job in a
+    thread of this process would die with it)."""
+    from ...core import jobs, queue
+
+    if wait or not queue.uses_queue(platform.settings):
+        job = jobs.wait(platform, tenant_id, job_id, timeout=24 * 3600)
+        emit(
+            {**extra, "job": jobs.public_dict(job), "result": job.get("result")},
+            as_json,
+            f"Jobb {job_id}: {job['state']}. {job.get('message') or ''} {job.get('error') or ''}".strip(),
+        )
+        if job["state"] != "done":
+            ctx.exit(1)
+        return
+    emit(
+        {**extra, "job_id": job_id, "job_url": f"/jobber/{job_id}"},
+        as_json,
+        f"Jobb {job_id} er lagt i køen: se /jobber/{job_id}",
+    )
+
+
+def _submit_import(
+    ctx: click.Context, paths: tuple[Path, ...], as_json: bool, tenant: str | None, wait: bool
+):
+    from . import service
+
+    platform = get_platform(ctx)
+    tenant_id = resolve_tenant_id(ctx, tenant)
+    files = expand(paths)
+    if not files:
+        raise click.UsageError("Fant ingen .eml-, .msg- eller .mbox-filer.")
+    pm_ids = service.store_messages(
+        platform, tenant_id, [(str(f), f.read_bytes()) for f in files], source="cli", actor="cli"
+    )
+    progress(f"{len(pm_ids)} melding(er) lagret; sorteringen kjøres på arbeiderne.")
+    job_id = service.submit_import(platform, tenant_id, pm_ids, actor="cli")
+    _job_out(ctx, platform, tenant_id, job_id, as_json, wait, {"messages": pm_ids})
 
 
 HISTORY_HELP = (
@@ -202,6 +258,8 @@ def _history(platform, tenant_id: int | None, sources: tuple[Path, ...]):
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Mappe for --demo-modellen.")
 @json_option
 @tenant_option
+@SUBMIT
+@WAIT
 @click.pass_context
 @domain_errors
 def train_cmd(
@@ -211,6 +269,8 @@ def train_cmd(
     out: Path | None,
     as_json: bool,
     tenant: str | None,
+    submit: bool,
+    wait: bool,
 ) -> None:
     if demo:
         from .training import train_demo
@@ -230,6 +290,15 @@ def train_cmd(
 
     platform = get_platform(ctx)
     tenant_id = resolve_tenant_id(ctx, tenant)
+    if submit:  # the sources travel to the worker as stored items (a folder as a .zip)
+        from .history import pack
+
+        service.require_training_basis(platform, tenant_id)
+        files = [(f"{p.name}.zip", pack(p)) if p.is_dir() else (p.name, p.read_bytes()) for p in sources]
+        item_ids = service.store_history(platform, tenant_id, files, source="cli", actor="cli")
+        job_id = service.submit_training(platform, tenant_id, item_ids, actor="cli")
+        _job_out(ctx, platform, tenant_id, job_id, as_json, wait, {"history_items": item_ids})
+        return
     hist = _history(platform, tenant_id, sources)
     description = f"Behandlet e-post fra {', '.join(hist.sources)}; {len(hist.raws)} meldinger" + (
         f", {len(hist.problems)} rader utelatt." if hist.problems else "."

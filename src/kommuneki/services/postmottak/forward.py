@@ -35,7 +35,16 @@ def inside_domains(address: str, domains: list[str]) -> bool:
     return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in domains if d)
 
 
-def build_forward(original: bytes, *, sender: str, to: str, subject: str, note: str) -> EmailMessage:
+def forward_message_id(tenant_id: int, message_id: int, suggestion_id: int, sender: str) -> str:
+    """The forward's Message-ID, the same for every attempt of one decision (RFC 5322 §3.6.4: a resent
+    copy of one message keeps its id, so the receiving system can see it is the same mail)."""
+    domain = sender.rsplit("@", 1)[-1] or "localhost"
+    return f"<postmottak.t{tenant_id}.m{message_id}.s{suggestion_id}@{domain}>"
+
+
+def build_forward(
+    original: bytes, *, sender: str, to: str, subject: str, note: str, message_id: str | None = None
+) -> EmailMessage:
     if "@" not in to:
         raise InvalidInput(f"Ugyldig mottakeradresse: {to}")
     msg = EmailMessage()
@@ -43,7 +52,7 @@ def build_forward(original: bytes, *, sender: str, to: str, subject: str, note: 
     msg["To"] = to
     msg["Subject"] = f"VS: {subject}" if subject else "VS: (uten emne)"
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    msg["Message-ID"] = message_id or make_msgid(domain=sender.rsplit("@", 1)[-1])
     msg["X-Kommuneki-Original-SHA256"] = hashlib.sha256(original).hexdigest()
     msg.set_content(note)
     msg.add_attachment(original, maintype="application", subtype="octet-stream", filename="original.eml")

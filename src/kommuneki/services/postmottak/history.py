@@ -6,7 +6,9 @@
   ``subject``/``from``/``body``, from which a minimal RFC 5322 message is built;
 * **a Noark 5 arkivuttrekk** (``arkivstruktur.xml``, v5.0): every incoming journalpost becomes a
   ``journalfores`` row with its administrative unit and its hoveddokument's dokumenttype, the text being
-  the title, the korrespondansepart's name and, where the extract holds a readable file, the document text.
+  the title, the korrespondansepart's name and, where the extract holds a readable file, the document text;
+* **a .zip** of any of these (how a folder or an extract with its documents travels to a worker, which
+  may run on another machine: :func:`pack` makes one, :func:`load` unpacks it to a temporary folder).
 
 Every source gives the same thing: raw message bytes and a label dict per message, so one training path
 (``training.train_on``: parse → ``features.model_text`` → ``TextModel``) serves all of them. Pure: files
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 import unicodedata
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -185,18 +189,76 @@ def _inside(base: Path, relative: str) -> Path | None:
 
 
 def load(path: Path, *, documents: bool = True) -> History:
-    """One source, chosen by what ``path`` is: a folder, a ``.csv`` or a Noark 5 ``.xml``."""
+    """One source, chosen by what ``path`` is: a folder, a ``.csv``, a Noark 5 ``.xml`` or a ``.zip`` of
+    one of them."""
     if path.is_dir():
         return from_folder(path)
     suffix = path.suffix.lower()
+    if suffix == ".zip":
+        return from_zip(path, documents=documents)
     if suffix == ".csv":
         return from_csv(path)
     if suffix == ".xml":
         return from_noark(path, documents=documents)
     raise InvalidInput(
         f"{path.name}: ukjent historikk. Bruk en mappe (<handling>/<enhet>/[<dokumenttype>/]fil), "
-        "en CSV-fil (.csv) eller et Noark 5-arkivuttrekk (arkivstruktur.xml)."
+        "en CSV-fil (.csv), et Noark 5-arkivuttrekk (arkivstruktur.xml) eller en .zip med en av dem."
     )
+
+
+#: Limits on an unpacked history archive (a zip bomb is refused, not unpacked).
+MAX_ZIP_FILES = 200_000
+MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024
+
+
+def pack(path: Path) -> bytes:
+    """A folder as a .zip (its contents at the top), for a history that travels to a worker; a single
+    file as a .zip holding it. :func:`load` reads it back."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        if path.is_dir():
+            for f in sorted(path.rglob("*")):
+                if f.is_file():
+                    z.write(f, f.relative_to(path).as_posix())
+        else:
+            z.write(path, path.name)
+    return buf.getvalue()
+
+
+def from_zip(path: Path, *, documents: bool = True) -> History:
+    """A .zip of a history: unpacked to a temporary folder (paths outside it, too many files or too many
+    bytes refused), then read as what it holds: the CSV files at its top and every Noark 5 extract
+    (``arkivstruktur.xml``) in it; with neither, the folder layout."""
+    try:
+        z = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvalidInput(f"{path.name}: kan ikke leses som .zip ({exc}).") from None
+    with z, tempfile.TemporaryDirectory(prefix="kommuneki-history-") as tmp:
+        root = Path(tmp).resolve()
+        entries = [i for i in z.infolist() if not i.is_dir()]
+        if len(entries) > MAX_ZIP_FILES or sum(i.file_size for i in entries) > MAX_ZIP_BYTES:
+            raise InvalidInput(f"{path.name}: for mange filer eller for mye innhold i .zip-filen.")
+        for info in entries:
+            target = _inside(root, info.filename)
+            if target is None:
+                raise InvalidInput(f"{path.name}: «{info.filename}» peker utenfor .zip-filen.")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with z.open(info) as src, open(target, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+        tops = [p for p in root.iterdir() if not p.name.startswith(("__MACOSX", "."))]
+        if len(tops) == 1 and tops[0].is_dir() and tops[0].name not in engine.ACTIONS:
+            root = tops[0]  # a zipped folder: its contents
+        noark = sorted(root.rglob("arkivstruktur.xml"))
+        csvs = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+        if not noark and not csvs:
+            return from_folder(root)
+        out = History()
+        for c in csvs:
+            out.extend(from_csv(c))
+        for xml in noark:
+            out.extend(from_noark(xml, documents=documents))
+        return out
 
 
 def load_all(paths: list[Path] | tuple[Path, ...], *, documents: bool = True) -> History:

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ...core import audit, exports, items, modelreg, suggestions
+from ...core import audit, exports, items, modelreg, suggestions, tasks
 from ...core.arrival import Analysis, Arrivals, Incoming
 from ...core.clock import OSLO, local_date, local_today, to_local
 from ...core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -44,6 +44,14 @@ from .models import PostmottakAction, PostmottakCase, PostmottakMessage
 from .textmodel import TextModel
 
 SERVICE = engine.SERVICE
+# what was done, as the transparency log says it (the action rows keep their codes)
+DONE_LABELS = {
+    "forwarded": "videresendt",
+    "deleted": "slettet",
+    "journalfort": "journalført",
+    "forward_refused": "videresending stanset",
+    "forward_failed": "videresending feilet (venter på en person)",
+}
 ACTION_KINDS = (engine.KINDS["action"], engine.KINDS["forward"], engine.KINDS["delete"])
 
 
@@ -275,10 +283,7 @@ def process_batch(
                 if s["status"] == "accepted" and s["kind"] in ACTION_KINDS
             ]
     for sid in automated:
-        try:
-            result = execute(platform, tenant_id, sid, actor="system")
-        except DomainError as exc:  # e.g. SMTP down: the decision stands, the action waits for a person
-            result = {"done": "failed", "error": exc.message, "suggestion": sid}
+        result = _execute_automated(platform, tenant_id, sid, actor="system")
         for summary in out:
             if sid in summary.get("suggestions", []):
                 summary.setdefault("executed", []).append(result)
@@ -475,38 +480,84 @@ def poll(
         )
         received += new
         process(platform, tenant_id, pm_id, actor=actor)
-    return {"received": received, "processed_pending": process_pending(platform, tenant_id, actor=actor)}
+    pending = process_pending(platform, tenant_id, actor=actor)
+    # a run stopped between a message's triage and its automated forward leaves the forward to this one
+    carried = carry_out_automated(platform, tenant_id, actor=actor)
+    return {"received": received, "processed_pending": pending, "carried_out": len(carried)}
 
 
 def mailbox_configured(platform: Platform, tenant_id: int) -> bool:
-    """Whether the tenant has an IMAP mailbox set up (``imap.host``): the schedule of :func:`poll_task`."""
+    """Whether the tenant has a mailbox set up — IMAP (``imap.host``) or Microsoft Graph
+    (``graph.mailbox``): the schedule of :func:`poll_task`."""
     with platform.db.read_session(tenant_id) as session:
-        return bool((tenant_settings(session, tenant_id).get("imap") or {}).get("host"))
+        pm = tenant_settings(session, tenant_id)
+    return bool((pm.get("imap") or {}).get("host")) or bool((pm.get("graph") or {}).get("mailbox"))
+
+
+def graph_settings(cfg: dict[str, Any]):
+    """The Graph mailbox of the settings ``graph``: ``tenant_id`` (the Entra ID tenant), ``client_id``,
+    ``mailbox``, the client secret from the environment variable ``client_secret_env`` (by default
+    ``POSTMOTTAK_GRAPH_SECRET``; never stored in the database), and for a national cloud ``graph_url``
+    and ``login_url``."""
+    from .mailbox.graph import GRAPH, LOGIN, GraphSettings
+
+    missing = [k for k in ("tenant_id", "client_id", "mailbox") if not cfg.get(k)]
+    if missing:
+        raise InvalidInput(
+            f"Graph-postkassen mangler innstillingene {', '.join('graph.' + m for m in missing)}."
+        )
+    secret_env = cfg.get("client_secret_env") or "POSTMOTTAK_GRAPH_SECRET"
+    secret = os.environ.get(secret_env)
+    if not secret:
+        raise InvalidInput(f"Klienthemmeligheten for Graph mangler (miljøvariabelen {secret_env}).")
+    return GraphSettings(
+        tenant_id=str(cfg["tenant_id"]),
+        client_id=str(cfg["client_id"]),
+        client_secret=secret,
+        mailbox=str(cfg["mailbox"]),
+        page_size=int(cfg.get("page_size", 50)),
+        graph_url=str(cfg.get("graph_url") or GRAPH).rstrip("/"),
+        login_url=str(cfg.get("login_url") or LOGIN).rstrip("/"),
+    )
 
 
 def poll_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
     """The scheduled task ``postmottak.poll`` (what ``kommuneki postmottak watch --once`` does): take in
-    the tenant's IMAP mailbox (settings ``imap``; the password, or an XOAUTH2 token, from the environment
-    variable the settings name, by default ``POSTMOTTAK_IMAP_PASSWORD``) and process what is pending."""
+    the tenant's mailboxes and process what is pending — IMAP (settings ``imap``; the password, or an
+    XOAUTH2 token, from the environment variable the settings name, by default
+    ``POSTMOTTAK_IMAP_PASSWORD``) and Microsoft Graph (settings ``graph``: :func:`graph_settings`)."""
+    from .mailbox.graph import GraphSource
     from .mailbox.imap import ImapSettings, ImapSource
 
     with platform.db.read_session(tenant_id) as session:
-        cfg = tenant_settings(session, tenant_id).get("imap") or {}
-    if not cfg.get("host"):
-        raise InvalidInput("Ingen IMAP-postkasse er satt opp (innstillingen imap.host).")
-    token_env = cfg.get("oauth2_token_env")
-    settings = ImapSettings(
-        host=cfg["host"],
-        port=int(cfg.get("port", 993)),
-        username=cfg.get("username", ""),
-        folder=cfg.get("folder", "INBOX"),
-        ssl=bool(cfg.get("ssl", True)),
-        password=os.environ.get(cfg.get("password_env") or "POSTMOTTAK_IMAP_PASSWORD"),
-        oauth2_token=os.environ.get(token_env) if token_env else None,
-    )
-    report(0.05, "Henter nye meldinger fra postkassen")
-    with ImapSource(settings) as source:
-        result = poll(platform, tenant_id, source, mailbox=settings.mailbox_name, actor="system")
+        pm = tenant_settings(session, tenant_id)
+    cfg, graph = pm.get("imap") or {}, pm.get("graph") or {}
+    if not cfg.get("host") and not graph.get("mailbox"):
+        raise InvalidInput("Ingen postkasse er satt opp (innstillingen imap.host eller graph.mailbox).")
+    results = []
+    if cfg.get("host"):
+        token_env = cfg.get("oauth2_token_env")
+        settings = ImapSettings(
+            host=cfg["host"],
+            port=int(cfg.get("port", 993)),
+            username=cfg.get("username", ""),
+            folder=cfg.get("folder", "INBOX"),
+            ssl=bool(cfg.get("ssl", True)),
+            password=os.environ.get(cfg.get("password_env") or "POSTMOTTAK_IMAP_PASSWORD"),
+            oauth2_token=os.environ.get(token_env) if token_env else None,
+        )
+        report(0.05, "Henter nye meldinger fra postkassen")
+        with ImapSource(settings) as source:
+            results.append(poll(platform, tenant_id, source, mailbox=settings.mailbox_name, actor="system"))
+    if graph.get("mailbox"):
+        gs = graph_settings(graph)
+        report(0.5 if results else 0.05, "Henter nye meldinger fra Microsoft 365 (Graph)")
+        source = GraphSource(gs)
+        try:
+            results.append(poll(platform, tenant_id, source, mailbox=gs.mailbox_name, actor="system"))
+        finally:
+            source.close()
+    result = {k: sum(r.get(k, 0) for r in results) for k in ("received", "processed_pending", "carried_out")}
     return {
         "message": f"{result['received']} nye meldinger, {result['processed_pending']} ventende behandlet.",
         **result,
@@ -616,6 +667,9 @@ def execute(
             raw,
             sender=sender,
             to=to,
+            # one Message-ID per forward decision: a resend after a worker died between the SMTP
+            # server's acceptance and this commit is the same mail to the receiving system
+            message_id=forward.forward_message_id(tenant_id, pm.id, s.id, sender),
             subject=pm.item.meta.get("subject", ""),
             note=f"Videresendt fra postmottaket (sak i kommuneki: melding {pm.id}).\n"
             "Originalen ligger ved uendret (original.eml).",
@@ -1066,7 +1120,7 @@ def _log(session: Session, pm: PostmottakMessage, sugg: list[Suggestion]) -> lis
                 "at": a.at,
                 "what": "utført",
                 "detail": {
-                    "handling": engine.ACTION_LABELS.get(a.action, a.action),
+                    "handling": DONE_LABELS.get(a.action, a.action),
                     "til": a.target,
                     "hvem": a.actor,
                     "automatisk": a.automated,
@@ -1125,6 +1179,22 @@ def _legal_basis(platform: Platform, session: Session, tenant_id: int) -> str | 
     return basis or tenant_settings(session, tenant_id).get("lawful_basis")
 
 
+NO_BASIS = (
+    "Trening på kommunens egen e-post er behandling av personopplysninger. Registrer det rettslige "
+    "grunnlaget for trening i KI-registeret (eller med kommuneki postmottak settings --lawful-basis …) "
+    "først."
+)
+
+
+def model_name(tenant_id: int) -> str:
+    return f"postmottak-tekst-t{tenant_id}"
+
+
+def new_model_version() -> str:
+    # microseconds: two trainings within one second (a script, the tests) are two versions, not a conflict
+    return datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+
+
 def train_tenant(
     platform: Platform,
     tenant_id: int,
@@ -1133,33 +1203,43 @@ def train_tenant(
     *,
     actor: str,
     description: str,
+    version: str | None = None,
 ) -> dict[str, Any]:
     """Train on the tenant's handled mail (personal data): refuses unless the tenant has recorded its
     lawful basis. Holds out every fifth message for the card's metrics; registers the model. The
-    history comes from ``history.load_all`` (folder, CSV or Noark 5 journal export) or any other list."""
+    history comes from ``history.load_all`` (folder, CSV or Noark 5 journal export) or any other list.
+    ``version``: chosen by whoever submitted the training (the task :func:`train_task`), so a run again
+    after its worker died finds the model an earlier run registered and registers nothing twice."""
     from . import training
 
+    name = model_name(tenant_id)
+    if version is not None:
+        with platform.db.read_session(tenant_id) as session:
+            done = session.scalar(
+                select(ModelVersion).where(
+                    ModelVersion.tenant_id == tenant_id,
+                    ModelVersion.name == name,
+                    ModelVersion.version == version,
+                )
+            )
+            if done is not None:
+                return {**modelreg.model_dict(done), "already": True}
     with platform.db.tenant_session(tenant_id) as session:
         basis = _legal_basis(platform, session, tenant_id)
     if not basis or len(str(basis).strip()) < 10:
-        raise Forbidden(
-            "Trening på kommunens egen e-post er behandling av personopplysninger. Registrer det "
-            "rettslige grunnlaget for trening i KI-registeret (eller med kommuneki postmottak "
-            "settings --lawful-basis …) først."
-        )
+        raise Forbidden(NO_BASIS)
     if len(raws) < 50:
         raise InvalidInput("For lite historikk: minst 50 behandlede meldinger trengs for å trene.")
     train_idx = [i for i in range(len(raws)) if i % 5 != 4]
     held_idx = [i for i in range(len(raws)) if i % 5 == 4]
-    # microseconds: two trainings within one second (a script, the tests) are two versions, not a conflict
-    version = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+    version = version or new_model_version()
     # heads the history cannot train (one class only: a journal export is all journalføres) are kept
     # from the shipped default model and named in the card
     model = training.train_on(
         [raws[i] for i in train_idx],
         [labels[i] for i in train_idx],
         version=version,
-        name=f"postmottak-tekst-t{tenant_id}",
+        name=name,
         base=engine.default_model(),
     )
     metrics = training.evaluate(model, [raws[i] for i in held_idx], [labels[i] for i in held_idx])
@@ -1182,3 +1262,274 @@ def train_tenant(
             created_by=actor,
         )
         return modelreg.model_dict(mv)
+
+
+# --- long work on the workers: imports and training (core.tasks) ----------------------------------------
+
+IMPORT_TASK = "postmottak.import"
+TRAIN_TASK = "postmottak.train"
+IMPORT_CHUNK = 25  # messages per queue task of an import
+HISTORY_KIND = "history"
+HISTORY_SUFFIXES = (".csv", ".xml", ".zip")
+MESSAGE_SUFFIXES = (".eml", ".msg", ".mbox")
+
+
+def store_messages(
+    platform: Platform, tenant_id: int, files: list[tuple[str, bytes]], *, source: str, actor: str
+) -> list[int]:
+    """Store every message of the files (an .mbox split into its messages) as ``received`` — the arrival
+    pipeline's first transaction, quick — for an import on the workers (:func:`submit_import`). Bytes
+    this tenant's postmottak already holds are not stored again (the existing message's id is returned):
+    an import run again stores nothing twice."""
+    from ...ingest.email import split_mbox
+
+    ids: list[int] = []
+    for name, data in files:
+        raws = split_mbox(data) if name.lower().endswith(".mbox") else [data]
+        for raw in raws:
+            pm_id, _new = receive(
+                platform,
+                tenant_id,
+                raw,
+                source=source,
+                actor=actor,
+                filename=Path(name).name,
+                dedupe_content=True,
+            )
+            ids.append(pm_id)
+    return list(dict.fromkeys(ids))
+
+
+def submit_import(platform: Platform, tenant_id: int, pm_ids: list[int], *, actor: str) -> int:
+    """Triage stored messages on the workers, :data:`IMPORT_CHUNK` per queue task (``/jobber/{id}`` shows
+    the share done); the batch job's id."""
+    return tasks.submit_chunks(
+        platform,
+        tenant_id,
+        IMPORT_TASK,
+        tasks.chunked(pm_ids, key="message_ids", size=IMPORT_CHUNK, actor=actor),
+        actor=actor,
+        result_url="/postmottak",
+        failure_url="/postmottak",
+    )
+
+
+def import_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
+    """One chunk of an import (``postmottak.import``): process each of its messages still ``received``,
+    one transaction each (a chunk run again after its worker died does only what is left: no message
+    gets its suggestions twice), then carry out the automated actions of its messages that an earlier
+    run decided but did not get to (:func:`carry_out_automated`)."""
+    pm_ids = [int(i) for i in payload.get("message_ids", [])]
+    actor = str(payload.get("actor") or "system")
+    counts = {"triaged": 0, "failed": 0, "skipped": 0}
+    for n, pm_id in enumerate(pm_ids, start=1):
+        try:
+            result = process(platform, tenant_id, pm_id, actor=actor)
+        except NotFound:  # erased since it was stored
+            counts["skipped"] += 1
+        else:
+            key = (
+                "skipped" if result.get("skipped") else "failed" if result["state"] == "failed" else "triaged"
+            )
+            counts[key] += 1
+        report(n / max(1, len(pm_ids)), f"Melding {n} av {len(pm_ids)}")
+    counts["executed"] = len(carry_out_automated(platform, tenant_id, message_ids=pm_ids, actor=actor))
+    return counts
+
+
+def merge_import(platform: Platform, tenant_id: int, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """An import's result, from its chunks'."""
+    total = {
+        k: sum(int((r or {}).get(k) or 0) for r in results)
+        for k in ("triaged", "failed", "skipped", "executed")
+    }
+    return {
+        **total,
+        "chunks": len(results),
+        "message": (
+            f"{total['triaged']} meldinger sortert, {total['failed']} kunne ikke leses, "
+            f"{total['skipped']} var sortert fra før."
+        ),
+    }
+
+
+def carry_out_automated(
+    platform: Platform, tenant_id: int, *, message_ids: list[int] | None = None, actor: str = "system"
+) -> list[dict[str, Any]]:
+    """Carry out the action suggestions an automation policy accepted that have no action recorded yet:
+    a run stopped (its worker killed) between committing a message's triage and forwarding or deleting
+    it leaves such a suggestion, and the next run forwards it — once: :func:`execute` records the action
+    with the forward. A forward that failed (SMTP down) is recorded as ``forward_failed`` and waits for
+    a person, not for the next poll. ``message_ids``: only these messages (an import chunk)."""
+    from .models import PostmottakAction as Action
+
+    with platform.db.read_session(tenant_id) as session:
+        stmt = (
+            select(Suggestion.id)
+            .join(Decision, Decision.suggestion_id == Suggestion.id)
+            .join(PostmottakMessage, PostmottakMessage.item_id == Suggestion.item_id)
+            .where(
+                Suggestion.service == SERVICE,
+                Suggestion.kind.in_(ACTION_KINDS),
+                Suggestion.status == "accepted",
+                Decision.actor_policy_id.is_not(None),
+                PostmottakMessage.state == "triaged",
+                ~select(Action.id).where(Action.suggestion_id == Suggestion.id).exists(),
+            )
+            .order_by(Suggestion.id)
+        )
+        if message_ids is not None:
+            stmt = stmt.where(PostmottakMessage.id.in_(message_ids))
+        pending = list(session.scalars(stmt))
+    return [_execute_automated(platform, tenant_id, sid, actor=actor) for sid in pending]
+
+
+def _execute_automated(platform: Platform, tenant_id: int, sid: int, *, actor: str) -> dict[str, Any]:
+    try:
+        return execute(platform, tenant_id, sid, actor=actor)
+    except DomainError as exc:  # e.g. SMTP down: the decision stands, the action waits for a person
+        _record_failed_forward(platform, tenant_id, sid, exc.message, actor=actor)
+        return {"done": "failed", "error": exc.message, "suggestion": sid}
+
+
+def _record_failed_forward(platform: Platform, tenant_id: int, sid: int, error: str, *, actor: str) -> None:
+    with platform.db.tenant_session(tenant_id) as session:
+        s = session.get(Suggestion, sid)
+        pm = session.scalar(select(PostmottakMessage).where(PostmottakMessage.item_id == s.item_id))
+        if pm is None:
+            return
+        session.add(
+            PostmottakAction(
+                message_id=pm.id,
+                suggestion_id=sid,
+                action="forward_failed",
+                actor=actor,
+                automated=True,
+                detail={"error": error[:500]},
+            )
+        )
+
+
+def store_history(
+    platform: Platform, tenant_id: int, files: list[tuple[str, bytes]], *, source: str, actor: str
+) -> list[int]:
+    """Store history sources (.csv, Noark 5 .xml, or a .zip of a folder or an extract with its documents:
+    ``history.pack``) as items of this service, for a training on the workers (:func:`submit_training`).
+    The history is personal data: it stays in the tenant's blob store, under its retention and erasure."""
+    for name, _data in files:
+        if not name.lower().endswith(HISTORY_SUFFIXES):
+            raise InvalidInput(
+                f"{name}: historikk må være en CSV-fil (.csv), et Noark 5-arkivuttrekk (.xml) eller en .zip "
+                "med en mappe eller et uttrekk."
+            )
+    ids = []
+    with platform.db.tenant_session(tenant_id) as session:
+        for name, data in files:
+            arrival = items.ingest(
+                session,
+                platform.blobs,
+                tenant_id,
+                service=SERVICE,
+                kind=HISTORY_KIND,
+                data=data,
+                filename=Path(name).name,
+                source=source,
+                actor=actor,
+                content_type="application/zip" if name.lower().endswith(".zip") else "text/plain",
+            )
+            arrival.item.state = "stored"
+            ids.append(arrival.item.id)
+    return ids
+
+
+def tenant_models(platform: Platform, tenant_id: int) -> list[dict[str, Any]]:
+    """The postmottak models trained for this tenant, newest first."""
+    with platform.db.read_session(tenant_id) as session:
+        rows = session.scalars(
+            select(ModelVersion)
+            .where(ModelVersion.service == SERVICE, ModelVersion.tenant_id == tenant_id)
+            .order_by(ModelVersion.id.desc())
+            .limit(20)
+        ).all()
+        return [modelreg.model_dict(mv) for mv in rows]
+
+
+def require_training_basis(platform: Platform, tenant_id: int) -> None:
+    """Refuse before anything is stored or started when the tenant has recorded no lawful basis."""
+    with platform.db.read_session(tenant_id) as session:
+        basis = _legal_basis(platform, session, tenant_id)
+    if not basis or len(str(basis).strip()) < 10:
+        raise Forbidden(NO_BASIS)
+
+
+def submit_training(platform: Platform, tenant_id: int, item_ids: list[int], *, actor: str) -> int:
+    """Train the tenant's model on stored history items on a worker (``postmottak.train``); the job's id.
+    The model's version is chosen here, so the task is idempotent (:func:`train_tenant`)."""
+    require_training_basis(platform, tenant_id)
+    return tasks.submit(
+        platform,
+        tenant_id,
+        TRAIN_TASK,
+        {"item_ids": [int(i) for i in item_ids], "version": new_model_version(), "actor": actor},
+        actor=actor,
+        result_url="/postmottak/trening",
+        failure_url="/postmottak/trening",
+    )
+
+
+def train_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
+    """The task ``postmottak.train``: read the stored history items (``history.load``; unit names mapped
+    to the tenant's unit codes), train and register the model (:func:`train_tenant`, with the version
+    the submitter chose: a run again after a worker died registers nothing twice)."""
+    import tempfile
+
+    from .history import load_all, map_units
+
+    actor = str(payload.get("actor") or "system")
+    report(0.02, "Leser historikken")
+    with platform.db.read_session(tenant_id) as session:
+        rows = [session.get(Item, int(i)) for i in payload.get("item_ids", [])]
+        if any(r is None or r.service != SERVICE or r.kind != HISTORY_KIND for r in rows):
+            raise NotFound("Historikken finnes ikke lenger.")
+        sources = [
+            (r.filename or f"historikk-{r.id}.csv", items.read_content(session, platform.blobs, r))
+            for r in rows
+        ]
+        units = [(u.code, u.name) for u in session.scalars(select(Unit))]
+    with tempfile.TemporaryDirectory(prefix="kommuneki-postmottak-") as tmp:
+        paths = []
+        for n, (name, data) in enumerate(sources):
+            folder = Path(tmp) / str(n)
+            folder.mkdir()
+            path = folder / Path(name).name
+            path.write_bytes(data)
+            paths.append(path)
+        hist = load_all(paths)
+    map_units(hist, units)
+    report(0.3, f"Trener modellen på {len(hist.raws)} meldinger")
+    description = f"Behandlet e-post fra {', '.join(hist.sources)}; {len(hist.raws)} meldinger" + (
+        f", {len(hist.problems)} rader utelatt." if hist.problems else "."
+    )
+    mv = train_tenant(
+        platform,
+        tenant_id,
+        hist.raws,
+        hist.labels,
+        actor=actor,
+        description=description,
+        version=str(payload.get("version") or new_model_version()),
+    )
+    report(0.98, "Modellen er registrert")
+    accuracy = (mv.get("card") or {}).get("metrics", {}).get("accuracy", {})
+    return {
+        "message": f"Registrert {mv['name']} {mv['version']} (trent på {len(hist.raws)} meldinger)."
+        + (f" {len(hist.problems)} rader utelatt." if hist.problems else ""),
+        "model_id": mv.get("id"),
+        "name": mv["name"],
+        "version": mv["version"],
+        "messages": len(hist.raws),
+        "left_out": len(hist.problems),
+        "problems": hist.problems[:50],
+        "accuracy": accuracy,
+        "already": bool(mv.get("already")),
+    }

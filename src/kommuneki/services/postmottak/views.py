@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from ...core.clock import local_today
-from ...core.errors import Conflict, InvalidInput
+from ...core.errors import Conflict, DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
-from ...web.deps import RowId, current_principal, read_upload
+from ...web.deps import RowId, current_principal, page_form, read_upload, read_upload_sync
 from . import engine, service
 from .engine import SERVICE
 
@@ -96,6 +97,63 @@ def router() -> APIRouter:
             STATE=STATE_LABELS,
             ACTION=ACTION_LABELS,
             DTYPE=engine.dokumenttype_label,
+            can_import=principal.can("item.create", service=SERVICE),
+            can_train=principal.can("models.manage"),
+        )
+
+    @r.post("/postmottak/import", include_in_schema=False)
+    def import_page(
+        request: Request, principal: Principal = Depends(page_principal), form: FormData = Depends(page_form)
+    ):
+        """Message files in: stored at once (nothing is lost if the server stops), sorted on the workers;
+        the browser goes to the job's progress page."""
+        authorize(principal, "item.create", service=SERVICE)
+        files = _files(form, "filer")
+        if not files:
+            return redirect("/postmottak", ("error", "Velg minst én fil med e-post."), request)
+        platform = request.app.state.platform
+        try:
+            for name, _data in files:
+                if not name.lower().endswith(service.MESSAGE_SUFFIXES):
+                    raise InvalidInput(f"{name}: bare .eml, .msg og .mbox kan tas inn.")
+            pm_ids = service.store_messages(
+                platform,
+                principal.tenant_id,
+                [(name, data) for name, data in _read(request, files)],
+                source="upload",
+                actor=principal.actor,
+            )
+            job_id = service.submit_import(platform, principal.tenant_id, pm_ids, actor=principal.actor)
+        except DomainError as exc:
+            return redirect("/postmottak", ("error", exc.message), request)
+        said = f"{len(pm_ids)} meldinger er lagret og sorteres i bakgrunnen."
+        return redirect(f"/jobber/{job_id}", ("ok", said), request)
+
+    @r.get("/postmottak/trening", include_in_schema=False)
+    def training_page(request: Request, principal: Principal = Depends(page_principal)):
+        authorize(principal, "models.manage")
+        return render(
+            request,
+            "postmottak/training.html",
+            principal,
+            models=service.tenant_models(request.app.state.platform, principal.tenant_id),
+        )
+
+    @r.post("/postmottak/trening", include_in_schema=False)
+    def training_submit(
+        request: Request, principal: Principal = Depends(page_principal), form: FormData = Depends(page_form)
+    ):
+        """History files in (stored as the tenant's items); the training runs on a worker."""
+        authorize(principal, "models.manage")
+        files = _files(form, "historikk")
+        if not files:
+            return redirect("/postmottak/trening", ("error", "Velg minst én fil med historikk."), request)
+        try:
+            job_id = _start_training(request, principal, list(_read(request, files)), source="upload")
+        except DomainError as exc:
+            return redirect("/postmottak/trening", ("error", exc.message), request)
+        return redirect(
+            f"/jobber/{job_id}", ("ok", "Historikken er lagret. Treningen kjører i bakgrunnen."), request
         )
 
     @r.get("/postmottak/{pm_id}", include_in_schema=False)
@@ -267,4 +325,59 @@ def router() -> APIRouter:
             request.app.state.platform, principal.tenant_id, pm_id, actor=principal.actor
         )
 
+    @r.post(
+        "/api/v1/postmottak/imports",
+        status_code=202,
+        tags=["postmottak"],
+        summary="Store message files (.eml/.msg/.mbox) and triage them on the workers (a batch job)",
+    )
+    def api_import(
+        request: Request, files: list[UploadFile], principal: Principal = Depends(current_principal)
+    ):
+        authorize(principal, "item.create", service=SERVICE)
+        platform = request.app.state.platform
+        sent = [(f.filename or "melding.eml", f) for f in files]
+        for name, _f in sent:
+            if not name.lower().endswith(service.MESSAGE_SUFFIXES):
+                raise InvalidInput(f"{name}: bare .eml, .msg og .mbox kan tas inn.")
+        pm_ids = service.store_messages(
+            platform, principal.tenant_id, list(_read(request, sent)), source="api", actor=principal.actor
+        )
+        job_id = service.submit_import(platform, principal.tenant_id, pm_ids, actor=principal.actor)
+        return {"job_id": job_id, "job_url": f"/jobber/{job_id}", "message_ids": pm_ids}
+
+    @r.post(
+        "/api/v1/postmottak/trainings",
+        status_code=202,
+        tags=["postmottak"],
+        summary="Store history files (.csv, Noark 5 .xml, .zip) and train the tenant's model on a worker",
+    )
+    def api_train(
+        request: Request, files: list[UploadFile], principal: Principal = Depends(current_principal)
+    ):
+        authorize(principal, "models.manage")
+        sent = [(f.filename or "historikk.csv", f) for f in files]
+        job_id = _start_training(request, principal, list(_read(request, sent)), source="api")
+        return {"job_id": job_id, "job_url": f"/jobber/{job_id}"}
+
     return r
+
+
+def _files(form: FormData, key: str) -> list[tuple[str, UploadFile]]:
+    return [(f.filename, f) for f in form.getlist(key) if not isinstance(f, str) and f.filename]
+
+
+def _read(request: Request, files: list[tuple[str, UploadFile]]):
+    for name, f in files:
+        yield name, read_upload_sync(request, f)
+
+
+def _start_training(
+    request: Request, principal: Principal, files: list[tuple[str, bytes]], *, source: str
+) -> int:
+    platform = request.app.state.platform
+    service.require_training_basis(platform, principal.tenant_id)  # before anything is stored
+    item_ids = service.store_history(
+        platform, principal.tenant_id, files, source=source, actor=principal.actor
+    )
+    return service.submit_training(platform, principal.tenant_id, item_ids, actor=principal.actor)

@@ -1,11 +1,12 @@
 """Saksinnsikt orchestration: index documents into a tenant's stored index, search it as a principal may,
 answer with citations, and show a cited passage.
 
-Indexing: the raw bytes are stored first (``items.ingest``, its own transaction), then the text is
-extracted and the document row, its passages and their access fields are written in a second
-transaction. A file that cannot be read is kept as a ``failed`` item with the Norwegian reason. Re-running
-an import is idempotent: a document whose bytes are unchanged (same ``external_id``, same SHA-256) is
-skipped; a changed one gets a new item and its passages are replaced in one transaction.
+Indexing, on the arrival pipeline (``core/arrival.py``, :func:`documents`): the raw bytes are stored
+first (their own transaction), then the text is extracted and the document row, its passages and their
+access fields are written in a second transaction. A file that cannot be read is kept as a ``failed``
+item with the Norwegian reason. Re-running an import is idempotent: a document whose bytes are unchanged
+(same ``external_id``, same SHA-256) is skipped; a changed one gets a new item and its passages are
+replaced in one transaction; one a killed run stored but never indexed is indexed from that item.
 
 Search: the tenant's passages are held in memory per process (:class:`TenantIndex`, rebuilt when the
 stored index changes; ADR 0005). Every query is masked to the passages the principal may read before
@@ -27,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ...core import audit, items, suggestions
+from ...core.arrival import Analysis, Arrivals, Incoming
 from ...core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from ...core.models import Tenant
 from ...core.permissions import Principal
@@ -70,36 +72,77 @@ class ImportReport:
         }
 
 
-def _store(
-    platform: Platform, tenant_id: int, data: bytes, filename: str, external_id: str, actor: str, source
-):
-    with platform.db.tenant_session(tenant_id) as session:
-        arrival = items.ingest(
-            session,
-            platform.blobs,
-            tenant_id,
-            service=SERVICE,
-            kind="document",
-            data=data,
-            filename=filename,
-            external_id=external_id,
-            source=source,
-            actor=actor,
+@dataclass
+class _Entry:
+    """One document of an import as the pipeline's steps see it (by its main item's id)."""
+
+    doc: dict[str, Any]
+    sha: str
+    public_id: int | None = None
+
+
+def documents(
+    platform: Platform,
+    tenant_id: int,
+    *,
+    actor: str,
+    source: str = "folder",
+    entries: dict[int, _Entry] | None = None,
+) -> Arrivals:
+    """Saksinnsikt's arrival pipeline (``core/arrival.py``): a document's bytes (and its public variant's,
+    when the archive holds one) are stored as ``document`` items first; then its text is read, and the
+    document row, its passages, their access fields and an outcome suggestion for a vedtak are written;
+    a file that cannot be read is kept as a ``failed`` item with the Norwegian reason. ``entries``: the
+    import's documents by main item id (what :func:`index_batch` is indexing)."""
+    entries = {} if entries is None else entries
+
+    def extract(data: bytes, item: items.Item) -> DocumentText:
+        return read_text(data, item.filename or "dokument")
+
+    def analyse(session: Session, item: items.Item, text: DocumentText) -> Analysis:
+        entry = entries[item.id]
+        d = entry.doc
+        public = (  # read before anything is written: a refusal keeps nothing of the document
+            read_text(d["public_data"], d.get("public_filename") or d["filename"])
+            if entry.public_id is not None
+            else None
         )
-        return arrival.item.id
+        _write_document(
+            platform,
+            session,
+            tenant_id,
+            item.id,
+            entry.public_id,
+            text,
+            public,
+            filename=d["filename"],
+            external_id=d["external_id"],
+            actor=actor,
+            source=source,
+            meta=d.get("meta") or {},
+            skjerming=d.get("skjerming"),
+            sha=entry.sha,
+        )
+        return Analysis()
 
+    def failed(session: Session, item: items.Item, exc: DomainError) -> None:
+        entry = entries.get(item.id)
+        if entry is not None and entry.public_id is not None:  # the variant goes with its document
+            pub = session.get(items.Item, entry.public_id)
+            pub.state = "failed"
+            pub.meta = {**(pub.meta or {}), "error": exc.message, "error_code": exc.code}
 
-def _extract_into(platform: Platform, tenant_id: int, item_id: int, data: bytes, filename: str):
-    """Text of the stored item; a failure is recorded on the item and raised."""
-    try:
-        doc = read_text(data, filename)
-    except DomainError as exc:
-        with platform.db.tenant_session(tenant_id) as session:
-            item = session.get(items.Item, item_id)
-            item.state = "failed"
-            item.meta = {**item.meta, "error": exc.message}
-        raise
-    return doc
+    return Arrivals(
+        platform,
+        tenant_id,
+        service=SERVICE,
+        kind="document",
+        extract=extract,
+        analyse=analyse,
+        done_state="indexed",
+        actor=actor,
+        on_failed=failed,
+    )
 
 
 def index_document(
@@ -118,151 +161,88 @@ def index_document(
 ) -> str:
     """Index one document: ``"indexed"`` or ``"unchanged"``. Raises a DomainError (Norwegian) for a file
     that cannot be read, after keeping its bytes as a failed item."""
-    meta = meta or {}
-    sha = hashlib.sha256(data + b"\0" + (public_data or b"")).hexdigest()
-    with platform.db.tenant_session(tenant_id) as session:
-        existing = session.scalar(select(SaksDocument).where(SaksDocument.external_id == external_id))
-        if existing is not None and existing.sha256 == sha:
-            return "unchanged"
-    item_id = _store(platform, tenant_id, data, filename, external_id, actor, source)
-    public_item_id = (
-        _store(
-            platform,
-            tenant_id,
-            public_data,
-            public_filename or filename,
-            f"{external_id}#offentlig",
-            actor,
-            source,
-        )
-        if public_data is not None
-        else None
-    )
-    text = _extract_into(platform, tenant_id, item_id, data, filename)
-    public_text = (
-        _extract_into(platform, tenant_id, public_item_id, public_data, public_filename or filename)
-        if public_item_id is not None
-        else None
-    )
-    with platform.db.tenant_session(tenant_id) as session:
-        _write_document(
-            platform,
-            session,
-            tenant_id,
-            item_id,
-            public_item_id,
-            text,
-            public_text,
-            filename=filename,
-            external_id=external_id,
-            actor=actor,
-            source=source,
-            meta=meta,
-            skjerming=skjerming,
-            sha=sha,
-        )
-    return "indexed"
+    doc = {
+        "data": data,
+        "filename": filename,
+        "external_id": external_id,
+        "meta": meta,
+        "skjerming": skjerming,
+        "public_data": public_data,
+        "public_filename": public_filename,
+    }
+    (result,) = index_batch(platform, tenant_id, [doc], actor=actor, source=source)
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
 
 BATCH_DOCUMENTS = 50
+PUBLIC_SUFFIX = "#offentlig"
 
 
 def index_batch(
     platform: Platform, tenant_id: int, docs: list[dict[str, Any]], *, actor: str, source: str = "folder"
 ) -> list[Any]:
-    """Index many documents with few transactions: the arrivals (bytes on disk first, then the item
-    rows) in one, failed extractions marked in one, and every document, passage and audit entry in one.
-    Each entry of ``docs`` holds ``data``, ``filename``, ``external_id`` and optionally ``meta``,
-    ``skjerming``, ``public_data``, ``public_filename``. Returns per document ``"indexed"``,
-    ``"unchanged"`` or the DomainError that kept it out; one bad file never stops the rest (should the
-    shared write fail, each document is written on its own)."""
+    """Index many documents on the arrival pipeline with few transactions: every arrival (bytes on disk
+    first, then the item rows) in one, then every document, passage and audit entry in one (should that
+    shared write fail, each document is written on its own). Each entry of ``docs`` holds ``data``,
+    ``filename``, ``external_id`` and optionally ``meta``, ``skjerming``, ``public_data``,
+    ``public_filename``. Returns per document ``"indexed"``, ``"unchanged"`` or the DomainError that kept
+    it out; one bad file never stops the rest. A document whose bytes a killed run stored but never
+    indexed is indexed from that item, not stored again."""
     results: list[Any] = [None] * len(docs)
+    entries: dict[int, _Entry] = {}
+    pipeline = documents(platform, tenant_id, actor=actor, source=source, entries=entries)
     todo = []
-    with platform.db.tenant_session(tenant_id) as session:
+    with platform.db.read_session(tenant_id) as session:
         for n, d in enumerate(docs):
             sha = hashlib.sha256(d["data"] + b"\0" + (d.get("public_data") or b"")).hexdigest()
-            existing = session.scalar(
-                select(SaksDocument).where(SaksDocument.external_id == d["external_id"])
+            held = session.scalar(
+                select(SaksDocument.sha256).where(SaksDocument.external_id == d["external_id"])
             )
-            if existing is not None and existing.sha256 == sha:
+            if held == sha:
                 results[n] = "unchanged"
                 continue
-            ids = []
-            for data, name, ext in (
-                (d["data"], d["filename"], d["external_id"]),
-                (
-                    d.get("public_data"),
-                    d.get("public_filename") or d["filename"],
-                    f"{d['external_id']}#offentlig",
-                ),
-            ):
-                if data is None:
-                    ids.append(None)
-                    continue
-                arrival = items.ingest(
-                    session,
-                    platform.blobs,
-                    tenant_id,
-                    service=SERVICE,
-                    kind="document",
-                    data=data,
-                    filename=name,
-                    external_id=ext,
-                    source=source,
-                    actor=actor,
-                )
-                session.flush()
-                ids.append(arrival.item.id)
-            todo.append((n, d, sha, ids[0], ids[1]))
-    ready, failed = [], []
-    for n, d, sha, item_id, public_id in todo:
-        try:
-            text = read_text(d["data"], d["filename"])
-            public = (
-                read_text(d["public_data"], d.get("public_filename") or d["filename"]) if public_id else None
-            )
-        except DomainError as exc:
-            results[n] = exc
-            failed.append((item_id, exc.message))
-            continue
-        ready.append((n, d, sha, item_id, public_id, text, public))
-    if failed:
-        with platform.db.tenant_session(tenant_id) as session:
-            for item_id, message in failed:
-                item = session.get(items.Item, item_id)
-                item.state, item.meta = "failed", {**item.meta, "error": message}
-
-    def write(session, entry) -> None:
-        n, d, sha, item_id, public_id, text, public = entry
-        _write_document(
-            platform,
-            session,
-            tenant_id,
-            item_id,
-            public_id,
-            text,
-            public,
-            filename=d["filename"],
-            external_id=d["external_id"],
-            actor=actor,
-            source=source,
-            meta=d.get("meta") or {},
-            skjerming=d.get("skjerming"),
-            sha=sha,
-        )
-        results[n] = "indexed"
-
-    try:
-        with platform.db.tenant_session(tenant_id) as session:
-            for entry in ready:
-                write(session, entry)
-    except Exception:  # noqa: BLE001 - one document's problem must not stop the others: write each alone
-        for entry in ready:
-            try:
-                with platform.db.tenant_session(tenant_id) as session:
-                    write(session, entry)
-            except DomainError as exc:
-                results[entry[0]] = exc
+            todo.append((n, d, sha))
+    left = pipeline.left_received(
+        ext for _n, d, _sha in todo for ext in (d["external_id"], d["external_id"] + PUBLIC_SUFFIX)
+    )
+    wanted: list[tuple[int, str, Incoming]] = []  # (document, "main"/"public", what to store)
+    ids: dict[tuple[int, str], int] = {}
+    for n, d, _sha in todo:
+        for part, data, name, ext in (
+            ("main", d["data"], d["filename"], d["external_id"]),
+            (
+                "public",
+                d.get("public_data"),
+                d.get("public_filename") or d["filename"],
+                d["external_id"] + PUBLIC_SUFFIX,
+            ),
+        ):
+            if data is None:
+                continue
+            found = left.pop((ext, hashlib.sha256(data).hexdigest()), None)
+            if found is not None:
+                ids[n, part] = found
+            else:
+                wanted.append((n, part, Incoming(data, filename=name, source=source, external_id=ext)))
+    stored = pipeline.store_together(incoming for _n, _part, incoming in wanted)
+    ids.update({(n, part): item_id for (n, part, _in), item_id in zip(wanted, stored, strict=True)})
+    order = []
+    for n, d, sha in todo:
+        main_id = ids[n, "main"]
+        entries[main_id] = _Entry(d, sha, ids.get((n, "public")))
+        order.append((n, main_id))
+    outcomes = pipeline.process_together(
+        [main_id for _n, main_id in order],
+        data={main_id: docs[n]["data"] for n, main_id in order},
+        retry_alone=True,
+    )
+    for (n, _main_id), outcome in zip(order, outcomes, strict=True):
+        if outcome.failed:
+            results[n] = outcome.exception or InvalidInput(outcome.error or "Dokumentet kunne ikke leses.")
+        else:
+            results[n] = "indexed"
     return results
 
 

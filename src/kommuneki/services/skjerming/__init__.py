@@ -221,7 +221,20 @@ def spec() -> ServiceSpec:
                 "kommuneki.services.skjerming.service:screen_batch_task",
                 "Skjerming av en bunke dokumenter",
                 merge="kommuneki.services.skjerming.service:merge_batch",
-            )
+            ),
+            # a large document's redacted file, made and verified on a worker (service.BACKGROUND_BYTES)
+            TaskSpec(
+                "skjerming.redact",
+                "kommuneki.services.skjerming.service:redact_task",
+                "Skjermet versjon av et stort dokument",  # service.REDACT_TITLE
+            ),
+            # hourly: those redacted files deleted once their document is erased, or after a day
+            TaskSpec(
+                "skjerming.sweep_redacted",
+                "kommuneki.services.skjerming.service:sweep_redacted_task",
+                "Sletting av skjermede filer som ikke trengs lenger",
+                every_s=3600,
+            ),
         ],
     )
 

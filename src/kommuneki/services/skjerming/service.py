@@ -390,7 +390,18 @@ def redacted_file(
     if scope not in SCOPES:
         raise InvalidInput("Velg innsyn eller internett.")
     authorize(principal, "item.read", service=SERVICE, policy=platform.policy)
-    with platform.db.tenant_session(principal.tenant_id) as session:
+    return _redact(platform, principal.tenant_id, principal.actor, item_id, scope, text_layer=text_layer)
+
+
+def _redact(
+    platform: Platform, tenant_id: int, actor: str, item_id: int, scope: str, *, text_layer: bool = True
+) -> Redacted:
+    """The work of :func:`redacted_file`, for a caller already authorized (the request, or the task
+    :func:`redact_task` that a request submitted): redaction, its independent verification (inside
+    ``redact``: a file that still holds a withheld value is never produced) and the audit entry."""
+    # read, then redact outside any transaction (a large PDF takes long: no write lock held meanwhile),
+    # then record the audit entry in a short one
+    with platform.db.read_session(tenant_id) as session:
         item = _item(session, item_id)
         if item.text is None:
             raise InvalidInput("Dokumentet kunne ikke leses, så det finnes ingen skjermet versjon.")
@@ -402,28 +413,221 @@ def redacted_file(
         if decided:
             value = s.decision.final_value
         data = items.read_content(session, platform.blobs, item)
-        spans = sorted(_spans(value))
-        result = redact(
-            data,
-            item.filename,
-            item.text,
-            spans,
-            text_layer=text_layer,
-            max_unpacked=platform.settings.docx_max_unpacked_bytes,
-        )
+        filename, text, suggestion_id = item.filename, item.text, s.id
+    spans = sorted(_spans(value))
+    result = redact(
+        data,
+        filename,
+        text,
+        spans,
+        text_layer=text_layer,
+        max_unpacked=platform.settings.docx_max_unpacked_bytes,
+    )
+    with platform.db.tenant_session(tenant_id) as session:
         audit.record(
             session,
-            principal.tenant_id,
+            tenant_id,
             "skjerming.redacted",
-            actor=principal.actor,
-            subject=("item", item.id),
-            item_id=item.id,
+            actor=actor,
+            subject=("item", item_id),
+            item_id=item_id,
             scope=scope,
-            suggestion_id=s.id,
+            suggestion_id=suggestion_id,
             decided=decided,
             withheld=len(spans),
             output_sha256=result.sha256(),
             verified=bool(result.report.get("verified")),
         )
-        result.report = {**result.report, "decided": decided, "withheld": len(spans)}
-        return result
+    result.report = {**result.report, "decided": decided, "withheld": len(spans)}
+    return result
+
+
+# --- a large document's redaction on the workers (core.tasks) --------------------------------------------
+
+REDACT_TASK = "skjerming.redact"
+REDACT_TITLE = "Skjermet versjon av et stort dokument"
+#: A document is redacted on a worker (a job, the file downloaded from the finished job) when it is larger
+#: than :data:`BACKGROUND_BYTES` or is a PDF of more than :data:`BACKGROUND_PAGES` pages; else in the
+#: request. The cost is per page for a PDF (every page is rebuilt, then read back for the verification:
+#: 0.5 s a page image only, 5.9 s with the Tesseract text layer, bench/skjerming_redact.py on the loaded
+#: development machine), and tiny for text and Word (0.3 and 43 ms a page). So a short document is done
+#: in about a second — a job's round trip (queue, progress page, a second request) would only make the
+#: user wait longer — while a long PDF takes minutes, past what a proxy waits, holding one of the web
+#: process's few threads all the while.
+BACKGROUND_BYTES = 2 * 1024 * 1024
+BACKGROUND_PAGES = 2
+
+
+def redacts_in_background(platform: Platform, principal: Principal, item_id: int) -> bool:
+    """Whether this document's redacted file is made by a worker (see :data:`BACKGROUND_BYTES`)."""
+    authorize(principal, "item.read", service=SERVICE, policy=platform.policy)
+    with platform.db.read_session(principal.tenant_id) as session:
+        item = _item(session, item_id)
+        size = int(item.blob.size or 0) if item.blob is not None else 0
+        pages = int((item.meta or {}).get("pages") or 0)
+    return size > BACKGROUND_BYTES or pages > BACKGROUND_PAGES
+
+
+def submit_redaction(platform: Platform, principal: Principal, item_id: int, scope: str) -> int:
+    """Make the redacted file on a worker; the job's id. Its result page is the download
+    (:func:`redaction_of_job`). Authorized here, as the request would be."""
+    if scope not in SCOPES:
+        raise InvalidInput("Velg innsyn eller internett.")
+    authorize(principal, "item.read", service=SERVICE, policy=platform.policy)
+    with platform.db.read_session(principal.tenant_id) as session:
+        item = _item(session, item_id)
+        if item.text is None:
+            raise InvalidInput("Dokumentet kunne ikke leses, så det finnes ingen skjermet versjon.")
+    return tasks.submit(
+        platform,
+        principal.tenant_id,
+        REDACT_TASK,
+        {"item_id": item_id, "scope": scope, "actor": principal.actor},
+        actor=principal.actor,
+        result_url=f"/skjerming/{item_id}/skjermet/ferdig?til={scope}",
+        failure_url=f"/skjerming/{item_id}",
+    )
+
+
+def redact_task(platform: Platform, tenant_id: int, payload: dict[str, Any], report) -> dict[str, Any]:
+    """The task ``skjerming.redact``: make and verify the redacted file (as the request would) and keep
+    it in the tenant's blob store by its hash, for the download from the finished job. Run again after a
+    worker died, it makes the same file again (same bytes, same hash): nothing is doubled but the audit
+    entry of each run that made one."""
+    item_id, scope = int(payload["item_id"]), str(payload["scope"])
+    report(0.05, "Lager den skjermede versjonen")
+    result = _redact(platform, tenant_id, str(payload.get("actor") or "system"), item_id, scope)
+    report(0.9, "Kontrollert; lagrer filen")
+    sha = result.sha256()
+    target = platform.blobs.path(tenant_id, sha)
+    if not target.exists():
+        result.save_as(target)
+    return {
+        "message": f"Den skjermede versjonen for {scope} er klar ({result.report.get('withheld', 0)} "
+        "opplysninger skjermet, kontrollert).",
+        "task": REDACT_TASK,
+        "item_id": item_id,
+        "scope": scope,
+        "sha256": sha,
+        "filename": result.filename,
+        "content_type": result.content_type,
+        "decided": bool(result.report.get("decided")),
+        "withheld": int(result.report.get("withheld") or 0),
+        "verified": bool(result.report.get("verified")),
+        "suggestion_id": _latest_id(platform, tenant_id, item_id, scope),
+    }
+
+
+#: how long a redacted file made on a worker is kept for its download (it can be made again)
+KEEP_REDACTED_HOURS = 24
+SWEEP_TASK = "skjerming.sweep_redacted"
+
+
+def sweep_redacted_task(
+    platform: Platform, tenant_id: int, payload: dict[str, Any], report
+) -> dict[str, Any]:
+    """The hourly task ``skjerming.sweep_redacted``: delete the redacted files that workers keep for
+    download (:func:`redact_task`) once their document's content is removed (GDPR erasure, retention,
+    kassasjon) or after :data:`KEEP_REDACTED_HOURS` — they are copies of the document and must not
+    outlive it. A file whose hash is also a live item's stored bytes is left to that item. The job's
+    result then says the file is gone (the download asks for a new one). Idempotent."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from ...core.db import utcnow
+    from ...core.models import Blob, Job
+
+    cutoff = utcnow() - timedelta(hours=float(payload.get("keep_hours", KEEP_REDACTED_HOURS)))
+    removed = 0
+    with platform.db.tenant_session(tenant_id) as session:
+        done = session.scalars(
+            select(Job).where(Job.service == SERVICE, Job.title == REDACT_TITLE, Job.state == "done")
+        ).all()
+        for job in done:
+            res = job.result
+            if not (isinstance(res, dict) and res.get("task") == REDACT_TASK and res.get("sha256")):
+                continue
+            item = session.get(Item, int(res.get("item_id") or 0))
+            finished = _naive(job.finished_at) if job.finished_at else None
+            if (
+                item is not None
+                and item.content_removed_at is None
+                and (finished is None or finished > _naive(cutoff))
+            ):
+                continue
+            shared = session.scalar(
+                select(func.count())
+                .select_from(Blob)
+                .where(Blob.sha256 == res["sha256"], Blob.removed_at.is_(None))
+            )
+            if not shared:
+                platform.blobs.delete(tenant_id, res["sha256"])
+            why = "document removed" if item is None or item.content_removed_at is not None else "expired"
+            job.result = {**res, "sha256": None, "file_removed": why}
+            removed += 1
+    return {"message": f"{removed} skjermede filer er slettet.", "removed": removed}
+
+
+def _latest_id(platform: Platform, tenant_id: int, item_id: int, scope: str) -> int | None:
+    with platform.db.read_session(tenant_id) as session:
+        s = _latest(session, item_id, SCOPES[scope])
+        return s.id if s is not None else None
+
+
+def _naive(value):
+    return value.replace(tzinfo=None) if value is not None and value.tzinfo is not None else value
+
+
+def redaction_of_job(platform: Platform, principal: Principal, item_id: int, scope: str) -> Redacted:
+    """The redacted file the newest finished ``skjerming.redact`` job of this document and scope made —
+    the download of that job's result — if the suggestion it followed is still the latest and undecided
+    or decided as then; else :class:`Conflict` (make it again). Read again from the blob store and
+    checked against its hash."""
+    from ...core.models import Job
+
+    if scope not in SCOPES:
+        raise InvalidInput("Velg innsyn eller internett.")
+    authorize(principal, "item.read", service=SERVICE, policy=platform.policy)
+    with platform.db.read_session(principal.tenant_id) as session:
+        item = _item(session, item_id)
+        if item.content_removed_at is not None:
+            raise NotFound("Dokumentet er slettet.")
+        # (the job row's task name is set on a queue only; the title and the result say it on both runners)
+        jobs_done = session.scalars(
+            select(Job)
+            .where(Job.service == SERVICE, Job.title == REDACT_TITLE, Job.state == "done")
+            .order_by(Job.id.desc())
+            .limit(200)
+        ).all()
+        job = next(
+            (
+                j
+                for j in jobs_done
+                if isinstance(j.result, dict)
+                and j.result.get("task") == REDACT_TASK
+                and j.result.get("item_id") == item_id
+                and j.result.get("scope") == scope
+            ),
+            None,
+        )
+        if job is None:
+            raise NotFound("Ingen skjermet versjon er laget i bakgrunnen for dette dokumentet.")
+        latest = _latest(session, item_id, SCOPES[scope])
+        decided_at = _naive(latest.decision.decided_at) if latest and latest.decision else None
+        res = job.result
+        stale = (latest.id if latest else None) != res.get("suggestion_id") or (
+            decided_at is not None and job.started_at is not None and decided_at > _naive(job.started_at)
+        )
+    if stale:
+        raise Conflict("Avgjørelsen er endret etter at den skjermede filen ble laget. Lag den på nytt.")
+    if not res.get("sha256"):
+        raise NotFound("Den skjermede filen er slettet. Lag den på nytt.")
+    path = platform.blobs.path(principal.tenant_id, res["sha256"])
+    if not path.exists():
+        raise NotFound("Den skjermede filen finnes ikke lenger. Lag den på nytt.")
+    out = Redacted(None, res["filename"], res["content_type"], dict(res), path=None)
+    out.path = str(path)  # read from the store; not a temporary file (never unlinked)
+    if out.sha256() != res["sha256"]:
+        raise Conflict("Den lagrede skjermede filen er endret. Lag den på nytt.")
+    return out

@@ -1,24 +1,25 @@
 """Skjerming HTTP routes: the JSON API under /api/v1/skjerming and the pages under /skjerming. Thin:
 each handler authorizes, calls one service function and renders or returns the result.
 
-Handlers that do database or CPU work are plain ``def`` (FastAPI runs them in its thread pool); the two
-that must ``await`` a form hand their service call to the thread pool. So a long screening or redaction
-never stops the server answering others (``/healthz`` included)."""
+Every handler is a plain ``def`` (FastAPI runs it in its thread pool; a form comes through
+``web.deps.page_form``), so a long screening or redaction never stops the server answering others
+(``/healthz`` included)."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from ...core.errors import DomainError, InvalidInput, PayloadTooLarge
 from ...core.permissions import Principal, authorize
-from ...web.deps import RowId, current_principal, get_platform, page_principal, read_upload
+from ...web.deps import RowId, current_principal, get_platform, page_form, page_principal
+from ...web.forms import form_action
 from ...web.rendering import redirect, render
 from . import engine, explain, service
 
@@ -209,21 +210,20 @@ def router() -> APIRouter:
         )
 
     @r.post("/skjerming", include_in_schema=False)
-    async def page_upload(request: Request, p: Principal = Depends(page_principal)):
+    def page_upload(
+        request: Request, p: Principal = Depends(page_principal), form: FormData = Depends(page_form)
+    ):
         authorize(p, "item.create", service=service.SERVICE)
-        form = await request.form()
         files = [f for f in form.getlist("fil") if not isinstance(f, str) and f.filename]
         title = str(form.get("tittel") or "").strip() or None
         if not files:
             return redirect("/skjerming", ("error", "Velg en fil å laste opp."), request)
         if len(files) > 1:  # a batch: stored now, screened on the workers, progress on the job page
-            return await _upload_batch(request, p, files)
+            return _upload_batch(request, p, files)
         file = files[0]
-        try:
-            data = await read_upload(request, file)
-            # the screening is synchronous database and CPU work: off the event loop
-            result = await run_in_threadpool(
-                service.screen_document,
+        with form_action(request, "/skjerming", error_prefix=f"{file.filename}: ") as action:
+            data = _read_upload(request, file)
+            result = service.screen_document(
                 get_platform(request),
                 p.tenant_id,
                 data,
@@ -232,36 +232,27 @@ def router() -> APIRouter:
                 source="upload",
                 title=title,
             )
-        except DomainError as exc:
-            return redirect("/skjerming", ("error", f"{file.filename}: {exc.message}"), request)
-        n = len(result["findings"])
-        return redirect(
-            f"/skjerming/{result['item_id']}", ("ok", f"Dokumentet er gjennomgått: {n} funn."), request
-        )
+            n = len(result["findings"])
+            action.done(f"Dokumentet er gjennomgått: {n} funn.", to=f"/skjerming/{result['item_id']}")
+        return action.response
 
-    async def _upload_batch(request: Request, p: Principal, files: list) -> Response:
+    def _upload_batch(request: Request, p: Principal, files: list) -> Response:
         platform = get_platform(request)
         stored: list[int] = []
         refused: list[str] = []
         for file in files:  # one bad file never stops the others
             try:
-                data = await read_upload(request, file)
+                data = _read_upload(request, file)
                 stored.append(
-                    await run_in_threadpool(
-                        service.store_document,
-                        platform,
-                        p.tenant_id,
-                        data,
-                        filename=file.filename,
-                        actor=p.actor,
-                        source="upload",
+                    service.store_document(
+                        platform, p.tenant_id, data, filename=file.filename, actor=p.actor, source="upload"
                     )
                 )
             except DomainError as exc:
                 refused.append(f"{file.filename}: {exc.message}")
         if not stored:
             return redirect("/skjerming", ("error", " ".join(refused)), request)
-        job_id = await run_in_threadpool(service.submit_batch, platform, p.tenant_id, stored, actor=p.actor)
+        job_id = service.submit_batch(platform, p.tenant_id, stored, actor=p.actor)
         said = f"{len(stored)} dokumenter er lagret og gjennomgås i bakgrunnen."
         if refused:
             said += " Ikke lagret: " + " ".join(refused)
@@ -328,6 +319,7 @@ def router() -> APIRouter:
                 **extra,
                 can_decide=can_decide,
                 present=present,
+                background=service.redacts_in_background(get_platform(request), p, item_id),
                 TYPE_LABELS=engine.TYPE_LABELS,
                 TYPE_CLASSES=TYPE_CLASSES,
                 CATEGORY_LABELS=engine.CATEGORY_LABELS,
@@ -337,16 +329,27 @@ def router() -> APIRouter:
         )
 
     @r.post("/skjerming/{item_id}/avgjor", include_in_schema=False)
-    async def page_decide(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
-        form = await request.form()
+    def page_decide(
+        item_id: RowId,
+        request: Request,
+        p: Principal = Depends(page_principal),
+        form: FormData = Depends(page_form),
+    ):
         try:
             innsyn = {int(x) for x in form.getlist("innsyn")}
             internett = {int(x) for x in form.getlist("internett")}
         except ValueError:
             return redirect(f"/skjerming/{item_id}", ("error", "Ugyldig valg av funn."), request)
-        try:
-            await run_in_threadpool(
-                service.decide_findings,
+
+        def show_again(exc: DomainError) -> Response:  # the form as sent, the error beside the field
+            sent = {"innsyn": innsyn, "internett": internett, "reason": str(form.get("begrunnelse", ""))}
+            sent["hele"] = form.get("hele") == "1"
+            page = _document_page(request, p, item_id, sent=sent, form_error=exc.message)
+            page.status_code = exc.http_status
+            return page
+
+        with form_action(request, f"/skjerming/{item_id}", show_again=show_again) as action:
+            service.decide_findings(
                 get_platform(request),
                 p,
                 item_id,
@@ -355,17 +358,8 @@ def router() -> APIRouter:
                 reason=str(form.get("begrunnelse", "")),
                 whole_document=form.get("hele") == "1",
             )
-        except DomainError as exc:  # the form again as sent, the error beside the field (no redirect)
-            sent = {"innsyn": innsyn, "internett": internett, "reason": str(form.get("begrunnelse", ""))}
-            sent["hele"] = form.get("hele") == "1"
-            page = _document_page(request, p, item_id, sent=sent, form_error=exc.message)
-            page.status_code = exc.http_status
-            return page
-        return redirect(
-            f"/skjerming/{item_id}",
-            ("ok", "Avgjørelsen er lagret. Du kan laste ned den skjermede versjonen."),
-            request,
-        )
+            action.done("Avgjørelsen er lagret. Du kan laste ned den skjermede versjonen.")
+        return action.response
 
     @r.get("/skjerming/{item_id}/skjermet", include_in_schema=False)
     def page_download(
@@ -373,6 +367,67 @@ def router() -> APIRouter:
     ):
         if til not in service.SCOPES:
             raise InvalidInput("Velg innsyn eller internett.")
-        return _download(service.redacted_file(get_platform(request), p, item_id, til))
+        platform = get_platform(request)
+        if service.redacts_in_background(platform, p, item_id):  # a GET starts no job: the page's form does
+            return redirect(
+                f"/skjerming/{item_id}#h-last-ned",
+                ("info", "Dokumentet er stort: lag den skjermede versjonen i bakgrunnen med knappen under."),
+                request,
+            )
+        return _download(service.redacted_file(platform, p, item_id, til))
+
+    @r.post("/skjerming/{item_id}/skjermet", include_in_schema=False)
+    def page_redact_in_background(
+        item_id: RowId, request: Request, p: Principal = Depends(page_principal), til: str = Form("innsyn")
+    ):
+        """A large document's redacted file, made and verified on a worker; the job page links to it."""
+        try:
+            job_id = service.submit_redaction(get_platform(request), p, item_id, til)
+        except DomainError as exc:
+            return redirect(f"/skjerming/{item_id}", ("error", exc.message), request)
+        return redirect(f"/jobber/{job_id}")
+
+    @r.get("/skjerming/{item_id}/skjermet/ferdig", include_in_schema=False)
+    def page_download_made(
+        item_id: RowId, request: Request, p: Principal = Depends(page_principal), til: str = "innsyn"
+    ):
+        """The file the newest finished background redaction of this document made (the job's result)."""
+        try:
+            made = service.redaction_of_job(get_platform(request), p, item_id, til)
+        except DomainError as exc:
+            return redirect(f"/skjerming/{item_id}#h-last-ned", ("error", exc.message), request)
+        return _download(made)
+
+    @r.post(
+        "/api/v1/skjerming/documents/{item_id}/redactions",
+        status_code=202,
+        tags=["skjerming"],
+        summary="Make the redacted file on a worker (for large documents); download it from the job's result",
+    )
+    def api_redact_in_background(
+        item_id: RowId,
+        request: Request,
+        scope: str = "innsyn",
+        principal: Principal = Depends(current_principal),
+    ):
+        job_id = service.submit_redaction(get_platform(request), principal, item_id, scope)
+        return {
+            "job_id": job_id,
+            "job_url": f"/jobber/{job_id}",
+            "download": f"/api/v1/skjerming/documents/{item_id}/redactions/latest?scope={scope}",
+        }
+
+    @r.get(
+        "/api/v1/skjerming/documents/{item_id}/redactions/latest",
+        tags=["skjerming"],
+        summary="The redacted file the newest finished background redaction made",
+    )
+    def api_redaction_made(
+        item_id: RowId,
+        request: Request,
+        scope: str = "innsyn",
+        principal: Principal = Depends(current_principal),
+    ):
+        return _download(service.redaction_of_job(get_platform(request), principal, item_id, scope))
 
     return r

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from ...core import audit, items, suggestions
+from ...core.arrival import Analysis, Arrivals, Incoming
 from ...core.db import utcnow
 from ...core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ...core.models import Blob, Item, Suggestion, Tenant
@@ -157,21 +158,8 @@ def store_recording(
             raise Forbidden(error(m, "login_needed"))
         raise InvalidInput(error(m, "choose_basis" if basis not in BASES else "empty"))
     settings = get_settings(platform, principal.tenant_id)
-    with platform.db.tenant_session(principal.tenant_id) as session:
-        arrival = items.ingest(
-            session,
-            platform.blobs,
-            principal.tenant_id,
-            service=SERVICE,
-            kind="audio",
-            data=data,
-            filename=filename or "opptak",
-            content_type=content_type or "application/octet-stream",
-            source=source,
-            actor=principal.actor,
-            meta={"basis": basis, "language": settings.language, "template": settings.template},
-        )
-        item = arrival.item
+
+    def recorded(session, item: Item, _incoming: Incoming) -> None:  # in the arrival's transaction
         item.owner_user_id = principal.user_id
         item.title = "Diktat"
         audit.record(
@@ -187,7 +175,149 @@ def store_recording(
             language=settings.language,
             template=settings.template,
         )
-        return item.id
+
+    return recordings(platform, principal.tenant_id, actor=principal.actor, on_stored=recorded).store(
+        Incoming(
+            data,
+            filename=filename or "opptak",
+            source=source,
+            content_type=content_type or "application/octet-stream",
+            meta={"basis": basis, "language": settings.language, "template": settings.template},
+        )
+    )
+
+
+class UnreadableAudio(InvalidInput):
+    """A recording the transcriber cannot read: the message in the tenant's målform, and the audio
+    reader's own stable code (``unreadable``, ``too_long``) kept on the failed item."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+def recordings(
+    platform: Platform,
+    tenant_id: int,
+    *,
+    actor: str = "system",
+    on_stored=None,
+    model: Transcriber | None = None,
+    settings: TaleSettings | None = None,
+    report=None,
+) -> Arrivals:
+    """Tale's arrival pipeline (``core/arrival.py``): a recording is stored as an ``audio`` item; with the
+    loaded ``model`` it is transcribed before the processing transaction (``extract_first``: minutes of
+    audio hold no lock), then the note is structured and its suggestion recorded, or the item marked
+    ``failed`` with the reader's code. ``actor`` is who the failure is audited as; ``report`` hears the
+    progress (the task's)."""
+    m = malform(platform, tenant_id) if model is not None else "bokmal"
+
+    def say(fraction: float, message: str) -> None:
+        if report is not None:
+            report(fraction, message)
+
+    def transcribe(data: bytes, item: Item):
+        def progress(done: float, total: float) -> None:
+            if total > MAX_AUDIO_S:
+                raise AudioError(error(m, "too_long"), "too_long")
+            if total:
+                minutes = int(done // 60)
+                say(
+                    0.05 + 0.9 * min(done / total, 1.0),
+                    error(m, "progress_minutes", done=minutes, total=int(total // 60) + 1),
+                )
+
+        say(0.05, error(m, "progress_transcribing"))
+        try:
+            return model.transcribe(
+                io.BytesIO(data),
+                language=(item.meta or {}).get("language", settings.language),
+                vocabulary=settings.vocabulary,
+                progress=progress,
+            )
+        except AudioError as exc:
+            raise UnreadableAudio(audio_error(m, exc.message), exc.code) from exc
+
+    def structure(session, item: Item, transcript) -> Analysis:
+        say(0.96, error(m, "progress_note"))
+        template = (item.meta or {}).get("template", settings.template)
+        note = note_engine.structure(transcript.text, template, settings.vocabulary)
+        flagged = [s for s in transcript.segments if s.flags]
+        low_words = [w for w in transcript.words if w.probability < settings.low_word_probability]
+        item.text = transcript.text
+        item.meta = {
+            **item.meta,
+            "transcript": transcript.as_dict(),
+            "note": note,
+            "decoding": transcript.settings,
+            "transcribed_at": utcnow().isoformat(),
+        }
+        audit.record(
+            session,
+            tenant_id,
+            "tale.transcribed",
+            actor="system",
+            subject=("item", item.id),
+            item_id=item.id,
+            recording=item.id,
+            model=transcript.model.name,
+            model_sha256=transcript.model.sha256,
+            transcript_sha256=audit.sha256_text(transcript.text),
+            segments=len(transcript.segments),
+            flagged=len(flagged),
+            duration_s=transcript.duration,
+        )
+        proposal = Proposal(
+            kind=KIND,
+            value={
+                "template": template,
+                "sections": [{"name": s["name"], "text": s["text"]} for s in note["sections"]],
+                "fields": note["fields"],
+            },
+            confidence=_confidence(transcript),
+            explanation={
+                "summary": error(m, "summary")
+                + (error(m, "summary_words", n=len(low_words)) if low_words else "")
+                + (error(m, "summary_segments", n=len(flagged)) if flagged else ""),
+                "evidence": [
+                    {"type": "segment", "start": s.start, "end": s.end, "flags": s.flags} for s in flagged
+                ],
+                "model": transcript.model.as_dict(),
+                "low_confidence_words": len(low_words),
+                "flagged_segments": len(flagged),
+            },
+            model_name=transcript.model.name,
+            model_version=transcript.model.sha256[:12],
+            input_hash=item.sha256,
+        )
+        return Analysis([proposal])
+
+    def failed(session, item: Item, exc) -> None:
+        audit.record(
+            session,
+            tenant_id,
+            "tale.transcription_failed",
+            actor=actor,
+            subject=("item", item.id),
+            item_id=item.id,
+            recording=item.id,
+            code=exc.code,
+        )
+
+    return Arrivals(
+        platform,
+        tenant_id,
+        service=SERVICE,
+        kind="audio",
+        extract=transcribe if model is not None else None,
+        analyse=structure if model is not None else None,
+        done_state="transcribed",
+        actor="system" if model is not None else actor,
+        on_stored=on_stored,
+        on_failed=failed,
+        extract_first=True,
+    )
 
 
 def start_transcription(platform: Platform, principal: Principal, item_id: int) -> int:
@@ -213,115 +343,21 @@ def transcribe_task(platform: Platform, tenant_id: int, payload: dict[str, Any],
     settings = get_settings(platform, tenant_id)
     m = malform(platform, tenant_id)
     report(0.02, error(m, "progress_loading"))
-    model = transcriber(platform, settings, tenant_id)
-    with platform.db.read_session(tenant_id) as session:
-        item = session.get(Item, item_id)
-        if item is None or item.service != SERVICE:
-            raise NotFound(error(m, "not_found"))
-        data = items.read_content(session, platform.blobs, item)
-        language = (item.meta or {}).get("language", settings.language)
-        template = (item.meta or {}).get("template", settings.template)
-
-    def progress(done: float, total: float) -> None:
-        if total > MAX_AUDIO_S:
-            raise AudioError(error(m, "too_long"), "too_long")
-        if total:
-            minutes = int(done // 60)
-            report(
-                0.05 + 0.9 * min(done / total, 1.0),
-                error(m, "progress_minutes", done=minutes, total=int(total // 60) + 1),
-            )
-
-    report(0.05, error(m, "progress_transcribing"))
-    try:
-        transcript = model.transcribe(
-            io.BytesIO(data), language=language, vocabulary=settings.vocabulary, progress=progress
+    model = transcriber(platform, settings, tenant_id)  # a missing model fails the job, not the recording
+    pipeline = recordings(platform, tenant_id, actor=actor, model=model, settings=settings, report=report)
+    outcome = pipeline.process(item_id)
+    if outcome.item_id is None:
+        raise NotFound(error(m, "not_found"))
+    outcome.raise_if_failed()  # the job fails with the reader's message in the tenant's målform
+    with platform.db.read_session(tenant_id) as session:  # this run's suggestion, or an earlier run's
+        suggestion_id = session.scalar(
+            select(Suggestion.id).where(Suggestion.item_id == item_id).order_by(Suggestion.id.desc()).limit(1)
         )
-    except AudioError as exc:
-        with platform.db.tenant_session(tenant_id) as session:
-            item = session.get(Item, item_id)
-            item.state = "failed"
-            item.meta = {**item.meta, "error": audio_error(m, exc.message), "error_code": exc.code}
-            audit.record(
-                session,
-                tenant_id,
-                "tale.transcription_failed",
-                actor=actor,
-                subject=("item", item_id),
-                item_id=item_id,
-                recording=item_id,
-                code=exc.code,
-            )
-        raise InvalidInput(audio_error(m, exc.message)) from exc
-    report(0.96, error(m, "progress_note"))
-    result = transcript.as_dict()
-    note = note_engine.structure(transcript.text, template, settings.vocabulary)
-    flagged = [s for s in transcript.segments if s.flags]
-    low_words = [w for w in transcript.words if w.probability < settings.low_word_probability]
-    proposal = Proposal(
-        kind=KIND,
-        value={
-            "template": template,
-            "sections": [{"name": s["name"], "text": s["text"]} for s in note["sections"]],
-            "fields": note["fields"],
-        },
-        confidence=_confidence(transcript),
-        explanation={
-            "summary": error(m, "summary")
-            + (error(m, "summary_words", n=len(low_words)) if low_words else "")
-            + (error(m, "summary_segments", n=len(flagged)) if flagged else ""),
-            "evidence": [
-                {"type": "segment", "start": s.start, "end": s.end, "flags": s.flags} for s in flagged
-            ],
-            "model": transcript.model.as_dict(),
-            "low_confidence_words": len(low_words),
-            "flagged_segments": len(flagged),
-        },
-        model_name=transcript.model.name,
-        model_version=transcript.model.sha256[:12],
-        input_hash=_sha(data),
-    )
-    with platform.db.tenant_session(tenant_id) as session:
-        item = session.get(Item, item_id)
-        item.text = transcript.text
-        item.state = "transcribed"
-        item.meta = {
-            **item.meta,
-            "transcript": result,
-            "note": note,
-            "decoding": transcript.settings,
-            "transcribed_at": utcnow().isoformat(),
-        }
-        s = suggestions.suggest(
-            session, platform.registry, tenant_id, SERVICE, proposal, item_id=item_id, actor="system"
-        )
-        audit.record(
-            session,
-            tenant_id,
-            "tale.transcribed",
-            actor="system",
-            subject=("item", item_id),
-            item_id=item_id,
-            recording=item_id,
-            model=transcript.model.name,
-            model_sha256=transcript.model.sha256,
-            transcript_sha256=audit.sha256_text(transcript.text),
-            segments=len(transcript.segments),
-            flagged=len(flagged),
-            duration_s=transcript.duration,
-        )
-        suggestion_id = s.id
     return {
         "message": error(m, "done"),
         "item_id": item_id,
         "suggestion_id": suggestion_id,
     }
-
-
-def _sha(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 def _confidence(transcript) -> float:

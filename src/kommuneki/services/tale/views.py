@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from starlette.datastructures import FormData
 
-from ...core.errors import DomainError, NotFound
+from ...core.errors import NotFound
 from ...core.permissions import Principal
 from ...web.deps import RowId, current_principal, get_platform, page_form, page_principal, read_upload_sync
+from ...web.forms import form_action
 from ...web.rendering import redirect, render
 from . import service, texts
 
@@ -83,7 +84,7 @@ def router() -> APIRouter:
         file = form.get("lyd")
         if file is None or isinstance(file, str) or not file.filename:
             return redirect("/tale", ("error", _words(request, p)["t"]["flash_choose_file"]), request)
-        try:
+        with form_action(request, "/tale") as action:
             item_id = _upload(
                 request,
                 p,
@@ -92,11 +93,10 @@ def router() -> APIRouter:
                 "browser" if form.get("kilde") == "nettleser" else "upload",
             )
             job_id = service.start_transcription(get_platform(request), p, item_id)
-        except DomainError as exc:
-            return redirect("/tale", ("error", exc.message), request)
-        if request.headers.get("accept", "").startswith("application/json"):
-            return {"item_id": item_id, "job_id": job_id, "job_url": f"/jobber/{job_id}"}
-        return redirect(f"/jobber/{job_id}")
+            if request.headers.get("accept", "").startswith("application/json"):
+                return {"item_id": item_id, "job_id": job_id, "job_url": f"/jobber/{job_id}"}
+            action.done(None, to=f"/jobber/{job_id}")
+        return action.response
 
     @r.get("/tale/opptak/{item_id}", include_in_schema=False)
     def review(item_id: RowId, request: Request, p: Principal = Depends(page_principal)):
@@ -122,11 +122,10 @@ def router() -> APIRouter:
     ):
         _user(p)
         texts = {str(k)[len("seksjon:") :]: str(v) for k, v in form.items() if str(k).startswith("seksjon:")}
-        try:
+        with form_action(request, f"/tale/opptak/{item_id}") as action:
             service.approve(get_platform(request), p, item_id, texts)
-        except DomainError as exc:
-            return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
-        return redirect(f"/tale/opptak/{item_id}", ("ok", _words(request, p)["t"]["flash_approved"]), request)
+            action.done(_words(request, p)["t"]["flash_approved"])
+        return action.response
 
     @r.post("/tale/opptak/{item_id}/kollega", include_in_schema=False)
     def colleague(
@@ -136,14 +135,12 @@ def router() -> APIRouter:
         form: FormData = Depends(page_form),
     ):
         service.authorize_use(p)
-        try:
+        with form_action(request, f"/tale/opptak/{item_id}") as action:
             service.set_colleague_by_username(
                 get_platform(request), p, item_id, str(form.get("brukernavn") or "")
             )
-        except DomainError as exc:
-            return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
-        done = _words(request, p)["t"]["flash_colleague"]
-        return redirect(f"/tale/opptak/{item_id}", ("ok", done), request)
+            action.done(_words(request, p)["t"]["flash_colleague"])
+        return action.response
 
     @r.post("/tale/opptak/{item_id}/eksport", include_in_schema=False)
     def export(
@@ -153,15 +150,14 @@ def router() -> APIRouter:
         form: FormData = Depends(page_form),
     ):
         _user(p)
-        try:
+        with form_action(request, f"/tale/opptak/{item_id}") as action:
             body, media, name = service.export(get_platform(request), p, item_id, str(form.get("format")))
-        except DomainError as exc:
-            return redirect(f"/tale/opptak/{item_id}", ("error", exc.message), request)
-        return _no_store(
-            Response(
-                body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            return _no_store(
+                Response(
+                    body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+                )
             )
-        )
+        return action.response
 
     # --- API --------------------------------------------------------------------------------------
 

@@ -14,9 +14,10 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from ...core import tenant_settings
-from ...core.errors import InvalidInput
+from ...core.errors import DomainError, InvalidInput
 from ...core.permissions import Principal, authorize
 from ..deps import get_platform, page_principal
+from ..forms import form_action
 from ..rendering import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -195,13 +196,15 @@ async def settings_save(service: str, request: Request, principal: Principal = D
         return redirect(PAGE, ("error", "Tjenesten har ingen innstillinger."), request)
     form = await request.form()
     changes, sent = parse_form(model, form, is_operator=principal.is_operator)
-    try:
-        with platform.db.tenant_session(principal.tenant_id) as session:
-            _values, changed = tenant_settings.change(session, platform.registry, principal, service, changes)
-    except InvalidInput as exc:
-        # the form again as sent, each refusal beside its field (a redirect would lose what was typed)
+
+    def show_again(exc: DomainError):  # the form as sent, each refusal beside its field
         errors = {d["field"]: d["message"] for d in exc.details if d.get("field")}
         failed = {"service": service, "sent": sent, "errors": errors, "message": exc.message}
         return _page(request, principal, failed=failed, status_code=exc.http_status)
-    said = f"Innstillingene for {spec.title} er lagret." if changed else f"Ingen endringer for {spec.title}."
-    return redirect(f"{PAGE}#{service}", ("ok", said), request)
+
+    with form_action(request, PAGE, show_again=show_again, catch=InvalidInput) as action:
+        with platform.db.tenant_session(principal.tenant_id) as session:
+            _values, changed = tenant_settings.change(session, platform.registry, principal, service, changes)
+        said = "Innstillingene for {} er lagret." if changed else "Ingen endringer for {}."
+        action.done(said.format(spec.title), to=f"{PAGE}#{service}")
+    return action.response

@@ -11,6 +11,7 @@ from ...core.errors import DomainError
 from ...core.permissions import Principal
 from ..auth import end_session, password_login, switch_tenant
 from ..deps import check_csrf, get_platform, page_principal
+from ..forms import form_action
 from ..rendering import redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -26,9 +27,8 @@ def login_form(request: Request, neste: str = "/"):
 @router.post("/logg-inn")
 async def login(request: Request, username: str = Form(""), password: str = Form(""), neste: str = Form("/")):
     await check_csrf(request)
-    try:  # Argon2 and the database in the thread pool, not on the event loop
-        await run_in_threadpool(password_login, request, username, password)
-    except DomainError as exc:
+
+    def show_again(exc: DomainError):  # the name as typed, the refusal above the form
         return render(
             request,
             "login.html",
@@ -37,8 +37,12 @@ async def login(request: Request, username: str = Form(""), password: str = Form
             username=username,
             next=neste,
         )
+
     target = neste if neste.startswith("/") and not neste.startswith("//") else "/"
-    return redirect(target)
+    with form_action(request, target, show_again=show_again) as action:
+        # Argon2 and the database in the thread pool, not on the event loop
+        await run_in_threadpool(password_login, request, username, password)
+    return action.response
 
 
 @router.post("/logg-ut")

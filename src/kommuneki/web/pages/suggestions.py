@@ -16,9 +16,9 @@ from ...core.errors import DomainError, InvalidInput
 from ...core.models import SuggestionStatus, User
 from ...core.permissions import Principal, authorize
 from ..deps import RowId, get_platform, page_principal
-from ..forms import local_path
+from ..forms import form_action, local_path
 from ..labels import OUTCOME_LABELS
-from ..rendering import redirect, render, value_label
+from ..rendering import render, value_label
 from ..shapes import audit_dict
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +39,27 @@ async def decide(suggestion_id: RowId, request: Request, principal: Principal = 
     reason = str(form.get("reason", ""))
     back = local_path(str(form.get("tilbake", "")))
     final_value = None
-    try:
+
+    def show_again(exc: DomainError):
+        # the form again as it was sent, with the error beside it: a redirect would reset the
+        # chosen outcome to "accept", and the next click could accept by mistake
+        sent = {
+            "outcome": outcome,
+            "reason": reason,
+            "values": {k[3:]: str(v) for k, v in form.multi_items() if k.startswith("v__")},
+        }
+        return _suggestion_view(
+            request,
+            principal,
+            suggestion_id,
+            sent=sent,
+            error=exc.message,
+            status_code=exc.http_status,
+            back=back,
+        )
+
+    target = f"/forslag/{suggestion_id}" + (f"?{urlencode({'tilbake': back})}" if back else "")
+    with form_action(request, target, show_again=show_again) as action:
         if outcome == "changed":
             final_value = _changed_value(form)
 
@@ -56,26 +76,8 @@ async def decide(suggestion_id: RowId, request: Request, principal: Principal = 
                 )
 
         await run_in_threadpool(decide_in_database)  # off the event loop
-    except DomainError as exc:
-        # show the form again as it was sent, with the error beside it: a redirect would reset the
-        # chosen outcome to "accept", and the next click could accept by mistake
-        sent = {
-            "outcome": outcome,
-            "reason": reason,
-            "values": {k[3:]: str(v) for k, v in form.multi_items() if k.startswith("v__")},
-        }
-        return _suggestion_view(
-            request,
-            principal,
-            suggestion_id,
-            sent=sent,
-            error=exc.message,
-            status_code=exc.http_status,
-            back=back,
-        )
-    label = OUTCOME_LABELS.get(outcome, outcome).lower()
-    target = f"/forslag/{suggestion_id}" + (f"?{urlencode({'tilbake': back})}" if back else "")
-    return redirect(target, ("ok", f"Forslaget er {label}."), request)
+        action.done(f"Forslaget er {OUTCOME_LABELS.get(outcome, outcome).lower()}.")
+    return action.response
 
 
 def _suggestion_view(

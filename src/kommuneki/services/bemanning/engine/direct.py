@@ -25,7 +25,7 @@ others): see docs/services/bemanning.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,21 +37,27 @@ MIN_BIN = 200  # residuals needed in a (level, horizon week) group; fewer: the p
 
 @dataclass(frozen=True)
 class Options:
-    """What the direct model uses beyond version 2's features (each measured on the development seeds)."""
+    """What the direct model may use beyond version 2's features, all off in the shipped model. Each was
+    measured on the development seeds 101–102 (bench/bemanning_accuracy.py's generator): ``kommune``
+    helped large units over 6 origins (Nov–Apr: 0.810× → 0.796× seasonal naive) but hurt them over the
+    bench's 3 origins (Feb–Apr: 0.820× → 0.845×), so it did not earn its place; the others did nothing or
+    worse (below). Kept so that they stay measurable."""
 
-    kommune: bool = False  # the kommune's recent level against its yearly level (all units pooled)
-    minima: bool = False  # the fewest absent in the last 7 and 14 days: long spells under way carry over
-    ili_season: bool = False  # the ILI rate usually seen in the target week (published weeks only)
-    ets: bool = False  # the ETS forecast for the target day, in the unit's scale
-    size_squared: bool = False  # the features also times 1/(level+1)
-    extra_blocks: tuple[tuple[int, int], ...] = field(default=())
-    kommune_windows: tuple[tuple[int, int], ...] = ((0, 6), (7, 13), (14, 27))
-    loading: bool = False  # the kommune's shock also times the unit's own loading on it (its flu sensitivity)
-    split_level: float | None = None  # units with a yearly level at least this: a second fit on them alone
-    ridge: float = 1.0
+    # the kommune's recent level against its yearly level, over the windows of days back below (all the
+    # tenant's units pooled: the shock they share, an influenza wave or the season, seen without the
+    # ILI series' reporting lag); the features are also times 1/√(level+1) like the unit's own
+    kommune: bool = False
+    kommune_windows: tuple[tuple[int, int], ...] = ((0, 6), (7, 13), (14, 27))  # wider (0–2, 28–55): worse
+    loading: bool = False  # the kommune's shock times the unit's own slope on it: worse (0.796 → 0.799×)
+    minima: bool = False  # the fewest absent in the last 7 and 14 days (spells under way): no change
+    ili_season: bool = False  # the ILI rate usual for the target week, published weeks only: worse
+    ets: bool = False  # the ETS forecast for the target day, in the unit's scale: no change
+    size_squared: bool = False  # the features also times 1/(level+1): no change
+    harmonics: int = 1  # of the target day's season; 2 or 3: no change or worse
+    ridge: float = 1.0  # 10: no change
 
 
-V2 = Options()  # the model as shipped before (model version 2)
+V2 = Options()  # version 2's features; version 3 (shipped) has the same, on three years of origins
 
 
 @dataclass
@@ -72,7 +78,7 @@ def _origin_features(y, windows, u, o, ili, ili_median, opts: Options = V2, extr
     for k in range(DAILY):
         v = np.where(o - k >= 0, y[u, np.maximum(o - k, 0)], np.nan)
         cols.append(np.where(np.isfinite(v), v, m28) / level)
-    for a, b in BLOCKS + opts.extra_blocks:
+    for a, b in BLOCKS:
         end = o - a
         m = windows.mean(u, np.maximum(end, 0), b - a + 1)
         cols.append(np.where((end >= 0) & np.isfinite(m), m, level) / level)
@@ -134,6 +140,8 @@ def _target_features(cal, t, extra=None, u=None, o=None, level=None, opts: Optio
         np.sin(2 * np.pi * doy / 365.25),
         np.cos(2 * np.pi * doy / 365.25),
     ]
+    for k in range(2, opts.harmonics + 1):
+        cols += [np.sin(2 * np.pi * k * doy / 365.25), np.cos(2 * np.pi * k * doy / 365.25)]
     if opts.ili_season and extra is not None:
         season = extra["ili_season"]
         cols.append(season[t])
@@ -151,21 +159,7 @@ def fit_direct(*args, **kwargs) -> DirectFit | None:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
-        opts = kwargs.get("opts", V2)
-        if opts.split_level is None:
-            return _fit_direct(*args, **kwargs)
-        y, windows, cal, ili, ok_units, horizon = args
-        level_now = np.nan_to_num(windows.mean(ok_units, np.full(len(ok_units), y.shape[1] - 1), 365))
-        large = level_now >= opts.split_level
-        whole = _fit_direct(*args, **kwargs)
-        if whole is None or large.sum() < 5:
-            return whole
-        part = _fit_direct(y, windows, cal, ili, ok_units[large], horizon, kommune_units=ok_units, **kwargs)
-        if part is None:
-            return whole
-        for name in ("mean", "q10", "q50", "q90", "variance"):
-            getattr(whole, name)[large] = getattr(part, name)
-        return whole
+        return _fit_direct(*args, **kwargs)
 
 
 def _fit_direct(
@@ -181,7 +175,6 @@ def _fit_direct(
     opts: Options = V2,
     ili_season: np.ndarray | None = None,
     ets=None,
-    kommune_units: np.ndarray | None = None,
 ) -> DirectFit | None:
     n_days = y.shape[1]
     origin = n_days - 1
@@ -191,8 +184,7 @@ def _fit_direct(
     origins = np.arange(origin - 7, max(origin - train_days, 27), -7)
     if len(origins) == 0 or len(ok_units) == 0:
         return None
-    pooled = ok_units if kommune_units is None else kommune_units
-    extra = _extra(y, windows, ili, ili_median, pooled, opts, ili_season, ets)
+    extra = _extra(y, windows, ili, ili_median, ok_units, opts, ili_season, ets)
     uu, oo = (a.ravel() for a in np.meshgrid(ok_units, origins, indexing="ij"))
     keep = windows.count(uu, oo, 28) >= 7  # a unit with no numbers around the origin teaches nothing
     uu, oo = uu[keep], oo[keep]

@@ -33,6 +33,10 @@ class GraphSettings:
     client_secret: str
     mailbox: str  # user id or address of the shared mailbox
     page_size: int = 50
+    # the endpoints: Microsoft's global cloud, or a national cloud's (e.g. https://graph.microsoft.us/v1.0
+    # and https://login.microsoftonline.us)
+    graph_url: str = GRAPH
+    login_url: str = LOGIN
 
     @property
     def mailbox_name(self) -> str:
@@ -51,7 +55,7 @@ class GraphSource:
     def token(self) -> str:
         if self._token is None:
             r = self.http.post(
-                f"{LOGIN}/{self.s.tenant_id}/oauth2/v2.0/token",
+                f"{self.s.login_url}/{self.s.tenant_id}/oauth2/v2.0/token",
                 data={
                     "client_id": self.s.client_id,
                     "client_secret": self.s.client_secret,
@@ -79,7 +83,7 @@ class GraphSource:
         return r
 
     def listing(self) -> Iterator[dict]:
-        url = f"{GRAPH}/users/{quote(self.s.mailbox)}/mailFolders/inbox/messages"
+        url = f"{self.s.graph_url}/users/{quote(self.s.mailbox)}/mailFolders/inbox/messages"
         r = self._get(
             url,
             **{
@@ -101,7 +105,7 @@ class GraphSource:
             if entry["id"] in known:
                 continue
             raw = self._get(
-                f"{GRAPH}/users/{quote(self.s.mailbox)}/messages/{quote(entry['id'])}/$value"
+                f"{self.s.graph_url}/users/{quote(self.s.mailbox)}/messages/{quote(entry['id'])}/$value"
             ).content
             received = (
                 datetime.fromisoformat(entry["receivedDateTime"].replace("Z", "+00:00"))

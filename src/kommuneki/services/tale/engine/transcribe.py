@@ -1,9 +1,11 @@
 """Speech to text with faster-whisper on the CPU, with hallucination guards.
 
 Fixed decoding: the tenant's language (``no`` or ``nn``: auto-detection takes Norwegian for Danish or
-Swedish), temperature 0 (no retries at higher temperatures, which run at real time and invent text),
-beam 5, Silero VAD (inside faster-whisper) so that silence and noise never reach the decoder, word
-timestamps and probabilities, and no conditioning on the previous window (a loop cannot feed itself).
+Swedish), temperature 0 (no retries at higher temperatures, which run at real time and invent text; on
+the dev notes a fallback made WER worse), beam 5, Silero VAD (inside faster-whisper) so that silence and
+noise never reach the decoder, word timestamps and probabilities, no conditioning on the previous window
+(a loop cannot feed itself), and a repetition penalty with no repeated 5-token run in a window (the base
+model's loops, «hann treng, hann treng, …»: dev WER 0.747 → see docs/services/tale.md).
 
 Guards on every segment (:func:`judge`): a segment is *dropped* when Whisper itself says it is most likely
 not speech and it has a low probability, when it loops (a repeated phrase that also compresses too well
@@ -35,6 +37,11 @@ LOW_AVG_LOGPROB = -1.0  # Whisper's own fallback threshold, here a review flag
 LOW_WORD_PROBABILITY = 0.5  # words below are highlighted on the review page
 NO_SPEECH_PROB = 0.6
 HIGH_COMPRESSION = 2.4
+# against loops (measured on the dev care notes, bench/tale_wer.py --part dev; docs/services/tale.md):
+# previously written tokens score a little lower, and no run of this many tokens is written twice in a
+# 30-s window (a loop repeats far longer runs; five tokens are about two to three words)
+REPETITION_PENALTY = 1.1
+NO_REPEAT_NGRAM = 5
 SAMPLING_SEED = 16  # for a temperature fallback (sampling), so that a transcript can be made again
 FLAGS = ("low_confidence", "repetition", "high_compression", "no_speech")
 # What Whisper emits on silence, learned from subtitle credits in its training data (lower case).
@@ -290,6 +297,8 @@ class Transcriber:
             "vad_parameters": {"min_silence_duration_ms": 500, "speech_pad_ms": 300},
             "word_timestamps": True,
             "condition_on_previous_text": False,
+            "repetition_penalty": REPETITION_PENALTY,
+            "no_repeat_ngram_size": NO_REPEAT_NGRAM,
             "compression_ratio_threshold": HIGH_COMPRESSION,
             "log_prob_threshold": LOW_AVG_LOGPROB,
             "no_speech_threshold": NO_SPEECH_PROB,
