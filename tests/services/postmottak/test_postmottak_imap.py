@@ -55,7 +55,7 @@ def test_poll_takes_each_message_once_with_its_arrival_day(tenant, imap_server):
         first = service.poll(platform, tid, src, mailbox=s.mailbox_name)
     with ImapSource(s) as src:
         second = service.poll(platform, tid, src, mailbox=s.mailbox_name)
-    assert first["received"] == 2 and second == {"received": 0, "processed_pending": 0}
+    assert first["received"] == 2 and second == {"received": 0, "processed_pending": 0, "carried_out": 0}
     with platform.db.tenant_session(tid) as session:
         rows = session.scalars(select(PostmottakMessage).order_by(PostmottakMessage.id)).all()
         assert [r.state for r in rows] == ["triaged", "triaged"]
