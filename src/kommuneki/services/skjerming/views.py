@@ -392,8 +392,11 @@ def router() -> APIRouter:
         item_id: RowId, request: Request, p: Principal = Depends(page_principal), til: str = "innsyn"
     ):
         """The file the newest finished background redaction of this document made (the job's result)."""
+        platform = get_platform(request)
+        # another tenant's or an unknown document is refused as such (404/403), never a redirect
+        service.redacts_in_background(platform, p, item_id)
         try:
-            made = service.redaction_of_job(get_platform(request), p, item_id, til)
+            made = service.redaction_of_job(platform, p, item_id, til)
         except DomainError as exc:
             return redirect(f"/skjerming/{item_id}#h-last-ned", ("error", exc.message), request)
         return _download(made)
