@@ -113,9 +113,10 @@ def main() -> None:
         rates[name] = float(speeds[-1]) if speeds else (execs / took if took else 0.0)  # libFuzzer's own
         findings = sorted(p.name for p in args.out.glob(f"{name}-*"))
         base = rates.get("email") or rates[name]
+        ratio = f"{rates[name] / base:.2f}× e-mail" if base else "e-mail not run"
         print(
             f"{name:14s} {execs:8d} runs, {took:5.0f} s with start-up "
-            f"({rates[name]:7.1f}/s, {rates[name] / base:.2f}× e-mail), exit {r.returncode}, "
+            f"({rates[name]:7.1f}/s, {ratio}), exit {r.returncode}, "
             f"findings: {findings or 'none'}"
         )
 

@@ -172,7 +172,8 @@ def read_package(data: bytes, *, max_unpacked: int = MAX_UNPACKED, budget: Budge
     names, blobs, total = [], {}, 0
     try:
         for info in infos:
-            if info.is_dir() or info.filename in blobs:
+            # a folder, or a member without a name (atheris found one in an .xlsx; is_dir() raised)
+            if not info.filename or info.filename.endswith("/") or info.filename in blobs:
                 continue
             with z.open(info) as f:
                 chunk = f.read(max_unpacked - total + 1)

@@ -237,7 +237,7 @@ def check_xlsx(data: bytes, filename: str) -> None:
     total = 0
     try:
         for info in infos:
-            if info.is_dir():
+            if not info.filename or info.filename.endswith("/"):  # a folder, or a nameless member (atheris)
                 continue
             xml = info.filename.endswith((".xml", ".rels", ".vml"))
             shared = info.filename.lower().endswith("sharedstrings.xml")
