@@ -162,8 +162,10 @@ def message_bytes(subject: str, sender: str, body: str, when: datetime | date | 
     msg = EmailMessage(policy=SMTP)
     msg["Subject"] = " ".join(subject.split())
     name, addr = parseaddr(sender or "")
-    if "@" in addr:
+    if "@" in addr and addr.isascii():
         msg["From"] = formataddr((name, addr))
+    elif "@" in addr:  # an address with letters such as ü or ø (found by atheris): kept as the name
+        msg["From"] = formataddr((" ".join(f"{name} {addr}".split()), ""))
     elif (sender or "").strip():
         msg["From"] = formataddr((" ".join(sender.split()), ""))
     if when is not None:
