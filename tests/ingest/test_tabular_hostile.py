@@ -152,3 +152,15 @@ def test_a_zip_member_without_a_name_is_a_norwegian_error():
         extract(data, "brev.docx")
     except InvalidInput as exc:
         assert exc.message
+
+
+def test_an_lzma_member_with_bad_options_is_a_norwegian_error():
+    """Found by a second 10-minute atheris run of the xlsx reader: an LZMA-compressed member whose
+    options no decoder takes raised `lzma.LZMAError` through the bounds check (and the DOCX reader)."""
+    from kommuneki.ingest import extract
+
+    data = (CORPUS / "xlsx" / "lzma-bad-options.xlsx").read_bytes()
+    with pytest.raises(InvalidInput, match="Excel"):
+        tabular.read_table(data, "salg.xlsx")
+    with pytest.raises(InvalidInput):
+        extract(data, "brev.docx")

@@ -16,6 +16,7 @@ gives the same text as a list of pieces, each tied to its node, which is what th
 from __future__ import annotations
 
 import io
+import lzma
 import posixpath
 import time
 import zipfile
@@ -156,7 +157,15 @@ def read_package(data: bytes, *, max_unpacked: int = MAX_UNPACKED, budget: Budge
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         infos = z.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+    except (
+        zipfile.BadZipFile,
+        lzma.LZMAError,
+        OSError,
+        ValueError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
         raise InvalidInput("Word-filen (DOCX) er skadet og kan ikke leses.") from exc
     if len(infos) > MAX_MEMBERS:
         raise InvalidInput("Word-filen har unormalt mange deler og blir ikke åpnet (mulig zip-bombe).")
@@ -184,7 +193,15 @@ def read_package(data: bytes, *, max_unpacked: int = MAX_UNPACKED, budget: Budge
             blobs[info.filename] = chunk
             if budget is not None:
                 budget.check()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+    except (
+        zipfile.BadZipFile,
+        lzma.LZMAError,
+        OSError,
+        ValueError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
         raise InvalidInput("Word-filen (DOCX) er skadet og kan ikke leses.") from exc
     if "word/document.xml" not in blobs and "[Content_Types].xml" not in blobs:
         raise InvalidInput("Filen er et zip-arkiv, men ikke et Word-dokument (DOCX).")

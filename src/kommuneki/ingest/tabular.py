@@ -10,6 +10,7 @@ Shared by every service that takes tabular input; what the columns *mean* is the
 from __future__ import annotations
 
 import io
+import lzma
 import re
 import warnings
 import zipfile
@@ -272,6 +273,7 @@ def check_xlsx(data: bytes, filename: str) -> None:
     except (
         zipfile.BadZipFile,
         zlib.error,
+        lzma.LZMAError,  # an LZMA member with options no decoder takes (found by atheris)
         OSError,
         ValueError,
         EOFError,
