@@ -514,3 +514,31 @@ def test_train_from_csv_and_noark_export_through_the_cli(tenant, tmp_path):
     result = json.loads(evaluated.stdout)
     assert result["model"]["version"] == trained["version"] and result["n"] == 90  # the newest, in use
     assert 0 <= result["accuracy"]["action"] <= 1
+
+
+def test_a_history_zip_bomb_and_a_damaged_zip_are_refused_in_norwegian(tmp_path, monkeypatch):
+    """A .zip of history files that unpacks to far more than it packs (a zip bomb) is refused before
+    anything is written to disk; a damaged member or a nameless one is a Norwegian error, not a crash."""
+    import zipfile
+
+    import pytest
+
+    from kommuneki.core.errors import InvalidInput
+    from kommuneki.services.postmottak import history as hist
+
+    monkeypatch.setattr(hist, "MAX_ZIP_RATIO_FLOOR", 1024 * 1024)
+    bomb = tmp_path / "historikk.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("historikk.csv", b"0" * (8 * 1024 * 1024))
+    with pytest.raises(InvalidInput, match="zip-bombe"):
+        hist.from_zip(bomb)
+
+    damaged = tmp_path / "skadet.zip"
+    with zipfile.ZipFile(damaged, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("historikk.csv", b"dato,emne\n" * 2000)
+    raw = bytearray(damaged.read_bytes())
+    at = raw.find(b"dato,emne")
+    raw[at : at + 9] = b"XXXXXXXXX"  # the member's bytes changed: its CRC no longer matches
+    damaged.write_bytes(bytes(raw))
+    with pytest.raises(InvalidInput, match="skadet"):
+        hist.from_zip(damaged)

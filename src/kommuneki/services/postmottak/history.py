@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import csv
 import io
+import lzma
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
@@ -211,6 +213,10 @@ def load(path: Path, *, documents: bool = True) -> History:
 #: Limits on an unpacked history archive (a zip bomb is refused, not unpacked).
 MAX_ZIP_FILES = 200_000
 MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024
+#: a .zip that unpacks to more than this many bytes *and* more than MAX_ZIP_RATIO × its packed size is
+#: refused as a zip bomb (an archive's own documents compress far less)
+MAX_ZIP_RATIO_FLOOR = 200 * 1024 * 1024
+MAX_ZIP_RATIO = 100
 
 
 def pack(path: Path) -> bytes:
@@ -237,17 +243,35 @@ def from_zip(path: Path, *, documents: bool = True) -> History:
         raise InvalidInput(f"{path.name}: kan ikke leses som .zip ({exc}).") from None
     with z, tempfile.TemporaryDirectory(prefix="kommuneki-history-") as tmp:
         root = Path(tmp).resolve()
-        entries = [i for i in z.infolist() if not i.is_dir()]
-        if len(entries) > MAX_ZIP_FILES or sum(i.file_size for i in entries) > MAX_ZIP_BYTES:
+        # folders and nameless members left out (ZipInfo.is_dir() raises on an empty name)
+        entries = [i for i in z.infolist() if i.filename and not i.filename.endswith("/")]
+        declared = sum(i.file_size for i in entries)
+        packed = max(1, sum(i.compress_size for i in entries))
+        if len(entries) > MAX_ZIP_FILES or declared > MAX_ZIP_BYTES:
             raise InvalidInput(f"{path.name}: for mange filer eller for mye innhold i .zip-filen.")
-        for info in entries:
-            target = _inside(root, info.filename)
-            if target is None:
-                raise InvalidInput(f"{path.name}: «{info.filename}» peker utenfor .zip-filen.")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with z.open(info) as src, open(target, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    dst.write(chunk)
+        if declared > MAX_ZIP_RATIO_FLOOR and declared > MAX_ZIP_RATIO * packed:
+            raise InvalidInput(
+                f"{path.name}: .zip-filen pakker seg ut til {declared // (1024 * 1024)} MB fra "
+                f"{packed // 1024} kB og blir ikke pakket ut (mulig zip-bombe)."
+            )
+        try:
+            for info in entries:
+                target = _inside(root, info.filename)
+                if target is None:
+                    raise InvalidInput(f"{path.name}: «{info.filename}» peker utenfor .zip-filen.")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with z.open(info) as src, open(target, "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        dst.write(chunk)
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            lzma.LZMAError,
+            EOFError,
+            NotImplementedError,
+            RuntimeError,
+        ) as exc:
+            raise InvalidInput(f"{path.name}: .zip-filen er skadet og kan ikke pakkes ut.") from exc
         tops = [p for p in root.iterdir() if not p.name.startswith(("__MACOSX", "."))]
         if len(tops) == 1 and tops[0].is_dir() and tops[0].name not in engine.ACTIONS:
             root = tops[0]  # a zipped folder: its contents
