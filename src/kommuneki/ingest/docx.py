@@ -25,6 +25,17 @@ from dataclasses import dataclass, field
 from ..core.errors import InvalidInput, PayloadTooLarge
 from . import Extracted
 
+#: what zipfile raises on a damaged archive or member (LZMA options and zip "versions" no decoder takes
+#: were found by atheris)
+_DAMAGED_ZIP = (
+    zipfile.BadZipFile,
+    lzma.LZMAError,
+    OSError,
+    ValueError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+)
 MAX_UNPACKED = 50 * 1024 * 1024  # bytes, all members together (the default of the setting)
 MAX_RATIO = 200  # uncompressed / compressed size, all members together
 MAX_MEMBERS = 10_000
@@ -157,15 +168,7 @@ def read_package(data: bytes, *, max_unpacked: int = MAX_UNPACKED, budget: Budge
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         infos = z.infolist()
-    except (
-        zipfile.BadZipFile,
-        lzma.LZMAError,
-        OSError,
-        ValueError,
-        EOFError,
-        NotImplementedError,
-        RuntimeError,
-    ) as exc:
+    except _DAMAGED_ZIP as exc:
         raise InvalidInput("Word-filen (DOCX) er skadet og kan ikke leses.") from exc
     if len(infos) > MAX_MEMBERS:
         raise InvalidInput("Word-filen har unormalt mange deler og blir ikke åpnet (mulig zip-bombe).")
@@ -193,15 +196,7 @@ def read_package(data: bytes, *, max_unpacked: int = MAX_UNPACKED, budget: Budge
             blobs[info.filename] = chunk
             if budget is not None:
                 budget.check()
-    except (
-        zipfile.BadZipFile,
-        lzma.LZMAError,
-        OSError,
-        ValueError,
-        EOFError,
-        NotImplementedError,
-        RuntimeError,
-    ) as exc:
+    except _DAMAGED_ZIP as exc:
         raise InvalidInput("Word-filen (DOCX) er skadet og kan ikke leses.") from exc
     if "word/document.xml" not in blobs and "[Content_Types].xml" not in blobs:
         raise InvalidInput("Filen er et zip-arkiv, men ikke et Word-dokument (DOCX).")
